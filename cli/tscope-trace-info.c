@@ -1,0 +1,192 @@
+/* tscope-trace-info.c: tscope trace-info: interfaces, packets, secrets, events and damage of a trace.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "ts-trace-error.h"
+#include "ts-trace-reader.h"
+#include "tscope.h"
+
+static const char *
+linktype_name (guint linktype)
+{
+  switch (linktype)
+    {
+    case 1: return "Ethernet";
+    case 101: return "raw IP";
+    case 113: return "Linux cooked (SLL)";
+    case 276: return "Linux cooked v2 (SLL2)";
+    case 0: return "BSD loopback";
+    default: return "other";
+    }
+}
+
+static guint
+count_lines (const guint8 *data, guint32 len)
+{
+  guint n = 0;
+  gboolean in_line = FALSE;
+
+  for (guint32 i = 0; i < len; i++)
+    {
+      if (data[i] == '\n')
+        {
+          n += in_line;
+          in_line = FALSE;
+        }
+      else if (data[i] != '\r' && data[i] != '#')
+        in_line = TRUE;
+    }
+  return n + in_line;
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+int
+ts_cmd_trace_info (int argc, char **argv)
+{
+  g_autoptr (TsTraceReader) reader = NULL;
+  g_autoptr (GMappedFile) mapped = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) damage = NULL;
+  g_autoptr (GArray) packets = g_array_new (FALSE, TRUE, sizeof (guint64));
+  g_autoptr (GHashTable) kinds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *first_event = NULL;
+  guint64 n_secret_blocks = 0, n_secret_lines = 0, n_events = 0, n_other = 0;
+  guint64 first_ns = 0, last_ns = 0;
+  gboolean any_packet = FALSE;
+  TsTraceRecordKind kind;
+  TsTraceRecord record;
+  const char *path;
+
+  if (!ts_cli_parse (&argc, &argv, "FILE",
+                     "Summarise a trace: its interfaces (one per captured link), the packets on each,\n"
+                     "the TLS secrets and actor events it carries, and any damage found.\n"
+                     "Reads pcapng (ours or any tool's) and classic pcap.",
+                     NULL))
+    return TS_EXIT_USAGE;
+  if (argc != 2)
+    {
+      ts_cli_error ("trace-info needs exactly one FILE (see tscope trace-info --help)");
+      return TS_EXIT_USAGE;
+    }
+  path = argv[1];
+
+  mapped = g_mapped_file_new (path, FALSE, &error);
+  if (mapped == NULL)
+    {
+      ts_cli_error ("%s", error->message);
+      return TS_EXIT_FAILED;
+    }
+  bytes = g_mapped_file_get_bytes (mapped);
+  reader = ts_trace_reader_new ();
+  ts_trace_reader_feed_bytes (reader, bytes);
+
+  while ((kind = ts_trace_reader_next (reader, &record, &damage)) > TS_TRACE_RECORD_NONE)
+    {
+      switch (kind)
+        {
+        case TS_TRACE_RECORD_PACKET:
+          if (packets->len <= record.interface_id)
+            g_array_set_size (packets, record.interface_id + 1);
+          g_array_index (packets, guint64, record.interface_id)++;
+          if (!any_packet || record.time_ns < first_ns)
+            first_ns = record.time_ns;
+          if (!any_packet || record.time_ns > last_ns)
+            last_ns = record.time_ns;
+          any_packet = TRUE;
+          break;
+        case TS_TRACE_RECORD_SECRETS:
+          n_secret_blocks++;
+          if (record.secrets_type == TS_PCAPNG_SECRETS_TLS_KEYLOG)
+            n_secret_lines += count_lines (record.secrets, record.secrets_len);
+          break;
+        case TS_TRACE_RECORD_EVENT:
+          {
+            const char *event_kind = ts_trace_event_get_kind (record.event);
+            gpointer count = g_hash_table_lookup (kinds, event_kind);
+
+            if (n_events == 0)
+              first_event = g_strdup (event_kind);
+            g_hash_table_replace (kinds, g_strdup (event_kind),
+                                  GUINT_TO_POINTER (GPOINTER_TO_UINT (count) + 1));
+            n_events++;
+            break;
+          }
+        case TS_TRACE_RECORD_OTHER:
+          n_other++;
+          break;
+        default:
+          break;
+        }
+    }
+  if (kind == TS_TRACE_RECORD_NONE)
+    ts_trace_reader_finish (reader, &damage);
+
+  if (ts_trace_reader_get_format (reader) == TS_TRACE_FORMAT_UNKNOWN)
+    {
+      ts_cli_error ("%s: %s", path, damage != NULL ? damage->message : "not a trace");
+      return TS_EXIT_FAILED;
+    }
+
+  printf ("%s: %s", path,
+          ts_trace_reader_get_format (reader) == TS_TRACE_FORMAT_PCAPNG ? "pcapng" : "pcap");
+  if (ts_trace_reader_get_scenario (reader) != NULL)
+    printf (", scenario %s", ts_trace_reader_get_scenario (reader));
+  if (ts_trace_reader_get_application (reader) != NULL)
+    printf (", written by %s", ts_trace_reader_get_application (reader));
+  printf ("\n");
+  if (any_packet)
+    printf ("span: %.6f s\n", (double) (last_ns - first_ns) / 1e9);
+
+  printf ("interfaces: %u\n", ts_trace_reader_get_n_interfaces (reader));
+  for (guint i = 0; i < ts_trace_reader_get_n_interfaces (reader); i++)
+    {
+      const TsTraceInterface *iface = ts_trace_reader_get_interface (reader, i);
+      guint64 n = i < packets->len ? g_array_index (packets, guint64, i) : 0;
+
+      printf ("  %u %-16s %-22s %8" G_GUINT64_FORMAT " packet%s", i, iface->name,
+              linktype_name (iface->linktype), n, n == 1 ? "" : "s");
+      if (iface->description != NULL)
+        printf ("  (%s)", iface->description);
+      printf ("\n");
+    }
+  printf ("secrets: %" G_GUINT64_FORMAT " block%s, %" G_GUINT64_FORMAT " TLS key log line%s\n",
+          n_secret_blocks, n_secret_blocks == 1 ? "" : "s", n_secret_lines,
+          n_secret_lines == 1 ? "" : "s");
+  printf ("events: %" G_GUINT64_FORMAT, n_events);
+  if (first_event != NULL)
+    printf (" (first: %s)", first_event);
+  printf ("\n");
+  {
+    g_autoptr (GPtrArray) names = g_ptr_array_new ();
+    GHashTableIter iter;
+    gpointer key;
+
+    g_hash_table_iter_init (&iter, kinds);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      g_ptr_array_add (names, key);
+    g_ptr_array_sort (names, compare_strings);
+    for (guint i = 0; i < names->len; i++)
+      printf ("  %-32s %u\n", (const char *) names->pdata[i],
+              GPOINTER_TO_UINT (g_hash_table_lookup (kinds, names->pdata[i])));
+  }
+  if (n_other > 0)
+    printf ("other blocks: %" G_GUINT64_FORMAT "\n", n_other);
+  if (damage != NULL)
+    {
+      printf ("damage: %s\n", damage->message);
+      return TS_EXIT_FAILED;
+    }
+  printf ("damage: none\n");
+  return TS_EXIT_OK;
+}

@@ -1,0 +1,27 @@
+/* ts-test-frames.h: builds Ethernet/IPv4/TCP frames with valid checksums for tests.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* One direction of a TCP connection between two IPv4 hosts. */
+typedef struct
+{
+  guint8 src_mac[6], dst_mac[6];
+  guint8 src_ip[4], dst_ip[4];
+  guint16 src_port, dst_port;
+  guint32 seq, ack;
+} TsTestFlow;
+
+/* Appends to @out an Ethernet frame carrying a TCP segment of @flow with
+ * @flags (0x02 SYN, 0x10 ACK, 0x18 PSH|ACK, 0x11 FIN|ACK) and @payload, and
+ * advances @flow's sequence number. Returns the frame (transfer full). */
+GBytes *ts_test_tcp_frame (TsTestFlow *flow, guint8 flags, const guint8 *payload, gsize len);
+
+/* Initialises both directions of a connection a -> b. */
+void ts_test_flow_pair (TsTestFlow *a_to_b, TsTestFlow *b_to_a, const char *a_ip,
+                        guint16 a_port, const char *b_ip, guint16 b_port);
+
+G_END_DECLS

@@ -609,6 +609,8 @@ ts_trace_reader_next (TsTraceReader *self, TsTraceRecord *out, GError **error)
     }
 
   data = current_data (self, &len);
+  if (data == NULL)
+    return TS_TRACE_RECORD_NONE; /* nothing fed yet */
   g_assert (self->pos <= len);
   data += self->pos;
   len -= self->pos;

@@ -220,8 +220,9 @@ test_tshark_referee (gconstpointer data)
   g_autofree char *warnings = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (TsTraceEvent) event = NULL;
+  g_autofree char *tshark = g_find_program_in_path ("tshark");
 
-  if (g_find_program_in_path ("tshark") == NULL)
+  if (tshark == NULL)
     {
       g_test_skip ("tshark is not installed (apt install tshark); it is the referee here");
       return;

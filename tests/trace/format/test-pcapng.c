@@ -638,6 +638,68 @@ test_event_emit (void)
   g_rmdir (dir);
 }
 
+/* Runs tscope trace-info on @trace (cut to @len bytes); returns its stdout. */
+static char *
+trace_info (GBytes *trace, gsize len, int *out_status, char **out_err)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ts-info-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "t.pcapng", NULL);
+  g_autofree char *tscope = g_build_filename (g_getenv ("TS_BUILD_DIR") ? g_getenv ("TS_BUILD_DIR")
+                                                                        : TS_BUILD_DIR,
+                                              "cli", "tscope", NULL);
+  const char *argv[] = { tscope, "trace-info", path, NULL };
+  g_autoptr (GError) error = NULL;
+  char *out = NULL;
+
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (trace, NULL), (gssize) len, &error));
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                               out_err, out_status, &error));
+  g_assert_no_error (error);
+  g_unlink (path);
+  g_rmdir (dir);
+  return out;
+}
+
+static void
+test_trace_info (void)
+{
+  g_autoptr (GBytes) trace = make_trace (G_MAXUINT64, FALSE);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = -1;
+
+  out = trace_info (trace, g_bytes_get_size (trace), &status, &err);
+  g_test_message ("%s", out);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, ": pcapng, scenario connect, written by Tunnelscope "));
+  g_assert_nonnull (strstr (out, "interfaces: 3\n"));
+  g_assert_nonnull (strstr (out, "  0 client-proxy     Ethernet                      2 packets  (captured at the proxy end)\n"));
+  g_assert_nonnull (strstr (out, "  1 proxy-server     Ethernet                      1 packet  (captured at the server end)\n"));
+  g_assert_nonnull (strstr (out, "secrets: 1 block, 1 TLS key log line\n"));
+  g_assert_nonnull (strstr (out, "events: 2 (first: lab.metadata)\n"));
+  g_assert_nonnull (strstr (out, "damage: none\n"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Cut inside the last block: what was read is shown, the damage named, exit 1. */
+  out = trace_info (trace, g_bytes_get_size (trace) - 10, &status, &err);
+  g_assert_false (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (out, "  0 client-proxy     Ethernet                      1 packet"));
+  g_assert_nonnull (strstr (out, "damage: the trace ends inside the block at offset "));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Not a trace at all: one line on stderr. */
+  {
+    g_autoptr (GBytes) junk = g_bytes_new_static ("hello, world\n", 13);
+
+    out = trace_info (junk, 13, &status, &err);
+    g_assert_cmpstr (out, ==, "");
+    g_assert_true (g_str_has_prefix (err, "tscope: "));
+    g_assert_nonnull (strstr (err, "not a pcap or pcapng file: magic 0x68656c6c at offset 0\n"));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -650,6 +712,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/pcapng/corrupt", test_corrupt);
   g_test_add_func ("/ts/trace/pcap/classic", test_classic_pcap);
   g_test_add_func ("/ts/trace/event/lines", test_event_lines);
+  g_test_add_func ("/ts/trace/pcapng/trace-info", test_trace_info);
   g_test_add_func ("/ts/trace/event/emit", test_event_emit);
   return g_test_run ();
 }

@@ -1,0 +1,175 @@
+/* test-lesson.c: the lesson format: parsing good and bad files, and event queries.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "ts-lesson.h"
+#include "ts-lesson-query.h"
+
+static const char *good =
+  "# The CONNECT tunnel\n"
+  "\n"
+  "- scenario: connect\n"
+  "- objectives: Read a CONNECT request.\n"
+  "- cites: RFC 9110 §9.3.6\n"
+  "\n"
+  "An *introduction*.\n"
+  "\n"
+  "## The client asks\n"
+  "\n"
+  "- highlight: layer=http method=CONNECT\n"
+  "- view: ladder\n"
+  "- as: proxy\n"
+  "\n"
+  "The client sends `CONNECT example.com:443`.\n"
+  "\n"
+  "> Question: What did the proxy answer?\n"
+  ">\n"
+  "> - 200\n"
+  "> - 403\n"
+  ">\n"
+  "> answer: 200\n"
+  "> from: layer=http kind=response link=client-proxy -> http.status\n"
+  "\n"
+  "## The tunnel\n"
+  "\n"
+  "- Not a setting list, just narrative.\n"
+  "\n"
+  "A second paragraph.\n";
+
+static void
+test_parse_good (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TsLesson) lesson = ts_lesson_new_from_data ("lessons/04-connect.md", good,
+                                                         strlen (good), &error);
+  TsLessonStep *step;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (lesson->number, ==, 4);
+  g_assert_cmpstr (lesson->title, ==, "The CONNECT tunnel");
+  g_assert_cmpstr (lesson->scenario, ==, "connect");
+  g_assert_cmpstr (lesson->capture, ==, "captures/connect.pcapng");
+  g_assert_cmpstr (lesson->cites, ==, "RFC 9110 §9.3.6");
+  g_assert_cmpstr (lesson->intro, ==, "An *introduction*.\n");
+  g_assert_cmpuint (lesson->steps->len, ==, 2);
+
+  step = lesson->steps->pdata[0];
+  g_assert_cmpstr (step->title, ==, "The client asks");
+  g_assert_cmpstr (step->highlight, ==, "layer=http method=CONNECT");
+  g_assert_cmpint (step->view, ==, TS_LESSON_VIEW_LADDER);
+  g_assert_cmpstr (step->as, ==, "proxy");
+  g_assert_cmpstr (step->narrative, ==, "The client sends `CONNECT example.com:443`.\n");
+  g_assert_nonnull (step->question);
+  g_assert_cmpstr (step->question->prompt, ==, "What did the proxy answer?");
+  g_assert_cmpuint (step->question->choices->len, ==, 2);
+  g_assert_cmpstr (step->question->answer, ==, "200");
+  g_assert_cmpstr (step->question->from_query, ==, "layer=http kind=response link=client-proxy");
+  g_assert_cmpstr (step->question->from_field, ==, "http.status");
+
+  step = lesson->steps->pdata[1];
+  g_assert_null (step->highlight);
+  g_assert_null (step->question);
+  g_assert_nonnull (strstr (step->narrative, "- Not a setting list, just narrative."));
+  g_assert_nonnull (strstr (step->narrative, "A second paragraph."));
+}
+
+static void
+test_parse_bad (void)
+{
+  struct
+  {
+    const char *text;
+    const char *message;
+  } cases[] = {
+    { "", "x/01-a.md: the lesson is empty: it needs a '# ' title" },
+    { "Hello\n", "x/01-a.md:1: a lesson starts with its title, a '# ' heading" },
+    { "# T\n\n## S\n", "x/01-a.md: the lesson names no scenario ('- scenario: NAME' under the title)" },
+    { "# T\n- scenario: s\n", "x/01-a.md: the lesson has no steps ('## ' headings)" },
+    { "# T\n- scenario: s\n- colour: red\n\n## S\n",
+      "x/01-a.md:3: unknown lesson setting 'colour' (known: scenario, capture, compare, objectives, cites)" },
+    { "# T\n- scenario: s\n\n## S\n- view: map\n",
+      "x/01-a.md:5: unknown view 'map' (known: ladder, topology, detail, compare)" },
+    { "# T\n- scenario: s\n\n## S\n- view: ladder\n- foo: bar\n",
+      "x/01-a.md:6: unknown step setting 'foo' (known: highlight, view, as)" },
+    { "# T\n- scenario: s\n\n## S\n- highlight: layer\n",
+      "x/01-a.md:5: bad highlight: query term 'layer' is not PATH=VALUE, PATH~VALUE or PATH!=VALUE" },
+    { "# T\n- scenario: s\n\n## S\n\n> Question: Why?\n",
+      "x/01-a.md:6: the question has no 'answer:' line" },
+    { "# T\n- scenario: s\n\n## S\n\n> Question: Why?\n>\n> - a\n> - b\n>\n> answer: c\n",
+      "x/01-a.md:6: the answer 'c' is not one of the choices" },
+    { "# T\n- scenario: s\n\n## S\n\n> Question: Why?\n>\n> answer: c\n> from: layer=http\n",
+      "x/01-a.md:8: 'from:' needs QUERY -> FIELD" },
+    { "# T\n- scenario: s\n\n> Question: Why?\n>\n> answer: c\n",
+      "x/01-a.md:4: a question belongs to a step ('## ' heading)" },
+    { "# T\n- scenario: s\n\n# U\n", "x/01-a.md:4: a lesson has one '# ' title; steps are '## ' headings" },
+    { "# T\xff\n", "x/01-a.md: the file is not UTF-8" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (TsLesson) lesson = ts_lesson_new_from_data ("x/01-a.md", cases[i].text,
+                                                             strlen (cases[i].text), &error);
+      g_assert_null (lesson);
+      g_assert_error (error, TS_LESSON_ERROR, TS_LESSON_ERROR_INVALID);
+      g_assert_cmpstr (error->message, ==, cases[i].message);
+    }
+}
+
+static void
+test_query (void)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonObject *event;
+  struct
+  {
+    const char *query;
+    gboolean matches;
+  } cases[] = {
+    { "layer=http", TRUE },
+    { "layer=tls", FALSE },
+    { "http.method=CONNECT", TRUE },
+    { "http.method=CONNECT http.target~example", TRUE },
+    { "http.method=CONNECT http.target~nowhere", FALSE },
+    { "http.status=200", FALSE },
+    { "http.status!=200", TRUE },
+    { "readers=proxy", TRUE },
+    { "readers=observer", FALSE },
+    { "decrypted=false", TRUE },
+    { "time=1.5", TRUE },
+  };
+
+  g_assert_true (json_parser_load_from_data (parser,
+                                             "{\"layer\":\"http\",\"time\":1.5,\"decrypted\":false,"
+                                             "\"readers\":[\"client\",\"proxy\"],"
+                                             "\"http\":{\"method\":\"CONNECT\",\"target\":\"example.com:443\"}}",
+                                             -1, &error));
+  event = json_node_get_object (json_parser_get_root (parser));
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (TsLessonQuery) query = ts_lesson_query_new (cases[i].query, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (ts_lesson_query_matches (query, event), ==, cases[i].matches);
+    }
+  {
+    g_autofree char *target = ts_lesson_json_get_text (event, "http.target");
+    g_autofree char *missing = ts_lesson_json_get_text (event, "tls.sni");
+
+    g_assert_cmpstr (target, ==, "example.com:443");
+    g_assert_null (missing);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/ts/lesson/parse/good", test_parse_good);
+  g_test_add_func ("/ts/lesson/parse/bad", test_parse_bad);
+  g_test_add_func ("/ts/lesson/query", test_query);
+  return g_test_run ();
+}

@@ -164,6 +164,38 @@ test_query (void)
   }
 }
 
+/* Every shipped lesson parses, has its number, a scenario and questions whose
+ * answers are among their choices (the parser checks that). */
+static void
+test_shipped (void)
+{
+  const char *source = g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : TS_SOURCE_DIR;
+  g_autofree char *dir = g_build_filename (source, "lessons", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) files = ts_lesson_list_files (dir, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (files->len, ==, 10);
+  for (guint i = 0; i < files->len; i++)
+    {
+      g_autoptr (TsLesson) lesson = ts_lesson_new_from_file (files->pdata[i], &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (lesson->number, ==, i + 1);
+      g_assert_nonnull (lesson->objectives);
+      g_assert_nonnull (lesson->cites);
+      g_assert_cmpuint (lesson->steps->len, >=, 3);
+      for (guint j = 0; j < lesson->steps->len; j++)
+        {
+          TsLessonStep *step = lesson->steps->pdata[j];
+
+          g_assert_cmpstr (step->narrative, !=, "");
+          if (step->view == TS_LESSON_VIEW_COMPARE)
+            g_assert_nonnull (lesson->compare);
+        }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -171,5 +203,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/lesson/parse/good", test_parse_good);
   g_test_add_func ("/ts/lesson/parse/bad", test_parse_bad);
   g_test_add_func ("/ts/lesson/query", test_query);
+  g_test_add_func ("/ts/lesson/shipped", test_shipped);
   return g_test_run ();
 }

@@ -1,15 +1,113 @@
-/* ts-tls-session.c: the TLS decoder of one TCP connection (placeholder: API only).
+/* ts-tls-session.c: the TLS decoder of one TCP connection: records, handshake, decryption.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "ts-tls-session.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "ts-tls-cipher.h"
+#include "ts-tls-handshake.h"
+
+/* Which keys protect a direction's records now. */
+typedef enum
+{
+  EPOCH_CLEAR,       /* nothing protected (yet) */
+  EPOCH_HANDSHAKE,   /* TLS 1.3: [sender]_handshake_traffic_secret */
+  EPOCH_APPLICATION, /* TLS 1.3: [sender]_application_traffic_secret_N */
+  EPOCH_TLS12,       /* TLS 1.2: after ChangeCipherSpec, the key block */
+} Epoch;
+
+/* What installing a direction's keys came to. */
+typedef enum
+{
+  KEYS_OK,
+  KEYS_NOT_YET, /* a secret (or the ServerHello) is missing: may come later */
+  KEYS_NEVER,   /* an unsupported suite, or keys that OpenSSL refused */
+} KeysResult;
+
+typedef struct
+{
+  guint64 offset;  /* stream offset of the next byte to be fed */
+  gboolean started;
+  gboolean stopped;
+  gboolean desync; /* after a gap: scanning for a record header */
+
+  /* The record being assembled across chunks. */
+  guint8 *rbuf;    /* TS_TLS_RECORD_CAP bytes, allocated on first need */
+  gsize rlen;
+
+  /* Protection. */
+  Epoch epoch;
+  TsTlsCipher cipher;
+  guint64 seq;
+  guint8 secret[TS_TLS_SECRET_MAX]; /* TLS 1.3: the current traffic secret */
+  gsize secret_len;
+  gboolean undecryptable; /* after a gap or an unsupported suite */
+  gboolean told_missing;  /* MISSING_KEYS reported for this epoch */
+
+  /* A handshake message being assembled across records. */
+  GByteArray *hs;
+  guint64 hs_offset;  /* stream offset of the record holding its first byte */
+  guint64 hs_skip;    /* bytes left of a message over TS_TLS_HANDSHAKE_CAP */
+
+  /* Protected records held back until their keys arrive: whole records,
+   * back to back, the first at held_offset. */
+  GByteArray *held;
+  guint64 held_offset;
+  gboolean gave_up;   /* stop holding: report at once */
+} Dir;
 
 struct _TsTlsSession
 {
   TsTlsKeylog *keylog;
   TsTlsEventFunc func;
   gpointer user_data;
-  TsTlsSessionInfo info;
+  guint64 keylog_generation; /* when held records were last tried */
+  gboolean retry_needed;     /* the state changed: try held records again */
   gsize pending_cap;
+  gint64 time_us;
+  gboolean finished;
+
+  const TsTlsSuiteInfo *suite;
+  char *server_name;
+  char *alpn;
+  TsTlsSessionInfo info;
+
+  guint8 *plain; /* decrypted record, TS_TLS_RECORD_CAP bytes, on first need */
+  Dir dir[2];
 };
+
+/* The largest fragment (RFC 5246 §6.2.3: TLSCiphertext.length ≤ 2^14 + 2048). */
+#define FRAGMENT_MAX (16384 + 2048)
+
+static const char *const event_kind_names[] = {
+  "record", "handshake", "change_cipher_spec", "alert", "application_data", "opaque", "anomaly",
+};
+
+static const char *const anomaly_names[] = {
+  "none",        "not_tls",        "malformed_record", "malformed_message",
+  "too_large",   "unexpected",     "missing_keys",     "unsupported_cipher",
+  "decrypt_failed", "gap",         "truncated",
+};
+
+const char *
+ts_tls_event_kind_to_string (guint kind)
+{
+  return kind < G_N_ELEMENTS (event_kind_names) ? event_kind_names[kind] : NULL;
+}
+
+const char *
+ts_tls_anomaly_to_string (guint anomaly)
+{
+  return anomaly < G_N_ELEMENTS (anomaly_names) ? anomaly_names[anomaly] : NULL;
+}
+
+const char *
+ts_tls_direction_to_string (guint direction)
+{
+  return direction == TS_TLS_DIR_CLIENT ? "client" : direction == TS_TLS_DIR_SERVER ? "server" : NULL;
+}
 
 TsTlsSession *
 ts_tls_session_new (TsTlsKeylog *keylog, TsTlsEventFunc func, gpointer user_data)
@@ -17,11 +115,19 @@ ts_tls_session_new (TsTlsKeylog *keylog, TsTlsEventFunc func, gpointer user_data
   TsTlsSession *self;
 
   g_return_val_if_fail (func != NULL, NULL);
+
   self = g_new0 (TsTlsSession, 1);
   self->keylog = keylog != NULL ? ts_tls_keylog_ref (keylog) : NULL;
+  self->keylog_generation = keylog != NULL ? ts_tls_keylog_get_generation (keylog) : 0;
   self->func = func;
   self->user_data = user_data;
   self->pending_cap = TS_TLS_PENDING_CAP;
+  self->time_us = -1;
+  for (int i = 0; i < 2; i++)
+    {
+      self->dir[i].hs = g_byte_array_new ();
+      self->dir[i].held = g_byte_array_new ();
+    }
   return self;
 }
 
@@ -30,8 +136,830 @@ ts_tls_session_free (TsTlsSession *self)
 {
   if (self == NULL)
     return;
+  for (int i = 0; i < 2; i++)
+    {
+      Dir *d = &self->dir[i];
+
+      _ts_tls_cipher_clear (&d->cipher);
+      OPENSSL_cleanse (d->secret, sizeof d->secret);
+      g_free (d->rbuf);
+      g_byte_array_unref (d->hs);
+      g_byte_array_unref (d->held);
+    }
   g_clear_pointer (&self->keylog, ts_tls_keylog_unref);
+  g_free (self->plain);
+  g_free (self->server_name);
+  g_free (self->alpn);
   g_free (self);
+}
+
+void
+ts_tls_session_set_pending_cap (TsTlsSession *self, gsize cap)
+{
+  g_return_if_fail (self != NULL);
+  self->pending_cap = cap;
+}
+
+const TsTlsSessionInfo *
+ts_tls_session_get_info (TsTlsSession *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  self->info.server_name = self->server_name;
+  self->info.alpn = self->alpn;
+  self->info.decrypting[0] = self->dir[0].cipher.ready;
+  self->info.decrypting[1] = self->dir[1].cipher.ready;
+  return &self->info;
+}
+
+/* ---- events ---- */
+
+static void
+emit (TsTlsSession *self, TsTlsEvent *ev)
+{
+  self->func (ev, self->user_data);
+}
+
+static void
+emit_anomaly (TsTlsSession *self, TsTlsDirection direction, TsTlsAnomaly anomaly, guint64 offset,
+              guint64 end_offset, const char *format, ...) G_GNUC_PRINTF (6, 7);
+
+static void
+emit_anomaly (TsTlsSession *self, TsTlsDirection direction, TsTlsAnomaly anomaly, guint64 offset,
+              guint64 end_offset, const char *format, ...)
+{
+  TsTlsEvent ev = { 0 };
+  char detail[256];
+  va_list args;
+
+  va_start (args, format);
+  g_vsnprintf (detail, sizeof detail, format, args);
+  va_end (args);
+
+  ev.kind = TS_TLS_EVENT_ANOMALY;
+  ev.direction = direction;
+  ev.offset = offset;
+  ev.end_offset = end_offset;
+  ev.anomaly = anomaly;
+  ev.detail = detail;
+  emit (self, &ev);
+}
+
+/* ---- keys ---- */
+
+static KeysResult
+install_keys (TsTlsSession *self, TsTlsDirection direction)
+{
+  Dir *d = &self->dir[direction];
+  const TsTlsSuiteInfo *suite = self->suite;
+  const guint8 *secret;
+  gsize secret_len;
+
+  if (d->cipher.ready)
+    return KEYS_OK;
+  if (d->undecryptable)
+    return KEYS_NEVER;
+  if (!self->info.have_server_hello || !self->info.have_client_hello)
+    return KEYS_NOT_YET;
+  if (suite == NULL)
+    {
+      d->undecryptable = TRUE;
+      emit_anomaly (self, direction, TS_TLS_ANOMALY_UNSUPPORTED_CIPHER, d->offset, d->offset,
+                    "cipher suite 0x%04x (%s) is not one we decrypt (AES-GCM, ChaCha20-Poly1305)",
+                    self->info.cipher_suite,
+                    ts_tls_cipher_suite_to_string (self->info.cipher_suite) ?: "unknown");
+      return KEYS_NEVER;
+    }
+  if (self->keylog == NULL)
+    return KEYS_NOT_YET;
+
+  if (d->epoch == EPOCH_HANDSHAKE || d->epoch == EPOCH_APPLICATION)
+    {
+      TsTlsSecretKind kind;
+
+      if (d->epoch == EPOCH_HANDSHAKE)
+        kind = direction == TS_TLS_DIR_CLIENT ? TS_TLS_SECRET_CLIENT_HANDSHAKE_TRAFFIC
+                                              : TS_TLS_SECRET_SERVER_HANDSHAKE_TRAFFIC;
+      else
+        kind = direction == TS_TLS_DIR_CLIENT ? TS_TLS_SECRET_CLIENT_TRAFFIC_0
+                                              : TS_TLS_SECRET_SERVER_TRAFFIC_0;
+      if (!ts_tls_keylog_lookup (self->keylog, self->info.client_random, kind, &secret,
+                                 &secret_len))
+        return KEYS_NOT_YET;
+      if (secret_len != suite->hash_len || !suite->tls13)
+        {
+          d->undecryptable = TRUE;
+          emit_anomaly (self, direction, TS_TLS_ANOMALY_MISSING_KEYS, d->offset, d->offset,
+                        "%s is %" G_GSIZE_FORMAT " bytes, %s needs %" G_GSIZE_FORMAT,
+                        ts_tls_secret_kind_to_string (kind), secret_len,
+                        ts_tls_cipher_suite_to_string (suite->suite), suite->hash_len);
+          return KEYS_NEVER;
+        }
+      memcpy (d->secret, secret, secret_len);
+      d->secret_len = secret_len;
+      if (!_ts_tls_cipher_set_secret (&d->cipher, suite, d->secret, d->secret_len))
+        {
+          d->undecryptable = TRUE;
+          return KEYS_NEVER;
+        }
+      return KEYS_OK;
+    }
+
+  if (d->epoch == EPOCH_TLS12)
+    {
+      /* RFC 5246 §6.3: key_block = PRF(master_secret, "key expansion",
+       * server_random + client_random), cut into client_write_key,
+       * server_write_key, client_write_IV, server_write_IV (AEAD suites have
+       * no MAC keys). */
+      guint8 seed[64];
+      guint8 block[2 * TS_TLS_KEY_MAX + 2 * TS_TLS_IV_LEN];
+      gsize k = suite->key_len, v = suite->fixed_iv_len;
+      gboolean ok;
+
+      if (suite->tls13)
+        {
+          d->undecryptable = TRUE;
+          return KEYS_NEVER;
+        }
+      if (!ts_tls_keylog_lookup (self->keylog, self->info.client_random,
+                                 TS_TLS_SECRET_CLIENT_RANDOM, &secret, &secret_len))
+        return KEYS_NOT_YET;
+      memcpy (seed, self->info.server_random, 32);
+      memcpy (seed + 32, self->info.client_random, 32);
+      ok = _ts_tls12_prf (suite->digest, secret, secret_len, "key expansion", seed, sizeof seed,
+                          block, 2 * k + 2 * v)
+           && (direction == TS_TLS_DIR_CLIENT
+                   ? _ts_tls_cipher_set_key (&d->cipher, suite, FALSE, block, block + 2 * k)
+                   : _ts_tls_cipher_set_key (&d->cipher, suite, FALSE, block + k,
+                                             block + 2 * k + v));
+      OPENSSL_cleanse (block, sizeof block);
+      if (!ok)
+        {
+          d->undecryptable = TRUE;
+          return KEYS_NEVER;
+        }
+      return KEYS_OK;
+    }
+
+  return KEYS_NOT_YET;
+}
+
+/* Moves @direction to a new key epoch, starting with its next record. */
+static void
+set_epoch (TsTlsSession *self, TsTlsDirection direction, Epoch epoch)
+{
+  Dir *d = &self->dir[direction];
+
+  d->epoch = epoch;
+  d->seq = 0;
+  d->cipher.ready = FALSE;
+  d->told_missing = FALSE;
+}
+
+/* ---- handshake ---- */
+
+static void
+on_handshake (TsTlsSession *self, TsTlsDirection direction, const TsTlsHandshake *hs)
+{
+  Dir *d = &self->dir[direction];
+  TsTlsSessionInfo *info = &self->info;
+
+  switch (hs->type)
+    {
+    case TS_TLS_HS_CLIENT_HELLO:
+      if (direction != TS_TLS_DIR_CLIENT || hs->random == NULL)
+        break;
+      /* After a HelloRetryRequest the second ClientHello keeps the random. */
+      if (!info->have_client_hello)
+        {
+          memcpy (info->client_random, hs->random, 32);
+          info->have_client_hello = TRUE;
+          self->retry_needed = TRUE;
+        }
+      if (hs->server_name != NULL && self->server_name == NULL)
+        self->server_name = g_strdup (hs->server_name);
+      break;
+
+    case TS_TLS_HS_SERVER_HELLO:
+      if (direction != TS_TLS_DIR_SERVER || hs->random == NULL || hs->n_cipher_suites != 1)
+        break;
+      info->version = hs->selected_version;
+      info->cipher_suite = hs->cipher_suites[0];
+      if (hs->is_hello_retry_request)
+        {
+          info->hello_retry = TRUE;
+          break;
+        }
+      if (info->have_server_hello)
+        break; /* a renegotiation: we keep the first keys */
+      memcpy (info->server_random, hs->random, 32);
+      info->have_server_hello = TRUE;
+      self->suite = _ts_tls_suite_lookup (info->cipher_suite);
+      if (self->suite != NULL && self->suite->tls13 != (info->version == TS_TLS_VERSION_1_3))
+        self->suite = NULL;
+      if (hs->n_alpn > 0 && self->alpn == NULL)
+        self->alpn = g_strdup (hs->alpn[0]);
+      if (info->version == TS_TLS_VERSION_1_3)
+        {
+          /* RFC 8446 §7: everything after the ServerHello is protected with
+           * the handshake traffic keys, in both directions. */
+          set_epoch (self, TS_TLS_DIR_SERVER, EPOCH_HANDSHAKE);
+          set_epoch (self, TS_TLS_DIR_CLIENT, EPOCH_HANDSHAKE);
+        }
+      self->retry_needed = TRUE;
+      break;
+
+    case TS_TLS_HS_ENCRYPTED_EXTENSIONS:
+      if (hs->n_alpn > 0 && self->alpn == NULL)
+        self->alpn = g_strdup (hs->alpn[0]);
+      break;
+
+    case TS_TLS_HS_FINISHED:
+      /* RFC 8446 §7.1: the sender's application traffic keys start with its
+       * next record. */
+      if (d->epoch == EPOCH_HANDSHAKE)
+        set_epoch (self, direction, EPOCH_APPLICATION);
+      break;
+
+    case TS_TLS_HS_KEY_UPDATE:
+      /* RFC 8446 §7.2: application_traffic_secret_N+1 =
+       *   HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length) */
+      if (d->epoch == EPOCH_APPLICATION && d->cipher.ready && self->suite != NULL)
+        {
+          guint8 next[TS_TLS_SECRET_MAX];
+
+          if (_ts_tls13_expand_label (self->suite->digest, d->secret, d->secret_len,
+                                      "traffic upd", NULL, 0, next, d->secret_len)
+              && _ts_tls_cipher_set_secret (&d->cipher, self->suite, next, d->secret_len))
+            {
+              memcpy (d->secret, next, d->secret_len);
+              d->seq = 0;
+            }
+          else
+            {
+              d->cipher.ready = FALSE;
+              d->undecryptable = TRUE;
+            }
+          OPENSSL_cleanse (next, sizeof next);
+        }
+      else if (d->epoch == EPOCH_APPLICATION)
+        {
+          /* We could not follow the old keys; the new ones are unknown too. */
+          d->undecryptable = TRUE;
+        }
+      break;
+
+    default:
+      break;
+    }
+}
+
+static void
+deliver_handshake (TsTlsSession *self, TsTlsDirection direction, const guint8 *msg, gsize len,
+                   guint64 offset, guint64 end_offset, gboolean encrypted, gboolean decrypted)
+{
+  TsTlsHandshakeScratch scratch;
+  TsTlsEvent ev = { 0 };
+  gssize r;
+
+  scratch.owned = NULL;
+  r = _ts_tls_handshake_decode (&scratch, msg, len, self->info.version, self->time_us);
+  g_assert (r != TS_PARSE_INCOMPLETE);
+
+  ev.kind = TS_TLS_EVENT_HANDSHAKE;
+  ev.direction = direction;
+  ev.offset = offset;
+  ev.end_offset = end_offset;
+  ev.encrypted = encrypted;
+  ev.decrypted = decrypted;
+  ev.handshake = &scratch.hs;
+  emit (self, &ev);
+
+  if (r == TS_PARSE_INVALID)
+    emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
+                  "%s of %u bytes: %s",
+                  ts_tls_handshake_type_to_string (scratch.hs.type) ?: "handshake message",
+                  scratch.hs.length, scratch.error);
+  else
+    on_handshake (self, direction, &scratch.hs);
+  _ts_tls_handshake_scratch_clear (&scratch);
+}
+
+static guint32
+hs_length (const guint8 *p)
+{
+  return (guint32) p[1] << 16 | (guint32) p[2] << 8 | p[3];
+}
+
+/* Handshake bytes of one record (RFC 8446 §5.1: messages may be split
+ * across records and several may share one). */
+static void
+feed_handshake (TsTlsSession *self, TsTlsDirection direction, const guint8 *p, gsize n,
+                guint64 offset, guint64 end_offset, gboolean encrypted, gboolean decrypted)
+{
+  Dir *d = &self->dir[direction];
+
+  while (n > 0)
+    {
+      if (d->hs_skip > 0)
+        {
+          gsize k = (gsize) MIN (d->hs_skip, n);
+
+          d->hs_skip -= k;
+          p += k;
+          n -= k;
+          continue;
+        }
+
+      if (d->hs->len == 0)
+        {
+          if (n >= 4)
+            {
+              gsize total = 4 + (gsize) hs_length (p);
+
+              if (total > TS_TLS_HANDSHAKE_CAP)
+                {
+                  emit_anomaly (self, direction, TS_TLS_ANOMALY_TOO_LARGE, offset, end_offset,
+                                "%s of %" G_GSIZE_FORMAT " bytes is over the cap of %u",
+                                ts_tls_handshake_type_to_string (p[0]) ?: "handshake message",
+                                total - 4, TS_TLS_HANDSHAKE_CAP);
+                  d->hs_skip = total;
+                  continue;
+                }
+              if (total <= n)
+                {
+                  deliver_handshake (self, direction, p, total, offset, end_offset, encrypted,
+                                     decrypted);
+                  p += total;
+                  n -= total;
+                  continue;
+                }
+            }
+          g_byte_array_append (d->hs, p, (guint) n);
+          d->hs_offset = offset;
+          return;
+        }
+      else
+        {
+          gsize total, take;
+
+          if (d->hs->len < 4)
+            {
+              take = MIN (4 - d->hs->len, n);
+              g_byte_array_append (d->hs, p, (guint) take);
+              p += take;
+              n -= take;
+              if (d->hs->len < 4)
+                return;
+            }
+          total = 4 + (gsize) hs_length (d->hs->data);
+          if (total > TS_TLS_HANDSHAKE_CAP)
+            {
+              emit_anomaly (self, direction, TS_TLS_ANOMALY_TOO_LARGE, d->hs_offset, end_offset,
+                            "%s of %" G_GSIZE_FORMAT " bytes is over the cap of %u",
+                            ts_tls_handshake_type_to_string (d->hs->data[0]) ?: "handshake message",
+                            total - 4, TS_TLS_HANDSHAKE_CAP);
+              d->hs_skip = total - d->hs->len;
+              g_byte_array_set_size (d->hs, 0);
+              continue;
+            }
+          take = MIN (total - d->hs->len, n);
+          g_byte_array_append (d->hs, p, (guint) take);
+          p += take;
+          n -= take;
+          if (d->hs->len == total)
+            {
+              deliver_handshake (self, direction, d->hs->data, total, d->hs_offset, end_offset,
+                                 encrypted, decrypted);
+              g_byte_array_set_size (d->hs, 0);
+            }
+        }
+    }
+}
+
+/* ---- records ---- */
+
+/* The plaintext (or cleartext) content of one record. */
+static void
+dispatch_content (TsTlsSession *self, TsTlsDirection direction, guint8 type, const guint8 *p,
+                  gsize n, guint64 offset, guint64 end_offset, gboolean encrypted,
+                  gboolean decrypted)
+{
+  TsTlsEvent ev = { 0 };
+
+  ev.direction = direction;
+  ev.offset = offset;
+  ev.end_offset = end_offset;
+  ev.encrypted = encrypted;
+  ev.decrypted = decrypted;
+
+  switch (type)
+    {
+    case TS_TLS_CONTENT_HANDSHAKE:
+      if (n == 0)
+        emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
+                      "an empty handshake record (RFC 8446 §5.1 forbids it)");
+      feed_handshake (self, direction, p, n, offset, end_offset, encrypted, decrypted);
+      break;
+
+    case TS_TLS_CONTENT_ALERT:
+      /* RFC 8446 §6: struct { AlertLevel level; AlertDescription description; } Alert; */
+      ev.kind = TS_TLS_EVENT_ALERT;
+      for (gsize i = 0; i + 2 <= n; i += 2)
+        {
+          ev.alert_level = p[i];
+          ev.alert_description = p[i + 1];
+          emit (self, &ev);
+        }
+      if (n % 2 != 0 || n == 0)
+        emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
+                      "an alert record of %" G_GSIZE_FORMAT " bytes (alerts are 2 bytes)", n);
+      break;
+
+    case TS_TLS_CONTENT_CHANGE_CIPHER_SPEC:
+      /* RFC 5246 §7.1: struct { enum { change_cipher_spec(1), (255) } type; } */
+      ev.kind = TS_TLS_EVENT_CHANGE_CIPHER_SPEC;
+      ev.data = p;
+      ev.len = n;
+      emit (self, &ev);
+      if (n != 1 || p[0] != 1)
+        emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
+                      "a change_cipher_spec of %" G_GSIZE_FORMAT " bytes (1 byte, value 1)", n);
+      if (encrypted)
+        break;
+      if (!self->info.have_server_hello)
+        emit_anomaly (self, direction, TS_TLS_ANOMALY_UNEXPECTED, offset, end_offset,
+                      "a change_cipher_spec before the ServerHello");
+      else if (self->info.version != TS_TLS_VERSION_1_3 && self->dir[direction].epoch == EPOCH_CLEAR)
+        set_epoch (self, direction, EPOCH_TLS12);
+      /* In TLS 1.3 it is the compatibility-mode dummy (RFC 8446 §D.4). */
+      break;
+
+    case TS_TLS_CONTENT_APPLICATION_DATA:
+      ev.kind = TS_TLS_EVENT_APPLICATION_DATA;
+      ev.data = p;
+      ev.len = n;
+      self->info.n_app_bytes[direction] += n;
+      emit (self, &ev);
+      break;
+
+    case TS_TLS_CONTENT_HEARTBEAT:
+      break;
+
+    default:
+      emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
+                    "inner content type %u is not a TLS content type", type);
+      break;
+    }
+}
+
+static gboolean
+can_hold (TsTlsSession *self, Dir *d, gsize rec_len)
+{
+  return self->keylog != NULL && !self->finished && !d->gave_up && self->pending_cap > 0
+         && d->held->len + rec_len <= self->pending_cap;
+}
+
+/* One framed record (header and fragment, @rec_len bytes, at stream
+ * @offset). Returns FALSE if it needs keys not yet known and @may_hold:
+ * the caller holds it back; otherwise it is reported. */
+static gboolean
+process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec, gsize rec_len,
+                guint64 offset, gboolean may_hold)
+{
+  Dir *d = &self->dir[direction];
+  guint8 type = rec[0];
+  const guint8 *frag = rec + 5;
+  gsize frag_len = rec_len - 5;
+  guint64 end_offset = offset + rec_len;
+  gboolean protected;
+  TsTlsEvent ev = { 0 };
+  KeysResult keys;
+  gssize n;
+
+  if (d->epoch == EPOCH_TLS12)
+    protected = TRUE;
+  else if (d->epoch != EPOCH_CLEAR)
+    protected = type == TS_TLS_CONTENT_APPLICATION_DATA;
+  else
+    /* Application data before the ServerHello is early data or the client
+     * racing ahead of our view of the server: protected, keys unknown. */
+    protected = type == TS_TLS_CONTENT_APPLICATION_DATA && !self->info.have_server_hello;
+
+  ev.kind = TS_TLS_EVENT_RECORD;
+  ev.direction = direction;
+  ev.offset = offset;
+  ev.end_offset = end_offset;
+  ev.content_type = type;
+  ev.record_version = (guint16) (rec[1] << 8 | rec[2]);
+  ev.record_length = (guint16) frag_len;
+
+  if (!protected)
+    {
+      self->info.n_records[direction]++;
+      emit (self, &ev);
+      dispatch_content (self, direction, type, frag, frag_len, offset, end_offset, FALSE, FALSE);
+      return TRUE;
+    }
+
+  keys = install_keys (self, direction);
+  if (keys == KEYS_NOT_YET && may_hold)
+    return FALSE;
+
+  self->info.n_records[direction]++;
+  ev.encrypted = TRUE;
+  ev.record_seq = d->seq;
+
+  if (keys != KEYS_OK)
+    {
+      d->seq++;
+      emit (self, &ev);
+      if (keys == KEYS_NOT_YET && !d->told_missing)
+        {
+          d->told_missing = TRUE;
+          emit_anomaly (self, direction, TS_TLS_ANOMALY_MISSING_KEYS, offset, end_offset,
+                        "no %s secret for client random %02x%02x%02x%02x…",
+                        d->epoch == EPOCH_TLS12        ? "CLIENT_RANDOM"
+                        : d->epoch == EPOCH_HANDSHAKE ? "handshake traffic"
+                        : d->epoch == EPOCH_APPLICATION ? "application traffic"
+                                                         : "(ServerHello not seen)",
+                        self->info.client_random[0], self->info.client_random[1],
+                        self->info.client_random[2], self->info.client_random[3]);
+        }
+      ev.kind = TS_TLS_EVENT_OPAQUE;
+      ev.data = frag;
+      ev.len = frag_len;
+      emit (self, &ev);
+      return TRUE;
+    }
+
+  if (self->plain == NULL)
+    self->plain = g_malloc (TS_TLS_RECORD_CAP);
+  n = _ts_tls_cipher_open (&d->cipher, d->seq, rec, frag, frag_len, self->plain);
+  d->seq++;
+  if (n < 0)
+    {
+      emit (self, &ev);
+      emit_anomaly (self, direction, TS_TLS_ANOMALY_DECRYPT_FAILED, offset, end_offset,
+                    "record %" G_GUINT64_FORMAT " of %" G_GSIZE_FORMAT
+                    " bytes does not verify with the %s keys",
+                    ev.record_seq, frag_len,
+                    ts_tls_cipher_suite_to_string (self->info.cipher_suite) ?: "negotiated");
+      ev.kind = TS_TLS_EVENT_OPAQUE;
+      ev.data = frag;
+      ev.len = frag_len;
+      emit (self, &ev);
+      return TRUE;
+    }
+
+  self->info.n_decrypted[direction]++;
+  ev.decrypted = TRUE;
+  emit (self, &ev);
+
+  if (d->epoch == EPOCH_TLS12)
+    {
+      dispatch_content (self, direction, type, self->plain, (gsize) n, offset, end_offset, TRUE,
+                        TRUE);
+    }
+  else
+    {
+      /* RFC 8446 §5.2 TLSInnerPlaintext: content, then the real type, then zeros. */
+      gsize i = (gsize) n;
+
+      while (i > 0 && self->plain[i - 1] == 0)
+        i--;
+      if (i == 0)
+        emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
+                      "a decrypted record with no content type (all %" G_GSSIZE_FORMAT
+                      " bytes are zero)", n);
+      else
+        dispatch_content (self, direction, self->plain[i - 1], self->plain, i - 1, offset,
+                          end_offset, TRUE, TRUE);
+    }
+  return TRUE;
+}
+
+/* Reports every held record of @d, keys or not. */
+static void
+give_up (TsTlsSession *self, TsTlsDirection direction)
+{
+  Dir *d = &self->dir[direction];
+  gsize pos = 0;
+
+  d->gave_up = TRUE;
+  while (pos < d->held->len)
+    {
+      const guint8 *rec = d->held->data + pos;
+      gsize rec_len = 5 + (gsize) (rec[3] << 8 | rec[4]);
+
+      process_record (self, direction, rec, rec_len, d->held_offset + pos, FALSE);
+      pos += rec_len;
+    }
+  g_byte_array_set_size (d->held, 0);
+}
+
+/* Tries the held records of @d again, in order, up to the first that still
+ * lacks keys. */
+static gboolean
+retry_held (TsTlsSession *self, TsTlsDirection direction)
+{
+  Dir *d = &self->dir[direction];
+  gsize pos = 0;
+
+  while (pos < d->held->len)
+    {
+      const guint8 *rec = d->held->data + pos;
+      gsize rec_len = 5 + (gsize) (rec[3] << 8 | rec[4]);
+
+      if (!process_record (self, direction, rec, rec_len, d->held_offset + pos, TRUE))
+        break;
+      pos += rec_len;
+    }
+  if (pos == 0)
+    return FALSE;
+  g_byte_array_remove_range (d->held, 0, (guint) pos);
+  d->held_offset += pos;
+  return TRUE;
+}
+
+static gboolean
+retry_if_needed (TsTlsSession *self)
+{
+  gboolean any = FALSE;
+
+  for (int round = 0; round < 4; round++)
+    {
+      guint64 generation = self->keylog != NULL ? ts_tls_keylog_get_generation (self->keylog) : 0;
+
+      if (!self->retry_needed && generation == self->keylog_generation)
+        break;
+      self->retry_needed = FALSE;
+      self->keylog_generation = generation;
+      for (int i = 0; i < 2; i++)
+        if (self->dir[i].held->len > 0)
+          any |= retry_held (self, (TsTlsDirection) i);
+    }
+  return any;
+}
+
+static void
+framed (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec, gsize rec_len,
+        guint64 offset)
+{
+  Dir *d = &self->dir[direction];
+
+  if (d->held->len > 0)
+    {
+      /* Keep stream order: once one record waits, the ones after it wait. */
+      if (can_hold (self, d, rec_len))
+        {
+          g_byte_array_append (d->held, rec, (guint) rec_len);
+          return;
+        }
+      give_up (self, direction);
+    }
+  if (!process_record (self, direction, rec, rec_len, offset, can_hold (self, d, rec_len)))
+    {
+      d->held_offset = offset;
+      g_byte_array_append (d->held, rec, (guint) rec_len);
+    }
+}
+
+/*
+ * RFC 8446 §5.1 (RFC 5246 §6.2.1) record header:
+ *
+ *     struct {
+ *         ContentType type;                  -- 1 byte: 20..24
+ *         ProtocolVersion legacy_record_version;  -- 0x0300..0x0304
+ *         uint16 length;                     -- ≤ 2^14 + 2048
+ *         opaque fragment[TLSPlaintext.length];
+ *     } TLSPlaintext;
+ *
+ * Returns 5 (the header length) if @hdr (5 bytes) is a plausible header,
+ * TS_PARSE_INVALID otherwise.
+ */
+static gssize
+check_header (const guint8 *hdr)
+{
+  guint length = (guint) (hdr[3] << 8 | hdr[4]);
+
+  if (hdr[0] < TS_TLS_CONTENT_CHANGE_CIPHER_SPEC || hdr[0] > TS_TLS_CONTENT_HEARTBEAT)
+    return TS_PARSE_INVALID;
+  if (hdr[1] != 3 || hdr[2] > 4)
+    return TS_PARSE_INVALID;
+  if (length > FRAGMENT_MAX)
+    return TS_PARSE_INVALID;
+  return 5;
+}
+
+static void
+stop_direction (TsTlsSession *self, TsTlsDirection direction, const guint8 *hdr, guint64 offset)
+{
+  Dir *d = &self->dir[direction];
+
+  if (d->held->len > 0)
+    give_up (self, direction);
+  d->stopped = TRUE;
+  emit_anomaly (self, direction,
+                d->started ? TS_TLS_ANOMALY_MALFORMED_RECORD : TS_TLS_ANOMALY_NOT_TLS, offset,
+                offset + 5,
+                "record header %02x %02x%02x %02x%02x: content type %u, version 0x%02x%02x, "
+                "length %u (max %u)",
+                hdr[0], hdr[1], hdr[2], hdr[3], hdr[4], hdr[0], hdr[1], hdr[2],
+                (guint) (hdr[3] << 8 | hdr[4]), FRAGMENT_MAX);
+}
+
+static void
+consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize len)
+{
+  Dir *d = &self->dir[direction];
+
+  while (len > 0)
+    {
+      gsize need, take;
+
+      if (d->stopped)
+        {
+          d->offset += len;
+          return;
+        }
+
+      if (d->desync)
+        {
+          /* After a gap: slide a 5-byte window until it looks like a header. */
+          if (d->rbuf == NULL)
+            d->rbuf = g_malloc (TS_TLS_RECORD_CAP);
+          d->rbuf[d->rlen++] = *data++;
+          len--;
+          d->offset++;
+          if (d->rlen < 5)
+            continue;
+          if (check_header (d->rbuf) == 5)
+            {
+              d->desync = FALSE;
+              if (5 + (gsize) (d->rbuf[3] << 8 | d->rbuf[4]) == 5)
+                {
+                  framed (self, direction, d->rbuf, 5, d->offset - 5);
+                  d->rlen = 0;
+                }
+              continue;
+            }
+          memmove (d->rbuf, d->rbuf + 1, 4);
+          d->rlen = 4;
+          continue;
+        }
+
+      if (d->rlen == 0 && len >= 5)
+        {
+          gsize rec_len;
+
+          if (check_header (data) != 5)
+            {
+              stop_direction (self, direction, data, d->offset);
+              continue;
+            }
+          d->started = TRUE;
+          rec_len = 5 + (gsize) (data[3] << 8 | data[4]);
+          if (len >= rec_len)
+            {
+              /* The fast path: a whole record in the input, no copy. */
+              guint64 offset = d->offset;
+
+              d->offset += rec_len;
+              framed (self, direction, data, rec_len, offset);
+              data += rec_len;
+              len -= rec_len;
+              continue;
+            }
+        }
+
+      if (d->rbuf == NULL)
+        d->rbuf = g_malloc (TS_TLS_RECORD_CAP);
+      need = d->rlen < 5 ? 5 - d->rlen : 5 + (gsize) (d->rbuf[3] << 8 | d->rbuf[4]) - d->rlen;
+      take = MIN (need, len);
+      memcpy (d->rbuf + d->rlen, data, take);
+      d->rlen += take;
+      data += take;
+      len -= take;
+      d->offset += take;
+
+      if (d->rlen == 5 && take == need)
+        {
+          if (check_header (d->rbuf) != 5)
+            {
+              d->rlen = 0;
+              stop_direction (self, direction, d->rbuf, d->offset - 5);
+              continue;
+            }
+          d->started = TRUE;
+        }
+      if (d->rlen >= 5 && d->rlen == 5 + (gsize) (d->rbuf[3] << 8 | d->rbuf[4]))
+        {
+          gsize rec_len = d->rlen;
+
+          d->rlen = 0;
+          framed (self, direction, d->rbuf, rec_len, d->offset - rec_len);
+        }
+    }
 }
 
 gboolean
@@ -39,57 +967,94 @@ ts_tls_session_feed (TsTlsSession *self, TsTlsDirection direction, const guint8 
                      gint64 time_us)
 {
   g_return_val_if_fail (self != NULL, FALSE);
-  return TRUE;
+  g_return_val_if_fail (direction == TS_TLS_DIR_CLIENT || direction == TS_TLS_DIR_SERVER, FALSE);
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+
+  if (self->finished)
+    return FALSE;
+  self->time_us = time_us;
+  retry_if_needed (self);
+  consume (self, direction, data, len);
+  retry_if_needed (self);
+  return !self->dir[direction].stopped;
 }
 
 void
 ts_tls_session_gap (TsTlsSession *self, TsTlsDirection direction, guint64 n_bytes)
 {
+  Dir *d;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (direction == TS_TLS_DIR_CLIENT || direction == TS_TLS_DIR_SERVER);
+
+  d = &self->dir[direction];
+  if (self->finished || n_bytes == 0)
+    return;
+  if (d->held->len > 0)
+    give_up (self, direction);
+  if (!d->stopped)
+    {
+      emit_anomaly (self, direction, TS_TLS_ANOMALY_GAP, d->offset, d->offset + n_bytes,
+                    "%" G_GUINT64_FORMAT " bytes lost at stream offset %" G_GUINT64_FORMAT
+                    ": record sync and decryption of this direction are lost",
+                    n_bytes, d->offset);
+      d->desync = TRUE;
+      d->rlen = 0;
+      g_byte_array_set_size (d->hs, 0);
+      d->hs_skip = 0;
+      d->undecryptable = TRUE;
+      d->cipher.ready = FALSE;
+    }
+  d->offset += n_bytes;
 }
 
 gboolean
 ts_tls_session_poll (TsTlsSession *self, gint64 time_us)
 {
-  return FALSE;
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (self->finished)
+    return FALSE;
+  self->time_us = time_us;
+  return retry_if_needed (self);
 }
 
 void
 ts_tls_session_finish (TsTlsSession *self)
 {
-}
+  g_return_if_fail (self != NULL);
 
-void
-ts_tls_session_set_pending_cap (TsTlsSession *self, gsize cap)
-{
-  self->pending_cap = cap;
-}
+  if (self->finished)
+    return;
+  retry_if_needed (self);
+  self->finished = TRUE;
+  for (int i = 0; i < 2; i++)
+    {
+      Dir *d = &self->dir[i];
 
-const TsTlsSessionInfo *
-ts_tls_session_get_info (TsTlsSession *self)
-{
-  return &self->info;
+      if (d->held->len > 0)
+        give_up (self, (TsTlsDirection) i);
+      if (d->rlen > 0 && !d->desync && !d->stopped)
+        emit_anomaly (self, (TsTlsDirection) i, TS_TLS_ANOMALY_TRUNCATED, d->offset - d->rlen,
+                      d->offset, "the stream ends inside a record (%" G_GSIZE_FORMAT " of %"
+                      G_GSIZE_FORMAT " bytes)", d->rlen,
+                      d->rlen >= 5 ? 5 + (gsize) (d->rbuf[3] << 8 | d->rbuf[4]) : (gsize) 5);
+      if (d->hs->len > 0)
+        emit_anomaly (self, (TsTlsDirection) i, TS_TLS_ANOMALY_TRUNCATED, d->hs_offset, d->offset,
+                      "the stream ends inside a handshake message (%u bytes of it)",
+                      d->hs->len);
+      d->rlen = 0;
+      g_byte_array_set_size (d->hs, 0);
+    }
 }
 
 gboolean
 ts_tls_session_looks_like_tls (const guint8 *data, gsize len)
 {
-  return len >= 5 && data[0] == 22 && data[1] == 3 && data[2] <= 4;
-}
-
-const char *
-ts_tls_event_kind_to_string (guint kind)
-{
-  return NULL;
-}
-
-const char *
-ts_tls_anomaly_to_string (guint anomaly)
-{
-  return NULL;
-}
-
-const char *
-ts_tls_direction_to_string (guint direction)
-{
-  return NULL;
+  if (data == NULL || len < 5)
+    return FALSE;
+  if (data[0] != TS_TLS_CONTENT_HANDSHAKE || check_header (data) != 5)
+    return FALSE;
+  /* A ClientHello (or a ServerHello, for a capture that starts mid-way). */
+  return len < 6 || data[5] == TS_TLS_HS_CLIENT_HELLO || data[5] == TS_TLS_HS_SERVER_HELLO;
 }

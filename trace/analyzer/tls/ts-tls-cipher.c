@@ -1,0 +1,285 @@
+/* ts-tls-cipher.c: AEAD record protection (RFC 8446 §5.2-5.3, RFC 5288, RFC 7905) and key schedules.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "ts-tls-cipher.h"
+
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/kdf.h>
+
+#include "ts-tls-types.h"
+
+static const TsTlsSuiteInfo suites[] = {
+  { TS_TLS_CS_AES_128_GCM_SHA256, TRUE, TS_TLS_AEAD_AES_128_GCM, "SHA256", 32, 16, 12 },
+  { TS_TLS_CS_AES_256_GCM_SHA384, TRUE, TS_TLS_AEAD_AES_256_GCM, "SHA384", 48, 32, 12 },
+  { TS_TLS_CS_CHACHA20_POLY1305_SHA256, TRUE, TS_TLS_AEAD_CHACHA20_POLY1305, "SHA256", 32, 32, 12 },
+  { TS_TLS_CS_RSA_WITH_AES_128_GCM_SHA256, FALSE, TS_TLS_AEAD_AES_128_GCM, "SHA256", 32, 16, 4 },
+  { TS_TLS_CS_RSA_WITH_AES_256_GCM_SHA384, FALSE, TS_TLS_AEAD_AES_256_GCM, "SHA384", 48, 32, 4 },
+  { TS_TLS_CS_DHE_RSA_WITH_AES_128_GCM_SHA256, FALSE, TS_TLS_AEAD_AES_128_GCM, "SHA256", 32, 16, 4 },
+  { TS_TLS_CS_DHE_RSA_WITH_AES_256_GCM_SHA384, FALSE, TS_TLS_AEAD_AES_256_GCM, "SHA384", 48, 32, 4 },
+  { TS_TLS_CS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, FALSE, TS_TLS_AEAD_AES_128_GCM, "SHA256", 32, 16, 4 },
+  { TS_TLS_CS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, FALSE, TS_TLS_AEAD_AES_256_GCM, "SHA384", 48, 32, 4 },
+  { TS_TLS_CS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, FALSE, TS_TLS_AEAD_AES_128_GCM, "SHA256", 32, 16, 4 },
+  { TS_TLS_CS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, FALSE, TS_TLS_AEAD_AES_256_GCM, "SHA384", 48, 32, 4 },
+  { TS_TLS_CS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, FALSE, TS_TLS_AEAD_CHACHA20_POLY1305, "SHA256", 32, 32, 12 },
+  { TS_TLS_CS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, FALSE, TS_TLS_AEAD_CHACHA20_POLY1305, "SHA256", 32, 32, 12 },
+  { TS_TLS_CS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256, FALSE, TS_TLS_AEAD_CHACHA20_POLY1305, "SHA256", 32, 32, 12 },
+};
+
+const TsTlsSuiteInfo *
+_ts_tls_suite_lookup (guint16 suite)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (suites); i++)
+    if (suites[i].suite == suite)
+      return &suites[i];
+  return NULL;
+}
+
+/* Fetching an algorithm walks OpenSSL's provider tables: do it once. */
+static EVP_CIPHER *
+fetch_cipher (TsTlsAead aead)
+{
+  static EVP_CIPHER *ciphers[4];
+  static gsize once;
+  const char *names[4] = { NULL, "AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305" };
+
+  if (g_once_init_enter (&once))
+    {
+      for (int i = 1; i < 4; i++)
+        ciphers[i] = EVP_CIPHER_fetch (NULL, names[i], NULL);
+      g_once_init_leave (&once, 1);
+    }
+  return (guint) aead < 4 ? ciphers[aead] : NULL;
+}
+
+static EVP_KDF *
+fetch_kdf (gboolean tls12)
+{
+  static EVP_KDF *hkdf, *prf;
+  static gsize once;
+
+  if (g_once_init_enter (&once))
+    {
+      hkdf = EVP_KDF_fetch (NULL, "HKDF", NULL);
+      prf = EVP_KDF_fetch (NULL, "TLS1-PRF", NULL);
+      g_once_init_leave (&once, 1);
+    }
+  return tls12 ? prf : hkdf;
+}
+
+void
+_ts_tls_cipher_clear (TsTlsCipher *self)
+{
+  g_clear_pointer (&self->ctx, EVP_CIPHER_CTX_free);
+  OPENSSL_cleanse (self->iv, sizeof self->iv);
+  self->info = NULL;
+  self->ready = FALSE;
+}
+
+gboolean
+_ts_tls_cipher_set_key (TsTlsCipher *self, const TsTlsSuiteInfo *info, gboolean tls13,
+                        const guint8 *key, const guint8 *iv)
+{
+  EVP_CIPHER *cipher = fetch_cipher (info->aead);
+
+  self->ready = FALSE;
+  if (cipher == NULL)
+    return FALSE;
+  if (self->ctx == NULL)
+    self->ctx = EVP_CIPHER_CTX_new ();
+  if (self->ctx == NULL)
+    return FALSE;
+  if (EVP_DecryptInit_ex (self->ctx, cipher, NULL, key, NULL) != 1)
+    return FALSE;
+  self->info = info;
+  self->tls13 = tls13;
+  memset (self->iv, 0, sizeof self->iv);
+  memcpy (self->iv, iv, tls13 ? TS_TLS_IV_LEN : info->fixed_iv_len);
+  self->ready = TRUE;
+  return TRUE;
+}
+
+gboolean
+_ts_tls_cipher_set_secret (TsTlsCipher *self, const TsTlsSuiteInfo *info, const guint8 *secret,
+                           gsize secret_len)
+{
+  guint8 key[TS_TLS_KEY_MAX];
+  guint8 iv[TS_TLS_IV_LEN];
+  gboolean ok;
+
+  /* RFC 8446 §7.3: [sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length),
+   * [sender]_write_iv = HKDF-Expand-Label(Secret, "iv", "", iv_length). */
+  ok = _ts_tls13_expand_label (info->digest, secret, secret_len, "key", NULL, 0, key, info->key_len)
+       && _ts_tls13_expand_label (info->digest, secret, secret_len, "iv", NULL, 0, iv, sizeof iv)
+       && _ts_tls_cipher_set_key (self, info, TRUE, key, iv);
+  OPENSSL_cleanse (key, sizeof key);
+  return ok;
+}
+
+/* The per-record nonce of RFC 8446 §5.3 and RFC 7905 §2: the 64-bit
+ * sequence number, left-padded to 12 bytes, XORed with the write IV. */
+static void
+xor_nonce (const guint8 *iv, guint64 seq, guint8 *nonce)
+{
+  memcpy (nonce, iv, TS_TLS_IV_LEN);
+  for (int i = 0; i < 8; i++)
+    nonce[TS_TLS_IV_LEN - 1 - i] ^= (guint8) (seq >> (8 * i));
+}
+
+gssize
+_ts_tls_cipher_open (TsTlsCipher *self, guint64 seq, const guint8 *header, const guint8 *fragment,
+                     gsize fragment_len, guint8 *out)
+{
+  guint8 nonce[TS_TLS_IV_LEN];
+  guint8 aad[13];
+  gsize aad_len;
+  const guint8 *ct;
+  gsize ct_len;
+  guint8 tag[TS_TLS_AEAD_TAG_LEN];
+  int n = 0, m = 0;
+
+  g_assert (self->ready);
+
+  if (self->tls13)
+    {
+      /* RFC 8446 §5.2: additional_data = the record header;
+       * the plaintext holds at least the inner content type. */
+      if (fragment_len < TS_TLS_AEAD_TAG_LEN + 1)
+        return -1;
+      xor_nonce (self->iv, seq, nonce);
+      memcpy (aad, header, 5);
+      aad_len = 5;
+      ct = fragment;
+      ct_len = fragment_len - TS_TLS_AEAD_TAG_LEN;
+    }
+  else
+    {
+      gsize explicit_len = self->info->aead == TS_TLS_AEAD_CHACHA20_POLY1305 ? 0 : 8;
+
+      /* RFC 5246 §6.2.3.3: additional_data = seq_num + type + version + length
+       * (of the plaintext). GCM (RFC 5288 §3): nonce = salt[4] + explicit[8],
+       * the explicit part first in the fragment. ChaCha20 (RFC 7905 §2):
+       * nonce = IV XOR seq, nothing explicit. */
+      if (fragment_len < explicit_len + TS_TLS_AEAD_TAG_LEN)
+        return -1;
+      if (explicit_len > 0)
+        {
+          memcpy (nonce, self->iv, 4);
+          memcpy (nonce + 4, fragment, 8);
+        }
+      else
+        xor_nonce (self->iv, seq, nonce);
+      ct = fragment + explicit_len;
+      ct_len = fragment_len - explicit_len - TS_TLS_AEAD_TAG_LEN;
+      for (int i = 0; i < 8; i++)
+        aad[i] = (guint8) (seq >> (56 - 8 * i));
+      aad[8] = header[0];
+      aad[9] = header[1];
+      aad[10] = header[2];
+      aad[11] = (guint8) (ct_len >> 8);
+      aad[12] = (guint8) ct_len;
+      aad_len = 13;
+    }
+
+  memcpy (tag, ct + ct_len, TS_TLS_AEAD_TAG_LEN);
+  if (EVP_DecryptInit_ex (self->ctx, NULL, NULL, NULL, nonce) != 1
+      || EVP_DecryptUpdate (self->ctx, NULL, &n, aad, (int) aad_len) != 1
+      || (ct_len > 0 && EVP_DecryptUpdate (self->ctx, out, &n, ct, (int) ct_len) != 1)
+      || EVP_CIPHER_CTX_ctrl (self->ctx, EVP_CTRL_AEAD_SET_TAG, TS_TLS_AEAD_TAG_LEN, tag) != 1
+      || EVP_DecryptFinal_ex (self->ctx, out + (ct_len > 0 ? n : 0), &m) != 1)
+    return -1;
+  return (gssize) ct_len;
+}
+
+gboolean
+_ts_tls13_expand_label (const char *digest, const guint8 *secret, gsize secret_len,
+                        const char *label, const guint8 *context, gsize context_len, guint8 *out,
+                        gsize out_len)
+{
+  /* RFC 8446 §7.1:
+   *   struct {
+   *       uint16 length = Length;
+   *       opaque label<7..255> = "tls13 " + Label;
+   *       opaque context<0..255> = Context;
+   *   } HkdfLabel; */
+  guint8 info[2 + 1 + 255 + 1 + 255];
+  gsize label_len = strlen (label);
+  gsize n = 0;
+  int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+  OSSL_PARAM params[5];
+  EVP_KDF_CTX *kctx;
+  int ok;
+
+  g_return_val_if_fail (label_len + 6 <= 255 && context_len <= 255, FALSE);
+  info[n++] = (guint8) (out_len >> 8);
+  info[n++] = (guint8) out_len;
+  info[n++] = (guint8) (6 + label_len);
+  memcpy (info + n, "tls13 ", 6);
+  n += 6;
+  memcpy (info + n, label, label_len);
+  n += label_len;
+  info[n++] = (guint8) context_len;
+  if (context_len > 0)
+    memcpy (info + n, context, context_len);
+  n += context_len;
+
+  params[0] = OSSL_PARAM_construct_int (OSSL_KDF_PARAM_MODE, &mode);
+  params[1] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) digest, 0);
+  params[2] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_KEY, (void *) secret, secret_len);
+  params[3] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_INFO, info, n);
+  params[4] = OSSL_PARAM_construct_end ();
+  kctx = EVP_KDF_CTX_new (fetch_kdf (FALSE));
+  if (kctx == NULL)
+    return FALSE;
+  ok = EVP_KDF_derive (kctx, out, out_len, params);
+  EVP_KDF_CTX_free (kctx);
+  return ok == 1;
+}
+
+gboolean
+_ts_tls13_extract (const char *digest, const guint8 *salt, gsize salt_len, const guint8 *ikm,
+                   gsize ikm_len, guint8 *out, gsize out_len)
+{
+  int mode = EVP_KDF_HKDF_MODE_EXTRACT_ONLY;
+  OSSL_PARAM params[5];
+  EVP_KDF_CTX *kctx;
+  guint8 zero = 0;
+  int ok;
+
+  params[0] = OSSL_PARAM_construct_int (OSSL_KDF_PARAM_MODE, &mode);
+  params[1] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) digest, 0);
+  params[2] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_KEY,
+                                                 ikm_len > 0 ? (void *) ikm : &zero, ikm_len);
+  params[3] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SALT,
+                                                 salt_len > 0 ? (void *) salt : &zero, salt_len);
+  params[4] = OSSL_PARAM_construct_end ();
+  kctx = EVP_KDF_CTX_new (fetch_kdf (FALSE));
+  if (kctx == NULL)
+    return FALSE;
+  ok = EVP_KDF_derive (kctx, out, out_len, params);
+  EVP_KDF_CTX_free (kctx);
+  return ok == 1;
+}
+
+gboolean
+_ts_tls12_prf (const char *digest, const guint8 *secret, gsize secret_len, const char *label,
+               const guint8 *seed, gsize seed_len, guint8 *out, gsize out_len)
+{
+  /* RFC 5246 §5: PRF(secret, label, seed) = P_<hash>(secret, label + seed).
+   * OpenSSL's TLS1-PRF concatenates its seed parameters in order. */
+  OSSL_PARAM params[5];
+  EVP_KDF_CTX *kctx;
+  int ok;
+
+  params[0] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) digest, 0);
+  params[1] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SECRET, (void *) secret, secret_len);
+  params[2] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SEED, (void *) label, strlen (label));
+  params[3] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SEED, (void *) seed, seed_len);
+  params[4] = OSSL_PARAM_construct_end ();
+  kctx = EVP_KDF_CTX_new (fetch_kdf (TRUE));
+  if (kctx == NULL)
+    return FALSE;
+  ok = EVP_KDF_derive (kctx, out, out_len, params);
+  EVP_KDF_CTX_free (kctx);
+  return ok == 1;
+}

@@ -1,0 +1,83 @@
+/* ts-tls-cipher.h: record protection for TLS 1.2 and 1.3 AEAD suites, and their key schedules (private).
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <openssl/evp.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  TS_TLS_AEAD_NONE = 0,
+  TS_TLS_AEAD_AES_128_GCM,
+  TS_TLS_AEAD_AES_256_GCM,
+  TS_TLS_AEAD_CHACHA20_POLY1305,
+} TsTlsAead;
+
+/* What a cipher suite needs for decryption. */
+typedef struct
+{
+  guint16 suite;
+  gboolean tls13;      /* a TLS 1.3 suite (0x13xx) */
+  TsTlsAead aead;
+  const char *digest;  /* "SHA256" or "SHA384": HKDF / PRF hash */
+  gsize hash_len;
+  gsize key_len;
+  gsize fixed_iv_len;  /* TLS 1.2: 4 for GCM (salt), 12 for ChaCha20; TLS 1.3: 12 */
+} TsTlsSuiteInfo;
+
+#define TS_TLS_AEAD_TAG_LEN 16
+#define TS_TLS_KEY_MAX 32
+#define TS_TLS_IV_LEN 12
+
+/* The suite's parameters, or NULL for a suite we do not decrypt. */
+const TsTlsSuiteInfo *_ts_tls_suite_lookup (guint16 suite);
+
+/* One direction's read state: an AEAD context kept across records (keyed
+ * once per epoch, only the nonce changes per record). */
+typedef struct
+{
+  EVP_CIPHER_CTX *ctx;
+  const TsTlsSuiteInfo *info;
+  gboolean tls13;
+  guint8 iv[TS_TLS_IV_LEN];
+  gboolean ready;
+} TsTlsCipher;
+
+void _ts_tls_cipher_clear (TsTlsCipher *self);
+
+/* Keys @self for @info with @key (info->key_len bytes) and @iv
+ * (info->fixed_iv_len bytes). @tls13 selects the record format. FALSE if
+ * OpenSSL refuses (then @self is not ready). */
+gboolean _ts_tls_cipher_set_key (TsTlsCipher *self, const TsTlsSuiteInfo *info, gboolean tls13,
+                                 const guint8 *key, const guint8 *iv);
+
+/* TLS 1.3: keys @self from a traffic secret (RFC 8446 §7.3). */
+gboolean _ts_tls_cipher_set_secret (TsTlsCipher *self, const TsTlsSuiteInfo *info,
+                                    const guint8 *secret, gsize secret_len);
+
+/* Opens one record: @header is its 5-byte header, @fragment its body
+ * (@fragment_len bytes). Writes the plaintext to @out (at least
+ * @fragment_len bytes; may equal @fragment for in-place). Returns the
+ * plaintext length (for TLS 1.3: with the inner type byte and padding still
+ * on), or -1 if the record is too short or the tag does not verify. */
+gssize _ts_tls_cipher_open (TsTlsCipher *self, guint64 seq, const guint8 *header,
+                            const guint8 *fragment, gsize fragment_len, guint8 *out);
+
+/* RFC 8446 §7.1 HKDF-Expand-Label (Secret, Label, Context, Length) with the
+ * hash @digest ("SHA256", "SHA384"). */
+gboolean _ts_tls13_expand_label (const char *digest, const guint8 *secret, gsize secret_len,
+                                 const char *label, const guint8 *context, gsize context_len,
+                                 guint8 *out, gsize out_len);
+
+/* RFC 8446 §7.1 HKDF-Extract (Salt, IKM). @out gets the hash length. */
+gboolean _ts_tls13_extract (const char *digest, const guint8 *salt, gsize salt_len,
+                            const guint8 *ikm, gsize ikm_len, guint8 *out, gsize out_len);
+
+/* RFC 5246 §5 PRF (secret, label, seed) with P_@digest. */
+gboolean _ts_tls12_prf (const char *digest, const guint8 *secret, gsize secret_len,
+                        const char *label, const guint8 *seed, gsize seed_len, guint8 *out,
+                        gsize out_len);
+
+G_END_DECLS

@@ -90,9 +90,9 @@ static char *opt_dns_type;
 static GOptionEntry entries[] = {
   { "request", 'X', 0, G_OPTION_ARG_STRING, &opt_method,
     "Request method (default GET, or POST with --data)", "METHOD" },
-  { "data", 'd', 0, G_OPTION_ARG_STRING, &opt_data,
+  { "data", 'd', 0, G_OPTION_ARG_FILENAME, &opt_data,
     "Request body; @FILE reads it from a file", "DATA" },
-  { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &opt_headers,
+  { "header", 'H', 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_headers,
     "Extra request header (repeatable)", "'NAME: VALUE'" },
   { "proxy", 'x', 0, G_OPTION_ARG_STRING, &opt_proxy,
     "Use this HTTP proxy: absolute-form for http://, CONNECT for https:// ws:// wss://",
@@ -114,7 +114,7 @@ static GOptionEntry entries[] = {
     "ALPN protocols to offer, comma-separated (default http/1.1; \"none\" for none)", "LIST" },
   { "repeat", 'n', 0, G_OPTION_ARG_INT, &opt_repeat,
     "Send the request N times on one connection (keep-alive)", "N" },
-  { "message", 'm', 0, G_OPTION_ARG_STRING, &opt_message,
+  { "message", 'm', 0, G_OPTION_ARG_FILENAME, &opt_message,
     "Message for ws:// wss:// udp:// (default \"hello from ts-client\")", "TEXT" },
   { "expect-status", 0, 0, G_OPTION_ARG_INT, &opt_expect_status,
     "Succeed only with this HTTP status (default: any 1xx-3xx)", "CODE" },
@@ -1649,7 +1649,7 @@ print_json (Scheme scheme)
   json_generator_set_root (gen, root);
   json_generator_set_pretty (gen, TRUE);
   text = json_generator_to_data (gen, NULL);
-  g_print ("%s\n", text);
+  printf ("%s\n", text);
 }
 
 static void
@@ -1661,58 +1661,58 @@ print_text (Scheme scheme)
   g_autofree char *t_fb = ms (report.t_first_byte);
   g_autofree char *t_total = ms (report.t_total);
 
-  g_print ("url:         %s\n", report.url);
+  printf ("url:         %s\n", report.url);
   if (report.proxy)
     {
-      g_print ("proxy:       %s (%s)", report.proxy, report.mode);
+      printf ("proxy:       %s (%s)", report.proxy, report.mode);
       if (report.proxy_status >= 0)
-        g_print (", answered %d %s", report.proxy_status,
+        printf (", answered %d %s", report.proxy_status,
                  report.proxy_reason ? report.proxy_reason : "");
-      g_print ("\n");
+      printf ("\n");
     }
   if (report.connected_to)
-    g_print ("connected:   %s\n", report.connected_to);
+    printf ("connected:   %s\n", report.connected_to);
   if (report.tls)
     {
-      g_print ("tls:         %s %s alpn=%s sni=%s\n", report.tls_version ? report.tls_version : "-",
+      printf ("tls:         %s %s alpn=%s sni=%s\n", report.tls_version ? report.tls_version : "-",
                report.cipher ? report.cipher : "-", report.alpn ? report.alpn : "-",
                report.sni ? report.sni : "-");
       if (report.cert_subject)
         {
-          g_print ("certificate: subject %s\n", report.cert_subject);
-          g_print ("             issuer  %s\n", report.cert_issuer);
-          g_print ("             sha256  %s\n", report.cert_sha256);
-          g_print ("             pin     %s\n", report.cert_pin ? report.cert_pin : "-");
+          printf ("certificate: subject %s\n", report.cert_subject);
+          printf ("             issuer  %s\n", report.cert_issuer);
+          printf ("             sha256  %s\n", report.cert_sha256);
+          printf ("             pin     %s\n", report.cert_pin ? report.cert_pin : "-");
         }
-      g_print ("verify:      %s (trusting: ", report.verify ? report.verify : "-");
+      printf ("verify:      %s (trusting: ", report.verify ? report.verify : "-");
       for (guint i = 0; i < report.trusted->len; i++)
-        g_print ("%s%s", i ? "; " : "", (char *) report.trusted->pdata[i]);
-      g_print (")\n");
+        printf ("%s%s", i ? "; " : "", (char *) report.trusted->pdata[i]);
+      printf (")\n");
     }
   if (report.status >= 0)
-    g_print ("status:      %s %d %s\n", report.http_version, report.status, report.reason);
+    printf ("status:      %s %d %s\n", report.http_version, report.status, report.reason);
   if (scheme <= SCHEME_HTTPS && report.status >= 0)
-    g_print ("body:        %u bytes%s; %u request(s) on %u connection(s)\n", report.body->len,
+    printf ("body:        %u bytes%s; %u request(s) on %u connection(s)\n", report.body->len,
              report.chunked ? " (chunked)" : "", report.n_requests, report.n_connections);
   if (report.sent)
-    g_print ("sent:        %s\n", report.sent);
+    printf ("sent:        %s\n", report.sent);
   if (report.received)
-    g_print ("received:    %s (%s)\n", report.received, report.echo_ok ? "echo ok" : "differs");
+    printf ("received:    %s (%s)\n", report.received, report.echo_ok ? "echo ok" : "differs");
   if (report.dns_rcode)
     {
-      g_print ("dns:         %s", report.dns_rcode);
+      printf ("dns:         %s", report.dns_rcode);
       for (guint i = 0; i < report.dns_answers->len; i++)
-        g_print (" %s", (char *) report.dns_answers->pdata[i]);
-      g_print ("\n");
+        printf (" %s", (char *) report.dns_answers->pdata[i]);
+      printf ("\n");
     }
-  g_print ("timing (ms): tcp %s  connect %s  tls %s  first-byte %s  total %s\n",
+  printf ("timing (ms): tcp %s  connect %s  tls %s  first-byte %s  total %s\n",
            t_tcp ? t_tcp : "-", t_proxy ? t_proxy : "-", t_tls ? t_tls : "-", t_fb ? t_fb : "-",
            t_total ? t_total : "-");
-  g_print ("result:      %s%s%s\n", report.ok ? "ok" : "FAILED", report.error ? ": " : "",
+  printf ("result:      %s%s%s\n", report.ok ? "ok" : "FAILED", report.error ? ": " : "",
            report.error ? report.error : "");
   if (opt_body && report.body->len > 0)
     {
-      g_print ("\n");
+      printf ("\n");
       fwrite (report.body->data, 1, report.body->len, stdout);
     }
 }
@@ -1766,7 +1766,7 @@ usage_error (const char *format, ...)
   va_start (ap, format);
   msg = g_strdup_vprintf (format, ap);
   va_end (ap);
-  g_printerr ("%s: %s\n", PROGRAM, msg);
+  fprintf (stderr, "%s: %s\n", PROGRAM, msg);
   return EXIT_USAGE;
 }
 
@@ -1803,6 +1803,10 @@ check_usage (int argc, char **argv, Target *t)
                         opt_pin);
   if (opt_tls_version && ts_actor_tls_parse_version (opt_tls_version) == 0)
     return usage_error ("--tls-version %s: use 1.2 or 1.3", opt_tls_version);
+  /* Bytes as given, whatever the locale (FILENAME options are not
+   * converted); a WebSocket text message must be UTF-8 (RFC 6455 §5.6). */
+  if (opt_message && !g_utf8_validate (opt_message, -1, NULL))
+    return usage_error ("--message must be UTF-8 text");
   if (opt_repeat < 1 || opt_repeat > CLIENT_MAX_REPEAT)
     return usage_error ("--repeat must be from 1 to %d", CLIENT_MAX_REPEAT);
   if (opt_timeout <= 0 || opt_timeout > 3600)
@@ -1906,7 +1910,7 @@ done:
   else
     print_text (t.scheme);
   if (!ok)
-    g_printerr ("%s: %s\n", PROGRAM, report.error);
+    fprintf (stderr, "%s: %s\n", PROGRAM, report.error);
   emit_result ();
 
   if (ctx)

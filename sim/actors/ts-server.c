@@ -83,6 +83,7 @@ typedef struct
   gboolean close_after_flush;
   gboolean peer_closed;
   gboolean closed;
+  gboolean lingering; /* our side is shut down; draining what the peer still sends */
   guint n_requests;
   char *peer;
   gint64 last_activity;
@@ -155,6 +156,8 @@ conn_free (Conn *c)
   g_free (c);
 }
 
+static gboolean conn_ready_cb (int fd, GIOCondition cond, gpointer user_data);
+
 static void
 conn_close (Conn *c)
 {
@@ -164,6 +167,27 @@ conn_close (Conn *c)
   /* A close_notify tells the client the response is complete (RFC 8446 §6.1). */
   if (c->ssl && c->handshake_done)
     SSL_shutdown (c->ssl);
+  if (!c->peer_closed && c->fd >= 0)
+    {
+      /* Closing with unread input makes the kernel send a reset, which can
+       * destroy the response (a 400 or 413) before the client reads it.
+       * So shut down our side and drain for a moment first ("lingering
+       * close", RFC 9112 §9.6). */
+      shutdown (c->fd, SHUT_WR);
+      c->lingering = TRUE;
+      c->last_activity = g_get_monotonic_time ();
+      if (c->watch_id)
+        g_source_remove (c->watch_id);
+      c->watch_cond = G_IO_IN;
+      c->watch_id = g_unix_fd_add (c->fd, G_IO_IN | G_IO_ERR, conn_ready_cb, c);
+      return;
+    }
+  g_hash_table_remove (c->server->conns, c);
+}
+
+static void
+conn_destroy (Conn *c)
+{
   g_hash_table_remove (c->server->conns, c);
 }
 
@@ -172,10 +196,23 @@ conn_ready_cb (int fd, GIOCondition cond, gpointer user_data)
 {
   Conn *c = user_data;
 
+  if (c->lingering)
+    {
+      guint8 sink[4096];
+      gssize n = read (fd, sink, sizeof sink);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || (cond & G_IO_ERR))
+        {
+          c->watch_id = 0;
+          conn_destroy (c);
+          return G_SOURCE_REMOVE;
+        }
+      return G_SOURCE_CONTINUE;
+    }
   c->last_activity = g_get_monotonic_time ();
   if (cond & (G_IO_ERR | G_IO_NVAL))
     {
       c->watch_id = 0;
+      c->peer_closed = TRUE;
       conn_close (c);
       return G_SOURCE_REMOVE;
     }
@@ -1191,14 +1228,24 @@ idle_check_cb (gpointer user_data)
   gint64 limit = g_get_monotonic_time () - (gint64) s->idle_timeout_s * G_USEC_PER_SEC;
   GHashTableIter iter;
   gpointer key;
+  gint64 linger_limit = g_get_monotonic_time () - 2 * G_USEC_PER_SEC;
   g_autoptr (GPtrArray) idle = g_ptr_array_new ();
 
   g_hash_table_iter_init (&iter, s->conns);
   while (g_hash_table_iter_next (&iter, &key, NULL))
-    if (((Conn *) key)->last_activity < limit)
-      g_ptr_array_add (idle, key);
+    {
+      Conn *c = key;
+      if (c->last_activity < (c->lingering ? linger_limit : limit))
+        g_ptr_array_add (idle, key);
+    }
   for (guint i = 0; i < idle->len; i++)
-    conn_close (idle->pdata[i]);
+    {
+      Conn *c = idle->pdata[i];
+      if (c->lingering)
+        conn_destroy (c);
+      else
+        conn_close (c);
+    }
   return G_SOURCE_CONTINUE;
 }
 

@@ -2,6 +2,170 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include "tscope-not-yet.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
-TS_CMD_NOT_YET (ts_cmd_explain, "the analyzer")
+#include <gio/gio.h>
+
+#include "tscope.h"
+#include "ts-analyzer.h"
+#include "ts-timeline-render.h"
+
+/* Bytes read from the trace at a time. */
+#define EXPLAIN_CHUNK (256 * 1024)
+
+static gboolean
+write_all (const char *path, const char *text, GError **error)
+{
+  if (path == NULL || strcmp (path, "-") == 0)
+    {
+      gsize len = strlen (text);
+      if (fwrite (text, 1, len, stdout) != len || fflush (stdout) != 0)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "writing standard output: %s",
+                       g_strerror (errno));
+          return FALSE;
+        }
+      return TRUE;
+    }
+  return g_file_set_contents (path, text, -1, error);
+}
+
+int
+ts_cmd_explain (int argc, char **argv)
+{
+  g_autofree char *as = NULL, *format = NULL, *keylog = NULL, *output = NULL;
+  gint width = 0;
+  gboolean no_coalesce = FALSE;
+  const GOptionEntry entries[] = {
+    { "as", 0, 0, G_OPTION_ARG_STRING, &as, "Show what NODE could read; the rest as \"encrypted, N bytes\"", "NODE" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "Output format: text (default) or json", "FORMAT" },
+    { "width", 0, 0, G_OPTION_ARG_INT, &width, "Width of the text ladder in columns (default 80, at least 60)", "N" },
+    { "keylog", 0, 0, G_OPTION_ARG_FILENAME, &keylog, "Read TLS secrets from an NSS key log FILE too", "FILE" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE instead of standard output", "FILE" },
+    { "every-record", 0, 0, G_OPTION_ARG_NONE, &no_coalesce, "One line per data record (no runs)", NULL },
+    { NULL },
+  };
+  g_autoptr (TsAnalyzer) analyzer = NULL;
+  g_autoptr (GError) error = NULL;
+  int fd;
+  g_autofree guint8 *buf = NULL;
+  g_autofree char *rendered = NULL;
+  const char *path;
+  TsRenderOptions options = { 0, -1, NULL, FALSE };
+  TsTimeline *tl;
+  gboolean damaged = FALSE;
+
+  if (!ts_cli_parse (&argc, &argv, "TRACE|-", "Turn a trace into a timeline and a ladder diagram.", entries))
+    return TS_EXIT_USAGE;
+  if (argc != 2)
+    {
+      ts_cli_error ("explain needs one TRACE (a file, or - for standard input) (see tscope explain --help)");
+      return TS_EXIT_USAGE;
+    }
+  if (format == NULL)
+    format = g_strdup ("text");
+  if (strcmp (format, "text") != 0 && strcmp (format, "json") != 0)
+    {
+      if (strcmp (format, "svg") == 0 || strcmp (format, "png") == 0 || strcmp (format, "pdf") == 0)
+        ts_cli_error ("--format %s is not built yet (the cairo ladder comes later); use text or json", format);
+      else
+        ts_cli_error ("unknown --format '%s' (text or json)", format);
+      return TS_EXIT_USAGE;
+    }
+  if (width != 0 && width < 60)
+    {
+      ts_cli_error ("--width %d is too narrow (at least 60)", width);
+      return TS_EXIT_USAGE;
+    }
+  path = argv[1];
+
+  analyzer = ts_analyzer_new ();
+  if (keylog != NULL)
+    {
+      g_autofree char *text = NULL;
+      gsize len = 0;
+      if (!g_file_get_contents (keylog, &text, &len, &error))
+        {
+          ts_cli_error ("%s", error->message);
+          return TS_EXIT_FAILED;
+        }
+      ts_analyzer_add_keylog (analyzer, text, len);
+    }
+
+  if (strcmp (path, "-") == 0)
+    fd = STDIN_FILENO;
+  else if ((fd = open (path, O_RDONLY)) < 0)
+    {
+      ts_cli_error ("%s: %s", path, g_strerror (errno));
+      return TS_EXIT_FAILED;
+    }
+  buf = g_malloc (EXPLAIN_CHUNK);
+  for (;;)
+    {
+      gssize n = read (fd, buf, EXPLAIN_CHUNK);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+          ts_cli_error ("%s: offset %" G_GUINT64_FORMAT ": %s", path, ts_analyzer_get_offset (analyzer),
+                        g_strerror (saved));
+          if (fd != STDIN_FILENO)
+            close (fd);
+          return TS_EXIT_FAILED;
+        }
+      if (n == 0)
+        break;
+      if (!ts_analyzer_feed (analyzer, buf, (gsize) n, &error))
+        {
+          damaged = TRUE;
+          break;
+        }
+    }
+  if (fd != STDIN_FILENO)
+    close (fd);
+  if (!damaged && !ts_analyzer_finish (analyzer, &error))
+    damaged = TRUE;
+  else if (damaged)
+    ts_analyzer_finish (analyzer, NULL);
+  if (damaged && ts_analyzer_get_n_packets (analyzer) == 0)
+    {
+      /* Nothing readable at all: one line, the file, the offset, the cause
+       * (the reader's message names the offset). */
+      ts_cli_error ("%s: %s", path, error->message);
+      return TS_EXIT_FAILED;
+    }
+
+  tl = ts_analyzer_get_timeline (analyzer);
+  if (as != NULL)
+    {
+      options.as_node = ts_timeline_find_node (tl, as);
+      if (options.as_node < 0)
+        {
+          GString *names = g_string_new (NULL);
+          for (guint i = 0; i < ts_timeline_get_n_nodes (tl); i++)
+            g_string_append_printf (names, "%s%s", i ? ", " : "", ts_timeline_get_node (tl, i)->name);
+          ts_cli_error ("--as %s: no such node in %s (nodes: %s)", as, path, names->str);
+          g_string_free (names, TRUE);
+          return TS_EXIT_USAGE;
+        }
+    }
+  options.width = (guint) width;
+  options.title = ts_analyzer_get_scenario (analyzer) ? ts_analyzer_get_scenario (analyzer) : path;
+  options.no_coalesce = no_coalesce;
+  if (strcmp (format, "json") == 0)
+    rendered = ts_timeline_render_json (tl, &options);
+  else
+    rendered = ts_timeline_render_text (tl, &options);
+  g_clear_error (&error);
+  if (!write_all (output, rendered, &error))
+    {
+      ts_cli_error ("%s", error->message);
+      return TS_EXIT_FAILED;
+    }
+  return TS_EXIT_OK;
+}

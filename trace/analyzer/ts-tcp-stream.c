@@ -367,9 +367,8 @@ ts_tcp_stream_get_out_of_order (const TsTcpStream *self)
   return self->out_of_order;
 }
 
-gboolean
-ts_tcp_stream_lookup (const TsTcpStream *self, guint64 offset, guint32 *out_packet,
-                      guint32 *out_packet_offset)
+const TsTcpSpan *
+ts_tcp_stream_lookup_span (const TsTcpStream *self, guint64 offset)
 {
   guint lo = 0, hi = self->spans->len;
 
@@ -383,17 +382,24 @@ ts_tcp_stream_lookup (const TsTcpStream *self, guint64 offset, guint32 *out_pack
       else if (offset >= s->stream_offset + s->len)
         lo = mid + 1;
       else
-        {
-          if (s->packet == G_MAXUINT32)
-            return FALSE;
-          if (out_packet)
-            *out_packet = s->packet;
-          if (out_packet_offset)
-            *out_packet_offset = s->packet_offset + (guint32) (offset - s->stream_offset);
-          return TRUE;
-        }
+        return s;
     }
-  return FALSE;
+  return NULL;
+}
+
+gboolean
+ts_tcp_stream_lookup (const TsTcpStream *self, guint64 offset, guint32 *out_packet,
+                      guint32 *out_packet_offset)
+{
+  const TsTcpSpan *s = ts_tcp_stream_lookup_span (self, offset);
+
+  if (s == NULL || s->packet == G_MAXUINT32)
+    return FALSE;
+  if (out_packet)
+    *out_packet = s->packet;
+  if (out_packet_offset)
+    *out_packet_offset = s->packet_offset + (guint32) (offset - s->stream_offset);
+  return TRUE;
 }
 
 const TsTcpSpan *

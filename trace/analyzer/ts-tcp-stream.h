@@ -82,6 +82,9 @@ guint64 ts_tcp_stream_get_out_of_order (const TsTcpStream *self);
  * gap. */
 gboolean ts_tcp_stream_lookup (const TsTcpStream *self, guint64 offset, guint32 *out_packet,
                                guint32 *out_packet_offset);
+/* The delivered span holding stream byte @offset (a gap's span too), or
+ * NULL. Borrowed, valid until the next add. */
+const TsTcpSpan *ts_tcp_stream_lookup_span (const TsTcpStream *self, guint64 offset);
 /* The delivered spans, in order (borrowed, valid until the next add). */
 const TsTcpSpan *ts_tcp_stream_get_spans (const TsTcpStream *self, guint *out_n_spans);
 

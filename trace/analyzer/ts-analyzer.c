@@ -1,0 +1,1893 @@
+/* ts-analyzer.c: trace records to timeline events, across hops.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "ts-analyzer.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "ts-http1.h"
+#include "ts-packet.h"
+#include "ts-tcp-stream.h"
+#include "ts-timeline-private.h"
+#include "ts-tls-session.h"
+#include "ts-trace-reader.h"
+#include "ts-websocket.h"
+
+/* Cap: TCP connections tracked at once (older closed ones are forgotten
+ * from the lookup table, not from the timeline). */
+#define MAX_LIVE_CONNS 65536
+
+/* How a connection's bytes are decoded. */
+typedef enum
+{
+  PROTO_UNKNOWN,
+  PROTO_HTTP,
+  PROTO_TLS,
+  PROTO_OPAQUE,
+} Proto;
+
+/* What an event's readers follow from. */
+typedef enum
+{
+  READ_CLEAR, /* in clear on this leg: its endpoints and the link observer */
+  READ_PATH,  /* in clear on every leg of its tunnel (SNI, relayed clear bytes) */
+  READ_TLS,   /* inside a TLS session: its two ends */
+  READ_LAB,   /* an actor event: its node */
+} ReadClass;
+
+typedef struct
+{
+  guint8 cls;
+  guint8 dir;
+} EventMeta;
+
+typedef struct
+{
+  guint64 time_ns;
+  guint32 iface;
+} PacketInfo;
+
+typedef struct
+{
+  guint linktype;
+  gint link;
+} IfaceInfo;
+
+typedef struct _Conn Conn;
+
+typedef struct
+{
+  Conn *conn;
+  int dir;
+} DirCtx;
+
+struct _Conn
+{
+  TsAnalyzer *an;
+  guint id;
+  gint link;
+  TsAddress addr[2]; /* client, server */
+  guint16 port[2];
+  gboolean syn_seen, synack_seen, fin[2], rst, closed, mid_stream_reported;
+  TsTcpStream *stream[2];
+  DirCtx ctx[2];
+  guint64 conflicting_reported;
+  Proto proto;
+  TsHttp1Conn *http;
+  /* tunnel contents */
+  gboolean in_tunnel_data;   /* the HTTP connection became a tunnel */
+  gboolean upgrade;          /* ...by Upgrade (WebSocket) rather than CONNECT */
+  Proto tunnel_proto;
+  TsTlsSession *tls;
+  guint64 tls_base[2];
+  gboolean tls_base_set[2];
+  TsWebsocketStream *ws[2];
+  guint64 ws_base[2];
+  TsHttp1Conn *inner_http;   /* HTTP in decrypted TLS, or in clear inside a tunnel */
+  Proto inner_proto;
+  guint64 inner_at[2];       /* plaintext offsets fed to inner_http */
+  guint64 cur_tls_off, cur_tls_end; /* the TLS event being handled (stream offsets) */
+  int cur_tls_dir;
+  /* proxying */
+  char *connect_target;      /* CONNECT target on this connection */
+  guint64 connect_time;
+  gboolean connect_pending;  /* waiting for an upstream leg */
+  char *forward_target;      /* host:port of an absolute-form request (forward proxy) */
+  guint64 forward_time;
+  gboolean forward_pending;
+  GArray *events;            /* guint event indices */
+};
+
+typedef struct
+{
+  gint link;
+  TsAddress a, b;
+  guint16 pa, pb;
+} ConnKey;
+
+struct _TsAnalyzer
+{
+  TsTraceReader *reader;
+  TsTimeline *tl;
+  TsTlsKeylog *keylog;
+  GArray *packets;           /* PacketInfo */
+  GArray *ifaces;            /* IfaceInfo by interface id */
+  GArray *meta;              /* EventMeta per event */
+  GHashTable *conn_table;    /* ConnKey* -> Conn* (live) */
+  GPtrArray *conns;          /* Conn* by id */
+  GHashTable *addr_nodes;    /* "addr" or "addr:port" -> node id + 1 */
+  GHashTable *name_nodes;    /* host name -> node id + 1 */
+  gboolean have_metadata;
+  gboolean failed;
+  gboolean finished;
+  guint64 n_records;
+  guint64 cur_time;
+  guint32 cur_packet;
+  /* changes */
+  guint changes_first;
+  GHashTable *changed;       /* event index set */
+  gboolean nodes_changed, tunnels_changed;
+};
+
+static void conn_close (TsAnalyzer *self, Conn *c);
+static void update_tunnel (TsAnalyzer *self, gint tunnel);
+
+/* --- small helpers -------------------------------------------------------- */
+
+static guint
+conn_key_hash (gconstpointer p)
+{
+  const ConnKey *k = p;
+
+  return ts_address_hash (&k->a) ^ (ts_address_hash (&k->b) * 7) ^ ((guint) k->pa << 16) ^ k->pb
+         ^ ((guint) k->link * 31);
+}
+
+static gboolean
+conn_key_equal (gconstpointer pa, gconstpointer pb)
+{
+  const ConnKey *a = pa, *b = pb;
+
+  return a->link == b->link && a->pa == b->pa && a->pb == b->pb && ts_address_equal (&a->a, &b->a)
+         && ts_address_equal (&a->b, &b->b);
+}
+
+/* Normalises so that both directions give the same key. */
+static void
+make_key (ConnKey *k, gint link, const TsAddress *s, guint16 sp, const TsAddress *d, guint16 dp)
+{
+  int cmp;
+
+  memset (k, 0, sizeof *k);
+  k->link = link;
+  cmp = memcmp (s, d, sizeof *s);
+  if (cmp < 0 || (cmp == 0 && sp <= dp))
+    {
+      k->a = *s, k->pa = sp, k->b = *d, k->pb = dp;
+    }
+  else
+    {
+      k->a = *d, k->pa = dp, k->b = *s, k->pb = sp;
+    }
+}
+
+static char *
+endpoint_string (const TsAddress *a, guint16 port)
+{
+  char buf[64];
+
+  ts_address_to_string (a, buf, sizeof buf);
+  if (a->family == 6)
+    return g_strdup_printf ("[%s]:%u", buf, port);
+  return g_strdup_printf ("%s:%u", buf, port);
+}
+
+static void
+mark_changed (TsAnalyzer *self, guint ev)
+{
+  if (ev < self->changes_first)
+    g_hash_table_add (self->changed, GUINT_TO_POINTER (ev + 1));
+}
+
+static TsTimelineConn *
+tconn (TsAnalyzer *self, Conn *c)
+{
+  return _ts_timeline_conn (self->tl, c->id);
+}
+
+/* --- nodes --------------------------------------------------------------- */
+
+static gint
+node_for_host (TsAnalyzer *self, const char *host)
+{
+  gpointer v;
+  TsAddress a;
+  char buf[64];
+
+  if (host == NULL)
+    return -1;
+  v = g_hash_table_lookup (self->name_nodes, host);
+  if (v != NULL)
+    return GPOINTER_TO_INT (v) - 1;
+  if (ts_address_parse (host, &a))
+    {
+      ts_address_to_string (&a, buf, sizeof buf);
+      v = g_hash_table_lookup (self->addr_nodes, buf);
+      if (v != NULL)
+        return GPOINTER_TO_INT (v) - 1;
+    }
+  return -1;
+}
+
+/* Splits "host:port" / "[v6]:port" into a host (transfer full) and port. */
+static char *
+split_authority (const char *target, guint *out_port)
+{
+  const char *colon = strrchr (target, ':');
+  char *host;
+
+  *out_port = 0;
+  if (colon == NULL)
+    return g_strdup (target);
+  *out_port = (guint) strtoul (colon + 1, NULL, 10);
+  if (target[0] == '[' && colon > target && colon[-1] == ']')
+    host = g_strndup (target + 1, (gsize) (colon - target - 2));
+  else
+    host = g_strndup (target, (gsize) (colon - target));
+  return host;
+}
+
+/* The node owning @addr (and @port, for loopback servers), creating an
+ * inferred node for an address nobody declared. */
+static gint
+node_for_address (TsAnalyzer *self, const TsAddress *addr, guint16 port, gboolean is_server)
+{
+  char buf[64];
+  g_autofree char *key = NULL;
+  gpointer v;
+  guint id;
+
+  ts_address_to_string (addr, buf, sizeof buf);
+  /* On loopback every program shares one address: tell servers apart by
+   * their port; clients stay one node per address until matched. */
+  if (ts_address_is_loopback (addr))
+    {
+      g_autofree char *as_server = endpoint_string (addr, port);
+      v = g_hash_table_lookup (self->addr_nodes, as_server);
+      if (v != NULL)
+        return GPOINTER_TO_INT (v) - 1;
+      key = is_server ? g_steal_pointer (&as_server) : g_strdup (buf);
+    }
+  else
+    key = g_strdup (buf);
+  v = g_hash_table_lookup (self->addr_nodes, key);
+  if (v != NULL)
+    return GPOINTER_TO_INT (v) - 1;
+  id = _ts_timeline_add_node (self->tl, key, NULL, TRUE);
+  _ts_timeline_node_add_address (self->tl, id, key);
+  g_hash_table_insert (self->addr_nodes, g_strdup (key), GINT_TO_POINTER (id + 1));
+  self->nodes_changed = TRUE;
+  return (gint) id;
+}
+
+static void
+load_metadata (TsAnalyzer *self, const char *json)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *root;
+  JsonArray *nodes, *links;
+
+  if (!json_parser_load_from_data (parser, json, -1, NULL))
+    return;
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return;
+  root = json_node_get_object (json_parser_get_root (parser));
+  nodes = json_object_has_member (root, "nodes") ? json_object_get_array_member (root, "nodes") : NULL;
+  links = json_object_has_member (root, "links") ? json_object_get_array_member (root, "links") : NULL;
+  for (guint i = 0; nodes != NULL && i < json_array_get_length (nodes); i++)
+    {
+      JsonNode *n = json_array_get_element (nodes, i);
+      JsonObject *o;
+      const char *name, *role;
+      guint id;
+
+      if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+        {
+          name = json_node_get_string (n);
+          if (ts_timeline_find_node (self->tl, name) < 0)
+            {
+              id = _ts_timeline_add_node (self->tl, name, NULL, FALSE);
+              g_hash_table_insert (self->name_nodes, g_strdup (name), GINT_TO_POINTER (id + 1));
+            }
+          continue;
+        }
+      if (!JSON_NODE_HOLDS_OBJECT (n))
+        continue;
+      o = json_node_get_object (n);
+      name = json_object_get_string_member_with_default (o, "name", NULL);
+      role = json_object_get_string_member_with_default (o, "role", NULL);
+      if (name == NULL || ts_timeline_find_node (self->tl, name) >= 0)
+        continue;
+      id = _ts_timeline_add_node (self->tl, name, role, FALSE);
+      g_hash_table_insert (self->name_nodes, g_strdup (name), GINT_TO_POINTER (id + 1));
+      if (json_object_has_member (o, "names"))
+        {
+          JsonArray *a = json_object_get_array_member (o, "names");
+          for (guint k = 0; a != NULL && k < json_array_get_length (a); k++)
+            {
+              const char *s = json_array_get_string_element (a, k);
+              if (s == NULL)
+                continue;
+              _ts_timeline_node_add_name (self->tl, id, s);
+              g_hash_table_insert (self->name_nodes, g_strdup (s), GINT_TO_POINTER (id + 1));
+            }
+        }
+      if (json_object_has_member (o, "addresses"))
+        {
+          JsonArray *a = json_object_get_array_member (o, "addresses");
+          for (guint k = 0; a != NULL && k < json_array_get_length (a); k++)
+            {
+              const char *s = json_array_get_string_element (a, k);
+              TsAddress addr;
+              char buf[64];
+              if (s == NULL || !ts_address_parse (s, &addr))
+                continue;
+              ts_address_to_string (&addr, buf, sizeof buf);
+              _ts_timeline_node_add_address (self->tl, id, buf);
+              g_hash_table_insert (self->addr_nodes, g_strdup (buf), GINT_TO_POINTER (id + 1));
+            }
+        }
+    }
+  for (guint i = 0; links != NULL && i < json_array_get_length (links); i++)
+    {
+      JsonNode *n = json_array_get_element (links, i);
+      JsonObject *o;
+      const char *name;
+      gint ends[2] = { -1, -1 };
+
+      if (!JSON_NODE_HOLDS_OBJECT (n))
+        continue;
+      o = json_node_get_object (n);
+      name = json_object_get_string_member_with_default (o, "name", NULL);
+      if (name == NULL)
+        continue;
+      if (json_object_has_member (o, "ends"))
+        {
+          JsonArray *a = json_object_get_array_member (o, "ends");
+          for (guint k = 0; a != NULL && k < 2 && k < json_array_get_length (a); k++)
+            {
+              JsonNode *e = json_array_get_element (a, k);
+              if (JSON_NODE_HOLDS_OBJECT (e))
+                ends[k] = ts_timeline_find_node (
+                  self->tl, json_object_get_string_member_with_default (json_node_get_object (e), "node", ""));
+            }
+        }
+      _ts_timeline_add_link (self->tl, name, ends[0], ends[1]);
+    }
+  self->have_metadata = TRUE;
+  self->nodes_changed = TRUE;
+}
+
+static gint
+link_by_name (TsAnalyzer *self, const char *name)
+{
+  for (guint i = 0; i < ts_timeline_get_n_links (self->tl); i++)
+    if (g_strcmp0 (ts_timeline_get_link (self->tl, i)->name, name) == 0)
+      return (gint) i;
+  return -1;
+}
+
+/* --- events -------------------------------------------------------------- */
+
+static guint64
+node_bit (TsAnalyzer *self, gint node)
+{
+  return _ts_timeline_node_bit (self->tl, node);
+}
+
+/* TLS ends of leg @leg of @t: who holds the keys of the session on it. */
+static void
+tunnel_tls_ends (TsAnalyzer *self, const TsTimelineTunnel *t, guint leg, gint *out_client,
+                 gint *out_server)
+{
+  guint n = t->conns->len;
+  const TsTlsSessionInfo *info[64] = { 0 };
+  guint j;
+
+  for (guint i = 0; i < n && i < G_N_ELEMENTS (info); i++)
+    {
+      Conn *c = self->conns->pdata[g_array_index (t->conns, guint, i)];
+      if (c->tls != NULL)
+        {
+          const TsTlsSessionInfo *in = ts_tls_session_get_info (c->tls);
+          if (in->have_client_hello)
+            info[i] = in;
+        }
+    }
+#define SAME(x, y) (info[x] != NULL && info[y] != NULL && memcmp (info[x]->client_random, info[y]->client_random, 32) == 0)
+  j = leg;
+  while (j > 0 && j < G_N_ELEMENTS (info) && SAME (j - 1, j))
+    j--;
+  *out_client = j == 0 ? t->client : ts_timeline_get_conn (self->tl, g_array_index (t->conns, guint, j))->client;
+  j = leg;
+  while (j + 1 < n && j + 1 < G_N_ELEMENTS (info) && SAME (j, j + 1))
+    j++;
+  if (j + 1 == n && n <= t->proxies->len)
+    {
+      /* The last captured leg still ends at a proxy: the far end is the target. */
+      *out_server = t->server;
+    }
+  else
+    *out_server = ts_timeline_get_conn (self->tl, g_array_index (t->conns, guint, j))->server;
+#undef SAME
+}
+
+static void
+compute_readers (TsAnalyzer *self, guint index)
+{
+  TsTimelineEvent *e = _ts_timeline_event (self->tl, index);
+  EventMeta *m = &g_array_index (self->meta, EventMeta, index);
+  const TsTimelineConn *c = e->conn >= 0 ? ts_timeline_get_conn (self->tl, (guint) e->conn) : NULL;
+  const TsTimelineTunnel *t = e->tunnel >= 0 ? ts_timeline_get_tunnel (self->tl, (guint) e->tunnel) : NULL;
+  guint64 r = 0;
+
+  switch ((ReadClass) m->cls)
+    {
+    case READ_LAB:
+      r = node_bit (self, e->src);
+      break;
+    case READ_PATH:
+      if (t != NULL)
+        {
+          r |= node_bit (self, t->client) | node_bit (self, t->server);
+          for (guint i = 0; i < t->proxies->len; i++)
+            r |= node_bit (self, g_array_index (t->proxies, gint, i));
+          for (guint i = 0; i < t->conns->len; i++)
+            {
+              const TsTimelineConn *l = ts_timeline_get_conn (self->tl, g_array_index (t->conns, guint, i));
+              r |= _ts_timeline_observer_bit (self->tl, l->link) | node_bit (self, l->client)
+                   | node_bit (self, l->server);
+            }
+        }
+      G_GNUC_FALLTHROUGH;
+    case READ_CLEAR:
+      if (c != NULL)
+        r |= node_bit (self, c->client) | node_bit (self, c->server);
+      else
+        r |= node_bit (self, e->src) | node_bit (self, e->dst);
+      r |= _ts_timeline_observer_bit (self->tl, e->link);
+      break;
+    case READ_TLS:
+      if (t != NULL && c != NULL && c->leg >= 0)
+        {
+          gint a, b;
+          tunnel_tls_ends (self, t, (guint) c->leg, &a, &b);
+          r = node_bit (self, a) | node_bit (self, b);
+        }
+      else if (c != NULL)
+        r = node_bit (self, c->client) | node_bit (self, c->server);
+      break;
+    }
+  if (e->readers != r)
+    {
+      e->readers = r;
+      mark_changed (self, index);
+    }
+}
+
+/* Appends an event on @c in direction @dir (or a connection-less one when
+ * @c is NULL) and returns its index. The caller fills the rest and may add
+ * detail lines right away. */
+static guint
+new_event (TsAnalyzer *self, Conn *c, int dir, TsLayer layer, TsPhase phase, const char *kind,
+           ReadClass cls, const char *format, ...) G_GNUC_PRINTF (8, 9);
+
+static guint
+new_event (TsAnalyzer *self, Conn *c, int dir, TsLayer layer, TsPhase phase, const char *kind,
+           ReadClass cls, const char *format, ...)
+{
+  guint index = _ts_timeline_append_event (self->tl);
+  TsTimelineEvent *e = _ts_timeline_event (self->tl, index);
+  EventMeta m = { (guint8) cls, (guint8) dir };
+  va_list args;
+  g_autofree char *summary = NULL;
+
+  va_start (args, format);
+  summary = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_array_append_val (self->meta, m);
+  e->time_ns = self->cur_time;
+  e->packet = self->cur_packet;
+  e->layer = layer;
+  e->phase = phase;
+  e->kind = _ts_timeline_intern (self->tl, kind);
+  e->summary = _ts_timeline_intern_len (self->tl, summary, -1);
+  e->anomaly = strcmp (kind, "anomaly") == 0;
+  if (c != NULL)
+    {
+      TsTimelineConn *tc = tconn (self, c);
+      e->link = tc->link;
+      e->conn = (gint) c->id;
+      e->src = dir == 0 ? tc->client : tc->server;
+      e->dst = dir == 0 ? tc->server : tc->client;
+      e->tunnel = tc->tunnel;
+      g_array_append_val (c->events, index);
+      if (tc->tunnel >= 0)
+        g_array_append_val (_ts_timeline_tunnel (self->tl, (guint) tc->tunnel)->events, index);
+    }
+  compute_readers (self, index);
+  return index;
+}
+
+/* Places event @index at stream bytes [off, end) of @c's direction @dir. */
+static void
+locate (TsAnalyzer *self, Conn *c, int dir, guint64 off, guint64 end, guint index)
+{
+  TsTimelineEvent *e = _ts_timeline_event (self->tl, index);
+  const TsTcpSpan *s;
+
+  if (c->stream[dir] == NULL)
+    return;
+  e->wire_len = end > off ? end - off : 0;
+  s = ts_tcp_stream_lookup_span (c->stream[dir], off);
+  if (s != NULL && s->packet != G_MAXUINT32)
+    {
+      guint64 in = off - s->stream_offset;
+      e->packet = s->packet;
+      e->byte_offset = s->packet_offset + (guint32) in;
+      e->byte_len = (guint32) MIN (end - off, (guint64) s->len - in);
+    }
+  if (end > off)
+    {
+      s = ts_tcp_stream_lookup_span (c->stream[dir], end - 1);
+      if (s != NULL && s->packet != G_MAXUINT32 && s->packet < self->packets->len)
+        e->time_ns = g_array_index (self->packets, PacketInfo, s->packet).time_ns;
+    }
+}
+
+static guint
+anomaly_event (TsAnalyzer *self, Conn *c, int dir, const char *format, ...) G_GNUC_PRINTF (4, 5);
+
+static guint
+anomaly_event (TsAnalyzer *self, Conn *c, int dir, const char *format, ...)
+{
+  va_list args;
+  g_autofree char *text = NULL;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  return new_event (self, c, dir, c != NULL ? TS_LAYER_TCP : TS_LAYER_LINK, TS_PHASE_NONE, "anomaly",
+                    READ_CLEAR, "%s", text);
+}
+
+/* --- tunnels --------------------------------------------------------------- */
+
+static void
+refresh_conn_events (TsAnalyzer *self, Conn *c)
+{
+  TsTimelineConn *tc = tconn (self, c);
+
+  for (guint i = 0; i < c->events->len; i++)
+    {
+      guint index = g_array_index (c->events, guint, i);
+      TsTimelineEvent *e = _ts_timeline_event (self->tl, index);
+      EventMeta *m = &g_array_index (self->meta, EventMeta, index);
+      gint src = m->dir == 0 ? tc->client : tc->server;
+      gint dst = m->dir == 0 ? tc->server : tc->client;
+
+      if (e->src != src || e->dst != dst || e->tunnel != tc->tunnel)
+        {
+          e->src = src;
+          e->dst = dst;
+          if (e->tunnel != tc->tunnel)
+            {
+              e->tunnel = tc->tunnel;
+              if (tc->tunnel >= 0)
+                g_array_append_val (_ts_timeline_tunnel (self->tl, (guint) tc->tunnel)->events, index);
+            }
+          mark_changed (self, index);
+        }
+    }
+}
+
+static void
+update_tunnel (TsAnalyzer *self, gint tunnel)
+{
+  TsTimelineTunnel *t;
+  const TsTlsSessionInfo *prev = NULL;
+  TsTunnelMode mode = TS_TUNNEL_MODE_UNKNOWN;
+  gint intercepting = -1;
+  gboolean any_clear = FALSE;
+
+  if (tunnel < 0)
+    return;
+  t = _ts_timeline_tunnel (self->tl, (guint) tunnel);
+  for (guint i = 0; i < t->conns->len; i++)
+    {
+      Conn *c = self->conns->pdata[g_array_index (t->conns, guint, i)];
+      const TsTlsSessionInfo *in = c->tls ? ts_tls_session_get_info (c->tls) : NULL;
+
+      if (c->tunnel_proto == PROTO_OPAQUE || c->tunnel_proto == PROTO_HTTP)
+        any_clear = TRUE;
+      if (in == NULL || !in->have_client_hello)
+        continue;
+      if (prev != NULL)
+        {
+          if (memcmp (prev->client_random, in->client_random, 32) == 0)
+            {
+              if (mode == TS_TUNNEL_MODE_UNKNOWN)
+                mode = TS_TUNNEL_MODE_RELAY;
+            }
+          else
+            {
+              mode = TS_TUNNEL_MODE_INTERCEPT;
+              if (intercepting < 0)
+                intercepting = tconn (self, c)->client;
+            }
+        }
+      prev = in;
+    }
+  if (mode == TS_TUNNEL_MODE_UNKNOWN && any_clear)
+    mode = TS_TUNNEL_MODE_RELAY;
+  if (t->mode != mode || t->intercepting_proxy != intercepting)
+    {
+      t->mode = mode;
+      t->intercepting_proxy = intercepting;
+      self->tunnels_changed = TRUE;
+    }
+  for (guint i = 0; i < t->events->len; i++)
+    compute_readers (self, g_array_index (t->events, guint, i));
+}
+
+/* @up becomes the next leg of @down's tunnel. */
+static void
+join_legs (TsAnalyzer *self, Conn *down, Conn *up)
+{
+  TsTimelineConn *td = tconn (self, down), *tu = tconn (self, up);
+  TsTimelineTunnel *t;
+  guint host_port = 0;
+  g_autofree char *host = NULL;
+
+  if (td->tunnel < 0)
+    {
+      t = _ts_timeline_add_tunnel (self->tl);
+      t->client = td->client;
+      t->target = g_strdup (down->connect_target);
+      g_array_append_val (t->proxies, td->server);
+      g_array_append_val (t->conns, down->id);
+      td->tunnel = (gint) t->id;
+      td->leg = 0;
+      refresh_conn_events (self, down);
+    }
+  t = _ts_timeline_tunnel (self->tl, (guint) td->tunnel);
+  /* On a shared address (loopback) the upstream leg's client was a guess:
+   * it is the proxy. */
+  if (tu->client != td->server)
+    tu->client = td->server;
+  tu->tunnel = td->tunnel;
+  tu->leg = td->leg + 1;
+  g_array_append_val (t->conns, up->id);
+  host = split_authority (down->connect_target ? down->connect_target : "", &host_port);
+  (void) host_port;
+  if (t->server < 0)
+    {
+      gint n = node_for_host (self, host);
+      t->server = n >= 0 ? n : tu->server;
+    }
+  refresh_conn_events (self, up);
+  self->tunnels_changed = TRUE;
+  self->nodes_changed = TRUE;
+  update_tunnel (self, td->tunnel);
+}
+
+/* A new connection @up opened: is it a proxy's upstream leg for a pending
+ * CONNECT (or a forward proxy's for an absolute-form request)? Match on the
+ * proxy node, the timing, and the target. */
+static void
+match_upstream (TsAnalyzer *self, Conn *up)
+{
+  TsTimelineConn *tu = tconn (self, up);
+  Conn *best = NULL;
+  gboolean best_connect = FALSE;
+  int best_score = 0;
+
+  for (guint i = 0; i < self->conns->len; i++)
+    {
+      Conn *d = self->conns->pdata[i];
+      TsTimelineConn *td = tconn (self, d);
+
+      for (int kind = 0; kind < 2; kind++)
+        {
+          gboolean is_connect = kind == 0;
+          const char *target = is_connect ? d->connect_target : d->forward_target;
+          guint64 when = is_connect ? d->connect_time : d->forward_time;
+          int score = 0;
+          guint port = 0;
+          g_autofree char *host = NULL;
+
+          if (!(is_connect ? d->connect_pending : d->forward_pending) || d == up || when > self->cur_time)
+            continue;
+          host = split_authority (target, &port);
+          /* The upstream leg starts at the proxy. */
+          if (tu->client == td->server)
+            score += 2;
+          else if (!ts_address_is_loopback (&up->addr[0]))
+            continue;
+          if (port == up->port[1])
+            score += 1;
+          {
+            gint n = node_for_host (self, host);
+            char buf[64];
+            ts_address_to_string (&up->addr[1], buf, sizeof buf);
+            if ((n >= 0 && n == tu->server) || g_strcmp0 (host, buf) == 0
+                || (ts_address_is_loopback (&up->addr[1]) && g_strcmp0 (host, "localhost") == 0))
+              score += 2;
+          }
+          /* On loopback only a matching target is evidence. */
+          if (ts_address_is_loopback (&up->addr[0]) && score < 3)
+            continue;
+          if (score > best_score)
+            {
+              best = d;
+              best_connect = is_connect;
+              best_score = score;
+            }
+        }
+    }
+  if (best == NULL)
+    return;
+  if (best_connect)
+    {
+      best->connect_pending = FALSE;
+      tconn (self, best)->upstream = (gint) up->id;
+      join_legs (self, best, up);
+    }
+  else
+    {
+      best->forward_pending = FALSE;
+      tconn (self, best)->upstream = (gint) up->id;
+      if (tu->client != tconn (self, best)->server)
+        {
+          tu->client = tconn (self, best)->server;
+          refresh_conn_events (self, up);
+          self->nodes_changed = TRUE;
+        }
+    }
+}
+
+/* "http://host:port/path" -> "host:port" (default port by scheme), or NULL. */
+static char *
+absolute_authority (const char *uri)
+{
+  const char *p = strstr (uri, "://"), *end;
+  g_autofree char *auth = NULL;
+  const char *at;
+  guint port = g_str_has_prefix (uri, "https:") ? 443 : 80;
+
+  if (p == NULL)
+    return NULL;
+  p += 3;
+  end = p + strcspn (p, "/?#");
+  auth = g_strndup (p, (gsize) (end - p));
+  at = strrchr (auth, '@');
+  if (at != NULL)
+    memmove (auth, at + 1, strlen (at + 1) + 1);
+  if (strrchr (auth, ':') != NULL && (auth[0] != '[' || strrchr (auth, ']') < strrchr (auth, ':')))
+    return g_steal_pointer (&auth);
+  return g_strdup_printf ("%s:%u", auth, port);
+}
+
+/* --- HTTP ------------------------------------------------------------------ */
+
+static void
+http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len, const TsHttp1Head *h,
+           TsHttp1BodyKind body, guint64 body_len, const char *request_method, gboolean inner)
+{
+  Conn *c = user_data;
+  TsAnalyzer *self = c->an;
+  g_autofree char *method = NULL, *target = NULL;
+  gboolean proxy_phase;
+  guint index;
+  gboolean over_tls = c->tunnel_proto == PROTO_TLS || c->proto == PROTO_TLS;
+  ReadClass cls = inner ? (over_tls ? READ_TLS : READ_PATH) : READ_CLEAR;
+  TsTimelineEvent *e;
+
+  if (h->is_request)
+    {
+      method = g_strndup (h->method, h->method_len);
+      target = g_strndup (h->target, h->target_len);
+      proxy_phase = !inner && (h->target_form == TS_HTTP1_TARGET_AUTHORITY || h->target_form == TS_HTTP1_TARGET_ABSOLUTE);
+      index = new_event (self, c, dir, TS_LAYER_HTTP, proxy_phase ? TS_PHASE_PROXY : TS_PHASE_DATA,
+                         "http.request", cls, "%s %s HTTP/1.%d", method, target, h->minor_version);
+      e = _ts_timeline_event (self->tl, index);
+      e->http_method = _ts_timeline_intern (self->tl, method);
+      e->http_target = _ts_timeline_intern (self->tl, target);
+      _ts_timeline_add_detail (self->tl, index, 0, "request-target form: %s",
+                               ts_http1_target_form_to_string (h->target_form));
+      if (!inner && h->target_form == TS_HTTP1_TARGET_ABSOLUTE)
+        {
+          g_free (c->forward_target);
+          c->forward_target = absolute_authority (target);
+          c->forward_time = self->cur_time;
+          c->forward_pending = c->forward_target != NULL;
+        }
+      if (!inner && h->target_form == TS_HTTP1_TARGET_AUTHORITY)
+        {
+          g_free (c->connect_target);
+          c->connect_target = g_strdup (target);
+          c->connect_time = self->cur_time;
+          /* A leg that is itself upstream of a tunnel extends the chain. */
+          if (tconn (self, c)->tunnel >= 0)
+            {
+              TsTimelineTunnel *t = _ts_timeline_tunnel (self->tl, (guint) tconn (self, c)->tunnel);
+              gint p = tconn (self, c)->server;
+              gboolean have = FALSE;
+              for (guint i = 0; i < t->proxies->len; i++)
+                have |= g_array_index (t->proxies, gint, i) == p;
+              if (!have)
+                {
+                  g_array_append_val (t->proxies, p);
+                  if (t->server == p)
+                    t->server = -1;
+                  self->tunnels_changed = TRUE;
+                }
+            }
+          c->connect_pending = TRUE;
+        }
+    }
+  else
+    {
+      proxy_phase = !inner && strcmp (request_method, "CONNECT") == 0;
+      index = new_event (self, c, dir, TS_LAYER_HTTP, proxy_phase ? TS_PHASE_PROXY : TS_PHASE_DATA,
+                         "http.response", cls, "%d %.*s", h->status, (int) h->reason_len, h->reason);
+      e = _ts_timeline_event (self->tl, index);
+      e->http_status = (guint) h->status;
+      if (request_method[0] != '\0')
+        _ts_timeline_add_detail (self->tl, index, 0, "answers: %s", request_method);
+    }
+  e = _ts_timeline_event (self->tl, index);
+  e->encrypted = inner && over_tls;
+  e->decrypted = e->encrypted;
+  _ts_timeline_add_detail (self->tl, index, 0, "HTTP/1.%d, %zu header fields", h->minor_version, h->n_headers);
+  for (gsize i = 0; i < h->n_headers; i++)
+    _ts_timeline_add_detail (self->tl, index, 1, "%.*s: %.*s", (int) h->headers[i].name_len,
+                             h->headers[i].name, (int) MIN (h->headers[i].value_len, 200),
+                             h->headers[i].value);
+  if (body == TS_HTTP1_BODY_LENGTH)
+    _ts_timeline_add_detail (self->tl, index, 0, "body: %" G_GUINT64_FORMAT " bytes", body_len);
+  else if (body == TS_HTTP1_BODY_CHUNKED)
+    _ts_timeline_add_detail (self->tl, index, 0, "body: chunked");
+  else if (body == TS_HTTP1_BODY_UNTIL_CLOSE)
+    _ts_timeline_add_detail (self->tl, index, 0, "body: until the connection closes");
+  if (inner)
+    {
+      if (over_tls)
+        {
+          e->packet = G_MAXUINT32;
+          locate (self, c, c->cur_tls_dir, c->cur_tls_off, c->cur_tls_end, index);
+          e->wire_len = len;
+        }
+    }
+  else
+    locate (self, c, dir, offset, offset + len, index);
+}
+
+static void
+outer_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len, const TsHttp1Head *h,
+            TsHttp1BodyKind body, guint64 body_len, const char *request_method)
+{
+  http_head (user_data, dir, offset, len, h, body, body_len, request_method, FALSE);
+}
+
+static void
+inner_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len, const TsHttp1Head *h,
+            TsHttp1BodyKind body, guint64 body_len, const char *request_method)
+{
+  http_head (user_data, dir, offset, len, h, body, body_len, request_method, TRUE);
+}
+
+static void
+http_anomaly (gpointer user_data, TsHttp1Direction dir, guint64 offset, const char *what)
+{
+  Conn *c = user_data;
+  guint index = new_event (c->an, c, dir, TS_LAYER_HTTP, TS_PHASE_NONE, "anomaly", READ_CLEAR, "HTTP: %s", what);
+
+  locate (c->an, c, dir, offset, offset + 1, index);
+}
+
+static void inner_anomaly (gpointer user_data, TsHttp1Direction dir, guint64 offset, const char *what);
+
+static void
+tls_event (const TsTlsEvent *ev, gpointer user_data);
+
+static void ws_frame (gpointer user_data, guint64 offset, const TsWebsocketFrame *f,
+                      const guint8 *preview, gsize preview_len);
+static void ws_frame_server (gpointer user_data, guint64 offset, const TsWebsocketFrame *f,
+                             const guint8 *preview, gsize preview_len);
+static void ws_error (gpointer user_data, guint64 offset, const char *what);
+
+static void
+http_tunnel (gpointer user_data, TsHttp1TunnelKind kind, const char *protocol)
+{
+  Conn *c = user_data;
+  TsAnalyzer *self = c->an;
+  guint index;
+
+  c->in_tunnel_data = TRUE;
+  c->upgrade = kind == TS_HTTP1_TUNNEL_UPGRADE;
+  if (kind == TS_HTTP1_TUNNEL_CONNECT)
+    {
+      index = new_event (self, c, 1, TS_LAYER_HTTP, TS_PHASE_PROXY, "tunnel.established", READ_CLEAR,
+                         "tunnel to %s established", c->connect_target ? c->connect_target : "?");
+      if (tconn (self, c)->tunnel < 0 && c->connect_pending)
+        {
+          /* No upstream leg seen yet (or not captured): the tunnel starts
+           * here all the same. */
+          TsTimelineConn *tc = tconn (self, c);
+          TsTimelineTunnel *t = _ts_timeline_add_tunnel (self->tl);
+          guint port = 0;
+          g_autofree char *host = split_authority (c->connect_target ? c->connect_target : "", &port);
+          t->client = tc->client;
+          t->target = g_strdup (c->connect_target);
+          g_array_append_val (t->proxies, tc->server);
+          g_array_append_val (t->conns, c->id);
+          t->server = node_for_host (self, host);
+          tc->tunnel = (gint) t->id;
+          tc->leg = 0;
+          refresh_conn_events (self, c);
+          self->tunnels_changed = TRUE;
+        }
+    }
+  else
+    index = new_event (self, c, 1, TS_LAYER_HTTP, TS_PHASE_DATA, "tunnel.established", READ_CLEAR,
+                       "switched to %s", protocol);
+  (void) index;
+}
+
+static void
+tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const guint8 *data, gsize len)
+{
+  Conn *c = user_data;
+  TsAnalyzer *self = c->an;
+
+  if (c->tunnel_proto == PROTO_UNKNOWN)
+    {
+      if (c->upgrade)
+        c->tunnel_proto = PROTO_OPAQUE; /* WebSocket frames: decoded below */
+      else if (dir == 0 && ts_tls_session_looks_like_tls (data, len))
+        c->tunnel_proto = PROTO_TLS;
+      else if (dir == 0 && ts_http1_looks_like_request (data, len))
+        c->tunnel_proto = PROTO_HTTP;
+      else
+        c->tunnel_proto = PROTO_OPAQUE;
+      g_free (tconn (self, c)->protocol);
+      tconn (self, c)->protocol = g_strdup (c->tunnel_proto == PROTO_TLS ? "http+tls" : c->upgrade ? "http+websocket"
+                                            : c->tunnel_proto == PROTO_HTTP ? "http+http" : "http+opaque");
+      if (c->tunnel_proto == PROTO_TLS)
+        {
+          c->tls = ts_tls_session_new (self->keylog, tls_event, c);
+        }
+      else if (c->tunnel_proto == PROTO_HTTP)
+        {
+          static const TsHttp1Callbacks cb = { inner_head, NULL, NULL, NULL, inner_anomaly };
+          c->inner_http = ts_http1_conn_new (&cb, c);
+          c->inner_proto = PROTO_HTTP;
+        }
+      update_tunnel (self, tconn (self, c)->tunnel);
+    }
+  switch (c->tunnel_proto)
+    {
+    case PROTO_TLS:
+      if (!c->tls_base_set[dir])
+        {
+          c->tls_base_set[dir] = TRUE;
+          c->tls_base[dir] = offset;
+        }
+      ts_tls_session_feed (c->tls, (TsTlsDirection) dir, data, len, (gint64) (self->cur_time / 1000));
+      break;
+    case PROTO_HTTP:
+      if (c->inner_http)
+        ts_http1_conn_feed (c->inner_http, dir, data, len);
+      break;
+    default:
+      if (c->upgrade)
+        {
+          if (c->ws[dir] == NULL)
+            {
+              c->ws[dir] = ts_websocket_stream_new (dir == 0 ? ws_frame : ws_frame_server, ws_error, c);
+              c->ws_base[dir] = offset;
+            }
+          ts_websocket_stream_feed (c->ws[dir], offset, data, len);
+        }
+      else
+        {
+          guint index = new_event (self, c, dir, TS_LAYER_DATA, TS_PHASE_DATA, "data", READ_PATH,
+                                   "%zu bytes", len);
+          locate (self, c, dir, offset, offset + len, index);
+        }
+      break;
+    }
+}
+
+static void
+inner_anomaly (gpointer user_data, TsHttp1Direction dir, guint64 offset, const char *what)
+{
+  Conn *c = user_data;
+  guint index = new_event (c->an, c, dir, TS_LAYER_HTTP, TS_PHASE_NONE, "anomaly",
+                           c->tunnel_proto == PROTO_TLS || c->proto == PROTO_TLS ? READ_TLS : READ_PATH,
+                           "inner HTTP: %s", what);
+  (void) index;
+}
+
+/* --- WebSocket -------------------------------------------------------------- */
+
+static void
+ws_frame_dir (Conn *c, int dir, guint64 offset, const TsWebsocketFrame *f, const guint8 *preview,
+              gsize preview_len)
+{
+  TsAnalyzer *self = c->an;
+  GString *p = g_string_new (NULL);
+  guint index;
+
+  if (f->opcode == TS_WEBSOCKET_TEXT || (f->opcode == TS_WEBSOCKET_CONTINUATION))
+    for (gsize i = 0; i < preview_len && i < 40; i++)
+      g_string_append_c (p, g_ascii_isprint (preview[i]) ? (char) preview[i] : '.');
+  index = new_event (self, c, dir, TS_LAYER_WEBSOCKET,
+                     f->opcode == TS_WEBSOCKET_CLOSE ? TS_PHASE_CLOSE : TS_PHASE_DATA, "websocket.frame",
+                     READ_CLEAR, "WebSocket %s%s, %" G_GUINT64_FORMAT " bytes%s%s%s",
+                     ts_websocket_opcode_to_string (f->opcode), f->fin ? "" : " (fragment)", f->payload_len,
+                     p->len ? " \"" : "", p->str, p->len ? "\"" : "");
+  _ts_timeline_add_detail (self->tl, index, 0, "FIN %d, RSV %d, opcode %d, masked %d", f->fin, f->rsv,
+                           f->opcode, f->masked);
+  locate (self, c, dir, offset, offset + f->header_len + f->payload_len, index);
+  g_string_free (p, TRUE);
+}
+
+static void
+ws_frame (gpointer user_data, guint64 offset, const TsWebsocketFrame *f, const guint8 *preview,
+          gsize preview_len)
+{
+  ws_frame_dir (user_data, 0, offset, f, preview, preview_len);
+}
+
+static void
+ws_frame_server (gpointer user_data, guint64 offset, const TsWebsocketFrame *f, const guint8 *preview,
+                 gsize preview_len)
+{
+  ws_frame_dir (user_data, 1, offset, f, preview, preview_len);
+}
+
+static void
+ws_error (gpointer user_data, guint64 offset, const char *what)
+{
+  Conn *c = user_data;
+
+  (void) new_event (c->an, c, 0, TS_LAYER_WEBSOCKET, TS_PHASE_NONE, "anomaly", READ_CLEAR, "%s", what);
+}
+
+/* --- TLS ---------------------------------------------------------------- */
+
+static const char *
+hs_name (guint type)
+{
+  static const struct
+  {
+    guint type;
+    const char *name;
+  } names[] = {
+    { 0, "HelloRequest" }, { 1, "ClientHello" }, { 2, "ServerHello" }, { 4, "NewSessionTicket" },
+    { 5, "EndOfEarlyData" }, { 8, "EncryptedExtensions" }, { 11, "Certificate" },
+    { 12, "ServerKeyExchange" }, { 13, "CertificateRequest" }, { 14, "ServerHelloDone" },
+    { 15, "CertificateVerify" }, { 16, "ClientKeyExchange" }, { 20, "Finished" },
+    { 22, "CertificateStatus" }, { 24, "KeyUpdate" }, { 254, "MessageHash" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    if (names[i].type == type)
+      return names[i].name;
+  return "handshake message";
+}
+
+static const char *
+str_or (const char *s, const char *fallback)
+{
+  return s != NULL ? s : fallback;
+}
+
+static void
+tls_handshake_event (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunnel)
+{
+  const TsTlsHandshake *h = ev->handshake;
+  GString *s = g_string_new (NULL);
+  TsPhase phase = TS_PHASE_TLS_HANDSHAKE;
+  ReadClass cls;
+  guint index;
+  TsTimelineEvent *e;
+  const char *name = h->is_hello_retry_request ? "HelloRetryRequest" : hs_name (h->type);
+
+  g_string_append (s, name);
+  switch ((guint) h->type)
+    {
+    case TS_TLS_HS_CLIENT_HELLO:
+      if (h->server_name)
+        g_string_append_printf (s, " SNI %s", h->server_name);
+      if (h->n_alpn > 0)
+        {
+          g_string_append (s, " ALPN ");
+          for (guint i = 0; i < h->n_alpn; i++)
+            g_string_append_printf (s, "%s%s", i ? "," : "", h->alpn[i]);
+        }
+      break;
+    case TS_TLS_HS_SERVER_HELLO:
+      if (!h->is_hello_retry_request)
+        g_string_append_printf (s, " %s %s", str_or (ts_tls_version_to_string (h->selected_version), "?"),
+                                h->n_cipher_suites ? str_or (ts_tls_cipher_suite_to_string (h->cipher_suites[0]), "?") : "");
+      else if (h->n_key_share_groups > 0)
+        g_string_append_printf (s, " group %s", str_or (ts_tls_named_group_to_string (h->key_share_groups[0]), "?"));
+      break;
+    case TS_TLS_HS_CERTIFICATE:
+      if (h->n_certificates > 0 && h->certificates[0].parsed)
+        g_string_append_printf (s, " %s (issuer %s)", h->certificates[0].subject, h->certificates[0].issuer);
+      break;
+    case TS_TLS_HS_ENCRYPTED_EXTENSIONS:
+      if (h->n_alpn > 0)
+        g_string_append_printf (s, " ALPN %s", h->alpn[0]);
+      break;
+    case TS_TLS_HS_NEW_SESSION_TICKET:
+    case TS_TLS_HS_KEY_UPDATE:
+      phase = TS_PHASE_DATA;
+      break;
+    default:
+      break;
+    }
+  if (ev->encrypted && !ev->decrypted)
+    g_string_append (s, " (encrypted)");
+  /* Hellos (and a TLS 1.2 certificate) are in clear: on a tunnel everyone on
+   * the path reads them; protected messages only the TLS ends. */
+  cls = ev->encrypted ? READ_TLS : in_tunnel ? READ_PATH : READ_CLEAR;
+  index = new_event (self, c, ev->direction, TS_LAYER_TLS, phase, "tls.handshake", cls, "%s", s->str);
+  g_string_free (s, TRUE);
+  e = _ts_timeline_event (self->tl, index);
+  e->encrypted = ev->encrypted;
+  e->decrypted = ev->decrypted;
+  e->tls_handshake_type = (gint) h->type;
+  if (h->type == TS_TLS_HS_CLIENT_HELLO)
+    {
+      e->tls_sni = _ts_timeline_intern (self->tl, h->server_name);
+      if (h->n_alpn > 0)
+        {
+          g_autoptr (GString) a = g_string_new (NULL);
+          for (guint i = 0; i < h->n_alpn; i++)
+            g_string_append_printf (a, "%s%s", i ? "," : "", h->alpn[i]);
+          e->tls_alpn = _ts_timeline_intern (self->tl, a->str);
+        }
+      _ts_timeline_add_detail (self->tl, index, 0, "legacy_version 0x%04x, %u cipher suites, %u extensions",
+                               h->legacy_version, h->n_cipher_suites, h->n_extensions);
+      for (guint i = 0; i < h->n_supported_versions; i++)
+        if (!ts_tls_is_grease (h->supported_versions[i]))
+          _ts_timeline_add_detail (self->tl, index, 1, "supported_version %s",
+                                   str_or (ts_tls_version_to_string (h->supported_versions[i]), "?"));
+      for (guint i = 0; i < h->n_key_share_groups; i++)
+        if (!ts_tls_is_grease (h->key_share_groups[i]))
+          _ts_timeline_add_detail (self->tl, index, 1, "key_share %s",
+                                   str_or (ts_tls_named_group_to_string (h->key_share_groups[i]), "?"));
+    }
+  else if (h->type == TS_TLS_HS_SERVER_HELLO)
+    {
+      e->tls_version = h->selected_version;
+      if (h->n_cipher_suites > 0)
+        e->tls_cipher = h->cipher_suites[0];
+      if (h->n_alpn > 0)
+        e->tls_alpn = _ts_timeline_intern (self->tl, h->alpn[0]);
+    }
+  else if (h->type == TS_TLS_HS_CERTIFICATE && h->n_certificates > 0)
+    {
+      for (guint i = 0; i < h->n_certificates; i++)
+        {
+          const TsTlsCertificate *cert = &h->certificates[i];
+          if (!cert->parsed)
+            {
+              _ts_timeline_add_detail (self->tl, index, 0, "certificate %u: unreadable", i);
+              continue;
+            }
+          if (i == 0)
+            {
+              e->tls_cert_subject = _ts_timeline_intern (self->tl, cert->subject);
+              e->tls_cert_issuer = _ts_timeline_intern (self->tl, cert->issuer);
+            }
+          _ts_timeline_add_detail (self->tl, index, 0, "certificate %u: %s", i, cert->subject);
+          _ts_timeline_add_detail (self->tl, index, 1, "issuer %s", cert->issuer);
+          for (guint k = 0; k < cert->n_sans; k++)
+            _ts_timeline_add_detail (self->tl, index, 1, "SAN %s", cert->sans[k]);
+          _ts_timeline_add_detail (self->tl, index, 1, "validity at capture time: %s",
+                                   cert->validity == TS_TLS_CERT_VALID ? "valid"
+                                   : cert->validity == TS_TLS_CERT_EXPIRED ? "expired"
+                                   : cert->validity == TS_TLS_CERT_NOT_YET_VALID ? "not yet valid" : "unknown");
+        }
+    }
+  {
+    const TsTlsSessionInfo *info = ts_tls_session_get_info (c->tls);
+    if (e->tls_version == 0)
+      e->tls_version = info->version;
+    if (e->tls_cipher == 0)
+      e->tls_cipher = info->cipher_suite;
+  }
+  locate (self, c, ev->direction, c->tls_base[ev->direction] + ev->offset,
+          c->tls_base[ev->direction] + ev->end_offset, index);
+  if (h->type == TS_TLS_HS_CLIENT_HELLO || h->type == TS_TLS_HS_SERVER_HELLO)
+    update_tunnel (self, tconn (self, c)->tunnel);
+}
+
+static void
+tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunnel)
+{
+  int dir = ev->direction;
+  guint index;
+  TsTimelineEvent *e;
+
+  if (ev->kind == TS_TLS_EVENT_APPLICATION_DATA && ev->decrypted)
+    {
+      if (c->inner_proto == PROTO_UNKNOWN)
+        {
+          if (dir == 0 && ts_http1_looks_like_request (ev->data, ev->len))
+            {
+              static const TsHttp1Callbacks cb = { inner_head, NULL, NULL, NULL, inner_anomaly };
+              c->inner_http = ts_http1_conn_new (&cb, c);
+              c->inner_proto = PROTO_HTTP;
+            }
+          else
+            c->inner_proto = PROTO_OPAQUE;
+        }
+      if (c->inner_proto == PROTO_HTTP)
+        {
+          c->cur_tls_dir = dir;
+          c->cur_tls_off = c->tls_base[dir] + ev->offset;
+          c->cur_tls_end = c->tls_base[dir] + ev->end_offset;
+          ts_http1_conn_feed (c->inner_http, dir, ev->data, ev->len);
+          c->inner_at[dir] += ev->len;
+          return;
+        }
+    }
+  index = new_event (self, c, dir, TS_LAYER_TLS, TS_PHASE_DATA, "tls.application_data", READ_TLS,
+                     "application data, %zu bytes%s", ev->len,
+                     ev->decrypted ? " (decrypted)" : ev->encrypted ? " (encrypted)" : "");
+  e = _ts_timeline_event (self->tl, index);
+  e->encrypted = ev->encrypted || ev->kind == TS_TLS_EVENT_OPAQUE;
+  e->decrypted = ev->decrypted;
+  locate (self, c, dir, c->tls_base[dir] + ev->offset, c->tls_base[dir] + ev->end_offset, index);
+  (void) in_tunnel;
+}
+
+static void
+tls_event (const TsTlsEvent *ev, gpointer user_data)
+{
+  Conn *c = user_data;
+  TsAnalyzer *self = c->an;
+  gboolean in_tunnel = c->in_tunnel_data;
+  int dir = ev->direction;
+  guint index;
+  TsTimelineEvent *e;
+
+  switch (ev->kind)
+    {
+    case TS_TLS_EVENT_RECORD:
+      return;
+    case TS_TLS_EVENT_HANDSHAKE:
+      tls_handshake_event (self, c, ev, in_tunnel);
+      return;
+    case TS_TLS_EVENT_CHANGE_CIPHER_SPEC:
+      index = new_event (self, c, dir, TS_LAYER_TLS, TS_PHASE_TLS_HANDSHAKE, "tls.change_cipher_spec",
+                         in_tunnel ? READ_PATH : READ_CLEAR, "ChangeCipherSpec");
+      break;
+    case TS_TLS_EVENT_ALERT:
+      index = new_event (self, c, dir, TS_LAYER_TLS,
+                         ev->alert_description == TS_TLS_ALERT_CLOSE_NOTIFY ? TS_PHASE_CLOSE : TS_PHASE_NONE,
+                         "tls.alert", ev->encrypted ? READ_TLS : in_tunnel ? READ_PATH : READ_CLEAR,
+                         "Alert %s %s%s", str_or (ts_tls_alert_level_to_string (ev->alert_level), "?"),
+                         str_or (ts_tls_alert_description_to_string (ev->alert_description), "?"),
+                         ev->encrypted && !ev->decrypted ? " (encrypted)" : "");
+      break;
+    case TS_TLS_EVENT_APPLICATION_DATA:
+    case TS_TLS_EVENT_OPAQUE:
+      tls_app_data (self, c, ev, in_tunnel);
+      return;
+    case TS_TLS_EVENT_ANOMALY:
+    default:
+      index = new_event (self, c, dir, TS_LAYER_TLS, TS_PHASE_NONE, "anomaly", READ_CLEAR, "TLS %s: %s",
+                         str_or (ts_tls_anomaly_to_string (ev->anomaly), "anomaly"), str_or (ev->detail, ""));
+      break;
+    }
+  e = _ts_timeline_event (self->tl, index);
+  e->encrypted = ev->encrypted;
+  e->decrypted = ev->decrypted;
+  locate (self, c, dir, c->tls_base[dir] + ev->offset, c->tls_base[dir] + ev->end_offset, index);
+}
+
+/* --- TCP ---------------------------------------------------------------- */
+
+static void
+decide_proto (TsAnalyzer *self, Conn *c, int dir, const guint8 *data, gsize len)
+{
+  const char *name;
+
+  if (dir == 0 && ts_tls_session_looks_like_tls (data, len))
+    c->proto = PROTO_TLS;
+  else if ((dir == 0 && ts_http1_looks_like_request (data, len))
+           || (dir == 1 && len >= 7 && memcmp (data, "HTTP/1.", 7) == 0))
+    c->proto = PROTO_HTTP;
+  else
+    c->proto = PROTO_OPAQUE;
+  if (c->proto == PROTO_HTTP)
+    {
+      static const TsHttp1Callbacks cb = { outer_head, NULL, http_tunnel, tunnel_data, http_anomaly };
+      c->http = ts_http1_conn_new (&cb, c);
+    }
+  else if (c->proto == PROTO_TLS)
+    {
+      c->tls = ts_tls_session_new (self->keylog, tls_event, c);
+      c->tls_base_set[0] = c->tls_base_set[1] = TRUE;
+    }
+  name = c->proto == PROTO_HTTP ? "http" : c->proto == PROTO_TLS ? "tls" : "opaque";
+  g_free (tconn (self, c)->protocol);
+  tconn (self, c)->protocol = g_strdup (name);
+}
+
+static void
+deliver (gpointer user_data, guint64 offset, const guint8 *data, gsize len, guint32 packet,
+         guint32 packet_offset)
+{
+  DirCtx *ctx = user_data;
+  Conn *c = ctx->conn;
+  TsAnalyzer *self = c->an;
+  int dir = ctx->dir;
+
+  tconn (self, c)->bytes[dir] += len;
+  if (data == NULL)
+    {
+      guint index = new_event (self, c, dir, TS_LAYER_TCP, TS_PHASE_NONE, "anomaly", READ_CLEAR,
+                               "%zu bytes lost in the capture (TCP gap at stream offset %" G_GUINT64_FORMAT ")",
+                               len, offset);
+      _ts_timeline_event (self->tl, index)->wire_len = len;
+      switch (c->proto)
+        {
+        case PROTO_HTTP:
+          ts_http1_conn_gap (c->http, dir, len);
+          break;
+        case PROTO_TLS:
+          ts_tls_session_gap (c->tls, (TsTlsDirection) dir, len);
+          break;
+        default:
+          break;
+        }
+      if (c->proto == PROTO_HTTP && c->in_tunnel_data && c->tls != NULL)
+        ts_tls_session_gap (c->tls, (TsTlsDirection) dir, len);
+      return;
+    }
+  if (c->proto == PROTO_UNKNOWN)
+    decide_proto (self, c, dir, data, len);
+  switch (c->proto)
+    {
+    case PROTO_HTTP:
+      ts_http1_conn_feed (c->http, dir, data, len);
+      break;
+    case PROTO_TLS:
+      ts_tls_session_feed (c->tls, (TsTlsDirection) dir, data, len, (gint64) (self->cur_time / 1000));
+      break;
+    default:
+      {
+        guint index = new_event (self, c, dir, TS_LAYER_DATA, TS_PHASE_DATA, "data", READ_CLEAR,
+                                 "%zu bytes", len);
+        locate (self, c, dir, offset, offset + len, index);
+        break;
+      }
+    }
+}
+
+static Conn *
+conn_new (TsAnalyzer *self, gint link, const TsPacket *p, gboolean from_client, const ConnKey *key)
+{
+  Conn *c = g_new0 (Conn, 1);
+  TsTimelineConn *tc = _ts_timeline_add_conn (self->tl);
+
+  c->an = self;
+  c->id = tc->id;
+  c->link = link;
+  c->addr[0] = from_client ? p->src : p->dst;
+  c->port[0] = from_client ? p->src_port : p->dst_port;
+  c->addr[1] = from_client ? p->dst : p->src;
+  c->port[1] = from_client ? p->dst_port : p->src_port;
+  c->events = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (int d = 0; d < 2; d++)
+    {
+      c->ctx[d].conn = c;
+      c->ctx[d].dir = d;
+      c->stream[d] = ts_tcp_stream_new (deliver, &c->ctx[d]);
+    }
+  tc->link = link;
+  tc->server = node_for_address (self, &c->addr[1], c->port[1], TRUE);
+  tc->client = node_for_address (self, &c->addr[0], c->port[0], FALSE);
+  tc->client_addr = endpoint_string (&c->addr[0], c->port[0]);
+  tc->server_addr = endpoint_string (&c->addr[1], c->port[1]);
+  tc->protocol = g_strdup ("unknown");
+  tc->open_ns = self->cur_time;
+  g_ptr_array_add (self->conns, c);
+  if (g_hash_table_size (self->conn_table) >= MAX_LIVE_CONNS)
+    g_hash_table_remove_all (self->conn_table); /* forget the oldest lookups; the timeline keeps them */
+  g_hash_table_insert (self->conn_table, g_memdup2 (key, sizeof *key), c);
+  /* Link ends from what its connections show, for foreign captures. */
+  if (link >= 0)
+    {
+      const TsTimelineLink *l = ts_timeline_get_link (self->tl, (guint) link);
+      if (l->a < 0 && l->b < 0)
+        {
+          _ts_timeline_set_link_ends (self->tl, (guint) link, tc->client, tc->server);
+          self->nodes_changed = TRUE;
+        }
+    }
+  return c;
+}
+
+static void
+conn_free (gpointer p)
+{
+  Conn *c = p;
+
+  for (int d = 0; d < 2; d++)
+    {
+      ts_tcp_stream_free (c->stream[d]);
+      ts_websocket_stream_free (c->ws[d]);
+    }
+  ts_http1_conn_free (c->http);
+  ts_http1_conn_free (c->inner_http);
+  ts_tls_session_free (c->tls);
+  g_free (c->connect_target);
+  g_free (c->forward_target);
+  g_array_unref (c->events);
+  g_free (c);
+}
+
+/* Ends @c: gives up holes, ends the protocols. */
+static void
+conn_close (TsAnalyzer *self, Conn *c)
+{
+  if (c->closed)
+    return;
+  c->closed = TRUE;
+  for (int d = 0; d < 2; d++)
+    ts_tcp_stream_flush (c->stream[d]);
+  if (c->http)
+    {
+      ts_http1_conn_end (c->http, TS_HTTP1_DIR_CLIENT);
+      ts_http1_conn_end (c->http, TS_HTTP1_DIR_SERVER);
+    }
+  if (c->inner_http)
+    {
+      ts_http1_conn_end (c->inner_http, TS_HTTP1_DIR_CLIENT);
+      ts_http1_conn_end (c->inner_http, TS_HTTP1_DIR_SERVER);
+    }
+  if (c->tls)
+    ts_tls_session_finish (c->tls);
+  c->connect_pending = FALSE;
+  c->forward_pending = FALSE;
+  tconn (self, c)->close_ns = self->cur_time;
+}
+
+static void
+handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
+{
+  ConnKey key;
+  Conn *c;
+  int dir;
+  guint8 f = p->tcp_flags;
+  char fl[40];
+  guint index;
+
+  make_key (&key, link, &p->src, p->src_port, &p->dst, p->dst_port);
+  c = g_hash_table_lookup (self->conn_table, &key);
+  if ((f & TS_TCP_SYN) && !(f & TS_TCP_ACK))
+    {
+      /* A SYN on a closed connection's ports starts a new one; a SYN
+       * retransmission does not. */
+      if (c != NULL && (c->closed || c->fin[0] || c->fin[1] || c->rst || c->synack_seen))
+        {
+          conn_close (self, c);
+          g_hash_table_remove (self->conn_table, &key);
+          c = NULL;
+        }
+      if (c == NULL)
+        {
+          c = conn_new (self, link, p, TRUE, &key);
+          match_upstream (self, c);
+        }
+    }
+  else if (c == NULL)
+    {
+      /* Mid-connection: a SYN-ACK says who the server is; otherwise guess
+       * the lower port is the server. */
+      gboolean from_client = (f & TS_TCP_SYN) ? FALSE : p->src_port > p->dst_port;
+      if (f & TS_TCP_RST && p->payload_len == 0)
+        return; /* a stray reset on an unknown connection */
+      c = conn_new (self, link, p, from_client, &key);
+    }
+  dir = (ts_address_equal (&p->src, &c->addr[0]) && p->src_port == c->port[0]) ? 0 : 1;
+
+  if (f & TS_TCP_SYN)
+    {
+      gboolean first = dir == 0 ? !c->syn_seen : !c->synack_seen;
+      ts_tcp_stream_set_syn (c->stream[dir], p->tcp_seq);
+      if (first)
+        {
+          index = new_event (self, c, dir, TS_LAYER_TCP, TS_PHASE_CONNECT, dir == 0 ? "tcp.syn" : "tcp.syn-ack",
+                             READ_CLEAR, "%s", ts_tcp_flags_to_string (f, fl, sizeof fl));
+          _ts_timeline_add_detail (self->tl, index, 0, "seq %u, window %u", p->tcp_seq, p->tcp_window);
+          _ts_timeline_event (self->tl, index)->byte_offset = p->l4_offset;
+          if (dir == 0)
+            c->syn_seen = TRUE;
+          else
+            c->synack_seen = TRUE;
+        }
+    }
+  if (p->payload_len > 0 || (f & TS_TCP_FIN))
+    {
+      guint64 conflicting;
+      ts_tcp_stream_add (c->stream[dir], p->tcp_seq + ((f & TS_TCP_SYN) ? 1 : 0), frame + p->payload_offset,
+                         p->payload_len, (f & TS_TCP_FIN) != 0, self->cur_packet, p->payload_offset);
+      if (ts_tcp_stream_get_mid_stream (c->stream[dir]) && !c->mid_stream_reported)
+        {
+          c->mid_stream_reported = TRUE;
+          (void) anomaly_event (self, c, dir, "capture starts in the middle of this connection");
+        }
+      conflicting = ts_tcp_stream_get_conflicting (c->stream[dir]) + ts_tcp_stream_get_conflicting (c->stream[1 - dir]);
+      if (conflicting > c->conflicting_reported)
+        {
+          c->conflicting_reported = conflicting;
+          (void) anomaly_event (self, c, dir, "retransmitted bytes differ from the first copy");
+        }
+    }
+  if ((f & TS_TCP_FIN) && !c->fin[dir])
+    {
+      c->fin[dir] = TRUE;
+      index = new_event (self, c, dir, TS_LAYER_TCP, TS_PHASE_CLOSE, "tcp.fin", READ_CLEAR, "%s",
+                         ts_tcp_flags_to_string (f, fl, sizeof fl));
+      if (c->http && ts_tcp_stream_is_finished (c->stream[dir]))
+        ts_http1_conn_end (c->http, dir);
+    }
+  if ((f & TS_TCP_RST) && !c->rst)
+    {
+      c->rst = TRUE;
+      (void) new_event (self, c, dir, TS_LAYER_TCP, TS_PHASE_CLOSE, "tcp.rst", READ_CLEAR, "%s",
+                        ts_tcp_flags_to_string (f, fl, sizeof fl));
+      conn_close (self, c);
+    }
+  if (c->fin[0] && c->fin[1] && !c->closed && ts_tcp_stream_get_pending (c->stream[0]) == 0
+      && ts_tcp_stream_get_pending (c->stream[1]) == 0)
+    conn_close (self, c);
+}
+
+static void
+add_interface (TsAnalyzer *self, const TsTraceInterface *i)
+{
+  IfaceInfo info = { i->linktype, -1 };
+
+  info.link = link_by_name (self, i->name);
+  if (info.link < 0)
+    {
+      info.link = (gint) _ts_timeline_add_link (self->tl, i->name, -1, -1);
+      self->nodes_changed = TRUE;
+    }
+  if (i->id >= self->ifaces->len)
+    {
+      guint old = self->ifaces->len;
+      g_array_set_size (self->ifaces, i->id + 1);
+      for (guint k = old; k < self->ifaces->len; k++)
+        g_array_index (self->ifaces, IfaceInfo, k).link = -1;
+    }
+  g_array_index (self->ifaces, IfaceInfo, i->id) = info;
+}
+
+static void
+handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
+{
+  PacketInfo pi = { rec->time_ns, rec->interface_id };
+  IfaceInfo *iface;
+  TsPacket p;
+  gssize r;
+
+  /* Classic pcap declares its one interface in the file header. */
+  if ((rec->interface_id >= self->ifaces->len
+       || g_array_index (self->ifaces, IfaceInfo, rec->interface_id).link < 0)
+      && ts_trace_reader_get_interface (self->reader, rec->interface_id) != NULL)
+    add_interface (self, ts_trace_reader_get_interface (self->reader, rec->interface_id));
+  iface = rec->interface_id < self->ifaces->len ? &g_array_index (self->ifaces, IfaceInfo, rec->interface_id) : NULL;
+  if (iface != NULL && iface->link < 0)
+    iface = NULL;
+
+  self->cur_time = rec->time_ns;
+  self->cur_packet = self->packets->len;
+  g_array_append_val (self->packets, pi);
+  if (iface == NULL)
+    {
+      (void) anomaly_event (self, NULL, 0, "packet on undeclared interface %u", rec->interface_id);
+      return;
+    }
+  r = ts_packet_decode (iface->linktype, rec->data, rec->caplen, &p);
+  if (r < 0)
+    {
+      guint index = anomaly_event (self, NULL, 0, "frame %s (link type %u, %u bytes)",
+                                   r == TS_PARSE_INCOMPLETE ? "cut inside its headers" : "with malformed headers",
+                                   iface->linktype, rec->caplen);
+      _ts_timeline_event (self->tl, index)->link = iface->link;
+      _ts_timeline_event (self->tl, index)->wire_len = rec->orig_len;
+      return;
+    }
+  if (p.anomalies & ~(TS_PACKET_ANOMALY_TRAILING))
+    {
+      for (guint bit = 0; bit < 16; bit++)
+        if ((p.anomalies & (1u << bit)) && (1u << bit) != TS_PACKET_ANOMALY_TRAILING)
+          {
+            guint index = anomaly_event (self, NULL, 0, "%s", ts_packet_anomaly_to_string (1u << bit));
+            _ts_timeline_event (self->tl, index)->link = iface->link;
+            _ts_timeline_event (self->tl, index)->layer = TS_LAYER_IP;
+          }
+    }
+  if (p.ip_version != 0 && p.ip_proto == TS_IPPROTO_TCP && !(p.anomalies & TS_PACKET_ANOMALY_FRAGMENT))
+    handle_tcp (self, iface->link, rec->data, &p);
+}
+
+static void
+poll_tls (TsAnalyzer *self)
+{
+  for (guint i = 0; i < self->conns->len; i++)
+    {
+      Conn *c = self->conns->pdata[i];
+      if (c->tls != NULL && !c->closed)
+        ts_tls_session_poll (c->tls, (gint64) (self->cur_time / 1000));
+    }
+}
+
+static void
+handle_event (TsAnalyzer *self, const TsTraceEvent *ev)
+{
+  const char *kind = ts_trace_event_get_kind (ev);
+  g_autoptr (GString) s = g_string_new (kind);
+  guint index;
+  gint node;
+
+  if (strcmp (kind, TS_TRACE_EVENT_KIND_METADATA) == 0)
+    {
+      if (!self->have_metadata && ts_trace_event_get (ev, "metadata") != NULL)
+        load_metadata (self, ts_trace_event_get (ev, "metadata"));
+      return;
+    }
+  for (guint i = 0; i < ts_trace_event_get_n_fields (ev) && s->len < 160; i++)
+    {
+      const char *k, *v;
+      ts_trace_event_get_field (ev, i, &k, &v);
+      g_string_append_printf (s, " %s=%s", k, v);
+    }
+  node = ts_timeline_find_node (self->tl, ts_trace_event_get_node (ev));
+  self->cur_time = ts_trace_event_get_time_ns (ev);
+  self->cur_packet = G_MAXUINT32;
+  index = new_event (self, NULL, 0, TS_LAYER_LAB, TS_PHASE_NONE, kind, READ_LAB, "%s", s->str);
+  {
+    TsTimelineEvent *e = _ts_timeline_event (self->tl, index);
+    e->src = node;
+    e->dst = node;
+    compute_readers (self, index);
+    for (guint i = 0; i < ts_trace_event_get_n_fields (ev); i++)
+      {
+        const char *k, *v;
+        ts_trace_event_get_field (ev, i, &k, &v);
+        _ts_timeline_add_detail (self->tl, index, 0, "%s = %s", k, v);
+      }
+  }
+}
+
+static gboolean
+pump (TsAnalyzer *self, GError **error)
+{
+  TsTraceRecord rec;
+  TsTraceRecordKind kind;
+  GError *local = NULL;
+
+  while ((kind = ts_trace_reader_next (self->reader, &rec, &local)) > TS_TRACE_RECORD_NONE)
+    {
+      self->n_records++;
+      switch (kind)
+        {
+        case TS_TRACE_RECORD_INTERFACE:
+          add_interface (self, rec.interface);
+          break;
+        case TS_TRACE_RECORD_PACKET:
+          handle_packet (self, &rec);
+          break;
+        case TS_TRACE_RECORD_SECRETS:
+          if (rec.secrets_type == TS_PCAPNG_SECRETS_TLS_KEYLOG)
+            {
+              ts_tls_keylog_feed (self->keylog, (const char *) rec.secrets, rec.secrets_len);
+              ts_tls_keylog_end (self->keylog);
+              poll_tls (self);
+            }
+          break;
+        case TS_TRACE_RECORD_EVENT:
+          handle_event (self, rec.event);
+          break;
+        default:
+          break;
+        }
+    }
+  if (kind == TS_TRACE_RECORD_ERROR)
+    {
+      self->failed = TRUE;
+      self->cur_packet = G_MAXUINT32;
+      (void) new_event (self, NULL, 0, TS_LAYER_LINK, TS_PHASE_NONE, "anomaly", READ_CLEAR,
+                        "trace damaged, reading stopped: %s", local->message);
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* --- public ------------------------------------------------------------- */
+
+TsAnalyzer *
+ts_analyzer_new (void)
+{
+  TsAnalyzer *self = g_new0 (TsAnalyzer, 1);
+
+  self->reader = ts_trace_reader_new ();
+  self->tl = ts_timeline_new ();
+  self->keylog = ts_tls_keylog_new ();
+  self->packets = g_array_new (FALSE, FALSE, sizeof (PacketInfo));
+  self->ifaces = g_array_new (FALSE, TRUE, sizeof (IfaceInfo));
+  self->meta = g_array_new (FALSE, FALSE, sizeof (EventMeta));
+  self->conn_table = g_hash_table_new_full (conn_key_hash, conn_key_equal, g_free, NULL);
+  self->conns = g_ptr_array_new_with_free_func (conn_free);
+  self->addr_nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->name_nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->changed = g_hash_table_new (NULL, NULL);
+  self->cur_packet = G_MAXUINT32;
+  return self;
+}
+
+void
+ts_analyzer_free (TsAnalyzer *self)
+{
+  if (self == NULL)
+    return;
+  g_hash_table_unref (self->conn_table);
+  g_ptr_array_unref (self->conns);
+  ts_trace_reader_free (self->reader);
+  ts_tls_keylog_unref (self->keylog);
+  g_array_unref (self->packets);
+  g_array_unref (self->ifaces);
+  g_array_unref (self->meta);
+  g_hash_table_unref (self->addr_nodes);
+  g_hash_table_unref (self->name_nodes);
+  g_hash_table_unref (self->changed);
+  ts_timeline_free (self->tl);
+  g_free (self);
+}
+
+void
+ts_analyzer_add_keylog (TsAnalyzer *self, const char *text, gsize len)
+{
+  g_return_if_fail (self != NULL);
+  ts_tls_keylog_feed (self->keylog, text, len);
+  ts_tls_keylog_end (self->keylog);
+  poll_tls (self);
+}
+
+gboolean
+ts_analyzer_feed (TsAnalyzer *self, const guint8 *data, gsize len, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+
+  if (self->failed || self->finished)
+    return !self->failed;
+  ts_trace_reader_feed (self->reader, data, len);
+  return pump (self, error);
+}
+
+gboolean
+ts_analyzer_finish (TsAnalyzer *self, GError **error)
+{
+  GError *local = NULL;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  if (self->finished)
+    return !self->failed;
+  self->finished = TRUE;
+  if (!self->failed && !ts_trace_reader_finish (self->reader, &local))
+    {
+      self->failed = TRUE;
+      self->cur_packet = G_MAXUINT32;
+      (void) new_event (self, NULL, 0, TS_LAYER_LINK, TS_PHASE_NONE, "anomaly", READ_CLEAR,
+                        "trace damaged, reading stopped: %s", local->message);
+      g_propagate_error (error, local);
+      ok = FALSE;
+    }
+  for (guint i = 0; i < self->conns->len; i++)
+    conn_close (self, self->conns->pdata[i]);
+  for (guint i = 0; i < ts_timeline_get_n_tunnels (self->tl); i++)
+    update_tunnel (self, (gint) i);
+  return ok;
+}
+
+TsTimeline *
+ts_analyzer_get_timeline (TsAnalyzer *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->tl;
+}
+
+static gint
+cmp_uint (gconstpointer a, gconstpointer b)
+{
+  guint x = *(const guint *) a, y = *(const guint *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+void
+ts_analyzer_take_changes (TsAnalyzer *self, TsAnalyzerChanges *out)
+{
+  GHashTableIter it;
+  gpointer key;
+
+  g_return_if_fail (self != NULL && out != NULL);
+  out->first_new_event = self->changes_first;
+  out->n_events = ts_timeline_get_n_events (self->tl);
+  out->changed_events = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_hash_table_iter_init (&it, self->changed);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    {
+      guint v = GPOINTER_TO_UINT (key) - 1;
+      g_array_append_val (out->changed_events, v);
+    }
+  g_array_sort (out->changed_events, cmp_uint);
+  out->nodes_changed = self->nodes_changed;
+  out->tunnels_changed = self->tunnels_changed;
+  g_hash_table_remove_all (self->changed);
+  self->changes_first = out->n_events;
+  self->nodes_changed = FALSE;
+  self->tunnels_changed = FALSE;
+}
+
+void
+ts_analyzer_changes_clear (TsAnalyzerChanges *changes)
+{
+  g_clear_pointer (&changes->changed_events, g_array_unref);
+}
+
+guint64
+ts_analyzer_get_n_records (TsAnalyzer *self)
+{
+  return self->n_records;
+}
+
+guint64
+ts_analyzer_get_n_packets (TsAnalyzer *self)
+{
+  return self->packets->len;
+}
+
+guint64
+ts_analyzer_get_offset (TsAnalyzer *self)
+{
+  return ts_trace_reader_get_offset (self->reader);
+}
+
+const char *
+ts_analyzer_get_scenario (TsAnalyzer *self)
+{
+  return ts_trace_reader_get_scenario (self->reader);
+}

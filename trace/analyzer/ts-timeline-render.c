@@ -1,0 +1,570 @@
+/* ts-timeline-render.c: text ladder and JSON renderers of a timeline.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "ts-timeline-render.h"
+
+#include <string.h>
+
+#include "ts-tls-types.h"
+
+gboolean
+ts_timeline_event_seen_by (const TsTimeline *tl, const TsTimelineEvent *e, gint node)
+{
+  if (node < 0)
+    return TRUE;
+  if (e->src == node || e->dst == node)
+    return TRUE;
+  /* A node on a link sees what crosses it (it is one of the link's ends). */
+  if (e->link >= 0)
+    {
+      const TsTimelineLink *l = ts_timeline_get_link (tl, (guint) e->link);
+      if (l->a == node || l->b == node)
+        return TRUE;
+    }
+  return ts_timeline_event_readable_by (tl, e, node);
+}
+
+static const char *
+node_name (const TsTimeline *tl, gint id)
+{
+  return id >= 0 ? ts_timeline_get_node (tl, (guint) id)->name : "?";
+}
+
+static char *
+redacted_summary (const TsTimelineEvent *e)
+{
+  return g_strdup_printf ("encrypted, %" G_GUINT64_FORMAT " bytes", e->wire_len);
+}
+
+/* --- text -------------------------------------------------------------- */
+
+static void
+put_str (char *line, gsize width, gsize at, const char *s)
+{
+  for (gsize i = 0; s[i] != '\0' && at + i < width; i++)
+    line[at + i] = s[i];
+}
+
+static const char *
+phase_title (TsPhase phase)
+{
+  switch (phase)
+    {
+    case TS_PHASE_CONNECT: return "connect";
+    case TS_PHASE_PROXY: return "proxy negotiation";
+    case TS_PHASE_TLS_HANDSHAKE: return "TLS handshake";
+    case TS_PHASE_DATA: return "data";
+    case TS_PHASE_CLOSE: return "close";
+    default: return NULL;
+    }
+}
+
+static char *
+tunnel_label (const TsTimeline *tl, gint id)
+{
+  const TsTimelineTunnel *t = ts_timeline_get_tunnel (tl, (guint) id);
+  GString *s = g_string_new (NULL);
+
+  g_string_append_printf (s, "tunnel #%d %s: %s", id, ts_tunnel_mode_to_string (t->mode), node_name (tl, t->client));
+  for (guint i = 0; i < t->proxies->len; i++)
+    {
+      gint p = g_array_index (t->proxies, gint, i);
+      g_string_append_printf (s, " > %s%s", node_name (tl, p), p == t->intercepting_proxy ? " (intercepts)" : "");
+    }
+  g_string_append_printf (s, " > %s (%s)", t->server >= 0 ? node_name (tl, t->server) : "?",
+                          t->target ? t->target : "?");
+  return g_string_free (s, FALSE);
+}
+
+char *
+ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
+{
+  TsRenderOptions defaults = { 80, -1, NULL, FALSE };
+  const TsRenderOptions *o = options ? options : &defaults;
+  gsize width = o->width ? MAX (o->width, 60) : 80;
+  GString *out = g_string_new (NULL);
+  g_autoptr (GArray) order = ts_timeline_dup_time_order (tl);
+  g_autofree gint *column = NULL;
+  g_autofree char *line = NULL;
+  guint n_nodes = ts_timeline_get_n_nodes (tl), n_cols = 0;
+  gsize time_w = 11, spacing, lanes_w;
+  guint64 t0 = 0;
+  TsPhase cur_phase = TS_PHASE_NONE;
+  gint cur_tunnel = -2;
+  gboolean have_t0 = FALSE;
+
+  /* Columns: the nodes that take part in some event. Declared nodes keep
+   * their order; inferred ones go clients first, then nodes that are both
+   * (proxies), then servers. */
+  column = g_new (gint, MAX (n_nodes, 1));
+  {
+    g_autofree guint8 *role = g_new0 (guint8, MAX (n_nodes, 1)); /* bit 0 client, bit 1 server */
+    for (guint i = 0; i < n_nodes; i++)
+      column[i] = -1;
+    for (guint k = 0; k < order->len; k++)
+      {
+        const TsTimelineEvent *e = ts_timeline_get_event (tl, g_array_index (order, guint, k));
+        if (e->src >= 0)
+          column[e->src] = 0;
+        if (e->dst >= 0)
+          column[e->dst] = 0;
+      }
+    for (guint i = 0; i < ts_timeline_get_n_conns (tl); i++)
+      {
+        const TsTimelineConn *c = ts_timeline_get_conn (tl, i);
+        if (c->client >= 0)
+          role[c->client] |= 1;
+        if (c->server >= 0)
+          role[c->server] |= 2;
+      }
+    for (guint i = 0; i < n_nodes; i++)
+      if (!ts_timeline_get_node (tl, i)->inferred)
+        column[i] = (gint) n_cols++;
+    for (guint rank = 0; rank < 4; rank++)
+      for (guint i = 0; i < n_nodes; i++)
+        {
+          static const guint8 rank_of[4] = { 3, 0, 2, 1 }; /* by role bits */
+          if (ts_timeline_get_node (tl, i)->inferred && column[i] == 0 && rank_of[role[i]] == rank)
+            column[i] = (gint) n_cols++;
+          else if (ts_timeline_get_node (tl, i)->inferred && column[i] == 0 && rank == 3 && rank_of[role[i]] > 3)
+            column[i] = (gint) n_cols++;
+        }
+    /* Inferred nodes seen in no event get no column. */
+    for (guint i = 0; i < n_nodes; i++)
+      if (ts_timeline_get_node (tl, i)->inferred && column[i] == 0)
+        {
+          gboolean taken = FALSE;
+          for (guint j = 0; j < n_nodes; j++)
+            taken |= j != i && column[j] == 0;
+          (void) taken;
+        }
+  }
+  {
+    gsize text_w = MAX (30, width * 9 / 20); /* keep room for the summaries */
+    spacing = n_cols > 1 && width > time_w + text_w ? (width - time_w - text_w) / (n_cols - 1) : 4;
+  }
+  spacing = CLAMP (spacing, 4, 18);
+  lanes_w = n_cols > 0 ? (n_cols - 1) * spacing + 1 : 1;
+  line = g_malloc (width + 1);
+
+  if (o->title)
+    g_string_append_printf (out, "%s\n", o->title);
+  if (o->as_node >= 0)
+    g_string_append_printf (out, "as seen by %s: what it cannot read is shown as \"encrypted, N bytes\"\n",
+                            node_name (tl, o->as_node));
+  for (guint i = 0; i < ts_timeline_get_n_tunnels (tl); i++)
+    {
+      g_autofree char *label = tunnel_label (tl, (gint) i);
+      g_string_append_printf (out, "%s\n", label);
+    }
+  /* Header: node names centred on their lanes, on as many lines as it
+   * takes for long names not to overlap. */
+  {
+    gsize line_end[4] = { 0, 0, 0, 0 };
+    char *hl[4];
+    guint used = 1;
+    for (guint l = 0; l < 4; l++)
+      {
+        hl[l] = g_malloc (width + 1);
+        memset (hl[l], ' ', width);
+      }
+    put_str (hl[0], width, 0, "time");
+    line_end[0] = 5;
+    for (guint c = 0; c < n_cols; c++)
+      for (guint i = 0; i < n_nodes; i++)
+        if (column[i] == (gint) c)
+          {
+            const char *name = ts_timeline_get_node (tl, i)->name;
+            gsize len = MIN (strlen (name), width / 2);
+            gsize x = time_w + (gsize) c * spacing;
+            gsize start = x >= len / 2 ? x - len / 2 : 0;
+            guint l;
+            if (start + len > width)
+              start = width - len;
+            for (l = 0; l < 4; l++)
+              if (start > line_end[l] || (line_end[l] == 0 && l > 0))
+                break;
+            if (l == 4)
+              l = 3;
+            for (gsize k = 0; k < len; k++)
+              hl[l][start + k] = name[k];
+            line_end[l] = start + len;
+            used = MAX (used, l + 1);
+          }
+    for (guint l = 0; l < used; l++)
+      {
+        gsize end = width;
+        while (end > 0 && hl[l][end - 1] == ' ')
+          end--;
+        g_string_append_len (out, hl[l], (gssize) end);
+        g_string_append_c (out, '\n');
+      }
+    for (guint l = 0; l < 4; l++)
+      g_free (hl[l]);
+  }
+
+  for (guint k = 0; k < order->len; k++)
+    {
+      guint index = g_array_index (order, guint, k);
+      const TsTimelineEvent *e = ts_timeline_get_event (tl, index);
+      g_autofree char *summary = NULL;
+      gsize end;
+      guint merged = 1;
+      guint64 merged_bytes = e->wire_len;
+      gboolean readable = o->as_node < 0 || ts_timeline_event_readable_by (tl, e, o->as_node);
+
+      if (!ts_timeline_event_seen_by (tl, e, o->as_node))
+        continue;
+      if (!have_t0)
+        {
+          t0 = e->time_ns;
+          have_t0 = TRUE;
+        }
+      /* Runs of data records on one connection and direction: one line. */
+      if (!o->no_coalesce && (g_strcmp0 (e->kind, "tls.application_data") == 0 || g_strcmp0 (e->kind, "data") == 0))
+        while (k + 1 < order->len)
+          {
+            const TsTimelineEvent *n = ts_timeline_get_event (tl, g_array_index (order, guint, k + 1));
+            if (n->conn != e->conn || n->src != e->src || g_strcmp0 (n->kind, e->kind) != 0
+                || n->decrypted != e->decrypted)
+              break;
+            merged++;
+            merged_bytes += n->wire_len;
+            k++;
+          }
+      /* Phase brackets, with the tunnel they belong to. */
+      if (e->phase != TS_PHASE_NONE && (e->phase != cur_phase || e->tunnel != cur_tunnel))
+        {
+          const char *title = phase_title (e->phase);
+          g_autofree char *tlabel = e->tunnel >= 0 ? tunnel_label (tl, e->tunnel) : NULL;
+          if (cur_phase != TS_PHASE_NONE)
+            g_string_append_printf (out, "%*s] %s\n", (int) time_w - 2, "", phase_title (cur_phase));
+          g_string_append_printf (out, "%*s[ %s%s%s\n", (int) time_w - 2, "", title, tlabel ? " - " : "",
+                                  tlabel ? tlabel : "");
+          cur_phase = e->phase;
+          cur_tunnel = e->tunnel;
+        }
+      if (!readable)
+        {
+          g_autofree char *r = redacted_summary (e);
+          summary = merged > 1 ? g_strdup_printf ("encrypted, %" G_GUINT64_FORMAT " bytes in %u records", merged_bytes, merged)
+                               : g_steal_pointer (&r);
+        }
+      else if (merged > 1)
+        summary = g_strdup_printf ("%s x%u, %" G_GUINT64_FORMAT " bytes%s", e->kind[0] == 't' ? "application data" : "data",
+                                   merged, merged_bytes, e->decrypted ? " (decrypted)" : e->encrypted ? " (encrypted)" : "");
+      else
+        summary = g_strdup_printf ("%s%s%s", e->anomaly ? "! " : "",
+                                   e->layer == TS_LAYER_HTTP && e->decrypted ? "[in TLS] " : "", e->summary);
+
+      memset (line, ' ', width);
+      {
+        char tbuf[32];
+        g_snprintf (tbuf, sizeof tbuf, "%10.6f", (double) (e->time_ns - MIN (e->time_ns, t0)) / 1e9);
+        put_str (line, width, 0, tbuf);
+      }
+      for (guint i = 0; i < n_nodes; i++)
+        if (column[i] >= 0)
+          line[time_w + (gsize) column[i] * spacing] = '|';
+      if (e->src >= 0 && e->dst >= 0 && e->src != e->dst && column[e->src] >= 0 && column[e->dst] >= 0)
+        {
+          gsize a = time_w + (gsize) column[e->src] * spacing, b = time_w + (gsize) column[e->dst] * spacing;
+          gsize lo = MIN (a, b), hi = MAX (a, b);
+          for (gsize x = lo + 1; x < hi; x++)
+            line[x] = e->anomaly ? '~' : e->encrypted ? '=' : '-';
+          if (b > a)
+            line[hi - 1] = '>';
+          else
+            line[lo + 1] = '<';
+        }
+      else if (e->src >= 0 && column[e->src] >= 0)
+        line[time_w + (gsize) column[e->src] * spacing] = e->anomaly ? '!' : '*';
+      else if (e->anomaly)
+        line[time_w - 1] = '!';
+      end = time_w + lanes_w + 1;
+      if (end < width)
+        put_str (line, width, end, summary);
+      if (strlen (summary) + end > width && width > end + 3)
+        memcpy (line + width - 3, "...", 3);
+      end = width;
+      while (end > 0 && line[end - 1] == ' ')
+        end--;
+      g_string_append_len (out, line, (gssize) end);
+      g_string_append_c (out, '\n');
+    }
+  if (cur_phase != TS_PHASE_NONE)
+    g_string_append_printf (out, "%*s] %s\n", (int) time_w - 2, "", phase_title (cur_phase));
+  return g_string_free (out, FALSE);
+}
+
+/* --- JSON --------------------------------------------------------------- */
+
+static void
+json_str (GString *s, const char *v)
+{
+  if (v == NULL)
+    {
+      g_string_append (s, "null");
+      return;
+    }
+  g_string_append_c (s, '"');
+  for (const guchar *p = (const guchar *) v; *p; p++)
+    {
+      switch (*p)
+        {
+        case '"': g_string_append (s, "\\\""); break;
+        case '\\': g_string_append (s, "\\\\"); break;
+        case '\n': g_string_append (s, "\\n"); break;
+        case '\r': g_string_append (s, "\\r"); break;
+        case '\t': g_string_append (s, "\\t"); break;
+        default:
+          if (*p < 0x20 || *p == 0x7f)
+            g_string_append_printf (s, "\\u%04x", *p);
+          else if (*p >= 0x80)
+            {
+              /* Keep valid UTF-8, escape stray bytes. */
+              const gchar *end = NULL;
+              gsize n = 1;
+              while (p[n] >= 0x80 && (p[n] & 0xc0) == 0x80 && n < 4)
+                n++;
+              if (g_utf8_validate ((const gchar *) p, (gssize) n, &end))
+                {
+                  g_string_append_len (s, (const gchar *) p, (gssize) n);
+                  p += n - 1;
+                }
+              else
+                g_string_append_printf (s, "\\u%04x", *p);
+            }
+          else
+            g_string_append_c (s, (char) *p);
+        }
+    }
+  g_string_append_c (s, '"');
+}
+
+static void
+json_node_ref (GString *s, const TsTimeline *tl, gint id)
+{
+  if (id < 0)
+    g_string_append (s, "null");
+  else
+    json_str (s, ts_timeline_get_node (tl, (guint) id)->name);
+}
+
+static void
+json_strv (GString *s, GPtrArray *a)
+{
+  g_string_append_c (s, '[');
+  for (guint i = 0; i < a->len; i++)
+    {
+      if (i)
+        g_string_append_c (s, ',');
+      json_str (s, a->pdata[i]);
+    }
+  g_string_append_c (s, ']');
+}
+
+char *
+ts_timeline_render_json (const TsTimeline *tl, const TsRenderOptions *options)
+{
+  TsRenderOptions defaults = { 0, -1, NULL, FALSE };
+  const TsRenderOptions *o = options ? options : &defaults;
+  GString *s = g_string_new (NULL);
+  g_autoptr (GArray) order = ts_timeline_dup_time_order (tl);
+  gboolean first = TRUE;
+
+  g_string_append (s, "{\n  \"schema\": \"tunnelscope-timeline\",\n  \"version\": 1,\n  \"title\": ");
+  json_str (s, o->title);
+  g_string_append (s, ",\n  \"as\": ");
+  json_node_ref (s, tl, o->as_node);
+  g_string_append (s, ",\n  \"nodes\": [");
+  for (guint i = 0; i < ts_timeline_get_n_nodes (tl); i++)
+    {
+      const TsTimelineNode *n = ts_timeline_get_node (tl, i);
+      g_string_append_printf (s, "%s\n    {\"id\": %u, \"name\": ", i ? "," : "", i);
+      json_str (s, n->name);
+      g_string_append (s, ", \"role\": ");
+      json_str (s, n->role);
+      g_string_append (s, ", \"names\": ");
+      json_strv (s, n->names);
+      g_string_append (s, ", \"addresses\": ");
+      json_strv (s, n->addresses);
+      g_string_append_printf (s, ", \"inferred\": %s}", n->inferred ? "true" : "false");
+    }
+  g_string_append (s, "\n  ],\n  \"links\": [");
+  for (guint i = 0; i < ts_timeline_get_n_links (tl); i++)
+    {
+      const TsTimelineLink *l = ts_timeline_get_link (tl, i);
+      g_string_append_printf (s, "%s\n    {\"id\": %u, \"name\": ", i ? "," : "", i);
+      json_str (s, l->name);
+      g_string_append (s, ", \"ends\": [");
+      json_node_ref (s, tl, l->a);
+      g_string_append (s, ", ");
+      json_node_ref (s, tl, l->b);
+      g_string_append (s, "]}");
+    }
+  g_string_append (s, "\n  ],\n  \"readers\": [");
+  for (guint i = 0; i < ts_timeline_get_n_readers (tl); i++)
+    {
+      g_autofree char *name = ts_timeline_dup_reader_name (tl, i);
+      const TsTimelineReader *r = ts_timeline_get_reader (tl, i);
+      g_string_append_printf (s, "%s\n    {\"id\": %u, \"kind\": \"%s\", \"name\": ", i ? "," : "", i,
+                              r->kind == TS_READER_NODE ? "node" : "observer");
+      json_str (s, name);
+      g_string_append_c (s, '}');
+    }
+  g_string_append (s, "\n  ],\n  \"connections\": [");
+  for (guint i = 0; i < ts_timeline_get_n_conns (tl); i++)
+    {
+      const TsTimelineConn *c = ts_timeline_get_conn (tl, i);
+      g_string_append_printf (s, "%s\n    {\"id\": %u, \"link\": ", i ? "," : "", i);
+      if (c->link >= 0)
+        json_str (s, ts_timeline_get_link (tl, (guint) c->link)->name);
+      else
+        g_string_append (s, "null");
+      g_string_append (s, ", \"client\": ");
+      json_node_ref (s, tl, c->client);
+      g_string_append (s, ", \"server\": ");
+      json_node_ref (s, tl, c->server);
+      g_string_append (s, ", \"client_address\": ");
+      json_str (s, c->client_addr);
+      g_string_append (s, ", \"server_address\": ");
+      json_str (s, c->server_addr);
+      g_string_append (s, ", \"protocol\": ");
+      json_str (s, c->protocol);
+      if (c->tunnel >= 0)
+        g_string_append_printf (s, ", \"tunnel\": %d, \"leg\": %d", c->tunnel, c->leg);
+      else
+        g_string_append (s, ", \"tunnel\": null, \"leg\": null");
+      g_string_append_printf (s, ", \"open_ns\": %" G_GUINT64_FORMAT ", \"close_ns\": %" G_GUINT64_FORMAT
+                              ", \"bytes_up\": %" G_GUINT64_FORMAT ", \"bytes_down\": %" G_GUINT64_FORMAT "}",
+                              c->open_ns, c->close_ns, c->bytes[0], c->bytes[1]);
+    }
+  g_string_append (s, "\n  ],\n  \"tunnels\": [");
+  for (guint i = 0; i < ts_timeline_get_n_tunnels (tl); i++)
+    {
+      const TsTimelineTunnel *t = ts_timeline_get_tunnel (tl, i);
+      g_string_append_printf (s, "%s\n    {\"id\": %u, \"client\": ", i ? "," : "", i);
+      json_node_ref (s, tl, t->client);
+      g_string_append (s, ", \"proxies\": [");
+      for (guint k = 0; k < t->proxies->len; k++)
+        {
+          if (k)
+            g_string_append (s, ", ");
+          json_node_ref (s, tl, g_array_index (t->proxies, gint, k));
+        }
+      g_string_append (s, "], \"server\": ");
+      json_node_ref (s, tl, t->server);
+      g_string_append (s, ", \"target\": ");
+      json_str (s, t->target);
+      g_string_append (s, ", \"mode\": ");
+      json_str (s, ts_tunnel_mode_to_string (t->mode));
+      g_string_append (s, ", \"intercepting_proxy\": ");
+      json_node_ref (s, tl, t->intercepting_proxy);
+      g_string_append (s, ", \"connections\": [");
+      for (guint k = 0; k < t->conns->len; k++)
+        g_string_append_printf (s, "%s%u", k ? ", " : "", g_array_index (t->conns, guint, k));
+      g_string_append (s, "]}");
+    }
+  g_string_append (s, "\n  ],\n  \"events\": [");
+  for (guint k = 0; k < order->len; k++)
+    {
+      guint index = g_array_index (order, guint, k);
+      const TsTimelineEvent *e = ts_timeline_get_event (tl, index);
+      gboolean readable = o->as_node < 0 || ts_timeline_event_readable_by (tl, e, o->as_node);
+      const char *sep = "";
+
+      if (!ts_timeline_event_seen_by (tl, e, o->as_node))
+        continue;
+      g_string_append_printf (s, "%s\n    {\"index\": %u, \"time_ns\": %" G_GUINT64_FORMAT ", \"link\": ",
+                              first ? "" : ",", index, e->time_ns);
+      first = FALSE;
+      if (e->link >= 0)
+        json_str (s, ts_timeline_get_link (tl, (guint) e->link)->name);
+      else
+        g_string_append (s, "null");
+      g_string_append (s, ", \"src\": ");
+      json_node_ref (s, tl, e->src);
+      g_string_append (s, ", \"dst\": ");
+      json_node_ref (s, tl, e->dst);
+      g_string_append_printf (s, ", \"connection\": %d, \"stream\": %u, \"layer\": \"%s\", \"kind\": ", e->conn,
+                              e->stream, ts_layer_to_string (e->layer));
+      json_str (s, e->kind);
+      g_string_append_printf (s, ", \"phase\": \"%s\", \"summary\": ", ts_phase_to_string (e->phase));
+      if (readable)
+        json_str (s, e->summary);
+      else
+        {
+          g_autofree char *r = redacted_summary (e);
+          json_str (s, r);
+        }
+      g_string_append (s, ", \"readers\": [");
+      for (guint r = 0; r < ts_timeline_get_n_readers (tl) && r < 64; r++)
+        if (e->readers & (G_GUINT64_CONSTANT (1) << r))
+          {
+            g_autofree char *name = ts_timeline_dup_reader_name (tl, r);
+            g_string_append (s, sep);
+            json_str (s, name);
+            sep = ", ";
+          }
+      g_string_append (s, "], \"tunnel\": ");
+      if (e->tunnel >= 0)
+        g_string_append_printf (s, "%d", e->tunnel);
+      else
+        g_string_append (s, "null");
+      if (e->packet != G_MAXUINT32)
+        g_string_append_printf (s, ", \"bytes\": {\"packet\": %u, \"offset\": %u, \"length\": %u}", e->packet,
+                                e->byte_offset, e->byte_len);
+      else
+        g_string_append (s, ", \"bytes\": null");
+      g_string_append_printf (s, ", \"wire_length\": %" G_GUINT64_FORMAT ", \"anomaly\": %s, \"encrypted\": %s, \"decrypted\": %s, \"readable\": %s",
+                              e->wire_len, e->anomaly ? "true" : "false", e->encrypted ? "true" : "false",
+                              e->decrypted ? "true" : "false", readable ? "true" : "false");
+      if (readable && e->layer == TS_LAYER_HTTP && (e->http_method || e->http_status))
+        {
+          g_string_append (s, ", \"http\": {\"method\": ");
+          json_str (s, e->http_method);
+          g_string_append (s, ", \"target\": ");
+          json_str (s, e->http_target);
+          if (e->http_status)
+            g_string_append_printf (s, ", \"status\": %u}", e->http_status);
+          else
+            g_string_append (s, ", \"status\": null}");
+        }
+      if (e->layer == TS_LAYER_TLS && e->tls_handshake_type >= 0 && (readable || !e->encrypted))
+        {
+          const char *v = e->tls_version ? ts_tls_version_to_string (e->tls_version) : NULL;
+          const char *cs = e->tls_cipher ? ts_tls_cipher_suite_to_string (e->tls_cipher) : NULL;
+          g_string_append_printf (s, ", \"tls\": {\"handshake_type\": %d, \"handshake\": ", e->tls_handshake_type);
+          json_str (s, ts_tls_handshake_type_to_string ((guint) e->tls_handshake_type));
+          g_string_append (s, ", \"sni\": ");
+          json_str (s, e->tls_sni);
+          g_string_append (s, ", \"alpn\": ");
+          json_str (s, e->tls_alpn);
+          g_string_append (s, ", \"version\": ");
+          json_str (s, v);
+          g_string_append (s, ", \"cipher\": ");
+          json_str (s, cs);
+          g_string_append (s, ", \"cert_subject\": ");
+          json_str (s, e->tls_cert_subject);
+          g_string_append (s, ", \"cert_issuer\": ");
+          json_str (s, e->tls_cert_issuer);
+          g_string_append_c (s, '}');
+        }
+      g_string_append (s, ", \"detail\": [");
+      if (readable)
+        {
+          const TsTimelineDetail *d = ts_timeline_get_detail (tl, e->detail_first);
+          for (guint i = 0; d != NULL && i < e->n_detail; i++)
+            {
+              g_string_append_printf (s, "%s{\"depth\": %u, \"text\": ", i ? ", " : "", d[i].depth);
+              json_str (s, d[i].text);
+              g_string_append_c (s, '}');
+            }
+        }
+      g_string_append (s, "]}");
+    }
+  g_string_append (s, "\n  ]\n}\n");
+  return g_string_free (s, FALSE);
+}

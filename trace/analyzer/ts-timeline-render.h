@@ -1,0 +1,36 @@
+/* ts-timeline-render.h: the timeline as text (a ladder diagram) and as JSON.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Both renderers read only the timeline, so `tscope explain`, the golden
+ * tests and the app show the same model. The JSON schema is documented in
+ * trace/analyzer/SCHEMA.md and kept stable.
+ */
+#pragma once
+
+#include <glib.h>
+#include "ts-timeline.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  guint width;        /* columns (>= 60); 0: 80 */
+  gint as_node;       /* -1: everything; else what this node sees and can read */
+  const char *title;  /* first line (the trace's name), or NULL */
+  gboolean no_coalesce; /* one line per event, even for runs of data records */
+} TsRenderOptions;
+
+/* The ladder: one column per node, an arrow per event, phases bracketed,
+ * tunnels labelled relay or intercept. Transfer full. */
+char *ts_timeline_render_text (const TsTimeline *timeline, const TsRenderOptions *options);
+
+/* The whole timeline as JSON (SCHEMA.md). @options: width is ignored;
+ * as_node filters and redacts as in the text. Transfer full. */
+char *ts_timeline_render_json (const TsTimeline *timeline, const TsRenderOptions *options);
+
+/* Does @node see @event at all (it crossed one of its links or it is an
+ * end), and can it read it? */
+gboolean ts_timeline_event_seen_by (const TsTimeline *timeline, const TsTimelineEvent *event,
+                                    gint node);
+
+G_END_DECLS

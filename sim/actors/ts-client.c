@@ -77,6 +77,7 @@ static char **opt_resolve;
 static char *opt_cacert;
 static gboolean opt_trust_intercept;
 static char *opt_pin;
+static char *opt_pin_cert;
 static char *opt_tls_version;
 static char *opt_alpn;
 static int opt_repeat = 1;
@@ -108,6 +109,9 @@ static GOptionEntry entries[] = {
   { "pin", 0, 0, G_OPTION_ARG_STRING, &opt_pin,
     "Require the server's public key to match (curl's format; several joined by ';')",
     "sha256//BASE64" },
+  { "pin-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_pin_cert,
+    "Pin the public key of the certificate in FILE (PEM), as an app that ships its server's key",
+    "FILE" },
   { "tls-version", 0, 0, G_OPTION_ARG_STRING, &opt_tls_version,
     "Offer only this TLS version: 1.2 or 1.3", "VERSION" },
   { "alpn", 0, 0, G_OPTION_ARG_STRING, &opt_alpn,
@@ -1801,6 +1805,28 @@ check_usage (int argc, char **argv, Target *t)
   if (opt_pin && !ts_actor_tls_pin_list_is_valid (opt_pin))
     return usage_error ("--pin %s: use sha256//BASE64 (44 characters), several joined by ';'",
                         opt_pin);
+  if (opt_pin_cert)
+    {
+      g_autoptr (GError) cert_error = NULL;
+      X509 *cert = ts_lab_pki_load_cert (opt_pin_cert, &cert_error);
+      g_autofree char *pin = NULL;
+
+      if (cert == NULL)
+        return usage_error ("--pin-cert: %s", cert_error->message);
+      pin = ts_actor_tls_dup_pin (cert);
+      X509_free (cert);
+      if (pin == NULL)
+        return usage_error ("--pin-cert %s: cannot encode its public key", opt_pin_cert);
+      /* One list: --pin and --pin-cert add up. */
+      if (opt_pin)
+        {
+          char *both = g_strconcat (opt_pin, ";", pin, NULL);
+          g_free (opt_pin);
+          opt_pin = both;
+        }
+      else
+        opt_pin = g_steal_pointer (&pin);
+    }
   if (opt_tls_version && ts_actor_tls_parse_version (opt_tls_version) == 0)
     return usage_error ("--tls-version %s: use 1.2 or 1.3", opt_tls_version);
   /* Bytes as given, whatever the locale (FILENAME options are not

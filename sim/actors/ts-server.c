@@ -84,6 +84,7 @@ typedef struct
   gboolean peer_closed;
   gboolean closed;
   gboolean lingering; /* our side is shut down; draining what the peer still sends */
+  gboolean sent_continue; /* a 100 Continue went out for the request being read */
   guint n_requests;
   char *peer;
   gint64 last_activity;
@@ -901,11 +902,19 @@ process_http (Conn *c)
             {
               if (c->peer_closed)
                 c->close_after_flush = TRUE;
+              else if (!c->sent_continue && head.version_minor >= 1
+                       && ts_http_head_has_token (&head, "Expect", "100-continue"))
+                {
+                  /* RFC 9110 §10.1.1: the client waits for this before its body. */
+                  out_printf (c, "HTTP/1.1 100 Continue\r\n\r\n");
+                  c->sent_continue = TRUE;
+                }
               return;
             }
           consumed = (gsize) head_len + (gsize) content_length;
         }
 
+      c->sent_continue = FALSE;
       if (body)
         handle_request (c, &head, body->data, body->len);
       else

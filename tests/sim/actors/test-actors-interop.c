@@ -83,12 +83,16 @@ test_curl_https (Fixture *f, gconstpointer data)
   if (!need_program ("curl"))
     return;
   {
-    const char *argv[] = { "curl", "-sS", "--fail", "--cacert", f->pki.web_ca_cert, "--resolve",
-                           resolve, "-H", "Content-Type: application/json",
+    /* With Expect: 100-continue, the server says go before the body comes. */
+    const char *argv[] = { "curl", "-sS", "-v", "--fail", "--cacert", f->pki.web_ca_cert,
+                           "--resolve", resolve, "-H", "Content-Type: application/json",
+                           "-H", "Expect: 100-continue", "--expect100-timeout", "30",
                            "-d", "{\"item\": \"beaker\"}", orders, NULL };
-    g_assert_cmpint (actors_fixture_run (f, argv, &out, NULL), ==, 0);
+    g_assert_cmpint (actors_fixture_run (f, argv, &out, &err), ==, 0);
     g_assert_nonnull (strstr (out, "\"beaker\""));
     g_assert_nonnull (strstr (out, "\"id\" : 3"));
+    g_assert_nonnull (strstr (err, "< HTTP/1.1 100 Continue"));
+    g_clear_pointer (&err, g_free);
   }
   {
     const char *argv[] = { "curl", "-sS", "--fail", "-v", "--tlsv1.2", "--tls-max", "1.2",

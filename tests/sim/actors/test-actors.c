@@ -240,6 +240,13 @@ test_pin (Fixture *f, gconstpointer data)
     g_assert_nonnull (strstr (err, "ts-client: public key pin mismatch"));
     g_assert_nonnull (strstr (err, pin));
   }
+  /* --pin-cert takes the pin from a certificate file, as an app shipping its server's key. */
+  {
+    const char *good[] = { u, "--pin-cert", f->pki.server_cert, "--resolve", resolve, NULL };
+    const char *bad[] = { u, "--pin-cert", f->pki.intercept_ca_cert, "--resolve", resolve, NULL };
+    g_assert_cmpint (actors_fixture_run_client (f, good, NULL, NULL), ==, 0);
+    g_assert_cmpint (actors_fixture_run_client (f, bad, NULL, NULL), ==, 1);
+  }
   /* A malformed one is bad usage. */
   {
     const char *args[] = { u, "--pin=sha256//nope", NULL };

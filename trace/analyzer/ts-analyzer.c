@@ -1269,7 +1269,7 @@ tls_event (const TsTlsEvent *ev, gpointer user_data)
 {
   Conn *c = user_data;
   TsAnalyzer *self = c->an;
-  gboolean in_tunnel = c->in_tunnel_data;
+  gboolean in_tunnel = c->in_tunnel_data || tconn (self, c)->tunnel >= 0;
   int dir = ev->direction;
   guint index;
   TsTimelineEvent *e;
@@ -1555,14 +1555,16 @@ handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
       c->fin[dir] = TRUE;
       index = new_event (self, c, dir, TS_LAYER_TCP, TS_PHASE_CLOSE, "tcp.fin", READ_CLEAR, "%s",
                          ts_tcp_flags_to_string (f, fl, sizeof fl));
+      _ts_timeline_event (self->tl, index)->byte_offset = p->l4_offset;
       if (c->http && ts_tcp_stream_is_finished (c->stream[dir]))
         ts_http1_conn_end (c->http, dir);
     }
   if ((f & TS_TCP_RST) && !c->rst)
     {
       c->rst = TRUE;
-      (void) new_event (self, c, dir, TS_LAYER_TCP, TS_PHASE_CLOSE, "tcp.rst", READ_CLEAR, "%s",
-                        ts_tcp_flags_to_string (f, fl, sizeof fl));
+      index = new_event (self, c, dir, TS_LAYER_TCP, TS_PHASE_CLOSE, "tcp.rst", READ_CLEAR, "%s",
+                         ts_tcp_flags_to_string (f, fl, sizeof fl));
+      _ts_timeline_event (self->tl, index)->byte_offset = p->l4_offset;
       conn_close (self, c);
     }
   if (c->fin[0] && c->fin[1] && !c->closed && ts_tcp_stream_get_pending (c->stream[0]) == 0

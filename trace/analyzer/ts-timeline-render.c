@@ -77,6 +77,36 @@ tunnel_label (const TsTimeline *tl, gint id)
   return g_string_free (s, FALSE);
 }
 
+/* Appends @text as lines of at most @width columns, wrapping at spaces with
+ * continuation lines indented by @indent. */
+static void
+append_wrapped (GString *out, const char *text, gsize width, gsize indent)
+{
+  gsize len = strlen (text), at = 0, room = width;
+
+  while (at < len)
+    {
+      gsize n = len - at, cut;
+      if (n > room)
+        {
+          cut = room;
+          while (cut > room / 2 && text[at + cut] != ' ')
+            cut--;
+          if (text[at + cut] != ' ')
+            cut = room;
+          n = cut;
+        }
+      if (at > 0)
+        g_string_append_printf (out, "%*s", (int) indent, "");
+      g_string_append_len (out, text + at, (gssize) n);
+      g_string_append_c (out, '\n');
+      at += n;
+      while (at < len && text[at] == ' ')
+        at++;
+      room = width - indent;
+    }
+}
+
 char *
 ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
 {
@@ -149,14 +179,17 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
   line = g_malloc (width + 1);
 
   if (o->title)
-    g_string_append_printf (out, "%s\n", o->title);
+    append_wrapped (out, o->title, width, 2);
   if (o->as_node >= 0)
-    g_string_append_printf (out, "as seen by %s: what it cannot read is shown as \"encrypted, N bytes\"\n",
-                            node_name (tl, o->as_node));
+    {
+      g_autofree char *as = g_strdup_printf ("as seen by %s: what it cannot read is shown as \"encrypted, N bytes\"",
+                                             node_name (tl, o->as_node));
+      append_wrapped (out, as, width, 2);
+    }
   for (guint i = 0; i < ts_timeline_get_n_tunnels (tl); i++)
     {
       g_autofree char *label = tunnel_label (tl, (gint) i);
-      g_string_append_printf (out, "%s\n", label);
+      append_wrapped (out, label, width, 4);
     }
   /* Header: node names centred on their lanes, on as many lines as it
    * takes for long names not to overlap. */
@@ -237,11 +270,19 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
       if (e->phase != TS_PHASE_NONE && (e->phase != cur_phase || e->tunnel != cur_tunnel))
         {
           const char *title = phase_title (e->phase);
-          g_autofree char *tlabel = e->tunnel >= 0 ? tunnel_label (tl, e->tunnel) : NULL;
+          g_autofree char *tlabel = NULL;
+          g_autofree char *bracket = NULL;
+          if (e->tunnel >= 0)
+            {
+              const TsTimelineTunnel *tt = ts_timeline_get_tunnel (tl, (guint) e->tunnel);
+              tlabel = g_strdup_printf ("tunnel #%d %s to %s", e->tunnel, ts_tunnel_mode_to_string (tt->mode),
+                                        tt->target ? tt->target : "?");
+            }
           if (cur_phase != TS_PHASE_NONE)
             g_string_append_printf (out, "%*s] %s\n", (int) time_w - 2, "", phase_title (cur_phase));
-          g_string_append_printf (out, "%*s[ %s%s%s\n", (int) time_w - 2, "", title, tlabel ? " - " : "",
-                                  tlabel ? tlabel : "");
+          bracket = g_strdup_printf ("%*s[ %s%s%s", (int) time_w - 2, "", title, tlabel ? " - " : "",
+                                     tlabel ? tlabel : "");
+          append_wrapped (out, bracket, width, time_w + 2);
           cur_phase = e->phase;
           cur_tunnel = e->tunnel;
         }

@@ -1,0 +1,603 @@
+/* test-analyzer.c: the analyzer on traces built in the test: tunnels across
+ * hops (relay, intercept, chains), readers, WebSocket, reordering and gaps,
+ * damaged traces, and chunked feeding reaching the timeline of one pass.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "ts-analyzer.h"
+#include "ts-test-frames.h"
+#include "ts-timeline-render.h"
+#include "ts-trace-writer.h"
+
+#define T0 G_GUINT64_CONSTANT (1764230400000000000)
+
+/* A trace being written into memory. */
+typedef struct
+{
+  GOutputStream *out;
+  TsTraceWriter *writer;
+  guint64 now;
+} Trace;
+
+static void
+trace_init (Trace *t, const char *metadata, const char *const *links)
+{
+  g_autoptr (GError) error = NULL;
+
+  t->out = g_memory_output_stream_new_resizable ();
+  t->writer = ts_trace_writer_new (t->out, "test", G_MAXUINT64, &error);
+  g_assert_no_error (error);
+  t->now = T0;
+  if (metadata != NULL)
+    g_assert_true (ts_trace_writer_set_metadata (t->writer, t->now, metadata, &error));
+  for (guint i = 0; links[i] != NULL; i++)
+    {
+      ts_trace_writer_add_interface (t->writer, links[i], TS_LINKTYPE_ETHERNET, NULL, &error);
+      g_assert_no_error (error);
+    }
+}
+
+static GBytes *
+trace_finish (Trace *t)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (ts_trace_writer_close (t->writer, &error));
+  g_assert_no_error (error);
+  ts_trace_writer_free (t->writer);
+  {
+    GBytes *b = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (t->out));
+    g_object_unref (t->out);
+    return b;
+  }
+}
+
+/* One TCP connection on one interface. */
+typedef struct
+{
+  Trace *trace;
+  guint iface;
+  TsTestFlow f[2]; /* 0: client -> server */
+} Tcp;
+
+static void
+emit (Tcp *c, int dir, guint8 flags, const void *data, gsize len)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) frame = NULL;
+
+  c->f[dir].ack = c->f[1 - dir].seq;
+  frame = ts_test_tcp_frame (&c->f[dir], flags, data, len);
+  c->trace->now += 1000000; /* 1 ms */
+  g_assert_true (ts_trace_writer_add_packet (c->trace->writer, c->iface, c->trace->now,
+                                             g_bytes_get_data (frame, NULL), g_bytes_get_size (frame),
+                                             g_bytes_get_size (frame), &error));
+}
+
+static void
+tcp_open (Tcp *c, Trace *t, guint iface, const char *a, guint16 ap, const char *b, guint16 bp)
+{
+  c->trace = t;
+  c->iface = iface;
+  ts_test_flow_pair (&c->f[0], &c->f[1], a, ap, b, bp);
+  emit (c, 0, 0x02, NULL, 0);
+  emit (c, 1, 0x12, NULL, 0);
+  emit (c, 0, 0x10, NULL, 0);
+}
+
+static void
+tcp_send (Tcp *c, int dir, const void *data, gsize len)
+{
+  emit (c, dir, 0x18, data, len);
+}
+
+static void
+tcp_sends (Tcp *c, int dir, const char *text)
+{
+  tcp_send (c, dir, text, strlen (text));
+}
+
+static void
+tcp_close (Tcp *c)
+{
+  emit (c, 0, 0x11, NULL, 0);
+  emit (c, 1, 0x11, NULL, 0);
+  emit (c, 0, 0x10, NULL, 0);
+}
+
+/* A TLS 1.3 ClientHello record with @sni and a random filled with @seed. */
+static GByteArray *
+client_hello (const char *sni, guint8 seed)
+{
+  GByteArray *b = g_byte_array_new ();
+  gsize n = strlen (sni);
+  guint8 rnd[32];
+  guint16 sni_ext = (guint16) (n + 5), exts = (guint16) (4 + sni_ext + 4 + 3);
+  guint32 body = 2 + 32 + 1 + 2 + 2 + 2 + 2 + exts;
+
+  for (int i = 0; i < 32; i++)
+    rnd[i] = (guint8) (seed + i);
+  g_byte_array_append (b, (guint8[]){ 0x16, 0x03, 0x01, (guint8) ((body + 4) >> 8), (guint8) (body + 4) }, 5);
+  g_byte_array_append (b, (guint8[]){ 0x01, 0, (guint8) (body >> 8), (guint8) body, 0x03, 0x03 }, 6);
+  g_byte_array_append (b, rnd, 32);
+  g_byte_array_append (b, (guint8[]){ 0, 0, 2, 0x13, 0x01, 1, 0, (guint8) (exts >> 8), (guint8) exts }, 9);
+  g_byte_array_append (b, (guint8[]){ 0, 0, (guint8) (sni_ext >> 8), (guint8) sni_ext,
+                                      (guint8) ((n + 3) >> 8), (guint8) (n + 3), 0, (guint8) (n >> 8), (guint8) n }, 9);
+  g_byte_array_append (b, (const guint8 *) sni, (guint) n);
+  g_byte_array_append (b, (guint8[]){ 0, 0x2b, 0, 3, 2, 0x03, 0x04 }, 7);
+  return b;
+}
+
+/* An opaque TLS 1.3 record (application data) of @n bytes. */
+static GByteArray *
+app_record (gsize n)
+{
+  GByteArray *b = g_byte_array_new ();
+
+  g_byte_array_append (b, (guint8[]){ 0x17, 0x03, 0x03, (guint8) (n >> 8), (guint8) n }, 5);
+  for (gsize i = 0; i < n; i++)
+    g_byte_array_append (b, (guint8[]){ (guint8) (i * 7) }, 1);
+  return b;
+}
+
+static const char metadata_one_proxy[] =
+  "{\"scenario\":\"connect\",\"nodes\":["
+  "{\"name\":\"client\",\"role\":\"client\",\"names\":[\"client.test\"],\"addresses\":[\"192.0.2.1\"]},"
+  "{\"name\":\"proxy\",\"role\":\"proxy\",\"names\":[\"proxy.test\"],\"addresses\":[\"192.0.2.2\",\"198.51.100.1\"]},"
+  "{\"name\":\"server\",\"role\":\"server\",\"names\":[\"server.test\",\"example.com\"],\"addresses\":[\"198.51.100.2\"]}],"
+  "\"links\":[{\"name\":\"client-proxy\",\"ends\":[{\"node\":\"client\"},{\"node\":\"proxy\"}]},"
+  "{\"name\":\"proxy-server\",\"ends\":[{\"node\":\"proxy\"},{\"node\":\"server\"}]}]}";
+
+static const char *const links_one_proxy[] = { "client-proxy", "proxy-server", NULL };
+
+/* client -CONNECT-> proxy -> server, with @seed2 the random of the
+ * ClientHello on the second leg (the same as the first: a relay). */
+static GBytes *
+make_connect_trace (guint8 seed2)
+{
+  Trace t;
+  Tcp a, b;
+  g_autoptr (GByteArray) ch1 = client_hello ("example.com", 1);
+  g_autoptr (GByteArray) ch2 = client_hello ("example.com", seed2);
+  g_autoptr (GByteArray) rec = app_record (100);
+
+  trace_init (&t, metadata_one_proxy, links_one_proxy);
+  tcp_open (&a, &t, 0, "192.0.2.1", 40000, "192.0.2.2", 3128);
+  tcp_sends (&a, 0, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+  tcp_open (&b, &t, 1, "198.51.100.1", 50000, "198.51.100.2", 443);
+  tcp_sends (&a, 1, "HTTP/1.1 200 Connection established\r\n\r\n");
+  tcp_send (&a, 0, ch1->data, ch1->len);
+  tcp_send (&b, 0, ch2->data, ch2->len);
+  tcp_send (&b, 1, rec->data, rec->len);
+  tcp_send (&a, 1, rec->data, rec->len);
+  tcp_close (&a);
+  tcp_close (&b);
+  return trace_finish (&t);
+}
+
+static TsAnalyzer *
+analyze (GBytes *trace)
+{
+  TsAnalyzer *an = ts_analyzer_new ();
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (ts_analyzer_feed (an, g_bytes_get_data (trace, NULL), g_bytes_get_size (trace), &error));
+  g_assert_no_error (error);
+  g_assert_true (ts_analyzer_finish (an, &error));
+  g_assert_no_error (error);
+  return an;
+}
+
+static gint
+node (TsTimeline *tl, const char *name)
+{
+  gint n = ts_timeline_find_node (tl, name);
+  g_assert_cmpint (n, >=, 0);
+  return n;
+}
+
+static gboolean
+observer_reads (TsTimeline *tl, const TsTimelineEvent *e, const char *link)
+{
+  for (guint r = 0; r < ts_timeline_get_n_readers (tl); r++)
+    {
+      const TsTimelineReader *rd = ts_timeline_get_reader (tl, r);
+      if (rd->kind == TS_READER_OBSERVER && strcmp (ts_timeline_get_link (tl, (guint) rd->id)->name, link) == 0)
+        return (e->readers >> r) & 1;
+    }
+  g_assert_not_reached ();
+  return FALSE;
+}
+
+/* The first event of @kind on @link (NULL: any) whose summary starts with @prefix. */
+static const TsTimelineEvent *
+find_event (TsTimeline *tl, const char *kind, const char *link, const char *prefix)
+{
+  for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+    {
+      const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
+      if (strcmp (e->kind, kind) != 0)
+        continue;
+      if (link && (e->link < 0 || strcmp (ts_timeline_get_link (tl, (guint) e->link)->name, link) != 0))
+        continue;
+      if (prefix && !g_str_has_prefix (e->summary, prefix))
+        continue;
+      return e;
+    }
+  return NULL;
+}
+
+static void
+test_connect_relay (void)
+{
+  g_autoptr (GBytes) trace = make_connect_trace (1);
+  g_autoptr (TsAnalyzer) an = analyze (trace);
+  TsTimeline *tl = ts_analyzer_get_timeline (an);
+  const TsTimelineTunnel *t;
+  const TsTimelineEvent *e;
+  gint client = node (tl, "client"), proxy = node (tl, "proxy"), server = node (tl, "server");
+
+  g_assert_cmpuint (ts_timeline_get_n_nodes (tl), ==, 3);
+  g_assert_cmpuint (ts_timeline_get_n_tunnels (tl), ==, 1);
+  t = ts_timeline_get_tunnel (tl, 0);
+  g_assert_cmpint (t->mode, ==, TS_TUNNEL_MODE_RELAY);
+  g_assert_cmpint (t->client, ==, client);
+  g_assert_cmpuint (t->proxies->len, ==, 1);
+  g_assert_cmpint (g_array_index (t->proxies, gint, 0), ==, proxy);
+  g_assert_cmpint (t->server, ==, server);
+  g_assert_cmpstr (t->target, ==, "example.com:443");
+  g_assert_cmpuint (t->conns->len, ==, 2);
+
+  /* The CONNECT line: client, proxy and the observer of that link. */
+  e = find_event (tl, "http.request", "client-proxy", "CONNECT");
+  g_assert_nonnull (e);
+  g_assert_cmpstr (e->http_method, ==, "CONNECT");
+  g_assert_cmpint (e->phase, ==, TS_PHASE_PROXY);
+  g_assert_true (ts_timeline_event_readable_by (tl, e, client));
+  g_assert_true (ts_timeline_event_readable_by (tl, e, proxy));
+  g_assert_false (ts_timeline_event_readable_by (tl, e, server));
+  g_assert_true (observer_reads (tl, e, "client-proxy"));
+  g_assert_false (observer_reads (tl, e, "proxy-server"));
+  g_assert_nonnull (find_event (tl, "tunnel.established", "client-proxy", NULL));
+
+  /* SNI: everyone on the path. */
+  e = find_event (tl, "tls.handshake", "client-proxy", "ClientHello");
+  g_assert_nonnull (e);
+  g_assert_cmpstr (e->tls_sni, ==, "example.com");
+  g_assert_cmpint (e->tunnel, ==, 0);
+  g_assert_true (ts_timeline_event_readable_by (tl, e, proxy));
+  g_assert_true (ts_timeline_event_readable_by (tl, e, server));
+  g_assert_true (observer_reads (tl, e, "proxy-server"));
+
+  /* Encrypted data through a relay: only the TLS ends, not the proxy. */
+  e = find_event (tl, "tls.application_data", "client-proxy", NULL);
+  g_assert_nonnull (e);
+  g_assert_true (e->encrypted);
+  g_assert_false (e->decrypted);
+  g_assert_cmpuint (e->wire_len, ==, 105);
+  g_assert_true (ts_timeline_event_readable_by (tl, e, client));
+  g_assert_true (ts_timeline_event_readable_by (tl, e, server));
+  g_assert_false (ts_timeline_event_readable_by (tl, e, proxy));
+  g_assert_false (observer_reads (tl, e, "client-proxy"));
+
+  /* The ladder names the tunnel, and --as proxy hides the data. */
+  {
+    TsRenderOptions o = { 80, -1, "connect", FALSE };
+    g_autofree char *text = ts_timeline_render_text (tl, &o);
+    g_autofree char *as_proxy = NULL;
+    g_assert_nonnull (strstr (text, "tunnel #0 relay: client > proxy > server (example.com:443)"));
+    g_assert_nonnull (strstr (text, "CONNECT example.com:443 HTTP/1.1"));
+    {
+      g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+      for (guint i = 0; lines[i] != NULL; i++)
+        g_assert_cmpuint (strlen (lines[i]), <=, 80);
+    }
+    o.as_node = proxy;
+    as_proxy = ts_timeline_render_text (tl, &o);
+    g_assert_nonnull (strstr (as_proxy, "encrypted, 105 bytes"));
+    g_assert_nonnull (strstr (as_proxy, "ClientHello SNI example.com"));
+  }
+}
+
+static void
+test_connect_intercept (void)
+{
+  g_autoptr (GBytes) trace = make_connect_trace (77);
+  g_autoptr (TsAnalyzer) an = analyze (trace);
+  TsTimeline *tl = ts_analyzer_get_timeline (an);
+  const TsTimelineTunnel *t = ts_timeline_get_tunnel (tl, 0);
+  const TsTimelineEvent *e;
+  gint client = node (tl, "client"), proxy = node (tl, "proxy"), server = node (tl, "server");
+
+  g_assert_cmpint (t->mode, ==, TS_TUNNEL_MODE_INTERCEPT);
+  g_assert_cmpint (t->intercepting_proxy, ==, proxy);
+  /* Leg 0's session ends at the proxy, leg 1's starts there. */
+  e = find_event (tl, "tls.application_data", "client-proxy", NULL);
+  g_assert_true (ts_timeline_event_readable_by (tl, e, client));
+  g_assert_true (ts_timeline_event_readable_by (tl, e, proxy));
+  g_assert_false (ts_timeline_event_readable_by (tl, e, server));
+  e = find_event (tl, "tls.application_data", "proxy-server", NULL);
+  g_assert_false (ts_timeline_event_readable_by (tl, e, client));
+  g_assert_true (ts_timeline_event_readable_by (tl, e, proxy));
+  g_assert_true (ts_timeline_event_readable_by (tl, e, server));
+  {
+    g_autofree char *json = ts_timeline_render_json (tl, NULL);
+    g_assert_nonnull (strstr (json, "\"mode\": \"intercept\""));
+    g_assert_nonnull (strstr (json, "\"intercepting_proxy\": \"proxy\""));
+  }
+}
+
+static void
+test_chain (void)
+{
+  static const char metadata[] =
+    "{\"nodes\":["
+    "{\"name\":\"client\",\"role\":\"client\",\"addresses\":[\"192.0.2.1\"]},"
+    "{\"name\":\"proxy1\",\"role\":\"proxy\",\"names\":[\"proxy1.test\"],\"addresses\":[\"192.0.2.2\",\"198.51.100.1\"]},"
+    "{\"name\":\"proxy2\",\"role\":\"proxy\",\"names\":[\"proxy2.test\"],\"addresses\":[\"198.51.100.2\",\"203.0.113.1\"]},"
+    "{\"name\":\"server\",\"role\":\"server\",\"names\":[\"example.com\"],\"addresses\":[\"203.0.113.2\"]}],"
+    "\"links\":[{\"name\":\"client-proxy1\",\"ends\":[{\"node\":\"client\"},{\"node\":\"proxy1\"}]},"
+    "{\"name\":\"proxy1-proxy2\",\"ends\":[{\"node\":\"proxy1\"},{\"node\":\"proxy2\"}]},"
+    "{\"name\":\"proxy2-server\",\"ends\":[{\"node\":\"proxy2\"},{\"node\":\"server\"}]}]}";
+  static const char *const links[] = { "client-proxy1", "proxy1-proxy2", "proxy2-server", NULL };
+  static const char connect[] = "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n";
+  static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+  Trace t;
+  Tcp a, b, c;
+  g_autoptr (GByteArray) ch = client_hello ("example.com", 9);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  TsTimeline *tl;
+  const TsTimelineTunnel *tun;
+  const TsTimelineEvent *e;
+
+  trace_init (&t, metadata, links);
+  tcp_open (&a, &t, 0, "192.0.2.1", 40000, "192.0.2.2", 3128);
+  tcp_sends (&a, 0, connect);
+  tcp_open (&b, &t, 1, "198.51.100.1", 41000, "198.51.100.2", 3128);
+  tcp_sends (&b, 0, connect);
+  tcp_open (&c, &t, 2, "203.0.113.1", 42000, "203.0.113.2", 443);
+  tcp_sends (&b, 1, ok);
+  tcp_sends (&a, 1, ok);
+  tcp_send (&a, 0, ch->data, ch->len);
+  tcp_send (&b, 0, ch->data, ch->len);
+  tcp_send (&c, 0, ch->data, ch->len);
+  tcp_close (&a);
+  tcp_close (&b);
+  tcp_close (&c);
+  bytes = trace_finish (&t);
+  an = analyze (bytes);
+  tl = ts_analyzer_get_timeline (an);
+
+  g_assert_cmpuint (ts_timeline_get_n_tunnels (tl), ==, 1);
+  tun = ts_timeline_get_tunnel (tl, 0);
+  g_assert_cmpuint (tun->proxies->len, ==, 2);
+  g_assert_cmpint (g_array_index (tun->proxies, gint, 0), ==, node (tl, "proxy1"));
+  g_assert_cmpint (g_array_index (tun->proxies, gint, 1), ==, node (tl, "proxy2"));
+  g_assert_cmpint (tun->server, ==, node (tl, "server"));
+  g_assert_cmpuint (tun->conns->len, ==, 3);
+  g_assert_cmpint (tun->mode, ==, TS_TUNNEL_MODE_RELAY);
+  /* proxy2 reads proxy1's CONNECT, not the client's. */
+  e = find_event (tl, "http.request", "client-proxy1", "CONNECT");
+  g_assert_false (ts_timeline_event_readable_by (tl, e, node (tl, "proxy2")));
+  e = find_event (tl, "http.request", "proxy1-proxy2", "CONNECT");
+  g_assert_true (ts_timeline_event_readable_by (tl, e, node (tl, "proxy2")));
+  g_assert_false (ts_timeline_event_readable_by (tl, e, node (tl, "client")));
+  /* The SNI on the last leg: everyone on the path, the client included. */
+  e = find_event (tl, "tls.handshake", "proxy2-server", "ClientHello");
+  g_assert_true (ts_timeline_event_readable_by (tl, e, node (tl, "client")));
+  g_assert_true (observer_reads (tl, e, "client-proxy1"));
+}
+
+/* A direct WebSocket session, and a request split, reordered, retransmitted
+ * and with a lost segment on another connection. */
+static GBytes *
+make_misc_trace (void)
+{
+  static const char *const links[] = { "lan", NULL };
+  Trace t;
+  Tcp a, b;
+  static const guint8 hello[] = { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58 };
+  static const guint8 pong[] = { 0x81, 0x02, 'h', 'i' };
+  const char *req = "GET /reordered HTTP/1.1\r\nHost: example.com\r\n\r\n";
+  guint32 seq0;
+
+  trace_init (&t, NULL, links);
+  tcp_open (&a, &t, 0, "192.0.2.10", 40000, "203.0.113.80", 80);
+  tcp_sends (&a, 0, "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+  tcp_sends (&a, 1, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+  tcp_send (&a, 0, hello, sizeof hello);
+  tcp_send (&a, 1, pong, sizeof pong);
+  tcp_close (&a);
+
+  tcp_open (&b, &t, 0, "192.0.2.10", 40001, "203.0.113.80", 80);
+  seq0 = b.f[0].seq;
+  b.f[0].seq = seq0 + 20;
+  tcp_send (&b, 0, req + 20, strlen (req) - 20); /* second half first */
+  b.f[0].seq = seq0;
+  tcp_send (&b, 0, req, 25);                     /* overlaps the held half */
+  b.f[0].seq = seq0;
+  tcp_send (&b, 0, req, 10);                     /* retransmission */
+  b.f[0].seq = seq0 + (guint32) strlen (req);
+  tcp_sends (&b, 1, "HTTP/1.1 200 OK\r\nContent-Length: 4000\r\n\r\n");
+  b.f[1].seq += 1000;                            /* 1000 body bytes lost */
+  {
+    char body[3000];
+    memset (body, 'x', sizeof body);
+    tcp_send (&b, 1, body, sizeof body);
+  }
+  tcp_close (&b);
+  return trace_finish (&t);
+}
+
+static void
+test_misc (void)
+{
+  g_autoptr (GBytes) trace = make_misc_trace ();
+  g_autoptr (TsAnalyzer) an = analyze (trace);
+  TsTimeline *tl = ts_analyzer_get_timeline (an);
+  const TsTimelineEvent *e;
+  guint n_requests = 0;
+
+  /* Inferred nodes for a foreign capture. */
+  g_assert_cmpint (ts_timeline_find_node (tl, "192.0.2.10"), >=, 0);
+  g_assert_cmpint (ts_timeline_find_node (tl, "203.0.113.80"), >=, 0);
+  g_assert_true (ts_timeline_get_node (tl, 0)->inferred);
+  e = find_event (tl, "websocket.frame", NULL, "WebSocket text, 5 bytes \"Hello\"");
+  g_assert_nonnull (e);
+  g_assert_nonnull (find_event (tl, "websocket.frame", NULL, "WebSocket text, 2 bytes \"hi\""));
+  g_assert_nonnull (find_event (tl, "tunnel.established", NULL, "switched to websocket"));
+  for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+    if (strcmp (ts_timeline_get_event (tl, i)->kind, "http.request") == 0)
+      n_requests++;
+  g_assert_cmpuint (n_requests, ==, 2);
+  e = find_event (tl, "http.request", NULL, "GET /reordered HTTP/1.1");
+  g_assert_nonnull (e);
+  g_assert_cmpstr (e->http_target, ==, "/reordered");
+  g_assert_nonnull (find_event (tl, "anomaly", NULL, "1000 bytes lost in the capture"));
+  g_assert_nonnull (find_event (tl, "http.response", NULL, "200 OK"));
+}
+
+static char *
+render_json_chunked (GBytes *trace, gsize chunk, guint seed, guint *out_n_new)
+{
+  g_autoptr (TsAnalyzer) an = ts_analyzer_new ();
+  const guint8 *data = g_bytes_get_data (trace, NULL);
+  gsize len = g_bytes_get_size (trace), at = 0;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  guint n_new = 0;
+
+  while (at < len)
+    {
+      gsize n = chunk ? chunk : (gsize) g_rand_int_range (rand, 1, 3000);
+      g_autofree guint8 *copy = g_memdup2 (data + at, MIN (n, len - at));
+      TsAnalyzerChanges ch;
+
+      n = MIN (n, len - at);
+      g_assert_true (ts_analyzer_feed (an, copy, n, NULL));
+      at += n;
+      ts_analyzer_take_changes (an, &ch);
+      g_assert_cmpuint (ch.first_new_event, ==, n_new);
+      for (guint i = 0; i < ch.changed_events->len; i++)
+        g_assert_cmpuint (g_array_index (ch.changed_events, guint, i), <, ch.first_new_event);
+      n_new = ch.n_events;
+      ts_analyzer_changes_clear (&ch);
+    }
+  g_assert_true (ts_analyzer_finish (an, NULL));
+  {
+    TsAnalyzerChanges ch;
+    ts_analyzer_take_changes (an, &ch);
+    n_new = ch.n_events;
+    ts_analyzer_changes_clear (&ch);
+  }
+  *out_n_new = n_new;
+  g_assert_cmpuint (n_new, ==, ts_timeline_get_n_events (ts_analyzer_get_timeline (an)));
+  return ts_timeline_render_json (ts_analyzer_get_timeline (an), NULL);
+}
+
+static void
+test_chunked (void)
+{
+  GBytes *traces[] = { make_connect_trace (1), make_connect_trace (5), make_misc_trace () };
+
+  for (gsize k = 0; k < G_N_ELEMENTS (traces); k++)
+    {
+      guint n_whole = 0, n = 0;
+      g_autofree char *whole = render_json_chunked (traces[k], G_MAXSIZE / 4, 0, &n_whole);
+      static const gsize chunks[] = { 1, 3, 64, 1000, 0, 0, 0 };
+
+      for (gsize i = 0; i < G_N_ELEMENTS (chunks); i++)
+        {
+          g_autofree char *json = render_json_chunked (traces[k], chunks[i], (guint) i, &n);
+          g_assert_cmpuint (n, ==, n_whole);
+          g_assert_cmpstr (json, ==, whole);
+        }
+      g_bytes_unref (traces[k]);
+    }
+}
+
+/* Cut the trace at sampled points: never a crash; the cut shows as an
+ * anomaly; what came before stays. */
+static void
+test_truncated (void)
+{
+  g_autoptr (GBytes) trace = make_connect_trace (1);
+  const guint8 *data = g_bytes_get_data (trace, NULL);
+  gsize len = g_bytes_get_size (trace);
+
+  for (gsize cut = 0; cut < len; cut += (cut < 200 ? 1 : 37))
+    {
+      g_autoptr (TsAnalyzer) an = ts_analyzer_new ();
+      g_autofree guint8 *copy = g_memdup2 (data, cut);
+      g_autoptr (GError) error = NULL;
+      gboolean ok = ts_analyzer_feed (an, copy, cut, &error);
+
+      if (ok)
+        ok = ts_analyzer_finish (an, &error);
+      else
+        ts_analyzer_finish (an, NULL);
+      if (!ok)
+        {
+          g_assert_nonnull (error);
+          g_assert_nonnull (find_event (ts_analyzer_get_timeline (an), "anomaly", NULL, "trace damaged"));
+        }
+      {
+        g_autofree char *text = ts_timeline_render_text (ts_analyzer_get_timeline (an), NULL);
+        g_autofree char *json = ts_timeline_render_json (ts_analyzer_get_timeline (an), NULL);
+        g_assert_nonnull (text);
+        g_assert_nonnull (json);
+      }
+    }
+  /* Garbage: an error naming the offset, nothing else. */
+  {
+    g_autoptr (TsAnalyzer) an = ts_analyzer_new ();
+    g_autoptr (GError) error = NULL;
+    static const char junk[] = "this is not a capture file at all, sorry";
+    gboolean ok = ts_analyzer_feed (an, (const guint8 *) junk, sizeof junk, &error);
+    if (ok)
+      ok = ts_analyzer_finish (an, &error);
+    g_assert_false (ok);
+    g_assert_nonnull (error);
+    g_assert_cmpuint (ts_analyzer_get_n_packets (an), ==, 0);
+  }
+}
+
+/* Damage inside the bytes of a packet: flipped bytes never crash. */
+static void
+test_corrupted (void)
+{
+  g_autoptr (GBytes) trace = make_misc_trace ();
+  const guint8 *data = g_bytes_get_data (trace, NULL);
+  gsize len = g_bytes_get_size (trace);
+
+  for (guint seed = 0; seed < 60; seed++)
+    {
+      g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+      g_autofree guint8 *copy = g_memdup2 (data, len);
+      g_autoptr (TsAnalyzer) an = ts_analyzer_new ();
+
+      for (int i = 0; i < 8; i++)
+        copy[g_rand_int_range (rand, 200, (gint32) len)] ^= (guint8) g_rand_int_range (rand, 1, 256);
+      (void) ts_analyzer_feed (an, copy, len, NULL);
+      (void) ts_analyzer_finish (an, NULL);
+      g_free (ts_timeline_render_text (ts_analyzer_get_timeline (an), NULL));
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/ts/trace/analyzer/connect-relay", test_connect_relay);
+  g_test_add_func ("/ts/trace/analyzer/connect-intercept", test_connect_intercept);
+  g_test_add_func ("/ts/trace/analyzer/chain", test_chain);
+  g_test_add_func ("/ts/trace/analyzer/websocket-reorder-gap", test_misc);
+  g_test_add_func ("/ts/trace/analyzer/chunked-equals-one-pass", test_chunked);
+  g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
+  g_test_add_func ("/ts/trace/analyzer/corrupted", test_corrupted);
+  return g_test_run ();
+}

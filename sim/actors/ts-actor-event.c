@@ -39,7 +39,6 @@ ts_actor_event_emit (const char *kind, const char *first_key, ...)
   if (!ts_trace_event_emit (ev, &error) && !warned)
     {
       warned = TRUE;
-      g_printerr ("%s: cannot write event to TS_EVENTS: %s\n", g_get_prgname (),
-                  error->message);
+      g_printerr ("%s: cannot write event to TS_EVENTS: %s\n", g_get_prgname (), error->message);
     }
 }

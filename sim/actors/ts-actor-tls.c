@@ -31,7 +31,7 @@ keylog_cb (const SSL *ssl, const char *line)
    * interleave. */
   buf = g_strconcat (line, "\n", NULL);
   len = strlen (buf);
-  if (write (fd, buf, len) != (gssize) len)
+  if (write (fd, buf, len) != (gssize)len)
     g_printerr ("%s: cannot write SSLKEYLOGFILE %s: %s\n", g_get_prgname (), path,
                 g_strerror (errno));
   close (fd);
@@ -71,7 +71,7 @@ ts_actor_tls_dup_name (const X509_NAME *name)
   bio = BIO_new (BIO_s_mem ());
   X509_NAME_print_ex (bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
   n = BIO_get_mem_data (bio, &data);
-  result = g_strndup (data, (gsize) MAX (n, 0));
+  result = g_strndup (data, (gsize)MAX (n, 0));
   BIO_free (bio);
   return result;
 }
@@ -104,7 +104,7 @@ ts_actor_tls_dup_pin (X509 *cert)
   der_len = i2d_PUBKEY (X509_get0_pubkey (cert), &der);
   if (der_len <= 0)
     return NULL;
-  if (!EVP_Digest (der, (size_t) der_len, md, NULL, EVP_sha256 (), NULL))
+  if (!EVP_Digest (der, (size_t)der_len, md, NULL, EVP_sha256 (), NULL))
     {
       OPENSSL_free (der);
       return NULL;

@@ -36,17 +36,17 @@
 #include "ts-actor-event.h"
 #include "ts-actor-tls.h"
 #include "ts-dns-message.h"
-#include "ts-http-chunked.h"
-#include "ts-http-head.h"
+#include "ts-actor-chunked.h"
+#include "ts-actor-http-head.h"
 #include "ts-lab-pki.h"
 #include "ts-ws-frame.h"
 
 #define PROGRAM "ts-client"
 
 /* Caps on what peers control. */
-#define CLIENT_MAX_BODY (16 << 20)     /* bytes of a response body kept */
-#define CLIENT_MAX_BODY_SHOWN 65536    /* bytes of the body put in the JSON report */
-#define CLIENT_MAX_REPEAT 1000         /* requests --repeat may ask for */
+#define CLIENT_MAX_BODY (16 << 20)  /* bytes of a response body kept */
+#define CLIENT_MAX_BODY_SHOWN 65536 /* bytes of the body put in the JSON report */
+#define CLIENT_MAX_REPEAT 1000      /* requests --repeat may ask for */
 #define CLIENT_READ_SIZE 16384
 
 enum
@@ -66,7 +66,8 @@ typedef enum
   SCHEME_DNS,
 } Scheme;
 
-/* ---- options ---------------------------------------------------------------------------------- */
+/* ---- options ----------------------------------------------------------------------------------
+ */
 
 static char *opt_method;
 static char *opt_data;
@@ -91,8 +92,8 @@ static char *opt_dns_type;
 static GOptionEntry entries[] = {
   { "request", 'X', 0, G_OPTION_ARG_STRING, &opt_method,
     "Request method (default GET, or POST with --data)", "METHOD" },
-  { "data", 'd', 0, G_OPTION_ARG_FILENAME, &opt_data,
-    "Request body; @FILE reads it from a file", "DATA" },
+  { "data", 'd', 0, G_OPTION_ARG_FILENAME, &opt_data, "Request body; @FILE reads it from a file",
+    "DATA" },
   { "header", 'H', 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_headers,
     "Extra request header (repeatable)", "'NAME: VALUE'" },
   { "proxy", 'x', 0, G_OPTION_ARG_STRING, &opt_proxy,
@@ -132,22 +133,23 @@ static GOptionEntry entries[] = {
   { NULL }
 };
 
-static const char summary[] =
-  "The client actor of the Tunnelscope lab. URL schemes:\n"
-  "  http:// https://     GET (or --data to POST), direct or through --proxy\n"
-  "  ws:// wss://         WebSocket to the URL's path: send --message, check the echo\n"
-  "  udp://HOST:PORT      send --message as one datagram, wait for the echo\n"
-  "  dns://HOST[:PORT]/NAME  ask HOST for NAME's A (or --dns-type AAAA) records\n"
-  "\n"
-  "Trust: the Lab Web Root CA ($TS_WEB_CA) only; --trust-intercept adds the\n"
-  "Intercept CA ($TS_INTERCEPT_CA); --pin checks the server's public key.\n"
-  "TLS secrets go to $SSLKEYLOGFILE, a client.result event to $TS_EVENTS.\n"
-  "\n"
-  "Exit status: 0 success; 1 failure (connection, certificate refused, pin\n"
-  "mismatch, proxy refusal, an HTTP status of 400 or more, or not the one\n"
-  "--expect-status asks for); 2 bad usage.";
+static const char summary[]
+    = "The client actor of the Tunnelscope lab. URL schemes:\n"
+      "  http:// https://     GET (or --data to POST), direct or through --proxy\n"
+      "  ws:// wss://         WebSocket to the URL's path: send --message, check the echo\n"
+      "  udp://HOST:PORT      send --message as one datagram, wait for the echo\n"
+      "  dns://HOST[:PORT]/NAME  ask HOST for NAME's A (or --dns-type AAAA) records\n"
+      "\n"
+      "Trust: the Lab Web Root CA ($TS_WEB_CA) only; --trust-intercept adds the\n"
+      "Intercept CA ($TS_INTERCEPT_CA); --pin checks the server's public key.\n"
+      "TLS secrets go to $SSLKEYLOGFILE, a client.result event to $TS_EVENTS.\n"
+      "\n"
+      "Exit status: 0 success; 1 failure (connection, certificate refused, pin\n"
+      "mismatch, proxy refusal, an HTTP status of 400 or more, or not the one\n"
+      "--expect-status asks for); 2 bad usage.";
 
-/* ---- the report --------------------------------------------------------------------------------- */
+/* ---- the report ---------------------------------------------------------------------------------
+ */
 
 typedef struct
 {
@@ -247,8 +249,7 @@ report_clear (void)
   memset (&report, 0, sizeof report);
 }
 
-static void
-fail (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+static void fail (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 static void
 fail (GError **error, const char *format, ...)
@@ -267,7 +268,7 @@ now_ns (void)
   struct timespec ts;
 
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
+  return (gint64)ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
 }
 
 static gint64 deadline_ns;
@@ -277,10 +278,11 @@ static int
 ms_left (void)
 {
   gint64 left = deadline_ns - now_ns ();
-  return left <= 0 ? 0 : (int) MIN (left / 1000000 + 1, G_MAXINT);
+  return left <= 0 ? 0 : (int)MIN (left / 1000000 + 1, G_MAXINT);
 }
 
-/* ---- a connection: a socket and maybe TLS on it ------------------------------------------------ */
+/* ---- a connection: a socket and maybe TLS on it ------------------------------------------------
+ */
 
 typedef struct
 {
@@ -343,7 +345,7 @@ conn_fill (Conn *c, GError **error)
 
           if (SSL_read_ex (c->ssl, tmp, sizeof tmp, &n) == 1)
             {
-              g_byte_array_append (c->buf, tmp, (guint) n);
+              g_byte_array_append (c->buf, tmp, (guint)n);
               return TRUE;
             }
           err = SSL_get_error (c->ssl, 0);
@@ -369,7 +371,7 @@ conn_fill (Conn *c, GError **error)
           gssize n = read (c->fd, tmp, sizeof tmp);
           if (n > 0)
             {
-              g_byte_array_append (c->buf, tmp, (guint) n);
+              g_byte_array_append (c->buf, tmp, (guint)n);
               return TRUE;
             }
           if (n == 0)
@@ -426,7 +428,7 @@ conn_write_all (Conn *c, const void *data, gsize len, GError **error)
           if (n >= 0)
             {
               p += n;
-              len -= (gsize) n;
+              len -= (gsize)n;
               continue;
             }
           if (errno == EAGAIN || errno == EINTR)
@@ -446,15 +448,16 @@ conn_write_all (Conn *c, const void *data, gsize len, GError **error)
  * at the start of c->buf until the caller removes @out_len bytes). Sets
  * report.t_first_byte from @sent_ns when @sent_ns > 0. */
 static gboolean
-conn_read_head (Conn *c, TsHttpHead *out_head, gsize *out_len, gint64 sent_ns, const char *who,
+conn_read_head (Conn *c, TsActorHttpHead *out_head, gsize *out_len, gint64 sent_ns, const char *who,
                 GError **error)
 {
   for (;;)
     {
-      gssize r = ts_http_head_parse_response (out_head, (const char *) c->buf->data, c->buf->len);
+      gssize r
+          = ts_actor_http_head_parse_response (out_head, (const char *)c->buf->data, c->buf->len);
       if (r > 0)
         {
-          *out_len = (gsize) r;
+          *out_len = (gsize)r;
           return TRUE;
         }
       if (r == TS_PARSE_INVALID || r == TS_PARSE_TOO_LARGE)
@@ -464,8 +467,9 @@ conn_read_head (Conn *c, TsHttpHead *out_head, gsize *out_len, gint64 sent_ns, c
         }
       if (c->eof)
         {
-          fail (error, c->buf->len ? "%s closed the connection in the middle of a response head"
-                                   : "%s closed the connection without a response",
+          fail (error,
+                c->buf->len ? "%s closed the connection in the middle of a response head"
+                            : "%s closed the connection without a response",
                 who);
           return FALSE;
         }
@@ -476,7 +480,8 @@ conn_read_head (Conn *c, TsHttpHead *out_head, gsize *out_len, gint64 sent_ns, c
     }
 }
 
-/* ---- URL, resolution, connect ----------------------------------------------------------------- */
+/* ---- URL, resolution, connect -----------------------------------------------------------------
+ */
 
 typedef struct
 {
@@ -496,15 +501,16 @@ target_clear (Target *t)
 static gboolean
 parse_url (const char *url, Target *t, GError **error)
 {
-  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_ENCODED | G_URI_FLAGS_SCHEME_NORMALIZE, error);
+  g_autoptr (GUri) uri
+      = g_uri_parse (url, G_URI_FLAGS_ENCODED | G_URI_FLAGS_SCHEME_NORMALIZE, error);
   static const struct
   {
     const char *name;
     Scheme scheme;
     int port;
   } schemes[] = {
-    { "http", SCHEME_HTTP, 80 },   { "https", SCHEME_HTTPS, 443 }, { "ws", SCHEME_WS, 80 },
-    { "wss", SCHEME_WSS, 443 },    { "udp", SCHEME_UDP, 7 },       { "dns", SCHEME_DNS, 53 },
+    { "http", SCHEME_HTTP, 80 }, { "https", SCHEME_HTTPS, 443 }, { "ws", SCHEME_WS, 80 },
+    { "wss", SCHEME_WSS, 443 },  { "udp", SCHEME_UDP, 7 },       { "dns", SCHEME_DNS, 53 },
   };
   const char *scheme, *path, *query;
   gsize i;
@@ -530,8 +536,8 @@ parse_url (const char *url, Target *t, GError **error)
   t->port = g_uri_get_port (uri) > 0 ? g_uri_get_port (uri) : schemes[i].port;
   path = g_uri_get_path (uri);
   query = g_uri_get_query (uri);
-  t->path_query = g_strconcat (path && *path ? path : "/", query ? "?" : "", query ? query : "",
-                               NULL);
+  t->path_query
+      = g_strconcat (path && *path ? path : "/", query ? "?" : "", query ? query : "", NULL);
   return TRUE;
 }
 
@@ -558,7 +564,7 @@ split_host_port (const char *text, char **out_host, int *out_port)
       const char *end = strchr (text, ']');
       if (end == NULL || end[1] != ':')
         return FALSE;
-      *out_host = g_strndup (text + 1, (gsize) (end - text - 1));
+      *out_host = g_strndup (text + 1, (gsize)(end - text - 1));
       colon = end + 1;
     }
   else
@@ -566,14 +572,14 @@ split_host_port (const char *text, char **out_host, int *out_port)
       colon = strrchr (text, ':');
       if (colon == NULL || colon == text)
         return FALSE;
-      *out_host = g_strndup (text, (gsize) (colon - text));
+      *out_host = g_strndup (text, (gsize)(colon - text));
     }
   if (!g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL))
     {
       g_clear_pointer (out_host, g_free);
       return FALSE;
     }
-  *out_port = (int) port;
+  *out_port = (int)port;
   return TRUE;
 }
 
@@ -599,7 +605,7 @@ resolve (const char *host, int port, GError **error)
           addr = bare = g_strndup (addr + 1, strlen (addr) - 2);
         a = g_inet_address_new_from_string (addr);
         if (a)
-          list = g_list_append (list, g_inet_socket_address_new (a, (guint16) port));
+          list = g_list_append (list, g_inet_socket_address_new (a, (guint16)port));
         g_clear_object (&a);
       }
   if (list)
@@ -665,7 +671,7 @@ tcp_connect (const char *host, int port, GError **error)
         continue;
       setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       t1 = now_ns ();
-      if (connect (fd, (struct sockaddr *) &ss, (socklen_t) sl) < 0 && errno != EINPROGRESS)
+      if (connect (fd, (struct sockaddr *)&ss, (socklen_t)sl) < 0 && errno != EINPROGRESS)
         so_error = errno;
       else if (!wait_fd (fd, POLLOUT, error))
         {
@@ -693,7 +699,8 @@ tcp_connect (const char *host, int port, GError **error)
   return fd;
 }
 
-/* ---- TLS ---------------------------------------------------------------------------------------- */
+/* ---- TLS ----------------------------------------------------------------------------------------
+ */
 
 typedef struct
 {
@@ -722,7 +729,7 @@ record_certificate (X509 *cert)
   report.cert_pin = ts_actor_tls_dup_pin (cert);
   ASN1_TIME_print (bio, na);
   n = BIO_get_mem_data (bio, &data);
-  report.cert_not_after = g_strndup (data, (gsize) MAX (n, 0));
+  report.cert_not_after = g_strndup (data, (gsize)MAX (n, 0));
   BIO_free (bio);
 }
 
@@ -840,11 +847,11 @@ make_ssl_ctx (GError **error)
 
       for (guint i = 0; protos[i]; i++)
         {
-          guint8 l = (guint8) MIN (strlen (protos[i]), 255);
+          guint8 l = (guint8)MIN (strlen (protos[i]), 255);
           if (l == 0)
             continue;
           g_byte_array_append (wire, &l, 1);
-          g_byte_array_append (wire, (const guint8 *) protos[i], l);
+          g_byte_array_append (wire, (const guint8 *)protos[i], l);
         }
       SSL_CTX_set_alpn_protos (ctx, wire->data, wire->len);
     }
@@ -892,16 +899,15 @@ tls_handshake (Conn *c, SSL_CTX *ctx, const char *host, GError **error)
       if (vs.pin_mismatch)
         {
           report.verify = g_strdup ("public key pin mismatch");
-          fail (error, "public key pin mismatch: the server's key is %s, expected %s",
-                vs.seen_pin, opt_pin);
+          fail (error, "public key pin mismatch: the server's key is %s, expected %s", vs.seen_pin,
+                opt_pin);
         }
       else if (SSL_get_verify_result (c->ssl) != X509_V_OK)
         {
           long v = SSL_get_verify_result (c->ssl);
           report.verify = g_strdup (X509_verify_cert_error_string (v));
           fail (error, "certificate refused: %s (subject %s, issuer %s)",
-                X509_verify_cert_error_string (v),
-                report.cert_subject ? report.cert_subject : "?",
+                X509_verify_cert_error_string (v), report.cert_subject ? report.cert_subject : "?",
                 report.cert_issuer ? report.cert_issuer : "?");
         }
       else
@@ -918,7 +924,7 @@ tls_handshake (Conn *c, SSL_CTX *ctx, const char *host, GError **error)
   report.tls_version = g_strdup (SSL_get_version (c->ssl));
   report.cipher = g_strdup (SSL_get_cipher_name (c->ssl));
   SSL_get0_alpn_selected (c->ssl, &alpn, &alpn_len);
-  report.alpn = alpn_len ? g_strndup ((const char *) alpn, alpn_len) : NULL;
+  report.alpn = alpn_len ? g_strndup ((const char *)alpn, alpn_len) : NULL;
   {
     X509 *peer = SSL_get0_peer_certificate (c->ssl);
     if (peer)
@@ -932,13 +938,14 @@ out:
   return ok;
 }
 
-/* ---- HTTP --------------------------------------------------------------------------------------- */
+/* ---- HTTP ---------------------------------------------------------------------------------------
+ */
 
 static char *
-head_dup (const TsHttpHead *h, const char *name)
+head_dup (const TsActorHttpHead *h, const char *name)
 {
   gsize len = 0;
-  const char *v = ts_http_head_get (h, name, &len);
+  const char *v = ts_actor_http_head_get (h, name, &len);
   return v ? g_strndup (v, len) : NULL;
 }
 
@@ -952,7 +959,7 @@ proxy_connect (Conn *c, const Target *t, GError **error)
                                           "User-Agent: ts-client/%s\r\n"
                                           "\r\n",
                                           auth, auth, PACKAGE_VERSION);
-  TsHttpHead head;
+  TsActorHttpHead head;
   gsize head_len = 0;
   gint64 t0 = now_ns ();
 
@@ -961,7 +968,7 @@ proxy_connect (Conn *c, const Target *t, GError **error)
   if (!conn_read_head (c, &head, &head_len, 0, "the proxy", error))
     return FALSE;
   report.t_proxy = now_ns () - t0;
-  report.proxy_status = (int) head.status;
+  report.proxy_status = (int)head.status;
   report.proxy_reason = g_strndup (head.reason, head.reason_len);
   if (head.status < 200 || head.status > 299)
     {
@@ -971,7 +978,7 @@ proxy_connect (Conn *c, const Target *t, GError **error)
     }
   /* A 2xx to CONNECT has no body (RFC 9110 §9.3.6): the tunnel starts
    * right after the head. */
-  g_byte_array_remove_range (c->buf, 0, (guint) head_len);
+  g_byte_array_remove_range (c->buf, 0, (guint)head_len);
   return TRUE;
 }
 
@@ -999,20 +1006,20 @@ load_body (GBytes **out_body, GError **error)
 /* Reads the body of a response whose head is @head (@head_len bytes at the
  * start of c->buf). Removes head and body from c->buf. */
 static gboolean
-read_body (Conn *c, const TsHttpHead *head, gsize head_len, gboolean head_request,
+read_body (Conn *c, const TsActorHttpHead *head, gsize head_len, gboolean head_request,
            gboolean *out_reusable, GError **error)
 {
   gint64 content_length = -1;
-  gboolean chunked = ts_http_head_has_token (head, "Transfer-Encoding", "chunked");
-  gboolean length_ok = ts_http_head_get_content_length (head, &content_length);
+  gboolean chunked = ts_actor_http_head_has_token (head, "Transfer-Encoding", "chunked");
+  gboolean length_ok = ts_actor_http_head_get_content_length (head, &content_length);
   GByteArray *body = report.body;
 
   /* Everything needed from @head is read before its bytes go away. */
-  *out_reusable = head->version_minor >= 1 ? !ts_http_head_has_token (head, "Connection", "close")
-                                           : ts_http_head_has_token (head, "Connection",
-                                                                     "keep-alive");
+  *out_reusable = head->version_minor >= 1
+                      ? !ts_actor_http_head_has_token (head, "Connection", "close")
+                      : ts_actor_http_head_has_token (head, "Connection", "keep-alive");
   g_byte_array_set_size (body, 0);
-  g_byte_array_remove_range (c->buf, 0, (guint) head_len);
+  g_byte_array_remove_range (c->buf, 0, (guint)head_len);
   head = NULL;
   report.chunked = chunked;
 
@@ -1022,19 +1029,19 @@ read_body (Conn *c, const TsHttpHead *head, gsize head_len, gboolean head_reques
 
   if (chunked)
     {
-      TsHttpChunked dec;
+      TsActorChunked dec;
 
-      ts_http_chunked_init (&dec);
+      ts_actor_chunked_init (&dec);
       for (;;)
         {
-          gssize used = ts_http_chunked_feed (&dec, c->buf->data, c->buf->len, body);
+          gssize used = ts_actor_chunked_feed (&dec, c->buf->data, c->buf->len, body);
           if (used < 0)
             {
               fail (error, "malformed chunked body");
               return FALSE;
             }
-          g_byte_array_remove_range (c->buf, 0, (guint) used);
-          if (ts_http_chunked_is_done (&dec))
+          g_byte_array_remove_range (c->buf, 0, (guint)used);
+          if (ts_actor_chunked_is_done (&dec))
             return TRUE;
           if (body->len > CLIENT_MAX_BODY)
             {
@@ -1064,7 +1071,7 @@ read_body (Conn *c, const TsHttpHead *head, gsize head_len, gboolean head_reques
     }
   if (content_length >= 0)
     {
-      while (c->buf->len < (gsize) content_length)
+      while (c->buf->len < (gsize)content_length)
         {
           if (c->eof)
             {
@@ -1075,8 +1082,8 @@ read_body (Conn *c, const TsHttpHead *head, gsize head_len, gboolean head_reques
           if (!conn_fill (c, error))
             return FALSE;
         }
-      g_byte_array_append (body, c->buf->data, (guint) content_length);
-      g_byte_array_remove_range (c->buf, 0, (guint) content_length);
+      g_byte_array_append (body, c->buf->data, (guint)content_length);
+      g_byte_array_remove_range (c->buf, 0, (guint)content_length);
       return TRUE;
     }
 
@@ -1099,11 +1106,11 @@ read_body (Conn *c, const TsHttpHead *head, gsize head_len, gboolean head_reques
 }
 
 static void
-record_response_head (const TsHttpHead *head)
+record_response_head (const TsActorHttpHead *head)
 {
   g_free (report.reason);
   g_free (report.http_version);
-  report.status = (int) head->status;
+  report.status = (int)head->status;
   report.reason = g_strndup (head->reason, head->reason_len);
   report.http_version = g_strdup_printf ("HTTP/1.%u", head->version_minor);
   g_ptr_array_set_size (report.response_headers, 0);
@@ -1111,8 +1118,9 @@ record_response_head (const TsHttpHead *head)
     {
       g_ptr_array_add (report.response_headers,
                        g_strndup (head->headers[i].name, head->headers[i].name_len));
-      g_ptr_array_add (report.response_headers,
-                       g_utf8_make_valid (head->headers[i].value, (gssize) head->headers[i].value_len));
+      g_ptr_array_add (
+          report.response_headers,
+          g_utf8_make_valid (head->headers[i].value, (gssize)head->headers[i].value_len));
     }
 }
 
@@ -1184,11 +1192,11 @@ run_http (const Target *t, SSL_CTX *ctx, GError **error)
     }
   g_string_append (req, "\r\n");
   if (body)
-    g_string_append_len (req, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body));
+    g_string_append_len (req, g_bytes_get_data (body, NULL), (gssize)g_bytes_get_size (body));
 
   for (int i = 0; i < opt_repeat; i++)
     {
-      TsHttpHead head;
+      TsActorHttpHead head;
       gsize head_len = 0;
       gboolean reusable = FALSE;
       gint64 sent;
@@ -1204,13 +1212,13 @@ run_http (const Target *t, SSL_CTX *ctx, GError **error)
       /* 1xx interim responses (100 Continue) come before the final one. */
       while (head.status >= 100 && head.status < 200)
         {
-          g_byte_array_remove_range (c.buf, 0, (guint) head_len);
+          g_byte_array_remove_range (c.buf, 0, (guint)head_len);
           if (!conn_read_head (&c, &head, &head_len, 0, "the server", error))
             goto out;
         }
       record_response_head (&head);
       if (absolute)
-        report.proxy_status = (int) head.status;
+        report.proxy_status = (int)head.status;
       if (!read_body (&c, &head, head_len, strcmp (method, "HEAD") == 0, &reusable, error))
         goto out;
       report.n_requests++;
@@ -1237,7 +1245,7 @@ run_websocket (const Target *t, SSL_CTX *ctx, GError **error)
   g_autoptr (GByteArray) echo = g_byte_array_new ();
   const char *message = opt_message ? opt_message : "hello from ts-client";
   guint8 nonce[16], mask[4];
-  TsHttpHead head;
+  TsActorHttpHead head;
   gsize head_len = 0;
   gboolean reusable;
   Conn c = { .fd = -1 };
@@ -1282,7 +1290,7 @@ run_websocket (const Target *t, SSL_CTX *ctx, GError **error)
         goto out;
       }
   }
-  g_byte_array_remove_range (c.buf, 0, (guint) head_len);
+  g_byte_array_remove_range (c.buf, 0, (guint)head_len);
 
   /* One masked text frame (a client must mask, RFC 6455 §5.3). */
   RAND_bytes (mask, sizeof mask);
@@ -1319,12 +1327,12 @@ run_websocket (const Target *t, SSL_CTX *ctx, GError **error)
         }
       if (f.opcode == TS_WS_OPCODE_TEXT || f.opcode == TS_WS_OPCODE_CONTINUATION
           || f.opcode == TS_WS_OPCODE_BINARY)
-        g_byte_array_append (echo, f.payload, (guint) f.payload_len);
-      g_byte_array_remove_range (c.buf, 0, (guint) n);
+        g_byte_array_append (echo, f.payload, (guint)f.payload_len);
+      g_byte_array_remove_range (c.buf, 0, (guint)n);
       if (f.fin && f.opcode != TS_WS_OPCODE_PING && f.opcode != TS_WS_OPCODE_PONG)
         break;
     }
-  report.received = g_utf8_make_valid ((const char *) echo->data, echo->len);
+  report.received = g_utf8_make_valid ((const char *)echo->data, echo->len);
   report.echo_ok = echo->len == strlen (message) && memcmp (echo->data, message, echo->len) == 0;
 
   /* Close politely: 1000, then wait for the server's close. */
@@ -1340,7 +1348,7 @@ run_websocket (const Target *t, SSL_CTX *ctx, GError **error)
           if (n > 0 && f.opcode == TS_WS_OPCODE_CLOSE)
             break;
           if (n > 0)
-            g_byte_array_remove_range (c.buf, 0, (guint) n);
+            g_byte_array_remove_range (c.buf, 0, (guint)n);
           else if (n != TS_PARSE_INCOMPLETE || !conn_fill (&c, NULL))
             break;
         }
@@ -1357,7 +1365,8 @@ out:
   return ok;
 }
 
-/* ---- UDP and DNS -------------------------------------------------------------------------------- */
+/* ---- UDP and DNS --------------------------------------------------------------------------------
+ */
 
 static gboolean
 run_udp (const Target *t, GError **error)
@@ -1390,7 +1399,7 @@ run_udp (const Target *t, GError **error)
       const char *name = t->path_query + 1;
       if (opt_dns_type && g_ascii_strcasecmp (opt_dns_type, "AAAA") == 0)
         qtype = TS_DNS_TYPE_AAAA;
-      RAND_bytes ((guint8 *) &id, sizeof id);
+      RAND_bytes ((guint8 *)&id, sizeof id);
       query = ts_dns_message_build_query (id, name, qtype);
       if (query == NULL || *name == '\0')
         {
@@ -1403,7 +1412,7 @@ run_udp (const Target *t, GError **error)
     }
   else
     {
-      data = (const guint8 *) message;
+      data = (const guint8 *)message;
       len = strlen (message);
       report.sent = g_strdup (message);
     }
@@ -1418,7 +1427,8 @@ run_udp (const Target *t, GError **error)
   g_socket_address_to_native (sa, &ss, sizeof ss, NULL);
   report.connected_to = socket_address_to_string (sa);
   fd = socket (ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || connect (fd, (struct sockaddr *) &ss, (socklen_t) g_socket_address_get_native_size (sa)) < 0)
+  if (fd < 0
+      || connect (fd, (struct sockaddr *)&ss, (socklen_t)g_socket_address_get_native_size (sa)) < 0)
     {
       fail (error, "cannot open a UDP socket to %s: %s", report.connected_to, g_strerror (errno));
       goto out;
@@ -1457,8 +1467,8 @@ run_udp (const Target *t, GError **error)
       report.t_first_byte = now_ns () - t0;
       if (t->scheme == SCHEME_UDP)
         {
-          report.received = g_utf8_make_valid ((const char *) buf, n);
-          report.echo_ok = (gsize) n == len && memcmp (buf, data, len) == 0;
+          report.received = g_utf8_make_valid ((const char *)buf, n);
+          report.echo_ok = (gsize)n == len && memcmp (buf, data, len) == 0;
           if (!report.echo_ok)
             fail (error, "the echo differs from what was sent");
           ok = report.echo_ok;
@@ -1469,9 +1479,10 @@ run_udp (const Target *t, GError **error)
           TsDnsMessage m;
           g_autoptr (GError) perr = NULL;
 
-          if (!ts_dns_message_parse_response (&m, buf, (gsize) n, &perr) || m.id != id)
+          if (!ts_dns_message_parse_response (&m, buf, (gsize)n, &perr) || m.id != id)
             continue; /* not our answer */
-          report.dns_rcode = g_strdup (ts_dns_rcode_to_string (m.rcode) ? ts_dns_rcode_to_string (m.rcode) : "?");
+          report.dns_rcode = g_strdup (
+              ts_dns_rcode_to_string (m.rcode) ? ts_dns_rcode_to_string (m.rcode) : "?");
           for (guint i = 0; i < m.n_answers; i++)
             g_ptr_array_add (report.dns_answers, g_inet_address_to_string (m.answers[i]));
           ts_dns_message_clear (&m);
@@ -1492,12 +1503,13 @@ out:
   return ok;
 }
 
-/* ---- output ------------------------------------------------------------------------------------- */
+/* ---- output -------------------------------------------------------------------------------------
+ */
 
 static char *
 ms (gint64 ns)
 {
-  return ns < 0 ? NULL : g_strdup_printf ("%.3f", (double) ns / 1e6);
+  return ns < 0 ? NULL : g_strdup_printf ("%.3f", (double)ns / 1e6);
 }
 
 static void
@@ -1517,7 +1529,7 @@ add_ms (JsonBuilder *b, const char *name, gint64 ns)
   if (ns < 0)
     json_builder_add_null_value (b);
   else
-    json_builder_add_double_value (b, (double) ns / 1e6);
+    json_builder_add_double_value (b, (double)ns / 1e6);
 }
 
 static void
@@ -1571,12 +1583,12 @@ print_json (Scheme scheme)
   json_builder_end_array (b);
   json_builder_set_member_name (b, "chunked");
   json_builder_add_boolean_value (b, report.chunked);
-  add_int (b, "body_length", scheme <= SCHEME_HTTPS ? (gint64) report.body->len : -1);
+  add_int (b, "body_length", scheme <= SCHEME_HTTPS ? (gint64)report.body->len : -1);
   json_builder_set_member_name (b, "body");
   if (scheme <= SCHEME_HTTPS && report.body->len <= CLIENT_MAX_BODY_SHOWN
-      && g_utf8_validate ((const char *) report.body->data, report.body->len, NULL))
+      && g_utf8_validate ((const char *)report.body->data, report.body->len, NULL))
     {
-      g_autofree char *s = g_strndup ((const char *) report.body->data, report.body->len);
+      g_autofree char *s = g_strndup ((const char *)report.body->data, report.body->len);
       json_builder_add_string_value (b, s);
     }
   else
@@ -1671,7 +1683,7 @@ print_text (Scheme scheme)
       printf ("proxy:       %s (%s)", report.proxy, report.mode);
       if (report.proxy_status >= 0)
         printf (", answered %d %s", report.proxy_status,
-                 report.proxy_reason ? report.proxy_reason : "");
+                report.proxy_reason ? report.proxy_reason : "");
       printf ("\n");
     }
   if (report.connected_to)
@@ -1679,8 +1691,8 @@ print_text (Scheme scheme)
   if (report.tls)
     {
       printf ("tls:         %s %s alpn=%s sni=%s\n", report.tls_version ? report.tls_version : "-",
-               report.cipher ? report.cipher : "-", report.alpn ? report.alpn : "-",
-               report.sni ? report.sni : "-");
+              report.cipher ? report.cipher : "-", report.alpn ? report.alpn : "-",
+              report.sni ? report.sni : "-");
       if (report.cert_subject)
         {
           printf ("certificate: subject %s\n", report.cert_subject);
@@ -1690,14 +1702,14 @@ print_text (Scheme scheme)
         }
       printf ("verify:      %s (trusting: ", report.verify ? report.verify : "-");
       for (guint i = 0; i < report.trusted->len; i++)
-        printf ("%s%s", i ? "; " : "", (char *) report.trusted->pdata[i]);
+        printf ("%s%s", i ? "; " : "", (char *)report.trusted->pdata[i]);
       printf (")\n");
     }
   if (report.status >= 0)
     printf ("status:      %s %d %s\n", report.http_version, report.status, report.reason);
   if (scheme <= SCHEME_HTTPS && report.status >= 0)
     printf ("body:        %u bytes%s; %u request(s) on %u connection(s)\n", report.body->len,
-             report.chunked ? " (chunked)" : "", report.n_requests, report.n_connections);
+            report.chunked ? " (chunked)" : "", report.n_requests, report.n_connections);
   if (report.sent)
     printf ("sent:        %s\n", report.sent);
   if (report.received)
@@ -1706,14 +1718,13 @@ print_text (Scheme scheme)
     {
       printf ("dns:         %s", report.dns_rcode);
       for (guint i = 0; i < report.dns_answers->len; i++)
-        printf (" %s", (char *) report.dns_answers->pdata[i]);
+        printf (" %s", (char *)report.dns_answers->pdata[i]);
       printf ("\n");
     }
-  printf ("timing (ms): tcp %s  connect %s  tls %s  first-byte %s  total %s\n",
-           t_tcp ? t_tcp : "-", t_proxy ? t_proxy : "-", t_tls ? t_tls : "-", t_fb ? t_fb : "-",
-           t_total ? t_total : "-");
+  printf ("timing (ms): tcp %s  connect %s  tls %s  first-byte %s  total %s\n", t_tcp ? t_tcp : "-",
+          t_proxy ? t_proxy : "-", t_tls ? t_tls : "-", t_fb ? t_fb : "-", t_total ? t_total : "-");
   printf ("result:      %s%s%s\n", report.ok ? "ok" : "FAILED", report.error ? ": " : "",
-           report.error ? report.error : "");
+          report.error ? report.error : "");
   if (opt_body && report.body->len > 0)
     {
       printf ("\n");
@@ -1733,33 +1744,20 @@ emit_result (void)
   g_autofree char *t_fb = ms (report.t_first_byte);
   g_autofree char *t_total = ms (report.t_total);
 
-  ts_actor_event_emit ("client.result",
-                       "ok", report.ok ? "true" : "false",
-                       "url", report.url,
-                       "mode", report.mode,
-                       "proxy", report.proxy,
-                       "proxy_status", pstatus,
-                       "status", status,
-                       "tls_version", report.tls_version,
-                       "cipher", report.cipher,
-                       "alpn", report.alpn,
-                       "cert_subject", report.cert_subject,
-                       "cert_issuer", report.cert_issuer,
-                       "cert_sha256", report.cert_sha256,
-                       "verify", report.verify,
-                       "t_tcp_connect_ms", t_tcp,
-                       "t_proxy_connect_ms", t_proxy,
-                       "t_tls_handshake_ms", t_tls,
-                       "t_first_byte_ms", t_fb,
-                       "t_total_ms", t_total,
-                       "error", report.error,
-                       NULL);
+  ts_actor_event_emit ("client.result", "ok", report.ok ? "true" : "false", "url", report.url,
+                       "mode", report.mode, "proxy", report.proxy, "proxy_status", pstatus,
+                       "status", status, "tls_version", report.tls_version, "cipher", report.cipher,
+                       "alpn", report.alpn, "cert_subject", report.cert_subject, "cert_issuer",
+                       report.cert_issuer, "cert_sha256", report.cert_sha256, "verify",
+                       report.verify, "t_tcp_connect_ms", t_tcp, "t_proxy_connect_ms", t_proxy,
+                       "t_tls_handshake_ms", t_tls, "t_first_byte_ms", t_fb, "t_total_ms", t_total,
+                       "error", report.error, NULL);
 }
 
-/* ---- main --------------------------------------------------------------------------------------- */
+/* ---- main ---------------------------------------------------------------------------------------
+ */
 
-static int
-usage_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
+static int usage_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 
 static int
 usage_error (const char *format, ...)
@@ -1884,7 +1882,7 @@ main (int argc, char **argv)
     report.mode = g_strdup ("connect");
 
   t0 = now_ns ();
-  deadline_ns = t0 + (gint64) (opt_timeout * 1e9);
+  deadline_ns = t0 + (gint64)(opt_timeout * 1e9);
 
   if (t.scheme == SCHEME_HTTPS || t.scheme == SCHEME_WSS)
     {
@@ -1894,18 +1892,18 @@ main (int argc, char **argv)
     }
   switch (t.scheme)
     {
-    case SCHEME_HTTP:
-    case SCHEME_HTTPS:
-      ok = run_http (&t, ctx, &error);
-      break;
-    case SCHEME_WS:
-    case SCHEME_WSS:
-      ok = run_websocket (&t, ctx, &error);
-      break;
-    case SCHEME_UDP:
-    case SCHEME_DNS:
-      ok = run_udp (&t, &error);
-      break;
+      case SCHEME_HTTP:
+      case SCHEME_HTTPS:
+        ok = run_http (&t, ctx, &error);
+        break;
+      case SCHEME_WS:
+      case SCHEME_WSS:
+        ok = run_websocket (&t, ctx, &error);
+        break;
+      case SCHEME_UDP:
+      case SCHEME_DNS:
+        ok = run_udp (&t, &error);
+        break;
     }
 
   if (ok && report.status >= 0)
@@ -1920,7 +1918,11 @@ main (int argc, char **argv)
               if (opt_expect_status >= 0)
                 fail (&error, "status %d, expected %d", st, opt_expect_status);
               else
-                fail (&error, "%s answered %d %s", report.mode && strcmp (report.mode, "absolute-form") == 0 ? "the proxy or the server" : "the server", st, report.reason);
+                fail (&error, "%s answered %d %s",
+                      report.mode && strcmp (report.mode, "absolute-form") == 0
+                          ? "the proxy or the server"
+                          : "the server",
+                      st, report.reason);
               break;
             }
         }

@@ -70,7 +70,7 @@ be16 (Cursor *c)
       c->failed = TRUE;
       return 0;
     }
-  v = (guint16) ((c->data[c->pos] << 8) | c->data[c->pos + 1]);
+  v = (guint16)((c->data[c->pos] << 8) | c->data[c->pos + 1]);
   c->pos += 2;
   return v;
 }
@@ -114,7 +114,7 @@ read_name (Cursor *c, char *out, gboolean allow_pointers)
             return FALSE;
           if (resume == 0)
             resume = pos + 2;
-          pos = (gsize) (((l & 0x3f) << 8) | c->data[pos + 1]);
+          pos = (gsize)(((l & 0x3f) << 8) | c->data[pos + 1]);
           continue;
         }
       if (l & 0xc0)
@@ -133,7 +133,7 @@ read_name (Cursor *c, char *out, gboolean allow_pointers)
         out[out_len++] = '.';
       for (guint i = 0; i < l; i++)
         {
-          char ch = (char) c->data[pos + 1 + i];
+          char ch = (char)c->data[pos + 1 + i];
           /* Names we serve are host names; anything else cannot match. */
           out[out_len++] = g_ascii_tolower (ch);
         }
@@ -192,7 +192,7 @@ parse_question (TsDnsMessage *m, Cursor *c, gboolean allow_pointers, GError **er
 gboolean
 ts_dns_message_parse_query (TsDnsMessage *out_msg, const guint8 *data, gsize len, GError **error)
 {
-  Cursor c = { data, MIN (len, (gsize) TS_DNS_MAX_MESSAGE), 0, FALSE };
+  Cursor c = { data, MIN (len, (gsize)TS_DNS_MAX_MESSAGE), 0, FALSE };
   guint qd, an;
 
   g_return_val_if_fail (out_msg != NULL, FALSE);
@@ -216,8 +216,7 @@ ts_dns_message_parse_query (TsDnsMessage *out_msg, const guint8 *data, gsize len
 }
 
 gboolean
-ts_dns_message_parse_response (TsDnsMessage *out_msg, const guint8 *data, gsize len,
-                               GError **error)
+ts_dns_message_parse_response (TsDnsMessage *out_msg, const guint8 *data, gsize len, GError **error)
 {
   Cursor c = { data, len, 0, FALSE };
   guint qd, an;
@@ -235,8 +234,8 @@ ts_dns_message_parse_response (TsDnsMessage *out_msg, const guint8 *data, gsize 
     }
   if (qd > 1)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "DNS response holds %u questions", qd);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "DNS response holds %u questions",
+                   qd);
       return FALSE;
     }
   if (qd == 1 && !parse_question (out_msg, &c, TRUE, error))
@@ -272,7 +271,7 @@ ts_dns_message_parse_response (TsDnsMessage *out_msg, const guint8 *data, gsize 
 static void
 put16 (GByteArray *out, guint v)
 {
-  guint8 b[2] = { (guint8) (v >> 8), (guint8) v };
+  guint8 b[2] = { (guint8)(v >> 8), (guint8)v };
   g_byte_array_append (out, b, 2);
 }
 
@@ -296,7 +295,7 @@ put_name (GByteArray *out, const char *name)
       for (guint i = 0; labels[i]; i++)
         {
           gsize l = strlen (labels[i]);
-          guint8 lb = (guint8) l;
+          guint8 lb = (guint8)l;
 
           /* A trailing dot leaves one empty last label; others are invalid. */
           if (l == 0 && labels[i + 1] == NULL && i > 0)
@@ -307,10 +306,10 @@ put_name (GByteArray *out, const char *name)
           if (total > TS_DNS_MAX_NAME)
             return FALSE;
           g_byte_array_append (out, &lb, 1);
-          g_byte_array_append (out, (const guint8 *) labels[i], (guint) l);
+          g_byte_array_append (out, (const guint8 *)labels[i], (guint)l);
         }
     }
-  g_byte_array_append (out, (const guint8 *) "", 1);
+  g_byte_array_append (out, (const guint8 *)"", 1);
   return TRUE;
 }
 
@@ -324,7 +323,8 @@ ts_dns_message_build_response (const TsDnsMessage *query, guint rcode, GPtrArray
 
   g_return_val_if_fail (query != NULL, NULL);
 
-  if (has_question && rcode == TS_DNS_RCODE_NOERROR && addresses && query->qclass == TS_DNS_CLASS_IN)
+  if (has_question && rcode == TS_DNS_RCODE_NOERROR && addresses
+      && query->qclass == TS_DNS_CLASS_IN)
     for (guint i = 0; i < addresses->len; i++)
       {
         GInetAddress *a = addresses->pdata[i];
@@ -362,8 +362,8 @@ ts_dns_message_build_response (const TsDnsMessage *query, guint rcode, GPtrArray
       put16 (out, query->qtype);
       put16 (out, TS_DNS_CLASS_IN);
       put32 (out, 60);
-      put16 (out, (guint) size);
-      g_byte_array_append (out, g_inet_address_to_bytes (a), (guint) size);
+      put16 (out, (guint)size);
+      g_byte_array_append (out, g_inet_address_to_bytes (a), (guint)size);
     }
   return g_byte_array_free_to_bytes (g_steal_pointer (&out));
 }

@@ -64,8 +64,8 @@ typedef struct
   char name[TS_DNS_MAX_NAME + 1]; /* the question's name, lower case, no final dot */
   guint16 qtype;
   guint16 qclass;
-  gsize question_end;   /* offset just after the question */
-  guint n_answers;      /* A and AAAA answers found (responses) */
+  gsize question_end;                        /* offset just after the question */
+  guint n_answers;                           /* A and AAAA answers found (responses) */
   GInetAddress *answers[TS_DNS_MAX_ANSWERS]; /* owned; cleared by ts_dns_message_clear () */
 } TsDnsMessage;
 

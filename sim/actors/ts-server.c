@@ -31,19 +31,19 @@
 #include "ts-actor-event.h"
 #include "ts-actor-tls.h"
 #include "ts-dns-message.h"
-#include "ts-http-chunked.h"
-#include "ts-http-head.h"
+#include "ts-actor-chunked.h"
+#include "ts-actor-http-head.h"
 #include "ts-lab-pki.h"
 #include "ts-ws-frame.h"
 
 #define PROGRAM "ts-server"
 
 /* Caps on what peers control. */
-#define SERVER_MAX_BODY (1 << 20)       /* bytes in a request body */
-#define SERVER_MAX_CONNECTIONS 1024     /* open TCP connections at once */
-#define SERVER_MAX_ORDERS 1000          /* orders kept by the REST API */
-#define SERVER_MAX_SMTP_LINE 1000       /* bytes in an SMTP command line (RFC 5321 §4.5.3.1.4) */
-#define SERVER_MAX_CHUNKS 1000          /* chunks /chunked?n= may ask for */
+#define SERVER_MAX_BODY (1 << 20)        /* bytes in a request body */
+#define SERVER_MAX_CONNECTIONS 1024      /* open TCP connections at once */
+#define SERVER_MAX_ORDERS 1000           /* orders kept by the REST API */
+#define SERVER_MAX_SMTP_LINE 1000        /* bytes in an SMTP command line (RFC 5321 §4.5.3.1.4) */
+#define SERVER_MAX_CHUNKS 1000           /* chunks /chunked?n= may ask for */
 #define SERVER_MAX_PENDING_OUT (4 << 20) /* unsent bytes before we stop reading */
 #define SERVER_READ_SIZE 16384
 
@@ -83,7 +83,7 @@ typedef struct
   gboolean close_after_flush;
   gboolean peer_closed;
   gboolean closed;
-  gboolean lingering; /* our side is shut down; draining what the peer still sends */
+  gboolean lingering;     /* our side is shut down; draining what the peer still sends */
   gboolean sent_continue; /* a 100 Continue went out for the request being read */
   guint n_requests;
   char *peer;
@@ -120,14 +120,14 @@ sockaddr_to_string (const struct sockaddr_storage *ss)
 
   if (ss->ss_family == AF_INET)
     {
-      const struct sockaddr_in *s4 = (const struct sockaddr_in *) ss;
+      const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
       inet_ntop (AF_INET, &s4->sin_addr, host, sizeof host);
       port = ntohs (s4->sin_port);
       return g_strdup_printf ("%s:%u", host, port);
     }
   if (ss->ss_family == AF_INET6)
     {
-      const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *) ss;
+      const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
       if (IN6_IS_ADDR_V4MAPPED (&s6->sin6_addr))
         inet_ntop (AF_INET, &s6->sin6_addr.s6_addr[12], host, sizeof host);
       else
@@ -251,7 +251,7 @@ conn_read (Conn *c, guint8 *buf, gsize len)
       int err;
 
       if (SSL_read_ex (c->ssl, buf, len, &n) == 1)
-        return (gssize) n;
+        return (gssize)n;
       err = SSL_get_error (c->ssl, 0);
       if (err == SSL_ERROR_WANT_READ)
         return -1;
@@ -285,7 +285,7 @@ conn_write (Conn *c, const guint8 *buf, gsize len)
       int err;
 
       if (SSL_write_ex (c->ssl, buf, len, &n) == 1)
-        return (gssize) n;
+        return (gssize)n;
       err = SSL_get_error (c->ssl, 0);
       if (err == SSL_ERROR_WANT_WRITE)
         {
@@ -308,8 +308,7 @@ conn_write (Conn *c, const guint8 *buf, gsize len)
     }
 }
 
-static void
-out_printf (Conn *c, const char *format, ...) G_GNUC_PRINTF (2, 3);
+static void out_printf (Conn *c, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 static void
 out_printf (Conn *c, const char *format, ...)
@@ -320,14 +319,14 @@ out_printf (Conn *c, const char *format, ...)
   va_start (ap, format);
   s = g_strdup_vprintf (format, ap);
   va_end (ap);
-  g_byte_array_append (c->out, (const guint8 *) s, (guint) strlen (s));
+  g_byte_array_append (c->out, (const guint8 *)s, (guint)strlen (s));
 }
 
 /* ---- HTTP ----------------------------------------------------------------------------------- */
 
 typedef struct
 {
-  const TsHttpHead *head;
+  const TsActorHttpHead *head;
   char *method;
   char *target;
   char *path;  /* target without query, origin-form */
@@ -354,19 +353,32 @@ status_reason (guint status)
 {
   switch (status)
     {
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Content Too Large";
-    case 426: return "Upgrade Required";
-    case 431: return "Request Header Fields Too Large";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+      case 101:
+        return "Switching Protocols";
+      case 200:
+        return "OK";
+      case 201:
+        return "Created";
+      case 204:
+        return "No Content";
+      case 400:
+        return "Bad Request";
+      case 404:
+        return "Not Found";
+      case 405:
+        return "Method Not Allowed";
+      case 413:
+        return "Content Too Large";
+      case 426:
+        return "Upgrade Required";
+      case 431:
+        return "Request Header Fields Too Large";
+      case 501:
+        return "Not Implemented";
+      case 503:
+        return "Service Unavailable";
+      default:
+        return "Unknown";
     }
 }
 
@@ -377,22 +389,14 @@ conn_scheme (Conn *c)
 }
 
 static void
-emit_request_event (Conn *c, const char *method, const char *target, guint status,
-                    const char *host)
+emit_request_event (Conn *c, const char *method, const char *target, guint status, const char *host)
 {
   g_autofree char *status_s = g_strdup_printf ("%u", status);
   g_autofree char *n_s = g_strdup_printf ("%u", c->n_requests);
 
-  ts_actor_event_emit ("server.request",
-                       "method", method,
-                       "target", target,
-                       "status", status_s,
-                       "scheme", conn_scheme (c),
-                       "host", host,
-                       "peer", c->peer,
-                       "tls", c->ssl ? SSL_get_version (c->ssl) : NULL,
-                       "conn_requests", n_s,
-                       NULL);
+  ts_actor_event_emit ("server.request", "method", method, "target", target, "status", status_s,
+                       "scheme", conn_scheme (c), "host", host, "peer", c->peer, "tls",
+                       c->ssl ? SSL_get_version (c->ssl) : NULL, "conn_requests", n_s, NULL);
 }
 
 static void
@@ -432,7 +436,7 @@ respond (Conn *c, Request *req, guint status, const char *content_type, const ch
     out_printf (c, "Content-Type: %s\r\n", content_type);
   out_printf (c, "Content-Length: %zu\r\n%s\r\n", body_len, extra_fields ? extra_fields : "");
   if (!req->head_only && body_len > 0)
-    g_byte_array_append (c->out, (const guint8 *) body, (guint) body_len);
+    g_byte_array_append (c->out, (const guint8 *)body, (guint)body_len);
   emit_request_event (c, req->method, req->target, status, req->host);
   if (!req->keep_alive)
     c->close_after_flush = TRUE;
@@ -469,42 +473,42 @@ respond_malformed (Conn *c, guint status, const char *why)
   request_clear (&req);
 }
 
-#define PAGE_INDEX \
-  "<!DOCTYPE html>\n" \
-  "<html lang=\"en\">\n" \
-  "<head><meta charset=\"utf-8\"><title>%s</title></head>\n" \
-  "<body>\n" \
-  "<h1>Welcome to %s</h1>\n" \
-  "<p>This is the origin server of the Tunnelscope lab. Every byte you see here\n" \
-  "travelled through the lab's links, and the trace shows who could read it.</p>\n" \
-  "<ul>\n" \
-  "<li><a href=\"/about.html\">About this site</a></li>\n" \
-  "<li><a href=\"/api/orders\">The orders API</a> (JSON, GET and POST)</li>\n" \
-  "<li><a href=\"/chunked\">A chunked response</a></li>\n" \
-  "<li><a href=\"/headers\">The request headers as this server received them</a></li>\n" \
-  "<li>A WebSocket echo at <code>/ws</code></li>\n" \
-  "</ul>\n" \
-  "</body>\n" \
+#define PAGE_INDEX                                                                                 \
+  "<!DOCTYPE html>\n"                                                                              \
+  "<html lang=\"en\">\n"                                                                           \
+  "<head><meta charset=\"utf-8\"><title>%s</title></head>\n"                                       \
+  "<body>\n"                                                                                       \
+  "<h1>Welcome to %s</h1>\n"                                                                       \
+  "<p>This is the origin server of the Tunnelscope lab. Every byte you see here\n"                 \
+  "travelled through the lab's links, and the trace shows who could read it.</p>\n"                \
+  "<ul>\n"                                                                                         \
+  "<li><a href=\"/about.html\">About this site</a></li>\n"                                         \
+  "<li><a href=\"/api/orders\">The orders API</a> (JSON, GET and POST)</li>\n"                     \
+  "<li><a href=\"/chunked\">A chunked response</a></li>\n"                                         \
+  "<li><a href=\"/headers\">The request headers as this server received them</a></li>\n"           \
+  "<li>A WebSocket echo at <code>/ws</code></li>\n"                                                \
+  "</ul>\n"                                                                                        \
+  "</body>\n"                                                                                      \
   "</html>\n"
 
-#define PAGE_ABOUT \
-  "<!DOCTYPE html>\n" \
-  "<html lang=\"en\">\n" \
-  "<head><meta charset=\"utf-8\"><title>About %s</title></head>\n" \
-  "<body>\n" \
-  "<h1>About %s</h1>\n" \
-  "<p>%s is served by ts-server, the origin actor of Tunnelscope. Its certificate\n" \
-  "is signed by the Lab Web Root CA, which stands for the public web PKI inside the lab.</p>\n" \
-  "<p><a href=\"/\">Back home</a></p>\n" \
-  "</body>\n" \
+#define PAGE_ABOUT                                                                                 \
+  "<!DOCTYPE html>\n"                                                                              \
+  "<html lang=\"en\">\n"                                                                           \
+  "<head><meta charset=\"utf-8\"><title>About %s</title></head>\n"                                 \
+  "<body>\n"                                                                                       \
+  "<h1>About %s</h1>\n"                                                                            \
+  "<p>%s is served by ts-server, the origin actor of Tunnelscope. Its certificate\n"               \
+  "is signed by the Lab Web Root CA, which stands for the public web PKI inside the lab.</p>\n"    \
+  "<p><a href=\"/\">Back home</a></p>\n"                                                           \
+  "</body>\n"                                                                                      \
   "</html>\n"
 
 static void
 handle_page (Conn *c, Request *req, gboolean about)
 {
   const char *n = c->server->name;
-  g_autofree char *body = about ? g_strdup_printf (PAGE_ABOUT, n, n, n)
-                                : g_strdup_printf (PAGE_INDEX, n, n);
+  g_autofree char *body
+      = about ? g_strdup_printf (PAGE_ABOUT, n, n, n) : g_strdup_printf (PAGE_INDEX, n, n);
 
   respond (c, req, 200, "text/html; charset=utf-8", body, strlen (body), NULL);
 }
@@ -515,7 +519,7 @@ method_allowed (Conn *c, Request *req, const char *allow)
   g_auto (GStrv) methods = g_strsplit (allow, ", ", -1);
   g_autofree char *field = NULL;
 
-  if (g_strv_contains ((const char *const *) methods, req->method))
+  if (g_strv_contains ((const char *const *)methods, req->method))
     return TRUE;
   field = g_strdup_printf ("Allow: %s\r\n", allow);
   respond_text_with (c, req, 405, "this resource does not take that method", field);
@@ -547,8 +551,7 @@ handle_orders (Conn *c, Request *req)
     }
 
   parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, (const char *) req->body, (gssize) req->body_len,
-                                   &error))
+  if (!json_parser_load_from_data (parser, (const char *)req->body, (gssize)req->body_len, &error))
     {
       g_autofree char *why = g_strdup_printf ("request body is not JSON: %s", error->message);
       respond_text (c, req, 400, why);
@@ -569,8 +572,7 @@ handle_orders (Conn *c, Request *req)
   order = json_object_ref (json_node_get_object (root));
   json_object_set_int_member (order, "id", s->next_order_id);
   json_array_add_object_element (s->orders, order);
-  location = g_strdup_printf ("Location: /api/orders/%" G_GINT64_FORMAT "\r\n",
-                              s->next_order_id);
+  location = g_strdup_printf ("Location: /api/orders/%" G_GINT64_FORMAT "\r\n", s->next_order_id);
   s->next_order_id++;
   reply = json_node_init_object (json_node_alloc (), order);
   respond_json (c, req, 201, reply, location);
@@ -592,7 +594,7 @@ handle_order (Conn *c, Request *req, const char *id_text)
   for (guint i = 0; i < json_array_get_length (s->orders); i++)
     {
       JsonObject *o = json_array_get_object_element (s->orders, i);
-      if (json_object_get_int_member_with_default (o, "id", -1) == (gint64) id)
+      if (json_object_get_int_member_with_default (o, "id", -1) == (gint64)id)
         {
           g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), o);
           respond_json (c, req, 200, node, NULL);
@@ -621,9 +623,9 @@ handle_headers (Conn *c, Request *req)
   json_builder_begin_array (b);
   for (guint i = 0; i < req->head->n_headers; i++)
     {
-      const TsHttpHeader *h = &req->head->headers[i];
+      const TsActorHttpHeader *h = &req->head->headers[i];
       g_autofree char *name = g_strndup (h->name, h->name_len);
-      g_autofree char *value = g_utf8_make_valid (h->value, (gssize) h->value_len);
+      g_autofree char *value = g_utf8_make_valid (h->value, (gssize)h->value_len);
       json_builder_begin_array (b);
       json_builder_add_string_value (b, name);
       json_builder_add_string_value (b, value);
@@ -655,7 +657,7 @@ handle_chunked (Conn *c, Request *req)
     {
       g_autoptr (GString) body = g_string_new (NULL);
       for (guint i = 1; i <= n; i++)
-        g_string_append_printf (body, "chunk %u of %u\n", i, (guint) n);
+        g_string_append_printf (body, "chunk %u of %u\n", i, (guint)n);
       respond (c, req, 200, "text/plain; charset=utf-8", body->str, body->len, NULL);
       return;
     }
@@ -665,10 +667,10 @@ handle_chunked (Conn *c, Request *req)
     {
       for (guint i = 1; i <= n; i++)
         {
-          g_autofree char *line = g_strdup_printf ("chunk %u of %u\n", i, (guint) n);
-          ts_http_chunked_append_chunk (c->out, line, strlen (line));
+          g_autofree char *line = g_strdup_printf ("chunk %u of %u\n", i, (guint)n);
+          ts_actor_chunked_append_chunk (c->out, line, strlen (line));
         }
-      ts_http_chunked_append_last (c->out);
+      ts_actor_chunked_append_last (c->out);
     }
   emit_request_event (c, req->method, req->target, 200, req->host);
   if (!req->keep_alive)
@@ -685,8 +687,8 @@ handle_websocket (Conn *c, Request *req)
   g_autofree char *key_s = NULL;
   gsize raw_len = 0;
 
-  if (!ts_http_head_has_token (req->head, "Upgrade", "websocket")
-      || !ts_http_head_has_token (req->head, "Connection", "upgrade"))
+  if (!ts_actor_http_head_has_token (req->head, "Upgrade", "websocket")
+      || !ts_actor_http_head_has_token (req->head, "Connection", "upgrade"))
     {
       respond_text_with (c, req, 426, "use a WebSocket handshake",
                          "Upgrade: websocket\r\nConnection: Upgrade\r\n");
@@ -697,7 +699,7 @@ handle_websocket (Conn *c, Request *req)
       respond_text (c, req, 400, "a WebSocket handshake is an HTTP/1.1 GET (RFC 6455 §4.1)");
       return;
     }
-  key = ts_http_head_get (req->head, "Sec-WebSocket-Key", &key_len);
+  key = ts_actor_http_head_get (req->head, "Sec-WebSocket-Key", &key_len);
   if (key)
     {
       key_s = g_strndup (key, key_len);
@@ -710,7 +712,7 @@ handle_websocket (Conn *c, Request *req)
     }
   {
     gsize vlen = 0;
-    const char *v = ts_http_head_get (req->head, "Sec-WebSocket-Version", &vlen);
+    const char *v = ts_actor_http_head_get (req->head, "Sec-WebSocket-Version", &vlen);
     if (v == NULL || vlen != 2 || memcmp (v, "13", 2) != 0)
       {
         respond_text_with (c, req, 426, "WebSocket version 13 only",
@@ -748,13 +750,13 @@ split_target (Request *req)
   if (t[0] != '/')
     return FALSE;
   q = strchr (t, '?');
-  req->path = q ? g_strndup (t, (gsize) (q - t)) : g_strdup (t);
+  req->path = q ? g_strndup (t, (gsize)(q - t)) : g_strdup (t);
   req->query = q ? g_strdup (q + 1) : NULL;
   return TRUE;
 }
 
 static void
-handle_request (Conn *c, const TsHttpHead *head, const guint8 *body, gsize body_len)
+handle_request (Conn *c, const TsActorHttpHead *head, const guint8 *body, gsize body_len)
 {
   Request req = { 0 };
   gsize host_len = 0;
@@ -767,20 +769,21 @@ handle_request (Conn *c, const TsHttpHead *head, const guint8 *body, gsize body_
   req.body = body;
   req.body_len = body_len;
   req.head_only = strcmp (req.method, "HEAD") == 0;
-  host = ts_http_head_get (head, "Host", &host_len);
+  host = ts_actor_http_head_get (head, "Host", &host_len);
   if (host)
     req.host = g_strndup (host, host_len);
   /* RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with
    * "keep-alive". */
   if (head->version_minor >= 1)
-    req.keep_alive = !ts_http_head_has_token (head, "Connection", "close");
+    req.keep_alive = !ts_actor_http_head_has_token (head, "Connection", "close");
   else
-    req.keep_alive = ts_http_head_has_token (head, "Connection", "keep-alive");
+    req.keep_alive = ts_actor_http_head_has_token (head, "Connection", "keep-alive");
 
-  if (head->version_minor >= 1 && ts_http_head_count (head, "Host") != 1)
+  if (head->version_minor >= 1 && ts_actor_http_head_count (head, "Host") != 1)
     {
       req.keep_alive = FALSE;
-      respond_text (c, &req, 400, "an HTTP/1.1 request needs exactly one Host field (RFC 9112 §3.2)");
+      respond_text (c, &req, 400,
+                    "an HTTP/1.1 request needs exactly one Host field (RFC 9112 §3.2)");
     }
   else if (!split_target (&req))
     {
@@ -821,13 +824,13 @@ process_http (Conn *c)
 {
   while (c->mode == MODE_HTTP && !c->close_after_flush && c->in->len > 0)
     {
-      TsHttpHead head;
+      TsActorHttpHead head;
       gssize head_len;
       gint64 content_length = -1;
       gsize consumed;
       g_autoptr (GByteArray) body = NULL;
 
-      head_len = ts_http_head_parse_request (&head, (const char *) c->in->data, c->in->len);
+      head_len = ts_actor_http_head_parse_request (&head, (const char *)c->in->data, c->in->len);
       if (head_len == TS_PARSE_INCOMPLETE)
         {
           if (c->peer_closed)
@@ -845,25 +848,25 @@ process_http (Conn *c)
           return;
         }
 
-      if (ts_http_head_get (&head, "Transfer-Encoding", NULL) != NULL)
+      if (ts_actor_http_head_get (&head, "Transfer-Encoding", NULL) != NULL)
         {
-          TsHttpChunked dec;
+          TsActorChunked dec;
           gssize used;
 
           /* Only "chunked" is understood, and with a Content-Length too the
            * message is suspect (request smuggling, RFC 9112 §6.3). */
-          if (ts_http_head_count (&head, "Transfer-Encoding") != 1
-              || !ts_http_head_has_token (&head, "Transfer-Encoding", "chunked")
-              || ts_http_head_get (&head, "Content-Length", NULL) != NULL)
+          if (ts_actor_http_head_count (&head, "Transfer-Encoding") != 1
+              || !ts_actor_http_head_has_token (&head, "Transfer-Encoding", "chunked")
+              || ts_actor_http_head_get (&head, "Content-Length", NULL) != NULL)
             {
               respond_malformed (c, head.version_minor ? 501 : 400,
                                  "only Transfer-Encoding: chunked, without Content-Length");
               return;
             }
           body = g_byte_array_new ();
-          ts_http_chunked_init (&dec);
-          used = ts_http_chunked_feed (&dec, c->in->data + head_len, c->in->len - (gsize) head_len,
-                                       body);
+          ts_actor_chunked_init (&dec);
+          used = ts_actor_chunked_feed (&dec, c->in->data + head_len, c->in->len - (gsize)head_len,
+                                        body);
           if (used < 0)
             {
               respond_malformed (c, 400, "malformed chunked body");
@@ -874,19 +877,19 @@ process_http (Conn *c)
               respond_malformed (c, 413, "the request body is over 1 MiB");
               return;
             }
-          if (!ts_http_chunked_is_done (&dec))
+          if (!ts_actor_chunked_is_done (&dec))
             {
-              if (c->in->len - (gsize) head_len > SERVER_MAX_BODY + 65536)
+              if (c->in->len - (gsize)head_len > SERVER_MAX_BODY + 65536)
                 respond_malformed (c, 413, "the request body is over 1 MiB");
               else if (c->peer_closed)
                 c->close_after_flush = TRUE;
               return;
             }
-          consumed = (gsize) head_len + (gsize) used;
+          consumed = (gsize)head_len + (gsize)used;
         }
       else
         {
-          if (!ts_http_head_get_content_length (&head, &content_length))
+          if (!ts_actor_http_head_get_content_length (&head, &content_length))
             {
               respond_malformed (c, 400, "malformed or conflicting Content-Length");
               return;
@@ -898,12 +901,12 @@ process_http (Conn *c)
             }
           if (content_length < 0)
             content_length = 0;
-          if (c->in->len - (gsize) head_len < (gsize) content_length)
+          if (c->in->len - (gsize)head_len < (gsize)content_length)
             {
               if (c->peer_closed)
                 c->close_after_flush = TRUE;
               else if (!c->sent_continue && head.version_minor >= 1
-                       && ts_http_head_has_token (&head, "Expect", "100-continue"))
+                       && ts_actor_http_head_has_token (&head, "Expect", "100-continue"))
                 {
                   /* RFC 9110 §10.1.1: the client waits for this before its body. */
                   out_printf (c, "HTTP/1.1 100 Continue\r\n\r\n");
@@ -911,15 +914,15 @@ process_http (Conn *c)
                 }
               return;
             }
-          consumed = (gsize) head_len + (gsize) content_length;
+          consumed = (gsize)head_len + (gsize)content_length;
         }
 
       c->sent_continue = FALSE;
       if (body)
         handle_request (c, &head, body->data, body->len);
       else
-        handle_request (c, &head, c->in->data + head_len, (gsize) content_length);
-      g_byte_array_remove_range (c->in, 0, (guint) consumed);
+        handle_request (c, &head, c->in->data + head_len, (gsize)content_length);
+      g_byte_array_remove_range (c->in, 0, (guint)consumed);
     }
 }
 
@@ -931,8 +934,8 @@ ws_close (Conn *c, guint code, const char *why)
   guint8 payload[125];
   gsize len = 0;
 
-  payload[len++] = (guint8) (code >> 8);
-  payload[len++] = (guint8) code;
+  payload[len++] = (guint8)(code >> 8);
+  payload[len++] = (guint8)code;
   if (why)
     {
       gsize n = MIN (strlen (why), sizeof payload - 2);
@@ -979,71 +982,71 @@ process_websocket (Conn *c)
           return;
         }
       payload = c->in->data + f.header_len;
-      ts_ws_mask (payload, (gsize) f.payload_len, f.mask_key);
+      ts_ws_mask (payload, (gsize)f.payload_len, f.mask_key);
 
       switch (f.opcode)
         {
-        case TS_WS_OPCODE_TEXT:
-        case TS_WS_OPCODE_BINARY:
-        case TS_WS_OPCODE_CONTINUATION:
-          if ((f.opcode == TS_WS_OPCODE_CONTINUATION) != (c->ws_message != NULL))
-            {
-              ws_close (c, TS_WS_CLOSE_PROTOCOL_ERROR, "unexpected continuation or new message");
-              return;
-            }
-          if (c->ws_message == NULL)
-            {
-              c->ws_message = g_byte_array_new ();
-              c->ws_opcode = f.opcode;
-            }
-          if (c->ws_message->len + f.payload_len > TS_WS_MAX_MESSAGE)
-            {
-              ws_close (c, TS_WS_CLOSE_MESSAGE_TOO_BIG, "message over 1 MiB");
-              return;
-            }
-          g_byte_array_append (c->ws_message, payload, (guint) f.payload_len);
-          if (f.fin)
-            {
-              g_autoptr (GByteArray) msg = g_steal_pointer (&c->ws_message);
-              if (c->ws_opcode == TS_WS_OPCODE_TEXT
-                  && !g_utf8_validate ((const char *) msg->data, msg->len, NULL))
-                {
-                  ws_close (c, TS_WS_CLOSE_INVALID_PAYLOAD, "text is not UTF-8");
-                  return;
-                }
-              ws_emit (c, "received", c->ws_opcode, msg->len);
-              ts_ws_frame_append (c->out, TRUE, (TsWsOpcode) c->ws_opcode, NULL, msg->data,
-                                  msg->len);
-              ws_emit (c, "echoed", c->ws_opcode, msg->len);
-            }
-          break;
+          case TS_WS_OPCODE_TEXT:
+          case TS_WS_OPCODE_BINARY:
+          case TS_WS_OPCODE_CONTINUATION:
+            if ((f.opcode == TS_WS_OPCODE_CONTINUATION) != (c->ws_message != NULL))
+              {
+                ws_close (c, TS_WS_CLOSE_PROTOCOL_ERROR, "unexpected continuation or new message");
+                return;
+              }
+            if (c->ws_message == NULL)
+              {
+                c->ws_message = g_byte_array_new ();
+                c->ws_opcode = f.opcode;
+              }
+            if (c->ws_message->len + f.payload_len > TS_WS_MAX_MESSAGE)
+              {
+                ws_close (c, TS_WS_CLOSE_MESSAGE_TOO_BIG, "message over 1 MiB");
+                return;
+              }
+            g_byte_array_append (c->ws_message, payload, (guint)f.payload_len);
+            if (f.fin)
+              {
+                g_autoptr (GByteArray) msg = g_steal_pointer (&c->ws_message);
+                if (c->ws_opcode == TS_WS_OPCODE_TEXT
+                    && !g_utf8_validate ((const char *)msg->data, msg->len, NULL))
+                  {
+                    ws_close (c, TS_WS_CLOSE_INVALID_PAYLOAD, "text is not UTF-8");
+                    return;
+                  }
+                ws_emit (c, "received", c->ws_opcode, msg->len);
+                ts_ws_frame_append (c->out, TRUE, (TsWsOpcode)c->ws_opcode, NULL, msg->data,
+                                    msg->len);
+                ws_emit (c, "echoed", c->ws_opcode, msg->len);
+              }
+            break;
 
-        case TS_WS_OPCODE_PING:
-          ws_emit (c, "received", f.opcode, (gsize) f.payload_len);
-          ts_ws_frame_append (c->out, TRUE, TS_WS_OPCODE_PONG, NULL, payload,
-                              (gsize) f.payload_len);
-          break;
+          case TS_WS_OPCODE_PING:
+            ws_emit (c, "received", f.opcode, (gsize)f.payload_len);
+            ts_ws_frame_append (c->out, TRUE, TS_WS_OPCODE_PONG, NULL, payload,
+                                (gsize)f.payload_len);
+            break;
 
-        case TS_WS_OPCODE_PONG:
-          break;
+          case TS_WS_OPCODE_PONG:
+            break;
 
-        case TS_WS_OPCODE_CLOSE:
-          ws_emit (c, "received", f.opcode, (gsize) f.payload_len);
-          if (f.payload_len == 1)
-            ws_close (c, TS_WS_CLOSE_PROTOCOL_ERROR, "close payload of 1 byte");
-          else
-            {
-              /* Echo the status code back (RFC 6455 §5.5.1). */
-              ts_ws_frame_append (c->out, TRUE, TS_WS_OPCODE_CLOSE, NULL, payload,
-                                  MIN ((gsize) f.payload_len, 2));
-              c->close_after_flush = TRUE;
-            }
-          break;
+          case TS_WS_OPCODE_CLOSE:
+            ws_emit (c, "received", f.opcode, (gsize)f.payload_len);
+            if (f.payload_len == 1)
+              ws_close (c, TS_WS_CLOSE_PROTOCOL_ERROR, "close payload of 1 byte");
+            else
+              {
+                /* Echo the status code back (RFC 6455 §5.5.1). */
+                ts_ws_frame_append (c->out, TRUE, TS_WS_OPCODE_CLOSE, NULL, payload,
+                                    MIN ((gsize)f.payload_len, 2));
+                c->close_after_flush = TRUE;
+              }
+            break;
 
-        default:
-          g_assert_not_reached ();
+          default:
+            g_assert_not_reached ();
         }
-      g_byte_array_remove_range (c->in, 0, (guint) n);
+      g_byte_array_remove_range (c->in, 0, (guint)n);
     }
 }
 
@@ -1070,9 +1073,9 @@ process_smtp (Conn *c)
             c->close_after_flush = TRUE;
           return;
         }
-      len = (gsize) (nl - c->in->data);
-      line = g_strndup ((const char *) c->in->data, len);
-      g_byte_array_remove_range (c->in, 0, (guint) len + 1);
+      len = (gsize)(nl - c->in->data);
+      line = g_strndup ((const char *)c->in->data, len);
+      g_byte_array_remove_range (c->in, 0, (guint)len + 1);
       g_strchomp (line);
       for (int i = 0; i < 4 && line[i]; i++)
         verb[i] = g_ascii_toupper (line[i]);
@@ -1094,7 +1097,8 @@ process_smtp (Conn *c)
     }
 }
 
-/* ---- the pump --------------------------------------------------------------------------------- */
+/* ---- the pump ---------------------------------------------------------------------------------
+ */
 
 static void
 conn_pump (Conn *c)
@@ -1132,9 +1136,9 @@ conn_pump (Conn *c)
       gssize n = conn_read (c, buf, sizeof buf);
       if (n > 0)
         {
-          g_byte_array_append (c->in, buf, (guint) n);
+          g_byte_array_append (c->in, buf, (guint)n);
           /* Parse as we go so a huge pipelined burst stays bounded. */
-          if (c->in->len > TS_HTTP_MAX_HEAD + SERVER_MAX_BODY + 65536)
+          if (c->in->len > TS_ACTOR_HTTP_MAX_HEAD + SERVER_MAX_BODY + 65536)
             break;
         }
       else if (n == 0)
@@ -1150,24 +1154,24 @@ conn_pump (Conn *c)
 
   switch (c->mode)
     {
-    case MODE_HTTP:
-      process_http (c);
-      if (c->mode == MODE_WEBSOCKET)
+      case MODE_HTTP:
+        process_http (c);
+        if (c->mode == MODE_WEBSOCKET)
+          process_websocket (c);
+        break;
+      case MODE_WEBSOCKET:
         process_websocket (c);
-      break;
-    case MODE_WEBSOCKET:
-      process_websocket (c);
-      break;
-    case MODE_SMTP:
-      process_smtp (c);
-      break;
+        break;
+      case MODE_SMTP:
+        process_smtp (c);
+        break;
     }
 
   while (c->out->len > 0)
     {
       gssize n = conn_write (c, c->out->data, c->out->len);
       if (n > 0)
-        g_byte_array_remove_range (c->out, 0, (guint) n);
+        g_byte_array_remove_range (c->out, 0, (guint)n);
       else if (n == -1)
         break;
       else
@@ -1194,7 +1198,7 @@ accept_cb (int fd, GIOCondition cond, gpointer user_data)
     {
       struct sockaddr_storage ss;
       socklen_t sl = sizeof ss;
-      int cfd = accept4 (fd, (struct sockaddr *) &ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      int cfd = accept4 (fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
       Conn *c;
       int one = 1;
 
@@ -1234,7 +1238,7 @@ static gboolean
 idle_check_cb (gpointer user_data)
 {
   Server *s = user_data;
-  gint64 limit = g_get_monotonic_time () - (gint64) s->idle_timeout_s * G_USEC_PER_SEC;
+  gint64 limit = g_get_monotonic_time () - (gint64)s->idle_timeout_s * G_USEC_PER_SEC;
   GHashTableIter iter;
   gpointer key;
   gint64 linger_limit = g_get_monotonic_time () - 2 * G_USEC_PER_SEC;
@@ -1258,7 +1262,8 @@ idle_check_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* ---- UDP: echo and DNS ------------------------------------------------------------------------ */
+/* ---- UDP: echo and DNS ------------------------------------------------------------------------
+ */
 
 static gboolean
 udp_echo_cb (int fd, GIOCondition cond, gpointer user_data)
@@ -1268,13 +1273,13 @@ udp_echo_cb (int fd, GIOCondition cond, gpointer user_data)
       guint8 buf[65536];
       struct sockaddr_storage ss;
       socklen_t sl = sizeof ss;
-      gssize n = recvfrom (fd, buf, sizeof buf, 0, (struct sockaddr *) &ss, &sl);
+      gssize n = recvfrom (fd, buf, sizeof buf, 0, (struct sockaddr *)&ss, &sl);
       g_autofree char *peer = NULL;
       g_autofree char *len_s = NULL;
 
       if (n < 0)
         break;
-      sendto (fd, buf, (gsize) n, 0, (struct sockaddr *) &ss, sl);
+      sendto (fd, buf, (gsize)n, 0, (struct sockaddr *)&ss, sl);
       peer = sockaddr_to_string (&ss);
       len_s = g_strdup_printf ("%zd", n);
       ts_actor_event_emit ("server.udp.echo", "peer", peer, "length", len_s, NULL);
@@ -1292,7 +1297,7 @@ dns_cb (int fd, GIOCondition cond, gpointer user_data)
       guint8 buf[TS_DNS_MAX_MESSAGE];
       struct sockaddr_storage ss;
       socklen_t sl = sizeof ss;
-      gssize n = recvfrom (fd, buf, sizeof buf, 0, (struct sockaddr *) &ss, &sl);
+      gssize n = recvfrom (fd, buf, sizeof buf, 0, (struct sockaddr *)&ss, &sl);
       TsDnsMessage q;
       g_autoptr (GError) error = NULL;
       g_autoptr (GBytes) reply = NULL;
@@ -1303,7 +1308,7 @@ dns_cb (int fd, GIOCondition cond, gpointer user_data)
       if (n < 0)
         break;
       peer = sockaddr_to_string (&ss);
-      if (!ts_dns_message_parse_query (&q, buf, (gsize) n, &error))
+      if (!ts_dns_message_parse_query (&q, buf, (gsize)n, &error))
         {
           /* A response or fewer than 12 bytes gets no answer at all. */
           if (n < 12 || q.is_response)
@@ -1322,13 +1327,12 @@ dns_cb (int fd, GIOCondition cond, gpointer user_data)
       reply = ts_dns_message_build_response (&q, rcode, addrs);
       if (reply)
         sendto (fd, g_bytes_get_data (reply, NULL), g_bytes_get_size (reply), 0,
-                (struct sockaddr *) &ss, sl);
+                (struct sockaddr *)&ss, sl);
       {
         const char *type = ts_dns_type_to_string (q.qtype);
         g_autofree char *type_s = type ? g_strdup (type) : g_strdup_printf ("%u", q.qtype);
-        ts_actor_event_emit ("server.dns.query", "name", q.name[0] ? q.name : NULL, "type",
-                             type_s, "rcode", ts_dns_rcode_to_string (rcode), "peer", peer,
-                             NULL);
+        ts_actor_event_emit ("server.dns.query", "name", q.name[0] ? q.name : NULL, "type", type_s,
+                             "rcode", ts_dns_rcode_to_string (rcode), "peer", peer, NULL);
       }
     }
   return G_SOURCE_CONTINUE;
@@ -1382,7 +1386,8 @@ dns_load_hosts (Server *s, const char *path, GError **error)
   return TRUE;
 }
 
-/* ---- setup ------------------------------------------------------------------------------------ */
+/* ---- setup ------------------------------------------------------------------------------------
+ */
 
 static int
 listen_on (const char *addr_text, guint port, gboolean udp, char **out_bound, GError **error)
@@ -1400,17 +1405,17 @@ listen_on (const char *addr_text, guint port, gboolean udp, char **out_bound, GE
     }
   if (g_inet_address_get_family (addr) == G_SOCKET_FAMILY_IPV6)
     {
-      struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) &ss;
+      struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
       s6->sin6_family = AF_INET6;
-      s6->sin6_port = htons ((guint16) port);
+      s6->sin6_port = htons ((guint16)port);
       memcpy (&s6->sin6_addr, g_inet_address_to_bytes (addr), 16);
       sl = sizeof *s6;
     }
   else
     {
-      struct sockaddr_in *s4 = (struct sockaddr_in *) &ss;
+      struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
       s4->sin_family = AF_INET;
-      s4->sin_port = htons ((guint16) port);
+      s4->sin_port = htons ((guint16)port);
       memcpy (&s4->sin_addr, g_inet_address_to_bytes (addr), 4);
       sl = sizeof *s4;
     }
@@ -1425,12 +1430,12 @@ listen_on (const char *addr_text, guint port, gboolean udp, char **out_bound, GE
       int zero = 0;
       setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     }
-  if (bind (fd, (struct sockaddr *) &ss, sl) < 0)
+  if (bind (fd, (struct sockaddr *)&ss, sl) < 0)
     goto fail;
   if (!udp && listen (fd, 128) < 0)
     goto fail;
   sl = sizeof ss;
-  getsockname (fd, (struct sockaddr *) &ss, &sl);
+  getsockname (fd, (struct sockaddr *)&ss, &sl);
   *out_bound = sockaddr_to_string (&ss);
   return fd;
 
@@ -1457,7 +1462,7 @@ parse_port (const char *text, int *out_port)
     }
   if (!g_ascii_string_to_unsigned (text, 10, 0, 65535, &v, NULL))
     return FALSE;
-  *out_port = (int) v;
+  *out_port = (int)v;
   return TRUE;
 }
 
@@ -1517,20 +1522,20 @@ alpn_select_cb (SSL *ssl, const unsigned char **out, unsigned char *out_len,
   return SSL_TLSEXT_ERR_NOACK;
 }
 
-static const char summary[] =
-  "The origin actor of the Tunnelscope lab (example.com).\n"
-  "\n"
-  "Serves, each on its own port (a port of 0 lets the kernel choose, \"off\" disables it):\n"
-  "  HTTP and HTTPS  /, /about.html, /api/orders (GET lists, POST creates),\n"
-  "                  /api/orders/ID, /headers, /chunked[?n=N], /ws (WebSocket echo)\n"
-  "  SMTP            a banner and a few commands, for the port-policy lesson\n"
-  "  UDP echo        each datagram is sent back\n"
-  "  DNS             A and AAAA answers for --dns-record names and the hosts file\n"
-  "\n"
-  "It prints one line when it listens (\"ts-server: listening http=ADDR:PORT ...\"),\n"
-  "writes TLS secrets to $SSLKEYLOGFILE and events to $TS_EVENTS, and runs until\n"
-  "SIGTERM or SIGINT. The certificate and key default to server.pem and server.key\n"
-  "of the lab PKI ($TS_PKI_DIR).";
+static const char summary[]
+    = "The origin actor of the Tunnelscope lab (example.com).\n"
+      "\n"
+      "Serves, each on its own port (a port of 0 lets the kernel choose, \"off\" disables it):\n"
+      "  HTTP and HTTPS  /, /about.html, /api/orders (GET lists, POST creates),\n"
+      "                  /api/orders/ID, /headers, /chunked[?n=N], /ws (WebSocket echo)\n"
+      "  SMTP            a banner and a few commands, for the port-policy lesson\n"
+      "  UDP echo        each datagram is sent back\n"
+      "  DNS             A and AAAA answers for --dns-record names and the hosts file\n"
+      "\n"
+      "It prints one line when it listens (\"ts-server: listening http=ADDR:PORT ...\"),\n"
+      "writes TLS secrets to $SSLKEYLOGFILE and events to $TS_EVENTS, and runs until\n"
+      "SIGTERM or SIGINT. The certificate and key default to server.pem and server.key\n"
+      "of the lab PKI ($TS_PKI_DIR).";
 
 /* Option values live for the whole run (file scope keeps them reachable). */
 static char *opt_listen;
@@ -1549,12 +1554,11 @@ static GOptionEntry entries[] = {
   { "listen", 'l', 0, G_OPTION_ARG_STRING, &opt_listen,
     "Address to listen on (default ::, which also serves IPv4)", "ADDR" },
   { "http-port", 0, 0, G_OPTION_ARG_STRING, &opt_port[SERVICE_HTTP], "HTTP port (80)", "PORT" },
-  { "https-port", 0, 0, G_OPTION_ARG_STRING, &opt_port[SERVICE_HTTPS], "HTTPS port (443)",
-    "PORT" },
+  { "https-port", 0, 0, G_OPTION_ARG_STRING, &opt_port[SERVICE_HTTPS], "HTTPS port (443)", "PORT" },
   { "smtp-port", 0, 0, G_OPTION_ARG_STRING, &opt_port[SERVICE_SMTP], "SMTP banner port (25)",
     "PORT" },
-  { "udp-echo-port", 0, 0, G_OPTION_ARG_STRING, &opt_port[SERVICE_UDP_ECHO],
-    "UDP echo port (7)", "PORT" },
+  { "udp-echo-port", 0, 0, G_OPTION_ARG_STRING, &opt_port[SERVICE_UDP_ECHO], "UDP echo port (7)",
+    "PORT" },
   { "dns-port", 0, 0, G_OPTION_ARG_STRING, &opt_port[SERVICE_DNS], "DNS port (53)", "PORT" },
   { "cert", 'c', 0, G_OPTION_ARG_FILENAME, &opt_cert,
     "Certificate chain, PEM (default: $TS_PKI_DIR/server.pem)", "FILE" },
@@ -1621,11 +1625,12 @@ main (int argc, char **argv)
     }
 
   the_server.name = g_strdup (opt_name ? opt_name : "example.com");
-  the_server.idle_timeout_s = (guint) opt_idle_timeout;
-  the_server.conns = g_hash_table_new_full (g_direct_hash, g_direct_equal, (GDestroyNotify) conn_free, NULL);
+  the_server.idle_timeout_s = (guint)opt_idle_timeout;
+  the_server.conns
+      = g_hash_table_new_full (g_direct_hash, g_direct_equal, (GDestroyNotify)conn_free, NULL);
   the_server.orders = json_array_new ();
-  the_server.dns_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                       (GDestroyNotify) g_ptr_array_unref);
+  the_server.dns_names
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
   {
     /* Two orders to start with, so the first GET shows something. */
     JsonObject *o = json_object_new ();
@@ -1707,12 +1712,12 @@ main (int argc, char **argv)
       the_server.fds[i] = -1;
       if (ports[i] < 0)
         continue;
-      the_server.fds[i] = listen_on (addr, (guint) ports[i], udp, &bound, &error);
+      the_server.fds[i] = listen_on (addr, (guint)ports[i], udp, &bound, &error);
       if (the_server.fds[i] < 0 && opt_listen == NULL)
         {
           /* No IPv6 on this node: IPv4 only. */
           g_clear_error (&error);
-          the_server.fds[i] = listen_on ("0.0.0.0", (guint) ports[i], udp, &bound, &error);
+          the_server.fds[i] = listen_on ("0.0.0.0", (guint)ports[i], udp, &bound, &error);
         }
       if (the_server.fds[i] < 0)
         {
@@ -1734,8 +1739,8 @@ main (int argc, char **argv)
 
   g_print ("%s\n", listening->str);
   fflush (stdout);
-  ts_actor_event_emit ("server.listening", "ports", listening->str + strlen (PROGRAM ": listening "),
-                       NULL);
+  ts_actor_event_emit ("server.listening", "ports",
+                       listening->str + strlen (PROGRAM ": listening "), NULL);
 
   g_main_loop_run (the_server.loop);
 

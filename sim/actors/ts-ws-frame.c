@@ -48,7 +48,7 @@ ts_ws_frame_parse (TsWsFrame *out_frame, const guint8 *data, gsize len)
   opcode = data[0] & 0x0f;
   if (ts_ws_opcode_to_string (opcode) == NULL)
     return TS_PARSE_INVALID;
-  f.opcode = (TsWsOpcode) opcode;
+  f.opcode = (TsWsOpcode)opcode;
   f.masked = (data[1] & 0x80) != 0;
   plen = data[1] & 0x7f;
 
@@ -56,7 +56,7 @@ ts_ws_frame_parse (TsWsFrame *out_frame, const guint8 *data, gsize len)
     {
       if (len < pos + 2)
         return TS_PARSE_INCOMPLETE;
-      plen = ((guint64) data[pos] << 8) | data[pos + 1];
+      plen = ((guint64)data[pos] << 8) | data[pos + 1];
       pos += 2;
     }
   else if (plen == 127)
@@ -91,7 +91,7 @@ ts_ws_frame_parse (TsWsFrame *out_frame, const guint8 *data, gsize len)
   f.payload_len = plen;
   f.payload = data + pos;
   *out_frame = f;
-  return (gssize) (pos + plen);
+  return (gssize)(pos + plen);
 }
 
 void
@@ -113,20 +113,20 @@ ts_ws_frame_append (GByteArray *out, gboolean fin, TsWsOpcode opcode, const guin
   g_return_if_fail (out != NULL);
   g_return_if_fail (payload != NULL || len == 0);
 
-  hdr[n++] = (guint8) ((fin ? 0x80 : 0) | (opcode & 0x0f));
+  hdr[n++] = (guint8)((fin ? 0x80 : 0) | (opcode & 0x0f));
   if (len < 126)
-    hdr[n++] = (guint8) len;
+    hdr[n++] = (guint8)len;
   else if (len <= 0xffff)
     {
       hdr[n++] = 126;
-      hdr[n++] = (guint8) (len >> 8);
-      hdr[n++] = (guint8) len;
+      hdr[n++] = (guint8)(len >> 8);
+      hdr[n++] = (guint8)len;
     }
   else
     {
       hdr[n++] = 127;
       for (int i = 7; i >= 0; i--)
-        hdr[n++] = (guint8) ((guint64) len >> (8 * i));
+        hdr[n++] = (guint8)((guint64)len >> (8 * i));
     }
   if (mask_key)
     {
@@ -134,9 +134,9 @@ ts_ws_frame_append (GByteArray *out, gboolean fin, TsWsOpcode opcode, const guin
       memcpy (hdr + n, mask_key, 4);
       n += 4;
     }
-  g_byte_array_append (out, hdr, (guint) n);
+  g_byte_array_append (out, hdr, (guint)n);
   start = out->len;
-  g_byte_array_append (out, payload, (guint) len);
+  g_byte_array_append (out, payload, (guint)len);
   if (mask_key)
     ts_ws_mask (out->data + start, len, mask_key);
 }
@@ -149,8 +149,8 @@ ts_ws_accept_for_key (const char *key, gsize key_len)
   gsize digest_len = sizeof digest;
 
   g_return_val_if_fail (key != NULL, NULL);
-  g_checksum_update (sha1, (const guchar *) key, (gssize) key_len);
-  g_checksum_update (sha1, (const guchar *) TS_WS_GUID, -1);
+  g_checksum_update (sha1, (const guchar *)key, (gssize)key_len);
+  g_checksum_update (sha1, (const guchar *)TS_WS_GUID, -1);
   g_checksum_get_digest (sha1, digest, &digest_len);
   return g_base64_encode (digest, digest_len);
 }

@@ -22,7 +22,7 @@
 
 #include <glib.h>
 
-#include "ts-http-head.h"
+#include "ts-actor-http-head.h"
 
 G_BEGIN_DECLS
 
@@ -79,8 +79,8 @@ void ts_ws_mask (guint8 *data, gsize len, const guint8 mask_key[4]);
 
 /* Appends a frame to @out; masked with @mask_key when it is not NULL (a
  * client must mask, a server must not). */
-void ts_ws_frame_append (GByteArray *out, gboolean fin, TsWsOpcode opcode,
-                         const guint8 *mask_key, const void *payload, gsize len);
+void ts_ws_frame_append (GByteArray *out, gboolean fin, TsWsOpcode opcode, const guint8 *mask_key,
+                         const void *payload, gsize len);
 
 /* Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 §4.2.2 item 5.4):
  * base64 (SHA-1 (key "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")). Transfer full. */

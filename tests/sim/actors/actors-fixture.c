@@ -32,9 +32,9 @@ GSubprocessLauncher *
 actors_fixture_launcher (ActorsFixture *f, const char *node, GSubprocessFlags flags)
 {
   GSubprocessLauncher *l = g_subprocess_launcher_new (flags);
-  static const char *const proxy_vars[] = { "http_proxy", "https_proxy", "HTTP_PROXY",
-                                            "HTTPS_PROXY", "ALL_PROXY",   "all_proxy",
-                                            "no_proxy",   "NO_PROXY",    NULL };
+  static const char *const proxy_vars[]
+      = { "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+          "all_proxy",  "no_proxy",    "NO_PROXY",   NULL };
 
   for (guint i = 0; proxy_vars[i]; i++)
     g_subprocess_launcher_unsetenv (l, proxy_vars[i]);
@@ -108,7 +108,7 @@ actors_fixture_setup_with (ActorsFixture *f, const char *const *extra_args)
   f->keylog = g_build_filename (f->tmpdir, "keylog.txt", NULL);
   f->procs = g_ptr_array_new_with_free_func (g_object_unref);
 
-  g_ptr_array_add (argv, (char *) actors_fixture_program ("TS_SERVER"));
+  g_ptr_array_add (argv, (char *)actors_fixture_program ("TS_SERVER"));
   g_ptr_array_add (argv, "--listen=127.0.0.1");
   g_ptr_array_add (argv, "--http-port=0");
   g_ptr_array_add (argv, "--https-port=0");
@@ -124,10 +124,10 @@ actors_fixture_setup_with (ActorsFixture *f, const char *const *extra_args)
   g_ptr_array_add (argv, "--dns-record=example.com=2001:db8::10");
   g_ptr_array_add (argv, "--dns-record=www.example.com=192.0.2.11");
   for (guint i = 0; extra_args && extra_args[i]; i++)
-    g_ptr_array_add (argv, (char *) extra_args[i]);
+    g_ptr_array_add (argv, (char *)extra_args[i]);
   g_ptr_array_add (argv, NULL);
 
-  f->server = g_object_ref (actors_fixture_spawn (f, "server", (const char *const *) argv->pdata));
+  f->server = g_object_ref (actors_fixture_spawn (f, "server", (const char *const *)argv->pdata));
   in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (f->server));
   line = g_data_input_stream_read_line_utf8 (in, NULL, NULL, &error);
   g_assert_no_error (error);
@@ -193,7 +193,7 @@ actors_fixture_teardown (ActorsFixture *f, gconstpointer data)
       g_autoptr (GError) error = NULL;
       g_autofree char *cmd_out = NULL;
       const char *argv[] = { "rm", "-rf", "--one-file-system", f->tmpdir, NULL };
-      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &cmd_out, NULL,
+      g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &cmd_out, NULL,
                     NULL, &error);
     }
   ts_lab_pki_clear (&f->pki);
@@ -203,8 +203,7 @@ actors_fixture_teardown (ActorsFixture *f, gconstpointer data)
 }
 
 int
-actors_fixture_run (ActorsFixture *f, const char *const *argv, char **out_stdout,
-                    char **out_stderr)
+actors_fixture_run (ActorsFixture *f, const char *const *argv, char **out_stdout, char **out_stderr)
 {
   g_autoptr (GSubprocessLauncher) l = actors_fixture_launcher (
       f, "client", G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
@@ -233,12 +232,12 @@ actors_fixture_run_client (ActorsFixture *f, const char *const *args, char **out
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
 
-  g_ptr_array_add (argv, (char *) actors_fixture_program ("TS_CLIENT"));
+  g_ptr_array_add (argv, (char *)actors_fixture_program ("TS_CLIENT"));
   g_ptr_array_add (argv, "--timeout=15");
   for (guint i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
+    g_ptr_array_add (argv, (char *)args[i]);
   g_ptr_array_add (argv, NULL);
-  return actors_fixture_run (f, (const char *const *) argv->pdata, out_stdout, out_stderr);
+  return actors_fixture_run (f, (const char *const *)argv->pdata, out_stdout, out_stderr);
 }
 
 char *
@@ -257,8 +256,8 @@ actors_fixture_free_port (void)
 
   sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
   g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (bind (fd, (struct sockaddr *) &sa, sizeof sa), ==, 0);
-  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &sa, &sl), ==, 0);
+  g_assert_cmpint (bind (fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *)&sa, &sl), ==, 0);
   port = ntohs (sa.sin_port);
   close (fd);
   return port;
@@ -267,16 +266,16 @@ actors_fixture_free_port (void)
 gboolean
 actors_fixture_wait_port (GSubprocess *proc, int port, double timeout_s)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
+  gint64 end = g_get_monotonic_time () + (gint64)(timeout_s * G_USEC_PER_SEC);
 
   while (g_get_monotonic_time () < end)
     {
-      struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((guint16) port) };
+      struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((guint16)port) };
       int fd = socket (AF_INET, SOCK_STREAM, 0);
       int r;
 
       sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-      r = connect (fd, (struct sockaddr *) &sa, sizeof sa);
+      r = connect (fd, (struct sockaddr *)&sa, sizeof sa);
       close (fd);
       if (r == 0)
         return TRUE;

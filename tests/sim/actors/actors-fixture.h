@@ -13,8 +13,8 @@ typedef struct
 {
   char *tmpdir;
   TsLabPki pki;
-  char *events;   /* TS_EVENTS of every process started here */
-  char *keylog;   /* SSLKEYLOGFILE of every process started here */
+  char *events; /* TS_EVENTS of every process started here */
+  char *keylog; /* SSLKEYLOGFILE of every process started here */
   GSubprocess *server;
   int http_port;
   int https_port;

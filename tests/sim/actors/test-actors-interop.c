@@ -14,8 +14,8 @@
 
 typedef ActorsFixture Fixture;
 
-#define ADD(path, fn)                                                                            \
-  g_test_add ("/ts/sim/actors/interop/" path, Fixture, NULL, actors_fixture_setup, fn,           \
+#define ADD(path, fn)                                                                              \
+  g_test_add ("/ts/sim/actors/interop/" path, Fixture, NULL, actors_fixture_setup, fn,             \
               actors_fixture_teardown)
 
 static gboolean
@@ -37,10 +37,10 @@ static int
 run_with_input (Fixture *f, const char *const *argv, const char *input, char **out_stdout,
                 char **out_stderr)
 {
-  g_autoptr (GSubprocessLauncher) l = actors_fixture_launcher (
-      f, "client",
-      G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-          | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr (GSubprocessLauncher) l
+      = actors_fixture_launcher (f, "client",
+                                 G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                     | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr (GError) error = NULL;
   g_autoptr (GSubprocess) p = g_subprocess_launcher_spawnv (l, argv, &error);
 
@@ -84,10 +84,24 @@ test_curl_https (Fixture *f, gconstpointer data)
     return;
   {
     /* With Expect: 100-continue, the server says go before the body comes. */
-    const char *argv[] = { "curl", "-sS", "-v", "--fail", "--cacert", f->pki.web_ca_cert,
-                           "--resolve", resolve, "-H", "Content-Type: application/json",
-                           "-H", "Expect: 100-continue", "--expect100-timeout", "30",
-                           "-d", "{\"item\": \"beaker\"}", orders, NULL };
+    const char *argv[] = { "curl",
+                           "-sS",
+                           "-v",
+                           "--fail",
+                           "--cacert",
+                           f->pki.web_ca_cert,
+                           "--resolve",
+                           resolve,
+                           "-H",
+                           "Content-Type: application/json",
+                           "-H",
+                           "Expect: 100-continue",
+                           "--expect100-timeout",
+                           "30",
+                           "-d",
+                           "{\"item\": \"beaker\"}",
+                           orders,
+                           NULL };
     g_assert_cmpint (actors_fixture_run (f, argv, &out, &err), ==, 0);
     g_assert_nonnull (strstr (out, "\"beaker\""));
     g_assert_nonnull (strstr (out, "\"id\" : 3"));
@@ -95,8 +109,10 @@ test_curl_https (Fixture *f, gconstpointer data)
     g_clear_pointer (&err, g_free);
   }
   {
-    const char *argv[] = { "curl", "-sS", "--fail", "-v", "--tlsv1.2", "--tls-max", "1.2",
-                           "--cacert", f->pki.web_ca_cert, "--resolve", resolve, chunked, NULL };
+    const char *argv[]
+        = { "curl", "-sS",      "--fail",           "-v",        "--tlsv1.2", "--tls-max",
+            "1.2",  "--cacert", f->pki.web_ca_cert, "--resolve", resolve,     chunked,
+            NULL };
     g_clear_pointer (&out, g_free);
     g_assert_cmpint (actors_fixture_run (f, argv, &out, &err), ==, 0);
     g_assert_cmpstr (out, ==, "chunk 1 of 3\nchunk 2 of 3\nchunk 3 of 3\n");
@@ -105,8 +121,8 @@ test_curl_https (Fixture *f, gconstpointer data)
   }
   /* The web CA is the only one that makes curl trust it. */
   {
-    const char *argv[] = { "curl", "-sS", "--cacert", f->pki.intercept_ca_cert, "--resolve",
-                           resolve, orders, NULL };
+    const char *argv[] = { "curl",      "-sS",   "--cacert", f->pki.intercept_ca_cert,
+                           "--resolve", resolve, orders,     NULL };
     g_assert_cmpint (actors_fixture_run (f, argv, NULL, NULL), ==, 60);
   }
   /* curl wrote its secrets where the lab contract says. */
@@ -120,10 +136,23 @@ s_client (Fixture *f, const char *version_flag, const char *expect_version)
   g_autofree char *connect = g_strdup_printf ("127.0.0.1:%d", f->https_port);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  const char *argv[] = { "openssl", "s_client", "-connect", connect, "-servername", "example.com",
-                         "-verify_hostname", "example.com", "-CAfile", f->pki.web_ca_cert,
-                         "-verify_return_error", version_flag, "-brief", "-ign_eof", NULL };
-  const char *request = "GET /about.html HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n";
+  const char *argv[] = { "openssl",
+                         "s_client",
+                         "-connect",
+                         connect,
+                         "-servername",
+                         "example.com",
+                         "-verify_hostname",
+                         "example.com",
+                         "-CAfile",
+                         f->pki.web_ca_cert,
+                         "-verify_return_error",
+                         version_flag,
+                         "-brief",
+                         "-ign_eof",
+                         NULL };
+  const char *request
+      = "GET /about.html HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n";
   g_autofree char *proto = g_strdup_printf ("Protocol version: %s", expect_version);
 
   if (!need_program ("openssl"))
@@ -161,8 +190,9 @@ test_s_client_version_refused (Fixture *f, gconstpointer data)
   g_autofree char *connect = g_strdup_printf ("127.0.0.1:%d", f->https_port);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  const char *argv[] = { "openssl", "s_client", "-connect", connect, "-servername", "example.com",
-                         "-CAfile", f->pki.web_ca_cert, "-tls1_2", "-brief", NULL };
+  const char *argv[]
+      = { "openssl", "s_client",         "-connect", connect,  "-servername", "example.com",
+          "-CAfile", f->pki.web_ca_cert, "-tls1_2",  "-brief", NULL };
 
   if (!need_program ("openssl"))
     return;
@@ -178,8 +208,8 @@ write_hosts (Fixture *f, const char *name)
   g_autofree char *path = g_build_filename (f->tmpdir, name, NULL);
   g_autoptr (GError) error = NULL;
 
-  g_assert_true (g_file_set_contents (path, "127.0.0.1 localhost example.com www.example.com\n", -1,
-                                      &error));
+  g_assert_true (
+      g_file_set_contents (path, "127.0.0.1 localhost example.com www.example.com\n", -1, &error));
   return g_steal_pointer (&path);
 }
 
@@ -266,8 +296,8 @@ start_tinyproxy (Fixture *f)
     }
   else
     {
-      const char *argv[] = { "unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
-                             script, NULL };
+      const char *argv[]
+          = { "unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, NULL };
       p = actors_fixture_spawn (f, "tinyproxy", argv);
     }
   if (!actors_fixture_wait_port (p, port, 30))
@@ -288,11 +318,11 @@ client_via (Fixture *f, int proxy_port, const char *url, const char *const *more
   g_ptr_array_add (argv, "--proxy");
   g_ptr_array_add (argv, proxy);
   for (guint i = 0; more && more[i]; i++)
-    g_ptr_array_add (argv, (char *) more[i]);
-  g_ptr_array_add (argv, (char *) url);
+    g_ptr_array_add (argv, (char *)more[i]);
+  g_ptr_array_add (argv, (char *)url);
   g_ptr_array_add (argv, NULL);
-  g_assert_cmpint (actors_fixture_run_client (f, (const char *const *) argv->pdata, &out, NULL),
-                   ==, expect_rc);
+  g_assert_cmpint (actors_fixture_run_client (f, (const char *const *)argv->pdata, &out, NULL), ==,
+                   expect_rc);
   g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
   g_assert_no_error (error);
   return json_node_copy (json_parser_get_root (parser));
@@ -341,14 +371,14 @@ through_proxy (Fixture *f, int proxy_port, const char *via_marker)
     const char *more[] = { "--message", "through the tunnel", NULL };
     r = client_via (f, proxy_port, ws_url, more, 0);
     o = json_node_get_object (r);
-    g_assert_true (json_object_get_boolean_member (json_object_get_object_member (o, "websocket"),
-                                                   "echo_ok"));
+    g_assert_true (
+        json_object_get_boolean_member (json_object_get_object_member (o, "websocket"), "echo_ok"));
     g_clear_pointer (&r, json_node_unref);
     r = client_via (f, proxy_port, wss_url, more, 0);
     o = json_node_get_object (r);
-    g_assert_cmpstr (json_object_get_string_member (
-                         json_object_get_object_member (o, "websocket"), "received"),
-                     ==, "through the tunnel");
+    g_assert_cmpstr (
+        json_object_get_string_member (json_object_get_object_member (o, "websocket"), "received"),
+        ==, "through the tunnel");
     g_clear_pointer (&r, json_node_unref);
   }
 

@@ -7,8 +7,8 @@
 
 #include "ts-actor-tls.h"
 #include "ts-dns-message.h"
-#include "ts-http-chunked.h"
-#include "ts-http-head.h"
+#include "ts-actor-chunked.h"
+#include "ts-actor-http-head.h"
 #include "ts-ws-frame.h"
 
 /* ---- HTTP heads ---- */
@@ -24,26 +24,26 @@ static const char request_text[] = "POST /api/orders?x=1 HTTP/1.1\r\n"
 static void
 test_head_request (void)
 {
-  TsHttpHead h;
-  gssize n = ts_http_head_parse_request (&h, request_text, strlen (request_text));
+  TsActorHttpHead h;
+  gssize n = ts_actor_http_head_parse_request (&h, request_text, strlen (request_text));
   gint64 cl = 0;
   gsize len = 0;
   const char *v;
 
-  g_assert_cmpint (n, ==, (gssize) (strlen (request_text) - 12));
-  g_assert_true (ts_http_head_method_is (&h, "POST"));
+  g_assert_cmpint (n, ==, (gssize)(strlen (request_text) - 12));
+  g_assert_true (ts_actor_http_head_method_is (&h, "POST"));
   g_assert_cmpmem (h.target, h.target_len, "/api/orders?x=1", 15);
   g_assert_cmpuint (h.version_minor, ==, 1);
   g_assert_cmpuint (h.n_headers, ==, 4);
-  v = ts_http_head_get (&h, "host", &len);
+  v = ts_actor_http_head_get (&h, "host", &len);
   g_assert_cmpmem (v, len, "example.com", 11);
-  v = ts_http_head_get (&h, "X-Empty", &len);
+  v = ts_actor_http_head_get (&h, "X-Empty", &len);
   g_assert_nonnull (v);
   g_assert_cmpuint (len, ==, 0);
-  g_assert_true (ts_http_head_has_token (&h, "Connection", "upgrade"));
-  g_assert_true (ts_http_head_has_token (&h, "connection", "KEEP-ALIVE"));
-  g_assert_false (ts_http_head_has_token (&h, "Connection", "close"));
-  g_assert_true (ts_http_head_get_content_length (&h, &cl));
+  g_assert_true (ts_actor_http_head_has_token (&h, "Connection", "upgrade"));
+  g_assert_true (ts_actor_http_head_has_token (&h, "connection", "KEEP-ALIVE"));
+  g_assert_false (ts_actor_http_head_has_token (&h, "Connection", "close"));
+  g_assert_true (ts_actor_http_head_get_content_length (&h, &cl));
   g_assert_cmpint (cl, ==, 12);
 }
 
@@ -55,9 +55,9 @@ test_head_truncated (void)
   /* Every strict prefix of a head is incomplete, never invalid. */
   for (gsize i = 0; i < head_len; i++)
     {
-      TsHttpHead h;
+      TsActorHttpHead h;
       g_autofree char *copy = g_memdup2 (request_text, i ? i : 1);
-      gssize n = ts_http_head_parse_request (&h, copy, i);
+      gssize n = ts_actor_http_head_parse_request (&h, copy, i);
       if (n != TS_PARSE_INCOMPLETE)
         g_error ("prefix of %zu bytes gave %zd", i, n);
     }
@@ -68,12 +68,12 @@ test_head_response (void)
 {
   static const char text[] = "HTTP/1.1 200 Connection established\r\n\r\n";
   static const char no_reason[] = "HTTP/1.0 404\r\nA: b\r\n\r\n";
-  TsHttpHead h;
+  TsActorHttpHead h;
 
-  g_assert_cmpint (ts_http_head_parse_response (&h, text, strlen (text)), ==, strlen (text));
+  g_assert_cmpint (ts_actor_http_head_parse_response (&h, text, strlen (text)), ==, strlen (text));
   g_assert_cmpuint (h.status, ==, 200);
   g_assert_cmpmem (h.reason, h.reason_len, "Connection established", 22);
-  g_assert_cmpint (ts_http_head_parse_response (&h, no_reason, strlen (no_reason)), ==,
+  g_assert_cmpint (ts_actor_http_head_parse_response (&h, no_reason, strlen (no_reason)), ==,
                    strlen (no_reason));
   g_assert_cmpuint (h.status, ==, 404);
   g_assert_cmpuint (h.version_minor, ==, 0);
@@ -84,35 +84,35 @@ static void
 test_head_invalid (void)
 {
   static const char *const bad[] = {
-    "GET  / HTTP/1.1\r\n\r\n",             /* two spaces */
-    "GET / HTTP/2.0\r\n\r\n",              /* not HTTP/1.x */
+    "GET  / HTTP/1.1\r\n\r\n",               /* two spaces */
+    "GET / HTTP/2.0\r\n\r\n",                /* not HTTP/1.x */
     "GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", /* space in a name */
-    "GET / HTTP/1.1\r\nName : x\r\n\r\n",  /* space before the colon */
-    "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", /* obs-fold */
-    "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n",   /* bare CR */
-    "G(T / HTTP/1.1\r\n\r\n",              /* not a token */
-    "GET /\x01 HTTP/1.1\r\n\r\n",          /* control in the target */
+    "GET / HTTP/1.1\r\nName : x\r\n\r\n",    /* space before the colon */
+    "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n",  /* obs-fold */
+    "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n",     /* bare CR */
+    "G(T / HTTP/1.1\r\n\r\n",                /* not a token */
+    "GET /\x01 HTTP/1.1\r\n\r\n",            /* control in the target */
     "GET / HTTP/1.1\r\nNoColon\r\n\r\n",
     "\r\n\r\n\r\n\r\n",
   };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      TsHttpHead h;
-      gssize n = ts_http_head_parse_request (&h, bad[i], strlen (bad[i]));
+      TsActorHttpHead h;
+      gssize n = ts_actor_http_head_parse_request (&h, bad[i], strlen (bad[i]));
       if (n != TS_PARSE_INVALID)
         g_error ("case %zu gave %zd, not invalid", i, n);
     }
   {
-    TsHttpHead h;
+    TsActorHttpHead h;
     const char *r = "HTTP/1.1 2000 OK\r\n\r\n";
-    g_assert_cmpint (ts_http_head_parse_response (&h, r, strlen (r)), ==, TS_PARSE_INVALID);
+    g_assert_cmpint (ts_actor_http_head_parse_response (&h, r, strlen (r)), ==, TS_PARSE_INVALID);
   }
   {
-    TsHttpHead h;
+    TsActorHttpHead h;
     const char *r = "GET / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n";
     gint64 cl;
-    g_assert_cmpint (ts_http_head_parse_request (&h, r, strlen (r)), >, 0);
-    g_assert_false (ts_http_head_get_content_length (&h, &cl));
+    g_assert_cmpint (ts_actor_http_head_parse_request (&h, r, strlen (r)), >, 0);
+    g_assert_false (ts_actor_http_head_get_content_length (&h, &cl));
   }
 }
 
@@ -120,34 +120,35 @@ static void
 test_head_too_large (void)
 {
   g_autoptr (GString) s = g_string_new ("GET / HTTP/1.1\r\n");
-  TsHttpHead h;
+  TsActorHttpHead h;
 
-  for (int i = 0; i < TS_HTTP_MAX_HEADERS + 1; i++)
+  for (int i = 0; i < TS_ACTOR_HTTP_MAX_HEADERS + 1; i++)
     g_string_append_printf (s, "X-%d: v\r\n", i);
   g_string_append (s, "\r\n");
-  g_assert_cmpint (ts_http_head_parse_request (&h, s->str, s->len), ==, TS_PARSE_TOO_LARGE);
+  g_assert_cmpint (ts_actor_http_head_parse_request (&h, s->str, s->len), ==, TS_PARSE_TOO_LARGE);
 
   g_string_assign (s, "GET / HTTP/1.1\r\nX: ");
-  while (s->len < TS_HTTP_MAX_HEAD + 10)
+  while (s->len < TS_ACTOR_HTTP_MAX_HEAD + 10)
     g_string_append_c (s, 'a');
-  g_assert_cmpint (ts_http_head_parse_request (&h, s->str, s->len), ==, TS_PARSE_TOO_LARGE);
+  g_assert_cmpint (ts_actor_http_head_parse_request (&h, s->str, s->len), ==, TS_PARSE_TOO_LARGE);
 }
 
 /* ---- chunked ---- */
 
-static const char chunked_text[] = "5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nTrailer: x\r\n\r\nNEXT";
+static const char chunked_text[]
+    = "5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nTrailer: x\r\n\r\nNEXT";
 
 static void
 test_chunked_whole (void)
 {
   g_autoptr (GByteArray) out = g_byte_array_new ();
-  TsHttpChunked d;
+  TsActorChunked d;
   gssize n;
 
-  ts_http_chunked_init (&d);
-  n = ts_http_chunked_feed (&d, (const guint8 *) chunked_text, strlen (chunked_text), out);
+  ts_actor_chunked_init (&d);
+  n = ts_actor_chunked_feed (&d, (const guint8 *)chunked_text, strlen (chunked_text), out);
   g_assert_cmpint (n, ==, strlen (chunked_text) - 4);
-  g_assert_true (ts_http_chunked_is_done (&d));
+  g_assert_true (ts_actor_chunked_is_done (&d));
   g_assert_cmpmem (out->data, out->len, "hello, world", 12);
 }
 
@@ -155,35 +156,35 @@ static void
 test_chunked_bytewise (void)
 {
   g_autoptr (GByteArray) out = g_byte_array_new ();
-  TsHttpChunked d;
+  TsActorChunked d;
   gsize total = strlen (chunked_text) - 4;
 
-  ts_http_chunked_init (&d);
+  ts_actor_chunked_init (&d);
   for (gsize i = 0; i < total; i++)
     {
-      g_assert_false (ts_http_chunked_is_done (&d));
-      g_assert_cmpint (ts_http_chunked_feed (&d, (const guint8 *) chunked_text + i, 1, out), ==, 1);
+      g_assert_false (ts_actor_chunked_is_done (&d));
+      g_assert_cmpint (ts_actor_chunked_feed (&d, (const guint8 *)chunked_text + i, 1, out), ==, 1);
     }
-  g_assert_true (ts_http_chunked_is_done (&d));
+  g_assert_true (ts_actor_chunked_is_done (&d));
   g_assert_cmpmem (out->data, out->len, "hello, world", 12);
 }
 
 static void
 test_chunked_invalid (void)
 {
-  static const char *const bad[] = { "x\r\n", "5\r\nhelloX\r\n", "1234567890abcdef0\r\n",
-                                     "\r\n", "5\r\nhello\r\n0\r\nA\x01\r\n" };
+  static const char *const bad[] = { "x\r\n", "5\r\nhelloX\r\n", "1234567890abcdef0\r\n", "\r\n",
+                                     "5\r\nhello\r\n0\r\nA\x01\r\n" };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr (GByteArray) out = g_byte_array_new ();
-      TsHttpChunked d;
+      TsActorChunked d;
 
-      ts_http_chunked_init (&d);
-      if (ts_http_chunked_feed (&d, (const guint8 *) bad[i], strlen (bad[i]), out)
+      ts_actor_chunked_init (&d);
+      if (ts_actor_chunked_feed (&d, (const guint8 *)bad[i], strlen (bad[i]), out)
           != TS_PARSE_INVALID)
         g_error ("chunked case %zu is not invalid", i);
       /* and stays so */
-      g_assert_cmpint (ts_http_chunked_feed (&d, (const guint8 *) "0\r\n\r\n", 5, out), ==,
+      g_assert_cmpint (ts_actor_chunked_feed (&d, (const guint8 *)"0\r\n\r\n", 5, out), ==,
                        TS_PARSE_INVALID);
     }
 }
@@ -193,15 +194,15 @@ test_chunked_round_trip (void)
 {
   g_autoptr (GByteArray) enc = g_byte_array_new ();
   g_autoptr (GByteArray) out = g_byte_array_new ();
-  TsHttpChunked d;
+  TsActorChunked d;
 
-  ts_http_chunked_append_chunk (enc, "abc", 3);
-  ts_http_chunked_append_chunk (enc, "", 0);
-  ts_http_chunked_append_chunk (enc, "0123456789abcdefXYZ", 19);
-  ts_http_chunked_append_last (enc);
-  ts_http_chunked_init (&d);
-  g_assert_cmpint (ts_http_chunked_feed (&d, enc->data, enc->len, out), ==, enc->len);
-  g_assert_true (ts_http_chunked_is_done (&d));
+  ts_actor_chunked_append_chunk (enc, "abc", 3);
+  ts_actor_chunked_append_chunk (enc, "", 0);
+  ts_actor_chunked_append_chunk (enc, "0123456789abcdefXYZ", 19);
+  ts_actor_chunked_append_last (enc);
+  ts_actor_chunked_init (&d);
+  g_assert_cmpint (ts_actor_chunked_feed (&d, enc->data, enc->len, out), ==, enc->len);
+  g_assert_true (ts_actor_chunked_is_done (&d));
   g_assert_cmpmem (out->data, out->len, "abc0123456789abcdefXYZ", 22);
 }
 
@@ -231,9 +232,8 @@ test_ws_round_trip (void)
         gssize n;
 
         for (gsize i = 0; i < sizes[k]; i++)
-          payload[i] = (guint8) (i * 7);
-        ts_ws_frame_append (out, TRUE, TS_WS_OPCODE_BINARY, masked ? key : NULL, payload,
-                            sizes[k]);
+          payload[i] = (guint8)(i * 7);
+        ts_ws_frame_append (out, TRUE, TS_WS_OPCODE_BINARY, masked ? key : NULL, payload, sizes[k]);
         n = ts_ws_frame_parse (&f, out->data, out->len);
         g_assert_cmpint (n, ==, out->len);
         g_assert_true (f.fin);
@@ -323,8 +323,8 @@ test_dns_malformed (void)
    * past the end. */
   static const guint8 ptr[] = { 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0x0c, 0, 1, 0, 1 };
   static const guint8 past[] = { 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x3f, 'a', 'b' };
-  static const guint8 loop[] = { 0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
-                                 1, 'a', 0, 0, 1, 0, 1, 0xc0, 19, 0, 1, 0, 1 };
+  static const guint8 loop[]
+      = { 0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1, 0xc0, 19, 0, 1, 0, 1 };
   TsDnsMessage m;
   g_autoptr (GError) e1 = NULL;
   g_autoptr (GError) e2 = NULL;
@@ -345,16 +345,16 @@ static void
 test_pins (void)
 {
   const char *good = "sha256//5SXq7yWTp6AnyGtDReV4XrmA6Cyjuc0ZNfrsfqX3lGU=";
-  g_autofree char *two = g_strconcat ("sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=;", good,
-                                      NULL);
+  g_autofree char *two
+      = g_strconcat ("sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=;", good, NULL);
 
   g_assert_true (ts_actor_tls_pin_list_is_valid (good));
   g_assert_true (ts_actor_tls_pin_list_is_valid (two));
   g_assert_false (ts_actor_tls_pin_list_is_valid ("sha1//abc"));
   g_assert_false (ts_actor_tls_pin_list_is_valid ("sha256//short="));
   g_assert_true (ts_actor_tls_pin_matches (two, good));
-  g_assert_false (ts_actor_tls_pin_matches ("sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                                            good));
+  g_assert_false (
+      ts_actor_tls_pin_matches ("sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", good));
   g_assert_cmpint (ts_actor_tls_parse_version ("1.2"), ==, TLS1_2_VERSION);
   g_assert_cmpint (ts_actor_tls_parse_version ("TLSv1.3"), ==, TLS1_3_VERSION);
   g_assert_cmpint (ts_actor_tls_parse_version ("1.1"), ==, 0);

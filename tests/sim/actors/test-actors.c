@@ -11,8 +11,8 @@
 
 typedef ActorsFixture Fixture;
 
-#define ADD(path, fn)                                                                            \
-  g_test_add ("/ts/sim/actors/" path, Fixture, NULL, actors_fixture_setup, fn,                   \
+#define ADD(path, fn)                                                                              \
+  g_test_add ("/ts/sim/actors/" path, Fixture, NULL, actors_fixture_setup, fn,                     \
               actors_fixture_teardown)
 
 static char *
@@ -37,9 +37,9 @@ client_json (Fixture *f, int port, const char *const *args, JsonNode **out_root)
   g_ptr_array_add (argv, "--resolve");
   g_ptr_array_add (argv, resolve);
   for (guint i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
+    g_ptr_array_add (argv, (char *)args[i]);
   g_ptr_array_add (argv, NULL);
-  rc = actors_fixture_run_client (f, (const char *const *) argv->pdata, &out, NULL);
+  rc = actors_fixture_run_client (f, (const char *const *)argv->pdata, &out, NULL);
   g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
   g_assert_no_error (error);
   *out_root = json_node_copy (json_parser_get_root (parser));
@@ -64,8 +64,8 @@ test_http_get (Fixture *f, gconstpointer data)
   g_assert_true (json_object_get_boolean_member (obj (root), "ok"));
   g_assert_cmpint (json_object_get_int_member (obj (root), "status"), ==, 200);
   g_assert_cmpstr (json_object_get_string_member (obj (root), "mode"), ==, "direct");
-  g_assert_nonnull (strstr (json_object_get_string_member (obj (root), "body"),
-                            "Welcome to example.com"));
+  g_assert_nonnull (
+      strstr (json_object_get_string_member (obj (root), "body"), "Welcome to example.com"));
   g_assert_true (json_object_get_null_member (obj (root), "tls"));
 }
 
@@ -98,7 +98,8 @@ test_https_get (Fixture *f, gconstpointer data)
 
   /* Events of both ends, and secrets of both ends. */
   g_assert_true (g_file_get_contents (f->events, &events, NULL, NULL));
-  g_assert_nonnull (strstr (events, " server server.request method=GET target=/about.html status=200"));
+  g_assert_nonnull (
+      strstr (events, " server server.request method=GET target=/about.html status=200"));
   g_assert_nonnull (strstr (events, " client client.result ok=true"));
   g_assert_nonnull (strstr (events, "cert_issuer="));
   g_assert_true (g_file_get_contents (f->keylog, &keylog, NULL, NULL));
@@ -114,9 +115,9 @@ test_tls12 (Fixture *f, gconstpointer data)
   g_autofree char *keylog = NULL;
 
   g_assert_cmpint (client_json (f, f->https_port, args, &root), ==, 0);
-  g_assert_cmpstr (json_object_get_string_member (
-                       json_object_get_object_member (obj (root), "tls"), "version"),
-                   ==, "TLSv1.2");
+  g_assert_cmpstr (
+      json_object_get_string_member (json_object_get_object_member (obj (root), "tls"), "version"),
+      ==, "TLSv1.2");
   g_assert_true (g_file_get_contents (f->keylog, &keylog, NULL, NULL));
   g_assert_nonnull (strstr (keylog, "CLIENT_RANDOM "));
 }
@@ -136,8 +137,8 @@ test_orders (Fixture *f, gconstpointer data)
   g_assert_cmpint (client_json (f, f->https_port, post, &root), ==, 0);
   g_assert_cmpstr (json_object_get_string_member (obj (root), "method"), ==, "POST");
   g_assert_cmpint (json_object_get_int_member (obj (root), "status"), ==, 201);
-  g_assert_true (json_parser_load_from_data (
-      p, json_object_get_string_member (obj (root), "body"), -1, NULL));
+  g_assert_true (
+      json_parser_load_from_data (p, json_object_get_string_member (obj (root), "body"), -1, NULL));
   order = json_node_copy (json_parser_get_root (p));
   g_assert_cmpstr (json_object_get_string_member (obj (order), "item"), ==, "pipette");
   g_assert_cmpint (json_object_get_int_member (obj (order), "quantity"), ==, 5);
@@ -145,8 +146,8 @@ test_orders (Fixture *f, gconstpointer data)
 
   g_clear_pointer (&root, json_node_unref);
   g_assert_cmpint (client_json (f, f->https_port, get, &root), ==, 0);
-  g_assert_true (json_parser_load_from_data (
-      p, json_object_get_string_member (obj (root), "body"), -1, NULL));
+  g_assert_true (
+      json_parser_load_from_data (p, json_object_get_string_member (obj (root), "body"), -1, NULL));
   list = json_node_copy (json_parser_get_root (p));
   orders = json_object_get_array_member (obj (list), "orders");
   g_assert_cmpuint (json_array_get_length (orders), ==, 3);
@@ -234,8 +235,9 @@ test_pin (Fixture *f, gconstpointer data)
   }
   /* A wrong one fails, clearly, naming both. */
   {
-    const char *args[] = { u, "--pin=sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                           "--resolve", resolve, NULL };
+    const char *args[]
+        = { u, "--pin=sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "--resolve", resolve,
+            NULL };
     g_assert_cmpint (actors_fixture_run_client (f, args, NULL, &err), ==, 1);
     g_assert_nonnull (strstr (err, "ts-client: public key pin mismatch"));
     g_assert_nonnull (strstr (err, pin));
@@ -267,8 +269,8 @@ test_trust (Fixture *f, gconstpointer data)
     const char *args[] = { u, "--cacert", f->pki.intercept_ca_cert, NULL };
     g_assert_cmpint (client_json (f, f->https_port, args, &root), ==, 1);
     g_assert_false (json_object_get_boolean_member (obj (root), "ok"));
-    g_assert_nonnull (strstr (json_object_get_string_member (obj (root), "error"),
-                              "certificate refused"));
+    g_assert_nonnull (
+        strstr (json_object_get_string_member (obj (root), "error"), "certificate refused"));
     tls = json_object_get_object_member (obj (root), "tls");
     g_assert_nonnull (strstr (json_object_get_string_member (
                                   json_object_get_object_member (tls, "certificate"), "issuer"),
@@ -280,8 +282,7 @@ test_trust (Fixture *f, gconstpointer data)
     g_clear_pointer (&root, json_node_unref);
     g_assert_cmpint (client_json (f, f->https_port, args, &root), ==, 0);
     tls = json_object_get_object_member (obj (root), "tls");
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (tls, "trusted")), ==,
-                      2);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (tls, "trusted")), ==, 2);
   }
   /* The name is checked: an address is not example.com. */
   {
@@ -326,16 +327,18 @@ test_dns (Fixture *f, gconstpointer data)
     g_assert_cmpint (client_json (f, f->dns_port, args, &root), ==, 0);
     dns = json_object_get_object_member (obj (root), "dns");
     g_assert_cmpstr (json_object_get_string_member (dns, "rcode"), ==, "NOERROR");
-    g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (dns, "answers"), 0),
-                     ==, "192.0.2.10");
+    g_assert_cmpstr (
+        json_array_get_string_element (json_object_get_array_member (dns, "answers"), 0), ==,
+        "192.0.2.10");
   }
   {
     const char *args[] = { u, "--dns-type=AAAA", NULL };
     g_clear_pointer (&root, json_node_unref);
     g_assert_cmpint (client_json (f, f->dns_port, args, &root), ==, 0);
     dns = json_object_get_object_member (obj (root), "dns");
-    g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (dns, "answers"), 0),
-                     ==, "2001:db8::10");
+    g_assert_cmpstr (
+        json_array_get_string_element (json_object_get_array_member (dns, "answers"), 0), ==,
+        "2001:db8::10");
   }
   {
     const char *args[] = { nx, NULL };
@@ -360,7 +363,7 @@ raw_exchange (int port, const char *request, gsize len)
   gssize n;
 
   g_socket_client_set_timeout (sc, 10);
-  conn = g_socket_client_connect_to_host (sc, "127.0.0.1", (guint16) port, NULL, &error);
+  conn = g_socket_client_connect_to_host (sc, "127.0.0.1", (guint16)port, NULL, &error);
   g_assert_no_error (error);
   os = g_io_stream_get_output_stream (G_IO_STREAM (conn));
   is = g_io_stream_get_input_stream (G_IO_STREAM (conn));
@@ -368,9 +371,9 @@ raw_exchange (int port, const char *request, gsize len)
     g_assert_true (g_output_stream_write_all (os, request, len, NULL, NULL, &error));
   g_assert_no_error (error);
   while ((n = g_input_stream_read (is, buf, sizeof buf, NULL, &error)) > 0)
-    g_byte_array_append (out, buf, (guint) n);
-  g_byte_array_append (out, (const guint8 *) "", 1);
-  return (char *) g_byte_array_free (g_steal_pointer (&out), FALSE);
+    g_byte_array_append (out, buf, (guint)n);
+  g_byte_array_append (out, (const guint8 *)"", 1);
+  return (char *)g_byte_array_free (g_steal_pointer (&out), FALSE);
 }
 
 static void

@@ -1,6 +1,6 @@
-/* ts-http-head.c: a bounded, zero-copy HTTP/1.x head parser.
+/* ts-actor-http-head.c: a bounded, zero-copy HTTP/1.x head parser.
  * SPDX-License-Identifier: GPL-3.0-or-later */
-#include "ts-http-head.h"
+#include "ts-actor-http-head.h"
 
 #include <string.h>
 
@@ -30,7 +30,7 @@ next_line (const char *data, gsize len, gsize pos, gsize *out_len)
           if (end > pos && data[end - 1] == '\r')
             end--;
           *out_len = end - pos;
-          return (gssize) (i + 1);
+          return (gssize)(i + 1);
         }
       if (data[i] == '\r' && i + 1 < len && data[i + 1] != '\n')
         return TS_PARSE_INVALID;
@@ -48,37 +48,37 @@ parse_version (const char *s, gsize len)
 }
 
 static gssize
-parse_request_line (TsHttpHead *head, const char *line, gsize len)
+parse_request_line (TsActorHttpHead *head, const char *line, gsize len)
 {
   const char *sp1, *sp2;
   int minor;
 
   sp1 = memchr (line, ' ', len);
-  if (sp1 == NULL || sp1 == line || (gsize) (sp1 - line) > TS_HTTP_MAX_METHOD)
+  if (sp1 == NULL || sp1 == line || (gsize)(sp1 - line) > TS_ACTOR_HTTP_MAX_METHOD)
     return TS_PARSE_INVALID;
   for (const char *p = line; p < sp1; p++)
     if (!is_tchar (*p))
       return TS_PARSE_INVALID;
-  sp2 = memchr (sp1 + 1, ' ', len - (gsize) (sp1 + 1 - line));
+  sp2 = memchr (sp1 + 1, ' ', len - (gsize)(sp1 + 1 - line));
   if (sp2 == NULL || sp2 == sp1 + 1)
     return TS_PARSE_INVALID;
   for (const char *p = sp1 + 1; p < sp2; p++)
-    if ((guchar) *p <= 0x20 || (guchar) *p >= 0x7f)
+    if ((guchar)*p <= 0x20 || (guchar)*p >= 0x7f)
       return TS_PARSE_INVALID;
-  minor = parse_version (sp2 + 1, len - (gsize) (sp2 + 1 - line));
+  minor = parse_version (sp2 + 1, len - (gsize)(sp2 + 1 - line));
   if (minor < 0)
     return TS_PARSE_INVALID;
 
   head->method = line;
-  head->method_len = (gsize) (sp1 - line);
+  head->method_len = (gsize)(sp1 - line);
   head->target = sp1 + 1;
-  head->target_len = (gsize) (sp2 - sp1 - 1);
-  head->version_minor = (guint) minor;
+  head->target_len = (gsize)(sp2 - sp1 - 1);
+  head->version_minor = (guint)minor;
   return 0;
 }
 
 static gssize
-parse_status_line (TsHttpHead *head, const char *line, gsize len)
+parse_status_line (TsActorHttpHead *head, const char *line, gsize len)
 {
   int minor;
 
@@ -93,11 +93,11 @@ parse_status_line (TsHttpHead *head, const char *line, gsize len)
   if (len > 12 && line[12] != ' ')
     return TS_PARSE_INVALID;
   for (gsize i = 13; i < len; i++)
-    if (((guchar) line[i] < 0x20 && line[i] != '\t') || line[i] == 0x7f)
+    if (((guchar)line[i] < 0x20 && line[i] != '\t') || line[i] == 0x7f)
       return TS_PARSE_INVALID;
 
-  head->version_minor = (guint) minor;
-  head->status = (guint) ((line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0'));
+  head->version_minor = (guint)minor;
+  head->status = (guint)((line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0'));
   if (head->status < 100)
     return TS_PARSE_INVALID;
   head->reason = len > 13 ? line + 13 : line + len;
@@ -106,10 +106,10 @@ parse_status_line (TsHttpHead *head, const char *line, gsize len)
 }
 
 static gssize
-parse_field_line (TsHttpHead *head, const char *line, gsize len)
+parse_field_line (TsActorHttpHead *head, const char *line, gsize len)
 {
   const char *colon, *value, *end;
-  TsHttpHeader *h;
+  TsActorHttpHeader *h;
 
   /* obs-fold (RFC 9112 §5.2): a server may reject it; we do. */
   if (line[0] == ' ' || line[0] == '\t')
@@ -127,24 +127,24 @@ parse_field_line (TsHttpHead *head, const char *line, gsize len)
   while (end > value && (end[-1] == ' ' || end[-1] == '\t'))
     end--;
   for (const char *p = value; p < end; p++)
-    if (((guchar) *p < 0x20 && *p != '\t') || *p == 0x7f)
+    if (((guchar)*p < 0x20 && *p != '\t') || *p == 0x7f)
       return TS_PARSE_INVALID;
 
-  if (head->n_headers >= TS_HTTP_MAX_HEADERS)
+  if (head->n_headers >= TS_ACTOR_HTTP_MAX_HEADERS)
     return TS_PARSE_TOO_LARGE;
   h = &head->headers[head->n_headers++];
   h->name = line;
-  h->name_len = (gsize) (colon - line);
+  h->name_len = (gsize)(colon - line);
   h->value = value;
-  h->value_len = (gsize) (end - value);
+  h->value_len = (gsize)(end - value);
   return 0;
 }
 
 static gssize
-parse_head (TsHttpHead *out_head, const char *data, gsize len, gboolean request)
+parse_head (TsActorHttpHead *out_head, const char *data, gsize len, gboolean request)
 {
-  TsHttpHead head = { 0 };
-  gsize limit = MIN (len, (gsize) TS_HTTP_MAX_HEAD);
+  TsActorHttpHead head = { 0 };
+  gsize limit = MIN (len, (gsize)TS_ACTOR_HTTP_MAX_HEAD);
   gsize pos = 0, line_len = 0;
   gssize next, r;
   gboolean first = TRUE;
@@ -164,7 +164,7 @@ parse_head (TsHttpHead *out_head, const char *data, gsize len, gboolean request)
     {
       next = next_line (data, limit, pos, &line_len);
       if (next == TS_PARSE_INCOMPLETE)
-        return len >= TS_HTTP_MAX_HEAD ? TS_PARSE_TOO_LARGE : TS_PARSE_INCOMPLETE;
+        return len >= TS_ACTOR_HTTP_MAX_HEAD ? TS_PARSE_TOO_LARGE : TS_PARSE_INCOMPLETE;
       if (next < 0)
         return next;
       if (first)
@@ -184,30 +184,30 @@ parse_head (TsHttpHead *out_head, const char *data, gsize len, gboolean request)
         r = parse_field_line (&head, data + pos, line_len);
       if (r < 0)
         return r;
-      pos = (gsize) next;
+      pos = (gsize)next;
     }
 }
 
 gssize
-ts_http_head_parse_request (TsHttpHead *out_head, const char *data, gsize len)
+ts_actor_http_head_parse_request (TsActorHttpHead *out_head, const char *data, gsize len)
 {
   return parse_head (out_head, data, len, TRUE);
 }
 
 gssize
-ts_http_head_parse_response (TsHttpHead *out_head, const char *data, gsize len)
+ts_actor_http_head_parse_response (TsActorHttpHead *out_head, const char *data, gsize len)
 {
   return parse_head (out_head, data, len, FALSE);
 }
 
 static gboolean
-name_is (const TsHttpHeader *h, const char *name)
+name_is (const TsActorHttpHeader *h, const char *name)
 {
   return strlen (name) == h->name_len && g_ascii_strncasecmp (h->name, name, h->name_len) == 0;
 }
 
 const char *
-ts_http_head_get (const TsHttpHead *self, const char *name, gsize *out_len)
+ts_actor_http_head_get (const TsActorHttpHead *self, const char *name, gsize *out_len)
 {
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (name != NULL, NULL);
@@ -225,7 +225,7 @@ ts_http_head_get (const TsHttpHead *self, const char *name, gsize *out_len)
 }
 
 guint
-ts_http_head_count (const TsHttpHead *self, const char *name)
+ts_actor_http_head_count (const TsActorHttpHead *self, const char *name)
 {
   guint n = 0;
 
@@ -237,7 +237,7 @@ ts_http_head_count (const TsHttpHead *self, const char *name)
 }
 
 gboolean
-ts_http_head_has_token (const TsHttpHead *self, const char *name, const char *token)
+ts_actor_http_head_has_token (const TsActorHttpHead *self, const char *name, const char *token)
 {
   gsize token_len;
 
@@ -255,7 +255,7 @@ ts_http_head_has_token (const TsHttpHead *self, const char *name, const char *to
       end = p + self->headers[i].value_len;
       while (p < end)
         {
-          const char *comma = memchr (p, ',', (gsize) (end - p));
+          const char *comma = memchr (p, ',', (gsize)(end - p));
           const char *e = comma ? comma : end;
           const char *s = p;
 
@@ -263,7 +263,7 @@ ts_http_head_has_token (const TsHttpHead *self, const char *name, const char *to
             s++;
           while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
             e--;
-          if ((gsize) (e - s) == token_len && g_ascii_strncasecmp (s, token, token_len) == 0)
+          if ((gsize)(e - s) == token_len && g_ascii_strncasecmp (s, token, token_len) == 0)
             return TRUE;
           p = comma ? comma + 1 : end;
         }
@@ -272,7 +272,7 @@ ts_http_head_has_token (const TsHttpHead *self, const char *name, const char *to
 }
 
 gboolean
-ts_http_head_get_content_length (const TsHttpHead *self, gint64 *out_length)
+ts_actor_http_head_get_content_length (const TsActorHttpHead *self, gint64 *out_length)
 {
   gint64 found = -1;
 
@@ -281,7 +281,7 @@ ts_http_head_get_content_length (const TsHttpHead *self, gint64 *out_length)
 
   for (guint i = 0; i < self->n_headers; i++)
     {
-      const TsHttpHeader *h = &self->headers[i];
+      const TsActorHttpHeader *h = &self->headers[i];
       gint64 v = 0;
 
       if (!name_is (h, "Content-Length"))
@@ -304,7 +304,7 @@ ts_http_head_get_content_length (const TsHttpHead *self, gint64 *out_length)
 }
 
 gboolean
-ts_http_head_method_is (const TsHttpHead *self, const char *method)
+ts_actor_http_head_method_is (const TsActorHttpHead *self, const char *method)
 {
   g_return_val_if_fail (self != NULL, FALSE);
   return self->method != NULL && strlen (method) == self->method_len
@@ -312,7 +312,7 @@ ts_http_head_method_is (const TsHttpHead *self, const char *method)
 }
 
 char *
-ts_http_head_dup (const char *view, gsize len)
+ts_actor_http_head_dup (const char *view, gsize len)
 {
   return g_strndup (view, len);
 }

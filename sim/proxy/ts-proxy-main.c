@@ -1,0 +1,198 @@
+/* ts-proxy-main.c: ts-proxy's command line.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include "ts-proxy.h"
+#include "ts-lab-pki.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char summary[] =
+  "A forward proxy for the Tunnelscope lab (HTTP/1.1).\n"
+  "\n"
+  "Modes:\n"
+  "  plain forwarding   GET http://host/path ... is sent on in origin-form (or in\n"
+  "                     absolute-form to a parent), Host regenerated, hop-by-hop\n"
+  "                     fields removed, Via added, one request per connection.\n"
+  "  CONNECT tunnel     CONNECT host:port: port policy (--connect-ports), a TCP\n"
+  "                     connection to the target, 200, then a blind relay (splice).\n"
+  "  authentication     --auth USER:PASS asks clients for Basic credentials (407).\n"
+  "  chaining           --parent HOST:PORT sends everything through a parent proxy\n"
+  "                     (CONNECT for tunnels); chains nest to any depth.\n"
+  "  interception       --intercept: after 200, TLS from the client is terminated\n"
+  "                     with a leaf minted per SNI by the Intercept CA (ALPN\n"
+  "                     http/1.1 only), the origin is verified against the Lab Web\n"
+  "                     Root CA, and the decrypted HTTP is relayed and logged.\n"
+  "                     Bytes that are not TLS are relayed blind.\n"
+  "\n"
+  "Refusals: 400 malformed, 403 port or target not allowed (loopback, link-local,\n"
+  "the proxy's own addresses), 407 credentials, 408 slow head, 414/431 too large,\n"
+  "501 unsupported transfer coding or scheme, 502 unreachable or unresolvable,\n"
+  "503 too many connections, 504 timeout. See sim/proxy/HOSTILE.md.\n"
+  "\n"
+  "Environment: TS_EVENTS (events, one line each), TS_NODE (node name),\n"
+  "SSLKEYLOGFILE (TLS secrets of both legs), TS_PKI_DIR (default CA files),\n"
+  "TS_WEB_CA (trust anchor for origins).\n"
+  "\n"
+  "Access log line: TIME CLIENT STATUS METHOD TARGET BYTES_UP BYTES_DOWN MS VIA";
+
+static char *
+basic_b64 (const char *user_pass)
+{
+  return g_base64_encode ((const guchar *) user_pass, strlen (user_pass));
+}
+
+int
+main (int argc, char **argv)
+{
+  TsProxyOptions o = { 0 };
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *connect_ports = NULL, *http_ports = NULL, *auth = NULL, *parent = NULL,
+                  *parent_auth = NULL;
+  int port = 3128, header_timeout = 20, connect_timeout = 10, idle_timeout = 600,
+      max_conns = 4096, leaf_lifetime = 3600;
+  GOptionEntry entries[] = {
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (default 3128; 0: any)",
+      "PORT" },
+    { "listen", 'l', 0, G_OPTION_ARG_STRING, &o.listen,
+      "Address to listen on (default: all)", "ADDR" },
+    { "port-file", 0, 0, G_OPTION_ARG_FILENAME, &o.port_file,
+      "Write the bound port to FILE once listening", "FILE" },
+    { "connect-ports", 0, 0, G_OPTION_ARG_STRING, &connect_ports,
+      "Ports CONNECT may reach (default 443)", "LIST" },
+    { "http-ports", 0, 0, G_OPTION_ARG_STRING, &http_ports,
+      "Ports plain forwarding may reach (default 80,443,1025-65535)", "LIST" },
+    { "auth", 'a', 0, G_OPTION_ARG_STRING, &auth,
+      "Require Basic Proxy-Authorization with these credentials", "USER:PASS" },
+    { "parent", 0, 0, G_OPTION_ARG_STRING, &parent, "Send everything through a parent proxy",
+      "HOST:PORT" },
+    { "parent-auth", 0, 0, G_OPTION_ARG_STRING, &parent_auth,
+      "Basic credentials for the parent proxy", "USER:PASS" },
+    { "intercept", 'i', 0, G_OPTION_ARG_NONE, &o.intercept,
+      "Intercept TLS inside CONNECT tunnels", NULL },
+    { "ca-cert", 0, 0, G_OPTION_ARG_FILENAME, &o.ca_cert,
+      "Intercept CA certificate (default $TS_PKI_DIR/intercept-ca.pem)", "FILE" },
+    { "ca-key", 0, 0, G_OPTION_ARG_FILENAME, &o.ca_key,
+      "Intercept CA key (default $TS_PKI_DIR/intercept-ca.key)", "FILE" },
+    { "web-ca", 0, 0, G_OPTION_ARG_FILENAME, &o.web_ca,
+      "CA that origins must chain to when intercepting (default $TS_WEB_CA, else "
+      "$TS_PKI_DIR/web-ca.pem)",
+      "FILE" },
+    { "leaf-lifetime", 0, 0, G_OPTION_ARG_INT, &leaf_lifetime,
+      "Lifetime of minted leaves in seconds (default 3600)", "S" },
+    { "header-timeout", 0, 0, G_OPTION_ARG_INT, &header_timeout,
+      "Seconds a client has to send its request head or TLS handshake (default 20)", "S" },
+    { "connect-timeout", 0, 0, G_OPTION_ARG_INT, &connect_timeout,
+      "Seconds to resolve and reach a target or parent, else 504 (default 10)", "S" },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
+      "Seconds a relay may stay silent before it is closed (default 600)", "S" },
+    { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_conns,
+      "Client connections served at once; beyond, 503 (default 4096)", "N" },
+    { "access-log", 0, 0, G_OPTION_ARG_FILENAME, &o.access_log,
+      "Access log: a file, - for standard output (default) or none", "FILE" },
+    { "keylog", 0, 0, G_OPTION_ARG_FILENAME, &o.keylog,
+      "NSS key log file for both TLS legs (default $SSLKEYLOGFILE)", "FILE" },
+    { "node", 0, 0, G_OPTION_ARG_STRING, &o.node, "Node name in events (default $TS_NODE or proxy)",
+      "NAME" },
+    { "allow-loopback-targets", 0, 0, G_OPTION_ARG_NONE, &o.allow_loopback,
+      "For tests only: allow targets on loopback and on the proxy's own addresses (never the "
+      "proxy's own port)",
+      NULL },
+    { NULL },
+  };
+
+  ctx = g_option_context_new ("- Tunnelscope forward proxy");
+  g_option_context_set_summary (ctx, summary);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("ts-proxy: %s (try --help)\n", error->message);
+      return 2;
+    }
+  if (argc > 1)
+    {
+      g_printerr ("ts-proxy: unexpected argument %s (try --help)\n", argv[1]);
+      return 2;
+    }
+  if (port < 0 || port > 65535 || header_timeout <= 0 || connect_timeout <= 0
+      || idle_timeout <= 0 || max_conns <= 0 || leaf_lifetime < 120)
+    {
+      g_printerr ("ts-proxy: a port, timeout, limit or lifetime is out of range (try --help)\n");
+      return 2;
+    }
+  o.port = port;
+  o.header_timeout_s = header_timeout;
+  o.connect_timeout_s = connect_timeout;
+  o.idle_timeout_s = idle_timeout;
+  o.max_connections = max_conns;
+  o.leaf_lifetime_s = leaf_lifetime;
+  o.connect_ports = ts_proxy_parse_ports (connect_ports ? connect_ports : "443", &error);
+  if (o.connect_ports)
+    o.http_ports = ts_proxy_parse_ports (http_ports ? http_ports : "80,443,1025-65535", &error);
+  if (o.http_ports == NULL)
+    {
+      g_printerr ("ts-proxy: %s\n", error->message);
+      return 2;
+    }
+  if (auth)
+    {
+      if (strchr (auth, ':') == NULL)
+        {
+          g_printerr ("ts-proxy: --auth needs USER:PASS\n");
+          return 2;
+        }
+      o.auth_b64 = basic_b64 (auth);
+    }
+  if (parent)
+    {
+      const char *colon = strrchr (parent, ':');
+      guint64 pp;
+
+      if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &pp, NULL))
+        {
+          g_printerr ("ts-proxy: --parent needs HOST:PORT\n");
+          return 2;
+        }
+      if (parent[0] == '[' && colon > parent && colon[-1] == ']')
+        o.parent_host = g_strndup (parent + 1, colon - parent - 2);
+      else
+        o.parent_host = g_strndup (parent, colon - parent);
+      o.parent_port = pp;
+      if (parent_auth)
+        o.parent_auth_b64 = basic_b64 (parent_auth);
+    }
+  if (o.node == NULL)
+    o.node = g_strdup (g_getenv ("TS_NODE") ? g_getenv ("TS_NODE") : "proxy");
+  if (o.keylog == NULL && g_getenv ("SSLKEYLOGFILE"))
+    o.keylog = g_strdup (g_getenv ("SSLKEYLOGFILE"));
+  if (o.intercept)
+    {
+      const char *pki_dir = g_getenv ("TS_PKI_DIR");
+      TsLabPki pki = { 0 };
+
+      if ((o.ca_cert == NULL || o.ca_key == NULL || (o.web_ca == NULL && !g_getenv ("TS_WEB_CA")))
+          && pki_dir == NULL)
+        {
+          /* No lab around: use (and create) the user's lab PKI. */
+          if (!ts_lab_pki_ensure (NULL, &pki, &error))
+            {
+              g_printerr ("ts-proxy: %s\n", error->message);
+              return 1;
+            }
+          pki_dir = pki.dir;
+        }
+      if (o.ca_cert == NULL)
+        o.ca_cert = g_build_filename (pki_dir, "intercept-ca.pem", NULL);
+      if (o.ca_key == NULL)
+        o.ca_key = g_build_filename (pki_dir, "intercept-ca.key", NULL);
+      if (o.web_ca == NULL)
+        o.web_ca = g_getenv ("TS_WEB_CA") ? g_strdup (g_getenv ("TS_WEB_CA"))
+                                          : g_build_filename (pki_dir, "web-ca.pem", NULL);
+      ts_lab_pki_clear (&pki);
+    }
+  return ts_proxy_run (&o);
+}

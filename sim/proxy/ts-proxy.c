@@ -1,0 +1,2663 @@
+/* ts-proxy.c: the proxy's single-threaded epoll event loop: accepting,
+ * request heads, policy, upstream connections (direct or through a
+ * parent), the splice(2) relay, TLS interception and the decrypted relay.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One thread runs everything but name resolution, which a small pool of
+ * resolver threads does with getaddrinfo () (the lab resolves through hosts
+ * files; a blocking lookup must not stall other clients). A connection is a
+ * TsConn walking through the states below; an idle tunnel holds only its
+ * TsConn (a few hundred bytes): head buffers are freed once the tunnel is
+ * up, and the relay's pipes are made on the first byte.
+ */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include "ts-proxy.h"
+#include "ts-http-chunked.h"
+#include "ts-http-request.h"
+#include "ts-http-response.h"
+#include "ts-lab-pki.h"
+#include "ts-trace-event.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#define TS_PROXY_HEAD_INITIAL 2048        /* first head buffer; grows to the caps */
+#define TS_PROXY_RELAY_BUF 16384          /* per direction, decrypted relay only */
+#define TS_PROXY_PIPE_BYTES 65536         /* splice chunk */
+#define TS_PROXY_LINGER_S 2               /* lingering close after an error answer */
+#define TS_PROXY_LINGER_DISCARD (1 << 20) /* bytes discarded while lingering */
+#define TS_PROXY_EXCERPT 64               /* body bytes in intercept events */
+#define TS_PROXY_LEAF_CACHE_MAX 1024      /* minted leaves kept */
+#define TS_PROXY_SWEEP_MS 250
+
+typedef enum
+{
+  ST_HEAD,            /* reading the client's request head */
+  ST_RESOLVING,       /* a resolver thread is looking the name up */
+  ST_CONNECTING,      /* non-blocking connect () to the target or parent */
+  ST_PARENT,          /* waiting for the parent's answer to our CONNECT */
+  ST_SEND_200,        /* writing "200 Connection established" */
+  ST_PEEK,            /* intercepting: waiting for the client's first byte */
+  ST_TLS_CLIENT,      /* intercepting: handshake with the client */
+  ST_TLS_ORIGIN,      /* intercepting: handshake with the origin */
+  ST_SPLICE,          /* blind relay with splice (2) */
+  ST_PUMP,            /* relay through buffers (TLS, or plain HTTP forwarding) */
+  ST_ANSWER,          /* writing our own answer, then lingering */
+  ST_LINGER,          /* discarding input until EOF or timeout */
+} TsConnState;
+
+static const char *const state_names[] = {
+  "head", "resolving", "connecting", "parent", "send-200", "peek",
+  "tls-client", "tls-origin", "splice", "pump", "answer", "linger",
+};
+
+typedef enum
+{
+  KIND_NONE,
+  KIND_CONNECT,
+  KIND_HTTP,
+} TsConnKind;
+
+typedef struct _TsConn TsConn;
+
+typedef struct
+{
+  TsConn *conn;
+  int fd;
+  SSL *ssl;
+  guint32 events;  /* registered with epoll */
+  guint32 rd_want; /* what the last read waited for (EPOLLIN/EPOLLOUT), 0 */
+  guint32 wr_want;
+  gboolean registered;
+} TsEndp;
+
+typedef struct
+{
+  char *data;
+  guint32 off, len, cap;
+} TsBuf;
+
+/* Follows one direction of a decrypted or forwarded HTTP/1 stream. */
+typedef enum
+{
+  SNOOP_HEAD,
+  SNOOP_LENGTH,
+  SNOOP_CHUNKED,
+  SNOOP_UNTIL_EOF,
+  SNOOP_STOPPED,
+} TsSnoopState;
+
+typedef struct
+{
+  TsSnoopState state;
+  gboolean response;
+  char *head;
+  guint32 head_len, head_last;
+  guint64 remaining;
+  TsHttpChunked chunked;
+  TsTraceEvent *pending; /* waiting for its body excerpt */
+  GString *excerpt;
+  guint n_messages;
+} TsSnoop;
+
+struct _TsConn
+{
+  TsEndp c, s; /* client, server (origin or parent) */
+  TsConnState state;
+  TsConnKind kind;
+  guint64 id;
+  gint64 t_start, deadline; /* monotonic µs */
+  char *host;               /* target host (no brackets) */
+  guint16 port;
+  char *method;             /* for the access log */
+  char *url;
+  char client[64];
+  guint status; /* answered or relayed status, for the access log */
+  /* Client head; after a decision, bytes past the head stay as early data. */
+  char *head;
+  guint32 head_len, head_cap, head_last, head_used;
+  /* Bytes to send before relaying: to the client (answer, 200), to the
+   * server (forwarded head, CONNECT to parent). */
+  TsBuf to_c, to_s;
+  /* Parent's answer head. */
+  char *phead;
+  guint32 phead_len;
+  struct addrinfo *ai, *ai_next;
+  /* splice relay: [0] client to server, [1] server to client */
+  int pipe_r[2], pipe_w[2];
+  guint32 fill[2];
+  gboolean in_blocked[2], out_blocked[2];
+  gboolean eof[2];
+  TsBuf buf[2];
+  TsSnoop *snoop[2];
+  guint8 head_ring; /* request methods that were HEAD, newest lowest bit */
+  guint64 bytes[2];
+  char *sni;
+  guint64 discarded;
+  gboolean dead, via_parent, intercepted, logged, http_request_done;
+  TsConn *prev, *next;
+};
+
+typedef struct
+{
+  X509 *cert;
+  EVP_PKEY *key;
+  gint64 expires; /* real time µs */
+} TsLeaf;
+
+typedef struct
+{
+  guint64 conn_id;
+  char *host;
+  struct addrinfo *res;
+  int err;
+} TsResolve;
+
+typedef struct
+{
+  TsProxyOptions *o;
+  int ep, lfd, efd, sfd;
+  struct sockaddr_storage laddr;
+  GHashTable *conns; /* id -> TsConn */
+  TsConn *head, *dead;
+  guint64 next_id;
+  guint n_conns;
+  GThreadPool *resolvers;
+  GAsyncQueue *resolved;
+  GArray *own_addrs; /* of struct sockaddr_storage */
+  SSL_CTX *sctx, *cctx;
+  X509 *ca_cert;
+  EVP_PKEY *ca_key;
+  GHashTable *leaves; /* name -> TsLeaf */
+  FILE *access;
+  int keylog_fd;
+  gboolean quit;
+} TsProxy;
+
+static TsProxy *proxy_singleton; /* for OpenSSL callbacks */
+
+static void conn_close (TsProxy *p, TsConn *c, const char *reason);
+static void conn_answer (TsProxy *p, TsConn *c, guint status, const char *reason,
+                         const char *extra_headers);
+static void conn_update (TsProxy *p, TsConn *c);
+static void pump_run (TsProxy *p, TsConn *c);
+static void splice_run (TsProxy *p, TsConn *c);
+static void conn_connect_next (TsProxy *p, TsConn *c);
+
+/* ------------------------------------------------------------------ */
+/* Small helpers */
+
+static gint64
+now_us (void)
+{
+  return g_get_monotonic_time ();
+}
+
+static const char *
+status_text (guint status)
+{
+  switch (status)
+    {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 405: return "Method Not Allowed";
+    case 407: return "Proxy Authentication Required";
+    case 408: return "Request Timeout";
+    case 414: return "URI Too Long";
+    case 417: return "Expectation Failed";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Error";
+    }
+}
+
+static void
+buf_append (TsBuf *b, const void *data, gsize len)
+{
+  if (b->off > 0 && b->off == b->len)
+    b->off = b->len = 0;
+  if (b->len + len > b->cap)
+    {
+      guint32 cap = MAX (b->cap * 2, b->len + len);
+
+      b->data = g_realloc (b->data, cap);
+      b->cap = cap;
+    }
+  memcpy (b->data + b->len, data, len);
+  b->len += len;
+}
+
+static void
+buf_clear (TsBuf *b)
+{
+  g_free (b->data);
+  memset (b, 0, sizeof *b);
+}
+
+static guint32
+buf_pending (const TsBuf *b)
+{
+  return b->len - b->off;
+}
+
+static void
+emit (TsProxy *p, TsTraceEvent *ev)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!ts_trace_event_emit (ev, &error))
+    g_printerr ("ts-proxy: cannot write event: %s\n", error->message);
+  ts_trace_event_free (ev);
+}
+
+static TsTraceEvent *
+event_new (TsProxy *p, const char *kind, TsConn *c)
+{
+  TsTraceEvent *ev = ts_trace_event_new (0, p->o->node, kind);
+
+  if (c != NULL)
+    {
+      ts_trace_event_add_printf (ev, "conn", "%" G_GUINT64_FORMAT, c->id);
+      ts_trace_event_add (ev, "client", c->client);
+      if (c->host != NULL)
+        {
+          if (strchr (c->host, ':') != NULL)
+            ts_trace_event_add_printf (ev, "target", "[%s]:%u", c->host, c->port);
+          else
+            ts_trace_event_add_printf (ev, "target", "%s:%u", c->host, c->port);
+        }
+    }
+  return ev;
+}
+
+static void
+sockaddr_to_string (const struct sockaddr *sa, char *out, gsize out_len)
+{
+  char host[INET6_ADDRSTRLEN] = "?";
+  guint port = 0;
+
+  if (sa->sa_family == AF_INET)
+    {
+      const struct sockaddr_in *s4 = (const struct sockaddr_in *) sa;
+      inet_ntop (AF_INET, &s4->sin_addr, host, sizeof host);
+      port = ntohs (s4->sin_port);
+      g_snprintf (out, out_len, "%s:%u", host, port);
+    }
+  else if (sa->sa_family == AF_INET6)
+    {
+      const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *) sa;
+      inet_ntop (AF_INET6, &s6->sin6_addr, host, sizeof host);
+      port = ntohs (s6->sin6_port);
+      g_snprintf (out, out_len, "[%s]:%u", host, port);
+    }
+  else
+    g_strlcpy (out, "?", out_len);
+}
+
+static void
+access_log (TsProxy *p, TsConn *c)
+{
+  GDateTime *dt;
+  g_autofree char *ts = NULL;
+
+  if (p->access == NULL || c->logged || c->method == NULL)
+    return;
+  c->logged = TRUE;
+  dt = g_date_time_new_now_utc ();
+  ts = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S.%fZ");
+  g_date_time_unref (dt);
+  /* time client status method target bytes_up bytes_down duration_ms via */
+  fprintf (p->access, "%s %s %u %s %s %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT
+                      " %s\n",
+           ts, c->client, c->status, c->method, c->url ? c->url : "-", c->bytes[0], c->bytes[1],
+           (now_us () - c->t_start) / 1000,
+           c->via_parent ? "parent" : (c->intercepted ? "intercept" : "direct"));
+}
+
+/* ------------------------------------------------------------------ */
+/* epoll registration */
+
+static void
+endp_set (TsProxy *p, TsEndp *e, guint32 events)
+{
+  struct epoll_event ev = { .events = events, .data.ptr = e };
+
+  if (e->fd < 0)
+    return;
+  if (!e->registered)
+    {
+      if (epoll_ctl (p->ep, EPOLL_CTL_ADD, e->fd, &ev) == 0)
+        e->registered = TRUE;
+      e->events = events;
+      return;
+    }
+  if (e->events == events)
+    return;
+  epoll_ctl (p->ep, EPOLL_CTL_MOD, e->fd, &ev);
+  e->events = events;
+}
+
+static void
+endp_close (TsProxy *p, TsEndp *e)
+{
+  if (e->ssl != NULL)
+    {
+      SSL_free (e->ssl);
+      e->ssl = NULL;
+    }
+  if (e->fd >= 0)
+    {
+      if (e->registered)
+        epoll_ctl (p->ep, EPOLL_CTL_DEL, e->fd, NULL);
+      close (e->fd);
+      e->fd = -1;
+      e->registered = FALSE;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Snooping on HTTP/1 streams */
+
+static TsSnoop *
+snoop_new (gboolean response)
+{
+  TsSnoop *s = g_new0 (TsSnoop, 1);
+
+  s->response = response;
+  s->state = SNOOP_HEAD;
+  return s;
+}
+
+static void
+snoop_flush (TsProxy *p, TsSnoop *s)
+{
+  if (s->pending == NULL)
+    return;
+  if (s->excerpt != NULL && s->excerpt->len > 0)
+    ts_trace_event_add (s->pending, "body_excerpt", s->excerpt->str);
+  emit (p, s->pending);
+  s->pending = NULL;
+  if (s->excerpt != NULL)
+    g_string_truncate (s->excerpt, 0);
+}
+
+static void
+snoop_free (TsProxy *p, TsSnoop *s)
+{
+  if (s == NULL)
+    return;
+  snoop_flush (p, s);
+  g_free (s->head);
+  if (s->excerpt != NULL)
+    g_string_free (s->excerpt, TRUE);
+  g_free (s);
+}
+
+static void
+snoop_excerpt (TsProxy *p, TsSnoop *s, const char *data, gsize len)
+{
+  if (s->pending == NULL)
+    return;
+  if (s->excerpt == NULL)
+    s->excerpt = g_string_new (NULL);
+  for (gsize i = 0; i < len && s->excerpt->len < TS_PROXY_EXCERPT; i++)
+    {
+      guchar ch = data[i];
+      g_string_append_c (s->excerpt, g_ascii_isprint (ch) ? ch : '.');
+    }
+  if (s->excerpt->len >= TS_PROXY_EXCERPT)
+    snoop_flush (p, s);
+}
+
+static char *
+headers_to_string (const TsHttpHeader *h, gsize n)
+{
+  GString *s = g_string_new (NULL);
+
+  for (gsize i = 0; i < n; i++)
+    g_string_append_printf (s, "%s%.*s: %.*s", i ? "\n" : "", (int) h[i].name_len, h[i].name,
+                            (int) h[i].value_len, h[i].value);
+  return g_string_free (s, FALSE);
+}
+
+/* Feeds decrypted bytes of one direction. Returns FALSE when the stream
+ * broke the framing rules (error in @out_reason). */
+static gboolean
+snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len,
+            const char **out_reason)
+{
+  while (len > 0)
+    {
+      switch (s->state)
+        {
+        case SNOOP_STOPPED:
+          return TRUE;
+
+        case SNOOP_HEAD:
+          {
+            gsize take = MIN (len, (gsize) TS_HTTP_MAX_HEAD + 1 - s->head_len);
+            gssize r;
+            s->head = g_realloc (s->head, s->head_len + take);
+            memcpy (s->head + s->head_len, data, take);
+            s->head_len += take;
+            if (s->response)
+              {
+                TsHttpResponse resp;
+                gboolean no_body;
+                gssize i;
+
+                r = ts_http_response_parse (&resp, s->head, s->head_len, s->head_last);
+                if (r == TS_HTTP_PARSE_INCOMPLETE)
+                  {
+                    s->head_last = s->head_len;
+                    return TRUE;
+                  }
+                if (r < 0)
+                  {
+                    *out_reason = resp.error;
+                    s->state = SNOOP_STOPPED;
+                    return FALSE;
+                  }
+                if (resp.status >= 200 || resp.status == 101)
+                  {
+                    no_body = (c->head_ring & 1) || resp.status == 204 || resp.status == 304;
+                    c->head_ring >>= 1;
+                  }
+                else
+                  no_body = TRUE;
+                c->status = resp.status;
+                if (c->intercepted)
+                  {
+                    g_autofree char *hs = headers_to_string (resp.headers, resp.n_headers);
+
+                    snoop_flush (p, s);
+                    s->pending = event_new (p, "proxy.intercept.response", c);
+                    ts_trace_event_add_printf (s->pending, "status", "%u", resp.status);
+                    ts_trace_event_add (s->pending, "headers", hs);
+                    c->logged = FALSE;
+                    access_log (p, c);
+                  }
+                else
+                  {
+                    TsTraceEvent *ev = event_new (p, "proxy.http.response", c);
+
+                    ts_trace_event_add_printf (ev, "status", "%u", resp.status);
+                    emit (p, ev);
+                  }
+                s->state = SNOOP_UNTIL_EOF;
+                if (no_body)
+                  s->state = SNOOP_HEAD;
+                else if ((i = ts_http_response_find_header (&resp, "Transfer-Encoding", 0)) >= 0)
+                  {
+                    ts_http_chunked_init (&s->chunked);
+                    s->state = SNOOP_CHUNKED;
+                  }
+                else if ((i = ts_http_response_find_header (&resp, "Content-Length", 0)) >= 0)
+                  {
+                    char num[24] = "";
+
+                    memcpy (num, resp.headers[i].value, MIN (resp.headers[i].value_len, 23));
+                    s->remaining = g_ascii_strtoull (num, NULL, 10);
+                    s->state = s->remaining ? SNOOP_LENGTH : SNOOP_HEAD;
+                  }
+              }
+            else
+              {
+                TsHttpRequest req;
+                TsHttpBodyKind kind;
+                guint64 length;
+                guint status;
+                const char *reason;
+
+                r = ts_http_request_parse (&req, s->head, s->head_len, s->head_last);
+                if (r == TS_HTTP_PARSE_INCOMPLETE)
+                  {
+                    s->head_last = s->head_len;
+                    return TRUE;
+                  }
+                if (r < 0)
+                  {
+                    *out_reason = req.reason;
+                    s->state = SNOOP_STOPPED;
+                    return FALSE;
+                  }
+                if (!ts_http_request_get_framing (&req, &kind, &length, &status, &reason))
+                  {
+                    *out_reason = reason;
+                    s->state = SNOOP_STOPPED;
+                    return FALSE;
+                  }
+                c->head_ring = (c->head_ring << 1) | ts_http_method_is (req.method, req.method_len,
+                                                                        "HEAD");
+                {
+                  g_autofree char *hs = headers_to_string (req.headers, req.n_headers);
+                  gssize hi = ts_http_request_find_header (&req, "Host", 0);
+
+                  snoop_flush (p, s);
+                  s->pending = event_new (p, "proxy.intercept.request", c);
+                  ts_trace_event_add_printf (s->pending, "method", "%.*s", (int) req.method_len,
+                                             req.method);
+                  ts_trace_event_add_printf (s->pending, "path", "%.*s", (int) req.target_len,
+                                             req.target);
+                  if (hi >= 0)
+                    ts_trace_event_add_printf (s->pending, "host", "%.*s",
+                                               (int) req.headers[hi].value_len,
+                                               req.headers[hi].value);
+                  ts_trace_event_add (s->pending, "headers", hs);
+                  g_free (c->method);
+                  c->method = g_strndup (req.method, req.method_len);
+                  g_free (c->url);
+                  c->url = g_strdup_printf ("https://%s%.*s", c->sni ? c->sni : c->host,
+                                            (int) req.target_len, req.target);
+                }
+                s->state = kind == TS_HTTP_BODY_CHUNKED ? SNOOP_CHUNKED
+                           : kind == TS_HTTP_BODY_LENGTH ? SNOOP_LENGTH
+                                                         : SNOOP_HEAD;
+                s->remaining = length;
+                if (kind == TS_HTTP_BODY_CHUNKED)
+                  ts_http_chunked_init (&s->chunked);
+              }
+            s->n_messages++;
+            /* The bytes of this call past the head. */
+            {
+              gsize used = r - (s->head_len - take);
+
+              data += used;
+              len -= used;
+            }
+            s->head_len = s->head_last = 0;
+            if (s->state == SNOOP_HEAD)
+              snoop_flush (p, s);
+          }
+          break;
+
+        case SNOOP_LENGTH:
+          {
+            gsize take = MIN ((guint64) len, s->remaining);
+
+            snoop_excerpt (p, s, data, take);
+            s->remaining -= take;
+            data += take;
+            len -= take;
+            if (s->remaining == 0)
+              {
+                snoop_flush (p, s);
+                s->state = SNOOP_HEAD;
+              }
+          }
+          break;
+
+        case SNOOP_CHUNKED:
+          {
+            gssize r = ts_http_chunked_feed (&s->chunked, (const guint8 *) data, len);
+
+            if (r < 0)
+              {
+                *out_reason = s->chunked.error;
+                s->state = SNOOP_STOPPED;
+                return FALSE;
+              }
+            snoop_excerpt (p, s, data, r);
+            data += r;
+            len -= r;
+            if (ts_http_chunked_is_done (&s->chunked))
+              {
+                snoop_flush (p, s);
+                s->state = SNOOP_HEAD;
+              }
+          }
+          break;
+
+        case SNOOP_UNTIL_EOF:
+          snoop_excerpt (p, s, data, len);
+          return TRUE;
+        }
+      /* Plain forwarding relays one request per connection. */
+      if (!s->response && !c->intercepted && s->state == SNOOP_HEAD && s->n_messages > 0)
+        {
+          c->http_request_done = TRUE;
+          s->state = SNOOP_STOPPED;
+          return TRUE;
+        }
+    }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Connections */
+
+static TsConn *
+conn_new (TsProxy *p, int fd, const struct sockaddr *peer)
+{
+  TsConn *c = g_new0 (TsConn, 1);
+
+  c->id = ++p->next_id;
+  c->c.conn = c->s.conn = c;
+  c->c.fd = fd;
+  c->s.fd = -1;
+  c->pipe_r[0] = c->pipe_r[1] = c->pipe_w[0] = c->pipe_w[1] = -1;
+  c->t_start = now_us ();
+  c->deadline = c->t_start + (gint64) p->o->header_timeout_s * G_USEC_PER_SEC;
+  sockaddr_to_string (peer, c->client, sizeof c->client);
+  c->next = p->head;
+  if (p->head)
+    p->head->prev = c;
+  p->head = c;
+  g_hash_table_insert (p->conns, &c->id, c);
+  p->n_conns++;
+  return c;
+}
+
+static void
+conn_free (TsProxy *p, TsConn *c)
+{
+  for (int d = 0; d < 2; d++)
+    {
+      if (c->pipe_r[d] >= 0)
+        close (c->pipe_r[d]);
+      if (c->pipe_w[d] >= 0)
+        close (c->pipe_w[d]);
+      buf_clear (&c->buf[d]);
+      snoop_free (p, c->snoop[d]);
+    }
+  buf_clear (&c->to_c);
+  buf_clear (&c->to_s);
+  if (c->ai)
+    freeaddrinfo (c->ai);
+  g_free (c->head);
+  g_free (c->phead);
+  g_free (c->host);
+  g_free (c->method);
+  g_free (c->url);
+  g_free (c->sni);
+  g_free (c);
+}
+
+static void
+conn_close (TsProxy *p, TsConn *c, const char *reason)
+{
+  if (c->dead)
+    return;
+  if (c->state == ST_SPLICE || c->state == ST_PUMP)
+    {
+      TsTraceEvent *ev = event_new (p, "proxy.tunnel.closed", c);
+
+      ts_trace_event_add_printf (ev, "bytes_up", "%" G_GUINT64_FORMAT, c->bytes[0]);
+      ts_trace_event_add_printf (ev, "bytes_down", "%" G_GUINT64_FORMAT, c->bytes[1]);
+      ts_trace_event_add_printf (ev, "duration_ms", "%" G_GINT64_FORMAT,
+                                 (now_us () - c->t_start) / 1000);
+      ts_trace_event_add (ev, "reason", reason);
+      emit (p, ev);
+    }
+  for (int d = 0; d < 2; d++)
+    if (c->snoop[d])
+      snoop_flush (p, c->snoop[d]);
+  access_log (p, c);
+  /* TLS: tell the peers the stream ended (best effort). */
+  if (c->c.ssl && SSL_is_init_finished (c->c.ssl))
+    SSL_shutdown (c->c.ssl);
+  if (c->s.ssl && SSL_is_init_finished (c->s.ssl))
+    SSL_shutdown (c->s.ssl);
+  endp_close (p, &c->c);
+  endp_close (p, &c->s);
+  c->dead = TRUE;
+  g_hash_table_remove (p->conns, &c->id);
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    p->head = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  /* Freed after the current batch of epoll events. */
+  c->next = p->dead;
+  c->prev = NULL;
+  p->dead = c;
+  p->n_conns--;
+}
+
+/* Our own answer to the client, then a lingering close: the connection is
+ * never read as HTTP again. */
+static void
+conn_answer (TsProxy *p, TsConn *c, guint status, const char *reason, const char *extra_headers)
+{
+  g_autofree char *body = g_strdup_printf ("ts-proxy: %s\n", reason);
+  g_autofree char *msg = g_strdup_printf ("HTTP/1.1 %u %s\r\n"
+                                          "Server: ts-proxy\r\n"
+                                          "Content-Type: text/plain\r\n"
+                                          "Content-Length: %zu\r\n"
+                                          "Connection: close\r\n"
+                                          "%s"
+                                          "\r\n%s",
+                                          status, status_text (status), strlen (body),
+                                          extra_headers ? extra_headers : "", body);
+
+  c->status = status;
+  if (c->method == NULL)
+    c->method = g_strdup ("-");
+  endp_close (p, &c->s);
+  g_clear_pointer (&c->head, g_free);
+  buf_clear (&c->to_c);
+  buf_append (&c->to_c, msg, strlen (msg));
+  c->state = ST_ANSWER;
+  c->deadline = now_us () + TS_PROXY_LINGER_S * G_USEC_PER_SEC;
+  access_log (p, c);
+  conn_update (p, c);
+}
+
+static void
+conn_refuse (TsProxy *p, TsConn *c, const char *kind, guint status, const char *reason,
+             const char *extra_headers)
+{
+  TsTraceEvent *ev = event_new (p, kind, c);
+
+  ts_trace_event_add_printf (ev, "status", "%u", status);
+  ts_trace_event_add (ev, "reason", reason);
+  emit (p, ev);
+  conn_answer (p, c, status, reason, extra_headers);
+}
+
+/* Writes what is queued in @b to @e (plain socket or TLS). Returns FALSE on
+ * a fatal error. */
+static gboolean
+flush_buf (TsEndp *e, TsBuf *b)
+{
+  while (buf_pending (b) > 0)
+    {
+      gssize n;
+
+      if (e->ssl)
+        {
+          size_t w = 0;
+          int r = SSL_write_ex (e->ssl, b->data + b->off, buf_pending (b), &w);
+
+          if (r <= 0)
+            {
+              int err = SSL_get_error (e->ssl, r);
+
+              ERR_clear_error ();
+              if (err == SSL_ERROR_WANT_WRITE)
+                {
+                  e->wr_want = EPOLLOUT;
+                  return TRUE;
+                }
+              if (err == SSL_ERROR_WANT_READ)
+                {
+                  e->wr_want = EPOLLIN;
+                  return TRUE;
+                }
+              return FALSE;
+            }
+          n = w;
+        }
+      else
+        {
+          n = send (e->fd, b->data + b->off, buf_pending (b), MSG_NOSIGNAL);
+          if (n < 0)
+            {
+              if (errno == EAGAIN || errno == EINTR)
+                {
+                  e->wr_want = EPOLLOUT;
+                  return TRUE;
+                }
+              return FALSE;
+            }
+        }
+      e->wr_want = 0;
+      b->off += n;
+    }
+  b->off = b->len = 0;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Address policy */
+
+static gboolean
+addr_is_loopback (const struct sockaddr *sa)
+{
+  if (sa->sa_family == AF_INET)
+    return (ntohl (((const struct sockaddr_in *) sa)->sin_addr.s_addr) >> 24) == 127;
+  if (sa->sa_family == AF_INET6)
+    {
+      const struct in6_addr *a = &((const struct sockaddr_in6 *) sa)->sin6_addr;
+
+      if (IN6_IS_ADDR_LOOPBACK (a))
+        return TRUE;
+      if (IN6_IS_ADDR_V4MAPPED (a))
+        return a->s6_addr[12] == 127;
+    }
+  return FALSE;
+}
+
+static gboolean
+addr_same_ip (const struct sockaddr *a, const struct sockaddr *b)
+{
+  if (a->sa_family != b->sa_family)
+    return FALSE;
+  if (a->sa_family == AF_INET)
+    return ((const struct sockaddr_in *) a)->sin_addr.s_addr
+           == ((const struct sockaddr_in *) b)->sin_addr.s_addr;
+  if (a->sa_family == AF_INET6)
+    return memcmp (&((const struct sockaddr_in6 *) a)->sin6_addr,
+                   &((const struct sockaddr_in6 *) b)->sin6_addr, sizeof (struct in6_addr))
+           == 0;
+  return FALSE;
+}
+
+/* NULL when the proxy may connect to @sa, else why not. */
+static const char *
+addr_refusal (TsProxy *p, const struct sockaddr *sa, guint port)
+{
+  gboolean own = addr_is_loopback (sa);
+
+  for (guint i = 0; !own && i < p->own_addrs->len; i++)
+    own = addr_same_ip (sa, (const struct sockaddr *) &g_array_index (p->own_addrs,
+                                                                      struct sockaddr_storage, i));
+  if (sa->sa_family == AF_INET)
+    {
+      guint32 a = ntohl (((const struct sockaddr_in *) sa)->sin_addr.s_addr);
+
+      if (a == 0 || (a >> 24) == 0)
+        return "target is an unspecified address";
+      if ((a >> 16) == 0xa9fe)
+        return "target is link-local";
+      if ((a >> 28) == 0xe || a == 0xffffffff)
+        return "target is multicast or broadcast";
+    }
+  else if (sa->sa_family == AF_INET6)
+    {
+      const struct in6_addr *a = &((const struct sockaddr_in6 *) sa)->sin6_addr;
+
+      if (IN6_IS_ADDR_UNSPECIFIED (a))
+        return "target is an unspecified address";
+      if (IN6_IS_ADDR_LINKLOCAL (a))
+        return "target is link-local";
+      if (IN6_IS_ADDR_MULTICAST (a))
+        return "target is multicast";
+    }
+  else
+    return "unsupported address family";
+  if (own && port == (guint) p->o->port)
+    return "target is the proxy itself";
+  if (p->o->allow_loopback)
+    return NULL;
+  if (addr_is_loopback (sa))
+    return "target is loopback";
+  if (own)
+    return "target is one of the proxy's own addresses";
+  return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Resolution and connecting */
+
+static void
+resolver_thread (gpointer data, gpointer user_data)
+{
+  TsResolve *job = data;
+  TsProxy *p = user_data;
+  struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+  guint64 one = 1;
+  ssize_t r;
+
+  job->err = getaddrinfo (job->host, NULL, &hints, &job->res);
+  g_async_queue_push (p->resolved, job);
+  r = write (p->efd, &one, sizeof one);
+  (void) r;
+}
+
+static void
+conn_resolve (TsProxy *p, TsConn *c)
+{
+  const char *host = c->via_parent ? p->o->parent_host : c->host;
+  struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                            .ai_flags = AI_NUMERICHOST };
+  TsResolve *job;
+
+  c->state = ST_RESOLVING;
+  c->deadline = now_us () + (gint64) p->o->connect_timeout_s * G_USEC_PER_SEC;
+  /* An IP literal needs no thread. */
+  if (getaddrinfo (host, NULL, &hints, &c->ai) == 0)
+    {
+      c->ai_next = c->ai;
+      conn_connect_next (p, c);
+      return;
+    }
+  c->ai = NULL;
+  job = g_new0 (TsResolve, 1);
+  job->conn_id = c->id;
+  job->host = g_strdup (host);
+  g_thread_pool_push (p->resolvers, job, NULL);
+  conn_update (p, c);
+}
+
+static void
+resolved (TsProxy *p, TsResolve *job)
+{
+  TsConn *c = g_hash_table_lookup (p->conns, &job->conn_id);
+
+  if (c == NULL || c->state != ST_RESOLVING)
+    {
+      if (job->res)
+        freeaddrinfo (job->res);
+    }
+  else if (job->err != 0)
+    {
+      g_autofree char *why = g_strdup_printf ("cannot resolve %s: %s", job->host,
+                                              gai_strerror (job->err));
+      conn_refuse (p, c, "proxy.connect.failed", 502, why, NULL);
+    }
+  else
+    {
+      c->ai = job->res;
+      c->ai_next = c->ai;
+      conn_connect_next (p, c);
+    }
+  g_free (job->host);
+  g_free (job);
+}
+
+static void
+conn_connect_next (TsProxy *p, TsConn *c)
+{
+  const char *refusal = NULL;
+  guint port = c->via_parent ? p->o->parent_port : c->port;
+
+  endp_close (p, &c->s);
+  for (; c->ai_next != NULL; c->ai_next = c->ai_next->ai_next)
+    {
+      struct addrinfo *ai = c->ai_next;
+      int fd;
+
+      ((struct sockaddr_in *) ai->ai_addr)->sin_port = htons (port); /* same offset in v6 */
+      /* The operator chose the parent; targets pass the address policy. */
+      if (!c->via_parent && (refusal = addr_refusal (p, ai->ai_addr, port)) != NULL)
+        continue;
+      fd = socket (ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0)
+        continue;
+      {
+        int one = 1;
+        setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      }
+      if (connect (fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS)
+        {
+          c->s.fd = fd;
+          c->state = ST_CONNECTING;
+          c->ai_next = ai->ai_next;
+          endp_set (p, &c->s, EPOLLOUT);
+          conn_update (p, c);
+          return;
+        }
+      close (fd);
+    }
+  if (refusal != NULL)
+    conn_refuse (p, c, "proxy.connect.refused", 403, refusal, NULL);
+  else
+    conn_refuse (p, c, "proxy.connect.failed", 502, "cannot connect to the target", NULL);
+}
+
+/* The tunnel to the target is up (directly or through the parent). */
+static void
+conn_established (TsProxy *p, TsConn *c)
+{
+  TsTraceEvent *ev;
+
+  c->deadline = now_us () + (gint64) p->o->idle_timeout_s * G_USEC_PER_SEC;
+  if (c->kind == KIND_HTTP)
+    {
+      /* The forwarded head (and any body bytes) were queued in to_s. */
+      c->buf[0] = c->to_s;
+      memset (&c->to_s, 0, sizeof c->to_s);
+      c->snoop[1] = snoop_new (TRUE);
+      c->state = ST_PUMP;
+      pump_run (p, c);
+      return;
+    }
+  ev = event_new (p, "proxy.connect.allowed", c);
+  {
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char addr[80];
+
+    if (getpeername (c->s.fd, (struct sockaddr *) &ss, &sl) == 0)
+      {
+        sockaddr_to_string ((struct sockaddr *) &ss, addr, sizeof addr);
+        ts_trace_event_add (ev, c->via_parent ? "parent_address" : "address", addr);
+      }
+  }
+  ts_trace_event_add (ev, "mode", p->o->intercept ? "intercept" : "tunnel");
+  emit (p, ev);
+  c->status = 200;
+  buf_append (&c->to_c, "HTTP/1.1 200 Connection established\r\n\r\n", 39);
+  c->state = ST_SEND_200;
+  conn_update (p, c);
+}
+
+static void
+send_parent_connect (TsProxy *p, TsConn *c)
+{
+  g_autofree char *authority = strchr (c->host, ':') ? g_strdup_printf ("[%s]:%u", c->host,
+                                                                         c->port)
+                                                     : g_strdup_printf ("%s:%u", c->host,
+                                                                        c->port);
+  g_autofree char *auth = p->o->parent_auth_b64
+                            ? g_strdup_printf ("Proxy-Authorization: Basic %s\r\n",
+                                               p->o->parent_auth_b64)
+                            : g_strdup ("");
+  g_autofree char *msg = g_strdup_printf ("CONNECT %s HTTP/1.1\r\nHost: %s\r\n%sVia: 1.1 %s\r\n\r\n",
+                                          authority, authority, auth, p->o->node);
+
+  buf_append (&c->to_s, msg, strlen (msg));
+  c->state = ST_PARENT;
+}
+
+static void
+on_connected (TsProxy *p, TsConn *c)
+{
+  int err = 0;
+  socklen_t len = sizeof err;
+
+  if (getsockopt (c->s.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0)
+    {
+      conn_connect_next (p, c);
+      return;
+    }
+  if (c->ai)
+    {
+      freeaddrinfo (c->ai);
+      c->ai = c->ai_next = NULL;
+    }
+  if (c->via_parent && c->kind == KIND_CONNECT)
+    {
+      send_parent_connect (p, c);
+      conn_update (p, c);
+      return;
+    }
+  conn_established (p, c);
+}
+
+/* The parent's answer to CONNECT. */
+static void
+on_parent_readable (TsProxy *p, TsConn *c)
+{
+  TsHttpResponse resp;
+  gssize r, n;
+
+  if (c->phead == NULL)
+    c->phead = g_malloc (TS_HTTP_MAX_HEAD + 1);
+  n = recv (c->s.fd, c->phead + c->phead_len, TS_HTTP_MAX_HEAD + 1 - c->phead_len, 0);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n <= 0)
+    {
+      conn_refuse (p, c, "proxy.parent.failed", 502, "parent closed before answering", NULL);
+      return;
+    }
+  r = ts_http_response_parse (&resp, c->phead, c->phead_len + n, c->phead_len);
+  c->phead_len += n;
+  if (r == TS_HTTP_PARSE_INCOMPLETE)
+    return;
+  if (r < 0)
+    {
+      conn_refuse (p, c, "proxy.parent.failed", 502, "malformed answer from the parent", NULL);
+      return;
+    }
+  if (resp.status / 100 != 2)
+    {
+      g_autofree char *why = g_strdup_printf ("parent answered %u %.*s", resp.status,
+                                              (int) resp.reason_phrase_len, resp.reason_phrase);
+      TsTraceEvent *ev = event_new (p, "proxy.parent.refused", c);
+
+      ts_trace_event_add_printf (ev, "status", "%u", resp.status);
+      emit (p, ev);
+      /* Pass the parent's status on (a 407 from the parent is the
+       * parent's business: it becomes 502 so clients do not send it our
+       * credentials). */
+      conn_answer (p, c, resp.status == 407 ? 502 : resp.status, why, NULL);
+      return;
+    }
+  /* Bytes after the parent's head are the target's: for the client. */
+  if ((gsize) r < c->phead_len)
+    buf_append (&c->buf[1], c->phead + r, c->phead_len - r);
+  g_clear_pointer (&c->phead, g_free);
+  c->phead_len = 0;
+  conn_established (p, c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Request heads and decisions */
+
+static gboolean
+check_auth (TsProxy *p, TsConn *c, const TsHttpRequest *req)
+{
+  gssize i;
+
+  if (p->o->auth_b64 == NULL)
+    return TRUE;
+  for (i = ts_http_request_find_header (req, "Proxy-Authorization", 0); i >= 0;
+       i = ts_http_request_find_header (req, "Proxy-Authorization", i + 1))
+    {
+      const TsHttpHeader *h = &req->headers[i];
+      gsize bl = strlen (p->o->auth_b64);
+
+      if (h->value_len == 6 + bl && g_ascii_strncasecmp (h->value, "Basic ", 6) == 0
+          && memcmp (h->value + 6, p->o->auth_b64, bl) == 0)
+        return TRUE;
+    }
+  conn_refuse (p, c, "proxy.auth.failed", 407,
+               i == -1 && ts_http_request_find_header (req, "Proxy-Authorization", 0) < 0
+                 ? "proxy authentication required"
+                 : "wrong proxy credentials",
+               "Proxy-Authenticate: Basic realm=\"tunnelscope\"\r\n");
+  return FALSE;
+}
+
+/* host [":" port] from @s; brackets around IPv6 literals. FALSE when
+ * malformed. *@out_port stays as given when there is no port and
+ * @port_required is FALSE. */
+static gboolean
+parse_authority (const char *s, gsize len, gboolean port_required, char **out_host,
+                 guint *out_port, const char **out_reason)
+{
+  const char *host = s, *colon = NULL;
+  gsize host_len;
+
+  if (len == 0)
+    return *out_reason = "empty authority", FALSE;
+  if (memchr (s, '@', len) != NULL)
+    return *out_reason = "userinfo in authority (RFC 9110 §4.2.4)", FALSE;
+  if (s[0] == '[')
+    {
+      const char *rb = memchr (s, ']', len);
+      char buf[INET6_ADDRSTRLEN + 1];
+      struct in6_addr a6;
+
+      if (rb == NULL || (gsize) (rb - s - 1) >= sizeof buf)
+        return *out_reason = "malformed IPv6 literal (RFC 3986 §3.2.2)", FALSE;
+      memcpy (buf, s + 1, rb - s - 1);
+      buf[rb - s - 1] = 0;
+      if (inet_pton (AF_INET6, buf, &a6) != 1)
+        return *out_reason = "malformed IPv6 literal (RFC 3986 §3.2.2)", FALSE;
+      host = s + 1;
+      host_len = rb - s - 1;
+      if (rb + 1 < s + len)
+        {
+          if (rb[1] != ':')
+            return *out_reason = "junk after IPv6 literal", FALSE;
+          colon = rb + 1;
+        }
+    }
+  else
+    {
+      colon = memchr (s, ':', len);
+      host_len = colon ? (gsize) (colon - s) : len;
+      if (host_len == 0)
+        return *out_reason = "empty host (RFC 9110 §4.2.1)", FALSE;
+      for (gsize i = 0; i < host_len; i++)
+        if (!(g_ascii_isalnum (s[i]) || s[i] == '-' || s[i] == '.' || s[i] == '_'))
+          return *out_reason = "invalid character in host name (RFC 3986 §3.2.2)", FALSE;
+      if (host_len > TS_LAB_PKI_MAX_NAME)
+        return *out_reason = "host name too long (RFC 1035 §2.3.4)", FALSE;
+    }
+  if (colon != NULL)
+    {
+      const char *ps = colon + 1, *pe = s + len;
+      guint port = 0;
+
+      if (ps == pe)
+        return *out_reason = "empty port (RFC 9110 §9.3.6)", FALSE;
+      if (pe - ps > 5)
+        return *out_reason = "port out of range (RFC 9110 §4.2.1)", FALSE;
+      for (const char *q = ps; q < pe; q++)
+        {
+          if (!g_ascii_isdigit (*q))
+            return *out_reason = "non-numeric port (RFC 3986 §3.2.3)", FALSE;
+          port = port * 10 + (*q - '0');
+        }
+      if (port == 0 || port > 65535)
+        return *out_reason = "port out of range (RFC 9110 §4.2.1)", FALSE;
+      *out_port = port;
+    }
+  else if (port_required)
+    return *out_reason = "missing port in CONNECT target (RFC 9110 §9.3.6)", FALSE;
+  *out_host = g_strndup (host, host_len);
+  return TRUE;
+}
+
+/* Hop-by-hop fields (RFC 9110 §7.6.1) and what the proxy regenerates. */
+static gboolean
+is_hop_by_hop (const TsHttpHeader *h, const TsHttpRequest *req)
+{
+  static const char *const names[] = {
+    "Connection", "Proxy-Connection", "Keep-Alive", "TE", "Upgrade", "Proxy-Authorization",
+    "Proxy-Authenticate", "Host", "Trailer",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (ts_http_header_is (h, names[i]))
+      return TRUE;
+  /* And the fields that Connection names. */
+  for (gssize i = ts_http_request_find_header (req, "Connection", 0); i >= 0;
+       i = ts_http_request_find_header (req, "Connection", i + 1))
+    {
+      const char *v = req->headers[i].value, *ve = v + req->headers[i].value_len;
+
+      while (v < ve)
+        {
+          const char *t;
+
+          while (v < ve && (*v == ' ' || *v == '\t' || *v == ','))
+            v++;
+          t = v;
+          while (v < ve && *v != ',' && *v != ' ' && *v != '\t')
+            v++;
+          if ((gsize) (v - t) == h->name_len && g_ascii_strncasecmp (t, h->name, v - t) == 0
+              && !ts_http_header_is (h, "Transfer-Encoding")
+              && !ts_http_header_is (h, "Content-Length"))
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static void
+decide_connect (TsProxy *p, TsConn *c, TsHttpRequest *req)
+{
+  const char *reason = NULL;
+  guint port = 0;
+
+  if (!parse_authority (req->target, req->target_len, TRUE, &c->host, &port, &reason))
+    {
+      conn_refuse (p, c, "proxy.request.rejected", 400, reason, NULL);
+      return;
+    }
+  c->port = port;
+  c->kind = KIND_CONNECT;
+  g_free (c->url);
+  c->url = g_strndup (req->target, req->target_len);
+  if (ts_http_request_find_header (req, "Content-Length", 0) >= 0
+      || ts_http_request_find_header (req, "Transfer-Encoding", 0) >= 0)
+    {
+      conn_refuse (p, c, "proxy.request.rejected", 400,
+                   "CONNECT with content framing (RFC 9110 §9.3.6)", NULL);
+      return;
+    }
+  if (!check_auth (p, c, req))
+    return;
+  if (!ts_proxy_port_allowed (p->o->connect_ports, port))
+    {
+      g_autofree char *why = g_strdup_printf ("port %u not allowed for CONNECT", port);
+      conn_refuse (p, c, "proxy.connect.refused", 403, why, NULL);
+      return;
+    }
+  if (g_ascii_strcasecmp (c->host, "localhost") == 0
+      || g_str_has_suffix (c->host, ".localhost"))
+    {
+      if (!p->o->allow_loopback || port == (guint) p->o->port)
+        {
+          conn_refuse (p, c, "proxy.connect.refused", 403, "target is loopback", NULL);
+          return;
+        }
+    }
+  if (p->o->parent_host)
+    {
+      TsTraceEvent *ev = event_new (p, "proxy.parent.chosen", c);
+
+      ts_trace_event_add_printf (ev, "parent", "%s:%u", p->o->parent_host, p->o->parent_port);
+      emit (p, ev);
+      c->via_parent = TRUE;
+    }
+  conn_resolve (p, c);
+}
+
+static void
+decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
+{
+  const char *t = req->target, *te = req->target + req->target_len;
+  const char *auth_end, *path;
+  const char *reason = NULL;
+  guint port = 80;
+  TsHttpBodyKind kind;
+  guint64 length;
+  guint status;
+  GString *out;
+  gboolean have_via = FALSE;
+
+  c->kind = KIND_HTTP;
+  c->url = g_strndup (req->target, req->target_len);
+  if (req->target_len < 7 || g_ascii_strncasecmp (t, "http://", 7) != 0)
+    {
+      if (req->target[0] == '/' || req->target[0] == '*')
+        conn_refuse (p, c, "proxy.request.rejected", 400,
+                     "not a proxy request: absolute-form needed (RFC 9112 §3.2.2)", NULL);
+      else if (memchr (t, ':', req->target_len) != NULL && memmem (t, req->target_len, "://", 3))
+        conn_refuse (p, c, "proxy.request.rejected", 501,
+                     "only http:// is forwarded; use CONNECT for https", NULL);
+      else
+        conn_refuse (p, c, "proxy.request.rejected", 400,
+                     "authority-form is only for CONNECT (RFC 9112 §3.2.3)", NULL);
+      return;
+    }
+  t += 7;
+  for (auth_end = t; auth_end < te && *auth_end != '/' && *auth_end != '?' && *auth_end != '#';
+       auth_end++)
+    ;
+  if (!parse_authority (t, auth_end - t, FALSE, &c->host, &port, &reason))
+    {
+      conn_refuse (p, c, "proxy.request.rejected", 400, reason, NULL);
+      return;
+    }
+  c->port = port;
+  if (memchr (auth_end, '#', te - auth_end) != NULL)
+    {
+      conn_refuse (p, c, "proxy.request.rejected", 400,
+                   "fragment in request target (RFC 9112 §3.2)", NULL);
+      return;
+    }
+  if (!ts_http_request_get_framing (req, &kind, &length, &status, &reason))
+    {
+      conn_refuse (p, c, "proxy.request.rejected", status, reason, NULL);
+      return;
+    }
+  if (!check_auth (p, c, req))
+    return;
+  if (!ts_proxy_port_allowed (p->o->http_ports, port))
+    {
+      g_autofree char *why = g_strdup_printf ("port %u not allowed for HTTP", port);
+      conn_refuse (p, c, "proxy.connect.refused", 403, why, NULL);
+      return;
+    }
+  if (g_ascii_strcasecmp (c->host, "localhost") == 0 && !p->o->allow_loopback)
+    {
+      conn_refuse (p, c, "proxy.connect.refused", 403, "target is loopback", NULL);
+      return;
+    }
+
+  /* Body bytes that came with the head: check chunked framing now. */
+  c->snoop[0] = snoop_new (FALSE);
+  c->snoop[0]->n_messages = 1;
+  if (kind == TS_HTTP_BODY_CHUNKED)
+    {
+      ts_http_chunked_init (&c->snoop[0]->chunked);
+      c->snoop[0]->state = SNOOP_CHUNKED;
+    }
+  else if (kind == TS_HTTP_BODY_LENGTH)
+    {
+      c->snoop[0]->state = SNOOP_LENGTH;
+      c->snoop[0]->remaining = length;
+    }
+  else
+    c->snoop[0]->state = SNOOP_HEAD;
+
+  /* The forwarded head (RFC 9112 §3.2.2, RFC 9110 §7.6). */
+  path = auth_end < te ? auth_end : "/";
+  out = g_string_sized_new (head_len + 128);
+  g_string_append_printf (out, "%.*s ", (int) req->method_len, req->method);
+  if (p->o->parent_host)
+    g_string_append_len (out, req->target, req->target_len);
+  else if (*path == '?')
+    g_string_append_printf (out, "/%.*s", (int) (te - path), path);
+  else
+    g_string_append_len (out, path, auth_end < te ? te - path : 1);
+  g_string_append (out, " HTTP/1.1\r\nHost: ");
+  g_string_append_len (out, t, auth_end - t);
+  g_string_append (out, "\r\n");
+  for (gsize i = 0; i < req->n_headers; i++)
+    {
+      const TsHttpHeader *h = &req->headers[i];
+
+      if (is_hop_by_hop (h, req))
+        continue;
+      if (ts_http_header_is (h, "Via"))
+        {
+          have_via = TRUE;
+          g_string_append_printf (out, "Via: %.*s, 1.%d %s\r\n", (int) h->value_len, h->value,
+                                  req->minor_version, p->o->node);
+          continue;
+        }
+      g_string_append_len (out, h->name, h->name_len);
+      g_string_append (out, ": ");
+      g_string_append_len (out, h->value, h->value_len);
+      g_string_append (out, "\r\n");
+    }
+  if (!have_via)
+    g_string_append_printf (out, "Via: 1.%d %s\r\n", req->minor_version, p->o->node);
+  if (p->o->parent_host && p->o->parent_auth_b64)
+    g_string_append_printf (out, "Proxy-Authorization: Basic %s\r\n", p->o->parent_auth_b64);
+  g_string_append (out, "Connection: close\r\n\r\n");
+  buf_append (&c->to_s, out->str, out->len);
+  g_string_free (out, TRUE);
+
+  c->head_ring = ts_http_method_is (req->method, req->method_len, "HEAD");
+  /* Body bytes that came with the head: only those of this request go
+   * upstream (one request per connection). */
+  {
+    gsize left = c->head_len - head_len, fwd = 0;
+    TsSnoop *s = c->snoop[0];
+
+    if (s->state == SNOOP_LENGTH)
+      {
+        fwd = MIN ((guint64) left, s->remaining);
+        s->remaining -= fwd;
+        if (s->remaining == 0)
+          s->state = SNOOP_HEAD;
+      }
+    else if (s->state == SNOOP_CHUNKED && left > 0)
+      {
+        gssize r = ts_http_chunked_feed (&s->chunked, (const guint8 *) c->head + head_len, left);
+
+        if (r < 0)
+          {
+            conn_refuse (p, c, "proxy.request.rejected", 400, s->chunked.error, NULL);
+            return;
+          }
+        fwd = r;
+        if (ts_http_chunked_is_done (&s->chunked))
+          s->state = SNOOP_HEAD;
+      }
+    if (s->state == SNOOP_HEAD)
+      {
+        s->state = SNOOP_STOPPED;
+        c->http_request_done = TRUE;
+      }
+    buf_append (&c->to_s, c->head + head_len, fwd);
+  }
+  {
+    TsTraceEvent *ev = event_new (p, "proxy.http.forwarded", c);
+
+    ts_trace_event_add (ev, "method", c->method);
+    ts_trace_event_add (ev, "url", c->url);
+    emit (p, ev);
+  }
+  if (p->o->parent_host)
+    {
+      TsTraceEvent *ev = event_new (p, "proxy.parent.chosen", c);
+
+      ts_trace_event_add_printf (ev, "parent", "%s:%u", p->o->parent_host, p->o->parent_port);
+      emit (p, ev);
+      c->via_parent = TRUE;
+    }
+  conn_resolve (p, c);
+}
+
+static void
+on_head_readable (TsProxy *p, TsConn *c)
+{
+  TsHttpRequest req;
+  gssize n, r;
+
+  if (c->head == NULL)
+    {
+      c->head_cap = TS_PROXY_HEAD_INITIAL;
+      c->head = g_malloc (c->head_cap);
+    }
+  if (c->head_len == c->head_cap)
+    {
+      c->head_cap = MIN (c->head_cap * 2, TS_HTTP_MAX_HEAD + 1);
+      c->head = g_realloc (c->head, c->head_cap);
+    }
+  n = recv (c->c.fd, c->head + c->head_len, c->head_cap - c->head_len, 0);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n <= 0)
+    {
+      if (c->head_len > 0)
+        {
+          TsTraceEvent *ev = event_new (p, "proxy.request.incomplete", c);
+          ts_trace_event_add_printf (ev, "bytes", "%u", c->head_len);
+          emit (p, ev);
+        }
+      conn_close (p, c, n == 0 ? "client closed" : "client error");
+      return;
+    }
+  c->head_len += n;
+  r = ts_http_request_parse (&req, c->head, c->head_len, c->head_last);
+  if (r == TS_HTTP_PARSE_INCOMPLETE)
+    {
+      c->head_last = c->head_len;
+      return;
+    }
+  if (r < 0)
+    {
+      conn_refuse (p, c, "proxy.request.rejected", req.status, req.reason, NULL);
+      return;
+    }
+  c->head_used = r;
+  c->method = g_strndup (req.method, req.method_len);
+  if (ts_http_method_is (req.method, req.method_len, "CONNECT"))
+    {
+      guint status;
+      const char *reason;
+      TsHttpBodyKind kind;
+      guint64 length;
+
+      if (req.minor_version >= 1 && ts_http_request_find_header (&req, "Host", 0) < 0)
+        {
+          conn_refuse (p, c, "proxy.request.rejected", 400,
+                       "missing Host in HTTP/1.1 (RFC 9112 §3.2)", NULL);
+          return;
+        }
+      if (ts_http_request_find_header (&req, "Host", 0) >= 0
+          && ts_http_request_find_header (&req, "Host",
+                                          ts_http_request_find_header (&req, "Host", 0) + 1)
+               >= 0)
+        {
+          conn_refuse (p, c, "proxy.request.rejected", 400, "more than one Host (RFC 9112 §3.2)",
+                       NULL);
+          return;
+        }
+      (void) status, (void) reason, (void) kind, (void) length;
+      decide_connect (p, c, &req);
+    }
+  else
+    decide_http (p, c, &req, r);
+  if (!c->dead && c->state != ST_ANSWER && c->state != ST_LINGER)
+    {
+      /* Early bytes after a CONNECT head go to the target once the tunnel
+       * is up; after a forwarded head they were queued already. */
+      if (c->kind == KIND_CONNECT && c->head_len > (guint32) r)
+        buf_append (&c->buf[0], c->head + r, c->head_len - r);
+      g_clear_pointer (&c->head, g_free);
+      c->head_len = c->head_cap = c->head_last = 0;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* TLS interception */
+
+static void
+keylog_cb (const SSL *ssl, const char *line)
+{
+  TsProxy *p = proxy_singleton;
+  g_autofree char *l = g_strconcat (line, "\n", NULL);
+  ssize_t r;
+
+  if (p->keylog_fd < 0)
+    return;
+  r = write (p->keylog_fd, l, strlen (l));
+  (void) r;
+}
+
+static void
+leaf_free (gpointer data)
+{
+  TsLeaf *l = data;
+
+  X509_free (l->cert);
+  EVP_PKEY_free (l->key);
+  g_free (l);
+}
+
+static TsLeaf *
+leaf_get (TsProxy *p, TsConn *c, const char *name)
+{
+  TsLeaf *l = g_hash_table_lookup (p->leaves, name);
+  g_autoptr (GError) error = NULL;
+  gint64 now = g_get_real_time ();
+  TsTraceEvent *ev;
+
+  /* Re-mint when less than a minute of life is left. */
+  if (l != NULL && l->expires - 60 * G_USEC_PER_SEC > now)
+    return l;
+  if (g_hash_table_size (p->leaves) >= TS_PROXY_LEAF_CACHE_MAX)
+    g_hash_table_remove_all (p->leaves);
+  l = g_new0 (TsLeaf, 1);
+  l->cert = ts_lab_pki_mint_leaf (p->ca_cert, p->ca_key, name, p->o->leaf_lifetime_s, &l->key,
+                                  &error);
+  if (l->cert == NULL)
+    {
+      ev = event_new (p, "proxy.cert.failed", c);
+      ts_trace_event_add (ev, "name", name);
+      ts_trace_event_add (ev, "reason", error->message);
+      emit (p, ev);
+      g_free (l);
+      return NULL;
+    }
+  l->expires = now + (gint64) p->o->leaf_lifetime_s * G_USEC_PER_SEC;
+  g_hash_table_replace (p->leaves, g_strdup (name), l);
+  ev = event_new (p, "proxy.cert.minted", c);
+  ts_trace_event_add (ev, "name", name);
+  {
+    BIGNUM *bn = ASN1_INTEGER_to_BN (X509_get0_serialNumber (l->cert), NULL);
+    char *hex = BN_bn2hex (bn);
+
+    ts_trace_event_add (ev, "serial", hex);
+    OPENSSL_free (hex);
+    BN_free (bn);
+  }
+  ts_trace_event_add (ev, "issuer", "Tunnelscope Lab Intercept CA");
+  ts_trace_event_add_printf (ev, "lifetime_s", "%u", p->o->leaf_lifetime_s);
+  emit (p, ev);
+  return l;
+}
+
+/* Picks the leaf during the handshake, once the SNI is known. */
+static int
+cert_cb (SSL *ssl, void *arg)
+{
+  TsProxy *p = arg;
+  TsConn *c = SSL_get_app_data (ssl);
+  const char *sni = SSL_get_servername (ssl, TLSEXT_NAMETYPE_host_name);
+  const char *name = sni ? sni : c->host;
+  TsLeaf *l;
+
+  if (sni != NULL && c->sni == NULL)
+    c->sni = g_strdup (sni);
+  l = leaf_get (p, c, name);
+  if (l == NULL)
+    return 0;
+  return SSL_use_cert_and_key (ssl, l->cert, l->key, NULL, 1) == 1 ? 1 : 0;
+}
+
+/* Only http/1.1 (the decrypted relay speaks HTTP/1). */
+static int
+alpn_cb (SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+         unsigned int inlen, void *arg)
+{
+  for (unsigned int i = 0; i < inlen; i += 1 + in[i])
+    if (in[i] == 8 && i + 9 <= inlen && memcmp (in + i + 1, "http/1.1", 8) == 0)
+      {
+        *out = in + i + 1;
+        *outlen = 8;
+        return SSL_TLSEXT_ERR_OK;
+      }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+static gboolean
+tls_setup (TsProxy *p, GError **error)
+{
+  static const unsigned char alpn[] = "\x08http/1.1";
+
+  p->ca_cert = ts_lab_pki_load_cert (p->o->ca_cert, error);
+  if (p->ca_cert == NULL)
+    return FALSE;
+  p->ca_key = ts_lab_pki_load_key (p->o->ca_key, error);
+  if (p->ca_key == NULL)
+    return FALSE;
+  p->sctx = SSL_CTX_new (TLS_server_method ());
+  p->cctx = SSL_CTX_new (TLS_client_method ());
+  SSL_CTX_set_min_proto_version (p->sctx, TLS1_2_VERSION);
+  SSL_CTX_set_min_proto_version (p->cctx, TLS1_2_VERSION);
+  SSL_CTX_set_cert_cb (p->sctx, cert_cb, p);
+  SSL_CTX_set_alpn_select_cb (p->sctx, alpn_cb, p);
+  SSL_CTX_set_alpn_protos (p->cctx, alpn, sizeof alpn - 1);
+  SSL_CTX_set_keylog_callback (p->sctx, keylog_cb);
+  SSL_CTX_set_keylog_callback (p->cctx, keylog_cb);
+  SSL_CTX_set_options (p->sctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_options (p->cctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_mode (p->sctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_mode (p->cctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_verify (p->cctx, SSL_VERIFY_PEER, NULL);
+  if (p->o->web_ca == NULL || SSL_CTX_load_verify_locations (p->cctx, p->o->web_ca, NULL) != 1)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "cannot load the Web Root CA from %s (--web-ca or TS_WEB_CA)",
+                   p->o->web_ca ? p->o->web_ca : "(unset)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+tls_fail (TsProxy *p, TsConn *c, const char *kind, const char *why)
+{
+  TsTraceEvent *ev = event_new (p, kind, c);
+  unsigned long e = ERR_peek_error ();
+  char buf[256];
+
+  ts_trace_event_add (ev, "reason", why);
+  if (e)
+    {
+      ERR_error_string_n (e, buf, sizeof buf);
+      ts_trace_event_add (ev, "openssl", buf);
+    }
+  emit (p, ev);
+  ERR_clear_error ();
+}
+
+static void
+start_origin_tls (TsProxy *p, TsConn *c)
+{
+  const char *name = c->sni ? c->sni : c->host;
+  struct in6_addr tmp;
+  gboolean is_ip = inet_pton (AF_INET, name, &tmp) == 1 || inet_pton (AF_INET6, name, &tmp) == 1;
+
+  c->s.ssl = SSL_new (p->cctx);
+  SSL_set_fd (c->s.ssl, c->s.fd);
+  SSL_set_app_data (c->s.ssl, c);
+  SSL_set_connect_state (c->s.ssl);
+  if (is_ip)
+    X509_VERIFY_PARAM_set1_ip_asc (SSL_get0_param (c->s.ssl), name);
+  else
+    {
+      SSL_set_tlsext_host_name (c->s.ssl, name);
+      SSL_set1_host (c->s.ssl, name);
+    }
+  c->state = ST_TLS_ORIGIN;
+}
+
+static void
+drive_handshake (TsProxy *p, TsConn *c)
+{
+  TsEndp *e = c->state == ST_TLS_CLIENT ? &c->c : &c->s;
+  int r = SSL_do_handshake (e->ssl);
+
+  if (r == 1)
+    {
+      e->rd_want = 0;
+      if (c->state == ST_TLS_CLIENT)
+        {
+          TsTraceEvent *ev = event_new (p, "proxy.intercept.started", c);
+          const unsigned char *alpn = NULL;
+          unsigned int alpn_len = 0;
+
+          SSL_get0_alpn_selected (e->ssl, &alpn, &alpn_len);
+          ts_trace_event_add (ev, "sni", c->sni ? c->sni : "");
+          ts_trace_event_add_printf (ev, "alpn", "%.*s", (int) alpn_len, alpn ? (char *) alpn : "");
+          ts_trace_event_add (ev, "version", SSL_get_version (e->ssl));
+          emit (p, ev);
+          start_origin_tls (p, c);
+          drive_handshake (p, c);
+          return;
+        }
+      {
+        TsTraceEvent *ev = event_new (p, "proxy.intercept.origin", c);
+
+        ts_trace_event_add (ev, "verify", "ok");
+        ts_trace_event_add (ev, "version", SSL_get_version (e->ssl));
+        emit (p, ev);
+      }
+      c->snoop[0] = snoop_new (FALSE);
+      c->snoop[1] = snoop_new (TRUE);
+      c->state = ST_PUMP;
+      pump_run (p, c);
+      return;
+    }
+  switch (SSL_get_error (e->ssl, r))
+    {
+    case SSL_ERROR_WANT_READ:
+      e->rd_want = EPOLLIN;
+      break;
+    case SSL_ERROR_WANT_WRITE:
+      e->rd_want = EPOLLOUT;
+      break;
+    default:
+      if (c->state == ST_TLS_CLIENT)
+        {
+          tls_fail (p, c, "proxy.intercept.client_failed", "client TLS handshake failed");
+          conn_close (p, c, "client TLS handshake failed");
+        }
+      else
+        {
+          long v = SSL_get_verify_result (e->ssl);
+          g_autofree char *why = g_strdup_printf ("origin TLS handshake failed: %s",
+                                                  v != X509_V_OK
+                                                    ? X509_verify_cert_error_string (v)
+                                                    : "handshake error");
+          g_autofree char *msg = NULL;
+          size_t w;
+
+          tls_fail (p, c, "proxy.intercept.origin_failed", why);
+          /* Tell the client inside its TLS session. */
+          msg = g_strdup_printf ("HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n"
+                                 "Content-Length: %zu\r\nConnection: close\r\n\r\nts-proxy: %s\n",
+                                 strlen (why) + 11, why);
+          SSL_write_ex (c->c.ssl, msg, strlen (msg), &w);
+          ERR_clear_error ();
+          c->status = 502;
+          conn_close (p, c, why);
+        }
+      return;
+    }
+  conn_update (p, c);
+}
+
+static void
+on_peek (TsProxy *p, TsConn *c)
+{
+  guint8 b;
+  gssize n = recv (c->c.fd, &b, 1, MSG_PEEK);
+
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n <= 0)
+    {
+      c->state = ST_SPLICE;
+      conn_close (p, c, "client closed");
+      return;
+    }
+  /* A TLS handshake record starts 0x16 0x03 (RFC 8446 §5.1). */
+  if (b == 0x16)
+    {
+      c->intercepted = TRUE;
+      c->c.ssl = SSL_new (p->sctx);
+      SSL_set_fd (c->c.ssl, c->c.fd);
+      SSL_set_app_data (c->c.ssl, c);
+      SSL_set_accept_state (c->c.ssl);
+      c->state = ST_TLS_CLIENT;
+      c->deadline = now_us () + (gint64) p->o->header_timeout_s * G_USEC_PER_SEC;
+      drive_handshake (p, c);
+      return;
+    }
+  {
+    TsTraceEvent *ev = event_new (p, "proxy.intercept.passthrough", c);
+    ts_trace_event_add (ev, "reason", "client bytes are not TLS");
+    emit (p, ev);
+  }
+  c->state = ST_SPLICE;
+  splice_run (p, c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Relays */
+
+static gssize
+endp_read (TsEndp *e, char *data, gsize len)
+{
+  if (e->ssl)
+    {
+      size_t n = 0;
+      int r = SSL_read_ex (e->ssl, data, len, &n);
+
+      if (r == 1)
+        {
+          e->rd_want = 0;
+          return n;
+        }
+      switch (SSL_get_error (e->ssl, r))
+        {
+        case SSL_ERROR_WANT_READ:
+          e->rd_want = EPOLLIN;
+          return -EAGAIN;
+        case SSL_ERROR_WANT_WRITE:
+          e->rd_want = EPOLLOUT;
+          return -EAGAIN;
+        case SSL_ERROR_ZERO_RETURN:
+          return 0;
+        default:
+          ERR_clear_error ();
+          return -EIO;
+        }
+    }
+  else
+    {
+      gssize n = recv (e->fd, data, len, 0);
+
+      if (n >= 0)
+        return n;
+      if (errno == EAGAIN || errno == EINTR)
+        {
+          e->rd_want = EPOLLIN;
+          return -EAGAIN;
+        }
+      return -errno;
+    }
+}
+
+/* Relays through buffers: TLS on either side, or plain forwarding. */
+static void
+pump_run (TsProxy *p, TsConn *c)
+{
+  TsEndp *src[2] = { &c->c, &c->s }, *dst[2] = { &c->s, &c->c };
+  gboolean progress = TRUE;
+
+  for (int d = 0; d < 2; d++)
+    if (c->buf[d].cap < TS_PROXY_RELAY_BUF)
+      {
+        c->buf[d].data = g_realloc (c->buf[d].data, TS_PROXY_RELAY_BUF);
+        c->buf[d].cap = TS_PROXY_RELAY_BUF;
+      }
+  while (progress)
+    {
+      progress = FALSE;
+      for (int d = 0; d < 2; d++)
+        {
+          TsBuf *b = &c->buf[d];
+          gboolean reading = !c->eof[d] && !(d == 0 && c->http_request_done);
+
+          if (reading && b->len < b->cap)
+            {
+              gssize n;
+
+              if (b->off == b->len)
+                b->off = b->len = 0;
+              n = endp_read (src[d], b->data + b->len, b->cap - b->len);
+              if (n > 0)
+                {
+                  const char *why = NULL;
+
+                  if (c->snoop[d] && !snoop_feed (p, c, c->snoop[d], b->data + b->len, n, &why))
+                    {
+                      TsTraceEvent *ev = event_new (p, "proxy.relay.anomaly", c);
+
+                      ts_trace_event_add (ev, "direction", d == 0 ? "up" : "down");
+                      ts_trace_event_add (ev, "reason", why ? why : "malformed");
+                      emit (p, ev);
+                      if (d == 0 && c->kind == KIND_HTTP && c->bytes[1] == 0)
+                        {
+                          conn_refuse (p, c, "proxy.request.rejected", 400,
+                                       why ? why : "malformed body", NULL);
+                          return;
+                        }
+                    }
+                  b->len += n;
+                  c->bytes[d] += n;
+                  progress = TRUE;
+                }
+              else if (n == 0)
+                {
+                  c->eof[d] = TRUE;
+                  progress = TRUE;
+                }
+              else if (n != -EAGAIN)
+                {
+                  conn_close (p, c, d == 0 ? "client error" : "server error");
+                  return;
+                }
+            }
+          if (buf_pending (b) > 0)
+            {
+              guint32 before = buf_pending (b);
+
+              if (!flush_buf (dst[d], b))
+                {
+                  conn_close (p, c, d == 0 ? "server error" : "client error");
+                  return;
+                }
+              if (buf_pending (b) != before)
+                progress = TRUE;
+            }
+        }
+    }
+  /* The tunnel rule (RFC 9110 §9.3.6): when one side closed and what it
+   * sent was delivered, close both. Plain forwarding waits for the
+   * server's end instead of the client's. */
+  for (int d = 0; d < 2; d++)
+    if (c->eof[d] && buf_pending (&c->buf[d]) == 0
+        && !(c->kind == KIND_HTTP && d == 0))
+      {
+        conn_close (p, c, d == 0 ? "client closed" : "server closed");
+        return;
+      }
+  c->deadline = now_us () + (gint64) p->o->idle_timeout_s * G_USEC_PER_SEC;
+  conn_update (p, c);
+}
+
+static gboolean
+pipes_make (TsConn *c, int d)
+{
+  int fds[2];
+
+  if (c->pipe_r[d] >= 0)
+    return TRUE;
+  if (pipe2 (fds, O_NONBLOCK | O_CLOEXEC) != 0)
+    return FALSE;
+  c->pipe_r[d] = fds[0];
+  c->pipe_w[d] = fds[1];
+  return TRUE;
+}
+
+/* The blind relay: socket -> pipe -> socket, no copy through user space. */
+static void
+splice_run (TsProxy *p, TsConn *c)
+{
+  TsEndp *src[2] = { &c->c, &c->s }, *dst[2] = { &c->s, &c->c };
+
+  /* Early bytes (after the CONNECT head, or from the parent) go first,
+   * through the buffered path. */
+  for (int d = 0; d < 2; d++)
+    if (buf_pending (&c->buf[d]) > 0)
+      {
+        if (!flush_buf (dst[d], &c->buf[d]))
+          {
+            conn_close (p, c, "write error");
+            return;
+          }
+        if (buf_pending (&c->buf[d]) > 0)
+          {
+            c->out_blocked[d] = TRUE;
+            conn_update (p, c);
+            return;
+          }
+        buf_clear (&c->buf[d]);
+      }
+  for (int d = 0; d < 2; d++)
+    {
+      for (int round = 0; round < 8; round++)
+        {
+          gboolean progress = FALSE;
+          gssize n;
+
+          if (c->fill[d] > 0)
+            {
+              n = splice (c->pipe_r[d], NULL, dst[d]->fd, NULL, c->fill[d],
+                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+              if (n > 0)
+                {
+                  c->fill[d] -= n;
+                  c->out_blocked[d] = FALSE;
+                  c->in_blocked[d] = FALSE;
+                  progress = TRUE;
+                }
+              else if (n < 0 && errno == EAGAIN)
+                c->out_blocked[d] = TRUE;
+              else
+                {
+                  conn_close (p, c, d == 0 ? "server error" : "client error");
+                  return;
+                }
+            }
+          if (!c->eof[d] && !c->in_blocked[d])
+            {
+              if (!pipes_make (c, d))
+                {
+                  conn_close (p, c, "out of pipes");
+                  return;
+                }
+              n = splice (src[d]->fd, NULL, c->pipe_w[d], NULL, TS_PROXY_PIPE_BYTES,
+                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+              if (n > 0)
+                {
+                  c->fill[d] += n;
+                  c->bytes[d] += n;
+                  progress = TRUE;
+                }
+              else if (n == 0)
+                c->eof[d] = TRUE;
+              else if (errno == EAGAIN)
+                {
+                  /* Either the socket is empty or the pipe is full; with
+                   * bytes in the pipe, wait for the writer's progress. */
+                  if (c->fill[d] > 0)
+                    c->in_blocked[d] = TRUE;
+                }
+              else
+                {
+                  conn_close (p, c, d == 0 ? "client error" : "server error");
+                  return;
+                }
+            }
+          if (!progress)
+            break;
+        }
+      if (c->eof[d] && c->fill[d] == 0)
+        {
+          conn_close (p, c, d == 0 ? "client closed" : "server closed");
+          return;
+        }
+    }
+  c->deadline = now_us () + (gint64) p->o->idle_timeout_s * G_USEC_PER_SEC;
+  conn_update (p, c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Interest and dispatch */
+
+static void
+conn_update (TsProxy *p, TsConn *c)
+{
+  guint32 ce = 0, se = 0;
+
+  if (c->dead)
+    return;
+  switch (c->state)
+    {
+    case ST_HEAD:
+      ce = EPOLLIN;
+      break;
+    case ST_RESOLVING:
+      ce = 0;
+      break;
+    case ST_CONNECTING:
+      se = EPOLLOUT;
+      break;
+    case ST_PARENT:
+      se = buf_pending (&c->to_s) ? EPOLLOUT : EPOLLIN;
+      break;
+    case ST_SEND_200:
+    case ST_ANSWER:
+      ce = EPOLLOUT;
+      break;
+    case ST_PEEK:
+      ce = se = EPOLLIN;
+      break;
+    case ST_LINGER:
+      ce = EPOLLIN;
+      break;
+    case ST_TLS_CLIENT:
+      ce = c->c.rd_want ? c->c.rd_want : EPOLLIN;
+      break;
+    case ST_TLS_ORIGIN:
+      se = c->s.rd_want ? c->s.rd_want : EPOLLOUT;
+      break;
+    case ST_SPLICE:
+      for (int d = 0; d < 2; d++)
+        {
+          guint32 *se_src = d == 0 ? &ce : &se, *se_dst = d == 0 ? &se : &ce;
+
+          if (!c->eof[d] && !c->in_blocked[d])
+            *se_src |= EPOLLIN;
+          if ((c->fill[d] > 0 || buf_pending (&c->buf[d]) > 0) && c->out_blocked[d])
+            *se_dst |= EPOLLOUT;
+        }
+      break;
+    case ST_PUMP:
+      for (int d = 0; d < 2; d++)
+        {
+          TsEndp *src = d == 0 ? &c->c : &c->s, *dst = d == 0 ? &c->s : &c->c;
+          guint32 *se_src = d == 0 ? &ce : &se, *se_dst = d == 0 ? &se : &ce;
+
+          if (!c->eof[d] && !(d == 0 && c->http_request_done) && c->buf[d].len < c->buf[d].cap)
+            *se_src |= src->rd_want ? src->rd_want : EPOLLIN;
+          if (buf_pending (&c->buf[d]) > 0)
+            *se_dst |= dst->wr_want ? dst->wr_want : EPOLLOUT;
+        }
+      break;
+    }
+  endp_set (p, &c->c, ce);
+  if (c->s.fd >= 0)
+    endp_set (p, &c->s, se);
+}
+
+static void
+on_event (TsProxy *p, TsEndp *e, guint32 events)
+{
+  TsConn *c = e->conn;
+
+  if (c->dead)
+    return;
+  switch (c->state)
+    {
+    case ST_HEAD:
+      on_head_readable (p, c);
+      break;
+    case ST_RESOLVING:
+      break;
+    case ST_CONNECTING:
+      on_connected (p, c);
+      break;
+    case ST_PARENT:
+      if (buf_pending (&c->to_s))
+        {
+          if (!flush_buf (&c->s, &c->to_s))
+            conn_refuse (p, c, "proxy.parent.failed", 502, "cannot write to the parent", NULL);
+          else
+            conn_update (p, c);
+        }
+      else
+        on_parent_readable (p, c);
+      break;
+    case ST_SEND_200:
+      if (!flush_buf (&c->c, &c->to_c))
+        {
+          conn_close (p, c, "client error");
+          break;
+        }
+      if (buf_pending (&c->to_c) > 0)
+        break;
+      buf_clear (&c->to_c);
+      if (p->o->intercept && buf_pending (&c->buf[0]) == 0 && buf_pending (&c->buf[1]) == 0)
+        {
+          c->state = ST_PEEK;
+          conn_update (p, c);
+        }
+      else
+        {
+          c->state = ST_SPLICE;
+          splice_run (p, c);
+        }
+      break;
+    case ST_PEEK:
+      if (e == &c->s)
+        {
+          /* The target spoke first: not TLS from the client. */
+          TsTraceEvent *ev = event_new (p, "proxy.intercept.passthrough", c);
+
+          ts_trace_event_add (ev, "reason", "target spoke first");
+          emit (p, ev);
+          c->state = ST_SPLICE;
+          splice_run (p, c);
+        }
+      else
+        on_peek (p, c);
+      break;
+    case ST_TLS_CLIENT:
+    case ST_TLS_ORIGIN:
+      drive_handshake (p, c);
+      break;
+    case ST_SPLICE:
+      if (events & (EPOLLERR | EPOLLHUP) && !(events & (EPOLLIN | EPOLLOUT)))
+        {
+          /* splice () below reports what happened. */
+        }
+      splice_run (p, c);
+      break;
+    case ST_PUMP:
+      pump_run (p, c);
+      break;
+    case ST_ANSWER:
+      if (!flush_buf (&c->c, &c->to_c))
+        {
+          conn_close (p, c, "client error");
+          break;
+        }
+      if (buf_pending (&c->to_c) > 0)
+        break;
+      buf_clear (&c->to_c);
+      shutdown (c->c.fd, SHUT_WR);
+      c->state = ST_LINGER;
+      conn_update (p, c);
+      break;
+    case ST_LINGER:
+      {
+        char junk[4096];
+        gssize n = recv (c->c.fd, junk, sizeof junk, 0);
+
+        if (n > 0)
+          {
+            c->discarded += n;
+            if (c->discarded > TS_PROXY_LINGER_DISCARD)
+              conn_close (p, c, "discarded enough");
+          }
+        else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+          conn_close (p, c, "answered");
+      }
+      break;
+    }
+}
+
+static void
+sweep (TsProxy *p)
+{
+  gint64 now = now_us ();
+  TsConn *next;
+
+  for (TsConn *c = p->head; c != NULL; c = next)
+    {
+      next = c->next;
+      if (c->deadline == 0 || c->deadline > now)
+        continue;
+      switch (c->state)
+        {
+        case ST_HEAD:
+          conn_refuse (p, c, "proxy.timeout", 408, "request head not received in time", NULL);
+          break;
+        case ST_RESOLVING:
+        case ST_CONNECTING:
+        case ST_PARENT:
+          conn_refuse (p, c, "proxy.connect.failed", 504, "timed out reaching the target", NULL);
+          break;
+        case ST_ANSWER:
+        case ST_LINGER:
+          conn_close (p, c, "linger over");
+          break;
+        default:
+          {
+            TsTraceEvent *ev = event_new (p, "proxy.timeout", c);
+
+            ts_trace_event_add (ev, "state", state_names[c->state]);
+            emit (p, ev);
+            conn_close (p, c, "timeout");
+          }
+          break;
+        }
+    }
+}
+
+static void
+on_accept (TsProxy *p)
+{
+  for (int i = 0; i < 64; i++)
+    {
+      struct sockaddr_storage ss;
+      socklen_t sl = sizeof ss;
+      int fd = accept4 (p->lfd, (struct sockaddr *) &ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      TsConn *c;
+
+      if (fd < 0)
+        return;
+      {
+        int one = 1;
+        setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      }
+      c = conn_new (p, fd, (struct sockaddr *) &ss);
+      if (p->n_conns > p->o->max_connections)
+        {
+          conn_refuse (p, c, "proxy.limit.connections", 503, "too many connections", NULL);
+          continue;
+        }
+      c->state = ST_HEAD;
+      conn_update (p, c);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Setup */
+
+static gboolean
+listen_setup (TsProxy *p, GError **error)
+{
+  struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                            .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+  struct addrinfo *res = NULL;
+  char port[8];
+  int r, one = 1, zero = 0;
+  socklen_t sl = sizeof p->laddr;
+
+  g_snprintf (port, sizeof port, "%d", p->o->port);
+  if (p->o->listen == NULL)
+    hints.ai_family = AF_INET6;
+  r = getaddrinfo (p->o->listen, port, &hints, &res);
+  if (r != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot resolve listen address %s: %s",
+                   p->o->listen, gai_strerror (r));
+      return FALSE;
+    }
+  p->lfd = socket (res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (p->lfd >= 0)
+    {
+      setsockopt (p->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      if (res->ai_family == AF_INET6 && p->o->listen == NULL)
+        setsockopt (p->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    }
+  if (p->lfd < 0 || bind (p->lfd, res->ai_addr, res->ai_addrlen) != 0
+      || listen (p->lfd, 4096) != 0)
+    {
+      int e = errno;
+
+      freeaddrinfo (res);
+      /* No IPv6: fall back to IPv4 for "all addresses". */
+      if (p->o->listen == NULL && (e == EAFNOSUPPORT || e == EADDRNOTAVAIL))
+        {
+          if (p->lfd >= 0)
+            close (p->lfd);
+          p->o->listen = g_strdup ("0.0.0.0");
+          return listen_setup (p, error);
+        }
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot listen on %s port %d: %s",
+                   p->o->listen ? p->o->listen : "*", p->o->port, g_strerror (e));
+      return FALSE;
+    }
+  freeaddrinfo (res);
+  getsockname (p->lfd, (struct sockaddr *) &p->laddr, &sl);
+  p->o->port = ntohs (((struct sockaddr_in *) &p->laddr)->sin_port);
+  if (p->o->port_file)
+    {
+      g_autofree char *text = g_strdup_printf ("%d\n", p->o->port);
+
+      if (!g_file_set_contents (p->o->port_file, text, -1, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+own_addrs_setup (TsProxy *p)
+{
+  struct ifaddrs *ifa = NULL;
+
+  p->own_addrs = g_array_new (FALSE, TRUE, sizeof (struct sockaddr_storage));
+  if (getifaddrs (&ifa) != 0)
+    return;
+  for (struct ifaddrs *i = ifa; i; i = i->ifa_next)
+    {
+      struct sockaddr_storage ss = { 0 };
+
+      if (i->ifa_addr == NULL)
+        continue;
+      if (i->ifa_addr->sa_family == AF_INET)
+        memcpy (&ss, i->ifa_addr, sizeof (struct sockaddr_in));
+      else if (i->ifa_addr->sa_family == AF_INET6)
+        memcpy (&ss, i->ifa_addr, sizeof (struct sockaddr_in6));
+      else
+        continue;
+      g_array_append_val (p->own_addrs, ss);
+    }
+  freeifaddrs (ifa);
+}
+
+int
+ts_proxy_run (TsProxyOptions *o)
+{
+  TsProxy pr = { 0 }, *p = &pr;
+  g_autoptr (GError) error = NULL;
+  struct epoll_event ev;
+  struct epoll_event evs[256];
+  sigset_t mask;
+  gint64 last_sweep = 0;
+
+  proxy_singleton = p;
+  p->o = o;
+  p->keylog_fd = -1;
+  p->conns = g_hash_table_new (g_int64_hash, g_int64_equal);
+  p->leaves = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, leaf_free);
+  signal (SIGPIPE, SIG_IGN);
+
+  /* Many tunnels need many descriptors. */
+  {
+    struct rlimit rl;
+
+    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+      {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit (RLIMIT_NOFILE, &rl);
+      }
+  }
+  if (o->keylog && *o->keylog)
+    {
+      p->keylog_fd = open (o->keylog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+      if (p->keylog_fd < 0)
+        g_printerr ("ts-proxy: cannot open key log %s: %s\n", o->keylog, g_strerror (errno));
+    }
+  if (o->intercept && !tls_setup (p, &error))
+    {
+      g_printerr ("ts-proxy: %s\n", error->message);
+      return 1;
+    }
+  if (!listen_setup (p, &error))
+    {
+      g_printerr ("ts-proxy: %s\n", error->message);
+      return 1;
+    }
+  if (g_strcmp0 (o->access_log, "none") == 0)
+    p->access = NULL;
+  else if (o->access_log == NULL || g_strcmp0 (o->access_log, "-") == 0)
+    p->access = stdout;
+  else if ((p->access = fopen (o->access_log, "ae")) == NULL)
+    {
+      g_printerr ("ts-proxy: cannot open access log %s: %s\n", o->access_log, g_strerror (errno));
+      return 1;
+    }
+  own_addrs_setup (p);
+
+  p->ep = epoll_create1 (EPOLL_CLOEXEC);
+  p->efd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+  sigemptyset (&mask);
+  sigaddset (&mask, SIGTERM);
+  sigaddset (&mask, SIGINT);
+  sigprocmask (SIG_BLOCK, &mask, NULL);
+  p->sfd = signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  p->resolved = g_async_queue_new ();
+  p->resolvers = g_thread_pool_new (resolver_thread, p, 4, FALSE, NULL);
+
+  ev.events = EPOLLIN;
+  ev.data.ptr = &p->lfd;
+  epoll_ctl (p->ep, EPOLL_CTL_ADD, p->lfd, &ev);
+  ev.data.ptr = &p->efd;
+  epoll_ctl (p->ep, EPOLL_CTL_ADD, p->efd, &ev);
+  ev.data.ptr = &p->sfd;
+  epoll_ctl (p->ep, EPOLL_CTL_ADD, p->sfd, &ev);
+
+  {
+    TsTraceEvent *start = event_new (p, "proxy.started", NULL);
+    char addr[80];
+
+    sockaddr_to_string ((struct sockaddr *) &p->laddr, addr, sizeof addr);
+    ts_trace_event_add (start, "listen", addr);
+    ts_trace_event_add (start, "mode", o->intercept ? "intercept" : "forward");
+    if (o->parent_host)
+      ts_trace_event_add_printf (start, "parent", "%s:%u", o->parent_host, o->parent_port);
+    emit (p, start);
+  }
+
+  while (!p->quit)
+    {
+      int n = epoll_wait (p->ep, evs, G_N_ELEMENTS (evs), TS_PROXY_SWEEP_MS);
+      gint64 now;
+
+      for (int i = 0; i < n; i++)
+        {
+          void *ptr = evs[i].data.ptr;
+
+          if (ptr == &p->lfd)
+            on_accept (p);
+          else if (ptr == &p->efd)
+            {
+              guint64 v;
+              TsResolve *job;
+              ssize_t r = read (p->efd, &v, sizeof v);
+
+              (void) r;
+              while ((job = g_async_queue_try_pop (p->resolved)) != NULL)
+                resolved (p, job);
+            }
+          else if (ptr == &p->sfd)
+            p->quit = TRUE;
+          else
+            on_event (p, ptr, evs[i].events);
+        }
+      now = now_us ();
+      if (now - last_sweep >= TS_PROXY_SWEEP_MS * 1000)
+        {
+          sweep (p);
+          last_sweep = now;
+        }
+      while (p->dead)
+        {
+          TsConn *c = p->dead;
+
+          p->dead = c->next;
+          conn_free (p, c);
+        }
+      if (p->access)
+        fflush (p->access);
+    }
+
+  /* Orderly exit: close everything. */
+  while (p->head)
+    conn_close (p, p->head, "proxy exiting");
+  while (p->dead)
+    {
+      TsConn *c = p->dead;
+
+      p->dead = c->next;
+      conn_free (p, c);
+    }
+  g_thread_pool_free (p->resolvers, TRUE, TRUE);
+  {
+    TsResolve *job;
+
+    while ((job = g_async_queue_try_pop (p->resolved)) != NULL)
+      {
+        if (job->res)
+          freeaddrinfo (job->res);
+        g_free (job->host);
+        g_free (job);
+      }
+  }
+  g_async_queue_unref (p->resolved);
+  g_hash_table_destroy (p->conns);
+  g_hash_table_destroy (p->leaves);
+  g_array_free (p->own_addrs, TRUE);
+  if (p->sctx)
+    SSL_CTX_free (p->sctx);
+  if (p->cctx)
+    SSL_CTX_free (p->cctx);
+  X509_free (p->ca_cert);
+  EVP_PKEY_free (p->ca_key);
+  if (p->access && p->access != stdout)
+    fclose (p->access);
+  if (p->keylog_fd >= 0)
+    close (p->keylog_fd);
+  close (p->lfd);
+  close (p->efd);
+  close (p->sfd);
+  close (p->ep);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Port lists */
+
+GArray *
+ts_proxy_parse_ports (const char *text, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (TsPortRange));
+
+  for (guint i = 0; parts[i]; i++)
+    {
+      char *s = g_strstrip (parts[i]);
+      char *dash = strchr (s, '-');
+      guint64 lo, hi;
+      TsPortRange r;
+
+      if (*s == 0)
+        continue;
+      if (dash)
+        *dash = 0;
+      if (!g_ascii_string_to_unsigned (s, 10, 1, 65535, &lo, NULL)
+          || !g_ascii_string_to_unsigned (dash ? dash + 1 : s, 10, lo, 65535, &hi, NULL))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "bad port list \"%s\" (e.g. 443 or 80,443,1025-65535)", text);
+          g_array_unref (a);
+          return NULL;
+        }
+      r.lo = lo;
+      r.hi = hi;
+      g_array_append_val (a, r);
+    }
+  return a;
+}
+
+gboolean
+ts_proxy_port_allowed (const GArray *ranges, guint port)
+{
+  for (guint i = 0; i < ranges->len; i++)
+    {
+      const TsPortRange *r = &g_array_index (ranges, TsPortRange, i);
+
+      if (port >= r->lo && port <= r->hi)
+        return TRUE;
+    }
+  return FALSE;
+}

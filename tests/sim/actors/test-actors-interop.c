@@ -2,6 +2,7 @@
  * openssl s_client against ts-server; ts-client through squid and tinyproxy (absolute-form,
  * CONNECT then TLS, WebSocket over CONNECT, a CONNECT the proxy refuses).
  * SPDX-License-Identifier: GPL-3.0-or-later */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -421,6 +422,142 @@ test_tinyproxy (Fixture *f, gconstpointer data)
   through_proxy (f, port, "tinyproxy/");
 }
 
+/* ts-proxy (sim/proxy), when it is built: like tinyproxy it resolves through
+ * the system, so it runs in its own mount namespace with our hosts file. */
+static int
+start_ts_proxy (Fixture *f, gboolean intercept)
+{
+  const char *program = g_getenv ("TS_PROXY");
+  g_autofree char *hosts = write_hosts (f, "ts-proxy-hosts");
+  g_autofree char *port_file = g_build_filename (f->tmpdir, "ts-proxy.port", NULL);
+  g_autofree char *script = NULL;
+  g_autofree char *ports = g_strdup_printf ("%d,%d", f->https_port, f->http_port);
+  gint64 end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  script = g_strdup_printf ("mount --bind '%s' /etc/hosts && exec '%s' --listen 127.0.0.1 "
+                            "--port 0 --port-file '%s' --allow-loopback-targets "
+                            "--connect-ports %s --access-log none %s",
+                            hosts, program, port_file, ports, intercept ? "--intercept" : "");
+  if (geteuid () == 0)
+    {
+      const char *argv[] = { "unshare", "--mount", "sh", "-c", script, NULL };
+      actors_fixture_spawn (f, "proxy", argv);
+    }
+  else
+    {
+      const char *argv[]
+          = { "unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, NULL };
+      actors_fixture_spawn (f, "proxy", argv);
+    }
+  while (g_get_monotonic_time () < end)
+    {
+      g_autofree char *text = NULL;
+      if (g_file_get_contents (port_file, &text, NULL, NULL) && atoi (text) > 0)
+        return atoi (text);
+      g_usleep (50 * 1000);
+    }
+  return -1;
+}
+
+static gboolean
+need_ts_proxy (void)
+{
+  const char *program = g_getenv ("TS_PROXY");
+
+  if (program == NULL || !g_file_test (program, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("ts-proxy is not built");
+      return FALSE;
+    }
+  return need_program ("unshare");
+}
+
+static void
+test_ts_proxy (Fixture *f, gconstpointer data)
+{
+  int port;
+
+  if (!need_ts_proxy ())
+    return;
+  port = start_ts_proxy (f, FALSE);
+  if (port < 0)
+    {
+      g_test_skip ("ts-proxy did not start here (see ts-proxy's proxy.err)");
+      return;
+    }
+  through_proxy (f, port, NULL);
+
+  /* curl through ts-proxy, CONNECT then TLS, and absolute-form. */
+  if (need_program ("curl"))
+    {
+      g_autofree char *proxy = g_strdup_printf ("http://127.0.0.1:%d", port);
+      g_autofree char *https_url
+          = g_strdup_printf ("https://example.com:%d/api/orders", f->https_port);
+      g_autofree char *http_url = g_strdup_printf ("http://example.com:%d/", f->http_port);
+      g_autofree char *out = NULL;
+      const char *tls[]
+          = { "curl",    "-sS", "--fail", "--proxy", proxy, "--cacert", f->pki.web_ca_cert,
+              https_url, NULL };
+      const char *plain[] = { "curl", "-sS", "--fail", "--proxy", proxy, http_url, NULL };
+
+      g_assert_cmpint (actors_fixture_run (f, tls, &out, NULL), ==, 0);
+      g_assert_nonnull (strstr (out, "\"lab coat\""));
+      g_clear_pointer (&out, g_free);
+      g_assert_cmpint (actors_fixture_run (f, plain, &out, NULL), ==, 0);
+      g_assert_nonnull (strstr (out, "Welcome to example.com"));
+    }
+}
+
+/* Interception: trusted (the client sees the Intercept CA as issuer and the
+ * proxy sees the REST call), untrusted (refused), pinned (detected). */
+static void
+test_ts_proxy_intercept (Fixture *f, gconstpointer data)
+{
+  g_autofree char *orders = g_strdup_printf ("https://example.com:%d/api/orders", f->https_port);
+  g_autoptr (JsonNode) r = NULL;
+  JsonObject *o, *cert;
+  int port;
+
+  if (!need_ts_proxy ())
+    return;
+  port = start_ts_proxy (f, TRUE);
+  if (port < 0)
+    {
+      g_test_skip ("ts-proxy did not start here (see ts-proxy's proxy.err)");
+      return;
+    }
+
+  {
+    const char *more[] = { "--trust-intercept", "--data", "{\"item\": \"secret sauce\"}", NULL };
+    g_autofree char *events = NULL;
+
+    r = client_via (f, port, orders, more, 0);
+    o = json_node_get_object (r);
+    g_assert_cmpint (json_object_get_int_member (o, "status"), ==, 201);
+    cert = json_object_get_object_member (json_object_get_object_member (o, "tls"), "certificate");
+    g_assert_nonnull (strstr (json_object_get_string_member (cert, "issuer"), "Intercept CA"));
+    g_assert_nonnull (strstr (json_object_get_string_member (cert, "subject"), "example.com"));
+    g_clear_pointer (&r, json_node_unref);
+    g_assert_true (g_file_get_contents (f->events, &events, NULL, NULL));
+    g_assert_nonnull (strstr (events, "proxy.intercept.request"));
+  }
+  {
+    r = client_via (f, port, orders, NULL, 1);
+    o = json_node_get_object (r);
+    g_assert_nonnull (strstr (json_object_get_string_member (o, "error"), "certificate refused"));
+    cert = json_object_get_object_member (json_object_get_object_member (o, "tls"), "certificate");
+    g_assert_nonnull (strstr (json_object_get_string_member (cert, "issuer"), "Intercept CA"));
+    g_clear_pointer (&r, json_node_unref);
+  }
+  {
+    const char *more[] = { "--trust-intercept", "--pin-cert", f->pki.server_cert, NULL };
+    r = client_via (f, port, orders, more, 1);
+    o = json_node_get_object (r);
+    g_assert_nonnull (
+        strstr (json_object_get_string_member (o, "error"), "public key pin mismatch"));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -433,5 +570,7 @@ main (int argc, char **argv)
               test_s_client_version_refused, actors_fixture_teardown);
   ADD ("squid", test_squid);
   ADD ("tinyproxy", test_tinyproxy);
+  ADD ("ts-proxy", test_ts_proxy);
+  ADD ("ts-proxy-intercept", test_ts_proxy_intercept);
   return g_test_run ();
 }

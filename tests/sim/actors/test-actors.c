@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 
 #include "actors-fixture.h"
+#include "ts-ws-frame.h"
 
 typedef ActorsFixture Fixture;
 
@@ -418,6 +419,109 @@ test_malformed (Fixture *f, gconstpointer data)
 }
 
 static void
+test_http10_and_pipelining (Fixture *f, gconstpointer data)
+{
+  /* HTTP/1.0 without keep-alive: the server answers and closes. */
+  {
+    const char *r = "GET /chunked?n=2 HTTP/1.0\r\n\r\n";
+    g_autofree char *resp = raw_exchange (f->http_port, r, strlen (r));
+    g_assert_true (g_str_has_prefix (resp, "HTTP/1.1 200 "));
+    g_assert_nonnull (strstr (resp, "Connection: close\r\n"));
+    /* no chunked coding for a 1.0 client */
+    g_assert_null (strstr (resp, "Transfer-Encoding"));
+    g_assert_nonnull (strstr (resp, "chunk 2 of 2\n"));
+  }
+  /* Two requests in one write: two responses, in order, on one connection. */
+  {
+    const char *r = "GET /api/orders/1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                    "GET /api/orders/2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    g_autofree char *resp = raw_exchange (f->http_port, r, strlen (r));
+    const char *first = strstr (resp, "\"lab coat\"");
+    const char *second = strstr (resp, "\"test tube\"");
+    g_assert_nonnull (first);
+    g_assert_nonnull (second);
+    g_assert_true (first < second);
+    g_assert_nonnull (strstr (resp, "X-Ts-Connection-Requests: 2\r\n"));
+  }
+}
+
+static void
+test_websocket_frames (Fixture *f, gconstpointer data)
+{
+  static const guint8 key[4] = { 1, 2, 3, 4 };
+  g_autoptr (GByteArray) req = g_byte_array_new ();
+  g_autofree char *resp = NULL;
+  const char *head = "GET /ws HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n";
+  /* ping (masked), then text in two fragments, then a text frame without a
+   * mask: pong, the reassembled echo, then close 1002. */
+  g_byte_array_append (req, (const guint8 *)head, strlen (head));
+  ts_ws_frame_append (req, TRUE, TS_WS_OPCODE_PING, key, "pp", 2);
+  ts_ws_frame_append (req, FALSE, TS_WS_OPCODE_TEXT, key, "frag", 4);
+  ts_ws_frame_append (req, TRUE, TS_WS_OPCODE_CONTINUATION, key, "ment", 4);
+  ts_ws_frame_append (req, TRUE, TS_WS_OPCODE_TEXT, NULL, "bad", 3);
+  resp = raw_exchange (f->http_port, (const char *)req->data, req->len);
+
+  g_assert_true (g_str_has_prefix (resp, "HTTP/1.1 101 "));
+  g_assert_nonnull (strstr (resp, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+  {
+    const guint8 *p = (const guint8 *)strstr (resp, "\r\n\r\n") + 4;
+    gsize left = strlen (head) + 64; /* generous: the frames are small */
+    TsWsFrame fr;
+    gssize n;
+
+    n = ts_ws_frame_parse (&fr, p, left);
+    g_assert_cmpint (n, >, 0);
+    g_assert_cmpint (fr.opcode, ==, TS_WS_OPCODE_PONG);
+    g_assert_cmpmem (fr.payload, fr.payload_len, "pp", 2);
+    p += n;
+    n = ts_ws_frame_parse (&fr, p, left);
+    g_assert_cmpint (n, >, 0);
+    g_assert_cmpint (fr.opcode, ==, TS_WS_OPCODE_TEXT);
+    g_assert_false (fr.masked);
+    g_assert_cmpmem (fr.payload, fr.payload_len, "fragment", 8);
+    p += n;
+    n = ts_ws_frame_parse (&fr, p, left);
+    g_assert_cmpint (n, >, 0);
+    g_assert_cmpint (fr.opcode, ==, TS_WS_OPCODE_CLOSE);
+    g_assert_cmpint ((fr.payload[0] << 8) | fr.payload[1], ==, TS_WS_CLOSE_PROTOCOL_ERROR);
+  }
+}
+
+/* Listening on "::" serves IPv4 and IPv6 with one socket. */
+static void
+setup_dual_stack (Fixture *f, gconstpointer data)
+{
+  const char *extra[] = { "--listen=::", NULL };
+  actors_fixture_setup_with (f, extra);
+}
+
+static void
+test_dual_stack (Fixture *f, gconstpointer data)
+{
+  g_autofree char *u = url ("https", f->https_port, "/");
+  g_autofree char *v6 = g_strdup_printf ("example.com:%d:[::1]", f->https_port);
+  g_autofree char *out = NULL;
+  const char *args[] = { u, "--resolve", v6, NULL };
+  g_autoptr (JsonNode) root = NULL;
+  const char *v4_args[] = { u, NULL };
+
+  g_assert_cmpint (client_json (f, f->https_port, v4_args, &root), ==, 0);
+  if (!g_file_test ("/proc/net/if_inet6", G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("no IPv6 here");
+      return;
+    }
+  if (actors_fixture_run_client (f, args, &out, NULL) != 0)
+    {
+      g_test_skip ("::1 does not answer here (IPv6 loopback missing)");
+      return;
+    }
+  g_assert_nonnull (strstr (out, "connected:   [::1]:"));
+}
+
+static void
 test_smtp (Fixture *f, gconstpointer data)
 {
   const char *r = "EHLO client.test\r\nMAIL FROM:<a@b>\r\nQUIT\r\n";
@@ -473,6 +577,10 @@ main (int argc, char **argv)
   ADD ("client-server/dns", test_dns);
   ADD ("server/malformed", test_malformed);
   ADD ("server/smtp", test_smtp);
+  ADD ("server/http10-and-pipelining", test_http10_and_pipelining);
+  ADD ("server/websocket-frames", test_websocket_frames);
+  g_test_add ("/ts/sim/actors/server/dual-stack", Fixture, NULL, setup_dual_stack, test_dual_stack,
+              actors_fixture_teardown);
   ADD ("usage", test_usage);
   return g_test_run ();
 }

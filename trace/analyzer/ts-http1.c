@@ -702,17 +702,22 @@ on_response (TsHttp1Conn *self, const TsHttp1Head *h, guint64 offset, gsize len)
 {
   Dir *d = &self->dir[TS_HTTP1_DIR_SERVER];
   Pending *p = g_queue_peek_head (&self->requests);
-  const char *method = p ? p->method : "";
+  char method[sizeof p->method] = "";
+  gboolean asked_upgrade = p != NULL && p->upgrade;
   const char *te, *cl;
   gsize te_len = 0, cl_len = 0;
   TsHttp1BodyKind body;
   guint64 body_len = 0;
-  gboolean is_connect = strcmp (method, "CONNECT") == 0;
+  gboolean is_connect;
   gboolean interim = h->status >= 100 && h->status < 200 && h->status != 101;
-  gboolean tunnel_connect = is_connect && h->status >= 200 && h->status < 300;
+  gboolean tunnel_connect;
   gboolean tunnel_upgrade = h->status == 101;
   char protocol[256] = "";
 
+  if (p != NULL)
+    memcpy (method, p->method, sizeof method);
+  is_connect = strcmp (method, "CONNECT") == 0;
+  tunnel_connect = is_connect && h->status >= 200 && h->status < 300;
   te = ts_http1_head_get (h, "Transfer-Encoding", &te_len);
   cl = ts_http1_head_get (h, "Content-Length", &cl_len);
   if (strcmp (method, "HEAD") == 0 || (h->status >= 100 && h->status < 200) || h->status == 204
@@ -758,7 +763,7 @@ on_response (TsHttp1Conn *self, const TsHttp1Head *h, guint64 offset, gsize len)
       start_tunnel (self, tunnel_connect ? TS_HTTP1_TUNNEL_CONNECT : TS_HTTP1_TUNNEL_UPGRADE, protocol);
       return;
     }
-  if (!interim && (is_connect || (p != NULL && p->upgrade)))
+  if (!interim && (is_connect || asked_upgrade))
     resume_client (self);
   if (body == TS_HTTP1_BODY_CHUNKED)
     {

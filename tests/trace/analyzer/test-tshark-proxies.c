@@ -1,0 +1,232 @@
+/* test-tshark-proxies.c: the analyzer against tshark on traces made here
+ * with curl through squid and through tinyproxy (loopback of a private
+ * network namespace, tcpdump capture, curl's key log): every HTTP request
+ * and response and every TLS handshake message tshark reports on an
+ * interface, the analyzer reports on the same link with the same values.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "ts-analyzer.h"
+
+static gboolean
+have (const char *program)
+{
+  g_autofree char *path = g_find_program_in_path (program);
+  return path != NULL;
+}
+
+/* Adds "IFACE KEY" to @set (a multiset: value = count). */
+static void
+add (GHashTable *set, guint iface, const char *key)
+{
+  char *k = g_strdup_printf ("%u %s", iface, key);
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (set, k));
+
+  g_hash_table_replace (set, k, GUINT_TO_POINTER (n + 1));
+}
+
+static GHashTable *
+tshark_set (const char *dir)
+{
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *trace = g_build_filename (dir, "trace.pcap", NULL);
+  g_autofree char *keys = g_build_filename (dir, "keys.log", NULL);
+  g_autofree char *keyopt = g_strdup_printf ("tls.keylog_file:%s", keys);
+  const char *argv[] = { "tshark", "-n", "-r", trace, "-o", keyopt, "-T", "fields", "-E", "separator=/t",
+                         "-e", "frame.interface_id", "-e", "http.request.method", "-e", "http.request.uri",
+                         "-e", "http.response.code", "-e", "tls.handshake.type",
+                         "-e", "tls.handshake.extensions_server_name", NULL };
+  g_autofree char *out = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+  g_auto (GStrv) lines = NULL;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, &out, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) f = g_strsplit (lines[i], "\t", -1);
+      guint iface;
+      if (g_strv_length (f) < 6)
+        continue;
+      iface = f[0][0] ? (guint) g_ascii_strtoull (f[0], NULL, 10) : 0;
+      if (f[1][0])
+        {
+          /* Several requests in one frame: the lists run in parallel. */
+          g_auto (GStrv) m = g_strsplit (f[1], ",", -1);
+          g_auto (GStrv) u = g_strsplit (f[2], ",", -1);
+          for (guint k = 0; m[k] != NULL; k++)
+            {
+              g_autofree char *key = g_strdup_printf ("request %s %s", m[k], u[k] ? u[k] : "");
+              add (set, iface, key);
+            }
+        }
+      if (f[3][0])
+        {
+          g_auto (GStrv) c = g_strsplit (f[3], ",", -1);
+          for (guint k = 0; c[k] != NULL; k++)
+            {
+              g_autofree char *key = g_strdup_printf ("response %s", c[k]);
+              add (set, iface, key);
+            }
+        }
+      if (f[4][0])
+        {
+          g_auto (GStrv) t = g_strsplit (f[4], ",", -1);
+          for (guint k = 0; t[k] != NULL; k++)
+            {
+              g_autofree char *key = g_strdup_printf ("handshake %s", t[k]);
+              add (set, iface, key);
+            }
+        }
+      if (f[5][0])
+        {
+          g_autofree char *key = g_strdup_printf ("sni %s", f[5]);
+          add (set, iface, key);
+        }
+    }
+  return set;
+}
+
+static GHashTable *
+analyzer_set (const char *dir, TsAnalyzer **out_an)
+{
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *trace = g_build_filename (dir, "trace.pcap", NULL);
+  g_autofree char *keys = g_build_filename (dir, "keys.log", NULL);
+  g_autofree char *data = NULL, *keytext = NULL;
+  gsize len = 0, keylen = 0;
+  g_autoptr (GError) error = NULL;
+  TsAnalyzer *an = ts_analyzer_new ();
+  TsTimeline *tl;
+
+  g_assert_true (g_file_get_contents (trace, &data, &len, &error));
+  g_assert_true (g_file_get_contents (keys, &keytext, &keylen, &error));
+  ts_analyzer_add_keylog (an, keytext, keylen);
+  g_assert_true (ts_analyzer_feed (an, (const guint8 *) data, len, &error));
+  g_assert_no_error (error);
+  g_assert_true (ts_analyzer_finish (an, &error));
+  g_assert_no_error (error);
+  tl = ts_analyzer_get_timeline (an);
+  for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+    {
+      const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
+      g_autofree char *key = NULL;
+      guint iface = e->link >= 0 ? (guint) e->link : 0;
+
+      if (strcmp (e->kind, "http.request") == 0)
+        key = g_strdup_printf ("request %s %s", e->http_method, e->http_target);
+      else if (strcmp (e->kind, "http.response") == 0)
+        key = g_strdup_printf ("response %u", e->http_status);
+      else if (strcmp (e->kind, "tls.handshake") == 0)
+        {
+          key = g_strdup_printf ("handshake %d", e->tls_handshake_type);
+          if (e->tls_sni != NULL)
+            {
+              g_autofree char *sni = g_strdup_printf ("sni %s", e->tls_sni);
+              add (set, iface, sni);
+            }
+        }
+      if (key != NULL)
+        add (set, iface, key);
+    }
+  *out_an = an;
+  return set;
+}
+
+static void
+test_squid_tinyproxy (void)
+{
+  static const char *const needed[] = { "tshark", "squid", "tinyproxy", "curl", "tcpdump", "openssl",
+                                        "python3", "unshare", "ip", "ss" };
+  g_autofree char *dir = NULL;
+  g_autofree char *script = g_build_filename (TS_SOURCE_DIR, "tests", "trace", "analyzer", "capture-proxies.sh", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) theirs = NULL, ours = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  GHashTableIter it;
+  gpointer k, v;
+  guint n_checked = 0, n_http = 0, n_tls = 0;
+  int status = 0;
+  g_autofree char *err = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (needed); i++)
+    if (!have (needed[i]))
+      {
+        g_autofree char *why = g_strdup_printf ("%s is not installed", needed[i]);
+        g_test_skip (why);
+        return;
+      }
+  if (getuid () != 0)
+    {
+      g_test_skip ("needs root to run squid and tcpdump in a private network namespace");
+      return;
+    }
+  dir = g_dir_make_tmp ("ts-analyzer-proxies-XXXXXX", &error);
+  g_assert_no_error (error);
+  /* squid drops to its own user: let it write its log here. */
+  g_chmod (dir, 0777);
+  {
+    const char *argv[] = { "timeout", "60", "unshare", "-n", "sh", script, dir, NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, &err,
+                                 &status, &error));
+    g_assert_no_error (error);
+    if (!g_spawn_check_wait_status (status, NULL))
+      {
+        g_autofree char *why = g_strdup_printf ("could not make the capture (unshare, squid or tinyproxy failed): %s", err);
+        g_test_skip (why);
+        return;
+      }
+  }
+  theirs = tshark_set (dir);
+  ours = analyzer_set (dir, &an);
+
+  g_hash_table_iter_init (&it, theirs);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    {
+      guint mine = GPOINTER_TO_UINT (g_hash_table_lookup (ours, k));
+      if (mine < GPOINTER_TO_UINT (v))
+        g_error ("tshark reports \"%s\" %u times, the analyzer %u", (const char *) k, GPOINTER_TO_UINT (v), mine);
+      n_checked += GPOINTER_TO_UINT (v);
+      if (strstr (k, " request ") || strstr (k, " response "))
+        n_http += GPOINTER_TO_UINT (v);
+      else
+        n_tls += GPOINTER_TO_UINT (v);
+    }
+  g_test_message ("%u items checked against tshark (%u HTTP, %u TLS)", n_checked, n_http, n_tls);
+  /* Both proxies, each with a forward GET and a CONNECT: 2 x (2 + 2 + 1 + 1 + 2 inner GETs). */
+  g_assert_cmpuint (n_http, >=, 16);
+  g_assert_cmpuint (n_tls, >=, 8);
+  /* And the hops were matched: two tunnels, relayed. */
+  {
+    TsTimeline *tl = ts_analyzer_get_timeline (an);
+    g_assert_cmpuint (ts_timeline_get_n_tunnels (tl), ==, 2);
+    for (guint i = 0; i < 2; i++)
+      {
+        const TsTimelineTunnel *t = ts_timeline_get_tunnel (tl, i);
+        g_assert_cmpint (t->mode, ==, TS_TUNNEL_MODE_RELAY);
+        g_assert_cmpuint (t->conns->len, ==, 2);
+        g_assert_cmpstr (t->target, ==, "localhost:18443");
+      }
+  }
+  {
+    const char *argv[] = { "rm", "-rf", dir, NULL };
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/ts/trace/analyzer/tshark/squid-tinyproxy", test_squid_tinyproxy);
+  return g_test_run ();
+}

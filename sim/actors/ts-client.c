@@ -249,6 +249,14 @@ report_clear (void)
   memset (&report, 0, sizeof report);
 }
 
+/* Replaces a report field (a reconnection under --repeat sets them again). */
+static void
+set_field (char **field, char *value)
+{
+  g_free (*field);
+  *field = value;
+}
+
 static void fail (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 static void
@@ -690,7 +698,7 @@ tcp_connect (const char *host, int port, GError **error)
           continue;
         }
       report.t_tcp = now_ns () - t1;
-      report.connected_to = socket_address_to_string (sa);
+      set_field (&report.connected_to, socket_address_to_string (sa));
     }
   g_list_free_full (addrs, g_object_unref);
   if (fd < 0)
@@ -880,7 +888,7 @@ tls_handshake (Conn *c, SSL_CTX *ctx, const char *host, GError **error)
   else
     SSL_set1_host (c->ssl, host);
   report.tls = TRUE;
-  report.sni = is_ip ? NULL : g_strdup (host);
+  set_field (&report.sni, is_ip ? NULL : g_strdup (host));
 
   for (;;)
     {
@@ -898,14 +906,14 @@ tls_handshake (Conn *c, SSL_CTX *ctx, const char *host, GError **error)
         }
       if (vs.pin_mismatch)
         {
-          report.verify = g_strdup ("public key pin mismatch");
+          set_field (&report.verify, g_strdup ("public key pin mismatch"));
           fail (error, "public key pin mismatch: the server's key is %s, expected %s", vs.seen_pin,
                 opt_pin);
         }
       else if (SSL_get_verify_result (c->ssl) != X509_V_OK)
         {
           long v = SSL_get_verify_result (c->ssl);
-          report.verify = g_strdup (X509_verify_cert_error_string (v));
+          set_field (&report.verify, g_strdup (X509_verify_cert_error_string (v)));
           fail (error, "certificate refused: %s (subject %s, issuer %s)",
                 X509_verify_cert_error_string (v), report.cert_subject ? report.cert_subject : "?",
                 report.cert_issuer ? report.cert_issuer : "?");
@@ -920,11 +928,11 @@ tls_handshake (Conn *c, SSL_CTX *ctx, const char *host, GError **error)
     }
 
   report.t_tls = now_ns () - t0;
-  report.verify = g_strdup ("ok");
-  report.tls_version = g_strdup (SSL_get_version (c->ssl));
-  report.cipher = g_strdup (SSL_get_cipher_name (c->ssl));
+  set_field (&report.verify, g_strdup ("ok"));
+  set_field (&report.tls_version, g_strdup (SSL_get_version (c->ssl)));
+  set_field (&report.cipher, g_strdup (SSL_get_cipher_name (c->ssl)));
   SSL_get0_alpn_selected (c->ssl, &alpn, &alpn_len);
-  report.alpn = alpn_len ? g_strndup ((const char *)alpn, alpn_len) : NULL;
+  set_field (&report.alpn, alpn_len ? g_strndup ((const char *)alpn, alpn_len) : NULL);
   {
     X509 *peer = SSL_get0_peer_certificate (c->ssl);
     if (peer)
@@ -969,7 +977,7 @@ proxy_connect (Conn *c, const Target *t, GError **error)
     return FALSE;
   report.t_proxy = now_ns () - t0;
   report.proxy_status = (int)head.status;
-  report.proxy_reason = g_strndup (head.reason, head.reason_len);
+  set_field (&report.proxy_reason, g_strndup (head.reason, head.reason_len));
   if (head.status < 200 || head.status > 299)
     {
       fail (error, "proxy %s refused CONNECT %s: %u %s", opt_proxy, auth, head.status,
@@ -1425,7 +1433,7 @@ run_udp (const Target *t, GError **error)
     }
   sa = addrs->data;
   g_socket_address_to_native (sa, &ss, sizeof ss, NULL);
-  report.connected_to = socket_address_to_string (sa);
+  set_field (&report.connected_to, socket_address_to_string (sa));
   fd = socket (ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0
       || connect (fd, (struct sockaddr *)&ss, (socklen_t)g_socket_address_get_native_size (sa)) < 0)

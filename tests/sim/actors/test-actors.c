@@ -192,6 +192,16 @@ test_chunked_keep_alive (Fixture *f, gconstpointer data)
         last_count = json_array_get_string_element (h, 1);
     }
   g_assert_cmpstr (last_count, ==, "3");
+
+  /* Asking the server to close: one connection per request, reported so. */
+  {
+    g_autofree char *tls_url = url ("https", f->https_port, "/api/orders");
+    const char *again[] = { tls_url, "--repeat=2", "-H", "Connection: close", NULL };
+    g_clear_pointer (&root, json_node_unref);
+    g_assert_cmpint (client_json (f, f->https_port, again, &root), ==, 0);
+    g_assert_cmpint (json_object_get_int_member (obj (root), "requests"), ==, 2);
+    g_assert_cmpint (json_object_get_int_member (obj (root), "connections"), ==, 2);
+  }
 }
 
 static void

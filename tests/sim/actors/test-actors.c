@@ -531,6 +531,38 @@ test_dual_stack (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, "connected:   [::1]:"));
 }
 
+/* The text report: the lines scenarios match with output-contains. */
+static void
+test_text_report (Fixture *f, gconstpointer data)
+{
+  g_autofree char *resolve = actors_fixture_resolve (f->https_port);
+  g_autofree char *u = url ("https", f->https_port, "/api/orders");
+  g_autofree char *ws = url ("wss", f->https_port, "/ws");
+  g_autofree char *out = NULL;
+
+  {
+    const char *args[] = { u, "--resolve", resolve, "--tls-version=1.2", NULL };
+    g_assert_cmpint (actors_fixture_run_client (f, args, &out, NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "issuer  CN=Tunnelscope Lab Web Root CA"));
+    g_assert_nonnull (strstr (out, "tls:         TLSv1.2 "));
+    g_assert_nonnull (strstr (out, "status:      HTTP/1.1 200 OK\n"));
+    g_assert_nonnull (strstr (out, "timing (ms): tcp "));
+    g_assert_nonnull (strstr (out, "result:      ok\n"));
+    g_clear_pointer (&out, g_free);
+  }
+  {
+    const char *args[] = { ws, "--resolve", resolve, "--message", "hi", NULL };
+    g_assert_cmpint (actors_fixture_run_client (f, args, &out, NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "received:    hi (echo ok)\n"));
+    g_clear_pointer (&out, g_free);
+  }
+  {
+    const char *args[] = { u, "--resolve", resolve, "--cacert", f->pki.intercept_ca_cert, NULL };
+    g_assert_cmpint (actors_fixture_run_client (f, args, &out, NULL), ==, 1);
+    g_assert_nonnull (strstr (out, "result:      FAILED: certificate refused: "));
+  }
+}
+
 static void
 test_smtp (Fixture *f, gconstpointer data)
 {
@@ -586,6 +618,7 @@ main (int argc, char **argv)
   ADD ("client-server/udp-echo", test_udp_echo);
   ADD ("client-server/dns", test_dns);
   ADD ("server/malformed", test_malformed);
+  ADD ("client-server/text-report", test_text_report);
   ADD ("server/smtp", test_smtp);
   ADD ("server/http10-and-pipelining", test_http10_and_pipelining);
   ADD ("server/websocket-frames", test_websocket_frames);

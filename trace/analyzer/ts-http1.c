@@ -751,7 +751,12 @@ on_response (TsHttp1Conn *self, const TsHttp1Head *h, guint64 offset, gsize len)
           gsize up_len = 0;
           const char *up = ts_http1_head_get (h, "Upgrade", &up_len);
           if (up != NULL)
-            g_strlcpy (protocol, up, MIN (sizeof protocol, up_len + 1));
+            {
+              /* @up points into the head: not NUL-terminated. */
+              gsize n = MIN (sizeof protocol - 1, up_len);
+              memcpy (protocol, up, n);
+              protocol[n] = '\0';
+            }
         }
       else
         {

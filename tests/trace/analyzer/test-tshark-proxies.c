@@ -22,23 +22,23 @@ have (const char *program)
 
 /* Adds "IFACE KEY" to @set (a multiset: value = count). */
 static void
-add (GHashTable *set, guint iface, const char *key)
+add (GHashTable *set, const char *iface, const char *key)
 {
-  char *k = g_strdup_printf ("%u %s", iface, key);
+  char *k = g_strdup_printf ("%s %s", iface, key);
   guint n = GPOINTER_TO_UINT (g_hash_table_lookup (set, k));
 
   g_hash_table_replace (set, k, GUINT_TO_POINTER (n + 1));
 }
 
+/* What tshark reports in @trace (with the key log @keys, or NULL for the
+ * secrets inside the trace). */
 static GHashTable *
-tshark_set (const char *dir)
+tshark_set (const char *trace, const char *keys)
 {
   GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autofree char *trace = g_build_filename (dir, "trace.pcap", NULL);
-  g_autofree char *keys = g_build_filename (dir, "keys.log", NULL);
-  g_autofree char *keyopt = g_strdup_printf ("tls.keylog_file:%s", keys);
+  g_autofree char *keyopt = g_strdup_printf ("tls.keylog_file:%s", keys ? keys : "");
   const char *argv[] = { "tshark", "-n", "-r", trace, "-o", keyopt, "-T", "fields", "-E", "separator=/t",
-                         "-e", "frame.interface_id", "-e", "http.request.method", "-e", "http.request.uri",
+                         "-e", "frame.interface_name", "-e", "http.request.method", "-e", "http.request.uri",
                          "-e", "http.response.code", "-e", "tls.handshake.type",
                          "-e", "tls.handshake.extensions_server_name", NULL };
   g_autofree char *out = NULL;
@@ -54,10 +54,10 @@ tshark_set (const char *dir)
   for (guint i = 0; lines[i] != NULL; i++)
     {
       g_auto (GStrv) f = g_strsplit (lines[i], "\t", -1);
-      guint iface;
+      const char *iface;
       if (g_strv_length (f) < 6)
         continue;
-      iface = f[0][0] ? (guint) g_ascii_strtoull (f[0], NULL, 10) : 0;
+      iface = f[0][0] ? f[0] : "if0"; /* classic pcap: one unnamed interface */
       if (f[1][0])
         {
           /* Several requests in one frame: the lists run in parallel. */
@@ -97,11 +97,9 @@ tshark_set (const char *dir)
 }
 
 static GHashTable *
-analyzer_set (const char *dir, TsAnalyzer **out_an)
+analyzer_set (const char *trace, const char *keys, TsAnalyzer **out_an)
 {
   GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autofree char *trace = g_build_filename (dir, "trace.pcap", NULL);
-  g_autofree char *keys = g_build_filename (dir, "keys.log", NULL);
   g_autofree char *data = NULL, *keytext = NULL;
   gsize len = 0, keylen = 0;
   g_autoptr (GError) error = NULL;
@@ -109,8 +107,11 @@ analyzer_set (const char *dir, TsAnalyzer **out_an)
   TsTimeline *tl;
 
   g_assert_true (g_file_get_contents (trace, &data, &len, &error));
-  g_assert_true (g_file_get_contents (keys, &keytext, &keylen, &error));
-  ts_analyzer_add_keylog (an, keytext, keylen);
+  if (keys != NULL)
+    {
+      g_assert_true (g_file_get_contents (keys, &keytext, &keylen, &error));
+      ts_analyzer_add_keylog (an, keytext, keylen);
+    }
   g_assert_true (ts_analyzer_feed (an, (const guint8 *) data, len, &error));
   g_assert_no_error (error);
   g_assert_true (ts_analyzer_finish (an, &error));
@@ -120,7 +121,7 @@ analyzer_set (const char *dir, TsAnalyzer **out_an)
     {
       const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
       g_autofree char *key = NULL;
-      guint iface = e->link >= 0 ? (guint) e->link : 0;
+      const char *iface = e->link >= 0 ? ts_timeline_get_link (tl, (guint) e->link)->name : "-";
 
       if (strcmp (e->kind, "http.request") == 0)
         key = g_strdup_printf ("request %s %s", e->http_method, e->http_target);
@@ -142,6 +143,29 @@ analyzer_set (const char *dir, TsAnalyzer **out_an)
   return set;
 }
 
+/* Every item of @theirs is in @ours at least as often. Counts HTTP and TLS items. */
+static void
+check_included (GHashTable *theirs, GHashTable *ours, const char *what, guint *out_http, guint *out_tls)
+{
+  GHashTableIter it;
+  gpointer k, v;
+
+  *out_http = *out_tls = 0;
+  g_hash_table_iter_init (&it, theirs);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    {
+      guint mine = GPOINTER_TO_UINT (g_hash_table_lookup (ours, k));
+      if (mine < GPOINTER_TO_UINT (v))
+        g_error ("%s: tshark reports \"%s\" %u times, the analyzer %u", what, (const char *) k,
+                 GPOINTER_TO_UINT (v), mine);
+      if (strstr (k, " request ") || strstr (k, " response "))
+        *out_http += GPOINTER_TO_UINT (v);
+      else
+        *out_tls += GPOINTER_TO_UINT (v);
+    }
+  g_test_message ("%s: %u HTTP and %u TLS items agree with tshark", what, *out_http, *out_tls);
+}
+
 static void
 test_squid_tinyproxy (void)
 {
@@ -152,9 +176,7 @@ test_squid_tinyproxy (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (GHashTable) theirs = NULL, ours = NULL;
   g_autoptr (TsAnalyzer) an = NULL;
-  GHashTableIter it;
-  gpointer k, v;
-  guint n_checked = 0, n_http = 0, n_tls = 0;
+  guint n_http = 0, n_tls = 0;
   int status = 0;
   g_autofree char *err = NULL;
 
@@ -186,22 +208,13 @@ test_squid_tinyproxy (void)
         return;
       }
   }
-  theirs = tshark_set (dir);
-  ours = analyzer_set (dir, &an);
-
-  g_hash_table_iter_init (&it, theirs);
-  while (g_hash_table_iter_next (&it, &k, &v))
-    {
-      guint mine = GPOINTER_TO_UINT (g_hash_table_lookup (ours, k));
-      if (mine < GPOINTER_TO_UINT (v))
-        g_error ("tshark reports \"%s\" %u times, the analyzer %u", (const char *) k, GPOINTER_TO_UINT (v), mine);
-      n_checked += GPOINTER_TO_UINT (v);
-      if (strstr (k, " request ") || strstr (k, " response "))
-        n_http += GPOINTER_TO_UINT (v);
-      else
-        n_tls += GPOINTER_TO_UINT (v);
-    }
-  g_test_message ("%u items checked against tshark (%u HTTP, %u TLS)", n_checked, n_http, n_tls);
+  {
+    g_autofree char *trace = g_build_filename (dir, "trace.pcap", NULL);
+    g_autofree char *keys = g_build_filename (dir, "keys.log", NULL);
+    theirs = tshark_set (trace, keys);
+    ours = analyzer_set (trace, keys, &an);
+    check_included (theirs, ours, "squid and tinyproxy", &n_http, &n_tls);
+  }
   /* Both proxies, each with a forward GET and a CONNECT: 2 x (2 + 2 + 1 + 1 + 2 inner GETs). */
   g_assert_cmpuint (n_http, >=, 16);
   g_assert_cmpuint (n_tls, >=, 8);
@@ -223,10 +236,46 @@ test_squid_tinyproxy (void)
   }
 }
 
+/* Every trace in captures/ (recorded by `tscope record`, secrets inside). */
+static void
+test_captures (void)
+{
+  /* TS_CAPTURES_DIR points elsewhere, to check freshly recorded traces. */
+  g_autofree char *dir = g_getenv ("TS_CAPTURES_DIR") ? g_strdup (g_getenv ("TS_CAPTURES_DIR"))
+                                                        : g_build_filename (TS_SOURCE_DIR, "captures", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  if (!have ("tshark"))
+    {
+      g_test_skip ("tshark is not installed");
+      return;
+    }
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autoptr (GHashTable) theirs = NULL, ours = NULL;
+      g_autoptr (TsAnalyzer) an = NULL;
+      guint n_http, n_tls;
+
+      if (!g_str_has_suffix (name, ".pcapng"))
+        continue;
+      path = g_build_filename (dir, name, NULL);
+      theirs = tshark_set (path, NULL);
+      ours = analyzer_set (path, NULL, &an);
+      check_included (theirs, ours, name, &n_http, &n_tls);
+      n++;
+    }
+  if (n == 0)
+    g_test_skip ("captures/ holds no trace yet (tscope record --all makes them)");
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ts/trace/analyzer/tshark/squid-tinyproxy", test_squid_tinyproxy);
+  g_test_add_func ("/ts/trace/analyzer/tshark/captures", test_captures);
   return g_test_run ();
 }

@@ -140,6 +140,43 @@ parse_field_line (TsActorHttpHead *head, const char *line, gsize len)
   return 0;
 }
 
+/* Whether the start of a request line, before its end has arrived, can
+ * still become valid: a token, SP, visible characters, SP, "HTTP/1.x". This
+ * refuses garbage at once instead of waiting for a line end that may never
+ * come. */
+static gboolean
+partial_request_line_ok (const char *p, gsize len)
+{
+  static const char version[] = "HTTP/1.";
+  int field = 0;
+  gsize field_len = 0;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      guchar c = (guchar)p[i];
+
+      if (c == '\r')
+        return i + 1 == len; /* a CR can only be the last byte so far */
+      if (c == ' ')
+        {
+          if (field_len == 0 || ++field > 2)
+            return FALSE;
+          field_len = 0;
+          continue;
+        }
+      field_len++;
+      if (field == 0 && (!is_tchar (c) || field_len > TS_ACTOR_HTTP_MAX_METHOD))
+        return FALSE;
+      if (field == 1 && (c <= 0x20 || c >= 0x7f))
+        return FALSE;
+      if (field == 2
+          && (field_len > 8 || (field_len <= 7 && c != (guchar)version[field_len - 1])
+              || (field_len == 8 && !g_ascii_isdigit (c))))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gssize
 parse_head (TsActorHttpHead *out_head, const char *data, gsize len, gboolean request)
 {
@@ -163,6 +200,9 @@ parse_head (TsActorHttpHead *out_head, const char *data, gsize len, gboolean req
   for (;;)
     {
       next = next_line (data, limit, pos, &line_len);
+      if (next == TS_PARSE_INCOMPLETE && first && request
+          && !partial_request_line_ok (data + pos, limit - pos))
+        return TS_PARSE_INVALID;
       if (next == TS_PARSE_INCOMPLETE)
         return len >= TS_ACTOR_HTTP_MAX_HEAD ? TS_PARSE_TOO_LARGE : TS_PARSE_INCOMPLETE;
       if (next < 0)

@@ -117,6 +117,23 @@ test_head_invalid (void)
 }
 
 static void
+test_head_early_invalid (void)
+{
+  /* Garbage is refused before any line end arrives. */
+  static const char *const bad[] = { "\x16\x03\x01\x02", "GET /x HTTX",   "G\x80", "GET  ",
+                                     "GET / HTTP/1.1 x", "GET / HTTP/1.x" };
+  static const char *const fine[] = { "GE", "GET /a", "GET /a HTTP/", "GET /a HTTP/1.1\r" };
+  TsActorHttpHead h;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    if (ts_actor_http_head_parse_request (&h, bad[i], strlen (bad[i])) != TS_PARSE_INVALID)
+      g_error ("early case %zu is not invalid", i);
+  for (gsize i = 0; i < G_N_ELEMENTS (fine); i++)
+    if (ts_actor_http_head_parse_request (&h, fine[i], strlen (fine[i])) != TS_PARSE_INCOMPLETE)
+      g_error ("early case %zu is not incomplete", i);
+}
+
+static void
 test_head_too_large (void)
 {
   g_autoptr (GString) s = g_string_new ("GET / HTTP/1.1\r\n");
@@ -369,6 +386,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/sim/actors/http-head/response", test_head_response);
   g_test_add_func ("/ts/sim/actors/http-head/invalid", test_head_invalid);
   g_test_add_func ("/ts/sim/actors/http-head/too-large", test_head_too_large);
+  g_test_add_func ("/ts/sim/actors/http-head/early-invalid", test_head_early_invalid);
   g_test_add_func ("/ts/sim/actors/chunked/whole", test_chunked_whole);
   g_test_add_func ("/ts/sim/actors/chunked/bytewise", test_chunked_bytewise);
   g_test_add_func ("/ts/sim/actors/chunked/invalid", test_chunked_invalid);

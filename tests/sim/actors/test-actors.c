@@ -563,6 +563,84 @@ test_text_report (Fixture *f, gconstpointer data)
   }
 }
 
+/* Many connections at once on the one event loop, requests arriving in
+ * pieces, garbage on the HTTP and HTTPS ports: the server keeps serving. */
+static void
+test_robustness (Fixture *f, gconstpointer data)
+{
+  enum
+  {
+    N_CONNS = 100
+  };
+  g_autoptr (GPtrArray) conns = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GSocketClient) sc = g_socket_client_new ();
+  g_autoptr (GRand) rand = g_rand_new_with_seed (42);
+  const char *req = "GET /api/orders/2 HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n";
+  gsize half = strlen (req) / 2;
+
+  g_socket_client_set_timeout (sc, 20);
+  for (guint i = 0; i < N_CONNS; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      GSocketConnection *c
+          = g_socket_client_connect_to_host (sc, "127.0.0.1", (guint16)f->http_port, NULL, &error);
+      g_assert_no_error (error);
+      /* The first half of every request now, the rest once all are open. */
+      g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (c)),
+                                                req, half, NULL, NULL, &error));
+      g_ptr_array_add (conns, c);
+    }
+  for (guint i = 0; i < N_CONNS; i++)
+    {
+      GIOStream *c = conns->pdata[i];
+      g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (c), req + half,
+                                                strlen (req) - half, NULL, NULL, NULL));
+    }
+  for (guint i = 0; i < N_CONNS; i++)
+    {
+      GIOStream *c = conns->pdata[i];
+      char buf[2048];
+      gsize got = 0;
+      gssize n;
+
+      while (got < sizeof buf - 1
+             && (n = g_input_stream_read (g_io_stream_get_input_stream (c), buf + got,
+                                          sizeof buf - 1 - got, NULL, NULL))
+                    > 0)
+        got += (gsize)n;
+      buf[got] = '\0';
+      g_assert_true (g_str_has_prefix (buf, "HTTP/1.1 200 "));
+      g_assert_nonnull (strstr (buf, "\"test tube\""));
+    }
+
+  /* Random bytes on both ports. */
+  for (guint i = 0; i < 40; i++)
+    {
+      guint8 junk[512];
+      int port = i % 2 ? f->https_port : f->http_port;
+      g_autofree char *resp = NULL;
+
+      for (gsize k = 0; k < sizeof junk; k++)
+        junk[k] = (guint8)g_rand_int_range (rand, 0, 256);
+      resp = raw_exchange (port, (const char *)junk, sizeof junk);
+      if (port == f->http_port && *resp)
+        g_assert_true (g_str_has_prefix (resp, "HTTP/1.1 4"));
+    }
+  {
+    g_autofree char *events = NULL;
+    g_assert_true (g_file_get_contents (f->events, &events, NULL, NULL));
+    g_assert_nonnull (strstr (events, "server.tls.failed"));
+  }
+
+  /* Still serving. */
+  {
+    g_autofree char *u = url ("https", f->https_port, "/");
+    const char *args[] = { u, NULL };
+    g_autoptr (JsonNode) root = NULL;
+    g_assert_cmpint (client_json (f, f->https_port, args, &root), ==, 0);
+  }
+}
+
 static void
 test_smtp (Fixture *f, gconstpointer data)
 {
@@ -620,6 +698,7 @@ main (int argc, char **argv)
   ADD ("server/malformed", test_malformed);
   ADD ("client-server/text-report", test_text_report);
   ADD ("server/smtp", test_smtp);
+  ADD ("server/robustness", test_robustness);
   ADD ("server/http10-and-pipelining", test_http10_and_pipelining);
   ADD ("server/websocket-frames", test_websocket_frames);
   g_test_add ("/ts/sim/actors/server/dual-stack", Fixture, NULL, setup_dual_stack, test_dual_stack,

@@ -157,6 +157,12 @@ take_line (TsTlsKeylog *self, const char *line, gsize len)
     if (strlen (secret_labels[i]) == label_len && memcmp (secret_labels[i], label, label_len) == 0)
       kind = i;
 
+  /* OpenSSL also logs the secrets after each KeyUpdate; we derive those ourselves. */
+  if (kind < 0
+      && ((label_len == 23 && memcmp (label, "CLIENT_TRAFFIC_SECRET_N", 23) == 0)
+          || (label_len == 23 && memcmp (label, "SERVER_TRAFFIC_SECRET_N", 23) == 0)))
+    return 0;
+
   if (kind < 0 || p != end || cr_len != 64 || sec_len == 0 || sec_len % 2 != 0
       || sec_len / 2 > TS_TLS_SECRET_MAX || !decode_hex (cr, cr_len, client_random)
       || !decode_hex (sec, sec_len, secret))

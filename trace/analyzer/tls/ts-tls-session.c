@@ -586,7 +586,7 @@ dispatch_content (TsTlsSession *self, TsTlsDirection direction, guint8 type, con
                       "a change_cipher_spec of %" G_GSIZE_FORMAT " bytes (1 byte, value 1)", n);
       if (encrypted)
         break;
-      if (!self->info.have_server_hello)
+      if (!self->info.have_server_hello && !self->info.hello_retry)
         emit_anomaly (self, direction, TS_TLS_ANOMALY_UNEXPECTED, offset, end_offset,
                       "a change_cipher_spec before the ServerHello");
       else if (self->info.version != TS_TLS_VERSION_1_3 && self->dir[direction].epoch == EPOCH_CLEAR)

@@ -780,6 +780,7 @@ typedef struct
   const char *cipher;      /* TLS 1.2 cipher list, or TLS 1.3 ciphersuites */
   gboolean key_update;
   gboolean small_records;  /* also a burst of tiny records */
+  gboolean hrr;            /* the server wants another group: HelloRetryRequest */
 } TraceSpec;
 
 typedef struct
@@ -871,6 +872,12 @@ make_openssl_trace (const TraceSpec *spec)
       else
         g_assert_true (SSL_CTX_set_cipher_list (ctx[i], spec->cipher));
     }
+  if (spec->hrr)
+    {
+      /* The client sends an X25519 share; the server only takes P-256. */
+      g_assert_true (SSL_CTX_set1_groups_list (ctx[0], "X25519:P-256"));
+      g_assert_true (SSL_CTX_set1_groups_list (ctx[1], "P-256"));
+    }
   SSL_CTX_set_app_data (ctx[0], t->keylog);
   SSL_CTX_set_keylog_callback (ctx[0], keylog_cb);
   g_assert_cmpint (SSL_CTX_use_certificate (ctx[1], cert), ==, 1);
@@ -959,6 +966,7 @@ static const TraceSpec spec_tls13_aes256 = { TLS1_3_VERSION, "TLS_AES_256_GCM_SH
 static const TraceSpec spec_tls13_chacha = { TLS1_3_VERSION, "TLS_CHACHA20_POLY1305_SHA256", FALSE, TRUE };
 static const TraceSpec spec_tls13_aes128 = { TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", FALSE, FALSE };
 static const TraceSpec spec_tls13_key_update = { TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", TRUE, FALSE };
+static const TraceSpec spec_tls13_hrr = { TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", FALSE, FALSE, TRUE };
 
 static void
 test_openssl_trace (gconstpointer data)
@@ -985,7 +993,17 @@ test_openssl_trace (gconstpointer data)
   g_assert_cmpint (r.cert_validity, ==, TS_TLS_CERT_VALID);
   g_assert_cmpuint (r.n_alerts, ==, 2); /* both close_notify */
 
-  if (spec->version == TLS1_3_VERSION)
+  g_assert_cmpint (r.hrr, ==, spec->hrr);
+  if (spec->hrr)
+    {
+      g_assert_true (g_str_has_prefix (r.handshakes->str,
+                                       "C:client_hello S:server_hello C:client_hello "
+                                       "S:server_hello S:encrypted_extensions* "
+                                       "S:certificate* S:certificate_verify* S:finished* "
+                                       "C:finished* S:new_session_ticket* "));
+      g_assert_nonnull (strstr (r.log[1]->str, " shares=0017 ext=002b,0033 selected=0304 hrr"));
+    }
+  else if (spec->version == TLS1_3_VERSION)
     {
       g_assert_true (g_str_has_prefix (r.handshakes->str,
                                        "C:client_hello S:server_hello S:encrypted_extensions* "
@@ -1010,6 +1028,257 @@ test_openssl_trace (gconstpointer data)
 
   check_chunking (t);
   check_truncations (t, 2500);
+}
+
+/* ---- tshark as the referee ---- */
+
+static void
+put16 (GByteArray *a, guint v)
+{
+  guint8 b[2] = { (guint8) (v >> 8), (guint8) v };
+
+  g_byte_array_append (a, b, 2);
+}
+
+static void
+put32 (GByteArray *a, guint32 v)
+{
+  guint8 b[4] = { (guint8) (v >> 24), (guint8) (v >> 16), (guint8) (v >> 8), (guint8) v };
+
+  g_byte_array_append (a, b, 4);
+}
+
+static void
+put32le (GByteArray *a, guint32 v)
+{
+  guint8 b[4] = { (guint8) v, (guint8) (v >> 8), (guint8) (v >> 16), (guint8) (v >> 24) };
+
+  g_byte_array_append (a, b, 4);
+}
+
+static guint16
+inet_checksum (const guint8 *p, gsize n, guint32 sum)
+{
+  for (gsize i = 0; i + 1 < n; i += 2)
+    sum += (guint32) (p[i] << 8 | p[i + 1]);
+  if (n % 2)
+    sum += (guint32) p[n - 1] << 8;
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return (guint16) ~sum;
+}
+
+/* One Ethernet/IPv4/TCP packet into a classic pcap. */
+static void
+pcap_packet (GByteArray *out, guint *n_packets, gboolean from_client, guint32 seq, guint32 ack,
+             guint8 flags, const guint8 *payload, gsize len)
+{
+  static const guint8 client_ip[4] = { 192, 0, 2, 1 }, server_ip[4] = { 192, 0, 2, 10 };
+  g_autoptr (GByteArray) pkt = g_byte_array_new ();
+  g_autoptr (GByteArray) pseudo = g_byte_array_new ();
+  const guint8 *src = from_client ? client_ip : server_ip;
+  const guint8 *dst = from_client ? server_ip : client_ip;
+  guint tcp_off, ip_off, csum;
+
+  /* Ethernet */
+  g_byte_array_append (pkt, (const guint8 *) (from_client ? "\x02\0\0\0\0\x02" : "\x02\0\0\0\0\x01"), 6);
+  g_byte_array_append (pkt, (const guint8 *) (from_client ? "\x02\0\0\0\0\x01" : "\x02\0\0\0\0\x02"), 6);
+  put16 (pkt, 0x0800);
+  /* IPv4 */
+  ip_off = pkt->len;
+  put16 (pkt, 0x4500);
+  put16 (pkt, (guint) (20 + 20 + len));
+  put16 (pkt, *n_packets & 0xffff);
+  put16 (pkt, 0x4000);
+  put16 (pkt, 0x4006);
+  put16 (pkt, 0);
+  g_byte_array_append (pkt, src, 4);
+  g_byte_array_append (pkt, dst, 4);
+  csum = inet_checksum (pkt->data + ip_off, 20, 0);
+  pkt->data[ip_off + 10] = (guint8) (csum >> 8);
+  pkt->data[ip_off + 11] = (guint8) csum;
+  /* TCP */
+  tcp_off = pkt->len;
+  put16 (pkt, from_client ? 40000 : 4433);
+  put16 (pkt, from_client ? 4433 : 40000);
+  put32 (pkt, seq);
+  put32 (pkt, ack);
+  put16 (pkt, 0x5000 | flags);
+  put16 (pkt, 65535);
+  put32 (pkt, 0);
+  g_byte_array_append (pkt, payload, (guint) len);
+  g_byte_array_append (pseudo, src, 4);
+  g_byte_array_append (pseudo, dst, 4);
+  put16 (pseudo, 6);
+  put16 (pseudo, (guint) (20 + len));
+  g_byte_array_append (pseudo, pkt->data + tcp_off, pkt->len - tcp_off);
+  csum = inet_checksum (pseudo->data, pseudo->len, 0);
+  pkt->data[tcp_off + 16] = (guint8) (csum >> 8);
+  pkt->data[tcp_off + 17] = (guint8) csum;
+
+  put32le (out, 1780272000 + *n_packets / 1000);
+  put32le (out, (*n_packets % 1000) * 1000);
+  put32le (out, pkt->len);
+  put32le (out, pkt->len);
+  g_byte_array_append (out, pkt->data, pkt->len);
+  (*n_packets)++;
+}
+
+static void
+write_pcap (Trace *t, const char *path)
+{
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  guint32 seq[2] = { 1000, 5000 };
+  guint n = 0;
+
+  put32le (out, 0xa1b2c3d4);
+  put32le (out, 0x00040002);
+  put32le (out, 0);
+  put32le (out, 0);
+  put32le (out, 65535);
+  put32le (out, 1); /* LINKTYPE_ETHERNET */
+
+  pcap_packet (out, &n, TRUE, seq[0] - 1, 0, 0x02, NULL, 0);
+  pcap_packet (out, &n, FALSE, seq[1] - 1, seq[0], 0x12, NULL, 0);
+  pcap_packet (out, &n, TRUE, seq[0], seq[1], 0x10, NULL, 0);
+  for (guint i = 0; i < t->segments->len; i++)
+    {
+      Segment *s = &g_array_index (t->segments, Segment, i);
+      gsize len;
+      const guint8 *data = g_bytes_get_data (s->bytes, &len);
+      int d = s->dir;
+
+      for (gsize off = 0; off < len; off += 1448)
+        {
+          gsize n_seg = MIN (1448, len - off);
+
+          pcap_packet (out, &n, d == 0, seq[d], seq[1 - d], 0x18, data + off, n_seg);
+          seq[d] += (guint32) n_seg;
+        }
+    }
+  g_assert_true (g_file_set_contents (path, (const char *) out->data, out->len, NULL));
+}
+
+/* tshark, given the same key log, decrypts the same application bytes and
+ * sees the same handshake messages. */
+static void
+test_tshark (gconstpointer data)
+{
+  const TraceSpec *spec = data;
+  g_autofree char *tshark = g_find_program_in_path ("tshark");
+  g_autoptr (Trace) t = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *pcap = NULL;
+  g_autofree char *keys = NULL;
+  g_autofree char *keylog_opt = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_auto (GStrv) lines = NULL;
+  GByteArray *app[2];
+  GString *types[2];
+  int status;
+  Recorder r;
+
+  if (tshark == NULL)
+    {
+      g_test_skip ("tshark is not installed: no referee to cross-check decryption with");
+      return;
+    }
+
+  t = make_openssl_trace (spec);
+  dir = g_dir_make_tmp ("ts-tls-XXXXXX", &error);
+  g_assert_no_error (error);
+  pcap = g_build_filename (dir, "trace.pcap", NULL);
+  keys = g_build_filename (dir, "keys.txt", NULL);
+  write_pcap (t, pcap);
+  g_assert_true (g_file_set_contents (keys, t->keylog->str, (gssize) t->keylog->len, NULL));
+  keylog_opt = g_strdup_printf ("tls.keylog_file:%s", keys);
+
+  {
+    const char *argv[] = { tshark, "-n", "-r", pcap, "-o", keylog_opt, "-d", "tcp.port==4433,tls",
+                           /* Plain "data", not HTTP guessed from the ALPN. */
+                           "--disable-protocol", "http", "--disable-protocol", "http2",
+                           "-T", "fields", "-E", "separator=/t", "-e", "tcp.srcport",
+                           "-e", "tls.handshake.type", "-e", "data.data", NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                                 &err, &status, &error));
+    g_assert_no_error (error);
+    if (!g_spawn_check_wait_status (status, NULL))
+      g_error ("tshark failed: %s", err);
+  }
+
+  /* Per direction: the handshake types in order, and the decrypted bytes. */
+  app[0] = g_byte_array_new ();
+  app[1] = g_byte_array_new ();
+  types[0] = g_string_new (NULL);
+  types[1] = g_string_new (NULL);
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) f = g_strsplit (lines[i], "\t", -1);
+      int d;
+
+      if (g_strv_length (f) < 3)
+        continue;
+      d = g_str_equal (f[0], "4433") ? 1 : 0;
+      if (f[1][0] != '\0')
+        g_string_append_printf (types[d], "%s,", f[1]);
+      if (f[2][0] != '\0')
+        {
+          g_auto (GStrv) parts = g_strsplit (f[2], ",", -1);
+
+          for (guint j = 0; parts[j] != NULL; j++)
+            {
+              gsize n;
+              g_autofree guint8 *b = unhex (parts[j], &n);
+
+              g_byte_array_append (app[d], b, (guint) n);
+            }
+        }
+    }
+
+  run_trace (t, FEED_WHOLE, G_MAXSIZE, &r);
+  for (int d = 0; d < 2; d++)
+    {
+      /* Ours, in tshark's notation: numbers, comma-separated per packet. */
+      g_autoptr (GString) ours = g_string_new (NULL);
+      g_auto (GStrv) ev = g_strsplit (r.log[d]->str, "\n", -1);
+      g_autofree char *theirs = NULL;
+      g_autofree char *mine = NULL;
+
+      for (guint i = 0; ev[i] != NULL; i++)
+        if (g_str_has_prefix (ev[i], "handshake "))
+          {
+            const char *name = strchr (strchr (ev[i], ' ') + 1, ' ') + 4;
+
+            for (guint ty = 0; ty < 256; ty++)
+              {
+                const char *tn = ts_tls_handshake_type_to_string (ty);
+
+                if (tn != NULL && g_str_has_prefix (name, tn) && name[strlen (tn)] == ' ')
+                  g_string_append_printf (ours, "%u,", ty);
+              }
+          }
+      theirs = g_strdelimit (g_strdup (types[d]->str), ",", ' ');
+      mine = g_strdelimit (g_strdup (ours->str), ",", ' ');
+      if (g_test_verbose ())
+        g_printerr ("%s: tshark [%s] ours [%s], %u / %u app bytes\n",
+                    ts_tls_direction_to_string (d), theirs, mine, app[d]->len, r.app[d]->len);
+      g_assert_cmpstr (g_strstrip (theirs), ==, g_strstrip (mine));
+      g_assert_cmpmem (app[d]->data, app[d]->len, r.app[d]->data, r.app[d]->len);
+      g_assert_cmpmem (app[d]->data, app[d]->len, t->app[d]->data, t->app[d]->len);
+    }
+  g_string_free (types[0], TRUE);
+  g_string_free (types[1], TRUE);
+  g_byte_array_unref (app[0]);
+  g_byte_array_unref (app[1]);
+  recorder_clear (&r);
+
+  g_unlink (pcap);
+  g_unlink (keys);
+  g_rmdir (dir);
 }
 
 /* ---- the key log ---- */
@@ -1205,6 +1474,10 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/ts/trace/tls/openssl/tls13-aes256-gcm", &spec_tls13_aes256, test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls13-chacha20", &spec_tls13_chacha, test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls13-key-update", &spec_tls13_key_update, test_openssl_trace);
+  g_test_add_data_func ("/ts/trace/tls/openssl/tls13-hello-retry", &spec_tls13_hrr, test_openssl_trace);
+  g_test_add_data_func ("/ts/trace/tls/tshark/tls12-aes256-gcm", &spec_tls12_aes256, test_tshark);
+  g_test_add_data_func ("/ts/trace/tls/tshark/tls12-chacha20", &spec_tls12_chacha, test_tshark);
+  g_test_add_data_func ("/ts/trace/tls/tshark/tls13-key-update", &spec_tls13_key_update, test_tshark);
 
   return g_test_run ();
 }

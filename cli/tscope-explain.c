@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gio/gio.h>
+#include <glib.h>
 
 #include "tscope.h"
 #include "ts-analyzer.h"
@@ -17,21 +17,38 @@
 /* Bytes read from the trace at a time. */
 #define EXPLAIN_CHUNK (256 * 1024)
 
+/* Writes @text to @path ("-" or NULL: standard output). The file is opened
+ * and truncated in place, never replaced by a rename, so devices and pipes
+ * (-o /dev/null) stay what they are. */
 static gboolean
 write_all (const char *path, const char *text, GError **error)
 {
-  if (path == NULL || strcmp (path, "-") == 0)
+  gboolean to_stdout = path == NULL || strcmp (path, "-") == 0;
+  FILE *f = to_stdout ? stdout : fopen (path, "w");
+  gsize len = strlen (text);
+  gboolean ok;
+
+  if (f == NULL)
     {
-      gsize len = strlen (text);
-      if (fwrite (text, 1, len, stdout) != len || fflush (stdout) != 0)
-        {
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "writing standard output: %s",
-                       g_strerror (errno));
-          return FALSE;
-        }
-      return TRUE;
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path, g_strerror (saved));
+      return FALSE;
     }
-  return g_file_set_contents (path, text, -1, error);
+  ok = fwrite (text, 1, len, f) == len;
+  ok = (fflush (f) == 0) && ok;
+  if (!ok)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "writing %s: %s",
+                   to_stdout ? "standard output" : path, g_strerror (saved));
+    }
+  if (!to_stdout && fclose (f) != 0 && ok)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "closing %s: %s", path, g_strerror (saved));
+      ok = FALSE;
+    }
+  return ok;
 }
 
 int

@@ -724,6 +724,17 @@ holder_main (Engine *self, Node *node, int ready_fd)
   sigprocmask (SIG_UNBLOCK, &all, NULL);
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   prctl (PR_SET_NAME, comm);
+  /* Hold nothing of the supervisor's: not its lock, not the pipe to the
+   * parent, not the trace. */
+  if (ready_fd != 3)
+    {
+      dup2 (ready_fd, 3);
+      ready_fd = 3;
+    }
+  close_range (4, ~0u, 0);
+  /* Out of the terminal's process group and session: Ctrl-C and hangups
+   * go to the supervisor, which ends the lab in order. */
+  setsid ();
 #define HOLDER_DIE(what)                                                                          \
   do                                                                                              \
     {                                                                                             \
@@ -1683,6 +1694,8 @@ supervise (Engine *self)
   prctl (PR_SET_NAME, comm);
   if (self->opt.mode != TS_LAB_MODE_UP)
     prctl (PR_SET_PDEATHSIG, SIGTERM);
+  else
+    setsid (); /* a daemon from the start: the caller's session may end any time */
   signal (SIGPIPE, SIG_IGN);
   sigemptyset (&mask);
   sigaddset (&mask, SIGCHLD);
@@ -1729,7 +1742,6 @@ supervise (Engine *self)
       int fd;
       g_autofree char *log = g_build_filename (self->dir, "supervisor.log", NULL);
       tell_parent (self, "ok\n");
-      setsid ();
       fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
       dup2 (fd, 0);
       fd = open (log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -2032,7 +2044,7 @@ ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions 
             gssize n = read (ready[0], buf, sizeof buf);
             if (n > 0)
               g_string_append_len (reply, buf, n);
-            else
+            if (n <= 0 || g_str_equal (reply->str, "ok\n"))
               {
                 close (ready[0]);
                 ready[0] = -1;

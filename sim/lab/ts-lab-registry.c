@@ -486,13 +486,19 @@ ts_lab_registry_exec (TsLabInfo *info, const char *node, char **argv, GError **e
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }
 
+/* Is @pid still the supervisor of lab @name (and not a reused PID)? */
 static gboolean
-is_supervisor (int pid)
+is_supervisor (int pid, const char *name)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%d/comm", pid);
   g_autofree char *comm = NULL;
+  g_autofree char *want = g_strdup_printf ("ts-%s", name);
 
-  return pid > 1 && g_file_get_contents (path, &comm, NULL, NULL) && g_str_has_prefix (comm, "ts-");
+  if (pid <= 1 || !g_file_get_contents (path, &comm, NULL, NULL))
+    return FALSE;
+  g_strchomp (comm);
+  want[MIN (strlen (want), 15)] = '\0';
+  return g_str_equal (comm, want);
 }
 
 gboolean
@@ -503,7 +509,7 @@ ts_lab_registry_stop (TsLabInfo *info, guint timeout_ms, GError **error)
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   gboolean killed = FALSE;
 
-  if (lock_is_held (dir) && is_supervisor (info->supervisor_pid))
+  if (lock_is_held (dir) && is_supervisor (info->supervisor_pid, info->name))
     kill (info->supervisor_pid, SIGTERM);
   for (;;)
     {
@@ -511,13 +517,16 @@ ts_lab_registry_stop (TsLabInfo *info, guint timeout_ms, GError **error)
       if (fd >= 0)
         {
           ts_lab_registry_remove (dir, fd);
+          /* The lock goes a moment before the process: wait for it too. */
+          for (int i = 0; i < 200 && is_supervisor (info->supervisor_pid, info->name); i++)
+            g_usleep (10000);
           return TRUE;
         }
       if (errno == ENOENT)
         return TRUE; /* removed by its supervisor */
       if (g_get_monotonic_time () > deadline)
         {
-          if (killed || !is_supervisor (info->supervisor_pid))
+          if (killed || !is_supervisor (info->supervisor_pid, info->name))
             {
               g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED, "lab %s did not stop (supervisor PID %d)",
                            info->name, info->supervisor_pid);

@@ -160,6 +160,14 @@ ts_http_request_parse (TsHttpRequest *self, const char *data, gsize len, gsize l
   if (start == len)
     return TS_HTTP_PARSE_INCOMPLETE;
 
+  /* The method is checked as it arrives, so that a client speaking another
+   * protocol (a TLS ClientHello starts 0x16) is refused at once rather
+   * than when a timeout fires. */
+  for (gsize i = start; i < len && data[i] != ' '; i++)
+    if (!_ts_http_is_tchar ((guchar) data[i]))
+      return fail (&self->status, &self->reason, 400, "malformed method (RFC 9112 §3.1)"),
+             TS_HTTP_PARSE_INVALID;
+
   end = _ts_http_find_head_end (data, len, start, last_len, TS_HTTP_MAX_REQUEST_LINE,
                                 &self->status, &self->reason);
   if (end < 0)

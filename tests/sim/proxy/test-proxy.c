@@ -1,0 +1,554 @@
+/* test-proxy.c: ts-proxy against real clients and peers on loopback: curl
+ * (-x, -p, --proxy-user), openssl s_client through interception, chains
+ * with ts-proxy, squid and tinyproxy in both orders.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define _GNU_SOURCE
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "ts-lab-pki.h"
+#include "ts-proxy-test-util.h"
+
+typedef struct
+{
+  char *dir;
+  TsLabPki pki;
+  TsTestOrigin *tls_origin, *http_origin;
+  TsTestChildren kids;
+  char *events, *keylog;
+} Fixture;
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *pki_dir = NULL;
+
+  f->dir = g_dir_make_tmp ("ts-test-proxy-XXXXXX", &error);
+  g_assert_no_error (error);
+  pki_dir = g_build_filename (f->dir, "pki", NULL);
+  g_assert_true (ts_lab_pki_ensure (pki_dir, &f->pki, &error));
+  g_assert_no_error (error);
+  ts_test_children_init (&f->kids);
+  f->events = g_build_filename (f->dir, "events", NULL);
+  f->keylog = g_build_filename (f->dir, "keylog", NULL);
+  ts_test_children_setenv (&f->kids, "TS_EVENTS", f->events);
+  ts_test_children_setenv (&f->kids, "SSLKEYLOGFILE", f->keylog);
+  ts_test_children_setenv (&f->kids, "TS_PKI_DIR", f->pki.dir);
+  ts_test_children_setenv (&f->kids, "TS_WEB_CA", f->pki.web_ca_cert);
+  f->tls_origin = ts_test_origin_new (f->pki.server_cert, f->pki.server_key);
+  f->http_origin = ts_test_origin_new (NULL, NULL);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  ts_test_children_kill_all (&f->kids);
+  ts_test_origin_free (f->tls_origin);
+  ts_test_origin_free (f->http_origin);
+  ts_lab_pki_clear (&f->pki);
+  if (g_getenv ("TS_TEST_KEEP") == NULL)
+    ts_test_rm_rf (f->dir);
+  g_free (f->dir);
+  g_free (f->events);
+  g_free (f->keylog);
+}
+
+static const char *const loopback_args[] = {
+  "--allow-loopback-targets",
+  "--connect-ports=443,1025-65535",
+  NULL,
+};
+
+/* curl through @proxy_port to https://example.com:PORT/ mapped to the TLS
+ * origin, verifying with @cafile. Returns curl's exit status; the body in
+ * @out_body. */
+static int
+curl_https (Fixture *f, guint16 proxy_port, const char *cafile, const char *const *extra,
+            char **out_body)
+{
+  g_autofree char *proxy = g_strdup_printf ("127.0.0.1:%u", proxy_port);
+  guint16 op = ts_test_origin_get_port (f->tls_origin);
+  g_autofree char *connect_to = g_strdup_printf ("example.com:%u:127.0.0.1:%u", op, op);
+  g_autofree char *url = g_strdup_printf ("https://example.com:%u/hello", op);
+  g_autofree char *err = NULL;
+  GPtrArray *argv = g_ptr_array_new ();
+  int status;
+
+  g_ptr_array_add (argv, (char *) "curl");
+  g_ptr_array_add (argv, (char *) "-sS");
+  g_ptr_array_add (argv, (char *) "--noproxy");
+  g_ptr_array_add (argv, (char *) "");
+  g_ptr_array_add (argv, (char *) "-x");
+  g_ptr_array_add (argv, proxy);
+  g_ptr_array_add (argv, (char *) "--cacert");
+  g_ptr_array_add (argv, (char *) cafile);
+  g_ptr_array_add (argv, (char *) "--connect-to");
+  g_ptr_array_add (argv, connect_to);
+  for (guint i = 0; extra && extra[i]; i++)
+    g_ptr_array_add (argv, (char *) extra[i]);
+  g_ptr_array_add (argv, url);
+  g_ptr_array_add (argv, NULL);
+  status = ts_test_run ((const char *const *) argv->pdata, 30, out_body, &err);
+  g_ptr_array_free (argv, TRUE);
+  if (status != 0)
+    g_test_message ("curl exited %d: %s", status, err);
+  return status;
+}
+
+static char *
+read_file (const char *path)
+{
+  char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return g_strdup ("");
+  return text;
+}
+
+static void
+test_curl_connect (Fixture *f, gconstpointer data)
+{
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  g_autofree char *body = NULL;
+  g_autofree char *events = NULL;
+  g_autofree char *access = NULL;
+  g_autofree char *access_path = g_build_filename (f->dir, "proxy.access", NULL);
+
+  g_assert_cmpint (curl_https (f, port, f->pki.web_ca_cert, NULL, &body), ==, 0);
+  g_assert_cmpstr (body, ==, TS_TEST_ORIGIN_BODY);
+  g_assert_cmpuint (ts_test_origin_get_n_requests (f->tls_origin), ==, 1);
+  g_usleep (200000); /* the close event follows the client's close */
+  events = read_file (f->events);
+  g_assert_nonnull (strstr (events, " proxy proxy.connect.allowed "));
+  g_assert_nonnull (strstr (events, " proxy proxy.tunnel.closed "));
+  g_assert_nonnull (strstr (events, "bytes_up="));
+  access = read_file (access_path);
+  g_assert_nonnull (strstr (access, " 200 CONNECT 127.0.0.1:"));
+}
+
+static void
+test_curl_plain (Fixture *f, gconstpointer data)
+{
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  g_autofree char *proxy = g_strdup_printf ("127.0.0.1:%u", port);
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/plain?q=1",
+                                          ts_test_origin_get_port (f->http_origin));
+  g_autofree char *body = NULL, *err = NULL, *head = NULL;
+  const char *argv[] = { "curl", "-sS", "--noproxy", "", "-x", proxy,
+                         "-H", "Connection: X-Secret", "-H", "X-Secret: 1",
+                         "-H", "Proxy-Connection: keep-alive", url, NULL };
+
+  g_assert_cmpint (ts_test_run (argv, 30, &body, &err), ==, 0);
+  g_assert_cmpstr (body, ==, TS_TEST_ORIGIN_BODY);
+  head = ts_test_origin_dup_last_head (f->http_origin);
+  g_test_message ("origin saw:\n%s", head);
+  /* origin-form, Host regenerated, Via added, hop-by-hop removed */
+  g_assert_true (g_str_has_prefix (head, "GET /plain?q=1 HTTP/1.1\r\n"));
+  g_assert_nonnull (strstr (head, "\r\nHost: 127.0.0.1:"));
+  g_assert_nonnull (strstr (head, "\r\nVia: 1.1 proxy\r\n"));
+  g_assert_null (strstr (head, "X-Secret"));
+  g_assert_null (strstr (head, "Proxy-Connection"));
+}
+
+static void
+test_curl_proxytunnel (Fixture *f, gconstpointer data)
+{
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  g_autofree char *proxy = g_strdup_printf ("127.0.0.1:%u", port);
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/tunnelled",
+                                          ts_test_origin_get_port (f->http_origin));
+  g_autofree char *body = NULL, *err = NULL, *head = NULL;
+  const char *argv[] = { "curl", "-sS", "--noproxy", "", "-p", "-x", proxy, url, NULL };
+
+  g_assert_cmpint (ts_test_run (argv, 30, &body, &err), ==, 0);
+  g_assert_cmpstr (body, ==, TS_TEST_ORIGIN_BODY);
+  head = ts_test_origin_dup_last_head (f->http_origin);
+  /* Through a tunnel the origin sees the client's own request. */
+  g_assert_true (g_str_has_prefix (head, "GET /tunnelled HTTP/1.1\r\n"));
+  g_assert_null (strstr (head, "Via:"));
+}
+
+static void
+test_curl_auth (Fixture *f, gconstpointer data)
+{
+  const char *args[] = { "--allow-loopback-targets", "--connect-ports=443,1025-65535",
+                         "--auth=alice:s3cret", NULL };
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  const char *good[] = { "--proxy-user", "alice:s3cret", NULL };
+  const char *bad[] = { "--proxy-user", "alice:wrong", NULL };
+  const char *code[] = { "-o", "/dev/null", "-w", "%{http_connect}", NULL };
+  g_autofree char *body = NULL, *b2 = NULL, *b3 = NULL;
+
+  g_assert_cmpint (curl_https (f, port, f->pki.web_ca_cert, good, &body), ==, 0);
+  g_assert_cmpstr (body, ==, TS_TEST_ORIGIN_BODY);
+  g_assert_cmpint (curl_https (f, port, f->pki.web_ca_cert, bad, &b2), !=, 0);
+  g_assert_cmpint (curl_https (f, port, f->pki.web_ca_cert, code, &b3), !=, 0);
+  g_assert_cmpstr (b3, ==, "407");
+  g_assert_cmpuint (ts_test_origin_get_n_requests (f->tls_origin), ==, 1);
+}
+
+static void
+test_intercept_s_client (Fixture *f, gconstpointer data)
+{
+  const char *args[] = { "--allow-loopback-targets", "--connect-ports=443,1025-65535",
+                         "--intercept", NULL };
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  g_autofree char *proxy = g_strdup_printf ("127.0.0.1:%u", port);
+  g_autofree char *target = g_strdup_printf ("127.0.0.1:%u",
+                                             ts_test_origin_get_port (f->tls_origin));
+  g_autofree char *out = NULL, *err = NULL, *body = NULL, *events = NULL, *keylog = NULL;
+  g_autofree char *skeylog = g_build_filename (f->dir, "s_client.keylog", NULL);
+  const char *argv[] = { "sh", "-c",
+                         "printf 'GET / HTTP/1.1\\r\\nHost: www.example.com\\r\\n\\r\\n' | "
+                         "openssl s_client -proxy \"$0\" -connect \"$1\" -servername "
+                         "www.example.com -CAfile \"$2\" -verify_return_error -keylogfile \"$3\" "
+                         "-ign_eof",
+                         proxy, target, f->pki.intercept_ca_cert, skeylog, NULL };
+  gchar **lines;
+  guint n_secret = 0;
+
+  g_assert_cmpint (ts_test_run (argv, 30, &out, &err), ==, 0);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "issuer=O = Tunnelscope Lab, CN = Tunnelscope Lab Intercept CA"));
+  g_assert_nonnull (strstr (out, "subject=O = Tunnelscope Lab, CN = www.example.com"));
+  g_assert_nonnull (strstr (out, "Verify return code: 0 (ok)"));
+  g_assert_nonnull (strstr (out, TS_TEST_ORIGIN_BODY));
+
+  /* curl through interception, trusting the Intercept CA. */
+  g_assert_cmpint (curl_https (f, port, f->pki.intercept_ca_cert, NULL, &body), ==, 0);
+  g_assert_cmpstr (body, ==, TS_TEST_ORIGIN_BODY);
+  /* The Web Root CA alone does not accept the interception. */
+  {
+    g_autofree char *b2 = NULL;
+    g_assert_cmpint (curl_https (f, port, f->pki.web_ca_cert, NULL, &b2), ==, 60);
+  }
+  g_usleep (200000);
+  events = read_file (f->events);
+  g_assert_nonnull (strstr (events, " proxy proxy.cert.minted "));
+  g_assert_nonnull (strstr (events, "name=www.example.com"));
+  g_assert_nonnull (strstr (events, " proxy proxy.intercept.request "));
+  g_assert_nonnull (strstr (events, " proxy proxy.intercept.response "));
+  g_assert_nonnull (strstr (events, "alpn=http/1.1"));
+  /* Secrets of both legs: the proxy's key log holds the client leg's
+   * secrets (as the server) and the origin leg's (as the client). */
+  keylog = read_file (f->keylog);
+  lines = g_strsplit (keylog, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    if (g_str_has_prefix (lines[i], "CLIENT_TRAFFIC_SECRET_0 "))
+      n_secret++;
+  g_strfreev (lines);
+  g_assert_cmpuint (n_secret, >=, 4);
+  {
+    /* s_client's own secret for its session is among the proxy's lines. */
+    g_autofree char *sk = read_file (skeylog);
+    g_auto (GStrv) sl = g_strsplit (sk, "\n", -1);
+
+    for (guint i = 0; sl[i]; i++)
+      if (g_str_has_prefix (sl[i], "CLIENT_TRAFFIC_SECRET_0 "))
+        g_assert_nonnull (strstr (keylog, sl[i]));
+  }
+}
+
+/* Not TLS after CONNECT: the intercepting proxy relays blind. */
+static void
+test_intercept_passthrough (Fixture *f, gconstpointer data)
+{
+  const char *args[] = { "--allow-loopback-targets", "--connect-ports=443,1025-65535",
+                         "--intercept", NULL };
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  guint16 op = ts_test_origin_get_port (f->http_origin);
+  g_autofree char *req = g_strdup_printf ("CONNECT 127.0.0.1:%u HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n\r\n"
+                                          "GET /blind HTTP/1.1\r\nHost: x\r\n\r\n",
+                                          op, op);
+  GBytes *resp;
+  g_autofree char *events = NULL;
+
+  /* Sent at once: bytes before the 200 are early data, relayed blind too. */
+  resp = ts_test_exchange (port, req, strlen (req), 10000);
+  g_assert_cmpuint (ts_test_status (resp), ==, 200);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp),
+                                  TS_TEST_ORIGIN_BODY));
+  g_bytes_unref (resp);
+  g_assert_cmpuint (ts_test_origin_get_n_requests (f->http_origin), ==, 1);
+  events = read_file (f->events);
+  g_assert_null (strstr (events, "proxy.cert.minted"));
+}
+
+static void
+test_chain_ts (Fixture *f, gconstpointer data)
+{
+  /* client -> p1 -> p2 -> p3 (needs credentials) -> origin */
+  const char *a3[] = { "--allow-loopback-targets", "--connect-ports=443,1025-65535",
+                       "--auth=chain:pw", NULL };
+  guint16 p3 = ts_test_start_proxy (&f->kids, f->dir, "proxy3", a3);
+  g_autofree char *parent3 = g_strdup_printf ("--parent=127.0.0.1:%u", p3);
+  const char *a2[] = { "--connect-ports=443,1025-65535", parent3, "--parent-auth=chain:pw",
+                       NULL };
+  guint16 p2 = ts_test_start_proxy (&f->kids, f->dir, "proxy2", a2);
+  g_autofree char *parent2 = g_strdup_printf ("--parent=127.0.0.1:%u", p2);
+  const char *a1[] = { "--connect-ports=443,1025-65535", parent2, NULL };
+  guint16 p1 = ts_test_start_proxy (&f->kids, f->dir, "proxy1", a1);
+  g_autofree char *body = NULL, *b2 = NULL, *err = NULL, *proxy = NULL, *url = NULL;
+  g_autofree char *head = NULL, *events = NULL;
+
+  g_assert_cmpint (curl_https (f, p1, f->pki.web_ca_cert, NULL, &body), ==, 0);
+  g_assert_cmpstr (body, ==, TS_TEST_ORIGIN_BODY);
+  /* Plain forwarding through the chain, Via from every hop. */
+  proxy = g_strdup_printf ("127.0.0.1:%u", p1);
+  url = g_strdup_printf ("http://127.0.0.1:%u/chained", ts_test_origin_get_port (f->http_origin));
+  {
+    const char *argv[] = { "curl", "-sS", "--noproxy", "", "-x", proxy, url, NULL };
+
+    g_assert_cmpint (ts_test_run (argv, 30, &b2, &err), ==, 0);
+  }
+  g_assert_cmpstr (b2, ==, TS_TEST_ORIGIN_BODY);
+  head = ts_test_origin_dup_last_head (f->http_origin);
+  g_test_message ("origin saw:\n%s", head);
+  g_assert_nonnull (strstr (head, "Via: 1.1 proxy1, 1.1 proxy2, 1.1 proxy3\r\n"));
+  g_assert_null (strstr (head, "Proxy-Authorization"));
+  events = read_file (f->events);
+  g_assert_nonnull (strstr (events, " proxy1 proxy.parent.chosen "));
+  g_assert_nonnull (strstr (events, " proxy2 proxy.parent.chosen "));
+}
+
+/* A parent's refusal is passed on. */
+static void
+test_chain_parent_refuses (Fixture *f, gconstpointer data)
+{
+  /* The parent allows only port 443. */
+  const char *a2[] = { "--allow-loopback-targets", NULL };
+  guint16 p2 = ts_test_start_proxy (&f->kids, f->dir, "proxy2", a2);
+  g_autofree char *parent = g_strdup_printf ("--parent=127.0.0.1:%u", p2);
+  const char *a1[] = { "--connect-ports=443,1025-65535", parent, NULL };
+  guint16 p1 = ts_test_start_proxy (&f->kids, f->dir, "proxy1", a1);
+  g_autofree char *req = g_strdup_printf ("CONNECT 127.0.0.1:%u HTTP/1.1\r\nHost: x\r\n\r\n",
+                                          ts_test_origin_get_port (f->tls_origin));
+  GBytes *resp = ts_test_exchange (p1, req, strlen (req), 10000);
+
+  g_assert_cmpuint (ts_test_status (resp), ==, 403);
+  g_bytes_unref (resp);
+}
+
+static gboolean
+have_program (const char *name)
+{
+  g_autofree char *path = g_find_program_in_path (name);
+
+  if (path == NULL)
+    {
+      g_autofree char *sbin = g_strdup_printf ("/usr/sbin/%s", name);
+      return g_file_test (sbin, G_FILE_TEST_IS_EXECUTABLE);
+    }
+  return TRUE;
+}
+
+/* squid in the foreground, no user switching problems: its directory is
+ * writable by its effective user. */
+static guint16
+start_squid (Fixture *f, guint16 parent_port)
+{
+  g_autofree char *sdir = g_build_filename (f->dir, "squid", NULL);
+  g_autofree char *conf = g_build_filename (sdir, "squid.conf", NULL);
+  g_autofree char *log = g_build_filename (sdir, "squid.out", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *peer = NULL;
+  guint16 port = ts_test_free_port ();
+  const char *argv[] = { "squid", "-N", "-f", conf, NULL };
+
+  peer = parent_port ? g_strdup_printf ("cache_peer 127.0.0.1 parent %u 0 no-query default\n"
+                                        "never_direct allow all\n",
+                                        parent_port)
+                     : g_strdup ("");
+  g_assert_cmpint (g_mkdir (sdir, 0777), ==, 0);
+  g_chmod (sdir, 0777);
+  g_chmod (f->dir, 0711);
+  text = g_strdup_printf ("http_port 127.0.0.1:%u\n"
+                          "pid_filename %s/squid.pid\n"
+                          "cache_log %s/cache.log\n"
+                          "access_log %s/access.log\n"
+                          "cache deny all\n"
+                          "http_access allow all\n"
+                          "pinger_enable off\n"
+                          "dns_nameservers 127.0.0.1\n"
+                          "shutdown_lifetime 1 seconds\n"
+                          "coredump_dir %s\n"
+                          "%s",
+                          port, sdir, sdir, sdir, sdir, peer);
+  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+  if (!have_program ("squid"))
+    return 0;
+  argv[0] = g_file_test ("/usr/sbin/squid", G_FILE_TEST_IS_EXECUTABLE) ? "/usr/sbin/squid"
+                                                                        : "squid";
+  ts_test_children_spawn (&f->kids, argv, log);
+  if (!ts_test_wait_port (port, 20000))
+    {
+      g_autofree char *l = read_file (log);
+      g_test_message ("squid did not start: %s", l);
+      g_test_fail ();
+      return 0;
+    }
+  return port;
+}
+
+static guint16
+start_tinyproxy (Fixture *f, guint16 upstream_port)
+{
+  g_autofree char *conf = g_build_filename (f->dir, "tinyproxy.conf", NULL);
+  g_autofree char *log = g_build_filename (f->dir, "tinyproxy.out", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *upstream = NULL;
+  guint16 port = ts_test_free_port ();
+  const char *argv[] = { "tinyproxy", "-d", "-c", conf, NULL };
+
+  upstream = upstream_port ? g_strdup_printf ("Upstream http 127.0.0.1:%u\n", upstream_port)
+                           : g_strdup ("");
+  text = g_strdup_printf ("Port %u\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 30\n"
+                          "MaxClients 50\nLogLevel Warning\n%s",
+                          port, upstream);
+  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+  ts_test_children_spawn (&f->kids, argv, log);
+  if (!ts_test_wait_port (port, 20000))
+    {
+      g_autofree char *l = read_file (log);
+      g_test_message ("tinyproxy did not start: %s", l);
+      g_test_fail ();
+      return 0;
+    }
+  return port;
+}
+
+static void
+check_chain (Fixture *f, guint16 first_port)
+{
+  g_autofree char *body = NULL, *b2 = NULL, *err = NULL;
+  g_autofree char *proxy = g_strdup_printf ("127.0.0.1:%u", first_port);
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/chain",
+                                          ts_test_origin_get_port (f->http_origin));
+  const char *argv[] = { "curl", "-sS", "--noproxy", "", "-x", proxy, url, NULL };
+
+  g_assert_cmpint (curl_https (f, first_port, f->pki.web_ca_cert, NULL, &body), ==, 0);
+  g_assert_cmpstr (body, ==, TS_TEST_ORIGIN_BODY);
+  g_assert_cmpint (ts_test_run (argv, 30, &b2, &err), ==, 0);
+  g_assert_cmpstr (b2, ==, TS_TEST_ORIGIN_BODY);
+}
+
+static void
+test_chain_ts_squid (Fixture *f, gconstpointer data)
+{
+  guint16 squid, ts;
+  g_autofree char *parent = NULL;
+
+  if (!have_program ("squid"))
+    {
+      g_test_skip ("squid is not installed");
+      return;
+    }
+  squid = start_squid (f, 0);
+  g_assert_cmpuint (squid, !=, 0);
+  parent = g_strdup_printf ("--parent=127.0.0.1:%u", squid);
+  {
+    const char *args[] = { "--connect-ports=443,1025-65535", parent, NULL };
+    ts = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  }
+  check_chain (f, ts);
+}
+
+static void
+test_chain_squid_ts (Fixture *f, gconstpointer data)
+{
+  guint16 squid, ts;
+
+  if (!have_program ("squid"))
+    {
+      g_test_skip ("squid is not installed");
+      return;
+    }
+  ts = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  squid = start_squid (f, ts);
+  g_assert_cmpuint (squid, !=, 0);
+  check_chain (f, squid);
+}
+
+static void
+test_chain_ts_tinyproxy (Fixture *f, gconstpointer data)
+{
+  guint16 tp, ts;
+  g_autofree char *parent = NULL;
+
+  if (!have_program ("tinyproxy"))
+    {
+      g_test_skip ("tinyproxy is not installed");
+      return;
+    }
+  tp = start_tinyproxy (f, 0);
+  parent = g_strdup_printf ("--parent=127.0.0.1:%u", tp);
+  {
+    const char *args[] = { "--connect-ports=443,1025-65535", parent, NULL };
+    ts = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  }
+  check_chain (f, ts);
+}
+
+static void
+test_chain_tinyproxy_ts (Fixture *f, gconstpointer data)
+{
+  guint16 tp, ts;
+
+  if (!have_program ("tinyproxy"))
+    {
+      g_test_skip ("tinyproxy is not installed");
+      return;
+    }
+  ts = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  tp = start_tinyproxy (f, ts);
+  check_chain (f, tp);
+}
+
+static void
+test_help (Fixture *f, gconstpointer data)
+{
+  const char *argv[] = { TS_PROXY_PATH, "--help", NULL };
+  const char *bad[] = { TS_PROXY_PATH, "--no-such-option", NULL };
+  const char *options[] = { "--port", "--listen", "--connect-ports", "--http-ports", "--auth",
+                            "--parent", "--parent-auth", "--intercept", "--ca-cert", "--ca-key",
+                            "--web-ca", "--header-timeout", "--connect-timeout",
+                            "--idle-timeout", "--max-connections", "--access-log", "--keylog",
+                            "--allow-loopback-targets", "3128", NULL };
+  g_autofree char *out = NULL, *err = NULL, *o2 = NULL, *e2 = NULL;
+
+  g_assert_cmpint (ts_test_run (argv, 30, &out, &err), ==, 0);
+  for (guint i = 0; options[i]; i++)
+    g_assert_nonnull (strstr (out, options[i]));
+  g_assert_cmpint (ts_test_run (bad, 30, &o2, &e2), ==, 2);
+  g_assert_true (g_str_has_prefix (e2, "ts-proxy: "));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  /* Failures are recorded and the test goes on to its teardown, which
+   * kills the children (they also die with this process). */
+  g_test_set_nonfatal_assertions ();
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("/ts/sim/proxy/help", test_help);
+  ADD ("/ts/sim/proxy/curl/connect", test_curl_connect);
+  ADD ("/ts/sim/proxy/curl/plain", test_curl_plain);
+  ADD ("/ts/sim/proxy/curl/proxytunnel", test_curl_proxytunnel);
+  ADD ("/ts/sim/proxy/curl/auth", test_curl_auth);
+  ADD ("/ts/sim/proxy/intercept/s-client", test_intercept_s_client);
+  ADD ("/ts/sim/proxy/intercept/passthrough", test_intercept_passthrough);
+  ADD ("/ts/sim/proxy/chain/ts-ts-ts", test_chain_ts);
+  ADD ("/ts/sim/proxy/chain/parent-refuses", test_chain_parent_refuses);
+  ADD ("/ts/sim/proxy/chain/ts-squid", test_chain_ts_squid);
+  ADD ("/ts/sim/proxy/chain/squid-ts", test_chain_squid_ts);
+  ADD ("/ts/sim/proxy/chain/ts-tinyproxy", test_chain_ts_tinyproxy);
+  ADD ("/ts/sim/proxy/chain/tinyproxy-ts", test_chain_tinyproxy_ts);
+  return g_test_run ();
+}

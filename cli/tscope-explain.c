@@ -17,15 +17,21 @@
 /* Bytes read from the trace at a time. */
 #define EXPLAIN_CHUNK (256 * 1024)
 
-/* Writes @text to @path ("-" or NULL: standard output). The file is opened
- * and truncated in place, never replaced by a rename, so devices and pipes
- * (-o /dev/null) stay what they are. */
 static gboolean
-write_all (const char *path, const char *text, GError **error)
+write_piece (const char *data, gsize len, gpointer user_data)
+{
+  return fwrite (data, 1, len, user_data) == len;
+}
+
+/* Writes the rendering to @path ("-" or NULL: standard output). The file is
+ * opened and truncated in place, never replaced by a rename, so devices and
+ * pipes (-o /dev/null) stay what they are. JSON is streamed as it is made. */
+static gboolean
+write_output (const char *path, TsTimeline *tl, const TsRenderOptions *options, gboolean json,
+              GError **error)
 {
   gboolean to_stdout = path == NULL || strcmp (path, "-") == 0;
   FILE *f = to_stdout ? stdout : fopen (path, "w");
-  gsize len = strlen (text);
   gboolean ok;
 
   if (f == NULL)
@@ -34,7 +40,13 @@ write_all (const char *path, const char *text, GError **error)
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path, g_strerror (saved));
       return FALSE;
     }
-  ok = fwrite (text, 1, len, f) == len;
+  if (json)
+    ok = ts_timeline_render_json_stream (tl, options, write_piece, f);
+  else
+    {
+      g_autofree char *text = ts_timeline_render_text (tl, options);
+      ok = write_piece (text, strlen (text), f);
+    }
   ok = (fflush (f) == 0) && ok;
   if (!ok)
     {
@@ -70,7 +82,6 @@ ts_cmd_explain (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   int fd;
   g_autofree guint8 *buf = NULL;
-  g_autofree char *rendered = NULL;
   const char *path;
   TsRenderOptions options = { 0, -1, NULL, FALSE };
   TsTimeline *tl;
@@ -121,7 +132,7 @@ ts_cmd_explain (int argc, char **argv)
       return TS_EXIT_FAILED;
     }
   buf = g_malloc (EXPLAIN_CHUNK);
-  for (;;)
+  while (fd >= 0 && !damaged)
     {
       gssize n = read (fd, buf, EXPLAIN_CHUNK);
       if (n < 0 && errno == EINTR)
@@ -143,7 +154,7 @@ ts_cmd_explain (int argc, char **argv)
           break;
         }
     }
-  if (fd != STDIN_FILENO)
+  if (fd >= 0 && fd != STDIN_FILENO)
     close (fd);
   if (!damaged && !ts_analyzer_finish (analyzer, &error))
     damaged = TRUE;
@@ -174,12 +185,8 @@ ts_cmd_explain (int argc, char **argv)
   options.width = (guint) width;
   options.title = ts_analyzer_get_scenario (analyzer) ? ts_analyzer_get_scenario (analyzer) : path;
   options.no_coalesce = no_coalesce;
-  if (strcmp (format, "json") == 0)
-    rendered = ts_timeline_render_json (tl, &options);
-  else
-    rendered = ts_timeline_render_text (tl, &options);
   g_clear_error (&error);
-  if (!write_all (output, rendered, &error))
+  if (!write_output (output, tl, &options, strcmp (format, "json") == 0, &error))
     {
       ts_cli_error ("%s", error->message);
       return TS_EXIT_FAILED;

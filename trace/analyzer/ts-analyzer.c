@@ -645,6 +645,25 @@ update_tunnel (TsAnalyzer *self, gint tunnel)
     compute_readers (self, g_array_index (t->events, guint, i));
 }
 
+/* @up's client is really @node (a proxy): a foreign capture's address of
+ * that proxy now maps to it. */
+static void
+adopt_client (TsAnalyzer *self, Conn *up, gint node)
+{
+  TsTimelineConn *tu = tconn (self, up);
+  char buf[64];
+
+  if (!ts_address_is_loopback (&up->addr[0]) && tu->client >= 0
+      && ts_timeline_get_node (self->tl, (guint) tu->client)->inferred)
+    {
+      ts_address_to_string (&up->addr[0], buf, sizeof buf);
+      g_hash_table_replace (self->addr_nodes, g_strdup (buf), GINT_TO_POINTER (node + 1));
+      _ts_timeline_node_add_address (self->tl, (guint) node, buf);
+    }
+  tu->client = node;
+  self->nodes_changed = TRUE;
+}
+
 /* @up becomes the next leg of @down's tunnel. */
 static void
 join_legs (TsAnalyzer *self, Conn *down, Conn *up)
@@ -666,10 +685,10 @@ join_legs (TsAnalyzer *self, Conn *down, Conn *up)
       refresh_conn_events (self, down);
     }
   t = _ts_timeline_tunnel (self->tl, (guint) td->tunnel);
-  /* On a shared address (loopback) the upstream leg's client was a guess:
-   * it is the proxy. */
+  /* On a shared address (loopback), or where the proxy's other address was
+   * unknown, the upstream leg's client was a guess: it is the proxy. */
   if (tu->client != td->server)
-    tu->client = td->server;
+    adopt_client (self, up, td->server);
   tu->tunnel = td->tunnel;
   tu->leg = td->leg + 1;
   g_array_append_val (t->conns, up->id);
@@ -714,10 +733,15 @@ match_upstream (TsAnalyzer *self, Conn *up)
           if (!(is_connect ? d->connect_pending : d->forward_pending) || d == up || when > self->cur_time)
             continue;
           host = split_authority (target, &port);
-          /* The upstream leg starts at the proxy. */
+          /* The upstream leg starts at the proxy. In a foreign capture the
+           * proxy's other address may be unknown yet: then only a leg opened
+           * while the request waits for its answer qualifies. */
           if (tu->client == td->server)
             score += 2;
-          else if (!ts_address_is_loopback (&up->addr[0]))
+          else if (!ts_address_is_loopback (&up->addr[0])
+                   && !(ts_timeline_get_node (self->tl, (guint) tu->client)->inferred
+                        && ts_timeline_get_node (self->tl, (guint) td->server)->inferred
+                        && tu->client != td->client && !d->in_tunnel_data))
             continue;
           if (port == up->port[1])
             score += 1;
@@ -729,8 +753,11 @@ match_upstream (TsAnalyzer *self, Conn *up)
                 || (ts_address_is_loopback (&up->addr[1]) && g_strcmp0 (host, "localhost") == 0))
               score += 2;
           }
-          /* On loopback only a matching target is evidence. */
+          /* On loopback only a matching target is evidence; across an
+           * unknown proxy, at least the port. */
           if (ts_address_is_loopback (&up->addr[0]) && score < 3)
+            continue;
+          if (tu->client != td->server && score < 1)
             continue;
           if (score > best_score)
             {
@@ -754,9 +781,8 @@ match_upstream (TsAnalyzer *self, Conn *up)
       tconn (self, best)->upstream = (gint) up->id;
       if (tu->client != tconn (self, best)->server)
         {
-          tu->client = tconn (self, best)->server;
+          adopt_client (self, up, tconn (self, best)->server);
           refresh_conn_events (self, up);
-          self->nodes_changed = TRUE;
         }
     }
 }
@@ -1795,6 +1821,18 @@ ts_analyzer_feed (TsAnalyzer *self, const guint8 *data, gsize len, GError **erro
   if (self->failed || self->finished)
     return !self->failed;
   ts_trace_reader_feed (self->reader, data, len);
+  return pump (self, error);
+}
+
+gboolean
+ts_analyzer_feed_bytes (TsAnalyzer *self, GBytes *bytes, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (bytes != NULL, FALSE);
+
+  if (self->failed || self->finished)
+    return !self->failed;
+  ts_trace_reader_feed_bytes (self->reader, bytes);
   return pump (self, error);
 }
 

@@ -53,6 +53,10 @@ void ts_analyzer_add_keylog (TsAnalyzer *self, const char *text, gsize len);
  * trace container is damaged (later feeds are ignored). */
 gboolean ts_analyzer_feed (TsAnalyzer *self, const guint8 *data, gsize len, GError **error);
 
+/* Feeds a whole trace held in @bytes (a mapped file) without copying it;
+ * nothing may be fed afterwards, only _finish. */
+gboolean ts_analyzer_feed_bytes (TsAnalyzer *self, GBytes *bytes, GError **error);
+
 /* End of input: gives up on TCP holes, ends open streams, flushes TLS.
  * FALSE with @error when the trace ended inside a block, or held nothing. */
 gboolean ts_analyzer_finish (TsAnalyzer *self, GError **error);

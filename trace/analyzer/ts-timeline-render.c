@@ -107,6 +107,82 @@ append_wrapped (GString *out, const char *text, gsize width, gsize indent)
     }
 }
 
+/* A line of the ladder: an event, or a run of data records shown as one. */
+typedef struct
+{
+  guint index;   /* the first event */
+  guint count;
+  guint64 bytes;
+} Row;
+
+static gboolean
+is_data (const TsTimelineEvent *e)
+{
+  return strcmp (e->kind, "tls.application_data") == 0 || strcmp (e->kind, "data") == 0;
+}
+
+/* The rows in time order. A stretch of data records with nothing else in
+ * between (from any connection) becomes one row per connection, direction
+ * and kind, in order of their first record: bulk transfers through a tunnel
+ * read as one arrow per leg. */
+static GArray *
+build_rows (const TsTimeline *tl, GArray *order, const TsRenderOptions *o)
+{
+  GArray *rows = g_array_new (FALSE, FALSE, sizeof (Row));
+  guint k = 0;
+
+  while (k < order->len)
+    {
+      guint index = g_array_index (order, guint, k);
+      const TsTimelineEvent *e = ts_timeline_get_event (tl, index);
+      guint first;
+
+      if (!ts_timeline_event_seen_by (tl, e, o->as_node))
+        {
+          k++;
+          continue;
+        }
+      if (o->no_coalesce || !is_data (e))
+        {
+          Row r = { index, 1, e->wire_len };
+          g_array_append_val (rows, r);
+          k++;
+          continue;
+        }
+      first = rows->len;
+      for (; k < order->len; k++)
+        {
+          const TsTimelineEvent *n = ts_timeline_get_event (tl, g_array_index (order, guint, k));
+          gboolean grouped = FALSE;
+          gboolean readable_n = o->as_node < 0 || ts_timeline_event_readable_by (tl, n, o->as_node);
+
+          if (!ts_timeline_event_seen_by (tl, n, o->as_node))
+            continue;
+          if (!is_data (n))
+            break;
+          for (guint r = first; r < rows->len && !grouped; r++)
+            {
+              Row *row = &g_array_index (rows, Row, r);
+              const TsTimelineEvent *g = ts_timeline_get_event (tl, row->index);
+              gboolean readable_g = o->as_node < 0 || ts_timeline_event_readable_by (tl, g, o->as_node);
+              if (g->conn == n->conn && g->src == n->src && strcmp (g->kind, n->kind) == 0
+                  && g->decrypted == n->decrypted && readable_g == readable_n)
+                {
+                  row->count++;
+                  row->bytes += n->wire_len;
+                  grouped = TRUE;
+                }
+            }
+          if (!grouped)
+            {
+              Row r = { g_array_index (order, guint, k), 1, n->wire_len };
+              g_array_append_val (rows, r);
+            }
+        }
+    }
+  return rows;
+}
+
 char *
 ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
 {
@@ -123,6 +199,7 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
   TsPhase cur_phase = TS_PHASE_NONE;
   gint cur_tunnel = -2;
   gboolean have_t0 = FALSE;
+  GArray *rows;
 
   /* Columns: the nodes that take part in some event. Declared nodes keep
    * their order; inferred ones go clients first, then nodes that are both
@@ -237,35 +314,22 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
       g_free (hl[l]);
   }
 
-  for (guint k = 0; k < order->len; k++)
+  rows = build_rows (tl, order, o);
+  for (guint k = 0; k < rows->len; k++)
     {
-      guint index = g_array_index (order, guint, k);
-      const TsTimelineEvent *e = ts_timeline_get_event (tl, index);
+      const Row *row = &g_array_index (rows, Row, k);
+      const TsTimelineEvent *e = ts_timeline_get_event (tl, row->index);
       g_autofree char *summary = NULL;
       gsize end;
-      guint merged = 1;
-      guint64 merged_bytes = e->wire_len;
+      guint merged = row->count;
+      guint64 merged_bytes = row->bytes;
       gboolean readable = o->as_node < 0 || ts_timeline_event_readable_by (tl, e, o->as_node);
 
-      if (!ts_timeline_event_seen_by (tl, e, o->as_node))
-        continue;
       if (!have_t0)
         {
           t0 = e->time_ns;
           have_t0 = TRUE;
         }
-      /* Runs of data records on one connection and direction: one line. */
-      if (!o->no_coalesce && (g_strcmp0 (e->kind, "tls.application_data") == 0 || g_strcmp0 (e->kind, "data") == 0))
-        while (k + 1 < order->len)
-          {
-            const TsTimelineEvent *n = ts_timeline_get_event (tl, g_array_index (order, guint, k + 1));
-            if (n->conn != e->conn || n->src != e->src || g_strcmp0 (n->kind, e->kind) != 0
-                || n->decrypted != e->decrypted)
-              break;
-            merged++;
-            merged_bytes += n->wire_len;
-            k++;
-          }
       /* Phase brackets, with the tunnel they belong to. */
       if (e->phase != TS_PHASE_NONE && (e->phase != cur_phase || e->tunnel != cur_tunnel))
         {
@@ -293,8 +357,8 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
                                : g_steal_pointer (&r);
         }
       else if (merged > 1)
-        summary = g_strdup_printf ("%s x%u, %" G_GUINT64_FORMAT " bytes%s", e->kind[0] == 't' ? "application data" : "data",
-                                   merged, merged_bytes, e->decrypted ? " (decrypted)" : e->encrypted ? " (encrypted)" : "");
+        summary = g_strdup_printf ("%s x%u, %" G_GUINT64_FORMAT " bytes%s", e->kind[0] == 't' ? "TLS data" : "data",
+                                   merged, merged_bytes, e->decrypted ? ", decrypted" : e->encrypted ? ", encrypted" : "");
       else
         summary = g_strdup_printf ("%s%s%s", e->anomaly ? "! " : "",
                                    e->layer == TS_LAYER_HTTP && e->decrypted ? "[in TLS] " : "", e->summary);
@@ -336,6 +400,7 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
     }
   if (cur_phase != TS_PHASE_NONE)
     g_string_append_printf (out, "%*s] %s\n", (int) time_w - 2, "", phase_title (cur_phase));
+  g_array_unref (rows);
   return g_string_free (out, FALSE);
 }
 
@@ -344,44 +409,77 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
 static void
 json_str (GString *s, const char *v)
 {
+  const guchar *run;
+
   if (v == NULL)
     {
-      g_string_append (s, "null");
+      g_string_append_len (s, "null", 4);
       return;
     }
   g_string_append_c (s, '"');
+  run = (const guchar *) v;
   for (const guchar *p = (const guchar *) v; *p; p++)
     {
+      if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+        continue;
+      /* Flush the plain run before the byte that needs care. */
+      g_string_append_len (s, (const char *) run, (gssize) (p - run));
+      run = p + 1;
       switch (*p)
         {
-        case '"': g_string_append (s, "\\\""); break;
-        case '\\': g_string_append (s, "\\\\"); break;
-        case '\n': g_string_append (s, "\\n"); break;
-        case '\r': g_string_append (s, "\\r"); break;
-        case '\t': g_string_append (s, "\\t"); break;
+        case '"': g_string_append_len (s, "\\\"", 2); break;
+        case '\\': g_string_append_len (s, "\\\\", 2); break;
+        case '\n': g_string_append_len (s, "\\n", 2); break;
+        case '\r': g_string_append_len (s, "\\r", 2); break;
+        case '\t': g_string_append_len (s, "\\t", 2); break;
         default:
-          if (*p < 0x20 || *p == 0x7f)
-            g_string_append_printf (s, "\\u%04x", *p);
-          else if (*p >= 0x80)
+          if (*p >= 0x80)
             {
               /* Keep valid UTF-8, escape stray bytes. */
-              const gchar *end = NULL;
               gsize n = 1;
-              while (p[n] >= 0x80 && (p[n] & 0xc0) == 0x80 && n < 4)
+              while (n < 4 && p[n] >= 0x80 && (p[n] & 0xc0) == 0x80)
                 n++;
-              if (g_utf8_validate ((const gchar *) p, (gssize) n, &end))
+              if (g_utf8_validate ((const gchar *) p, (gssize) n, NULL))
                 {
                   g_string_append_len (s, (const gchar *) p, (gssize) n);
                   p += n - 1;
+                  run = p + 1;
+                  break;
                 }
-              else
-                g_string_append_printf (s, "\\u%04x", *p);
             }
-          else
-            g_string_append_c (s, (char) *p);
+          g_string_append_printf (s, "\\u%04x", *p);
         }
     }
+  g_string_append_len (s, (const char *) run, (gssize) strlen ((const char *) run));
   g_string_append_c (s, '"');
+}
+
+/* Appends an unsigned number (printf is the slow part of rendering). */
+static void
+json_u64 (GString *s, guint64 v)
+{
+  char buf[24];
+  gsize i = sizeof buf;
+
+  do
+    {
+      buf[--i] = (char) ('0' + v % 10);
+      v /= 10;
+    }
+  while (v != 0);
+  g_string_append_len (s, buf + i, (gssize) (sizeof buf - i));
+}
+
+static void
+json_int (GString *s, gint64 v)
+{
+  if (v < 0)
+    {
+      g_string_append_c (s, '-');
+      json_u64 (s, (guint64) -v);
+    }
+  else
+    json_u64 (s, (guint64) v);
 }
 
 static void
@@ -406,14 +504,48 @@ json_strv (GString *s, GPtrArray *a)
   g_string_append_c (s, ']');
 }
 
-char *
-ts_timeline_render_json (const TsTimeline *tl, const TsRenderOptions *options)
+/* Flushes @s to @func once it holds more than this. */
+#define JSON_FLUSH (1024 * 1024)
+
+static gboolean
+flush (GString *s, TsRenderWriteFunc func, gpointer user_data, gboolean force)
+{
+  gboolean ok = TRUE;
+
+  if (func != NULL && (force || s->len > JSON_FLUSH))
+    {
+      ok = func (s->str, s->len, user_data);
+      g_string_truncate (s, 0);
+    }
+  return ok;
+}
+
+/* Renders into @s, handing full buffers to @func (NULL: keep all in @s). */
+static gboolean
+render_json (const TsTimeline *tl, const TsRenderOptions *options, GString *s, TsRenderWriteFunc func,
+             gpointer user_data)
 {
   TsRenderOptions defaults = { 0, -1, NULL, FALSE };
   const TsRenderOptions *o = options ? options : &defaults;
-  GString *s = g_string_new (NULL);
   g_autoptr (GArray) order = ts_timeline_dup_time_order (tl);
   gboolean first = TRUE;
+  /* Events share few reader sets: render each set once. */
+  g_autoptr (GHashTable) reader_sets = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  g_autoptr (GPtrArray) node_json = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) link_json = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < ts_timeline_get_n_nodes (tl); i++)
+    {
+      GString *n = g_string_new (NULL);
+      json_str (n, ts_timeline_get_node (tl, i)->name);
+      g_ptr_array_add (node_json, g_string_free (n, FALSE));
+    }
+  for (guint i = 0; i < ts_timeline_get_n_links (tl); i++)
+    {
+      GString *n = g_string_new (NULL);
+      json_str (n, ts_timeline_get_link (tl, i)->name);
+      g_ptr_array_add (link_json, g_string_free (n, FALSE));
+    }
 
   g_string_append (s, "{\n  \"schema\": \"tunnelscope-timeline\",\n  \"version\": 1,\n  \"title\": ");
   json_str (s, o->title);
@@ -514,25 +646,32 @@ ts_timeline_render_json (const TsTimeline *tl, const TsRenderOptions *options)
       guint index = g_array_index (order, guint, k);
       const TsTimelineEvent *e = ts_timeline_get_event (tl, index);
       gboolean readable = o->as_node < 0 || ts_timeline_event_readable_by (tl, e, o->as_node);
-      const char *sep = "";
+      const char *readers;
 
       if (!ts_timeline_event_seen_by (tl, e, o->as_node))
         continue;
-      g_string_append_printf (s, "%s\n    {\"index\": %u, \"time_ns\": %" G_GUINT64_FORMAT ", \"link\": ",
-                              first ? "" : ",", index, e->time_ns);
+      g_string_append (s, first ? "\n    {\"index\": " : ",\n    {\"index\": ");
       first = FALSE;
-      if (e->link >= 0)
-        json_str (s, ts_timeline_get_link (tl, (guint) e->link)->name);
-      else
-        g_string_append (s, "null");
+      json_u64 (s, index);
+      g_string_append (s, ", \"time_ns\": ");
+      json_u64 (s, e->time_ns);
+      g_string_append (s, ", \"link\": ");
+      g_string_append (s, e->link >= 0 ? (const char *) link_json->pdata[e->link] : "null");
       g_string_append (s, ", \"src\": ");
-      json_node_ref (s, tl, e->src);
+      g_string_append (s, e->src >= 0 ? (const char *) node_json->pdata[e->src] : "null");
       g_string_append (s, ", \"dst\": ");
-      json_node_ref (s, tl, e->dst);
-      g_string_append_printf (s, ", \"connection\": %d, \"stream\": %u, \"layer\": \"%s\", \"kind\": ", e->conn,
-                              e->stream, ts_layer_to_string (e->layer));
+      g_string_append (s, e->dst >= 0 ? (const char *) node_json->pdata[e->dst] : "null");
+      g_string_append (s, ", \"connection\": ");
+      json_int (s, e->conn);
+      g_string_append (s, ", \"stream\": ");
+      json_u64 (s, e->stream);
+      g_string_append (s, ", \"layer\": \"");
+      g_string_append (s, ts_layer_to_string (e->layer));
+      g_string_append (s, "\", \"kind\": ");
       json_str (s, e->kind);
-      g_string_append_printf (s, ", \"phase\": \"%s\", \"summary\": ", ts_phase_to_string (e->phase));
+      g_string_append (s, ", \"phase\": \"");
+      g_string_append (s, ts_phase_to_string (e->phase));
+      g_string_append (s, "\", \"summary\": ");
       if (readable)
         json_str (s, e->summary);
       else
@@ -540,44 +679,68 @@ ts_timeline_render_json (const TsTimeline *tl, const TsRenderOptions *options)
           g_autofree char *r = redacted_summary (e);
           json_str (s, r);
         }
-      g_string_append (s, ", \"readers\": [");
-      for (guint r = 0; r < ts_timeline_get_n_readers (tl) && r < 64; r++)
-        if (e->readers & (G_GUINT64_CONSTANT (1) << r))
-          {
-            g_autofree char *name = ts_timeline_dup_reader_name (tl, r);
-            g_string_append (s, sep);
-            json_str (s, name);
-            sep = ", ";
-          }
-      g_string_append (s, "], \"tunnel\": ");
+      g_string_append (s, ", \"readers\": ");
+      readers = g_hash_table_lookup (reader_sets, &e->readers);
+      if (readers == NULL)
+        {
+          GString *rs = g_string_new ("[");
+          const char *sep = "";
+          for (guint r = 0; r < ts_timeline_get_n_readers (tl) && r < 64; r++)
+            if (e->readers & (G_GUINT64_CONSTANT (1) << r))
+              {
+                g_autofree char *name = ts_timeline_dup_reader_name (tl, r);
+                g_string_append (rs, sep);
+                json_str (rs, name);
+                sep = ", ";
+              }
+          g_string_append_c (rs, ']');
+          readers = g_string_free (rs, FALSE);
+          g_hash_table_insert (reader_sets, g_memdup2 (&e->readers, sizeof e->readers), (gpointer) readers);
+        }
+      g_string_append (s, readers);
+      g_string_append (s, ", \"tunnel\": ");
       if (e->tunnel >= 0)
-        g_string_append_printf (s, "%d", e->tunnel);
+        json_int (s, e->tunnel);
       else
         g_string_append (s, "null");
       if (e->packet != G_MAXUINT32)
-        g_string_append_printf (s, ", \"bytes\": {\"packet\": %u, \"offset\": %u, \"length\": %u}", e->packet,
-                                e->byte_offset, e->byte_len);
+        {
+          g_string_append (s, ", \"bytes\": {\"packet\": ");
+          json_u64 (s, e->packet);
+          g_string_append (s, ", \"offset\": ");
+          json_u64 (s, e->byte_offset);
+          g_string_append (s, ", \"length\": ");
+          json_u64 (s, e->byte_len);
+          g_string_append_c (s, '}');
+        }
       else
         g_string_append (s, ", \"bytes\": null");
-      g_string_append_printf (s, ", \"wire_length\": %" G_GUINT64_FORMAT ", \"anomaly\": %s, \"encrypted\": %s, \"decrypted\": %s, \"readable\": %s",
-                              e->wire_len, e->anomaly ? "true" : "false", e->encrypted ? "true" : "false",
-                              e->decrypted ? "true" : "false", readable ? "true" : "false");
+      g_string_append (s, ", \"wire_length\": ");
+      json_u64 (s, e->wire_len);
+      g_string_append (s, e->anomaly ? ", \"anomaly\": true" : ", \"anomaly\": false");
+      g_string_append (s, e->encrypted ? ", \"encrypted\": true" : ", \"encrypted\": false");
+      g_string_append (s, e->decrypted ? ", \"decrypted\": true" : ", \"decrypted\": false");
+      g_string_append (s, readable ? ", \"readable\": true" : ", \"readable\": false");
       if (readable && e->layer == TS_LAYER_HTTP && (e->http_method || e->http_status))
         {
           g_string_append (s, ", \"http\": {\"method\": ");
           json_str (s, e->http_method);
           g_string_append (s, ", \"target\": ");
           json_str (s, e->http_target);
+          g_string_append (s, ", \"status\": ");
           if (e->http_status)
-            g_string_append_printf (s, ", \"status\": %u}", e->http_status);
+            json_u64 (s, e->http_status);
           else
-            g_string_append (s, ", \"status\": null}");
+            g_string_append (s, "null");
+          g_string_append_c (s, '}');
         }
       if (e->layer == TS_LAYER_TLS && e->tls_handshake_type >= 0 && (readable || !e->encrypted))
         {
           const char *v = e->tls_version ? ts_tls_version_to_string (e->tls_version) : NULL;
           const char *cs = e->tls_cipher ? ts_tls_cipher_suite_to_string (e->tls_cipher) : NULL;
-          g_string_append_printf (s, ", \"tls\": {\"handshake_type\": %d, \"handshake\": ", e->tls_handshake_type);
+          g_string_append (s, ", \"tls\": {\"handshake_type\": ");
+          json_int (s, e->tls_handshake_type);
+          g_string_append (s, ", \"handshake\": ");
           json_str (s, ts_tls_handshake_type_to_string ((guint) e->tls_handshake_type));
           g_string_append (s, ", \"sni\": ");
           json_str (s, e->tls_sni);
@@ -599,13 +762,36 @@ ts_timeline_render_json (const TsTimeline *tl, const TsRenderOptions *options)
           const TsTimelineDetail *d = ts_timeline_get_detail (tl, e->detail_first);
           for (guint i = 0; d != NULL && i < e->n_detail; i++)
             {
-              g_string_append_printf (s, "%s{\"depth\": %u, \"text\": ", i ? ", " : "", d[i].depth);
+              g_string_append (s, i ? ", {\"depth\": " : "{\"depth\": ");
+              json_u64 (s, d[i].depth);
+              g_string_append (s, ", \"text\": ");
               json_str (s, d[i].text);
               g_string_append_c (s, '}');
             }
         }
       g_string_append (s, "]}");
+      if (!flush (s, func, user_data, FALSE))
+        return FALSE;
     }
   g_string_append (s, "\n  ]\n}\n");
+  return flush (s, func, user_data, TRUE);
+}
+
+char *
+ts_timeline_render_json (const TsTimeline *tl, const TsRenderOptions *options)
+{
+  GString *s = g_string_new (NULL);
+
+  render_json (tl, options, s, NULL, NULL);
   return g_string_free (s, FALSE);
+}
+
+gboolean
+ts_timeline_render_json_stream (const TsTimeline *tl, const TsRenderOptions *options,
+                                TsRenderWriteFunc func, gpointer user_data)
+{
+  g_autoptr (GString) s = g_string_sized_new (JSON_FLUSH + 64 * 1024);
+
+  g_return_val_if_fail (func != NULL, FALSE);
+  return render_json (tl, options, s, func, user_data);
 }

@@ -28,6 +28,15 @@ char *ts_timeline_render_text (const TsTimeline *timeline, const TsRenderOptions
  * as_node filters and redacts as in the text. Transfer full. */
 char *ts_timeline_render_json (const TsTimeline *timeline, const TsRenderOptions *options);
 
+/* Receives rendered output in pieces; returns FALSE to stop (a write
+ * failed). */
+typedef gboolean (*TsRenderWriteFunc) (const char *data, gsize len, gpointer user_data);
+
+/* The JSON, handed to @func in pieces of about a megabyte as it is made
+ * (for timelines too large to hold twice). FALSE when @func failed. */
+gboolean ts_timeline_render_json_stream (const TsTimeline *timeline, const TsRenderOptions *options,
+                                         TsRenderWriteFunc func, gpointer user_data);
+
 /* Does @node see @event at all (it crossed one of its links or it is an
  * end), and can it read it? */
 gboolean ts_timeline_event_seen_by (const TsTimeline *timeline, const TsTimelineEvent *event,

@@ -44,6 +44,13 @@ typedef struct
   guint8 secret[TS_TLS_SECRET_MAX]; /* TLS 1.3: the current traffic secret */
   gsize secret_len;
   gboolean undecryptable; /* after a gap or an unsupported suite */
+
+  /* TLS 1.3 0-RTT (client only): the ClientHello offered early data, and
+   * records may be under the early traffic key until EndOfEarlyData or the
+   * first record that opens with the handshake key. */
+  gboolean early_active;
+  TsTlsCipher early;
+  guint64 early_seq;
   gboolean told_missing;  /* MISSING_KEYS reported for this epoch */
 
   /* A handshake message being assembled across records. */
@@ -75,6 +82,8 @@ struct _TsTlsSession
   TsTlsSessionInfo info;
 
   guint8 *plain; /* decrypted record, TS_TLS_RECORD_CAP bytes, on first need */
+  gboolean in_early; /* the record being dispatched came in 0-RTT data */
+  gboolean offered_tls13; /* the ClientHello listed TLS 1.3 in supported_versions */
   Dir dir[2];
 };
 
@@ -141,6 +150,7 @@ ts_tls_session_free (TsTlsSession *self)
       Dir *d = &self->dir[i];
 
       _ts_tls_cipher_clear (&d->cipher);
+      _ts_tls_cipher_clear (&d->early);
       OPENSSL_cleanse (d->secret, sizeof d->secret);
       g_free (d->rbuf);
       g_byte_array_unref (d->hs);
@@ -176,6 +186,7 @@ ts_tls_session_get_info (TsTlsSession *self)
 static void
 emit (TsTlsSession *self, TsTlsEvent *ev)
 {
+  ev->early = self->in_early;
   self->func (ev, self->user_data);
 }
 
@@ -315,6 +326,30 @@ set_epoch (TsTlsSession *self, TsTlsDirection direction, Epoch epoch)
   d->told_missing = FALSE;
 }
 
+/* The client's early traffic keys (RFC 8446 §7.1 client_early_traffic_secret),
+ * with the suite of the ServerHello: a server that accepts early data
+ * selects the PSK's suite (§4.2.10). */
+static KeysResult
+install_early_keys (TsTlsSession *self)
+{
+  Dir *d = &self->dir[TS_TLS_DIR_CLIENT];
+  const guint8 *secret;
+  gsize secret_len;
+
+  if (d->early.ready)
+    return KEYS_OK;
+  if (self->suite == NULL || !self->suite->tls13)
+    return KEYS_NEVER;
+  if (self->keylog == NULL
+      || !ts_tls_keylog_lookup (self->keylog, self->info.client_random,
+                                TS_TLS_SECRET_CLIENT_EARLY_TRAFFIC, &secret, &secret_len))
+    return KEYS_NOT_YET;
+  if (secret_len != self->suite->hash_len
+      || !_ts_tls_cipher_set_secret (&d->early, self->suite, secret, secret_len))
+    return KEYS_NEVER;
+  return KEYS_OK;
+}
+
 /* ---- handshake ---- */
 
 static void
@@ -331,6 +366,12 @@ on_handshake (TsTlsSession *self, TsTlsDirection direction, const TsTlsHandshake
       /* After a HelloRetryRequest the second ClientHello keeps the random. */
       if (!info->have_client_hello)
         {
+          for (guint i = 0; i < hs->n_extensions; i++)
+            if (hs->extensions[i] == TS_TLS_EXT_EARLY_DATA)
+              d->early_active = TRUE;
+          for (guint i = 0; i < hs->n_supported_versions; i++)
+            if (hs->supported_versions[i] == TS_TLS_VERSION_1_3)
+              self->offered_tls13 = TRUE;
           memcpy (info->client_random, hs->random, 32);
           info->have_client_hello = TRUE;
           self->retry_needed = TRUE;
@@ -346,7 +387,9 @@ on_handshake (TsTlsSession *self, TsTlsDirection direction, const TsTlsHandshake
       info->cipher_suite = hs->cipher_suites[0];
       if (hs->is_hello_retry_request)
         {
+          /* RFC 8446 §4.2.10: after a HelloRetryRequest, no early data. */
           info->hello_retry = TRUE;
+          self->dir[TS_TLS_DIR_CLIENT].early_active = FALSE;
           break;
         }
       if (info->have_server_hello)
@@ -371,6 +414,10 @@ on_handshake (TsTlsSession *self, TsTlsDirection direction, const TsTlsHandshake
     case TS_TLS_HS_ENCRYPTED_EXTENSIONS:
       if (hs->n_alpn > 0 && self->alpn == NULL)
         self->alpn = g_strdup (hs->alpn[0]);
+      break;
+
+    case TS_TLS_HS_END_OF_EARLY_DATA:
+      d->early_active = FALSE;
       break;
 
     case TS_TLS_HS_FINISHED:
@@ -586,7 +633,10 @@ dispatch_content (TsTlsSession *self, TsTlsDirection direction, guint8 type, con
                       "a change_cipher_spec of %" G_GSIZE_FORMAT " bytes (1 byte, value 1)", n);
       if (encrypted)
         break;
-      if (!self->info.have_server_hello && !self->info.hello_retry)
+      /* RFC 8446 §D.4: a TLS 1.3 client may send its dummy change_cipher_spec
+       * right after the ClientHello, before early data. */
+      if (!self->info.have_server_hello && !self->info.hello_retry
+          && !(direction == TS_TLS_DIR_CLIENT && self->offered_tls13))
         emit_anomaly (self, direction, TS_TLS_ANOMALY_UNEXPECTED, offset, end_offset,
                       "a change_cipher_spec before the ServerHello");
       else if (self->info.version != TS_TLS_VERSION_1_3 && self->dir[direction].epoch == EPOCH_CLEAR)
@@ -610,6 +660,108 @@ dispatch_content (TsTlsSession *self, TsTlsDirection direction, guint8 type, con
                     "inner content type %u is not a TLS content type", type);
       break;
     }
+}
+
+/* RFC 8446 §5.2 TLSInnerPlaintext: content, then the real type, then zeros. */
+static void
+dispatch_inner (TsTlsSession *self, TsTlsDirection direction, gsize n, guint64 offset,
+                guint64 end_offset)
+{
+  gsize i = n;
+
+  while (i > 0 && self->plain[i - 1] == 0)
+    i--;
+  if (i == 0)
+    emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
+                  "a decrypted record with no content type (all %" G_GSIZE_FORMAT
+                  " bytes are zero)", n);
+  else
+    dispatch_content (self, direction, self->plain[i - 1], self->plain, i - 1, offset, end_offset,
+                      TRUE, TRUE);
+}
+
+/*
+ * A client record while 0-RTT may be under way (RFC 8446 §2.3, §4.2.10):
+ * early data under client_early_traffic_secret, or, once the client moved
+ * on (EndOfEarlyData sent, or early data rejected), the handshake key. We
+ * try the handshake key first: the first record it opens ends early data.
+ * Neither sequence number moves on a failed try.
+ */
+static gboolean
+process_early_record (TsTlsSession *self, const guint8 *rec, gsize rec_len, guint64 offset,
+                      gboolean may_hold)
+{
+  const TsTlsDirection direction = TS_TLS_DIR_CLIENT;
+  Dir *d = &self->dir[direction];
+  const guint8 *frag = rec + 5;
+  gsize frag_len = rec_len - 5;
+  guint64 end_offset = offset + rec_len;
+  KeysResult hk = install_keys (self, direction);
+  KeysResult ek = install_early_keys (self);
+  TsTlsEvent ev = { 0 };
+  gssize n = -1;
+
+  if (may_hold && (hk == KEYS_NOT_YET || ek == KEYS_NOT_YET) && hk != KEYS_OK && ek != KEYS_OK)
+    return FALSE;
+
+  ev.kind = TS_TLS_EVENT_RECORD;
+  ev.direction = direction;
+  ev.offset = offset;
+  ev.end_offset = end_offset;
+  ev.content_type = rec[0];
+  ev.record_version = (guint16) (rec[1] << 8 | rec[2]);
+  ev.record_length = (guint16) frag_len;
+  ev.encrypted = TRUE;
+  self->info.n_records[direction]++;
+  if (self->plain == NULL)
+    self->plain = g_malloc (TS_TLS_RECORD_CAP);
+
+  if (hk == KEYS_OK
+      && (n = _ts_tls_cipher_open (&d->cipher, d->seq, rec, frag, frag_len, self->plain)) >= 0)
+    {
+      d->early_active = FALSE;
+      ev.record_seq = d->seq++;
+      ev.decrypted = TRUE;
+      self->info.n_decrypted[direction]++;
+      emit (self, &ev);
+      dispatch_inner (self, direction, (gsize) n, offset, end_offset);
+      return TRUE;
+    }
+
+  if (ek == KEYS_OK
+      && (n = _ts_tls_cipher_open (&d->early, d->early_seq, rec, frag, frag_len, self->plain)) >= 0)
+    {
+      ev.record_seq = d->early_seq++;
+      ev.decrypted = TRUE;
+      self->info.n_decrypted[direction]++;
+      self->in_early = TRUE;
+      emit (self, &ev);
+      dispatch_inner (self, direction, (gsize) n, offset, end_offset);
+      self->in_early = FALSE;
+      return TRUE;
+    }
+
+  ev.record_seq = d->early_seq;
+  emit (self, &ev);
+  if (hk != KEYS_OK && ek != KEYS_OK)
+    {
+      if (!d->told_missing)
+        {
+          d->told_missing = TRUE;
+          emit_anomaly (self, direction, TS_TLS_ANOMALY_MISSING_KEYS, offset, end_offset,
+                        "no early or handshake traffic secret for a client record after a "
+                        "ClientHello that offered 0-RTT");
+        }
+    }
+  else
+    emit_anomaly (self, direction, TS_TLS_ANOMALY_DECRYPT_FAILED, offset, end_offset,
+                  "a client record of %" G_GSIZE_FORMAT " bytes opens with neither the early "
+                  "nor the handshake traffic keys", frag_len);
+  ev.kind = TS_TLS_EVENT_OPAQUE;
+  ev.data = frag;
+  ev.len = frag_len;
+  emit (self, &ev);
+  return TRUE;
 }
 
 static gboolean
@@ -660,6 +812,9 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
       dispatch_content (self, direction, type, frag, frag_len, offset, end_offset, FALSE, FALSE);
       return TRUE;
     }
+
+  if (d->early_active && d->epoch == EPOCH_HANDSHAKE)
+    return process_early_record (self, rec, rec_len, offset, may_hold);
 
   keys = install_keys (self, direction);
   if (keys == KEYS_NOT_YET && may_hold)
@@ -721,20 +876,7 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
                         TRUE);
     }
   else
-    {
-      /* RFC 8446 §5.2 TLSInnerPlaintext: content, then the real type, then zeros. */
-      gsize i = (gsize) n;
-
-      while (i > 0 && self->plain[i - 1] == 0)
-        i--;
-      if (i == 0)
-        emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
-                      "a decrypted record with no content type (all %" G_GSSIZE_FORMAT
-                      " bytes are zero)", n);
-      else
-        dispatch_content (self, direction, self->plain[i - 1], self->plain, i - 1, offset,
-                          end_offset, TRUE, TRUE);
-    }
+    dispatch_inner (self, direction, (gsize) n, offset, end_offset);
   return TRUE;
 }
 

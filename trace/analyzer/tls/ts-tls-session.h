@@ -225,6 +225,10 @@ typedef struct
   /* ANOMALY */
   TsTlsAnomaly anomaly;
   const char *detail; /* one line naming the rule and the values */
+
+  /* Carried in TLS 1.3 0-RTT early data (RFC 8446 §2.3), decrypted with
+   * CLIENT_EARLY_TRAFFIC_SECRET. */
+  gboolean early;
 } TsTlsEvent;
 
 typedef void (*TsTlsEventFunc) (const TsTlsEvent *event, gpointer user_data);

@@ -136,6 +136,7 @@ typedef struct
   guint n_key_updates;
   guint n_alerts;
   gboolean hrr;
+  char *early_app; /* application data that came as 0-RTT */
 } Recorder;
 
 static void
@@ -164,6 +165,7 @@ recorder_clear (Recorder *r)
   g_free (r->alpn);
   g_free (r->cert_subject);
   g_free (r->cert_sans);
+  g_free (r->early_app);
 }
 
 static void
@@ -182,9 +184,10 @@ on_event (const TsTlsEvent *ev, gpointer user_data)
 
   g_assert_true (ev->direction == TS_TLS_DIR_CLIENT || ev->direction == TS_TLS_DIR_SERVER);
   g_assert_cmpuint (ev->offset, <=, ev->end_offset);
-  g_string_append_printf (s, "%s %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " %c%c",
+  g_string_append_printf (s, "%s %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " %c%c%s",
                           ts_tls_event_kind_to_string (ev->kind), ev->offset, ev->end_offset,
-                          ev->encrypted ? 'E' : '-', ev->decrypted ? 'D' : '-');
+                          ev->encrypted ? 'E' : '-', ev->decrypted ? 'D' : '-',
+                          ev->early ? " early" : "");
 
   switch (ev->kind)
     {
@@ -294,6 +297,11 @@ on_event (const TsTlsEvent *ev, gpointer user_data)
         g_string_append_printf (s, " len=%" G_GSIZE_FORMAT " sha1=%.12s", ev->len, sum);
         if (ev->kind == TS_TLS_EVENT_APPLICATION_DATA)
           g_byte_array_append (r->app[ev->direction], ev->data, (guint) ev->len);
+        if (ev->kind == TS_TLS_EVENT_APPLICATION_DATA && ev->early)
+          {
+            g_free (r->early_app);
+            r->early_app = g_strndup ((const char *) ev->data, ev->len);
+          }
         if (ev->kind == TS_TLS_EVENT_OPAQUE)
           r->n_opaque++;
       }
@@ -377,15 +385,19 @@ run_trace (Trace *t, FeedMode mode, gsize limit, Recorder *r)
   ts_tls_session_finish (session);
 }
 
-/* The events of a run without anomalies: what a cut run must be a prefix of. */
+/* The events of a run without anomalies: what a cut run must be a prefix of.
+ * With @undecrypted, also without the records left undecrypted: a cut
+ * before the ServerHello leaves 0-RTT records opaque that the whole run
+ * decrypts. */
 static char *
-strip_anomalies (const char *log)
+strip_anomalies (const char *log, gboolean undecrypted)
 {
   g_auto (GStrv) lines = g_strsplit (log, "\n", -1);
   GString *s = g_string_new (NULL);
 
   for (guint i = 0; lines[i] != NULL; i++)
-    if (lines[i][0] != '\0' && !g_str_has_prefix (lines[i], "anomaly "))
+    if (lines[i][0] != '\0' && !g_str_has_prefix (lines[i], "anomaly ")
+        && !(undecrypted && (g_str_has_prefix (lines[i], "opaque ") || strstr (lines[i], " E- "))))
       g_string_append_printf (s, "%s\n", lines[i]);
   return g_string_free (s, FALSE);
 }
@@ -404,8 +416,8 @@ check_truncations (Trace *t, gsize dense)
   gsize stride;
 
   run_trace (t, FEED_WHOLE, G_MAXSIZE, &full);
-  full_log[0] = full_client = strip_anomalies (full.log[0]->str);
-  full_log[1] = full_server = strip_anomalies (full.log[1]->str);
+  full_log[0] = full_client = strip_anomalies (full.log[0]->str, FALSE);
+  full_log[1] = full_server = strip_anomalies (full.log[1]->str, FALSE);
   recorder_clear (&full);
 
   stride = total > dense ? MAX ((total - dense) / 300, 1) : 1;
@@ -416,7 +428,7 @@ check_truncations (Trace *t, gsize dense)
       run_trace (t, FEED_WHOLE, cut, &r);
       for (int d = 0; d < 2; d++)
         {
-          g_autofree char *log = strip_anomalies (r.log[d]->str);
+          g_autofree char *log = strip_anomalies (r.log[d]->str, TRUE);
 
           if (!g_str_has_prefix (full_log[d], log))
             g_error ("cut at %" G_GSIZE_FORMAT ", %s: not a prefix of the whole run:\n%s\n----\n%s",
@@ -781,6 +793,7 @@ typedef struct
   gboolean key_update;
   gboolean small_records;  /* also a burst of tiny records */
   gboolean hrr;            /* the server wants another group: HelloRetryRequest */
+  gboolean early_data;     /* a resumed session that sends 0-RTT data */
 } TraceSpec;
 
 typedef struct
@@ -848,6 +861,55 @@ pair_read (Pair *p, int side, gsize want)
   g_assert_cmpuint (got, ==, want);
 }
 
+static void
+pair_new (Pair *p, SSL_CTX **ctx, SSL_SESSION *session)
+{
+  for (int i = 0; i < 2; i++)
+    {
+      p->ssl[i] = SSL_new (ctx[i]);
+      p->in[i] = BIO_new (BIO_s_mem ());
+      p->out[i] = BIO_new (BIO_s_mem ());
+      BIO_set_mem_eof_return (p->in[i], -1);
+      SSL_set_bio (p->ssl[i], p->in[i], p->out[i]);
+    }
+  SSL_set_connect_state (p->ssl[0]);
+  SSL_set_accept_state (p->ssl[1]);
+  SSL_set_tlsext_host_name (p->ssl[0], "example.com");
+  if (session != NULL)
+    g_assert_cmpint (SSL_set_session (p->ssl[0], session), ==, 1);
+}
+
+static void
+pair_handshake (Pair *p)
+{
+  for (int spins = 0; spins < 50; spins++)
+    {
+      SSL_do_handshake (p->ssl[0]);
+      SSL_do_handshake (p->ssl[1]);
+      if (pump (p) == 0 && SSL_is_init_finished (p->ssl[0]) && SSL_is_init_finished (p->ssl[1]))
+        break;
+    }
+  g_assert_true (SSL_is_init_finished (p->ssl[0]) && SSL_is_init_finished (p->ssl[1]));
+}
+
+static void
+pair_connect (Pair *p, SSL_CTX **ctx, SSL_SESSION *session)
+{
+  pair_new (p, ctx, session);
+  pair_handshake (p);
+}
+
+static void
+pair_close (Pair *p)
+{
+  SSL_shutdown (p->ssl[0]);
+  pump (p);
+  SSL_shutdown (p->ssl[1]);
+  pump (p);
+  SSL_free (p->ssl[0]);
+  SSL_free (p->ssl[1]);
+}
+
 static Trace *
 make_openssl_trace (const TraceSpec *spec)
 {
@@ -885,26 +947,56 @@ make_openssl_trace (const TraceSpec *spec)
   SSL_CTX_set_alpn_select_cb (ctx[1], alpn_select_cb, NULL);
   g_assert_cmpint (SSL_CTX_set_alpn_protos (ctx[0], alpn, sizeof alpn - 1), ==, 0);
 
-  for (int i = 0; i < 2; i++)
+  if (spec->early_data)
     {
-      p.ssl[i] = SSL_new (ctx[i]);
-      p.in[i] = BIO_new (BIO_s_mem ());
-      p.out[i] = BIO_new (BIO_s_mem ());
-      BIO_set_mem_eof_return (p.in[i], -1);
-      SSL_set_bio (p.ssl[i], p.in[i], p.out[i]);
-    }
-  SSL_set_connect_state (p.ssl[0]);
-  SSL_set_accept_state (p.ssl[1]);
-  SSL_set_tlsext_host_name (p.ssl[0], "example.com");
+      /* A first connection, not recorded, for a session ticket that allows early data. */
+      g_autoptr (Trace) first = trace_new ();
+      Pair q = { .t = first };
+      SSL_SESSION *session;
+      static const guint8 hello[] = "hello";
+      static const guint8 early[] = "GET /early HTTP/1.1\r\nHost: example.com\r\n\r\n";
+      size_t written = 0, n = 0;
+      guint8 buf[256];
+      int ret;
 
-  for (int spins = 0; spins < 50; spins++)
-    {
-      SSL_do_handshake (p.ssl[0]);
-      SSL_do_handshake (p.ssl[1]);
-      if (pump (&p) == 0 && SSL_is_init_finished (p.ssl[0]) && SSL_is_init_finished (p.ssl[1]))
-        break;
+      SSL_CTX_set_max_early_data (ctx[1], 16384);
+      SSL_CTX_set_options (ctx[1], SSL_OP_NO_ANTI_REPLAY);
+      pair_connect (&q, ctx, NULL);
+      pair_write (&q, 1, hello, 5);
+      pair_read (&q, 0, 5);
+      session = SSL_get1_session (q.ssl[0]);
+      g_assert_nonnull (session);
+      g_assert_cmpuint (SSL_SESSION_get_max_early_data (session), >, 0);
+      pair_close (&q);
+
+      p.ssl[0] = NULL;
+      pair_new (&p, ctx, session);
+      SSL_SESSION_free (session);
+      g_assert_cmpint (SSL_write_early_data (p.ssl[0], early, sizeof early - 1, &written), ==, 1);
+      g_byte_array_append (t->app[0], early, (guint) written);
+      pump (&p);
+      /* The server reads the early data, then answers with its flight. */
+      for (int spins = 0; spins < 20; spins++)
+        {
+          ret = SSL_read_early_data (p.ssl[1], buf, sizeof buf, &n);
+          pump (&p);
+          if (ret == SSL_READ_EARLY_DATA_FINISH)
+            break;
+          if (ret == SSL_READ_EARLY_DATA_ERROR)
+            {
+              /* It wants the client's EndOfEarlyData: let the client go on. */
+              g_assert_cmpint (SSL_get_error (p.ssl[1], ret), ==, SSL_ERROR_WANT_READ);
+              SSL_do_handshake (p.ssl[0]);
+              pump (&p);
+            }
+        }
+      g_assert_cmpint (ret, ==, SSL_READ_EARLY_DATA_FINISH);
+      g_assert_cmpint (SSL_get_early_data_status (p.ssl[1]), ==, SSL_EARLY_DATA_ACCEPTED);
+      pair_handshake (&p);
+      g_assert_cmpint (SSL_get_early_data_status (p.ssl[0]), ==, SSL_EARLY_DATA_ACCEPTED);
     }
-  g_assert_true (SSL_is_init_finished (p.ssl[0]) && SSL_is_init_finished (p.ssl[1]));
+  else
+    pair_connect (&p, ctx, NULL);
 
   /* A request bigger than one record, and a response. */
   g_byte_array_append (request, (const guint8 *) "GET / HTTP/1.1\r\nHost: example.com\r\n", 35);
@@ -944,16 +1036,9 @@ make_openssl_trace (const TraceSpec *spec)
         pair_read (&p, 1 - i % 2, 1);
       }
 
-  SSL_shutdown (p.ssl[0]);
-  pump (&p);
-  SSL_shutdown (p.ssl[1]);
-  pump (&p);
-
-  for (int i = 0; i < 2; i++)
-    {
-      SSL_free (p.ssl[i]);
-      SSL_CTX_free (ctx[i]);
-    }
+  pair_close (&p);
+  SSL_CTX_free (ctx[0]);
+  SSL_CTX_free (ctx[1]);
   EVP_PKEY_free (key);
   X509_free (cert);
   return t;
@@ -967,6 +1052,7 @@ static const TraceSpec spec_tls13_chacha = { TLS1_3_VERSION, "TLS_CHACHA20_POLY1
 static const TraceSpec spec_tls13_aes128 = { TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", FALSE, FALSE };
 static const TraceSpec spec_tls13_key_update = { TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", TRUE, FALSE };
 static const TraceSpec spec_tls13_hrr = { TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", FALSE, FALSE, TRUE };
+static const TraceSpec spec_tls13_early = { TLS1_3_VERSION, "TLS_AES_256_GCM_SHA384", FALSE, FALSE, FALSE, TRUE };
 
 static void
 test_openssl_trace (gconstpointer data)
@@ -987,14 +1073,26 @@ test_openssl_trace (gconstpointer data)
   g_assert_cmpmem (r.app[1]->data, r.app[1]->len, t->app[1]->data, t->app[1]->len);
   g_assert_cmpstr (r.sni, ==, "example.com");
   g_assert_cmpstr (r.alpn, ==, "http/1.1");
-  g_assert_cmpstr (r.cert_subject, ==, "CN=example.com,O=Tunnelscope Lab");
-  g_assert_cmpstr (r.cert_sans, ==,
-                   "DNS:example.com,DNS:www.example.com,IP:192.0.2.10,IP:2001:db8::10");
-  g_assert_cmpint (r.cert_validity, ==, TS_TLS_CERT_VALID);
+  if (!spec->early_data)
+    {
+      g_assert_cmpstr (r.cert_subject, ==, "CN=example.com,O=Tunnelscope Lab");
+      g_assert_cmpstr (r.cert_sans, ==,
+                       "DNS:example.com,DNS:www.example.com,IP:192.0.2.10,IP:2001:db8::10");
+      g_assert_cmpint (r.cert_validity, ==, TS_TLS_CERT_VALID);
+    }
   g_assert_cmpuint (r.n_alerts, ==, 2); /* both close_notify */
 
   g_assert_cmpint (r.hrr, ==, spec->hrr);
-  if (spec->hrr)
+  if (spec->early_data)
+    {
+      /* Resumed: no certificate; the early data and EndOfEarlyData come first. */
+      g_assert_true (g_str_has_prefix (r.handshakes->str,
+                                       "C:client_hello S:server_hello S:encrypted_extensions* "
+                                       "S:finished* C:end_of_early_data* C:finished* "));
+      g_assert_nonnull (r.early_app);
+      g_assert_cmpstr (r.early_app, ==, "GET /early HTTP/1.1\r\nHost: example.com\r\n\r\n");
+    }
+  else if (spec->hrr)
     {
       g_assert_true (g_str_has_prefix (r.handshakes->str,
                                        "C:client_hello S:server_hello C:client_hello "
@@ -1023,7 +1121,7 @@ test_openssl_trace (gconstpointer data)
   /* Judged a year later, the same certificate has expired. */
   t->time_us += G_GINT64_CONSTANT (366) * 86400 * G_USEC_PER_SEC;
   run_trace (t, FEED_WHOLE, G_MAXSIZE, &r);
-  g_assert_cmpint (r.cert_validity, ==, TS_TLS_CERT_EXPIRED);
+  g_assert_cmpint (r.cert_validity, ==, spec->early_data ? -1 : TS_TLS_CERT_EXPIRED);
   recorder_clear (&r);
 
   check_chunking (t);
@@ -1475,6 +1573,7 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/ts/trace/tls/openssl/tls13-chacha20", &spec_tls13_chacha, test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls13-key-update", &spec_tls13_key_update, test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls13-hello-retry", &spec_tls13_hrr, test_openssl_trace);
+  g_test_add_data_func ("/ts/trace/tls/openssl/tls13-early-data", &spec_tls13_early, test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls12-aes256-gcm", &spec_tls12_aes256, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls12-chacha20", &spec_tls12_chacha, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls13-key-update", &spec_tls13_key_update, test_tshark);

@@ -1564,6 +1564,9 @@ handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
       guint64 conflicting;
       ts_tcp_stream_add (c->stream[dir], p->tcp_seq + ((f & TS_TCP_SYN) ? 1 : 0), frame + p->payload_offset,
                          p->payload_len, (f & TS_TCP_FIN) != 0, self->cur_packet, p->payload_offset);
+      if (p->payload_len < p->payload_wire_len)
+        ts_tcp_stream_add_lost (c->stream[dir], p->tcp_seq + ((f & TS_TCP_SYN) ? 1 : 0) + p->payload_len,
+                                p->payload_wire_len - p->payload_len, self->cur_packet);
       if (ts_tcp_stream_get_mid_stream (c->stream[dir]) && !c->mid_stream_reported)
         {
           c->mid_stream_reported = TRUE;
@@ -1666,6 +1669,23 @@ handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
     }
   if (p.ip_version != 0 && p.ip_proto == TS_IPPROTO_TCP && !(p.anomalies & TS_PACKET_ANOMALY_FRAGMENT))
     handle_tcp (self, iface->link, rec->data, &p);
+  else if (p.ip_version != 0 && p.ip_proto == TS_IPPROTO_UDP && !(p.anomalies & TS_PACKET_ANOMALY_FRAGMENT))
+    {
+      /* A datagram: one event (its own layer; MASQUE's CONNECT-UDP later). */
+      gboolean dst_is_server = p.dst_port <= p.src_port;
+      gint src = node_for_address (self, &p.src, p.src_port, !dst_is_server);
+      gint dst = node_for_address (self, &p.dst, p.dst_port, dst_is_server);
+      guint index = new_event (self, NULL, 0, TS_LAYER_UDP, TS_PHASE_DATA, "udp.datagram", READ_CLEAR,
+                               "UDP %u > %u, %u bytes", p.src_port, p.dst_port, p.payload_wire_len);
+      TsTimelineEvent *e = _ts_timeline_event (self->tl, index);
+      e->link = iface->link;
+      e->src = src;
+      e->dst = dst;
+      e->byte_offset = p.payload_offset;
+      e->byte_len = p.payload_len;
+      e->wire_len = p.payload_wire_len;
+      compute_readers (self, index);
+    }
 }
 
 static void

@@ -108,6 +108,8 @@ static void
 count_overlap (TsTcpStream *self, const guint8 *a, const guint8 *b, gsize n)
 {
   self->retransmitted += n;
+  if (a == NULL || b == NULL)
+    return; /* a copy that was not captured: nothing to compare */
   if (memcmp (a, b, n) != 0)
     {
       for (gsize i = 0; i < n; i++)
@@ -129,7 +131,7 @@ drain (TsTcpStream *self)
       if (end > self->next)
         {
           gsize skip = (gsize) (self->next - p->offset);
-          emit (self, p->data + skip, p->len - skip, p->packet, p->packet_offset + (guint32) skip);
+          emit (self, p->data ? p->data + skip : NULL, p->len - skip, p->packet, p->packet_offset + (guint32) skip);
         }
       self->pending_bytes -= p->len;
       g_free (p->data);
@@ -177,9 +179,10 @@ hold (TsTcpStream *self, guint64 offset, const guint8 *data, gsize len, guint32 
         {
           /* Overlaps the start of a held segment's range: step over it. */
           gsize n = (gsize) MIN (end, p->offset + p->len) - (gsize) offset;
-          count_overlap (self, p->data + (offset - p->offset), data, n);
+          count_overlap (self, p->data ? p->data + (offset - p->offset) : NULL, data, n);
           offset += n;
-          data += n;
+          if (data != NULL)
+            data += n;
           len -= n;
           packet_offset += (guint32) n;
           i++;
@@ -188,7 +191,7 @@ hold (TsTcpStream *self, guint64 offset, const guint8 *data, gsize len, guint32 
       {
         /* Insert the part before the next held segment (or all of it). */
         gsize n = p != NULL ? (gsize) MIN (end, p->offset) - (gsize) offset : len;
-        Pending np = { offset, g_memdup2 (data, n), (guint32) n, packet, packet_offset };
+        Pending np = { offset, data ? g_memdup2 (data, n) : NULL, (guint32) n, packet, packet_offset };
 
         if (self->pending->len >= TS_TCP_STREAM_MAX_PENDING_SEGMENTS)
           {
@@ -198,7 +201,8 @@ hold (TsTcpStream *self, guint64 offset, const guint8 *data, gsize len, guint32 
         g_array_insert_val (self->pending, i, np);
         self->pending_bytes += n;
         offset += n;
-        data += n;
+        if (data != NULL)
+          data += n;
         len -= n;
         packet_offset += (guint32) n;
         i++;
@@ -307,6 +311,35 @@ ts_tcp_stream_add (TsTcpStream *self, guint32 seq, const guint8 *data, gsize len
         }
     }
   hold (self, offset, data, len, packet, packet_offset);
+}
+
+void
+ts_tcp_stream_add_lost (TsTcpStream *self, guint32 seq, gsize len, guint32 packet)
+{
+  guint64 offset, end;
+
+  g_return_if_fail (self != NULL);
+  if (!self->have_base || len == 0)
+    return;
+  offset = ts_tcp_stream_offset_of (self, seq);
+  if (offset == G_MAXUINT64)
+    return;
+  end = offset + len;
+  if (end > self->last_offset)
+    self->last_offset = end;
+  if (end <= self->next)
+    return;
+  if (offset < self->next)
+    offset = self->next;
+  len = (gsize) (end - offset);
+  if (offset == self->next)
+    {
+      emit (self, NULL, len, G_MAXUINT32, 0);
+      drain (self);
+      return;
+    }
+  if (len <= TS_TCP_STREAM_MAX_PENDING && self->pending->len < TS_TCP_STREAM_MAX_PENDING_SEGMENTS)
+    hold (self, offset, NULL, len, packet, 0);
 }
 
 void

@@ -59,6 +59,10 @@ void ts_tcp_stream_set_syn (TsTcpStream *self, guint32 syn_seq);
 void ts_tcp_stream_add (TsTcpStream *self, guint32 seq, const guint8 *data, gsize len,
                         gboolean fin, guint32 packet, guint32 packet_offset);
 
+/* Declares @len bytes at @seq that were on the wire but not captured (a
+ * frame cut by the snap length): they are delivered as a gap in their turn. */
+void ts_tcp_stream_add_lost (TsTcpStream *self, guint32 seq, gsize len, guint32 packet);
+
 /* Gives up on every hole: waiting bytes are delivered after gaps. Call at
  * reset, and at the end of the trace. */
 void ts_tcp_stream_flush (TsTcpStream *self);

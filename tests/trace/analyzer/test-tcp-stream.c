@@ -160,6 +160,27 @@ test_mid_stream (void)
   g_string_free (sink.bytes, TRUE);
 }
 
+/* Bytes cut by the snap length: a gap in their turn, even when they come
+ * before held data. */
+static void
+test_lost (void)
+{
+  Sink sink = { g_string_new (NULL) };
+  g_autoptr (TsTcpStream) s = ts_tcp_stream_new (deliver, &sink);
+
+  ts_tcp_stream_set_syn (s, 99);
+  ts_tcp_stream_add (s, 100, (const guint8 *) "abc", 3, FALSE, 1, 0);
+  ts_tcp_stream_add_lost (s, 103, 4, 1);                      /* at the edge: a gap now */
+  ts_tcp_stream_add (s, 112, (const guint8 *) "xyz", 3, FALSE, 3, 0); /* held */
+  ts_tcp_stream_add (s, 107, (const guint8 *) "de", 2, FALSE, 2, 0);
+  ts_tcp_stream_add_lost (s, 109, 3, 2);                      /* fills the hole as a gap */
+  g_assert_cmpstr (sink.bytes->str, ==, "abc####de###xyz");
+  g_assert_cmpuint (sink.n_gaps, ==, 2);
+  g_assert_cmpuint (ts_tcp_stream_get_lost (s), ==, 7);
+  g_assert_cmpuint (ts_tcp_stream_get_pending (s), ==, 0);
+  g_string_free (sink.bytes, TRUE);
+}
+
 /* Random permutations with duplicates always reassemble the text. */
 static void
 test_random (void)
@@ -199,6 +220,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/tcp/gap-on-flush", test_gap_on_flush);
   g_test_add_func ("/ts/trace/tcp/cap", test_cap);
   g_test_add_func ("/ts/trace/tcp/mid-stream", test_mid_stream);
+  g_test_add_func ("/ts/trace/tcp/lost", test_lost);
   g_test_add_func ("/ts/trace/tcp/random", test_random);
   return g_test_run ();
 }

@@ -1341,7 +1341,8 @@ run_websocket (const Target *t, SSL_CTX *ctx, GError **error)
         break;
     }
   report.received = g_utf8_make_valid ((const char *)echo->data, echo->len);
-  report.echo_ok = echo->len == strlen (message) && memcmp (echo->data, message, echo->len) == 0;
+  report.echo_ok = echo->len == strlen (message)
+                   && (echo->len == 0 || memcmp (echo->data, message, echo->len) == 0);
 
   /* Close politely: 1000, then wait for the server's close. */
   g_byte_array_set_size (frame, 0);
@@ -1476,7 +1477,7 @@ run_udp (const Target *t, GError **error)
       if (t->scheme == SCHEME_UDP)
         {
           report.received = g_utf8_make_valid ((const char *)buf, n);
-          report.echo_ok = (gsize)n == len && memcmp (buf, data, len) == 0;
+          report.echo_ok = (gsize)n == len && (len == 0 || memcmp (buf, data, len) == 0);
           if (!report.echo_ok)
             fail (error, "the echo differs from what was sent");
           ok = report.echo_ok;

@@ -1057,7 +1057,8 @@ process_smtp (Conn *c)
 {
   while (!c->close_after_flush)
     {
-      guint8 *nl = memchr (c->in->data, '\n', c->in->len);
+      /* An empty GByteArray's data may be NULL: never hand that to memchr. */
+      guint8 *nl = c->in->len ? memchr (c->in->data, '\n', c->in->len) : NULL;
       g_autofree char *line = NULL;
       char verb[5] = { 0 };
       gsize len;

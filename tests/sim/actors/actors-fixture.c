@@ -183,8 +183,24 @@ actors_fixture_teardown (ActorsFixture *f, gconstpointer data)
 {
   g_autoptr (GFile) dir = NULL;
 
+  gboolean server_died = f->server && g_subprocess_get_identifier (f->server) == NULL;
+
   for (guint i = 0; f->procs && i < f->procs->len; i++)
     end_process (f->procs->pdata[i]);
+  /* ts-server must have run until told to stop, and then stopped cleanly
+   * (under AddressSanitizer, that also means without leaks). */
+  if (f->server)
+    {
+      g_autofree char *err_path = g_build_filename (f->tmpdir, "server.err", NULL);
+      g_autofree char *err = NULL;
+
+      g_file_get_contents (err_path, &err, NULL, NULL);
+      if (server_died || !g_subprocess_get_if_exited (f->server)
+          || g_subprocess_get_exit_status (f->server) != 0)
+        g_error ("ts-server %s; its standard error:\n%s",
+                 server_died ? "died during the test" : "did not stop cleanly on SIGTERM",
+                 err ? err : "(none)");
+    }
   g_clear_object (&f->server);
   g_clear_pointer (&f->procs, g_ptr_array_unref);
 

@@ -1753,14 +1753,14 @@ emit_result (void)
   g_autofree char *t_fb = ms (report.t_first_byte);
   g_autofree char *t_total = ms (report.t_total);
 
-  ts_actor_event_emit ("client.result", "ok", report.ok ? "true" : "false", "url", report.url,
-                       "mode", report.mode, "proxy", report.proxy, "proxy_status", pstatus,
-                       "status", status, "tls_version", report.tls_version, "cipher", report.cipher,
-                       "alpn", report.alpn, "cert_subject", report.cert_subject, "cert_issuer",
-                       report.cert_issuer, "cert_sha256", report.cert_sha256, "verify",
-                       report.verify, "t_tcp_connect_ms", t_tcp, "t_proxy_connect_ms", t_proxy,
-                       "t_tls_handshake_ms", t_tls, "t_first_byte_ms", t_fb, "t_total_ms", t_total,
-                       "error", report.error, NULL);
+  ts_actor_event_emit (
+      "client.result", "ok", report.ok ? "true" : "false", "url", report.url, "method",
+      report.method, "mode", report.mode, "proxy", report.proxy, "proxy_status", pstatus, "status",
+      status, "tls_version", report.tls_version, "cipher", report.cipher, "alpn", report.alpn,
+      "cert_subject", report.cert_subject, "cert_issuer", report.cert_issuer, "cert_sha256",
+      report.cert_sha256, "sni", report.sni, "verify", report.verify, "t_tcp_connect_ms", t_tcp,
+      "t_proxy_connect_ms", t_proxy, "t_tls_handshake_ms", t_tls, "t_first_byte_ms", t_fb,
+      "t_total_ms", t_total, "error", report.error, NULL);
 }
 
 /* ---- main ---------------------------------------------------------------------------------------

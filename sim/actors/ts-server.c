@@ -389,14 +389,16 @@ conn_scheme (Conn *c)
 }
 
 static void
-emit_request_event (Conn *c, const char *method, const char *target, guint status, const char *host)
+emit_request_event (Conn *c, Request *req, guint status)
 {
   g_autofree char *status_s = g_strdup_printf ("%u", status);
   g_autofree char *n_s = g_strdup_printf ("%u", c->n_requests);
+  g_autofree char *body_s = g_strdup_printf ("%zu", req->body_len);
 
-  ts_actor_event_emit ("server.request", "method", method, "target", target, "status", status_s,
-                       "scheme", conn_scheme (c), "host", host, "peer", c->peer, "tls",
-                       c->ssl ? SSL_get_version (c->ssl) : NULL, "conn_requests", n_s, NULL);
+  ts_actor_event_emit ("server.request", "method", req->method, "target", req->target, "status",
+                       status_s, "scheme", conn_scheme (c), "host", req->host, "peer", c->peer,
+                       "tls", c->ssl ? SSL_get_version (c->ssl) : NULL, "conn_requests", n_s,
+                       "request_body", body_s, NULL);
 }
 
 static void
@@ -437,7 +439,7 @@ respond (Conn *c, Request *req, guint status, const char *content_type, const ch
   out_printf (c, "Content-Length: %zu\r\n%s\r\n", body_len, extra_fields ? extra_fields : "");
   if (!req->head_only && body_len > 0)
     g_byte_array_append (c->out, (const guint8 *)body, (guint)body_len);
-  emit_request_event (c, req->method, req->target, status, req->host);
+  emit_request_event (c, req, status);
   if (!req->keep_alive)
     c->close_after_flush = TRUE;
 }
@@ -672,7 +674,7 @@ handle_chunked (Conn *c, Request *req)
         }
       ts_actor_chunked_append_last (c->out);
     }
-  emit_request_event (c, req->method, req->target, 200, req->host);
+  emit_request_event (c, req, 200);
   if (!req->keep_alive)
     c->close_after_flush = TRUE;
 }
@@ -728,7 +730,7 @@ handle_websocket (Conn *c, Request *req)
               "Connection: Upgrade\r\n"
               "Sec-WebSocket-Accept: %s\r\n\r\n",
               accept);
-  emit_request_event (c, req->method, req->target, 101, req->host);
+  emit_request_event (c, req, 101);
   c->mode = MODE_WEBSOCKET;
 }
 

@@ -558,6 +558,127 @@ test_ts_proxy_intercept (Fixture *f, gconstpointer data)
   }
 }
 
+/* ---- a delaying relay: the timing breakdown puts round trips where they belong ---- */
+
+typedef struct
+{
+  GSocket *from;
+  GSocket *to;
+  gulong delay_us;
+} RelayDir;
+
+/* Copies one direction, holding each chunk for the delay: a crude one-way
+ * link delay for data (the TCP handshake to the relay itself stays local). */
+static gpointer
+relay_dir_thread (gpointer data)
+{
+  RelayDir *d = data;
+  char buf[16384];
+  gssize n;
+
+  while ((n = g_socket_receive (d->from, buf, sizeof buf, NULL, NULL)) > 0)
+    {
+      g_usleep (d->delay_us);
+      if (g_socket_send (d->to, buf, (gsize)n, NULL, NULL) != n)
+        break;
+    }
+  g_socket_shutdown (d->to, FALSE, TRUE, NULL);
+  return NULL;
+}
+
+typedef struct
+{
+  GSocket *listener;
+  int upstream_port;
+  gulong delay_us;
+} Relay;
+
+static gpointer
+relay_accept_thread (gpointer data)
+{
+  Relay *r = data;
+  GSocket *client = g_socket_accept (r->listener, NULL, NULL);
+  g_autoptr (GSocket) up = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (lo, (guint16)r->upstream_port);
+  RelayDir a, b;
+  GThread *ta, *tb;
+
+  if (client == NULL)
+    return NULL;
+  g_socket_set_timeout (client, 30);
+  up = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  if (up == NULL || !g_socket_connect (up, sa, NULL, NULL))
+    {
+      g_object_unref (client);
+      return NULL;
+    }
+  g_socket_set_timeout (up, 30);
+  a = (RelayDir){ client, up, r->delay_us };
+  b = (RelayDir){ up, client, r->delay_us };
+  ta = g_thread_new ("relay-up", relay_dir_thread, &a);
+  tb = g_thread_new ("relay-down", relay_dir_thread, &b);
+  g_thread_join (ta);
+  g_thread_join (tb);
+  g_object_unref (client);
+  return NULL;
+}
+
+static void
+test_timing_breakdown (Fixture *f, gconstpointer data)
+{
+  const gulong delay_ms = 100;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) r = NULL;
+  g_autofree char *https_url = g_strdup_printf ("https://example.com:%d/", f->https_port);
+  Relay relay = { 0 };
+  GThread *t;
+  JsonObject *timing;
+  int proxy_port;
+
+  if (!need_program ("tinyproxy") || !need_program ("unshare"))
+    return;
+  proxy_port = start_tinyproxy (f);
+  if (proxy_port < 0)
+    {
+      g_test_skip ("tinyproxy did not start here: its mount namespace needs unshare --mount");
+      return;
+    }
+  /* client --(relay, 100 ms each way)--> tinyproxy --> ts-server */
+  relay.listener
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  /* Nothing in the relay waits forever, even when the client never comes. */
+  g_socket_set_timeout (relay.listener, 30);
+  g_assert_true (g_socket_bind (relay.listener, any, TRUE, &error));
+  g_assert_true (g_socket_listen (relay.listener, &error));
+  bound = g_socket_get_local_address (relay.listener, &error);
+  relay.upstream_port = proxy_port;
+  relay.delay_us = delay_ms * 1000;
+  t = g_thread_new ("relay", relay_accept_thread, &relay);
+
+  {
+    int relay_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+    const char *more[] = { "--tls-version=1.3", NULL };
+    r = client_via (f, relay_port, https_url, more, 0);
+  }
+  g_thread_join (t);
+  g_clear_object (&relay.listener);
+
+  /* One round trip each for CONNECT, the TLS 1.3 handshake and the
+   * request: at least two one-way delays in each phase; none in the TCP
+   * handshake with the (local) relay. */
+  timing = json_object_get_object_member (json_node_get_object (r), "timing_ms");
+  g_assert_cmpfloat (json_object_get_double_member (timing, "proxy_connect"), >=, 2 * delay_ms);
+  g_assert_cmpfloat (json_object_get_double_member (timing, "tls_handshake"), >=, 2 * delay_ms);
+  g_assert_cmpfloat (json_object_get_double_member (timing, "first_byte"), >=, 2 * delay_ms);
+  g_assert_cmpfloat (json_object_get_double_member (timing, "tcp_connect"), <,
+                     json_object_get_double_member (timing, "proxy_connect"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -570,6 +691,7 @@ main (int argc, char **argv)
               test_s_client_version_refused, actors_fixture_teardown);
   ADD ("squid", test_squid);
   ADD ("tinyproxy", test_tinyproxy);
+  ADD ("timing-breakdown", test_timing_breakdown);
   ADD ("ts-proxy", test_ts_proxy);
   ADD ("ts-proxy-intercept", test_ts_proxy_intercept);
   return g_test_run ();

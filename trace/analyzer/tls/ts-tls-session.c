@@ -34,7 +34,8 @@ typedef struct
   gboolean desync; /* after a gap: scanning for a record header */
 
   /* The record being assembled across chunks. */
-  guint8 *rbuf;    /* TS_TLS_RECORD_CAP bytes, allocated on first need */
+  guint8 *rbuf;    /* grown to the largest record seen, at most TS_TLS_RECORD_CAP */
+  gsize rbuf_size;
   gsize rlen;
 
   /* Protection. */
@@ -81,7 +82,8 @@ struct _TsTlsSession
   char *alpn;
   TsTlsSessionInfo info;
 
-  guint8 *plain; /* decrypted record, TS_TLS_RECORD_CAP bytes, on first need */
+  guint8 *plain; /* decrypted record, grown to the largest fragment seen */
+  gsize plain_size;
   gboolean in_early; /* the record being dispatched came in 0-RTT data */
   gboolean offered_tls13; /* the ClientHello listed TLS 1.3 in supported_versions */
   Dir dir[2];
@@ -179,6 +181,30 @@ ts_tls_session_get_info (TsTlsSession *self)
   self->info.decrypting[0] = self->dir[0].cipher.ready;
   self->info.decrypting[1] = self->dir[1].cipher.ready;
   return &self->info;
+}
+
+/* Buffers grow to what the records need: a session of small records stays
+ * small, and _finish gives everything back. */
+static void
+ensure_rbuf (Dir *d, gsize n)
+{
+  if (d->rbuf_size < n)
+    {
+      d->rbuf_size = MAX (n, MIN (2 * d->rbuf_size, (gsize) TS_TLS_RECORD_CAP));
+      d->rbuf = g_realloc (d->rbuf, d->rbuf_size);
+    }
+}
+
+static guint8 *
+ensure_plain (TsTlsSession *self, gsize n)
+{
+  if (self->plain_size < n)
+    {
+      self->plain_size = MAX (n, MIN (2 * self->plain_size, (gsize) TS_TLS_RECORD_CAP));
+      g_free (self->plain);
+      self->plain = g_malloc (self->plain_size);
+    }
+  return self->plain;
 }
 
 /* ---- events ---- */
@@ -713,8 +739,7 @@ process_early_record (TsTlsSession *self, const guint8 *rec, gsize rec_len, guin
   ev.record_length = (guint16) frag_len;
   ev.encrypted = TRUE;
   self->info.n_records[direction]++;
-  if (self->plain == NULL)
-    self->plain = g_malloc (TS_TLS_RECORD_CAP);
+  ensure_plain (self, frag_len);
 
   if (hk == KEYS_OK
       && (n = _ts_tls_cipher_open (&d->cipher, d->seq, rec, frag, frag_len, self->plain)) >= 0)
@@ -847,8 +872,7 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
       return TRUE;
     }
 
-  if (self->plain == NULL)
-    self->plain = g_malloc (TS_TLS_RECORD_CAP);
+  ensure_plain (self, frag_len);
   n = _ts_tls_cipher_open (&d->cipher, d->seq, rec, frag, frag_len, self->plain);
   d->seq++;
   if (n < 0)
@@ -1028,8 +1052,7 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
       if (d->desync)
         {
           /* After a gap: slide a 5-byte window until it looks like a header. */
-          if (d->rbuf == NULL)
-            d->rbuf = g_malloc (TS_TLS_RECORD_CAP);
+          ensure_rbuf (d, 5);
           d->rbuf[d->rlen++] = *data++;
           len--;
           d->offset++;
@@ -1074,8 +1097,7 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
             }
         }
 
-      if (d->rbuf == NULL)
-        d->rbuf = g_malloc (TS_TLS_RECORD_CAP);
+      ensure_rbuf (d, d->rlen < 5 ? 5 : 5 + (gsize) (d->rbuf[3] << 8 | d->rbuf[4]));
       need = d->rlen < 5 ? 5 - d->rlen : 5 + (gsize) (d->rbuf[3] << 8 | d->rbuf[4]) - d->rlen;
       take = MIN (need, len);
       memcpy (d->rbuf + d->rlen, data, take);
@@ -1186,8 +1208,15 @@ ts_tls_session_finish (TsTlsSession *self)
                       "the stream ends inside a handshake message (%u bytes of it)",
                       d->hs->len);
       d->rlen = 0;
-      g_byte_array_set_size (d->hs, 0);
+      g_clear_pointer (&d->rbuf, g_free);
+      d->rbuf_size = 0;
+      g_byte_array_unref (d->hs);
+      d->hs = g_byte_array_new ();
+      _ts_tls_cipher_clear (&d->cipher);
+      _ts_tls_cipher_clear (&d->early);
     }
+  g_clear_pointer (&self->plain, g_free);
+  self->plain_size = 0;
 }
 
 gboolean

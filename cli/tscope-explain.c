@@ -13,6 +13,9 @@
 #include "tscope.h"
 #include "ts-analyzer.h"
 #include "ts-timeline-render.h"
+#ifdef TS_HAVE_CAIRO
+#include "ts-ladder-cairo.h"
+#endif
 
 /* Bytes read from the trace at a time. */
 #define EXPLAIN_CHUNK (256 * 1024)
@@ -71,7 +74,7 @@ ts_cmd_explain (int argc, char **argv)
   gboolean no_coalesce = FALSE;
   const GOptionEntry entries[] = {
     { "as", 0, 0, G_OPTION_ARG_STRING, &as, "Show what NODE could read; the rest as \"encrypted, N bytes\"", "NODE" },
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "Output format: text (default) or json", "FORMAT" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "Output format: text (default), json, or a picture: svg, png, pdf (with -o)", "FORMAT" },
     { "width", 0, 0, G_OPTION_ARG_INT, &width, "Width of the text ladder in columns (default 80, at least 60)", "N" },
     { "keylog", 0, 0, G_OPTION_ARG_FILENAME, &keylog, "Read TLS secrets from an NSS key log FILE too", "FILE" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE instead of standard output", "FILE" },
@@ -86,6 +89,7 @@ ts_cmd_explain (int argc, char **argv)
   TsRenderOptions options = { 0, -1, NULL, FALSE };
   TsTimeline *tl;
   gboolean damaged = FALSE;
+  gboolean picture;
 
   if (!ts_cli_parse (&argc, &argv, "TRACE|-", "Turn a trace into a timeline and a ladder diagram.", entries))
     return TS_EXIT_USAGE;
@@ -96,12 +100,22 @@ ts_cmd_explain (int argc, char **argv)
     }
   if (format == NULL)
     format = g_strdup ("text");
-  if (strcmp (format, "text") != 0 && strcmp (format, "json") != 0)
+  picture = strcmp (format, "svg") == 0 || strcmp (format, "png") == 0 || strcmp (format, "pdf") == 0;
+  if (strcmp (format, "text") != 0 && strcmp (format, "json") != 0 && !picture)
     {
-      if (strcmp (format, "svg") == 0 || strcmp (format, "png") == 0 || strcmp (format, "pdf") == 0)
-        ts_cli_error ("--format %s is not built yet (the cairo ladder comes later); use text or json", format);
-      else
-        ts_cli_error ("unknown --format '%s' (text or json)", format);
+      ts_cli_error ("unknown --format '%s' (text, json, svg, png or pdf)", format);
+      return TS_EXIT_USAGE;
+    }
+#ifndef TS_HAVE_CAIRO
+  if (picture)
+    {
+      ts_cli_error ("--format %s needs cairo, which this tscope was built without", format);
+      return TS_EXIT_USAGE;
+    }
+#endif
+  if (picture && (output == NULL || strcmp (output, "-") == 0))
+    {
+      ts_cli_error ("--format %s writes a file: name it with -o FILE", format);
       return TS_EXIT_USAGE;
     }
   if (width != 0 && width < 60)
@@ -186,6 +200,17 @@ ts_cmd_explain (int argc, char **argv)
   options.title = ts_analyzer_get_scenario (analyzer) ? ts_analyzer_get_scenario (analyzer) : path;
   options.no_coalesce = no_coalesce;
   g_clear_error (&error);
+#ifdef TS_HAVE_CAIRO
+  if (picture)
+    {
+      if (!ts_ladder_write (tl, &options, format, output, &error))
+        {
+          ts_cli_error ("%s", error->message);
+          return TS_EXIT_FAILED;
+        }
+      return TS_EXIT_OK;
+    }
+#endif
   if (!write_output (output, tl, &options, strcmp (format, "json") == 0, &error))
     {
       ts_cli_error ("%s", error->message);

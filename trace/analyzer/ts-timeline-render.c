@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include "ts-timeline-render.h"
+#include "ts-timeline-render-private.h"
 
 #include <string.h>
 
@@ -77,6 +77,49 @@ tunnel_label (const TsTimeline *tl, gint id)
   return g_string_free (s, FALSE);
 }
 
+/* Columns: the nodes that take part in some event. Declared nodes keep
+ * their order; inferred ones go clients first, then nodes that are both
+ * (proxies), then servers. Returns column by node id (-1: none; transfer
+ * full) and their count. */
+gint *
+_ts_render_columns (const TsTimeline *tl, GArray *order, guint *out_n_cols)
+{
+  guint n_nodes = ts_timeline_get_n_nodes (tl), n_cols = 0;
+  gint *column = g_new (gint, MAX (n_nodes, 1));
+  g_autofree guint8 *role = g_new0 (guint8, MAX (n_nodes, 1)); /* bit 0 client, bit 1 server */
+
+  for (guint i = 0; i < n_nodes; i++)
+    column[i] = -1;
+  for (guint k = 0; k < order->len; k++)
+    {
+      const TsTimelineEvent *e = ts_timeline_get_event (tl, g_array_index (order, guint, k));
+      if (e->src >= 0)
+        column[e->src] = 0;
+      if (e->dst >= 0)
+        column[e->dst] = 0;
+    }
+  for (guint i = 0; i < ts_timeline_get_n_conns (tl); i++)
+    {
+      const TsTimelineConn *c = ts_timeline_get_conn (tl, i);
+      if (c->client >= 0)
+        role[c->client] |= 1;
+      if (c->server >= 0)
+        role[c->server] |= 2;
+    }
+  for (guint i = 0; i < n_nodes; i++)
+    if (!ts_timeline_get_node (tl, i)->inferred)
+      column[i] = (gint) n_cols++;
+  for (guint rank = 0; rank < 4; rank++)
+    for (guint i = 0; i < n_nodes; i++)
+      {
+        static const guint8 rank_of[4] = { 3, 0, 2, 1 }; /* by role bits */
+        if (ts_timeline_get_node (tl, i)->inferred && column[i] == 0 && rank_of[role[i]] == rank)
+          column[i] = (gint) n_cols++;
+      }
+  *out_n_cols = n_cols;
+  return column;
+}
+
 /* Appends @text as lines of at most @width columns, wrapping at spaces with
  * continuation lines indented by @indent. */
 static void
@@ -107,13 +150,22 @@ append_wrapped (GString *out, const char *text, gsize width, gsize indent)
     }
 }
 
-/* A line of the ladder: an event, or a run of data records shown as one. */
-typedef struct
+char *
+_ts_render_row_summary (const TsTimeline *tl, const Row *row, const TsRenderOptions *o)
 {
-  guint index;   /* the first event */
-  guint count;
-  guint64 bytes;
-} Row;
+  const TsTimelineEvent *e = ts_timeline_get_event (tl, row->index);
+  gboolean readable = o->as_node < 0 || ts_timeline_event_readable_by (tl, e, o->as_node);
+
+  if (!readable)
+    return row->count > 1
+             ? g_strdup_printf ("encrypted, %" G_GUINT64_FORMAT " bytes in %u records", row->bytes, row->count)
+             : redacted_summary (e);
+  if (row->count > 1)
+    return g_strdup_printf ("%s x%u, %" G_GUINT64_FORMAT " bytes%s", e->kind[0] == 't' ? "TLS data" : "data",
+                            row->count, row->bytes, e->decrypted ? ", decrypted" : e->encrypted ? ", encrypted" : "");
+  return g_strdup_printf ("%s%s%s", e->anomaly ? "! " : "",
+                          e->layer == TS_LAYER_HTTP && e->decrypted ? "[in TLS] " : "", e->summary);
+}
 
 static gboolean
 is_data (const TsTimelineEvent *e)
@@ -125,8 +177,8 @@ is_data (const TsTimelineEvent *e)
  * between (from any connection) becomes one row per connection, direction
  * and kind, in order of their first record: bulk transfers through a tunnel
  * read as one arrow per leg. */
-static GArray *
-build_rows (const TsTimeline *tl, GArray *order, const TsRenderOptions *o)
+GArray *
+_ts_render_rows (const TsTimeline *tl, GArray *order, const TsRenderOptions *o)
 {
   GArray *rows = g_array_new (FALSE, FALSE, sizeof (Row));
   guint k = 0;
@@ -201,52 +253,7 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
   gboolean have_t0 = FALSE;
   GArray *rows;
 
-  /* Columns: the nodes that take part in some event. Declared nodes keep
-   * their order; inferred ones go clients first, then nodes that are both
-   * (proxies), then servers. */
-  column = g_new (gint, MAX (n_nodes, 1));
-  {
-    g_autofree guint8 *role = g_new0 (guint8, MAX (n_nodes, 1)); /* bit 0 client, bit 1 server */
-    for (guint i = 0; i < n_nodes; i++)
-      column[i] = -1;
-    for (guint k = 0; k < order->len; k++)
-      {
-        const TsTimelineEvent *e = ts_timeline_get_event (tl, g_array_index (order, guint, k));
-        if (e->src >= 0)
-          column[e->src] = 0;
-        if (e->dst >= 0)
-          column[e->dst] = 0;
-      }
-    for (guint i = 0; i < ts_timeline_get_n_conns (tl); i++)
-      {
-        const TsTimelineConn *c = ts_timeline_get_conn (tl, i);
-        if (c->client >= 0)
-          role[c->client] |= 1;
-        if (c->server >= 0)
-          role[c->server] |= 2;
-      }
-    for (guint i = 0; i < n_nodes; i++)
-      if (!ts_timeline_get_node (tl, i)->inferred)
-        column[i] = (gint) n_cols++;
-    for (guint rank = 0; rank < 4; rank++)
-      for (guint i = 0; i < n_nodes; i++)
-        {
-          static const guint8 rank_of[4] = { 3, 0, 2, 1 }; /* by role bits */
-          if (ts_timeline_get_node (tl, i)->inferred && column[i] == 0 && rank_of[role[i]] == rank)
-            column[i] = (gint) n_cols++;
-          else if (ts_timeline_get_node (tl, i)->inferred && column[i] == 0 && rank == 3 && rank_of[role[i]] > 3)
-            column[i] = (gint) n_cols++;
-        }
-    /* Inferred nodes seen in no event get no column. */
-    for (guint i = 0; i < n_nodes; i++)
-      if (ts_timeline_get_node (tl, i)->inferred && column[i] == 0)
-        {
-          gboolean taken = FALSE;
-          for (guint j = 0; j < n_nodes; j++)
-            taken |= j != i && column[j] == 0;
-          (void) taken;
-        }
-  }
+  column = _ts_render_columns (tl, order, &n_cols);
   {
     gsize text_w = MAX (30, width * 9 / 20); /* keep room for the summaries */
     spacing = n_cols > 1 && width > time_w + text_w ? (width - time_w - text_w) / (n_cols - 1) : 4;
@@ -314,16 +321,13 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
       g_free (hl[l]);
   }
 
-  rows = build_rows (tl, order, o);
+  rows = _ts_render_rows (tl, order, o);
   for (guint k = 0; k < rows->len; k++)
     {
       const Row *row = &g_array_index (rows, Row, k);
       const TsTimelineEvent *e = ts_timeline_get_event (tl, row->index);
       g_autofree char *summary = NULL;
       gsize end;
-      guint merged = row->count;
-      guint64 merged_bytes = row->bytes;
-      gboolean readable = o->as_node < 0 || ts_timeline_event_readable_by (tl, e, o->as_node);
 
       if (!have_t0)
         {
@@ -350,18 +354,7 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
           cur_phase = e->phase;
           cur_tunnel = e->tunnel;
         }
-      if (!readable)
-        {
-          g_autofree char *r = redacted_summary (e);
-          summary = merged > 1 ? g_strdup_printf ("encrypted, %" G_GUINT64_FORMAT " bytes in %u records", merged_bytes, merged)
-                               : g_steal_pointer (&r);
-        }
-      else if (merged > 1)
-        summary = g_strdup_printf ("%s x%u, %" G_GUINT64_FORMAT " bytes%s", e->kind[0] == 't' ? "TLS data" : "data",
-                                   merged, merged_bytes, e->decrypted ? ", decrypted" : e->encrypted ? ", encrypted" : "");
-      else
-        summary = g_strdup_printf ("%s%s%s", e->anomaly ? "! " : "",
-                                   e->layer == TS_LAYER_HTTP && e->decrypted ? "[in TLS] " : "", e->summary);
+      summary = _ts_render_row_summary (tl, row, o);
 
       memset (line, ' ', width);
       {

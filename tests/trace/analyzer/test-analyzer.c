@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 
 #include "ts-analyzer.h"
 #include "ts-test-frames.h"
@@ -588,6 +589,46 @@ test_corrupted (void)
     }
 }
 
+#ifdef TS_HAVE_CAIRO
+#include "ts-ladder-cairo.h"
+
+/* The picture: SVG, PNG and PDF files that start as they should. */
+static void
+test_picture (void)
+{
+  g_autoptr (GBytes) trace = make_connect_trace (77);
+  g_autoptr (TsAnalyzer) an = analyze (trace);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ts-ladder-XXXXXX", &error);
+  static const struct
+  {
+    const char *format;
+    const char *magic;
+  } formats[] = { { "svg", "<?xml" }, { "png", "\x89PNG" }, { "pdf", "%PDF" } };
+  TsRenderOptions o = { 0, -1, "connect", FALSE };
+
+  g_assert_no_error (error);
+  for (gsize i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("ladder.%s", formats[i].format);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *data = NULL;
+      gsize len = 0;
+
+      o.as_node = i == 2 ? ts_timeline_find_node (ts_analyzer_get_timeline (an), "proxy") : -1;
+      g_assert_true (ts_ladder_write (ts_analyzer_get_timeline (an), &o, formats[i].format, path, &error));
+      g_assert_no_error (error);
+      g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+      g_assert_cmpuint (len, >, 1000);
+      g_assert_true (g_str_has_prefix (data, formats[i].magic));
+      g_unlink (path);
+    }
+  g_assert_false (ts_ladder_write (ts_analyzer_get_timeline (an), &o, "gif", "/nonexistent/x.gif", &error));
+  g_assert_nonnull (error);
+  g_rmdir (dir);
+}
+#endif
+
 int
 main (int argc, char **argv)
 {
@@ -599,5 +640,8 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/chunked-equals-one-pass", test_chunked);
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
   g_test_add_func ("/ts/trace/analyzer/corrupted", test_corrupted);
+#ifdef TS_HAVE_CAIRO
+  g_test_add_func ("/ts/trace/analyzer/picture", test_picture);
+#endif
   return g_test_run ();
 }

@@ -74,6 +74,7 @@ static char *opt_data;
 static char **opt_headers;
 static char *opt_proxy;
 static gboolean opt_proxy_tunnel;
+static char *opt_proxy_user;
 static char **opt_resolve;
 static char *opt_cacert;
 static gboolean opt_trust_intercept;
@@ -101,6 +102,8 @@ static GOptionEntry entries[] = {
     "HOST:PORT" },
   { "proxy-tunnel", 'p', 0, G_OPTION_ARG_NONE, &opt_proxy_tunnel,
     "Use CONNECT for http:// URLs too", NULL },
+  { "proxy-user", 'U', 0, G_OPTION_ARG_STRING, &opt_proxy_user,
+    "Authenticate to the proxy with Basic credentials (RFC 9110 §11.7.2)", "USER:PASS" },
   { "resolve", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_resolve,
     "Connect to ADDR for NAME:PORT instead of resolving it (repeatable)", "NAME:PORT:ADDR" },
   { "cacert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cacert,
@@ -957,16 +960,30 @@ head_dup (const TsActorHttpHead *h, const char *name)
   return v ? g_strndup (v, len) : NULL;
 }
 
+/* "Proxy-Authorization: Basic ...\r\n" for --proxy-user, or "" (transfer full). */
+static char *
+proxy_authorization (void)
+{
+  g_autofree char *b64 = NULL;
+
+  if (opt_proxy_user == NULL)
+    return g_strdup ("");
+  b64 = g_base64_encode ((const guchar *)opt_proxy_user, strlen (opt_proxy_user));
+  return g_strdup_printf ("Proxy-Authorization: Basic %s\r\n", b64);
+}
+
 /* CONNECT host:port through the proxy on @c (RFC 9110 §9.3.6). */
 static gboolean
 proxy_connect (Conn *c, const Target *t, GError **error)
 {
   g_autofree char *auth = authority (t->host, t->port, TRUE, 0);
+  g_autofree char *credentials = proxy_authorization ();
   g_autofree char *req = g_strdup_printf ("CONNECT %s HTTP/1.1\r\n"
                                           "Host: %s\r\n"
                                           "User-Agent: ts-client/%s\r\n"
+                                          "%s"
                                           "\r\n",
-                                          auth, auth, PACKAGE_VERSION);
+                                          auth, auth, PACKAGE_VERSION, credentials);
   TsActorHttpHead head;
   gsize head_len = 0;
   gint64 t0 = now_ns ();
@@ -978,6 +995,12 @@ proxy_connect (Conn *c, const Target *t, GError **error)
   report.t_proxy = now_ns () - t0;
   report.proxy_status = (int)head.status;
   set_field (&report.proxy_reason, g_strndup (head.reason, head.reason_len));
+  if (head.status == 407)
+    {
+      fail (error, "proxy %s refused CONNECT %s: 407 %s: it wants credentials%s", opt_proxy, auth,
+            report.proxy_reason, opt_proxy_user ? " and did not accept ours" : " (--proxy-user)");
+      return FALSE;
+    }
   if (head.status < 200 || head.status > 299)
     {
       fail (error, "proxy %s refused CONNECT %s: %u %s", opt_proxy, auth, head.status,
@@ -1186,6 +1209,12 @@ run_http (const Target *t, SSL_CTX *ctx, GError **error)
     g_string_append_printf (req, "%s %s HTTP/1.1\r\n", method, t->path_query);
   g_string_append_printf (req, "Host: %s\r\nUser-Agent: ts-client/%s\r\nAccept: */*\r\n", host,
                           PACKAGE_VERSION);
+  if (absolute)
+    {
+      /* Credentials go to the proxy only, never through a tunnel. */
+      g_autofree char *credentials = proxy_authorization ();
+      g_string_append (req, credentials);
+    }
   for (guint i = 0; opt_headers && opt_headers[i]; i++)
     g_string_append_printf (req, "%s\r\n", opt_headers[i]);
   if (body)
@@ -1797,6 +1826,8 @@ check_usage (int argc, char **argv, Target *t)
       if (!split_host_port (opt_proxy, &h, &p))
         return usage_error ("--proxy %s: use HOST:PORT", opt_proxy);
     }
+  if (opt_proxy_user && (strchr (opt_proxy_user, ':') == NULL || opt_proxy == NULL))
+    return usage_error ("--proxy-user needs USER:PASS and --proxy");
   for (guint i = 0; opt_resolve && opt_resolve[i]; i++)
     {
       char *last = strrchr (opt_resolve[i], ':');

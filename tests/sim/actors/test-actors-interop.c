@@ -425,7 +425,7 @@ test_tinyproxy (Fixture *f, gconstpointer data)
 /* ts-proxy (sim/proxy), when it is built: like tinyproxy it resolves through
  * the system, so it runs in its own mount namespace with our hosts file. */
 static int
-start_ts_proxy (Fixture *f, gboolean intercept)
+start_ts_proxy (Fixture *f, const char *extra_args)
 {
   const char *program = g_getenv ("TS_PROXY");
   g_autofree char *hosts = write_hosts (f, "ts-proxy-hosts");
@@ -437,7 +437,7 @@ start_ts_proxy (Fixture *f, gboolean intercept)
   script = g_strdup_printf ("mount --bind '%s' /etc/hosts && exec '%s' --listen 127.0.0.1 "
                             "--port 0 --port-file '%s' --allow-loopback-targets "
                             "--connect-ports %s --access-log none %s",
-                            hosts, program, port_file, ports, intercept ? "--intercept" : "");
+                            hosts, program, port_file, ports, extra_args);
   if (geteuid () == 0)
     {
       const char *argv[] = { "unshare", "--mount", "sh", "-c", script, NULL };
@@ -479,7 +479,7 @@ test_ts_proxy (Fixture *f, gconstpointer data)
 
   if (!need_ts_proxy ())
     return;
-  port = start_ts_proxy (f, FALSE);
+  port = start_ts_proxy (f, "");
   if (port < 0)
     {
       g_test_skip ("ts-proxy did not start here (see ts-proxy's proxy.err)");
@@ -520,7 +520,7 @@ test_ts_proxy_intercept (Fixture *f, gconstpointer data)
 
   if (!need_ts_proxy ())
     return;
-  port = start_ts_proxy (f, TRUE);
+  port = start_ts_proxy (f, "--intercept");
   if (port < 0)
     {
       g_test_skip ("ts-proxy did not start here (see ts-proxy's proxy.err)");
@@ -679,6 +679,47 @@ test_timing_breakdown (Fixture *f, gconstpointer data)
                      json_object_get_double_member (timing, "proxy_connect"));
 }
 
+/* A proxy that wants credentials: 407 without them, a tunnel with them. */
+static void
+test_ts_proxy_auth (Fixture *f, gconstpointer data)
+{
+  g_autofree char *https_url = g_strdup_printf ("https://example.com:%d/", f->https_port);
+  g_autofree char *http_url = g_strdup_printf ("http://example.com:%d/", f->http_port);
+  g_autoptr (JsonNode) r = NULL;
+  JsonObject *o;
+  int port;
+
+  if (!need_ts_proxy ())
+    return;
+  port = start_ts_proxy (f, "--auth lab:secret");
+  if (port < 0)
+    {
+      g_test_skip ("ts-proxy did not start here (see ts-proxy's proxy.err)");
+      return;
+    }
+  r = client_via (f, port, https_url, NULL, 1);
+  o = json_node_get_object (r);
+  g_assert_cmpint (json_object_get_int_member (o, "proxy_status"), ==, 407);
+  g_assert_nonnull (strstr (json_object_get_string_member (o, "error"), "wants credentials"));
+  g_clear_pointer (&r, json_node_unref);
+  {
+    const char *more[] = { "--proxy-user", "lab:secret", NULL };
+    r = client_via (f, port, https_url, more, 0);
+    g_assert_cmpint (json_object_get_int_member (json_node_get_object (r), "proxy_status"), ==,
+                     200);
+    g_clear_pointer (&r, json_node_unref);
+    r = client_via (f, port, http_url, more, 0);
+    g_assert_cmpint (json_object_get_int_member (json_node_get_object (r), "status"), ==, 200);
+    g_clear_pointer (&r, json_node_unref);
+  }
+  {
+    const char *more[] = { "--proxy-user", "lab:wrong", NULL };
+    r = client_via (f, port, https_url, more, 1);
+    g_assert_cmpint (json_object_get_int_member (json_node_get_object (r), "proxy_status"), ==,
+                     407);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -694,5 +735,6 @@ main (int argc, char **argv)
   ADD ("timing-breakdown", test_timing_breakdown);
   ADD ("ts-proxy", test_ts_proxy);
   ADD ("ts-proxy-intercept", test_ts_proxy_intercept);
+  ADD ("ts-proxy-auth", test_ts_proxy_auth);
   return g_test_run ();
 }

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -103,7 +104,7 @@ static GOptionEntry entries[] = {
   { "proxy-tunnel", 'p', 0, G_OPTION_ARG_NONE, &opt_proxy_tunnel,
     "Use CONNECT for http:// URLs too", NULL },
   { "proxy-user", 'U', 0, G_OPTION_ARG_STRING, &opt_proxy_user,
-    "Authenticate to the proxy with Basic credentials (RFC 9110 §11.7.2)", "USER:PASS" },
+    "Authenticate to the proxy with Basic credentials (RFC 9110 section 11.7.2)", "USER:PASS" },
   { "resolve", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_resolve,
     "Connect to ADDR for NAME:PORT instead of resolving it (repeatable)", "NAME:PORT:ADDR" },
   { "cacert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cacert,
@@ -1894,6 +1895,9 @@ main (int argc, char **argv)
   gint64 t0;
   int rc;
 
+  /* The character set of the locale (for --help), not its number format:
+   * reports and events keep "1.5", never "1,5". */
+  setlocale (LC_CTYPE, "");
   g_set_prgname (PROGRAM);
   signal (SIGPIPE, SIG_IGN);
   context = g_option_context_new ("URL - the Tunnelscope client");

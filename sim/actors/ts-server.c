@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -1591,6 +1592,9 @@ main (int argc, char **argv)
   int ports[N_SERVICES];
   int version = 0;
 
+  /* The character set of the locale (for --help), not its number format:
+   * reports and events keep "1.5", never "1,5". */
+  setlocale (LC_CTYPE, "");
   g_set_prgname (PROGRAM);
   signal (SIGPIPE, SIG_IGN);
   context = g_option_context_new ("- the Tunnelscope origin server");

@@ -591,6 +591,9 @@ test_corrupted (void)
 
 #ifdef TS_HAVE_CAIRO
 #include "ts-ladder-cairo.h"
+#ifdef TS_TEST_FONTCONFIG
+#include <fontconfig/fontconfig.h>
+#endif
 
 /* The picture: SVG, PNG and PDF files that start as they should. */
 static void
@@ -626,6 +629,11 @@ test_picture (void)
   g_assert_false (ts_ladder_write (ts_analyzer_get_timeline (an), &o, "gif", "/nonexistent/x.gif", &error));
   g_assert_nonnull (error);
   g_rmdir (dir);
+  /* Let the leak checker see cairo's and fontconfig's caches released. */
+  cairo_debug_reset_static_data ();
+#ifdef TS_TEST_FONTCONFIG
+  FcFini ();
+#endif
 }
 #endif
 

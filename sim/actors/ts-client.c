@@ -908,6 +908,10 @@ tls_handshake (Conn *c, SSL_CTX *ctx, const char *host, GError **error)
             goto out;
           continue;
         }
+      /* The verify callback records the leaf at depth 0; when the chain
+       * failed higher up, take it from the handshake instead. */
+      if (report.cert_subject == NULL && SSL_get0_peer_certificate (c->ssl) != NULL)
+        record_certificate (SSL_get0_peer_certificate (c->ssl));
       if (vs.pin_mismatch)
         {
           set_field (&report.verify, g_strdup ("public key pin mismatch"));

@@ -20,6 +20,55 @@
 /* Bytes read from the trace at a time. */
 #define EXPLAIN_CHUNK (256 * 1024)
 
+/* --follow: the events appended since the last call, in time order, as log
+ * lines; new tunnels as they are found. */
+static void
+print_changes (TsAnalyzer *analyzer, const char *as, guint64 *t0, gboolean *have_t0, guint *n_tunnels_printed)
+{
+  TsTimeline *tl = ts_analyzer_get_timeline (analyzer);
+  TsAnalyzerChanges changes;
+  TsRenderOptions options = { 0, -1, NULL, FALSE };
+  g_autoptr (GArray) fresh = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  ts_analyzer_take_changes (analyzer, &changes);
+  if (as != NULL)
+    options.as_node = ts_timeline_find_node (tl, as);
+  for (guint i = changes.first_new_event; i < changes.n_events; i++)
+    g_array_append_val (fresh, i);
+  for (guint i = 1; i < fresh->len; i++)
+    {
+      /* Insertion sort by time: a chunk's new events are nearly in order. */
+      guint v = g_array_index (fresh, guint, i), j = i;
+      guint64 tv = ts_timeline_get_event (tl, v)->time_ns;
+      while (j > 0 && ts_timeline_get_event (tl, g_array_index (fresh, guint, j - 1))->time_ns > tv)
+        {
+          g_array_index (fresh, guint, j) = g_array_index (fresh, guint, j - 1);
+          j--;
+        }
+      g_array_index (fresh, guint, j) = v;
+    }
+  for (; *n_tunnels_printed < ts_timeline_get_n_tunnels (tl); (*n_tunnels_printed)++)
+    {
+      g_autofree char *line = ts_timeline_render_tunnel_line (tl, *n_tunnels_printed);
+      printf ("%s\n", line);
+    }
+  for (guint i = 0; i < fresh->len; i++)
+    {
+      guint index = g_array_index (fresh, guint, i);
+      g_autofree char *line = NULL;
+      if (!*have_t0)
+        {
+          *t0 = ts_timeline_get_event (tl, index)->time_ns;
+          *have_t0 = TRUE;
+        }
+      line = ts_timeline_render_event_line (tl, &options, index, *t0);
+      if (line != NULL)
+        printf ("%s\n", line);
+    }
+  fflush (stdout);
+  ts_analyzer_changes_clear (&changes);
+}
+
 static gboolean
 write_piece (const char *data, gsize len, gpointer user_data)
 {
@@ -71,7 +120,10 @@ ts_cmd_explain (int argc, char **argv)
 {
   g_autofree char *as = NULL, *format = NULL, *keylog = NULL, *output = NULL;
   gint width = 0;
-  gboolean no_coalesce = FALSE;
+  gboolean no_coalesce = FALSE, follow = FALSE;
+  guint64 follow_t0 = 0;
+  gboolean have_t0 = FALSE;
+  guint n_tunnels_printed = 0;
   const GOptionEntry entries[] = {
     { "as", 0, 0, G_OPTION_ARG_STRING, &as, "Show what NODE could read; the rest as \"encrypted, N bytes\"", "NODE" },
     { "format", 0, 0, G_OPTION_ARG_STRING, &format, "Output format: text (default), json, or a picture: svg, png, pdf (with -o)", "FORMAT" },
@@ -79,6 +131,7 @@ ts_cmd_explain (int argc, char **argv)
     { "keylog", 0, 0, G_OPTION_ARG_FILENAME, &keylog, "Read TLS secrets from an NSS key log FILE too", "FILE" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE instead of standard output", "FILE" },
     { "every-record", 0, 0, G_OPTION_ARG_NONE, &no_coalesce, "One line per data record (no runs)", NULL },
+    { "follow", 'f', 0, G_OPTION_ARG_NONE, &follow, "Print events as they arrive (a live stream: tscope run -o - | tscope explain -f -), then the ladder", NULL },
     { NULL },
   };
   g_autoptr (TsAnalyzer) analyzer = NULL;
@@ -163,10 +216,11 @@ ts_cmd_explain (int argc, char **argv)
       if (n == 0)
         break;
       if (!ts_analyzer_feed (analyzer, buf, (gsize) n, &error))
-        {
-          damaged = TRUE;
-          break;
-        }
+        damaged = TRUE;
+      if (follow)
+        print_changes (analyzer, as, &follow_t0, &have_t0, &n_tunnels_printed);
+      if (damaged)
+        break;
     }
   if (fd >= 0 && fd != STDIN_FILENO)
     close (fd);
@@ -174,6 +228,11 @@ ts_cmd_explain (int argc, char **argv)
     damaged = TRUE;
   else if (damaged)
     ts_analyzer_finish (analyzer, NULL);
+  if (follow)
+    {
+      print_changes (analyzer, as, &follow_t0, &have_t0, &n_tunnels_printed);
+      printf ("\n");
+    }
   if (damaged && ts_analyzer_get_n_packets (analyzer) == 0)
     {
       /* Nothing readable at all: one line, the file, the offset, the cause

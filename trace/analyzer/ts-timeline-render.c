@@ -397,6 +397,46 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
   return g_string_free (out, FALSE);
 }
 
+char *
+ts_timeline_render_event_line (const TsTimeline *tl, const TsRenderOptions *options, guint index, guint64 t0)
+{
+  TsRenderOptions defaults = { 0, -1, NULL, FALSE };
+  const TsRenderOptions *o = options ? options : &defaults;
+  const TsTimelineEvent *e = ts_timeline_get_event (tl, index);
+  Row row = { index, 1, e->wire_len };
+  g_autofree char *summary = NULL;
+  g_autofree char *line = NULL;
+  gsize width = o->width ? MAX (o->width, 60) : 80;
+
+  if (!ts_timeline_event_seen_by (tl, e, o->as_node))
+    return NULL;
+  summary = _ts_render_row_summary (tl, &row, o);
+  line = g_strdup_printf ("%10.6f  %s %s %s  %s%s%s", (double) (e->time_ns - MIN (e->time_ns, t0)) / 1e9,
+                          node_name (tl, e->src), e->src == e->dst || e->dst < 0 ? "*" : e->encrypted ? "=>" : "->",
+                          e->src == e->dst || e->dst < 0 ? "" : node_name (tl, e->dst), summary,
+                          e->tunnel >= 0 ? "  #" : "", e->tunnel >= 0 ? "" : "");
+  if (e->tunnel >= 0)
+    {
+      char *with = g_strdup_printf ("%s%d", line, e->tunnel);
+      g_free (line);
+      line = with;
+    }
+  if (strlen (line) > width)
+    {
+      line[width - 3] = '.';
+      line[width - 2] = '.';
+      line[width - 1] = '.';
+      line[width] = '\0';
+    }
+  return g_steal_pointer (&line);
+}
+
+char *
+ts_timeline_render_tunnel_line (const TsTimeline *tl, guint tunnel)
+{
+  return tunnel_label (tl, (gint) tunnel);
+}
+
 /* --- JSON --------------------------------------------------------------- */
 
 static void

@@ -28,6 +28,14 @@ char *ts_timeline_render_text (const TsTimeline *timeline, const TsRenderOptions
  * as_node filters and redacts as in the text. Transfer full. */
 char *ts_timeline_render_json (const TsTimeline *timeline, const TsRenderOptions *options);
 
+/* One event as a log line for a live view: relative time (to @t0), src ->
+ * dst, summary (redacted under as_node), "#N" for its tunnel; cut to the
+ * width. NULL when as_node does not see it. Transfer full. */
+char *ts_timeline_render_event_line (const TsTimeline *timeline, const TsRenderOptions *options,
+                                     guint index, guint64 t0);
+/* "tunnel #0 relay: client > proxy > server (example.com:443)". Transfer full. */
+char *ts_timeline_render_tunnel_line (const TsTimeline *timeline, guint tunnel);
+
 /* Receives rendered output in pieces; returns FALSE to stop (a write
  * failed). */
 typedef gboolean (*TsRenderWriteFunc) (const char *data, gsize len, gpointer user_data);

@@ -45,10 +45,30 @@ basic_b64 (const char *user_pass)
   return g_base64_encode ((const guchar *) user_pass, strlen (user_pass));
 }
 
-int
-main (int argc, char **argv)
+static void
+options_clear (TsProxyOptions *o)
 {
-  TsProxyOptions o = { 0 };
+  g_free (o->listen);
+  g_free (o->port_file);
+  if (o->connect_ports)
+    g_array_unref (o->connect_ports);
+  if (o->http_ports)
+    g_array_unref (o->http_ports);
+  g_free (o->auth_b64);
+  g_free (o->parent_host);
+  g_free (o->parent_auth_b64);
+  g_free (o->ca_cert);
+  g_free (o->ca_key);
+  g_free (o->web_ca);
+  g_free (o->access_log);
+  g_free (o->node);
+  g_free (o->keylog);
+  memset (o, 0, sizeof *o);
+}
+
+static int
+run (int argc, char **argv, TsProxyOptions *po)
+{
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *connect_ports = NULL, *http_ports = NULL, *auth = NULL, *parent = NULL,
@@ -58,9 +78,9 @@ main (int argc, char **argv)
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (default 3128; 0: any)",
       "PORT" },
-    { "listen", 'l', 0, G_OPTION_ARG_STRING, &o.listen,
+    { "listen", 'l', 0, G_OPTION_ARG_STRING, &po->listen,
       "Address to listen on (default: all)", "ADDR" },
-    { "port-file", 0, 0, G_OPTION_ARG_FILENAME, &o.port_file,
+    { "port-file", 0, 0, G_OPTION_ARG_FILENAME, &po->port_file,
       "Write the bound port to FILE once listening", "FILE" },
     { "connect-ports", 0, 0, G_OPTION_ARG_STRING, &connect_ports,
       "Ports CONNECT may reach (default 443)", "LIST" },
@@ -72,13 +92,13 @@ main (int argc, char **argv)
       "HOST:PORT" },
     { "parent-auth", 0, 0, G_OPTION_ARG_STRING, &parent_auth,
       "Basic credentials for the parent proxy", "USER:PASS" },
-    { "intercept", 'i', 0, G_OPTION_ARG_NONE, &o.intercept,
+    { "intercept", 'i', 0, G_OPTION_ARG_NONE, &po->intercept,
       "Intercept TLS inside CONNECT tunnels", NULL },
-    { "ca-cert", 0, 0, G_OPTION_ARG_FILENAME, &o.ca_cert,
+    { "ca-cert", 0, 0, G_OPTION_ARG_FILENAME, &po->ca_cert,
       "Intercept CA certificate (default $TS_PKI_DIR/intercept-ca.pem)", "FILE" },
-    { "ca-key", 0, 0, G_OPTION_ARG_FILENAME, &o.ca_key,
+    { "ca-key", 0, 0, G_OPTION_ARG_FILENAME, &po->ca_key,
       "Intercept CA key (default $TS_PKI_DIR/intercept-ca.key)", "FILE" },
-    { "web-ca", 0, 0, G_OPTION_ARG_FILENAME, &o.web_ca,
+    { "web-ca", 0, 0, G_OPTION_ARG_FILENAME, &po->web_ca,
       "CA that origins must chain to when intercepting (default $TS_WEB_CA, else "
       "$TS_PKI_DIR/web-ca.pem)",
       "FILE" },
@@ -92,13 +112,13 @@ main (int argc, char **argv)
       "Seconds a relay may stay silent before it is closed (default 600)", "S" },
     { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_conns,
       "Client connections served at once; beyond, 503 (default 4096)", "N" },
-    { "access-log", 0, 0, G_OPTION_ARG_FILENAME, &o.access_log,
+    { "access-log", 0, 0, G_OPTION_ARG_FILENAME, &po->access_log,
       "Access log: a file, - for standard output (default) or none", "FILE" },
-    { "keylog", 0, 0, G_OPTION_ARG_FILENAME, &o.keylog,
+    { "keylog", 0, 0, G_OPTION_ARG_FILENAME, &po->keylog,
       "NSS key log file for both TLS legs (default $SSLKEYLOGFILE)", "FILE" },
-    { "node", 0, 0, G_OPTION_ARG_STRING, &o.node, "Node name in events (default $TS_NODE or proxy)",
+    { "node", 0, 0, G_OPTION_ARG_STRING, &po->node, "Node name in events (default $TS_NODE or proxy)",
       "NAME" },
-    { "allow-loopback-targets", 0, 0, G_OPTION_ARG_NONE, &o.allow_loopback,
+    { "allow-loopback-targets", 0, 0, G_OPTION_ARG_NONE, &po->allow_loopback,
       "For tests only: allow targets on loopback and on the proxy's own addresses (never the "
       "proxy's own port)",
       NULL },
@@ -124,16 +144,16 @@ main (int argc, char **argv)
       g_printerr ("ts-proxy: a port, timeout, limit or lifetime is out of range (try --help)\n");
       return 2;
     }
-  o.port = port;
-  o.header_timeout_s = header_timeout;
-  o.connect_timeout_s = connect_timeout;
-  o.idle_timeout_s = idle_timeout;
-  o.max_connections = max_conns;
-  o.leaf_lifetime_s = leaf_lifetime;
-  o.connect_ports = ts_proxy_parse_ports (connect_ports ? connect_ports : "443", &error);
-  if (o.connect_ports)
-    o.http_ports = ts_proxy_parse_ports (http_ports ? http_ports : "80,443,1025-65535", &error);
-  if (o.http_ports == NULL)
+  po->port = port;
+  po->header_timeout_s = header_timeout;
+  po->connect_timeout_s = connect_timeout;
+  po->idle_timeout_s = idle_timeout;
+  po->max_connections = max_conns;
+  po->leaf_lifetime_s = leaf_lifetime;
+  po->connect_ports = ts_proxy_parse_ports (connect_ports ? connect_ports : "443", &error);
+  if (po->connect_ports)
+    po->http_ports = ts_proxy_parse_ports (http_ports ? http_ports : "80,443,1025-65535", &error);
+  if (po->http_ports == NULL)
     {
       g_printerr ("ts-proxy: %s\n", error->message);
       return 2;
@@ -145,7 +165,7 @@ main (int argc, char **argv)
           g_printerr ("ts-proxy: --auth needs USER:PASS\n");
           return 2;
         }
-      o.auth_b64 = basic_b64 (auth);
+      po->auth_b64 = basic_b64 (auth);
     }
   if (parent)
     {
@@ -158,23 +178,23 @@ main (int argc, char **argv)
           return 2;
         }
       if (parent[0] == '[' && colon > parent && colon[-1] == ']')
-        o.parent_host = g_strndup (parent + 1, colon - parent - 2);
+        po->parent_host = g_strndup (parent + 1, colon - parent - 2);
       else
-        o.parent_host = g_strndup (parent, colon - parent);
-      o.parent_port = pp;
+        po->parent_host = g_strndup (parent, colon - parent);
+      po->parent_port = pp;
       if (parent_auth)
-        o.parent_auth_b64 = basic_b64 (parent_auth);
+        po->parent_auth_b64 = basic_b64 (parent_auth);
     }
-  if (o.node == NULL)
-    o.node = g_strdup (g_getenv ("TS_NODE") ? g_getenv ("TS_NODE") : "proxy");
-  if (o.keylog == NULL && g_getenv ("SSLKEYLOGFILE"))
-    o.keylog = g_strdup (g_getenv ("SSLKEYLOGFILE"));
-  if (o.intercept)
+  if (po->node == NULL)
+    po->node = g_strdup (g_getenv ("TS_NODE") ? g_getenv ("TS_NODE") : "proxy");
+  if (po->keylog == NULL && g_getenv ("SSLKEYLOGFILE"))
+    po->keylog = g_strdup (g_getenv ("SSLKEYLOGFILE"));
+  if (po->intercept)
     {
       const char *pki_dir = g_getenv ("TS_PKI_DIR");
       TsLabPki pki = { 0 };
 
-      if ((o.ca_cert == NULL || o.ca_key == NULL || (o.web_ca == NULL && !g_getenv ("TS_WEB_CA")))
+      if ((po->ca_cert == NULL || po->ca_key == NULL || (po->web_ca == NULL && !g_getenv ("TS_WEB_CA")))
           && pki_dir == NULL)
         {
           /* No lab around: use (and create) the user's lab PKI. */
@@ -185,14 +205,24 @@ main (int argc, char **argv)
             }
           pki_dir = pki.dir;
         }
-      if (o.ca_cert == NULL)
-        o.ca_cert = g_build_filename (pki_dir, "intercept-ca.pem", NULL);
-      if (o.ca_key == NULL)
-        o.ca_key = g_build_filename (pki_dir, "intercept-ca.key", NULL);
-      if (o.web_ca == NULL)
-        o.web_ca = g_getenv ("TS_WEB_CA") ? g_strdup (g_getenv ("TS_WEB_CA"))
+      if (po->ca_cert == NULL)
+        po->ca_cert = g_build_filename (pki_dir, "intercept-ca.pem", NULL);
+      if (po->ca_key == NULL)
+        po->ca_key = g_build_filename (pki_dir, "intercept-ca.key", NULL);
+      if (po->web_ca == NULL)
+        po->web_ca = g_getenv ("TS_WEB_CA") ? g_strdup (g_getenv ("TS_WEB_CA"))
                                           : g_build_filename (pki_dir, "web-ca.pem", NULL);
       ts_lab_pki_clear (&pki);
     }
-  return ts_proxy_run (&o);
+  return ts_proxy_run (po);
+}
+
+int
+main (int argc, char **argv)
+{
+  TsProxyOptions o = { 0 };
+  int status = run (argc, argv, &o);
+
+  options_clear (&o);
+  return status;
 }

@@ -359,7 +359,10 @@ start_squid (Fixture *f, guint16 parent_port)
   g_autofree char *text = NULL;
   g_autofree char *peer = NULL;
   guint16 port = ts_test_free_port ();
-  const char *argv[] = { "squid", "-N", "-f", conf, NULL };
+  /* squid names its shared memory after the service name: make it unique
+   * so that squids of other tests (or other users) do not collide. */
+  g_autofree char *service = g_strdup_printf ("tstest%d%u", (int) getpid (), port);
+  const char *argv[] = { "squid", "-N", "-n", service, "-f", conf, NULL };
 
   peer = parent_port ? g_strdup_printf ("cache_peer 127.0.0.1 parent %u 0 no-query default\n"
                                         "never_direct allow all\n",

@@ -101,6 +101,8 @@ struct _Conn
   guint64 forward_time;
   gboolean forward_pending;
   GArray *events;            /* guint event indices */
+  guint64 tls_readers;       /* READ_TLS readers of this leg, while tls_readers_ok */
+  gboolean tls_readers_ok;
 };
 
 typedef struct
@@ -132,6 +134,8 @@ struct _TsAnalyzer
   guint changes_first;
   GHashTable *changed;       /* event index set */
   gboolean nodes_changed, tunnels_changed;
+  const char *last_kind, *last_kind_interned;
+  gboolean last_kind_anomaly;
 };
 
 static void conn_close (TsAnalyzer *self, Conn *c);
@@ -463,15 +467,27 @@ compute_readers (TsAnalyzer *self, guint index)
       r |= _ts_timeline_observer_bit (self->tl, e->link);
       break;
     case READ_TLS:
-      if (t != NULL && c != NULL && c->leg >= 0)
-        {
-          gint a, b;
-          tunnel_tls_ends (self, t, (guint) c->leg, &a, &b);
-          r = node_bit (self, a) | node_bit (self, b);
-        }
-      else if (c != NULL)
-        r = node_bit (self, c->client) | node_bit (self, c->server);
-      break;
+      {
+        /* Bulk data asks this once per record: cache it per leg until the
+         * tunnel changes. */
+        Conn *cs = c != NULL ? self->conns->pdata[c->id] : NULL;
+        if (cs != NULL && cs->tls_readers_ok)
+          r = cs->tls_readers;
+        else if (t != NULL && c != NULL && c->leg >= 0)
+          {
+            gint a, b;
+            tunnel_tls_ends (self, t, (guint) c->leg, &a, &b);
+            r = node_bit (self, a) | node_bit (self, b);
+          }
+        else if (c != NULL)
+          r = node_bit (self, c->client) | node_bit (self, c->server);
+        if (cs != NULL)
+          {
+            cs->tls_readers = r;
+            cs->tls_readers_ok = TRUE;
+          }
+        break;
+      }
     }
   if (e->readers != r)
     {
@@ -505,9 +521,17 @@ new_event (TsAnalyzer *self, Conn *c, int dir, TsLayer layer, TsPhase phase, con
   e->packet = self->cur_packet;
   e->layer = layer;
   e->phase = phase;
-  e->kind = _ts_timeline_intern (self->tl, kind);
+  /* Kinds are literals or already interned (stable storage): intern each
+   * pointer once. */
+  if (kind != self->last_kind)
+    {
+      self->last_kind = kind;
+      self->last_kind_interned = _ts_timeline_intern (self->tl, kind);
+      self->last_kind_anomaly = strcmp (kind, "anomaly") == 0;
+    }
+  e->kind = self->last_kind_interned;
   e->summary = _ts_timeline_intern_len (self->tl, summary, -1);
-  e->anomaly = strcmp (kind, "anomaly") == 0;
+  e->anomaly = self->last_kind_anomaly;
   if (c != NULL)
     {
       TsTimelineConn *tc = tconn (self, c);
@@ -573,6 +597,8 @@ refresh_conn_events (TsAnalyzer *self, Conn *c)
 {
   TsTimelineConn *tc = tconn (self, c);
 
+  c->tls_readers_ok = FALSE;
+
   for (guint i = 0; i < c->events->len; i++)
     {
       guint index = g_array_index (c->events, guint, i);
@@ -635,6 +661,8 @@ update_tunnel (TsAnalyzer *self, gint tunnel)
     }
   if (mode == TS_TUNNEL_MODE_UNKNOWN && any_clear)
     mode = TS_TUNNEL_MODE_RELAY;
+  for (guint i = 0; i < t->conns->len; i++)
+    ((Conn *) self->conns->pdata[g_array_index (t->conns, guint, i)])->tls_readers_ok = FALSE;
   if (t->mode != mode || t->intercepting_proxy != intercepting)
     {
       t->mode = mode;
@@ -661,6 +689,7 @@ adopt_client (TsAnalyzer *self, Conn *up, gint node)
       _ts_timeline_node_add_address (self->tl, (guint) node, buf);
     }
   tu->client = node;
+  up->tls_readers_ok = FALSE;
   self->nodes_changed = TRUE;
 }
 
@@ -1722,7 +1751,10 @@ handle_event (TsAnalyzer *self, const TsTraceEvent *ev)
   node = ts_timeline_find_node (self->tl, ts_trace_event_get_node (ev));
   self->cur_time = ts_trace_event_get_time_ns (ev);
   self->cur_packet = G_MAXUINT32;
-  index = new_event (self, NULL, 0, TS_LAYER_LAB, TS_PHASE_NONE, kind, READ_LAB, "%s", s->str);
+  /* Interned first: new_event caches kinds by pointer, and this one's
+   * storage goes away with the record. */
+  index = new_event (self, NULL, 0, TS_LAYER_LAB, TS_PHASE_NONE, _ts_timeline_intern (self->tl, kind), READ_LAB,
+                     "%s", s->str);
   {
     TsTimelineEvent *e = _ts_timeline_event (self->tl, index);
     e->src = node;

@@ -29,6 +29,7 @@ struct _TsTcpStream
   GArray *pending;   /* Pending, sorted by offset, non-overlapping */
   gsize pending_bytes;
   GArray *spans;     /* TsTcpSpan */
+  guint span_hint;   /* where the last lookup landed: lookups mostly walk forward */
   guint64 retransmitted;
   guint64 conflicting;
   guint64 lost;
@@ -404,6 +405,20 @@ const TsTcpSpan *
 ts_tcp_stream_lookup_span (const TsTcpStream *self, guint64 offset)
 {
   guint lo = 0, hi = self->spans->len;
+  guint hint = self->span_hint;
+
+  /* The span of the last lookup, or one of the next two, usually holds it. */
+  for (guint i = hint; i < hint + 3 && i < self->spans->len; i++)
+    {
+      const TsTcpSpan *s = &g_array_index (self->spans, TsTcpSpan, i);
+      if (offset < s->stream_offset)
+        break;
+      if (offset < s->stream_offset + s->len)
+        {
+          ((TsTcpStream *) self)->span_hint = i;
+          return s;
+        }
+    }
 
   while (lo < hi)
     {
@@ -415,7 +430,10 @@ ts_tcp_stream_lookup_span (const TsTcpStream *self, guint64 offset)
       else if (offset >= s->stream_offset + s->len)
         lo = mid + 1;
       else
-        return s;
+        {
+          ((TsTcpStream *) self)->span_hint = mid;
+          return s;
+        }
     }
   return NULL;
 }

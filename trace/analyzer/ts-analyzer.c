@@ -1290,6 +1290,20 @@ tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunne
     {
       if (c->inner_proto == PROTO_UNKNOWN)
         {
+          static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+          if (dir == 0 && ev->len >= sizeof preface - 1 && memcmp (ev->data, preface, sizeof preface - 1) == 0)
+            {
+              /* HTTP/2 (RFC 9113 §3.4): framed streams are for a later
+               * decoder; say what it is and show the records as data. */
+              index = new_event (self, c, dir, TS_LAYER_HTTP, TS_PHASE_DATA, "http2.preface", READ_TLS,
+                                 "HTTP/2 connection preface (frames not decoded yet)");
+              e = _ts_timeline_event (self->tl, index);
+              e->encrypted = TRUE;
+              e->decrypted = TRUE;
+              locate (self, c, dir, c->tls_base[dir] + ev->offset, c->tls_base[dir] + ev->end_offset, index);
+              c->inner_proto = PROTO_OPAQUE;
+              return;
+            }
           if (dir == 0 && ts_http1_looks_like_request (ev->data, ev->len))
             {
               static const TsHttp1Callbacks cb = { inner_head, NULL, NULL, NULL, inner_anomaly };

@@ -643,6 +643,10 @@ render_json (const TsTimeline *tl, const TsRenderOptions *options, GString *s, T
         g_string_append_printf (s, ", \"tunnel\": %d, \"leg\": %d", c->tunnel, c->leg);
       else
         g_string_append (s, ", \"tunnel\": null, \"leg\": null");
+      if (c->upstream >= 0)
+        g_string_append_printf (s, ", \"upstream\": %d", c->upstream);
+      else
+        g_string_append (s, ", \"upstream\": null");
       g_string_append_printf (s, ", \"open_ns\": %" G_GUINT64_FORMAT ", \"close_ns\": %" G_GUINT64_FORMAT
                               ", \"bytes_up\": %" G_GUINT64_FORMAT ", \"bytes_down\": %" G_GUINT64_FORMAT "}",
                               c->open_ns, c->close_ns, c->bytes[0], c->bytes[1]);

@@ -91,6 +91,7 @@ decode_alpn (TsTlsHandshakeScratch *self, TsTlsCursor *ext)
 {
   TsTlsCursor list, name;
 
+  self->hs.alpn = self->alpn;
   if (!ts_tls_cursor_vec (ext, 2, &list))
     return FALSE;
   while (ts_tls_cursor_remaining (&list) > 0)
@@ -111,7 +112,6 @@ decode_alpn (TsTlsHandshakeScratch *self, TsTlsCursor *ext)
       else
         self->hs.truncated = TRUE;
     }
-  self->hs.alpn = self->alpn;
   return ts_tls_cursor_done (ext);
 }
 

@@ -732,6 +732,13 @@ holder_main (Engine *self, Node *node, int ready_fd)
       ready_fd = 3;
     }
   close_range (4, ~0u, 0);
+  {
+    /* Nor the caller's output: a pipe held open would never end. */
+    int null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
+    dup2 (null_fd, 0);
+    dup2 (null_fd, 1);
+    dup2 (null_fd, 2);
+  }
   /* Out of the terminal's process group and session: Ctrl-C and hangups
    * go to the supervisor, which ends the lab in order. */
   setsid ();
@@ -1695,7 +1702,17 @@ supervise (Engine *self)
   if (self->opt.mode != TS_LAB_MODE_UP)
     prctl (PR_SET_PDEATHSIG, SIGTERM);
   else
-    setsid (); /* a daemon from the start: the caller's session may end any time */
+    {
+      /* A daemon from the start: the caller's session may end any time,
+       * and its output must not be held open (errors go up the pipe). */
+      g_autofree char *log = g_build_filename (self->dir, "supervisor.log", NULL);
+      int fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      setsid ();
+      dup2 (fd, 0);
+      fd = open (log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      dup2 (fd, 1);
+      dup2 (fd, 2);
+    }
   signal (SIGPIPE, SIG_IGN);
   sigemptyset (&mask);
   sigaddset (&mask, SIGCHLD);
@@ -1739,14 +1756,7 @@ supervise (Engine *self)
     }
   if (self->opt.mode == TS_LAB_MODE_UP)
     {
-      int fd;
-      g_autofree char *log = g_build_filename (self->dir, "supervisor.log", NULL);
       tell_parent (self, "ok\n");
-      fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
-      dup2 (fd, 0);
-      fd = open (log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      dup2 (fd, 1);
-      dup2 (fd, 2);
       self->out = stdout;
       while (!self->stopping)
         pump (self, G_MAXUINT64);

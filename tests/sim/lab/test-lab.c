@@ -1,0 +1,781 @@
+/* test-lab.c: the lab for real: run, capture, names, teardown, SIGKILL, side by side, delay, crash, rootless.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Every test body runs in a subprocess (g_test_trap_subprocess); the parent
+ * then runs 'tscope down --all' in the test's own lab directory and removes
+ * its temporary directory, so a failing test leaves nothing running.
+ * Without namespaces the tests skip with the reason, unless
+ * TS_REQUIRE_LAB=1, where they fail. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ts-trace-reader.h"
+
+static char *tscope;
+static char *tmp_root;
+
+/* ------------------------------------------------------------------ */
+/* Helpers.                                                            */
+
+static int
+spawn (char **out, char **err, const char *const *argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *o = NULL, *e = NULL;
+  int status = 0;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &o, &e, &status, &error))
+    {
+      g_printerr ("cannot run %s: %s\n", argv[0], error->message);
+      return -1;
+    }
+  if (out != NULL)
+    *out = g_steal_pointer (&o);
+  if (err != NULL)
+    *err = g_steal_pointer (&e);
+  else if (e != NULL && e[0] != '\0' && !strstr (argv[0], "tshark"))
+    g_printerr ("%s", e);
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  return 128 + WTERMSIG (status);
+}
+
+/* Runs tscope with the NULL-terminated arguments. */
+static int
+run_tscope (char **out, char **err, ...) G_GNUC_NULL_TERMINATED;
+
+static int
+run_tscope (char **out, char **err, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  va_list args;
+  const char *arg;
+  int rc;
+
+  g_ptr_array_add (argv, tscope);
+  va_start (args, err);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  rc = spawn (out, err, (const char *const *) argv->pdata);
+  if (out != NULL && *out != NULL && rc != 0)
+    g_printerr ("%s", *out);
+  return rc;
+}
+
+static char *
+lab_name (const char *tag)
+{
+  return g_strdup_printf ("%s%d", tag, (int) (getpid () % 1000));
+}
+
+static char *
+tmp_path (const char *name)
+{
+  return g_build_filename (tmp_root, name, NULL);
+}
+
+/* PIDs whose command name says they belong to lab @lab: "ts-LAB" (the
+ * supervisor) or "ts-LAB-NODE" (a node's holder), cut to 15 bytes. */
+static GArray *
+lab_pids (const char *lab)
+{
+  GArray *pids = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (GDir) d = g_dir_open ("/proc", 0, NULL);
+  g_autofree char *prefix = g_strdup_printf ("ts-%s", lab);
+  const char *entry;
+
+  prefix[MIN (strlen (prefix), 15)] = '\0';
+  while ((entry = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%s/comm", entry);
+      g_autofree char *stat_path = g_strdup_printf ("/proc/%s/stat", entry);
+      g_autofree char *comm = NULL, *stat = NULL;
+      int pid = atoi (entry);
+
+      if (pid <= 0 || !g_file_get_contents (path, &comm, NULL, NULL))
+        continue;
+      g_strchomp (comm);
+      if (!g_str_has_prefix (comm, prefix) || (comm[strlen (prefix)] != '\0' && comm[strlen (prefix)] != '-'))
+        continue;
+      /* A zombie holds no namespace. */
+      if (g_file_get_contents (stat_path, &stat, NULL, NULL) && strstr (stat, ") Z ") != NULL)
+        continue;
+      g_array_append_val (pids, pid);
+    }
+  return pids;
+}
+
+static GHashTable *
+netns_of (GArray *pids)
+{
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < pids->len; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%d/ns/net", g_array_index (pids, int, i));
+      char *target = g_file_read_link (path, NULL);
+      if (target != NULL)
+        g_hash_table_add (set, target);
+    }
+  return set;
+}
+
+/* Does any process on the machine still use one of @inodes? */
+static gboolean
+netns_in_use (GHashTable *inodes)
+{
+  g_autoptr (GDir) d = g_dir_open ("/proc", 0, NULL);
+  const char *entry;
+
+  while ((entry = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%s/ns/net", entry);
+      g_autofree char *target = NULL;
+      if (atoi (entry) <= 0)
+        continue;
+      target = g_file_read_link (path, NULL);
+      if (target != NULL && g_hash_table_contains (inodes, target))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Waits up to 3 s for every process of @lab to be gone. */
+static gboolean
+lab_gone (const char *lab)
+{
+  for (int i = 0; i < 300; i++)
+    {
+      g_autoptr (GArray) pids = lab_pids (lab);
+      if (pids->len == 0)
+        return TRUE;
+      g_usleep (10000);
+    }
+  return FALSE;
+}
+
+static char *
+lab_dir (const char *lab)
+{
+  return g_build_filename (g_getenv ("TS_LAB_RUNDIR"), lab, NULL);
+}
+
+/* The host side: no interface of ours, and /etc/hosts untouched. */
+static void
+assert_host_untouched (const char *hosts_before)
+{
+  g_autofree char *hosts = NULL;
+  g_autofree char *links = NULL;
+  const char *argv[] = { "ip", "-o", "link", "show", NULL };
+
+  g_assert_true (g_file_get_contents ("/etc/hosts", &hosts, NULL, NULL));
+  g_assert_cmpstr (hosts, ==, hosts_before);
+  g_assert_cmpint (spawn (&links, NULL, argv), ==, 0);
+  g_assert_null (strstr (links, ": w0-a"));
+  g_assert_null (strstr (links, "203.0.113"));
+}
+
+static char *
+tshark (const char *trace, const char *filter, const char *field, const char *extra)
+{
+  const char *argv[16];
+  int n = 0;
+  char *out = NULL;
+
+  argv[n++] = "tshark";
+  argv[n++] = "-n";
+  argv[n++] = "-r";
+  argv[n++] = trace;
+  if (extra != NULL)
+    {
+      argv[n++] = "-o";
+      argv[n++] = extra;
+    }
+  if (filter != NULL)
+    {
+      argv[n++] = "-Y";
+      argv[n++] = filter;
+    }
+  argv[n++] = "-T";
+  argv[n++] = "fields";
+  argv[n++] = "-e";
+  argv[n++] = field;
+  argv[n] = NULL;
+  g_assert_cmpint (spawn (&out, NULL, argv), ==, 0);
+  return out;
+}
+
+/* Every event kind in @trace, with its node: "node kind\n" lines. */
+static char *
+trace_events (const char *trace)
+{
+  g_autoptr (TsTraceReader) r = ts_trace_reader_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMappedFile) map = g_mapped_file_new (trace, FALSE, &error);
+  g_autoptr (GBytes) bytes = NULL;
+  GString *out = g_string_new (NULL);
+  TsTraceRecord rec;
+  TsTraceRecordKind kind;
+
+  g_assert_no_error (error);
+  bytes = g_mapped_file_get_bytes (map);
+  ts_trace_reader_feed_bytes (r, bytes);
+  while ((kind = ts_trace_reader_next (r, &rec, &error)) > TS_TRACE_RECORD_NONE)
+    if (kind == TS_TRACE_RECORD_EVENT)
+      g_string_append_printf (out, "%s %s\n", ts_trace_event_get_node (rec.event), ts_trace_event_get_kind (rec.event));
+  g_assert_no_error (error);
+  return g_string_free (out, FALSE);
+}
+
+static void
+write_scenario (const char *path, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests.                                                              */
+
+static void
+test_run_connect (void)
+{
+  g_autofree char *lab = lab_name ("conn");
+  g_autofree char *trace = tmp_path ("t.pcapng");
+  g_autofree char *out = NULL;
+  g_autofree char *hosts_before = NULL;
+  g_autofree char *connect = NULL, *hello = NULL, *get = NULL, *ifaces = NULL, *descs = NULL, *events = NULL;
+  g_autofree char *dir = lab_dir (lab);
+
+  g_file_get_contents ("/etc/hosts", &hosts_before, NULL, NULL);
+  g_assert_cmpint (run_tscope (&out, NULL, "run", "connect", "-o", trace, "--lab", lab, NULL), ==, 0);
+  /* The newcomer's summary. */
+  g_assert_nonnull (strstr (out, "Scenario connect:"));
+  g_assert_nonnull (strstr (out, "client-proxy"));
+  g_assert_nonnull (strstr (out, "[held]   fetched"));
+  g_assert_nonnull (strstr (out, "Result: PASS"));
+  g_assert_nonnull (strstr (out, trace));
+
+  /* The CONNECT on the client-proxy link only. */
+  connect = tshark (trace, "http.request.method == \"CONNECT\"", "frame.interface_name", NULL);
+  g_assert_cmpstr (connect, ==, "client-proxy\n");
+  /* A TLS handshake on both links (ClientHello and ServerHello each). */
+  hello = tshark (trace, "tls.handshake.type == 1 || tls.handshake.type == 2", "frame.interface_name", NULL);
+  g_assert_nonnull (strstr (hello, "client-proxy\n"));
+  g_assert_nonnull (strstr (hello, "proxy-server\n"));
+  /* The inner GET, decrypted from the secrets inside the trace alone. */
+  get = tshark (trace, "http.request.method == \"GET\"", "frame.interface_name",
+                "tls.keylog_file:/dev/null");
+  g_assert_nonnull (strstr (get, "client-proxy\n"));
+  g_assert_nonnull (strstr (get, "proxy-server\n"));
+  /* One interface per link, named after it, saying which end it captures. */
+  ifaces = tshark (trace, NULL, "frame.interface_name", NULL);
+  descs = tshark (trace, "frame.interface_name == \"proxy-server\"", "frame.interface_description", NULL);
+  g_assert_nonnull (strstr (descs, "link proxy-server captured at node proxy (interface server, towards server)"));
+  {
+    g_auto (GStrv) lines = g_strsplit (ifaces, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++)
+      g_assert_true (lines[i][0] == '\0' || g_str_equal (lines[i], "client-proxy")
+                     || g_str_equal (lines[i], "proxy-server"));
+  }
+  events = trace_events (trace);
+  g_assert_true (g_str_has_prefix (events, "lab lab.metadata\n"));
+  g_assert_nonnull (strstr (events, "client lab.step.finished\n"));
+  g_assert_nonnull (strstr (events, "lab lab.expectation\n"));
+
+  /* Nothing left behind. */
+  g_assert_true (lab_gone (lab));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  assert_host_untouched (hosts_before);
+}
+
+static void
+test_segments (void)
+{
+  g_autofree char *lab = lab_name ("seg");
+  g_autofree char *trace = tmp_path ("d.pcapng");
+  g_autofree char *lens = NULL, *sums = NULL, *sums4 = NULL;
+  g_auto (GStrv) lines = NULL;
+  guint n = 0, full = 0;
+
+  g_assert_cmpint (run_tscope (NULL, NULL, "run", "direct", "-o", trace, "--lab", lab, "-q", NULL), ==, 0);
+  lens = tshark (trace, "tcp", "frame.len", NULL);
+  lines = g_strsplit (lens, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (lines[i][0] != '\0')
+      {
+        guint len = atoi (lines[i]);
+        g_assert_cmpuint (len, <=, 1500 + 14); /* the MTU plus the Ethernet header */
+        n++;
+        full += len == 1514;
+      }
+  g_assert_cmpuint (n, >, 10);
+  g_assert_cmpuint (full, >, 0); /* the server's flight was cut into full segments */
+  /* Every TCP checksum valid (status 1 = good), and IPv4 header ones. */
+  sums = tshark (trace, "tcp", "tcp.checksum.status", "tcp.check_checksum:TRUE");
+  g_strdelimit (sums, "\n", ' ');
+  g_assert_null (strstr (sums, "0"));
+  g_assert_null (strstr (sums, "2"));
+  sums4 = tshark (trace, "ip", "ip.checksum.status", "ip.check_checksum:TRUE");
+  g_strdelimit (sums4, "\n", ' ');
+  g_assert_null (strstr (sums4, "0"));
+  g_assert_true (lab_gone (lab));
+}
+
+static void
+test_up_exec_down (void)
+{
+  g_autofree char *lab = lab_name ("up");
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *hosts_before = NULL;
+  g_autofree char *dir = lab_dir (lab);
+  g_autoptr (GArray) pids = NULL;
+  g_autoptr (GHashTable) inodes = NULL;
+
+  g_file_get_contents ("/etc/hosts", &hosts_before, NULL, NULL);
+  g_assert_cmpint (run_tscope (&out, NULL, "up", "connect", "--lab", lab, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "is up"));
+  g_clear_pointer (&out, g_free);
+  /* The name is taken now. */
+  g_assert_cmpint (run_tscope (NULL, &err, "up", "connect", "--lab", lab, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "is running"));
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run_tscope (&out, NULL, "status", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, lab));
+  g_assert_nonnull (strstr (out, "running"));
+  g_clear_pointer (&out, g_free);
+
+  /* Inside a node: its own addresses, names and trust. */
+  g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", lab, "client", "--", "ip", "-o", "addr", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "192.0.2.1/24"));
+  g_assert_nonnull (strstr (out, "2001:db8:1::1/64"));
+  g_assert_null (strstr (out, "fe80"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", lab, "client", "--", "cat", "/etc/hosts", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "server.test server example.com"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", lab, "client", "--", "curl", "-sS", "--proxy",
+                               "http://proxy.test:8080", "-o", "/dev/null", "-w", "%{http_code}",
+                               "https://example.com/", NULL),
+                   ==, 0);
+  g_assert_cmpstr (out, ==, "200");
+  g_clear_pointer (&out, g_free);
+  /* Around the proxy: the packets go to the proxy's node, which drops them. */
+  g_assert_cmpint (run_tscope (NULL, &err, "exec", "--lab", lab, "client", "--", "curl", "-sS", "-4", "-m", "1",
+                               "https://example.com/", NULL),
+                   ==, 28);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_tscope (NULL, &err, "exec", "--lab", lab, "nosuchnode", "--", "true", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "has no node 'nosuchnode' (its nodes: client, proxy, server)"));
+  g_clear_pointer (&err, g_free);
+  assert_host_untouched (hosts_before);
+
+  pids = lab_pids (lab);
+  g_assert_cmpuint (pids->len, ==, 4); /* supervisor and three holders */
+  inodes = netns_of (pids);
+  g_assert_cmpuint (g_hash_table_size (inodes), ==, 4); /* backplane and three nodes */
+
+  g_assert_cmpint (run_tscope (&out, NULL, "down", "--lab", lab, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "is down"));
+  g_assert_true (lab_gone (lab));
+  g_assert_false (netns_in_use (inodes));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  assert_host_untouched (hosts_before);
+}
+
+static void
+test_sigkill (void)
+{
+  g_autofree char *lab = lab_name ("kill");
+  g_autofree char *out = NULL;
+  g_autofree char *dir = lab_dir (lab);
+  g_autofree char *pid_path = g_build_filename (dir, "supervisor.pid", NULL);
+  g_autofree char *pid_text = NULL;
+  g_autoptr (GArray) pids = NULL;
+  g_autoptr (GHashTable) inodes = NULL;
+  int supervisor;
+
+  g_assert_cmpint (run_tscope (NULL, NULL, "up", "connect", "--lab", lab, NULL), ==, 0);
+  g_assert_true (g_file_get_contents (pid_path, &pid_text, NULL, NULL));
+  supervisor = atoi (pid_text);
+  pids = lab_pids (lab);
+  g_assert_cmpuint (pids->len, ==, 4);
+  inodes = netns_of (pids);
+  g_assert_cmpint (kill (supervisor, SIGKILL), ==, 0);
+  /* The kernel ends the lab's PID namespace, its namespaces and links. */
+  g_assert_true (lab_gone (lab));
+  for (int i = 0; i < 300 && netns_in_use (inodes); i++)
+    g_usleep (10000);
+  g_assert_false (netns_in_use (inodes));
+  g_assert_cmpint (run_tscope (&out, NULL, "status", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "dead"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_tscope (&out, NULL, "down", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "Removed what 1 dead lab left."));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_tscope (&out, NULL, "status", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "No lab is running."));
+}
+
+static void
+test_side_by_side (void)
+{
+  g_autofree char *a = lab_name ("sa");
+  g_autofree char *b = lab_name ("sb");
+  g_autofree char *out = NULL, *err = NULL;
+
+  g_assert_cmpint (run_tscope (NULL, NULL, "up", "connect", "--lab", a, NULL), ==, 0);
+  g_assert_cmpint (run_tscope (NULL, NULL, "up", "connect", "--lab", b, "--set", "link.client-proxy.delay=5ms", NULL), ==, 0);
+  g_assert_cmpint (run_tscope (&out, NULL, "status", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, a));
+  g_assert_nonnull (strstr (out, b));
+  g_clear_pointer (&out, g_free);
+  /* Without --lab, exec and down do not guess. */
+  g_assert_cmpint (run_tscope (NULL, &err, "exec", "client", "--", "true", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "2 labs are running"));
+  g_clear_pointer (&err, g_free);
+  for (int i = 0; i < 2; i++)
+    {
+      g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", i ? b : a, "client", "--", "curl", "-sS", "--proxy",
+                                   "http://proxy.test:8080", "-o", "/dev/null", "-w", "%{http_code}",
+                                   "https://example.com/", NULL),
+                       ==, 0);
+      g_assert_cmpstr (out, ==, "200");
+      g_clear_pointer (&out, g_free);
+    }
+  g_assert_cmpint (run_tscope (NULL, NULL, "down", "--lab", a, NULL), ==, 0);
+  g_assert_true (lab_gone (a));
+  /* The other lab is not touched. */
+  g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", b, "client", "--", "curl", "-sS", "--proxy",
+                               "http://proxy.test:8080", "-o", "/dev/null", "-w", "%{http_code}",
+                               "https://example.com/", NULL),
+                   ==, 0);
+  g_assert_cmpstr (out, ==, "200");
+  g_assert_cmpint (run_tscope (NULL, NULL, "down", "--lab", b, NULL), ==, 0);
+  g_assert_true (lab_gone (b));
+}
+
+static const char delay_scenario[] =
+  "[scenario]\n"
+  "description = a 50 ms link, probed with 20 TCP connection attempts\n"
+  "ipv6 = no\n"
+  "[node client]\nrole = client\n"
+  "[node server]\nrole = server\n"
+  "[link client-server]\ndelay = 50ms\n"
+  "[step probe]\nnode = client\n"
+  "command = for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do curl -s -m 2 http://server.test:9/; done; true\n"
+  "[expect probed]\nstep = probe\nexit = 0\n";
+
+static int
+compare_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+static void
+test_delay (void)
+{
+  g_autofree char *lab = lab_name ("dly");
+  g_autofree char *scenario = tmp_path ("delay.scenario");
+  g_autofree char *trace = tmp_path ("delay.pcapng");
+  g_autofree char *fields = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (GHashTable) syn = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GArray) rtt = g_array_new (FALSE, FALSE, sizeof (double));
+  double median;
+
+  write_scenario (scenario, delay_scenario);
+  g_assert_cmpint (run_tscope (NULL, NULL, "run", scenario, "-o", trace, "--lab", lab, "-q", NULL), ==, 0);
+  /* Round trip: SYN out, RST back, both seen at the client's end. */
+  fields = tshark (trace, "tcp.flags.syn == 1 || tcp.flags.reset == 1", "frame.time_epoch", NULL);
+  {
+    g_autofree char *streams = tshark (trace, "tcp.flags.syn == 1 || tcp.flags.reset == 1", "tcp.stream", NULL);
+    g_autofree char *resets = tshark (trace, "tcp.flags.syn == 1 || tcp.flags.reset == 1", "tcp.flags.reset", NULL);
+    g_auto (GStrv) s = g_strsplit (streams, "\n", -1);
+    g_auto (GStrv) r = g_strsplit (resets, "\n", -1);
+    lines = g_strsplit (fields, "\n", -1);
+    for (guint i = 0; lines[i] != NULL && s[i] != NULL && r[i] != NULL; i++)
+      {
+        double t = g_ascii_strtod (lines[i], NULL);
+        if (lines[i][0] == '\0')
+          continue;
+        if (g_str_equal (r[i], "0") || g_str_equal (r[i], "False"))
+          g_hash_table_insert (syn, g_strdup (s[i]), g_memdup2 (&t, sizeof t));
+        else if (g_hash_table_contains (syn, s[i]))
+          {
+            double d = (t - *(double *) g_hash_table_lookup (syn, s[i])) * 1000.0;
+            g_array_append_val (rtt, d);
+          }
+      }
+  }
+  g_assert_cmpuint (rtt->len, >=, 15);
+  g_array_sort (rtt, compare_double);
+  median = g_array_index (rtt, double, rtt->len / 2);
+  g_printerr ("delay 50 ms each way: %u round trips, min %.2f ms, median %.2f ms\n", rtt->len,
+              g_array_index (rtt, double, 0), median);
+  g_assert_cmpfloat (g_array_index (rtt, double, 0), >=, 100.0);
+  g_assert_cmpfloat (median, <=, 110.0);
+  g_assert_true (lab_gone (lab));
+}
+
+static void
+test_crash (void)
+{
+  g_autofree char *lab = lab_name ("crash");
+  g_autofree char *scenario = tmp_path ("crash.scenario");
+  g_autofree char *missing = tmp_path ("missing.scenario");
+  g_autofree char *trace = tmp_path ("crash.pcapng");
+  g_autofree char *out = NULL, *err = NULL, *events = NULL;
+  g_autofree char *dir = lab_dir (lab);
+  gint64 start;
+
+  write_scenario (scenario, "[scenario]\ndescription = an actor that crashes\n"
+                            "[node client]\n[node server]\n[link client-server]\n"
+                            "[actor fragile]\nnode = server\ncommand = sleep 0.3; kill -SEGV $$\n"
+                            "[step wait]\nnode = client\ncommand = sleep 1\n"
+                            "[expect waited]\nstep = wait\nexit = 0\n");
+  start = g_get_monotonic_time ();
+  g_assert_cmpint (run_tscope (&out, NULL, "run", scenario, "-o", trace, "--lab", lab, NULL), ==, 1);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  g_assert_nonnull (strstr (out, "(crashed)"));
+  g_assert_nonnull (strstr (out, "Result: FAIL"));
+  events = trace_events (trace);
+  g_assert_nonnull (strstr (events, "server lab.actor.crashed\n"));
+  g_assert_true (lab_gone (lab));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+
+  /* A missing program: one line naming it, nothing left behind. */
+  write_scenario (missing, "[scenario]\ndescription = a missing program\n[node client]\n"
+                           "[actor ghost]\nnode = client\ncommand = exec no-such-program-tscope --now\n");
+  g_assert_cmpint (run_tscope (NULL, &err, "run", missing, "-o", trace, "--lab", lab, NULL), ==, 1);
+  g_assert_cmpstr (err, ==, "tscope: missing.scenario:4: actor ghost needs the program 'no-such-program-tscope': not found\n");
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&err, g_free);
+  /* An unknown scenario is bad usage. */
+  g_assert_cmpint (run_tscope (NULL, &err, "run", "no-such-scenario", NULL), ==, 2);
+  g_assert_true (g_str_has_prefix (err, "tscope: no scenario 'no-such-scenario'"));
+}
+
+/* SIGTERM and SIGINT to a running 'tscope run': the lab goes, the status is 1. */
+static void
+test_interrupt (void)
+{
+  g_autofree char *scenario = tmp_path ("long.scenario");
+  g_autofree char *trace = tmp_path ("long.pcapng");
+
+  write_scenario (scenario, "[scenario]\ndescription = a long step\n"
+                            "[node client]\n[node server]\n[link client-server]\n"
+                            "[actor idle]\nnode = server\ncommand = exec sleep 600\n"
+                            "[step wait]\nnode = client\ncommand = sleep 600\n"
+                            "[expect waited]\nstep = wait\nexit = 0\n");
+  for (int round = 0; round < 2; round++)
+    {
+      g_autofree char *lab = lab_name (round ? "int" : "term");
+      g_autofree char *dir = lab_dir (lab);
+      g_autofree char *step_log = g_build_filename (dir, "nodes", "client", "step-wait.log", NULL);
+      const char *argv[] = { tscope, "run", scenario, "-o", trace, "--lab", lab, "-q", NULL };
+      GPid pid;
+      int status;
+      gint64 start;
+      g_autoptr (GError) error = NULL;
+
+      g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, &error));
+      for (int i = 0; i < 1000 && !g_file_test (step_log, G_FILE_TEST_EXISTS); i++)
+        g_usleep (10000);
+      g_assert_true (g_file_test (step_log, G_FILE_TEST_EXISTS));
+      start = g_get_monotonic_time ();
+      kill (pid, round ? SIGINT : SIGTERM);
+      g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+      g_assert_cmpint (g_get_monotonic_time () - start, <, 8 * G_USEC_PER_SEC);
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+      g_assert_true (lab_gone (lab));
+      g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+      g_assert_nonnull (strstr (trace_events (trace), "lab lab.expectation\n"));
+    }
+}
+
+/* The rootless path: as root, run 'tscope run direct' as nobody (with
+ * setpriv) in a directory of its own; as another user, run it directly. */
+static void
+test_rootless (void)
+{
+  g_autofree char *home = tmp_path ("nobody");
+  g_autofree char *bin = g_build_filename (home, "tscope", NULL);
+  g_autofree char *scenarios = g_build_filename (home, "scenarios", NULL);
+  g_autofree char *scen = g_build_filename (scenarios, "direct.scenario", NULL);
+  g_autofree char *trace = g_build_filename (home, "direct.pcapng", NULL);
+  g_autofree char *src = g_build_filename (TS_SOURCE_DIR, "sim", "scenarios", "direct.scenario", NULL);
+  g_autofree char *text = NULL, *bin_data = NULL;
+  g_autofree char *out = NULL, *err = NULL, *get = NULL;
+  gsize bin_len = 0;
+  struct passwd *pw = getpwnam ("nobody");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+
+  g_assert_cmpint (g_mkdir_with_parents (scenarios, 0755), ==, 0);
+  g_assert_true (g_file_get_contents (src, &text, NULL, NULL));
+  write_scenario (scen, text);
+  /* A copy of tscope the other user can reach whatever our build tree's
+   * permissions are. */
+  g_assert_true (g_file_get_contents (tscope, &bin_data, &bin_len, NULL));
+  g_assert_true (g_file_set_contents (bin, bin_data, bin_len, NULL));
+  g_assert_cmpint (chmod (bin, 0755), ==, 0);
+  chmod (tmp_root, 0755);
+  if (geteuid () == 0)
+    {
+      g_assert_nonnull (pw);
+      g_assert_cmpint (chown (home, pw->pw_uid, pw->pw_gid), ==, 0);
+      g_assert_cmpint (chown (scenarios, pw->pw_uid, pw->pw_gid), ==, 0);
+      g_ptr_array_add (argv, g_strdup ("setpriv"));
+      g_ptr_array_add (argv, g_strdup_printf ("--reuid=%u", (guint) pw->pw_uid));
+      g_ptr_array_add (argv, g_strdup_printf ("--regid=%u", (guint) pw->pw_gid));
+      g_ptr_array_add (argv, g_strdup ("--clear-groups"));
+    }
+  g_ptr_array_add (argv, g_strdup ("env"));
+  g_ptr_array_add (argv, g_strdup_printf ("HOME=%s", home));
+  g_ptr_array_add (argv, g_strdup_printf ("XDG_DATA_HOME=%s/data", home));
+  g_ptr_array_add (argv, g_strdup_printf ("XDG_RUNTIME_DIR=%s", home));
+  g_ptr_array_add (argv, g_strdup_printf ("TS_LAB_RUNDIR=%s/labs", home));
+  g_ptr_array_add (argv, g_strdup_printf ("TS_SCENARIO_PATH=%s", scenarios));
+  g_ptr_array_add (argv, g_strdup (bin));
+  g_ptr_array_add (argv, g_strdup ("run"));
+  g_ptr_array_add (argv, g_strdup ("direct"));
+  g_ptr_array_add (argv, g_strdup ("-o"));
+  g_ptr_array_add (argv, g_strdup (trace));
+  g_ptr_array_add (argv, NULL);
+  g_assert_cmpint (spawn (&out, &err, (const char *const *) argv->pdata), ==, 0);
+  g_assert_nonnull (strstr (out, "rootless (in a user namespace)"));
+  g_assert_nonnull (strstr (out, "Result: PASS"));
+  get = tshark (trace, "http.request.method == \"GET\"", "frame.interface_name", "tls.keylog_file:/dev/null");
+  g_assert_cmpstr (get, ==, "client-server\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* The harness.                                                        */
+
+/* Can this machine make the lab's namespaces? */
+static gboolean
+lab_possible (char **out_reason)
+{
+  pid_t pid;
+  int status;
+
+  pid = fork ();
+  if (pid == 0)
+    {
+      int flags = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID;
+      if (geteuid () != 0)
+        flags |= CLONE_NEWUSER;
+      _exit (unshare (flags) == 0 ? 0 : 1);
+    }
+  if (pid < 0 || waitpid (pid, &status, 0) != pid || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    {
+      *out_reason = g_strdup (geteuid () == 0 ? "root, but namespaces cannot be made here (no CAP_SYS_ADMIN?)"
+                                              : "not root, and unprivileged user namespaces are not allowed here");
+      return FALSE;
+    }
+  if (g_find_program_in_path ("tshark") == NULL)
+    {
+      *out_reason = g_strdup ("tshark is not installed");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+cleanup_labs (void)
+{
+  const char *argv[] = { tscope, "down", "--all", NULL };
+  g_autofree char *out = NULL;
+  spawn (&out, NULL, argv);
+}
+
+static void
+run_isolated (gconstpointer data)
+{
+  void (*body) (void) = (void (*) (void)) data;
+  g_autofree char *reason = NULL;
+
+  if (g_test_subprocess ())
+    {
+      body ();
+      return;
+    }
+  if (!lab_possible (&reason))
+    {
+      if (g_strcmp0 (g_getenv ("TS_REQUIRE_LAB"), "1") == 0)
+        {
+          g_test_fail_printf ("the lab is required (TS_REQUIRE_LAB=1) but impossible here: %s", reason);
+          return;
+        }
+      g_test_skip_printf ("no lab possible: %s", reason);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  cleanup_labs ();
+  g_test_trap_assert_passed ();
+}
+
+static void
+remove_tree (const char *path)
+{
+  const char *argv[] = { "rm", "-rf", path, NULL };
+  spawn (NULL, NULL, argv);
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *build = g_getenv ("TS_BUILD_DIR");
+  g_autofree char *rundir = NULL, *data = NULL;
+  int rc;
+
+  g_test_init (&argc, &argv, NULL);
+  tscope = g_strdup (g_getenv ("TSCOPE") != NULL ? g_getenv ("TSCOPE")
+                                                 : g_build_filename (build != NULL ? build : TS_BUILD_DIR, "cli", "tscope", NULL));
+  /* The subprocess of a test inherits the parent's directory through the
+   * environment, so that the parent can clean up what it left. */
+  if (g_getenv ("TS_LAB_TEST_TMP") != NULL && g_test_subprocess ())
+    tmp_root = g_strdup (g_getenv ("TS_LAB_TEST_TMP"));
+  else
+    {
+      tmp_root = g_dir_make_tmp ("ts-lab-test-XXXXXX", NULL);
+      g_setenv ("TS_LAB_TEST_TMP", tmp_root, TRUE);
+    }
+  rundir = g_build_filename (tmp_root, "labs", NULL);
+  data = g_build_filename (tmp_root, "data", NULL);
+  g_setenv ("TS_LAB_RUNDIR", rundir, TRUE);
+  g_setenv ("XDG_DATA_HOME", data, TRUE);
+
+  g_test_add_data_func ("/ts/lab/run/connect", test_run_connect, run_isolated);
+  g_test_add_data_func ("/ts/lab/capture/segments", test_segments, run_isolated);
+  g_test_add_data_func ("/ts/lab/up-exec-down", test_up_exec_down, run_isolated);
+  g_test_add_data_func ("/ts/lab/sigkill", test_sigkill, run_isolated);
+  g_test_add_data_func ("/ts/lab/side-by-side", test_side_by_side, run_isolated);
+  g_test_add_data_func ("/ts/lab/delay", test_delay, run_isolated);
+  g_test_add_data_func ("/ts/lab/crash", test_crash, run_isolated);
+  g_test_add_data_func ("/ts/lab/interrupt", test_interrupt, run_isolated);
+  g_test_add_data_func ("/ts/lab/rootless", test_rootless, run_isolated);
+  rc = g_test_run ();
+  if (!g_test_subprocess ())
+    remove_tree (tmp_root);
+  g_free (tmp_root);
+  g_free (tscope);
+  return rc;
+}

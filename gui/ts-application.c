@@ -1,0 +1,369 @@
+/* ts-application.c: command line, app actions, the screenshot mode.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "ts-application.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ts-screenshot.h"
+#include "ts-window.h"
+
+/* The screenshot mode gives up when the window is not painted by then. */
+#define SCREENSHOT_TIMEOUT_S 30
+
+struct _TsApplication
+{
+  AdwApplication parent_instance;
+
+  int exit_status;
+  /* the screenshot mode */
+  char *screenshot_path;
+  guint screenshot_timeout;
+};
+
+G_DEFINE_FINAL_TYPE (TsApplication, ts_application, ADW_TYPE_APPLICATION)
+
+/* The generated resource (gnome.compile_resources, c_name ts_gui,
+ * --manual-register). */
+void ts_gui_register_resource (void);
+
+void
+ts_application_ensure_resources (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      ts_gui_register_resource ();
+      g_once_init_leave (&once, 1);
+    }
+}
+
+static void
+action_about (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  GtkApplication *app = user_data;
+  static const char *developers[] = { "The Tunnelscope developers", NULL };
+  GtkWidget *about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
+                                   "transient-for", gtk_application_get_active_window (app),
+                                   "application-name", "Tunnelscope",
+                                   "application-icon", TS_APPLICATION_ID,
+                                   "version", PACKAGE_VERSION,
+                                   "developer-name", "The Tunnelscope developers",
+                                   "developers", developers,
+                                   "comments", "An educational simulator and packet-level teaching toolkit for HTTP "
+                                               "proxying: forward proxies, HTTPS interception, CONNECT tunnels, "
+                                               "proxy chains and MASQUE.",
+                                   "license-type", GTK_LICENSE_GPL_3_0,
+                                   "copyright", "© The Tunnelscope developers",
+                                   NULL);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static void
+action_quit (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (user_data));
+
+  /* Closing the windows stops a live lab first. */
+  while (windows)
+    {
+      GList *next = windows->next;
+      gtk_window_destroy (GTK_WINDOW (windows->data));
+      windows = next;
+    }
+}
+
+static void
+apply_large_text (GtkApplication *app, gboolean large)
+{
+  for (GList *l = gtk_application_get_windows (app); l; l = l->next)
+    {
+      if (large)
+        gtk_widget_add_css_class (GTK_WIDGET (l->data), "large-text");
+      else
+        gtk_widget_remove_css_class (GTK_WIDGET (l->data), "large-text");
+    }
+}
+
+static void
+action_large_text (GSimpleAction *action, GVariant *state, gpointer user_data)
+{
+  g_simple_action_set_state (action, state);
+  apply_large_text (GTK_APPLICATION (user_data), g_variant_get_boolean (state));
+}
+
+static const GActionEntry app_actions[] = {
+  { .name = "about", .activate = action_about },
+  { .name = "quit", .activate = action_quit },
+  { .name = "large-text", .state = "false", .change_state = action_large_text },
+};
+
+static void
+on_window_added (GtkApplication *app, GtkWindow *window)
+{
+  GAction *large = g_action_map_lookup_action (G_ACTION_MAP (app), "large-text");
+  g_autoptr (GVariant) state = g_action_get_state (large);
+
+  if (g_variant_get_boolean (state))
+    gtk_widget_add_css_class (GTK_WIDGET (window), "large-text");
+}
+
+static void
+ts_application_startup (GApplication *app)
+{
+  static const struct
+  {
+    const char *action;
+    const char *accels[4];
+  } accels[] = {
+    { "app.quit", { "<Control>q", NULL } },
+    { "app.large-text", { "<Control>t", NULL } },
+    { "win.open", { "<Control>o", NULL } },
+    { "session.next", { "Right", "n", "Page_Down", NULL } },
+    { "session.previous", { "Left", "p", "Page_Up", NULL } },
+    { "session.first", { "Home", NULL } },
+    { "session.last", { "End", NULL } },
+    { "session.play", { "space", NULL } },
+    { "session.faster", { "plus", "bracketright", NULL } },
+    { "session.slower", { "minus", "bracketleft", NULL } },
+    { "win.view::ladder", { "<Alt>1", NULL } },
+    { "win.view::topology", { "<Alt>2", NULL } },
+    { "win.view::detail", { "<Alt>3", NULL } },
+    { "win.view::compare", { "<Alt>4", NULL } },
+  };
+
+  ts_application_ensure_resources ();
+  G_APPLICATION_CLASS (ts_application_parent_class)->startup (app);
+  g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions), app);
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action, accels[i].accels);
+  g_signal_connect (app, "window-added", G_CALLBACK (on_window_added), NULL);
+}
+
+static TsWindow *
+new_window (TsApplication *self)
+{
+  TsWindow *window = ts_window_new (GTK_APPLICATION (self));
+  return window;
+}
+
+static void
+ts_application_activate (GApplication *app)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+
+  if (window == NULL)
+    window = GTK_WINDOW (new_window (TS_APPLICATION (app)));
+  gtk_window_present (window);
+}
+
+static void
+ts_application_open (GApplication *app, GFile **files, int n_files, const char *hint)
+{
+  for (int i = 0; i < n_files; i++)
+    {
+      TsWindow *window = new_window (TS_APPLICATION (app));
+      ts_window_open (window, files[i]);
+      gtk_window_present (GTK_WINDOW (window));
+    }
+}
+
+static void
+screenshot_finish (TsApplication *self, int status)
+{
+  g_clear_handle_id (&self->screenshot_timeout, g_source_remove);
+  self->exit_status = status;
+  action_quit (NULL, NULL, self);
+  g_application_release (G_APPLICATION (self));
+}
+
+static void
+screenshot_take (GtkWidget *window, gpointer user_data)
+{
+  TsApplication *self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!ts_screenshot_save (window, self->screenshot_path, &error))
+    {
+      g_printerr ("tunnelscope: %s\n", error->message);
+      screenshot_finish (self, 1);
+      return;
+    }
+  screenshot_finish (self, 0);
+}
+
+static gboolean
+screenshot_timed_out (gpointer user_data)
+{
+  TsApplication *self = user_data;
+
+  self->screenshot_timeout = 0;
+  g_printerr ("tunnelscope: the window was not painted within %d s (is there a display? try xvfb-run)\n",
+              SCREENSHOT_TIMEOUT_S);
+  screenshot_finish (self, 1);
+  return G_SOURCE_REMOVE;
+}
+
+static int
+usage_error (GApplicationCommandLine *cmdline, const char *message)
+{
+  g_application_command_line_printerr (cmdline, "tunnelscope: %s (try --help)\n", message);
+  return 2;
+}
+
+static int
+ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline)
+{
+  TsApplication *self = TS_APPLICATION (app);
+  g_autofree char *screenshot = NULL, *view = NULL, *compare = NULL, *as = NULL, *scenario = NULL;
+  int step = 0, lesson = 0;
+  gboolean version = FALSE;
+  g_auto (GStrv) rest = NULL;
+  const GOptionEntry entries[] = {
+    { "scenario", 0, 0, G_OPTION_ARG_STRING, &scenario, "Run a lab scenario live", "NAME" },
+    { "lesson", 0, 0, G_OPTION_ARG_INT, &lesson, "Open lesson N", "N" },
+    { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Render the window to a PNG and exit", "OUT.png" },
+    { "step", 0, 0, G_OPTION_ARG_INT, &step, "With --screenshot: show step N (1 is the first)", "N" },
+    { "view", 0, 0, G_OPTION_ARG_STRING, &view, "With --screenshot: ladder, topology, detail or compare", "VIEW" },
+    { "compare", 0, 0, G_OPTION_ARG_FILENAME, &compare, "A second trace to compare with", "TRACE2" },
+    { "as", 0, 0, G_OPTION_ARG_STRING, &as, "Whose eyes: a node name, or observer", "NODE" },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "[TRACE]" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("[TRACE | --lesson N | --scenario NAME]");
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) argv = g_application_command_line_get_arguments (cmdline, NULL);
+  char **args = argv;
+  int argc = (int) g_strv_length (argv);
+  TsWindow *window;
+  const char *trace;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_summary (context,
+      "Step through a proxy's traffic: a lab scenario live, or a capture.\n\n"
+      "  tunnelscope --screenshot OUT.png TRACE [--step N] [--view ladder|topology|detail|compare]\n"
+      "              [--compare TRACE2] [--as NODE]\n"
+      "renders the real window and exits (under xvfb-run where there is no display).");
+  if (!g_option_context_parse (context, &argc, &args, &error))
+    return usage_error (cmdline, error->message);
+  if (version)
+    {
+      g_application_command_line_print (cmdline, "tunnelscope %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  if (rest && g_strv_length (rest) > 1)
+    return usage_error (cmdline, "give at most one trace");
+  trace = rest ? rest[0] : NULL;
+  if (view && !g_strv_contains ((const char *const[]) { "ladder", "topology", "detail", "compare", NULL }, view))
+    return usage_error (cmdline, "--view is one of ladder, topology, detail, compare");
+  if ((trace != NULL) + (scenario != NULL) + (lesson != 0) > 1)
+    return usage_error (cmdline, "give one of TRACE, --lesson N, --scenario NAME");
+  if (screenshot && trace == NULL)
+    return usage_error (cmdline, "--screenshot needs a TRACE");
+  if (!screenshot && (step || view))
+    return usage_error (cmdline, "--step and --view go with --screenshot");
+
+  window = new_window (self);
+  if (trace)
+    {
+      g_autoptr (GFile) file = g_application_command_line_create_file_for_arg (cmdline, trace);
+      if (screenshot)
+        {
+          g_autoptr (GError) load_error = NULL;
+          if (!ts_window_load_path (window, g_file_peek_path (file), &load_error))
+            {
+              g_application_command_line_printerr (cmdline, "tunnelscope: %s\n", load_error->message);
+              gtk_window_destroy (GTK_WINDOW (window));
+              return 1;
+            }
+        }
+      else
+        ts_window_open (window, file);
+    }
+  if (compare)
+    {
+      g_autoptr (GFile) file = g_application_command_line_create_file_for_arg (cmdline, compare);
+      g_autoptr (GError) load_error = NULL;
+      if (!ts_window_load_compare_path (window, g_file_peek_path (file), &load_error))
+        {
+          g_application_command_line_printerr (cmdline, "tunnelscope: %s\n", load_error->message);
+          gtk_window_destroy (GTK_WINDOW (window));
+          return 1;
+        }
+    }
+  if (as)
+    ts_session_set_as (ts_window_get_session (window), as);
+  if (step > 0)
+    ts_session_set_step (ts_window_get_session (window), step - 1);
+  if (scenario)
+    ts_window_run_scenario (window, scenario);
+  if (lesson)
+    g_application_command_line_printerr (cmdline,
+        "tunnelscope: lessons are not in the app yet; 'tscope lesson %d' plays lesson %d in a terminal\n",
+        lesson, lesson);
+
+  if (screenshot)
+    {
+      ts_window_set_view (window, view ? view : "ladder");
+      /* A fixed size, so that screenshots are comparable. */
+      gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+      g_free (self->screenshot_path);
+      self->screenshot_path = g_strdup (screenshot);
+      g_application_hold (app);
+      self->screenshot_timeout = g_timeout_add_seconds (SCREENSHOT_TIMEOUT_S, screenshot_timed_out, self);
+      ts_screenshot_when_painted (GTK_WIDGET (window), 2, G_CALLBACK (screenshot_take), self);
+    }
+  gtk_window_present (GTK_WINDOW (window));
+  return 0;
+}
+
+static void
+ts_application_finalize (GObject *object)
+{
+  TsApplication *self = TS_APPLICATION (object);
+
+  g_clear_handle_id (&self->screenshot_timeout, g_source_remove);
+  g_free (self->screenshot_path);
+  G_OBJECT_CLASS (ts_application_parent_class)->finalize (object);
+}
+
+static void
+ts_application_class_init (TsApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = ts_application_finalize;
+  app_class->startup = ts_application_startup;
+  app_class->activate = ts_application_activate;
+  app_class->open = ts_application_open;
+  app_class->command_line = ts_application_command_line;
+}
+
+static void
+ts_application_init (TsApplication *self)
+{
+}
+
+TsApplication *
+ts_application_new (void)
+{
+  /* Non-unique: every invocation is its own process, so the screenshot mode
+   * and tests never hand their work to a running instance. */
+  return g_object_new (TS_TYPE_APPLICATION,
+                       "application-id", TS_APPLICATION_ID,
+                       "flags", G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE,
+                       "resource-base-path", "/org/tunnelscope/Tunnelscope",
+                       NULL);
+}
+
+int
+ts_application_get_exit_status (TsApplication *self)
+{
+  g_return_val_if_fail (TS_IS_APPLICATION (self), 1);
+  return self->exit_status;
+}

@@ -1,0 +1,396 @@
+/* ts-detail-view.c: protocol tree and hex view, linked both ways.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "ts-detail-view.h"
+
+/* Cap: bytes shown in the hex view (a packet is at most this big anyway). */
+#define HEX_MAX_BYTES (64 * 1024)
+/* Layout of a hex line: "0000  " 16 × "xx " " " 16 × ascii "\n". */
+#define HEX_COLS 16
+#define HEX_LINE_CHARS (6 + HEX_COLS * 3 + 1 + HEX_COLS + 1)
+
+struct _TsDetailView
+{
+  GtkWidget parent_instance;
+
+  GtkListBox *tree;
+  GtkTextView *hex;
+  TsSession *session;
+  GArray *fields;   /* TsStepField of the shown step */
+  GArray *rows;     /* guint: row index -> field index */
+  gsize n_bytes;
+  gboolean updating;
+  guint hl_offset, hl_len;
+  gboolean has_hl;
+};
+
+enum
+{
+  PROP_0,
+  PROP_SESSION,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (TsDetailView, ts_detail_view, GTK_TYPE_WIDGET)
+
+static void
+hex_range (GtkTextBuffer *buffer, guint offset, guint len, const char *tag)
+{
+  /* Highlight each byte's hex pair and its ASCII column. */
+  for (guint b = offset; b < offset + len; b++)
+    {
+      GtkTextIter s, e;
+      guint line = b / HEX_COLS, col = b % HEX_COLS;
+
+      gtk_text_buffer_get_iter_at_line_offset (buffer, &s, line, 6 + col * 3);
+      gtk_text_buffer_get_iter_at_line_offset (buffer, &e, line, 6 + col * 3 + 2);
+      gtk_text_buffer_apply_tag_by_name (buffer, tag, &s, &e);
+      gtk_text_buffer_get_iter_at_line_offset (buffer, &s, line, 6 + HEX_COLS * 3 + 1 + col);
+      gtk_text_buffer_get_iter_at_line_offset (buffer, &e, line, 6 + HEX_COLS * 3 + 2 + col);
+      gtk_text_buffer_apply_tag_by_name (buffer, tag, &s, &e);
+    }
+}
+
+static void
+show_selection (TsDetailView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->hex);
+  GtkTextIter start, end;
+  int field = self->session ? ts_session_get_selected_field (self->session) : -1;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  gtk_text_buffer_remove_tag_by_name (buffer, "selected", &start, &end);
+  self->has_hl = FALSE;
+  self->updating = TRUE;
+  if (field < 0 || self->fields == NULL || (guint) field >= self->fields->len)
+    gtk_list_box_unselect_all (self->tree);
+  else
+    {
+      const TsStepField *f = &g_array_index (self->fields, TsStepField, field);
+      guint off = MIN (f->offset, self->n_bytes), len = MIN (f->len, self->n_bytes - off);
+
+      for (guint r = 0; r < self->rows->len; r++)
+        if (g_array_index (self->rows, guint, r) == (guint) field)
+          gtk_list_box_select_row (self->tree, gtk_list_box_get_row_at_index (self->tree, r));
+      if (len > 0)
+        {
+          GtkTextIter at;
+          hex_range (buffer, off, len, "selected");
+          self->has_hl = TRUE;
+          self->hl_offset = off;
+          self->hl_len = len;
+          gtk_text_buffer_get_iter_at_line (buffer, &at, off / HEX_COLS);
+          gtk_text_view_scroll_to_iter (self->hex, &at, 0.1, FALSE, 0, 0);
+        }
+    }
+  self->updating = FALSE;
+}
+
+static void
+rebuild (TsDetailView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->hex);
+  GtkWidget *child;
+  TsStepList *list;
+  int step, reader;
+  gboolean readable;
+  const guint8 *bytes;
+  gsize size = 0;
+  guint32 ev_off = 0, ev_len = 0;
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  self->updating = TRUE;
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->tree))) != NULL)
+    gtk_list_box_remove (self->tree, child);
+  g_clear_pointer (&self->fields, g_array_unref);
+  g_array_set_size (self->rows, 0);
+  self->n_bytes = 0;
+  step = self->session ? ts_session_get_step (self->session) : -1;
+  if (step < 0)
+    {
+      gtk_text_buffer_set_text (buffer, "", -1);
+      self->updating = FALSE;
+      return;
+    }
+  list = ts_session_get_step_list (self->session);
+  reader = ts_session_get_reader (self->session);
+  readable = ts_step_list_can_read (list, step, reader);
+  self->fields = ts_step_list_dup_fields (list, step);
+  for (guint i = 0; i < self->fields->len; i++)
+    {
+      const TsStepField *f = &g_array_index (self->fields, TsStepField, i);
+      GtkWidget *label;
+
+      if (f->content && !readable)
+        {
+          /* One line says what this reader is left with. */
+          if (i == 0 || !g_array_index (self->fields, TsStepField, i - 1).content)
+            {
+              g_autofree char *seen = ts_step_list_dup_summary_as (list, step, reader);
+              g_autofree char *line = g_strdup_printf ("Not readable as seen by %s: %s",
+                                                      ts_session_get_as (self->session), seen);
+              label = gtk_label_new (line);
+              gtk_widget_add_css_class (label, "dim-label");
+              gtk_label_set_xalign (GTK_LABEL (label), 0);
+              gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+              gtk_list_box_append (self->tree, label);
+              g_array_append_val (self->rows, i);
+            }
+          continue;
+        }
+      label = gtk_label_new (f->label);
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      gtk_label_set_selectable (GTK_LABEL (label), FALSE);
+      gtk_widget_set_tooltip_text (label, f->label);
+      gtk_widget_set_margin_start (label, 6 + 18 * (int) f->depth);
+      if (f->depth == 0)
+        gtk_widget_add_css_class (label, "heading");
+      gtk_list_box_append (self->tree, label);
+      g_array_append_val (self->rows, i);
+    }
+
+  bytes = ts_step_list_get_bytes (list, step, &size, &ev_off, &ev_len);
+  size = MIN (size, HEX_MAX_BYTES);
+  self->n_bytes = size;
+  for (gsize line = 0; line * HEX_COLS < size; line++)
+    {
+      gsize base = line * HEX_COLS;
+      g_string_append_printf (text, "%04" G_GSIZE_MODIFIER "x  ", base);
+      for (gsize c = 0; c < HEX_COLS; c++)
+        if (base + c < size)
+          g_string_append_printf (text, "%02x ", bytes[base + c]);
+        else
+          g_string_append (text, "   ");
+      g_string_append_c (text, ' ');
+      for (gsize c = 0; c < HEX_COLS; c++)
+        g_string_append_c (text, base + c < size ? (g_ascii_isprint (bytes[base + c]) ? bytes[base + c] : '.') : ' ');
+      g_string_append_c (text, '\n');
+    }
+  if (size == 0)
+    g_string_append (text, "(no captured bytes: an actor's event)");
+  gtk_text_buffer_set_text (buffer, text->str, -1);
+  if (ev_len > 0 && ev_off < size)
+    hex_range (buffer, ev_off, MIN (ev_len, size - ev_off), "event");
+  self->updating = FALSE;
+  show_selection (self);
+}
+
+static void
+on_row_selected (GtkListBox *box, GtkListBoxRow *row, TsDetailView *self)
+{
+  int index;
+
+  if (self->updating || self->session == NULL || row == NULL)
+    return;
+  index = gtk_list_box_row_get_index (row);
+  if (index >= 0 && (guint) index < self->rows->len)
+    ts_session_set_selected_field (self->session, (int) g_array_index (self->rows, guint, index));
+}
+
+int
+ts_detail_view_field_at_byte (TsDetailView *self, guint offset)
+{
+  int best = -1;
+  guint best_len = G_MAXUINT;
+
+  g_return_val_if_fail (TS_IS_DETAIL_VIEW (self), -1);
+  if (self->fields == NULL)
+    return -1;
+  /* The innermost field: the shortest range covering the byte, among the
+   * rows shown. */
+  for (guint r = 0; r < self->rows->len; r++)
+    {
+      guint i = g_array_index (self->rows, guint, r);
+      const TsStepField *f = &g_array_index (self->fields, TsStepField, i);
+      if (f->len > 0 && offset >= f->offset && offset < f->offset + f->len && f->len <= best_len)
+        {
+          best = (int) i;
+          best_len = f->len;
+        }
+    }
+  return best;
+}
+
+static void
+on_hex_released (GtkGestureClick *gesture, int n_press, double x, double y, TsDetailView *self)
+{
+  GtkTextIter iter;
+  int bx, by, line, col;
+  guint byte;
+  int field;
+
+  if (self->session == NULL || self->n_bytes == 0)
+    return;
+  gtk_text_view_window_to_buffer_coords (self->hex, GTK_TEXT_WINDOW_WIDGET, (int) x, (int) y, &bx, &by);
+  gtk_text_view_get_iter_at_location (self->hex, &iter, bx, by);
+  line = gtk_text_iter_get_line (&iter);
+  col = gtk_text_iter_get_line_offset (&iter);
+  if (col >= 6 && col < 6 + HEX_COLS * 3)
+    col = (col - 6) / 3;
+  else if (col >= 6 + HEX_COLS * 3 + 1 && col < 6 + HEX_COLS * 4 + 1)
+    col = col - (6 + HEX_COLS * 3 + 1);
+  else
+    return;
+  byte = (guint) line * HEX_COLS + (guint) col;
+  if (byte >= self->n_bytes)
+    return;
+  field = ts_detail_view_field_at_byte (self, byte);
+  if (field >= 0)
+    ts_session_set_selected_field (self->session, field);
+}
+
+static void
+ts_detail_view_dispose (GObject *object)
+{
+  TsDetailView *self = TS_DETAIL_VIEW (object);
+
+  ts_detail_view_set_session (self, NULL);
+  gtk_widget_dispose_template (GTK_WIDGET (self), TS_TYPE_DETAIL_VIEW);
+  /* The template's root child is not bound: unparent it ourselves. */
+  {
+    GtkWidget *child;
+    while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+      gtk_widget_unparent (child);
+  }
+  G_OBJECT_CLASS (ts_detail_view_parent_class)->dispose (object);
+}
+
+static void
+ts_detail_view_finalize (GObject *object)
+{
+  TsDetailView *self = TS_DETAIL_VIEW (object);
+
+  g_clear_pointer (&self->fields, g_array_unref);
+  g_clear_pointer (&self->rows, g_array_unref);
+  G_OBJECT_CLASS (ts_detail_view_parent_class)->finalize (object);
+}
+
+static void
+ts_detail_view_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  TsDetailView *self = TS_DETAIL_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SESSION: g_value_set_object (value, self->session); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ts_detail_view_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  TsDetailView *self = TS_DETAIL_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SESSION: ts_detail_view_set_session (self, g_value_get_object (value)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ts_detail_view_class_init (TsDetailViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = ts_detail_view_dispose;
+  object_class->finalize = ts_detail_view_finalize;
+  object_class->get_property = ts_detail_view_get_property;
+  object_class->set_property = ts_detail_view_set_property;
+
+  properties[PROP_SESSION] = g_param_spec_object ("session", NULL, NULL, TS_TYPE_SESSION,
+                                                  G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/tunnelscope/Tunnelscope/ts-detail-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, TsDetailView, tree);
+  gtk_widget_class_bind_template_child (widget_class, TsDetailView, hex);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "detailview");
+}
+
+static void
+ts_detail_view_init (TsDetailView *self)
+{
+  GtkTextBuffer *buffer;
+  GtkGesture *click;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->rows = g_array_new (FALSE, FALSE, sizeof (guint));
+  buffer = gtk_text_view_get_buffer (self->hex);
+  gtk_text_buffer_create_tag (buffer, "event", "background", "rgba(53,132,228,0.18)", NULL);
+  gtk_text_buffer_create_tag (buffer, "selected", "background", "rgba(230,97,0,0.55)", NULL);
+  g_signal_connect (self->tree, "row-selected", G_CALLBACK (on_row_selected), self);
+  click = gtk_gesture_click_new ();
+  g_signal_connect (click, "released", G_CALLBACK (on_hex_released), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->hex), GTK_EVENT_CONTROLLER (click));
+}
+
+GtkWidget *
+ts_detail_view_new (TsSession *session)
+{
+  return g_object_new (TS_TYPE_DETAIL_VIEW, "session", session, NULL);
+}
+
+TsSession *
+ts_detail_view_get_session (TsDetailView *self)
+{
+  g_return_val_if_fail (TS_IS_DETAIL_VIEW (self), NULL);
+  return self->session;
+}
+
+void
+ts_detail_view_set_session (TsDetailView *self, TsSession *session)
+{
+  g_return_if_fail (TS_IS_DETAIL_VIEW (self));
+  if (self->session == session)
+    return;
+  if (self->session)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  g_set_object (&self->session, session);
+  if (session)
+    {
+      g_signal_connect_swapped (session, "notify::step", G_CALLBACK (rebuild), self);
+      g_signal_connect_swapped (session, "notify::as", G_CALLBACK (rebuild), self);
+      g_signal_connect_swapped (session, "reset", G_CALLBACK (rebuild), self);
+      g_signal_connect_swapped (session, "notify::selected-field", G_CALLBACK (show_selection), self);
+    }
+  if (self->tree)
+    rebuild (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SESSION]);
+}
+
+guint
+ts_detail_view_get_n_rows (TsDetailView *self)
+{
+  g_return_val_if_fail (TS_IS_DETAIL_VIEW (self), 0);
+  return self->rows->len;
+}
+
+char *
+ts_detail_view_dup_hex_text (TsDetailView *self)
+{
+  GtkTextBuffer *buffer;
+  GtkTextIter s, e;
+
+  g_return_val_if_fail (TS_IS_DETAIL_VIEW (self), NULL);
+  buffer = gtk_text_view_get_buffer (self->hex);
+  gtk_text_buffer_get_bounds (buffer, &s, &e);
+  return gtk_text_buffer_get_text (buffer, &s, &e, FALSE);
+}
+
+gboolean
+ts_detail_view_get_highlight (TsDetailView *self, guint *out_offset, guint *out_len)
+{
+  g_return_val_if_fail (TS_IS_DETAIL_VIEW (self), FALSE);
+  *out_offset = self->hl_offset;
+  *out_len = self->hl_len;
+  return self->has_hl;
+}

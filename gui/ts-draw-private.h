@@ -1,0 +1,44 @@
+/* ts-draw-private.h: colours and small drawing helpers shared by the
+ * snapshot-drawn views (ladder, topology).
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "ts-timeline.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  GdkRGBA fg;      /* the widget's text colour */
+  GdkRGBA bg;      /* the window background */
+  GdkRGBA dim;     /* lines, lifelines */
+  GdkRGBA accent;  /* the current step */
+  gboolean dark;
+} TsPalette;
+
+/* The palette of @widget, from its CSS colour (dark when the text is light). */
+void _ts_palette_init (TsPalette *palette, GtkWidget *widget);
+
+/* A layer's colour, readable on @palette's background. */
+void _ts_layer_color (const TsPalette *palette, TsLayer layer, gboolean anomaly, GdkRGBA *out);
+
+/* A phase's colour, for brackets. */
+void _ts_phase_color (const TsPalette *palette, TsPhase phase, GdkRGBA *out);
+
+/* Draws a line from (x1, y) to (x2, y) with an arrow head at x2. */
+void _ts_draw_arrow (cairo_t *cr, double x1, double y1, double x2, double y2, double head);
+
+/* Shows @layout with its left edge at @x, vertically centred on @y. */
+void _ts_draw_layout (cairo_t *cr, PangoLayout *layout, double x, double y);
+
+/* The pixel height of a line of @widget's font. */
+int _ts_font_height (GtkWidget *widget);
+
+/* Orders nodes for columns and positions: clients, then proxies, then
+ * servers, then inferred hosts (transfer full: guint node ids). */
+GArray *_ts_node_order (const TsTimeline *timeline);
+
+G_END_DECLS

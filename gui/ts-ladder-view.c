@@ -1,0 +1,621 @@
+/* ts-ladder-view.c: the ladder diagram, drawn in snapshot.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "ts-ladder-view.h"
+
+#include <math.h>
+
+#include "ts-draw-private.h"
+
+struct _TsLadderView
+{
+  GtkWidget parent_instance;
+
+  TsSession *session;
+  GtkAdjustment *hadjustment;
+  GtkAdjustment *vadjustment;
+  guint hscroll_policy : 1;
+  guint vscroll_policy : 1;
+  GArray *columns; /* guint node ids, left to right */
+  GArray *column_of; /* gint: node id -> column */
+  int drawn_first, drawn_last;
+  PangoLayout *layout;
+  PangoLayout *small;
+};
+
+enum
+{
+  PROP_0,
+  PROP_SESSION,
+  N_PROPS,
+  PROP_HADJUSTMENT,
+  PROP_VADJUSTMENT,
+  PROP_HSCROLL_POLICY,
+  PROP_VSCROLL_POLICY,
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TsLadderView, ts_ladder_view, GTK_TYPE_WIDGET,
+                               G_IMPLEMENT_INTERFACE (GTK_TYPE_SCROLLABLE, NULL))
+
+typedef struct
+{
+  int line;     /* font line height */
+  int row;      /* a step's row */
+  int header;   /* the pinned node header */
+  int time_w;   /* the time and phase margin on the left */
+} Metrics;
+
+static void
+metrics (TsLadderView *self, Metrics *m)
+{
+  m->line = _ts_font_height (GTK_WIDGET (self));
+  m->row = (int) ceil (m->line * 2.3);
+  m->header = m->line * 3;
+  m->time_w = m->line * 7;
+}
+
+static double
+column_x (TsLadderView *self, const Metrics *m, int width, int column)
+{
+  int n = MAX ((int) self->columns->len, 1);
+  double span = MAX (width - m->time_w - m->line * 2, 100);
+
+  return m->time_w + m->line + span * (column + 0.5) / n;
+}
+
+static void
+rebuild_columns (TsLadderView *self)
+{
+  const TsTimeline *tl;
+
+  g_clear_pointer (&self->columns, g_array_unref);
+  g_array_set_size (self->column_of, 0);
+  if (self->session == NULL)
+    {
+      self->columns = g_array_new (FALSE, FALSE, sizeof (guint));
+      return;
+    }
+  tl = ts_step_list_get_timeline (ts_session_get_step_list (self->session));
+  self->columns = _ts_node_order (tl);
+  g_array_set_size (self->column_of, ts_timeline_get_n_nodes (tl));
+  for (guint i = 0; i < self->columns->len; i++)
+    g_array_index (self->column_of, gint, g_array_index (self->columns, guint, i)) = (gint) i;
+}
+
+static int
+column_of (TsLadderView *self, int node)
+{
+  if (node < 0 || (guint) node >= self->column_of->len)
+    return -1;
+  return g_array_index (self->column_of, gint, node);
+}
+
+static void
+configure_adjustments (TsLadderView *self)
+{
+  Metrics m;
+  int w = gtk_widget_get_width (GTK_WIDGET (self));
+  int h = gtk_widget_get_height (GTK_WIDGET (self));
+  guint n = self->session ? ts_session_get_n_steps (self->session) : 0;
+  double upper;
+
+  metrics (self, &m);
+  upper = m.header + (double) n * m.row + m.line;
+  if (self->vadjustment)
+    gtk_adjustment_configure (self->vadjustment,
+                              CLAMP (gtk_adjustment_get_value (self->vadjustment), 0, MAX (upper - h, 0)),
+                              0, MAX (upper, h), m.row, MAX (h - m.header - m.row, m.row), h);
+  if (self->hadjustment)
+    gtk_adjustment_configure (self->hadjustment, 0, 0, w, m.line, w, w);
+}
+
+/* Scrolls so that the current step's row is in view, keeping some context
+ * below it. */
+static void
+scroll_to_step (TsLadderView *self)
+{
+  Metrics m;
+  int step, h = gtk_widget_get_height (GTK_WIDGET (self));
+  double top, bottom, value;
+
+  if (self->session == NULL || self->vadjustment == NULL || h <= 0)
+    return;
+  step = ts_session_get_step (self->session);
+  if (step < 0)
+    return;
+  metrics (self, &m);
+  value = gtk_adjustment_get_value (self->vadjustment);
+  top = (double) step * m.row;
+  bottom = top + m.row;
+  if (top < value)
+    gtk_adjustment_set_value (self->vadjustment, MAX (top - m.row, 0));
+  else if (bottom > value + h - m.header)
+    gtk_adjustment_set_value (self->vadjustment, bottom - (h - m.header) + 2 * m.row);
+}
+
+static void
+update_accessible (TsLadderView *self)
+{
+  int step = self->session ? ts_session_get_step (self->session) : -1;
+  g_autofree char *text = NULL;
+
+  if (step >= 0)
+    text = ts_step_list_dup_summary_as (ts_session_get_step_list (self->session), step,
+                                        ts_session_get_reader (self->session));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  text ? text : "No step", -1);
+}
+
+static void
+on_step (TsLadderView *self)
+{
+  scroll_to_step (self);
+  update_accessible (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+on_reset (TsLadderView *self)
+{
+  rebuild_columns (self);
+  configure_adjustments (self);
+  if (self->vadjustment)
+    gtk_adjustment_set_value (self->vadjustment, 0);
+  update_accessible (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+on_steps_added (TsLadderView *self)
+{
+  rebuild_columns (self);
+  configure_adjustments (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+on_redraw (TsLadderView *self)
+{
+  update_accessible (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+set_adjustment (TsLadderView *self, GtkAdjustment **slot, GtkAdjustment *adj)
+{
+  if (*slot == adj)
+    return;
+  if (*slot)
+    g_signal_handlers_disconnect_by_data (*slot, self);
+  g_set_object (slot, adj);
+  if (adj)
+    g_signal_connect_swapped (adj, "value-changed", G_CALLBACK (gtk_widget_queue_draw), self);
+  configure_adjustments (self);
+}
+
+static void
+ts_ladder_view_size_allocate (GtkWidget *widget, int width, int height, int baseline)
+{
+  configure_adjustments (TS_LADDER_VIEW (widget));
+}
+
+static void
+ts_ladder_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size, int *minimum,
+                        int *natural, int *minimum_baseline, int *natural_baseline)
+{
+  TsLadderView *self = TS_LADDER_VIEW (widget);
+  Metrics m;
+
+  metrics (self, &m);
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      *minimum = m.time_w + m.line * 8 * MAX ((int) self->columns->len, 2) / 2;
+      *natural = m.time_w + m.line * 14 * MAX ((int) self->columns->len, 2);
+    }
+  else
+    {
+      *minimum = m.header + m.row * 3;
+      *natural = m.header + m.row * 12;
+    }
+}
+
+static void
+set_rgba (cairo_t *cr, const GdkRGBA *c, double alpha)
+{
+  cairo_set_source_rgba (cr, c->red, c->green, c->blue, c->alpha * alpha);
+}
+
+static void
+draw_text (cairo_t *cr, PangoLayout *layout, const char *text, double x, double y, double max_w,
+           gboolean center)
+{
+  int w, h;
+
+  pango_layout_set_text (layout, text, -1);
+  pango_layout_set_width (layout, max_w > 0 ? (int) (max_w * PANGO_SCALE) : -1);
+  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+  pango_layout_get_pixel_size (layout, &w, &h);
+  if (center)
+    x -= w / 2.0;
+  cairo_move_to (cr, x, y - h / 2.0);
+  pango_cairo_show_layout (cr, layout);
+}
+
+static void
+ts_ladder_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  TsLadderView *self = TS_LADDER_VIEW (widget);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  TsStepList *list;
+  const TsTimeline *tl;
+  TsPalette pal;
+  Metrics m;
+  guint n;
+  int step, reader, first, last;
+  double value;
+  guint64 t0 = 0;
+  cairo_t *cr;
+
+  self->drawn_first = self->drawn_last = -1;
+  if (self->session == NULL || w <= 0 || h <= 0)
+    return;
+  list = ts_session_get_step_list (self->session);
+  tl = ts_step_list_get_timeline (list);
+  n = ts_step_list_get_n_steps (list);
+  step = ts_session_get_step (self->session);
+  reader = ts_session_get_reader (self->session);
+  _ts_palette_init (&pal, widget);
+  metrics (self, &m);
+  value = self->vadjustment ? gtk_adjustment_get_value (self->vadjustment) : 0;
+
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  pango_layout_set_font_description (self->small, NULL);
+  {
+    /* The small font: 85% of the widget's. */
+    PangoFontDescription *fd = pango_font_description_copy (
+        pango_context_get_font_description (pango_layout_get_context (self->layout)));
+    if (pango_font_description_get_size (fd) > 0)
+      pango_font_description_set_size (fd, pango_font_description_get_size (fd) * 85 / 100);
+    pango_layout_set_font_description (self->small, fd);
+    pango_font_description_free (fd);
+  }
+
+  /* Lifelines. */
+  cairo_set_line_width (cr, 1);
+  for (guint c = 0; c < self->columns->len; c++)
+    {
+      double x = floor (column_x (self, &m, w, c)) + 0.5;
+      set_rgba (cr, &pal.dim, 1);
+      cairo_move_to (cr, x, m.header);
+      cairo_line_to (cr, x, h);
+      cairo_stroke (cr);
+    }
+
+  if (n > 0)
+    {
+      t0 = ts_step_list_get_event (list, 0)->time_ns;
+      first = (int) MAX (0, floor (value / m.row));
+      last = (int) MIN ((double) n - 1, floor ((value + h - m.header) / m.row));
+      self->drawn_first = first;
+      self->drawn_last = last;
+      for (int i = first; i <= last; i++)
+        {
+          const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
+          double y = m.header + (double) i * m.row - value;
+          double mid = y + m.row * 0.62;
+          int cs = column_of (self, ev->src), cd = column_of (self, ev->dst);
+          gboolean readable = ts_step_list_can_read (list, i, reader);
+          double alpha = readable ? 1.0 : 0.38;
+          g_autofree char *summary = ts_step_list_dup_summary_as (list, i, reader);
+          char tbuf[32];
+          GdkRGBA color;
+
+          if (i == step)
+            {
+              set_rgba (cr, &pal.accent, 0.22);
+              cairo_rectangle (cr, 0, y, w, m.row);
+              cairo_fill (cr);
+              set_rgba (cr, &pal.accent, 1);
+              cairo_rectangle (cr, 0, y, 4, m.row);
+              cairo_fill (cr);
+            }
+          /* Phase bracket in the margin, labelled where a phase starts. */
+          if (ev->phase != TS_PHASE_NONE)
+            {
+              const TsTimelineEvent *prev = i > 0 ? ts_step_list_get_event (list, i - 1) : NULL;
+              GdkRGBA pc;
+              _ts_phase_color (&pal, ev->phase, &pc);
+              set_rgba (cr, &pc, 0.9);
+              cairo_rectangle (cr, m.time_w - m.line * 0.6, y + 1, m.line * 0.25, m.row - 2);
+              cairo_fill (cr);
+              if (prev == NULL || prev->phase != ev->phase || i == first)
+                {
+                  set_rgba (cr, &pc, 1);
+                  draw_text (cr, self->small, ts_phase_to_string (ev->phase), 8, y + m.row * 0.72,
+                             m.time_w - m.line - 8, FALSE);
+                }
+            }
+          g_snprintf (tbuf, sizeof tbuf, "+%.3f ms", (double) (ev->time_ns - t0) / 1e6);
+          set_rgba (cr, &pal.fg, 0.6);
+          draw_text (cr, self->small, tbuf, 8, y + m.row * 0.3, m.time_w - m.line - 8, FALSE);
+
+          _ts_layer_color (&pal, ev->layer, ev->anomaly, &color);
+          if (!readable)
+            color = pal.fg;
+          set_rgba (cr, &color, alpha);
+          cairo_set_line_width (cr, i == step ? 2.5 : 1.5);
+          if (cs >= 0 && cd >= 0 && cs != cd)
+            {
+              double x1 = column_x (self, &m, w, cs), x2 = column_x (self, &m, w, cd);
+              if (ev->encrypted && !ev->decrypted)
+                {
+                  double dash[] = { 6, 3 };
+                  cairo_set_dash (cr, dash, 2, 0);
+                }
+              _ts_draw_arrow (cr, x1, mid, x2, mid, m.line * 0.6);
+              cairo_set_dash (cr, NULL, 0, 0);
+              set_rgba (cr, readable ? &pal.fg : &pal.fg, alpha);
+              draw_text (cr, self->layout, summary, (x1 + x2) / 2, y + m.row * 0.3,
+                         MAX (fabs (x2 - x1) - m.line, m.line * 6), TRUE);
+            }
+          else
+            {
+              int c = cs >= 0 ? cs : cd;
+              double x = c >= 0 ? column_x (self, &m, w, c) : m.time_w + m.line;
+              cairo_arc (cr, x, mid - m.row * 0.15, m.line * 0.3, 0, 2 * G_PI);
+              cairo_fill (cr);
+              set_rgba (cr, &pal.fg, alpha);
+              draw_text (cr, self->layout, summary, x + m.line * 0.7, mid - m.row * 0.15,
+                         MAX (w - x - m.line, m.line * 4), FALSE);
+            }
+          if (ev->tunnel >= 0 && (guint) ev->tunnel < ts_timeline_get_n_tunnels (tl))
+            {
+              const TsTimelineTunnel *t = ts_timeline_get_tunnel (tl, ev->tunnel);
+              if (t->mode != TS_TUNNEL_MODE_UNKNOWN)
+                {
+                  set_rgba (cr, &pal.fg, 0.5 * alpha);
+                  draw_text (cr, self->small, ts_tunnel_mode_to_string (t->mode), w - m.line * 4,
+                             y + m.row * 0.3, m.line * 4, FALSE);
+                }
+            }
+        }
+    }
+  else
+    {
+      set_rgba (cr, &pal.fg, 0.55);
+      draw_text (cr, self->layout,
+                 ts_session_get_live (self->session) ? "Waiting for the lab's first events…" : "No events",
+                 w / 2.0, m.header + m.row, w - 2 * m.line, TRUE);
+    }
+
+  /* The pinned header: node names over their columns. */
+  cairo_set_source_rgba (cr, pal.bg.red, pal.bg.green, pal.bg.blue, 1);
+  cairo_rectangle (cr, 0, 0, w, m.header);
+  cairo_fill (cr);
+  set_rgba (cr, &pal.dim, 1);
+  cairo_move_to (cr, 0, m.header - 0.5);
+  cairo_line_to (cr, w, m.header - 0.5);
+  cairo_stroke (cr);
+  for (guint c = 0; c < self->columns->len; c++)
+    {
+      guint id = g_array_index (self->columns, guint, c);
+      const TsTimelineNode *node = ts_timeline_get_node (tl, id);
+      double x = column_x (self, &m, w, c);
+      double cw = (w - m.time_w) / (double) MAX (self->columns->len, 1) - m.line * 0.5;
+      gboolean as_this = reader == (int) id;
+
+      if (as_this)
+        {
+          set_rgba (cr, &pal.accent, 0.25);
+          cairo_rectangle (cr, x - cw / 2, 2, cw, m.header - 4);
+          cairo_fill (cr);
+        }
+      set_rgba (cr, &pal.fg, 1);
+      pango_layout_set_attributes (self->layout, NULL);
+      {
+        PangoAttrList *attrs = pango_attr_list_new ();
+        pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
+        pango_layout_set_attributes (self->layout, attrs);
+        pango_attr_list_unref (attrs);
+      }
+      draw_text (cr, self->layout, node->name, x, m.header * 0.36, cw, TRUE);
+      pango_layout_set_attributes (self->layout, NULL);
+      set_rgba (cr, &pal.fg, 0.6);
+      draw_text (cr, self->small, ts_step_list_node_role (list, id), x, m.header * 0.72, cw, TRUE);
+    }
+  set_rgba (cr, &pal.fg, 0.6);
+  draw_text (cr, self->small, "time", 8, m.header * 0.72, m.time_w, FALSE);
+  cairo_destroy (cr);
+}
+
+static void
+on_click (GtkGestureClick *gesture, int n_press, double x, double y, TsLadderView *self)
+{
+  Metrics m;
+  double value = self->vadjustment ? gtk_adjustment_get_value (self->vadjustment) : 0;
+  int row;
+
+  gtk_widget_grab_focus (GTK_WIDGET (self));
+  if (self->session == NULL)
+    return;
+  metrics (self, &m);
+  if (y < m.header)
+    return;
+  row = (int) floor ((y - m.header + value) / m.row);
+  if (row >= 0 && row < (int) ts_session_get_n_steps (self->session))
+    {
+      ts_session_set_playing (self->session, FALSE);
+      ts_session_set_step (self->session, row);
+    }
+}
+
+static void
+ts_ladder_view_css_changed (GtkWidget *widget, GtkCssStyleChange *change)
+{
+  TsLadderView *self = TS_LADDER_VIEW (widget);
+
+  GTK_WIDGET_CLASS (ts_ladder_view_parent_class)->css_changed (widget, change);
+  /* Fonts may have changed (large text): new layouts, new metrics. */
+  g_clear_object (&self->layout);
+  g_clear_object (&self->small);
+  self->layout = gtk_widget_create_pango_layout (widget, NULL);
+  self->small = gtk_widget_create_pango_layout (widget, NULL);
+  gtk_widget_queue_resize (widget);
+}
+
+static void
+ts_ladder_view_dispose (GObject *object)
+{
+  TsLadderView *self = TS_LADDER_VIEW (object);
+
+  ts_ladder_view_set_session (self, NULL);
+  set_adjustment (self, &self->hadjustment, NULL);
+  set_adjustment (self, &self->vadjustment, NULL);
+  g_clear_object (&self->layout);
+  g_clear_object (&self->small);
+  G_OBJECT_CLASS (ts_ladder_view_parent_class)->dispose (object);
+}
+
+static void
+ts_ladder_view_finalize (GObject *object)
+{
+  TsLadderView *self = TS_LADDER_VIEW (object);
+
+  g_clear_pointer (&self->columns, g_array_unref);
+  g_clear_pointer (&self->column_of, g_array_unref);
+  G_OBJECT_CLASS (ts_ladder_view_parent_class)->finalize (object);
+}
+
+static void
+ts_ladder_view_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  TsLadderView *self = TS_LADDER_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SESSION: g_value_set_object (value, self->session); break;
+    case PROP_HADJUSTMENT: g_value_set_object (value, self->hadjustment); break;
+    case PROP_VADJUSTMENT: g_value_set_object (value, self->vadjustment); break;
+    case PROP_HSCROLL_POLICY: g_value_set_enum (value, self->hscroll_policy); break;
+    case PROP_VSCROLL_POLICY: g_value_set_enum (value, self->vscroll_policy); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ts_ladder_view_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  TsLadderView *self = TS_LADDER_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SESSION: ts_ladder_view_set_session (self, g_value_get_object (value)); break;
+    case PROP_HADJUSTMENT: set_adjustment (self, &self->hadjustment, g_value_get_object (value)); break;
+    case PROP_VADJUSTMENT: set_adjustment (self, &self->vadjustment, g_value_get_object (value)); break;
+    case PROP_HSCROLL_POLICY: self->hscroll_policy = g_value_get_enum (value); break;
+    case PROP_VSCROLL_POLICY: self->vscroll_policy = g_value_get_enum (value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ts_ladder_view_class_init (TsLadderViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = ts_ladder_view_dispose;
+  object_class->finalize = ts_ladder_view_finalize;
+  object_class->get_property = ts_ladder_view_get_property;
+  object_class->set_property = ts_ladder_view_set_property;
+  widget_class->snapshot = ts_ladder_view_snapshot;
+  widget_class->measure = ts_ladder_view_measure;
+  widget_class->size_allocate = ts_ladder_view_size_allocate;
+  widget_class->css_changed = ts_ladder_view_css_changed;
+
+  properties[PROP_SESSION] = g_param_spec_object ("session", NULL, NULL, TS_TYPE_SESSION,
+                                                  G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+  g_object_class_override_property (object_class, PROP_HADJUSTMENT, "hadjustment");
+  g_object_class_override_property (object_class, PROP_VADJUSTMENT, "vadjustment");
+  g_object_class_override_property (object_class, PROP_HSCROLL_POLICY, "hscroll-policy");
+  g_object_class_override_property (object_class, PROP_VSCROLL_POLICY, "vscroll-policy");
+
+  gtk_widget_class_set_css_name (widget_class, "ladderview");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
+}
+
+static void
+ts_ladder_view_init (TsLadderView *self)
+{
+  GtkGesture *click = gtk_gesture_click_new ();
+
+  self->columns = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->column_of = g_array_new (FALSE, TRUE, sizeof (gint));
+  self->drawn_first = self->drawn_last = -1;
+  self->layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
+  self->small = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
+  g_signal_connect (click, "pressed", G_CALLBACK (on_click), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Ladder diagram", -1);
+}
+
+GtkWidget *
+ts_ladder_view_new (TsSession *session)
+{
+  return g_object_new (TS_TYPE_LADDER_VIEW, "session", session, NULL);
+}
+
+TsSession *
+ts_ladder_view_get_session (TsLadderView *self)
+{
+  g_return_val_if_fail (TS_IS_LADDER_VIEW (self), NULL);
+  return self->session;
+}
+
+void
+ts_ladder_view_set_session (TsLadderView *self, TsSession *session)
+{
+  g_return_if_fail (TS_IS_LADDER_VIEW (self));
+  if (self->session == session)
+    return;
+  if (self->session)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  g_set_object (&self->session, session);
+  if (session)
+    {
+      g_signal_connect_swapped (session, "notify::step", G_CALLBACK (on_step), self);
+      g_signal_connect_swapped (session, "notify::as", G_CALLBACK (on_redraw), self);
+      g_signal_connect_swapped (session, "notify::live", G_CALLBACK (on_redraw), self);
+      g_signal_connect_swapped (session, "reset", G_CALLBACK (on_reset), self);
+      g_signal_connect_swapped (session, "steps-added", G_CALLBACK (on_steps_added), self);
+    }
+  on_reset (self);
+  on_step (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SESSION]);
+}
+
+void
+ts_ladder_view_get_drawn_range (TsLadderView *self, int *out_first, int *out_last)
+{
+  g_return_if_fail (TS_IS_LADDER_VIEW (self));
+  *out_first = self->drawn_first;
+  *out_last = self->drawn_last;
+}
+
+int
+ts_ladder_view_get_row_height (TsLadderView *self)
+{
+  Metrics m;
+
+  g_return_val_if_fail (TS_IS_LADDER_VIEW (self), 0);
+  metrics (self, &m);
+  return m.row;
+}

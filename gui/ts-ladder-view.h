@@ -1,0 +1,28 @@
+/* ts-ladder-view.h: the ladder diagram: a column per node, an arrow per
+ * event, the current step highlighted; drawn in snapshot, only the rows
+ * that are visible, so 100,000 events scroll smoothly. Scrollable: put it
+ * in a GtkScrolledWindow.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "ts-session.h"
+
+G_BEGIN_DECLS
+
+#define TS_TYPE_LADDER_VIEW (ts_ladder_view_get_type ())
+G_DECLARE_FINAL_TYPE (TsLadderView, ts_ladder_view, TS, LADDER_VIEW, GtkWidget)
+
+GtkWidget *ts_ladder_view_new (TsSession *session);
+TsSession *ts_ladder_view_get_session (TsLadderView *self);
+void ts_ladder_view_set_session (TsLadderView *self, TsSession *session);
+
+/* The first and last step drawn by the last snapshot (-1 when none): what
+ * tests check to know only the visible rows are drawn. */
+void ts_ladder_view_get_drawn_range (TsLadderView *self, int *out_first, int *out_last);
+/* The row height in pixels. */
+int ts_ladder_view_get_row_height (TsLadderView *self);
+
+G_END_DECLS

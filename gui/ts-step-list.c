@@ -1,0 +1,409 @@
+/* ts-step-list.c: the analyzer's timeline in time order, with packet bytes.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "ts-step-list.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "ts-analyzer.h"
+#include "ts-packet.h"
+#include "ts-trace-reader.h"
+
+typedef struct
+{
+  guint64 offset; /* into the store */
+  guint32 caplen;
+  guint32 linktype;
+} Packet;
+
+struct _TsStepList
+{
+  TsAnalyzer *analyzer;
+  TsTraceReader *reader; /* our own pass, for the bytes */
+  gboolean reader_failed;
+  GArray *packets;      /* Packet */
+  GByteArray *store;
+  GArray *order;        /* guint event indices in time order */
+  GArray *step_of;      /* gint: event index -> step */
+  GHashTable *captured_end; /* link name -> node name */
+  char *description;
+};
+
+TsStepList *
+ts_step_list_new (void)
+{
+  TsStepList *self = g_new0 (TsStepList, 1);
+
+  self->analyzer = ts_analyzer_new ();
+  self->reader = ts_trace_reader_new ();
+  self->packets = g_array_new (FALSE, FALSE, sizeof (Packet));
+  self->store = g_byte_array_new ();
+  self->order = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->step_of = g_array_new (FALSE, FALSE, sizeof (gint));
+  self->captured_end = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return self;
+}
+
+void
+ts_step_list_free (TsStepList *self)
+{
+  if (self == NULL)
+    return;
+  ts_analyzer_free (self->analyzer);
+  ts_trace_reader_free (self->reader);
+  g_array_unref (self->packets);
+  g_byte_array_unref (self->store);
+  g_array_unref (self->order);
+  g_array_unref (self->step_of);
+  g_hash_table_unref (self->captured_end);
+  g_free (self->description);
+  g_free (self);
+}
+
+/* The lab metadata (ts_lab_plan_to_json ()): we only need what the
+ * timeline does not carry: the description and each link's captured end. */
+static void
+load_metadata (TsStepList *self, const char *json)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *root;
+  JsonNode *links;
+
+  if (json == NULL || !json_parser_load_from_data (parser, json, -1, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return;
+  root = json_node_get_object (json_parser_get_root (parser));
+  if (json_object_has_member (root, "description")
+      && JSON_NODE_HOLDS_VALUE (json_object_get_member (root, "description")))
+    {
+      g_free (self->description);
+      self->description = g_strdup (json_object_get_string_member (root, "description"));
+    }
+  links = json_object_get_member (root, "links");
+  if (links == NULL || !JSON_NODE_HOLDS_ARRAY (links))
+    return;
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (links)); i++)
+    {
+      JsonNode *l = json_array_get_element (json_node_get_array (links), i);
+      JsonObject *o;
+      JsonNode *name, *end;
+
+      if (!JSON_NODE_HOLDS_OBJECT (l))
+        continue;
+      o = json_node_get_object (l);
+      name = json_object_get_member (o, "name");
+      end = json_object_get_member (o, "captured_end");
+      if (name && end && JSON_NODE_HOLDS_VALUE (name) && JSON_NODE_HOLDS_VALUE (end)
+          && json_node_get_value_type (name) == G_TYPE_STRING
+          && json_node_get_value_type (end) == G_TYPE_STRING)
+        g_hash_table_replace (self->captured_end, g_strdup (json_node_get_string (name)),
+                              g_strdup (json_node_get_string (end)));
+    }
+}
+
+static void
+read_bytes (TsStepList *self, const guint8 *data, gsize len)
+{
+  TsTraceRecord rec;
+  TsTraceRecordKind kind;
+
+  if (self->reader_failed)
+    return;
+  ts_trace_reader_feed (self->reader, data, len);
+  while ((kind = ts_trace_reader_next (self->reader, &rec, NULL)) > TS_TRACE_RECORD_NONE)
+    {
+      if (kind == TS_TRACE_RECORD_PACKET)
+        {
+          const TsTraceInterface *iface = ts_trace_reader_get_interface (self->reader, rec.interface_id);
+          Packet p = { self->store->len, rec.caplen, iface ? iface->linktype : 1 };
+          g_byte_array_append (self->store, rec.data, rec.caplen);
+          g_array_append_val (self->packets, p);
+        }
+      else if (kind == TS_TRACE_RECORD_EVENT
+               && g_strcmp0 (ts_trace_event_get_kind (rec.event), TS_TRACE_EVENT_KIND_METADATA) == 0)
+        load_metadata (self, ts_trace_event_get (rec.event, "metadata"));
+    }
+  if (kind == TS_TRACE_RECORD_ERROR)
+    self->reader_failed = TRUE;
+}
+
+static void
+resort (TsStepList *self)
+{
+  const TsTimeline *tl = ts_analyzer_get_timeline (self->analyzer);
+  guint n = ts_timeline_get_n_events (tl);
+
+  g_array_unref (self->order);
+  self->order = ts_timeline_dup_time_order (tl);
+  g_array_set_size (self->step_of, n);
+  for (guint i = 0; i < self->order->len; i++)
+    g_array_index (self->step_of, gint, g_array_index (self->order, guint, i)) = (gint) i;
+}
+
+gboolean
+ts_step_list_feed (TsStepList *self, const guint8 *data, gsize len, GError **error)
+{
+  gboolean ok;
+  TsAnalyzerChanges changes = { 0 };
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  read_bytes (self, data, len);
+  ok = ts_analyzer_feed (self->analyzer, data, len, error);
+  ts_analyzer_take_changes (self->analyzer, &changes);
+  ts_analyzer_changes_clear (&changes);
+  resort (self);
+  return ok;
+}
+
+gboolean
+ts_step_list_finish (TsStepList *self, GError **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  ok = ts_analyzer_finish (self->analyzer, error);
+  resort (self);
+  return ok;
+}
+
+guint64
+ts_step_list_get_offset (TsStepList *self)
+{
+  return ts_analyzer_get_offset (self->analyzer);
+}
+
+const TsTimeline *
+ts_step_list_get_timeline (TsStepList *self)
+{
+  return ts_analyzer_get_timeline (self->analyzer);
+}
+
+const char *
+ts_step_list_get_scenario (TsStepList *self)
+{
+  return ts_analyzer_get_scenario (self->analyzer);
+}
+
+const char *
+ts_step_list_get_description (TsStepList *self)
+{
+  return self->description;
+}
+
+const char *
+ts_step_list_get_captured_end (TsStepList *self, const char *link)
+{
+  return link ? g_hash_table_lookup (self->captured_end, link) : NULL;
+}
+
+guint
+ts_step_list_get_n_steps (TsStepList *self)
+{
+  return self->order->len;
+}
+
+const TsTimelineEvent *
+ts_step_list_get_event (TsStepList *self, guint i)
+{
+  g_return_val_if_fail (i < self->order->len, NULL);
+  return ts_timeline_get_event (ts_analyzer_get_timeline (self->analyzer),
+                                g_array_index (self->order, guint, i));
+}
+
+int
+ts_step_list_find_step (TsStepList *self, guint event_index)
+{
+  return event_index < self->step_of->len ? g_array_index (self->step_of, gint, event_index) : -1;
+}
+
+const guint8 *
+ts_step_list_get_bytes (TsStepList *self, guint i, gsize *out_size, guint32 *out_offset,
+                        guint32 *out_len)
+{
+  const TsTimelineEvent *ev = ts_step_list_get_event (self, i);
+  const Packet *p;
+
+  *out_size = 0;
+  if (out_offset)
+    *out_offset = 0;
+  if (out_len)
+    *out_len = 0;
+  if (ev == NULL || ev->packet == G_MAXUINT32 || ev->packet >= self->packets->len)
+    return NULL;
+  p = &g_array_index (self->packets, Packet, ev->packet);
+  *out_size = p->caplen;
+  if (out_offset)
+    *out_offset = MIN (ev->byte_offset, p->caplen);
+  if (out_len)
+    *out_len = ev->byte_offset < p->caplen ? MIN (ev->byte_len, p->caplen - ev->byte_offset) : 0;
+  return self->store->data + p->offset;
+}
+
+static gboolean
+observer_reads (const TsTimeline *tl, const TsTimelineEvent *ev)
+{
+  const TsTimelineLink *l;
+
+  if (ev->link < 0 || (guint) ev->link >= ts_timeline_get_n_links (tl))
+    return FALSE;
+  l = ts_timeline_get_link (tl, ev->link);
+  return l->reader >= 0 && l->reader < 64 && (ev->readers & (G_GUINT64_CONSTANT (1) << l->reader)) != 0;
+}
+
+gboolean
+ts_step_list_can_read (TsStepList *self, guint i, int reader)
+{
+  const TsTimeline *tl = ts_analyzer_get_timeline (self->analyzer);
+  const TsTimelineEvent *ev = ts_step_list_get_event (self, i);
+
+  if (ev == NULL)
+    return FALSE;
+  if (reader == TS_STEP_READER_EVERYONE)
+    return TRUE;
+  if (reader == TS_STEP_READER_OBSERVER)
+    return observer_reads (tl, ev);
+  if (reader < 0 || (guint) reader >= ts_timeline_get_n_nodes (tl))
+    return FALSE;
+  return ts_timeline_event_readable_by (tl, ev, reader);
+}
+
+char *
+ts_step_list_dup_summary_as (TsStepList *self, guint i, int reader)
+{
+  const TsTimeline *tl = ts_analyzer_get_timeline (self->analyzer);
+  const TsTimelineEvent *ev = ts_step_list_get_event (self, i);
+
+  if (ev == NULL)
+    return g_strdup ("");
+  if (ts_step_list_can_read (self, i, reader))
+    return g_strdup (ev->summary);
+  if (ev->layer == TS_LAYER_LAB)
+    {
+      const char *who = ev->src >= 0 ? ts_timeline_get_node (tl, ev->src)->name : "another node";
+      return g_strdup_printf ("(a decision inside %s)", who);
+    }
+  if (ev->encrypted || ev->layer == TS_LAYER_TLS)
+    return g_strdup_printf ("encrypted, %" G_GUINT64_FORMAT " bytes", ev->wire_len);
+  return g_strdup_printf ("%s, %" G_GUINT64_FORMAT " bytes (not readable here)",
+                          ts_layer_to_string (ev->layer), ev->wire_len);
+}
+
+const char *
+ts_step_list_node_role (TsStepList *self, guint node)
+{
+  const TsTimeline *tl = ts_analyzer_get_timeline (self->analyzer);
+  const TsTimelineNode *n;
+
+  if (node >= ts_timeline_get_n_nodes (tl))
+    return "host";
+  n = ts_timeline_get_node (tl, node);
+  return n->role && *n->role ? n->role : "host";
+}
+
+static void
+field (GArray *out, guint depth, guint32 offset, guint32 len, const char *format, ...)
+  G_GNUC_PRINTF (5, 6);
+
+static void
+field (GArray *out, guint depth, guint32 offset, guint32 len, const char *format, ...)
+{
+  TsStepField f = { depth, NULL, offset, len, FALSE };
+  va_list ap;
+
+  va_start (ap, format);
+  f.label = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_array_append_val (out, f);
+}
+
+static void
+clear_field (gpointer p)
+{
+  g_free (((TsStepField *) p)->label);
+}
+
+GArray *
+ts_step_list_dup_fields (TsStepList *self, guint i)
+{
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (TsStepField));
+  const TsTimeline *tl = ts_analyzer_get_timeline (self->analyzer);
+  const TsTimelineEvent *ev;
+  const TsTimelineDetail *detail;
+  const guint8 *frame;
+  gsize size = 0;
+  guint32 off = 0, len = 0;
+  guint content_start;
+
+  g_array_set_clear_func (out, clear_field);
+  ev = ts_step_list_get_event (self, i);
+  if (ev == NULL)
+    return out;
+  frame = ts_step_list_get_bytes (self, i, &size, &off, &len);
+  if (frame != NULL)
+    {
+      const Packet *pk = &g_array_index (self->packets, Packet, ev->packet);
+      const char *link = ev->link >= 0 ? ts_timeline_get_link (tl, ev->link)->name : "?";
+      TsPacket p;
+      gssize r = ts_packet_decode (pk->linktype, frame, size, &p);
+      char a[64], b[64], flags[48];
+
+      field (out, 0, 0, (guint32) size, "Frame %u: %" G_GSIZE_FORMAT " bytes captured on %s",
+             ev->packet + 1, size, link);
+      if (r >= 0 && p.ip_offset > 0)
+        field (out, 1, 0, p.ip_offset, "Link layer (type %u)", pk->linktype);
+      if (r >= 0 && p.ip_version != 0)
+        {
+          ts_address_to_string (&p.src, a, sizeof a);
+          ts_address_to_string (&p.dst, b, sizeof b);
+          field (out, 1, p.ip_offset, p.l4_offset - p.ip_offset, "Internet Protocol version %u, %s → %s",
+                 p.ip_version, a, b);
+          if (p.ip_proto == TS_IPPROTO_TCP)
+            {
+              ts_tcp_flags_to_string (p.tcp_flags, flags, sizeof flags);
+              field (out, 1, p.l4_offset, p.payload_offset - p.l4_offset,
+                     "Transmission Control Protocol, %u → %u [%s]", p.src_port, p.dst_port, flags);
+              field (out, 2, p.l4_offset + 4, 4, "Sequence number: %u", p.tcp_seq);
+              field (out, 2, p.l4_offset + 8, 4, "Acknowledgement number: %u", p.tcp_ack);
+              field (out, 2, p.l4_offset + 13, 1, "Flags: %s", flags);
+              field (out, 2, p.l4_offset + 14, 2, "Window: %u", p.tcp_window);
+            }
+          else if (p.ip_proto == TS_IPPROTO_UDP)
+            field (out, 1, p.l4_offset, 8, "User Datagram Protocol, %u → %u", p.src_port, p.dst_port);
+          if (p.payload_len > 0)
+            field (out, 1, p.payload_offset, p.payload_len, "Payload, %u bytes", p.payload_len);
+        }
+      else if (r < 0)
+        field (out, 1, 0, (guint32) size, "Headers cut short or malformed");
+    }
+  /* The analyzer's view of the event: what it is, then its detail tree. */
+  content_start = out->len;
+  field (out, 0, off, len, "%s: %s%s", ts_layer_to_string (ev->layer), ev->summary,
+         ev->decrypted ? " (decrypted)" : "");
+  detail = ev->n_detail > 0 ? ts_timeline_get_detail (tl, ev->detail_first) : NULL;
+  for (guint k = 0; detail && k < ev->n_detail; k++)
+    field (out, detail[k].depth + 1, off, len, "%s", detail[k].text);
+  if (ev->phase != TS_PHASE_NONE)
+    field (out, 1, 0, 0, "Phase: %s", ts_phase_to_string (ev->phase));
+  if (ev->tunnel >= 0)
+    {
+      const TsTimelineTunnel *t = ts_timeline_get_tunnel (tl, ev->tunnel);
+      field (out, 1, 0, 0, "Tunnel %d to %s (%s)", ev->tunnel, t->target ? t->target : "?",
+             ts_tunnel_mode_to_string (t->mode));
+    }
+  {
+    g_autoptr (GString) who = g_string_new (NULL);
+    for (guint r = 0; r < ts_timeline_get_n_readers (tl) && r < 64; r++)
+      if (ev->readers & (G_GUINT64_CONSTANT (1) << r))
+        {
+          g_autofree char *name = ts_timeline_dup_reader_name (tl, r);
+          g_string_append_printf (who, "%s%s", who->len ? ", " : "", name);
+        }
+    field (out, 1, 0, 0, "Readable by: %s", who->len ? who->str : "nobody on this path");
+  }
+  for (guint k = content_start; k < out->len; k++)
+    g_array_index (out, TsStepField, k).content = TRUE;
+  return out;
+}

@@ -1,0 +1,91 @@
+/* ts-step-list.h: what the app steps through: the analyzer's timeline in
+ * time order, plus the captured bytes behind each event.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The analyzer (trace/analyzer/ts-analyzer.h) turns the trace into a
+ * timeline of protocol events; it keeps no packet bytes, so this list also
+ * reads the stream with a TsTraceReader and keeps every packet's bytes (for
+ * the hex view) and each link's captured end (from the lab metadata).
+ *
+ * A step is one timeline event; steps are in time order (the analyzer
+ * appends some events late, e.g. a TLS record decrypted once its secret
+ * arrives). Feed bytes with ts_step_list_feed () as they come: a file in
+ * chunks or a live lab's stream go the same way. Not thread-safe: one
+ * thread at a time; a list built in a thread may be handed over whole.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "ts-timeline.h"
+
+G_BEGIN_DECLS
+
+/* The reader index of "everyone" and of the on-path observer of a step's
+ * link, for ts_step_list_can_read (); node ids are >= 0. */
+#define TS_STEP_READER_EVERYONE (-2)
+#define TS_STEP_READER_OBSERVER (-1)
+
+/* One row of a step's protocol tree: depth, label, and the bytes of the
+ * step's packet it covers (offset, len; len 0 when none). */
+typedef struct
+{
+  guint depth;
+  char *label;
+  guint32 offset;
+  guint32 len;
+  gboolean content; /* the analyzer's reading of the content (hidden from
+                     * a reader who cannot read the step) */
+} TsStepField;
+
+typedef struct _TsStepList TsStepList;
+
+TsStepList *ts_step_list_new (void);
+void ts_step_list_free (TsStepList *self);
+
+/* Feeds @len bytes of a trace stream. Returns FALSE with @error when the
+ * stream is damaged (what was read before stays). Steps are re-sorted at
+ * every feed. */
+gboolean ts_step_list_feed (TsStepList *self, const guint8 *data, gsize len, GError **error);
+/* Declares the end of the stream. */
+gboolean ts_step_list_finish (TsStepList *self, GError **error);
+/* Bytes consumed so far. */
+guint64 ts_step_list_get_offset (TsStepList *self);
+
+/* The timeline (borrowed, valid while @self lives). */
+const TsTimeline *ts_step_list_get_timeline (TsStepList *self);
+
+/* The scenario named by the trace and the lab's description, or NULL. */
+const char *ts_step_list_get_scenario (TsStepList *self);
+const char *ts_step_list_get_description (TsStepList *self);
+/* The node whose end of @link the capture sits at, or NULL. */
+const char *ts_step_list_get_captured_end (TsStepList *self, const char *link);
+
+guint ts_step_list_get_n_steps (TsStepList *self);
+/* The event of step @i (borrowed, valid until the next feed). */
+const TsTimelineEvent *ts_step_list_get_event (TsStepList *self, guint i);
+/* The step showing timeline event @index, or -1. */
+int ts_step_list_find_step (TsStepList *self, guint event_index);
+
+/* The captured bytes of step @i's packet, with the event's own byte range in
+ * it (out_offset, out_len); NULL with *out_size 0 for a lab event. */
+const guint8 *ts_step_list_get_bytes (TsStepList *self, guint i, gsize *out_size,
+                                      guint32 *out_offset, guint32 *out_len);
+
+/* The protocol tree of step @i: the packet's headers (with byte ranges),
+ * then the analyzer's detail lines. Transfer full (TsStepField array). */
+GArray *ts_step_list_dup_fields (TsStepList *self, guint i);
+
+/* Whether @reader (a node id, TS_STEP_READER_OBSERVER or _EVERYONE) can read
+ * step @i's content. */
+gboolean ts_step_list_can_read (TsStepList *self, guint i, int reader);
+/* Step @i's line as @reader sees it: the summary, or what is left of it
+ * ("encrypted, N bytes"). Transfer full. */
+char *ts_step_list_dup_summary_as (TsStepList *self, guint i, int reader);
+
+/* A node's role ("client", "proxy", "server", or "host" when inferred). */
+const char *ts_step_list_node_role (TsStepList *self, guint node);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsStepList, ts_step_list_free)
+
+G_END_DECLS

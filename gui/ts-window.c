@@ -1,0 +1,764 @@
+/* ts-window.c: the main window.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include "ts-window.h"
+
+#include <string.h>
+
+static const double speeds[] = { 0.5, 1, 2, 4, 8, 16 };
+
+struct _TsWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  /* template children */
+  AdwHeaderBar *header;
+  GtkWidget *home_button;
+  GtkWidget *as_box;
+  GtkDropDown *as_dropdown;
+  AdwViewSwitcherTitle *switcher_title;
+  GtkProgressBar *progress;
+  GtkRevealer *live_revealer;
+  GtkSpinner *live_spinner;
+  GtkLabel *live_label;
+  GtkStack *main_stack;
+  TsStartPage *start_page;
+  AdwViewStack *views;
+  TsLadderView *ladder;
+  TsDetailView *ladder_detail;
+  TsTopologyView *topology;
+  TsDetailView *detail;
+  TsLadderView *compare_a;
+  TsLadderView *compare_b;
+  GtkLabel *compare_summary;
+  GtkLabel *compare_title_a;
+  GtkLabel *compare_title_b;
+  GtkButton *play_button;
+  GtkScale *scrubber;
+  GtkAdjustment *scrub_adjustment;
+  GtkLabel *step_label;
+  GtkDropDown *speed_dropdown;
+
+  TsSession *session;
+  TsSession *compare;
+  GtkStringList *as_model;
+  GPtrArray *as_values; /* char*: the "as" value of each dropdown item */
+  gboolean syncing;
+  GtkFileChooserNative *chooser;
+};
+
+G_DEFINE_FINAL_TYPE (TsWindow, ts_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void
+show_error (TsWindow *self, const char *heading, const char *body)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", "_Close");
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+update_step_label (TsWindow *self)
+{
+  int step = ts_session_get_step (self->session);
+  guint n = ts_session_get_n_steps (self->session);
+  g_autofree char *text = NULL;
+
+  if (n == 0)
+    text = g_strdup ("no steps");
+  else
+    text = g_strdup_printf ("step %d of %u", step + 1, n);
+  gtk_label_set_text (self->step_label, text);
+}
+
+static void
+update_scrubber (TsWindow *self)
+{
+  guint n = ts_session_get_n_steps (self->session);
+
+  self->syncing = TRUE;
+  gtk_adjustment_configure (self->scrub_adjustment, MAX (ts_session_get_step (self->session), 0), 0,
+                            MAX (n, 1) - 1 + 1, 1, MAX (n / 20, 1), 1);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->scrubber), n > 1);
+  self->syncing = FALSE;
+  update_step_label (self);
+}
+
+static void
+on_scrub (GtkAdjustment *adj, TsWindow *self)
+{
+  if (self->syncing)
+    return;
+  ts_session_set_step (self->session, (int) (gtk_adjustment_get_value (adj) + 0.5));
+}
+
+/* The whose-eyes choices: everyone, each node, the on-path observer. */
+static void
+rebuild_as (TsWindow *self)
+{
+  const TsTimeline *tl = ts_step_list_get_timeline (ts_session_get_step_list (self->session));
+  const char *current = ts_session_get_as (self->session);
+  guint selected = 0;
+  g_autoptr (GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_set_size (self->as_values, 0);
+  g_ptr_array_add (self->as_values, g_strdup (""));
+  g_ptr_array_add (labels, g_strdup ("Everyone (all keys)"));
+  for (guint i = 0; i < ts_timeline_get_n_nodes (tl); i++)
+    {
+      const TsTimelineNode *n = ts_timeline_get_node (tl, i);
+      g_ptr_array_add (self->as_values, g_strdup (n->name));
+      g_ptr_array_add (labels, n->role ? g_strdup_printf ("%s (%s)", n->name, n->role) : g_strdup (n->name));
+    }
+  g_ptr_array_add (self->as_values, g_strdup ("observer"));
+  g_ptr_array_add (labels, g_strdup ("On-path observer"));
+  g_ptr_array_add (labels, NULL);
+  for (guint i = 0; i < self->as_values->len; i++)
+    if (g_strcmp0 (self->as_values->pdata[i], current) == 0)
+      selected = i;
+  self->syncing = TRUE;
+  gtk_string_list_splice (self->as_model, 0, g_list_model_get_n_items (G_LIST_MODEL (self->as_model)),
+                          (const char *const *) labels->pdata);
+  gtk_drop_down_set_selected (self->as_dropdown, selected);
+  self->syncing = FALSE;
+}
+
+static void
+on_as_selected (TsWindow *self)
+{
+  guint i = gtk_drop_down_get_selected (self->as_dropdown);
+
+  if (self->syncing || i >= self->as_values->len)
+    return;
+  ts_session_set_as (self->session, self->as_values->pdata[i]);
+}
+
+static void
+on_session_as (TsWindow *self)
+{
+  const char *as = ts_session_get_as (self->session);
+
+  for (guint i = 0; i < self->as_values->len; i++)
+    if (g_strcmp0 (self->as_values->pdata[i], as) == 0 && gtk_drop_down_get_selected (self->as_dropdown) != i)
+      {
+        self->syncing = TRUE;
+        gtk_drop_down_set_selected (self->as_dropdown, i);
+        self->syncing = FALSE;
+      }
+  /* The compare side looks through the same eyes. */
+  ts_session_set_as (self->compare, as);
+}
+
+/* Compare mode: the second trace follows the first by time since its start. */
+static void
+sync_compare (TsWindow *self)
+{
+  TsStepList *a = ts_session_get_step_list (self->session);
+  TsStepList *b = ts_session_get_step_list (self->compare);
+  guint nb = ts_step_list_get_n_steps (b);
+  int step = ts_session_get_step (self->session);
+  guint64 rel, t0b;
+  guint lo = 0, hi;
+
+  if (step < 0 || nb == 0 || ts_step_list_get_n_steps (a) == 0)
+    return;
+  rel = ts_step_list_get_event (a, step)->time_ns - ts_step_list_get_event (a, 0)->time_ns;
+  t0b = ts_step_list_get_event (b, 0)->time_ns;
+  hi = nb;
+  /* The last step of b at or before the same time since its start. */
+  while (lo + 1 < hi)
+    {
+      guint mid = (lo + hi) / 2;
+      if (ts_step_list_get_event (b, mid)->time_ns - t0b <= rel)
+        lo = mid;
+      else
+        hi = mid;
+    }
+  ts_session_set_step (self->compare, (int) lo);
+}
+
+typedef struct
+{
+  guint steps, client_hellos, requests, connects, tunnels_relay, tunnels_intercept;
+  guint proxy_reads_http;
+  const char *issuer;
+  int round_trips;
+} CompareFacts;
+
+static gboolean
+node_has_role (const TsTimeline *tl, int node, const char *role)
+{
+  const TsTimelineNode *n;
+
+  if (node < 0 || (guint) node >= ts_timeline_get_n_nodes (tl))
+    return FALSE;
+  n = ts_timeline_get_node (tl, node);
+  return g_strcmp0 (n->role, role) == 0;
+}
+
+static void
+compare_facts (TsStepList *list, CompareFacts *f)
+{
+  const TsTimeline *tl = ts_step_list_get_timeline (list);
+  int last_dir = 0; /* 1: the client sent, -1: it received */
+  gboolean counting = TRUE;
+
+  memset (f, 0, sizeof *f);
+  f->steps = ts_step_list_get_n_steps (list);
+  for (guint i = 0; i < ts_timeline_get_n_tunnels (tl); i++)
+    {
+      const TsTimelineTunnel *t = ts_timeline_get_tunnel (tl, i);
+      if (t->mode == TS_TUNNEL_MODE_INTERCEPT)
+        f->tunnels_intercept++;
+      else if (t->mode == TS_TUNNEL_MODE_RELAY)
+        f->tunnels_relay++;
+    }
+  for (guint i = 0; i < f->steps; i++)
+    {
+      const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
+      gboolean from_client = node_has_role (tl, ev->src, "client");
+      gboolean to_client = node_has_role (tl, ev->dst, "client");
+
+      if (ev->layer == TS_LAYER_TLS && ev->tls_handshake_type == 1 && from_client)
+        f->client_hellos++;
+      if (ev->http_method != NULL)
+        {
+          if (g_str_equal (ev->http_method, "CONNECT"))
+            f->connects++;
+          else
+            {
+              f->requests++;
+              for (guint n = 0; n < ts_timeline_get_n_nodes (tl); n++)
+                if (node_has_role (tl, n, "proxy") && ts_timeline_event_readable_by (tl, ev, n))
+                  {
+                    f->proxy_reads_http++;
+                    break;
+                  }
+            }
+        }
+      if (f->issuer == NULL && ev->tls_cert_issuer != NULL && to_client)
+        f->issuer = ev->tls_cert_issuer;
+      if (counting && ev->layer != TS_LAYER_LAB && (from_client || to_client))
+        {
+          int dir = from_client ? 1 : -1;
+          if (dir == -1 && last_dir == 1)
+            f->round_trips++;
+          last_dir = dir;
+          if (to_client && ev->http_status > 0 && ev->phase != TS_PHASE_PROXY)
+            counting = FALSE;
+        }
+    }
+  if (counting)
+    f->round_trips = -1;
+}
+
+static void
+update_compare_summary (TsWindow *self)
+{
+  CompareFacts a, b;
+  g_autoptr (GString) s = g_string_new (NULL);
+  g_autofree char *rt_a = NULL, *rt_b = NULL;
+
+  gtk_label_set_text (self->compare_title_a, ts_session_get_title (self->session)
+                                                 ? ts_session_get_title (self->session) : "");
+  gtk_label_set_text (self->compare_title_b, ts_session_get_title (self->compare)
+                                                 ? ts_session_get_title (self->compare) : "");
+  if (ts_session_get_n_steps (self->compare) == 0)
+    {
+      gtk_label_set_text (self->compare_summary,
+                          "Open a second trace to compare it with this one, step by step.");
+      return;
+    }
+  compare_facts (ts_session_get_step_list (self->session), &a);
+  compare_facts (ts_session_get_step_list (self->compare), &b);
+  rt_a = a.round_trips >= 0 ? g_strdup_printf ("%d", a.round_trips) : g_strdup ("–");
+  rt_b = b.round_trips >= 0 ? g_strdup_printf ("%d", b.round_trips) : g_strdup ("–");
+  g_string_append_printf (s, "Left: %u steps · Right: %u steps\n", a.steps, b.steps);
+  g_string_append_printf (s, "Certificate issuer the client saw: %s · %s\n",
+                          a.issuer ? a.issuer : "none seen", b.issuer ? b.issuer : "none seen");
+  g_string_append_printf (s, "Tunnels relayed / intercepted: %u / %u · %u / %u\n", a.tunnels_relay,
+                          a.tunnels_intercept, b.tunnels_relay, b.tunnels_intercept);
+  g_string_append_printf (s, "Inner HTTP requests the proxy could read: %u of %u · %u of %u\n",
+                          a.proxy_reads_http, a.requests, b.proxy_reads_http, b.requests);
+  g_string_append_printf (s, "TLS handshakes by the client: %u (%u requests) · %u (%u requests)\n",
+                          a.client_hellos, a.requests, b.client_hellos, b.requests);
+  g_string_append_printf (s, "Round trips before the first response byte: %s · %s", rt_a, rt_b);
+  gtk_label_set_text (self->compare_summary, s->str);
+}
+
+static void
+on_step (TsWindow *self)
+{
+  update_scrubber (self);
+  sync_compare (self);
+}
+
+static void
+on_reset (TsWindow *self)
+{
+  rebuild_as (self);
+  update_scrubber (self);
+  update_compare_summary (self);
+  gtk_widget_set_visible (self->as_box, TRUE);
+}
+
+static void
+on_title (TsWindow *self)
+{
+  const char *title = ts_session_get_title (self->session);
+
+  adw_view_switcher_title_set_subtitle (self->switcher_title, title ? title : "");
+  gtk_window_set_title (GTK_WINDOW (self), title ? title : "Tunnelscope");
+}
+
+static void
+on_loading (TsWindow *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->progress), ts_session_get_loading (self->session));
+  gtk_progress_bar_set_fraction (self->progress, ts_session_get_progress (self->session));
+}
+
+static void
+on_playing (TsWindow *self)
+{
+  gboolean playing = ts_session_get_playing (self->session);
+
+  gtk_button_set_icon_name (self->play_button,
+                            playing ? "media-playback-pause-symbolic" : "media-playback-start-symbolic");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->play_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  playing ? "Pause" : "Play", -1);
+}
+
+static void
+on_live (TsWindow *self)
+{
+  gboolean live = ts_session_get_live (self->session);
+
+  gtk_spinner_set_spinning (self->live_spinner, live);
+  gtk_widget_set_visible (GTK_WIDGET (self->live_spinner), live);
+  if (live)
+    {
+      gtk_label_set_text (self->live_label, "The lab is running: events appear as they arrive.");
+      gtk_revealer_set_reveal_child (self->live_revealer, TRUE);
+    }
+  else if (ts_session_get_error (self->session) == NULL)
+    gtk_revealer_set_reveal_child (self->live_revealer, FALSE);
+}
+
+static void
+on_error (TsWindow *self)
+{
+  const char *error = ts_session_get_error (self->session);
+
+  if (error == NULL)
+    return;
+  /* Where the lab could not start (no namespaces here), say why and what
+   * to do; the lab's own message names the cause. */
+  {
+    g_autofree char *text = g_strdup_printf ("%s%s", error,
+        ts_session_get_n_steps (self->session) == 0 && !ts_session_get_loading (self->session)
+          ? "\nThe lab needs Linux network namespaces (unprivileged user namespaces, or root). "
+            "Where they are not available, open a recorded trace from captures/ instead."
+          : "");
+    gtk_label_set_text (self->live_label, text);
+  }
+  gtk_widget_set_visible (GTK_WIDGET (self->live_spinner), FALSE);
+  gtk_revealer_set_reveal_child (self->live_revealer, TRUE);
+}
+
+static void
+on_speed_selected (TsWindow *self)
+{
+  guint i = gtk_drop_down_get_selected (self->speed_dropdown);
+
+  if (i < G_N_ELEMENTS (speeds))
+    ts_session_set_speed (self->session, speeds[i]);
+}
+
+static void
+on_session_speed (TsWindow *self)
+{
+  double speed = ts_session_get_speed (self->session);
+
+  for (guint i = 0; i < G_N_ELEMENTS (speeds); i++)
+    if (speeds[i] >= speed - 0.01 && gtk_drop_down_get_selected (self->speed_dropdown) != i)
+      {
+        gtk_drop_down_set_selected (self->speed_dropdown, i);
+        break;
+      }
+}
+
+static void
+show_session_page (TsWindow *self)
+{
+  gtk_stack_set_visible_child_name (self->main_stack, "session");
+  gtk_widget_set_visible (self->home_button, TRUE);
+  gtk_widget_set_visible (self->as_box, TRUE);
+}
+
+void
+ts_window_set_view (TsWindow *self, const char *view)
+{
+  g_return_if_fail (TS_IS_WINDOW (self));
+  if (g_strcmp0 (view, "start") == 0)
+    {
+      gtk_stack_set_visible_child_name (self->main_stack, "start");
+      gtk_widget_set_visible (self->home_button, FALSE);
+      return;
+    }
+  show_session_page (self);
+  adw_view_stack_set_visible_child_name (self->views, view);
+}
+
+const char *
+ts_window_get_view (TsWindow *self)
+{
+  g_return_val_if_fail (TS_IS_WINDOW (self), NULL);
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "start") == 0)
+    return "start";
+  return adw_view_stack_get_visible_child_name (self->views);
+}
+
+static void
+open_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  TsWindow *self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!ts_session_load_finish (TS_SESSION (source), result, &error))
+    show_error (self, "The trace could not be opened", error->message);
+  else
+    show_session_page (self);
+  g_object_unref (self);
+}
+
+void
+ts_window_open (TsWindow *self, GFile *file)
+{
+  g_return_if_fail (TS_IS_WINDOW (self));
+  ts_session_load_async (self->session, file, NULL, open_done, g_object_ref (self));
+}
+
+gboolean
+ts_window_load_path (TsWindow *self, const char *path, GError **error)
+{
+  g_return_val_if_fail (TS_IS_WINDOW (self), FALSE);
+  if (!ts_session_load_path (self->session, path, error))
+    return FALSE;
+  show_session_page (self);
+  return TRUE;
+}
+
+gboolean
+ts_window_load_compare_path (TsWindow *self, const char *path, GError **error)
+{
+  g_return_val_if_fail (TS_IS_WINDOW (self), FALSE);
+  if (!ts_session_load_path (self->compare, path, error))
+    return FALSE;
+  update_compare_summary (self);
+  sync_compare (self);
+  return TRUE;
+}
+
+static void
+compare_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  TsWindow *self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!ts_session_load_finish (TS_SESSION (source), result, &error))
+    show_error (self, "The trace could not be opened", error->message);
+  else
+    {
+      update_compare_summary (self);
+      sync_compare (self);
+      ts_window_set_view (self, "compare");
+    }
+  g_object_unref (self);
+}
+
+void
+ts_window_run_scenario (TsWindow *self, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_return_if_fail (TS_IS_WINDOW (self));
+  if (!ts_session_run_live (self->session, name, NULL, &error))
+    {
+      show_error (self, "The lab could not start", error->message);
+      return;
+    }
+  ts_window_set_view (self, "ladder");
+}
+
+static void
+chooser_response (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  TsWindow *self = user_data;
+  gboolean compare = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "compare"));
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      if (compare)
+        ts_session_load_async (self->compare, file, NULL, compare_done, g_object_ref (self));
+      else
+        ts_window_open (self, file);
+    }
+  g_clear_object (&self->chooser);
+}
+
+static void
+choose_trace (TsWindow *self, gboolean compare)
+{
+  GtkFileFilter *traces = gtk_file_filter_new ();
+  GtkFileFilter *all = gtk_file_filter_new ();
+
+  if (self->chooser)
+    return;
+  self->chooser = gtk_file_chooser_native_new (compare ? "Open a Trace to Compare" : "Open a Trace",
+                                               GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                               "_Open", "_Cancel");
+  gtk_file_filter_set_name (traces, "Captures (pcapng, pcap)");
+  gtk_file_filter_add_pattern (traces, "*.pcapng");
+  gtk_file_filter_add_pattern (traces, "*.pcap");
+  gtk_file_filter_add_pattern (traces, "*.cap");
+  gtk_file_filter_add_mime_type (traces, "application/vnd.tcpdump.pcap");
+  gtk_file_filter_add_mime_type (traces, "application/x-pcapng");
+  gtk_file_filter_set_name (all, "All Files");
+  gtk_file_filter_add_pattern (all, "*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), traces);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), all);
+  g_object_unref (traces);
+  g_object_unref (all);
+  g_object_set_data (G_OBJECT (self->chooser), "compare", GINT_TO_POINTER (compare));
+  g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+action_open (GtkWidget *widget, const char *name, GVariant *param)
+{
+  choose_trace (TS_WINDOW (widget), FALSE);
+}
+
+static void
+action_open_compare (GtkWidget *widget, const char *name, GVariant *param)
+{
+  choose_trace (TS_WINDOW (widget), TRUE);
+}
+
+static void
+action_show_start (GtkWidget *widget, const char *name, GVariant *param)
+{
+  ts_window_set_view (TS_WINDOW (widget), "start");
+}
+
+static void
+action_run_scenario (GtkWidget *widget, const char *name, GVariant *param)
+{
+  ts_window_run_scenario (TS_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+action_view (GtkWidget *widget, const char *name, GVariant *param)
+{
+  ts_window_set_view (TS_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static gboolean
+on_drop (GtkDropTarget *target, const GValue *value, double x, double y, TsWindow *self)
+{
+  GFile *file;
+
+  if (!G_VALUE_HOLDS (value, G_TYPE_FILE))
+    return FALSE;
+  file = g_value_get_object (value);
+  ts_window_open (self, file);
+  return TRUE;
+}
+
+static void
+ts_window_dispose (GObject *object)
+{
+  TsWindow *self = TS_WINDOW (object);
+
+  if (self->session)
+    {
+      g_signal_handlers_disconnect_by_data (self->session, self);
+      ts_session_stop_live (self->session);
+    }
+  if (self->compare)
+    g_signal_handlers_disconnect_by_data (self->compare, self);
+  if (self->chooser)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  gtk_widget_dispose_template (GTK_WIDGET (self), TS_TYPE_WINDOW);
+  g_clear_object (&self->session);
+  g_clear_object (&self->compare);
+  g_clear_object (&self->as_model);
+  G_OBJECT_CLASS (ts_window_parent_class)->dispose (object);
+}
+
+static void
+ts_window_finalize (GObject *object)
+{
+  TsWindow *self = TS_WINDOW (object);
+
+  g_clear_pointer (&self->as_values, g_ptr_array_unref);
+  G_OBJECT_CLASS (ts_window_parent_class)->finalize (object);
+}
+
+static void
+ts_window_class_init (TsWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = ts_window_dispose;
+  object_class->finalize = ts_window_finalize;
+
+  g_type_ensure (TS_TYPE_START_PAGE);
+  g_type_ensure (TS_TYPE_LADDER_VIEW);
+  g_type_ensure (TS_TYPE_TOPOLOGY_VIEW);
+  g_type_ensure (TS_TYPE_DETAIL_VIEW);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/tunnelscope/Tunnelscope/ts-window.ui");
+#define BIND(name) gtk_widget_class_bind_template_child (widget_class, TsWindow, name)
+  BIND (header);
+  BIND (home_button);
+  BIND (as_box);
+  BIND (as_dropdown);
+  BIND (switcher_title);
+  BIND (progress);
+  BIND (live_revealer);
+  BIND (live_spinner);
+  BIND (live_label);
+  BIND (main_stack);
+  BIND (start_page);
+  BIND (views);
+  BIND (ladder);
+  BIND (ladder_detail);
+  BIND (topology);
+  BIND (detail);
+  BIND (compare_a);
+  BIND (compare_b);
+  BIND (compare_summary);
+  BIND (compare_title_a);
+  BIND (compare_title_b);
+  BIND (play_button);
+  BIND (scrubber);
+  BIND (scrub_adjustment);
+  BIND (step_label);
+  BIND (speed_dropdown);
+#undef BIND
+
+  gtk_widget_class_install_action (widget_class, "win.open", NULL, action_open);
+  gtk_widget_class_install_action (widget_class, "win.open-compare", NULL, action_open_compare);
+  gtk_widget_class_install_action (widget_class, "win.show-start", NULL, action_show_start);
+  gtk_widget_class_install_action (widget_class, "win.run-scenario", "s", action_run_scenario);
+  gtk_widget_class_install_action (widget_class, "win.view", "s", action_view);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
+}
+
+static void
+ts_window_init (TsWindow *self)
+{
+  GtkDropTarget *drop;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->session = ts_session_new ();
+  self->compare = ts_session_new ();
+  self->as_values = g_ptr_array_new_with_free_func (g_free);
+  self->as_model = gtk_string_list_new (NULL);
+  gtk_drop_down_set_model (self->as_dropdown, G_LIST_MODEL (self->as_model));
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "session", ts_session_get_actions (self->session));
+
+  ts_ladder_view_set_session (self->ladder, self->session);
+  ts_detail_view_set_session (self->ladder_detail, self->session);
+  ts_topology_view_set_session (self->topology, self->session);
+  ts_detail_view_set_session (self->detail, self->session);
+  ts_ladder_view_set_session (self->compare_a, self->session);
+  ts_ladder_view_set_session (self->compare_b, self->compare);
+
+  g_signal_connect_swapped (self->session, "notify::step", G_CALLBACK (on_step), self);
+  g_signal_connect_swapped (self->session, "notify::n-steps", G_CALLBACK (update_scrubber), self);
+  g_signal_connect_swapped (self->session, "steps-added", G_CALLBACK (on_reset), self);
+  g_signal_connect_swapped (self->session, "reset", G_CALLBACK (on_reset), self);
+  g_signal_connect_swapped (self->session, "notify::as", G_CALLBACK (on_session_as), self);
+  g_signal_connect_swapped (self->session, "notify::title", G_CALLBACK (on_title), self);
+  g_signal_connect_swapped (self->session, "notify::loading", G_CALLBACK (on_loading), self);
+  g_signal_connect_swapped (self->session, "notify::progress", G_CALLBACK (on_loading), self);
+  g_signal_connect_swapped (self->session, "notify::playing", G_CALLBACK (on_playing), self);
+  g_signal_connect_swapped (self->session, "notify::live", G_CALLBACK (on_live), self);
+  g_signal_connect_swapped (self->session, "notify::error", G_CALLBACK (on_error), self);
+  g_signal_connect_swapped (self->session, "notify::speed", G_CALLBACK (on_session_speed), self);
+  g_signal_connect_swapped (self->compare, "notify::title", G_CALLBACK (update_compare_summary), self);
+  g_signal_connect (self->scrub_adjustment, "value-changed", G_CALLBACK (on_scrub), self);
+  g_signal_connect_swapped (self->as_dropdown, "notify::selected", G_CALLBACK (on_as_selected), self);
+  g_signal_connect_swapped (self->speed_dropdown, "notify::selected", G_CALLBACK (on_speed_selected), self);
+
+  drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
+  g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+
+  on_reset (self);
+  gtk_widget_set_visible (self->as_box, FALSE);
+  on_playing (self);
+  on_speed_selected (self);
+  ts_start_page_refresh (self->start_page);
+}
+
+TsWindow *
+ts_window_new (GtkApplication *app)
+{
+  return g_object_new (TS_TYPE_WINDOW, "application", app, NULL);
+}
+
+TsSession *
+ts_window_get_session (TsWindow *self)
+{
+  g_return_val_if_fail (TS_IS_WINDOW (self), NULL);
+  return self->session;
+}
+
+TsSession *
+ts_window_get_compare_session (TsWindow *self)
+{
+  g_return_val_if_fail (TS_IS_WINDOW (self), NULL);
+  return self->compare;
+}
+
+const char *
+ts_window_get_compare_summary (TsWindow *self)
+{
+  g_return_val_if_fail (TS_IS_WINDOW (self), NULL);
+  return gtk_label_get_text (self->compare_summary);
+}
+
+TsLadderView *
+ts_window_get_ladder (TsWindow *self)
+{
+  return self->ladder;
+}
+
+TsTopologyView *
+ts_window_get_topology (TsWindow *self)
+{
+  return self->topology;
+}
+
+TsDetailView *
+ts_window_get_detail (TsWindow *self)
+{
+  return self->detail;
+}
+
+TsStartPage *
+ts_window_get_start_page (TsWindow *self)
+{
+  return self->start_page;
+}

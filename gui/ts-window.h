@@ -1,0 +1,51 @@
+/* ts-window.h: the main window: header bar, start page, the views bound to
+ * one session, the stepping controls.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Actions: win.open, win.open-compare, win.show-start,
+ * win.run-scenario(s), win.view(s) ("ladder", "topology", "detail",
+ * "compare"); the session's actions are inserted as "session.*".
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "ts-detail-view.h"
+#include "ts-ladder-view.h"
+#include "ts-session.h"
+#include "ts-start-page.h"
+#include "ts-topology-view.h"
+
+G_BEGIN_DECLS
+
+#define TS_TYPE_WINDOW (ts_window_get_type ())
+G_DECLARE_FINAL_TYPE (TsWindow, ts_window, TS, WINDOW, AdwApplicationWindow)
+
+TsWindow *ts_window_new (GtkApplication *app);
+
+TsSession *ts_window_get_session (TsWindow *self);
+/* The second trace of compare mode (empty until one is opened). */
+TsSession *ts_window_get_compare_session (TsWindow *self);
+
+/* Opens a trace off the main loop; errors are shown in a dialog. */
+void ts_window_open (TsWindow *self, GFile *file);
+/* Loads a trace now (screenshot mode, tests); FALSE with @error. */
+gboolean ts_window_load_path (TsWindow *self, const char *path, GError **error);
+gboolean ts_window_load_compare_path (TsWindow *self, const char *path, GError **error);
+/* Starts a scenario live (`tscope run NAME -o -`). */
+void ts_window_run_scenario (TsWindow *self, const char *name);
+
+/* "start" or one of the views. */
+void ts_window_set_view (TsWindow *self, const char *view);
+const char *ts_window_get_view (TsWindow *self);
+
+/* The compare summary text (borrowed). */
+const char *ts_window_get_compare_summary (TsWindow *self);
+
+/* Widgets, for tests and the screenshot mode (borrowed). */
+TsLadderView *ts_window_get_ladder (TsWindow *self);
+TsTopologyView *ts_window_get_topology (TsWindow *self);
+TsDetailView *ts_window_get_detail (TsWindow *self);
+TsStartPage *ts_window_get_start_page (TsWindow *self);
+
+G_END_DECLS

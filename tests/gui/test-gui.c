@@ -1,0 +1,636 @@
+/* test-gui.c: the GTK app under Xvfb: the session (load, step, whose eyes),
+ * the window and its views, compare mode, a live stream, the start page,
+ * and the screenshot mode writing a PNG for every view.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+#include "ts-application.h"
+#include "ts-gui-test-util.h"
+#include "ts-session.h"
+#include "ts-window.h"
+
+static char *tmpdir;
+static char *relay_path;
+static char *intercept_path;
+
+static void
+iterate_until (gboolean (*done) (gpointer), gpointer data, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!done (data) && g_get_monotonic_time () < end)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+}
+
+static void
+iterate_for (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+}
+
+/* The step whose event has @kind and whose summary contains @text. */
+static int
+find_step (TsSession *session, const char *kind, const char *text)
+{
+  TsStepList *list = ts_session_get_step_list (session);
+
+  for (guint i = 0; i < ts_step_list_get_n_steps (list); i++)
+    {
+      const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
+      if ((kind == NULL || g_str_equal (ev->kind, kind)) && (text == NULL || strstr (ev->summary, text)))
+        return (int) i;
+    }
+  return -1;
+}
+
+static void
+test_session_step (void)
+{
+  g_autoptr (TsSession) session = ts_session_new ();
+  g_autoptr (GError) error = NULL;
+  GActionGroup *actions = ts_session_get_actions (session);
+  guint n;
+
+  g_assert_cmpint (ts_session_get_step (session), ==, -1);
+  g_assert_false (g_action_group_get_action_enabled (actions, "next"));
+  g_assert_true (ts_session_load_path (session, relay_path, &error));
+  g_assert_no_error (error);
+  n = ts_session_get_n_steps (session);
+  g_assert_cmpuint (n, >, 20);
+  g_assert_cmpint (ts_session_get_step (session), ==, 0);
+  g_assert_cmpstr (ts_session_get_title (session), ==, "connect — relay.pcapng");
+  g_assert_false (g_action_group_get_action_enabled (actions, "previous"));
+  g_assert_true (g_action_group_get_action_enabled (actions, "next"));
+
+  /* Forward and back, through the actions the keyboard uses. */
+  g_action_group_activate_action (actions, "next", NULL);
+  g_action_group_activate_action (actions, "next", NULL);
+  g_assert_cmpint (ts_session_get_step (session), ==, 2);
+  g_action_group_activate_action (actions, "previous", NULL);
+  g_assert_cmpint (ts_session_get_step (session), ==, 1);
+  g_action_group_activate_action (actions, "last", NULL);
+  g_assert_cmpint (ts_session_get_step (session), ==, (int) n - 1);
+  g_assert_false (g_action_group_get_action_enabled (actions, "next"));
+  ts_session_next (session);
+  g_assert_cmpint (ts_session_get_step (session), ==, (int) n - 1);
+  g_action_group_activate_action (actions, "first", NULL);
+  g_assert_cmpint (ts_session_get_step (session), ==, 0);
+  g_action_group_activate_action (actions, "goto", g_variant_new_int32 (5));
+  g_assert_cmpint (ts_session_get_step (session), ==, 5);
+  ts_session_set_step (session, 100000);
+  g_assert_cmpint (ts_session_get_step (session), ==, (int) n - 1);
+
+  /* The selected field belongs to a step: stepping clears it. */
+  ts_session_set_selected_field (session, 2);
+  g_assert_cmpint (ts_session_get_selected_field (session), ==, 2);
+  ts_session_previous (session);
+  g_assert_cmpint (ts_session_get_selected_field (session), ==, -1);
+
+  /* Playing at the end starts from the first step. */
+  ts_session_last (session);
+  ts_session_set_playing (session, TRUE);
+  g_assert_true (ts_session_get_playing (session));
+  g_assert_cmpint (ts_session_get_step (session), ==, 0);
+  ts_session_set_speed (session, 100);
+  iterate_for (200);
+  g_assert_cmpint (ts_session_get_step (session), >, 0);
+  g_action_group_activate_action (actions, "play", NULL);
+  g_assert_false (ts_session_get_playing (session));
+
+  g_assert_finalize_object (g_steal_pointer (&session));
+}
+
+/* Whose eyes: the CONNECT line is the proxy's to read, the TLS records in
+ * the tunnel are not; the client reads its own tunnel; an on-path observer
+ * reads the CONNECT line but not the tunnel. */
+static void
+test_session_whose_eyes (void)
+{
+  g_autoptr (TsSession) session = ts_session_new ();
+  g_autoptr (GError) error = NULL;
+  TsStepList *list;
+  const TsTimeline *tl;
+  int connect, data, proxy;
+
+  g_assert_true (ts_session_load_path (session, relay_path, &error));
+  list = ts_session_get_step_list (session);
+  tl = ts_step_list_get_timeline (list);
+  connect = find_step (session, NULL, "CONNECT example.com:443");
+  g_assert_cmpint (connect, >=, 0);
+  data = -1;
+  for (guint i = 0; i < ts_step_list_get_n_steps (list) && data < 0; i++)
+    {
+      const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
+      if (ev->layer == TS_LAYER_TLS && ev->encrypted && !ev->anomaly && ev->tls_handshake_type < 0
+          && ev->tunnel >= 0)
+        data = (int) i;
+    }
+  g_assert_cmpint (data, >=, 0);
+  proxy = ts_timeline_find_node (tl, "proxy");
+  g_assert_cmpint (proxy, >=, 0);
+
+  ts_session_set_as (session, "proxy");
+  g_assert_cmpint (ts_session_get_reader (session), ==, proxy);
+  g_assert_true (ts_step_list_can_read (list, connect, ts_session_get_reader (session)));
+  g_assert_false (ts_step_list_can_read (list, data, ts_session_get_reader (session)));
+  {
+    g_autofree char *seen = ts_step_list_dup_summary_as (list, data, ts_session_get_reader (session));
+    g_assert_nonnull (strstr (seen, "encrypted"));
+  }
+  ts_session_set_as (session, "client");
+  g_assert_true (ts_step_list_can_read (list, data, ts_session_get_reader (session)));
+  ts_session_set_as (session, "observer");
+  g_assert_cmpint (ts_session_get_reader (session), ==, TS_STEP_READER_OBSERVER);
+  g_assert_true (ts_step_list_can_read (list, connect, ts_session_get_reader (session)));
+  g_assert_false (ts_step_list_can_read (list, data, ts_session_get_reader (session)));
+  ts_session_set_as (session, "");
+  g_assert_cmpint (ts_session_get_reader (session), ==, TS_STEP_READER_EVERYONE);
+  g_assert_true (ts_step_list_can_read (list, data, ts_session_get_reader (session)));
+  /* The action and the property are one state. */
+  g_action_group_activate_action (ts_session_get_actions (session), "as", g_variant_new_string ("server"));
+  g_assert_cmpstr (ts_session_get_as (session), ==, "server");
+  g_assert_finalize_object (g_steal_pointer (&session));
+}
+
+static void
+loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  gboolean *done = user_data;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (ts_session_load_finish (TS_SESSION (source), result, &error));
+  g_assert_no_error (error);
+  *done = TRUE;
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static void
+count_cb (TsSession *session, guint *count)
+{
+  (*count)++;
+}
+
+static void
+added_cb (TsSession *session, guint first, guint n, guint *count)
+{
+  g_assert_cmpuint (n, >, 0);
+  (*count)++;
+}
+
+static void
+test_session_load_async (void)
+{
+  g_autoptr (TsSession) session = ts_session_new ();
+  g_autoptr (GFile) file = g_file_new_for_path (relay_path);
+  gboolean done = FALSE;
+  guint resets = 0;
+
+  g_signal_connect (session, "reset", G_CALLBACK (count_cb), &resets);
+  ts_session_load_async (session, file, NULL, loaded_cb, &done);
+  g_assert_true (ts_session_get_loading (session));
+  iterate_until (flag_set, &done, 20000);
+  g_assert_true (done);
+  g_assert_false (ts_session_get_loading (session));
+  g_assert_cmpuint (resets, ==, 1);
+  g_assert_cmpuint (ts_session_get_n_steps (session), >, 20);
+  g_assert_null (ts_session_get_error (session));
+  g_assert_finalize_object (g_steal_pointer (&session));
+}
+
+static void
+test_session_load_error (void)
+{
+  g_autoptr (TsSession) session = ts_session_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *junk = g_build_filename (tmpdir, "junk.pcapng", NULL);
+
+  g_assert_true (g_file_set_contents (junk, "this is not a capture at all, not even close", -1, NULL));
+  g_assert_false (ts_session_load_path (session, junk, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "junk.pcapng"));
+  g_clear_error (&error);
+  g_assert_false (ts_session_load_path (session, "/nonexistent/trace.pcapng", &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_cmpint (ts_session_get_step (session), ==, -1);
+  g_assert_finalize_object (g_steal_pointer (&session));
+}
+
+/* A live lab is a child process whose stream is fed as it comes: here a
+ * child that writes a trace slowly stands for `tscope run -o -`. */
+static gboolean
+live_done (gpointer data)
+{
+  return !ts_session_get_live (TS_SESSION (data));
+}
+
+static void
+test_session_live_stream (void)
+{
+  g_autoptr (TsSession) session = ts_session_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *script = g_strdup_printf ("head -c 3000 '%s'; sleep 0.3; cat '%s' | tail -c +3001",
+                                             relay_path, relay_path);
+  const char *argv[] = { "/bin/sh", "-c", script, NULL };
+  guint added = 0;
+
+  g_signal_connect (session, "steps-added", G_CALLBACK (added_cb), &added);
+  g_assert_true (ts_session_run_live (session, "connect", argv, &error));
+  g_assert_no_error (error);
+  g_assert_true (ts_session_get_live (session));
+  g_assert_true (g_action_group_get_action_enabled (ts_session_get_actions (session), "stop-live"));
+  iterate_until (live_done, session, 20000);
+  g_assert_false (ts_session_get_live (session));
+  /* Events arrived in more than one batch. */
+  g_assert_cmpuint (added, >=, 2);
+  g_assert_cmpuint (ts_session_get_n_steps (session), >, 20);
+  g_assert_cmpint (ts_session_get_step (session), ==, 0);
+  g_assert_null (ts_session_get_error (session));
+  g_assert_finalize_object (g_steal_pointer (&session));
+}
+
+/* A real lab: only where `tscope run connect` can run here. */
+static void
+test_session_live_lab (void)
+{
+  g_autofree char *tscope = ts_session_find_tscope ();
+  g_autoptr (TsSession) session = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  int status = 0;
+
+  if (tscope == NULL || !g_file_test (tscope, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("tscope is not built");
+      return;
+    }
+  {
+    const char *argv[] = { tscope, "list", "--format", "json", NULL };
+    if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                       &status, NULL)
+        || !g_spawn_check_wait_status (status, NULL) || out == NULL || strstr (out, "\"connect\"") == NULL)
+      {
+        g_test_skip ("tscope list does not offer the connect scenario yet");
+        return;
+      }
+  }
+  session = ts_session_new ();
+  g_assert_true (ts_session_run_live (session, "connect", NULL, &error));
+  iterate_until (live_done, session, 60000);
+  if (ts_session_get_n_steps (session) == 0)
+    {
+      g_autofree char *why = g_strdup_printf ("the lab did not run here: %s",
+                                              ts_session_get_error (session) ? ts_session_get_error (session) : "?");
+      ts_session_stop_live (session);
+      g_test_skip (why);
+      return;
+    }
+  g_assert_cmpint (find_step (session, NULL, "CONNECT"), >=, 0);
+}
+
+static void
+test_start_page (void)
+{
+  GtkWidget *page = g_object_ref_sink (ts_start_page_new ());
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (ts_start_page_set_scenarios_json (
+      TS_START_PAGE (page),
+      "[{\"name\":\"connect\",\"description\":\"A CONNECT tunnel\",\"nodes\":[{\"name\":\"client\"},"
+      "{\"name\":\"proxy\"},{\"name\":\"server\"}]},{\"name\":\"intercept\",\"description\":\"Interception\"}]",
+      &error));
+  g_assert_cmpuint (ts_start_page_get_n_scenarios (TS_START_PAGE (page)), ==, 2);
+  g_assert_null (ts_start_page_get_message (TS_START_PAGE (page)));
+  g_assert_true (ts_start_page_set_scenarios_json (TS_START_PAGE (page),
+                                                  "{\"scenarios\":[{\"name\":\"direct\"}]}", &error));
+  g_assert_cmpuint (ts_start_page_get_n_scenarios (TS_START_PAGE (page)), ==, 1);
+  g_assert_false (ts_start_page_set_scenarios_json (TS_START_PAGE (page), "42", &error));
+  g_clear_error (&error);
+  /* Without tscope the page says so. */
+  g_setenv ("TS_TSCOPE", "/nonexistent/tscope", TRUE);
+  ts_start_page_refresh (TS_START_PAGE (page));
+  g_assert_cmpuint (ts_start_page_get_n_scenarios (TS_START_PAGE (page)), ==, 0);
+  g_assert_nonnull (ts_start_page_get_message (TS_START_PAGE (page)));
+  g_assert_finalize_object (page);
+}
+
+static gboolean
+window_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (data)) && gtk_widget_get_width (GTK_WIDGET (data)) > 0;
+}
+
+static TsWindow *
+new_window (void)
+{
+  TsWindow *window;
+
+  /* No scenario lookup in the tests: the start page says tscope is missing. */
+  g_setenv ("TS_TSCOPE", "/nonexistent/tscope", TRUE);
+  window = ts_window_new (NULL);
+  g_object_ref (window);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 800);
+  gtk_window_present (GTK_WINDOW (window));
+  iterate_until (window_mapped, window, 10000);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (window)));
+  return window;
+}
+
+static void
+close_window (TsWindow *window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate_for (50);
+  g_assert_finalize_object (window);
+}
+
+static void
+test_window_views (void)
+{
+  TsWindow *window = new_window ();
+  TsSession *session = ts_window_get_session (window);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *hex = NULL;
+  int first, last, step;
+  guint off, len;
+  double x1, y1, x2, y2;
+
+  g_assert_cmpstr (ts_window_get_view (window), ==, "start");
+  g_assert_true (ts_window_load_path (window, relay_path, &error));
+  g_assert_cmpstr (ts_window_get_view (window), ==, "ladder");
+  iterate_for (100);
+
+  /* The ladder drew rows from the first step. */
+  ts_ladder_view_get_drawn_range (ts_window_get_ladder (window), &first, &last);
+  g_assert_cmpint (first, ==, 0);
+  g_assert_cmpint (last, >, 0);
+
+  /* Stepping through the window's actions (as the keyboard does). */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "session.next", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "session.next", NULL));
+  g_assert_cmpint (ts_session_get_step (session), ==, 2);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "session.previous", NULL));
+  g_assert_cmpint (ts_session_get_step (session), ==, 1);
+
+  /* The detail view shows the step: a tree and its bytes, linked. */
+  ts_window_set_view (window, "detail");
+  iterate_for (50);
+  step = find_step (session, NULL, "CONNECT example.com:443");
+  ts_session_set_step (session, step);
+  g_assert_cmpuint (ts_detail_view_get_n_rows (ts_window_get_detail (window)), >, 4);
+  hex = ts_detail_view_dup_hex_text (ts_window_get_detail (window));
+  g_assert_true (g_str_has_prefix (hex, "0000  "));
+  g_assert_nonnull (strstr (hex, "CONNECT"));
+  g_assert_false (ts_detail_view_get_highlight (ts_window_get_detail (window), &off, &len));
+  /* Row 1 is the link layer (Ethernet, 14 bytes): its bytes light up. */
+  ts_session_set_selected_field (session, 1);
+  g_assert_true (ts_detail_view_get_highlight (ts_window_get_detail (window), &off, &len));
+  g_assert_cmpuint (off, ==, 0);
+  g_assert_cmpuint (len, ==, 14);
+  /* And a byte selects the innermost field: byte 20 is in the IP header. */
+  g_assert_cmpint (ts_detail_view_field_at_byte (ts_window_get_detail (window), 20), ==, 2);
+
+  /* Topology: three nodes, left to right client, proxy, server. */
+  ts_window_set_view (window, "topology");
+  iterate_for (50);
+  {
+    const TsTimeline *tl = ts_step_list_get_timeline (ts_session_get_step_list (session));
+    g_assert_cmpuint (ts_timeline_get_n_nodes (tl), ==, 3);
+    g_assert_true (ts_topology_view_get_node_position (ts_window_get_topology (window),
+                                                       ts_timeline_find_node (tl, "client"), &x1, &y1));
+    g_assert_true (ts_topology_view_get_node_position (ts_window_get_topology (window),
+                                                       ts_timeline_find_node (tl, "server"), &x2, &y2));
+    g_assert_cmpfloat (x1, <, x2);
+  }
+
+  /* Whose eyes from the window: the dropdown follows the session. */
+  ts_session_set_as (session, "proxy");
+  g_assert_cmpstr (ts_session_get_as (ts_window_get_compare_session (window)), ==, "proxy");
+
+  ts_window_set_view (window, "start");
+  g_assert_cmpstr (ts_window_get_view (window), ==, "start");
+  close_window (window);
+}
+
+/* 20,000 steps: the ladder draws only the rows in view. */
+static void
+test_ladder_large (void)
+{
+  g_autofree char *path = ts_gui_test_write_long_trace (tmpdir, "long.pcapng", 2000);
+  TsWindow *window = new_window ();
+  TsSession *session = ts_window_get_session (window);
+  TsLadderView *ladder = ts_window_get_ladder (window);
+  g_autoptr (GError) error = NULL;
+  int first, last, row;
+  guint n;
+
+  g_assert_true (ts_window_load_path (window, path, &error));
+  g_assert_no_error (error);
+  n = ts_session_get_n_steps (session);
+  g_assert_cmpuint (n, >=, 20000);
+  iterate_for (100);
+  row = ts_ladder_view_get_row_height (ladder);
+  ts_ladder_view_get_drawn_range (ladder, &first, &last);
+  g_assert_cmpint (last - first + 1, <=, 800 / row + 2);
+  /* The last step scrolls into view and only its neighbourhood is drawn. */
+  ts_session_last (session);
+  iterate_for (100);
+  ts_ladder_view_get_drawn_range (ladder, &first, &last);
+  g_assert_cmpint (last, ==, (int) n - 1);
+  g_assert_cmpint (last - first + 1, <=, 800 / row + 2);
+  close_window (window);
+}
+
+static void
+test_window_compare (void)
+{
+  TsWindow *window = new_window ();
+  TsSession *a = ts_window_get_session (window);
+  TsSession *b = ts_window_get_compare_session (window);
+  g_autoptr (GError) error = NULL;
+  const char *summary;
+
+  g_assert_true (ts_window_load_path (window, intercept_path, &error));
+  g_assert_true (ts_window_load_compare_path (window, relay_path, &error));
+  g_assert_no_error (error);
+  ts_window_set_view (window, "compare");
+  iterate_for (50);
+  summary = ts_window_get_compare_summary (window);
+  g_assert_nonnull (strstr (summary, "Tunnels relayed / intercepted: 0 / 1 · 1 / 0"));
+  /* The two traces line up: stepping one steps the other to the same time. */
+  ts_session_last (a);
+  g_assert_cmpint (ts_session_get_step (b), ==, (int) ts_session_get_n_steps (b) - 1);
+  ts_session_first (a);
+  g_assert_cmpint (ts_session_get_step (b), ==, 0);
+  ts_session_set_step (a, 10);
+  g_assert_cmpint (ts_session_get_step (b), >=, 9);
+  g_assert_cmpint (ts_session_get_step (b), <=, 11);
+  close_window (window);
+}
+
+/* The screenshot mode renders the real window to a PNG for each view. */
+static void
+check_png (const char *path, int min_w, int min_h)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkTexture) texture = gdk_texture_new_from_filename (path, &error);
+  g_autofree guchar *pixels = NULL;
+  gsize stride;
+  int w, h;
+  gboolean varied = FALSE;
+
+  g_assert_no_error (error);
+  w = gdk_texture_get_width (texture);
+  h = gdk_texture_get_height (texture);
+  g_assert_cmpint (w, >=, min_w);
+  g_assert_cmpint (h, >=, min_h);
+  stride = (gsize) w * 4;
+  pixels = g_malloc (stride * h);
+  gdk_texture_download (texture, pixels, stride);
+  /* Not a blank frame: the middle row holds more than one colour. */
+  for (int x = 1; x < w && !varied; x++)
+    varied = memcmp (pixels + (h / 2) * stride + x * 4, pixels + (h / 2) * stride, 4) != 0;
+  g_assert_true (varied);
+}
+
+static void
+test_screenshot (gconstpointer data)
+{
+  const char *view = data;
+  const char *exe = g_getenv ("TS_TUNNELSCOPE");
+  const char *keep = g_getenv ("TS_SCREENSHOT_DIR");
+  g_autofree char *name = g_strdup_printf ("tunnelscope-%s.png", view);
+  g_autofree char *out = g_build_filename (keep && *keep ? keep : tmpdir, name, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+
+  if (exe == NULL)
+    {
+      g_test_skip ("TS_TUNNELSCOPE is not set");
+      return;
+    }
+  g_ptr_array_add (argv, (char *) exe);
+  g_ptr_array_add (argv, "--screenshot");
+  g_ptr_array_add (argv, out);
+  g_ptr_array_add (argv, g_str_equal (view, "compare") ? intercept_path : relay_path);
+  g_ptr_array_add (argv, "--view");
+  g_ptr_array_add (argv, (char *) view);
+  g_ptr_array_add (argv, "--step");
+  g_ptr_array_add (argv, g_str_equal (view, "detail") ? "27" : "30");
+  if (g_str_equal (view, "compare"))
+    {
+      g_ptr_array_add (argv, "--compare");
+      g_ptr_array_add (argv, relay_path);
+    }
+  if (g_str_equal (view, "topology"))
+    {
+      g_ptr_array_add (argv, "--as");
+      g_ptr_array_add (argv, "proxy");
+    }
+  g_ptr_array_add (argv, NULL);
+  g_remove (out);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err,
+                               &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("tunnelscope --screenshot failed: %s", err);
+  check_png (out, 1000, 600);
+}
+
+static void
+test_screenshot_usage (void)
+{
+  const char *exe = g_getenv ("TS_TUNNELSCOPE");
+  int status = 0;
+  g_autofree char *err = NULL;
+  const char *argv[] = { exe, "--screenshot", "/tmp/x.png", NULL };
+
+  if (exe == NULL)
+    {
+      g_test_skip ("TS_TUNNELSCOPE is not set");
+      return;
+    }
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err, &status, NULL));
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 2);
+  g_assert_nonnull (strstr (err, "tunnelscope: --screenshot needs a TRACE"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *reason = NULL;
+  int ret;
+
+  g_setenv ("GSK_RENDERER", "cairo", FALSE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  g_setenv ("NO_AT_BRIDGE", "1", TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  if (!ts_gui_test_start_display (&reason))
+    {
+      printf ("1..0 # SKIP %s\n", reason);
+      return 0;
+    }
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  ts_application_ensure_resources ();
+  /* The app's style sheet, as the AdwApplication would load it. */
+  {
+    g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
+    gtk_css_provider_load_from_resource (css, "/org/tunnelscope/Tunnelscope/style.css");
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  }
+  tmpdir = g_dir_make_tmp ("ts-gui-XXXXXX", NULL);
+  relay_path = ts_gui_test_write_connect_trace (tmpdir, "relay.pcapng", FALSE);
+  intercept_path = ts_gui_test_write_connect_trace (tmpdir, "intercept.pcapng", TRUE);
+
+  g_test_add_func ("/ts/gui/session/step", test_session_step);
+  g_test_add_func ("/ts/gui/session/whose-eyes", test_session_whose_eyes);
+  g_test_add_func ("/ts/gui/session/load-async", test_session_load_async);
+  g_test_add_func ("/ts/gui/session/load-error", test_session_load_error);
+  g_test_add_func ("/ts/gui/session/live-stream", test_session_live_stream);
+  g_test_add_func ("/ts/gui/session/live-lab", test_session_live_lab);
+  g_test_add_func ("/ts/gui/start-page", test_start_page);
+  g_test_add_func ("/ts/gui/window/views", test_window_views);
+  g_test_add_func ("/ts/gui/window/compare", test_window_compare);
+  g_test_add_func ("/ts/gui/ladder/large", test_ladder_large);
+  g_test_add_data_func ("/ts/gui/screenshot/ladder", "ladder", test_screenshot);
+  g_test_add_data_func ("/ts/gui/screenshot/topology", "topology", test_screenshot);
+  g_test_add_data_func ("/ts/gui/screenshot/detail", "detail", test_screenshot);
+  g_test_add_data_func ("/ts/gui/screenshot/compare", "compare", test_screenshot);
+  g_test_add_func ("/ts/gui/screenshot/usage", test_screenshot_usage);
+  ret = g_test_run ();
+
+  {
+    g_autoptr (GDir) dir = g_dir_open (tmpdir, 0, NULL);
+    const char *name;
+    while (dir && (name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *p = g_build_filename (tmpdir, name, NULL);
+        g_remove (p);
+      }
+    g_rmdir (tmpdir);
+  }
+  ts_gui_test_stop_display ();
+  return ret;
+}

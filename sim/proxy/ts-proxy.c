@@ -155,6 +155,10 @@ struct _TsConn
   char *sni;
   guint64 discarded;
   gboolean dead, via_parent, intercepted, logged, http_request_done;
+  /* Plain forwarding: the origin's bytes wait here until each response
+   * head is complete and rewritten (Via, hop-by-hop fields). */
+  TsBuf rstage;
+  gboolean rstaging;
   TsConn *prev, *next;
 };
 
@@ -688,6 +692,7 @@ conn_free (TsProxy *p, TsConn *c)
     }
   buf_clear (&c->to_c);
   buf_clear (&c->to_s);
+  buf_clear (&c->rstage);
   if (c->ai)
     freeaddrinfo (c->ai);
   g_free (c->head);
@@ -1036,6 +1041,7 @@ conn_established (TsProxy *p, TsConn *c)
       c->buf[0] = c->to_s;
       memset (&c->to_s, 0, sizeof c->to_s);
       c->snoop[1] = snoop_new (TRUE);
+      c->rstaging = TRUE;
       c->state = ST_PUMP;
       pump_run (p, c);
       return;
@@ -1253,7 +1259,7 @@ parse_authority (const char *s, gsize len, gboolean port_required, char **out_ho
 
 /* Hop-by-hop fields (RFC 9110 §7.6.1) and what the proxy regenerates. */
 static gboolean
-is_hop_by_hop (const TsHttpHeader *h, const TsHttpRequest *req)
+is_hop_by_hop (const TsHttpHeader *h, const TsHttpHeader *all, gsize n_all)
 {
   static const char *const names[] = {
     "Connection", "Proxy-Connection", "Keep-Alive", "TE", "Upgrade", "Proxy-Authorization",
@@ -1264,10 +1270,12 @@ is_hop_by_hop (const TsHttpHeader *h, const TsHttpRequest *req)
     if (ts_http_header_is (h, names[i]))
       return TRUE;
   /* And the fields that Connection names. */
-  for (gssize i = ts_http_request_find_header (req, "Connection", 0); i >= 0;
-       i = ts_http_request_find_header (req, "Connection", i + 1))
+  for (gsize i = 0; i < n_all; i++)
     {
-      const char *v = req->headers[i].value, *ve = v + req->headers[i].value_len;
+      const char *v = all[i].value, *ve = v + all[i].value_len;
+
+      if (!ts_http_header_is (&all[i], "Connection"))
+        continue;
 
       while (v < ve)
         {
@@ -1433,7 +1441,7 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
     {
       const TsHttpHeader *h = &req->headers[i];
 
-      if (is_hop_by_hop (h, req))
+      if (is_hop_by_hop (h, req->headers, req->n_headers))
         continue;
       if (ts_http_header_is (h, "Via"))
         {
@@ -1922,6 +1930,64 @@ endp_read (TsEndp *e, char *data, gsize len)
     }
 }
 
+/* Plain forwarding: rewrites the response heads staged in c->rstage into
+ * c->buf[1] (RFC 9110 §7.6: hop-by-hop fields removed, Via added) until the
+ * final (non-1xx) head has passed; then the rest flows unchanged. Returns
+ * FALSE when the connection was answered or closed. */
+static gboolean
+rewrite_response_heads (TsProxy *p, TsConn *c)
+{
+  while (c->rstaging)
+    {
+      TsHttpResponse resp;
+      gssize r = ts_http_response_parse (&resp, c->rstage.data, c->rstage.len, 0);
+      GString *out;
+      gboolean have_via = FALSE;
+
+      if (r == TS_HTTP_PARSE_INCOMPLETE)
+        return TRUE;
+      if (r < 0)
+        {
+          conn_refuse (p, c, "proxy.http.bad_response", 502,
+                       resp.error ? resp.error : "malformed response head", NULL);
+          return FALSE;
+        }
+      out = g_string_sized_new (r + 64);
+      g_string_append_printf (out, "HTTP/1.1 %u %.*s\r\n", resp.status,
+                              (int) resp.reason_phrase_len, resp.reason_phrase);
+      for (gsize i = 0; i < resp.n_headers; i++)
+        {
+          const TsHttpHeader *h = &resp.headers[i];
+
+          if (is_hop_by_hop (h, resp.headers, resp.n_headers))
+            continue;
+          if (ts_http_header_is (h, "Via"))
+            {
+              have_via = TRUE;
+              g_string_append_printf (out, "Via: %.*s, 1.%d %s\r\n", (int) h->value_len,
+                                      h->value, resp.minor_version, p->o->node);
+              continue;
+            }
+          g_string_append_printf (out, "%.*s: %.*s\r\n", (int) h->name_len, h->name,
+                                  (int) h->value_len, h->value);
+        }
+      if (!have_via)
+        g_string_append_printf (out, "Via: 1.%d %s\r\n", resp.minor_version, p->o->node);
+      g_string_append (out, "Connection: close\r\n\r\n");
+      buf_append (&c->buf[1], out->str, out->len);
+      g_string_free (out, TRUE);
+      memmove (c->rstage.data, c->rstage.data + r, c->rstage.len - r);
+      c->rstage.len -= r;
+      if (resp.status >= 200 || resp.status == 101)
+        {
+          c->rstaging = FALSE;
+          buf_append (&c->buf[1], c->rstage.data, c->rstage.len);
+          buf_clear (&c->rstage);
+        }
+    }
+  return TRUE;
+}
+
 /* Relays through buffers: TLS on either side, or plain forwarding. */
 static void
 pump_run (TsProxy *p, TsConn *c)
@@ -1968,12 +2034,31 @@ pump_run (TsProxy *p, TsConn *c)
                           return;
                         }
                     }
-                  b->len += n;
                   c->bytes[d] += n;
                   progress = TRUE;
+                  if (d == 1 && c->rstaging)
+                    {
+                      if (c->rstage.len + n > TS_HTTP_MAX_HEAD + TS_PROXY_RELAY_BUF)
+                        {
+                          conn_refuse (p, c, "proxy.http.bad_response", 502,
+                                       "response head too large", NULL);
+                          return;
+                        }
+                      buf_append (&c->rstage, b->data + b->len, n);
+                      if (!rewrite_response_heads (p, c))
+                        return;
+                    }
+                  else
+                    b->len += n;
                 }
               else if (n == 0)
                 {
+                  if (d == 1 && c->rstaging)
+                    {
+                      conn_refuse (p, c, "proxy.http.bad_response", 502,
+                                   "origin closed before a complete response head", NULL);
+                      return;
+                    }
                   c->eof[d] = TRUE;
                   progress = TRUE;
                 }

@@ -22,12 +22,13 @@ typedef enum
   PIPELINE, /* also: exactly one response, the origin saw nothing */
   SLOW,     /* trickle the head */
   VANISH,   /* CONNECT, then reset the connection mid-relay */
+  FULL,     /* two idle clients hold every slot first */
 } Kind;
 
 typedef struct
 {
   const char *name;
-  const char *proxy; /* "test", "strict", "blackhole" */
+  const char *proxy; /* "test", "strict", "blackhole", "small" */
   Kind kind;
   const char *request; /* template, see expand () */
 } Case;
@@ -148,6 +149,8 @@ static const Case cases[] = {
     "GET http://127.0.0.1:{O}/ HTTP/1.1\r\nHost: a\r\nX-1: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n"
     "X-2: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n"
     "\r\n" },
+  { "max-connections", "small", FULL,
+    "GET http://127.0.0.1:{O}/ HTTP/1.1\r\nHost: 127.0.0.1:{O}\r\n\r\n" },
   { "vanish-mid-relay", "test", VANISH,
     "CONNECT 127.0.0.1:{O} HTTP/1.1\r\nHost: 127.0.0.1:{O}\r\n\r\n" },
 };
@@ -157,7 +160,7 @@ static struct
   char *dir;
   TsTestChildren kids;
   TsTestOrigin *origin;
-  guint16 test_port, strict_port, blackhole_port, closed_port;
+  guint16 test_port, strict_port, blackhole_port, small_port, closed_port;
   int blackhole_fd;
   GHashTable *table; /* case name -> status */
 } g;
@@ -342,13 +345,13 @@ count_responses (GBytes *resp)
 }
 
 static void
-check_normal_request (void)
+check_normal_request_on (guint16 port)
 {
   g_autofree char *req = g_strdup_printf ("GET http://127.0.0.1:%u/normal HTTP/1.1\r\n"
                                           "Host: 127.0.0.1:%u\r\n\r\n",
                                           ts_test_origin_get_port (g.origin),
                                           ts_test_origin_get_port (g.origin));
-  GBytes *resp = ts_test_exchange (g.test_port, req, strlen (req), 10000);
+  GBytes *resp = ts_test_exchange (port, req, strlen (req), 10000);
 
   g_assert_cmpuint (ts_test_status (resp), ==, 200);
   g_assert_nonnull (g_strstr_len (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp),
@@ -357,12 +360,20 @@ check_normal_request (void)
 }
 
 static void
+check_normal_request (void)
+{
+  check_normal_request_on (g.test_port);
+}
+
+static void
 test_case (gconstpointer data)
 {
   const Case *c = data;
   guint16 port = g_str_equal (c->proxy, "strict")      ? g.strict_port
                  : g_str_equal (c->proxy, "blackhole") ? g.blackhole_port
+                 : g_str_equal (c->proxy, "small")     ? g.small_port
                                                        : g.test_port;
+  int holders[2] = { -1, -1 };
   gpointer expected_p;
   guint expected, status;
   GBytes *req = expand (c->request, port);
@@ -378,6 +389,14 @@ test_case (gconstpointer data)
     case VANISH:
       status = run_vanish (port, req);
       break;
+    case FULL:
+      for (guint i = 0; i < G_N_ELEMENTS (holders); i++)
+        {
+          holders[i] = connect_to (port);
+          (void) !send (holders[i], "GET http://", 11, MSG_NOSIGNAL);
+        }
+      g_usleep (200000); /* the proxy accepts them */
+      G_GNUC_FALLTHROUGH;
     default:
       {
         GBytes *resp = ts_test_exchange (port, g_bytes_get_data (req, NULL),
@@ -397,7 +416,15 @@ test_case (gconstpointer data)
       break;
     }
   g_bytes_unref (req);
+  for (guint i = 0; i < G_N_ELEMENTS (holders); i++)
+    if (holders[i] >= 0)
+      close (holders[i]);
   g_assert_cmpuint (status, ==, expected);
+  if (c->kind == FULL)
+    {
+      g_usleep (200000); /* the proxy sees the holders go */
+      check_normal_request_on (port);
+    }
 
   /* The proxy keeps serving. */
   check_normal_request ();
@@ -469,6 +496,11 @@ start_all (void)
   {
     const char *bh_args[] = { parent, "--connect-timeout=1", NULL };
     g.blackhole_port = ts_test_start_proxy (&g.kids, g.dir, "blackhole", bh_args);
+  }
+  {
+    const char *small_args[] = { "--allow-loopback-targets", "--max-connections=2",
+                                 "--header-timeout=2", NULL };
+    g.small_port = ts_test_start_proxy (&g.kids, g.dir, "small", small_args);
   }
   g.table = load_table ();
 }

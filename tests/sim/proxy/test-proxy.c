@@ -140,12 +140,19 @@ test_curl_plain (Fixture *f, gconstpointer data)
   g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/plain?q=1",
                                           ts_test_origin_get_port (f->http_origin));
   g_autofree char *body = NULL, *err = NULL, *head = NULL;
+  g_autofree char *headers_path = g_build_filename (f->dir, "headers", NULL);
+  g_autofree char *headers = NULL;
   const char *argv[] = { "curl", "-sS", "--noproxy", "", "-x", proxy,
                          "-H", "Connection: X-Secret", "-H", "X-Secret: 1",
-                         "-H", "Proxy-Connection: keep-alive", url, NULL };
+                         "-H", "Proxy-Connection: keep-alive", "-D", headers_path, url, NULL };
 
   g_assert_cmpint (ts_test_run (argv, 30, &body, &err), ==, 0);
   g_assert_cmpstr (body, ==, TS_TEST_ORIGIN_BODY);
+  /* The response is rewritten too: Via added (RFC 9110 §7.6.3). */
+  headers = read_file (headers_path);
+  g_assert_true (g_str_has_prefix (headers, "HTTP/1.1 200 OK\r\n"));
+  g_assert_nonnull (strstr (headers, "\r\nVia: 1.1 proxy\r\n"));
+  g_assert_nonnull (strstr (headers, "\r\nContent-Length: 22\r\n"));
   head = ts_test_origin_dup_last_head (f->http_origin);
   g_test_message ("origin saw:\n%s", head);
   /* origin-form, Host regenerated, Via added, hop-by-hop removed */

@@ -1349,13 +1349,15 @@ test_tshark (gconstpointer data)
       for (guint i = 0; ev[i] != NULL; i++)
         if (g_str_has_prefix (ev[i], "handshake "))
           {
-            const char *name = strchr (strchr (ev[i], ' ') + 1, ' ') + 4;
+            /* "handshake OFFSETS FLAGS [early] NAME len=..." */
+            g_auto (GStrv) tok = g_strsplit (ev[i], " ", 6);
+            const char *name = g_str_equal (tok[3], "early") ? tok[4] : tok[3];
 
             for (guint ty = 0; ty < 256; ty++)
               {
                 const char *tn = ts_tls_handshake_type_to_string (ty);
 
-                if (tn != NULL && g_str_has_prefix (name, tn) && name[strlen (tn)] == ' ')
+                if (tn != NULL && g_str_equal (name, tn))
                   g_string_append_printf (ours, "%u,", ty);
               }
           }
@@ -1574,9 +1576,15 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/ts/trace/tls/openssl/tls13-key-update", &spec_tls13_key_update, test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls13-hello-retry", &spec_tls13_hrr, test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls13-early-data", &spec_tls13_early, test_openssl_trace);
+  g_test_add_data_func ("/ts/trace/tls/tshark/tls12-aes128-gcm", &spec_tls12_aes128, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls12-aes256-gcm", &spec_tls12_aes256, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls12-chacha20", &spec_tls12_chacha, test_tshark);
+  g_test_add_data_func ("/ts/trace/tls/tshark/tls13-aes128-gcm", &spec_tls13_aes128, test_tshark);
+  g_test_add_data_func ("/ts/trace/tls/tshark/tls13-aes256-gcm", &spec_tls13_aes256, test_tshark);
+  g_test_add_data_func ("/ts/trace/tls/tshark/tls13-chacha20", &spec_tls13_chacha, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls13-key-update", &spec_tls13_key_update, test_tshark);
+  g_test_add_data_func ("/ts/trace/tls/tshark/tls13-hello-retry", &spec_tls13_hrr, test_tshark);
+  g_test_add_data_func ("/ts/trace/tls/tshark/tls13-early-data", &spec_tls13_early, test_tshark);
 
   return g_test_run ();
 }

@@ -186,7 +186,9 @@ typedef struct
   char *http_version;
   GPtrArray *response_headers; /* alternating name, value */
   gboolean chunked;
-  GByteArray *body;
+  GByteArray *body;   /* the first CLIENT_MAX_BODY bytes */
+  guint64 body_total; /* bytes in the whole body */
+  gboolean body_truncated;
   guint n_requests;
   guint n_connections;
   GArray *statuses;
@@ -202,6 +204,7 @@ typedef struct
   gint64 t_proxy;
   gint64 t_tls;
   gint64 t_first_byte;
+  gint64 t_transfer; /* first byte of the response to its last */
   gint64 t_total;
 } Report;
 
@@ -218,6 +221,7 @@ report_init (void)
   report.status = -1;
   report.proxy_status = -1;
   report.t_resolve = report.t_tcp = report.t_proxy = report.t_tls = report.t_first_byte = -1;
+  report.t_transfer = -1;
 }
 
 static void
@@ -1041,6 +1045,19 @@ load_body (GBytes **out_body, GError **error)
 
 /* Reads the body of a response whose head is @head (@head_len bytes at the
  * start of c->buf). Removes head and body from c->buf. */
+/* Keeps the first CLIENT_MAX_BODY bytes of a body and counts the rest, so a
+ * large download (an experiment's) costs no memory. */
+static void
+body_take (const guint8 *data, gsize len)
+{
+  gsize room = report.body->len < CLIENT_MAX_BODY ? CLIENT_MAX_BODY - report.body->len : 0;
+
+  if (len > 0)
+    g_byte_array_append (report.body, data, (guint)MIN (len, room));
+  report.body_total += len;
+  report.body_truncated |= len > room;
+}
+
 static gboolean
 read_body (Conn *c, const TsActorHttpHead *head, gsize head_len, gboolean head_request,
            gboolean *out_reusable, GError **error)
@@ -1048,13 +1065,14 @@ read_body (Conn *c, const TsActorHttpHead *head, gsize head_len, gboolean head_r
   gint64 content_length = -1;
   gboolean chunked = ts_actor_http_head_has_token (head, "Transfer-Encoding", "chunked");
   gboolean length_ok = ts_actor_http_head_get_content_length (head, &content_length);
-  GByteArray *body = report.body;
 
   /* Everything needed from @head is read before its bytes go away. */
   *out_reusable = head->version_minor >= 1
                       ? !ts_actor_http_head_has_token (head, "Connection", "close")
                       : ts_actor_http_head_has_token (head, "Connection", "keep-alive");
-  g_byte_array_set_size (body, 0);
+  g_byte_array_set_size (report.body, 0);
+  report.body_total = 0;
+  report.body_truncated = FALSE;
   g_byte_array_remove_range (c->buf, 0, (guint)head_len);
   head = NULL;
   report.chunked = chunked;
@@ -1065,25 +1083,23 @@ read_body (Conn *c, const TsActorHttpHead *head, gsize head_len, gboolean head_r
 
   if (chunked)
     {
+      g_autoptr (GByteArray) piece = g_byte_array_new ();
       TsActorChunked dec;
 
       ts_actor_chunked_init (&dec);
       for (;;)
         {
-          gssize used = ts_actor_chunked_feed (&dec, c->buf->data, c->buf->len, body);
+          gssize used = ts_actor_chunked_feed (&dec, c->buf->data, c->buf->len, piece);
           if (used < 0)
             {
               fail (error, "malformed chunked body");
               return FALSE;
             }
           g_byte_array_remove_range (c->buf, 0, (guint)used);
+          body_take (piece->data, piece->len);
+          g_byte_array_set_size (piece, 0);
           if (ts_actor_chunked_is_done (&dec))
             return TRUE;
-          if (body->len > CLIENT_MAX_BODY)
-            {
-              fail (error, "response body over %d bytes", CLIENT_MAX_BODY);
-              return FALSE;
-            }
           if (c->eof)
             {
               fail (error, "connection closed inside a chunked body");
@@ -1099,43 +1115,40 @@ read_body (Conn *c, const TsActorHttpHead *head, gsize head_len, gboolean head_r
       fail (error, "malformed Content-Length in the response");
       return FALSE;
     }
-  if (content_length > CLIENT_MAX_BODY)
-    {
-      fail (error, "response body of %" G_GINT64_FORMAT " bytes is over the %d-byte cap",
-            content_length, CLIENT_MAX_BODY);
-      return FALSE;
-    }
   if (content_length >= 0)
     {
-      while (c->buf->len < (gsize)content_length)
+      guint64 left = (guint64)content_length;
+
+      for (;;)
         {
+          gsize n = (gsize)MIN ((guint64)c->buf->len, left);
+
+          body_take (c->buf->data, n);
+          g_byte_array_remove_range (c->buf, 0, (guint)n);
+          left -= n;
+          if (left == 0)
+            return TRUE;
           if (c->eof)
             {
-              fail (error, "connection closed after %u of %" G_GINT64_FORMAT " body bytes",
-                    c->buf->len, content_length);
+              fail (error,
+                    "connection closed after %" G_GUINT64_FORMAT " of %" G_GINT64_FORMAT
+                    " body bytes",
+                    report.body_total, content_length);
               return FALSE;
             }
           if (!conn_fill (c, error))
             return FALSE;
         }
-      g_byte_array_append (body, c->buf->data, (guint)content_length);
-      g_byte_array_remove_range (c->buf, 0, (guint)content_length);
-      return TRUE;
     }
 
   /* Neither: the body runs to the end of the connection. */
   *out_reusable = FALSE;
   for (;;)
     {
-      g_byte_array_append (body, c->buf->data, c->buf->len);
+      body_take (c->buf->data, c->buf->len);
       g_byte_array_set_size (c->buf, 0);
       if (c->eof)
         return TRUE;
-      if (body->len > CLIENT_MAX_BODY)
-        {
-          fail (error, "response body over %d bytes", CLIENT_MAX_BODY);
-          return FALSE;
-        }
       if (!conn_fill (c, error))
         return FALSE;
     }
@@ -1263,6 +1276,8 @@ run_http (const Target *t, SSL_CTX *ctx, GError **error)
         report.proxy_status = (int)head.status;
       if (!read_body (&c, &head, head_len, strcmp (method, "HEAD") == 0, &reusable, error))
         goto out;
+      if (i == 0 && report.t_first_byte >= 0)
+        report.t_transfer = now_ns () - sent - report.t_first_byte;
       report.n_requests++;
       g_array_append_val (report.statuses, report.status);
       if (!reusable)
@@ -1626,9 +1641,9 @@ print_json (Scheme scheme)
   json_builder_end_array (b);
   json_builder_set_member_name (b, "chunked");
   json_builder_add_boolean_value (b, report.chunked);
-  add_int (b, "body_length", scheme <= SCHEME_HTTPS ? (gint64)report.body->len : -1);
+  add_int (b, "body_length", scheme <= SCHEME_HTTPS ? (gint64)report.body_total : -1);
   json_builder_set_member_name (b, "body");
-  if (scheme <= SCHEME_HTTPS && report.body->len <= CLIENT_MAX_BODY_SHOWN
+  if (scheme <= SCHEME_HTTPS && !report.body_truncated && report.body->len <= CLIENT_MAX_BODY_SHOWN
       && g_utf8_validate ((const char *)report.body->data, report.body->len, NULL))
     {
       g_autofree char *s = g_strndup ((const char *)report.body->data, report.body->len);
@@ -1700,6 +1715,7 @@ print_json (Scheme scheme)
   add_ms (b, "proxy_connect", report.t_proxy);
   add_ms (b, "tls_handshake", report.t_tls);
   add_ms (b, "first_byte", report.t_first_byte);
+  add_ms (b, "transfer", report.t_transfer);
   add_ms (b, "total", report.t_total);
   json_builder_end_object (b);
   json_builder_end_object (b);
@@ -1718,6 +1734,7 @@ print_text (Scheme scheme)
   g_autofree char *t_proxy = ms (report.t_proxy);
   g_autofree char *t_tls = ms (report.t_tls);
   g_autofree char *t_fb = ms (report.t_first_byte);
+  g_autofree char *t_transfer = ms (report.t_transfer);
   g_autofree char *t_total = ms (report.t_total);
 
   printf ("url:         %s\n", report.url);
@@ -1751,8 +1768,9 @@ print_text (Scheme scheme)
   if (report.status >= 0)
     printf ("status:      %s %d %s\n", report.http_version, report.status, report.reason);
   if (scheme <= SCHEME_HTTPS && report.status >= 0)
-    printf ("body:        %u bytes%s; %u request(s) on %u connection(s)\n", report.body->len,
-            report.chunked ? " (chunked)" : "", report.n_requests, report.n_connections);
+    printf ("body:        %" G_GUINT64_FORMAT " bytes%s; %u request(s) on %u connection(s)\n",
+            report.body_total, report.chunked ? " (chunked)" : "", report.n_requests,
+            report.n_connections);
   if (report.sent)
     printf ("sent:        %s\n", report.sent);
   if (report.received)
@@ -1764,8 +1782,9 @@ print_text (Scheme scheme)
         printf (" %s", (char *)report.dns_answers->pdata[i]);
       printf ("\n");
     }
-  printf ("timing (ms): tcp %s  connect %s  tls %s  first-byte %s  total %s\n", t_tcp ? t_tcp : "-",
-          t_proxy ? t_proxy : "-", t_tls ? t_tls : "-", t_fb ? t_fb : "-", t_total ? t_total : "-");
+  printf ("timing (ms): tcp %s  connect %s  tls %s  first-byte %s  transfer %s  total %s\n",
+          t_tcp ? t_tcp : "-", t_proxy ? t_proxy : "-", t_tls ? t_tls : "-", t_fb ? t_fb : "-",
+          t_transfer ? t_transfer : "-", t_total ? t_total : "-");
   printf ("result:      %s%s%s\n", report.ok ? "ok" : "FAILED", report.error ? ": " : "",
           report.error ? report.error : "");
   if (opt_body && report.body->len > 0)
@@ -1781,20 +1800,42 @@ emit_result (void)
   g_autofree char *status = report.status >= 0 ? g_strdup_printf ("%d", report.status) : NULL;
   g_autofree char *pstatus
       = report.proxy_status >= 0 ? g_strdup_printf ("%d", report.proxy_status) : NULL;
+  g_autofree char *body_len
+      = report.status >= 0 ? g_strdup_printf ("%" G_GUINT64_FORMAT, report.body_total) : NULL;
   g_autofree char *t_tcp = ms (report.t_tcp);
   g_autofree char *t_proxy = ms (report.t_proxy);
   g_autofree char *t_tls = ms (report.t_tls);
   g_autofree char *t_fb = ms (report.t_first_byte);
+  g_autofree char *t_transfer = ms (report.t_transfer);
   g_autofree char *t_total = ms (report.t_total);
 
-  ts_actor_event_emit (
-      "client.result", "ok", report.ok ? "true" : "false", "url", report.url, "method",
-      report.method, "mode", report.mode, "proxy", report.proxy, "proxy_status", pstatus, "status",
-      status, "tls_version", report.tls_version, "cipher", report.cipher, "alpn", report.alpn,
-      "cert_subject", report.cert_subject, "cert_issuer", report.cert_issuer, "cert_sha256",
-      report.cert_sha256, "sni", report.sni, "verify", report.verify, "t_tcp_connect_ms", t_tcp,
-      "t_proxy_connect_ms", t_proxy, "t_tls_handshake_ms", t_tls, "t_first_byte_ms", t_fb,
-      "t_total_ms", t_total, "error", report.error, NULL);
+  /* clang-format off */
+  ts_actor_event_emit ("client.result",
+                       "ok", report.ok ? "true" : "false",
+                       "url", report.url,
+                       "method", report.method,
+                       "mode", report.mode,
+                       "proxy", report.proxy,
+                       "proxy_status", pstatus,
+                       "status", status,
+                       "body_length", body_len,
+                       "tls_version", report.tls_version,
+                       "cipher", report.cipher,
+                       "alpn", report.alpn,
+                       "sni", report.sni,
+                       "cert_subject", report.cert_subject,
+                       "cert_issuer", report.cert_issuer,
+                       "cert_sha256", report.cert_sha256,
+                       "verify", report.verify,
+                       "t_tcp_connect_ms", t_tcp,
+                       "t_proxy_connect_ms", t_proxy,
+                       "t_tls_handshake_ms", t_tls,
+                       "t_first_byte_ms", t_fb,
+                       "t_transfer_ms", t_transfer,
+                       "t_total_ms", t_total,
+                       "error", report.error,
+                       NULL);
+  /* clang-format on */
 }
 
 /* ---- main ---------------------------------------------------------------------------------------

@@ -641,6 +641,43 @@ test_robustness (Fixture *f, gconstpointer data)
   }
 }
 
+/* /bytes streams a large body that neither end keeps whole in memory. */
+static void
+test_download (Fixture *f, gconstpointer data)
+{
+  g_autofree char *u = url ("https", f->https_port, "/bytes?n=50000000");
+  g_autofree char *small = url ("http", f->http_port, "/bytes?n=130");
+  const char *args[] = { u, NULL };
+  const char *small_args[] = { small, NULL };
+  g_autoptr (JsonNode) root = NULL;
+  JsonObject *timing;
+
+  g_assert_cmpint (client_json (f, f->https_port, args, &root), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (obj (root), "body_length"), ==, 50000000);
+  g_assert_true (json_object_get_null_member (obj (root), "body"));
+  timing = json_object_get_object_member (obj (root), "timing_ms");
+  g_assert_cmpfloat (json_object_get_double_member (timing, "transfer"), >, 0);
+
+  g_clear_pointer (&root, json_node_unref);
+  g_assert_cmpint (client_json (f, f->http_port, small_args, &root), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (obj (root), "body"), ==,
+                   "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ!\n"
+                   "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ!\n"
+                   "ab");
+
+  /* A request pipelined behind a generated body is answered after it. */
+  {
+    const char *r = "GET /bytes?n=300000 HTTP/1.1\r\nHost: x\r\n\r\n"
+                    "GET /api/orders/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    g_autofree char *resp = raw_exchange (f->http_port, r, strlen (r));
+    const char *second = strstr (resp, "\r\n\r\n");
+    g_assert_nonnull (second);
+    second += 4 + 300000;
+    g_assert_true (g_str_has_prefix (second, "HTTP/1.1 200 "));
+    g_assert_nonnull (strstr (second, "\"lab coat\""));
+  }
+}
+
 static void
 test_smtp (Fixture *f, gconstpointer data)
 {
@@ -699,6 +736,7 @@ main (int argc, char **argv)
   ADD ("client-server/text-report", test_text_report);
   ADD ("server/smtp", test_smtp);
   ADD ("server/robustness", test_robustness);
+  ADD ("server/download", test_download);
   ADD ("server/http10-and-pipelining", test_http10_and_pipelining);
   ADD ("server/websocket-frames", test_websocket_frames);
   g_test_add ("/ts/sim/actors/server/dual-stack", Fixture, NULL, setup_dual_stack, test_dual_stack,

@@ -1622,6 +1622,8 @@ handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
           (void) anomaly_event (self, c, dir, "retransmitted bytes differ from the first copy");
         }
     }
+  if (f & TS_TCP_ACK)
+    ts_tcp_stream_acked (c->stream[1 - dir], p->tcp_ack);
   if ((f & TS_TCP_FIN) && !c->fin[dir])
     {
       c->fin[dir] = TRUE;

@@ -30,6 +30,8 @@ struct _TsTcpStream
   gsize pending_bytes;
   GArray *spans;     /* TsTcpSpan */
   guint span_hint;   /* where the last lookup landed: lookups mostly walk forward */
+  guint64 hole_at;   /* next, when the peer's ACKs were first seen past it */
+  guint acks_past_hole;
   guint64 retransmitted;
   guint64 conflicting;
   guint64 lost;
@@ -312,6 +314,32 @@ ts_tcp_stream_add (TsTcpStream *self, guint32 seq, const guint8 *data, gsize len
         }
     }
   hold (self, offset, data, len, packet, packet_offset);
+}
+
+void
+ts_tcp_stream_acked (TsTcpStream *self, guint32 ack)
+{
+  guint64 acked;
+
+  g_return_if_fail (self != NULL);
+  if (!self->have_base || self->pending->len == 0)
+    return;
+  acked = ts_tcp_stream_offset_of (self, ack);
+  if (acked == G_MAXUINT64 || acked <= self->next || acked > self->last_offset + 1)
+    return;
+  if (self->hole_at != self->next)
+    {
+      self->hole_at = self->next;
+      self->acks_past_hole = 0;
+    }
+  /* The peer has the bytes of the hole, so the capture lost them. Captures
+   * can show an ACK a little before the segment it acknowledges (reordering
+   * on the way to the capture point): wait for a few such ACKs. */
+  if (++self->acks_past_hole >= TS_TCP_STREAM_ACKS_FOR_GAP)
+    {
+      self->acks_past_hole = 0;
+      skip_hole (self);
+    }
 }
 
 void

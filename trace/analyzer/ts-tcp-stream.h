@@ -59,6 +59,15 @@ void ts_tcp_stream_set_syn (TsTcpStream *self, guint32 syn_seq);
 void ts_tcp_stream_add (TsTcpStream *self, guint32 seq, const guint8 *data, gsize len,
                         gboolean fin, guint32 packet, guint32 packet_offset);
 
+/* ACKs from the peer that acknowledge bytes past a hole, before the hole is
+ * filled, that make the hole a gap (the peer got bytes the capture lost). */
+#define TS_TCP_STREAM_ACKS_FOR_GAP 3
+
+/* The peer acknowledged everything before @ack. Once it has done so past a
+ * hole TS_TCP_STREAM_ACKS_FOR_GAP times, the hole is given up as a gap, so a
+ * lost segment does not hold the stream back until the connection ends. */
+void ts_tcp_stream_acked (TsTcpStream *self, guint32 ack);
+
 /* Declares @len bytes at @seq that were on the wire but not captured (a
  * frame cut by the snap length): they are delivered as a gap in their turn. */
 void ts_tcp_stream_add_lost (TsTcpStream *self, guint32 seq, gsize len, guint32 packet);

@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The input is a script of segments: flags (1 byte: bit 0 direction, bit 1
- * SYN, bit 2 FIN, bit 3 flush), sequence number (4), length (2, capped by
+ * SYN, bit 2 FIN, bit 3 flush, bit 4 the sequence number is an ACK instead), sequence number (4), length (2, capped by
  * what is left), then the payload. Every delivery must start where the
  * previous one ended. The whole input is also decoded as a frame of each
  * link type. */
@@ -66,7 +66,10 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       len = MIN (len, size - at);
       if (flags & 2)
         ts_tcp_stream_set_syn (s[dir], seq);
-      ts_tcp_stream_add (s[dir], seq, data + at, len, (flags & 4) != 0, packet++, (guint32) at);
+      if (flags & 16)
+        ts_tcp_stream_acked (s[dir], seq);
+      else
+        ts_tcp_stream_add (s[dir], seq, data + at, len, (flags & 4) != 0, packet++, (guint32) at);
       if (flags & 8)
         ts_tcp_stream_flush (s[dir]);
       g_assert (ts_tcp_stream_get_pending (s[dir]) <= TS_TCP_STREAM_MAX_PENDING + 65535);

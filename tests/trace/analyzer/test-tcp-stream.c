@@ -181,6 +181,26 @@ test_lost (void)
   g_string_free (sink.bytes, TRUE);
 }
 
+/* A hole the peer acknowledged past becomes a gap before the end. */
+static void
+test_acked_hole (void)
+{
+  Sink sink = { g_string_new (NULL) };
+  g_autoptr (TsTcpStream) s = ts_tcp_stream_new (deliver, &sink);
+
+  ts_tcp_stream_set_syn (s, 0);
+  ts_tcp_stream_add (s, 1, (const guint8 *) "abc", 3, FALSE, 1, 0);
+  ts_tcp_stream_add (s, 7, (const guint8 *) "ghi", 3, FALSE, 3, 0); /* 4..6 lost */
+  ts_tcp_stream_acked (s, 4);   /* not past the hole */
+  ts_tcp_stream_acked (s, 10);
+  ts_tcp_stream_acked (s, 10);
+  g_assert_cmpstr (sink.bytes->str, ==, "abc");
+  ts_tcp_stream_acked (s, 10);
+  g_assert_cmpstr (sink.bytes->str, ==, "abc###ghi");
+  g_assert_cmpuint (ts_tcp_stream_get_lost (s), ==, 3);
+  g_string_free (sink.bytes, TRUE);
+}
+
 /* Random permutations with duplicates always reassemble the text. */
 static void
 test_random (void)
@@ -221,6 +241,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/tcp/cap", test_cap);
   g_test_add_func ("/ts/trace/tcp/mid-stream", test_mid_stream);
   g_test_add_func ("/ts/trace/tcp/lost", test_lost);
+  g_test_add_func ("/ts/trace/tcp/acked-hole", test_acked_hole);
   g_test_add_func ("/ts/trace/tcp/random", test_random);
   return g_test_run ();
 }

@@ -7,9 +7,9 @@
 
 /* Cap: bytes shown in the hex view (a packet is at most this big anyway). */
 #define HEX_MAX_BYTES (64 * 1024)
-/* Layout of a hex line: "0000  " 16 × "xx " " " 16 × ascii "\n". */
-#define HEX_COLS 16
-#define HEX_LINE_CHARS (6 + HEX_COLS * 3 + 1 + HEX_COLS + 1)
+/* Layout of a hex line: "0000  " COLS × "xx " " " COLS × ascii "\n",
+ * with COLS 16, or 8 where the view is narrow. */
+#define HEX_COLS (self->cols)
 
 struct _TsDetailView
 {
@@ -24,6 +24,7 @@ struct _TsDetailView
   gboolean updating;
   guint hl_offset, hl_len;
   gboolean has_hl;
+  guint cols;
 };
 
 enum
@@ -38,7 +39,7 @@ static GParamSpec *properties[N_PROPS];
 G_DEFINE_FINAL_TYPE (TsDetailView, ts_detail_view, GTK_TYPE_WIDGET)
 
 static void
-hex_range (GtkTextBuffer *buffer, guint offset, guint len, const char *tag)
+hex_range (TsDetailView *self, GtkTextBuffer *buffer, guint offset, guint len, const char *tag)
 {
   /* Highlight each byte's hex pair and its ASCII column. */
   for (guint b = offset; b < offset + len; b++)
@@ -79,7 +80,7 @@ show_selection (TsDetailView *self)
       if (len > 0)
         {
           GtkTextIter at;
-          hex_range (buffer, off, len, "selected");
+          hex_range (self, buffer, off, len, "selected");
           self->has_hl = TRUE;
           self->hl_offset = off;
           self->hl_len = len;
@@ -175,7 +176,7 @@ rebuild (TsDetailView *self)
     g_string_append (text, "(no captured bytes: an actor's event)");
   gtk_text_buffer_set_text (buffer, text->str, -1);
   if (ev_len > 0 && ev_off < size)
-    hex_range (buffer, ev_off, MIN (ev_len, size - ev_off), "event");
+    hex_range (self, buffer, ev_off, MIN (ev_len, size - ev_off), "event");
   self->updating = FALSE;
   show_selection (self);
 }
@@ -221,6 +222,7 @@ on_hex_released (GtkGestureClick *gesture, int n_press, double x, double y, TsDe
 {
   GtkTextIter iter;
   int bx, by, line, col;
+  int cols = (int) self->cols;
   guint byte;
   int field;
 
@@ -230,10 +232,10 @@ on_hex_released (GtkGestureClick *gesture, int n_press, double x, double y, TsDe
   gtk_text_view_get_iter_at_location (self->hex, &iter, bx, by);
   line = gtk_text_iter_get_line (&iter);
   col = gtk_text_iter_get_line_offset (&iter);
-  if (col >= 6 && col < 6 + HEX_COLS * 3)
+  if (col >= 6 && col < 6 + cols * 3)
     col = (col - 6) / 3;
-  else if (col >= 6 + HEX_COLS * 3 + 1 && col < 6 + HEX_COLS * 4 + 1)
-    col = col - (6 + HEX_COLS * 3 + 1);
+  else if (col >= 6 + cols * 3 + 1 && col < 6 + cols * 4 + 1)
+    col = col - (6 + cols * 3 + 1);
   else
     return;
   byte = (guint) line * HEX_COLS + (guint) col;
@@ -324,6 +326,7 @@ ts_detail_view_init (TsDetailView *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->rows = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->cols = 16;
   buffer = gtk_text_view_get_buffer (self->hex);
   gtk_text_buffer_create_tag (buffer, "event", "background", "rgba(53,132,228,0.18)", NULL);
   gtk_text_buffer_create_tag (buffer, "selected", "background", "rgba(230,97,0,0.55)", NULL);
@@ -365,6 +368,17 @@ ts_detail_view_set_session (TsDetailView *self, TsSession *session)
   if (self->tree)
     rebuild (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SESSION]);
+}
+
+void
+ts_detail_view_set_bytes_per_line (TsDetailView *self, guint n)
+{
+  g_return_if_fail (TS_IS_DETAIL_VIEW (self));
+  g_return_if_fail (n == 8 || n == 16);
+  if (self->cols == n)
+    return;
+  self->cols = n;
+  rebuild (self);
 }
 
 guint

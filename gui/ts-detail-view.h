@@ -18,6 +18,9 @@ GtkWidget *ts_detail_view_new (TsSession *session);
 TsSession *ts_detail_view_get_session (TsDetailView *self);
 void ts_detail_view_set_session (TsDetailView *self, TsSession *session);
 
+/* 16 bytes per hex line (the default), or 8 for a narrow view. */
+void ts_detail_view_set_bytes_per_line (TsDetailView *self, guint n);
+
 /* For tests: the number of tree rows shown, the hex text (transfer full),
  * and the byte range highlighted for the selected field (FALSE if none). */
 guint ts_detail_view_get_n_rows (TsDetailView *self);

@@ -21,6 +21,7 @@ struct _TsLadderView
   GArray *columns; /* guint node ids, left to right */
   GArray *column_of; /* gint: node id -> column */
   int drawn_first, drawn_last;
+  gboolean scroll_pending; /* the step changed before we had a size */
   PangoLayout *layout;
   PangoLayout *small;
 };
@@ -55,7 +56,7 @@ metrics (TsLadderView *self, Metrics *m)
   m->line = _ts_font_height (GTK_WIDGET (self));
   m->row = (int) ceil (m->line * 2.3);
   m->header = m->line * 3;
-  m->time_w = m->line * 7;
+  m->time_w = m->line * 9;
 }
 
 static double
@@ -123,7 +124,11 @@ scroll_to_step (TsLadderView *self)
   double top, bottom, value;
 
   if (self->session == NULL || self->vadjustment == NULL || h <= 0)
-    return;
+    {
+      self->scroll_pending = TRUE;
+      return;
+    }
+  self->scroll_pending = FALSE;
   step = ts_session_get_step (self->session);
   if (step < 0)
     return;
@@ -200,7 +205,11 @@ set_adjustment (TsLadderView *self, GtkAdjustment **slot, GtkAdjustment *adj)
 static void
 ts_ladder_view_size_allocate (GtkWidget *widget, int width, int height, int baseline)
 {
-  configure_adjustments (TS_LADDER_VIEW (widget));
+  TsLadderView *self = TS_LADDER_VIEW (widget);
+
+  configure_adjustments (self);
+  if (self->scroll_pending)
+    scroll_to_step (self);
 }
 
 static void
@@ -339,7 +348,7 @@ ts_ladder_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
                              m.time_w - m.line - 8, FALSE);
                 }
             }
-          g_snprintf (tbuf, sizeof tbuf, "+%.3f ms", (double) (ev->time_ns - t0) / 1e6);
+          g_snprintf (tbuf, sizeof tbuf, "%.3f ms", (double) (ev->time_ns - t0) / 1e6);
           set_rgba (cr, &pal.fg, 0.6);
           draw_text (cr, self->small, tbuf, 8, y + m.row * 0.3, m.time_w - m.line - 8, FALSE);
 
@@ -360,7 +369,7 @@ ts_ladder_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
               cairo_set_dash (cr, NULL, 0, 0);
               set_rgba (cr, readable ? &pal.fg : &pal.fg, alpha);
               draw_text (cr, self->layout, summary, (x1 + x2) / 2, y + m.row * 0.3,
-                         MAX (fabs (x2 - x1) - m.line, m.line * 6), TRUE);
+                         MAX (fabs (x2 - x1) + m.line * 3, m.line * 6), TRUE);
             }
           else
             {
@@ -378,8 +387,8 @@ ts_ladder_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
               if (t->mode != TS_TUNNEL_MODE_UNKNOWN)
                 {
                   set_rgba (cr, &pal.fg, 0.5 * alpha);
-                  draw_text (cr, self->small, ts_tunnel_mode_to_string (t->mode), w - m.line * 4,
-                             y + m.row * 0.3, m.line * 4, FALSE);
+                  draw_text (cr, self->small, ts_tunnel_mode_to_string (t->mode), w - m.line * 5,
+                             y + m.row * 0.3, m.line * 5, FALSE);
                 }
             }
         }
@@ -425,7 +434,14 @@ ts_ladder_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       draw_text (cr, self->layout, node->name, x, m.header * 0.36, cw, TRUE);
       pango_layout_set_attributes (self->layout, NULL);
       set_rgba (cr, &pal.fg, 0.6);
-      draw_text (cr, self->small, ts_step_list_node_role (list, id), x, m.header * 0.72, cw, TRUE);
+      /* Under the name: the role, or the address where the name says it. */
+      {
+        const char *role = ts_step_list_node_role (list, id);
+        const char *sub = role;
+        if (g_str_equal (role, node->name) && node->addresses && node->addresses->len > 0)
+          sub = node->addresses->pdata[0];
+        draw_text (cr, self->small, sub, x, m.header * 0.72, cw, TRUE);
+      }
     }
   set_rgba (cr, &pal.fg, 0.6);
   draw_text (cr, self->small, "time", 8, m.header * 0.72, m.time_w, FALSE);

@@ -53,10 +53,26 @@ metrics (TsTopologyView *self, Metrics *m)
   m->box_h = m->line * 4.2;
 }
 
+/* The drawing grows with the widget (a projected window is mostly
+ * topology), up to twice its natural size. */
+static double
+view_scale (TsTopologyView *self, const Metrics *m)
+{
+  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+  int n = MAX ((int) self->order->len, 1);
+  int per_row = MIN (n, MAX_PER_ROW), rows = (n + per_row - 1) / per_row;
+  double sw = w / (per_row * (m->box_w + m->line * 10.0));
+  double sh = h / (rows * (m->box_h + m->line * 12.0));
+
+  return CLAMP (MIN (sw, sh), 1.0, 2.0);
+}
+
 static gboolean
 slot_position (TsTopologyView *self, const Metrics *m, int slot, double *x, double *y)
 {
-  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+  double scale = view_scale (self, m);
+  double w = gtk_widget_get_width (GTK_WIDGET (self)) / scale;
+  double h = gtk_widget_get_height (GTK_WIDGET (self)) / scale;
   int n = (int) self->order->len;
   int per_row = MIN (n, MAX_PER_ROW), rows;
   int row, col, in_row;
@@ -266,7 +282,7 @@ draw_tunnel (TsTopologyView *self, cairo_t *cr, const Metrics *m, const TsPalett
   GdkRGBA relay = pal->dark ? (GdkRGBA) { 0.38, 0.63, 0.92, 1 } : (GdkRGBA) { 0.10, 0.37, 0.71, 1 };
   GdkRGBA intercept = pal->dark ? (GdkRGBA) { 0.97, 0.38, 0.32, 1 } : (GdkRGBA) { 0.75, 0.11, 0.16, 1 };
   gboolean broken = FALSE;
-  double lx = 0, ly = 0;
+  double lx = 0, ly = 0, first_x = -1;
   const char *label;
 
   g_array_append_val (path, t->client);
@@ -274,30 +290,41 @@ draw_tunnel (TsTopologyView *self, cairo_t *cr, const Metrics *m, const TsPalett
     g_array_append_val (path, g_array_index (t->proxies, gint, i));
   if (t->server >= 0)
     g_array_append_val (path, t->server);
+  /* One stroke per stretch of the same TLS session: the whole path for a
+   * relay; for interception, the client's session up to the proxy, then a
+   * dashed one, the proxy's own, beyond it. */
   cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
-  for (guint i = 0; i + 1 < path->len; i++)
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_set_line_width (cr, m->line * 1.1);
+  set_rgba (cr, t->mode == TS_TUNNEL_MODE_INTERCEPT ? &intercept : &relay, 0.28);
+  for (guint i = 0; i < path->len; i++)
     {
-      double ax, ay, bx, by;
-      int a = g_array_index (path, gint, i), b = g_array_index (path, gint, i + 1);
+      double x, y;
+      int node = g_array_index (path, gint, i);
 
-      if (!node_position (self, m, a, &ax, &ay) || !node_position (self, m, b, &bx, &by))
+      if (!node_position (self, m, node, &x, &y))
         continue;
-      if (t->mode == TS_TUNNEL_MODE_INTERCEPT && a == t->intercepting_proxy)
-        broken = TRUE;
-      set_rgba (cr, t->mode == TS_TUNNEL_MODE_INTERCEPT ? &intercept : &relay, 0.28);
-      cairo_set_line_width (cr, m->line * 1.1);
-      cairo_move_to (cr, ax + (i == 0 ? m->box_w / 2 : 0), ay + m->box_h * 0.75);
-      cairo_line_to (cr, bx - (i + 2 == path->len ? m->box_w / 2 : 0), by + m->box_h * 0.75);
-      if (broken && a == t->intercepting_proxy)
+      y += m->box_h / 2 + m->line * 3.8;
+      if (i == 0 || !cairo_has_current_point (cr))
+        cairo_move_to (cr, x, y);
+      else
+        cairo_line_to (cr, x, y);
+      if (first_x < 0)
+        first_x = x;
+      lx = (first_x + x) / 2;
+      ly = y;
+      if (t->mode == TS_TUNNEL_MODE_INTERCEPT && node == t->intercepting_proxy && !broken)
         {
           double dash[] = { m->line * 0.6, m->line * 0.5 };
+          cairo_stroke (cr);
           cairo_set_dash (cr, dash, 2, 0);
+          cairo_set_line_cap (cr, CAIRO_LINE_CAP_BUTT);
+          cairo_move_to (cr, x, y);
+          broken = TRUE;
         }
-      cairo_stroke (cr);
-      cairo_set_dash (cr, NULL, 0, 0);
-      lx = (ax + bx) / 2;
-      ly = ay + m->box_h * 0.75;
     }
+  cairo_stroke (cr);
+  cairo_set_dash (cr, NULL, 0, 0);
   cairo_set_line_cap (cr, CAIRO_LINE_CAP_BUTT);
   if (t->mode == TS_TUNNEL_MODE_INTERCEPT)
     label = "tunnel: intercepted (TLS ends at the proxy)";
@@ -308,7 +335,7 @@ draw_tunnel (TsTopologyView *self, cairo_t *cr, const Metrics *m, const TsPalett
   if (lx > 0)
     {
       set_rgba (cr, t->mode == TS_TUNNEL_MODE_INTERCEPT ? &intercept : &relay, 1);
-      draw_text (cr, self->small, label, lx, ly + m->line * 1.1, m->box_w * 3);
+      draw_text (cr, self->small, label, lx, ly + m->line * 1.3, m->box_w * 3);
     }
 }
 
@@ -335,6 +362,13 @@ ts_topology_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   _ts_palette_init (&pal, widget);
   metrics (self, &m);
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  {
+    /* Draw in logical units: scaled up to fill a large window. */
+    double scale = view_scale (self, &m);
+    cairo_scale (cr, scale, scale);
+    w = (int) (w / scale);
+    h = (int) (h / scale);
+  }
 
   if (self->order->len == 0)
     {
@@ -361,7 +395,7 @@ ts_topology_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_line_to (cr, x2, y2);
       cairo_stroke (cr);
       set_rgba (cr, &pal.fg, 0.7);
-      draw_text (cr, self->small, l->name, (x1 + x2) / 2, (y1 + y2) / 2 - m.line * 0.9, fabs (x2 - x1));
+      draw_text (cr, self->small, l->name, (x1 + x2) / 2, (y1 + y2) / 2 + m.line * 2.0, fabs (x2 - x1));
       /* The capture point: a tap on the captured end's side of the link. */
       if (captured && ts_timeline_find_node (tl, captured) == l->b)
         cx = x2 + (x1 - x2) * 0.2, cy = y2 + (y1 - y2) * 0.2;
@@ -415,7 +449,7 @@ ts_topology_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       if (reader == (int) id)
         {
           set_rgba (cr, &pal.accent, 1);
-          draw_text (cr, self->small, "as seen by", x, y - m.box_h / 2 - m.line * 0.6, m.box_w);
+          draw_text (cr, self->small, "(as seen by)", x, y + m.box_h / 2 + m.line * 2.6, m.box_w * 2);
         }
       for (guint k = 0; node->addresses && k < node->addresses->len && k < 2; k++)
         g_string_append_printf (addrs, "%s%s", k ? "\n" : "", (char *) node->addresses->pdata[k]);
@@ -465,6 +499,18 @@ ts_topology_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           set_rgba (cr, &pal.fg, 0.8);
           draw_text (cr, self->layout, summary, w / 2.0, m.line * 1.2, w - m.line * 2);
         }
+      /* A caption for the back of the room: which step, when, which phase. */
+      {
+        guint64 t0 = ts_step_list_get_event (list, 0)->time_ns;
+        g_autofree char *caption = g_strdup_printf (
+            "Step %d of %u · %.3f ms · %s%s%s", step + 1, ts_step_list_get_n_steps (list),
+            (double) (ev->time_ns - t0) / 1e6, ts_layer_to_string (ev->layer),
+            ev->phase != TS_PHASE_NONE ? " · " : "", ev->phase != TS_PHASE_NONE ? ts_phase_to_string (ev->phase) : "");
+        set_rgba (cr, &pal.fg, 0.7);
+        draw_text (cr, self->layout, caption, w / 2.0, h - m.line * 3.2, w - m.line * 2);
+        set_rgba (cr, &pal.fg, readable ? 1 : 0.6);
+        draw_text (cr, self->layout, summary, w / 2.0, h - m.line * 1.8, w - m.line * 2);
+      }
     }
   cairo_destroy (cr);
 }
@@ -632,5 +678,9 @@ ts_topology_view_get_node_position (TsTopologyView *self, guint node, double *ou
 
   g_return_val_if_fail (TS_IS_TOPOLOGY_VIEW (self), FALSE);
   metrics (self, &m);
-  return node_position (self, &m, (int) node, out_x, out_y);
+  if (!node_position (self, &m, (int) node, out_x, out_y))
+    return FALSE;
+  *out_x *= view_scale (self, &m);
+  *out_y *= view_scale (self, &m);
+  return TRUE;
 }

@@ -679,6 +679,7 @@ ts_window_init (TsWindow *self)
 
   ts_ladder_view_set_session (self->ladder, self->session);
   ts_detail_view_set_session (self->ladder_detail, self->session);
+  ts_detail_view_set_bytes_per_line (self->ladder_detail, 8);
   ts_topology_view_set_session (self->topology, self->session);
   ts_detail_view_set_session (self->detail, self->session);
   ts_ladder_view_set_session (self->compare_a, self->session);

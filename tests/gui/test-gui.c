@@ -601,6 +601,13 @@ main (int argc, char **argv)
                                                 GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
   }
   tmpdir = g_dir_make_tmp ("ts-gui-XXXXXX", NULL);
+  /* TS_GUI_TEST_TRACE_DIR keeps copies of the test traces (for screenshots
+   * by hand). */
+  if (g_getenv ("TS_GUI_TEST_TRACE_DIR"))
+    {
+      g_free (ts_gui_test_write_connect_trace (g_getenv ("TS_GUI_TEST_TRACE_DIR"), "relay.pcapng", FALSE));
+      g_free (ts_gui_test_write_connect_trace (g_getenv ("TS_GUI_TEST_TRACE_DIR"), "intercept.pcapng", TRUE));
+    }
   relay_path = ts_gui_test_write_connect_trace (tmpdir, "relay.pcapng", FALSE);
   intercept_path = ts_gui_test_write_connect_trace (tmpdir, "intercept.pcapng", TRUE);
 

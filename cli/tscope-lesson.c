@@ -10,6 +10,8 @@
 #include <cmark.h>
 
 #include "ts-lesson.h"
+#include "ts-lesson-capture.h"
+#include "ts-timeline-render.h"
 #include "tscope.h"
 
 #define WIDTH 76
@@ -103,8 +105,40 @@ ask (const TsLessonQuestion *q)
     }
 }
 
+/* The events a step highlights, as seen by its `as` node. */
 static void
-print_step (const TsLesson *lesson, guint index, gboolean all)
+print_highlights (TsLessonCapture *capture, const TsLessonStep *step)
+{
+  const TsTimeline *timeline = ts_lesson_capture_get_timeline (capture);
+  TsRenderOptions options = { .width = WIDTH + 4, .as_node = -1 };
+  g_autoptr (GArray) found = NULL;
+  g_autoptr (GError) error = NULL;
+  guint64 t0 = 0;
+
+  if (step->highlight == NULL)
+    return;
+  found = ts_lesson_capture_find (capture, step->highlight, &error);
+  if (found == NULL || found->len == 0)
+    {
+      printf ("(nothing in the capture matches this step's highlight: %s)\n", step->highlight);
+      return;
+    }
+  if (step->as != NULL)
+    options.as_node = ts_timeline_find_node (timeline, step->as);
+  if (ts_timeline_get_n_events (timeline) > 0)
+    t0 = ts_timeline_get_event (timeline, 0)->time_ns;
+  printf ("Look at%s%s:\n", step->as != NULL ? ", as seen by " : "", step->as != NULL ? step->as : "");
+  for (guint i = 0; i < found->len; i++)
+    {
+      g_autofree char *line = ts_timeline_render_event_line (timeline, &options,
+                                                             g_array_index (found, guint, i), t0);
+      if (line != NULL)
+        printf ("  > %s\n", line);
+    }
+}
+
+static void
+print_step (const TsLesson *lesson, TsLessonCapture *capture, guint index, gboolean all)
 {
   const TsLessonStep *step = lesson->steps->pdata[index];
   g_autofree char *title = g_strdup_printf ("Step %u of %u: %s", index + 1, lesson->steps->len,
@@ -114,6 +148,11 @@ print_step (const TsLesson *lesson, guint index, gboolean all)
   printf ("[view: %s%s%s]\n\n", ts_lesson_view_to_string (step->view),
           step->as != NULL ? ", as seen by " : "", step->as != NULL ? step->as : "");
   print_markdown (step->narrative);
+  if (capture != NULL)
+    {
+      printf ("\n");
+      print_highlights (capture, step);
+    }
   if (step->question != NULL)
     {
       printf ("\n");
@@ -164,6 +203,7 @@ ts_cmd_lesson (int argc, char **argv)
   g_autofree char *dir = ts_cli_find_data ("lessons");
   g_autoptr (GPtrArray) files = NULL;
   g_autoptr (TsLesson) lesson = NULL;
+  g_autoptr (TsLessonCapture) capture = NULL;
   g_autoptr (GError) error = NULL;
   guint64 number;
   char *end = NULL;
@@ -221,6 +261,29 @@ ts_cmd_lesson (int argc, char **argv)
   printf ("Capture: %s (live: tscope run %s)\n\n", lesson->capture, lesson->scenario);
   print_markdown (lesson->intro);
 
+  /* The shipped capture: the whole exchange first, then each step points into it. */
+  {
+    g_autofree char *root = ts_cli_find_data ("");
+    g_autofree char *path = g_path_is_absolute (lesson->capture)
+                              ? g_strdup (lesson->capture)
+                              : g_build_filename (root, lesson->capture, NULL);
+
+    capture = ts_lesson_capture_new_from_file (path, &error);
+    if (capture == NULL)
+      {
+        printf ("\n(The capture cannot be shown: %s. Run it live with: tscope run %s)\n",
+                error->message, lesson->scenario);
+        g_clear_error (&error);
+      }
+    else
+      {
+        TsRenderOptions options = { .width = WIDTH + 4, .as_node = -1, .title = lesson->capture };
+        g_autofree char *ladder = ts_timeline_render_text (ts_lesson_capture_get_timeline (capture),
+                                                           &options);
+        printf ("\nThe whole exchange, from %s:\n\n%s", lesson->capture, ladder);
+      }
+  }
+
   for (guint i = 0; i < lesson->steps->len; i++)
     {
       if (!all)
@@ -232,7 +295,7 @@ ts_cmd_lesson (int argc, char **argv)
           if (line == NULL && !isatty (STDIN_FILENO))
             all = TRUE; /* no one is typing: print the rest */
         }
-      print_step (lesson, i, all);
+      print_step (lesson, capture, i, all);
     }
   printf ("\nEnd of lesson %u.\n", lesson->number);
   return TS_EXIT_OK;

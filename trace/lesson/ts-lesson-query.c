@@ -121,6 +121,22 @@ node_text (JsonNode *node)
           return NULL;
         }
     }
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      /* An array of values reads as a list: "client, server". */
+      JsonArray *array = json_node_get_array (node);
+      GString *out = g_string_new (NULL);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          g_autofree char *item = node_text (json_array_get_element (array, i));
+
+          if (i > 0)
+            g_string_append (out, ", ");
+          g_string_append (out, item != NULL ? item : "null");
+        }
+      return g_string_free (out, FALSE);
+    }
   return json_to_string (node, FALSE);
 }
 

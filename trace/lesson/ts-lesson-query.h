@@ -21,7 +21,8 @@ TsLessonQuery *ts_lesson_query_new (const char *text, GError **error);
 void ts_lesson_query_free (TsLessonQuery *self);
 gboolean ts_lesson_query_matches (const TsLessonQuery *self, JsonObject *event);
 
-/* The value at @path of @event as text (transfer full), or NULL. */
+/* The value at @path of @event as text (transfer full), or NULL. Arrays
+ * read as their elements joined by ", ". */
 char *ts_lesson_json_get_text (JsonObject *event, const char *path);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsLessonQuery, ts_lesson_query_free)

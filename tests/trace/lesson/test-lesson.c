@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ts-lesson.h"
+#include "ts-lesson-capture.h"
 #include "ts-lesson-query.h"
 
 static const char *good =
@@ -158,6 +159,9 @@ test_query (void)
   {
     g_autofree char *target = ts_lesson_json_get_text (event, "http.target");
     g_autofree char *missing = ts_lesson_json_get_text (event, "tls.sni");
+    g_autofree char *readers = ts_lesson_json_get_text (event, "readers");
+
+    g_assert_cmpstr (readers, ==, "client, proxy");
 
     g_assert_cmpstr (target, ==, "example.com:443");
     g_assert_null (missing);
@@ -196,6 +200,70 @@ test_shipped (void)
     }
 }
 
+/* Every highlight of a lesson resolves to at least one event of its capture,
+ * and every computed answer agrees with the written one. */
+static void
+test_captures (void)
+{
+  const char *source = g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : TS_SOURCE_DIR;
+  g_autofree char *dir = g_build_filename (source, "lessons", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) files = ts_lesson_list_files (dir, &error);
+  g_autoptr (GString) missing = g_string_new (NULL);
+  guint n_checked = 0, n_highlights = 0, n_computed = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < files->len; i++)
+    {
+      g_autoptr (TsLesson) lesson = ts_lesson_new_from_file (files->pdata[i], &error);
+      g_autofree char *path = NULL;
+      g_autoptr (TsLessonCapture) capture = NULL;
+
+      g_assert_no_error (error);
+      path = g_build_filename (source, lesson->capture, NULL);
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        {
+          g_string_append_printf (missing, " %s", lesson->capture);
+          continue;
+        }
+      capture = ts_lesson_capture_new_from_file (path, &error);
+      g_assert_no_error (error);
+      n_checked++;
+      for (guint j = 0; j < lesson->steps->len; j++)
+        {
+          TsLessonStep *step = lesson->steps->pdata[j];
+
+          if (step->highlight != NULL)
+            {
+              g_autoptr (GArray) found = ts_lesson_capture_find (capture, step->highlight, &error);
+
+              g_assert_no_error (error);
+              if (found->len == 0)
+                g_error ("%s:%u: highlight '%s' matches no event of %s", lesson->path, step->line,
+                         step->highlight, lesson->capture);
+              n_highlights++;
+            }
+          if (step->question != NULL && step->question->from_query != NULL)
+            {
+              g_autofree char *computed = ts_lesson_capture_compute_answer (capture, step->question,
+                                                                            &error);
+              if (computed == NULL)
+                g_error ("%s:%u: %s", lesson->path, step->question->line, error->message);
+              if (g_strcmp0 (computed, step->question->answer) != 0)
+                g_error ("%s:%u: the answer is written '%s' but %s says '%s'", lesson->path,
+                         step->question->line, step->question->answer, lesson->capture, computed);
+              n_computed++;
+            }
+        }
+    }
+  g_test_message ("%u lessons checked against their captures: %u highlights, %u computed answers",
+                  n_checked, n_highlights, n_computed);
+  if (missing->len > 0)
+    g_test_message ("captures not recorded yet:%s", missing->str);
+  if (n_checked == 0)
+    g_test_skip ("no lesson capture is recorded yet (tscope record --all writes captures/)");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -204,5 +272,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/lesson/parse/bad", test_parse_bad);
   g_test_add_func ("/ts/lesson/query", test_query);
   g_test_add_func ("/ts/lesson/shipped", test_shipped);
+  g_test_add_func ("/ts/lesson/captures", test_captures);
   return g_test_run ();
 }

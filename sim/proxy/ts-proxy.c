@@ -1561,11 +1561,6 @@ on_head_readable (TsProxy *p, TsConn *c)
   c->method = g_strndup (req.method, req.method_len);
   if (ts_http_method_is (req.method, req.method_len, "CONNECT"))
     {
-      guint status;
-      const char *reason;
-      TsHttpBodyKind kind;
-      guint64 length;
-
       if (req.minor_version >= 1 && ts_http_request_find_header (&req, "Host", 0) < 0)
         {
           conn_refuse (p, c, "proxy.request.rejected", 400,
@@ -1581,7 +1576,6 @@ on_head_readable (TsProxy *p, TsConn *c)
                        NULL);
           return;
         }
-      (void) status, (void) reason, (void) kind, (void) length;
       decide_connect (p, c, &req);
     }
   else
@@ -2253,7 +2247,9 @@ conn_update (TsProxy *p, TsConn *c)
 
           if (!c->eof[d] && !c->in_blocked[d])
             *se_src |= EPOLLIN;
-          if ((c->fill[d] > 0 || buf_pending (&c->buf[d]) > 0) && c->out_blocked[d])
+          /* Bytes waiting: whether the last write blocked or a round limit
+           * stopped us, writability is what lets them move. */
+          if (c->fill[d] > 0 || buf_pending (&c->buf[d]) > 0)
             *se_dst |= EPOLLOUT;
         }
       break;

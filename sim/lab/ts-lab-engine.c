@@ -1890,6 +1890,158 @@ engine_clear (Engine *self)
     close (self->trace_fd);
 }
 
+
+/* Waits for @child, passing SIGINT, SIGTERM and SIGHUP on to it as
+ * SIGTERM and collecting what arrives on @fd (-1: nothing) into @text.
+ * Returns TRUE when @child ended (its status in @out_status), FALSE when
+ * @stop_at_ok and @text became "ok\n" first. */
+static gboolean
+wait_forwarding (pid_t child, int fd, GString *text, gboolean stop_at_ok, int *out_status)
+{
+  sigset_t mask, old;
+  int sfd;
+  gboolean ended = FALSE;
+
+  sigemptyset (&mask);
+  sigaddset (&mask, SIGINT);
+  sigaddset (&mask, SIGTERM);
+  sigaddset (&mask, SIGHUP);
+  sigaddset (&mask, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &mask, &old);
+  sfd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  for (;;)
+    {
+      struct pollfd fds[2] = { { sfd, POLLIN, 0 }, { fd, POLLIN, 0 } };
+      if (poll (fds, fd >= 0 ? 2 : 1, 100) < 0 && errno != EINTR)
+        break;
+      if (fds[0].revents & POLLIN)
+        {
+          struct signalfd_siginfo si;
+          while (read (sfd, &si, sizeof si) == sizeof si)
+            if (si.ssi_signo != SIGCHLD)
+              kill (child, SIGTERM);
+        }
+      if (fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP)))
+        {
+          char buf[1024];
+          gssize n = read (fd, buf, sizeof buf);
+          if (n > 0)
+            g_string_append_len (text, buf, n);
+          else
+            {
+              close (fd);
+              fd = -1;
+            }
+          if (stop_at_ok && g_str_equal (text->str, "ok\n"))
+            break;
+        }
+      if (waitpid (child, out_status, WNOHANG) == child)
+        {
+          ended = TRUE;
+          break;
+        }
+    }
+  if (fd >= 0)
+    {
+      char buf[1024];
+      gssize n;
+      /* Whatever the child said before it ended. */
+      fcntl (fd, F_SETFL, O_NONBLOCK);
+      while (ended && (n = read (fd, buf, sizeof buf)) > 0)
+        g_string_append_len (text, buf, n);
+      close (fd);
+    }
+  close (sfd);
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  return ended;
+}
+
+/* The lab's parent (a child of the caller): enters a user namespace when
+ * not root, makes the PID namespace, forks the supervisor as its PID 1,
+ * and waits until the lab is up (up) or done (run). */
+static int
+lab_parent (Engine *self, GError **error)
+{
+  g_autoptr (GString) reply = g_string_new (NULL);
+  int ready[2];
+  int child_status = 0;
+  pid_t pid;
+
+  if (self->rootless && !enter_user_namespace (error))
+    return 1;
+  if (unshare (CLONE_NEWPID) != 0)
+    {
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_PRIVILEGE, "cannot make the lab's PID namespace: %s",
+                   g_strerror (errno));
+      return 1;
+    }
+  if (pipe2 (ready, O_CLOEXEC) != 0)
+    {
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "pipe: %s", g_strerror (errno));
+      return 1;
+    }
+  pid = fork ();
+  if (pid < 0)
+    {
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "fork: %s", g_strerror (errno));
+      return 1;
+    }
+  if (pid == 0)
+    {
+      int status;
+      close (ready[0]);
+      self->ready_fd = ready[1];
+      status = supervise (self);
+      engine_clear (self);
+      fflush (stdout);
+      fflush (stderr);
+      _exit (status);
+    }
+  close (ready[1]);
+  close (self->lock_fd);
+  self->lock_fd = -1;
+  if (self->trace_fd >= 0)
+    close (self->trace_fd);
+  self->trace_fd = -1;
+  {
+    g_autofree char *pid_path = g_build_filename (self->dir, "supervisor.pid", NULL);
+    g_autofree char *pid_text = g_strdup_printf ("%d\n", pid);
+    write_file (pid_path, pid_text, NULL);
+  }
+  if (!wait_forwarding (pid, ready[0], reply, self->opt.mode == TS_LAB_MODE_UP, &child_status))
+    {
+      TsLabScenario *scenario = self->s;
+      if (!self->opt.quiet)
+        {
+          printf ("Lab %s is up (scenario %s, %s).\n", self->lab, scenario->name, self->rootless ? "rootless" : "as root");
+          for (guint i = 0; i < scenario->nodes->len; i++)
+            {
+              TsLabNode *n = scenario->nodes->pdata[i];
+              printf ("  %-10s %-8s %s\n", n->name, n->role, ts_lab_plan_get_address (self->plan, n->name, 4));
+            }
+          printf ("Try:  tscope exec --lab %s NODE -- COMMAND...   tscope shell --lab %s NODE\n"
+                  "Stop: tscope down --lab %s\n",
+                  self->lab, self->lab, self->lab);
+        }
+      return 0;
+    }
+  if (!WIFEXITED (child_status))
+    {
+      /* What it left is a directory whose lock is free now. */
+      ts_lab_registry_reap ();
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED, "the lab's supervisor was killed (signal %d)",
+                   WTERMSIG (child_status));
+      return 1;
+    }
+  if (reply->len > 0 && !g_str_equal (reply->str, "ok\n"))
+    {
+      g_strchomp (reply->str);
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED, "%s", reply->str);
+      return 1;
+    }
+  return WEXITSTATUS (child_status);
+}
+
 static gboolean
 valid_lab_name (const char *name)
 {
@@ -1906,8 +2058,8 @@ ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions 
 {
   Engine engine = { 0 };
   Engine *self = &engine;
-  int ready[2];
-  pid_t pid;
+  int msg[2];
+  pid_t mid;
   int status = 1;
   g_autoptr (GString) reply = g_string_new (NULL);
 
@@ -1977,146 +2129,51 @@ ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions 
           goto out_remove;
         }
     }
-  if (self->rootless && !enter_user_namespace (error))
-    goto out_remove;
-  if (unshare (CLONE_NEWPID) != 0)
-    {
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_PRIVILEGE, "cannot make the lab's PID namespace: %s",
-                   g_strerror (errno));
-      goto out_remove;
-    }
-  if (pipe2 (ready, O_CLOEXEC) != 0)
+  if (pipe2 (msg, O_CLOEXEC) != 0)
     {
       g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "pipe: %s", g_strerror (errno));
       goto out_remove;
     }
   fflush (stdout);
   fflush (stderr);
-  pid = fork ();
-  if (pid < 0)
+  /* The namespaces are made by a child, so that this process keeps its
+   * own (a process whose PID namespace for children has died cannot fork
+   * any more, and sanitizers fork helpers at exit). */
+  mid = fork ();
+  if (mid < 0)
     {
       g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "fork: %s", g_strerror (errno));
       goto out_remove;
     }
-  if (pid == 0)
+  if (mid == 0)
     {
-      close (ready[0]);
-      self->ready_fd = ready[1];
-      status = supervise (self);
+      g_autoptr (GError) local = NULL;
+      close (msg[0]);
+      status = lab_parent (self, &local);
+      if (local != NULL && write (msg[1], local->message, strlen (local->message)) < 0)
+        g_debug ("the caller is gone");
+      close (msg[1]);
       engine_clear (self);
       fflush (stdout);
       fflush (stderr);
       _exit (status);
     }
-  close (ready[1]);
+  close (msg[1]);
   close (self->lock_fd);
   self->lock_fd = -1;
   if (self->trace_fd >= 0)
     close (self->trace_fd);
   self->trace_fd = -1;
   {
-    g_autofree char *pid_path = g_build_filename (self->dir, "supervisor.pid", NULL);
-    g_autofree char *pid_text = g_strdup_printf ("%d\n", pid);
-    write_file (pid_path, pid_text, NULL);
+    int child_status = 0;
+    wait_forwarding (mid, msg[0], reply, FALSE, &child_status);
+    status = WIFEXITED (child_status) ? WEXITSTATUS (child_status) : 1;
+    if (reply->len > 0)
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED, "%s", reply->str);
+    else if (!WIFEXITED (child_status))
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED, "the lab's parent was killed (signal %d)",
+                   WTERMSIG (child_status));
   }
-
-  /* Wait for the supervisor to say the lab is up, forwarding the signals
-   * that should stop it (it is PID 1 of its namespace and sees SIGINT from
-   * the terminal too). */
-  {
-    sigset_t mask, old;
-    gboolean up = FALSE;
-    int sfd;
-
-    sigemptyset (&mask);
-    sigaddset (&mask, SIGINT);
-    sigaddset (&mask, SIGTERM);
-    sigaddset (&mask, SIGHUP);
-    sigaddset (&mask, SIGCHLD);
-    sigprocmask (SIG_BLOCK, &mask, &old);
-    sfd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    for (;;)
-      {
-        struct pollfd fds[2] = { { sfd, POLLIN, 0 }, { ready[0], POLLIN, 0 } };
-        int child_status;
-        if (poll (fds, ready[0] >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
-          break;
-        if (fds[0].revents & POLLIN)
-          {
-            struct signalfd_siginfo si;
-            while (read (sfd, &si, sizeof si) == sizeof si)
-              if (si.ssi_signo != SIGCHLD)
-                kill (pid, SIGTERM);
-          }
-        if (ready[0] >= 0 && (fds[1].revents & (POLLIN | POLLHUP)))
-          {
-            char buf[1024];
-            gssize n = read (ready[0], buf, sizeof buf);
-            if (n > 0)
-              g_string_append_len (reply, buf, n);
-            if (n <= 0 || g_str_equal (reply->str, "ok\n"))
-              {
-                close (ready[0]);
-                ready[0] = -1;
-                up = g_str_equal (reply->str, "ok\n");
-                if (up && options->mode == TS_LAB_MODE_UP)
-                  {
-                    status = 0;
-                    break;
-                  }
-              }
-          }
-        if (waitpid (pid, &child_status, WNOHANG) == pid)
-          {
-            if (WIFEXITED (child_status))
-              status = WEXITSTATUS (child_status);
-            else
-              {
-                status = 1;
-                if (!up && reply->len == 0)
-                  g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED, "the lab's supervisor was killed (signal %d)",
-                               WTERMSIG (child_status));
-                else
-                  fprintf (stderr, "tscope: the lab's supervisor was killed (signal %d)\n", WTERMSIG (child_status));
-                /* What it left is a directory whose lock is free now. */
-                ts_lab_registry_reap ();
-              }
-            if (ready[0] >= 0)
-              {
-                char buf[1024];
-                gssize n;
-                while ((n = read (ready[0], buf, sizeof buf)) > 0)
-                  g_string_append_len (reply, buf, n);
-                close (ready[0]);
-                ready[0] = -1;
-              }
-            break;
-          }
-      }
-    if (ready[0] >= 0)
-      close (ready[0]);
-    close (sfd);
-    sigprocmask (SIG_SETMASK, &old, NULL);
-    if (reply->len > 0 && !g_str_equal (reply->str, "ok\n") && (error == NULL || *error == NULL))
-      {
-        g_strchomp (reply->str);
-        g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED, "%s", reply->str);
-        status = 1;
-      }
-  }
-  if (status == 0 && options->mode == TS_LAB_MODE_UP && !options->quiet)
-    {
-      printf ("Lab %s is up (scenario %s, %s).\n", self->lab, scenario->name,
-              self->rootless ? "rootless" : "as root");
-      for (guint i = 0; i < scenario->nodes->len; i++)
-        {
-          TsLabNode *n = scenario->nodes->pdata[i];
-          printf ("  %-10s %-8s %s\n", n->name, n->role, ts_lab_plan_get_address (plan, n->name, 4));
-        }
-      printf ("Try:  tscope exec --lab %s NODE -- COMMAND...   tscope shell --lab %s NODE\n"
-              "Stop: tscope down --lab %s\n",
-              self->lab, self->lab, self->lab);
-    }
   goto out;
 
 out_remove:

@@ -518,7 +518,7 @@ ts_lab_registry_stop (TsLabInfo *info, guint timeout_ms, GError **error)
         {
           ts_lab_registry_remove (dir, fd);
           /* The lock goes a moment before the process: wait for it too. */
-          for (int i = 0; i < 200 && is_supervisor (info->supervisor_pid, info->name); i++)
+          for (int i = 0; i < 500 && is_supervisor (info->supervisor_pid, info->name); i++)
             g_usleep (10000);
           return TRUE;
         }

@@ -63,6 +63,7 @@ typedef struct
    * back to back, the first at held_offset. */
   GByteArray *held;
   guint64 held_offset;
+  gint64 held_since_us; /* capture time of the first held record, or -1 */
   gboolean gave_up;   /* stop holding: report at once */
 } Dir;
 
@@ -790,10 +791,17 @@ process_early_record (TsTlsSession *self, const guint8 *rec, gsize rec_len, guin
 }
 
 static gboolean
+window_passed (TsTlsSession *self, Dir *d)
+{
+  return d->held->len > 0 && self->time_us >= 0 && d->held_since_us >= 0
+         && self->time_us - d->held_since_us > TS_TLS_PENDING_WINDOW_US;
+}
+
+static gboolean
 can_hold (TsTlsSession *self, Dir *d, gsize rec_len)
 {
   return self->keylog != NULL && !self->finished && !d->gave_up && self->pending_cap > 0
-         && d->held->len + rec_len <= self->pending_cap;
+         && d->held->len + rec_len <= self->pending_cap && !window_passed (self, d);
 }
 
 /* One framed record (header and fragment, @rec_len bytes, at stream
@@ -952,6 +960,14 @@ retry_if_needed (TsTlsSession *self)
 {
   gboolean any = FALSE;
 
+  for (int i = 0; i < 2; i++)
+    if (window_passed (self, &self->dir[i]))
+      {
+        /* One last try with what the key log holds now. */
+        self->retry_needed = TRUE;
+        break;
+      }
+
   for (int round = 0; round < 4; round++)
     {
       guint64 generation = self->keylog != NULL ? ts_tls_keylog_get_generation (self->keylog) : 0;
@@ -964,6 +980,12 @@ retry_if_needed (TsTlsSession *self)
         if (self->dir[i].held->len > 0)
           any |= retry_held (self, (TsTlsDirection) i);
     }
+  for (int i = 0; i < 2; i++)
+    if (window_passed (self, &self->dir[i]))
+      {
+        give_up (self, (TsTlsDirection) i);
+        any = TRUE;
+      }
   return any;
 }
 
@@ -986,6 +1008,7 @@ framed (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec, gsize r
   if (!process_record (self, direction, rec, rec_len, offset, can_hold (self, d, rec_len)))
     {
       d->held_offset = offset;
+      d->held_since_us = self->time_us;
       g_byte_array_append (d->held, rec, (guint) rec_len);
     }
 }

@@ -46,13 +46,16 @@ G_BEGIN_DECLS
  * clear ones and flagged `decrypted`.
  *
  * When a protected record arrives and the secret it needs is not (yet) in
- * the key log, the session holds the record back, up to
- * TS_TLS_PENDING_CAP bytes per direction, and retries each time the key log
- * grows (checked on every _feed and _poll). Events of a direction stay in
- * stream order: nothing after a held record is reported before it. Held
- * records are given up, reported as TS_TLS_EVENT_OPAQUE preceded by a
- * TS_TLS_ANOMALY_MISSING_KEYS, when the cap is reached, at _finish, or at
- * once when the session has no key log or set_pending_cap (0) was called.
+ * the key log, the session holds the record back, at most
+ * TS_TLS_PENDING_CAP bytes and TS_TLS_PENDING_WINDOW_US of capture time per
+ * direction, and retries each time the key log grows (checked on every
+ * _feed and _poll). Events of a direction stay in stream order: nothing
+ * after a held record is reported before it. Held records are given up,
+ * reported as TS_TLS_EVENT_OPAQUE after a TS_TLS_ANOMALY_MISSING_KEYS, when
+ * the cap or the window is passed, at _finish, or at once when the session
+ * has no key log or set_pending_cap (0) was called. (Our own traces carry
+ * each session's secrets before its first packet, so holding is for other
+ * writers' streams and key logs loaded late.)
  *
  * Certificates are parsed with OpenSSL (d2i_X509); their validity is judged
  * at the capture time of the chunk that completed the Certificate message
@@ -81,7 +84,12 @@ typedef enum
 
 /* Default cap on the protected records held back per direction while waiting
  * for secrets (bytes, headers included). */
-#define TS_TLS_PENDING_CAP (1024 * 1024)
+#define TS_TLS_PENDING_CAP (256 * 1024)
+
+/* How long (capture time, from the first held record) a direction waits for
+ * its secrets before giving its held records up. Not applied while the
+ * feed's time is unknown (< 0). */
+#define TS_TLS_PENDING_WINDOW_US (5 * G_USEC_PER_SEC)
 
 /* Caps on the lists decoded from hello messages; longer lists are cut and
  * flagged `truncated`. */

@@ -1465,6 +1465,43 @@ test_pending_cap (void)
   recorder_clear (&r);
 }
 
+/* Held records wait at most TS_TLS_PENDING_WINDOW_US of capture time. */
+static void
+test_pending_window (void)
+{
+  g_autoptr (Trace) t = make_rfc8448_trace ();
+  g_autoptr (TsTlsKeylog) keylog = ts_tls_keylog_new ();
+  g_autoptr (TsTlsSession) session = NULL;
+  gint64 t0 = t->time_us;
+  Recorder r;
+  /* Secrets of some other session only. */
+  static const char other[] =
+    "CLIENT_RANDOM 0101010101010101010101010101010101010101010101010101010101010101 "
+    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
+
+  recorder_init (&r);
+  ts_tls_keylog_feed (keylog, other, strlen (other));
+  g_assert_cmpuint (ts_tls_keylog_get_n_secrets (keylog), ==, 1);
+  session = ts_tls_session_new (keylog, on_event, &r);
+  for (guint i = 0; i < 3; i++)
+    {
+      Segment *seg = &g_array_index (t->segments, Segment, i);
+
+      ts_tls_session_feed (session, seg->dir, g_bytes_get_data (seg->bytes, NULL),
+                           g_bytes_get_size (seg->bytes), t0);
+    }
+  /* The server's flight waits. */
+  g_assert_cmpuint (r.n_opaque, ==, 0);
+  g_assert_false (ts_tls_session_poll (session, t0 + TS_TLS_PENDING_WINDOW_US));
+  g_assert_cmpuint (r.n_opaque, ==, 0);
+  /* Past the window, it is given up even without new bytes. */
+  g_assert_true (ts_tls_session_poll (session, t0 + TS_TLS_PENDING_WINDOW_US + 1));
+  g_assert_cmpuint (r.n_opaque, ==, 1);
+  g_assert_cmpuint (r.n_anomaly_kind[TS_TLS_ANOMALY_MISSING_KEYS], ==, 1);
+  ts_tls_session_finish (session);
+  recorder_clear (&r);
+}
+
 /* Malformed input: anomalies, never a crash. */
 static void
 test_malformed (void)
@@ -1565,6 +1602,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ts/trace/tls/rfc8448/truncated", test_rfc8448_truncated);
   g_test_add_func ("/ts/trace/tls/rfc8448/no-keys", test_rfc8448_no_keys);
   g_test_add_func ("/ts/trace/tls/pending-cap", test_pending_cap);
+  g_test_add_func ("/ts/trace/tls/pending-window", test_pending_window);
   g_test_add_func ("/ts/trace/tls/malformed", test_malformed);
   g_test_add_func ("/ts/trace/tls/gap", test_gap);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls12-aes128-gcm", &spec_tls12_aes128, test_openssl_trace);

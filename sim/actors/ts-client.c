@@ -5,7 +5,7 @@
  *
  * One request path, blocking sockets with poll(2) and a deadline:
  *
- *   resolve → TCP connect → [CONNECT to the proxy] → [TLS handshake] → request(s) → response(s)
+ *   resolve → TCP connect → [CONNECT] → [TLS handshake] → request(s) → response(s)
  *
  * Each phase is timed with CLOCK_MONOTONIC. The report is filled as the run
  * goes, so a failure still shows how far it got (for example the issuer of

@@ -399,10 +399,19 @@ emit_request_event (Conn *c, Request *req, guint status)
   g_autofree char *n_s = g_strdup_printf ("%u", c->n_requests);
   g_autofree char *body_s = g_strdup_printf ("%zu", req->body_len);
 
-  ts_actor_event_emit ("server.request", "method", req->method, "target", req->target, "status",
-                       status_s, "scheme", conn_scheme (c), "host", req->host, "peer", c->peer,
-                       "tls", c->ssl ? SSL_get_version (c->ssl) : NULL, "conn_requests", n_s,
-                       "request_body", body_s, NULL);
+  /* clang-format off */
+  ts_actor_event_emit ("server.request",
+                       "method", req->method,
+                       "target", req->target,
+                       "status", status_s,
+                       "scheme", conn_scheme (c),
+                       "host", req->host,
+                       "peer", c->peer,
+                       "tls", c->ssl ? SSL_get_version (c->ssl) : NULL,
+                       "conn_requests", n_s,
+                       "request_body", body_s,
+                       NULL);
+  /* clang-format on */
 }
 
 static void

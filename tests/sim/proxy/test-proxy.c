@@ -11,6 +11,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include <openssl/pem.h>
+
 #include "ts-lab-pki.h"
 #include "ts-proxy-test-util.h"
 
@@ -260,6 +262,61 @@ test_intercept_s_client (Fixture *f, gconstpointer data)
       if (g_str_has_prefix (sl[i], "CLIENT_TRAFFIC_SECRET_0 "))
         g_assert_nonnull (strstr (keylog, sl[i]));
   }
+}
+
+/* An origin whose certificate does not chain to the Web Root CA: the
+ * intercepting proxy refuses it and tells the client, inside TLS, with 502.
+ * And ALPN: a client offering h2 gets http/1.1. */
+static void
+test_intercept_untrusted_origin (Fixture *f, gconstpointer data)
+{
+  const char *args[] = { "--allow-loopback-targets", "--connect-ports=443,1025-65535",
+                         "--intercept", NULL };
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  g_autoptr (GError) error = NULL;
+  X509 *ca = ts_lab_pki_load_cert (f->pki.intercept_ca_cert, &error);
+  EVP_PKEY *ca_key = ts_lab_pki_load_key (f->pki.intercept_ca_key, &error);
+  EVP_PKEY *key = NULL;
+  X509 *leaf = ts_lab_pki_mint_leaf (ca, ca_key, "example.com", 3600, &key, &error);
+  g_autofree char *cert_path = g_build_filename (f->dir, "rogue.pem", NULL);
+  g_autofree char *key_path = g_build_filename (f->dir, "rogue.key", NULL);
+  TsTestOrigin *rogue;
+  FILE *fp;
+  g_autofree char *out = NULL, *out2 = NULL, *events = NULL;
+  const char *code[] = { "-o", "/dev/null", "-w", "%{http_code}", NULL };
+  const char *h2[] = { "--http2", "-o", "/dev/null", "-w", "%{http_version}", NULL };
+
+  g_assert_no_error (error);
+  fp = fopen (cert_path, "w");
+  PEM_write_X509 (fp, leaf);
+  fclose (fp);
+  fp = fopen (key_path, "w");
+  PEM_write_PrivateKey (fp, key, NULL, NULL, 0, NULL, NULL);
+  fclose (fp);
+  X509_free (leaf);
+  X509_free (ca);
+  EVP_PKEY_free (key);
+  EVP_PKEY_free (ca_key);
+
+  /* ALPN first, against the real origin. */
+  g_assert_cmpint (curl_https (f, port, f->pki.intercept_ca_cert, h2, &out2), ==, 0);
+  g_assert_cmpstr (out2, ==, "1.1");
+
+  /* Point the tests' origin helper at the rogue certificate. */
+  rogue = ts_test_origin_new (cert_path, key_path);
+  {
+    TsTestOrigin *saved = f->tls_origin;
+
+    f->tls_origin = rogue;
+    g_assert_cmpint (curl_https (f, port, f->pki.intercept_ca_cert, code, &out), ==, 0);
+    f->tls_origin = saved;
+  }
+  g_assert_cmpstr (out, ==, "502");
+  g_assert_cmpuint (ts_test_origin_get_n_requests (rogue), ==, 0);
+  ts_test_origin_free (rogue);
+  g_usleep (100000);
+  events = read_file (f->events);
+  g_assert_nonnull (strstr (events, " proxy proxy.intercept.origin_failed "));
 }
 
 /* Not TLS after CONNECT: the intercepting proxy relays blind. */
@@ -554,6 +611,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/curl/auth", test_curl_auth);
   ADD ("/ts/sim/proxy/intercept/s-client", test_intercept_s_client);
   ADD ("/ts/sim/proxy/intercept/passthrough", test_intercept_passthrough);
+  ADD ("/ts/sim/proxy/intercept/untrusted-origin", test_intercept_untrusted_origin);
   ADD ("/ts/sim/proxy/chain/ts-ts-ts", test_chain_ts);
   ADD ("/ts/sim/proxy/chain/parent-refuses", test_chain_parent_refuses);
   ADD ("/ts/sim/proxy/chain/ts-squid", test_chain_ts_squid);

@@ -1487,7 +1487,18 @@ conn_new (TsAnalyzer *self, gint link, const TsPacket *p, gboolean from_client, 
   tc->open_ns = self->cur_time;
   g_ptr_array_add (self->conns, c);
   if (g_hash_table_size (self->conn_table) >= MAX_LIVE_CONNS)
-    g_hash_table_remove_all (self->conn_table); /* forget the oldest lookups; the timeline keeps them */
+    {
+      /* Forget closed connections' lookups (the timeline keeps them); if
+       * none is closed, forget all rather than grow without bound. */
+      GHashTableIter it;
+      gpointer v;
+      g_hash_table_iter_init (&it, self->conn_table);
+      while (g_hash_table_iter_next (&it, NULL, &v))
+        if (((Conn *) v)->closed)
+          g_hash_table_iter_remove (&it);
+      if (g_hash_table_size (self->conn_table) >= MAX_LIVE_CONNS)
+        g_hash_table_remove_all (self->conn_table);
+    }
   g_hash_table_insert (self->conn_table, g_memdup2 (key, sizeof *key), c);
   /* Link ends from what its connections show, for foreign captures. */
   if (link >= 0)

@@ -156,8 +156,8 @@ wait_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   *done = TRUE;
 }
 
-static void
-end_process (GSubprocess *p)
+void
+actors_fixture_end (GSubprocess *p)
 {
   gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
   gboolean done = FALSE;
@@ -186,7 +186,7 @@ actors_fixture_teardown (ActorsFixture *f, gconstpointer data)
   gboolean server_died = f->server && g_subprocess_get_identifier (f->server) == NULL;
 
   for (guint i = 0; f->procs && i < f->procs->len; i++)
-    end_process (f->procs->pdata[i]);
+    actors_fixture_end (f->procs->pdata[i]);
   /* ts-server must have run until told to stop, and then stopped cleanly
    * (under AddressSanitizer, that also means without leaks). */
   if (f->server)

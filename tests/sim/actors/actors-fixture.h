@@ -42,6 +42,10 @@ GSubprocessLauncher *actors_fixture_launcher (ActorsFixture *f, const char *node
  * TMPDIR/NODE.out and NODE.err; it is ended in teardown. Transfer none. */
 GSubprocess *actors_fixture_spawn (ActorsFixture *f, const char *node, const char *const *argv);
 
+/* Ends @p by its PID now (SIGTERM, then SIGKILL after 5 s) and waits for it;
+ * teardown then finds it already gone. */
+void actors_fixture_end (GSubprocess *p);
+
 /* Runs ts-client with @args (NULL-terminated) and waits for it. Returns its
  * exit status; standard output and error go to @out_stdout and @out_stderr
  * (transfer full, may be NULL). */

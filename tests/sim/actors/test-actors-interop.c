@@ -720,6 +720,89 @@ test_ts_proxy_auth (Fixture *f, gconstpointer data)
   }
 }
 
+/* ---- tshark reads what the actors put on the wire, with their secrets ---- */
+
+static void
+test_tshark_decodes (Fixture *f, gconstpointer data)
+{
+  g_autofree char *pcap = g_build_filename (f->tmpdir, "lo.pcap", NULL);
+  g_autofree char *filter
+      = g_strdup_printf ("tcp port %d or tcp port %d", f->https_port, f->http_port);
+  g_autofree char *err_path = g_build_filename (f->tmpdir, "capture.err", NULL);
+  g_autofree char *orders = g_strdup_printf ("https://example.com:%d/api/orders", f->https_port);
+  g_autofree char *wss = g_strdup_printf ("wss://example.com:%d/ws", f->https_port);
+  g_autofree char *ws = g_strdup_printf ("ws://example.com:%d/ws", f->http_port);
+  g_autofree char *resolve_s = actors_fixture_resolve (f->https_port);
+  g_autofree char *resolve_p = actors_fixture_resolve (f->http_port);
+  g_autofree char *keylog_opt = g_strconcat ("tls.keylog_file:", f->keylog, NULL);
+  g_autofree char *decode_tls = g_strdup_printf ("tcp.port==%d,tls", f->https_port);
+  g_autofree char *decode_http = g_strdup_printf ("tcp.port==%d,http", f->http_port);
+  g_autofree char *out = NULL;
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  gboolean listening = FALSE;
+  GSubprocess *cap;
+
+  if (!need_program ("tcpdump") || !need_program ("tshark"))
+    return;
+  {
+    /* Loopback only, and only this test's two ports. */
+    const char *argv[]
+        = { "tcpdump", "-i", "lo",   "-U", "--immediate-mode", "-B", "16384", "-s", "65535",
+            "-w",      pcap, filter, NULL };
+    cap = actors_fixture_spawn (f, "capture", argv);
+  }
+  while (!listening && g_get_monotonic_time () < end && g_subprocess_get_identifier (cap))
+    {
+      g_autofree char *err = NULL;
+      listening = g_file_get_contents (err_path, &err, NULL, NULL) && strstr (err, "listening on");
+      if (!listening)
+        g_usleep (50 * 1000);
+    }
+  if (!listening)
+    {
+      g_test_skip ("tcpdump cannot capture on lo here (it needs CAP_NET_RAW)");
+      return;
+    }
+
+  {
+    const char *post13[]
+        = { "--resolve", resolve_s, "--data", "{\"item\": \"on the wire\"}", orders, NULL };
+    const char *get12[] = { "--resolve", resolve_s, "--tls-version=1.2", orders, NULL };
+    const char *ws_tls[] = { "--resolve", resolve_s, "--message", "hello in TLS", wss, NULL };
+    const char *ws_plain[] = { "--resolve", resolve_p, "--message", "hello in clear", ws, NULL };
+    g_assert_cmpint (actors_fixture_run_client (f, post13, NULL, NULL), ==, 0);
+    g_assert_cmpint (actors_fixture_run_client (f, get12, NULL, NULL), ==, 0);
+    g_assert_cmpint (actors_fixture_run_client (f, ws_tls, NULL, NULL), ==, 0);
+    g_assert_cmpint (actors_fixture_run_client (f, ws_plain, NULL, NULL), ==, 0);
+  }
+  g_usleep (300 * 1000);
+  actors_fixture_end (cap);
+
+  {
+    const char *argv[] = { "tshark", "-n",
+                           "-r",     pcap,
+                           "-o",     keylog_opt,
+                           "-d",     decode_tls,
+                           "-d",     decode_http,
+                           "-Y",     "http.request or http.response or websocket",
+                           "-T",     "fields",
+                           "-E",     "separator=|",
+                           "-e",     "http.request.method",
+                           "-e",     "http.request.uri",
+                           "-e",     "http.response.code",
+                           "-e",     "websocket.payload.text",
+                           NULL };
+    g_assert_cmpint (actors_fixture_run (f, argv, &out, NULL), ==, 0);
+  }
+  /* The decrypted REST call (TLS 1.3 and 1.2), and WebSocket text both ways. */
+  g_assert_nonnull (strstr (out, "POST|/api/orders||"));
+  g_assert_nonnull (strstr (out, "||201|"));
+  g_assert_nonnull (strstr (out, "GET|/api/orders||"));
+  g_assert_nonnull (strstr (out, "||101|"));
+  g_assert_nonnull (strstr (out, "|||hello in TLS"));
+  g_assert_nonnull (strstr (out, "|||hello in clear"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -733,6 +816,7 @@ main (int argc, char **argv)
   ADD ("squid", test_squid);
   ADD ("tinyproxy", test_tinyproxy);
   ADD ("timing-breakdown", test_timing_breakdown);
+  ADD ("tshark-decodes", test_tshark_decodes);
   ADD ("ts-proxy", test_ts_proxy);
   ADD ("ts-proxy-intercept", test_ts_proxy_intercept);
   ADD ("ts-proxy-auth", test_ts_proxy_auth);

@@ -10,8 +10,8 @@
 static void
 test_drafts_parse (void)
 {
-  g_autofree char *dir = g_build_filename (g_getenv ("TS_SOURCE_DIR"), "sim", "actors",
-                                           "scenario-drafts", NULL);
+  g_autofree char *dir
+      = g_build_filename (g_getenv ("TS_SOURCE_DIR"), "sim", "actors", "scenario-drafts", NULL);
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   const char *name;
   guint n = 0;

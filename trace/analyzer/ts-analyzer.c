@@ -1556,6 +1556,15 @@ conn_close (TsAnalyzer *self, Conn *c)
   c->connect_pending = FALSE;
   c->forward_pending = FALSE;
   tconn (self, c)->close_ns = self->cur_time;
+  /* Nothing more comes out of its streams: let their buffers and packet
+   * maps go (the TLS session stays: tunnels compare its client random). */
+  for (int d = 0; d < 2; d++)
+    {
+      g_clear_pointer (&c->stream[d], ts_tcp_stream_free);
+      g_clear_pointer (&c->ws[d], ts_websocket_stream_free);
+    }
+  g_clear_pointer (&c->http, ts_http1_conn_free);
+  g_clear_pointer (&c->inner_http, ts_http1_conn_free);
 }
 
 static void
@@ -1596,6 +1605,8 @@ handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
       c = conn_new (self, link, p, from_client, &key);
     }
   dir = (ts_address_equal (&p->src, &c->addr[0]) && p->src_port == c->port[0]) ? 0 : 1;
+  if (c->closed)
+    return; /* a late ACK or retransmission after the end: nothing to show */
 
   if (f & TS_TCP_SYN)
     {

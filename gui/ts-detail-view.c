@@ -25,6 +25,7 @@ struct _TsDetailView
   guint hl_offset, hl_len;
   gboolean has_hl;
   guint cols;
+  gboolean dirty; /* the step changed while the view was hidden */
 };
 
 enum
@@ -63,6 +64,8 @@ show_selection (TsDetailView *self)
   GtkTextIter start, end;
   int field = self->session ? ts_session_get_selected_field (self->session) : -1;
 
+  if (self->dirty)
+    return;
   gtk_text_buffer_get_bounds (buffer, &start, &end);
   gtk_text_buffer_remove_tag_by_name (buffer, "selected", &start, &end);
   self->has_hl = FALSE;
@@ -92,7 +95,7 @@ show_selection (TsDetailView *self)
 }
 
 static void
-rebuild (TsDetailView *self)
+do_rebuild (TsDetailView *self)
 {
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->hex);
   GtkWidget *child;
@@ -179,6 +182,30 @@ rebuild (TsDetailView *self)
     hex_range (self, buffer, ev_off, MIN (ev_len, size - ev_off), "event");
   self->updating = FALSE;
   show_selection (self);
+}
+
+/* A hidden view (another page of the stack) rebuilds when it is shown:
+ * stepping costs only what is on screen. */
+static void
+rebuild (TsDetailView *self)
+{
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      self->dirty = TRUE;
+      return;
+    }
+  self->dirty = FALSE;
+  do_rebuild (self);
+}
+
+static void
+ts_detail_view_map (GtkWidget *widget)
+{
+  TsDetailView *self = TS_DETAIL_VIEW (widget);
+
+  GTK_WIDGET_CLASS (ts_detail_view_parent_class)->map (widget);
+  if (self->dirty)
+    rebuild (self);
 }
 
 static void
@@ -306,6 +333,7 @@ ts_detail_view_class_init (TsDetailViewClass *klass)
   object_class->finalize = ts_detail_view_finalize;
   object_class->get_property = ts_detail_view_get_property;
   object_class->set_property = ts_detail_view_set_property;
+  widget_class->map = ts_detail_view_map;
 
   properties[PROP_SESSION] = g_param_spec_object ("session", NULL, NULL, TS_TYPE_SESSION,
                                                   G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);

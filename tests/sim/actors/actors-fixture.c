@@ -181,8 +181,6 @@ actors_fixture_end (GSubprocess *p)
 void
 actors_fixture_teardown (ActorsFixture *f, gconstpointer data)
 {
-  g_autoptr (GFile) dir = NULL;
-
   gboolean server_died = f->server && g_subprocess_get_identifier (f->server) == NULL;
 
   for (guint i = 0; f->procs && i < f->procs->len; i++)

@@ -22,7 +22,9 @@ ts_timeline_event_seen_by (const TsTimeline *tl, const TsTimelineEvent *e, gint 
       if (l->a == node || l->b == node)
         return TRUE;
     }
-  return ts_timeline_event_readable_by (tl, e, node);
+  /* Not on its wire: the same content reaches it, if at all, on its own
+   * leg, which shows it there. */
+  return FALSE;
 }
 
 static const char *

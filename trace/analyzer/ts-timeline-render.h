@@ -45,8 +45,9 @@ typedef gboolean (*TsRenderWriteFunc) (const char *data, gsize len, gpointer use
 gboolean ts_timeline_render_json_stream (const TsTimeline *timeline, const TsRenderOptions *options,
                                          TsRenderWriteFunc func, gpointer user_data);
 
-/* Does @node see @event at all (it crossed one of its links or it is an
- * end), and can it read it? */
+/* Does @node see @event at all: it is the event's source or destination, or
+ * an end of the link it crossed (-1: everyone sees everything). Whether it
+ * can read it is ts_timeline_event_readable_by (). */
 gboolean ts_timeline_event_seen_by (const TsTimeline *timeline, const TsTimelineEvent *event,
                                     gint node);
 

@@ -207,6 +207,7 @@ static void conn_update (TsProxy *p, TsConn *c);
 static void pump_run (TsProxy *p, TsConn *c);
 static void splice_run (TsProxy *p, TsConn *c);
 static void conn_connect_next (TsProxy *p, TsConn *c);
+static void on_event (TsProxy *p, TsEndp *e, guint32 events);
 
 /* ------------------------------------------------------------------ */
 /* Small helpers */
@@ -377,8 +378,7 @@ endp_close (TsProxy *p, TsEndp *e)
     }
   if (e->fd >= 0)
     {
-      if (e->registered)
-        epoll_ctl (p->ep, EPOLL_CTL_DEL, e->fd, NULL);
+      /* close () drops the epoll registration: the fd is never dup'ed. */
       close (e->fd);
       e->fd = -1;
       e->registered = FALSE;
@@ -1063,7 +1063,8 @@ conn_established (TsProxy *p, TsConn *c)
   c->status = 200;
   buf_append (&c->to_c, "HTTP/1.1 200 Connection established\r\n\r\n", 39);
   c->state = ST_SEND_200;
-  conn_update (p, c);
+  /* The client's socket is almost always writable: try at once. */
+  on_event (p, &c->c, EPOLLOUT);
 }
 
 static void
@@ -2159,6 +2160,26 @@ splice_run (TsProxy *p, TsConn *c)
             }
           if (!c->eof[d] && !c->in_blocked[d])
             {
+              /* No pipe for a side that only ever closes (a short-lived
+               * tunnel): look before making one. */
+              if (c->pipe_r[d] < 0)
+                {
+                  char b;
+                  gssize pn = recv (src[d]->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+                  if (pn == 0)
+                    {
+                      c->eof[d] = TRUE;
+                      break;
+                    }
+                  if (pn < 0 && (errno == EAGAIN || errno == EINTR))
+                    break;
+                  if (pn < 0)
+                    {
+                      conn_close (p, c, d == 0 ? "client error" : "server error");
+                      return;
+                    }
+                }
               if (!pipes_make (c, d))
                 {
                   conn_close (p, c, "out of pipes");
@@ -2306,7 +2327,10 @@ on_event (TsProxy *p, TsEndp *e, guint32 events)
           break;
         }
       if (buf_pending (&c->to_c) > 0)
-        break;
+        {
+          conn_update (p, c);
+          break;
+        }
       buf_clear (&c->to_c);
       if (p->o->intercept && buf_pending (&c->buf[0]) == 0 && buf_pending (&c->buf[1]) == 0)
         {

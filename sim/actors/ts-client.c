@@ -22,6 +22,7 @@
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -65,6 +66,7 @@ typedef enum
   SCHEME_WSS,
   SCHEME_UDP,
   SCHEME_DNS,
+  SCHEME_SMTP,
 } Scheme;
 
 /* ---- options ----------------------------------------------------------------------------------
@@ -143,6 +145,7 @@ static const char summary[]
       "  ws:// wss://         WebSocket to the URL's path: send --message, check the echo\n"
       "  udp://HOST:PORT      send --message as one datagram, wait for the echo\n"
       "  dns://HOST[:PORT]/NAME  ask HOST for NAME's A (or --dns-type AAAA) records\n"
+      "  smtp://HOST[:PORT]   read the mail server's banner, EHLO, QUIT (CONNECT with --proxy)\n"
       "\n"
       "Trust: the Lab Web Root CA ($TS_WEB_CA) only; --trust-intercept adds the\n"
       "Intercept CA ($TS_INTERCEPT_CA); --pin checks the server's public key.\n"
@@ -527,6 +530,7 @@ parse_url (const char *url, Target *t, GError **error)
   } schemes[] = {
     { "http", SCHEME_HTTP, 80 }, { "https", SCHEME_HTTPS, 443 }, { "ws", SCHEME_WS, 80 },
     { "wss", SCHEME_WSS, 443 },  { "udp", SCHEME_UDP, 7 },       { "dns", SCHEME_DNS, 53 },
+    { "smtp", SCHEME_SMTP, 25 },
   };
   const char *scheme, *path, *query;
   gsize i;
@@ -539,7 +543,7 @@ parse_url (const char *url, Target *t, GError **error)
       break;
   if (i == G_N_ELEMENTS (schemes))
     {
-      fail (error, "URL scheme %s: use http, https, ws, wss, udp or dns", scheme);
+      fail (error, "URL scheme %s: use http, https, ws, wss, udp, dns or smtp", scheme);
       return FALSE;
     }
   if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
@@ -1179,7 +1183,9 @@ static gboolean
 open_connection (Conn *c, const Target *t, SSL_CTX *ctx, GError **error)
 {
   gboolean tls = t->scheme == SCHEME_HTTPS || t->scheme == SCHEME_WSS;
-  gboolean tunnel = opt_proxy && (tls || t->scheme == SCHEME_WS || opt_proxy_tunnel);
+  gboolean tunnel
+      = opt_proxy
+        && (tls || t->scheme == SCHEME_WS || t->scheme == SCHEME_SMTP || opt_proxy_tunnel);
 
   c->buf = g_byte_array_new ();
   report.n_connections++;
@@ -1416,6 +1422,115 @@ run_websocket (const Target *t, SSL_CTX *ctx, GError **error)
       fail (error, "the echo differs from what was sent");
       goto out;
     }
+  ok = TRUE;
+
+out:
+  conn_clear (&c);
+  return ok;
+}
+
+/* ---- SMTP: the banner, for the port-policy lesson -----------------------------------------------
+ */
+
+#define CLIENT_MAX_SMTP_LINE 1000 /* bytes in an SMTP reply line (RFC 5321 §4.5.3.1.5) */
+
+/* Reads one reply line (without CRLF) into @out_line (transfer full). */
+static gboolean
+smtp_read_line (Conn *c, char **out_line, GError **error)
+{
+  for (;;)
+    {
+      guint8 *nl = c->buf->len ? memchr (c->buf->data, '\n', c->buf->len) : NULL;
+
+      if (nl != NULL)
+        {
+          gsize len = (gsize)(nl - c->buf->data);
+          char *line = g_strndup ((const char *)c->buf->data, len);
+          g_byte_array_remove_range (c->buf, 0, (guint)len + 1);
+          *out_line = g_utf8_make_valid (g_strchomp (line), -1);
+          g_free (line);
+          return TRUE;
+        }
+      if (c->buf->len > CLIENT_MAX_SMTP_LINE)
+        {
+          fail (error, "the server sent a line over %d bytes", CLIENT_MAX_SMTP_LINE);
+          return FALSE;
+        }
+      if (c->eof)
+        {
+          fail (error, "the server closed the connection");
+          return FALSE;
+        }
+      if (!conn_fill (c, error))
+        return FALSE;
+    }
+}
+
+/* Reads a reply (its continuation lines "250-" up to the last "250 ") and
+ * returns its code, or -1. */
+static int
+smtp_read_reply (Conn *c, char **out_last, GError **error)
+{
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *line = NULL;
+
+      if (!smtp_read_line (c, &line, error))
+        return -1;
+      if (strlen (line) < 3 || !g_ascii_isdigit (line[0]) || !g_ascii_isdigit (line[1])
+          || !g_ascii_isdigit (line[2]))
+        {
+          fail (error, "the server's reply is not SMTP: %s", line);
+          return -1;
+        }
+      if (line[3] != '-')
+        {
+          int code = atoi (line);
+          *out_last = g_steal_pointer (&line);
+          return code;
+        }
+    }
+  fail (error, "the server's reply has over 100 lines");
+  return -1;
+}
+
+static gboolean
+run_smtp (const Target *t, GError **error)
+{
+  static const char ehlo[] = "EHLO client.test\r\n";
+  static const char quit[] = "QUIT\r\n";
+  g_autofree char *banner = NULL;
+  g_autofree char *reply = NULL;
+  Conn c = { .fd = -1 };
+  gboolean ok = FALSE;
+  gint64 t0;
+  int code;
+
+  if (!open_connection (&c, t, NULL, error))
+    goto out;
+  t0 = now_ns ();
+  /* The server speaks first (RFC 5321 §4.3.1). */
+  code = smtp_read_reply (&c, &banner, error);
+  if (code < 0)
+    goto out;
+  report.t_first_byte = now_ns () - t0;
+  set_field (&report.received, g_strdup (banner));
+  if (code != 220)
+    {
+      fail (error, "the server greeted with %s, not 220", banner);
+      goto out;
+    }
+  set_field (&report.sent, g_strdup ("EHLO client.test, QUIT"));
+  if (!conn_write_all (&c, ehlo, strlen (ehlo), error)
+      || smtp_read_reply (&c, &reply, error) != 250)
+    {
+      fail (error, "EHLO was not accepted: %s", reply ? reply : "(no reply)");
+      goto out;
+    }
+  g_clear_pointer (&reply, g_free);
+  if (conn_write_all (&c, quit, strlen (quit), error))
+    smtp_read_reply (&c, &reply, NULL);
+  report.echo_ok = TRUE;
   ok = TRUE;
 
 out:
@@ -1684,6 +1799,14 @@ print_json (Scheme scheme)
   else
     json_builder_add_null_value (b);
 
+  if (scheme == SCHEME_SMTP)
+    {
+      json_builder_set_member_name (b, "smtp");
+      json_builder_begin_object (b);
+      add_string (b, "banner", report.received);
+      add_string (b, "sent", report.sent);
+      json_builder_end_object (b);
+    }
   if (scheme == SCHEME_WS || scheme == SCHEME_WSS || scheme == SCHEME_UDP)
     {
       json_builder_set_member_name (b, scheme == SCHEME_UDP ? "udp" : "websocket");
@@ -1773,7 +1896,9 @@ print_text (Scheme scheme)
             report.n_connections);
   if (report.sent)
     printf ("sent:        %s\n", report.sent);
-  if (report.received)
+  if (report.received && scheme == SCHEME_SMTP)
+    printf ("banner:      %s\n", report.received);
+  else if (report.received)
     printf ("received:    %s (%s)\n", report.received, report.echo_ok ? "echo ok" : "differs");
   if (report.dns_rcode)
     {
@@ -1992,6 +2117,9 @@ main (int argc, char **argv)
       case SCHEME_UDP:
       case SCHEME_DNS:
         ok = run_udp (&t, &error);
+        break;
+      case SCHEME_SMTP:
+        ok = run_smtp (&t, &error);
         break;
     }
 

@@ -337,7 +337,7 @@ through_proxy (Fixture *f, int proxy_port, const char *via_marker)
   g_autofree char *https_url = g_strdup_printf ("https://example.com:%d/api/orders", f->https_port);
   g_autofree char *ws_url = g_strdup_printf ("ws://example.com:%d/ws", f->http_port);
   g_autofree char *wss_url = g_strdup_printf ("wss://example.com:%d/ws", f->https_port);
-  g_autofree char *smtp_url = g_strdup_printf ("https://example.com:%d/", f->smtp_port);
+  g_autofree char *smtp_url = g_strdup_printf ("smtp://example.com:%d", f->smtp_port);
   g_autoptr (JsonNode) r = NULL;
   JsonObject *o;
 

@@ -681,6 +681,18 @@ test_download (Fixture *f, gconstpointer data)
 static void
 test_smtp (Fixture *f, gconstpointer data)
 {
+  /* ts-client reads the banner. */
+  {
+    g_autofree char *u = g_strdup_printf ("smtp://example.com:%d", f->smtp_port);
+    const char *args[] = { u, NULL };
+    g_autoptr (JsonNode) root = NULL;
+    g_assert_cmpint (client_json (f, f->smtp_port, args, &root), ==, 0);
+    g_assert_true (
+        g_str_has_prefix (json_object_get_string_member (
+                              json_object_get_object_member (obj (root), "smtp"), "banner"),
+                          "220 example.com ESMTP"));
+  }
+
   const char *r = "EHLO client.test\r\nMAIL FROM:<a@b>\r\nQUIT\r\n";
   g_autofree char *resp = raw_exchange (f->smtp_port, r, strlen (r));
 

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "ts-lab-error.h"
+#include "ts-lab-netlink.h"
 #include "ts-lab-pki.h"
 #include "ts-lab-registry.h"
 #include "ts-lab-wire.h"
@@ -144,6 +145,26 @@ now_real (void)
   struct timespec ts;
   clock_gettime (CLOCK_REALTIME, &ts);
   return (guint64) ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+#define RESOLV_CONF                                                                         \
+  "# resolv.conf of a Tunnelscope lab node: there is no DNS server;\n"                       \
+  "# names come from /etc/hosts.\nnameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
+
+/* TS_LAB_TIMING=1: milestones with milliseconds since start, on stderr. */
+static void
+timing (const char *what)
+{
+  static gint64 start;
+  static int enabled = -1;
+
+  if (enabled < 0)
+    {
+      enabled = g_strcmp0 (g_getenv ("TS_LAB_TIMING"), "1") == 0;
+      start = g_get_monotonic_time ();
+    }
+  if (enabled)
+    fprintf (stderr, "tscope: [%d] %7.1f ms %s\n", (int) getpid (), (g_get_monotonic_time () - start) / 1000.0, what);
 }
 
 static gboolean
@@ -299,10 +320,7 @@ prepare_files (Engine *self, GError **error)
       resolv = g_build_filename (node->dir, "resolv.conf", NULL);
       if (!write_file (node->keylog, "", error) || !write_file (node->events, "", error)
           || !write_file (node->bundle, bundle, error) || !write_file (hosts, node->pn->hosts, error)
-          || !write_file (resolv,
-                          "# resolv.conf of a Tunnelscope lab node: there is no DNS server;\n"
-                          "# names come from /etc/hosts.\nnameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
-                          error))
+          || !write_file (resolv, RESOLV_CONF, error))
         return FALSE;
       chmod (node->keylog, 0666);
       chmod (node->events, 0666);
@@ -333,11 +351,6 @@ prepare_files (Engine *self, GError **error)
 static gboolean
 check_programs (Engine *self, GError **error)
 {
-  if (find_program ("ip") == NULL)
-    {
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND, "the lab needs the program 'ip' (iproute2): not found");
-      return FALSE;
-    }
   if (self->opt.mode == TS_LAB_MODE_NETWORK)
     return TRUE;
   for (guint i = 0; i < self->s->actors->len + self->s->steps->len; i++)
@@ -639,76 +652,6 @@ pump_until (Engine *self, guint64 deadline)
     pump (self, deadline - now);
 }
 
-/* Runs "ip -batch -" with @batch in node @node (NULL: the backplane);
- * returns the child's PID (wait for it with wait_ip ()). */
-static pid_t
-start_ip (Engine *self, Node *node, const char *batch, int *out_err_fd, GError **error)
-{
-  int in[2], err[2];
-  pid_t pid;
-  const char *ip = find_program ("ip");
-
-  if (pipe2 (in, O_CLOEXEC) != 0 || pipe2 (err, O_CLOEXEC) != 0)
-    {
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "pipe: %s", g_strerror (errno));
-      return -1;
-    }
-  pid = fork ();
-  if (pid < 0)
-    {
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "fork: %s", g_strerror (errno));
-      return -1;
-    }
-  if (pid == 0)
-    {
-      sigset_t all;
-      sigfillset (&all);
-      sigprocmask (SIG_UNBLOCK, &all, NULL);
-      if (node != NULL && setns (node->net_fd, CLONE_NEWNET) != 0)
-        {
-          dprintf (err[1], "setns: %s\n", g_strerror (errno));
-          _exit (125);
-        }
-      dup2 (in[0], 0);
-      dup2 (err[1], 1);
-      dup2 (err[1], 2);
-      execl (ip, "ip", "-batch", "-", (char *) NULL);
-      _exit (127);
-    }
-  close (in[0]);
-  close (err[1]);
-  /* A short write shows up as ip's own error. */
-  if (write (in[1], batch, strlen (batch)) != (gssize) strlen (batch))
-    g_debug ("short write to ip");
-  close (in[1]);
-  *out_err_fd = err[0];
-  return pid;
-}
-
-static gboolean
-wait_ip (pid_t pid, int err_fd, const char *where, GError **error)
-{
-  GString *text = g_string_new (NULL);
-  char buf[1024];
-  gssize n;
-  int status;
-
-  while ((n = read (err_fd, buf, sizeof buf)) > 0)
-    g_string_append_len (text, buf, n);
-  close (err_fd);
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    {
-      g_strchomp (text->str);
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "setting up %s failed: %s", where, text->str);
-      g_string_free (text, TRUE);
-      return FALSE;
-    }
-  g_string_free (text, TRUE);
-  return TRUE;
-}
-
 static void
 holder_main (Engine *self, Node *node, int ready_fd)
 {
@@ -816,19 +759,23 @@ new_proc (Engine *self, ProcKind kind, const char *name, Node *node, pid_t pid)
 static gboolean
 start_holders (Engine *self, GError **error)
 {
-  for (guint i = 0; i < self->nodes->len; i++)
+  guint n_nodes = self->nodes->len;
+  g_autofree int *pipes = g_new (int, n_nodes);
+  gboolean ok = TRUE;
+
+  /* All at once: making a network namespace takes milliseconds. */
+  for (guint i = 0; i < n_nodes; i++)
     {
       Node *node = self->nodes->pdata[i];
       int p[2];
-      char buf[512];
-      gssize n;
       pid_t pid;
-      char path[64];
 
+      pipes[i] = -1;
       if (pipe2 (p, O_CLOEXEC) != 0)
         {
           g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "pipe: %s", g_strerror (errno));
-          return FALSE;
+          ok = FALSE;
+          break;
         }
       pid = fork ();
       if (pid == 0)
@@ -838,29 +785,49 @@ start_holders (Engine *self, GError **error)
           _exit (1);
         }
       close (p[1]);
-      n = read (p[0], buf, sizeof buf - 1);
-      close (p[0]);
-      if (pid < 0 || n != 1)
+      pipes[i] = p[0];
+      if (pid < 0)
+        {
+          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "fork: %s", g_strerror (errno));
+          ok = FALSE;
+          break;
+        }
+      node->holder = pid;
+      new_proc (self, PROC_HOLDER, node->name, node, pid);
+    }
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      Node *node = self->nodes->pdata[i];
+      char buf[512];
+      gssize n;
+      char path[64];
+
+      if (pipes[i] < 0)
+        break;
+      n = read (pipes[i], buf, sizeof buf - 1);
+      close (pipes[i]);
+      if (!ok)
+        continue;
+      if (n != 1)
         {
           buf[MAX (n, 0)] = '\0';
           g_strchomp (buf);
           g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "%s", n > 1 ? buf : "a node holder failed to start");
-          return FALSE;
+          ok = FALSE;
+          continue;
         }
-      node->holder = pid;
-      new_proc (self, PROC_HOLDER, node->name, node, pid);
-      g_snprintf (path, sizeof path, "/proc/%d/ns/net", pid);
+      g_snprintf (path, sizeof path, "/proc/%d/ns/net", node->holder);
       node->net_fd = open (path, O_RDONLY | O_CLOEXEC);
-      g_snprintf (path, sizeof path, "/proc/%d/ns/mnt", pid);
+      g_snprintf (path, sizeof path, "/proc/%d/ns/mnt", node->holder);
       node->mnt_fd = open (path, O_RDONLY | O_CLOEXEC);
       if (node->net_fd < 0 || node->mnt_fd < 0)
         {
           g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "node %s: cannot open its namespaces: %s", node->name,
                        g_strerror (errno));
-          return FALSE;
+          ok = FALSE;
         }
     }
-  return TRUE;
+  return ok;
 }
 
 static Node *
@@ -895,78 +862,73 @@ offloads_off (const char *ifname)
 static gboolean
 build_network (Engine *self, GError **error)
 {
-  g_autoptr (GString) batch = g_string_new (NULL);
-  g_autofree pid_t *pids = g_new0 (pid_t, self->nodes->len);
-  g_autofree int *errs = g_new0 (int, self->nodes->len);
-  int err_fd;
-  pid_t pid;
-  gboolean ok = TRUE;
-
   /* Phase one, in the backplane: every veth pair, created straight into
-   * the nodes' namespaces. */
-  for (guint k = 0; k < self->plan->links->len; k++)
-    {
-      TsLabPlanLink *pl = self->plan->links->pdata[k];
-      Node *a = get_node (self, pl->ends[0].node);
-      Node *b = get_node (self, pl->ends[1].node);
-      guint mtu = pl->link->mtu;
+   * the nodes' namespaces (a wire's pair has one end here). */
+  {
+    g_autoptr (TsLabNetlink) nl = ts_lab_netlink_new (error);
+    if (nl == NULL)
+      return FALSE;
+    for (guint k = 0; k < self->plan->links->len; k++)
+      {
+        TsLabPlanLink *pl = self->plan->links->pdata[k];
+        Node *a = get_node (self, pl->ends[0].node);
+        Node *b = get_node (self, pl->ends[1].node);
+        guint mtu = pl->link->mtu;
+        char wa[16], wb[16];
 
-      if (!pl->wire)
-        g_string_append_printf (batch, "link add %s netns %d mtu %u type veth peer name %s netns %d mtu %u\n",
-                                pl->ends[0].ifname, a->holder, mtu, pl->ends[1].ifname, b->holder, mtu);
-      else
-        g_string_append_printf (batch,
-                                "link add %s netns %d mtu %u type veth peer name w%u-a mtu %u\n"
-                                "link add %s netns %d mtu %u type veth peer name w%u-b mtu %u\n"
-                                "link set w%u-a up\nlink set w%u-b up\n",
-                                pl->ends[0].ifname, a->holder, mtu, k, mtu, pl->ends[1].ifname, b->holder, mtu, k,
-                                mtu, k, k);
-    }
-  if (batch->len > 0)
-    {
-      pid = start_ip (self, NULL, batch->str, &err_fd, error);
-      if (pid < 0 || !wait_ip (pid, err_fd, "the links", error))
-        return FALSE;
-    }
+        g_snprintf (wa, sizeof wa, "w%u-a", k);
+        g_snprintf (wb, sizeof wb, "w%u-b", k);
+        if (!pl->wire)
+          {
+            if (!ts_lab_netlink_add_veth (nl, pl->ends[0].ifname, a->net_fd, pl->ends[1].ifname, b->net_fd, mtu, error))
+              return FALSE;
+          }
+        else if (!ts_lab_netlink_add_veth (nl, pl->ends[0].ifname, a->net_fd, wa, -1, mtu, error)
+                 || !ts_lab_netlink_add_veth (nl, pl->ends[1].ifname, b->net_fd, wb, -1, mtu, error)
+                 || !ts_lab_netlink_link_up (nl, wa, error) || !ts_lab_netlink_link_up (nl, wb, error))
+          return FALSE;
+      }
+  }
 
-  /* Phase two, in every node at once: addresses, routes, up. */
+  /* Phase two, in each node: up, addresses, routes. */
   for (guint i = 0; i < self->nodes->len; i++)
     {
       Node *node = self->nodes->pdata[i];
-      g_string_truncate (batch, 0);
-      g_string_append (batch, "link set lo up\n");
-      for (guint k = 0; k < self->plan->links->len; k++)
+      g_autoptr (TsLabNetlink) nl = NULL;
+      gboolean ok = TRUE;
+
+      if (setns (node->net_fd, CLONE_NEWNET) != 0)
+        {
+          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "node %s: setns: %s", node->name, g_strerror (errno));
+          return FALSE;
+        }
+      nl = ts_lab_netlink_new (error);
+      ok = nl != NULL && ts_lab_netlink_link_up (nl, "lo", error);
+      for (guint k = 0; ok && k < self->plan->links->len; k++)
         {
           TsLabPlanLink *pl = self->plan->links->pdata[k];
-          for (int e = 0; e < 2; e++)
+          for (int e = 0; ok && e < 2; e++)
             {
               if (!g_str_equal (pl->ends[e].node, node->name))
                 continue;
-              g_string_append_printf (batch, "link set %s up\naddr add %s/%u dev %s\n", pl->ends[e].ifname,
-                                      pl->ends[e].addr4, pl->prefix4, pl->ends[e].ifname);
-              if (pl->ends[e].addr6 != NULL)
-                g_string_append_printf (batch, "addr add %s/%u dev %s nodad\n", pl->ends[e].addr6, pl->prefix6,
-                                        pl->ends[e].ifname);
+              ok = ts_lab_netlink_link_up (nl, pl->ends[e].ifname, error)
+                   && ts_lab_netlink_add_address (nl, pl->ends[e].ifname, pl->ends[e].addr4, pl->prefix4, error)
+                   && (pl->ends[e].addr6 == NULL
+                       || ts_lab_netlink_add_address (nl, pl->ends[e].ifname, pl->ends[e].addr6, pl->prefix6, error));
             }
         }
-      for (guint r = 0; r < node->pn->routes->len; r++)
+      for (guint r = 0; ok && r < node->pn->routes->len; r++)
         {
           TsLabPlanRoute *route = node->pn->routes->pdata[r];
-          g_string_append_printf (batch, "route add %s via %s dev %s\n", route->dest,
-                                  route->via, route->dev);
+          ok = ts_lab_netlink_add_route (nl, route->dest, route->via, route->dev, error);
         }
-      pids[i] = start_ip (self, node, batch->str, &errs[i], error);
-      if (pids[i] < 0)
-        return FALSE;
+      if (!ok)
+        {
+          g_prefix_error (error, "node %s: ", node->name);
+          setns (self->self_net_fd, CLONE_NEWNET);
+          return FALSE;
+        }
     }
-  for (guint i = 0; i < self->nodes->len; i++)
-    {
-      g_autofree char *where = g_strdup_printf ("node %s", ((Node *) self->nodes->pdata[i])->name);
-      if (!wait_ip (pids[i], errs[i], where, ok ? error : NULL))
-        ok = FALSE;
-    }
-  if (!ok)
-    return FALSE;
 
   /* Offloads off everywhere, so that captures hold real segments with
    * valid checksums. The ioctl works on the calling thread's namespace. */
@@ -1660,6 +1622,18 @@ teardown (Engine *self)
       g_clear_pointer (&l->pcap, pcap_close);
       g_clear_pointer (&l->wire, ts_lab_wire_free);
     }
+  /* Let go of the namespaces first, so that the holders, exiting side by
+   * side, are the last users and tear their mounts down in parallel (each
+   * mount namespace's end waits for an RCU grace period). */
+  for (guint i = 0; i < self->nodes->len; i++)
+    {
+      Node *node = self->nodes->pdata[i];
+      if (node->net_fd >= 0)
+        close (node->net_fd);
+      if (node->mnt_fd >= 0)
+        close (node->mnt_fd);
+      node->net_fd = node->mnt_fd = -1;
+    }
   for (guint i = 0; i < self->procs->len; i++)
     {
       Proc *p = self->procs->pdata[i];
@@ -1677,15 +1651,6 @@ teardown (Engine *self)
           waitpid (p->pid, &p->status, 0);
           p->running = FALSE;
         }
-    }
-  for (guint i = 0; i < self->nodes->len; i++)
-    {
-      Node *node = self->nodes->pdata[i];
-      if (node->net_fd >= 0)
-        close (node->net_fd);
-      if (node->mnt_fd >= 0)
-        close (node->mnt_fd);
-      node->net_fd = node->mnt_fd = -1;
     }
 }
 
@@ -1737,11 +1702,14 @@ supervise (Engine *self)
   write_proc ("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
   write_proc ("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
 
+  timing ("supervisor in its namespaces");
   if (!start_holders (self, &error))
     goto out;
+  timing ("node holders up");
   write_state (self);
   if (!build_network (self, &error))
     goto out;
+  timing ("network up");
   if (self->opt.mode != TS_LAB_MODE_NETWORK)
     {
       if (self->writer != NULL || self->trace_fd >= 0)
@@ -1800,12 +1768,15 @@ out:
       if (!ts_trace_writer_close (self->writer, &close_error) && self->writer_error == NULL)
         add_problem (self, "writing the trace failed: %s", close_error->message);
     }
+  timing ("tearing down");
   teardown (self);
+  timing ("torn down");
   if (error == NULL)
     print_summary (self);
   g_clear_pointer (&self->writer, ts_trace_writer_free);
   ts_lab_registry_remove (self->dir, self->lock_fd);
   self->lock_fd = -1;
+  timing ("lab directory removed");
   return status;
 }
 
@@ -2086,8 +2057,10 @@ ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions 
     }
   if (!check_programs (self, error))
     goto out;
+  timing ("start");
   if (!ts_lab_pki_ensure (options->pki_dir, &self->pki, error))
     goto out;
+  timing ("PKI ready");
 
   ts_lab_registry_reap ();
   {
@@ -2114,8 +2087,10 @@ ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions 
         goto out;
       }
   }
+  timing ("locked");
   if (!prepare_files (self, error))
     goto out_remove;
+  timing ("files written");
   if (options->trace_path != NULL)
     {
       if (g_str_equal (options->trace_path, "-"))
@@ -2167,6 +2142,7 @@ ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions 
   {
     int child_status = 0;
     wait_forwarding (mid, msg[0], reply, FALSE, &child_status);
+    timing ("lab ended");
     status = WIFEXITED (child_status) ? WEXITSTATUS (child_status) : 1;
     if (reply->len > 0)
       g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED, "%s", reply->str);

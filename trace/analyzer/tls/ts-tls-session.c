@@ -44,7 +44,13 @@ typedef struct
   guint64 seq;
   guint8 secret[TS_TLS_SECRET_MAX]; /* TLS 1.3: the current traffic secret */
   gsize secret_len;
-  gboolean undecryptable; /* after a gap or an unsupported suite */
+  gboolean undecryptable; /* after an unrecoverable gap or an unsupported suite */
+
+  /* After a gap: record sync is searched again, and the sequence number of
+   * the next protected record is somewhere in [seq, seq + seq_window]. */
+  gboolean had_gap;
+  gboolean seq_lost;
+  guint64 seq_window;
 
   /* TLS 1.3 0-RTT (client only): the ClientHello offered early data, and
    * records may be under the early traffic key until EndOfEarlyData or the
@@ -92,6 +98,14 @@ struct _TsTlsSession
 
 /* The largest fragment (RFC 5246 §6.2.3: TLSCiphertext.length ≤ 2^14 + 2048). */
 #define FRAGMENT_MAX (16384 + 2048)
+
+/* The smallest protected record: header and AEAD tag (an empty TLS 1.2
+ * ChaCha20 record). A gap of n bytes lost at most n / this records. */
+#define TS_TLS_MIN_RECORD (5 + 16)
+
+/* Cap on the sequence numbers tried for the first record after a gap (each
+ * try is one AEAD over the record). */
+#define TS_TLS_GAP_SEQ_TRIALS 256
 
 static const char *const event_kind_names[] = {
   "record", "handshake", "change_cipher_spec", "alert", "application_data", "opaque", "anomaly",
@@ -804,6 +818,45 @@ can_hold (TsTlsSession *self, Dir *d, gsize rec_len)
          && d->held->len + rec_len <= self->pending_cap && !window_passed (self, d);
 }
 
+/* The first protected record after a gap: find its sequence number among
+ * the TS_TLS_GAP_SEQ_TRIALS that the lost bytes allow. On success the
+ * direction is back in step; on failure it is no longer decrypted. */
+static gssize
+open_after_gap (TsTlsSession *self, Dir *d, const guint8 *rec, const guint8 *frag, gsize frag_len)
+{
+  gssize n;
+
+  /* TLS 1.2 GCM: OpenSSL, NSS and GnuTLS send the sequence number as the
+   * explicit nonce; try it first. */
+  if (!d->cipher.tls13 && d->cipher.info->aead != TS_TLS_AEAD_CHACHA20_POLY1305 && frag_len >= 8)
+    {
+      guint64 guess = 0;
+
+      for (int i = 0; i < 8; i++)
+        guess = guess << 8 | frag[i];
+      if (guess >= d->seq && guess - d->seq < (G_GUINT64_CONSTANT (1) << 32)
+          && (n = _ts_tls_cipher_open (&d->cipher, guess, rec, frag, frag_len, self->plain)) >= 0)
+        {
+          d->seq = guess + 1;
+          d->seq_lost = FALSE;
+          d->seq_window = 0;
+          return n;
+        }
+    }
+  for (guint64 k = 0; k <= d->seq_window; k++)
+    if ((n = _ts_tls_cipher_open (&d->cipher, d->seq + k, rec, frag, frag_len, self->plain)) >= 0)
+      {
+        d->seq += k + 1;
+        d->seq_lost = FALSE;
+        d->seq_window = 0;
+        return n;
+      }
+  d->seq_lost = FALSE;
+  d->undecryptable = TRUE;
+  d->seq++;
+  return -1;
+}
+
 /* One framed record (header and fragment, @rec_len bytes, at stream
  * @offset). Returns FALSE if it needs keys not yet known and @may_hold:
  * the caller holds it back; otherwise it is reported. */
@@ -881,16 +934,30 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
     }
 
   ensure_plain (self, frag_len);
-  n = _ts_tls_cipher_open (&d->cipher, d->seq, rec, frag, frag_len, self->plain);
-  d->seq++;
+  if (d->seq_lost)
+    {
+      n = open_after_gap (self, d, rec, frag, frag_len);
+      ev.record_seq = d->seq - 1;
+    }
+  else
+    {
+      n = _ts_tls_cipher_open (&d->cipher, d->seq, rec, frag, frag_len, self->plain);
+      d->seq++;
+    }
   if (n < 0)
     {
       emit (self, &ev);
-      emit_anomaly (self, direction, TS_TLS_ANOMALY_DECRYPT_FAILED, offset, end_offset,
-                    "record %" G_GUINT64_FORMAT " of %" G_GSIZE_FORMAT
-                    " bytes does not verify with the %s keys",
-                    ev.record_seq, frag_len,
-                    ts_tls_cipher_suite_to_string (self->info.cipher_suite) ?: "negotiated");
+      if (d->undecryptable)
+        emit_anomaly (self, direction, TS_TLS_ANOMALY_DECRYPT_FAILED, offset, end_offset,
+                      "after the gap, no sequence number in the next %" G_GUINT64_FORMAT
+                      " opens this record: this direction is no longer decrypted",
+                      d->seq_window + 1);
+      else
+        emit_anomaly (self, direction, TS_TLS_ANOMALY_DECRYPT_FAILED, offset, end_offset,
+                      "record %" G_GUINT64_FORMAT " of %" G_GSIZE_FORMAT
+                      " bytes does not verify with the %s keys",
+                      ev.record_seq, frag_len,
+                      ts_tls_cipher_suite_to_string (self->info.cipher_suite) ?: "negotiated");
       ev.kind = TS_TLS_EVENT_OPAQUE;
       ev.data = frag;
       ev.len = frag_len;
@@ -1047,6 +1114,15 @@ stop_direction (TsTlsSession *self, TsTlsDirection direction, const guint8 *hdr,
 
   if (d->held->len > 0)
     give_up (self, direction);
+  if (d->had_gap)
+    {
+      /* A false header found after a gap: keep searching. */
+      emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_RECORD, offset, offset + 5,
+                    "record header %02x %02x%02x %02x%02x after a gap: searching on",
+                    hdr[0], hdr[1], hdr[2], hdr[3], hdr[4]);
+      d->desync = TRUE;
+      return;
+    }
   d->stopped = TRUE;
   emit_anomaly (self, direction,
                 d->started ? TS_TLS_ANOMALY_MALFORMED_RECORD : TS_TLS_ANOMALY_NOT_TLS, offset,
@@ -1135,6 +1211,13 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
             {
               d->rlen = 0;
               stop_direction (self, direction, d->rbuf, d->offset - 5);
+              if (d->desync)
+                {
+                  /* Go on scanning from the window's second byte, as the
+                   * fast path does: the same events for any chunking. */
+                  memmove (d->rbuf, d->rbuf + 1, 4);
+                  d->rlen = 4;
+                }
               continue;
             }
           d->started = TRUE;
@@ -1181,16 +1264,34 @@ ts_tls_session_gap (TsTlsSession *self, TsTlsDirection direction, guint64 n_byte
     give_up (self, direction);
   if (!d->stopped)
     {
+      /* Application data keeps its keys across a gap: only the sequence
+       * number is unknown, and at most one record per TS_TLS_MIN_RECORD
+       * bytes was lost. During the handshake a lost Finished or key change
+       * cannot be guessed: that direction is no longer decrypted. */
+      gboolean keep = d->epoch == EPOCH_APPLICATION || d->epoch == EPOCH_TLS12;
+
       emit_anomaly (self, direction, TS_TLS_ANOMALY_GAP, d->offset, d->offset + n_bytes,
                     "%" G_GUINT64_FORMAT " bytes lost at stream offset %" G_GUINT64_FORMAT
-                    ": record sync and decryption of this direction are lost",
-                    n_bytes, d->offset);
+                    ": record sync lost; %s",
+                    n_bytes, d->offset,
+                    keep ? "decryption resumes if the record sequence number is found"
+                         : "this direction is no longer decrypted");
       d->desync = TRUE;
+      d->had_gap = TRUE;
       d->rlen = 0;
       g_byte_array_set_size (d->hs, 0);
       d->hs_skip = 0;
-      d->undecryptable = TRUE;
-      d->cipher.ready = FALSE;
+      d->early_active = FALSE;
+      if (keep)
+        {
+          d->seq_window = MIN (d->seq_window + n_bytes / TS_TLS_MIN_RECORD + 1, TS_TLS_GAP_SEQ_TRIALS);
+          d->seq_lost = TRUE;
+        }
+      else
+        {
+          d->undecryptable = TRUE;
+          d->cipher.ready = FALSE;
+        }
     }
   d->offset += n_bytes;
 }

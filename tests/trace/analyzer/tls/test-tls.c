@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <glib.h>
@@ -1574,6 +1575,108 @@ test_gap (void)
   recorder_clear (&r);
 }
 
+/* Runs @t, but bytes [@gap_start, @gap_start + @gap_len) of @gap_dir are
+ * lost: the session is told with ts_tls_session_gap (). */
+static void
+run_with_gap (Trace *t, TsTlsDirection gap_dir, guint64 gap_start, guint64 gap_len, gboolean bytewise,
+              Recorder *r)
+{
+  g_autoptr (TsTlsKeylog) keylog = ts_tls_keylog_new ();
+  g_autoptr (TsTlsSession) session = NULL;
+  guint64 pos[2] = { 0, 0 };
+  guint64 gap_end = gap_start + gap_len;
+  gboolean told = FALSE;
+
+  recorder_init (r);
+  ts_tls_keylog_feed (keylog, t->keylog->str, t->keylog->len);
+  session = ts_tls_session_new (keylog, on_event, r);
+  for (guint i = 0; i < t->segments->len; i++)
+    {
+      Segment *seg = &g_array_index (t->segments, Segment, i);
+      gsize len;
+      const guint8 *data = g_bytes_get_data (seg->bytes, &len);
+
+      for (gsize j = 0; j < len;)
+        {
+          guint64 at = pos[seg->dir];
+          gsize n = bytewise ? 1 : len - j;
+
+          if (seg->dir == gap_dir && at < gap_end && at + n > gap_start)
+            {
+              if (at < gap_start)
+                n = (gsize) (gap_start - at);
+              else
+                {
+                  /* Inside the gap: skip, and say so once. */
+                  n = (gsize) MIN (n, gap_end - at);
+                  if (!told)
+                    ts_tls_session_gap (session, gap_dir, gap_len);
+                  told = TRUE;
+                  j += n;
+                  pos[seg->dir] += n;
+                  continue;
+                }
+            }
+          ts_tls_session_feed (session, seg->dir, data + j, n, t->time_us);
+          j += n;
+          pos[seg->dir] += n;
+        }
+    }
+  ts_tls_session_finish (session);
+}
+
+/* Bytes lost in the middle of the application data: the stream resyncs on
+ * a later record header and decryption resumes at the right sequence
+ * number; fed one byte at a time, the same events. */
+static void
+test_gap_recovery (gconstpointer data)
+{
+  const TraceSpec *spec = data;
+  g_autoptr (Trace) t = make_openssl_trace (spec);
+  Recorder whole, r, rb;
+  guint64 starts[8], ends[8];
+  guint n = 0;
+  g_auto (GStrv) lines = NULL;
+
+  /* The one-byte records of the server, from a clean run. */
+  run_trace (t, FEED_WHOLE, G_MAXSIZE, &whole);
+  lines = g_strsplit (whole.log[1]->str, "\n", -1);
+  for (guint i = 0; lines[i] != NULL && n < G_N_ELEMENTS (starts); i++)
+    {
+      guint64 a, b;
+
+      if (sscanf (lines[i], "application_data %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " ED len=1 ",
+                  &a, &b) == 2)
+        {
+          starts[n] = a;
+          ends[n++] = b;
+        }
+    }
+  g_assert_cmpuint (n, >=, 6);
+
+  /* Lose from inside record 2 to inside record 4: records 2, 3 and 4 are
+   * gone, the header of 5 is found by scanning. */
+  for (int bytewise = 0; bytewise < 2; bytewise++)
+    {
+      run_with_gap (t, TS_TLS_DIR_SERVER, starts[2] + 2, ends[4] - 3 - (starts[2] + 2), bytewise,
+                    bytewise ? &rb : &r);
+    }
+  if (g_test_verbose ())
+    g_printerr ("%s\n", r.log[1]->str);
+  g_assert_cmpstr (r.log[1]->str, ==, rb.log[1]->str);
+  g_assert_cmpuint (r.n_anomaly_kind[TS_TLS_ANOMALY_GAP], ==, 1);
+  g_assert_cmpuint (r.n_anomaly_kind[TS_TLS_ANOMALY_DECRYPT_FAILED], ==, 0);
+  /* Three one-byte records are missing, the rest is there, in order. */
+  g_assert_cmpuint (r.app[1]->len, ==, whole.app[1]->len - 3);
+  g_assert_cmpmem (r.app[1]->data + r.app[1]->len - 5, 5,
+                   whole.app[1]->data + whole.app[1]->len - 5, 5);
+  g_assert_cmpmem (r.app[0]->data, r.app[0]->len, whole.app[0]->data, whole.app[0]->len);
+  g_assert_nonnull (strstr (r.log[1]->str, "record 0-"));
+  recorder_clear (&r);
+  recorder_clear (&rb);
+  recorder_clear (&whole);
+}
+
 static void
 test_names (void)
 {
@@ -1605,6 +1708,9 @@ main (int argc, char *argv[])
   g_test_add_func ("/ts/trace/tls/pending-window", test_pending_window);
   g_test_add_func ("/ts/trace/tls/malformed", test_malformed);
   g_test_add_func ("/ts/trace/tls/gap", test_gap);
+  g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls12-aes256-gcm", &spec_tls12_aes256, test_gap_recovery);
+  g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls12-chacha20", &spec_tls12_chacha, test_gap_recovery);
+  g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls13-aes256-gcm", &spec_tls13_aes256, test_gap_recovery);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls12-aes128-gcm", &spec_tls12_aes128, test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls12-aes256-gcm", &spec_tls12_aes256, test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls12-chacha20", &spec_tls12_chacha, test_openssl_trace);

@@ -113,6 +113,29 @@ read_file (const char *path)
   return text;
 }
 
+/* Waits (up to 10 s: sanitizers, loaded machines) until the events file
+ * holds @needle; returns the file's text. */
+static char *
+wait_file (const char *path, const char *needle)
+{
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  char *text = read_file (path);
+
+  while (strstr (text, needle) == NULL && g_get_monotonic_time () < end)
+    {
+      g_free (text);
+      g_usleep (20000);
+      text = read_file (path);
+    }
+  return text;
+}
+
+static char *
+wait_events (Fixture *f, const char *needle)
+{
+  return wait_file (f->events, needle);
+}
+
 static void
 test_curl_connect (Fixture *f, gconstpointer data)
 {
@@ -125,12 +148,11 @@ test_curl_connect (Fixture *f, gconstpointer data)
   g_assert_cmpint (curl_https (f, port, f->pki.web_ca_cert, NULL, &body), ==, 0);
   g_assert_cmpstr (body, ==, TS_TEST_ORIGIN_BODY);
   g_assert_cmpuint (ts_test_origin_get_n_requests (f->tls_origin), ==, 1);
-  g_usleep (200000); /* the close event follows the client's close */
-  events = read_file (f->events);
+  events = wait_events (f, " proxy proxy.tunnel.closed ");
   g_assert_nonnull (strstr (events, " proxy proxy.connect.allowed "));
   g_assert_nonnull (strstr (events, " proxy proxy.tunnel.closed "));
   g_assert_nonnull (strstr (events, "bytes_up="));
-  access = read_file (access_path);
+  access = wait_file (access_path, " 200 CONNECT 127.0.0.1:");
   g_assert_nonnull (strstr (access, " 200 CONNECT 127.0.0.1:"));
 }
 
@@ -237,8 +259,7 @@ test_intercept_s_client (Fixture *f, gconstpointer data)
     g_autofree char *b2 = NULL;
     g_assert_cmpint (curl_https (f, port, f->pki.web_ca_cert, NULL, &b2), ==, 60);
   }
-  g_usleep (200000);
-  events = read_file (f->events);
+  events = wait_events (f, " proxy proxy.intercept.response ");
   g_assert_nonnull (strstr (events, " proxy proxy.cert.minted "));
   g_assert_nonnull (strstr (events, "name=www.example.com"));
   g_assert_nonnull (strstr (events, " proxy proxy.intercept.request "));
@@ -314,8 +335,7 @@ test_intercept_untrusted_origin (Fixture *f, gconstpointer data)
   g_assert_cmpstr (out, ==, "502");
   g_assert_cmpuint (ts_test_origin_get_n_requests (rogue), ==, 0);
   ts_test_origin_free (rogue);
-  g_usleep (100000);
-  events = read_file (f->events);
+  events = wait_events (f, " proxy proxy.intercept.origin_failed ");
   g_assert_nonnull (strstr (events, " proxy proxy.intercept.origin_failed "));
 }
 

@@ -1456,7 +1456,7 @@ check_expectations (Engine *self)
       g_string_append_printf (self->expect_report, "  %-8s %s: %s%s%s%s\n", held ? "[held]" : "[FAILED]", x->name,
                               x->description != NULL ? x->description : want->str, x->description != NULL ? " (" : "",
                               x->description != NULL ? want->str : "", x->description != NULL ? ")" : "");
-      if (!held || got->len > 0)
+      if (!held)
         g_string_append_printf (self->expect_report, "           got: %s\n", got->str);
       lab_event (self, "lab", "lab.expectation", "name", x->name, "held", held ? "yes" : "no", "expected", want->str,
                  "got", got->str, NULL);

@@ -1698,16 +1698,16 @@ main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/ts/trace/tls/names", test_names);
-  g_test_add_func ("/ts/trace/tls/keylog", test_keylog);
+  g_test_add_func ("/ts/trace/tls/basic/names", test_names);
+  g_test_add_func ("/ts/trace/tls/basic/keylog", test_keylog);
   g_test_add_func ("/ts/trace/tls/rfc8448", test_rfc8448);
   g_test_add_func ("/ts/trace/tls/rfc8448/chunking", test_rfc8448_chunking);
   g_test_add_func ("/ts/trace/tls/rfc8448/truncated", test_rfc8448_truncated);
   g_test_add_func ("/ts/trace/tls/rfc8448/no-keys", test_rfc8448_no_keys);
-  g_test_add_func ("/ts/trace/tls/pending-cap", test_pending_cap);
-  g_test_add_func ("/ts/trace/tls/pending-window", test_pending_window);
-  g_test_add_func ("/ts/trace/tls/malformed", test_malformed);
-  g_test_add_func ("/ts/trace/tls/gap", test_gap);
+  g_test_add_func ("/ts/trace/tls/basic/pending-cap", test_pending_cap);
+  g_test_add_func ("/ts/trace/tls/basic/pending-window", test_pending_window);
+  g_test_add_func ("/ts/trace/tls/basic/malformed", test_malformed);
+  g_test_add_func ("/ts/trace/tls/basic/gap", test_gap);
   g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls12-aes256-gcm", &spec_tls12_aes256, test_gap_recovery);
   g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls12-chacha20", &spec_tls12_chacha, test_gap_recovery);
   g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls13-aes256-gcm", &spec_tls13_aes256, test_gap_recovery);

@@ -74,6 +74,7 @@ struct _Conn
   TsAddress addr[2]; /* client, server */
   guint16 port[2];
   gboolean syn_seen, synack_seen, fin[2], rst, closed, mid_stream_reported;
+  guint32 syn_seq;
   TsTcpStream *stream[2];
   DirCtx ctx[2];
   guint64 conflicting_reported;
@@ -1583,7 +1584,9 @@ handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
     {
       /* A SYN on a closed connection's ports starts a new one; a SYN
        * retransmission does not. */
-      if (c != NULL && (c->closed || c->fin[0] || c->fin[1] || c->rst || c->synack_seen))
+      /* The same SYN again (its SYN-ACK was lost) is a retransmission. */
+      gboolean again = c != NULL && c->syn_seen && p->tcp_seq == c->syn_seq && !c->closed;
+      if (c != NULL && !again && (c->closed || c->fin[0] || c->fin[1] || c->rst || c->synack_seen))
         {
           conn_close (self, c);
           g_hash_table_remove (self->conn_table, &key);
@@ -1619,7 +1622,10 @@ handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
           _ts_timeline_add_detail (self->tl, index, 0, "seq %u, window %u", p->tcp_seq, p->tcp_window);
           _ts_timeline_event (self->tl, index)->byte_offset = p->l4_offset;
           if (dir == 0)
-            c->syn_seen = TRUE;
+            {
+              c->syn_seen = TRUE;
+              c->syn_seq = p->tcp_seq;
+            }
           else
             c->synack_seen = TRUE;
         }

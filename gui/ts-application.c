@@ -19,8 +19,9 @@ struct _TsApplication
   AdwApplication parent_instance;
 
   int exit_status;
-  /* the screenshot mode */
+  /* the screenshot mode (or, with export, the drawing exported) */
   char *screenshot_path;
+  gboolean export;
   guint screenshot_timeout;
 };
 
@@ -123,6 +124,7 @@ ts_application_startup (GApplication *app)
     { "app.quit", { "<Control>q", NULL } },
     { "app.large-text", { "<Control>t", NULL } },
     { "win.open", { "<Control>o", NULL } },
+    { "win.export", { "<Control>e", NULL } },
     { "session.next", { "Right", "n", "Page_Down", NULL } },
     { "session.previous", { "Left", "p", "Page_Up", NULL } },
     { "session.first", { "Home", NULL } },
@@ -187,7 +189,8 @@ screenshot_take (GtkWidget *window, gpointer user_data)
   TsApplication *self = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!ts_screenshot_save (window, self->screenshot_path, &error))
+  if (self->export ? !ts_window_export (TS_WINDOW (window), self->screenshot_path, &error)
+                   : !ts_screenshot_save (window, self->screenshot_path, &error))
     {
       g_printerr ("tunnelscope: %s\n", error->message);
       screenshot_finish (self, 1);
@@ -219,7 +222,7 @@ static int
 ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline)
 {
   TsApplication *self = TS_APPLICATION (app);
-  g_autofree char *screenshot = NULL, *view = NULL, *compare = NULL, *as = NULL, *scenario = NULL;
+  g_autofree char *screenshot = NULL, *export = NULL, *view = NULL, *compare = NULL, *as = NULL, *scenario = NULL;
   int step = 0, lesson = 0;
   gboolean version = FALSE;
   g_auto (GStrv) rest = NULL;
@@ -227,6 +230,8 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
     { "scenario", 0, 0, G_OPTION_ARG_STRING, &scenario, "Run a lab scenario live", "NAME" },
     { "lesson", 0, 0, G_OPTION_ARG_INT, &lesson, "Open lesson N", "N" },
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Render the window to a PNG and exit", "OUT.png" },
+    { "export", 0, 0, G_OPTION_ARG_FILENAME, &export,
+      "Export the view's drawing (ladder or topology) to a PNG, SVG or PDF and exit", "OUT" },
     { "step", 0, 0, G_OPTION_ARG_INT, &step, "With --screenshot: show step N (1 is the first)", "N" },
     { "view", 0, 0, G_OPTION_ARG_STRING, &view, "With --screenshot: ladder, topology, detail or compare", "VIEW" },
     { "compare", 0, 0, G_OPTION_ARG_FILENAME, &compare, "A second trace to compare with", "TRACE2" },
@@ -263,6 +268,15 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
     return usage_error (cmdline, "--view is one of ladder, topology, detail, compare");
   if ((trace != NULL) + (scenario != NULL) + (lesson != 0) > 1)
     return usage_error (cmdline, "give one of TRACE, --lesson N, --scenario NAME");
+  if (screenshot && export)
+    return usage_error (cmdline, "give --screenshot or --export, not both");
+  if (export)
+    {
+      if (!g_str_has_suffix (export, ".png") && !g_str_has_suffix (export, ".svg") && !g_str_has_suffix (export, ".pdf"))
+        return usage_error (cmdline, "--export writes .png, .svg or .pdf");
+      screenshot = g_steal_pointer (&export);
+      self->export = TRUE;
+    }
   if (screenshot && trace == NULL)
     return usage_error (cmdline, "--screenshot needs a TRACE");
   if (!screenshot && (step || view))

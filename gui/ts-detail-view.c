@@ -148,7 +148,8 @@ do_rebuild (TsDetailView *self)
         }
       label = gtk_label_new (f->label);
       gtk_label_set_xalign (GTK_LABEL (label), 0);
-      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
       gtk_label_set_selectable (GTK_LABEL (label), FALSE);
       gtk_widget_set_tooltip_text (label, f->label);
       gtk_widget_set_margin_start (label, 6 + 18 * (int) f->depth);
@@ -179,7 +180,13 @@ do_rebuild (TsDetailView *self)
     g_string_append (text, "(no captured bytes: an actor's event)");
   gtk_text_buffer_set_text (buffer, text->str, -1);
   if (ev_len > 0 && ev_off < size)
-    hex_range (self, buffer, ev_off, MIN (ev_len, size - ev_off), "event");
+    {
+      GtkTextIter at;
+      hex_range (self, buffer, ev_off, MIN (ev_len, size - ev_off), "event");
+      /* Show where the event's bytes start. */
+      gtk_text_buffer_get_iter_at_line (buffer, &at, ev_off / HEX_COLS);
+      gtk_text_view_scroll_to_iter (self->hex, &at, 0.1, TRUE, 0, 0.1);
+    }
   self->updating = FALSE;
   show_selection (self);
 }

@@ -41,4 +41,12 @@ int _ts_font_height (GtkWidget *widget);
  * servers, then inferred hosts (transfer full: guint node ids). */
 GArray *_ts_node_order (const TsTimeline *timeline);
 
+typedef void (*TsDrawFunc) (gpointer data, cairo_t *cr, int width, int height);
+
+/* Draws with @draw into a @width × @height picture at @path: PNG, SVG or
+ * PDF by the name's extension, over @background (NULL: transparent).
+ * FALSE with @error for another extension or a write error. */
+gboolean _ts_export (const char *path, int width, int height, const GdkRGBA *background,
+                     TsDrawFunc draw, gpointer data, GError **error);
+
 G_END_DECLS

@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
 #include <math.h>
 
 #include "ts-draw-private.h"
@@ -158,4 +160,48 @@ _ts_node_order (const TsTimeline *timeline)
   g_array_sort (order, compare_nodes);
   sort_timeline = NULL;
   return order;
+}
+
+gboolean
+_ts_export (const char *path, int width, int height, const GdkRGBA *background, TsDrawFunc draw,
+            gpointer data, GError **error)
+{
+  cairo_surface_t *surface;
+  cairo_status_t status;
+  cairo_t *cr;
+  g_autofree char *lower = g_ascii_strdown (path, -1);
+  gboolean png = g_str_has_suffix (lower, ".png");
+
+  if (png)
+    surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+  else if (g_str_has_suffix (lower, ".svg"))
+    surface = cairo_svg_surface_create (path, width, height);
+  else if (g_str_has_suffix (lower, ".pdf"))
+    surface = cairo_pdf_surface_create (path, width, height);
+  else
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "%s: export to .png, .svg or .pdf", path);
+      return FALSE;
+    }
+  cr = cairo_create (surface);
+  if (background)
+    {
+      gdk_cairo_set_source_rgba (cr, background);
+      cairo_paint (cr);
+    }
+  draw (data, cr, width, height);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  status = png ? cairo_surface_write_to_png (surface, path) : CAIRO_STATUS_SUCCESS;
+  cairo_surface_finish (surface);
+  if (status == CAIRO_STATUS_SUCCESS)
+    status = cairo_surface_status (surface);
+  cairo_surface_destroy (surface);
+  if (status != CAIRO_STATUS_SUCCESS)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", path, cairo_status_to_string (status));
+      return FALSE;
+    }
+  return TRUE;
 }

@@ -255,10 +255,10 @@ draw_text (cairo_t *cr, PangoLayout *layout, const char *text, double x, double 
 }
 
 static void
-ts_ladder_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+ladder_draw (gpointer data, cairo_t *cr, int w, int h)
 {
-  TsLadderView *self = TS_LADDER_VIEW (widget);
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  TsLadderView *self = data;
+  GtkWidget *widget = GTK_WIDGET (self);
   TsStepList *list;
   const TsTimeline *tl;
   TsPalette pal;
@@ -267,7 +267,6 @@ ts_ladder_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   int step, reader, first, last;
   double value;
   guint64 t0 = 0;
-  cairo_t *cr;
 
   self->drawn_first = self->drawn_last = -1;
   if (self->session == NULL || w <= 0 || h <= 0)
@@ -281,7 +280,8 @@ ts_ladder_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   metrics (self, &m);
   value = self->vadjustment ? gtk_adjustment_get_value (self->vadjustment) : 0;
 
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  pango_cairo_update_layout (cr, self->layout);
+  pango_cairo_update_layout (cr, self->small);
   pango_layout_set_font_description (self->small, NULL);
   {
     /* The small font: 85% of the widget's. */
@@ -445,7 +445,32 @@ ts_ladder_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     }
   set_rgba (cr, &pal.fg, 0.6);
   draw_text (cr, self->small, "time", 8, m.header * 0.72, m.time_w, FALSE);
+}
+
+static void
+ts_ladder_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  cairo_t *cr;
+
+  if (w <= 0 || h <= 0)
+    return;
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  ladder_draw (widget, cr, w, h);
   cairo_destroy (cr);
+}
+
+gboolean
+ts_ladder_view_export (TsLadderView *self, const char *path, GError **error)
+{
+  TsPalette pal;
+  int w, h;
+
+  g_return_val_if_fail (TS_IS_LADDER_VIEW (self), FALSE);
+  w = gtk_widget_get_width (GTK_WIDGET (self));
+  h = gtk_widget_get_height (GTK_WIDGET (self));
+  _ts_palette_init (&pal, GTK_WIDGET (self));
+  return _ts_export (path, w > 0 ? w : 1200, h > 0 ? h : 800, &pal.bg, ladder_draw, self, error);
 }
 
 static void

@@ -19,6 +19,10 @@ GtkWidget *ts_ladder_view_new (TsSession *session);
 TsSession *ts_ladder_view_get_session (TsLadderView *self);
 void ts_ladder_view_set_session (TsLadderView *self, TsSession *session);
 
+/* Exports what the view shows (its size, its rows) to @path: PNG, SVG or
+ * PDF by the name's extension. FALSE with @error otherwise. */
+gboolean ts_ladder_view_export (TsLadderView *self, const char *path, GError **error);
+
 /* The first and last step drawn by the last snapshot (-1 when none): what
  * tests check to know only the visible rows are drawn. */
 void ts_ladder_view_get_drawn_range (TsLadderView *self, int *out_first, int *out_last);

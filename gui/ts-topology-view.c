@@ -340,17 +340,16 @@ draw_tunnel (TsTopologyView *self, cairo_t *cr, const Metrics *m, const TsPalett
 }
 
 static void
-ts_topology_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+topology_draw (gpointer data, cairo_t *cr, int w, int h)
 {
-  TsTopologyView *self = TS_TOPOLOGY_VIEW (widget);
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  TsTopologyView *self = data;
+  GtkWidget *widget = GTK_WIDGET (self);
   TsStepList *list;
   const TsTimeline *tl;
   const TsTimelineEvent *ev = NULL;
   TsPalette pal;
   Metrics m;
   int step, reader;
-  cairo_t *cr;
 
   if (self->session == NULL || w <= 0 || h <= 0)
     return;
@@ -361,7 +360,8 @@ ts_topology_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   ev = step >= 0 ? ts_step_list_get_event (list, step) : NULL;
   _ts_palette_init (&pal, widget);
   metrics (self, &m);
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  pango_cairo_update_layout (cr, self->layout);
+  pango_cairo_update_layout (cr, self->small);
   {
     /* Draw in logical units: scaled up to fill a large window. */
     double scale = view_scale (self, &m);
@@ -374,7 +374,6 @@ ts_topology_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     {
       set_rgba (cr, &pal.fg, 0.55);
       draw_text (cr, self->layout, "No nodes yet", w / 2.0, h / 2.0, w);
-      cairo_destroy (cr);
       return;
     }
 
@@ -512,8 +511,34 @@ ts_topology_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         draw_text (cr, self->layout, summary, w / 2.0, h - m.line * 1.8, w - m.line * 2);
       }
     }
+}
+
+static void
+ts_topology_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  cairo_t *cr;
+
+  if (w <= 0 || h <= 0)
+    return;
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  topology_draw (widget, cr, w, h);
   cairo_destroy (cr);
 }
+
+gboolean
+ts_topology_view_export (TsTopologyView *self, const char *path, GError **error)
+{
+  TsPalette pal;
+  int w, h;
+
+  g_return_val_if_fail (TS_IS_TOPOLOGY_VIEW (self), FALSE);
+  w = gtk_widget_get_width (GTK_WIDGET (self));
+  h = gtk_widget_get_height (GTK_WIDGET (self));
+  _ts_palette_init (&pal, GTK_WIDGET (self));
+  return _ts_export (path, w > 0 ? w : 1200, h > 0 ? h : 700, &pal.bg, topology_draw, self, error);
+}
+
 
 static void
 ts_topology_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size, int *minimum,

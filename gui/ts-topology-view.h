@@ -19,6 +19,9 @@ GtkWidget *ts_topology_view_new (TsSession *session);
 TsSession *ts_topology_view_get_session (TsTopologyView *self);
 void ts_topology_view_set_session (TsTopologyView *self, TsSession *session);
 
+/* Exports the picture to @path: PNG, SVG or PDF by the name's extension. */
+gboolean ts_topology_view_export (TsTopologyView *self, const char *path, GError **error);
+
 /* Where node @node is drawn (its box centre); FALSE when it is not drawn. */
 gboolean ts_topology_view_get_node_position (TsTopologyView *self, guint node, double *out_x,
                                              double *out_y);

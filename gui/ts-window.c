@@ -551,6 +551,57 @@ action_open_compare (GtkWidget *widget, const char *name, GVariant *param)
   choose_trace (TS_WINDOW (widget), TRUE);
 }
 
+gboolean
+ts_window_export (TsWindow *self, const char *path, GError **error)
+{
+  g_return_val_if_fail (TS_IS_WINDOW (self), FALSE);
+  if (g_strcmp0 (ts_window_get_view (self), "topology") == 0)
+    return ts_topology_view_export (self->topology, path, error);
+  return ts_ladder_view_export (g_strcmp0 (ts_window_get_view (self), "compare") == 0 ? self->compare_a
+                                                                                      : self->ladder,
+                                path, error);
+}
+
+static void
+export_response (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  TsWindow *self = user_data;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autoptr (GError) error = NULL;
+      if (g_file_peek_path (file) == NULL || !ts_window_export (self, g_file_peek_path (file), &error))
+        show_error (self, "The picture could not be saved", error ? error->message : "not a local file");
+    }
+  g_clear_object (&self->chooser);
+}
+
+static void
+action_export (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TsWindow *self = TS_WINDOW (widget);
+  gboolean topology = g_strcmp0 (ts_window_get_view (self), "topology") == 0;
+  const char *const patterns[][2] = { { "PNG image", "*.png" }, { "SVG drawing", "*.svg" }, { "PDF document", "*.pdf" } };
+
+  if (self->chooser)
+    return;
+  self->chooser = gtk_file_chooser_native_new (topology ? "Export the Topology" : "Export the Ladder",
+                                               GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE, "_Export",
+                                               "_Cancel");
+  for (guint i = 0; i < G_N_ELEMENTS (patterns); i++)
+    {
+      GtkFileFilter *filter = gtk_file_filter_new ();
+      gtk_file_filter_set_name (filter, patterns[i][0]);
+      gtk_file_filter_add_pattern (filter, patterns[i][1]);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
+      g_object_unref (filter);
+    }
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser), topology ? "topology.svg" : "ladder.svg");
+  g_signal_connect (self->chooser, "response", G_CALLBACK (export_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
 static void
 action_show_start (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -659,6 +710,7 @@ ts_window_class_init (TsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open", NULL, action_open);
   gtk_widget_class_install_action (widget_class, "win.open-compare", NULL, action_open_compare);
   gtk_widget_class_install_action (widget_class, "win.show-start", NULL, action_show_start);
+  gtk_widget_class_install_action (widget_class, "win.export", NULL, action_export);
   gtk_widget_class_install_action (widget_class, "win.run-scenario", "s", action_run_scenario);
   gtk_widget_class_install_action (widget_class, "win.view", "s", action_view);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);

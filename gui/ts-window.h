@@ -2,7 +2,7 @@
  * one session, the stepping controls.
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Actions: win.open, win.open-compare, win.show-start,
+ * Actions: win.open, win.open-compare, win.show-start, win.export,
  * win.run-scenario(s), win.view(s) ("ladder", "topology", "detail",
  * "compare"); the session's actions are inserted as "session.*".
  */
@@ -34,6 +34,10 @@ gboolean ts_window_load_path (TsWindow *self, const char *path, GError **error);
 gboolean ts_window_load_compare_path (TsWindow *self, const char *path, GError **error);
 /* Starts a scenario live (`tscope run NAME -o -`). */
 void ts_window_run_scenario (TsWindow *self, const char *name);
+
+/* Exports the shown drawing (the topology, or else the ladder) to a PNG,
+ * SVG or PDF file named @path. */
+gboolean ts_window_export (TsWindow *self, const char *path, GError **error);
 
 /* "start" or one of the views. */
 void ts_window_set_view (TsWindow *self, const char *view);

@@ -528,7 +528,15 @@ deliver_handshake (TsTlsSession *self, TsTlsDirection direction, const guint8 *m
                   ts_tls_handshake_type_to_string (scratch.hs.type) ?: "handshake message",
                   scratch.hs.length, scratch.error);
   else
-    on_handshake (self, direction, &scratch.hs);
+    {
+      if ((scratch.hs.type == TS_TLS_HS_CLIENT_HELLO && direction != TS_TLS_DIR_CLIENT)
+          || (scratch.hs.type == TS_TLS_HS_SERVER_HELLO && direction != TS_TLS_DIR_SERVER))
+        emit_anomaly (self, direction, TS_TLS_ANOMALY_UNEXPECTED, offset, end_offset,
+                      "a %s from the %s side: the directions look swapped, it is ignored",
+                      ts_tls_handshake_type_to_string (scratch.hs.type),
+                      ts_tls_direction_to_string (direction));
+      on_handshake (self, direction, &scratch.hs);
+    }
   _ts_tls_handshake_scratch_clear (&scratch);
 }
 

@@ -1523,6 +1523,17 @@ test_malformed (void)
     { "1603010000", TS_TLS_ANOMALY_MALFORMED_MESSAGE },                  /* empty handshake */
   };
 
+  /* The RFC's ClientHello fed as if the server had sent it. */
+  {
+    g_autoptr (Trace) t = trace_new ();
+    Recorder r;
+
+    trace_add_hex (t, TS_TLS_DIR_SERVER, rfc8448_client_hello_record);
+    run_trace (t, FEED_WHOLE, G_MAXSIZE, &r);
+    g_assert_cmpuint (r.n_anomaly_kind[TS_TLS_ANOMALY_UNEXPECTED], ==, 1);
+    recorder_clear (&r);
+  }
+
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr (Trace) t = trace_new ();

@@ -1504,7 +1504,7 @@ print_summary (Engine *self)
         g_string_append_printf (props, " loss %.2f%%", ll->loss * 100);
       if (ll->rate_bps)
         g_string_append_printf (props, " rate %.3g Mbit/s", ll->rate_bps / 1e6);
-      fprintf (out, "  %-16s %-16s %s%s", ll->name, l->pl->subnet4, l->wire ? "userspace wire:" : "veth", props->str);
+      fprintf (out, "  %-16s %-16s %s%s", ll->name, l->pl->subnet4, l->pl->wire ? "userspace wire:" : "veth", props->str);
       if (l->captured)
         fprintf (out, "; captured at %s: %" G_GUINT64_FORMAT " packets\n", l->pl->ends[0].node, l->n_packets);
       else
@@ -1938,6 +1938,10 @@ lab_parent (Engine *self, GError **error)
   int child_status = 0;
   pid_t pid;
 
+  /* When the caller is killed, end the lab in order (the supervisor gets
+   * our SIGTERM); a lab that was asked to stay up outlives its caller. */
+  if (self->opt.mode != TS_LAB_MODE_UP)
+    prctl (PR_SET_PDEATHSIG, SIGTERM);
   if (self->rootless && !enter_user_namespace (error))
     return 1;
   if (unshare (CLONE_NEWPID) != 0)

@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <json-glib/json-glib.h>
+
 #include "ts-trace-reader.h"
 
 static char *tscope;
@@ -632,6 +634,61 @@ test_interrupt (void)
     }
 }
 
+/* A link through the userspace wire with every property, an actor event
+ * read from TS_EVENTS into the trace and checked by an expectation, and
+ * 'tscope list --format json'. */
+static void
+test_events_and_wire (void)
+{
+  g_autofree char *lab = lab_name ("ev");
+  g_autofree char *scenario = tmp_path ("events.scenario");
+  g_autofree char *trace = tmp_path ("events.pcapng");
+  g_autofree char *out = NULL, *events = NULL, *list = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonArray *scenarios;
+  gboolean found = FALSE;
+
+  write_scenario (scenario,
+                  "[scenario]\ndescription = events and a shaped link\n"
+                  "[node client]\nrole = client\n[node server]\nrole = server\nnames = example.com\n"
+                  "[link client-server]\ndelay = 10ms\njitter = 2ms\nloss = 0%\nrate = 2mbit\n"
+                  "[actor origin]\nnode = server\n"
+                  "command = exec openssl s_server -quiet -www -accept 443 -cert \"$TS_PKI_DIR/server.pem\" -key \"$TS_PKI_DIR/server.key\"\n"
+                  "ready = tcp:443\n"
+                  "[step fetch]\nnode = client\n"
+                  "command = curl -sS -o /dev/null -w '%{http_code}' https://example.com/ && "
+                  "printf '%s client client.result status=200\\n' \"$(date +%s%N)\" >> \"$TS_EVENTS\"\n"
+                  "[expect result]\nevent = client.result\nevent-node = client\n"
+                  "[expect no-mint]\nevent = proxy.cert.minted\nabsent = yes\n"
+                  "[expect fetched]\nstep = fetch\nexit = 0\noutput-contains = 200\n");
+  g_assert_cmpint (run_tscope (&out, NULL, "run", scenario, "-o", trace, "--lab", lab, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "userspace wire: delay 10.0 ms jitter 2.0 ms rate 2 Mbit/s"));
+  g_assert_nonnull (strstr (out, "Result: PASS (3 of 3 expectations held)"));
+  events = trace_events (trace);
+  g_assert_nonnull (strstr (events, "client client.result\n"));
+  g_assert_true (lab_gone (lab));
+
+  g_assert_cmpint (run_tscope (&list, NULL, "list", "--format", "json", NULL), ==, 0);
+  json_parser_load_from_data (parser, list, -1, &error);
+  g_assert_no_error (error);
+  scenarios = json_node_get_array (json_parser_get_root (parser));
+  for (guint i = 0; i < json_array_get_length (scenarios); i++)
+    {
+      JsonObject *o = json_array_get_object_element (scenarios, i);
+      if (g_str_equal (json_object_get_string_member (o, "scenario"), "connect"))
+        {
+          JsonArray *links = json_object_get_array_member (o, "links");
+          found = TRUE;
+          g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "nodes")), ==, 3);
+          g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (links, 0), "name"), ==,
+                           "client-proxy");
+          g_assert_nonnull (json_object_get_string_member (o, "description"));
+        }
+    }
+  g_assert_true (found);
+}
+
 /* The rootless path: as root, run 'tscope run direct' as nobody (with
  * setpriv) in a directory of its own; as another user, run it directly. */
 static void
@@ -794,6 +851,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/ts/lab/delay", test_delay, run_isolated);
   g_test_add_data_func ("/ts/lab/crash", test_crash, run_isolated);
   g_test_add_data_func ("/ts/lab/interrupt", test_interrupt, run_isolated);
+  g_test_add_data_func ("/ts/lab/events-and-wire", test_events_and_wire, run_isolated);
   g_test_add_data_func ("/ts/lab/rootless", test_rootless, run_isolated);
   rc = g_test_run ();
   if (!g_test_subprocess ())

@@ -75,6 +75,9 @@ struct _Conn
   guint16 port[2];
   gboolean syn_seen, synack_seen, fin[2], rst, closed, mid_stream_reported;
   guint32 syn_seq;
+  guint n_syn;               /* SYNs sent (retransmissions included) */
+  guint64 last_syn_time;
+  guint32 last_syn_packet;
   TsTcpStream *stream[2];
   DirCtx ctx[2];
   guint64 conflicting_reported;
@@ -1540,6 +1543,22 @@ conn_close (TsAnalyzer *self, Conn *c)
   if (c->closed)
     return;
   c->closed = TRUE;
+  if (c->syn_seen && !c->synack_seen && !c->rst)
+    {
+      /* Nobody answered: the attempt failed on the wire (a client trying to
+       * bypass its proxy, a filtered port). */
+      guint64 now = self->cur_time;
+      guint32 packet = self->cur_packet;
+      guint index;
+
+      self->cur_time = c->last_syn_time;
+      self->cur_packet = c->last_syn_packet;
+      index = new_event (self, c, 0, TS_LAYER_TCP, TS_PHASE_CONNECT, "tcp.no-answer", READ_CLEAR,
+                         "no answer to SYN (%u sent)", c->n_syn);
+      _ts_timeline_event (self->tl, index)->time_ns = c->last_syn_time + 1;
+      self->cur_time = now;
+      self->cur_packet = packet;
+    }
   for (int d = 0; d < 2; d++)
     ts_tcp_stream_flush (c->stream[d]);
   if (c->http)
@@ -1611,6 +1630,12 @@ handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
   if (c->closed)
     return; /* a late ACK or retransmission after the end: nothing to show */
 
+  if ((f & TS_TCP_SYN) && dir == 0)
+    {
+      c->n_syn++;
+      c->last_syn_time = self->cur_time;
+      c->last_syn_packet = self->cur_packet;
+    }
   if (f & TS_TCP_SYN)
     {
       gboolean first = dir == 0 ? !c->syn_seen : !c->synack_seen;

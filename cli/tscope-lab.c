@@ -31,7 +31,7 @@ load_scenario (const char *name, char **sets, TsLabPlan **out_plan, GError **err
 
   if (path == NULL)
     return NULL;
-  scenario = ts_lab_scenario_new_from_file (path, (const char *const *) sets, error);
+  scenario = ts_lab_scenario_new_from_file (path, (const char *const *)sets, error);
   if (scenario == NULL)
     return NULL;
   if (out_plan != NULL && (*out_plan = ts_lab_plan_new (scenario, error)) == NULL)
@@ -44,7 +44,8 @@ ts_cmd_list (int argc, char **argv)
 {
   g_autofree char *format = NULL;
   const GOptionEntry entries[] = {
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "output format: text (default) or json", "FORMAT" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "output format: text (default) or json",
+      "FORMAT" },
     { NULL },
   };
   g_autoptr (GPtrArray) paths = NULL;
@@ -54,7 +55,8 @@ ts_cmd_list (int argc, char **argv)
 
   if (!ts_cli_parse (&argc, &argv, "", "List the built-in scenarios with their topology.", entries))
     return TS_EXIT_USAGE;
-  if (argc > 1 || (format != NULL && !g_str_equal (format, "json") && !g_str_equal (format, "text")))
+  if (argc > 1
+      || (format != NULL && !g_str_equal (format, "json") && !g_str_equal (format, "text")))
     {
       ts_cli_error ("usage: tscope list [--format text|json]");
       return TS_EXIT_USAGE;
@@ -116,17 +118,24 @@ run_or_up (int argc, char **argv, TsLabMode mode)
   g_auto (GStrv) sets = NULL;
   gboolean network_only = FALSE, quiet = FALSE;
   const GOptionEntry run_entries[] = {
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "write the trace to FILE ('-': standard output; default SCENARIO.pcapng)", "FILE" },
-    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "override a scenario value (link.client-proxy.delay=50ms)", "KEY=VALUE" },
-    { "lab", 0, 0, G_OPTION_ARG_STRING, &lab, "name the lab (default: the scenario's name)", "NAME" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+      "write the trace to FILE ('-': standard output; default SCENARIO.pcapng)", "FILE" },
+    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+      "override a scenario value (link.client-proxy.delay=50ms)", "KEY=VALUE" },
+    { "lab", 0, 0, G_OPTION_ARG_STRING, &lab, "name the lab (default: the scenario's name)",
+      "NAME" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "print no summary", NULL },
-    { "network-only", 0, 0, G_OPTION_ARG_NONE, &network_only, "bring the network up and down only, no actors (for benchmarks)", NULL },
+    { "network-only", 0, 0, G_OPTION_ARG_NONE, &network_only,
+      "bring the network up and down only, no actors (for benchmarks)", NULL },
     { NULL },
   };
   const GOptionEntry up_entries[] = {
-    { "lab", 0, 0, G_OPTION_ARG_STRING, &lab, "name the lab (default: the scenario's name)", "NAME" },
-    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "override a scenario value (link.client-proxy.delay=50ms)", "KEY=VALUE" },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "capture every link into FILE until tscope down", "FILE" },
+    { "lab", 0, 0, G_OPTION_ARG_STRING, &lab, "name the lab (default: the scenario's name)",
+      "NAME" },
+    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+      "override a scenario value (link.client-proxy.delay=50ms)", "KEY=VALUE" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+      "capture every link into FILE until tscope down", "FILE" },
     { NULL },
   };
   g_autoptr (GError) error = NULL;
@@ -136,11 +145,13 @@ run_or_up (int argc, char **argv, TsLabMode mode)
   TsLabOptions options = { 0 };
   int status;
 
-  if (!ts_cli_parse (&argc, &argv, "SCENARIO",
-                     mode == TS_LAB_MODE_UP ? "Bring a scenario's lab up and leave it running (tscope down ends it)."
-                                            : "Run a scenario: bring its lab up, run its timeline, check its expectations,\n"
-                                              "write its trace, tear it down. Exit status 0 only if every expectation held.",
-                     mode == TS_LAB_MODE_UP ? up_entries : run_entries))
+  if (!ts_cli_parse (
+          &argc, &argv, "SCENARIO",
+          mode == TS_LAB_MODE_UP
+              ? "Bring a scenario's lab up and leave it running (tscope down ends it)."
+              : "Run a scenario: bring its lab up, run its timeline, check its expectations,\n"
+                "write its trace, tear it down. Exit status 0 only if every expectation held.",
+          mode == TS_LAB_MODE_UP ? up_entries : run_entries))
     return TS_EXIT_USAGE;
   if (argc != 2)
     {
@@ -151,9 +162,10 @@ run_or_up (int argc, char **argv, TsLabMode mode)
   if (scenario == NULL)
     {
       ts_cli_error ("%s", error->message);
-      return g_error_matches (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND) && strchr (argv[1], '/') == NULL
-               ? TS_EXIT_USAGE
-               : TS_EXIT_FAILED;
+      return g_error_matches (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND)
+                     && strchr (argv[1], '/') == NULL
+                 ? TS_EXIT_USAGE
+                 : TS_EXIT_FAILED;
     }
   if (mode == TS_LAB_MODE_RUN && network_only)
     mode = TS_LAB_MODE_NETWORK;
@@ -215,7 +227,7 @@ ts_cmd_down (int argc, char **argv)
       TsLabInfo *info = labs->pdata[i];
       guint n_alive = 0;
       for (guint k = 0; k < labs->len; k++)
-        n_alive += ((TsLabInfo *) labs->pdata[k])->alive;
+        n_alive += ((TsLabInfo *)labs->pdata[k])->alive;
       if (!info->alive || !(all || (lab != NULL ? g_str_equal (lab, info->name) : n_alive == 1)))
         continue;
       if (!ts_lab_registry_stop (info, 10000, &error))
@@ -230,7 +242,7 @@ ts_cmd_down (int argc, char **argv)
     {
       guint n_alive = 0;
       for (guint k = 0; k < labs->len; k++)
-        n_alive += ((TsLabInfo *) labs->pdata[k])->alive;
+        n_alive += ((TsLabInfo *)labs->pdata[k])->alive;
       if (n_alive > 1)
         {
           ts_cli_error ("%u labs are running: say which with --lab NAME, or --all", n_alive);
@@ -260,8 +272,8 @@ ts_cmd_status (int argc, char **argv)
       TsLabInfo *info = labs->pdata[i];
       g_autofree char *nodes = g_strjoinv (" ", info->nodes);
       printf ("%-16s %-8s scenario %-16s supervisor %-8d %s  nodes: %s\n", info->name,
-              info->alive ? "running" : "dead", info->scenario ? info->scenario : "?", info->supervisor_pid,
-              info->rootless ? "rootless" : "root", nodes);
+              info->alive ? "running" : "dead", info->scenario ? info->scenario : "?",
+              info->supervisor_pid, info->rootless ? "rootless" : "root", nodes);
     }
   return TS_EXIT_OK;
 }
@@ -298,7 +310,8 @@ exec_or_shell (int argc, char **argv, gboolean shell)
     return TS_EXIT_USAGE;
   if (opt_argc != 2 || (!shell && (cmd == NULL || cmd[0] == NULL)))
     {
-      ts_cli_error (shell ? "usage: tscope shell [--lab NAME] NODE" : "usage: tscope exec [--lab NAME] NODE -- COMMAND...");
+      ts_cli_error (shell ? "usage: tscope shell [--lab NAME] NODE"
+                          : "usage: tscope exec [--lab NAME] NODE -- COMMAND...");
       return TS_EXIT_USAGE;
     }
   info = ts_lab_registry_find (lab, &error);
@@ -335,13 +348,15 @@ ts_cmd_record (int argc, char **argv)
   g_autofree char *dir = NULL;
   const GOptionEntry entries[] = {
     { "all", 0, 0, G_OPTION_ARG_NONE, &all, "every built-in scenario", NULL },
-    { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "where to write (default: captures/ in the source tree)", "DIR" },
+    { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir,
+      "where to write (default: captures/ in the source tree)", "DIR" },
     { NULL },
   };
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   int status = TS_EXIT_OK;
 
-  if (!ts_cli_parse (&argc, &argv, "[--all | SCENARIO...]", "Run scenarios and write captures/SCENARIO.pcapng.", entries))
+  if (!ts_cli_parse (&argc, &argv, "[--all | SCENARIO...]",
+                     "Run scenarios and write captures/SCENARIO.pcapng.", entries))
     return TS_EXIT_USAGE;
   if (all == (argc > 1))
     {
@@ -389,18 +404,20 @@ ts_cmd_record (int argc, char **argv)
       rc = ts_lab_engine_run (scenario, plan, &options, &error);
       if (error != NULL || rc != 0)
         {
-          ts_cli_error ("%s: %s", scenario->name, error != NULL ? error->message : "an expectation failed (tscope run shows which)");
+          ts_cli_error ("%s: %s", scenario->name,
+                        error != NULL ? error->message
+                                      : "an expectation failed (tscope run shows which)");
           status = TS_EXIT_FAILED;
           continue;
         }
       if (stat (path, &st) == 0 && st.st_size > TS_RECORD_MAX_BYTES)
         {
-          ts_cli_error ("%s: %s is %lld bytes, over the %d-byte limit for shipped captures", scenario->name, path,
-                        (long long) st.st_size, TS_RECORD_MAX_BYTES);
+          ts_cli_error ("%s: %s is %lld bytes, over the %d-byte limit for shipped captures",
+                        scenario->name, path, (long long)st.st_size, TS_RECORD_MAX_BYTES);
           status = TS_EXIT_FAILED;
           continue;
         }
-      printf ("%s: %s (%lld bytes)\n", scenario->name, path, (long long) st.st_size);
+      printf ("%s: %s (%lld bytes)\n", scenario->name, path, (long long)st.st_size);
     }
   return status;
 }

@@ -136,7 +136,7 @@ now_mono (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (guint64) ts.tv_sec * 1000000000u + ts.tv_nsec;
+  return (guint64)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
 static guint64
@@ -144,11 +144,11 @@ now_real (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_REALTIME, &ts);
-  return (guint64) ts.tv_sec * 1000000000u + ts.tv_nsec;
+  return (guint64)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
-#define RESOLV_CONF                                                                         \
-  "# resolv.conf of a Tunnelscope lab node: there is no DNS server;\n"                       \
+#define RESOLV_CONF                                                                                \
+  "# resolv.conf of a Tunnelscope lab node: there is no DNS server;\n"                             \
   "# names come from /etc/hosts.\nnameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
 
 /* TS_LAB_TIMING=1: milestones with milliseconds since start, on stderr. */
@@ -164,7 +164,8 @@ timing (const char *what)
       start = g_get_monotonic_time ();
     }
   if (enabled)
-    fprintf (stderr, "tscope: [%d] %7.1f ms %s\n", (int) getpid (), (g_get_monotonic_time () - start) / 1000.0, what);
+    fprintf (stderr, "tscope: [%d] %7.1f ms %s\n", (int)getpid (),
+             (g_get_monotonic_time () - start) / 1000.0, what);
 }
 
 static gboolean
@@ -188,7 +189,7 @@ write_proc (const char *path, const char *value)
 
   if (fd < 0)
     return FALSE;
-  ok = write (fd, value, strlen (value)) == (gssize) strlen (value);
+  ok = write (fd, value, strlen (value)) == (gssize)strlen (value);
   close (fd);
   return ok;
 }
@@ -228,8 +229,9 @@ static gboolean
 program_exists (const char *program)
 {
   g_autofree char *path = NULL;
-  static const char *const builtins[] = { "sh", "echo", "printf", "sleep", "true", "false", "test", "[", "for",
-                                          "while", "if", "cd", "set", ":", NULL };
+  static const char *const builtins[]
+      = { "sh",  "echo",  "printf", "sleep", "true", "false", "test", "[",
+          "for", "while", "if",     "cd",    "set",  ":",     NULL };
 
   if (g_strv_contains (builtins, program))
     return TRUE;
@@ -250,7 +252,8 @@ node_bundle_text (TsLabPki *pki, TsLabNode *n)
   for (guint i = 0; n->trust[i] != NULL; i++)
     {
       g_autofree char *pem = NULL;
-      const char *path = g_str_equal (n->trust[i], "web") ? pki->web_ca_cert : pki->intercept_ca_cert;
+      const char *path
+          = g_str_equal (n->trust[i], "web") ? pki->web_ca_cert : pki->intercept_ca_cert;
       if (g_file_get_contents (path, &pem, NULL, NULL))
         g_string_append (s, pem);
     }
@@ -261,11 +264,13 @@ static char **
 node_env (Engine *self, Node *node)
 {
   char **env = g_get_environ ();
-  static const char *const drop[] = { "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
-                                      "all_proxy", "no_proxy", "NO_PROXY", "ftp_proxy", "FTP_PROXY",
-                                      "SSL_CERT_DIR", "TS_LAB_RUNDIR", NULL };
+  static const char *const drop[]
+      = { "http_proxy",   "https_proxy",   "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+          "all_proxy",    "no_proxy",      "NO_PROXY",   "ftp_proxy",   "FTP_PROXY",
+          "SSL_CERT_DIR", "TS_LAB_RUNDIR", NULL };
   const char *path = g_environ_getenv (env, "PATH");
-  g_autofree char *new_path = g_strdup_printf ("%s:/usr/sbin:/sbin", path != NULL ? path : "/usr/bin:/bin");
+  g_autofree char *new_path
+      = g_strdup_printf ("%s:/usr/sbin:/sbin", path != NULL ? path : "/usr/bin:/bin");
 
   for (guint i = 0; drop[i] != NULL; i++)
     env = g_environ_unsetenv (env, drop[i]);
@@ -306,7 +311,8 @@ prepare_files (Engine *self, GError **error)
       certs = g_build_filename (node->dir, "certs", NULL);
       if (g_mkdir_with_parents (certs, 0755) != 0)
         {
-          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "cannot create %s: %s", certs, g_strerror (errno));
+          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "cannot create %s: %s", certs,
+                       g_strerror (errno));
           return FALSE;
         }
       /* The lab runs as another user inside its user namespace only in
@@ -319,7 +325,8 @@ prepare_files (Engine *self, GError **error)
       hosts = g_build_filename (node->dir, "hosts", NULL);
       resolv = g_build_filename (node->dir, "resolv.conf", NULL);
       if (!write_file (node->keylog, "", error) || !write_file (node->events, "", error)
-          || !write_file (node->bundle, bundle, error) || !write_file (hosts, node->pn->hosts, error)
+          || !write_file (node->bundle, bundle, error)
+          || !write_file (hosts, node->pn->hosts, error)
           || !write_file (resolv, RESOLV_CONF, error))
         return FALSE;
       chmod (node->keylog, 0666);
@@ -327,7 +334,8 @@ prepare_files (Engine *self, GError **error)
       node->env = node_env (self, node);
       for (guint k = 0; node->env[k] != NULL; k++)
         if (g_str_has_prefix (node->env[k], "TS_") || g_str_has_prefix (node->env[k], "SSL")
-            || g_str_has_prefix (node->env[k], "CURL_CA_BUNDLE=") || g_str_has_prefix (node->env[k], "PATH="))
+            || g_str_has_prefix (node->env[k], "CURL_CA_BUNDLE=")
+            || g_str_has_prefix (node->env[k], "PATH="))
           g_string_append_printf (env_text, "%s\n", node->env[k]);
       {
         g_autofree char *env_path = g_build_filename (node->dir, "env", NULL);
@@ -362,9 +370,10 @@ check_programs (Engine *self, GError **error)
       if (program != NULL && !program_exists (program))
         {
           g_autofree char *base = g_path_get_basename (self->s->path);
-          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND, "%s:%u: %s %s needs the program '%s': not found",
-                       base, actor ? a->line : st->line, actor ? "actor" : "step", actor ? a->name : st->name,
-                       program);
+          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND,
+                       "%s:%u: %s %s needs the program '%s': not found", base,
+                       actor ? a->line : st->line, actor ? "actor" : "step",
+                       actor ? a->name : st->name, program);
           return FALSE;
         }
     }
@@ -374,8 +383,7 @@ check_programs (Engine *self, GError **error)
 /* ------------------------------------------------------------------ */
 /* The supervisor.                                                     */
 
-static void
-add_problem (Engine *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
+static void add_problem (Engine *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 static void
 add_problem (Engine *self, const char *format, ...)
@@ -387,8 +395,8 @@ add_problem (Engine *self, const char *format, ...)
   va_end (args);
 }
 
-static void
-lab_event (Engine *self, const char *node, const char *kind, ...) G_GNUC_NULL_TERMINATED;
+static void lab_event (Engine *self, const char *node, const char *kind,
+                       ...) G_GNUC_NULL_TERMINATED;
 
 /* Adds an event of the lab itself: pairs of key, value, then NULL. */
 static void
@@ -429,7 +437,8 @@ describe_status (int status, gboolean timed_out)
     return g_strdup ("timed out (killed)");
   if (WIFEXITED (status))
     return g_strdup_printf ("exit %d", WEXITSTATUS (status));
-  return g_strdup_printf ("killed by signal %d (%s)", WTERMSIG (status), g_strsignal (WTERMSIG (status)));
+  return g_strdup_printf ("killed by signal %d (%s)", WTERMSIG (status),
+                          g_strsignal (WTERMSIG (status)));
 }
 
 static void
@@ -451,25 +460,31 @@ reap (Engine *self)
       p->end_ns = now_mono ();
       if (p->kind == PROC_HOLDER && !p->stopping)
         {
-          add_problem (self, "node %s's namespace holder died (%s)", p->node->name, g_strsignal (WTERMSIG (status)));
+          add_problem (self, "node %s's namespace holder died (%s)", p->node->name,
+                       g_strsignal (WTERMSIG (status)));
           self->stopping = TRUE;
         }
       else if (p->kind == PROC_ACTOR && !p->stopping)
         {
           g_autofree char *what = describe_status (status, FALSE);
-          g_autofree char *code = g_strdup_printf ("%d", WIFEXITED (status) ? WEXITSTATUS (status) : -1);
-          g_autofree char *sig = g_strdup_printf ("%d", WIFSIGNALED (status) ? WTERMSIG (status) : 0);
+          g_autofree char *code
+              = g_strdup_printf ("%d", WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+          g_autofree char *sig
+              = g_strdup_printf ("%d", WIFSIGNALED (status) ? WTERMSIG (status) : 0);
           if (WIFSIGNALED (status))
-            lab_event (self, p->node->name, "lab.actor.crashed", "actor", p->name, "signal", sig, "status", what, NULL);
+            lab_event (self, p->node->name, "lab.actor.crashed", "actor", p->name, "signal", sig,
+                       "status", what, NULL);
           else
-            lab_event (self, p->node->name, "lab.actor.exited", "actor", p->name, "exit", code, NULL);
-          add_problem (self, "actor %s on %s ended before the lab stopped it: %s%s", p->name, p->node->name, what,
-                       WIFSIGNALED (status) ? " (crashed)" : "");
+            lab_event (self, p->node->name, "lab.actor.exited", "actor", p->name, "exit", code,
+                       NULL);
+          add_problem (self, "actor %s on %s ended before the lab stopped it: %s%s", p->name,
+                       p->node->name, what, WIFSIGNALED (status) ? " (crashed)" : "");
         }
       else if (p->kind == PROC_ACTOR)
         {
           g_autofree char *what = describe_status (status, FALSE);
-          lab_event (self, p->node->name, "lab.actor.stopped", "actor", p->name, "status", what, NULL);
+          lab_event (self, p->node->name, "lab.actor.stopped", "actor", p->name, "status", what,
+                     NULL);
         }
     }
 }
@@ -504,7 +519,8 @@ tail_file (Engine *self, Node *node, gboolean keylog)
         {
           self->n_secret_lines++;
           if (self->writer != NULL && self->writer_error == NULL)
-            ts_trace_writer_add_keylog (self->writer, now_real (), part->str, len, &self->writer_error);
+            ts_trace_writer_add_keylog (self->writer, now_real (), part->str, len,
+                                        &self->writer_error);
         }
       else
         {
@@ -540,14 +556,15 @@ typedef struct
 static void
 on_packet_ctx (u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
-  PacketCtx *ctx = (PacketCtx *) user;
+  PacketCtx *ctx = (PacketCtx *)user;
   Engine *self = ctx->self;
   /* Nanosecond precision was asked for: tv_usec holds nanoseconds. */
-  guint64 t = (guint64) h->ts.tv_sec * 1000000000u + (guint64) h->ts.tv_usec;
+  guint64 t = (guint64)h->ts.tv_sec * 1000000000u + (guint64)h->ts.tv_usec;
 
   ctx->link->n_packets++;
   if (self->writer != NULL && self->writer_error == NULL)
-    ts_trace_writer_add_packet (self->writer, ctx->link->iface_id, t, bytes, h->caplen, h->len, &self->writer_error);
+    ts_trace_writer_add_packet (self->writer, ctx->link->iface_id, t, bytes, h->caplen, h->len,
+                                &self->writer_error);
 }
 
 /* One turn of the supervisor's loop: waits at most @max_wait_ns for
@@ -563,14 +580,14 @@ pump (Engine *self, guint64 max_wait_ns)
   guint64 wait = MIN (max_wait_ns, TAIL_PERIOD_NS);
   struct timespec ts;
 
-  fds[n] = (struct pollfd) { self->sig_fd, POLLIN, 0 };
+  fds[n] = (struct pollfd){ self->sig_fd, POLLIN, 0 };
   kinds[n++] = -1;
   for (guint k = 0; k < self->links->len; k++)
     {
       Link *l = self->links->pdata[k];
       if (l->pcap != NULL && l->pcap_fd >= 0)
         {
-          fds[n] = (struct pollfd) { l->pcap_fd, POLLIN, 0 };
+          fds[n] = (struct pollfd){ l->pcap_fd, POLLIN, 0 };
           sides[n] = 0;
           kinds[n++] = 2 * k;
         }
@@ -581,7 +598,7 @@ pump (Engine *self, guint64 max_wait_ns)
           ts_lab_wire_get_fds (l->wire, wfds);
           for (int side = 0; side < 2; side++)
             {
-              fds[n] = (struct pollfd) { wfds[side], POLLIN, 0 };
+              fds[n] = (struct pollfd){ wfds[side], POLLIN, 0 };
               sides[n] = side;
               kinds[n++] = 2 * k + 1;
             }
@@ -616,10 +633,10 @@ pump (Engine *self, guint64 max_wait_ns)
             {
               Link *l = self->links->pdata[kinds[i] / 2];
               PacketCtx ctx = { self, l };
-              pcap_dispatch (l->pcap, -1, on_packet_ctx, (u_char *) &ctx);
+              pcap_dispatch (l->pcap, -1, on_packet_ctx, (u_char *)&ctx);
             }
           else
-            ts_lab_wire_receive (((Link *) self->links->pdata[kinds[i] / 2])->wire, sides[i], now);
+            ts_lab_wire_receive (((Link *)self->links->pdata[kinds[i] / 2])->wire, sides[i], now);
         }
     }
   now = now_mono ();
@@ -685,12 +702,12 @@ holder_main (Engine *self, Node *node, int ready_fd)
   /* Out of the terminal's process group and session: Ctrl-C and hangups
    * go to the supervisor, which ends the lab in order. */
   setsid ();
-#define HOLDER_DIE(what)                                                                          \
-  do                                                                                              \
-    {                                                                                             \
-      dprintf (ready_fd, "node %s: %s: %s\n", node->name, what, g_strerror (errno));              \
-      _exit (1);                                                                                  \
-    }                                                                                             \
+#define HOLDER_DIE(what)                                                                           \
+  do                                                                                               \
+    {                                                                                              \
+      dprintf (ready_fd, "node %s: %s: %s\n", node->name, what, g_strerror (errno));               \
+      _exit (1);                                                                                   \
+    }                                                                                              \
   while (0)
   if (unshare (CLONE_NEWNET | CLONE_NEWNS) != 0)
     HOLDER_DIE ("cannot make its namespaces");
@@ -713,17 +730,20 @@ holder_main (Engine *self, Node *node, int ready_fd)
   for (int d = 0; d < 2; d++)
     {
       const char *conf = d == 0 ? "all" : "default";
-      static const char *const off[] = { "accept_ra", "accept_dad", "dad_transmits", "router_solicitations",
-                                         "accept_redirects", NULL };
+      static const char *const off[]
+          = { "accept_ra",        "accept_dad", "dad_transmits", "router_solicitations",
+              "accept_redirects", NULL };
       char path[128];
       for (guint i = 0; off[i] != NULL; i++)
         {
           g_snprintf (path, sizeof path, "/proc/sys/net/ipv6/conf/%s/%s", conf, off[i]);
           write_proc (path, "0");
         }
-      g_snprintf (path, sizeof path, "/proc/sys/net/ipv6/conf/%s/mldv2_unsolicited_report_interval", conf);
+      g_snprintf (path, sizeof path, "/proc/sys/net/ipv6/conf/%s/mldv2_unsolicited_report_interval",
+                  conf);
       write_proc (path, "1");
-      g_snprintf (path, sizeof path, "/proc/sys/net/ipv6/conf/%s/mldv1_unsolicited_report_interval", conf);
+      g_snprintf (path, sizeof path, "/proc/sys/net/ipv6/conf/%s/mldv1_unsolicited_report_interval",
+                  conf);
       write_proc (path, "1");
       g_snprintf (path, sizeof path, "/proc/sys/net/ipv6/conf/%s/forwarding", conf);
       write_proc (path, fwd);
@@ -812,7 +832,8 @@ start_holders (Engine *self, GError **error)
         {
           buf[MAX (n, 0)] = '\0';
           g_strchomp (buf);
-          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "%s", n > 1 ? buf : "a node holder failed to start");
+          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "%s",
+                       n > 1 ? buf : "a node holder failed to start");
           ok = FALSE;
           continue;
         }
@@ -822,8 +843,8 @@ start_holders (Engine *self, GError **error)
       node->mnt_fd = open (path, O_RDONLY | O_CLOEXEC);
       if (node->net_fd < 0 || node->mnt_fd < 0)
         {
-          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "node %s: cannot open its namespaces: %s", node->name,
-                       g_strerror (errno));
+          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM,
+                       "node %s: cannot open its namespaces: %s", node->name, g_strerror (errno));
           ok = FALSE;
         }
     }
@@ -834,7 +855,7 @@ static Node *
 get_node (Engine *self, const char *name)
 {
   for (guint i = 0; i < self->nodes->len; i++)
-    if (g_str_equal (((Node *) self->nodes->pdata[i])->name, name))
+    if (g_str_equal (((Node *)self->nodes->pdata[i])->name, name))
       return self->nodes->pdata[i];
   return NULL;
 }
@@ -842,8 +863,8 @@ get_node (Engine *self, const char *name)
 static void
 offloads_off (const char *ifname)
 {
-  static const guint32 cmds[] = { ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO, ETHTOOL_STXCSUM, ETHTOOL_SRXCSUM,
-                                  ETHTOOL_SSG };
+  static const guint32 cmds[]
+      = { ETHTOOL_STSO, ETHTOOL_SGSO, ETHTOOL_SGRO, ETHTOOL_STXCSUM, ETHTOOL_SRXCSUM, ETHTOOL_SSG };
   int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
   if (fd < 0)
@@ -853,7 +874,7 @@ offloads_off (const char *ifname)
       struct ethtool_value v = { cmds[i], 0 };
       struct ifreq ifr = { 0 };
       g_strlcpy (ifr.ifr_name, ifname, IFNAMSIZ);
-      ifr.ifr_data = (void *) &v;
+      ifr.ifr_data = (void *)&v;
       ioctl (fd, SIOCETHTOOL, &ifr);
     }
   close (fd);
@@ -880,12 +901,14 @@ build_network (Engine *self, GError **error)
         g_snprintf (wb, sizeof wb, "w%u-b", k);
         if (!pl->wire)
           {
-            if (!ts_lab_netlink_add_veth (nl, pl->ends[0].ifname, a->net_fd, pl->ends[1].ifname, b->net_fd, mtu, error))
+            if (!ts_lab_netlink_add_veth (nl, pl->ends[0].ifname, a->net_fd, pl->ends[1].ifname,
+                                          b->net_fd, mtu, error))
               return FALSE;
           }
         else if (!ts_lab_netlink_add_veth (nl, pl->ends[0].ifname, a->net_fd, wa, -1, mtu, error)
                  || !ts_lab_netlink_add_veth (nl, pl->ends[1].ifname, b->net_fd, wb, -1, mtu, error)
-                 || !ts_lab_netlink_link_up (nl, wa, error) || !ts_lab_netlink_link_up (nl, wb, error))
+                 || !ts_lab_netlink_link_up (nl, wa, error)
+                 || !ts_lab_netlink_link_up (nl, wb, error))
           return FALSE;
       }
   }
@@ -899,7 +922,8 @@ build_network (Engine *self, GError **error)
 
       if (setns (node->net_fd, CLONE_NEWNET) != 0)
         {
-          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "node %s: setns: %s", node->name, g_strerror (errno));
+          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "node %s: setns: %s", node->name,
+                       g_strerror (errno));
           return FALSE;
         }
       nl = ts_lab_netlink_new (error);
@@ -912,9 +936,11 @@ build_network (Engine *self, GError **error)
               if (!g_str_equal (pl->ends[e].node, node->name))
                 continue;
               ok = ts_lab_netlink_link_up (nl, pl->ends[e].ifname, error)
-                   && ts_lab_netlink_add_address (nl, pl->ends[e].ifname, pl->ends[e].addr4, pl->prefix4, error)
+                   && ts_lab_netlink_add_address (nl, pl->ends[e].ifname, pl->ends[e].addr4,
+                                                  pl->prefix4, error)
                    && (pl->ends[e].addr6 == NULL
-                       || ts_lab_netlink_add_address (nl, pl->ends[e].ifname, pl->ends[e].addr6, pl->prefix6, error));
+                       || ts_lab_netlink_add_address (nl, pl->ends[e].ifname, pl->ends[e].addr6,
+                                                      pl->prefix6, error));
             }
         }
       for (guint r = 0; ok && r < node->pn->routes->len; r++)
@@ -937,7 +963,8 @@ build_network (Engine *self, GError **error)
       Node *node = self->nodes->pdata[i];
       if (setns (node->net_fd, CLONE_NEWNET) != 0)
         {
-          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "node %s: setns: %s", node->name, g_strerror (errno));
+          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "node %s: setns: %s", node->name,
+                       g_strerror (errno));
           return FALSE;
         }
       for (guint k = 0; k < self->plan->links->len; k++)
@@ -990,7 +1017,8 @@ start_captures (Engine *self, GError **error)
         continue;
       if (setns (node->net_fd, CLONE_NEWNET) != 0)
         {
-          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "node %s: setns: %s", node->name, g_strerror (errno));
+          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "node %s: setns: %s", node->name,
+                       g_strerror (errno));
           return FALSE;
         }
       link->pcap = pcap_create (ifname, errbuf);
@@ -1011,8 +1039,9 @@ start_captures (Engine *self, GError **error)
       setns (self->self_net_fd, CLONE_NEWNET);
       if (link->pcap == NULL)
         {
-          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "cannot capture link %s (interface %s in node %s): %s",
-                       link->pl->link->name, ifname, node->name, errbuf);
+          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM,
+                       "cannot capture link %s (interface %s in node %s): %s", link->pl->link->name,
+                       ifname, node->name, errbuf);
           return FALSE;
         }
       link->captured = TRUE;
@@ -1031,7 +1060,8 @@ metadata_json (Engine *self)
   JsonArray *ifaces = json_array_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
 
-  json_object_set_string_member (obj, "mode", self->rootless ? "rootless (user namespace)" : "root");
+  json_object_set_string_member (obj, "mode",
+                                 self->rootless ? "rootless (user namespace)" : "root");
   json_object_set_string_member (obj, "tunnelscope", PACKAGE_VERSION);
   for (guint k = 0; k < self->links->len; k++)
     {
@@ -1080,9 +1110,11 @@ start_writer (Engine *self, GError **error)
       g_autofree char *desc = NULL;
       if (link->pcap == NULL)
         continue;
-      desc = g_strdup_printf ("link %s captured at node %s (interface %s, towards %s)", link->pl->link->name,
-                              link->pl->ends[0].node, link->pl->ends[0].ifname, link->pl->ends[1].node);
-      ts_trace_writer_add_interface (self->writer, link->pl->link->name, TS_LINKTYPE_ETHERNET, desc, error);
+      desc = g_strdup_printf ("link %s captured at node %s (interface %s, towards %s)",
+                              link->pl->link->name, link->pl->ends[0].node,
+                              link->pl->ends[0].ifname, link->pl->ends[1].node);
+      ts_trace_writer_add_interface (self->writer, link->pl->link->name, TS_LINKTYPE_ETHERNET, desc,
+                                     error);
       if (error != NULL && *error != NULL)
         return FALSE;
     }
@@ -1125,7 +1157,7 @@ spawn_in_node (Engine *self, Node *node, const char *command, const char *log_pa
       signal (SIGPIPE, SIG_DFL);
       sigfillset (&all);
       sigprocmask (SIG_UNBLOCK, &all, NULL);
-      execve (argv[0], (char **) argv, node->env);
+      execve (argv[0], (char **)argv, node->env);
       _exit (127);
     }
   return pid;
@@ -1208,7 +1240,8 @@ start_actors (Engine *self, GError **error)
       p = new_proc (self, PROC_ACTOR, a->name, node, pid);
       p->actor = a;
       p->log = g_steal_pointer (&log);
-      lab_event (self, node->name, "lab.actor.started", "actor", a->name, "command", a->command, NULL);
+      lab_event (self, node->name, "lab.actor.started", "actor", a->name, "command", a->command,
+                 NULL);
     }
   deadline = now_mono () + ACTOR_READY_TIMEOUT_NS;
   for (;;)
@@ -1223,8 +1256,9 @@ start_actors (Engine *self, GError **error)
             {
               g_autofree char *what = describe_status (p->status, FALSE);
               g_autofree char *tail = log_tail (p->log, 5);
-              g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED, "actor %s on %s failed to start: %s\n%s",
-                           p->name, p->node->name, what, tail);
+              g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED,
+                           "actor %s on %s failed to start: %s\n%s", p->name, p->node->name, what,
+                           tail);
               return FALSE;
             }
           p->ready = p->actor->ready_port == 0 || listening (p->node, p->actor->ready_port);
@@ -1234,7 +1268,8 @@ start_actors (Engine *self, GError **error)
         return TRUE;
       if (self->stopping)
         {
-          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED, "interrupted while the actors started");
+          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED,
+                       "interrupted while the actors started");
           return FALSE;
         }
       if (now_mono () > deadline)
@@ -1246,8 +1281,9 @@ start_actors (Engine *self, GError **error)
                 {
                   g_autofree char *tail = log_tail (p->log, 5);
                   g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED,
-                               "actor %s on %s does not listen on tcp:%u after %u s\n%s", p->name, p->node->name,
-                               p->actor->ready_port, (guint) (ACTOR_READY_TIMEOUT_NS / 1000000000u), tail);
+                               "actor %s on %s does not listen on tcp:%u after %u s\n%s", p->name,
+                               p->node->name, p->actor->ready_port,
+                               (guint)(ACTOR_READY_TIMEOUT_NS / 1000000000u), tail);
                   return FALSE;
                 }
             }
@@ -1283,7 +1319,8 @@ run_steps (Engine *self)
         pump_until (self, now_mono () + st->pause_ns);
       if (self->stopping)
         break;
-      lab_event (self, node->name, "lab.step.started", "step", st->name, "command", st->command, NULL);
+      lab_event (self, node->name, "lab.step.started", "step", st->name, "command", st->command,
+                 NULL);
       pid = spawn_in_node (self, node, st->command, log, &local);
       if (pid < 0)
         {
@@ -1314,9 +1351,10 @@ run_steps (Engine *self)
       {
         g_autofree char *what = describe_status (p->status, p->timed_out);
         g_autofree char *ms = g_strdup_printf ("%.0f", (p->end_ns - p->start_ns) / 1e6);
-        g_autofree char *code = g_strdup_printf ("%d", WIFEXITED (p->status) ? WEXITSTATUS (p->status) : -1);
-        lab_event (self, node->name, "lab.step.finished", "step", st->name, "exit", code, "status", what,
-                   "duration_ms", ms, NULL);
+        g_autofree char *code
+            = g_strdup_printf ("%d", WIFEXITED (p->status) ? WEXITSTATUS (p->status) : -1);
+        lab_event (self, node->name, "lab.step.finished", "step", st->name, "exit", code, "status",
+                   what, "duration_ms", ms, NULL);
       }
     }
 }
@@ -1418,7 +1456,8 @@ check_expectations (Engine *self)
               if (x->output_contains != NULL)
                 {
                   gboolean ok = output != NULL && strstr (output, x->output_contains) != NULL;
-                  g_string_append_printf (want, "%soutput has \"%s\"", want->len ? ", " : "", x->output_contains);
+                  g_string_append_printf (want, "%soutput has \"%s\"", want->len ? ", " : "",
+                                          x->output_contains);
                   if (!ok)
                     g_string_append_printf (got, "%soutput lacks it", got->len ? ", " : "");
                   held = held && ok;
@@ -1426,7 +1465,8 @@ check_expectations (Engine *self)
               if (x->output_lacks != NULL)
                 {
                   gboolean ok = output == NULL || strstr (output, x->output_lacks) == NULL;
-                  g_string_append_printf (want, "%soutput lacks \"%s\"", want->len ? ", " : "", x->output_lacks);
+                  g_string_append_printf (want, "%soutput lacks \"%s\"", want->len ? ", " : "",
+                                          x->output_lacks);
                   if (!ok)
                     g_string_append_printf (got, "%soutput has it", got->len ? ", " : "");
                   held = held && ok;
@@ -1440,7 +1480,8 @@ check_expectations (Engine *self)
             {
               TsTraceEvent *ev = self->events->pdata[k];
               if (g_str_equal (ts_trace_event_get_kind (ev), x->event)
-                  && (x->event_node == NULL || g_str_equal (ts_trace_event_get_node (ev), x->event_node)))
+                  && (x->event_node == NULL
+                      || g_str_equal (ts_trace_event_get_node (ev), x->event_node)))
                 count++;
             }
           g_string_append_printf (want, "%sevent %s%s%s %s", want->len ? ", " : "", x->event,
@@ -1453,13 +1494,14 @@ check_expectations (Engine *self)
         self->n_held++;
       else
         self->n_failed++;
-      g_string_append_printf (self->expect_report, "  %-8s %s: %s%s%s%s\n", held ? "[held]" : "[FAILED]", x->name,
-                              x->description != NULL ? x->description : want->str, x->description != NULL ? " (" : "",
-                              x->description != NULL ? want->str : "", x->description != NULL ? ")" : "");
+      g_string_append_printf (
+          self->expect_report, "  %-8s %s: %s%s%s%s\n", held ? "[held]" : "[FAILED]", x->name,
+          x->description != NULL ? x->description : want->str, x->description != NULL ? " (" : "",
+          x->description != NULL ? want->str : "", x->description != NULL ? ")" : "");
       if (!held)
         g_string_append_printf (self->expect_report, "           got: %s\n", got->str);
-      lab_event (self, "lab", "lab.expectation", "name", x->name, "held", held ? "yes" : "no", "expected", want->str,
-                 "got", got->str, NULL);
+      lab_event (self, "lab", "lab.expectation", "name", x->name, "held", held ? "yes" : "no",
+                 "expected", want->str, "got", got->str, NULL);
     }
 }
 
@@ -1486,9 +1528,11 @@ print_summary (Engine *self)
           for (int e = 0; e < 2; e++)
             if (g_str_equal (pl->ends[e].node, n->name))
               g_string_append_printf (addrs, "%s%s%s%s", addrs->len ? ", " : "", pl->ends[e].addr4,
-                                      pl->ends[e].addr6 ? " " : "", pl->ends[e].addr6 ? pl->ends[e].addr6 : "");
+                                      pl->ends[e].addr6 ? " " : "",
+                                      pl->ends[e].addr6 ? pl->ends[e].addr6 : "");
         }
-      fprintf (out, "  %-10s %-8s %s.test%s%s  %s\n", n->name, n->role, n->name, names[0] ? " " : "", names, addrs->str);
+      fprintf (out, "  %-10s %-8s %s.test%s%s  %s\n", n->name, n->role, n->name,
+               names[0] ? " " : "", names, addrs->str);
     }
   fprintf (out, "\nLinks\n");
   for (guint k = 0; k < self->links->len; k++)
@@ -1504,9 +1548,11 @@ print_summary (Engine *self)
         g_string_append_printf (props, " loss %.2f%%", ll->loss * 100);
       if (ll->rate_bps)
         g_string_append_printf (props, " rate %.3g Mbit/s", ll->rate_bps / 1e6);
-      fprintf (out, "  %-16s %-16s %s%s", ll->name, l->pl->subnet4, l->pl->wire ? "userspace wire:" : "veth", props->str);
+      fprintf (out, "  %-16s %-16s %s%s", ll->name, l->pl->subnet4,
+               l->pl->wire ? "userspace wire:" : "veth", props->str);
       if (l->captured)
-        fprintf (out, "; captured at %s: %" G_GUINT64_FORMAT " packets\n", l->pl->ends[0].node, l->n_packets);
+        fprintf (out, "; captured at %s: %" G_GUINT64_FORMAT " packets\n", l->pl->ends[0].node,
+                 l->n_packets);
       else
         fprintf (out, "; not captured\n");
     }
@@ -1529,8 +1575,9 @@ print_summary (Engine *self)
       {
         g_autofree char *program = command_program (p->actor->command);
         fprintf (out, "  %-10s on %-8s %s: %s%s; %u events%s\n", p->name, p->node->name,
-                 program != NULL ? program : "(shell)", p->stopping ? "ran until the lab stopped it, " : "ended on its own, ",
-                 what, n_events, "");
+                 program != NULL ? program : "(shell)",
+                 p->stopping ? "ran until the lab stopped it, " : "ended on its own, ", what,
+                 n_events, "");
         if (!p->stopping)
           {
             g_autofree char *tail = log_tail (p->log, 5);
@@ -1544,7 +1591,8 @@ print_summary (Engine *self)
     {
       TsLabStep *st = s->steps->pdata[i];
       Proc *p = step_proc (self, st->name);
-      g_autofree char *what = p != NULL && !p->running ? describe_status (p->status, p->timed_out) : g_strdup ("did not run");
+      g_autofree char *what = p != NULL && !p->running ? describe_status (p->status, p->timed_out)
+                                                       : g_strdup ("did not run");
       g_autofree char *tail = p != NULL ? log_tail (p->log, 6) : g_strdup ("");
       fprintf (out, "  %-10s on %-8s %s\n      -> %s", st->name, st->node, st->command, what);
       if (p != NULL && !p->running)
@@ -1552,30 +1600,35 @@ print_summary (Engine *self)
       fprintf (out, "\n%s", tail);
     }
   if (s->expects->len > 0)
-    fprintf (out, "\nExpectations\n%s", self->expect_report != NULL ? self->expect_report->str : "  (not checked)\n");
+    fprintf (out, "\nExpectations\n%s",
+             self->expect_report != NULL ? self->expect_report->str : "  (not checked)\n");
   if (self->problems->len > 0)
     {
       fprintf (out, "\nProblems\n");
       for (guint i = 0; i < self->problems->len; i++)
-        fprintf (out, "  %s\n", (char *) self->problems->pdata[i]);
+        fprintf (out, "  %s\n", (char *)self->problems->pdata[i]);
     }
   if (self->opt.trace_path != NULL)
     {
       guint64 n = 0;
       for (guint k = 0; k < self->links->len; k++)
-        n += ((Link *) self->links->pdata[k])->n_packets;
-      fprintf (out, "\nTrace: %s\n  %" G_GUINT64_FORMAT " packets on %u links, %" G_GUINT64_FORMAT " TLS key log lines, %u events\n",
-               g_str_equal (self->opt.trace_path, "-") ? "standard output" : self->opt.trace_path, n, self->links->len,
-               self->n_secret_lines, self->events->len);
+        n += ((Link *)self->links->pdata[k])->n_packets;
+      fprintf (out,
+               "\nTrace: %s\n  %" G_GUINT64_FORMAT " packets on %u links, %" G_GUINT64_FORMAT
+               " TLS key log lines, %u events\n",
+               g_str_equal (self->opt.trace_path, "-") ? "standard output" : self->opt.trace_path,
+               n, self->links->len, self->n_secret_lines, self->events->len);
       if (!g_str_equal (self->opt.trace_path, "-"))
-        fprintf (out, "  open it with: wireshark %s   (the TLS secrets are inside)\n"
-                      "  or:           tscope explain %s\n",
+        fprintf (out,
+                 "  open it with: wireshark %s   (the TLS secrets are inside)\n"
+                 "  or:           tscope explain %s\n",
                  self->opt.trace_path, self->opt.trace_path);
     }
   if (self->opt.mode == TS_LAB_MODE_RUN)
     fprintf (out, "\nResult: %s (%u of %u expectations held)\n",
-             self->n_failed == 0 && self->problems->len == 0 && !self->stop_signal ? "PASS" : "FAIL", self->n_held,
-             self->n_held + self->n_failed);
+             self->n_failed == 0 && self->problems->len == 0 && !self->stop_signal ? "PASS"
+                                                                                   : "FAIL",
+             self->n_held, self->n_held + self->n_failed);
   fflush (out);
 }
 
@@ -1593,11 +1646,11 @@ write_state (Engine *self)
   for (guint i = 0; i < self->nodes->len; i++)
     {
       Node *node = self->nodes->pdata[i];
-      g_ptr_array_add (names, (gpointer) node->name);
+      g_ptr_array_add (names, (gpointer)node->name);
       /* PIDs as the lab's own /proc shows them. */
       g_key_file_set_integer (kf, "pids", node->name, node->holder);
     }
-  g_key_file_set_string_list (kf, "lab", "nodes", (const char *const *) names->pdata, names->len);
+  g_key_file_set_string_list (kf, "lab", "nodes", (const char *const *)names->pdata, names->len);
   text = g_key_file_to_data (kf, NULL, NULL);
   write_file (path, text, NULL);
 }
@@ -1691,11 +1744,12 @@ supervise (Engine *self)
   /* The backplane: our own network namespace, where the wires live; and
    * our own mount namespace with the lab's /proc. Private first, so that
    * nothing we mount reaches the host. */
-  if (unshare (CLONE_NEWNET | CLONE_NEWNS) != 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0
+  if (unshare (CLONE_NEWNET | CLONE_NEWNS) != 0
+      || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0
       || mount ("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
     {
-      g_set_error (&error, TS_LAB_ERROR, TS_LAB_ERROR_PRIVILEGE, "cannot make the lab's namespaces: %s",
-                   g_strerror (errno));
+      g_set_error (&error, TS_LAB_ERROR, TS_LAB_ERROR_PRIVILEGE,
+                   "cannot make the lab's namespaces: %s", g_strerror (errno));
       goto out;
     }
   self->self_net_fd = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -1741,8 +1795,8 @@ supervise (Engine *self)
       stop_actors (self);
       tail_all (self);
       if (self->stop_signal != 0)
-        add_problem (self, "interrupted by signal %d (%s): the timeline did not finish", self->stop_signal,
-                     g_strsignal (self->stop_signal));
+        add_problem (self, "interrupted by signal %d (%s): the timeline did not finish",
+                     self->stop_signal, g_strsignal (self->stop_signal));
       check_expectations (self);
       status = self->n_failed == 0 && self->problems->len == 0 ? 0 : 1;
     }
@@ -1794,24 +1848,25 @@ enter_user_namespace (GError **error)
     {
       int saved = errno;
       g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_PRIVILEGE,
-                   "cannot make namespaces: not root, and this kernel refuses an unprivileged user namespace (%s); "
+                   "cannot make namespaces: not root, and this kernel refuses an unprivileged user "
+                   "namespace (%s); "
                    "run tscope as root, or allow them (sysctl kernel.unprivileged_userns_clone=1, "
                    "user.max_user_namespaces > 0)",
                    g_strerror (saved));
       return FALSE;
     }
-  g_snprintf (map, sizeof map, "0 %u 1\n", (guint) uid);
+  g_snprintf (map, sizeof map, "0 %u 1\n", (guint)uid);
   if (!write_proc ("/proc/self/setgroups", "deny") || !write_proc ("/proc/self/uid_map", map))
     {
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_PRIVILEGE, "cannot map our user into the lab's user namespace: %s",
-                   g_strerror (errno));
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_PRIVILEGE,
+                   "cannot map our user into the lab's user namespace: %s", g_strerror (errno));
       return FALSE;
     }
-  g_snprintf (map, sizeof map, "0 %u 1\n", (guint) gid);
+  g_snprintf (map, sizeof map, "0 %u 1\n", (guint)gid);
   if (!write_proc ("/proc/self/gid_map", map))
     {
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_PRIVILEGE, "cannot map our group into the lab's user namespace: %s",
-                   g_strerror (errno));
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_PRIVILEGE,
+                   "cannot map our group into the lab's user namespace: %s", g_strerror (errno));
       return FALSE;
     }
   return TRUE;
@@ -1860,7 +1915,6 @@ engine_clear (Engine *self)
   if (self->trace_fd >= 0)
     close (self->trace_fd);
 }
-
 
 /* Waits for @child, passing SIGINT, SIGTERM and SIGHUP on to it as
  * SIGTERM and collecting what arrives on @fd (-1: nothing) into @text.
@@ -1946,8 +2000,8 @@ lab_parent (Engine *self, GError **error)
     return 1;
   if (unshare (CLONE_NEWPID) != 0)
     {
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_PRIVILEGE, "cannot make the lab's PID namespace: %s",
-                   g_strerror (errno));
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_PRIVILEGE,
+                   "cannot make the lab's PID namespace: %s", g_strerror (errno));
       return 1;
     }
   if (pipe2 (ready, O_CLOEXEC) != 0)
@@ -1988,11 +2042,13 @@ lab_parent (Engine *self, GError **error)
       TsLabScenario *scenario = self->s;
       if (!self->opt.quiet)
         {
-          printf ("Lab %s is up (scenario %s, %s).\n", self->lab, scenario->name, self->rootless ? "rootless" : "as root");
+          printf ("Lab %s is up (scenario %s, %s).\n", self->lab, scenario->name,
+                  self->rootless ? "rootless" : "as root");
           for (guint i = 0; i < scenario->nodes->len; i++)
             {
               TsLabNode *n = scenario->nodes->pdata[i];
-              printf ("  %-10s %-8s %s\n", n->name, n->role, ts_lab_plan_get_address (self->plan, n->name, 4));
+              printf ("  %-10s %-8s %s\n", n->name, n->role,
+                      ts_lab_plan_get_address (self->plan, n->name, 4));
             }
           printf ("Try:  tscope exec --lab %s NODE -- COMMAND...   tscope shell --lab %s NODE\n"
                   "Stop: tscope down --lab %s\n",
@@ -2004,8 +2060,8 @@ lab_parent (Engine *self, GError **error)
     {
       /* What it left is a directory whose lock is free now. */
       ts_lab_registry_reap ();
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED, "the lab's supervisor was killed (signal %d)",
-                   WTERMSIG (child_status));
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED,
+                   "the lab's supervisor was killed (signal %d)", WTERMSIG (child_status));
       return 1;
     }
   if (reply->len > 0 && !g_str_equal (reply->str, "ok\n"))
@@ -2029,7 +2085,8 @@ valid_lab_name (const char *name)
 }
 
 int
-ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions *options, GError **error)
+ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions *options,
+                   GError **error)
 {
   Engine engine = { 0 };
   Engine *self = &engine;
@@ -2048,10 +2105,11 @@ ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions 
   self->nodes = g_ptr_array_new ();
   self->procs = g_ptr_array_new ();
   self->links = g_ptr_array_new ();
-  self->events = g_ptr_array_new_with_free_func ((GDestroyNotify) ts_trace_event_free);
+  self->events = g_ptr_array_new_with_free_func ((GDestroyNotify)ts_trace_event_free);
   self->problems = g_ptr_array_new_with_free_func (g_free);
   self->rootless = geteuid () != 0 || g_strcmp0 (g_getenv ("TS_LAB_USERNS"), "1") == 0;
-  self->out = options->trace_path != NULL && g_str_equal (options->trace_path, "-") ? stderr : stdout;
+  self->out
+      = options->trace_path != NULL && g_str_equal (options->trace_path, "-") ? stderr : stdout;
 
   if (options->lab != NULL && !valid_lab_name (options->lab))
     {
@@ -2151,8 +2209,8 @@ ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions 
     if (reply->len > 0)
       g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED, "%s", reply->str);
     else if (!WIFEXITED (child_status))
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED, "the lab's parent was killed (signal %d)",
-                   WTERMSIG (child_status));
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED,
+                   "the lab's parent was killed (signal %d)", WTERMSIG (child_status));
   }
   goto out;
 

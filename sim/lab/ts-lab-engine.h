@@ -44,6 +44,7 @@ typedef struct
  * when the lab came up (up) or every expectation held (run), 1 otherwise,
  * with @error set when the lab could not be made at all (no privileges,
  * busy name, missing program...). */
-int ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions *options, GError **error);
+int ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions *options,
+                       GError **error);
 
 G_END_DECLS

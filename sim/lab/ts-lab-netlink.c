@@ -40,9 +40,10 @@ ts_lab_netlink_new (GError **error)
   struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 
   self->fd = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (self->fd < 0 || bind (self->fd, (struct sockaddr *) &sa, sizeof sa) != 0)
+  if (self->fd < 0 || bind (self->fd, (struct sockaddr *)&sa, sizeof sa) != 0)
     {
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "netlink socket: %s", g_strerror (errno));
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "netlink socket: %s",
+                   g_strerror (errno));
       ts_lab_netlink_free (self);
       return NULL;
     }
@@ -63,7 +64,7 @@ static void *
 request_init (Request *r, guint16 type, guint16 flags, gsize header_len)
 {
   memset (r->buf, 0, sizeof r->buf);
-  r->nh = (struct nlmsghdr *) r->buf;
+  r->nh = (struct nlmsghdr *)r->buf;
   r->nh->nlmsg_len = NLMSG_LENGTH (header_len);
   r->nh->nlmsg_type = type;
   r->nh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
@@ -73,7 +74,7 @@ request_init (Request *r, guint16 type, guint16 flags, gsize header_len)
 static struct rtattr *
 add_attr (Request *r, guint16 type, const void *data, gsize len)
 {
-  struct rtattr *rta = (struct rtattr *) (r->buf + NLMSG_ALIGN (r->nh->nlmsg_len));
+  struct rtattr *rta = (struct rtattr *)(r->buf + NLMSG_ALIGN (r->nh->nlmsg_len));
   gsize total = RTA_LENGTH (len);
 
   g_assert (NLMSG_ALIGN (r->nh->nlmsg_len) + RTA_ALIGN (total) <= sizeof r->buf);
@@ -106,7 +107,7 @@ nest_begin (Request *r, guint16 type)
 static void
 nest_end (Request *r, struct rtattr *nest)
 {
-  nest->rta_len = (r->buf + r->nh->nlmsg_len) - (guint8 *) nest;
+  nest->rta_len = (r->buf + r->nh->nlmsg_len) - (guint8 *)nest;
 }
 
 static gboolean
@@ -116,9 +117,10 @@ transact (TsLabNetlink *self, Request *r, const char *what, GError **error)
   gssize n;
 
   r->nh->nlmsg_seq = ++self->seq;
-  if (send (self->fd, r->buf, r->nh->nlmsg_len, 0) != (gssize) r->nh->nlmsg_len)
+  if (send (self->fd, r->buf, r->nh->nlmsg_len, 0) != (gssize)r->nh->nlmsg_len)
     {
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "%s: netlink send: %s", what, g_strerror (errno));
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "%s: netlink send: %s", what,
+                   g_strerror (errno));
       return FALSE;
     }
   for (;;)
@@ -129,23 +131,26 @@ transact (TsLabNetlink *self, Request *r, const char *what, GError **error)
         continue;
       if (n < 0)
         {
-          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "%s: netlink receive: %s", what, g_strerror (errno));
+          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "%s: netlink receive: %s", what,
+                       g_strerror (errno));
           return FALSE;
         }
-      for (h = (struct nlmsghdr *) reply; NLMSG_OK (h, (guint32) n); h = NLMSG_NEXT (h, n))
+      for (h = (struct nlmsghdr *)reply; NLMSG_OK (h, (guint32)n); h = NLMSG_NEXT (h, n))
         {
           if (h->nlmsg_seq != self->seq || h->nlmsg_type != NLMSG_ERROR)
             continue;
           if (h->nlmsg_len < NLMSG_LENGTH (sizeof (struct nlmsgerr)))
             {
-              g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "%s: short netlink answer", what);
+              g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "%s: short netlink answer",
+                           what);
               return FALSE;
             }
           {
             const struct nlmsgerr *e = NLMSG_DATA (h);
             if (e->error != 0)
               {
-                g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "%s: %s", what, g_strerror (-e->error));
+                g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "%s: %s", what,
+                             g_strerror (-e->error));
                 return FALSE;
               }
           }
@@ -160,16 +165,18 @@ index_of (const char *ifname, GError **error)
   int index = if_nametoindex (ifname);
 
   if (index == 0)
-    g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "no interface %s: %s", ifname, g_strerror (errno));
+    g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "no interface %s: %s", ifname,
+                 g_strerror (errno));
   return index;
 }
 
 gboolean
-ts_lab_netlink_add_veth (TsLabNetlink *self, const char *name, int ns_fd, const char *peer, int peer_ns_fd,
-                         guint mtu, GError **error)
+ts_lab_netlink_add_veth (TsLabNetlink *self, const char *name, int ns_fd, const char *peer,
+                         int peer_ns_fd, guint mtu, GError **error)
 {
   Request r;
-  struct ifinfomsg *ifi = request_init (&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof (struct ifinfomsg));
+  struct ifinfomsg *ifi
+      = request_init (&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof (struct ifinfomsg));
   struct rtattr *linkinfo, *data, *peer_info;
   struct ifinfomsg peer_ifi = { .ifi_family = AF_UNSPEC };
   g_autofree char *what = g_strdup_printf ("veth %s/%s", name, peer);
@@ -220,11 +227,12 @@ parse_address (const char *text, guint8 out[16])
 }
 
 gboolean
-ts_lab_netlink_add_address (TsLabNetlink *self, const char *ifname, const char *address, guint prefix,
-                            GError **error)
+ts_lab_netlink_add_address (TsLabNetlink *self, const char *ifname, const char *address,
+                            guint prefix, GError **error)
 {
   Request r;
-  struct ifaddrmsg *ifa = request_init (&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof (struct ifaddrmsg));
+  struct ifaddrmsg *ifa
+      = request_init (&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof (struct ifaddrmsg));
   guint8 addr[16];
   int family = parse_address (address, addr);
   gsize len = family == AF_INET ? 4 : 16;
@@ -254,7 +262,8 @@ ts_lab_netlink_add_route (TsLabNetlink *self, const char *dest, const char *via,
                           GError **error)
 {
   Request r;
-  struct rtmsg *rtm = request_init (&r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof (struct rtmsg));
+  struct rtmsg *rtm
+      = request_init (&r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof (struct rtmsg));
   g_autofree char *net = g_strdup (dest);
   char *slash = strchr (net, '/');
   guint8 dst[16], gw[16];

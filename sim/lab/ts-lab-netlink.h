@@ -25,11 +25,11 @@ gboolean ts_lab_netlink_add_veth (TsLabNetlink *self, const char *name, int ns_f
 gboolean ts_lab_netlink_link_up (TsLabNetlink *self, const char *ifname, GError **error);
 /* Adds @address/@prefix (IPv4 or IPv6; IPv6 without duplicate address
  * detection) to @ifname. */
-gboolean ts_lab_netlink_add_address (TsLabNetlink *self, const char *ifname, const char *address, guint prefix,
-                                     GError **error);
+gboolean ts_lab_netlink_add_address (TsLabNetlink *self, const char *ifname, const char *address,
+                                     guint prefix, GError **error);
 /* Adds a route to @dest ("NET/PREFIX") via @via on @ifname. */
-gboolean ts_lab_netlink_add_route (TsLabNetlink *self, const char *dest, const char *via, const char *ifname,
-                                   GError **error);
+gboolean ts_lab_netlink_add_route (TsLabNetlink *self, const char *dest, const char *via,
+                                   const char *ifname, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsLabNetlink, ts_lab_netlink_free)
 

@@ -197,7 +197,7 @@ bfs (TsLabPlan *self, guint from, int *out_via_link, int *out_prev)
   while (head < tail)
     {
       guint cur = queue[head++];
-      const char *cur_name = ((TsLabNode *) s->nodes->pdata[cur])->name;
+      const char *cur_name = ((TsLabNode *)s->nodes->pdata[cur])->name;
       for (guint k = 0; k < self->links->len; k++)
         {
           TsLabPlanLink *l = self->links->pdata[k];
@@ -209,7 +209,7 @@ bfs (TsLabPlan *self, guint from, int *out_via_link, int *out_prev)
           if (other == NULL)
             continue;
           for (guint j = 0; j < n; j++)
-            if (!seen[j] && g_str_equal (((TsLabNode *) s->nodes->pdata[j])->name, other))
+            if (!seen[j] && g_str_equal (((TsLabNode *)s->nodes->pdata[j])->name, other))
               {
                 seen[j] = TRUE;
                 out_via_link[j] = k;
@@ -241,8 +241,8 @@ ts_lab_plan_new (TsLabScenario *scenario, GError **error)
   gboolean used[3] = { FALSE, FALSE, FALSE };
 
   self->scenario = scenario;
-  self->links = g_ptr_array_new_with_free_func ((GDestroyNotify) plan_link_free);
-  self->nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) plan_node_free);
+  self->links = g_ptr_array_new_with_free_func ((GDestroyNotify)plan_link_free);
+  self->nodes = g_ptr_array_new_with_free_func ((GDestroyNotify)plan_node_free);
 
   /* With three links or fewer, a /24 each if the roles give distinct
    * choices; otherwise /28s in order. */
@@ -250,9 +250,9 @@ ts_lab_plan_new (TsLabScenario *scenario, GError **error)
     for (guint i = 0; i < n_links; i++)
       {
         TsLabLink *l = s->links->pdata[i];
-        int want = is_role (s, l->a, "server") || is_role (s, l->b, "server") ? 2
+        int want = is_role (s, l->a, "server") || is_role (s, l->b, "server")   ? 2
                    : is_role (s, l->a, "client") || is_role (s, l->b, "client") ? 0
-                                                                                  : 1;
+                                                                                : 1;
         if (used[want])
           whole = FALSE;
         used[want] = TRUE;
@@ -281,7 +281,8 @@ ts_lab_plan_new (TsLabScenario *scenario, GError **error)
           if (!parse_cidr4 (l->subnet4, &net4[i], &pre4[i]))
             {
               g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
-                           "%s:%u: link %s: subnet4 = '%s': expected an IPv4 network like 192.0.2.0/24 (prefix 8 to 30)",
+                           "%s:%u: link %s: subnet4 = '%s': expected an IPv4 network like "
+                           "192.0.2.0/24 (prefix 8 to 30)",
                            base, l->line, l->name, l->subnet4);
               return NULL;
             }
@@ -305,15 +306,17 @@ ts_lab_plan_new (TsLabScenario *scenario, GError **error)
           if (!parse_cidr6 (l->subnet6, &net6[i], &pre6[i]))
             {
               g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
-                           "%s:%u: link %s: subnet6 = '%s': expected an IPv6 network like 2001:db8:1::/64 (prefix 32 to 126)",
+                           "%s:%u: link %s: subnet6 = '%s': expected an IPv6 network like "
+                           "2001:db8:1::/64 (prefix 32 to 126)",
                            base, l->line, l->name, l->subnet6);
               return NULL;
             }
           if (!overlap6 (&net6[i], pre6[i], &doc, 32) || pre6[i] < 32)
             {
-              g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
-                           "%s:%u: link %s: subnet6 %s is outside the documentation range 2001:db8::/32", base,
-                           l->line, l->name, l->subnet6);
+              g_set_error (
+                  error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
+                  "%s:%u: link %s: subnet6 %s is outside the documentation range 2001:db8::/32",
+                  base, l->line, l->name, l->subnet6);
               return NULL;
             }
         }
@@ -323,15 +326,15 @@ ts_lab_plan_new (TsLabScenario *scenario, GError **error)
           if (overlap4 (net4[i], pre4[i], net4[k], pre4[k]))
             {
               g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
-                           "%s:%u: link %s: its IPv4 subnet collides with link %s's (line %u)", base, l->line,
-                           l->name, o->name, o->line);
+                           "%s:%u: link %s: its IPv4 subnet collides with link %s's (line %u)",
+                           base, l->line, l->name, o->name, o->line);
               return NULL;
             }
           if (s->ipv6 && overlap6 (&net6[i], pre6[i], &net6[k], pre6[k]))
             {
               g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
-                           "%s:%u: link %s: its IPv6 subnet collides with link %s's (line %u)", base, l->line,
-                           l->name, o->name, o->line);
+                           "%s:%u: link %s: its IPv6 subnet collides with link %s's (line %u)",
+                           base, l->line, l->name, o->name, o->line);
               return NULL;
             }
         }
@@ -363,7 +366,7 @@ ts_lab_plan_new (TsLabScenario *scenario, GError **error)
 
       g_ptr_array_add (self->nodes, pn);
       pn->node = node;
-      pn->routes = g_ptr_array_new_with_free_func ((GDestroyNotify) plan_route_free);
+      pn->routes = g_ptr_array_new_with_free_func ((GDestroyNotify)plan_route_free);
       bfs (self, i, via, prev);
 
       /* For each link not attached here: via the first hop towards the
@@ -380,8 +383,9 @@ ts_lab_plan_new (TsLabScenario *scenario, GError **error)
             continue;
           for (guint j = 0; j < s->nodes->len; j++)
             {
-              const char *nm = ((TsLabNode *) s->nodes->pdata[j])->name;
-              if ((g_str_equal (nm, l->ends[0].node) || g_str_equal (nm, l->ends[1].node)) && via[j] >= 0)
+              const char *nm = ((TsLabNode *)s->nodes->pdata[j])->name;
+              if ((g_str_equal (nm, l->ends[0].node) || g_str_equal (nm, l->ends[1].node))
+                  && via[j] >= 0)
                 {
                   /* Prefer the end with the shorter path. */
                   guint dj = 0, dt = 0;
@@ -396,10 +400,10 @@ ts_lab_plan_new (TsLabScenario *scenario, GError **error)
           if (target < 0)
             continue; /* unreachable island: no route */
           hop = target;
-          while (prev[hop] != (int) i)
+          while (prev[hop] != (int)i)
             hop = prev[hop];
           first = self->links->pdata[via[hop]];
-          far = end_of (first, ((TsLabNode *) s->nodes->pdata[hop])->name);
+          far = end_of (first, ((TsLabNode *)s->nodes->pdata[hop])->name);
           {
             TsLabPlanRoute *r = g_new0 (TsLabPlanRoute, 1);
             r->dest = g_strdup (l->subnet4);
@@ -418,10 +422,11 @@ ts_lab_plan_new (TsLabScenario *scenario, GError **error)
           }
         }
 
-      g_string_append_printf (hosts,
-                              "# /etc/hosts of node %s, written by the Tunnelscope lab (only inside the node)\n"
-                              "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
-                              node->name);
+      g_string_append_printf (
+          hosts,
+          "# /etc/hosts of node %s, written by the Tunnelscope lab (only inside the node)\n"
+          "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+          node->name);
       for (int family = 4; family <= 6; family += 2)
         for (guint j = 0; j < s->nodes->len; j++)
           {
@@ -442,7 +447,8 @@ ts_lab_plan_new (TsLabScenario *scenario, GError **error)
               }
             if (addr == NULL)
               continue;
-            g_string_append_printf (hosts, "%s\t%s.test %s%s%s\n", addr, t->name, t->name, extra[0] ? " " : "", extra);
+            g_string_append_printf (hosts, "%s\t%s.test %s%s%s\n", addr, t->name, t->name,
+                                    extra[0] ? " " : "", extra);
           }
       pn->hosts = g_string_free (g_steal_pointer (&hosts), FALSE);
     }

@@ -30,10 +30,10 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  char *node;    /* this end's node */
-  char *ifname;  /* interface name in the node: the peer's node name */
-  char *addr4;   /* "192.0.2.1" */
-  char *addr6;   /* "2001:db8:1::1", NULL without IPv6 */
+  char *node;   /* this end's node */
+  char *ifname; /* interface name in the node: the peer's node name */
+  char *addr4;  /* "192.0.2.1" */
+  char *addr6;  /* "2001:db8:1::1", NULL without IPv6 */
 } TsLabPlanEnd;
 
 typedef struct
@@ -41,7 +41,7 @@ typedef struct
   TsLabLink *link; /* borrowed from the scenario */
   char *subnet4;   /* "192.0.2.0/24" */
   guint prefix4;
-  char *subnet6;   /* "2001:db8:1::/64" or NULL */
+  char *subnet6; /* "2001:db8:1::/64" or NULL */
   guint prefix6;
   TsLabPlanEnd ends[2];
   gboolean wire; /* delay, jitter, loss or rate: through the userspace wire */
@@ -57,7 +57,7 @@ typedef struct
 
 typedef struct
 {
-  TsLabNode *node;  /* borrowed */
+  TsLabNode *node;   /* borrowed */
   GPtrArray *routes; /* TsLabPlanRoute */
   char *hosts;       /* the node's /etc/hosts */
 } TsLabPlanNode;

@@ -40,18 +40,19 @@ ts_lab_registry_base (gboolean create, GError **error)
     base = g_strdup (env);
   else if (geteuid () == 0)
     base = g_strdup ("/run/tunnelscope/labs");
-  else if (g_getenv ("XDG_RUNTIME_DIR") != NULL && g_file_test (g_getenv ("XDG_RUNTIME_DIR"), G_FILE_TEST_IS_DIR))
+  else if (g_getenv ("XDG_RUNTIME_DIR") != NULL
+           && g_file_test (g_getenv ("XDG_RUNTIME_DIR"), G_FILE_TEST_IS_DIR))
     base = g_build_filename (g_getenv ("XDG_RUNTIME_DIR"), "tunnelscope", "labs", NULL);
   else
     {
-      g_autofree char *top = g_strdup_printf ("/tmp/tunnelscope-%u", (guint) geteuid ());
+      g_autofree char *top = g_strdup_printf ("/tmp/tunnelscope-%u", (guint)geteuid ());
       base = g_build_filename (top, "labs", NULL);
     }
   if (create && g_mkdir_with_parents (base, 0700) != 0)
     {
       int saved = errno;
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "cannot create the lab directory %s: %s", base,
-                   g_strerror (saved));
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM,
+                   "cannot create the lab directory %s: %s", base, g_strerror (saved));
       return NULL;
     }
   return g_steal_pointer (&base);
@@ -105,7 +106,8 @@ remove_contents_but_lock (const char *dir)
       return;
     }
   while ((ent = readdir (d)) != NULL)
-    if (strcmp (ent->d_name, ".") != 0 && strcmp (ent->d_name, "..") != 0 && strcmp (ent->d_name, "lock") != 0)
+    if (strcmp (ent->d_name, ".") != 0 && strcmp (ent->d_name, "..") != 0
+        && strcmp (ent->d_name, "lock") != 0)
       remove_at (fd, ent->d_name);
   closedir (d);
 }
@@ -144,7 +146,8 @@ try_lock (const char *dir, gboolean create)
           errno = saved;
           return -1;
         }
-      if (fstat (fd, &a) == 0 && stat (path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+      if (fstat (fd, &a) == 0 && stat (path, &b) == 0 && a.st_ino == b.st_ino
+          && a.st_dev == b.st_dev)
         return fd;
       /* Removed by a cleaner after we opened it: start again. */
       close (fd);
@@ -168,7 +171,8 @@ ts_lab_registry_lock (const char *name, char **out_dir, GError **error)
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       int saved = errno;
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "cannot create %s: %s", dir, g_strerror (saved));
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "cannot create %s: %s", dir,
+                   g_strerror (saved));
       return -1;
     }
   fd = try_lock (dir, TRUE);
@@ -177,9 +181,11 @@ ts_lab_registry_lock (const char *name, char **out_dir, GError **error)
       int saved = errno;
       if (saved == EWOULDBLOCK)
         g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_BUSY,
-                     "a lab named '%s' is running (tscope down --lab %s, or choose another --lab)", name, name);
+                     "a lab named '%s' is running (tscope down --lab %s, or choose another --lab)",
+                     name, name);
       else
-        g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "cannot lock %s/lock: %s", dir, g_strerror (saved));
+        g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "cannot lock %s/lock: %s", dir,
+                     g_strerror (saved));
       return -1;
     }
   /* Whatever is here besides the lock was left by a dead lab. */
@@ -271,7 +277,7 @@ ts_lab_registry_list (void)
 {
   g_autofree char *base = ts_lab_registry_base (FALSE, NULL);
   g_autoptr (GDir) d = base != NULL ? g_dir_open (base, 0, NULL) : NULL;
-  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) ts_lab_info_free);
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)ts_lab_info_free);
   const char *entry;
 
   if (d == NULL)
@@ -303,16 +309,19 @@ ts_lab_registry_find (const char *name, GError **error)
     }
   if (name == NULL && n_alive > 1)
     {
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID, "%u labs are running: say which with --lab NAME (tscope status lists them)",
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
+                   "%u labs are running: say which with --lab NAME (tscope status lists them)",
                    n_alive);
       return NULL;
     }
   if (found == NULL)
     {
       if (name != NULL)
-        g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND, "no running lab named '%s' (tscope status lists them)", name);
+        g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND,
+                     "no running lab named '%s' (tscope status lists them)", name);
       else
-        g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND, "no lab is running (start one with tscope up SCENARIO)");
+        g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND,
+                     "no lab is running (start one with tscope up SCENARIO)");
       return NULL;
     }
   {
@@ -331,7 +340,8 @@ ts_lab_registry_find (const char *name, GError **error)
 /* In the child: enters the lab and the node, then forks the command inside
  * the lab's PID namespace. Never returns. */
 static void G_GNUC_NORETURN
-enter_and_run (TsLabInfo *info, const char *dir, int node_pid, const char *node, char **argv, int err_fd)
+enter_and_run (TsLabInfo *info, const char *dir, int node_pid, const char *node, char **argv,
+               int err_fd)
 {
   char path[128];
   int user_fd = -1, mnt_fd, pid_fd, net_fd, node_mnt_fd;
@@ -341,12 +351,12 @@ enter_and_run (TsLabInfo *info, const char *dir, int node_pid, const char *node,
   pid_t child;
   int status;
 
-#define DIE(what)                                                                                 \
-  do                                                                                              \
-    {                                                                                             \
-      dprintf (err_fd, "%s: %s\n", what, g_strerror (errno));                                     \
-      _exit (125);                                                                                \
-    }                                                                                             \
+#define DIE(what)                                                                                  \
+  do                                                                                               \
+    {                                                                                              \
+      dprintf (err_fd, "%s: %s\n", what, g_strerror (errno));                                      \
+      _exit (125);                                                                                 \
+    }                                                                                              \
   while (0)
 
   g_file_get_contents (env_path, &env_text, NULL, NULL);
@@ -408,7 +418,7 @@ enter_and_run (TsLabInfo *info, const char *dir, int node_pid, const char *node,
           g_setenv ("PS1", ps1, TRUE);
           if (!g_file_test (shell_argv[0], G_FILE_TEST_IS_EXECUTABLE))
             shell_argv[0] = "/bin/sh", shell_argv[1] = "-i", shell_argv[2] = NULL;
-          execv (shell_argv[0], (char **) shell_argv);
+          execv (shell_argv[0], (char **)shell_argv);
           DIE (shell_argv[0]);
         }
       execvp (argv[0], argv);
@@ -443,8 +453,8 @@ ts_lab_registry_exec (TsLabInfo *info, const char *node, char **argv, GError **e
       || (node_pid = g_key_file_get_integer (state, "pids", node, NULL)) <= 0)
     {
       g_autofree char *list = g_strjoinv (", ", info->nodes);
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND, "lab %s has no node '%s' (its nodes: %s)", info->name,
-                   node, list);
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND,
+                   "lab %s has no node '%s' (its nodes: %s)", info->name, node, list);
       return -1;
     }
   if (pipe2 (pipefd, O_CLOEXEC) != 0)
@@ -477,8 +487,8 @@ ts_lab_registry_exec (TsLabInfo *info, const char *node, char **argv, GError **e
   if (WIFEXITED (status) && WEXITSTATUS (status) == 125 && err_text[0] != '\0')
     {
       g_strchomp (err_text);
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "cannot enter node %s of lab %s: %s", node, info->name,
-                   err_text);
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "cannot enter node %s of lab %s: %s",
+                   node, info->name, err_text);
       return -1;
     }
   if (err_text[0] != '\0')
@@ -506,7 +516,7 @@ ts_lab_registry_stop (TsLabInfo *info, guint timeout_ms, GError **error)
 {
   g_autofree char *base = ts_lab_registry_base (FALSE, NULL);
   g_autofree char *dir = g_build_filename (base != NULL ? base : "/nonexistent", info->name, NULL);
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
   gboolean killed = FALSE;
 
   if (lock_is_held (dir) && is_supervisor (info->supervisor_pid, info->name))
@@ -528,8 +538,9 @@ ts_lab_registry_stop (TsLabInfo *info, guint timeout_ms, GError **error)
         {
           if (killed || !is_supervisor (info->supervisor_pid, info->name))
             {
-              g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED, "lab %s did not stop (supervisor PID %d)",
-                           info->name, info->supervisor_pid);
+              g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED,
+                           "lab %s did not stop (supervisor PID %d)", info->name,
+                           info->supervisor_pid);
               return FALSE;
             }
           /* The kernel removes the lab's namespaces with its PID namespace. */

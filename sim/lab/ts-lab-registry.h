@@ -29,7 +29,7 @@ typedef struct
   char *name;
   char *scenario;
   int supervisor_pid;
-  gboolean alive;    /* its lock is held */
+  gboolean alive; /* its lock is held */
   gboolean rootless;
   char **nodes;
 } TsLabInfo;

@@ -10,7 +10,7 @@
 
 #include "ts-lab-error.h"
 
-G_DEFINE_QUARK (ts-lab-error-quark, ts_lab_error)
+G_DEFINE_QUARK (ts - lab - error - quark, ts_lab_error)
 
 /* The generic layer: groups of key = value with the line of each, before
  * they are given meaning. GKeyFile loses line numbers, hence our own. */
@@ -47,15 +47,19 @@ group_free (Group *g)
   g_free (g);
 }
 
-static const char *const group_types[] = { "scenario", "node", "link", "actor", "step", "expect", "file", NULL };
+static const char *const group_types[]
+    = { "scenario", "node", "link", "actor", "step", "expect", "file", NULL };
 
 /* Keys each group type accepts, for "unknown key" errors. */
 static const char *const scenario_keys[] = { "name", "description", "ipv6", NULL };
 static const char *const node_keys[] = { "role", "names", "trust", "forward", NULL };
-static const char *const link_keys[] = { "delay", "jitter", "loss", "rate", "mtu", "subnet4", "subnet6", "capture", NULL };
+static const char *const link_keys[]
+    = { "delay", "jitter", "loss", "rate", "mtu", "subnet4", "subnet6", "capture", NULL };
 static const char *const actor_keys[] = { "node", "command", "ready", NULL };
 static const char *const step_keys[] = { "node", "command", "timeout", "pause", NULL };
-static const char *const expect_keys[] = { "description", "step", "exit", "output-contains", "output-lacks", "event", "event-node", "absent", NULL };
+static const char *const expect_keys[]
+    = { "description", "step",   "exit", "output-contains", "output-lacks", "event",
+        "event-node",  "absent", NULL };
 static const char *const file_keys[] = { "node", "text", NULL };
 
 static const char *const *
@@ -89,9 +93,8 @@ valid_name (const char *name, gsize max)
   return TRUE;
 }
 
-static void
-set_error_at (GError **error, int code, const char *path, guint line, const char *format, ...)
-  G_GNUC_PRINTF (5, 6);
+static void set_error_at (GError **error, int code, const char *path, guint line,
+                          const char *format, ...) G_GNUC_PRINTF (5, 6);
 
 static void
 set_error_at (GError **error, int code, const char *path, guint line, const char *format, ...)
@@ -137,20 +140,22 @@ find_entry (Group *g, const char *key)
 static GPtrArray *
 parse_groups (const char *path, const char *text, gsize len, GError **error)
 {
-  g_autoptr (GPtrArray) groups = g_ptr_array_new_with_free_func ((GDestroyNotify) group_free);
+  g_autoptr (GPtrArray) groups = g_ptr_array_new_with_free_func ((GDestroyNotify)group_free);
   g_auto (GStrv) lines = NULL;
   g_autofree char *copy = NULL;
   Group *current = NULL;
 
   if (len > TS_LAB_SCENARIO_MAX_BYTES)
     {
-      set_error_at (error, TS_LAB_ERROR_PARSE, path, 0, "file of %" G_GSIZE_FORMAT " bytes is over the cap of %d",
-                    len, TS_LAB_SCENARIO_MAX_BYTES);
+      set_error_at (error, TS_LAB_ERROR_PARSE, path, 0,
+                    "file of %" G_GSIZE_FORMAT " bytes is over the cap of %d", len,
+                    TS_LAB_SCENARIO_MAX_BYTES);
       return NULL;
     }
   if (memchr (text, '\0', len) != NULL || !g_utf8_validate (text, len, NULL))
     {
-      set_error_at (error, TS_LAB_ERROR_PARSE, path, 0, "not a text file (NUL byte or invalid UTF-8)");
+      set_error_at (error, TS_LAB_ERROR_PARSE, path, 0,
+                    "not a text file (NUL byte or invalid UTF-8)");
       return NULL;
     }
   copy = g_strndup (text, len);
@@ -171,7 +176,8 @@ parse_groups (const char *path, const char *text, gsize len, GError **error)
 
           if (end == NULL || end[1] != '\0')
             {
-              set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno, "a section header must be '[TYPE NAME]' on a line of its own");
+              set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno,
+                            "a section header must be '[TYPE NAME]' on a line of its own");
               return NULL;
             }
           *end = '\0';
@@ -189,15 +195,18 @@ parse_groups (const char *path, const char *text, gsize len, GError **error)
           if (words[0] == NULL || !g_strv_contains (group_types, words[0]))
             {
               set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno,
-                            "unknown section '[%s]' (expected scenario, node, link, actor, step, expect or file)",
+                            "unknown section '[%s]' (expected scenario, node, link, actor, step, "
+                            "expect or file)",
                             words[0] != NULL ? words[0] : "");
               return NULL;
             }
-          if (g_str_equal (words[0], "scenario") ? words[1] != NULL : (words[1] == NULL || words[2] != NULL))
+          if (g_str_equal (words[0], "scenario") ? words[1] != NULL
+                                                 : (words[1] == NULL || words[2] != NULL))
             {
               set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno,
-                            g_str_equal (words[0], "scenario") ? "[scenario] takes no name"
-                                                               : "section '[%s]' needs exactly one name: [%s NAME]",
+                            g_str_equal (words[0], "scenario")
+                                ? "[scenario] takes no name"
+                                : "section '[%s]' needs exactly one name: [%s NAME]",
                             words[0], words[0]);
               return NULL;
             }
@@ -209,27 +218,30 @@ parse_groups (const char *path, const char *text, gsize len, GError **error)
             }
           if ((g = find_group (groups, words[0], words[1])) != NULL)
             {
-              set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno, "[%s%s%s] given twice (first at line %u)",
-                            words[0], words[1] ? " " : "", words[1] ? words[1] : "", g->line);
+              set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno,
+                            "[%s%s%s] given twice (first at line %u)", words[0],
+                            words[1] ? " " : "", words[1] ? words[1] : "", g->line);
               return NULL;
             }
           current = g_new0 (Group, 1);
           current->type = g_strdup (words[0]);
           current->name = g_strdup (words[1]);
           current->line = lineno;
-          current->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);
+          current->entries = g_ptr_array_new_with_free_func ((GDestroyNotify)entry_free);
           g_ptr_array_add (groups, current);
           continue;
         }
       eq = strchr (line, '=');
       if (eq == NULL)
         {
-          set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno, "expected 'key = value', a '[section]' or a '# comment'");
+          set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno,
+                        "expected 'key = value', a '[section]' or a '# comment'");
           return NULL;
         }
       if (current == NULL)
         {
-          set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno, "'key = value' before any [section]");
+          set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno,
+                        "'key = value' before any [section]");
           return NULL;
         }
       *eq = '\0';
@@ -241,14 +253,16 @@ parse_groups (const char *path, const char *text, gsize len, GError **error)
 
         if (!g_strv_contains (known, key))
           {
-            g_autofree char *list = g_strjoinv (", ", (char **) known);
-            set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno, "unknown key '%s' in [%s%s%s] (known: %s)", key,
-                          current->type, current->name ? " " : "", current->name ? current->name : "", list);
+            g_autofree char *list = g_strjoinv (", ", (char **)known);
+            set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno,
+                          "unknown key '%s' in [%s%s%s] (known: %s)", key, current->type,
+                          current->name ? " " : "", current->name ? current->name : "", list);
             return NULL;
           }
         if ((e = find_entry (current, key)) != NULL)
           {
-            set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno, "key '%s' given twice (first at line %u)", key, e->line);
+            set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno,
+                          "key '%s' given twice (first at line %u)", key, e->line);
             return NULL;
           }
         e = g_new0 (Entry, 1);
@@ -266,7 +280,8 @@ parse_groups (const char *path, const char *text, gsize len, GError **error)
             if (!valid_name (marker, 32))
               {
                 entry_free (e);
-                set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno, "a here-document needs a marker: '%s = <<END'", key);
+                set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno,
+                              "a here-document needs a marker: '%s = <<END'", key);
                 return NULL;
               }
             for (j = i + 1; raw[j] != NULL; j++)
@@ -280,8 +295,8 @@ parse_groups (const char *path, const char *text, gsize len, GError **error)
             if (raw[j] == NULL)
               {
                 entry_free (e);
-                set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno, "here-document '%s' is never closed by a line '%s'",
-                              key, marker);
+                set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno,
+                              "here-document '%s' is never closed by a line '%s'", key, marker);
                 return NULL;
               }
             e->value = g_string_free (g_steal_pointer (&body), FALSE);
@@ -335,16 +350,17 @@ apply_set (GPtrArray *groups, const char *set, GError **error)
     goto bad;
   if (!g_strv_contains (keys_for_type (type), key))
     {
-      g_autofree char *list = g_strjoinv (", ", (char **) keys_for_type (type));
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID, "--set %s: unknown key '%s' for a %s (known: %s)", lhs,
-                   key, type, list);
+      g_autofree char *list = g_strjoinv (", ", (char **)keys_for_type (type));
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
+                   "--set %s: unknown key '%s' for a %s (known: %s)", lhs, key, type, list);
       return FALSE;
     }
   g = find_group (groups, type, name);
   if (g == NULL)
     {
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID, "--set %s: the scenario has no [%s%s%s]", lhs, type,
-                   name ? " " : "", name ? name : "");
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
+                   "--set %s: the scenario has no [%s%s%s]", lhs, type, name ? " " : "",
+                   name ? name : "");
       return FALSE;
     }
   e = find_entry (g, key);
@@ -360,8 +376,9 @@ apply_set (GPtrArray *groups, const char *set, GError **error)
   return TRUE;
 
 bad:
-  g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
-               "--set %s: expected scenario.KEY or TYPE.NAME.KEY (e.g. link.client-proxy.delay=50ms)", lhs);
+  g_set_error (
+      error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
+      "--set %s: expected scenario.KEY or TYPE.NAME.KEY (e.g. link.client-proxy.delay=50ms)", lhs);
   return FALSE;
 }
 
@@ -389,7 +406,7 @@ ts_lab_parse_duration (const char *text, guint64 *out_ns)
     return FALSE;
   if (!isfinite (v) || v < 0 || v * mult > 3600e9)
     return FALSE;
-  *out_ns = (guint64) (v * mult + 0.5);
+  *out_ns = (guint64)(v * mult + 0.5);
   return TRUE;
 }
 
@@ -415,7 +432,7 @@ ts_lab_parse_rate (const char *text, guint64 *out_bps)
     return FALSE;
   if (!isfinite (v) || v < 0 || v * mult > 100e9)
     return FALSE;
-  *out_bps = (guint64) (v * mult);
+  *out_bps = (guint64)(v * mult);
   return TRUE;
 }
 
@@ -513,7 +530,7 @@ TsLabNode *
 ts_lab_scenario_get_node (TsLabScenario *self, const char *name)
 {
   for (guint i = 0; i < self->nodes->len; i++)
-    if (g_str_equal (((TsLabNode *) self->nodes->pdata[i])->name, name))
+    if (g_str_equal (((TsLabNode *)self->nodes->pdata[i])->name, name))
       return self->nodes->pdata[i];
   return NULL;
 }
@@ -522,7 +539,7 @@ TsLabLink *
 ts_lab_scenario_get_link (TsLabScenario *self, const char *name)
 {
   for (guint i = 0; i < self->links->len; i++)
-    if (g_str_equal (((TsLabLink *) self->links->pdata[i])->name, name))
+    if (g_str_equal (((TsLabLink *)self->links->pdata[i])->name, name))
       return self->links->pdata[i];
   return NULL;
 }
@@ -531,7 +548,7 @@ TsLabStep *
 ts_lab_scenario_get_step (TsLabScenario *self, const char *name)
 {
   for (guint i = 0; i < self->steps->len; i++)
-    if (g_str_equal (((TsLabStep *) self->steps->pdata[i])->name, name))
+    if (g_str_equal (((TsLabStep *)self->steps->pdata[i])->name, name))
       return self->steps->pdata[i];
   return NULL;
 }
@@ -546,17 +563,17 @@ split_words (const char *value)
     if (words[i][0] != '\0')
       g_ptr_array_add (out, g_strdup (words[i]));
   g_ptr_array_add (out, NULL);
-  return (char **) g_ptr_array_free (out, FALSE);
+  return (char **)g_ptr_array_free (out, FALSE);
 }
 
 /* Shorthands for the interpretation below. */
 #define LINE_OF(e, g) ((e) != NULL ? (e)->line : (g)->line)
-#define FAIL(line, ...)                                                                           \
-  do                                                                                              \
-    {                                                                                             \
-      set_error_at (error, TS_LAB_ERROR_INVALID, path, (line), __VA_ARGS__);                      \
-      return NULL;                                                                                \
-    }                                                                                             \
+#define FAIL(line, ...)                                                                            \
+  do                                                                                               \
+    {                                                                                              \
+      set_error_at (error, TS_LAB_ERROR_INVALID, path, (line), __VA_ARGS__);                       \
+      return NULL;                                                                                 \
+    }                                                                                              \
   while (0)
 
 static const char *
@@ -569,18 +586,18 @@ value_of (Group *g, const char *key, Entry **out_entry)
 }
 
 /* A required key; the error names the section's line. */
-#define REQUIRE(var, g, key)                                                                      \
-  do                                                                                              \
-    {                                                                                             \
-      var = value_of ((g), (key), &e);                                                            \
-      if (var == NULL || var[0] == '\0')                                                          \
-        FAIL ((g)->line, "[%s %s] needs '%s = ...'", (g)->type, (g)->name, (key));                \
-    }                                                                                             \
+#define REQUIRE(var, g, key)                                                                       \
+  do                                                                                               \
+    {                                                                                              \
+      var = value_of ((g), (key), &e);                                                             \
+      if (var == NULL || var[0] == '\0')                                                           \
+        FAIL ((g)->line, "[%s %s] needs '%s = ...'", (g)->type, (g)->name, (key));                 \
+    }                                                                                              \
   while (0)
 
 TsLabScenario *
-ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len, const char *const *sets,
-                               GError **error)
+ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len,
+                               const char *const *sets, GError **error)
 {
   g_autoptr (GPtrArray) groups = NULL;
   g_autoptr (TsLabScenario) self = NULL;
@@ -602,12 +619,12 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len, c
 
   self = g_new0 (TsLabScenario, 1);
   self->path = g_strdup (path);
-  self->nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) node_free);
-  self->links = g_ptr_array_new_with_free_func ((GDestroyNotify) link_free);
-  self->actors = g_ptr_array_new_with_free_func ((GDestroyNotify) actor_free);
-  self->steps = g_ptr_array_new_with_free_func ((GDestroyNotify) step_free);
-  self->expects = g_ptr_array_new_with_free_func ((GDestroyNotify) expect_free);
-  self->files = g_ptr_array_new_with_free_func ((GDestroyNotify) file_free);
+  self->nodes = g_ptr_array_new_with_free_func ((GDestroyNotify)node_free);
+  self->links = g_ptr_array_new_with_free_func ((GDestroyNotify)link_free);
+  self->actors = g_ptr_array_new_with_free_func ((GDestroyNotify)actor_free);
+  self->steps = g_ptr_array_new_with_free_func ((GDestroyNotify)step_free);
+  self->expects = g_ptr_array_new_with_free_func ((GDestroyNotify)expect_free);
+  self->files = g_ptr_array_new_with_free_func ((GDestroyNotify)file_free);
   self->ipv6 = TRUE;
 
   base = g_path_get_basename (path);
@@ -626,7 +643,8 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len, c
       self->name = g_strdup (v);
     }
   if ((v = value_of (scenario_group, "description", &e)) == NULL || v[0] == '\0')
-    FAIL (scenario_group->line, "[scenario] needs 'description = ...' (one line for 'tscope list')");
+    FAIL (scenario_group->line,
+          "[scenario] needs 'description = ...' (one line for 'tscope list')");
   self->description = g_strdup (v);
   if ((v = value_of (scenario_group, "ipv6", &e)) != NULL && !parse_bool (v, &self->ipv6))
     FAIL (LINE_OF (e, scenario_group), "ipv6 = '%s': expected yes or no", v);
@@ -642,9 +660,10 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len, c
       if (self->nodes->len >= TS_LAB_MAX_NODES)
         FAIL (g->line, "more than %d nodes", TS_LAB_MAX_NODES);
       if (!valid_name (g->name, TS_LAB_MAX_NODE_NAME) || strchr (g->name, '.') != NULL
-          || strchr (g->name, '_') != NULL || g_str_equal (g->name, "lo") || g_ascii_isdigit (g->name[0]))
-        FAIL (g->line, "bad node name '%s': a letter, then letters, digits or '-'; at most %d", g->name,
-              TS_LAB_MAX_NODE_NAME);
+          || strchr (g->name, '_') != NULL || g_str_equal (g->name, "lo")
+          || g_ascii_isdigit (g->name[0]))
+        FAIL (g->line, "bad node name '%s': a letter, then letters, digits or '-'; at most %d",
+              g->name, TS_LAB_MAX_NODE_NAME);
       n = g_new0 (TsLabNode, 1);
       g_ptr_array_add (self->nodes, n);
       n->name = g_strdup (g->name);
@@ -652,15 +671,18 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len, c
       n->role = g_strdup ((v = value_of (g, "role", &e)) != NULL ? v : g->name);
       n->names = split_words ((v = value_of (g, "names", &e)) != NULL ? v : "");
       for (guint k = 0; n->names[k] != NULL; k++)
-        if (!valid_name (n->names[k], 253) || (!g_str_has_suffix (n->names[k], ".test")
-                                               && !g_str_equal (n->names[k], "example.com")
-                                               && !g_str_has_suffix (n->names[k], ".example.com")))
-          FAIL (LINE_OF (e, g), "node %s: name '%s' is not a lab name (NAME.test, example.com or *.example.com)",
+        if (!valid_name (n->names[k], 253)
+            || (!g_str_has_suffix (n->names[k], ".test")
+                && !g_str_equal (n->names[k], "example.com")
+                && !g_str_has_suffix (n->names[k], ".example.com")))
+          FAIL (LINE_OF (e, g),
+                "node %s: name '%s' is not a lab name (NAME.test, example.com or *.example.com)",
                 n->name, n->names[k]);
       n->trust = split_words ((v = value_of (g, "trust", &e)) != NULL ? v : "web");
       for (guint k = 0; n->trust[k] != NULL; k++)
         if (!g_str_equal (n->trust[k], "web") && !g_str_equal (n->trust[k], "intercept"))
-          FAIL (LINE_OF (e, g), "node %s: trust '%s': expected web and/or intercept", n->name, n->trust[k]);
+          FAIL (LINE_OF (e, g), "node %s: trust '%s': expected web and/or intercept", n->name,
+                n->trust[k]);
       if ((v = value_of (g, "forward", &e)) != NULL && !parse_bool (v, &n->forward))
         FAIL (LINE_OF (e, g), "forward = '%s': expected yes or no", v);
     }
@@ -687,7 +709,8 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len, c
       for (dash = strchr (g->name, '-'); dash != NULL; dash = strchr (dash + 1, '-'))
         {
           g_autofree char *a = g_strndup (g->name, dash - g->name);
-          if (ts_lab_scenario_get_node (self, a) != NULL && ts_lab_scenario_get_node (self, dash + 1) != NULL)
+          if (ts_lab_scenario_get_node (self, a) != NULL
+              && ts_lab_scenario_get_node (self, dash + 1) != NULL)
             {
               l->a = g_steal_pointer (&a);
               l->b = g_strdup (dash + 1);
@@ -695,14 +718,18 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len, c
             }
         }
       if (l->a == NULL)
-        FAIL (g->line, "link '%s': a link is named by its two nodes, 'A-B', and each must be a [node]", g->name);
+        FAIL (g->line,
+              "link '%s': a link is named by its two nodes, 'A-B', and each must be a [node]",
+              g->name);
       if (g_str_equal (l->a, l->b))
         FAIL (g->line, "link '%s' joins node %s to itself", g->name, l->a);
       for (guint k = 0; k + 1 < self->links->len; k++)
         {
           TsLabLink *o = self->links->pdata[k];
-          if ((g_str_equal (o->a, l->a) && g_str_equal (o->b, l->b)) || (g_str_equal (o->a, l->b) && g_str_equal (o->b, l->a)))
-            FAIL (g->line, "link '%s' joins the same nodes as link '%s' (line %u)", l->name, o->name, o->line);
+          if ((g_str_equal (o->a, l->a) && g_str_equal (o->b, l->b))
+              || (g_str_equal (o->a, l->b) && g_str_equal (o->b, l->a)))
+            FAIL (g->line, "link '%s' joins the same nodes as link '%s' (line %u)", l->name,
+                  o->name, o->line);
         }
       if ((v = value_of (g, "delay", &e)) != NULL && !ts_lab_parse_duration (v, &l->delay_ns))
         FAIL (LINE_OF (e, g), "link %s: delay = '%s': expected a duration like 50ms", l->name, v);
@@ -719,7 +746,9 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len, c
           else if (end == NULL || *end != '\0')
             p = -1;
           if (!(p >= 0 && p <= 1) || !g_ascii_isdigit (v[0]))
-            FAIL (LINE_OF (e, g), "link %s: loss = '%s': expected a percentage like 1%% or a fraction like 0.01", l->name, v);
+            FAIL (LINE_OF (e, g),
+                  "link %s: loss = '%s': expected a percentage like 1%% or a fraction like 0.01",
+                  l->name, v);
           l->loss = p;
         }
       if ((v = value_of (g, "rate", &e)) != NULL && !ts_lab_parse_rate (v, &l->rate_bps))
@@ -728,7 +757,8 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len, c
         {
           guint64 mtu;
           if (!g_ascii_string_to_unsigned (v, 10, 1280, 9000, &mtu, NULL))
-            FAIL (LINE_OF (e, g), "link %s: mtu = '%s': expected a number from 1280 to 9000", l->name, v);
+            FAIL (LINE_OF (e, g), "link %s: mtu = '%s': expected a number from 1280 to 9000",
+                  l->name, v);
           l->mtu = mtu;
         }
       if ((v = value_of (g, "capture", &e)) != NULL && !parse_bool (v, &l->capture))
@@ -756,7 +786,8 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len, c
           if ((v = value_of (g, "ready", &e)) != NULL)
             {
               guint64 port;
-              if (!g_str_has_prefix (v, "tcp:") || !g_ascii_string_to_unsigned (v + 4, 10, 1, 65535, &port, NULL))
+              if (!g_str_has_prefix (v, "tcp:")
+                  || !g_ascii_string_to_unsigned (v + 4, 10, 1, 65535, &port, NULL))
                 FAIL (LINE_OF (e, g), "actor %s: ready = '%s': expected tcp:PORT", a->name, v);
               a->ready_port = port;
             }
@@ -774,10 +805,13 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len, c
           s->node = g_strdup (v);
           REQUIRE (v, g, "command");
           s->command = g_strdup (v);
-          if ((v = value_of (g, "timeout", &e)) != NULL && (!ts_lab_parse_duration (v, &s->timeout_ns) || s->timeout_ns == 0))
-            FAIL (LINE_OF (e, g), "step %s: timeout = '%s': expected a duration like 10s", s->name, v);
+          if ((v = value_of (g, "timeout", &e)) != NULL
+              && (!ts_lab_parse_duration (v, &s->timeout_ns) || s->timeout_ns == 0))
+            FAIL (LINE_OF (e, g), "step %s: timeout = '%s': expected a duration like 10s", s->name,
+                  v);
           if ((v = value_of (g, "pause", &e)) != NULL && !ts_lab_parse_duration (v, &s->pause_ns))
-            FAIL (LINE_OF (e, g), "step %s: pause = '%s': expected a duration like 500ms", s->name, v);
+            FAIL (LINE_OF (e, g), "step %s: pause = '%s': expected a duration like 500ms", s->name,
+                  v);
         }
       else if (g_str_equal (g->type, "file"))
         {
@@ -832,12 +866,15 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len, c
               x->exit_code = code;
             }
           else
-            FAIL (LINE_OF (e, g), "expect %s: exit = '%s': expected 0, nonzero, or a code from 1 to 255", x->name, v);
+            FAIL (LINE_OF (e, g),
+                  "expect %s: exit = '%s': expected 0, nonzero, or a code from 1 to 255", x->name,
+                  v);
         }
       x->output_contains = g_strdup (value_of (g, "output-contains", &e));
       x->output_lacks = g_strdup (value_of (g, "output-lacks", &e));
       if ((x->output_contains != NULL || x->output_lacks != NULL) && x->step == NULL)
-        FAIL (LINE_OF (e, g), "expect %s: 'output-contains' and 'output-lacks' need 'step = NAME'", x->name);
+        FAIL (LINE_OF (e, g), "expect %s: 'output-contains' and 'output-lacks' need 'step = NAME'",
+              x->name);
       x->event = g_strdup (value_of (g, "event", &e));
       if ((v = value_of (g, "event-node", &e)) != NULL)
         {
@@ -848,10 +885,14 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len, c
       if ((v = value_of (g, "absent", &e)) != NULL && !parse_bool (v, &x->event_absent))
         FAIL (LINE_OF (e, g), "absent = '%s': expected yes or no", v);
       if (x->step == NULL && x->event == NULL)
-        FAIL (g->line, "expect %s: says nothing to check (give 'step' with 'exit' or 'output-contains', or 'event')",
+        FAIL (g->line,
+              "expect %s: says nothing to check (give 'step' with 'exit' or 'output-contains', or "
+              "'event')",
               x->name);
-      if (x->step != NULL && x->exit_rule == TS_LAB_EXIT_ANY && x->output_contains == NULL && x->output_lacks == NULL)
-        FAIL (g->line, "expect %s: 'step = %s' needs 'exit', 'output-contains' or 'output-lacks'", x->name, x->step);
+      if (x->step != NULL && x->exit_rule == TS_LAB_EXIT_ANY && x->output_contains == NULL
+          && x->output_lacks == NULL)
+        FAIL (g->line, "expect %s: 'step = %s' needs 'exit', 'output-contains' or 'output-lacks'",
+              x->name, x->step);
     }
 
   /* Every node must be reachable: a lab of islands is a typo. */
@@ -924,18 +965,19 @@ ts_lab_scenario_find (const char *name, GError **error)
       g_autofree char *path = g_build_filename (dirs->pdata[i], file, NULL);
       if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
         return g_steal_pointer (&path);
-      g_string_append_printf (looked, "%s%s", i ? ", " : "", (char *) dirs->pdata[i]);
+      g_string_append_printf (looked, "%s%s", i ? ", " : "", (char *)dirs->pdata[i]);
     }
   g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND,
-               "no scenario '%s' (looked in %s; 'tscope list' shows the scenarios)", name, looked->str);
+               "no scenario '%s' (looked in %s; 'tscope list' shows the scenarios)", name,
+               looked->str);
   return NULL;
 }
 
 static int
 compare_basenames (gconstpointer a, gconstpointer b)
 {
-  g_autofree char *x = g_path_get_basename (*(char **) a);
-  g_autofree char *y = g_path_get_basename (*(char **) b);
+  g_autofree char *x = g_path_get_basename (*(char **)a);
+  g_autofree char *y = g_path_get_basename (*(char **)b);
   return strcmp (x, y);
 }
 

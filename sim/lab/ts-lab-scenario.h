@@ -45,9 +45,9 @@ G_BEGIN_DECLS
 typedef struct
 {
   char *name;
-  char *role;      /* client, proxy, server, or any word */
-  char **names;    /* extra host names (e.g. example.com), may be empty */
-  char **trust;    /* CAs the node trusts: "web", "intercept" */
+  char *role;       /* client, proxy, server, or any word */
+  char **names;     /* extra host names (e.g. example.com), may be empty */
+  char **trust;     /* CAs the node trusts: "web", "intercept" */
   gboolean forward; /* IP forwarding (off: a proxy is no router) */
   guint line;
 } TsLabNode;
@@ -72,7 +72,7 @@ typedef struct
 {
   char *name;
   char *node;
-  char *command; /* run by /bin/sh -c in the node */
+  char *command;    /* run by /bin/sh -c in the node */
   guint ready_port; /* 0: ready at once; else: when something listens on TCP port */
   guint line;
 } TsLabActor;
@@ -99,12 +99,12 @@ typedef struct
 {
   char *name;
   char *description;
-  char *step;       /* NULL: not about a step */
+  char *step; /* NULL: not about a step */
   TsLabExitRule exit_rule;
-  int exit_code;    /* for TS_LAB_EXIT_CODE */
+  int exit_code; /* for TS_LAB_EXIT_CODE */
   char *output_contains;
   char *output_lacks;
-  char *event;      /* an event kind that must (or, with absent, must not) appear */
+  char *event; /* an event kind that must (or, with absent, must not) appear */
   char *event_node;
   gboolean event_absent;
   guint line;

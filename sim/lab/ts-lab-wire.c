@@ -50,7 +50,8 @@ open_end (const char *ifname, GError **error)
 
   if (fd < 0)
     {
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "wire: AF_PACKET socket: %s", g_strerror (errno));
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "wire: AF_PACKET socket: %s",
+                   g_strerror (errno));
       return -1;
     }
   sll.sll_family = AF_PACKET;
@@ -58,9 +59,10 @@ open_end (const char *ifname, GError **error)
   sll.sll_ifindex = if_nametoindex (ifname);
   /* Our own sends must not come back to us as input. */
   setsockopt (fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
-  if (sll.sll_ifindex == 0 || bind (fd, (struct sockaddr *) &sll, sizeof sll) != 0)
+  if (sll.sll_ifindex == 0 || bind (fd, (struct sockaddr *)&sll, sizeof sll) != 0)
     {
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "wire: cannot bind to %s: %s", ifname, g_strerror (errno));
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_SYSTEM, "wire: cannot bind to %s: %s", ifname,
+                   g_strerror (errno));
       close (fd);
       return -1;
     }
@@ -104,13 +106,14 @@ ts_lab_wire_receive (TsLabWire *self, int side, guint64 now_ns)
       guint8 buf[FRAME_MAX];
       struct sockaddr_ll from;
       socklen_t fromlen = sizeof from;
-      gssize n = recvfrom (self->fd[side], buf, sizeof buf, MSG_TRUNC, (struct sockaddr *) &from, &fromlen);
+      gssize n = recvfrom (self->fd[side], buf, sizeof buf, MSG_TRUNC, (struct sockaddr *)&from,
+                           &fromlen);
       Frame *f;
       guint64 due;
 
       if (n < 0)
         return;
-      if (from.sll_pkttype == PACKET_OUTGOING || n > (gssize) sizeof buf)
+      if (from.sll_pkttype == PACKET_OUTGOING || n > (gssize)sizeof buf)
         continue;
       if (l->loss > 0 && g_rand_double (self->rand) < l->loss)
         {
@@ -126,13 +129,13 @@ ts_lab_wire_receive (TsLabWire *self, int side, guint64 now_ns)
       if (l->rate_bps > 0)
         {
           /* Serialisation: the frame leaves once those before it have. */
-          guint64 tx = (guint64) n * 8 * G_GUINT64_CONSTANT (1000000000) / l->rate_bps;
+          guint64 tx = (guint64)n * 8 * G_GUINT64_CONSTANT (1000000000) / l->rate_bps;
           self->busy_until[out] = MAX (self->busy_until[out], now_ns) + tx;
           due = self->busy_until[out];
         }
       due += l->delay_ns;
       if (l->jitter_ns > 0)
-        due = due - l->jitter_ns + (guint64) g_rand_double_range (self->rand, 0, 2.0 * l->jitter_ns);
+        due = due - l->jitter_ns + (guint64)g_rand_double_range (self->rand, 0, 2.0 * l->jitter_ns);
       due = MAX (due, self->last_due[out]);
       self->last_due[out] = due;
       f = g_malloc (sizeof (Frame) + n);
@@ -156,7 +159,7 @@ ts_lab_wire_send_due (TsLabWire *self, guint64 now_ns)
         {
           g_queue_pop_head (&self->queue[side]);
           self->queued[side] -= f->len;
-          if (send (self->fd[side], f->data, f->len, MSG_DONTWAIT) == (gssize) f->len)
+          if (send (self->fd[side], f->data, f->len, MSG_DONTWAIT) == (gssize)f->len)
             self->relayed++;
           else
             self->overflow++;
@@ -169,7 +172,8 @@ ts_lab_wire_send_due (TsLabWire *self, guint64 now_ns)
 }
 
 void
-ts_lab_wire_get_counts (TsLabWire *self, guint64 *out_relayed, guint64 *out_lost, guint64 *out_overflow)
+ts_lab_wire_get_counts (TsLabWire *self, guint64 *out_relayed, guint64 *out_lost,
+                        guint64 *out_overflow)
 {
   *out_relayed = self->relayed;
   *out_lost = self->lost;

@@ -25,7 +25,8 @@ typedef struct _TsLabWire TsLabWire;
 
 /* Opens the relay on interfaces @end_a and @end_b of the calling thread's
  * network namespace. @link is borrowed and must outlive the wire. */
-TsLabWire *ts_lab_wire_new (const char *end_a, const char *end_b, const TsLabLink *link, GError **error);
+TsLabWire *ts_lab_wire_new (const char *end_a, const char *end_b, const TsLabLink *link,
+                            GError **error);
 
 /* The two sockets to poll for input. */
 void ts_lab_wire_get_fds (TsLabWire *self, int out_fds[2]);
@@ -39,7 +40,8 @@ void ts_lab_wire_receive (TsLabWire *self, int side, guint64 now_ns);
 guint64 ts_lab_wire_send_due (TsLabWire *self, guint64 now_ns);
 
 /* Counts: frames relayed, dropped by loss, dropped by a full queue. */
-void ts_lab_wire_get_counts (TsLabWire *self, guint64 *out_relayed, guint64 *out_lost, guint64 *out_overflow);
+void ts_lab_wire_get_counts (TsLabWire *self, guint64 *out_relayed, guint64 *out_lost,
+                             guint64 *out_overflow);
 
 void ts_lab_wire_free (TsLabWire *self);
 

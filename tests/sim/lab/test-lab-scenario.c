@@ -1,5 +1,5 @@
-/* test-lab-scenario.c: scenario parsing (good and bad files, each error message) and address planning.
- * SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-lab-scenario.c: scenario parsing (good and bad files, each error message) and address
+ * planning. SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
 #include <string.h>
@@ -8,60 +8,60 @@
 #include "ts-lab-plan.h"
 #include "ts-lab-scenario.h"
 
-static const char good[] =
-  "# a full scenario\n"
-  "[scenario]\n"
-  "description = everything at once\n"
-  "\n"
-  "[node client]\n"
-  "role = client\n"
-  "trust = web intercept\n"
-  "[node proxy]\n"
-  "role = proxy\n"
-  "[node server]\n"
-  "role = server\n"
-  "names = example.com www.example.com\n"
-  "[link client-proxy]\n"
-  "delay = 50ms\n"
-  "jitter = 5ms\n"
-  "loss = 1%\n"
-  "rate = 10mbit\n"
-  "mtu = 1400\n"
-  "[link proxy-server]\n"
-  "capture = no\n"
-  "[file app.conf]\n"
-  "node = proxy server\n"
-  "text = <<END\n"
-  "  indented line\n"
-  "# not a comment here\n"
-  "END\n"
-  "[actor web]\n"
-  "node = server\n"
-  "command = exec openssl s_server -www\n"
-  "ready = tcp:443\n"
-  "[step fetch]\n"
-  "node = client\n"
-  "command = curl https://example.com/\n"
-  "timeout = 5s\n"
-  "pause = 100ms\n"
-  "[expect ok]\n"
-  "step = fetch\n"
-  "exit = 0\n"
-  "output-contains = 200\n"
-  "[expect refused]\n"
-  "description = the client refuses the certificate\n"
-  "step = fetch\n"
-  "exit = 60\n"
-  "[expect minted]\n"
-  "event = proxy.cert.minted\n"
-  "event-node = proxy\n"
-  "absent = yes\n";
+static const char good[] = "# a full scenario\n"
+                           "[scenario]\n"
+                           "description = everything at once\n"
+                           "\n"
+                           "[node client]\n"
+                           "role = client\n"
+                           "trust = web intercept\n"
+                           "[node proxy]\n"
+                           "role = proxy\n"
+                           "[node server]\n"
+                           "role = server\n"
+                           "names = example.com www.example.com\n"
+                           "[link client-proxy]\n"
+                           "delay = 50ms\n"
+                           "jitter = 5ms\n"
+                           "loss = 1%\n"
+                           "rate = 10mbit\n"
+                           "mtu = 1400\n"
+                           "[link proxy-server]\n"
+                           "capture = no\n"
+                           "[file app.conf]\n"
+                           "node = proxy server\n"
+                           "text = <<END\n"
+                           "  indented line\n"
+                           "# not a comment here\n"
+                           "END\n"
+                           "[actor web]\n"
+                           "node = server\n"
+                           "command = exec openssl s_server -www\n"
+                           "ready = tcp:443\n"
+                           "[step fetch]\n"
+                           "node = client\n"
+                           "command = curl https://example.com/\n"
+                           "timeout = 5s\n"
+                           "pause = 100ms\n"
+                           "[expect ok]\n"
+                           "step = fetch\n"
+                           "exit = 0\n"
+                           "output-contains = 200\n"
+                           "[expect refused]\n"
+                           "description = the client refuses the certificate\n"
+                           "step = fetch\n"
+                           "exit = 60\n"
+                           "[expect minted]\n"
+                           "event = proxy.cert.minted\n"
+                           "event-node = proxy\n"
+                           "absent = yes\n";
 
 static void
 test_good (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (TsLabScenario) s = ts_lab_scenario_new_from_data ("/x/full.scenario", good, -1, NULL, &error);
+  g_autoptr (TsLabScenario) s
+      = ts_lab_scenario_new_from_data ("/x/full.scenario", good, -1, NULL, &error);
   TsLabLink *l;
   TsLabFile *f;
   TsLabExpect *x;
@@ -145,30 +145,40 @@ static const struct
   const char *message;
 } bad[] = {
   { "[node a]\n", "bad.scenario:1: no [scenario] section (it holds the description)" },
-  { "[scenario]\n", "bad.scenario:1: [scenario] needs 'description = ...' (one line for 'tscope list')" },
+  { "[scenario]\n",
+    "bad.scenario:1: [scenario] needs 'description = ...' (one line for 'tscope list')" },
   { "key = value\n", "bad.scenario:1: 'key = value' before any [section]" },
-  { "[scenario]\ndescription = d\njust words\n", "bad.scenario:3: expected 'key = value', a '[section]' or a '# comment'" },
+  { "[scenario]\ndescription = d\njust words\n",
+    "bad.scenario:3: expected 'key = value', a '[section]' or a '# comment'" },
   { "[scenario]\ndescription = d\n[nodes a]\n",
-    "bad.scenario:3: unknown section '[nodes]' (expected scenario, node, link, actor, step, expect or file)" },
-  { "[scenario]\ndescription = d\n[node]\n", "bad.scenario:3: section '[node]' needs exactly one name: [node NAME]" },
-  { "[scenario]\ndescription = d\n[node a\n", "bad.scenario:3: a section header must be '[TYPE NAME]' on a line of its own" },
-  { "[scenario]\ndescription = d\n[node a]\n[node a]\n", "bad.scenario:4: [node a] given twice (first at line 3)" },
-  { "[scenario]\ndescription = d\n[node a]\nrole = x\nrole = y\n", "bad.scenario:5: key 'role' given twice (first at line 4)" },
+    "bad.scenario:3: unknown section '[nodes]' (expected scenario, node, link, actor, step, expect "
+    "or file)" },
+  { "[scenario]\ndescription = d\n[node]\n",
+    "bad.scenario:3: section '[node]' needs exactly one name: [node NAME]" },
+  { "[scenario]\ndescription = d\n[node a\n",
+    "bad.scenario:3: a section header must be '[TYPE NAME]' on a line of its own" },
+  { "[scenario]\ndescription = d\n[node a]\n[node a]\n",
+    "bad.scenario:4: [node a] given twice (first at line 3)" },
+  { "[scenario]\ndescription = d\n[node a]\nrole = x\nrole = y\n",
+    "bad.scenario:5: key 'role' given twice (first at line 4)" },
   { "[scenario]\ndescription = d\n[node a]\ncolour = red\n",
     "bad.scenario:4: unknown key 'colour' in [node a] (known: role, names, trust, forward)" },
   { "[scenario]\ndescription = d\n", "bad.scenario:1: no [node NAME] sections: a lab needs nodes" },
   { "[scenario]\ndescription = d\n[node 1a]\n",
     "bad.scenario:3: bad node name '1a': a letter, then letters, digits or '-'; at most 12" },
   { "[scenario]\ndescription = d\n[node averyveryverylongname]\n",
-    "bad.scenario:3: bad node name 'averyveryverylongname': a letter, then letters, digits or '-'; at most 12" },
+    "bad.scenario:3: bad node name 'averyveryverylongname': a letter, then letters, digits or '-'; "
+    "at most 12" },
   { "[scenario]\ndescription = d\n[node a]\n[node b]\n[link a-c]\n",
-    "bad.scenario:5: link 'a-c': a link is named by its two nodes, 'A-B', and each must be a [node]" },
+    "bad.scenario:5: link 'a-c': a link is named by its two nodes, 'A-B', and each must be a "
+    "[node]" },
   { "[scenario]\ndescription = d\n[node a]\n[node b]\n[link a-b]\n[link b-a]\n",
     "bad.scenario:6: link 'b-a' joins the same nodes as link 'a-b' (line 5)" },
   { "[scenario]\ndescription = d\n[node a]\n[node b]\n[link a-b]\ndelay = fast\n",
     "bad.scenario:6: link a-b: delay = 'fast': expected a duration like 50ms" },
   { "[scenario]\ndescription = d\n[node a]\n[node b]\n[link a-b]\nloss = 200%\n",
-    "bad.scenario:6: link a-b: loss = '200%': expected a percentage like 1% or a fraction like 0.01" },
+    "bad.scenario:6: link a-b: loss = '200%': expected a percentage like 1% or a fraction like "
+    "0.01" },
   { "[scenario]\ndescription = d\n[node a]\n[node b]\n[link a-b]\nrate = 10mbps\n",
     "bad.scenario:6: link a-b: rate = '10mbps': expected a rate like 10mbit" },
   { "[scenario]\ndescription = d\n[node a]\n[node b]\n[link a-b]\nmtu = 100\n",
@@ -179,24 +189,31 @@ static const struct
     "bad.scenario:3: node a has no link (add [link a-OTHER])" },
   { "[scenario]\ndescription = d\n[node a]\n[actor x]\nnode = b\ncommand = true\n",
     "bad.scenario:5: actor x: unknown node 'b'" },
-  { "[scenario]\ndescription = d\n[node a]\n[actor x]\nnode = a\n", "bad.scenario:4: [actor x] needs 'command = ...'" },
+  { "[scenario]\ndescription = d\n[node a]\n[actor x]\nnode = a\n",
+    "bad.scenario:4: [actor x] needs 'command = ...'" },
   { "[scenario]\ndescription = d\n[node a]\n[actor x]\nnode = a\ncommand = true\nready = 443\n",
     "bad.scenario:7: actor x: ready = '443': expected tcp:PORT" },
   { "[scenario]\ndescription = d\n[node a]\n[step s]\nnode = a\ncommand = true\ntimeout = 0\n",
     "bad.scenario:7: step s: timeout = '0': expected a duration like 10s" },
-  { "[scenario]\ndescription = d\n[node a]\n[expect e]\nstep = s\nexit = 0\n", "bad.scenario:5: expect e: unknown step 's'" },
-  { "[scenario]\ndescription = d\n[node a]\n[step s]\nnode = a\ncommand = true\n[expect e]\nstep = s\nexit = maybe\n",
+  { "[scenario]\ndescription = d\n[node a]\n[expect e]\nstep = s\nexit = 0\n",
+    "bad.scenario:5: expect e: unknown step 's'" },
+  { "[scenario]\ndescription = d\n[node a]\n[step s]\nnode = a\ncommand = true\n[expect e]\nstep = "
+    "s\nexit = maybe\n",
     "bad.scenario:9: expect e: exit = 'maybe': expected 0, nonzero, or a code from 1 to 255" },
   { "[scenario]\ndescription = d\n[node a]\n[expect e]\ndescription = nothing\n",
-    "bad.scenario:4: expect e: says nothing to check (give 'step' with 'exit' or 'output-contains', or 'event')" },
+    "bad.scenario:4: expect e: says nothing to check (give 'step' with 'exit' or "
+    "'output-contains', or 'event')" },
   { "[scenario]\ndescription = d\n[node a]\n[file f]\nnode = a\ntext = <<END\nline\n",
     "bad.scenario:6: here-document 'text' is never closed by a line 'END'" },
   { "[scenario]\ndescription = d\n[node a]\nnames = google.com\n",
-    "bad.scenario:4: node a: name 'google.com' is not a lab name (NAME.test, example.com or *.example.com)" },
-  { "[scenario]\ndescription = d\n[node a]\ntrust = everyone\n", "bad.scenario:4: node a: trust 'everyone': expected web and/or intercept" },
+    "bad.scenario:4: node a: name 'google.com' is not a lab name (NAME.test, example.com or "
+    "*.example.com)" },
+  { "[scenario]\ndescription = d\n[node a]\ntrust = everyone\n",
+    "bad.scenario:4: node a: trust 'everyone': expected web and/or intercept" },
   { "[scenario]\ndescription = d\n[node a]\n[file ../etc/passwd]\n",
     "bad.scenario:4: bad name '../etc/passwd' (letters, digits, '-', '_', '.'; at most 64)" },
-  { "[scenario]\ndescription = d\0x\n", "bad.scenario: not a text file (NUL byte or invalid UTF-8)" },
+  { "[scenario]\ndescription = d\0x\n",
+    "bad.scenario: not a text file (NUL byte or invalid UTF-8)" },
 };
 
 static void
@@ -211,7 +228,8 @@ test_bad (void)
       if (strstr (bad[i].message, "NUL") != NULL)
         len += 3; /* the embedded NUL case */
       s = ts_lab_scenario_new_from_data ("dir/bad.scenario", bad[i].text, len, NULL, &error);
-      g_test_message ("case %" G_GSIZE_FORMAT ": %s", i, error != NULL ? error->message : "(no error)");
+      g_test_message ("case %" G_GSIZE_FORMAT ": %s", i,
+                      error != NULL ? error->message : "(no error)");
       g_assert_null (s);
       g_assert_nonnull (error);
       g_assert_true (error->domain == TS_LAB_ERROR);
@@ -219,15 +237,18 @@ test_bad (void)
     }
 }
 
-static const char two[] = "[scenario]\ndescription = d\n[node client]\nrole = client\n[node server]\nrole = server\n"
-                          "[link client-server]\n[step s]\nnode = client\ncommand = true\n";
+static const char two[]
+    = "[scenario]\ndescription = d\n[node client]\nrole = client\n[node server]\nrole = server\n"
+      "[link client-server]\n[step s]\nnode = client\ncommand = true\n";
 
 static void
 test_set (void)
 {
-  const char *sets[] = { "link.client-server.delay=25ms", "scenario.ipv6=no", "step.s.command=false", NULL };
+  const char *sets[]
+      = { "link.client-server.delay=25ms", "scenario.ipv6=no", "step.s.command=false", NULL };
   g_autoptr (GError) error = NULL;
-  g_autoptr (TsLabScenario) s = ts_lab_scenario_new_from_data ("two.scenario", two, -1, sets, &error);
+  g_autoptr (TsLabScenario) s
+      = ts_lab_scenario_new_from_data ("two.scenario", two, -1, sets, &error);
   const struct
   {
     const char *set;
@@ -236,9 +257,12 @@ test_set (void)
     { "link.client-server.delay", "--set link.client-server.delay: expected KEY=VALUE" },
     { "link.nope.delay=1ms", "--set link.nope.delay: the scenario has no [link nope]" },
     { "link.client-server.colour=red",
-      "--set link.client-server.colour: unknown key 'colour' for a link (known: delay, jitter, loss, rate, mtu, subnet4, subnet6, capture)" },
-    { "delay=1ms", "--set delay: expected scenario.KEY or TYPE.NAME.KEY (e.g. link.client-proxy.delay=50ms)" },
-    { "link.client-server.delay=soon", "two.scenario: link client-server: delay = 'soon': expected a duration like 50ms" },
+      "--set link.client-server.colour: unknown key 'colour' for a link (known: delay, jitter, "
+      "loss, rate, mtu, subnet4, subnet6, capture)" },
+    { "delay=1ms",
+      "--set delay: expected scenario.KEY or TYPE.NAME.KEY (e.g. link.client-proxy.delay=50ms)" },
+    { "link.client-server.delay=soon",
+      "two.scenario: link client-server: delay = 'soon': expected a duration like 50ms" },
   };
 
   g_assert_no_error (error);
@@ -249,7 +273,8 @@ test_set (void)
     {
       const char *one[] = { bad_sets[i].set, NULL };
       g_autoptr (GError) e = NULL;
-      g_autoptr (TsLabScenario) t = ts_lab_scenario_new_from_data ("two.scenario", two, -1, one, &e);
+      g_autoptr (TsLabScenario) t
+          = ts_lab_scenario_new_from_data ("two.scenario", two, -1, one, &e);
       g_assert_null (t);
       g_assert_cmpstr (e->message, ==, bad_sets[i].message);
     }
@@ -326,9 +351,11 @@ test_plan_connect (void)
   g_assert_cmpuint (ts_lab_plan_get_node (plan, "proxy")->routes->len, ==, 0);
 
   /* Names: each node sees a target at its nearest address. */
-  g_assert_nonnull (strstr (client->hosts, "203.0.113.2\tserver.test server example.com www.example.com\n"));
+  g_assert_nonnull (
+      strstr (client->hosts, "203.0.113.2\tserver.test server example.com www.example.com\n"));
   g_assert_nonnull (strstr (client->hosts, "192.0.2.2\tproxy.test proxy\n"));
-  g_assert_nonnull (strstr (client->hosts, "2001:db8:2::2\tserver.test server example.com www.example.com\n"));
+  g_assert_nonnull (
+      strstr (client->hosts, "2001:db8:2::2\tserver.test server example.com www.example.com\n"));
   g_assert_nonnull (strstr (server->hosts, "203.0.113.1\tproxy.test proxy\n"));
   g_assert_nonnull (strstr (server->hosts, "192.0.2.1\tclient.test client\n"));
   g_assert_cmpstr (ts_lab_plan_get_address (plan, "proxy", 4), ==, "192.0.2.2");
@@ -348,9 +375,9 @@ test_plan_chain (void)
   TsLabPlanNode *client;
 
   g_assert_no_error (error);
-  g_assert_cmpstr (((TsLabPlanLink *) plan->links->pdata[0])->subnet4, ==, "192.0.2.0/24");
-  g_assert_cmpstr (((TsLabPlanLink *) plan->links->pdata[1])->subnet4, ==, "198.51.100.0/24");
-  g_assert_cmpstr (((TsLabPlanLink *) plan->links->pdata[2])->subnet4, ==, "203.0.113.0/24");
+  g_assert_cmpstr (((TsLabPlanLink *)plan->links->pdata[0])->subnet4, ==, "192.0.2.0/24");
+  g_assert_cmpstr (((TsLabPlanLink *)plan->links->pdata[1])->subnet4, ==, "198.51.100.0/24");
+  g_assert_cmpstr (((TsLabPlanLink *)plan->links->pdata[2])->subnet4, ==, "203.0.113.0/24");
   client = ts_lab_plan_get_node (plan, "client");
   g_assert_cmpuint (client->routes->len, ==, 4);
   for (guint i = 0; i < client->routes->len; i++)
@@ -359,7 +386,8 @@ test_plan_chain (void)
       g_assert_cmpstr (r->via, ==, r->ipv6 ? "2001:db8:1::2" : "192.0.2.2");
     }
   /* proxy2 reaches the client's subnet via proxy1. */
-  g_assert_cmpstr (((TsLabPlanRoute *) ts_lab_plan_get_node (plan, "proxy2")->routes->pdata[0])->via, ==, "198.51.100.1");
+  g_assert_cmpstr (((TsLabPlanRoute *)ts_lab_plan_get_node (plan, "proxy2")->routes->pdata[0])->via,
+                   ==, "198.51.100.1");
   g_assert_nonnull (strstr (client->hosts, "198.51.100.2\tproxy2.test proxy2\n"));
 }
 
@@ -377,10 +405,10 @@ test_plan_many (void)
     g_string_append_printf (text, "[link n%d-n%d]\n", i, i + 1);
   plan = plan_for (text->str, &s, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (((TsLabPlanLink *) plan->links->pdata[0])->subnet4, ==, "192.0.2.0/28");
-  g_assert_cmpstr (((TsLabPlanLink *) plan->links->pdata[4])->subnet4, ==, "192.0.2.64/28");
-  g_assert_cmpstr (((TsLabPlanLink *) plan->links->pdata[4])->ends[1].addr4, ==, "192.0.2.66");
-  g_assert_null (((TsLabPlanLink *) plan->links->pdata[0])->subnet6);
+  g_assert_cmpstr (((TsLabPlanLink *)plan->links->pdata[0])->subnet4, ==, "192.0.2.0/28");
+  g_assert_cmpstr (((TsLabPlanLink *)plan->links->pdata[4])->subnet4, ==, "192.0.2.64/28");
+  g_assert_cmpstr (((TsLabPlanLink *)plan->links->pdata[4])->ends[1].addr4, ==, "192.0.2.66");
+  g_assert_null (((TsLabPlanLink *)plan->links->pdata[0])->subnet6);
   /* n0 reaches n5's link through n1. */
   g_assert_cmpuint (ts_lab_plan_get_node (plan, "n0")->routes->len, ==, 4);
 }
@@ -394,21 +422,24 @@ test_plan_errors (void)
     const char *message;
   } cases[] = {
     { "[link a-b]\nsubnet4 = 10.0.0.0/24\n",
-      "plan.scenario:5: link a-b: subnet4 10.0.0.0/24 is outside the documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24)" },
+      "plan.scenario:5: link a-b: subnet4 10.0.0.0/24 is outside the documentation ranges "
+      "(192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24)" },
     { "[link a-b]\nsubnet4 = 192.0.2.0\n",
-      "plan.scenario:5: link a-b: subnet4 = '192.0.2.0': expected an IPv4 network like 192.0.2.0/24 (prefix 8 to 30)" },
+      "plan.scenario:5: link a-b: subnet4 = '192.0.2.0': expected an IPv4 network like "
+      "192.0.2.0/24 (prefix 8 to 30)" },
     { "[link a-b]\nsubnet4 = 192.0.2.0/28\n[link b-c]\nsubnet4 = 192.0.2.8/29\n",
       "plan.scenario:7: link b-c: its IPv4 subnet collides with link a-b's (line 5)" },
-    { "[link a-b]\nsubnet6 = fd00::/64\n",
-      "plan.scenario:5: link a-b: subnet6 fd00::/64 is outside the documentation range 2001:db8::/32" },
+    { "[link a-b]\nsubnet6 = fd00::/64\n", "plan.scenario:5: link a-b: subnet6 fd00::/64 is "
+                                           "outside the documentation range 2001:db8::/32" },
     { "[link a-b]\nsubnet6 = 2001:db8:5::/64\n[link b-c]\nsubnet6 = 2001:db8:5::/48\n",
       "plan.scenario:7: link b-c: its IPv6 subnet collides with link a-b's (line 5)" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *text = g_strdup_printf ("[scenario]\ndescription = d\n[node a]\n[node b]\n%s[node c]\n%s",
-                                               cases[i].links, strstr (cases[i].links, "b-c") ? "" : "[link a-c]\n");
+      g_autofree char *text
+          = g_strdup_printf ("[scenario]\ndescription = d\n[node a]\n[node b]\n%s[node c]\n%s",
+                             cases[i].links, strstr (cases[i].links, "b-c") ? "" : "[link a-c]\n");
       g_autoptr (GError) error = NULL;
       g_autoptr (TsLabScenario) s = NULL;
       g_autoptr (TsLabPlan) plan = plan_for (text, &s, &error);

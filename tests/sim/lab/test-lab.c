@@ -1,5 +1,5 @@
-/* test-lab.c: the lab for real: run, capture, names, teardown, SIGKILL, side by side, delay, crash, rootless.
- * SPDX-License-Identifier: GPL-3.0-or-later
+/* test-lab.c: the lab for real: run, capture, names, teardown, SIGKILL, side by side, delay, crash,
+ * rootless. SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Every test body runs in a subprocess (g_test_trap_subprocess); the parent
  * then runs 'tscope down --all' in the test's own lab directory and removes
@@ -36,7 +36,8 @@ spawn (char **out, char **err, const char *const *argv)
   g_autofree char *o = NULL, *e = NULL;
   int status = 0;
 
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &o, &e, &status, &error))
+  if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &o, &e, &status,
+                     &error))
     {
       g_printerr ("cannot run %s: %s\n", argv[0], error->message);
       return -1;
@@ -53,8 +54,7 @@ spawn (char **out, char **err, const char *const *argv)
 }
 
 /* Runs tscope with the NULL-terminated arguments. */
-static int
-run_tscope (char **out, char **err, ...) G_GNUC_NULL_TERMINATED;
+static int run_tscope (char **out, char **err, ...) G_GNUC_NULL_TERMINATED;
 
 static int
 run_tscope (char **out, char **err, ...)
@@ -67,10 +67,10 @@ run_tscope (char **out, char **err, ...)
   g_ptr_array_add (argv, tscope);
   va_start (args, err);
   while ((arg = va_arg (args, const char *)) != NULL)
-    g_ptr_array_add (argv, (gpointer) arg);
+    g_ptr_array_add (argv, (gpointer)arg);
   va_end (args);
   g_ptr_array_add (argv, NULL);
-  rc = spawn (out, err, (const char *const *) argv->pdata);
+  rc = spawn (out, err, (const char *const *)argv->pdata);
   if (out != NULL && *out != NULL && rc != 0)
     g_printerr ("%s", *out);
   return rc;
@@ -79,7 +79,7 @@ run_tscope (char **out, char **err, ...)
 static char *
 lab_name (const char *tag)
 {
-  return g_strdup_printf ("%s%d", tag, (int) (getpid () % 1000));
+  return g_strdup_printf ("%s%d", tag, (int)(getpid () % 1000));
 }
 
 static char *
@@ -109,7 +109,8 @@ lab_pids (const char *lab)
       if (pid <= 0 || !g_file_get_contents (path, &comm, NULL, NULL))
         continue;
       g_strchomp (comm);
-      if (!g_str_has_prefix (comm, prefix) || (comm[strlen (prefix)] != '\0' && comm[strlen (prefix)] != '-'))
+      if (!g_str_has_prefix (comm, prefix)
+          || (comm[strlen (prefix)] != '\0' && comm[strlen (prefix)] != '-'))
         continue;
       /* A zombie holds no namespace. */
       if (g_file_get_contents (stat_path, &stat, NULL, NULL) && strstr (stat, ") Z ") != NULL)
@@ -256,7 +257,8 @@ trace_events (const char *trace)
   ts_trace_reader_feed_bytes (r, bytes);
   while ((kind = ts_trace_reader_next (r, &rec, &error)) > TS_TRACE_RECORD_NONE)
     if (kind == TS_TRACE_RECORD_EVENT)
-      g_string_append_printf (out, "%s %s\n", ts_trace_event_get_node (rec.event), ts_trace_event_get_kind (rec.event));
+      g_string_append_printf (out, "%s %s\n", ts_trace_event_get_node (rec.event),
+                              ts_trace_event_get_kind (rec.event));
   g_assert_no_error (error);
   return g_string_free (out, FALSE);
 }
@@ -279,11 +281,13 @@ test_run_connect (void)
   g_autofree char *trace = tmp_path ("t.pcapng");
   g_autofree char *out = NULL;
   g_autofree char *hosts_before = NULL;
-  g_autofree char *connect = NULL, *hello = NULL, *get = NULL, *ifaces = NULL, *descs = NULL, *events = NULL;
+  g_autofree char *connect = NULL, *hello = NULL, *get = NULL, *ifaces = NULL, *descs = NULL,
+                  *events = NULL;
   g_autofree char *dir = lab_dir (lab);
 
   g_file_get_contents ("/etc/hosts", &hosts_before, NULL, NULL);
-  g_assert_cmpint (run_tscope (&out, NULL, "run", "connect", "-o", trace, "--lab", lab, NULL), ==, 0);
+  g_assert_cmpint (run_tscope (&out, NULL, "run", "connect", "-o", trace, "--lab", lab, NULL), ==,
+                   0);
   /* The newcomer's summary. */
   g_assert_nonnull (strstr (out, "Scenario connect:"));
   g_assert_nonnull (strstr (out, "client-proxy"));
@@ -295,7 +299,8 @@ test_run_connect (void)
   connect = tshark (trace, "http.request.method == \"CONNECT\"", "frame.interface_name", NULL);
   g_assert_cmpstr (connect, ==, "client-proxy\n");
   /* A TLS handshake on both links (ClientHello and ServerHello each). */
-  hello = tshark (trace, "tls.handshake.type == 1 || tls.handshake.type == 2", "frame.interface_name", NULL);
+  hello = tshark (trace, "tls.handshake.type == 1 || tls.handshake.type == 2",
+                  "frame.interface_name", NULL);
   g_assert_nonnull (strstr (hello, "client-proxy\n"));
   g_assert_nonnull (strstr (hello, "proxy-server\n"));
   /* The inner GET, decrypted from the secrets inside the trace alone. */
@@ -305,8 +310,10 @@ test_run_connect (void)
   g_assert_nonnull (strstr (get, "proxy-server\n"));
   /* One interface per link, named after it, saying which end it captures. */
   ifaces = tshark (trace, NULL, "frame.interface_name", NULL);
-  descs = tshark (trace, "frame.interface_name == \"proxy-server\"", "frame.interface_description", NULL);
-  g_assert_nonnull (strstr (descs, "link proxy-server captured at node proxy (interface server, towards server)"));
+  descs = tshark (trace, "frame.interface_name == \"proxy-server\"", "frame.interface_description",
+                  NULL);
+  g_assert_nonnull (strstr (
+      descs, "link proxy-server captured at node proxy (interface server, towards server)"));
   {
     g_auto (GStrv) lines = g_strsplit (ifaces, "\n", -1);
     for (guint i = 0; lines[i] != NULL; i++)
@@ -333,7 +340,8 @@ test_segments (void)
   g_auto (GStrv) lines = NULL;
   guint n = 0, full = 0;
 
-  g_assert_cmpint (run_tscope (NULL, NULL, "run", "direct", "-o", trace, "--lab", lab, "-q", NULL), ==, 0);
+  g_assert_cmpint (run_tscope (NULL, NULL, "run", "direct", "-o", trace, "--lab", lab, "-q", NULL),
+                   ==, 0);
   lens = tshark (trace, "tcp", "frame.len", NULL);
   lines = g_strsplit (lens, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
@@ -382,26 +390,31 @@ test_up_exec_down (void)
   g_clear_pointer (&out, g_free);
 
   /* Inside a node: its own addresses, names and trust. */
-  g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", lab, "client", "--", "ip", "-o", "addr", NULL), ==, 0);
+  g_assert_cmpint (
+      run_tscope (&out, NULL, "exec", "--lab", lab, "client", "--", "ip", "-o", "addr", NULL), ==,
+      0);
   g_assert_nonnull (strstr (out, "192.0.2.1/24"));
   g_assert_nonnull (strstr (out, "2001:db8:1::1/64"));
   g_assert_null (strstr (out, "fe80"));
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", lab, "client", "--", "cat", "/etc/hosts", NULL), ==, 0);
+  g_assert_cmpint (
+      run_tscope (&out, NULL, "exec", "--lab", lab, "client", "--", "cat", "/etc/hosts", NULL), ==,
+      0);
   g_assert_nonnull (strstr (out, "server.test server example.com"));
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", lab, "client", "--", "curl", "-sS", "--proxy",
-                               "http://proxy.test:8080", "-o", "/dev/null", "-w", "%{http_code}",
-                               "https://example.com/", NULL),
+  g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", lab, "client", "--", "curl", "-sS",
+                               "--proxy", "http://proxy.test:8080", "-o", "/dev/null", "-w",
+                               "%{http_code}", "https://example.com/", NULL),
                    ==, 0);
   g_assert_cmpstr (out, ==, "200");
   g_clear_pointer (&out, g_free);
   /* Around the proxy: the packets go to the proxy's node, which drops them. */
-  g_assert_cmpint (run_tscope (NULL, &err, "exec", "--lab", lab, "client", "--", "curl", "-sS", "-4", "-m", "1",
-                               "https://example.com/", NULL),
+  g_assert_cmpint (run_tscope (NULL, &err, "exec", "--lab", lab, "client", "--", "curl", "-sS",
+                               "-4", "-m", "1", "https://example.com/", NULL),
                    ==, 28);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (run_tscope (NULL, &err, "exec", "--lab", lab, "nosuchnode", "--", "true", NULL), ==, 1);
+  g_assert_cmpint (run_tscope (NULL, &err, "exec", "--lab", lab, "nosuchnode", "--", "true", NULL),
+                   ==, 1);
   g_assert_nonnull (strstr (err, "has no node 'nosuchnode' (its nodes: client, proxy, server)"));
   g_clear_pointer (&err, g_free);
   assert_host_untouched (hosts_before);
@@ -460,7 +473,9 @@ test_side_by_side (void)
   g_autofree char *out = NULL, *err = NULL;
 
   g_assert_cmpint (run_tscope (NULL, NULL, "up", "connect", "--lab", a, NULL), ==, 0);
-  g_assert_cmpint (run_tscope (NULL, NULL, "up", "connect", "--lab", b, "--set", "link.client-proxy.delay=5ms", NULL), ==, 0);
+  g_assert_cmpint (run_tscope (NULL, NULL, "up", "connect", "--lab", b, "--set",
+                               "link.client-proxy.delay=5ms", NULL),
+                   ==, 0);
   g_assert_cmpint (run_tscope (&out, NULL, "status", NULL), ==, 0);
   g_assert_nonnull (strstr (out, a));
   g_assert_nonnull (strstr (out, b));
@@ -471,9 +486,9 @@ test_side_by_side (void)
   g_clear_pointer (&err, g_free);
   for (int i = 0; i < 2; i++)
     {
-      g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", i ? b : a, "client", "--", "curl", "-sS", "--proxy",
-                                   "http://proxy.test:8080", "-o", "/dev/null", "-w", "%{http_code}",
-                                   "https://example.com/", NULL),
+      g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", i ? b : a, "client", "--", "curl",
+                                   "-sS", "--proxy", "http://proxy.test:8080", "-o", "/dev/null",
+                                   "-w", "%{http_code}", "https://example.com/", NULL),
                        ==, 0);
       g_assert_cmpstr (out, ==, "200");
       g_clear_pointer (&out, g_free);
@@ -481,30 +496,31 @@ test_side_by_side (void)
   g_assert_cmpint (run_tscope (NULL, NULL, "down", "--lab", a, NULL), ==, 0);
   g_assert_true (lab_gone (a));
   /* The other lab is not touched. */
-  g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", b, "client", "--", "curl", "-sS", "--proxy",
-                               "http://proxy.test:8080", "-o", "/dev/null", "-w", "%{http_code}",
-                               "https://example.com/", NULL),
+  g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", b, "client", "--", "curl", "-sS",
+                               "--proxy", "http://proxy.test:8080", "-o", "/dev/null", "-w",
+                               "%{http_code}", "https://example.com/", NULL),
                    ==, 0);
   g_assert_cmpstr (out, ==, "200");
   g_assert_cmpint (run_tscope (NULL, NULL, "down", "--lab", b, NULL), ==, 0);
   g_assert_true (lab_gone (b));
 }
 
-static const char delay_scenario[] =
-  "[scenario]\n"
-  "description = a 50 ms link, probed with 20 TCP connection attempts\n"
-  "ipv6 = no\n"
-  "[node client]\nrole = client\n"
-  "[node server]\nrole = server\n"
-  "[link client-server]\ndelay = 50ms\n"
-  "[step probe]\nnode = client\n"
-  "command = for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do curl -s -m 2 http://server.test:9/; done; true\n"
-  "[expect probed]\nstep = probe\nexit = 0\n";
+static const char delay_scenario[]
+    = "[scenario]\n"
+      "description = a 50 ms link, probed with 20 TCP connection attempts\n"
+      "ipv6 = no\n"
+      "[node client]\nrole = client\n"
+      "[node server]\nrole = server\n"
+      "[link client-server]\ndelay = 50ms\n"
+      "[step probe]\nnode = client\n"
+      "command = for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do curl -s -m 2 "
+      "http://server.test:9/; done; true\n"
+      "[expect probed]\nstep = probe\nexit = 0\n";
 
 static int
 compare_double (gconstpointer a, gconstpointer b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -521,12 +537,15 @@ test_delay (void)
   double median;
 
   write_scenario (scenario, delay_scenario);
-  g_assert_cmpint (run_tscope (NULL, NULL, "run", scenario, "-o", trace, "--lab", lab, "-q", NULL), ==, 0);
+  g_assert_cmpint (run_tscope (NULL, NULL, "run", scenario, "-o", trace, "--lab", lab, "-q", NULL),
+                   ==, 0);
   /* Round trip: SYN out, RST back, both seen at the client's end. */
   fields = tshark (trace, "tcp.flags.syn == 1 || tcp.flags.reset == 1", "frame.time_epoch", NULL);
   {
-    g_autofree char *streams = tshark (trace, "tcp.flags.syn == 1 || tcp.flags.reset == 1", "tcp.stream", NULL);
-    g_autofree char *resets = tshark (trace, "tcp.flags.syn == 1 || tcp.flags.reset == 1", "tcp.flags.reset", NULL);
+    g_autofree char *streams
+        = tshark (trace, "tcp.flags.syn == 1 || tcp.flags.reset == 1", "tcp.stream", NULL);
+    g_autofree char *resets
+        = tshark (trace, "tcp.flags.syn == 1 || tcp.flags.reset == 1", "tcp.flags.reset", NULL);
     g_auto (GStrv) s = g_strsplit (streams, "\n", -1);
     g_auto (GStrv) r = g_strsplit (resets, "\n", -1);
     lines = g_strsplit (fields, "\n", -1);
@@ -539,7 +558,7 @@ test_delay (void)
           g_hash_table_insert (syn, g_strdup (s[i]), g_memdup2 (&t, sizeof t));
         else if (g_hash_table_contains (syn, s[i]))
           {
-            double d = (t - *(double *) g_hash_table_lookup (syn, s[i])) * 1000.0;
+            double d = (t - *(double *)g_hash_table_lookup (syn, s[i])) * 1000.0;
             g_array_append_val (rtt, d);
           }
       }
@@ -571,7 +590,8 @@ test_crash (void)
                             "[step wait]\nnode = client\ncommand = sleep 1\n"
                             "[expect waited]\nstep = wait\nexit = 0\n");
   start = g_get_monotonic_time ();
-  g_assert_cmpint (run_tscope (&out, NULL, "run", scenario, "-o", trace, "--lab", lab, NULL), ==, 1);
+  g_assert_cmpint (run_tscope (&out, NULL, "run", scenario, "-o", trace, "--lab", lab, NULL), ==,
+                   1);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
   g_assert_nonnull (strstr (out, "(crashed)"));
   g_assert_nonnull (strstr (out, "Result: FAIL"));
@@ -581,10 +601,13 @@ test_crash (void)
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
 
   /* A missing program: one line naming it, nothing left behind. */
-  write_scenario (missing, "[scenario]\ndescription = a missing program\n[node client]\n"
-                           "[actor ghost]\nnode = client\ncommand = exec no-such-program-tscope --now\n");
+  write_scenario (missing,
+                  "[scenario]\ndescription = a missing program\n[node client]\n"
+                  "[actor ghost]\nnode = client\ncommand = exec no-such-program-tscope --now\n");
   g_assert_cmpint (run_tscope (NULL, &err, "run", missing, "-o", trace, "--lab", lab, NULL), ==, 1);
-  g_assert_cmpstr (err, ==, "tscope: missing.scenario:4: actor ghost needs the program 'no-such-program-tscope': not found\n");
+  g_assert_cmpstr (err, ==,
+                   "tscope: missing.scenario:4: actor ghost needs the program "
+                   "'no-such-program-tscope': not found\n");
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
   g_clear_pointer (&err, g_free);
   /* An unknown scenario is bad usage. */
@@ -615,7 +638,8 @@ test_interrupt (void)
       gint64 start;
       g_autoptr (GError) error = NULL;
 
-      g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, &error));
+      g_assert_true (g_spawn_async (NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                                    NULL, &pid, &error));
       for (int i = 0; i < 1000 && !g_file_test (step_log, G_FILE_TEST_EXISTS); i++)
         g_usleep (10000);
       g_assert_true (g_file_test (step_log, G_FILE_TEST_EXISTS));
@@ -649,20 +673,23 @@ test_events_and_wire (void)
   JsonArray *scenarios;
   gboolean found = FALSE;
 
-  write_scenario (scenario,
-                  "[scenario]\ndescription = events and a shaped link\n"
-                  "[node client]\nrole = client\n[node server]\nrole = server\nnames = example.com\n"
-                  "[link client-server]\ndelay = 10ms\njitter = 2ms\nloss = 0%\nrate = 2mbit\n"
-                  "[actor origin]\nnode = server\n"
-                  "command = exec openssl s_server -quiet -www -accept 443 -cert \"$TS_PKI_DIR/server.pem\" -key \"$TS_PKI_DIR/server.key\"\n"
-                  "ready = tcp:443\n"
-                  "[step fetch]\nnode = client\n"
-                  "command = curl -sS -o /dev/null -w '%{http_code}' https://example.com/ && "
-                  "printf '%s client client.result status=200\\n' \"$(date +%s%N)\" >> \"$TS_EVENTS\"\n"
-                  "[expect result]\nevent = client.result\nevent-node = client\n"
-                  "[expect no-mint]\nevent = proxy.cert.minted\nabsent = yes\n"
-                  "[expect fetched]\nstep = fetch\nexit = 0\noutput-contains = 200\n");
-  g_assert_cmpint (run_tscope (&out, NULL, "run", scenario, "-o", trace, "--lab", lab, NULL), ==, 0);
+  write_scenario (
+      scenario,
+      "[scenario]\ndescription = events and a shaped link\n"
+      "[node client]\nrole = client\n[node server]\nrole = server\nnames = example.com\n"
+      "[link client-server]\ndelay = 10ms\njitter = 2ms\nloss = 0%\nrate = 2mbit\n"
+      "[actor origin]\nnode = server\n"
+      "command = exec openssl s_server -quiet -www -accept 443 -cert \"$TS_PKI_DIR/server.pem\" "
+      "-key \"$TS_PKI_DIR/server.key\"\n"
+      "ready = tcp:443\n"
+      "[step fetch]\nnode = client\n"
+      "command = curl -sS -o /dev/null -w '%{http_code}' https://example.com/ && "
+      "printf '%s client client.result status=200\\n' \"$(date +%s%N)\" >> \"$TS_EVENTS\"\n"
+      "[expect result]\nevent = client.result\nevent-node = client\n"
+      "[expect no-mint]\nevent = proxy.cert.minted\nabsent = yes\n"
+      "[expect fetched]\nstep = fetch\nexit = 0\noutput-contains = 200\n");
+  g_assert_cmpint (run_tscope (&out, NULL, "run", scenario, "-o", trace, "--lab", lab, NULL), ==,
+                   0);
   g_assert_nonnull (strstr (out, "userspace wire: delay 10.0 ms jitter 2.0 ms rate 2 Mbit/s"));
   g_assert_nonnull (strstr (out, "Result: PASS (3 of 3 expectations held)"));
   events = trace_events (trace);
@@ -680,9 +707,11 @@ test_events_and_wire (void)
         {
           JsonArray *links = json_object_get_array_member (o, "links");
           found = TRUE;
-          g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "nodes")), ==, 3);
-          g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (links, 0), "name"), ==,
-                           "client-proxy");
+          g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "nodes")), ==,
+                            3);
+          g_assert_cmpstr (
+              json_object_get_string_member (json_array_get_object_element (links, 0), "name"), ==,
+              "client-proxy");
           g_assert_nonnull (json_object_get_string_member (o, "description"));
         }
     }
@@ -699,7 +728,8 @@ test_rootless (void)
   g_autofree char *scenarios = g_build_filename (home, "scenarios", NULL);
   g_autofree char *scen = g_build_filename (scenarios, "direct.scenario", NULL);
   g_autofree char *trace = g_build_filename (home, "direct.pcapng", NULL);
-  g_autofree char *src = g_build_filename (TS_SOURCE_DIR, "sim", "scenarios", "direct.scenario", NULL);
+  g_autofree char *src
+      = g_build_filename (TS_SOURCE_DIR, "sim", "scenarios", "direct.scenario", NULL);
   g_autofree char *text = NULL, *bin_data = NULL;
   g_autofree char *out = NULL, *err = NULL, *get = NULL;
   gsize bin_len = 0;
@@ -721,8 +751,8 @@ test_rootless (void)
       g_assert_cmpint (chown (home, pw->pw_uid, pw->pw_gid), ==, 0);
       g_assert_cmpint (chown (scenarios, pw->pw_uid, pw->pw_gid), ==, 0);
       g_ptr_array_add (argv, g_strdup ("setpriv"));
-      g_ptr_array_add (argv, g_strdup_printf ("--reuid=%u", (guint) pw->pw_uid));
-      g_ptr_array_add (argv, g_strdup_printf ("--regid=%u", (guint) pw->pw_gid));
+      g_ptr_array_add (argv, g_strdup_printf ("--reuid=%u", (guint)pw->pw_uid));
+      g_ptr_array_add (argv, g_strdup_printf ("--regid=%u", (guint)pw->pw_gid));
       g_ptr_array_add (argv, g_strdup ("--clear-groups"));
     }
   g_ptr_array_add (argv, g_strdup ("env"));
@@ -737,10 +767,11 @@ test_rootless (void)
   g_ptr_array_add (argv, g_strdup ("-o"));
   g_ptr_array_add (argv, g_strdup (trace));
   g_ptr_array_add (argv, NULL);
-  g_assert_cmpint (spawn (&out, &err, (const char *const *) argv->pdata), ==, 0);
+  g_assert_cmpint (spawn (&out, &err, (const char *const *)argv->pdata), ==, 0);
   g_assert_nonnull (strstr (out, "rootless (in a user namespace)"));
   g_assert_nonnull (strstr (out, "Result: PASS"));
-  get = tshark (trace, "http.request.method == \"GET\"", "frame.interface_name", "tls.keylog_file:/dev/null");
+  get = tshark (trace, "http.request.method == \"GET\"", "frame.interface_name",
+                "tls.keylog_file:/dev/null");
   g_assert_cmpstr (get, ==, "client-server\n");
 }
 
@@ -762,10 +793,12 @@ lab_possible (char **out_reason)
         flags |= CLONE_NEWUSER;
       _exit (unshare (flags) == 0 ? 0 : 1);
     }
-  if (pid < 0 || waitpid (pid, &status, 0) != pid || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
+  if (pid < 0 || waitpid (pid, &status, 0) != pid || !WIFEXITED (status)
+      || WEXITSTATUS (status) != 0)
     {
-      *out_reason = g_strdup (geteuid () == 0 ? "root, but namespaces cannot be made here (no CAP_SYS_ADMIN?)"
-                                              : "not root, and unprivileged user namespaces are not allowed here");
+      *out_reason = g_strdup (
+          geteuid () == 0 ? "root, but namespaces cannot be made here (no CAP_SYS_ADMIN?)"
+                          : "not root, and unprivileged user namespaces are not allowed here");
       return FALSE;
     }
   if (!g_file_test ("/usr/bin/tshark", G_FILE_TEST_IS_EXECUTABLE))
@@ -787,7 +820,7 @@ cleanup_labs (void)
 static void
 run_isolated (gconstpointer data)
 {
-  void (*body) (void) = (void (*) (void)) data;
+  void (*body) (void) = (void (*) (void))data;
   g_autofree char *reason = NULL;
 
   if (g_test_subprocess ())
@@ -799,7 +832,8 @@ run_isolated (gconstpointer data)
     {
       if (g_strcmp0 (g_getenv ("TS_REQUIRE_LAB"), "1") == 0)
         {
-          g_test_fail_printf ("the lab is required (TS_REQUIRE_LAB=1) but impossible here: %s", reason);
+          g_test_fail_printf ("the lab is required (TS_REQUIRE_LAB=1) but impossible here: %s",
+                              reason);
           return;
         }
       g_test_skip_printf ("no lab possible: %s", reason);

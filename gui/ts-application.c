@@ -233,7 +233,7 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
     { "export", 0, 0, G_OPTION_ARG_FILENAME, &export,
       "Export the view's drawing (ladder or topology) to a PNG, SVG or PDF and exit", "OUT" },
     { "step", 0, 0, G_OPTION_ARG_INT, &step, "With --screenshot: show step N (1 is the first)", "N" },
-    { "view", 0, 0, G_OPTION_ARG_STRING, &view, "With --screenshot: ladder, topology, detail or compare", "VIEW" },
+    { "view", 0, 0, G_OPTION_ARG_STRING, &view, "With --screenshot: ladder, topology, detail, compare (or start, without a TRACE)", "VIEW" },
     { "compare", 0, 0, G_OPTION_ARG_FILENAME, &compare, "A second trace to compare with", "TRACE2" },
     { "as", 0, 0, G_OPTION_ARG_STRING, &as, "Whose eyes: a node name, or observer", "NODE" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
@@ -264,8 +264,8 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
   if (rest && g_strv_length (rest) > 1)
     return usage_error (cmdline, "give at most one trace");
   trace = rest ? rest[0] : NULL;
-  if (view && !g_strv_contains ((const char *const[]) { "ladder", "topology", "detail", "compare", NULL }, view))
-    return usage_error (cmdline, "--view is one of ladder, topology, detail, compare");
+  if (view && !g_strv_contains ((const char *const[]) { "ladder", "topology", "detail", "compare", "start", NULL }, view))
+    return usage_error (cmdline, "--view is one of ladder, topology, detail, compare, start");
   if ((trace != NULL) + (scenario != NULL) + (lesson != 0) > 1)
     return usage_error (cmdline, "give one of TRACE, --lesson N, --scenario NAME");
   if (screenshot && export)
@@ -277,7 +277,7 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
       screenshot = g_steal_pointer (&export);
       self->export = TRUE;
     }
-  if (screenshot && trace == NULL)
+  if (screenshot && trace == NULL && g_strcmp0 (view, "start") != 0)
     return usage_error (cmdline, "--screenshot needs a TRACE");
   if (!screenshot && (step || view))
     return usage_error (cmdline, "--step and --view go with --screenshot");

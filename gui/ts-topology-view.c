@@ -503,7 +503,7 @@ topology_draw (gpointer data, cairo_t *cr, int w, int h)
         guint64 t0 = ts_step_list_get_event (list, 0)->time_ns;
         g_autofree char *caption = g_strdup_printf (
             "Step %d of %u · %.3f ms · %s%s%s", step + 1, ts_step_list_get_n_steps (list),
-            (double) (ev->time_ns - t0) / 1e6, ts_layer_to_string (ev->layer),
+            (double) (ev->time_ns - t0) / 1e6, readable ? ts_layer_to_string (ev->layer) : "not readable here",
             ev->phase != TS_PHASE_NONE ? " · " : "", ev->phase != TS_PHASE_NONE ? ts_phase_to_string (ev->phase) : "");
         set_rgba (cr, &pal.fg, 0.7);
         draw_text (cr, self->layout, caption, w / 2.0, h - m.line * 3.2, w - m.line * 2);

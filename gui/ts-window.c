@@ -152,7 +152,19 @@ on_session_as (TsWindow *self)
   ts_session_set_as (self->compare, as);
 }
 
-/* Compare mode: the second trace follows the first by time since its start. */
+/* The time of the first event on the wire (lab events before it, such as
+ * actors starting, differ from one scenario to another). */
+static guint64
+first_wire_time (TsStepList *list)
+{
+  for (guint i = 0; i < ts_step_list_get_n_steps (list); i++)
+    if (ts_step_list_get_event (list, i)->layer != TS_LAYER_LAB)
+      return ts_step_list_get_event (list, i)->time_ns;
+  return ts_step_list_get_n_steps (list) ? ts_step_list_get_event (list, 0)->time_ns : 0;
+}
+
+/* Compare mode: the second trace follows the first by time since the
+ * first packet. */
 static void
 sync_compare (TsWindow *self)
 {
@@ -165,14 +177,17 @@ sync_compare (TsWindow *self)
 
   if (step < 0 || nb == 0 || ts_step_list_get_n_steps (a) == 0)
     return;
-  rel = ts_step_list_get_event (a, step)->time_ns - ts_step_list_get_event (a, 0)->time_ns;
-  t0b = ts_step_list_get_event (b, 0)->time_ns;
+  rel = ts_step_list_get_event (a, step)->time_ns - first_wire_time (a);
+  if (ts_step_list_get_event (a, step)->time_ns < first_wire_time (a))
+    rel = 0;
+  t0b = first_wire_time (b);
   hi = nb;
   /* The last step of b at or before the same time since its start. */
   while (lo + 1 < hi)
     {
       guint mid = (lo + hi) / 2;
-      if (ts_step_list_get_event (b, mid)->time_ns - t0b <= rel)
+      guint64 tm = ts_step_list_get_event (b, mid)->time_ns;
+      if (tm <= t0b || tm - t0b <= rel)
         lo = mid;
       else
         hi = mid;
@@ -224,7 +239,8 @@ compare_facts (TsStepList *list, CompareFacts *f)
 
       if (ev->layer == TS_LAYER_TLS && ev->tls_handshake_type == 1 && from_client)
         f->client_hellos++;
-      if (ev->http_method != NULL)
+      /* Requests the client sent (a proxy forwarding it is the same one). */
+      if (ev->http_method != NULL && from_client)
         {
           if (g_str_equal (ev->http_method, "CONNECT"))
             f->connects++;
@@ -395,6 +411,7 @@ static void
 show_session_page (TsWindow *self)
 {
   gtk_stack_set_visible_child_name (self->main_stack, "session");
+  adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, TRUE);
   gtk_widget_set_visible (self->home_button, TRUE);
   gtk_widget_set_visible (self->as_box, TRUE);
 }
@@ -406,6 +423,7 @@ ts_window_set_view (TsWindow *self, const char *view)
   if (g_strcmp0 (view, "start") == 0)
     {
       gtk_stack_set_visible_child_name (self->main_stack, "start");
+      adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, FALSE);
       gtk_widget_set_visible (self->home_button, FALSE);
       return;
     }
@@ -760,6 +778,7 @@ ts_window_init (TsWindow *self)
 
   on_reset (self);
   gtk_widget_set_visible (self->as_box, FALSE);
+  adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, FALSE);
   on_playing (self);
   on_speed_selected (self);
   ts_start_page_refresh (self->start_page);

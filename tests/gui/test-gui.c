@@ -195,6 +195,77 @@ added_cb (TsSession *session, guint first, guint n, guint *count)
   (*count)++;
 }
 
+/* A recorded capture: the inner HTTP of a CONNECT tunnel is the client's
+ * and the server's to read, not the proxy's nor an on-path observer's;
+ * through an intercepting proxy (when such a capture exists), the proxy
+ * reads it too. */
+static int
+inner_http_step (TsSession *session)
+{
+  TsStepList *list = ts_session_get_step_list (session);
+
+  for (guint i = 0; i < ts_step_list_get_n_steps (list); i++)
+    {
+      const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
+      if (ev->layer == TS_LAYER_HTTP && ev->tunnel >= 0 && ev->http_method != NULL
+          && !g_str_equal (ev->http_method, "CONNECT"))
+        return (int) i;
+    }
+  return -1;
+}
+
+static gboolean
+reads (TsSession *session, int step, const char *as)
+{
+  ts_session_set_as (session, as);
+  return ts_step_list_can_read (ts_session_get_step_list (session), step, ts_session_get_reader (session));
+}
+
+static void
+test_captures_whose_eyes (void)
+{
+  const char *src = g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : ".";
+  g_autofree char *connect = g_build_filename (src, "captures", "connect.pcapng", NULL);
+  g_autofree char *intercept = g_build_filename (src, "captures", "intercept.pcapng", NULL);
+  g_autoptr (TsSession) session = ts_session_new ();
+  g_autoptr (GError) error = NULL;
+  int step;
+
+  if (!g_file_test (connect, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("captures/connect.pcapng is not recorded yet");
+      return;
+    }
+  g_assert_true (ts_session_load_path (session, connect, &error));
+  g_assert_no_error (error);
+  /* Step forward and back through the capture. */
+  ts_session_next (session);
+  ts_session_next (session);
+  ts_session_previous (session);
+  g_assert_cmpint (ts_session_get_step (session), ==, 1);
+  step = inner_http_step (session);
+  g_assert_cmpint (step, >=, 0);
+  g_assert_true (reads (session, step, "client"));
+  g_assert_true (reads (session, step, "server"));
+  g_assert_false (reads (session, step, "proxy"));
+  g_assert_false (reads (session, step, "observer"));
+  {
+    g_autofree char *seen = ts_step_list_dup_summary_as (ts_session_get_step_list (session), step,
+                                                         ts_session_get_reader (session));
+    g_assert_nonnull (strstr (seen, "encrypted"));
+  }
+  if (!g_file_test (intercept, G_FILE_TEST_EXISTS))
+    {
+      g_test_message ("captures/intercept.pcapng is not recorded yet: the intercepting side is not checked");
+      return;
+    }
+  g_assert_true (ts_session_load_path (session, intercept, &error));
+  step = inner_http_step (session);
+  g_assert_cmpint (step, >=, 0);
+  g_assert_true (reads (session, step, "proxy"));
+  g_assert_false (reads (session, step, "observer"));
+}
+
 static void
 test_session_load_async (void)
 {
@@ -704,6 +775,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/session/live-lab", test_session_live_lab);
   g_test_add_func ("/ts/gui/start-page", test_start_page);
   g_test_add_func ("/ts/gui/captures", test_captures);
+  g_test_add_func ("/ts/gui/captures/whose-eyes", test_captures_whose_eyes);
   g_test_add_func ("/ts/gui/window/views", test_window_views);
   g_test_add_func ("/ts/gui/window/compare", test_window_compare);
   g_test_add_func ("/ts/gui/window/export", test_window_export);

@@ -95,6 +95,9 @@ struct _Conn
   TsHttp1Conn *inner_http;   /* HTTP in decrypted TLS, or in clear inside a tunnel */
   Proto inner_proto;
   guint64 inner_at[2];       /* plaintext offsets fed to inner_http */
+  guint64 inner_base[2];     /* stream offset of the first clear tunnel byte (inner HTTP in clear) */
+  gboolean inner_upgraded;   /* the inner HTTP switched protocols (WebSocket) */
+  TsWebsocketStream *inner_ws[2];
   guint64 cur_tls_off, cur_tls_end; /* the TLS event being handled (stream offsets) */
   int cur_tls_dir;
   /* proxying */
@@ -932,6 +935,8 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len, 
           locate (self, c, c->cur_tls_dir, c->cur_tls_off, c->cur_tls_end, index);
           e->wire_len = len;
         }
+      else
+        locate (self, c, dir, c->inner_base[dir] + offset, c->inner_base[dir] + offset + len, index);
     }
   else
     locate (self, c, dir, offset, offset + len, index);
@@ -961,6 +966,9 @@ http_anomaly (gpointer user_data, TsHttp1Direction dir, guint64 offset, const ch
 }
 
 static void inner_anomaly (gpointer user_data, TsHttp1Direction dir, guint64 offset, const char *what);
+static void inner_tunnel (gpointer user_data, TsHttp1TunnelKind kind, const char *protocol);
+static void inner_tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const guint8 *data,
+                               gsize len);
 
 static void
 tls_event (const TsTlsEvent *ev, gpointer user_data);
@@ -1034,7 +1042,7 @@ tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const gui
         }
       else if (c->tunnel_proto == PROTO_HTTP)
         {
-          static const TsHttp1Callbacks cb = { inner_head, NULL, NULL, NULL, inner_anomaly };
+          static const TsHttp1Callbacks cb = { inner_head, NULL, inner_tunnel, inner_tunnel_data, inner_anomaly };
           c->inner_http = ts_http1_conn_new (&cb, c);
           c->inner_proto = PROTO_HTTP;
         }
@@ -1051,6 +1059,12 @@ tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const gui
       ts_tls_session_feed (c->tls, (TsTlsDirection) dir, data, len, (gint64) (self->cur_time / 1000));
       break;
     case PROTO_HTTP:
+      if (!c->tls_base_set[dir])
+        {
+          /* Inner offsets start at the tunnel's first byte. */
+          c->tls_base_set[dir] = TRUE;
+          c->inner_base[dir] = offset;
+        }
       if (c->inner_http)
         ts_http1_conn_feed (c->inner_http, dir, data, len);
       break;
@@ -1088,23 +1102,36 @@ inner_anomaly (gpointer user_data, TsHttp1Direction dir, guint64 offset, const c
 
 static void
 ws_frame_dir (Conn *c, int dir, guint64 offset, const TsWebsocketFrame *f, const guint8 *preview,
-              gsize preview_len)
+              gsize preview_len, gboolean inner)
 {
   TsAnalyzer *self = c->an;
   GString *p = g_string_new (NULL);
+  gboolean over_tls = inner && (c->tunnel_proto == PROTO_TLS || c->proto == PROTO_TLS);
   guint index;
+  TsTimelineEvent *e;
 
   if (f->opcode == TS_WEBSOCKET_TEXT || (f->opcode == TS_WEBSOCKET_CONTINUATION))
     for (gsize i = 0; i < preview_len && i < 40; i++)
       g_string_append_c (p, g_ascii_isprint (preview[i]) ? (char) preview[i] : '.');
   index = new_event (self, c, dir, TS_LAYER_WEBSOCKET,
                      f->opcode == TS_WEBSOCKET_CLOSE ? TS_PHASE_CLOSE : TS_PHASE_DATA, "websocket.frame",
-                     READ_CLEAR, "WebSocket %s%s, %" G_GUINT64_FORMAT " bytes%s%s%s",
+                     over_tls ? READ_TLS : inner ? READ_PATH : READ_CLEAR,
+                     "WebSocket %s%s, %" G_GUINT64_FORMAT " bytes%s%s%s",
                      ts_websocket_opcode_to_string (f->opcode), f->fin ? "" : " (fragment)", f->payload_len,
                      p->len ? " \"" : "", p->str, p->len ? "\"" : "");
   _ts_timeline_add_detail (self->tl, index, 0, "FIN %d, RSV %d, opcode %d, masked %d", f->fin, f->rsv,
                            f->opcode, f->masked);
-  locate (self, c, dir, offset, offset + f->header_len + f->payload_len, index);
+  e = _ts_timeline_event (self->tl, index);
+  e->encrypted = e->decrypted = over_tls;
+  if (over_tls)
+    {
+      /* Inside TLS: the record that completed the frame. */
+      locate (self, c, c->cur_tls_dir, c->cur_tls_off, c->cur_tls_end, index);
+      e->wire_len = f->header_len + f->payload_len;
+    }
+  else
+    locate (self, c, dir, (inner ? c->inner_base[dir] : 0) + offset,
+            (inner ? c->inner_base[dir] : 0) + offset + f->header_len + f->payload_len, index);
   g_string_free (p, TRUE);
 }
 
@@ -1112,14 +1139,50 @@ static void
 ws_frame (gpointer user_data, guint64 offset, const TsWebsocketFrame *f, const guint8 *preview,
           gsize preview_len)
 {
-  ws_frame_dir (user_data, 0, offset, f, preview, preview_len);
+  ws_frame_dir (user_data, 0, offset, f, preview, preview_len, FALSE);
 }
 
 static void
 ws_frame_server (gpointer user_data, guint64 offset, const TsWebsocketFrame *f, const guint8 *preview,
                  gsize preview_len)
 {
-  ws_frame_dir (user_data, 1, offset, f, preview, preview_len);
+  ws_frame_dir (user_data, 1, offset, f, preview, preview_len, FALSE);
+}
+
+static void
+inner_ws_frame (gpointer user_data, guint64 offset, const TsWebsocketFrame *f, const guint8 *preview,
+                gsize preview_len)
+{
+  ws_frame_dir (user_data, 0, offset, f, preview, preview_len, TRUE);
+}
+
+static void
+inner_ws_frame_server (gpointer user_data, guint64 offset, const TsWebsocketFrame *f, const guint8 *preview,
+                       gsize preview_len)
+{
+  ws_frame_dir (user_data, 1, offset, f, preview, preview_len, TRUE);
+}
+
+/* The inner HTTP (in decrypted TLS, or in clear through a tunnel) switched
+ * protocols: WebSocket frames follow. */
+static void
+inner_tunnel (gpointer user_data, TsHttp1TunnelKind kind, const char *protocol)
+{
+  Conn *c = user_data;
+
+  c->inner_upgraded = kind == TS_HTTP1_TUNNEL_UPGRADE;
+}
+
+static void
+inner_tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const guint8 *data, gsize len)
+{
+  Conn *c = user_data;
+
+  if (!c->inner_upgraded)
+    return;
+  if (c->inner_ws[dir] == NULL)
+    c->inner_ws[dir] = ts_websocket_stream_new (dir == 0 ? inner_ws_frame : inner_ws_frame_server, NULL, c);
+  ts_websocket_stream_feed (c->inner_ws[dir], offset, data, len);
 }
 
 static void
@@ -1310,7 +1373,7 @@ tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunne
             }
           if (dir == 0 && ts_http1_looks_like_request (ev->data, ev->len))
             {
-              static const TsHttp1Callbacks cb = { inner_head, NULL, NULL, NULL, inner_anomaly };
+              static const TsHttp1Callbacks cb = { inner_head, NULL, inner_tunnel, inner_tunnel_data, inner_anomaly };
               c->inner_http = ts_http1_conn_new (&cb, c);
               c->inner_proto = PROTO_HTTP;
             }
@@ -1529,6 +1592,8 @@ conn_free (gpointer p)
     }
   ts_http1_conn_free (c->http);
   ts_http1_conn_free (c->inner_http);
+  ts_websocket_stream_free (c->inner_ws[0]);
+  ts_websocket_stream_free (c->inner_ws[1]);
   ts_tls_session_free (c->tls);
   g_free (c->connect_target);
   g_free (c->forward_target);
@@ -1585,6 +1650,8 @@ conn_close (TsAnalyzer *self, Conn *c)
     }
   g_clear_pointer (&c->http, ts_http1_conn_free);
   g_clear_pointer (&c->inner_http, ts_http1_conn_free);
+  g_clear_pointer (&c->inner_ws[0], ts_websocket_stream_free);
+  g_clear_pointer (&c->inner_ws[1], ts_websocket_stream_free);
 }
 
 static void

@@ -459,6 +459,42 @@ check_chunking (Trace *t)
   recorder_clear (&late);
 }
 
+/* With TS_TLS_FUZZ_SEEDS=DIR, each trace is also written to DIR/NAME in the
+ * input format of fuzz-tls (chunks of at most 127 bytes, a control byte
+ * each: bit 7 the direction, bits 0-6 the length), to seed the fuzzer; cut
+ * at 4 KiB, libFuzzer's default -max_len, which holds the handshakes. */
+static void
+maybe_write_seed (Trace *t, const char *name)
+{
+  const char *dir = g_getenv ("TS_TLS_FUZZ_SEEDS");
+  g_autoptr (GByteArray) out = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *file = NULL;
+
+  if (dir == NULL)
+    return;
+  out = g_byte_array_new ();
+  for (guint i = 0; i < t->segments->len; i++)
+    {
+      Segment *seg = &g_array_index (t->segments, Segment, i);
+      gsize len;
+      const guint8 *data = g_bytes_get_data (seg->bytes, &len);
+
+      for (gsize off = 0; off < len && out->len + 128 <= 4096; off += 127)
+        {
+          guint8 control = (guint8) ((seg->dir == TS_TLS_DIR_SERVER ? 0x80 : 0) | MIN (127, len - off));
+
+          g_byte_array_append (out, &control, 1);
+          g_byte_array_append (out, data + off, (guint) MIN (127, len - off));
+        }
+    }
+  if (g_str_has_prefix (name, "/ts/trace/tls/"))
+    name += strlen ("/ts/trace/tls/");
+  file = g_strdelimit (g_strdup (name), "/", '-');
+  path = g_build_filename (dir, file, NULL);
+  g_assert_true (g_file_set_contents (path, (const char *) out->data, out->len, NULL));
+}
+
 /* ---- RFC 8448 §3 Simple 1-RTT Handshake (TLS_AES_128_GCM_SHA256) ---- */
 
 /* The records of the trace as the RFC prints them ("complete record"). */
@@ -658,6 +694,7 @@ test_rfc8448 (void)
   g_autoptr (Trace) t = make_rfc8448_trace ();
   Recorder r;
 
+  maybe_write_seed (t, "rfc8448");
   run_trace (t, FEED_WHOLE, G_MAXSIZE, &r);
   if (g_test_verbose ())
     g_printerr ("client:\n%s\nserver:\n%s\n", r.log[0]->str, r.log[1]->str);
@@ -1062,6 +1099,7 @@ test_openssl_trace (gconstpointer data)
   g_autoptr (Trace) t = make_openssl_trace (spec);
   Recorder r;
 
+  maybe_write_seed (t, g_test_get_path ());
   run_trace (t, FEED_WHOLE, G_MAXSIZE, &r);
   if (g_test_verbose ())
     g_printerr ("keylog:\n%s\nclient:\n%s\nserver:\n%s\n", t->keylog->str, r.log[0]->str,

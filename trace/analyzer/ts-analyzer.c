@@ -666,6 +666,26 @@ update_tunnel (TsAnalyzer *self, gint tunnel)
         }
       prev = in;
     }
+  if (mode == TS_TUNNEL_MODE_UNKNOWN)
+    {
+      /* A ServerHello on a leg whose next leg carries no ClientHello: the
+       * proxy between them answered the TLS itself (an interception the
+       * client may then refuse). Through a relay the next leg's ClientHello
+       * always comes first. */
+      for (guint i = 0; i + 1 < t->conns->len; i++)
+        {
+          Conn *a = self->conns->pdata[g_array_index (t->conns, guint, i)];
+          Conn *b = self->conns->pdata[g_array_index (t->conns, guint, i + 1)];
+          const TsTlsSessionInfo *ia = a->tls ? ts_tls_session_get_info (a->tls) : NULL;
+          const TsTlsSessionInfo *ib = b->tls ? ts_tls_session_get_info (b->tls) : NULL;
+          if (ia != NULL && ia->have_server_hello && (ib == NULL || !ib->have_client_hello))
+            {
+              mode = TS_TUNNEL_MODE_INTERCEPT;
+              intercepting = tconn (self, a)->server;
+              break;
+            }
+        }
+    }
   if (mode == TS_TUNNEL_MODE_UNKNOWN && any_clear)
     mode = TS_TUNNEL_MODE_RELAY;
   for (guint i = 0; i < t->conns->len; i++)

@@ -275,9 +275,16 @@ void ts_tls_session_free (TsTlsSession *self);
 gboolean ts_tls_session_feed (TsTlsSession *self, TsTlsDirection direction,
                               const guint8 *data, gsize len, gint64 time_us);
 
-/* @n_bytes of @direction were lost. Record sync is lost: the direction
- * reports TS_TLS_ANOMALY_GAP and then skips to a plausible record header
- * (decryption of that direction stops: sequence numbers are unknown). */
+/* @n_bytes of @direction were lost (call it where the hole is, between the
+ * feeds of the bytes before and after it). The direction reports
+ * TS_TLS_ANOMALY_GAP, drops its partial record and message, and scans for
+ * the next plausible record header (a false one found that way is a
+ * TS_TLS_ANOMALY_MALFORMED_RECORD and the scan goes on, rather than
+ * stopping the direction). Application data decryption resumes: the
+ * sequence number of the next protected record is found by trying the
+ * TS_TLS_GAP_SEQ_TRIALS that the lost bytes allow (TLS 1.2 GCM: its
+ * explicit nonce first). A gap during the TLS 1.3 handshake, or one no
+ * sequence number explains, ends decryption of that direction. */
 void ts_tls_session_gap (TsTlsSession *self, TsTlsDirection direction, guint64 n_bytes);
 
 /* Retries held records if the key log has grown since the last try.

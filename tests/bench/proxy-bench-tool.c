@@ -1,14 +1,15 @@
 /* proxy-bench-tool.c: load generator and origins for tests/bench/proxy-bench.
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- *   proxy-bench-tool source PORTFILE          origin: streams bytes to every client
- *   proxy-bench-tool hold PORTFILE            origin: accepts and holds connections
- *   proxy-bench-tool close PORTFILE           origin: accepts and closes at once
- *   proxy-bench-tool recv PORT BYTES [TARGET] reads BYTES (through CONNECT TARGET)
- *   proxy-bench-tool setups PORT TARGET SECS  CONNECT setups per second, one loop
- *   proxy-bench-tool idle PORT TARGET N       opens N tunnels, prints "ready", holds
+ *   proxy-bench-tool source PORTFILE [ADDR]        origin: streams bytes to every client
+ *   proxy-bench-tool hold PORTFILE [ADDR]          origin: accepts and holds connections
+ *   proxy-bench-tool close PORTFILE [ADDR]         origin: accepts and closes at once
+ *   proxy-bench-tool recv HOST PORT BYTES [TARGET] reads BYTES (through CONNECT TARGET)
+ *   proxy-bench-tool setups HOST PORT TARGET SECS  CONNECT setups per second, one loop
+ *   proxy-bench-tool idle HOST PORT TARGET N SECS  opens N tunnels, prints "ready", holds SECS
  *
- * Everything is on 127.0.0.1.
+ * Origins listen on ADDR (IPv4, default 127.0.0.1) on an ephemeral port,
+ * written to PORTFILE.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -34,14 +35,19 @@ now (void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static const char *host = "127.0.0.1";
+
 static int
 listen_any (const char *port_file)
 {
-  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  struct sockaddr_in sin = { .sin_family = AF_INET };
   socklen_t sl = sizeof sin;
   int fd = socket (AF_INET, SOCK_STREAM, 0);
   FILE *f;
+  int one = 1;
 
+  inet_pton (AF_INET, host, &sin.sin_addr);
+  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (fd < 0 || bind (fd, (struct sockaddr *) &sin, sizeof sin) != 0 || listen (fd, 4096) != 0)
     {
       perror ("listen");
@@ -57,11 +63,11 @@ listen_any (const char *port_file)
 static int
 dial (unsigned port)
 {
-  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port),
-                             .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port) };
   int fd = socket (AF_INET, SOCK_STREAM, 0);
   int one = 1;
 
+  inet_pton (AF_INET, host, &sin.sin_addr);
   if (connect (fd, (struct sockaddr *) &sin, sizeof sin) != 0)
     {
       close (fd);
@@ -133,6 +139,21 @@ main (int argc, char **argv)
 {
   signal (SIGPIPE, SIG_IGN);
   raise_nofile ();
+  /* Origins: an optional listen address last. Clients: the host first. */
+  if (argc == 4 && (strcmp (argv[1], "source") == 0 || strcmp (argv[1], "hold") == 0
+                    || strcmp (argv[1], "close") == 0))
+    {
+      host = argv[3];
+      argc = 3;
+    }
+  else if (argc >= 3 && (strcmp (argv[1], "recv") == 0 || strcmp (argv[1], "setups") == 0
+                         || strcmp (argv[1], "idle") == 0))
+    {
+      host = argv[2];
+      argv[2] = argv[1];
+      argv++;
+      argc--;
+    }
   if (argc == 3 && strcmp (argv[1], "source") == 0)
     {
       int lfd = listen_any (argv[2]);
@@ -217,11 +238,10 @@ main (int argc, char **argv)
       printf ("%.0f %ld\n", n / (now () - t0), failed);
       return 0;
     }
-  if (argc == 5 && strcmp (argv[1], "idle") == 0)
+  if (argc == 6 && strcmp (argv[1], "idle") == 0)
     {
       int count = atoi (argv[4]);
       int *fds = calloc (count, sizeof *fds);
-      char c;
 
       for (int i = 0; i < count; i++)
         {
@@ -234,9 +254,7 @@ main (int argc, char **argv)
         }
       printf ("ready\n");
       fflush (stdout);
-      /* Hold until told to stop (stdin closes). */
-      while (read (0, &c, 1) > 0)
-        ;
+      sleep (atoi (argv[5]));
       for (int i = 0; i < count; i++)
         close (fds[i]);
       return 0;

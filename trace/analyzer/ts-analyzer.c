@@ -1242,6 +1242,19 @@ str_or (const char *s, const char *fallback)
   return s != NULL ? s : fallback;
 }
 
+/* "CN=example.com" out of "CN=example.com,O=Lab" (RFC 2253), or all of it. */
+static char *
+common_name (const char *dn)
+{
+  const char *cn = dn ? strstr (dn, "CN=") : NULL;
+  gsize n;
+
+  if (cn == NULL || (cn != dn && cn[-1] != ','))
+    return g_strdup (dn ? dn : "?");
+  n = strcspn (cn + 3, ",");
+  return g_strndup (cn + 3, n);
+}
+
 static void
 tls_handshake_event (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunnel)
 {
@@ -1275,7 +1288,13 @@ tls_handshake_event (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean i
       break;
     case TS_TLS_HS_CERTIFICATE:
       if (h->n_certificates > 0 && h->certificates[0].parsed)
-        g_string_append_printf (s, " %s (issuer %s)", h->certificates[0].subject, h->certificates[0].issuer);
+        {
+          /* The common names say it in a line; the full names are in the
+           * detail and the JSON. */
+          g_autofree char *subject = common_name (h->certificates[0].subject);
+          g_autofree char *issuer = common_name (h->certificates[0].issuer);
+          g_string_append_printf (s, " %s, issued by %s", subject, issuer);
+        }
       break;
     case TS_TLS_HS_ENCRYPTED_EXTENSIONS:
       if (h->n_alpn > 0)

@@ -907,8 +907,8 @@ build_network (Engine *self, GError **error)
           }
         else if (!ts_lab_netlink_add_veth (nl, pl->ends[0].ifname, a->net_fd, wa, -1, mtu, error)
                  || !ts_lab_netlink_add_veth (nl, pl->ends[1].ifname, b->net_fd, wb, -1, mtu, error)
-                 || !ts_lab_netlink_link_up (nl, wa, error)
-                 || !ts_lab_netlink_link_up (nl, wb, error))
+                 || !ts_lab_netlink_link_up (nl, wa, TRUE, error)
+                 || !ts_lab_netlink_link_up (nl, wb, TRUE, error))
           return FALSE;
       }
   }
@@ -927,7 +927,7 @@ build_network (Engine *self, GError **error)
           return FALSE;
         }
       nl = ts_lab_netlink_new (error);
-      ok = nl != NULL && ts_lab_netlink_link_up (nl, "lo", error);
+      ok = nl != NULL && ts_lab_netlink_link_up (nl, "lo", FALSE, error);
       for (guint k = 0; ok && k < self->plan->links->len; k++)
         {
           TsLabPlanLink *pl = self->plan->links->pdata[k];
@@ -935,7 +935,7 @@ build_network (Engine *self, GError **error)
             {
               if (!g_str_equal (pl->ends[e].node, node->name))
                 continue;
-              ok = ts_lab_netlink_link_up (nl, pl->ends[e].ifname, error)
+              ok = ts_lab_netlink_link_up (nl, pl->ends[e].ifname, TRUE, error)
                    && ts_lab_netlink_add_address (nl, pl->ends[e].ifname, pl->ends[e].addr4,
                                                   pl->prefix4, error)
                    && (pl->ends[e].addr6 == NULL
@@ -1029,6 +1029,22 @@ start_captures (Engine *self, GError **error)
           pcap_set_buffer_size (link->pcap, CAPTURE_BUFFER_BYTES);
           pcap_set_tstamp_precision (link->pcap, PCAP_TSTAMP_PRECISION_NANO);
           rc = pcap_activate (link->pcap);
+          if (rc >= 0)
+            {
+              /* The kernel still sends an MLD report or two for each
+               * IPv6 address a little after it is added, even without
+               * duplicate address detection and with the shortest
+               * intervals: leave them out (IPv6 with a hop-by-hop header
+               * to a multicast address; nothing else in the lab is). */
+              struct bpf_program prog;
+              if (pcap_compile (link->pcap, &prog, "not (ip6 and ip6[6] == 0 and ip6[24] == 0xff)",
+                                1, PCAP_NETMASK_UNKNOWN)
+                  == 0)
+                {
+                  pcap_setfilter (link->pcap, &prog);
+                  pcap_freecode (&prog);
+                }
+            }
           if (rc < 0)
             {
               g_strlcpy (errbuf, pcap_geterr (link->pcap), sizeof errbuf);
@@ -1768,8 +1784,6 @@ supervise (Engine *self)
     {
       if (self->writer != NULL || self->trace_fd >= 0)
         {
-          /* Let the one MLD report per address go out before we listen. */
-          g_usleep (20000);
           if (!start_captures (self, &error) || !start_writer (self, &error))
             goto out;
         }

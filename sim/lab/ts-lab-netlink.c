@@ -201,7 +201,7 @@ ts_lab_netlink_add_veth (TsLabNetlink *self, const char *name, int ns_fd, const 
 }
 
 gboolean
-ts_lab_netlink_link_up (TsLabNetlink *self, const char *ifname, GError **error)
+ts_lab_netlink_link_up (TsLabNetlink *self, const char *ifname, gboolean multicast, GError **error)
 {
   Request r;
   struct ifinfomsg *ifi = request_init (&r, RTM_NEWLINK, 0, sizeof (struct ifinfomsg));
@@ -211,8 +211,8 @@ ts_lab_netlink_link_up (TsLabNetlink *self, const char *ifname, GError **error)
   ifi->ifi_index = index_of (ifname, error);
   if (ifi->ifi_index == 0)
     return FALSE;
-  ifi->ifi_flags = IFF_UP;
-  ifi->ifi_change = IFF_UP;
+  ifi->ifi_flags = IFF_UP | (multicast ? IFF_MULTICAST : 0);
+  ifi->ifi_change = IFF_UP | IFF_MULTICAST;
   return transact (self, &r, what, error);
 }
 

@@ -21,8 +21,9 @@ void ts_lab_netlink_free (TsLabNetlink *self);
  * namespace behind @ns_fd / @peer_ns_fd (-1: stays here), with @mtu. */
 gboolean ts_lab_netlink_add_veth (TsLabNetlink *self, const char *name, int ns_fd, const char *peer,
                                   int peer_ns_fd, guint mtu, GError **error);
-/* Sets interface @ifname up. */
-gboolean ts_lab_netlink_link_up (TsLabNetlink *self, const char *ifname, GError **error);
+/* Sets interface @ifname up, with or without IFF_MULTICAST. */
+gboolean ts_lab_netlink_link_up (TsLabNetlink *self, const char *ifname, gboolean multicast,
+                                 GError **error);
 /* Adds @address/@prefix (IPv4 or IPv6; IPv6 without duplicate address
  * detection) to @ifname. */
 gboolean ts_lab_netlink_add_address (TsLabNetlink *self, const char *ifname, const char *address,

@@ -283,6 +283,7 @@ test_run_connect (void)
   g_autofree char *hosts_before = NULL;
   g_autofree char *connect = NULL, *hello = NULL, *get = NULL, *ifaces = NULL, *descs = NULL,
                   *events = NULL;
+  g_autofree char *noise = NULL, *addrs = NULL, *addrs6 = NULL;
   g_autofree char *dir = lab_dir (lab);
 
   g_file_get_contents ("/etc/hosts", &hosts_before, NULL, NULL);
@@ -319,6 +320,24 @@ test_run_connect (void)
     for (guint i = 0; lines[i] != NULL; i++)
       g_assert_true (lines[i][0] == '\0' || g_str_equal (lines[i], "client-proxy")
                      || g_str_equal (lines[i], "proxy-server"));
+  }
+  /* No noise (MLD, router solicitations or advertisements) and no address
+   * outside the documentation ranges. */
+  noise = tshark (trace, "icmpv6.type >= 130 && icmpv6.type <= 134 || icmpv6.type == 143",
+                  "frame.number", NULL);
+  g_assert_cmpstr (noise, ==, "");
+  addrs = tshark (trace, "ip or ipv6", "ip.addr", NULL);
+  addrs6 = tshark (trace, "ipv6", "ipv6.addr", NULL);
+  {
+    g_auto (GStrv) v4 = g_strsplit_set (addrs, "\n,", -1);
+    g_auto (GStrv) v6 = g_strsplit_set (addrs6, "\n,", -1);
+    for (guint i = 0; v4[i] != NULL; i++)
+      g_assert_true (v4[i][0] == '\0' || g_str_has_prefix (v4[i], "192.0.2.")
+                     || g_str_has_prefix (v4[i], "198.51.100.")
+                     || g_str_has_prefix (v4[i], "203.0.113."));
+    for (guint i = 0; v6[i] != NULL; i++)
+      g_assert_true (v6[i][0] == '\0' || g_str_has_prefix (v6[i], "2001:db8:")
+                     || g_str_has_prefix (v6[i], "ff02::1:ff"));
   }
   events = trace_events (trace);
   g_assert_true (g_str_has_prefix (events, "lab lab.metadata\n"));

@@ -432,6 +432,16 @@ make_misc_trace (void)
     tcp_send (&b, 1, body, sizeof body);
   }
   tcp_close (&b);
+  {
+    /* A connection attempt nobody answers, SYN sent twice. */
+    Tcp c;
+    c.trace = &t;
+    c.iface = 0;
+    ts_test_flow_pair (&c.f[0], &c.f[1], "192.0.2.10", 40002, "203.0.113.99", 443);
+    emit (&c, 0, 0x02, NULL, 0);
+    c.f[0].seq--;
+    emit (&c, 0, 0x02, NULL, 0);
+  }
   return trace_finish (&t);
 }
 
@@ -461,6 +471,9 @@ test_misc (void)
   g_assert_cmpstr (e->http_target, ==, "/reordered");
   g_assert_nonnull (find_event (tl, "anomaly", NULL, "1000 bytes lost in the capture"));
   g_assert_nonnull (find_event (tl, "http.response", NULL, "200 OK"));
+  e = find_event (tl, "tcp.no-answer", NULL, "no answer to SYN (2 sent)");
+  g_assert_nonnull (e);
+  g_assert_cmpint (e->dst, ==, ts_timeline_find_node (tl, "203.0.113.99"));
 }
 
 static char *

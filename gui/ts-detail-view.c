@@ -42,18 +42,22 @@ G_DEFINE_FINAL_TYPE (TsDetailView, ts_detail_view, GTK_TYPE_WIDGET)
 static void
 hex_range (TsDetailView *self, GtkTextBuffer *buffer, guint offset, guint len, const char *tag)
 {
-  /* Highlight each byte's hex pair and its ASCII column. */
-  for (guint b = offset; b < offset + len; b++)
+  guint end = offset + len;
+
+  /* Per line: the hex pairs of the range, then its ASCII column. */
+  for (guint b = offset; b < end;)
     {
       GtkTextIter s, e;
-      guint line = b / HEX_COLS, col = b % HEX_COLS;
+      guint line = b / HEX_COLS, first = b % HEX_COLS;
+      guint last = MIN (end - line * HEX_COLS, HEX_COLS) - 1; /* inclusive, in this line */
 
-      gtk_text_buffer_get_iter_at_line_offset (buffer, &s, line, 6 + col * 3);
-      gtk_text_buffer_get_iter_at_line_offset (buffer, &e, line, 6 + col * 3 + 2);
+      gtk_text_buffer_get_iter_at_line_offset (buffer, &s, line, 6 + first * 3);
+      gtk_text_buffer_get_iter_at_line_offset (buffer, &e, line, 6 + last * 3 + 2);
       gtk_text_buffer_apply_tag_by_name (buffer, tag, &s, &e);
-      gtk_text_buffer_get_iter_at_line_offset (buffer, &s, line, 6 + HEX_COLS * 3 + 1 + col);
-      gtk_text_buffer_get_iter_at_line_offset (buffer, &e, line, 6 + HEX_COLS * 3 + 2 + col);
+      gtk_text_buffer_get_iter_at_line_offset (buffer, &s, line, 6 + HEX_COLS * 3 + 1 + first);
+      gtk_text_buffer_get_iter_at_line_offset (buffer, &e, line, 6 + HEX_COLS * 3 + 2 + last);
       gtk_text_buffer_apply_tag_by_name (buffer, tag, &s, &e);
+      b = (line + 1) * HEX_COLS;
     }
 }
 
@@ -94,11 +98,50 @@ show_selection (TsDetailView *self)
   self->updating = FALSE;
 }
 
+/* Tree rows are kept and relabelled from one step to the next (making
+ * widgets is most of a step's cost); rows past the step's fields hide. */
+static void
+set_row (TsDetailView *self, guint index, const char *text, guint depth, gboolean dim)
+{
+  GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->tree, (int) index);
+  GtkWidget *label;
+
+  if (row == NULL)
+    {
+      label = gtk_label_new (NULL);
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+      gtk_list_box_append (self->tree, label);
+      row = gtk_list_box_get_row_at_index (self->tree, (int) index);
+    }
+  label = gtk_list_box_row_get_child (row);
+  gtk_widget_set_visible (GTK_WIDGET (row), TRUE);
+  gtk_label_set_text (GTK_LABEL (label), text);
+  gtk_widget_set_margin_start (label, 6 + 18 * (int) depth);
+  if (depth == 0 && !dim)
+    gtk_widget_add_css_class (label, "heading");
+  else
+    gtk_widget_remove_css_class (label, "heading");
+  if (dim)
+    gtk_widget_add_css_class (label, "dim-label");
+  else
+    gtk_widget_remove_css_class (label, "dim-label");
+}
+
+static void
+hide_rows_from (TsDetailView *self, guint index)
+{
+  GtkListBoxRow *row;
+
+  while ((row = gtk_list_box_get_row_at_index (self->tree, (int) index++)) != NULL)
+    gtk_widget_set_visible (GTK_WIDGET (row), FALSE);
+}
+
 static void
 do_rebuild (TsDetailView *self)
 {
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->hex);
-  GtkWidget *child;
   TsStepList *list;
   int step, reader;
   gboolean readable;
@@ -108,14 +151,13 @@ do_rebuild (TsDetailView *self)
   g_autoptr (GString) text = g_string_new (NULL);
 
   self->updating = TRUE;
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->tree))) != NULL)
-    gtk_list_box_remove (self->tree, child);
   g_clear_pointer (&self->fields, g_array_unref);
   g_array_set_size (self->rows, 0);
   self->n_bytes = 0;
   step = self->session ? ts_session_get_step (self->session) : -1;
   if (step < 0)
     {
+      hide_rows_from (self, 0);
       gtk_text_buffer_set_text (buffer, "", -1);
       self->updating = FALSE;
       return;
@@ -127,7 +169,6 @@ do_rebuild (TsDetailView *self)
   for (guint i = 0; i < self->fields->len; i++)
     {
       const TsStepField *f = &g_array_index (self->fields, TsStepField, i);
-      GtkWidget *label;
 
       if (f->content && !readable)
         {
@@ -137,27 +178,15 @@ do_rebuild (TsDetailView *self)
               g_autofree char *seen = ts_step_list_dup_summary_as (list, step, reader);
               g_autofree char *line = g_strdup_printf ("Not readable as seen by %s: %s",
                                                       ts_session_get_as (self->session), seen);
-              label = gtk_label_new (line);
-              gtk_widget_add_css_class (label, "dim-label");
-              gtk_label_set_xalign (GTK_LABEL (label), 0);
-              gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-              gtk_list_box_append (self->tree, label);
+              set_row (self, self->rows->len, line, 0, TRUE);
               g_array_append_val (self->rows, i);
             }
           continue;
         }
-      label = gtk_label_new (f->label);
-      gtk_label_set_xalign (GTK_LABEL (label), 0);
-      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-      gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
-      gtk_label_set_selectable (GTK_LABEL (label), FALSE);
-      gtk_widget_set_tooltip_text (label, f->label);
-      gtk_widget_set_margin_start (label, 6 + 18 * (int) f->depth);
-      if (f->depth == 0)
-        gtk_widget_add_css_class (label, "heading");
-      gtk_list_box_append (self->tree, label);
+      set_row (self, self->rows->len, f->label, f->depth, FALSE);
       g_array_append_val (self->rows, i);
     }
+  hide_rows_from (self, self->rows->len);
 
   bytes = ts_step_list_get_bytes (list, step, &size, &ev_off, &ev_len);
   size = MIN (size, HEX_MAX_BYTES);

@@ -24,7 +24,29 @@ struct _TsLadderView
   gboolean scroll_pending; /* the step changed before we had a size */
   PangoLayout *layout;
   PangoLayout *small;
+  /* Shaped text of rows drawn lately (step -> RowText): stepping redraws
+   * mostly the same rows, and shaping text is most of a frame's cost. */
+  GHashTable *row_text;
 };
+
+typedef struct
+{
+  PangoLayout *summary;
+  PangoLayout *time;
+  double summary_width;
+} RowText;
+
+/* Cap: rows whose shaped text is kept (a few screens). */
+#define ROW_TEXT_CACHE_MAX 512
+
+static void
+row_text_free (gpointer p)
+{
+  RowText *r = p;
+  g_clear_object (&r->summary);
+  g_clear_object (&r->time);
+  g_free (r);
+}
 
 enum
 {
@@ -156,6 +178,13 @@ update_accessible (TsLadderView *self)
 }
 
 static void
+forget_row_text (TsLadderView *self)
+{
+  if (self->row_text)
+    g_hash_table_remove_all (self->row_text);
+}
+
+static void
 on_step (TsLadderView *self)
 {
   scroll_to_step (self);
@@ -166,6 +195,7 @@ on_step (TsLadderView *self)
 static void
 on_reset (TsLadderView *self)
 {
+  forget_row_text (self);
   rebuild_columns (self);
   configure_adjustments (self);
   if (self->vadjustment)
@@ -177,6 +207,8 @@ on_reset (TsLadderView *self)
 static void
 on_steps_added (TsLadderView *self)
 {
+  /* The analyzer may have learnt more about older events (readers). */
+  forget_row_text (self);
   rebuild_columns (self);
   configure_adjustments (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
@@ -185,6 +217,7 @@ on_steps_added (TsLadderView *self)
 static void
 on_redraw (TsLadderView *self)
 {
+  forget_row_text (self);
   update_accessible (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -254,6 +287,49 @@ draw_text (cairo_t *cr, PangoLayout *layout, const char *text, double x, double 
   pango_cairo_show_layout (cr, layout);
 }
 
+/* The shaped summary and time of step @i, cached. */
+static RowText *
+row_text (TsLadderView *self, TsStepList *list, int i, int reader, guint64 t0, double summary_width)
+{
+  RowText *r = g_hash_table_lookup (self->row_text, GINT_TO_POINTER (i));
+
+  if (r == NULL)
+    {
+      g_autofree char *summary = ts_step_list_dup_summary_as (list, i, reader);
+      char tbuf[32];
+      PangoAttrList *attrs = pango_attr_list_new ();
+
+      if (g_hash_table_size (self->row_text) >= ROW_TEXT_CACHE_MAX)
+        g_hash_table_remove_all (self->row_text);
+      r = g_new0 (RowText, 1);
+      r->summary = gtk_widget_create_pango_layout (GTK_WIDGET (self), summary);
+      pango_layout_set_ellipsize (r->summary, PANGO_ELLIPSIZE_END);
+      g_snprintf (tbuf, sizeof tbuf, "%.3f ms", (double) (ts_step_list_get_event (list, i)->time_ns - t0) / 1e6);
+      r->time = gtk_widget_create_pango_layout (GTK_WIDGET (self), tbuf);
+      pango_attr_list_insert (attrs, pango_attr_scale_new (0.85));
+      pango_layout_set_attributes (r->time, attrs);
+      pango_attr_list_unref (attrs);
+      r->summary_width = -1;
+      g_hash_table_insert (self->row_text, GINT_TO_POINTER (i), r);
+    }
+  if (r->summary_width != summary_width)
+    {
+      pango_layout_set_width (r->summary, (int) (summary_width * PANGO_SCALE));
+      r->summary_width = summary_width;
+    }
+  return r;
+}
+
+static void
+show_layout (cairo_t *cr, PangoLayout *layout, double x, double y, gboolean center)
+{
+  int lw, lh;
+
+  pango_layout_get_pixel_size (layout, &lw, &lh);
+  cairo_move_to (cr, center ? x - lw / 2.0 : x, y - lh / 2.0);
+  pango_cairo_show_layout (cr, layout);
+}
+
 static void
 ladder_draw (gpointer data, cairo_t *cr, int w, int h)
 {
@@ -319,9 +395,9 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
           int cs = column_of (self, ev->src), cd = column_of (self, ev->dst);
           gboolean readable = ts_step_list_can_read (list, i, reader);
           double alpha = readable ? 1.0 : 0.38;
-          g_autofree char *summary = ts_step_list_dup_summary_as (list, i, reader);
-          char tbuf[32];
           GdkRGBA color;
+          double summary_width;
+          RowText *text;
 
           if (i == step)
             {
@@ -348,9 +424,18 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
                              m.time_w - m.line - 8, FALSE);
                 }
             }
-          g_snprintf (tbuf, sizeof tbuf, "%.3f ms", (double) (ev->time_ns - t0) / 1e6);
+          if (cs >= 0 && cd >= 0 && cs != cd)
+            summary_width = MAX (fabs (column_x (self, &m, w, cd) - column_x (self, &m, w, cs)) + m.line * 3,
+                                 m.line * 6);
+          else
+            {
+              int c = cs >= 0 ? cs : cd;
+              double x = c >= 0 ? column_x (self, &m, w, c) : m.time_w + m.line;
+              summary_width = MAX (w - x - m.line, m.line * 4);
+            }
+          text = row_text (self, list, i, reader, t0, summary_width);
           set_rgba (cr, &pal.fg, 0.6);
-          draw_text (cr, self->small, tbuf, 8, y + m.row * 0.3, m.time_w - m.line - 8, FALSE);
+          show_layout (cr, text->time, 8, y + m.row * 0.3, FALSE);
 
           _ts_layer_color (&pal, ev->layer, ev->anomaly, &color);
           if (!readable)
@@ -368,8 +453,7 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
               _ts_draw_arrow (cr, x1, mid, x2, mid, m.line * 0.6);
               cairo_set_dash (cr, NULL, 0, 0);
               set_rgba (cr, readable ? &pal.fg : &pal.fg, alpha);
-              draw_text (cr, self->layout, summary, (x1 + x2) / 2, y + m.row * 0.3,
-                         MAX (fabs (x2 - x1) + m.line * 3, m.line * 6), TRUE);
+              show_layout (cr, text->summary, (x1 + x2) / 2, y + m.row * 0.3, TRUE);
             }
           else
             {
@@ -378,8 +462,7 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
               cairo_arc (cr, x, mid - m.row * 0.15, m.line * 0.3, 0, 2 * G_PI);
               cairo_fill (cr);
               set_rgba (cr, &pal.fg, alpha);
-              draw_text (cr, self->layout, summary, x + m.line * 0.7, mid - m.row * 0.15,
-                         MAX (w - x - m.line, m.line * 4), FALSE);
+              show_layout (cr, text->summary, x + m.line * 0.7, mid - m.row * 0.15, FALSE);
             }
           if (ev->tunnel >= 0 && (guint) ev->tunnel < ts_timeline_get_n_tunnels (tl))
             {
@@ -505,6 +588,7 @@ ts_ladder_view_css_changed (GtkWidget *widget, GtkCssStyleChange *change)
   g_clear_object (&self->small);
   self->layout = gtk_widget_create_pango_layout (widget, NULL);
   self->small = gtk_widget_create_pango_layout (widget, NULL);
+  forget_row_text (self);
   gtk_widget_queue_resize (widget);
 }
 
@@ -518,6 +602,7 @@ ts_ladder_view_dispose (GObject *object)
   set_adjustment (self, &self->vadjustment, NULL);
   g_clear_object (&self->layout);
   g_clear_object (&self->small);
+  g_clear_pointer (&self->row_text, g_hash_table_unref);
   G_OBJECT_CLASS (ts_ladder_view_parent_class)->dispose (object);
 }
 
@@ -598,6 +683,7 @@ ts_ladder_view_init (TsLadderView *self)
   self->columns = g_array_new (FALSE, FALSE, sizeof (guint));
   self->column_of = g_array_new (FALSE, TRUE, sizeof (gint));
   self->drawn_first = self->drawn_last = -1;
+  self->row_text = g_hash_table_new_full (NULL, NULL, NULL, row_text_free);
   self->layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
   self->small = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);

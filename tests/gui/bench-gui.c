@@ -32,16 +32,25 @@ now_s (void)
 static double frame_start, frame_end;
 static guint frames;
 
+static gboolean in_frame;
+
+/* A frame starts at its layout phase, or at its paint phase when nothing
+ * needed a layout. */
 static void
-on_layout (GdkFrameClock *clock)
+on_phase (GdkFrameClock *clock)
 {
-  frame_start = g_get_monotonic_time () / 1e6;
+  if (!in_frame)
+    {
+      frame_start = g_get_monotonic_time () / 1e6;
+      in_frame = TRUE;
+    }
 }
 
 static void
 on_after_paint (GdkFrameClock *clock)
 {
   frame_end = g_get_monotonic_time () / 1e6;
+  in_frame = FALSE;
   frames++;
 }
 
@@ -88,10 +97,13 @@ int
 main (int argc, char **argv)
 {
   int packets = 1000000, steps = 300;
+  g_autofree char *shape = g_strdup ("bulk");
   g_auto (GStrv) rest = NULL;
   const GOptionEntry entries[] = {
     { "packets", 0, 0, G_OPTION_ARG_INT, &packets, "Packets in the generated trace", "N" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &steps, "Steps to time", "K" },
+    { "shape", 0, 0, G_OPTION_ARG_STRING, &shape,
+      "bulk: 100 downloads of many segments (default); exchanges: one short connection per request", "SHAPE" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "[TRACE]" },
     { NULL },
   };
@@ -131,8 +143,11 @@ main (int argc, char **argv)
     {
       double t = now_s ();
       tmpdir = g_dir_make_tmp ("ts-bench-gui-XXXXXX", NULL);
-      path = ts_gui_test_write_long_trace (tmpdir, "bench.pcapng", (guint) (packets / PACKETS_PER_EXCHANGE));
-      g_print ("generated: %d packets in %.2f s\n", packets, now_s () - t);
+      if (g_str_equal (shape, "exchanges"))
+        path = ts_gui_test_write_long_trace (tmpdir, "bench.pcapng", (guint) (packets / PACKETS_PER_EXCHANGE));
+      else
+        path = ts_gui_test_write_bulk_trace (tmpdir, "bench.pcapng", 100, (guint) (packets / 100));
+      g_print ("generated: %d packets (%s) in %.2f s\n", packets, shape, now_s () - t);
     }
   if (g_stat (path, &st) == 0)
     g_print ("trace: %s, %.1f MB\n", path, st.st_size / 1e6);
@@ -143,7 +158,8 @@ main (int argc, char **argv)
   settle (300);
   session = ts_window_get_session (window);
   clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
-  g_signal_connect (clock, "layout", G_CALLBACK (on_layout), NULL);
+  g_signal_connect (clock, "layout", G_CALLBACK (on_phase), NULL);
+  g_signal_connect (clock, "paint", G_CALLBACK (on_phase), NULL);
   g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), NULL);
 
   t0 = now_s ();

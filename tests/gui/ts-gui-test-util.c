@@ -6,6 +6,7 @@
 #include "ts-gui-test-util.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,6 +16,13 @@
 #define T0 G_GUINT64_CONSTANT (1764230400000000000)
 
 static GSubprocess *xvfb;
+
+/* Xvfb dies with the test, even when the test aborts. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
 
 gboolean
 ts_gui_test_start_display (char **out_reason)
@@ -40,6 +48,7 @@ ts_gui_test_start_display (char **out_reason)
     }
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_subprocess_launcher_take_fd (launcher, fds[1], 3);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   /* -displayfd: Xvfb picks a free display and writes its number once ready. */
   xvfb = g_subprocess_launcher_spawn (launcher, &error, path, "-displayfd", "3", "-screen", "0",
                                       "1400x1000x24", "-nolisten", "tcp", "-noreset", NULL);
@@ -275,6 +284,32 @@ ts_gui_test_write_long_trace (const char *dir, const char *name, guint n_request
   trace_begin (&t, path);
   for (guint i = 0; i < n_requests; i++)
     plain_exchange (&t, (guint16) (20000 + i % 40000), i);
+  trace_end (&t);
+  return path;
+}
+
+char *
+ts_gui_test_write_bulk_trace (const char *dir, const char *name, guint n_conns, guint segments)
+{
+  char *path = g_build_filename (dir, name, NULL);
+  g_autofree guint8 *body = g_malloc (1000);
+  Trace t;
+
+  for (guint i = 0; i < 1000; i++)
+    body[i] = (guint8) ('a' + i % 26);
+  trace_begin (&t, path);
+  for (guint c = 0; c < n_conns; c++)
+    {
+      Tcp a;
+      g_autofree char *head = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Length: %u\r\n\r\n", segments * 1000);
+
+      tcp_open (&a, &t, 0, "192.0.2.1", (guint16) (30000 + c), "192.0.2.2", 3128);
+      tcp_sends (&a, 0, "GET http://example.com/big HTTP/1.1\r\nHost: example.com\r\n\r\n");
+      tcp_sends (&a, 1, head);
+      for (guint k = 0; k < segments; k++)
+        emit (&a, 1, 0x10, body, 1000);
+      tcp_close (&a);
+    }
   trace_end (&t);
   return path;
 }

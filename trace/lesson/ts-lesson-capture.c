@@ -106,6 +106,14 @@ ts_lesson_capture_compute_answer (TsLessonCapture *self, const TsLessonQuestion 
   query = ts_lesson_query_new (question->from_query, error);
   if (query == NULL)
     return NULL;
+  if (g_strcmp0 (question->from_field, "#count") == 0)
+    {
+      guint n = 0;
+
+      for (guint i = 0; i < json_array_get_length (self->events); i++)
+        n += ts_lesson_query_matches (query, json_array_get_object_element (self->events, i));
+      return g_strdup_printf ("%u", n);
+    }
   for (guint i = 0; i < json_array_get_length (self->events); i++)
     {
       JsonObject *event = json_array_get_object_element (self->events, i);

@@ -25,7 +25,8 @@ const TsTimeline *ts_lesson_capture_get_timeline (TsLessonCapture *self);
 GArray *ts_lesson_capture_find (TsLessonCapture *self, const char *query, GError **error);
 
 /* The answer @question's `from:` line computes from the capture (transfer
- * full): the FIELD of the first matching event. NULL with @error when the
+ * full): the FIELD of the first matching event, or with FIELD "#count" the
+ * number of matching events. NULL with @error when the
  * question has no `from:`, nothing matches, or the field is absent. */
 char *ts_lesson_capture_compute_answer (TsLessonCapture *self, const TsLessonQuestion *question,
                                         GError **error);

@@ -15,6 +15,7 @@
  *   > - CHOICE ...                 choices (none: a short answer), and a paragraph
  *   > answer: TEXT                 with the answer and, where the answer is a fact
  *   > from: QUERY -> FIELD         of the capture, where to compute it from
+ *                                  (FIELD #count: how many events match)
  *
  * A QUERY is space-separated KEY=VALUE (exact) or KEY~VALUE (contains)
  * matched against the fields of the analyzer's JSON events

@@ -45,7 +45,7 @@ typedef enum
  * at most about 31 + 1 + 64 + 1 + 128 characters). Longer lines are dropped. */
 #define TS_TLS_KEYLOG_LINE_CAP 1024
 
-/* Cap on the number of client randoms held (about 300 bytes each): a trace
+/* Cap on the number of client randoms held (about 600 bytes each): a trace
  * with more TLS sessions than this keeps the first ones and reports the rest
  * as dropped through ts_tls_keylog_get_n_dropped(). */
 #define TS_TLS_KEYLOG_ENTRY_CAP (1u << 20)

@@ -859,6 +859,32 @@ open_after_gap (TsTlsSession *self, Dir *d, const guint8 *rec, const guint8 *fra
         d->seq_window = 0;
         return n;
       }
+
+  /* TLS 1.3: a KeyUpdate may have been lost with the bytes; try the next
+   * generation of the traffic secret (RFC 8446 §7.2) from sequence 0. */
+  if (d->cipher.tls13 && d->epoch == EPOCH_APPLICATION && d->secret_len > 0)
+    {
+      guint8 next[TS_TLS_SECRET_MAX];
+      TsTlsCipher trial = { 0 };
+
+      if (_ts_tls13_expand_label (self->suite->digest, d->secret, d->secret_len, "traffic upd",
+                                  NULL, 0, next, d->secret_len)
+          && _ts_tls_cipher_set_secret (&trial, self->suite, next, d->secret_len))
+        for (guint64 k = 0; k <= d->seq_window; k++)
+          if ((n = _ts_tls_cipher_open (&trial, k, rec, frag, frag_len, self->plain)) >= 0)
+            {
+              _ts_tls_cipher_clear (&d->cipher);
+              d->cipher = trial;
+              memcpy (d->secret, next, d->secret_len);
+              OPENSSL_cleanse (next, sizeof next);
+              d->seq = k + 1;
+              d->seq_lost = FALSE;
+              d->seq_window = 0;
+              return n;
+            }
+      _ts_tls_cipher_clear (&trial);
+      OPENSSL_cleanse (next, sizeof next);
+    }
   d->seq_lost = FALSE;
   d->undecryptable = TRUE;
   d->seq++;

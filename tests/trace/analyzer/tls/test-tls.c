@@ -1726,6 +1726,40 @@ test_gap_recovery (gconstpointer data)
   recorder_clear (&whole);
 }
 
+/* A server KeyUpdate lost in a gap: the next record opens with the next
+ * generation of the traffic secret, and nothing else is missing. */
+static void
+test_gap_key_update (void)
+{
+  g_autoptr (Trace) t = make_openssl_trace (&spec_tls13_key_update);
+  Recorder whole, r;
+  g_auto (GStrv) lines = NULL;
+  guint64 a = 0, b = 0;
+
+  run_trace (t, FEED_WHOLE, G_MAXSIZE, &whole);
+  lines = g_strsplit (whole.log[1]->str, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      guint64 x, y;
+
+      if (sscanf (lines[i], "handshake %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " ED key_update",
+                  &x, &y) == 2)
+        {
+          a = x;
+          b = y;
+        }
+    }
+  g_assert_cmpuint (b, >, a);
+  run_with_gap (t, TS_TLS_DIR_SERVER, a, b - a, FALSE, &r);
+  g_assert_cmpuint (r.n_anomaly_kind[TS_TLS_ANOMALY_GAP], ==, 1);
+  g_assert_cmpuint (r.n_anomaly_kind[TS_TLS_ANOMALY_DECRYPT_FAILED], ==, 0);
+  g_assert_cmpuint (r.n_key_updates, ==, whole.n_key_updates - 1);
+  g_assert_cmpmem (r.app[1]->data, r.app[1]->len, whole.app[1]->data, whole.app[1]->len);
+  g_assert_cmpuint (r.n_alerts, ==, 2);
+  recorder_clear (&r);
+  recorder_clear (&whole);
+}
+
 static void
 test_names (void)
 {
@@ -1760,6 +1794,7 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls12-aes256-gcm", &spec_tls12_aes256, test_gap_recovery);
   g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls12-chacha20", &spec_tls12_chacha, test_gap_recovery);
   g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls13-aes256-gcm", &spec_tls13_aes256, test_gap_recovery);
+  g_test_add_func ("/ts/trace/tls/gap-recovery/tls13-key-update-lost", test_gap_key_update);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls12-aes128-gcm", &spec_tls12_aes128, test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls12-aes256-gcm", &spec_tls12_aes256, test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls12-chacha20", &spec_tls12_chacha, test_openssl_trace);

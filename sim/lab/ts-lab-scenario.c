@@ -48,7 +48,7 @@ group_free (Group *g)
 }
 
 static const char *const group_types[]
-    = { "scenario", "node", "link", "actor", "step", "expect", "file", NULL };
+    = { "scenario", "vars", "node", "link", "actor", "step", "expect", "file", NULL };
 
 /* Keys each group type accepts, for "unknown key" errors. */
 static const char *const scenario_keys[] = { "name", "description", "ipv6", NULL };
@@ -61,6 +61,26 @@ static const char *const expect_keys[]
     = { "description", "step",   "exit", "output-contains", "output-lacks", "event",
         "event-node",  "absent", NULL };
 static const char *const file_keys[] = { "node", "text", NULL };
+
+/* [scenario] and [vars] have no name. */
+static gboolean
+unnamed_type (const char *type)
+{
+  return g_str_equal (type, "scenario") || g_str_equal (type, "vars");
+}
+
+static gboolean
+valid_var (const char *name)
+{
+  gsize n = strlen (name);
+
+  if (n == 0 || n > 32)
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_islower (name[i]) && !g_ascii_isdigit (name[i]) && name[i] != '_')
+      return FALSE;
+  return TRUE;
+}
 
 static const char *const *
 keys_for_type (const char *type)
@@ -195,17 +215,16 @@ parse_groups (const char *path, const char *text, gsize len, GError **error)
           if (words[0] == NULL || !g_strv_contains (group_types, words[0]))
             {
               set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno,
-                            "unknown section '[%s]' (expected scenario, node, link, actor, step, "
-                            "expect or file)",
+                            "unknown section '[%s]' (expected scenario, vars, node, link, actor, "
+                            "step, expect or file)",
                             words[0] != NULL ? words[0] : "");
               return NULL;
             }
-          if (g_str_equal (words[0], "scenario") ? words[1] != NULL
-                                                 : (words[1] == NULL || words[2] != NULL))
+          if (unnamed_type (words[0]) ? words[1] != NULL : (words[1] == NULL || words[2] != NULL))
             {
               set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno,
-                            g_str_equal (words[0], "scenario")
-                                ? "[scenario] takes no name"
+                            unnamed_type (words[0])
+                                ? "[%s] takes no name"
                                 : "section '[%s]' needs exactly one name: [%s NAME]",
                             words[0], words[0]);
               return NULL;
@@ -251,7 +270,14 @@ parse_groups (const char *path, const char *text, gsize len, GError **error)
         char *value = g_strstrip (eq + 1);
         const char *const *known = keys_for_type (current->type);
 
-        if (!g_strv_contains (known, key))
+        if (g_str_equal (current->type, "vars") && !valid_var (key))
+          {
+            set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno,
+                          "bad variable name '%s' (lower-case letters, digits, '_'; at most 32)",
+                          key);
+            return NULL;
+          }
+        if (!g_str_equal (current->type, "vars") && !g_strv_contains (known, key))
           {
             g_autofree char *list = g_strjoinv (", ", (char **)known);
             set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno,
@@ -335,7 +361,7 @@ apply_set (GPtrArray *groups, const char *set, GError **error)
     goto bad;
   type = g_strndup (lhs, first_dot - lhs);
   key = last_dot + 1;
-  if (g_str_equal (type, "scenario"))
+  if (unnamed_type (type))
     {
       if (first_dot != last_dot)
         goto bad;
@@ -348,7 +374,17 @@ apply_set (GPtrArray *groups, const char *set, GError **error)
     }
   if (!g_strv_contains (group_types, type))
     goto bad;
-  if (!g_strv_contains (keys_for_type (type), key))
+  if (g_str_equal (type, "vars"))
+    {
+      g = find_group (groups, "vars", NULL);
+      if (g == NULL || find_entry (g, key) == NULL)
+        {
+          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
+                       "--set %s: the scenario has no variable '%s' in its [vars]", lhs, key);
+          return FALSE;
+        }
+    }
+  else if (!g_strv_contains (keys_for_type (type), key))
     {
       g_autofree char *list = g_strjoinv (", ", (char **)keys_for_type (type));
       g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
@@ -380,6 +416,55 @@ bad:
       error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
       "--set %s: expected scenario.KEY or TYPE.NAME.KEY (e.g. link.client-proxy.delay=50ms)", lhs);
   return FALSE;
+}
+
+/* Replaces {{NAME}} in every value by the [vars] entry NAME. */
+static gboolean
+substitute_vars (const char *path, GPtrArray *groups, GError **error)
+{
+  Group *vars = find_group (groups, "vars", NULL);
+
+  for (guint i = 0; i < groups->len; i++)
+    {
+      Group *g = groups->pdata[i];
+      if (g == vars)
+        continue;
+      for (guint k = 0; k < g->entries->len; k++)
+        {
+          Entry *e = g->entries->pdata[k];
+          g_autoptr (GString) out = NULL;
+          const char *p = e->value;
+          const char *open;
+
+          if (strstr (p, "{{") == NULL)
+            continue;
+          out = g_string_new (NULL);
+          while ((open = strstr (p, "{{")) != NULL)
+            {
+              const char *close = strstr (open + 2, "}}");
+              g_autofree char *name = NULL;
+              Entry *v;
+
+              if (close == NULL)
+                break;
+              name = g_strndup (open + 2, close - open - 2);
+              v = vars != NULL ? find_entry (vars, name) : NULL;
+              if (v == NULL)
+                {
+                  set_error_at (error, TS_LAB_ERROR_PARSE, path, e->line > 0 ? e->line : g->line,
+                                "unknown variable '{{%s}}' (declare it in [vars])", name);
+                  return FALSE;
+                }
+              g_string_append_len (out, p, open - p);
+              g_string_append (out, v->value);
+              p = close + 2;
+            }
+          g_string_append (out, p);
+          g_free (e->value);
+          e->value = g_string_free (g_steal_pointer (&out), FALSE);
+        }
+    }
+  return TRUE;
 }
 
 gboolean
@@ -616,6 +701,8 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len,
   for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
     if (!apply_set (groups, sets[i], error))
       return NULL;
+  if (!substitute_vars (path, groups, error))
+    return NULL;
 
   self = g_new0 (TsLabScenario, 1);
   self->path = g_strdup (path);

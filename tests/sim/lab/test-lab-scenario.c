@@ -151,8 +151,8 @@ static const struct
   { "[scenario]\ndescription = d\njust words\n",
     "bad.scenario:3: expected 'key = value', a '[section]' or a '# comment'" },
   { "[scenario]\ndescription = d\n[nodes a]\n",
-    "bad.scenario:3: unknown section '[nodes]' (expected scenario, node, link, actor, step, expect "
-    "or file)" },
+    "bad.scenario:3: unknown section '[nodes]' (expected scenario, vars, node, link, actor, "
+    "step, expect or file)" },
   { "[scenario]\ndescription = d\n[node]\n",
     "bad.scenario:3: section '[node]' needs exactly one name: [node NAME]" },
   { "[scenario]\ndescription = d\n[node a\n",
@@ -278,6 +278,53 @@ test_set (void)
       g_assert_null (t);
       g_assert_cmpstr (e->message, ==, bad_sets[i].message);
     }
+}
+
+static void
+test_vars (void)
+{
+  static const char text[] = "[scenario]\ndescription = d\n[vars]\ntls = 1.3\nport = 443\n"
+                             "[node client]\n[step s]\nnode = client\n"
+                             "command = curl --tls-max {{tls}} https://example.com:{{port}}/\n";
+  const char *sets[] = { "vars.tls=1.2", NULL };
+  const char *unknown[] = { "vars.colour=red", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TsLabScenario) s
+      = ts_lab_scenario_new_from_data ("v.scenario", text, -1, NULL, &error);
+  g_autoptr (TsLabScenario) t = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (ts_lab_scenario_get_step (s, "s")->command, ==,
+                   "curl --tls-max 1.3 https://example.com:443/");
+  t = ts_lab_scenario_new_from_data ("v.scenario", text, -1, sets, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ts_lab_scenario_get_step (t, "s")->command, ==,
+                   "curl --tls-max 1.2 https://example.com:443/");
+  g_clear_pointer (&t, ts_lab_scenario_free);
+  t = ts_lab_scenario_new_from_data ("v.scenario", text, -1, unknown, &error);
+  g_assert_null (t);
+  g_assert_cmpstr (error->message, ==,
+                   "--set vars.colour: the scenario has no variable 'colour' in its [vars]");
+  g_clear_error (&error);
+  t = ts_lab_scenario_new_from_data (
+      "v.scenario",
+      "[scenario]\ndescription = d\n[node a]\n[step s]\nnode = a\ncommand = echo {{nope}}\n", -1,
+      NULL, &error);
+  g_assert_null (t);
+  g_assert_cmpstr (error->message, ==,
+                   "v.scenario:6: unknown variable '{{nope}}' (declare it in [vars])");
+  g_clear_error (&error);
+  t = ts_lab_scenario_new_from_data ("v.scenario", "[scenario]\ndescription = d\n[vars]\nTLS = 1\n",
+                                     -1, NULL, &error);
+  g_assert_null (t);
+  g_assert_cmpstr (
+      error->message, ==,
+      "v.scenario:4: bad variable name 'TLS' (lower-case letters, digits, '_'; at most 32)");
+  g_clear_error (&error);
+  t = ts_lab_scenario_new_from_data ("v.scenario", "[scenario]\ndescription = d\n[vars x]\n", -1,
+                                     NULL, &error);
+  g_assert_null (t);
+  g_assert_cmpstr (error->message, ==, "v.scenario:3: [vars] takes no name");
 }
 
 static void
@@ -457,6 +504,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/lab/scenario/builtin", test_builtin);
   g_test_add_func ("/ts/lab/scenario/bad", test_bad);
   g_test_add_func ("/ts/lab/scenario/set", test_set);
+  g_test_add_func ("/ts/lab/scenario/vars", test_vars);
   g_test_add_func ("/ts/lab/scenario/units", test_units);
   g_test_add_func ("/ts/lab/plan/connect", test_plan_connect);
   g_test_add_func ("/ts/lab/plan/chain", test_plan_chain);

@@ -614,46 +614,54 @@ ts_session_get_actions (TsSession *self)
   return G_ACTION_GROUP (self->actions);
 }
 
-/* Reads @path into a new step list; updates @data->permille. */
+/* Reads @path into a new step list; updates @data->permille. The file is
+ * mapped: the analyzer is fed from the mapping in chunks (for progress),
+ * and packets stay views into it rather than copies. */
 static TsStepList *
 load_path (const char *path, LoadData *data, GCancellable *cancellable, GError **error)
 {
   g_autoptr (TsStepList) list = ts_step_list_new ();
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  g_autoptr (GFileInputStream) in = NULL;
-  g_autoptr (GFileInfo) info = NULL;
-  g_autofree guint8 *buf = g_malloc (LOAD_CHUNK);
-  goffset size = 0, done = 0;
-  gssize n;
+  g_autoptr (GMappedFile) mapped = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  const guint8 *base;
+  gsize size, done = 0;
+  GError *local = NULL;
 
-  in = g_file_read (file, cancellable, error);
-  if (in == NULL)
-    return NULL;
-  info = g_file_input_stream_query_info (in, G_FILE_ATTRIBUTE_STANDARD_SIZE, cancellable, NULL);
-  if (info)
-    size = g_file_info_get_size (info);
-  while ((n = g_input_stream_read (G_INPUT_STREAM (in), buf, LOAD_CHUNK, cancellable, error)) > 0)
+  mapped = g_mapped_file_new (path, FALSE, &local);
+  if (mapped == NULL)
     {
-      g_autoptr (GError) local = NULL;
-      done += n;
-      if (!ts_step_list_feed (list, buf, n, &local))
+      /* GFileError to GIOError, so callers match one domain. */
+      g_set_error (error, G_IO_ERROR, g_io_error_from_file_error (local->code), "%s", local->message);
+      g_error_free (local);
+      return NULL;
+    }
+  bytes = g_mapped_file_get_bytes (mapped);
+  base = g_bytes_get_data (bytes, &size);
+  ts_step_list_set_file (list, bytes);
+  while (done < size)
+    {
+      gsize n = MIN (LOAD_CHUNK, size - done);
+      g_autoptr (GError) feed_error = NULL;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
+      if (!ts_step_list_feed (list, base + done, n, &feed_error))
         {
           /* What was read before the damage stays usable (the analyzer
            * shows the damage as an anomaly event), except when nothing
            * was. */
           if (ts_step_list_get_offset (list) == 0)
             {
-              g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s: ", path);
+              g_propagate_prefixed_error (error, g_steal_pointer (&feed_error), "%s: ", path);
               return NULL;
             }
-          g_message ("%s: %s", path, local->message);
+          g_message ("%s: %s", path, feed_error->message);
           return g_steal_pointer (&list);
         }
+      done += n;
       if (data && size > 0)
-        g_atomic_int_set (&data->permille, (gint) (done * 1000 / size));
+        g_atomic_int_set (&data->permille, (gint) ((guint64) done * 1000 / size));
     }
-  if (n < 0)
-    return NULL;
   if (!ts_step_list_finish (list, error))
     {
       g_prefix_error (error, "%s: ", path);

@@ -14,9 +14,10 @@
 
 typedef struct
 {
-  guint64 offset; /* into the store */
+  guint64 offset;   /* into the file's bytes, or into the store */
   guint32 caplen;
-  guint32 linktype;
+  guint16 linktype;
+  guint8 in_store;  /* copied (a stream), or a view into the file */
 } Packet;
 
 struct _TsStepList
@@ -25,7 +26,9 @@ struct _TsStepList
   TsTraceReader *reader; /* our own pass, for the bytes */
   gboolean reader_failed;
   GArray *packets;      /* Packet */
-  GByteArray *store;
+  GByteArray *store;  /* copies of packets read from a stream */
+  GBytes *file;       /* a whole trace file (mapped): packets are views into it */
+  gboolean file_read; /* its records were read */
   GArray *order;        /* guint event indices in time order */
   GArray *step_of;      /* gint: event index -> step */
   GHashTable *captured_end; /* link name -> node name */
@@ -56,6 +59,7 @@ ts_step_list_free (TsStepList *self)
   ts_trace_reader_free (self->reader);
   g_array_unref (self->packets);
   g_byte_array_unref (self->store);
+  g_clear_pointer (&self->file, g_bytes_unref);
   g_array_unref (self->order);
   g_array_unref (self->step_of);
   g_hash_table_unref (self->captured_end);
@@ -105,21 +109,32 @@ load_metadata (TsStepList *self, const char *json)
 }
 
 static void
-read_bytes (TsStepList *self, const guint8 *data, gsize len)
+read_records (TsStepList *self)
 {
   TsTraceRecord rec;
   TsTraceRecordKind kind;
+  gsize file_len = 0;
+  const guint8 *file = self->file ? g_bytes_get_data (self->file, &file_len) : NULL;
 
-  if (self->reader_failed)
-    return;
-  ts_trace_reader_feed (self->reader, data, len);
   while ((kind = ts_trace_reader_next (self->reader, &rec, NULL)) > TS_TRACE_RECORD_NONE)
     {
       if (kind == TS_TRACE_RECORD_PACKET)
         {
           const TsTraceInterface *iface = ts_trace_reader_get_interface (self->reader, rec.interface_id);
-          Packet p = { self->store->len, rec.caplen, iface ? iface->linktype : 1 };
-          g_byte_array_append (self->store, rec.data, rec.caplen);
+          Packet p = { 0, rec.caplen, iface ? (guint16) iface->linktype : 1, TRUE };
+
+          /* A view into the mapped file where the record lies in it; a
+           * copy otherwise. */
+          if (file != NULL && rec.data >= file && rec.data + rec.caplen <= file + file_len)
+            {
+              p.offset = (guint64) (rec.data - file);
+              p.in_store = FALSE;
+            }
+          else
+            {
+              p.offset = self->store->len;
+              g_byte_array_append (self->store, rec.data, rec.caplen);
+            }
           g_array_append_val (self->packets, p);
         }
       else if (kind == TS_TRACE_RECORD_EVENT
@@ -128,6 +143,34 @@ read_bytes (TsStepList *self, const guint8 *data, gsize len)
     }
   if (kind == TS_TRACE_RECORD_ERROR)
     self->reader_failed = TRUE;
+}
+
+static void
+read_bytes (TsStepList *self, const guint8 *data, gsize len)
+{
+  if (self->reader_failed)
+    return;
+  if (self->file != NULL)
+    {
+      /* The whole file is there: its records are read once. */
+      if (!self->file_read)
+        {
+          self->file_read = TRUE;
+          read_records (self);
+        }
+      return;
+    }
+  ts_trace_reader_feed (self->reader, data, len);
+  read_records (self);
+}
+
+void
+ts_step_list_set_file (TsStepList *self, GBytes *file)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (self->file == NULL && self->packets->len == 0);
+  self->file = g_bytes_ref (file);
+  ts_trace_reader_feed_bytes (self->reader, file);
 }
 
 static void
@@ -235,6 +278,14 @@ ts_step_list_get_bytes (TsStepList *self, guint i, gsize *out_size, guint32 *out
     return NULL;
   p = &g_array_index (self->packets, Packet, ev->packet);
   *out_size = p->caplen;
+  if (!p->in_store)
+    {
+      if (out_offset)
+        *out_offset = MIN (ev->byte_offset, p->caplen);
+      if (out_len)
+        *out_len = ev->byte_offset < p->caplen ? MIN (ev->byte_len, p->caplen - ev->byte_offset) : 0;
+      return (const guint8 *) g_bytes_get_data (self->file, NULL) + p->offset;
+    }
   if (out_offset)
     *out_offset = MIN (ev->byte_offset, p->caplen);
   if (out_len)

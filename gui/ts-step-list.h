@@ -47,6 +47,11 @@ void ts_step_list_free (TsStepList *self);
  * stream is damaged (what was read before stays). Steps are re-sorted at
  * every feed. */
 gboolean ts_step_list_feed (TsStepList *self, const guint8 *data, gsize len, GError **error);
+/* Declares that the bytes fed will be exactly @file (a whole trace, e.g. a
+ * mapped file), in order: packets are then views into @file rather than
+ * copies. Call before the first feed. @file is referenced. */
+void ts_step_list_set_file (TsStepList *self, GBytes *file);
+
 /* Declares the end of the stream. */
 gboolean ts_step_list_finish (TsStepList *self, GError **error);
 /* Bytes consumed so far. */

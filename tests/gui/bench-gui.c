@@ -202,6 +202,11 @@ main (int argc, char **argv)
            g_array_index (times, double, steps * 95 / 100) * 1000,
            g_array_index (times, double, steps - 1) * 1000);
 
+  {
+    struct rusage ru;
+    getrusage (RUSAGE_SELF, &ru);
+    g_print ("peak resident memory: %.0f MB (the trace file is mapped, not copied)\n", ru.ru_maxrss / 1024.0);
+  }
   gtk_window_destroy (GTK_WINDOW (window));
   if (tmpdir)
     {

@@ -599,6 +599,24 @@ test_window_compare (void)
   close_window (window);
 }
 
+/* Large text for projectors: the drawn views grow with the window's font. */
+static void
+test_window_large_text (void)
+{
+  TsWindow *window = new_window ();
+  g_autoptr (GError) error = NULL;
+  int normal, large;
+
+  g_assert_true (ts_window_load_path (window, relay_path, &error));
+  iterate_for (50);
+  normal = ts_ladder_view_get_row_height (ts_window_get_ladder (window));
+  gtk_widget_add_css_class (GTK_WIDGET (window), "large-text");
+  iterate_for (50);
+  large = ts_ladder_view_get_row_height (ts_window_get_ladder (window));
+  g_assert_cmpint (large, >, normal * 5 / 4);
+  close_window (window);
+}
+
 /* The ladder and the topology export to PNG, SVG and PDF. */
 static void
 test_window_export (void)
@@ -779,6 +797,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/window/views", test_window_views);
   g_test_add_func ("/ts/gui/window/compare", test_window_compare);
   g_test_add_func ("/ts/gui/window/export", test_window_export);
+  g_test_add_func ("/ts/gui/window/large-text", test_window_large_text);
   g_test_add_func ("/ts/gui/ladder/large", test_ladder_large);
   g_test_add_data_func ("/ts/gui/screenshot/ladder", "ladder", test_screenshot);
   g_test_add_data_func ("/ts/gui/screenshot/topology", "topology", test_screenshot);

@@ -23,7 +23,8 @@
 /* --follow: the events appended since the last call, in time order, as log
  * lines; new tunnels as they are found. */
 static void
-print_changes (TsAnalyzer *analyzer, const char *as, guint64 *t0, gboolean *have_t0, guint *n_tunnels_printed)
+print_changes (TsAnalyzer *analyzer, const char *as, guint64 *t0, gboolean *have_t0,
+               guint *n_tunnels_printed)
 {
   TsTimeline *tl = ts_analyzer_get_timeline (analyzer);
   TsAnalyzerChanges changes;
@@ -89,7 +90,8 @@ write_output (const char *path, TsTimeline *tl, const TsRenderOptions *options, 
   if (f == NULL)
     {
       int saved = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path, g_strerror (saved));
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path,
+                   g_strerror (saved));
       return FALSE;
     }
   if (json)
@@ -109,7 +111,8 @@ write_output (const char *path, TsTimeline *tl, const TsRenderOptions *options, 
   if (!to_stdout && fclose (f) != 0 && ok)
     {
       int saved = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "closing %s: %s", path, g_strerror (saved));
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "closing %s: %s", path,
+                   g_strerror (saved));
       ok = FALSE;
     }
   return ok;
@@ -125,13 +128,22 @@ ts_cmd_explain (int argc, char **argv)
   gboolean have_t0 = FALSE;
   guint n_tunnels_printed = 0;
   const GOptionEntry entries[] = {
-    { "as", 0, 0, G_OPTION_ARG_STRING, &as, "Show what NODE could read; the rest as \"encrypted, N bytes\"", "NODE" },
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "Output format: text (default), json, or a picture: svg, png, pdf (with -o)", "FORMAT" },
-    { "width", 0, 0, G_OPTION_ARG_INT, &width, "Width of the text ladder in columns (default 80, at least 60)", "N" },
-    { "keylog", 0, 0, G_OPTION_ARG_FILENAME, &keylog, "Read TLS secrets from an NSS key log FILE too", "FILE" },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE instead of standard output", "FILE" },
-    { "every-record", 0, 0, G_OPTION_ARG_NONE, &no_coalesce, "One line per data record (no runs)", NULL },
-    { "follow", 'f', 0, G_OPTION_ARG_NONE, &follow, "Print events as they arrive (a live stream: tscope run -o - | tscope explain -f -), then the ladder", NULL },
+    { "as", 0, 0, G_OPTION_ARG_STRING, &as,
+      "Show what NODE could read; the rest as \"encrypted, N bytes\"", "NODE" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format,
+      "Output format: text (default), json, or a picture: svg, png, pdf (with -o)", "FORMAT" },
+    { "width", 0, 0, G_OPTION_ARG_INT, &width,
+      "Width of the text ladder in columns (default 80, at least 60)", "N" },
+    { "keylog", 0, 0, G_OPTION_ARG_FILENAME, &keylog,
+      "Read TLS secrets from an NSS key log FILE too", "FILE" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE instead of standard output",
+      "FILE" },
+    { "every-record", 0, 0, G_OPTION_ARG_NONE, &no_coalesce, "One line per data record (no runs)",
+      NULL },
+    { "follow", 'f', 0, G_OPTION_ARG_NONE, &follow,
+      "Print events as they arrive (a live stream: tscope run -o - | tscope explain -f -), then "
+      "the ladder",
+      NULL },
     { NULL },
   };
   g_autoptr (TsAnalyzer) analyzer = NULL;
@@ -144,16 +156,19 @@ ts_cmd_explain (int argc, char **argv)
   gboolean damaged = FALSE;
   gboolean picture;
 
-  if (!ts_cli_parse (&argc, &argv, "TRACE|-", "Turn a trace into a timeline and a ladder diagram.", entries))
+  if (!ts_cli_parse (&argc, &argv, "TRACE|-", "Turn a trace into a timeline and a ladder diagram.",
+                     entries))
     return TS_EXIT_USAGE;
   if (argc != 2)
     {
-      ts_cli_error ("explain needs one TRACE (a file, or - for standard input) (see tscope explain --help)");
+      ts_cli_error (
+          "explain needs one TRACE (a file, or - for standard input) (see tscope explain --help)");
       return TS_EXIT_USAGE;
     }
   if (format == NULL)
     format = g_strdup ("text");
-  picture = strcmp (format, "svg") == 0 || strcmp (format, "png") == 0 || strcmp (format, "pdf") == 0;
+  picture
+      = strcmp (format, "svg") == 0 || strcmp (format, "png") == 0 || strcmp (format, "pdf") == 0;
   if (strcmp (format, "text") != 0 && strcmp (format, "json") != 0 && !picture)
     {
       ts_cli_error ("unknown --format '%s' (text, json, svg, png or pdf)", format);
@@ -207,15 +222,15 @@ ts_cmd_explain (int argc, char **argv)
       if (n < 0)
         {
           int saved = errno;
-          ts_cli_error ("%s: offset %" G_GUINT64_FORMAT ": %s", path, ts_analyzer_get_offset (analyzer),
-                        g_strerror (saved));
+          ts_cli_error ("%s: offset %" G_GUINT64_FORMAT ": %s", path,
+                        ts_analyzer_get_offset (analyzer), g_strerror (saved));
           if (fd != STDIN_FILENO)
             close (fd);
           return TS_EXIT_FAILED;
         }
       if (n == 0)
         break;
-      if (!ts_analyzer_feed (analyzer, buf, (gsize) n, &error))
+      if (!ts_analyzer_feed (analyzer, buf, (gsize)n, &error))
         damaged = TRUE;
       if (follow)
         print_changes (analyzer, as, &follow_t0, &have_t0, &n_tunnels_printed);
@@ -249,13 +264,14 @@ ts_cmd_explain (int argc, char **argv)
         {
           GString *names = g_string_new (NULL);
           for (guint i = 0; i < ts_timeline_get_n_nodes (tl); i++)
-            g_string_append_printf (names, "%s%s", i ? ", " : "", ts_timeline_get_node (tl, i)->name);
+            g_string_append_printf (names, "%s%s", i ? ", " : "",
+                                    ts_timeline_get_node (tl, i)->name);
           ts_cli_error ("--as %s: no such node in %s (nodes: %s)", as, path, names->str);
           g_string_free (names, TRUE);
           return TS_EXIT_USAGE;
         }
     }
-  options.width = (guint) width;
+  options.width = (guint)width;
   options.title = ts_analyzer_get_scenario (analyzer) ? ts_analyzer_get_scenario (analyzer) : path;
   options.no_coalesce = no_coalesce;
   g_clear_error (&error);

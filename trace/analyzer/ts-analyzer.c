@@ -75,7 +75,7 @@ struct _Conn
   guint16 port[2];
   gboolean syn_seen, synack_seen, fin[2], rst, closed, mid_stream_reported;
   guint32 syn_seq;
-  guint n_syn;               /* SYNs sent (retransmissions included) */
+  guint n_syn; /* SYNs sent (retransmissions included) */
   guint64 last_syn_time;
   guint32 last_syn_packet;
   TsTcpStream *stream[2];
@@ -84,31 +84,31 @@ struct _Conn
   Proto proto;
   TsHttp1Conn *http;
   /* tunnel contents */
-  gboolean in_tunnel_data;   /* the HTTP connection became a tunnel */
-  gboolean upgrade;          /* ...by Upgrade (WebSocket) rather than CONNECT */
+  gboolean in_tunnel_data; /* the HTTP connection became a tunnel */
+  gboolean upgrade;        /* ...by Upgrade (WebSocket) rather than CONNECT */
   Proto tunnel_proto;
   TsTlsSession *tls;
   guint64 tls_base[2];
   gboolean tls_base_set[2];
   TsWebsocketStream *ws[2];
   guint64 ws_base[2];
-  TsHttp1Conn *inner_http;   /* HTTP in decrypted TLS, or in clear inside a tunnel */
+  TsHttp1Conn *inner_http; /* HTTP in decrypted TLS, or in clear inside a tunnel */
   Proto inner_proto;
-  guint64 inner_at[2];       /* plaintext offsets fed to inner_http */
-  guint64 inner_base[2];     /* stream offset of the first clear tunnel byte (inner HTTP in clear) */
-  gboolean inner_upgraded;   /* the inner HTTP switched protocols (WebSocket) */
+  guint64 inner_at[2];     /* plaintext offsets fed to inner_http */
+  guint64 inner_base[2];   /* stream offset of the first clear tunnel byte (inner HTTP in clear) */
+  gboolean inner_upgraded; /* the inner HTTP switched protocols (WebSocket) */
   TsWebsocketStream *inner_ws[2];
   guint64 cur_tls_off, cur_tls_end; /* the TLS event being handled (stream offsets) */
   int cur_tls_dir;
   /* proxying */
-  char *connect_target;      /* CONNECT target on this connection */
+  char *connect_target; /* CONNECT target on this connection */
   guint64 connect_time;
-  gboolean connect_pending;  /* waiting for an upstream leg */
-  char *forward_target;      /* host:port of an absolute-form request (forward proxy) */
+  gboolean connect_pending; /* waiting for an upstream leg */
+  char *forward_target;     /* host:port of an absolute-form request (forward proxy) */
   guint64 forward_time;
   gboolean forward_pending;
-  GArray *events;            /* guint event indices */
-  guint64 tls_readers;       /* READ_TLS readers of this leg, while tls_readers_ok */
+  GArray *events;      /* guint event indices */
+  guint64 tls_readers; /* READ_TLS readers of this leg, while tls_readers_ok */
   gboolean tls_readers_ok;
 };
 
@@ -124,13 +124,13 @@ struct _TsAnalyzer
   TsTraceReader *reader;
   TsTimeline *tl;
   TsTlsKeylog *keylog;
-  GArray *packets;           /* PacketInfo */
-  GArray *ifaces;            /* IfaceInfo by interface id */
-  GArray *meta;              /* EventMeta per event */
-  GHashTable *conn_table;    /* ConnKey* -> Conn* (live) */
-  GPtrArray *conns;          /* Conn* by id */
-  GHashTable *addr_nodes;    /* "addr" or "addr:port" -> node id + 1 */
-  GHashTable *name_nodes;    /* host name -> node id + 1 */
+  GArray *packets;        /* PacketInfo */
+  GArray *ifaces;         /* IfaceInfo by interface id */
+  GArray *meta;           /* EventMeta per event */
+  GHashTable *conn_table; /* ConnKey* -> Conn* (live) */
+  GPtrArray *conns;       /* Conn* by id */
+  GHashTable *addr_nodes; /* "addr" or "addr:port" -> node id + 1 */
+  GHashTable *name_nodes; /* host name -> node id + 1 */
   gboolean have_metadata;
   gboolean failed;
   gboolean finished;
@@ -139,7 +139,7 @@ struct _TsAnalyzer
   guint32 cur_packet;
   /* changes */
   guint changes_first;
-  GHashTable *changed;       /* event index set */
+  GHashTable *changed; /* event index set */
   gboolean nodes_changed, tunnels_changed;
   const char *last_kind, *last_kind_interned;
   gboolean last_kind_anomaly;
@@ -155,8 +155,8 @@ conn_key_hash (gconstpointer p)
 {
   const ConnKey *k = p;
 
-  return ts_address_hash (&k->a) ^ (ts_address_hash (&k->b) * 7) ^ ((guint) k->pa << 16) ^ k->pb
-         ^ ((guint) k->link * 31);
+  return ts_address_hash (&k->a) ^ (ts_address_hash (&k->b) * 7) ^ ((guint)k->pa << 16) ^ k->pb
+         ^ ((guint)k->link * 31);
 }
 
 static gboolean
@@ -245,11 +245,11 @@ split_authority (const char *target, guint *out_port)
   *out_port = 0;
   if (colon == NULL)
     return g_strdup (target);
-  *out_port = (guint) strtoul (colon + 1, NULL, 10);
+  *out_port = (guint)strtoul (colon + 1, NULL, 10);
   if (target[0] == '[' && colon > target && colon[-1] == ']')
-    host = g_strndup (target + 1, (gsize) (colon - target - 2));
+    host = g_strndup (target + 1, (gsize)(colon - target - 2));
   else
-    host = g_strndup (target, (gsize) (colon - target));
+    host = g_strndup (target, (gsize)(colon - target));
   return host;
 }
 
@@ -283,7 +283,7 @@ node_for_address (TsAnalyzer *self, const TsAddress *addr, guint16 port, gboolea
   _ts_timeline_node_add_address (self->tl, id, key);
   g_hash_table_insert (self->addr_nodes, g_strdup (key), GINT_TO_POINTER (id + 1));
   self->nodes_changed = TRUE;
-  return (gint) id;
+  return (gint)id;
 }
 
 static void
@@ -298,8 +298,10 @@ load_metadata (TsAnalyzer *self, const char *json)
   if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return;
   root = json_node_get_object (json_parser_get_root (parser));
-  nodes = json_object_has_member (root, "nodes") ? json_object_get_array_member (root, "nodes") : NULL;
-  links = json_object_has_member (root, "links") ? json_object_get_array_member (root, "links") : NULL;
+  nodes = json_object_has_member (root, "nodes") ? json_object_get_array_member (root, "nodes")
+                                                 : NULL;
+  links = json_object_has_member (root, "links") ? json_object_get_array_member (root, "links")
+                                                 : NULL;
   for (guint i = 0; nodes != NULL && i < json_array_get_length (nodes); i++)
     {
       JsonNode *n = json_array_get_element (nodes, i);
@@ -374,8 +376,9 @@ load_metadata (TsAnalyzer *self, const char *json)
             {
               JsonNode *e = json_array_get_element (a, k);
               if (JSON_NODE_HOLDS_OBJECT (e))
-                ends[k] = ts_timeline_find_node (
-                  self->tl, json_object_get_string_member_with_default (json_node_get_object (e), "node", ""));
+                ends[k]
+                    = ts_timeline_find_node (self->tl, json_object_get_string_member_with_default (
+                                                           json_node_get_object (e), "node", ""));
             }
         }
       _ts_timeline_add_link (self->tl, name, ends[0], ends[1]);
@@ -389,7 +392,7 @@ link_by_name (TsAnalyzer *self, const char *name)
 {
   for (guint i = 0; i < ts_timeline_get_n_links (self->tl); i++)
     if (g_strcmp0 (ts_timeline_get_link (self->tl, i)->name, name) == 0)
-      return (gint) i;
+      return (gint)i;
   return -1;
 }
 
@@ -420,11 +423,15 @@ tunnel_tls_ends (TsAnalyzer *self, const TsTimelineTunnel *t, guint leg, gint *o
             info[i] = in;
         }
     }
-#define SAME(x, y) (info[x] != NULL && info[y] != NULL && memcmp (info[x]->client_random, info[y]->client_random, 32) == 0)
+#define SAME(x, y)                                                                                 \
+  (info[x] != NULL && info[y] != NULL                                                              \
+   && memcmp (info[x]->client_random, info[y]->client_random, 32) == 0)
   j = leg;
   while (j > 0 && j < G_N_ELEMENTS (info) && SAME (j - 1, j))
     j--;
-  *out_client = j == 0 ? t->client : ts_timeline_get_conn (self->tl, g_array_index (t->conns, guint, j))->client;
+  *out_client = j == 0
+                    ? t->client
+                    : ts_timeline_get_conn (self->tl, g_array_index (t->conns, guint, j))->client;
   j = leg;
   while (j + 1 < n && j + 1 < G_N_ELEMENTS (info) && SAME (j, j + 1))
     j++;
@@ -443,58 +450,60 @@ compute_readers (TsAnalyzer *self, guint index)
 {
   TsTimelineEvent *e = _ts_timeline_event (self->tl, index);
   EventMeta *m = &g_array_index (self->meta, EventMeta, index);
-  const TsTimelineConn *c = e->conn >= 0 ? ts_timeline_get_conn (self->tl, (guint) e->conn) : NULL;
-  const TsTimelineTunnel *t = e->tunnel >= 0 ? ts_timeline_get_tunnel (self->tl, (guint) e->tunnel) : NULL;
+  const TsTimelineConn *c = e->conn >= 0 ? ts_timeline_get_conn (self->tl, (guint)e->conn) : NULL;
+  const TsTimelineTunnel *t
+      = e->tunnel >= 0 ? ts_timeline_get_tunnel (self->tl, (guint)e->tunnel) : NULL;
   guint64 r = 0;
 
-  switch ((ReadClass) m->cls)
+  switch ((ReadClass)m->cls)
     {
-    case READ_LAB:
-      r = node_bit (self, e->src);
-      break;
-    case READ_PATH:
-      if (t != NULL)
-        {
-          r |= node_bit (self, t->client) | node_bit (self, t->server);
-          for (guint i = 0; i < t->proxies->len; i++)
-            r |= node_bit (self, g_array_index (t->proxies, gint, i));
-          for (guint i = 0; i < t->conns->len; i++)
-            {
-              const TsTimelineConn *l = ts_timeline_get_conn (self->tl, g_array_index (t->conns, guint, i));
-              r |= _ts_timeline_observer_bit (self->tl, l->link) | node_bit (self, l->client)
-                   | node_bit (self, l->server);
-            }
-        }
-      G_GNUC_FALLTHROUGH;
-    case READ_CLEAR:
-      if (c != NULL)
-        r |= node_bit (self, c->client) | node_bit (self, c->server);
-      else
-        r |= node_bit (self, e->src) | node_bit (self, e->dst);
-      r |= _ts_timeline_observer_bit (self->tl, e->link);
-      break;
-    case READ_TLS:
-      {
-        /* Bulk data asks this once per record: cache it per leg until the
-         * tunnel changes. */
-        Conn *cs = c != NULL ? self->conns->pdata[c->id] : NULL;
-        if (cs != NULL && cs->tls_readers_ok)
-          r = cs->tls_readers;
-        else if (t != NULL && c != NULL && c->leg >= 0)
-          {
-            gint a, b;
-            tunnel_tls_ends (self, t, (guint) c->leg, &a, &b);
-            r = node_bit (self, a) | node_bit (self, b);
-          }
-        else if (c != NULL)
-          r = node_bit (self, c->client) | node_bit (self, c->server);
-        if (cs != NULL)
-          {
-            cs->tls_readers = r;
-            cs->tls_readers_ok = TRUE;
-          }
+      case READ_LAB:
+        r = node_bit (self, e->src);
         break;
-      }
+      case READ_PATH:
+        if (t != NULL)
+          {
+            r |= node_bit (self, t->client) | node_bit (self, t->server);
+            for (guint i = 0; i < t->proxies->len; i++)
+              r |= node_bit (self, g_array_index (t->proxies, gint, i));
+            for (guint i = 0; i < t->conns->len; i++)
+              {
+                const TsTimelineConn *l
+                    = ts_timeline_get_conn (self->tl, g_array_index (t->conns, guint, i));
+                r |= _ts_timeline_observer_bit (self->tl, l->link) | node_bit (self, l->client)
+                     | node_bit (self, l->server);
+              }
+          }
+        G_GNUC_FALLTHROUGH;
+      case READ_CLEAR:
+        if (c != NULL)
+          r |= node_bit (self, c->client) | node_bit (self, c->server);
+        else
+          r |= node_bit (self, e->src) | node_bit (self, e->dst);
+        r |= _ts_timeline_observer_bit (self->tl, e->link);
+        break;
+      case READ_TLS:
+        {
+          /* Bulk data asks this once per record: cache it per leg until the
+           * tunnel changes. */
+          Conn *cs = c != NULL ? self->conns->pdata[c->id] : NULL;
+          if (cs != NULL && cs->tls_readers_ok)
+            r = cs->tls_readers;
+          else if (t != NULL && c != NULL && c->leg >= 0)
+            {
+              gint a, b;
+              tunnel_tls_ends (self, t, (guint)c->leg, &a, &b);
+              r = node_bit (self, a) | node_bit (self, b);
+            }
+          else if (c != NULL)
+            r = node_bit (self, c->client) | node_bit (self, c->server);
+          if (cs != NULL)
+            {
+              cs->tls_readers = r;
+              cs->tls_readers_ok = TRUE;
+            }
+          break;
+        }
     }
   if (e->readers != r)
     {
@@ -506,9 +515,9 @@ compute_readers (TsAnalyzer *self, guint index)
 /* Appends an event on @c in direction @dir (or a connection-less one when
  * @c is NULL) and returns its index. The caller fills the rest and may add
  * detail lines right away. */
-static guint
-new_event (TsAnalyzer *self, Conn *c, int dir, TsLayer layer, TsPhase phase, const char *kind,
-           ReadClass cls, const char *format, ...) G_GNUC_PRINTF (8, 9);
+static guint new_event (TsAnalyzer *self, Conn *c, int dir, TsLayer layer, TsPhase phase,
+                        const char *kind, ReadClass cls, const char *format, ...)
+    G_GNUC_PRINTF (8, 9);
 
 static guint
 new_event (TsAnalyzer *self, Conn *c, int dir, TsLayer layer, TsPhase phase, const char *kind,
@@ -516,7 +525,7 @@ new_event (TsAnalyzer *self, Conn *c, int dir, TsLayer layer, TsPhase phase, con
 {
   guint index = _ts_timeline_append_event (self->tl);
   TsTimelineEvent *e = _ts_timeline_event (self->tl, index);
-  EventMeta m = { (guint8) cls, (guint8) dir };
+  EventMeta m = { (guint8)cls, (guint8)dir };
   va_list args;
   g_autofree char *summary = NULL;
 
@@ -543,13 +552,13 @@ new_event (TsAnalyzer *self, Conn *c, int dir, TsLayer layer, TsPhase phase, con
     {
       TsTimelineConn *tc = tconn (self, c);
       e->link = tc->link;
-      e->conn = (gint) c->id;
+      e->conn = (gint)c->id;
       e->src = dir == 0 ? tc->client : tc->server;
       e->dst = dir == 0 ? tc->server : tc->client;
       e->tunnel = tc->tunnel;
       g_array_append_val (c->events, index);
       if (tc->tunnel >= 0)
-        g_array_append_val (_ts_timeline_tunnel (self->tl, (guint) tc->tunnel)->events, index);
+        g_array_append_val (_ts_timeline_tunnel (self->tl, (guint)tc->tunnel)->events, index);
     }
   compute_readers (self, index);
   return index;
@@ -570,8 +579,8 @@ locate (TsAnalyzer *self, Conn *c, int dir, guint64 off, guint64 end, guint inde
     {
       guint64 in = off - s->stream_offset;
       e->packet = s->packet;
-      e->byte_offset = s->packet_offset + (guint32) in;
-      e->byte_len = (guint32) MIN (end - off, (guint64) s->len - in);
+      e->byte_offset = s->packet_offset + (guint32)in;
+      e->byte_len = (guint32)MIN (end - off, (guint64)s->len - in);
     }
   if (end > off)
     {
@@ -581,8 +590,8 @@ locate (TsAnalyzer *self, Conn *c, int dir, guint64 off, guint64 end, guint inde
     }
 }
 
-static guint
-anomaly_event (TsAnalyzer *self, Conn *c, int dir, const char *format, ...) G_GNUC_PRINTF (4, 5);
+static guint anomaly_event (TsAnalyzer *self, Conn *c, int dir, const char *format, ...)
+    G_GNUC_PRINTF (4, 5);
 
 static guint
 anomaly_event (TsAnalyzer *self, Conn *c, int dir, const char *format, ...)
@@ -593,8 +602,8 @@ anomaly_event (TsAnalyzer *self, Conn *c, int dir, const char *format, ...)
   va_start (args, format);
   text = g_strdup_vprintf (format, args);
   va_end (args);
-  return new_event (self, c, dir, c != NULL ? TS_LAYER_TCP : TS_LAYER_LINK, TS_PHASE_NONE, "anomaly",
-                    READ_CLEAR, "%s", text);
+  return new_event (self, c, dir, c != NULL ? TS_LAYER_TCP : TS_LAYER_LINK, TS_PHASE_NONE,
+                    "anomaly", READ_CLEAR, "%s", text);
 }
 
 /* --- tunnels --------------------------------------------------------------- */
@@ -622,7 +631,8 @@ refresh_conn_events (TsAnalyzer *self, Conn *c)
             {
               e->tunnel = tc->tunnel;
               if (tc->tunnel >= 0)
-                g_array_append_val (_ts_timeline_tunnel (self->tl, (guint) tc->tunnel)->events, index);
+                g_array_append_val (_ts_timeline_tunnel (self->tl, (guint)tc->tunnel)->events,
+                                    index);
             }
           mark_changed (self, index);
         }
@@ -640,7 +650,7 @@ update_tunnel (TsAnalyzer *self, gint tunnel)
 
   if (tunnel < 0)
     return;
-  t = _ts_timeline_tunnel (self->tl, (guint) tunnel);
+  t = _ts_timeline_tunnel (self->tl, (guint)tunnel);
   for (guint i = 0; i < t->conns->len; i++)
     {
       Conn *c = self->conns->pdata[g_array_index (t->conns, guint, i)];
@@ -689,7 +699,7 @@ update_tunnel (TsAnalyzer *self, gint tunnel)
   if (mode == TS_TUNNEL_MODE_UNKNOWN && any_clear)
     mode = TS_TUNNEL_MODE_RELAY;
   for (guint i = 0; i < t->conns->len; i++)
-    ((Conn *) self->conns->pdata[g_array_index (t->conns, guint, i)])->tls_readers_ok = FALSE;
+    ((Conn *)self->conns->pdata[g_array_index (t->conns, guint, i)])->tls_readers_ok = FALSE;
   if (t->mode != mode || t->intercepting_proxy != intercepting)
     {
       t->mode = mode;
@@ -709,11 +719,11 @@ adopt_client (TsAnalyzer *self, Conn *up, gint node)
   char buf[64];
 
   if (!ts_address_is_loopback (&up->addr[0]) && tu->client >= 0
-      && ts_timeline_get_node (self->tl, (guint) tu->client)->inferred)
+      && ts_timeline_get_node (self->tl, (guint)tu->client)->inferred)
     {
       ts_address_to_string (&up->addr[0], buf, sizeof buf);
       g_hash_table_replace (self->addr_nodes, g_strdup (buf), GINT_TO_POINTER (node + 1));
-      _ts_timeline_node_add_address (self->tl, (guint) node, buf);
+      _ts_timeline_node_add_address (self->tl, (guint)node, buf);
     }
   tu->client = node;
   up->tls_readers_ok = FALSE;
@@ -736,11 +746,11 @@ join_legs (TsAnalyzer *self, Conn *down, Conn *up)
       t->target = g_strdup (down->connect_target);
       g_array_append_val (t->proxies, td->server);
       g_array_append_val (t->conns, down->id);
-      td->tunnel = (gint) t->id;
+      td->tunnel = (gint)t->id;
       td->leg = 0;
       refresh_conn_events (self, down);
     }
-  t = _ts_timeline_tunnel (self->tl, (guint) td->tunnel);
+  t = _ts_timeline_tunnel (self->tl, (guint)td->tunnel);
   /* On a shared address (loopback), or where the proxy's other address was
    * unknown, the upstream leg's client was a guess: it is the proxy. */
   if (tu->client != td->server)
@@ -749,7 +759,7 @@ join_legs (TsAnalyzer *self, Conn *down, Conn *up)
   tu->leg = td->leg + 1;
   g_array_append_val (t->conns, up->id);
   host = split_authority (down->connect_target ? down->connect_target : "", &host_port);
-  (void) host_port;
+  (void)host_port;
   if (t->server < 0)
     {
       gint n = node_for_host (self, host);
@@ -786,7 +796,8 @@ match_upstream (TsAnalyzer *self, Conn *up)
           guint port = 0;
           g_autofree char *host = NULL;
 
-          if (!(is_connect ? d->connect_pending : d->forward_pending) || d == up || when > self->cur_time)
+          if (!(is_connect ? d->connect_pending : d->forward_pending) || d == up
+              || when > self->cur_time)
             continue;
           host = split_authority (target, &port);
           /* The upstream leg starts at the proxy. In a foreign capture the
@@ -795,8 +806,8 @@ match_upstream (TsAnalyzer *self, Conn *up)
           if (tu->client == td->server)
             score += 2;
           else if (!ts_address_is_loopback (&up->addr[0])
-                   && !(ts_timeline_get_node (self->tl, (guint) tu->client)->inferred
-                        && ts_timeline_get_node (self->tl, (guint) td->server)->inferred
+                   && !(ts_timeline_get_node (self->tl, (guint)tu->client)->inferred
+                        && ts_timeline_get_node (self->tl, (guint)td->server)->inferred
                         && tu->client != td->client && !d->in_tunnel_data))
             continue;
           if (port == up->port[1])
@@ -828,13 +839,13 @@ match_upstream (TsAnalyzer *self, Conn *up)
   if (best_connect)
     {
       best->connect_pending = FALSE;
-      tconn (self, best)->upstream = (gint) up->id;
+      tconn (self, best)->upstream = (gint)up->id;
       join_legs (self, best, up);
     }
   else
     {
       best->forward_pending = FALSE;
-      tconn (self, best)->upstream = (gint) up->id;
+      tconn (self, best)->upstream = (gint)up->id;
       if (tu->client != tconn (self, best)->server)
         {
           adopt_client (self, up, tconn (self, best)->server);
@@ -856,7 +867,7 @@ absolute_authority (const char *uri)
     return NULL;
   p += 3;
   end = p + strcspn (p, "/?#");
-  auth = g_strndup (p, (gsize) (end - p));
+  auth = g_strndup (p, (gsize)(end - p));
   at = strrchr (auth, '@');
   if (at != NULL)
     memmove (auth, at + 1, strlen (at + 1) + 1);
@@ -868,8 +879,9 @@ absolute_authority (const char *uri)
 /* --- HTTP ------------------------------------------------------------------ */
 
 static void
-http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len, const TsHttp1Head *h,
-           TsHttp1BodyKind body, guint64 body_len, const char *request_method, gboolean inner)
+http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
+           const TsHttp1Head *h, TsHttp1BodyKind body, guint64 body_len, const char *request_method,
+           gboolean inner)
 {
   Conn *c = user_data;
   TsAnalyzer *self = c->an;
@@ -884,7 +896,9 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len, 
     {
       method = g_strndup (h->method, h->method_len);
       target = g_strndup (h->target, h->target_len);
-      proxy_phase = !inner && (h->target_form == TS_HTTP1_TARGET_AUTHORITY || h->target_form == TS_HTTP1_TARGET_ABSOLUTE);
+      proxy_phase = !inner
+                    && (h->target_form == TS_HTTP1_TARGET_AUTHORITY
+                        || h->target_form == TS_HTTP1_TARGET_ABSOLUTE);
       index = new_event (self, c, dir, TS_LAYER_HTTP, proxy_phase ? TS_PHASE_PROXY : TS_PHASE_DATA,
                          "http.request", cls, "%s %s HTTP/1.%d", method, target, h->minor_version);
       e = _ts_timeline_event (self->tl, index);
@@ -907,7 +921,7 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len, 
           /* A leg that is itself upstream of a tunnel extends the chain. */
           if (tconn (self, c)->tunnel >= 0)
             {
-              TsTimelineTunnel *t = _ts_timeline_tunnel (self->tl, (guint) tconn (self, c)->tunnel);
+              TsTimelineTunnel *t = _ts_timeline_tunnel (self->tl, (guint)tconn (self, c)->tunnel);
               gint p = tconn (self, c)->server;
               gboolean have = FALSE;
               for (guint i = 0; i < t->proxies->len; i++)
@@ -927,19 +941,20 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len, 
     {
       proxy_phase = !inner && strcmp (request_method, "CONNECT") == 0;
       index = new_event (self, c, dir, TS_LAYER_HTTP, proxy_phase ? TS_PHASE_PROXY : TS_PHASE_DATA,
-                         "http.response", cls, "%d %.*s", h->status, (int) h->reason_len, h->reason);
+                         "http.response", cls, "%d %.*s", h->status, (int)h->reason_len, h->reason);
       e = _ts_timeline_event (self->tl, index);
-      e->http_status = (guint) h->status;
+      e->http_status = (guint)h->status;
       if (request_method[0] != '\0')
         _ts_timeline_add_detail (self->tl, index, 0, "answers: %s", request_method);
     }
   e = _ts_timeline_event (self->tl, index);
   e->encrypted = inner && over_tls;
   e->decrypted = e->encrypted;
-  _ts_timeline_add_detail (self->tl, index, 0, "HTTP/1.%d, %zu header fields", h->minor_version, h->n_headers);
+  _ts_timeline_add_detail (self->tl, index, 0, "HTTP/1.%d, %zu header fields", h->minor_version,
+                           h->n_headers);
   for (gsize i = 0; i < h->n_headers; i++)
-    _ts_timeline_add_detail (self->tl, index, 1, "%.*s: %.*s", (int) h->headers[i].name_len,
-                             h->headers[i].name, (int) MIN (h->headers[i].value_len, 200),
+    _ts_timeline_add_detail (self->tl, index, 1, "%.*s: %.*s", (int)h->headers[i].name_len,
+                             h->headers[i].name, (int)MIN (h->headers[i].value_len, 200),
                              h->headers[i].value);
   if (body == TS_HTTP1_BODY_LENGTH)
     _ts_timeline_add_detail (self->tl, index, 0, "body: %" G_GUINT64_FORMAT " bytes", body_len);
@@ -956,22 +971,25 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len, 
           e->wire_len = len;
         }
       else
-        locate (self, c, dir, c->inner_base[dir] + offset, c->inner_base[dir] + offset + len, index);
+        locate (self, c, dir, c->inner_base[dir] + offset, c->inner_base[dir] + offset + len,
+                index);
     }
   else
     locate (self, c, dir, offset, offset + len, index);
 }
 
 static void
-outer_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len, const TsHttp1Head *h,
-            TsHttp1BodyKind body, guint64 body_len, const char *request_method)
+outer_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
+            const TsHttp1Head *h, TsHttp1BodyKind body, guint64 body_len,
+            const char *request_method)
 {
   http_head (user_data, dir, offset, len, h, body, body_len, request_method, FALSE);
 }
 
 static void
-inner_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len, const TsHttp1Head *h,
-            TsHttp1BodyKind body, guint64 body_len, const char *request_method)
+inner_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
+            const TsHttp1Head *h, TsHttp1BodyKind body, guint64 body_len,
+            const char *request_method)
 {
   http_head (user_data, dir, offset, len, h, body, body_len, request_method, TRUE);
 }
@@ -980,18 +998,19 @@ static void
 http_anomaly (gpointer user_data, TsHttp1Direction dir, guint64 offset, const char *what)
 {
   Conn *c = user_data;
-  guint index = new_event (c->an, c, dir, TS_LAYER_HTTP, TS_PHASE_NONE, "anomaly", READ_CLEAR, "HTTP: %s", what);
+  guint index = new_event (c->an, c, dir, TS_LAYER_HTTP, TS_PHASE_NONE, "anomaly", READ_CLEAR,
+                           "HTTP: %s", what);
 
   locate (c->an, c, dir, offset, offset + 1, index);
 }
 
-static void inner_anomaly (gpointer user_data, TsHttp1Direction dir, guint64 offset, const char *what);
+static void inner_anomaly (gpointer user_data, TsHttp1Direction dir, guint64 offset,
+                           const char *what);
 static void inner_tunnel (gpointer user_data, TsHttp1TunnelKind kind, const char *protocol);
-static void inner_tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const guint8 *data,
-                               gsize len);
+static void inner_tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset,
+                               const guint8 *data, gsize len);
 
-static void
-tls_event (const TsTlsEvent *ev, gpointer user_data);
+static void tls_event (const TsTlsEvent *ev, gpointer user_data);
 
 static void ws_frame (gpointer user_data, guint64 offset, const TsWebsocketFrame *f,
                       const guint8 *preview, gsize preview_len);
@@ -1010,8 +1029,9 @@ http_tunnel (gpointer user_data, TsHttp1TunnelKind kind, const char *protocol)
   c->upgrade = kind == TS_HTTP1_TUNNEL_UPGRADE;
   if (kind == TS_HTTP1_TUNNEL_CONNECT)
     {
-      index = new_event (self, c, 1, TS_LAYER_HTTP, TS_PHASE_PROXY, "tunnel.established", READ_CLEAR,
-                         "tunnel to %s established", c->connect_target ? c->connect_target : "?");
+      index
+          = new_event (self, c, 1, TS_LAYER_HTTP, TS_PHASE_PROXY, "tunnel.established", READ_CLEAR,
+                       "tunnel to %s established", c->connect_target ? c->connect_target : "?");
       if (tconn (self, c)->tunnel < 0 && c->connect_pending)
         {
           /* No upstream leg seen yet (or not captured): the tunnel starts
@@ -1019,13 +1039,14 @@ http_tunnel (gpointer user_data, TsHttp1TunnelKind kind, const char *protocol)
           TsTimelineConn *tc = tconn (self, c);
           TsTimelineTunnel *t = _ts_timeline_add_tunnel (self->tl);
           guint port = 0;
-          g_autofree char *host = split_authority (c->connect_target ? c->connect_target : "", &port);
+          g_autofree char *host
+              = split_authority (c->connect_target ? c->connect_target : "", &port);
           t->client = tc->client;
           t->target = g_strdup (c->connect_target);
           g_array_append_val (t->proxies, tc->server);
           g_array_append_val (t->conns, c->id);
           t->server = node_for_host (self, host);
-          tc->tunnel = (gint) t->id;
+          tc->tunnel = (gint)t->id;
           tc->leg = 0;
           refresh_conn_events (self, c);
           self->tunnels_changed = TRUE;
@@ -1034,11 +1055,12 @@ http_tunnel (gpointer user_data, TsHttp1TunnelKind kind, const char *protocol)
   else
     index = new_event (self, c, 1, TS_LAYER_HTTP, TS_PHASE_DATA, "tunnel.established", READ_CLEAR,
                        "switched to %s", protocol);
-  (void) index;
+  (void)index;
 }
 
 static void
-tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const guint8 *data, gsize len)
+tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const guint8 *data,
+             gsize len)
 {
   Conn *c = user_data;
   TsAnalyzer *self = c->an;
@@ -1054,15 +1076,18 @@ tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const gui
       else
         c->tunnel_proto = PROTO_OPAQUE;
       g_free (tconn (self, c)->protocol);
-      tconn (self, c)->protocol = g_strdup (c->tunnel_proto == PROTO_TLS ? "http+tls" : c->upgrade ? "http+websocket"
-                                            : c->tunnel_proto == PROTO_HTTP ? "http+http" : "http+opaque");
+      tconn (self, c)->protocol = g_strdup (c->tunnel_proto == PROTO_TLS    ? "http+tls"
+                                            : c->upgrade                    ? "http+websocket"
+                                            : c->tunnel_proto == PROTO_HTTP ? "http+http"
+                                                                            : "http+opaque");
       if (c->tunnel_proto == PROTO_TLS)
         {
           c->tls = ts_tls_session_new (self->keylog, tls_event, c);
         }
       else if (c->tunnel_proto == PROTO_HTTP)
         {
-          static const TsHttp1Callbacks cb = { inner_head, NULL, inner_tunnel, inner_tunnel_data, inner_anomaly };
+          static const TsHttp1Callbacks cb
+              = { inner_head, NULL, inner_tunnel, inner_tunnel_data, inner_anomaly };
           c->inner_http = ts_http1_conn_new (&cb, c);
           c->inner_proto = PROTO_HTTP;
         }
@@ -1070,41 +1095,43 @@ tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const gui
     }
   switch (c->tunnel_proto)
     {
-    case PROTO_TLS:
-      if (!c->tls_base_set[dir])
-        {
-          c->tls_base_set[dir] = TRUE;
-          c->tls_base[dir] = offset;
-        }
-      ts_tls_session_feed (c->tls, (TsTlsDirection) dir, data, len, (gint64) (self->cur_time / 1000));
-      break;
-    case PROTO_HTTP:
-      if (!c->tls_base_set[dir])
-        {
-          /* Inner offsets start at the tunnel's first byte. */
-          c->tls_base_set[dir] = TRUE;
-          c->inner_base[dir] = offset;
-        }
-      if (c->inner_http)
-        ts_http1_conn_feed (c->inner_http, dir, data, len);
-      break;
-    default:
-      if (c->upgrade)
-        {
-          if (c->ws[dir] == NULL)
-            {
-              c->ws[dir] = ts_websocket_stream_new (dir == 0 ? ws_frame : ws_frame_server, ws_error, c);
-              c->ws_base[dir] = offset;
-            }
-          ts_websocket_stream_feed (c->ws[dir], offset, data, len);
-        }
-      else
-        {
-          guint index = new_event (self, c, dir, TS_LAYER_DATA, TS_PHASE_DATA, "data", READ_PATH,
-                                   "%zu bytes", len);
-          locate (self, c, dir, offset, offset + len, index);
-        }
-      break;
+      case PROTO_TLS:
+        if (!c->tls_base_set[dir])
+          {
+            c->tls_base_set[dir] = TRUE;
+            c->tls_base[dir] = offset;
+          }
+        ts_tls_session_feed (c->tls, (TsTlsDirection)dir, data, len,
+                             (gint64)(self->cur_time / 1000));
+        break;
+      case PROTO_HTTP:
+        if (!c->tls_base_set[dir])
+          {
+            /* Inner offsets start at the tunnel's first byte. */
+            c->tls_base_set[dir] = TRUE;
+            c->inner_base[dir] = offset;
+          }
+        if (c->inner_http)
+          ts_http1_conn_feed (c->inner_http, dir, data, len);
+        break;
+      default:
+        if (c->upgrade)
+          {
+            if (c->ws[dir] == NULL)
+              {
+                c->ws[dir]
+                    = ts_websocket_stream_new (dir == 0 ? ws_frame : ws_frame_server, ws_error, c);
+                c->ws_base[dir] = offset;
+              }
+            ts_websocket_stream_feed (c->ws[dir], offset, data, len);
+          }
+        else
+          {
+            guint index = new_event (self, c, dir, TS_LAYER_DATA, TS_PHASE_DATA, "data", READ_PATH,
+                                     "%zu bytes", len);
+            locate (self, c, dir, offset, offset + len, index);
+          }
+        break;
     }
 }
 
@@ -1112,10 +1139,11 @@ static void
 inner_anomaly (gpointer user_data, TsHttp1Direction dir, guint64 offset, const char *what)
 {
   Conn *c = user_data;
-  guint index = new_event (c->an, c, dir, TS_LAYER_HTTP, TS_PHASE_NONE, "anomaly",
-                           c->tunnel_proto == PROTO_TLS || c->proto == PROTO_TLS ? READ_TLS : READ_PATH,
-                           "inner HTTP: %s", what);
-  (void) index;
+  guint index
+      = new_event (c->an, c, dir, TS_LAYER_HTTP, TS_PHASE_NONE, "anomaly",
+                   c->tunnel_proto == PROTO_TLS || c->proto == PROTO_TLS ? READ_TLS : READ_PATH,
+                   "inner HTTP: %s", what);
+  (void)index;
 }
 
 /* --- WebSocket -------------------------------------------------------------- */
@@ -1132,15 +1160,18 @@ ws_frame_dir (Conn *c, int dir, guint64 offset, const TsWebsocketFrame *f, const
 
   if (f->opcode == TS_WEBSOCKET_TEXT || (f->opcode == TS_WEBSOCKET_CONTINUATION))
     for (gsize i = 0; i < preview_len && i < 40; i++)
-      g_string_append_c (p, g_ascii_isprint (preview[i]) ? (char) preview[i] : '.');
+      g_string_append_c (p, g_ascii_isprint (preview[i]) ? (char)preview[i] : '.');
   index = new_event (self, c, dir, TS_LAYER_WEBSOCKET,
-                     f->opcode == TS_WEBSOCKET_CLOSE ? TS_PHASE_CLOSE : TS_PHASE_DATA, "websocket.frame",
-                     over_tls ? READ_TLS : inner ? READ_PATH : READ_CLEAR,
+                     f->opcode == TS_WEBSOCKET_CLOSE ? TS_PHASE_CLOSE : TS_PHASE_DATA,
+                     "websocket.frame",
+                     over_tls ? READ_TLS
+                     : inner  ? READ_PATH
+                              : READ_CLEAR,
                      "WebSocket %s%s, %" G_GUINT64_FORMAT " bytes%s%s%s",
-                     ts_websocket_opcode_to_string (f->opcode), f->fin ? "" : " (fragment)", f->payload_len,
-                     p->len ? " \"" : "", p->str, p->len ? "\"" : "");
-  _ts_timeline_add_detail (self->tl, index, 0, "FIN %d, RSV %d, opcode %d, masked %d", f->fin, f->rsv,
-                           f->opcode, f->masked);
+                     ts_websocket_opcode_to_string (f->opcode), f->fin ? "" : " (fragment)",
+                     f->payload_len, p->len ? " \"" : "", p->str, p->len ? "\"" : "");
+  _ts_timeline_add_detail (self->tl, index, 0, "FIN %d, RSV %d, opcode %d, masked %d", f->fin,
+                           f->rsv, f->opcode, f->masked);
   e = _ts_timeline_event (self->tl, index);
   e->encrypted = e->decrypted = over_tls;
   if (over_tls)
@@ -1163,22 +1194,22 @@ ws_frame (gpointer user_data, guint64 offset, const TsWebsocketFrame *f, const g
 }
 
 static void
-ws_frame_server (gpointer user_data, guint64 offset, const TsWebsocketFrame *f, const guint8 *preview,
-                 gsize preview_len)
+ws_frame_server (gpointer user_data, guint64 offset, const TsWebsocketFrame *f,
+                 const guint8 *preview, gsize preview_len)
 {
   ws_frame_dir (user_data, 1, offset, f, preview, preview_len, FALSE);
 }
 
 static void
-inner_ws_frame (gpointer user_data, guint64 offset, const TsWebsocketFrame *f, const guint8 *preview,
-                gsize preview_len)
+inner_ws_frame (gpointer user_data, guint64 offset, const TsWebsocketFrame *f,
+                const guint8 *preview, gsize preview_len)
 {
   ws_frame_dir (user_data, 0, offset, f, preview, preview_len, TRUE);
 }
 
 static void
-inner_ws_frame_server (gpointer user_data, guint64 offset, const TsWebsocketFrame *f, const guint8 *preview,
-                       gsize preview_len)
+inner_ws_frame_server (gpointer user_data, guint64 offset, const TsWebsocketFrame *f,
+                       const guint8 *preview, gsize preview_len)
 {
   ws_frame_dir (user_data, 1, offset, f, preview, preview_len, TRUE);
 }
@@ -1194,14 +1225,16 @@ inner_tunnel (gpointer user_data, TsHttp1TunnelKind kind, const char *protocol)
 }
 
 static void
-inner_tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const guint8 *data, gsize len)
+inner_tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const guint8 *data,
+                   gsize len)
 {
   Conn *c = user_data;
 
   if (!c->inner_upgraded)
     return;
   if (c->inner_ws[dir] == NULL)
-    c->inner_ws[dir] = ts_websocket_stream_new (dir == 0 ? inner_ws_frame : inner_ws_frame_server, NULL, c);
+    c->inner_ws[dir]
+        = ts_websocket_stream_new (dir == 0 ? inner_ws_frame : inner_ws_frame_server, NULL, c);
   ts_websocket_stream_feed (c->inner_ws[dir], offset, data, len);
 }
 
@@ -1210,7 +1243,8 @@ ws_error (gpointer user_data, guint64 offset, const char *what)
 {
   Conn *c = user_data;
 
-  (void) new_event (c->an, c, 0, TS_LAYER_WEBSOCKET, TS_PHASE_NONE, "anomaly", READ_CLEAR, "%s", what);
+  (void)new_event (c->an, c, 0, TS_LAYER_WEBSOCKET, TS_PHASE_NONE, "anomaly", READ_CLEAR, "%s",
+                   what);
 }
 
 /* --- TLS ---------------------------------------------------------------- */
@@ -1223,11 +1257,12 @@ hs_name (guint type)
     guint type;
     const char *name;
   } names[] = {
-    { 0, "HelloRequest" }, { 1, "ClientHello" }, { 2, "ServerHello" }, { 4, "NewSessionTicket" },
-    { 5, "EndOfEarlyData" }, { 8, "EncryptedExtensions" }, { 11, "Certificate" },
-    { 12, "ServerKeyExchange" }, { 13, "CertificateRequest" }, { 14, "ServerHelloDone" },
-    { 15, "CertificateVerify" }, { 16, "ClientKeyExchange" }, { 20, "Finished" },
-    { 22, "CertificateStatus" }, { 24, "KeyUpdate" }, { 254, "MessageHash" },
+    { 0, "HelloRequest" },     { 1, "ClientHello" },        { 2, "ServerHello" },
+    { 4, "NewSessionTicket" }, { 5, "EndOfEarlyData" },     { 8, "EncryptedExtensions" },
+    { 11, "Certificate" },     { 12, "ServerKeyExchange" }, { 13, "CertificateRequest" },
+    { 14, "ServerHelloDone" }, { 15, "CertificateVerify" }, { 16, "ClientKeyExchange" },
+    { 20, "Finished" },        { 22, "CertificateStatus" }, { 24, "KeyUpdate" },
+    { 254, "MessageHash" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
@@ -1267,57 +1302,61 @@ tls_handshake_event (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean i
   const char *name = h->is_hello_retry_request ? "HelloRetryRequest" : hs_name (h->type);
 
   g_string_append (s, name);
-  switch ((guint) h->type)
+  switch ((guint)h->type)
     {
-    case TS_TLS_HS_CLIENT_HELLO:
-      if (h->server_name)
-        g_string_append_printf (s, " SNI %s", h->server_name);
-      if (h->n_alpn > 0)
-        {
-          g_string_append (s, " ALPN ");
-          for (guint i = 0; i < h->n_alpn; i++)
-            g_string_append_printf (s, "%s%s", i ? "," : "", h->alpn[i]);
-        }
-      break;
-    case TS_TLS_HS_SERVER_HELLO:
-      if (!h->is_hello_retry_request)
-        g_string_append_printf (s, " %s %s", str_or (ts_tls_version_to_string (h->selected_version), "?"),
-                                h->n_cipher_suites ? str_or (ts_tls_cipher_suite_to_string (h->cipher_suites[0]), "?") : "");
-      else if (h->n_key_share_groups > 0)
-        g_string_append_printf (s, " group %s", str_or (ts_tls_named_group_to_string (h->key_share_groups[0]), "?"));
-      break;
-    case TS_TLS_HS_CERTIFICATE:
-      if (h->n_certificates > 0 && h->certificates[0].parsed)
-        {
-          /* The common names say it in a line; the full names are in the
-           * detail and the JSON. */
-          g_autofree char *subject = common_name (h->certificates[0].subject);
-          g_autofree char *issuer = common_name (h->certificates[0].issuer);
-          g_string_append_printf (s, " %s, issued by %s", subject, issuer);
-        }
-      break;
-    case TS_TLS_HS_ENCRYPTED_EXTENSIONS:
-      if (h->n_alpn > 0)
-        g_string_append_printf (s, " ALPN %s", h->alpn[0]);
-      break;
-    case TS_TLS_HS_NEW_SESSION_TICKET:
-    case TS_TLS_HS_KEY_UPDATE:
-      phase = TS_PHASE_DATA;
-      break;
-    default:
-      break;
+      case TS_TLS_HS_CLIENT_HELLO:
+        if (h->server_name)
+          g_string_append_printf (s, " SNI %s", h->server_name);
+        if (h->n_alpn > 0)
+          {
+            g_string_append (s, " ALPN ");
+            for (guint i = 0; i < h->n_alpn; i++)
+              g_string_append_printf (s, "%s%s", i ? "," : "", h->alpn[i]);
+          }
+        break;
+      case TS_TLS_HS_SERVER_HELLO:
+        if (!h->is_hello_retry_request)
+          g_string_append_printf (
+              s, " %s %s", str_or (ts_tls_version_to_string (h->selected_version), "?"),
+              h->n_cipher_suites ? str_or (ts_tls_cipher_suite_to_string (h->cipher_suites[0]), "?")
+                                 : "");
+        else if (h->n_key_share_groups > 0)
+          g_string_append_printf (
+              s, " group %s", str_or (ts_tls_named_group_to_string (h->key_share_groups[0]), "?"));
+        break;
+      case TS_TLS_HS_CERTIFICATE:
+        if (h->n_certificates > 0 && h->certificates[0].parsed)
+          {
+            /* The common names say it in a line; the full names are in the
+             * detail and the JSON. */
+            g_autofree char *subject = common_name (h->certificates[0].subject);
+            g_autofree char *issuer = common_name (h->certificates[0].issuer);
+            g_string_append_printf (s, " %s, issued by %s", subject, issuer);
+          }
+        break;
+      case TS_TLS_HS_ENCRYPTED_EXTENSIONS:
+        if (h->n_alpn > 0)
+          g_string_append_printf (s, " ALPN %s", h->alpn[0]);
+        break;
+      case TS_TLS_HS_NEW_SESSION_TICKET:
+      case TS_TLS_HS_KEY_UPDATE:
+        phase = TS_PHASE_DATA;
+        break;
+      default:
+        break;
     }
   if (ev->encrypted && !ev->decrypted)
     g_string_append (s, " (encrypted)");
   /* Hellos (and a TLS 1.2 certificate) are in clear: on a tunnel everyone on
    * the path reads them; protected messages only the TLS ends. */
   cls = ev->encrypted ? READ_TLS : in_tunnel ? READ_PATH : READ_CLEAR;
-  index = new_event (self, c, ev->direction, TS_LAYER_TLS, phase, "tls.handshake", cls, "%s", s->str);
+  index
+      = new_event (self, c, ev->direction, TS_LAYER_TLS, phase, "tls.handshake", cls, "%s", s->str);
   g_string_free (s, TRUE);
   e = _ts_timeline_event (self->tl, index);
   e->encrypted = ev->encrypted;
   e->decrypted = ev->decrypted;
-  e->tls_handshake_type = (gint) h->type;
+  e->tls_handshake_type = (gint)h->type;
   if (h->type == TS_TLS_HS_CLIENT_HELLO)
     {
       e->tls_sni = _ts_timeline_intern (self->tl, h->server_name);
@@ -1328,16 +1367,19 @@ tls_handshake_event (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean i
             g_string_append_printf (a, "%s%s", i ? "," : "", h->alpn[i]);
           e->tls_alpn = _ts_timeline_intern (self->tl, a->str);
         }
-      _ts_timeline_add_detail (self->tl, index, 0, "legacy_version 0x%04x, %u cipher suites, %u extensions",
+      _ts_timeline_add_detail (self->tl, index, 0,
+                               "legacy_version 0x%04x, %u cipher suites, %u extensions",
                                h->legacy_version, h->n_cipher_suites, h->n_extensions);
       for (guint i = 0; i < h->n_supported_versions; i++)
         if (!ts_tls_is_grease (h->supported_versions[i]))
-          _ts_timeline_add_detail (self->tl, index, 1, "supported_version %s",
-                                   str_or (ts_tls_version_to_string (h->supported_versions[i]), "?"));
+          _ts_timeline_add_detail (
+              self->tl, index, 1, "supported_version %s",
+              str_or (ts_tls_version_to_string (h->supported_versions[i]), "?"));
       for (guint i = 0; i < h->n_key_share_groups; i++)
         if (!ts_tls_is_grease (h->key_share_groups[i]))
-          _ts_timeline_add_detail (self->tl, index, 1, "key_share %s",
-                                   str_or (ts_tls_named_group_to_string (h->key_share_groups[i]), "?"));
+          _ts_timeline_add_detail (
+              self->tl, index, 1, "key_share %s",
+              str_or (ts_tls_named_group_to_string (h->key_share_groups[i]), "?"));
     }
   else if (h->type == TS_TLS_HS_SERVER_HELLO)
     {
@@ -1367,9 +1409,10 @@ tls_handshake_event (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean i
           for (guint k = 0; k < cert->n_sans; k++)
             _ts_timeline_add_detail (self->tl, index, 1, "SAN %s", cert->sans[k]);
           _ts_timeline_add_detail (self->tl, index, 1, "validity at capture time: %s",
-                                   cert->validity == TS_TLS_CERT_VALID ? "valid"
-                                   : cert->validity == TS_TLS_CERT_EXPIRED ? "expired"
-                                   : cert->validity == TS_TLS_CERT_NOT_YET_VALID ? "not yet valid" : "unknown");
+                                   cert->validity == TS_TLS_CERT_VALID           ? "valid"
+                                   : cert->validity == TS_TLS_CERT_EXPIRED       ? "expired"
+                                   : cert->validity == TS_TLS_CERT_NOT_YET_VALID ? "not yet valid"
+                                                                                 : "unknown");
         }
     }
   {
@@ -1397,22 +1440,25 @@ tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunne
       if (c->inner_proto == PROTO_UNKNOWN)
         {
           static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-          if (dir == 0 && ev->len >= sizeof preface - 1 && memcmp (ev->data, preface, sizeof preface - 1) == 0)
+          if (dir == 0 && ev->len >= sizeof preface - 1
+              && memcmp (ev->data, preface, sizeof preface - 1) == 0)
             {
               /* HTTP/2 (RFC 9113 §3.4): framed streams are for a later
                * decoder; say what it is and show the records as data. */
-              index = new_event (self, c, dir, TS_LAYER_HTTP, TS_PHASE_DATA, "http2.preface", READ_TLS,
-                                 "HTTP/2 connection preface (frames not decoded yet)");
+              index = new_event (self, c, dir, TS_LAYER_HTTP, TS_PHASE_DATA, "http2.preface",
+                                 READ_TLS, "HTTP/2 connection preface (frames not decoded yet)");
               e = _ts_timeline_event (self->tl, index);
               e->encrypted = TRUE;
               e->decrypted = TRUE;
-              locate (self, c, dir, c->tls_base[dir] + ev->offset, c->tls_base[dir] + ev->end_offset, index);
+              locate (self, c, dir, c->tls_base[dir] + ev->offset,
+                      c->tls_base[dir] + ev->end_offset, index);
               c->inner_proto = PROTO_OPAQUE;
               return;
             }
           if (dir == 0 && ts_http1_looks_like_request (ev->data, ev->len))
             {
-              static const TsHttp1Callbacks cb = { inner_head, NULL, inner_tunnel, inner_tunnel_data, inner_anomaly };
+              static const TsHttp1Callbacks cb
+                  = { inner_head, NULL, inner_tunnel, inner_tunnel_data, inner_anomaly };
               c->inner_http = ts_http1_conn_new (&cb, c);
               c->inner_proto = PROTO_HTTP;
             }
@@ -1431,12 +1477,14 @@ tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunne
     }
   index = new_event (self, c, dir, TS_LAYER_TLS, TS_PHASE_DATA, "tls.application_data", READ_TLS,
                      "application data, %zu bytes%s", ev->len,
-                     ev->decrypted ? " (decrypted)" : ev->encrypted ? " (encrypted)" : "");
+                     ev->decrypted   ? " (decrypted)"
+                     : ev->encrypted ? " (encrypted)"
+                                     : "");
   e = _ts_timeline_event (self->tl, index);
   e->encrypted = ev->encrypted || ev->kind == TS_TLS_EVENT_OPAQUE;
   e->decrypted = ev->decrypted;
   locate (self, c, dir, c->tls_base[dir] + ev->offset, c->tls_base[dir] + ev->end_offset, index);
-  (void) in_tunnel;
+  (void)in_tunnel;
 }
 
 static void
@@ -1451,32 +1499,38 @@ tls_event (const TsTlsEvent *ev, gpointer user_data)
 
   switch (ev->kind)
     {
-    case TS_TLS_EVENT_RECORD:
-      return;
-    case TS_TLS_EVENT_HANDSHAKE:
-      tls_handshake_event (self, c, ev, in_tunnel);
-      return;
-    case TS_TLS_EVENT_CHANGE_CIPHER_SPEC:
-      index = new_event (self, c, dir, TS_LAYER_TLS, TS_PHASE_TLS_HANDSHAKE, "tls.change_cipher_spec",
-                         in_tunnel ? READ_PATH : READ_CLEAR, "ChangeCipherSpec");
-      break;
-    case TS_TLS_EVENT_ALERT:
-      index = new_event (self, c, dir, TS_LAYER_TLS,
-                         ev->alert_description == TS_TLS_ALERT_CLOSE_NOTIFY ? TS_PHASE_CLOSE : TS_PHASE_NONE,
-                         "tls.alert", ev->encrypted ? READ_TLS : in_tunnel ? READ_PATH : READ_CLEAR,
-                         "Alert %s %s%s", str_or (ts_tls_alert_level_to_string (ev->alert_level), "?"),
-                         str_or (ts_tls_alert_description_to_string (ev->alert_description), "?"),
-                         ev->encrypted && !ev->decrypted ? " (encrypted)" : "");
-      break;
-    case TS_TLS_EVENT_APPLICATION_DATA:
-    case TS_TLS_EVENT_OPAQUE:
-      tls_app_data (self, c, ev, in_tunnel);
-      return;
-    case TS_TLS_EVENT_ANOMALY:
-    default:
-      index = new_event (self, c, dir, TS_LAYER_TLS, TS_PHASE_NONE, "anomaly", READ_CLEAR, "TLS %s: %s",
-                         str_or (ts_tls_anomaly_to_string (ev->anomaly), "anomaly"), str_or (ev->detail, ""));
-      break;
+      case TS_TLS_EVENT_RECORD:
+        return;
+      case TS_TLS_EVENT_HANDSHAKE:
+        tls_handshake_event (self, c, ev, in_tunnel);
+        return;
+      case TS_TLS_EVENT_CHANGE_CIPHER_SPEC:
+        index = new_event (self, c, dir, TS_LAYER_TLS, TS_PHASE_TLS_HANDSHAKE,
+                           "tls.change_cipher_spec", in_tunnel ? READ_PATH : READ_CLEAR,
+                           "ChangeCipherSpec");
+        break;
+      case TS_TLS_EVENT_ALERT:
+        index = new_event (
+            self, c, dir, TS_LAYER_TLS,
+            ev->alert_description == TS_TLS_ALERT_CLOSE_NOTIFY ? TS_PHASE_CLOSE : TS_PHASE_NONE,
+            "tls.alert",
+            ev->encrypted ? READ_TLS
+            : in_tunnel   ? READ_PATH
+                          : READ_CLEAR,
+            "Alert %s %s%s", str_or (ts_tls_alert_level_to_string (ev->alert_level), "?"),
+            str_or (ts_tls_alert_description_to_string (ev->alert_description), "?"),
+            ev->encrypted && !ev->decrypted ? " (encrypted)" : "");
+        break;
+      case TS_TLS_EVENT_APPLICATION_DATA:
+      case TS_TLS_EVENT_OPAQUE:
+        tls_app_data (self, c, ev, in_tunnel);
+        return;
+      case TS_TLS_EVENT_ANOMALY:
+      default:
+        index = new_event (self, c, dir, TS_LAYER_TLS, TS_PHASE_NONE, "anomaly", READ_CLEAR,
+                           "TLS %s: %s", str_or (ts_tls_anomaly_to_string (ev->anomaly), "anomaly"),
+                           str_or (ev->detail, ""));
+        break;
     }
   e = _ts_timeline_event (self->tl, index);
   e->encrypted = ev->encrypted;
@@ -1500,7 +1554,8 @@ decide_proto (TsAnalyzer *self, Conn *c, int dir, const guint8 *data, gsize len)
     c->proto = PROTO_OPAQUE;
   if (c->proto == PROTO_HTTP)
     {
-      static const TsHttp1Callbacks cb = { outer_head, NULL, http_tunnel, tunnel_data, http_anomaly };
+      static const TsHttp1Callbacks cb
+          = { outer_head, NULL, http_tunnel, tunnel_data, http_anomaly };
       c->http = ts_http1_conn_new (&cb, c);
     }
   else if (c->proto == PROTO_TLS)
@@ -1525,42 +1580,44 @@ deliver (gpointer user_data, guint64 offset, const guint8 *data, gsize len, guin
   tconn (self, c)->bytes[dir] += len;
   if (data == NULL)
     {
-      guint index = new_event (self, c, dir, TS_LAYER_TCP, TS_PHASE_NONE, "anomaly", READ_CLEAR,
-                               "%zu bytes lost in the capture (TCP gap at stream offset %" G_GUINT64_FORMAT ")",
-                               len, offset);
+      guint index = new_event (
+          self, c, dir, TS_LAYER_TCP, TS_PHASE_NONE, "anomaly", READ_CLEAR,
+          "%zu bytes lost in the capture (TCP gap at stream offset %" G_GUINT64_FORMAT ")", len,
+          offset);
       _ts_timeline_event (self->tl, index)->wire_len = len;
       switch (c->proto)
         {
-        case PROTO_HTTP:
-          ts_http1_conn_gap (c->http, dir, len);
-          break;
-        case PROTO_TLS:
-          ts_tls_session_gap (c->tls, (TsTlsDirection) dir, len);
-          break;
-        default:
-          break;
+          case PROTO_HTTP:
+            ts_http1_conn_gap (c->http, dir, len);
+            break;
+          case PROTO_TLS:
+            ts_tls_session_gap (c->tls, (TsTlsDirection)dir, len);
+            break;
+          default:
+            break;
         }
       if (c->proto == PROTO_HTTP && c->in_tunnel_data && c->tls != NULL)
-        ts_tls_session_gap (c->tls, (TsTlsDirection) dir, len);
+        ts_tls_session_gap (c->tls, (TsTlsDirection)dir, len);
       return;
     }
   if (c->proto == PROTO_UNKNOWN)
     decide_proto (self, c, dir, data, len);
   switch (c->proto)
     {
-    case PROTO_HTTP:
-      ts_http1_conn_feed (c->http, dir, data, len);
-      break;
-    case PROTO_TLS:
-      ts_tls_session_feed (c->tls, (TsTlsDirection) dir, data, len, (gint64) (self->cur_time / 1000));
-      break;
-    default:
-      {
-        guint index = new_event (self, c, dir, TS_LAYER_DATA, TS_PHASE_DATA, "data", READ_CLEAR,
-                                 "%zu bytes", len);
-        locate (self, c, dir, offset, offset + len, index);
+      case PROTO_HTTP:
+        ts_http1_conn_feed (c->http, dir, data, len);
         break;
-      }
+      case PROTO_TLS:
+        ts_tls_session_feed (c->tls, (TsTlsDirection)dir, data, len,
+                             (gint64)(self->cur_time / 1000));
+        break;
+      default:
+        {
+          guint index = new_event (self, c, dir, TS_LAYER_DATA, TS_PHASE_DATA, "data", READ_CLEAR,
+                                   "%zu bytes", len);
+          locate (self, c, dir, offset, offset + len, index);
+          break;
+        }
     }
 }
 
@@ -1600,7 +1657,7 @@ conn_new (TsAnalyzer *self, gint link, const TsPacket *p, gboolean from_client, 
       gpointer v;
       g_hash_table_iter_init (&it, self->conn_table);
       while (g_hash_table_iter_next (&it, NULL, &v))
-        if (((Conn *) v)->closed)
+        if (((Conn *)v)->closed)
           g_hash_table_iter_remove (&it);
       if (g_hash_table_size (self->conn_table) >= MAX_LIVE_CONNS)
         g_hash_table_remove_all (self->conn_table);
@@ -1609,10 +1666,10 @@ conn_new (TsAnalyzer *self, gint link, const TsPacket *p, gboolean from_client, 
   /* Link ends from what its connections show, for foreign captures. */
   if (link >= 0)
     {
-      const TsTimelineLink *l = ts_timeline_get_link (self->tl, (guint) link);
+      const TsTimelineLink *l = ts_timeline_get_link (self->tl, (guint)link);
       if (l->a < 0 && l->b < 0)
         {
-          _ts_timeline_set_link_ends (self->tl, (guint) link, tc->client, tc->server);
+          _ts_timeline_set_link_ends (self->tl, (guint)link, tc->client, tc->server);
           self->nodes_changed = TRUE;
         }
     }
@@ -1748,9 +1805,11 @@ handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
       ts_tcp_stream_set_syn (c->stream[dir], p->tcp_seq);
       if (first)
         {
-          index = new_event (self, c, dir, TS_LAYER_TCP, TS_PHASE_CONNECT, dir == 0 ? "tcp.syn" : "tcp.syn-ack",
-                             READ_CLEAR, "%s", ts_tcp_flags_to_string (f, fl, sizeof fl));
-          _ts_timeline_add_detail (self->tl, index, 0, "seq %u, window %u", p->tcp_seq, p->tcp_window);
+          index = new_event (self, c, dir, TS_LAYER_TCP, TS_PHASE_CONNECT,
+                             dir == 0 ? "tcp.syn" : "tcp.syn-ack", READ_CLEAR, "%s",
+                             ts_tcp_flags_to_string (f, fl, sizeof fl));
+          _ts_timeline_add_detail (self->tl, index, 0, "seq %u, window %u", p->tcp_seq,
+                                   p->tcp_window);
           _ts_timeline_event (self->tl, index)->byte_offset = p->l4_offset;
           if (dir == 0)
             {
@@ -1764,21 +1823,24 @@ handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
   if (p->payload_len > 0 || (f & TS_TCP_FIN))
     {
       guint64 conflicting;
-      ts_tcp_stream_add (c->stream[dir], p->tcp_seq + ((f & TS_TCP_SYN) ? 1 : 0), frame + p->payload_offset,
-                         p->payload_len, (f & TS_TCP_FIN) != 0, self->cur_packet, p->payload_offset);
+      ts_tcp_stream_add (c->stream[dir], p->tcp_seq + ((f & TS_TCP_SYN) ? 1 : 0),
+                         frame + p->payload_offset, p->payload_len, (f & TS_TCP_FIN) != 0,
+                         self->cur_packet, p->payload_offset);
       if (p->payload_len < p->payload_wire_len)
-        ts_tcp_stream_add_lost (c->stream[dir], p->tcp_seq + ((f & TS_TCP_SYN) ? 1 : 0) + p->payload_len,
+        ts_tcp_stream_add_lost (c->stream[dir],
+                                p->tcp_seq + ((f & TS_TCP_SYN) ? 1 : 0) + p->payload_len,
                                 p->payload_wire_len - p->payload_len, self->cur_packet);
       if (ts_tcp_stream_get_mid_stream (c->stream[dir]) && !c->mid_stream_reported)
         {
           c->mid_stream_reported = TRUE;
-          (void) anomaly_event (self, c, dir, "capture starts in the middle of this connection");
+          (void)anomaly_event (self, c, dir, "capture starts in the middle of this connection");
         }
-      conflicting = ts_tcp_stream_get_conflicting (c->stream[dir]) + ts_tcp_stream_get_conflicting (c->stream[1 - dir]);
+      conflicting = ts_tcp_stream_get_conflicting (c->stream[dir])
+                    + ts_tcp_stream_get_conflicting (c->stream[1 - dir]);
       if (conflicting > c->conflicting_reported)
         {
           c->conflicting_reported = conflicting;
-          (void) anomaly_event (self, c, dir, "retransmitted bytes differ from the first copy");
+          (void)anomaly_event (self, c, dir, "retransmitted bytes differ from the first copy");
         }
     }
   if (f & TS_TCP_ACK)
@@ -1813,7 +1875,7 @@ add_interface (TsAnalyzer *self, const TsTraceInterface *i)
   info.link = link_by_name (self, i->name);
   if (info.link < 0)
     {
-      info.link = (gint) _ts_timeline_add_link (self->tl, i->name, -1, -1);
+      info.link = (gint)_ts_timeline_add_link (self->tl, i->name, -1, -1);
       self->nodes_changed = TRUE;
     }
   if (i->id >= self->ifaces->len)
@@ -1839,7 +1901,9 @@ handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
        || g_array_index (self->ifaces, IfaceInfo, rec->interface_id).link < 0)
       && ts_trace_reader_get_interface (self->reader, rec->interface_id) != NULL)
     add_interface (self, ts_trace_reader_get_interface (self->reader, rec->interface_id));
-  iface = rec->interface_id < self->ifaces->len ? &g_array_index (self->ifaces, IfaceInfo, rec->interface_id) : NULL;
+  iface = rec->interface_id < self->ifaces->len
+              ? &g_array_index (self->ifaces, IfaceInfo, rec->interface_id)
+              : NULL;
   if (iface != NULL && iface->link < 0)
     iface = NULL;
 
@@ -1848,14 +1912,15 @@ handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
   g_array_append_val (self->packets, pi);
   if (iface == NULL)
     {
-      (void) anomaly_event (self, NULL, 0, "packet on undeclared interface %u", rec->interface_id);
+      (void)anomaly_event (self, NULL, 0, "packet on undeclared interface %u", rec->interface_id);
       return;
     }
   r = ts_packet_decode (iface->linktype, rec->data, rec->caplen, &p);
   if (r < 0)
     {
       guint index = anomaly_event (self, NULL, 0, "frame %s (link type %u, %u bytes)",
-                                   r == TS_PARSE_INCOMPLETE ? "cut inside its headers" : "with malformed headers",
+                                   r == TS_PARSE_INCOMPLETE ? "cut inside its headers"
+                                                            : "with malformed headers",
                                    iface->linktype, rec->caplen);
       _ts_timeline_event (self->tl, index)->link = iface->link;
       _ts_timeline_event (self->tl, index)->wire_len = rec->orig_len;
@@ -1866,21 +1931,25 @@ handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
       for (guint bit = 0; bit < 16; bit++)
         if ((p.anomalies & (1u << bit)) && (1u << bit) != TS_PACKET_ANOMALY_TRAILING)
           {
-            guint index = anomaly_event (self, NULL, 0, "%s", ts_packet_anomaly_to_string (1u << bit));
+            guint index
+                = anomaly_event (self, NULL, 0, "%s", ts_packet_anomaly_to_string (1u << bit));
             _ts_timeline_event (self->tl, index)->link = iface->link;
             _ts_timeline_event (self->tl, index)->layer = TS_LAYER_IP;
           }
     }
-  if (p.ip_version != 0 && p.ip_proto == TS_IPPROTO_TCP && !(p.anomalies & TS_PACKET_ANOMALY_FRAGMENT))
+  if (p.ip_version != 0 && p.ip_proto == TS_IPPROTO_TCP
+      && !(p.anomalies & TS_PACKET_ANOMALY_FRAGMENT))
     handle_tcp (self, iface->link, rec->data, &p);
-  else if (p.ip_version != 0 && p.ip_proto == TS_IPPROTO_UDP && !(p.anomalies & TS_PACKET_ANOMALY_FRAGMENT))
+  else if (p.ip_version != 0 && p.ip_proto == TS_IPPROTO_UDP
+           && !(p.anomalies & TS_PACKET_ANOMALY_FRAGMENT))
     {
       /* A datagram: one event (its own layer; MASQUE's CONNECT-UDP later). */
       gboolean dst_is_server = p.dst_port <= p.src_port;
       gint src = node_for_address (self, &p.src, p.src_port, !dst_is_server);
       gint dst = node_for_address (self, &p.dst, p.dst_port, dst_is_server);
-      guint index = new_event (self, NULL, 0, TS_LAYER_UDP, TS_PHASE_DATA, "udp.datagram", READ_CLEAR,
-                               "UDP %u > %u, %u bytes", p.src_port, p.dst_port, p.payload_wire_len);
+      guint index
+          = new_event (self, NULL, 0, TS_LAYER_UDP, TS_PHASE_DATA, "udp.datagram", READ_CLEAR,
+                       "UDP %u > %u, %u bytes", p.src_port, p.dst_port, p.payload_wire_len);
       TsTimelineEvent *e = _ts_timeline_event (self->tl, index);
       e->link = iface->link;
       e->src = src;
@@ -1899,7 +1968,7 @@ poll_tls (TsAnalyzer *self)
     {
       Conn *c = self->conns->pdata[i];
       if (c->tls != NULL && !c->closed)
-        ts_tls_session_poll (c->tls, (gint64) (self->cur_time / 1000));
+        ts_tls_session_poll (c->tls, (gint64)(self->cur_time / 1000));
     }
 }
 
@@ -1928,8 +1997,8 @@ handle_event (TsAnalyzer *self, const TsTraceEvent *ev)
   self->cur_packet = G_MAXUINT32;
   /* Interned first: new_event caches kinds by pointer, and this one's
    * storage goes away with the record. */
-  index = new_event (self, NULL, 0, TS_LAYER_LAB, TS_PHASE_NONE, _ts_timeline_intern (self->tl, kind), READ_LAB,
-                     "%s", s->str);
+  index = new_event (self, NULL, 0, TS_LAYER_LAB, TS_PHASE_NONE,
+                     _ts_timeline_intern (self->tl, kind), READ_LAB, "%s", s->str);
   {
     TsTimelineEvent *e = _ts_timeline_event (self->tl, index);
     e->src = node;
@@ -1956,33 +2025,33 @@ pump (TsAnalyzer *self, GError **error)
       self->n_records++;
       switch (kind)
         {
-        case TS_TRACE_RECORD_INTERFACE:
-          add_interface (self, rec.interface);
-          break;
-        case TS_TRACE_RECORD_PACKET:
-          handle_packet (self, &rec);
-          break;
-        case TS_TRACE_RECORD_SECRETS:
-          if (rec.secrets_type == TS_PCAPNG_SECRETS_TLS_KEYLOG)
-            {
-              ts_tls_keylog_feed (self->keylog, (const char *) rec.secrets, rec.secrets_len);
-              ts_tls_keylog_end (self->keylog);
-              poll_tls (self);
-            }
-          break;
-        case TS_TRACE_RECORD_EVENT:
-          handle_event (self, rec.event);
-          break;
-        default:
-          break;
+          case TS_TRACE_RECORD_INTERFACE:
+            add_interface (self, rec.interface);
+            break;
+          case TS_TRACE_RECORD_PACKET:
+            handle_packet (self, &rec);
+            break;
+          case TS_TRACE_RECORD_SECRETS:
+            if (rec.secrets_type == TS_PCAPNG_SECRETS_TLS_KEYLOG)
+              {
+                ts_tls_keylog_feed (self->keylog, (const char *)rec.secrets, rec.secrets_len);
+                ts_tls_keylog_end (self->keylog);
+                poll_tls (self);
+              }
+            break;
+          case TS_TRACE_RECORD_EVENT:
+            handle_event (self, rec.event);
+            break;
+          default:
+            break;
         }
     }
   if (kind == TS_TRACE_RECORD_ERROR)
     {
       self->failed = TRUE;
       self->cur_packet = G_MAXUINT32;
-      (void) new_event (self, NULL, 0, TS_LAYER_LINK, TS_PHASE_NONE, "anomaly", READ_CLEAR,
-                        "trace damaged, reading stopped: %s", local->message);
+      (void)new_event (self, NULL, 0, TS_LAYER_LINK, TS_PHASE_NONE, "anomaly", READ_CLEAR,
+                       "trace damaged, reading stopped: %s", local->message);
       g_propagate_error (error, local);
       return FALSE;
     }
@@ -2077,15 +2146,15 @@ ts_analyzer_finish (TsAnalyzer *self, GError **error)
     {
       self->failed = TRUE;
       self->cur_packet = G_MAXUINT32;
-      (void) new_event (self, NULL, 0, TS_LAYER_LINK, TS_PHASE_NONE, "anomaly", READ_CLEAR,
-                        "trace damaged, reading stopped: %s", local->message);
+      (void)new_event (self, NULL, 0, TS_LAYER_LINK, TS_PHASE_NONE, "anomaly", READ_CLEAR,
+                       "trace damaged, reading stopped: %s", local->message);
       g_propagate_error (error, local);
       ok = FALSE;
     }
   for (guint i = 0; i < self->conns->len; i++)
     conn_close (self, self->conns->pdata[i]);
   for (guint i = 0; i < ts_timeline_get_n_tunnels (self->tl); i++)
-    update_tunnel (self, (gint) i);
+    update_tunnel (self, (gint)i);
   return ok;
 }
 
@@ -2099,7 +2168,7 @@ ts_analyzer_get_timeline (TsAnalyzer *self)
 static gint
 cmp_uint (gconstpointer a, gconstpointer b)
 {
-  guint x = *(const guint *) a, y = *(const guint *) b;
+  guint x = *(const guint *)a, y = *(const guint *)b;
 
   return x < y ? -1 : x > y;
 }

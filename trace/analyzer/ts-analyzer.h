@@ -35,10 +35,10 @@ typedef struct _TsAnalyzer TsAnalyzer;
 /* What changed since the last ts_analyzer_take_changes (). */
 typedef struct
 {
-  guint first_new_event;   /* events [first_new_event, n_events) were appended */
+  guint first_new_event; /* events [first_new_event, n_events) were appended */
   guint n_events;
-  GArray *changed_events;  /* guint, sorted: older events updated (readers, tunnel, nodes) */
-  gboolean nodes_changed;  /* nodes or links were added or changed */
+  GArray *changed_events; /* guint, sorted: older events updated (readers, tunnel, nodes) */
+  gboolean nodes_changed; /* nodes or links were added or changed */
   gboolean tunnels_changed;
 } TsAnalyzerChanges;
 

@@ -58,7 +58,7 @@ ts_cursor_be16 (TsCursor *self)
   guint16 v;
   if (!ts_cursor_has (self, 2))
     return 0;
-  v = (guint16) ((self->data[self->pos] << 8) | self->data[self->pos + 1]);
+  v = (guint16)((self->data[self->pos] << 8) | self->data[self->pos + 1]);
   self->pos += 2;
   return v;
 }
@@ -69,7 +69,7 @@ ts_cursor_be24 (TsCursor *self)
   guint32 v;
   if (!ts_cursor_has (self, 3))
     return 0;
-  v = ((guint32) self->data[self->pos] << 16) | ((guint32) self->data[self->pos + 1] << 8)
+  v = ((guint32)self->data[self->pos] << 16) | ((guint32)self->data[self->pos + 1] << 8)
       | self->data[self->pos + 2];
   self->pos += 3;
   return v;
@@ -81,8 +81,8 @@ ts_cursor_be32 (TsCursor *self)
   guint32 v;
   if (!ts_cursor_has (self, 4))
     return 0;
-  v = ((guint32) self->data[self->pos] << 24) | ((guint32) self->data[self->pos + 1] << 16)
-      | ((guint32) self->data[self->pos + 2] << 8) | self->data[self->pos + 3];
+  v = ((guint32)self->data[self->pos] << 24) | ((guint32)self->data[self->pos + 1] << 16)
+      | ((guint32)self->data[self->pos + 2] << 8) | self->data[self->pos + 3];
   self->pos += 4;
   return v;
 }
@@ -101,7 +101,7 @@ ts_cursor_le16 (TsCursor *self)
   guint16 v;
   if (!ts_cursor_has (self, 2))
     return 0;
-  v = (guint16) (self->data[self->pos] | (self->data[self->pos + 1] << 8));
+  v = (guint16)(self->data[self->pos] | (self->data[self->pos + 1] << 8));
   self->pos += 2;
   return v;
 }
@@ -112,8 +112,8 @@ ts_cursor_le32 (TsCursor *self)
   guint32 v;
   if (!ts_cursor_has (self, 4))
     return 0;
-  v = self->data[self->pos] | ((guint32) self->data[self->pos + 1] << 8)
-      | ((guint32) self->data[self->pos + 2] << 16) | ((guint32) self->data[self->pos + 3] << 24);
+  v = self->data[self->pos] | ((guint32)self->data[self->pos + 1] << 8)
+      | ((guint32)self->data[self->pos + 2] << 16) | ((guint32)self->data[self->pos + 3] << 24);
   self->pos += 4;
   return v;
 }

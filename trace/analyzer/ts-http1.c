@@ -93,9 +93,9 @@ parse_fields (const guint8 *data, gsize len, gsize pos, TsHttp1Head *out)
         if ((data[i] < 0x20 && data[i] != '\t') || data[i] == 0x7f)
           return FALSE;
       h = &out->headers[out->n_headers++];
-      h->name = (const char *) data + ls;
+      h->name = (const char *)data + ls;
       h->name_len = colon;
-      h->value = (const char *) data + vs;
+      h->value = (const char *)data + vs;
       h->value_len = ve - vs;
     }
 }
@@ -208,15 +208,15 @@ ts_http1_parse_request (const guint8 *data, gsize len, TsHttp1Head *out)
     return TS_PARSE_INVALID;
   if (!parse_version (data + sp2 + 1, ls + ll - sp2 - 1, &out->minor_version))
     return TS_PARSE_INVALID;
-  out->method = (const char *) data + ls;
+  out->method = (const char *)data + ls;
   out->method_len = sp1 - ls;
-  out->target = (const char *) data + sp1 + 1;
+  out->target = (const char *)data + sp1 + 1;
   out->target_len = sp2 - sp1 - 1;
   if (!classify_target (out))
     return TS_PARSE_INVALID;
   if (!parse_fields (data, end, pos, out))
     return TS_PARSE_INVALID;
-  return (gssize) end;
+  return (gssize)end;
 }
 
 gssize
@@ -249,14 +249,14 @@ ts_http1_parse_response (const guint8 *data, gsize len, TsHttp1Head *out)
     {
       if (l[12] != ' ')
         return TS_PARSE_INVALID;
-      out->reason = (const char *) l + 13;
+      out->reason = (const char *)l + 13;
       out->reason_len = ll - 13;
     }
   else
-    out->reason = (const char *) l + 12;
+    out->reason = (const char *)l + 12;
   if (!parse_fields (data, end, pos, out))
     return TS_PARSE_INVALID;
-  return (gssize) end;
+  return (gssize)end;
 }
 
 const char *
@@ -299,15 +299,14 @@ parse_content_length (const char *v, gsize n, guint64 *out)
     {
       if (!g_ascii_isdigit (v[i]))
         return FALSE;
-      x = x * 10 + (guint64) (v[i] - '0');
+      x = x * 10 + (guint64)(v[i] - '0');
     }
   *out = x;
   return TRUE;
 }
 
 static const char *const methods[] = {
-  "GET ", "HEAD ", "POST ", "PUT ", "DELETE ", "CONNECT ", "OPTIONS ", "TRACE ", "PATCH ",
-  "PRI ",
+  "GET ", "HEAD ", "POST ", "PUT ", "DELETE ", "CONNECT ", "OPTIONS ", "TRACE ", "PATCH ", "PRI ",
 };
 
 gboolean
@@ -327,11 +326,16 @@ ts_http1_target_form_to_string (TsHttp1TargetForm form)
 {
   switch (form)
     {
-    case TS_HTTP1_TARGET_ORIGIN: return "origin";
-    case TS_HTTP1_TARGET_ABSOLUTE: return "absolute";
-    case TS_HTTP1_TARGET_AUTHORITY: return "authority";
-    case TS_HTTP1_TARGET_ASTERISK: return "asterisk";
-    default: return "unknown";
+      case TS_HTTP1_TARGET_ORIGIN:
+        return "origin";
+      case TS_HTTP1_TARGET_ABSOLUTE:
+        return "absolute";
+      case TS_HTTP1_TARGET_AUTHORITY:
+        return "authority";
+      case TS_HTTP1_TARGET_ASTERISK:
+        return "asterisk";
+      default:
+        return "unknown";
     }
 }
 
@@ -383,108 +387,108 @@ ts_http1_chunked_feed (TsHttp1Chunked *self, const guint8 *data, gsize len)
 
       switch (self->state)
         {
-        case TS_HTTP1_CHUNK_SIZE:
-          {
-            int h = hexval (c);
-            if (h >= 0)
-              {
-                if (self->n_digits == 15) /* keeps the size below 2^60 */
-                  return TS_PARSE_INVALID;
-                self->remaining = self->remaining * 16 + (guint64) h;
-                self->n_digits++;
-              }
-            else if (self->n_digits == 0)
-              return TS_PARSE_INVALID;
-            else if (c == ';' || c == ' ' || c == '\t')
-              self->state = TS_HTTP1_CHUNK_EXT;
-            else if (c == '\r')
+          case TS_HTTP1_CHUNK_SIZE:
+            {
+              int h = hexval (c);
+              if (h >= 0)
+                {
+                  if (self->n_digits == 15) /* keeps the size below 2^60 */
+                    return TS_PARSE_INVALID;
+                  self->remaining = self->remaining * 16 + (guint64)h;
+                  self->n_digits++;
+                }
+              else if (self->n_digits == 0)
+                return TS_PARSE_INVALID;
+              else if (c == ';' || c == ' ' || c == '\t')
+                self->state = TS_HTTP1_CHUNK_EXT;
+              else if (c == '\r')
+                self->state = TS_HTTP1_CHUNK_SIZE_LF;
+              else if (c == '\n')
+                size_line_done (self);
+              else
+                return TS_PARSE_INVALID;
+              i++;
+              break;
+            }
+          case TS_HTTP1_CHUNK_EXT:
+            if (c == '\r')
               self->state = TS_HTTP1_CHUNK_SIZE_LF;
             else if (c == '\n')
               size_line_done (self);
+            else if (++self->line_len > CHUNK_LINE_CAP)
+              return TS_PARSE_INVALID;
+            i++;
+            break;
+          case TS_HTTP1_CHUNK_SIZE_LF:
+            if (c != '\n')
+              return TS_PARSE_INVALID;
+            size_line_done (self);
+            i++;
+            break;
+          case TS_HTTP1_CHUNK_DATA:
+            {
+              gsize n = (gsize)MIN ((guint64)(len - i), self->remaining);
+              self->remaining -= n;
+              self->body_len += n;
+              i += n;
+              if (self->remaining == 0)
+                self->state = TS_HTTP1_CHUNK_DATA_CR;
+              break;
+            }
+          case TS_HTTP1_CHUNK_DATA_CR:
+            if (c == '\r')
+              self->state = TS_HTTP1_CHUNK_DATA_LF;
+            else if (c == '\n')
+              self->state = TS_HTTP1_CHUNK_SIZE;
             else
               return TS_PARSE_INVALID;
             i++;
             break;
-          }
-        case TS_HTTP1_CHUNK_EXT:
-          if (c == '\r')
-            self->state = TS_HTTP1_CHUNK_SIZE_LF;
-          else if (c == '\n')
-            size_line_done (self);
-          else if (++self->line_len > CHUNK_LINE_CAP)
-            return TS_PARSE_INVALID;
-          i++;
-          break;
-        case TS_HTTP1_CHUNK_SIZE_LF:
-          if (c != '\n')
-            return TS_PARSE_INVALID;
-          size_line_done (self);
-          i++;
-          break;
-        case TS_HTTP1_CHUNK_DATA:
-          {
-            gsize n = (gsize) MIN ((guint64) (len - i), self->remaining);
-            self->remaining -= n;
-            self->body_len += n;
-            i += n;
-            if (self->remaining == 0)
-              self->state = TS_HTTP1_CHUNK_DATA_CR;
-            break;
-          }
-        case TS_HTTP1_CHUNK_DATA_CR:
-          if (c == '\r')
-            self->state = TS_HTTP1_CHUNK_DATA_LF;
-          else if (c == '\n')
+          case TS_HTTP1_CHUNK_DATA_LF:
+            if (c != '\n')
+              return TS_PARSE_INVALID;
             self->state = TS_HTTP1_CHUNK_SIZE;
-          else
-            return TS_PARSE_INVALID;
-          i++;
-          break;
-        case TS_HTTP1_CHUNK_DATA_LF:
-          if (c != '\n')
-            return TS_PARSE_INVALID;
-          self->state = TS_HTTP1_CHUNK_SIZE;
-          i++;
-          break;
-        case TS_HTTP1_CHUNK_TRAILER_START:
-          if (c == '\r')
-            self->state = TS_HTTP1_CHUNK_FINAL_LF;
-          else if (c == '\n')
-            self->state = TS_HTTP1_CHUNK_DONE;
-          else
-            {
-              self->line_len = 1;
-              self->state = TS_HTTP1_CHUNK_TRAILER_LINE;
-            }
-          i++;
-          break;
-        case TS_HTTP1_CHUNK_TRAILER_LINE:
-          if (c == '\r')
-            self->state = TS_HTTP1_CHUNK_TRAILER_LF;
-          else if (c == '\n')
+            i++;
+            break;
+          case TS_HTTP1_CHUNK_TRAILER_START:
+            if (c == '\r')
+              self->state = TS_HTTP1_CHUNK_FINAL_LF;
+            else if (c == '\n')
+              self->state = TS_HTTP1_CHUNK_DONE;
+            else
+              {
+                self->line_len = 1;
+                self->state = TS_HTTP1_CHUNK_TRAILER_LINE;
+              }
+            i++;
+            break;
+          case TS_HTTP1_CHUNK_TRAILER_LINE:
+            if (c == '\r')
+              self->state = TS_HTTP1_CHUNK_TRAILER_LF;
+            else if (c == '\n')
+              self->state = TS_HTTP1_CHUNK_TRAILER_START;
+            else if (++self->line_len > CHUNK_LINE_CAP)
+              return TS_PARSE_INVALID;
+            i++;
+            break;
+          case TS_HTTP1_CHUNK_TRAILER_LF:
+            if (c != '\n')
+              return TS_PARSE_INVALID;
             self->state = TS_HTTP1_CHUNK_TRAILER_START;
-          else if (++self->line_len > CHUNK_LINE_CAP)
-            return TS_PARSE_INVALID;
-          i++;
-          break;
-        case TS_HTTP1_CHUNK_TRAILER_LF:
-          if (c != '\n')
-            return TS_PARSE_INVALID;
-          self->state = TS_HTTP1_CHUNK_TRAILER_START;
-          i++;
-          break;
-        case TS_HTTP1_CHUNK_FINAL_LF:
-          if (c != '\n')
-            return TS_PARSE_INVALID;
-          self->state = TS_HTTP1_CHUNK_DONE;
-          i++;
-          break;
-        case TS_HTTP1_CHUNK_DONE:
-        default:
-          g_assert_not_reached ();
+            i++;
+            break;
+          case TS_HTTP1_CHUNK_FINAL_LF:
+            if (c != '\n')
+              return TS_PARSE_INVALID;
+            self->state = TS_HTTP1_CHUNK_DONE;
+            i++;
+            break;
+          case TS_HTTP1_CHUNK_DONE:
+          default:
+            g_assert_not_reached ();
         }
     }
-  return (gssize) i;
+  return (gssize)i;
 }
 
 /* --- the connection ----------------------------------------------------- */
@@ -495,7 +499,7 @@ typedef enum
   DIR_BODY_LENGTH,
   DIR_BODY_CHUNKED,
   DIR_BODY_CLOSE,
-  DIR_WAIT,   /* client: CONNECT or Upgrade sent, response not seen */
+  DIR_WAIT, /* client: CONNECT or Upgrade sent, response not seen */
   DIR_TUNNEL,
   DIR_DEAD,
 } DirState;
@@ -503,15 +507,15 @@ typedef enum
 typedef struct
 {
   DirState state;
-  guint64 offset;        /* stream offset of the next byte fed */
-  GByteArray *head;      /* bytes of the head being parsed */
-  guint64 head_offset;   /* stream offset of head->data[0] */
-  gsize scan;            /* head bytes already searched for the end */
-  guint64 remaining;     /* DIR_BODY_LENGTH */
+  guint64 offset;      /* stream offset of the next byte fed */
+  GByteArray *head;    /* bytes of the head being parsed */
+  guint64 head_offset; /* stream offset of head->data[0] */
+  gsize scan;          /* head bytes already searched for the end */
+  guint64 remaining;   /* DIR_BODY_LENGTH */
   guint64 body_len;
   TsHttp1Chunked chunked;
-  gboolean after_wait;   /* enter DIR_WAIT when this message ends */
-  GByteArray *early;     /* DIR_WAIT: client bytes held */
+  gboolean after_wait; /* enter DIR_WAIT when this message ends */
+  GByteArray *early;   /* DIR_WAIT: client bytes held */
   guint64 early_offset;
 } Dir;
 
@@ -665,7 +669,8 @@ on_request (TsHttp1Conn *self, const TsHttp1Head *h, guint64 offset, gsize len)
     {
       if (!last_coding_is_chunked (te, te_len))
         {
-          anomaly (self, TS_HTTP1_DIR_CLIENT, offset, "request Transfer-Encoding does not end in chunked (RFC 9112 §6.3)");
+          anomaly (self, TS_HTTP1_DIR_CLIENT, offset,
+                   "request Transfer-Encoding does not end in chunked (RFC 9112 §6.3)");
           return;
         }
       body = TS_HTTP1_BODY_CHUNKED;
@@ -765,7 +770,8 @@ on_response (TsHttp1Conn *self, const TsHttp1Head *h, guint64 offset, gsize len)
         }
       if (self->cb.message_end)
         self->cb.message_end (self->user_data, TS_HTTP1_DIR_SERVER, d->offset, 0);
-      start_tunnel (self, tunnel_connect ? TS_HTTP1_TUNNEL_CONNECT : TS_HTTP1_TUNNEL_UPGRADE, protocol);
+      start_tunnel (self, tunnel_connect ? TS_HTTP1_TUNNEL_CONNECT : TS_HTTP1_TUNNEL_UPGRADE,
+                    protocol);
       return;
     }
   if (!interim && (is_connect || asked_upgrade))
@@ -808,18 +814,19 @@ feed_head (TsHttp1Conn *self, TsHttp1Direction dir, const guint8 *data, gsize le
     }
   old = d->head->len;
   take = MIN (len - used, TS_HTTP1_MAX_HEAD + 1 - old);
-  g_byte_array_append (d->head, data + used, (guint) take);
+  g_byte_array_append (d->head, data + used, (guint)take);
   end = find_head_end (d->head->data, d->head->len, d->scan > 2 ? d->scan - 2 : 0);
   if (end == 0)
     {
       d->scan = d->head->len;
       /* Reject garbage early rather than waiting for the cap. */
       if (dir == TS_HTTP1_DIR_CLIENT
-            ? !request_prefix_plausible (d->head->data, MIN (d->head->len, 33))
-            : memcmp (d->head->data, "HTTP/1.", MIN (d->head->len, 7)) != 0)
+              ? !request_prefix_plausible (d->head->data, MIN (d->head->len, 33))
+              : memcmp (d->head->data, "HTTP/1.", MIN (d->head->len, 7)) != 0)
         {
           anomaly (self, dir, d->head_offset,
-                   dir == TS_HTTP1_DIR_CLIENT ? "not an HTTP/1 request line" : "not an HTTP/1 status line");
+                   dir == TS_HTTP1_DIR_CLIENT ? "not an HTTP/1 request line"
+                                              : "not an HTTP/1 status line");
           return len;
         }
       if (d->head->len > TS_HTTP1_MAX_HEAD)
@@ -836,10 +843,11 @@ feed_head (TsHttp1Conn *self, TsHttp1Direction dir, const guint8 *data, gsize le
   if (r < 0)
     {
       anomaly (self, dir, d->head_offset,
-               dir == TS_HTTP1_DIR_CLIENT ? "malformed HTTP/1 request head" : "malformed HTTP/1 response head");
+               dir == TS_HTTP1_DIR_CLIENT ? "malformed HTTP/1 request head"
+                                          : "malformed HTTP/1 response head");
       return len;
     }
-  g_assert ((gsize) r == end && end > old);
+  g_assert ((gsize)r == end && end > old);
   used += end - old;
   d->offset = d->head_offset + end;
   if (dir == TS_HTTP1_DIR_CLIENT)
@@ -862,58 +870,60 @@ feed (TsHttp1Conn *self, TsHttp1Direction dir, const guint8 *data, gsize len)
 
       switch (d->state)
         {
-        case DIR_HEAD:
-          n = feed_head (self, dir, data, len);
-          break;
-        case DIR_BODY_LENGTH:
-          n = (gsize) MIN ((guint64) len, d->remaining);
-          d->remaining -= n;
-          d->body_len += n;
-          d->offset += n;
-          if (d->remaining == 0)
-            message_end (self, dir);
-          break;
-        case DIR_BODY_CHUNKED:
-          {
-            gssize r = ts_http1_chunked_feed (&d->chunked, data, len);
-            if (r < 0)
-              {
-                anomaly (self, dir, d->offset, "malformed chunked body (RFC 9112 §7.1)");
-                return;
-              }
-            n = (gsize) r;
+          case DIR_HEAD:
+            n = feed_head (self, dir, data, len);
+            break;
+          case DIR_BODY_LENGTH:
+            n = (gsize)MIN ((guint64)len, d->remaining);
+            d->remaining -= n;
+            d->body_len += n;
             d->offset += n;
-            d->body_len = d->chunked.body_len;
-            if (d->chunked.state == TS_HTTP1_CHUNK_DONE)
+            if (d->remaining == 0)
               message_end (self, dir);
             break;
-          }
-        case DIR_BODY_CLOSE:
-          n = len;
-          d->body_len += n;
-          d->offset += n;
-          break;
-        case DIR_WAIT:
-          n = len;
-          if (d->early->len + len <= TS_HTTP1_MAX_EARLY)
-            g_byte_array_append (d->early, data, (guint) len);
-          else
+          case DIR_BODY_CHUNKED:
             {
-              anomaly (self, dir, d->offset, "client sent more than TS_HTTP1_MAX_EARLY bytes before the CONNECT or Upgrade response");
-              return;
+              gssize r = ts_http1_chunked_feed (&d->chunked, data, len);
+              if (r < 0)
+                {
+                  anomaly (self, dir, d->offset, "malformed chunked body (RFC 9112 §7.1)");
+                  return;
+                }
+              n = (gsize)r;
+              d->offset += n;
+              d->body_len = d->chunked.body_len;
+              if (d->chunked.state == TS_HTTP1_CHUNK_DONE)
+                message_end (self, dir);
+              break;
             }
-          d->offset += n;
-          break;
-        case DIR_TUNNEL:
-          n = len;
-          if (self->cb.tunnel_data)
-            self->cb.tunnel_data (self->user_data, dir, d->offset, data, len);
-          d->offset += n;
-          break;
-        case DIR_DEAD:
-        default:
-          d->offset += len;
-          return;
+          case DIR_BODY_CLOSE:
+            n = len;
+            d->body_len += n;
+            d->offset += n;
+            break;
+          case DIR_WAIT:
+            n = len;
+            if (d->early->len + len <= TS_HTTP1_MAX_EARLY)
+              g_byte_array_append (d->early, data, (guint)len);
+            else
+              {
+                anomaly (self, dir, d->offset,
+                         "client sent more than TS_HTTP1_MAX_EARLY bytes before the CONNECT or "
+                         "Upgrade response");
+                return;
+              }
+            d->offset += n;
+            break;
+          case DIR_TUNNEL:
+            n = len;
+            if (self->cb.tunnel_data)
+              self->cb.tunnel_data (self->user_data, dir, d->offset, data, len);
+            d->offset += n;
+            break;
+          case DIR_DEAD:
+          default:
+            d->offset += len;
+            return;
         }
       data += n;
       len -= n;
@@ -938,27 +948,27 @@ ts_http1_conn_gap (TsHttp1Conn *self, TsHttp1Direction dir, gsize len)
   d = &self->dir[dir];
   switch (d->state)
     {
-    case DIR_BODY_LENGTH:
-      if (len <= d->remaining)
-        {
-          d->remaining -= len;
-          d->body_len += len;
-          d->offset += len;
-          if (d->remaining == 0)
-            message_end (self, dir);
-          return;
-        }
-      break;
-    case DIR_BODY_CLOSE:
-      d->body_len += len;
-      d->offset += len;
-      return;
-    case DIR_TUNNEL:
-    case DIR_DEAD:
-      d->offset += len;
-      return;
-    default:
-      break;
+      case DIR_BODY_LENGTH:
+        if (len <= d->remaining)
+          {
+            d->remaining -= len;
+            d->body_len += len;
+            d->offset += len;
+            if (d->remaining == 0)
+              message_end (self, dir);
+            return;
+          }
+        break;
+      case DIR_BODY_CLOSE:
+        d->body_len += len;
+        d->offset += len;
+        return;
+      case DIR_TUNNEL:
+      case DIR_DEAD:
+        d->offset += len;
+        return;
+      default:
+        break;
     }
   anomaly (self, dir, d->offset, "bytes lost in the capture: HTTP/1 parsing stops");
   d->offset += len;
@@ -973,20 +983,20 @@ ts_http1_conn_end (TsHttp1Conn *self, TsHttp1Direction dir)
   d = &self->dir[dir];
   switch (d->state)
     {
-    case DIR_BODY_CLOSE:
-      message_end (self, dir);
-      d->state = DIR_DEAD;
-      break;
-    case DIR_HEAD:
-      if (d->head->len > 0)
-        anomaly (self, dir, d->head_offset, "connection closed inside an HTTP/1 head");
-      d->state = DIR_DEAD;
-      break;
-    case DIR_BODY_LENGTH:
-    case DIR_BODY_CHUNKED:
-      anomaly (self, dir, d->offset, "connection closed inside an HTTP/1 body");
-      break;
-    default:
-      break;
+      case DIR_BODY_CLOSE:
+        message_end (self, dir);
+        d->state = DIR_DEAD;
+        break;
+      case DIR_HEAD:
+        if (d->head->len > 0)
+          anomaly (self, dir, d->head_offset, "connection closed inside an HTTP/1 head");
+        d->state = DIR_DEAD;
+        break;
+      case DIR_BODY_LENGTH:
+      case DIR_BODY_CHUNKED:
+        anomaly (self, dir, d->offset, "connection closed inside an HTTP/1 body");
+        break;
+      default:
+        break;
     }
 }

@@ -34,10 +34,10 @@
 G_BEGIN_DECLS
 
 /* Caps on what the input controls. */
-#define TS_HTTP1_MAX_HEAD (64 * 1024)      /* request or status line plus headers */
-#define TS_HTTP1_MAX_HEADERS 100           /* header fields per head */
-#define TS_HTTP1_MAX_EARLY (256 * 1024)    /* client bytes held while a CONNECT/Upgrade waits */
-#define TS_HTTP1_MAX_PIPELINE 64           /* requests waiting for their responses */
+#define TS_HTTP1_MAX_HEAD (64 * 1024)   /* request or status line plus headers */
+#define TS_HTTP1_MAX_HEADERS 100        /* header fields per head */
+#define TS_HTTP1_MAX_EARLY (256 * 1024) /* client bytes held while a CONNECT/Upgrade waits */
+#define TS_HTTP1_MAX_PIPELINE 64        /* requests waiting for their responses */
 
 /* RFC 9112 §3.2 request-target forms. */
 typedef enum
@@ -113,11 +113,11 @@ typedef enum
 typedef struct
 {
   TsHttp1ChunkState state;
-  guint64 remaining;  /* of the current chunk */
+  guint64 remaining; /* of the current chunk */
   guint n_digits;
-  guint64 body_len;   /* decoded bytes so far */
+  guint64 body_len; /* decoded bytes so far */
   guint n_chunks;
-  gsize line_len;     /* of the current extension or trailer line (capped) */
+  gsize line_len; /* of the current extension or trailer line (capped) */
 } TsHttp1Chunked;
 
 void ts_http1_chunked_init (TsHttp1Chunked *self);
@@ -135,8 +135,8 @@ typedef enum
 
 typedef enum
 {
-  TS_HTTP1_TUNNEL_CONNECT,  /* 2xx to CONNECT */
-  TS_HTTP1_TUNNEL_UPGRADE,  /* 101 Switching Protocols (WebSocket, h2c, ...) */
+  TS_HTTP1_TUNNEL_CONNECT, /* 2xx to CONNECT */
+  TS_HTTP1_TUNNEL_UPGRADE, /* 101 Switching Protocols (WebSocket, h2c, ...) */
 } TsHttp1TunnelKind;
 
 typedef enum
@@ -163,8 +163,8 @@ typedef struct
    * target (borrowed). */
   void (*tunnel) (gpointer user_data, TsHttp1TunnelKind kind, const char *protocol);
   /* Tunnel bytes at @offset of @dir's stream (borrowed). */
-  void (*tunnel_data) (gpointer user_data, TsHttp1Direction dir, guint64 offset,
-                       const guint8 *data, gsize len);
+  void (*tunnel_data) (gpointer user_data, TsHttp1Direction dir, guint64 offset, const guint8 *data,
+                       gsize len);
   /* Malformed input at @offset; @what names the rule. The direction stops
    * parsing (its later bytes are ignored). */
   void (*anomaly) (gpointer user_data, TsHttp1Direction dir, guint64 offset, const char *what);

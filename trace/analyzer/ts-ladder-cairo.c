@@ -39,7 +39,8 @@ static const Rgb phase_colors[] = {
   { 0.98, 0.89, 0.89 }, /* close */
 };
 
-static const char *const phase_names[] = { "", "connect", "proxy", "TLS handshake", "data", "close" };
+static const char *const phase_names[]
+    = { "", "connect", "proxy", "TLS handshake", "data", "close" };
 
 struct _TsLadderLayout
 {
@@ -49,10 +50,10 @@ struct _TsLadderLayout
   GArray *rows;
   gint *column;
   guint n_cols;
-  guint n_rows;     /* painted */
+  guint n_rows; /* painted */
   guint n_tunnels;
   double width, height;
-  double top;       /* y of the first row */
+  double top; /* y of the first row */
   guint64 t0;
 };
 
@@ -63,15 +64,15 @@ tunnel_text (const TsTimeline *tl, guint id)
   GString *s = g_string_new (NULL);
 
   g_string_append_printf (s, "tunnel #%u (%s): %s", id, ts_tunnel_mode_to_string (t->mode),
-                          t->client >= 0 ? ts_timeline_get_node (tl, (guint) t->client)->name : "?");
+                          t->client >= 0 ? ts_timeline_get_node (tl, (guint)t->client)->name : "?");
   for (guint i = 0; i < t->proxies->len; i++)
     {
       gint p = g_array_index (t->proxies, gint, i);
-      g_string_append_printf (s, " > %s%s", ts_timeline_get_node (tl, (guint) p)->name,
+      g_string_append_printf (s, " > %s%s", ts_timeline_get_node (tl, (guint)p)->name,
                               p == t->intercepting_proxy ? " (intercepts)" : "");
     }
   g_string_append_printf (s, " > %s   target %s",
-                          t->server >= 0 ? ts_timeline_get_node (tl, (guint) t->server)->name : "?",
+                          t->server >= 0 ? ts_timeline_get_node (tl, (guint)t->server)->name : "?",
                           t->target ? t->target : "?");
   return g_string_free (s, FALSE);
 }
@@ -92,10 +93,12 @@ ts_ladder_layout_new (const TsTimeline *timeline, const TsRenderOptions *options
   self->n_tunnels = ts_timeline_get_n_tunnels (timeline);
   if (self->rows->len > 0)
     self->t0 = ts_timeline_get_event (timeline, g_array_index (self->rows, Row, 0).index)->time_ns;
-  self->top = MARGIN + TITLE_H + self->n_tunnels * LINE_H + (self->options.as_node >= 0 ? LINE_H : 0) + HEADER_H;
+  self->top = MARGIN + TITLE_H + self->n_tunnels * LINE_H
+              + (self->options.as_node >= 0 ? LINE_H : 0) + HEADER_H;
   /* Half a column more on the right for the labels of the last node. */
   self->width = MARGIN * 2 + TIME_W + PHASE_W + (MAX (self->n_cols, 1) + 0.6) * COL_W;
-  self->height = self->top + (self->n_rows + (self->rows->len > self->n_rows ? 1 : 0)) * ROW_H + MARGIN;
+  self->height
+      = self->top + (self->n_rows + (self->rows->len > self->n_rows ? 1 : 0)) * ROW_H + MARGIN;
   return self;
 }
 
@@ -137,7 +140,7 @@ text_at (cairo_t *cr, double x, double y, const char *text, double max_w, gboole
     {
       /* Shorten by whole UTF-8 characters. */
       char *prev = g_utf8_find_prev_char (cut, cut + len - 3);
-      len = prev ? (gsize) (prev - cut) : len - 1;
+      len = prev ? (gsize)(prev - cut) : len - 1;
       memcpy (cut + len, "...", 4);
       len += 3;
       cairo_text_extents (cr, cut, &ext);
@@ -178,15 +181,17 @@ ts_ladder_layout_paint (const TsLadderLayout *self, cairo_t *cr)
   cairo_select_font_face (cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
   cairo_set_font_size (cr, 14);
   cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
-  text_at (cr, MARGIN, MARGIN + 14, self->options.title ? self->options.title : "trace", self->width - 2 * MARGIN, FALSE);
+  text_at (cr, MARGIN, MARGIN + 14, self->options.title ? self->options.title : "trace",
+           self->width - 2 * MARGIN, FALSE);
 
   cairo_select_font_face (cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
   cairo_set_font_size (cr, 10.5);
   y = MARGIN + TITLE_H;
   if (self->options.as_node >= 0)
     {
-      g_autofree char *as = g_strdup_printf ("as seen by %s: what it cannot read is shown as \"encrypted, N bytes\"",
-                                             ts_timeline_get_node (tl, (guint) self->options.as_node)->name);
+      g_autofree char *as = g_strdup_printf (
+          "as seen by %s: what it cannot read is shown as \"encrypted, N bytes\"",
+          ts_timeline_get_node (tl, (guint)self->options.as_node)->name);
       text_at (cr, MARGIN, y + 10, as, self->width - 2 * MARGIN, FALSE);
       y += LINE_H;
     }
@@ -204,7 +209,7 @@ ts_ladder_layout_paint (const TsLadderLayout *self, cairo_t *cr)
       {
         const Row *row = &g_array_index (self->rows, Row, k);
         const TsTimelineEvent *e = ts_timeline_get_event (tl, row->index);
-        const Rgb *c = &phase_colors[MIN ((guint) e->phase, G_N_ELEMENTS (phase_colors) - 1)];
+        const Rgb *c = &phase_colors[MIN ((guint)e->phase, G_N_ELEMENTS (phase_colors) - 1)];
         double ry = self->top + k * ROW_H;
 
         if (e->phase == TS_PHASE_NONE)
@@ -259,7 +264,8 @@ ts_ladder_layout_paint (const TsLadderLayout *self, cairo_t *cr)
       gboolean arrowed = e->src >= 0 && e->dst >= 0 && e->src != e->dst && self->column[e->src] >= 0
                          && self->column[e->dst] >= 0;
 
-      g_snprintf (tbuf, sizeof tbuf, "%.6f", (double) (e->time_ns - MIN (e->time_ns, self->t0)) / 1e9);
+      g_snprintf (tbuf, sizeof tbuf, "%.6f",
+                  (double)(e->time_ns - MIN (e->time_ns, self->t0)) / 1e9);
       cairo_set_source_rgb (cr, 0.4, 0.4, 0.4);
       cairo_set_font_size (cr, 9.5);
       text_at (cr, MARGIN, ry + 15, tbuf, TIME_W - 6, FALSE);
@@ -275,12 +281,13 @@ ts_ladder_layout_paint (const TsLadderLayout *self, cairo_t *cr)
         {
           double x0 = col_x (self, self->column[e->src]), x1 = col_x (self, self->column[e->dst]);
           arrow (cr, x0, x1, ay, e->encrypted);
-          text_at (cr, MIN (x0, x1) + 6, ay - 4, summary, fabs (x1 - x0) - 10 + COL_W * 0.45, FALSE);
+          text_at (cr, MIN (x0, x1) + 6, ay - 4, summary, fabs (x1 - x0) - 10 + COL_W * 0.45,
+                   FALSE);
         }
       else
         {
           double x = e->src >= 0 && self->column[e->src] >= 0 ? col_x (self, self->column[e->src])
-                                                                : MARGIN + TIME_W + PHASE_W;
+                                                              : MARGIN + TIME_W + PHASE_W;
           cairo_arc (cr, x, ay - 3, 3.2, 0, 2 * G_PI);
           cairo_fill (cr);
           text_at (cr, x + 7, ay, summary, COL_W * 1.4, FALSE);
@@ -291,7 +298,8 @@ ts_ladder_layout_paint (const TsLadderLayout *self, cairo_t *cr)
       g_autofree char *more = g_strdup_printf ("... %u more rows (see tscope explain for all)",
                                                self->rows->len - self->n_rows);
       cairo_set_source_rgb (cr, 0.4, 0.4, 0.4);
-      text_at (cr, MARGIN, self->top + self->n_rows * ROW_H + 15, more, self->width - 2 * MARGIN, FALSE);
+      text_at (cr, MARGIN, self->top + self->n_rows * ROW_H + 15, more, self->width - 2 * MARGIN,
+               FALSE);
     }
   cairo_restore (cr);
 }
@@ -314,10 +322,12 @@ ts_ladder_write (const TsTimeline *timeline, const TsRenderOptions *options, con
   else if (strcmp (format, "pdf") == 0)
     surface = cairo_pdf_surface_create (path, w, h);
   else if (strcmp (format, "png") == 0)
-    surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, (int) ceil (w * 1.5), (int) ceil (h * 1.5));
+    surface
+        = cairo_image_surface_create (CAIRO_FORMAT_RGB24, (int)ceil (w * 1.5), (int)ceil (h * 1.5));
   else
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "unknown picture format '%s' (svg, png, pdf)", format);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "unknown picture format '%s' (svg, png, pdf)", format);
       return FALSE;
     }
   cr = cairo_create (surface);
@@ -336,7 +346,8 @@ ts_ladder_write (const TsTimeline *timeline, const TsRenderOptions *options, con
   cairo_surface_destroy (surface);
   if (status != CAIRO_STATUS_SUCCESS)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", path, cairo_status_to_string (status));
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", path,
+                   cairo_status_to_string (status));
       return FALSE;
     }
   return TRUE;

@@ -29,8 +29,8 @@ void ts_ladder_layout_paint (const TsLadderLayout *self, cairo_t *cr);
 
 /* Writes the ladder to @path as @format: "svg", "png" or "pdf". FALSE with
  * @error when the format is unknown or cairo could not write. */
-gboolean ts_ladder_write (const TsTimeline *timeline, const TsRenderOptions *options, const char *format,
-                          const char *path, GError **error);
+gboolean ts_ladder_write (const TsTimeline *timeline, const TsRenderOptions *options,
+                          const char *format, const char *path, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsLadderLayout, ts_ladder_layout_free)
 

@@ -31,7 +31,8 @@ decode_ethernet (TsPacket *out, const guint8 *data, gsize len)
   ts_cursor_init (&c, data, len);
   ts_cursor_skip (&c, 12);
   type = ts_cursor_be16 (&c);
-  for (guint i = 0; i < TS_PACKET_MAX_VLAN_TAGS && (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ); i++)
+  for (guint i = 0;
+       i < TS_PACKET_MAX_VLAN_TAGS && (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ); i++)
     {
       ts_cursor_skip (&c, 2); /* TCI */
       type = ts_cursor_be16 (&c);
@@ -68,7 +69,7 @@ decode_sll2 (TsPacket *out, const guint8 *data, gsize len)
   ts_cursor_init (&c, data, len);
   out->ethertype = ts_cursor_be16 (&c);
   ts_cursor_skip (&c, 2);
-  out->ifindex = (gint32) ts_cursor_be32 (&c);
+  out->ifindex = (gint32)ts_cursor_be32 (&c);
   ts_cursor_skip (&c, 12);
   if (c.failed)
     return TS_PARSE_INCOMPLETE;
@@ -104,10 +105,10 @@ ipv4_checksum (const guint8 *hdr, gsize len)
   guint32 sum = 0;
 
   for (gsize i = 0; i + 1 < len; i += 2)
-    sum += (guint32) (hdr[i] << 8 | hdr[i + 1]);
+    sum += (guint32)(hdr[i] << 8 | hdr[i + 1]);
   while (sum >> 16)
     sum = (sum & 0xffff) + (sum >> 16);
-  return (guint16) ~sum;
+  return (guint16)~sum;
 }
 
 /* UDP (RFC 768):  source port(2) destination port(2) length(2) checksum(2) */
@@ -128,9 +129,9 @@ decode_udp (TsPacket *out, const guint8 *data, gsize len, gsize offset, gsize l4
     out->anomalies |= TS_PACKET_ANOMALY_UDP_LENGTH;
   else
     l4_wire_len = ulen;
-  out->payload_offset = (guint32) (offset + 8);
-  out->payload_wire_len = (guint32) (l4_wire_len >= 8 ? l4_wire_len - 8 : 0);
-  out->payload_len = MIN (out->payload_wire_len, (guint32) (len - out->payload_offset));
+  out->payload_offset = (guint32)(offset + 8);
+  out->payload_wire_len = (guint32)(l4_wire_len >= 8 ? l4_wire_len - 8 : 0);
+  out->payload_len = MIN (out->payload_wire_len, (guint32)(len - out->payload_offset));
   return out->payload_offset;
 }
 
@@ -149,7 +150,7 @@ decode_tcp (TsPacket *out, const guint8 *data, gsize len, gsize offset, gsize l4
   out->dst_port = ts_cursor_be16 (&c);
   out->tcp_seq = ts_cursor_be32 (&c);
   out->tcp_ack = ts_cursor_be32 (&c);
-  doff = (guint) (ts_cursor_u8 (&c) >> 4) * 4;
+  doff = (guint)(ts_cursor_u8 (&c) >> 4) * 4;
   out->tcp_flags = ts_cursor_u8 (&c);
   out->tcp_window = ts_cursor_be16 (&c);
   ts_cursor_skip (&c, 4);
@@ -171,29 +172,29 @@ decode_tcp (TsPacket *out, const guint8 *data, gsize len, gsize offset, gsize l4
         || (f & (TS_TCP_SYN | TS_TCP_RST)) == (TS_TCP_SYN | TS_TCP_RST) || f == 0)
       out->anomalies |= TS_PACKET_ANOMALY_TCP_FLAGS;
   }
-  out->payload_offset = (guint32) (offset + doff);
-  out->payload_wire_len = (guint32) (l4_wire_len - doff);
-  out->payload_len = MIN (out->payload_wire_len, (guint32) (len - out->payload_offset));
+  out->payload_offset = (guint32)(offset + doff);
+  out->payload_wire_len = (guint32)(l4_wire_len - doff);
+  out->payload_len = MIN (out->payload_wire_len, (guint32)(len - out->payload_offset));
   return out->payload_offset;
 }
 
 static gssize
 decode_l4 (TsPacket *out, const guint8 *data, gsize len, gsize offset, gsize l4_wire_len)
 {
-  out->l4_offset = (guint32) offset;
-  out->payload_offset = (guint32) offset;
-  out->payload_wire_len = (guint32) l4_wire_len;
-  out->payload_len = (guint32) MIN (l4_wire_len, len - offset);
+  out->l4_offset = (guint32)offset;
+  out->payload_offset = (guint32)offset;
+  out->payload_wire_len = (guint32)l4_wire_len;
+  out->payload_len = (guint32)MIN (l4_wire_len, len - offset);
   if (out->anomalies & TS_PACKET_ANOMALY_FRAGMENT)
-    return (gssize) offset;
+    return (gssize)offset;
   switch (out->ip_proto)
     {
-    case TS_IPPROTO_TCP:
-      return decode_tcp (out, data, len, offset, l4_wire_len);
-    case TS_IPPROTO_UDP:
-      return decode_udp (out, data, len, offset, l4_wire_len);
-    default:
-      return (gssize) offset;
+      case TS_IPPROTO_TCP:
+        return decode_tcp (out, data, len, offset, l4_wire_len);
+      case TS_IPPROTO_UDP:
+        return decode_udp (out, data, len, offset, l4_wire_len);
+      default:
+        return (gssize)offset;
     }
 }
 
@@ -216,7 +217,7 @@ decode_ipv4 (TsPacket *out, const guint8 *data, gsize len, gsize offset)
     return TS_PARSE_INCOMPLETE;
   if (vihl >> 4 != 4)
     return TS_PARSE_INVALID;
-  ihl = (guint) (vihl & 0x0f) * 4;
+  ihl = (guint)(vihl & 0x0f) * 4;
   if (ihl < 20)
     return TS_PARSE_INVALID;
   ts_cursor_skip (&c, 1);
@@ -242,9 +243,9 @@ decode_ipv4 (TsPacket *out, const guint8 *data, gsize len, gsize offset)
     {
       /* Total length 0 happens with TSO captures; treat what was captured as the packet. */
       out->anomalies |= TS_PACKET_ANOMALY_IP_LENGTH;
-      total = (guint16) MIN (avail, 0xffff);
+      total = (guint16)MIN (avail, 0xffff);
       if (total < ihl)
-        total = (guint16) ihl;
+        total = (guint16)ihl;
     }
   if (total > avail)
     out->anomalies |= TS_PACKET_ANOMALY_TRUNCATED;
@@ -315,12 +316,12 @@ decode_ipv6 (TsPacket *out, const guint8 *data, gsize len, gsize offset)
         }
       else if (next == 51) /* AH: length in 4-octet units, minus 2 */
         {
-          this_len = ((gsize) hdr_len + 2) * 4;
+          this_len = ((gsize)hdr_len + 2) * 4;
           ts_cursor_skip (&c, this_len - 2);
         }
       else
         {
-          this_len = ((gsize) hdr_len + 1) * 8;
+          this_len = ((gsize)hdr_len + 1) * 8;
           ts_cursor_skip (&c, this_len - 2);
         }
       if (c.failed)
@@ -332,16 +333,16 @@ decode_ipv6 (TsPacket *out, const guint8 *data, gsize len, gsize offset)
   if (plen == 0) /* jumbogram or TSO: take what was captured */
     {
       out->anomalies |= TS_PACKET_ANOMALY_IP_LENGTH;
-      plen = (guint16) MIN (avail - 40, 0xffff);
+      plen = (guint16)MIN (avail - 40, 0xffff);
     }
   if (ext_len > plen)
     {
       out->anomalies |= TS_PACKET_ANOMALY_IP_LENGTH;
-      return (gssize) (offset + c.pos);
+      return (gssize)(offset + c.pos);
     }
-  if ((gsize) plen + 40 > avail)
+  if ((gsize)plen + 40 > avail)
     out->anomalies |= TS_PACKET_ANOMALY_TRUNCATED;
-  else if ((gsize) plen + 40 < avail && out->linktype != TS_LINKTYPE_EN10MB)
+  else if ((gsize)plen + 40 < avail && out->linktype != TS_LINKTYPE_EN10MB)
     out->anomalies |= TS_PACKET_ANOMALY_TRAILING;
   return decode_l4 (out, data, MIN (len, offset + 40 + plen), offset + c.pos, plen - ext_len);
 }
@@ -349,18 +350,18 @@ decode_ipv6 (TsPacket *out, const guint8 *data, gsize len, gsize offset)
 static gssize
 decode_ip (TsPacket *out, const guint8 *data, gsize len, gsize offset)
 {
-  out->ip_offset = (guint32) offset;
+  out->ip_offset = (guint32)offset;
   switch (out->ethertype)
     {
-    case ETHERTYPE_IPV4:
-      return decode_ipv4 (out, data, len, offset);
-    case ETHERTYPE_IPV6:
-      return decode_ipv6 (out, data, len, offset);
-    default:
-      out->payload_offset = (guint32) offset;
-      out->payload_len = (guint32) (len - offset);
-      out->payload_wire_len = out->payload_len;
-      return (gssize) offset;
+      case ETHERTYPE_IPV4:
+        return decode_ipv4 (out, data, len, offset);
+      case ETHERTYPE_IPV6:
+        return decode_ipv6 (out, data, len, offset);
+      default:
+        out->payload_offset = (guint32)offset;
+        out->payload_len = (guint32)(len - offset);
+        out->payload_wire_len = out->payload_len;
+        return (gssize)offset;
     }
 }
 
@@ -375,30 +376,30 @@ ts_packet_decode (guint linktype, const guint8 *data, gsize len, TsPacket *out)
   out->ifindex = -1;
   switch (linktype)
     {
-    case TS_LINKTYPE_EN10MB:
-      return decode_ethernet (out, data, len);
-    case TS_LINKTYPE_SLL:
-      return decode_sll (out, data, len);
-    case TS_LINKTYPE_SLL2:
-      return decode_sll2 (out, data, len);
-    case TS_LINKTYPE_NULL_BSD:
-      return decode_loopback (out, data, len, FALSE);
-    case TS_LINKTYPE_LOOP:
-      return decode_loopback (out, data, len, TRUE);
-    case TS_LINKTYPE_RAW_IP:
-    case 12: /* DLT_RAW on some BSDs */
-    case 14:
-    case TS_LINKTYPE_IPV4_ONLY:
-    case TS_LINKTYPE_IPV6_ONLY:
-      if (len < 1)
-        return TS_PARSE_INCOMPLETE;
-      out->ethertype = (data[0] >> 4) == 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
-      return decode_ip (out, data, len, 0);
-    default:
-      out->anomalies |= TS_PACKET_ANOMALY_UNKNOWN_LINK;
-      out->payload_len = (guint32) len;
-      out->payload_wire_len = (guint32) len;
-      return 0;
+      case TS_LINKTYPE_EN10MB:
+        return decode_ethernet (out, data, len);
+      case TS_LINKTYPE_SLL:
+        return decode_sll (out, data, len);
+      case TS_LINKTYPE_SLL2:
+        return decode_sll2 (out, data, len);
+      case TS_LINKTYPE_NULL_BSD:
+        return decode_loopback (out, data, len, FALSE);
+      case TS_LINKTYPE_LOOP:
+        return decode_loopback (out, data, len, TRUE);
+      case TS_LINKTYPE_RAW_IP:
+      case 12: /* DLT_RAW on some BSDs */
+      case 14:
+      case TS_LINKTYPE_IPV4_ONLY:
+      case TS_LINKTYPE_IPV6_ONLY:
+        if (len < 1)
+          return TS_PARSE_INCOMPLETE;
+        out->ethertype = (data[0] >> 4) == 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
+        return decode_ip (out, data, len, 0);
+      default:
+        out->anomalies |= TS_PACKET_ANOMALY_UNKNOWN_LINK;
+        out->payload_len = (guint32)len;
+        out->payload_wire_len = (guint32)len;
+        return 0;
     }
 }
 
@@ -407,9 +408,9 @@ ts_address_to_string (const TsAddress *addr, char *buf, gsize buf_len)
 {
   g_return_val_if_fail (buf_len >= 46, NULL);
   if (addr->family == 4)
-    inet_ntop (AF_INET, addr->bytes, buf, (socklen_t) buf_len);
+    inet_ntop (AF_INET, addr->bytes, buf, (socklen_t)buf_len);
   else if (addr->family == 6)
-    inet_ntop (AF_INET6, addr->bytes, buf, (socklen_t) buf_len);
+    inet_ntop (AF_INET6, addr->bytes, buf, (socklen_t)buf_len);
   else
     g_strlcpy (buf, "-", buf_len);
   return buf;
@@ -426,9 +427,9 @@ ts_address_parse (const char *text, TsAddress *out)
   slash = strchr (text, '/');
   if (slash != NULL)
     {
-      if ((gsize) (slash - text) >= sizeof tmp)
+      if ((gsize)(slash - text) >= sizeof tmp)
         return FALSE;
-      memcpy (tmp, text, (gsize) (slash - text));
+      memcpy (tmp, text, (gsize)(slash - text));
       tmp[slash - text] = '\0';
       text = tmp;
     }
@@ -491,15 +492,25 @@ ts_packet_anomaly_to_string (TsPacketAnomaly anomaly)
 {
   switch (anomaly)
     {
-    case TS_PACKET_ANOMALY_TRUNCATED: return "captured frame shorter than its IP length";
-    case TS_PACKET_ANOMALY_IP_LENGTH: return "IP length shorter than its headers";
-    case TS_PACKET_ANOMALY_FRAGMENT: return "IP fragment (not reassembled)";
-    case TS_PACKET_ANOMALY_IP_CHECKSUM: return "IPv4 header checksum wrong";
-    case TS_PACKET_ANOMALY_EXT_HEADERS: return "too many IPv6 extension headers";
-    case TS_PACKET_ANOMALY_UNKNOWN_LINK: return "unknown link type";
-    case TS_PACKET_ANOMALY_TCP_FLAGS: return "impossible TCP flags";
-    case TS_PACKET_ANOMALY_TRAILING: return "bytes after the IP length";
-    case TS_PACKET_ANOMALY_UDP_LENGTH: return "UDP length disagrees with IP";
-    default: return "unknown anomaly";
+      case TS_PACKET_ANOMALY_TRUNCATED:
+        return "captured frame shorter than its IP length";
+      case TS_PACKET_ANOMALY_IP_LENGTH:
+        return "IP length shorter than its headers";
+      case TS_PACKET_ANOMALY_FRAGMENT:
+        return "IP fragment (not reassembled)";
+      case TS_PACKET_ANOMALY_IP_CHECKSUM:
+        return "IPv4 header checksum wrong";
+      case TS_PACKET_ANOMALY_EXT_HEADERS:
+        return "too many IPv6 extension headers";
+      case TS_PACKET_ANOMALY_UNKNOWN_LINK:
+        return "unknown link type";
+      case TS_PACKET_ANOMALY_TCP_FLAGS:
+        return "impossible TCP flags";
+      case TS_PACKET_ANOMALY_TRAILING:
+        return "bytes after the IP length";
+      case TS_PACKET_ANOMALY_UDP_LENGTH:
+        return "UDP length disagrees with IP";
+      default:
+        return "unknown anomaly";
     }
 }

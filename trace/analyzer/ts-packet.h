@@ -19,14 +19,14 @@ G_BEGIN_DECLS
 /* Link types (tcpdump.org LINKTYPE_* numbers). */
 typedef enum
 {
-  TS_LINKTYPE_NULL_BSD = 0,     /* BSD loopback: 4-byte family, host order */
-  TS_LINKTYPE_EN10MB = 1,       /* Ethernet */
-  TS_LINKTYPE_RAW_IP = 101,     /* raw IPv4 or IPv6 */
-  TS_LINKTYPE_LOOP = 108,       /* OpenBSD loopback: 4-byte family, network order */
-  TS_LINKTYPE_SLL = 113,        /* Linux cooked v1 */
+  TS_LINKTYPE_NULL_BSD = 0, /* BSD loopback: 4-byte family, host order */
+  TS_LINKTYPE_EN10MB = 1,   /* Ethernet */
+  TS_LINKTYPE_RAW_IP = 101, /* raw IPv4 or IPv6 */
+  TS_LINKTYPE_LOOP = 108,   /* OpenBSD loopback: 4-byte family, network order */
+  TS_LINKTYPE_SLL = 113,    /* Linux cooked v1 */
   TS_LINKTYPE_IPV4_ONLY = 228,
   TS_LINKTYPE_IPV6_ONLY = 229,
-  TS_LINKTYPE_SLL2 = 276,       /* Linux cooked v2 (-i any, with ifindex) */
+  TS_LINKTYPE_SLL2 = 276, /* Linux cooked v2 (-i any, with ifindex) */
 } TsLinktype;
 
 /* Caps on what the input controls. */
@@ -35,15 +35,15 @@ typedef enum
 
 typedef enum
 {
-  TS_PACKET_ANOMALY_TRUNCATED = 1 << 0,      /* captured fewer bytes than the IP length says */
-  TS_PACKET_ANOMALY_IP_LENGTH = 1 << 1,      /* IP length shorter than its own headers */
-  TS_PACKET_ANOMALY_FRAGMENT = 1 << 2,       /* an IP fragment: payload not decoded */
-  TS_PACKET_ANOMALY_IP_CHECKSUM = 1 << 3,    /* IPv4 header checksum wrong */
-  TS_PACKET_ANOMALY_EXT_HEADERS = 1 << 4,    /* more IPv6 extension headers than the cap */
-  TS_PACKET_ANOMALY_UNKNOWN_LINK = 1 << 5,   /* a link type we do not decode */
-  TS_PACKET_ANOMALY_TCP_FLAGS = 1 << 6,      /* an impossible flag set (SYN+FIN, SYN+RST, none) */
-  TS_PACKET_ANOMALY_TRAILING = 1 << 7,       /* bytes after the IP length (padding) */
-  TS_PACKET_ANOMALY_UDP_LENGTH = 1 << 8,     /* UDP length disagrees with IP */
+  TS_PACKET_ANOMALY_TRUNCATED = 1 << 0,    /* captured fewer bytes than the IP length says */
+  TS_PACKET_ANOMALY_IP_LENGTH = 1 << 1,    /* IP length shorter than its own headers */
+  TS_PACKET_ANOMALY_FRAGMENT = 1 << 2,     /* an IP fragment: payload not decoded */
+  TS_PACKET_ANOMALY_IP_CHECKSUM = 1 << 3,  /* IPv4 header checksum wrong */
+  TS_PACKET_ANOMALY_EXT_HEADERS = 1 << 4,  /* more IPv6 extension headers than the cap */
+  TS_PACKET_ANOMALY_UNKNOWN_LINK = 1 << 5, /* a link type we do not decode */
+  TS_PACKET_ANOMALY_TCP_FLAGS = 1 << 6,    /* an impossible flag set (SYN+FIN, SYN+RST, none) */
+  TS_PACKET_ANOMALY_TRAILING = 1 << 7,     /* bytes after the IP length (padding) */
+  TS_PACKET_ANOMALY_UDP_LENGTH = 1 << 8,   /* UDP length disagrees with IP */
 } TsPacketAnomaly;
 
 typedef enum
@@ -70,25 +70,25 @@ typedef struct
 typedef struct
 {
   guint linktype;
-  guint16 ethertype;    /* 0x0800, 0x86dd, or what else the link said */
-  gint32 ifindex;       /* SLL2 interface index, -1 when absent */
-  guint8 ip_version;    /* 0: not IP */
-  guint8 ip_proto;      /* transport protocol (after IPv6 extension headers) */
+  guint16 ethertype; /* 0x0800, 0x86dd, or what else the link said */
+  gint32 ifindex;    /* SLL2 interface index, -1 when absent */
+  guint8 ip_version; /* 0: not IP */
+  guint8 ip_proto;   /* transport protocol (after IPv6 extension headers) */
   guint8 ttl;
   TsAddress src;
   TsAddress dst;
-  guint32 ip_offset;    /* where the IP header starts in the frame */
-  guint32 l4_offset;    /* where the transport header starts */
+  guint32 ip_offset; /* where the IP header starts in the frame */
+  guint32 l4_offset; /* where the transport header starts */
   guint16 src_port;
   guint16 dst_port;
   guint32 tcp_seq;
   guint32 tcp_ack;
   guint16 tcp_window;
-  guint8 tcp_flags;     /* TsTcpFlag bits */
+  guint8 tcp_flags; /* TsTcpFlag bits */
   guint32 payload_offset;
-  guint32 payload_len;  /* captured payload bytes (may be less than sent when truncated) */
+  guint32 payload_len;      /* captured payload bytes (may be less than sent when truncated) */
   guint32 payload_wire_len; /* payload length the IP header announces */
-  guint32 anomalies;    /* TsPacketAnomaly bits */
+  guint32 anomalies;        /* TsPacketAnomaly bits */
 } TsPacket;
 
 /* Decodes @data (@len captured bytes) of link type @linktype into @out.

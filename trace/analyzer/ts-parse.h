@@ -11,10 +11,10 @@
 G_BEGIN_DECLS
 
 #ifndef TS_PARSE_INCOMPLETE
-#define TS_PARSE_INCOMPLETE ((gssize) -2)
+#define TS_PARSE_INCOMPLETE ((gssize)-2)
 #endif
 #ifndef TS_PARSE_INVALID
-#define TS_PARSE_INVALID ((gssize) -1)
+#define TS_PARSE_INVALID ((gssize)-1)
 #endif
 
 G_END_DECLS

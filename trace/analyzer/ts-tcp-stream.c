@@ -21,16 +21,16 @@ struct _TsTcpStream
   gpointer user_data;
   gboolean have_base;
   gboolean mid_stream;
-  guint32 base_seq;  /* sequence number of stream offset 0 */
-  guint64 next;      /* next offset to deliver */
+  guint32 base_seq;    /* sequence number of stream offset 0 */
+  guint64 next;        /* next offset to deliver */
   guint64 last_offset; /* last offset seen, to unwrap sequence numbers */
   gboolean fin_seen;
   guint64 fin_offset;
-  GArray *pending;   /* Pending, sorted by offset, non-overlapping */
+  GArray *pending; /* Pending, sorted by offset, non-overlapping */
   gsize pending_bytes;
-  GArray *spans;     /* TsTcpSpan */
-  guint span_hint;   /* where the last lookup landed: lookups mostly walk forward */
-  guint64 hole_at;   /* next, when the peer's ACKs were first seen past it */
+  GArray *spans;   /* TsTcpSpan */
+  guint span_hint; /* where the last lookup landed: lookups mostly walk forward */
+  guint64 hole_at; /* next, when the peer's ACKs were first seen past it */
   guint acks_past_hole;
   guint64 retransmitted;
   guint64 conflicting;
@@ -78,18 +78,18 @@ ts_tcp_stream_offset_of (const TsTcpStream *self, guint32 seq)
   /* Sequence numbers wrap at 2^32: take the offset within 2^31 of the
    * furthest offset seen. */
   guint64 ref = self->last_offset;
-  gint32 diff = (gint32) (seq - (guint32) (self->base_seq + (guint32) ref));
-  gint64 cand = (gint64) ref + diff;
+  gint32 diff = (gint32)(seq - (guint32)(self->base_seq + (guint32)ref));
+  gint64 cand = (gint64)ref + diff;
 
   if (cand < 0)
     return G_MAXUINT64; /* before the stream (a SYN retransmission) */
-  return (guint64) cand;
+  return (guint64)cand;
 }
 
 static void
 emit (TsTcpStream *self, const guint8 *data, gsize len, guint32 packet, guint32 packet_offset)
 {
-  TsTcpSpan span = { self->next, (guint32) len, packet, packet_offset };
+  TsTcpSpan span = { self->next, (guint32)len, packet, packet_offset };
   guint64 at = self->next;
 
   if (len == 0)
@@ -133,8 +133,9 @@ drain (TsTcpStream *self)
         break;
       if (end > self->next)
         {
-          gsize skip = (gsize) (self->next - p->offset);
-          emit (self, p->data ? p->data + skip : NULL, p->len - skip, p->packet, p->packet_offset + (guint32) skip);
+          gsize skip = (gsize)(self->next - p->offset);
+          emit (self, p->data ? p->data + skip : NULL, p->len - skip, p->packet,
+                p->packet_offset + (guint32)skip);
         }
       self->pending_bytes -= p->len;
       g_free (p->data);
@@ -152,7 +153,7 @@ skip_hole (TsTcpStream *self)
     return;
   p = &g_array_index (self->pending, Pending, 0);
   if (p->offset > self->next)
-    emit (self, NULL, (gsize) (p->offset - self->next), G_MAXUINT32, 0);
+    emit (self, NULL, (gsize)(p->offset - self->next), G_MAXUINT32, 0);
   drain (self);
 }
 
@@ -181,20 +182,21 @@ hold (TsTcpStream *self, guint64 offset, const guint8 *data, gsize len, guint32 
       if (p != NULL && p->offset <= offset)
         {
           /* Overlaps the start of a held segment's range: step over it. */
-          gsize n = (gsize) MIN (end, p->offset + p->len) - (gsize) offset;
+          gsize n = (gsize)MIN (end, p->offset + p->len) - (gsize)offset;
           count_overlap (self, p->data ? p->data + (offset - p->offset) : NULL, data, n);
           offset += n;
           if (data != NULL)
             data += n;
           len -= n;
-          packet_offset += (guint32) n;
+          packet_offset += (guint32)n;
           i++;
           continue;
         }
       {
         /* Insert the part before the next held segment (or all of it). */
-        gsize n = p != NULL ? (gsize) MIN (end, p->offset) - (gsize) offset : len;
-        Pending np = { offset, data ? g_memdup2 (data, n) : NULL, (guint32) n, packet, packet_offset };
+        gsize n = p != NULL ? (gsize)MIN (end, p->offset) - (gsize)offset : len;
+        Pending np
+            = { offset, data ? g_memdup2 (data, n) : NULL, (guint32)n, packet, packet_offset };
 
         if (self->pending->len >= TS_TCP_STREAM_MAX_PENDING_SEGMENTS)
           {
@@ -207,7 +209,7 @@ hold (TsTcpStream *self, guint64 offset, const guint8 *data, gsize len, guint32 
         if (data != NULL)
           data += n;
         len -= n;
-        packet_offset += (guint32) n;
+        packet_offset += (guint32)n;
         i++;
       }
     }
@@ -254,11 +256,11 @@ ts_tcp_stream_add (TsTcpStream *self, guint32 seq, const guint8 *data, gsize len
     }
   if (offset < self->next)
     {
-      gsize skip = (gsize) (self->next - offset);
+      gsize skip = (gsize)(self->next - offset);
       self->retransmitted += skip;
       data += skip;
       len -= skip;
-      packet_offset += (guint32) skip;
+      packet_offset += (guint32)skip;
       offset = self->next;
     }
   if (offset == self->next)
@@ -272,7 +274,8 @@ ts_tcp_stream_add (TsTcpStream *self, guint32 seq, const guint8 *data, gsize len
           if (p->offset >= offset + len)
             break;
           if (hi > lo)
-            count_overlap (self, p->data + (lo - p->offset), data + (lo - offset), (gsize) (hi - lo));
+            count_overlap (self, p->data + (lo - p->offset), data + (lo - offset),
+                           (gsize)(hi - lo));
         }
       emit (self, data, len, packet, packet_offset);
       drain (self);
@@ -287,11 +290,11 @@ ts_tcp_stream_add (TsTcpStream *self, guint32 seq, const guint8 *data, gsize len
       /* Cannot wait for the hole: give it up and take this segment now. */
       skip_hole (self);
       if (offset > self->next)
-        emit (self, NULL, (gsize) (offset - self->next), G_MAXUINT32, 0);
+        emit (self, NULL, (gsize)(offset - self->next), G_MAXUINT32, 0);
       if (offset + len > self->next)
         {
-          gsize skip = (gsize) (self->next - offset);
-          emit (self, data + skip, len - skip, packet, packet_offset + (guint32) skip);
+          gsize skip = (gsize)(self->next - offset);
+          emit (self, data + skip, len - skip, packet, packet_offset + (guint32)skip);
         }
       drain (self);
       return;
@@ -299,10 +302,10 @@ ts_tcp_stream_add (TsTcpStream *self, guint32 seq, const guint8 *data, gsize len
   if (offset < self->next)
     {
       /* skip_hole moved next past part of this segment. */
-      gsize skip = (gsize) MIN (self->next - offset, len);
+      gsize skip = (gsize)MIN (self->next - offset, len);
       data += skip;
       len -= skip;
-      packet_offset += (guint32) skip;
+      packet_offset += (guint32)skip;
       offset += skip;
       if (len == 0)
         return;
@@ -360,7 +363,7 @@ ts_tcp_stream_add_lost (TsTcpStream *self, guint32 seq, gsize len, guint32 packe
     return;
   if (offset < self->next)
     offset = self->next;
-  len = (gsize) (end - offset);
+  len = (gsize)(end - offset);
   if (offset == self->next)
     {
       emit (self, NULL, len, G_MAXUINT32, 0);
@@ -378,7 +381,7 @@ ts_tcp_stream_flush (TsTcpStream *self)
   while (self->pending->len > 0)
     skip_hole (self);
   if (self->fin_seen && self->fin_offset > self->next)
-    emit (self, NULL, (gsize) (self->fin_offset - self->next), G_MAXUINT32, 0);
+    emit (self, NULL, (gsize)(self->fin_offset - self->next), G_MAXUINT32, 0);
 }
 
 guint64
@@ -443,7 +446,7 @@ ts_tcp_stream_lookup_span (const TsTcpStream *self, guint64 offset)
         break;
       if (offset < s->stream_offset + s->len)
         {
-          ((TsTcpStream *) self)->span_hint = i;
+          ((TsTcpStream *)self)->span_hint = i;
           return s;
         }
     }
@@ -459,7 +462,7 @@ ts_tcp_stream_lookup_span (const TsTcpStream *self, guint64 offset)
         lo = mid + 1;
       else
         {
-          ((TsTcpStream *) self)->span_hint = mid;
+          ((TsTcpStream *)self)->span_hint = mid;
           return s;
         }
     }
@@ -477,7 +480,7 @@ ts_tcp_stream_lookup (const TsTcpStream *self, guint64 offset, guint32 *out_pack
   if (out_packet)
     *out_packet = s->packet;
   if (out_packet_offset)
-    *out_packet_offset = s->packet_offset + (guint32) (offset - s->stream_offset);
+    *out_packet_offset = s->packet_offset + (guint32)(offset - s->stream_offset);
   return TRUE;
 }
 
@@ -485,5 +488,5 @@ const TsTcpSpan *
 ts_tcp_stream_get_spans (const TsTcpStream *self, guint *out_n_spans)
 {
   *out_n_spans = self->spans->len;
-  return (const TsTcpSpan *) (gpointer) self->spans->data;
+  return (const TsTcpSpan *)(gpointer)self->spans->data;
 }

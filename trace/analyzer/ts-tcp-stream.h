@@ -56,8 +56,8 @@ void ts_tcp_stream_set_syn (TsTcpStream *self, guint32 syn_seq);
 /* Adds a segment: @seq is its sequence number, @data its payload (may be
  * empty), @fin whether it carries FIN. @packet and @packet_offset locate
  * @data in the capture. */
-void ts_tcp_stream_add (TsTcpStream *self, guint32 seq, const guint8 *data, gsize len,
-                        gboolean fin, guint32 packet, guint32 packet_offset);
+void ts_tcp_stream_add (TsTcpStream *self, guint32 seq, const guint8 *data, gsize len, gboolean fin,
+                        guint32 packet, guint32 packet_offset);
 
 /* ACKs from the peer that acknowledge bytes past a hole, before the hole is
  * filled, that make the hole a gap (the peer got bytes the capture lost). */

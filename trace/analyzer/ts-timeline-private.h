@@ -11,7 +11,8 @@ const char *_ts_timeline_intern (TsTimeline *self, const char *s);
 const char *_ts_timeline_intern_len (TsTimeline *self, const char *s, gssize len);
 
 /* Adds a node (takes nothing; strings copied). Returns its id. */
-guint _ts_timeline_add_node (TsTimeline *self, const char *name, const char *role, gboolean inferred);
+guint _ts_timeline_add_node (TsTimeline *self, const char *name, const char *role,
+                             gboolean inferred);
 void _ts_timeline_node_add_address (TsTimeline *self, guint node, const char *address);
 void _ts_timeline_node_add_name (TsTimeline *self, guint node, const char *name);
 guint _ts_timeline_add_link (TsTimeline *self, const char *name, gint a, gint b);
@@ -28,7 +29,7 @@ guint _ts_timeline_append_event (TsTimeline *self);
 TsTimelineEvent *_ts_timeline_event (TsTimeline *self, guint index);
 /* Adds a detail line to the newest event (it must be the one being built). */
 void _ts_timeline_add_detail (TsTimeline *self, guint index, guint depth, const char *format, ...)
-  G_GNUC_PRINTF (4, 5);
+    G_GNUC_PRINTF (4, 5);
 
 /* The reader bit of node @node / of the observer of @link (0 past the cap). */
 guint64 _ts_timeline_node_bit (const TsTimeline *self, gint node);

@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 /* A row of the ladder: an event, or a run of data records shown as one. */
 typedef struct
 {
-  guint index;   /* the first event */
+  guint index; /* the first event */
   guint count;
   guint64 bytes;
 } Row;

@@ -18,7 +18,7 @@ ts_timeline_event_seen_by (const TsTimeline *tl, const TsTimelineEvent *e, gint 
   /* A node on a link sees what crosses it (it is one of the link's ends). */
   if (e->link >= 0)
     {
-      const TsTimelineLink *l = ts_timeline_get_link (tl, (guint) e->link);
+      const TsTimelineLink *l = ts_timeline_get_link (tl, (guint)e->link);
       if (l->a == node || l->b == node)
         return TRUE;
     }
@@ -30,7 +30,7 @@ ts_timeline_event_seen_by (const TsTimeline *tl, const TsTimelineEvent *e, gint 
 static const char *
 node_name (const TsTimeline *tl, gint id)
 {
-  return id >= 0 ? ts_timeline_get_node (tl, (guint) id)->name : "?";
+  return id >= 0 ? ts_timeline_get_node (tl, (guint)id)->name : "?";
 }
 
 static char *
@@ -53,26 +53,34 @@ phase_title (TsPhase phase)
 {
   switch (phase)
     {
-    case TS_PHASE_CONNECT: return "connect";
-    case TS_PHASE_PROXY: return "proxy negotiation";
-    case TS_PHASE_TLS_HANDSHAKE: return "TLS handshake";
-    case TS_PHASE_DATA: return "data";
-    case TS_PHASE_CLOSE: return "close";
-    default: return NULL;
+      case TS_PHASE_CONNECT:
+        return "connect";
+      case TS_PHASE_PROXY:
+        return "proxy negotiation";
+      case TS_PHASE_TLS_HANDSHAKE:
+        return "TLS handshake";
+      case TS_PHASE_DATA:
+        return "data";
+      case TS_PHASE_CLOSE:
+        return "close";
+      default:
+        return NULL;
     }
 }
 
 static char *
 tunnel_label (const TsTimeline *tl, gint id)
 {
-  const TsTimelineTunnel *t = ts_timeline_get_tunnel (tl, (guint) id);
+  const TsTimelineTunnel *t = ts_timeline_get_tunnel (tl, (guint)id);
   GString *s = g_string_new (NULL);
 
-  g_string_append_printf (s, "tunnel #%d %s: %s", id, ts_tunnel_mode_to_string (t->mode), node_name (tl, t->client));
+  g_string_append_printf (s, "tunnel #%d %s: %s", id, ts_tunnel_mode_to_string (t->mode),
+                          node_name (tl, t->client));
   for (guint i = 0; i < t->proxies->len; i++)
     {
       gint p = g_array_index (t->proxies, gint, i);
-      g_string_append_printf (s, " > %s%s", node_name (tl, p), p == t->intercepting_proxy ? " (intercepts)" : "");
+      g_string_append_printf (s, " > %s%s", node_name (tl, p),
+                              p == t->intercepting_proxy ? " (intercepts)" : "");
     }
   g_string_append_printf (s, " > %s (%s)", t->server >= 0 ? node_name (tl, t->server) : "?",
                           t->target ? t->target : "?");
@@ -110,13 +118,13 @@ _ts_render_columns (const TsTimeline *tl, GArray *order, guint *out_n_cols)
     }
   for (guint i = 0; i < n_nodes; i++)
     if (!ts_timeline_get_node (tl, i)->inferred)
-      column[i] = (gint) n_cols++;
+      column[i] = (gint)n_cols++;
   for (guint rank = 0; rank < 4; rank++)
     for (guint i = 0; i < n_nodes; i++)
       {
         static const guint8 rank_of[4] = { 3, 0, 2, 1 }; /* by role bits */
         if (ts_timeline_get_node (tl, i)->inferred && column[i] == 0 && rank_of[role[i]] == rank)
-          column[i] = (gint) n_cols++;
+          column[i] = (gint)n_cols++;
       }
   *out_n_cols = n_cols;
   return column;
@@ -142,8 +150,8 @@ append_wrapped (GString *out, const char *text, gsize width, gsize indent)
           n = cut;
         }
       if (at > 0)
-        g_string_append_printf (out, "%*s", (int) indent, "");
-      g_string_append_len (out, text + at, (gssize) n);
+        g_string_append_printf (out, "%*s", (int)indent, "");
+      g_string_append_len (out, text + at, (gssize)n);
       g_string_append_c (out, '\n');
       at += n;
       while (at < len && text[at] == ' ')
@@ -159,12 +167,15 @@ _ts_render_row_summary (const TsTimeline *tl, const Row *row, const TsRenderOpti
   gboolean readable = o->as_node < 0 || ts_timeline_event_readable_by (tl, e, o->as_node);
 
   if (!readable)
-    return row->count > 1
-             ? g_strdup_printf ("encrypted, %" G_GUINT64_FORMAT " bytes in %u records", row->bytes, row->count)
-             : redacted_summary (e);
+    return row->count > 1 ? g_strdup_printf ("encrypted, %" G_GUINT64_FORMAT " bytes in %u records",
+                                             row->bytes, row->count)
+                          : redacted_summary (e);
   if (row->count > 1)
-    return g_strdup_printf ("%s x%u, %" G_GUINT64_FORMAT " bytes%s", e->kind[0] == 't' ? "TLS data" : "data",
-                            row->count, row->bytes, e->decrypted ? ", decrypted" : e->encrypted ? ", encrypted" : "");
+    return g_strdup_printf ("%s x%u, %" G_GUINT64_FORMAT " bytes%s",
+                            e->kind[0] == 't' ? "TLS data" : "data", row->count, row->bytes,
+                            e->decrypted   ? ", decrypted"
+                            : e->encrypted ? ", encrypted"
+                                           : "");
   return g_strdup_printf ("%s%s%s", e->anomaly ? "! " : "",
                           e->layer == TS_LAYER_HTTP && e->decrypted ? "[in TLS] " : "", e->summary);
 }
@@ -218,7 +229,8 @@ _ts_render_rows (const TsTimeline *tl, GArray *order, const TsRenderOptions *o)
             {
               Row *row = &g_array_index (rows, Row, r);
               const TsTimelineEvent *g = ts_timeline_get_event (tl, row->index);
-              gboolean readable_g = o->as_node < 0 || ts_timeline_event_readable_by (tl, g, o->as_node);
+              gboolean readable_g
+                  = o->as_node < 0 || ts_timeline_event_readable_by (tl, g, o->as_node);
               if (g->conn == n->conn && g->src == n->src && strcmp (g->kind, n->kind) == 0
                   && g->decrypted == n->decrypted && readable_g == readable_n)
                 {
@@ -268,13 +280,14 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
     append_wrapped (out, o->title, width, 2);
   if (o->as_node >= 0)
     {
-      g_autofree char *as = g_strdup_printf ("as seen by %s: what it cannot read is shown as \"encrypted, N bytes\"",
-                                             node_name (tl, o->as_node));
+      g_autofree char *as = g_strdup_printf (
+          "as seen by %s: what it cannot read is shown as \"encrypted, N bytes\"",
+          node_name (tl, o->as_node));
       append_wrapped (out, as, width, 2);
     }
   for (guint i = 0; i < ts_timeline_get_n_tunnels (tl); i++)
     {
-      g_autofree char *label = tunnel_label (tl, (gint) i);
+      g_autofree char *label = tunnel_label (tl, (gint)i);
       append_wrapped (out, label, width, 4);
     }
   /* Header: node names centred on their lanes, on as many lines as it
@@ -292,11 +305,11 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
     line_end[0] = 5;
     for (guint c = 0; c < n_cols; c++)
       for (guint i = 0; i < n_nodes; i++)
-        if (column[i] == (gint) c)
+        if (column[i] == (gint)c)
           {
             const char *name = ts_timeline_get_node (tl, i)->name;
             gsize len = MIN (strlen (name), width / 2);
-            gsize x = time_w + (gsize) c * spacing;
+            gsize x = time_w + (gsize)c * spacing;
             gsize start = x >= len / 2 ? x - len / 2 : 0;
             guint l;
             if (start + len > width)
@@ -316,7 +329,7 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
         gsize end = width;
         while (end > 0 && hl[l][end - 1] == ' ')
           end--;
-        g_string_append_len (out, hl[l], (gssize) end);
+        g_string_append_len (out, hl[l], (gssize)end);
         g_string_append_c (out, '\n');
       }
     for (guint l = 0; l < 4; l++)
@@ -344,13 +357,14 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
           g_autofree char *bracket = NULL;
           if (e->tunnel >= 0)
             {
-              const TsTimelineTunnel *tt = ts_timeline_get_tunnel (tl, (guint) e->tunnel);
-              tlabel = g_strdup_printf ("tunnel #%d %s to %s", e->tunnel, ts_tunnel_mode_to_string (tt->mode),
+              const TsTimelineTunnel *tt = ts_timeline_get_tunnel (tl, (guint)e->tunnel);
+              tlabel = g_strdup_printf ("tunnel #%d %s to %s", e->tunnel,
+                                        ts_tunnel_mode_to_string (tt->mode),
                                         tt->target ? tt->target : "?");
             }
           if (cur_phase != TS_PHASE_NONE)
-            g_string_append_printf (out, "%*s] %s\n", (int) time_w - 2, "", phase_title (cur_phase));
-          bracket = g_strdup_printf ("%*s[ %s%s%s", (int) time_w - 2, "", title, tlabel ? " - " : "",
+            g_string_append_printf (out, "%*s] %s\n", (int)time_w - 2, "", phase_title (cur_phase));
+          bracket = g_strdup_printf ("%*s[ %s%s%s", (int)time_w - 2, "", title, tlabel ? " - " : "",
                                      tlabel ? tlabel : "");
           append_wrapped (out, bracket, width, time_w + 2);
           cur_phase = e->phase;
@@ -361,15 +375,17 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
       memset (line, ' ', width);
       {
         char tbuf[32];
-        g_snprintf (tbuf, sizeof tbuf, "%10.6f", (double) (e->time_ns - MIN (e->time_ns, t0)) / 1e9);
+        g_snprintf (tbuf, sizeof tbuf, "%10.6f", (double)(e->time_ns - MIN (e->time_ns, t0)) / 1e9);
         put_str (line, width, 0, tbuf);
       }
       for (guint i = 0; i < n_nodes; i++)
         if (column[i] >= 0)
-          line[time_w + (gsize) column[i] * spacing] = '|';
-      if (e->src >= 0 && e->dst >= 0 && e->src != e->dst && column[e->src] >= 0 && column[e->dst] >= 0)
+          line[time_w + (gsize)column[i] * spacing] = '|';
+      if (e->src >= 0 && e->dst >= 0 && e->src != e->dst && column[e->src] >= 0
+          && column[e->dst] >= 0)
         {
-          gsize a = time_w + (gsize) column[e->src] * spacing, b = time_w + (gsize) column[e->dst] * spacing;
+          gsize a = time_w + (gsize)column[e->src] * spacing,
+                b = time_w + (gsize)column[e->dst] * spacing;
           gsize lo = MIN (a, b), hi = MAX (a, b);
           for (gsize x = lo + 1; x < hi; x++)
             line[x] = e->anomaly ? '~' : e->encrypted ? '=' : '-';
@@ -379,7 +395,7 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
             line[lo + 1] = '<';
         }
       else if (e->src >= 0 && column[e->src] >= 0)
-        line[time_w + (gsize) column[e->src] * spacing] = e->anomaly ? '!' : '*';
+        line[time_w + (gsize)column[e->src] * spacing] = e->anomaly ? '!' : '*';
       else if (e->anomaly)
         line[time_w - 1] = '!';
       end = time_w + lanes_w + 1;
@@ -390,17 +406,18 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
       end = width;
       while (end > 0 && line[end - 1] == ' ')
         end--;
-      g_string_append_len (out, line, (gssize) end);
+      g_string_append_len (out, line, (gssize)end);
       g_string_append_c (out, '\n');
     }
   if (cur_phase != TS_PHASE_NONE)
-    g_string_append_printf (out, "%*s] %s\n", (int) time_w - 2, "", phase_title (cur_phase));
+    g_string_append_printf (out, "%*s] %s\n", (int)time_w - 2, "", phase_title (cur_phase));
   g_array_unref (rows);
   return g_string_free (out, FALSE);
 }
 
 char *
-ts_timeline_render_event_line (const TsTimeline *tl, const TsRenderOptions *options, guint index, guint64 t0)
+ts_timeline_render_event_line (const TsTimeline *tl, const TsRenderOptions *options, guint index,
+                               guint64 t0)
 {
   TsRenderOptions defaults = { 0, -1, NULL, FALSE };
   const TsRenderOptions *o = options ? options : &defaults;
@@ -413,8 +430,11 @@ ts_timeline_render_event_line (const TsTimeline *tl, const TsRenderOptions *opti
   if (!ts_timeline_event_seen_by (tl, e, o->as_node))
     return NULL;
   summary = _ts_render_row_summary (tl, &row, o);
-  line = g_strdup_printf ("%10.6f  %s %s %s  %s%s%s", (double) (e->time_ns - MIN (e->time_ns, t0)) / 1e9,
-                          node_name (tl, e->src), e->src == e->dst || e->dst < 0 ? "*" : e->encrypted ? "=>" : "->",
+  line = g_strdup_printf ("%10.6f  %s %s %s  %s%s%s",
+                          (double)(e->time_ns - MIN (e->time_ns, t0)) / 1e9, node_name (tl, e->src),
+                          e->src == e->dst || e->dst < 0 ? "*"
+                          : e->encrypted                 ? "=>"
+                                                         : "->",
                           e->src == e->dst || e->dst < 0 ? "" : node_name (tl, e->dst), summary,
                           e->tunnel >= 0 ? "  #" : "", e->tunnel >= 0 ? "" : "");
   if (e->tunnel >= 0)
@@ -436,7 +456,7 @@ ts_timeline_render_event_line (const TsTimeline *tl, const TsRenderOptions *opti
 char *
 ts_timeline_render_tunnel_line (const TsTimeline *tl, guint tunnel)
 {
-  return tunnel_label (tl, (gint) tunnel);
+  return tunnel_label (tl, (gint)tunnel);
 }
 
 /* --- JSON --------------------------------------------------------------- */
@@ -452,40 +472,50 @@ json_str (GString *s, const char *v)
       return;
     }
   g_string_append_c (s, '"');
-  run = (const guchar *) v;
-  for (const guchar *p = (const guchar *) v; *p; p++)
+  run = (const guchar *)v;
+  for (const guchar *p = (const guchar *)v; *p; p++)
     {
       if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
         continue;
       /* Flush the plain run before the byte that needs care. */
-      g_string_append_len (s, (const char *) run, (gssize) (p - run));
+      g_string_append_len (s, (const char *)run, (gssize)(p - run));
       run = p + 1;
       switch (*p)
         {
-        case '"': g_string_append_len (s, "\\\"", 2); break;
-        case '\\': g_string_append_len (s, "\\\\", 2); break;
-        case '\n': g_string_append_len (s, "\\n", 2); break;
-        case '\r': g_string_append_len (s, "\\r", 2); break;
-        case '\t': g_string_append_len (s, "\\t", 2); break;
-        default:
-          if (*p >= 0x80)
-            {
-              /* Keep valid UTF-8, escape stray bytes. */
-              gsize n = 1;
-              while (n < 4 && p[n] >= 0x80 && (p[n] & 0xc0) == 0x80)
-                n++;
-              if (g_utf8_validate ((const gchar *) p, (gssize) n, NULL))
-                {
-                  g_string_append_len (s, (const gchar *) p, (gssize) n);
-                  p += n - 1;
-                  run = p + 1;
-                  break;
-                }
-            }
-          g_string_append_printf (s, "\\u%04x", *p);
+          case '"':
+            g_string_append_len (s, "\\\"", 2);
+            break;
+          case '\\':
+            g_string_append_len (s, "\\\\", 2);
+            break;
+          case '\n':
+            g_string_append_len (s, "\\n", 2);
+            break;
+          case '\r':
+            g_string_append_len (s, "\\r", 2);
+            break;
+          case '\t':
+            g_string_append_len (s, "\\t", 2);
+            break;
+          default:
+            if (*p >= 0x80)
+              {
+                /* Keep valid UTF-8, escape stray bytes. */
+                gsize n = 1;
+                while (n < 4 && p[n] >= 0x80 && (p[n] & 0xc0) == 0x80)
+                  n++;
+                if (g_utf8_validate ((const gchar *)p, (gssize)n, NULL))
+                  {
+                    g_string_append_len (s, (const gchar *)p, (gssize)n);
+                    p += n - 1;
+                    run = p + 1;
+                    break;
+                  }
+              }
+            g_string_append_printf (s, "\\u%04x", *p);
         }
     }
-  g_string_append_len (s, (const char *) run, (gssize) strlen ((const char *) run));
+  g_string_append_len (s, (const char *)run, (gssize)strlen ((const char *)run));
   g_string_append_c (s, '"');
 }
 
@@ -498,11 +528,11 @@ json_u64 (GString *s, guint64 v)
 
   do
     {
-      buf[--i] = (char) ('0' + v % 10);
+      buf[--i] = (char)('0' + v % 10);
       v /= 10;
     }
   while (v != 0);
-  g_string_append_len (s, buf + i, (gssize) (sizeof buf - i));
+  g_string_append_len (s, buf + i, (gssize)(sizeof buf - i));
 }
 
 static void
@@ -511,10 +541,10 @@ json_int (GString *s, gint64 v)
   if (v < 0)
     {
       g_string_append_c (s, '-');
-      json_u64 (s, (guint64) -v);
+      json_u64 (s, (guint64)-v);
     }
   else
-    json_u64 (s, (guint64) v);
+    json_u64 (s, (guint64)v);
 }
 
 static void
@@ -523,7 +553,7 @@ json_node_ref (GString *s, const TsTimeline *tl, gint id)
   if (id < 0)
     g_string_append (s, "null");
   else
-    json_str (s, ts_timeline_get_node (tl, (guint) id)->name);
+    json_str (s, ts_timeline_get_node (tl, (guint)id)->name);
 }
 
 static void
@@ -557,15 +587,16 @@ flush (GString *s, TsRenderWriteFunc func, gpointer user_data, gboolean force)
 
 /* Renders into @s, handing full buffers to @func (NULL: keep all in @s). */
 static gboolean
-render_json (const TsTimeline *tl, const TsRenderOptions *options, GString *s, TsRenderWriteFunc func,
-             gpointer user_data)
+render_json (const TsTimeline *tl, const TsRenderOptions *options, GString *s,
+             TsRenderWriteFunc func, gpointer user_data)
 {
   TsRenderOptions defaults = { 0, -1, NULL, FALSE };
   const TsRenderOptions *o = options ? options : &defaults;
   g_autoptr (GArray) order = ts_timeline_dup_time_order (tl);
   gboolean first = TRUE;
   /* Events share few reader sets: render each set once. */
-  g_autoptr (GHashTable) reader_sets = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  g_autoptr (GHashTable) reader_sets
+      = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   g_autoptr (GPtrArray) node_json = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) link_json = g_ptr_array_new_with_free_func (g_free);
 
@@ -582,7 +613,8 @@ render_json (const TsTimeline *tl, const TsRenderOptions *options, GString *s, T
       g_ptr_array_add (link_json, g_string_free (n, FALSE));
     }
 
-  g_string_append (s, "{\n  \"schema\": \"tunnelscope-timeline\",\n  \"version\": 1,\n  \"title\": ");
+  g_string_append (s,
+                   "{\n  \"schema\": \"tunnelscope-timeline\",\n  \"version\": 1,\n  \"title\": ");
   json_str (s, o->title);
   g_string_append (s, ",\n  \"as\": ");
   json_node_ref (s, tl, o->as_node);
@@ -617,8 +649,8 @@ render_json (const TsTimeline *tl, const TsRenderOptions *options, GString *s, T
     {
       g_autofree char *name = ts_timeline_dup_reader_name (tl, i);
       const TsTimelineReader *r = ts_timeline_get_reader (tl, i);
-      g_string_append_printf (s, "%s\n    {\"id\": %u, \"kind\": \"%s\", \"name\": ", i ? "," : "", i,
-                              r->kind == TS_READER_NODE ? "node" : "observer");
+      g_string_append_printf (s, "%s\n    {\"id\": %u, \"kind\": \"%s\", \"name\": ", i ? "," : "",
+                              i, r->kind == TS_READER_NODE ? "node" : "observer");
       json_str (s, name);
       g_string_append_c (s, '}');
     }
@@ -628,7 +660,7 @@ render_json (const TsTimeline *tl, const TsRenderOptions *options, GString *s, T
       const TsTimelineConn *c = ts_timeline_get_conn (tl, i);
       g_string_append_printf (s, "%s\n    {\"id\": %u, \"link\": ", i ? "," : "", i);
       if (c->link >= 0)
-        json_str (s, ts_timeline_get_link (tl, (guint) c->link)->name);
+        json_str (s, ts_timeline_get_link (tl, (guint)c->link)->name);
       else
         g_string_append (s, "null");
       g_string_append (s, ", \"client\": ");
@@ -649,9 +681,11 @@ render_json (const TsTimeline *tl, const TsRenderOptions *options, GString *s, T
         g_string_append_printf (s, ", \"upstream\": %d", c->upstream);
       else
         g_string_append (s, ", \"upstream\": null");
-      g_string_append_printf (s, ", \"open_ns\": %" G_GUINT64_FORMAT ", \"close_ns\": %" G_GUINT64_FORMAT
-                              ", \"bytes_up\": %" G_GUINT64_FORMAT ", \"bytes_down\": %" G_GUINT64_FORMAT "}",
-                              c->open_ns, c->close_ns, c->bytes[0], c->bytes[1]);
+      g_string_append_printf (
+          s,
+          ", \"open_ns\": %" G_GUINT64_FORMAT ", \"close_ns\": %" G_GUINT64_FORMAT
+          ", \"bytes_up\": %" G_GUINT64_FORMAT ", \"bytes_down\": %" G_GUINT64_FORMAT "}",
+          c->open_ns, c->close_ns, c->bytes[0], c->bytes[1]);
     }
   g_string_append (s, "\n  ],\n  \"tunnels\": [");
   for (guint i = 0; i < ts_timeline_get_n_tunnels (tl); i++)
@@ -695,11 +729,11 @@ render_json (const TsTimeline *tl, const TsRenderOptions *options, GString *s, T
       g_string_append (s, ", \"time_ns\": ");
       json_u64 (s, e->time_ns);
       g_string_append (s, ", \"link\": ");
-      g_string_append (s, e->link >= 0 ? (const char *) link_json->pdata[e->link] : "null");
+      g_string_append (s, e->link >= 0 ? (const char *)link_json->pdata[e->link] : "null");
       g_string_append (s, ", \"src\": ");
-      g_string_append (s, e->src >= 0 ? (const char *) node_json->pdata[e->src] : "null");
+      g_string_append (s, e->src >= 0 ? (const char *)node_json->pdata[e->src] : "null");
       g_string_append (s, ", \"dst\": ");
-      g_string_append (s, e->dst >= 0 ? (const char *) node_json->pdata[e->dst] : "null");
+      g_string_append (s, e->dst >= 0 ? (const char *)node_json->pdata[e->dst] : "null");
       g_string_append (s, ", \"connection\": ");
       json_int (s, e->conn);
       g_string_append (s, ", \"stream\": ");
@@ -734,7 +768,8 @@ render_json (const TsTimeline *tl, const TsRenderOptions *options, GString *s, T
               }
           g_string_append_c (rs, ']');
           readers = g_string_free (rs, FALSE);
-          g_hash_table_insert (reader_sets, g_memdup2 (&e->readers, sizeof e->readers), (gpointer) readers);
+          g_hash_table_insert (reader_sets, g_memdup2 (&e->readers, sizeof e->readers),
+                               (gpointer)readers);
         }
       g_string_append (s, readers);
       g_string_append (s, ", \"tunnel\": ");
@@ -780,7 +815,7 @@ render_json (const TsTimeline *tl, const TsRenderOptions *options, GString *s, T
           g_string_append (s, ", \"tls\": {\"handshake_type\": ");
           json_int (s, e->tls_handshake_type);
           g_string_append (s, ", \"handshake\": ");
-          json_str (s, ts_tls_handshake_type_to_string ((guint) e->tls_handshake_type));
+          json_str (s, ts_tls_handshake_type_to_string ((guint)e->tls_handshake_type));
           g_string_append (s, ", \"sni\": ");
           json_str (s, e->tls_sni);
           g_string_append (s, ", \"alpn\": ");

@@ -14,9 +14,9 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  guint width;        /* columns (>= 60); 0: 80 */
-  gint as_node;       /* -1: everything; else what this node sees and can read */
-  const char *title;  /* first line (the trace's name), or NULL */
+  guint width;          /* columns (>= 60); 0: 80 */
+  gint as_node;         /* -1: everything; else what this node sees and can read */
+  const char *title;    /* first line (the trace's name), or NULL */
   gboolean no_coalesce; /* one line per event, even for runs of data records */
 } TsRenderOptions;
 

@@ -10,13 +10,13 @@
 struct _TsTimeline
 {
   GStringChunk *strings;
-  GPtrArray *nodes;    /* TsTimelineNode* */
-  GPtrArray *links;    /* TsTimelineLink* */
-  GArray *readers;     /* TsTimelineReader */
-  GPtrArray *conns;    /* TsTimelineConn* */
-  GPtrArray *tunnels;  /* TsTimelineTunnel* */
-  GArray *events;      /* TsTimelineEvent */
-  GArray *details;     /* TsTimelineDetail */
+  GPtrArray *nodes;   /* TsTimelineNode* */
+  GPtrArray *links;   /* TsTimelineLink* */
+  GArray *readers;    /* TsTimelineReader */
+  GPtrArray *conns;   /* TsTimelineConn* */
+  GPtrArray *tunnels; /* TsTimelineTunnel* */
+  GArray *events;     /* TsTimelineEvent */
+  GArray *details;    /* TsTimelineDetail */
 };
 
 static void
@@ -112,8 +112,8 @@ gint
 ts_timeline_find_node (const TsTimeline *self, const char *name)
 {
   for (guint i = 0; i < self->nodes->len; i++)
-    if (g_strcmp0 (((TsTimelineNode *) self->nodes->pdata[i])->name, name) == 0)
-      return (gint) i;
+    if (g_strcmp0 (((TsTimelineNode *)self->nodes->pdata[i])->name, name) == 0)
+      return (gint)i;
   return -1;
 }
 
@@ -151,8 +151,8 @@ ts_timeline_dup_reader_name (const TsTimeline *self, guint id)
   if (r == NULL)
     return NULL;
   if (r->kind == TS_READER_NODE)
-    return g_strdup (ts_timeline_get_node (self, (guint) r->id)->name);
-  return g_strdup_printf ("observer on %s", ts_timeline_get_link (self, (guint) r->id)->name);
+    return g_strdup (ts_timeline_get_node (self, (guint)r->id)->name);
+  return g_strdup_printf ("observer on %s", ts_timeline_get_link (self, (guint)r->id)->name);
 }
 
 guint
@@ -207,7 +207,7 @@ static const TsTimeline *sort_timeline;
 static gint
 by_time (gconstpointer a, gconstpointer b)
 {
-  guint ia = *(const guint *) a, ib = *(const guint *) b;
+  guint ia = *(const guint *)a, ib = *(const guint *)b;
   const TsTimelineEvent *ea = &g_array_index (sort_timeline->events, TsTimelineEvent, ia);
   const TsTimelineEvent *eb = &g_array_index (sort_timeline->events, TsTimelineEvent, ib);
 
@@ -225,8 +225,9 @@ ts_timeline_dup_time_order (const TsTimeline *self)
   for (guint i = 0; i < self->events->len; i++)
     {
       g_array_append_val (order, i);
-      if (i > 0 && g_array_index (self->events, TsTimelineEvent, i).time_ns
-                       < g_array_index (self->events, TsTimelineEvent, i - 1).time_ns)
+      if (i > 0
+          && g_array_index (self->events, TsTimelineEvent, i).time_ns
+                 < g_array_index (self->events, TsTimelineEvent, i - 1).time_ns)
         sorted = FALSE;
     }
   if (!sorted)
@@ -251,7 +252,8 @@ ts_timeline_event_readable_by (const TsTimeline *self, const TsTimelineEvent *ev
 const char *
 ts_layer_to_string (TsLayer layer)
 {
-  static const char *const names[] = { "lab", "link", "ip", "tcp", "udp", "http", "tls", "websocket", "data" };
+  static const char *const names[]
+      = { "lab", "link", "ip", "tcp", "udp", "http", "tls", "websocket", "data" };
 
   return layer < G_N_ELEMENTS (names) ? names[layer] : "unknown";
 }
@@ -259,7 +261,8 @@ ts_layer_to_string (TsLayer layer)
 const char *
 ts_phase_to_string (TsPhase phase)
 {
-  static const char *const names[] = { "none", "connect", "proxy", "tls-handshake", "data", "close" };
+  static const char *const names[]
+      = { "none", "connect", "proxy", "tls-handshake", "data", "close" };
 
   return phase < G_N_ELEMENTS (names) ? names[phase] : "unknown";
 }
@@ -269,9 +272,12 @@ ts_tunnel_mode_to_string (TsTunnelMode mode)
 {
   switch (mode)
     {
-    case TS_TUNNEL_MODE_RELAY: return "relay";
-    case TS_TUNNEL_MODE_INTERCEPT: return "intercept";
-    default: return "unknown";
+      case TS_TUNNEL_MODE_RELAY:
+        return "relay";
+      case TS_TUNNEL_MODE_INTERCEPT:
+        return "intercept";
+      default:
+        return "unknown";
     }
 }
 
@@ -299,7 +305,7 @@ add_reader (TsTimeline *self, TsReaderKind kind, gint id)
   if (self->readers->len >= TS_TIMELINE_MAX_READERS)
     return -1;
   g_array_append_val (self->readers, r);
-  return (gint) self->readers->len - 1;
+  return (gint)self->readers->len - 1;
 }
 
 guint
@@ -313,7 +319,7 @@ _ts_timeline_add_node (TsTimeline *self, const char *name, const char *role, gbo
   n->addresses = g_ptr_array_new_with_free_func (g_free);
   n->inferred = inferred;
   g_ptr_array_add (self->nodes, n);
-  n->reader = add_reader (self, TS_READER_NODE, (gint) self->nodes->len - 1);
+  n->reader = add_reader (self, TS_READER_NODE, (gint)self->nodes->len - 1);
   return self->nodes->len - 1;
 }
 
@@ -345,7 +351,7 @@ _ts_timeline_add_link (TsTimeline *self, const char *name, gint a, gint b)
   l->a = a;
   l->b = b;
   g_ptr_array_add (self->links, l);
-  l->reader = add_reader (self, TS_READER_OBSERVER, (gint) self->links->len - 1);
+  l->reader = add_reader (self, TS_READER_OBSERVER, (gint)self->links->len - 1);
   return self->links->len - 1;
 }
 
@@ -441,7 +447,7 @@ _ts_timeline_node_bit (const TsTimeline *self, gint node)
 {
   const TsTimelineNode *n;
 
-  if (node < 0 || (guint) node >= self->nodes->len)
+  if (node < 0 || (guint)node >= self->nodes->len)
     return 0;
   n = self->nodes->pdata[node];
   return n->reader < 0 ? 0 : G_GUINT64_CONSTANT (1) << n->reader;
@@ -452,7 +458,7 @@ _ts_timeline_observer_bit (const TsTimeline *self, gint link)
 {
   const TsTimelineLink *l;
 
-  if (link < 0 || (guint) link >= self->links->len)
+  if (link < 0 || (guint)link >= self->links->len)
     return 0;
   l = self->links->pdata[link];
   return l->reader < 0 ? 0 : G_GUINT64_CONSTANT (1) << l->reader;

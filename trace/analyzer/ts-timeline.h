@@ -28,31 +28,31 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  TS_LAYER_LAB,       /* actor events and lab metadata */
-  TS_LAYER_LINK,      /* frames we could not decode as IP */
+  TS_LAYER_LAB,  /* actor events and lab metadata */
+  TS_LAYER_LINK, /* frames we could not decode as IP */
   TS_LAYER_IP,
   TS_LAYER_TCP,
   TS_LAYER_UDP,
   TS_LAYER_HTTP,
   TS_LAYER_TLS,
   TS_LAYER_WEBSOCKET,
-  TS_LAYER_DATA,      /* opaque bytes (a tunnel carrying something we do not decode) */
+  TS_LAYER_DATA, /* opaque bytes (a tunnel carrying something we do not decode) */
 } TsLayer;
 
 typedef enum
 {
   TS_PHASE_NONE,
-  TS_PHASE_CONNECT,        /* TCP handshake */
-  TS_PHASE_PROXY,          /* CONNECT or a request to a forward proxy, and its answer */
+  TS_PHASE_CONNECT, /* TCP handshake */
+  TS_PHASE_PROXY,   /* CONNECT or a request to a forward proxy, and its answer */
   TS_PHASE_TLS_HANDSHAKE,
   TS_PHASE_DATA,
-  TS_PHASE_CLOSE,          /* FIN, RST, close_notify */
+  TS_PHASE_CLOSE, /* FIN, RST, close_notify */
 } TsPhase;
 
 typedef enum
 {
-  TS_TUNNEL_MODE_UNKNOWN, /* no inner TLS seen on two legs yet */
-  TS_TUNNEL_MODE_RELAY,   /* the same bytes on every leg: the proxy relays */
+  TS_TUNNEL_MODE_UNKNOWN,   /* no inner TLS seen on two legs yet */
+  TS_TUNNEL_MODE_RELAY,     /* the same bytes on every leg: the proxy relays */
   TS_TUNNEL_MODE_INTERCEPT, /* a proxy terminated TLS and opened its own session */
 } TsTunnelMode;
 
@@ -65,52 +65,52 @@ typedef enum
 typedef struct
 {
   char *name;
-  char *role;          /* "client", "proxy", "server", ... or NULL when inferred */
-  GPtrArray *names;    /* host names (char *) */
+  char *role;           /* "client", "proxy", "server", ... or NULL when inferred */
+  GPtrArray *names;     /* host names (char *) */
   GPtrArray *addresses; /* textual addresses (char *) */
-  gboolean inferred;   /* made up from addresses in a foreign capture */
-  gint reader;         /* reader id, -1 past the cap */
+  gboolean inferred;    /* made up from addresses in a foreign capture */
+  gint reader;          /* reader id, -1 past the cap */
 } TsTimelineNode;
 
 typedef struct
 {
-  char *name;          /* "client-proxy", or the interface name */
-  gint a, b;           /* node ids of its ends, -1 unknown */
-  gint reader;         /* the observer's reader id, -1 past the cap */
+  char *name;  /* "client-proxy", or the interface name */
+  gint a, b;   /* node ids of its ends, -1 unknown */
+  gint reader; /* the observer's reader id, -1 past the cap */
 } TsTimelineLink;
 
 typedef struct
 {
   TsReaderKind kind;
-  gint id;             /* node id or link id */
+  gint id; /* node id or link id */
 } TsTimelineReader;
 
 typedef struct
 {
   guint id;
   gint link;
-  gint client, server;      /* node ids */
-  char *client_addr;        /* "192.0.2.1:40000" */
+  gint client, server; /* node ids */
+  char *client_addr;   /* "192.0.2.1:40000" */
   char *server_addr;
-  char *protocol;           /* "http", "tls", "opaque", "unknown" */
-  gint tunnel;              /* -1, or the tunnel it is a leg of */
-  gint leg;                 /* its position in the tunnel (0: at the client) */
-  gint upstream;            /* the connection a proxy opened for this one's request, -1 */
+  char *protocol; /* "http", "tls", "opaque", "unknown" */
+  gint tunnel;    /* -1, or the tunnel it is a leg of */
+  gint leg;       /* its position in the tunnel (0: at the client) */
+  gint upstream;  /* the connection a proxy opened for this one's request, -1 */
   guint64 open_ns, close_ns;
-  guint64 bytes[2];         /* payload bytes client→server and back */
+  guint64 bytes[2]; /* payload bytes client→server and back */
 } TsTimelineConn;
 
 typedef struct
 {
   guint id;
-  gint client;              /* node that asked for the tunnel */
-  GArray *proxies;          /* gint node ids, in order from the client */
-  gint server;              /* the far end, -1 until seen */
-  char *target;             /* the CONNECT target, "example.com:443" */
+  gint client;     /* node that asked for the tunnel */
+  GArray *proxies; /* gint node ids, in order from the client */
+  gint server;     /* the far end, -1 until seen */
+  char *target;    /* the CONNECT target, "example.com:443" */
   TsTunnelMode mode;
-  gint intercepting_proxy;  /* node id that re-terminated TLS, or -1 */
-  GArray *conns;            /* guint connection ids, leg order */
-  GArray *events;           /* guint event indices carried by it */
+  gint intercepting_proxy; /* node id that re-terminated TLS, or -1 */
+  GArray *conns;           /* guint connection ids, leg order */
+  GArray *events;          /* guint event indices carried by it */
 } TsTimelineTunnel;
 
 /* A line of an event's detail tree (pre-order, with its depth). */
@@ -123,25 +123,25 @@ typedef struct
 typedef struct
 {
   guint64 time_ns;
-  guint32 packet;        /* index of the packet holding its first byte, G_MAXUINT32: none */
-  guint32 byte_offset;   /* first byte inside that packet */
-  guint32 byte_len;      /* bytes of it inside that packet */
-  guint64 wire_len;      /* bytes it covers on the wire (sizes an observer sees) */
-  gint link;             /* -1 for lab events */
-  gint src, dst;         /* node ids, -1 unknown */
-  gint conn;             /* connection id, -1 */
-  guint32 stream;        /* stream inside the connection (0: the connection itself; HTTP/2 later) */
-  gint tunnel;           /* tunnel id, -1 */
+  guint32 packet;      /* index of the packet holding its first byte, G_MAXUINT32: none */
+  guint32 byte_offset; /* first byte inside that packet */
+  guint32 byte_len;    /* bytes of it inside that packet */
+  guint64 wire_len;    /* bytes it covers on the wire (sizes an observer sees) */
+  gint link;           /* -1 for lab events */
+  gint src, dst;       /* node ids, -1 unknown */
+  gint conn;           /* connection id, -1 */
+  guint32 stream;      /* stream inside the connection (0: the connection itself; HTTP/2 later) */
+  gint tunnel;         /* tunnel id, -1 */
   TsLayer layer;
   TsPhase phase;
-  const char *kind;      /* "tcp.syn", "http.request", "tls.handshake", "anomaly", ... */
-  const char *summary;   /* one line */
-  guint64 readers;       /* bitmask over reader ids */
-  guint detail_first;    /* into ts_timeline_get_detail () */
+  const char *kind;    /* "tcp.syn", "http.request", "tls.handshake", "anomaly", ... */
+  const char *summary; /* one line */
+  guint64 readers;     /* bitmask over reader ids */
+  guint detail_first;  /* into ts_timeline_get_detail () */
   guint n_detail;
   gboolean anomaly;
-  gboolean encrypted;    /* carried encrypted on the wire */
-  gboolean decrypted;    /* ...and the analyzer decrypted it */
+  gboolean encrypted; /* carried encrypted on the wire */
+  gboolean decrypted; /* ...and the analyzer decrypted it */
   /* HTTP */
   const char *http_method;
   const char *http_target;

@@ -48,8 +48,8 @@ ts_websocket_parse_header (const guint8 *data, gsize len, TsWebsocketFrame *out)
   if (c.failed)
     return TS_PARSE_INCOMPLETE;
   out->payload_len = plen;
-  out->header_len = (guint) c.pos;
-  return (gssize) c.pos;
+  out->header_len = (guint)c.pos;
+  return (gssize)c.pos;
 }
 
 const char *
@@ -57,13 +57,20 @@ ts_websocket_opcode_to_string (guint opcode)
 {
   switch (opcode)
     {
-    case TS_WEBSOCKET_CONTINUATION: return "continuation";
-    case TS_WEBSOCKET_TEXT: return "text";
-    case TS_WEBSOCKET_BINARY: return "binary";
-    case TS_WEBSOCKET_CLOSE: return "close";
-    case TS_WEBSOCKET_PING: return "ping";
-    case TS_WEBSOCKET_PONG: return "pong";
-    default: return "reserved";
+      case TS_WEBSOCKET_CONTINUATION:
+        return "continuation";
+      case TS_WEBSOCKET_TEXT:
+        return "text";
+      case TS_WEBSOCKET_BINARY:
+        return "binary";
+      case TS_WEBSOCKET_CLOSE:
+        return "close";
+      case TS_WEBSOCKET_PING:
+        return "ping";
+      case TS_WEBSOCKET_PONG:
+        return "pong";
+      default:
+        return "reserved";
     }
 }
 
@@ -128,7 +135,7 @@ ts_websocket_stream_feed (TsWebsocketStream *self, guint64 offset, const guint8 
           if (self->header_have == 0)
             self->frame_offset = offset;
           memcpy (self->header + self->header_have, data, n);
-          self->header_have += (guint) n;
+          self->header_have += (guint)n;
           r = ts_websocket_parse_header (self->header, self->header_have, &self->frame);
           if (r == TS_PARSE_INCOMPLETE)
             {
@@ -141,11 +148,12 @@ ts_websocket_stream_feed (TsWebsocketStream *self, guint64 offset, const guint8 
             {
               self->dead = TRUE;
               if (self->error_func)
-                self->error_func (self->user_data, self->frame_offset, "invalid WebSocket frame header (RFC 6455 §5.2)");
+                self->error_func (self->user_data, self->frame_offset,
+                                  "invalid WebSocket frame header (RFC 6455 §5.2)");
               return;
             }
           /* Step over only the header's bytes of this chunk. */
-          n = (gsize) r - before;
+          n = (gsize)r - before;
           offset += n;
           data += n;
           len -= n;
@@ -158,7 +166,7 @@ ts_websocket_stream_feed (TsWebsocketStream *self, guint64 offset, const guint8 
         }
       {
         guint64 left = self->frame.payload_len - self->payload_seen;
-        gsize n = (gsize) MIN ((guint64) len, left);
+        gsize n = (gsize)MIN ((guint64)len, left);
 
         for (gsize i = 0; i < n && self->preview_len < TS_WEBSOCKET_PREVIEW; i++)
           {

@@ -40,7 +40,7 @@ typedef enum
 typedef struct
 {
   gboolean fin;
-  guint8 rsv;      /* RSV1..3 as bits 2..0 */
+  guint8 rsv; /* RSV1..3 as bits 2..0 */
   guint8 opcode;
   gboolean masked;
   guint8 mask[4];
@@ -58,8 +58,9 @@ const char *ts_websocket_opcode_to_string (guint opcode);
 /* Called once per frame, when its payload is complete. @offset: stream
  * offset of the frame header; @preview: the first bytes of the unmasked
  * payload (at most TS_WEBSOCKET_PREVIEW). */
-typedef void (*TsWebsocketFrameFunc) (gpointer user_data, guint64 offset, const TsWebsocketFrame *frame,
-                                      const guint8 *preview, gsize preview_len);
+typedef void (*TsWebsocketFrameFunc) (gpointer user_data, guint64 offset,
+                                      const TsWebsocketFrame *frame, const guint8 *preview,
+                                      gsize preview_len);
 /* Called when the stream stops being WebSocket (invalid frame at @offset). */
 typedef void (*TsWebsocketErrorFunc) (gpointer user_data, guint64 offset, const char *what);
 
@@ -69,7 +70,8 @@ TsWebsocketStream *ts_websocket_stream_new (TsWebsocketFrameFunc frame, TsWebsoc
                                             gpointer user_data);
 void ts_websocket_stream_free (TsWebsocketStream *self);
 /* Feeds the next bytes (any chunking) starting at stream @offset. */
-void ts_websocket_stream_feed (TsWebsocketStream *self, guint64 offset, const guint8 *data, gsize len);
+void ts_websocket_stream_feed (TsWebsocketStream *self, guint64 offset, const guint8 *data,
+                               gsize len);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsWebsocketStream, ts_websocket_stream_free)
 

@@ -12,11 +12,11 @@ int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
   TsAnalyzer *an = ts_analyzer_new ();
-  gsize cut = size > 0 ? (gsize) data[0] * size / 256 : 0;
+  gsize cut = size > 0 ? (gsize)data[0] * size / 256 : 0;
 
   if (ts_analyzer_feed (an, data, cut, NULL))
-    (void) ts_analyzer_feed (an, data + cut, size - cut, NULL);
-  (void) ts_analyzer_finish (an, NULL);
+    (void)ts_analyzer_feed (an, data + cut, size - cut, NULL);
+  (void)ts_analyzer_finish (an, NULL);
   g_free (ts_timeline_render_text (ts_analyzer_get_timeline (an), NULL));
   g_free (ts_timeline_render_json (ts_analyzer_get_timeline (an), NULL));
   ts_analyzer_free (an);

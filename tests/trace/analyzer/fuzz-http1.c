@@ -23,21 +23,25 @@ on_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len, co
   volatile gsize sum = 0;
 
   if (h->is_request)
-    sum += (gsize) h->method[0] + (gsize) h->target[h->target_len - 1];
+    sum += (gsize)h->method[0] + (gsize)h->target[h->target_len - 1];
   for (gsize i = 0; i < h->n_headers; i++)
-    sum += (gsize) h->headers[i].name[0] + (h->headers[i].value_len ? (gsize) h->headers[i].value[h->headers[i].value_len - 1] : 0);
-  (void) sum;
+    sum += (gsize)h->headers[i].name[0]
+           + (h->headers[i].value_len ? (gsize)h->headers[i].value[h->headers[i].value_len - 1]
+                                      : 0);
+  (void)sum;
   g_assert (request_method != NULL || h->is_request);
 }
 
 static void
-on_ws (gpointer user_data, guint64 offset, const TsWebsocketFrame *f, const guint8 *preview, gsize n)
+on_ws (gpointer user_data, guint64 offset, const TsWebsocketFrame *f, const guint8 *preview,
+       gsize n)
 {
   g_assert (n <= TS_WEBSOCKET_PREVIEW);
 }
 
 static void
-on_tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const guint8 *data, gsize len)
+on_tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const guint8 *data,
+                gsize len)
 {
   TsWebsocketStream **ws = user_data;
 
@@ -48,7 +52,8 @@ int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
   static const TsHttp1Callbacks cb = { on_head, NULL, NULL, on_tunnel_data, NULL };
-  TsWebsocketStream *ws[2] = { ts_websocket_stream_new (on_ws, NULL, NULL), ts_websocket_stream_new (on_ws, NULL, NULL) };
+  TsWebsocketStream *ws[2] = { ts_websocket_stream_new (on_ws, NULL, NULL),
+                               ts_websocket_stream_new (on_ws, NULL, NULL) };
   TsHttp1Conn *conn = ts_http1_conn_new (&cb, ws);
   TsHttp1Head head;
   TsHttp1Chunked chunked;
@@ -56,17 +61,17 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   gsize at = 0;
   int dir = 0;
 
-  (void) ts_http1_parse_request (data, size, &head);
-  (void) ts_http1_parse_response (data, size, &head);
+  (void)ts_http1_parse_request (data, size, &head);
+  (void)ts_http1_parse_response (data, size, &head);
   ts_http1_chunked_init (&chunked);
-  (void) ts_http1_chunked_feed (&chunked, data, size);
-  (void) ts_websocket_parse_header (data, size, &frame);
-  (void) ts_http1_looks_like_request (data, size);
+  (void)ts_http1_chunked_feed (&chunked, data, size);
+  (void)ts_websocket_parse_header (data, size, &frame);
+  (void)ts_http1_looks_like_request (data, size);
 
   while (at < size)
     {
       const guint8 *end = memchr (data + at, 0xff, size - at);
-      gsize n = end ? (gsize) (end - (data + at)) : size - at;
+      gsize n = end ? (gsize)(end - (data + at)) : size - at;
       guint8 *copy = g_memdup2 (data + at, n); /* exact size, for ASan */
 
       if (n > 0 && n < 3 && data[at] == 0)

@@ -74,9 +74,9 @@ emit (Tcp *c, int dir, guint8 flags, const void *data, gsize len)
   c->f[dir].ack = c->f[1 - dir].seq;
   frame = ts_test_tcp_frame (&c->f[dir], flags, data, len);
   c->trace->now += 1000000; /* 1 ms */
-  g_assert_true (ts_trace_writer_add_packet (c->trace->writer, c->iface, c->trace->now,
-                                             g_bytes_get_data (frame, NULL), g_bytes_get_size (frame),
-                                             g_bytes_get_size (frame), &error));
+  g_assert_true (ts_trace_writer_add_packet (
+      c->trace->writer, c->iface, c->trace->now, g_bytes_get_data (frame, NULL),
+      g_bytes_get_size (frame), g_bytes_get_size (frame), &error));
 }
 
 static void
@@ -117,18 +117,23 @@ client_hello (const char *sni, guint8 seed)
   GByteArray *b = g_byte_array_new ();
   gsize n = strlen (sni);
   guint8 rnd[32];
-  guint16 sni_ext = (guint16) (n + 5), exts = (guint16) (4 + sni_ext + 4 + 3);
+  guint16 sni_ext = (guint16)(n + 5), exts = (guint16)(4 + sni_ext + 4 + 3);
   guint32 body = 2 + 32 + 1 + 2 + 2 + 2 + 2 + exts;
 
   for (int i = 0; i < 32; i++)
-    rnd[i] = (guint8) (seed + i);
-  g_byte_array_append (b, (guint8[]){ 0x16, 0x03, 0x01, (guint8) ((body + 4) >> 8), (guint8) (body + 4) }, 5);
-  g_byte_array_append (b, (guint8[]){ 0x01, 0, (guint8) (body >> 8), (guint8) body, 0x03, 0x03 }, 6);
+    rnd[i] = (guint8)(seed + i);
+  g_byte_array_append (
+      b, (guint8[]){ 0x16, 0x03, 0x01, (guint8)((body + 4) >> 8), (guint8)(body + 4) }, 5);
+  g_byte_array_append (b, (guint8[]){ 0x01, 0, (guint8)(body >> 8), (guint8)body, 0x03, 0x03 }, 6);
   g_byte_array_append (b, rnd, 32);
-  g_byte_array_append (b, (guint8[]){ 0, 0, 2, 0x13, 0x01, 1, 0, (guint8) (exts >> 8), (guint8) exts }, 9);
-  g_byte_array_append (b, (guint8[]){ 0, 0, (guint8) (sni_ext >> 8), (guint8) sni_ext,
-                                      (guint8) ((n + 3) >> 8), (guint8) (n + 3), 0, (guint8) (n >> 8), (guint8) n }, 9);
-  g_byte_array_append (b, (const guint8 *) sni, (guint) n);
+  g_byte_array_append (
+      b, (guint8[]){ 0, 0, 2, 0x13, 0x01, 1, 0, (guint8)(exts >> 8), (guint8)exts }, 9);
+  g_byte_array_append (b,
+                       (guint8[]){ 0, 0, (guint8)(sni_ext >> 8), (guint8)sni_ext,
+                                   (guint8)((n + 3) >> 8), (guint8)(n + 3), 0, (guint8)(n >> 8),
+                                   (guint8)n },
+                       9);
+  g_byte_array_append (b, (const guint8 *)sni, (guint)n);
   g_byte_array_append (b, (guint8[]){ 0, 0x2b, 0, 3, 2, 0x03, 0x04 }, 7);
   return b;
 }
@@ -139,19 +144,23 @@ app_record (gsize n)
 {
   GByteArray *b = g_byte_array_new ();
 
-  g_byte_array_append (b, (guint8[]){ 0x17, 0x03, 0x03, (guint8) (n >> 8), (guint8) n }, 5);
+  g_byte_array_append (b, (guint8[]){ 0x17, 0x03, 0x03, (guint8)(n >> 8), (guint8)n }, 5);
   for (gsize i = 0; i < n; i++)
-    g_byte_array_append (b, (guint8[]){ (guint8) (i * 7) }, 1);
+    g_byte_array_append (b, (guint8[]){ (guint8)(i * 7) }, 1);
   return b;
 }
 
-static const char metadata_one_proxy[] =
-  "{\"scenario\":\"connect\",\"nodes\":["
-  "{\"name\":\"client\",\"role\":\"client\",\"names\":[\"client.test\"],\"addresses\":[\"192.0.2.1\"]},"
-  "{\"name\":\"proxy\",\"role\":\"proxy\",\"names\":[\"proxy.test\"],\"addresses\":[\"192.0.2.2\",\"198.51.100.1\"]},"
-  "{\"name\":\"server\",\"role\":\"server\",\"names\":[\"server.test\",\"example.com\"],\"addresses\":[\"198.51.100.2\"]}],"
-  "\"links\":[{\"name\":\"client-proxy\",\"ends\":[{\"node\":\"client\"},{\"node\":\"proxy\"}]},"
-  "{\"name\":\"proxy-server\",\"ends\":[{\"node\":\"proxy\"},{\"node\":\"server\"}]}]}";
+static const char metadata_one_proxy[]
+    = "{\"scenario\":\"connect\",\"nodes\":["
+      "{\"name\":\"client\",\"role\":\"client\",\"names\":[\"client.test\"],\"addresses\":[\"192.0."
+      "2.1\"]},"
+      "{\"name\":\"proxy\",\"role\":\"proxy\",\"names\":[\"proxy.test\"],\"addresses\":[\"192.0.2."
+      "2\",\"198.51.100.1\"]},"
+      "{\"name\":\"server\",\"role\":\"server\",\"names\":[\"server.test\",\"example.com\"],"
+      "\"addresses\":[\"198.51.100.2\"]}],"
+      "\"links\":[{\"name\":\"client-proxy\",\"ends\":[{\"node\":\"client\"},{\"node\":\"proxy\"}]}"
+      ","
+      "{\"name\":\"proxy-server\",\"ends\":[{\"node\":\"proxy\"},{\"node\":\"server\"}]}]}";
 
 static const char *const links_one_proxy[] = { "client-proxy", "proxy-server", NULL };
 
@@ -186,7 +195,8 @@ analyze (GBytes *trace)
   TsAnalyzer *an = ts_analyzer_new ();
   g_autoptr (GError) error = NULL;
 
-  g_assert_true (ts_analyzer_feed (an, g_bytes_get_data (trace, NULL), g_bytes_get_size (trace), &error));
+  g_assert_true (
+      ts_analyzer_feed (an, g_bytes_get_data (trace, NULL), g_bytes_get_size (trace), &error));
   g_assert_no_error (error);
   g_assert_true (ts_analyzer_finish (an, &error));
   g_assert_no_error (error);
@@ -207,7 +217,8 @@ observer_reads (TsTimeline *tl, const TsTimelineEvent *e, const char *link)
   for (guint r = 0; r < ts_timeline_get_n_readers (tl); r++)
     {
       const TsTimelineReader *rd = ts_timeline_get_reader (tl, r);
-      if (rd->kind == TS_READER_OBSERVER && strcmp (ts_timeline_get_link (tl, (guint) rd->id)->name, link) == 0)
+      if (rd->kind == TS_READER_OBSERVER
+          && strcmp (ts_timeline_get_link (tl, (guint)rd->id)->name, link) == 0)
         return (e->readers >> r) & 1;
     }
   g_assert_not_reached ();
@@ -223,7 +234,8 @@ find_event (TsTimeline *tl, const char *kind, const char *link, const char *pref
       const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
       if (strcmp (e->kind, kind) != 0)
         continue;
-      if (link && (e->link < 0 || strcmp (ts_timeline_get_link (tl, (guint) e->link)->name, link) != 0))
+      if (link
+          && (e->link < 0 || strcmp (ts_timeline_get_link (tl, (guint)e->link)->name, link) != 0))
         continue;
       if (prefix && !g_str_has_prefix (e->summary, prefix))
         continue;
@@ -335,15 +347,19 @@ test_connect_intercept (void)
 static void
 test_chain (void)
 {
-  static const char metadata[] =
-    "{\"nodes\":["
-    "{\"name\":\"client\",\"role\":\"client\",\"addresses\":[\"192.0.2.1\"]},"
-    "{\"name\":\"proxy1\",\"role\":\"proxy\",\"names\":[\"proxy1.test\"],\"addresses\":[\"192.0.2.2\",\"198.51.100.1\"]},"
-    "{\"name\":\"proxy2\",\"role\":\"proxy\",\"names\":[\"proxy2.test\"],\"addresses\":[\"198.51.100.2\",\"203.0.113.1\"]},"
-    "{\"name\":\"server\",\"role\":\"server\",\"names\":[\"example.com\"],\"addresses\":[\"203.0.113.2\"]}],"
-    "\"links\":[{\"name\":\"client-proxy1\",\"ends\":[{\"node\":\"client\"},{\"node\":\"proxy1\"}]},"
-    "{\"name\":\"proxy1-proxy2\",\"ends\":[{\"node\":\"proxy1\"},{\"node\":\"proxy2\"}]},"
-    "{\"name\":\"proxy2-server\",\"ends\":[{\"node\":\"proxy2\"},{\"node\":\"server\"}]}]}";
+  static const char metadata[]
+      = "{\"nodes\":["
+        "{\"name\":\"client\",\"role\":\"client\",\"addresses\":[\"192.0.2.1\"]},"
+        "{\"name\":\"proxy1\",\"role\":\"proxy\",\"names\":[\"proxy1.test\"],\"addresses\":[\"192."
+        "0.2.2\",\"198.51.100.1\"]},"
+        "{\"name\":\"proxy2\",\"role\":\"proxy\",\"names\":[\"proxy2.test\"],\"addresses\":[\"198."
+        "51.100.2\",\"203.0.113.1\"]},"
+        "{\"name\":\"server\",\"role\":\"server\",\"names\":[\"example.com\"],\"addresses\":[\"203."
+        "0.113.2\"]}],"
+        "\"links\":[{\"name\":\"client-proxy1\",\"ends\":[{\"node\":\"client\"},{\"node\":"
+        "\"proxy1\"}]},"
+        "{\"name\":\"proxy1-proxy2\",\"ends\":[{\"node\":\"proxy1\"},{\"node\":\"proxy2\"}]},"
+        "{\"name\":\"proxy2-server\",\"ends\":[{\"node\":\"proxy2\"},{\"node\":\"server\"}]}]}";
   static const char *const links[] = { "client-proxy1", "proxy1-proxy2", "proxy2-server", NULL };
   static const char connect[] = "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n";
   static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
@@ -402,15 +418,20 @@ make_misc_trace (void)
   static const char *const links[] = { "lan", NULL };
   Trace t;
   Tcp a, b;
-  static const guint8 hello[] = { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58 };
+  static const guint8 hello[]
+      = { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58 };
   static const guint8 pong[] = { 0x81, 0x02, 'h', 'i' };
   const char *req = "GET /reordered HTTP/1.1\r\nHost: example.com\r\n\r\n";
   guint32 seq0;
 
   trace_init (&t, NULL, links);
   tcp_open (&a, &t, 0, "192.0.2.10", 40000, "203.0.113.80", 80);
-  tcp_sends (&a, 0, "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
-  tcp_sends (&a, 1, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+  tcp_sends (&a, 0,
+             "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: "
+             "Upgrade\r\n\r\n");
+  tcp_sends (
+      &a, 1,
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
   tcp_send (&a, 0, hello, sizeof hello);
   tcp_send (&a, 1, pong, sizeof pong);
   tcp_close (&a);
@@ -420,12 +441,12 @@ make_misc_trace (void)
   b.f[0].seq = seq0 + 20;
   tcp_send (&b, 0, req + 20, strlen (req) - 20); /* second half first */
   b.f[0].seq = seq0;
-  tcp_send (&b, 0, req, 25);                     /* overlaps the held half */
+  tcp_send (&b, 0, req, 25); /* overlaps the held half */
   b.f[0].seq = seq0;
-  tcp_send (&b, 0, req, 10);                     /* retransmission */
-  b.f[0].seq = seq0 + (guint32) strlen (req);
+  tcp_send (&b, 0, req, 10); /* retransmission */
+  b.f[0].seq = seq0 + (guint32)strlen (req);
   tcp_sends (&b, 1, "HTTP/1.1 200 OK\r\nContent-Length: 4000\r\n\r\n");
-  b.f[1].seq += 1000;                            /* 1000 body bytes lost */
+  b.f[1].seq += 1000; /* 1000 body bytes lost */
   {
     char body[3000];
     memset (body, 'x', sizeof body);
@@ -487,7 +508,7 @@ render_json_chunked (GBytes *trace, gsize chunk, guint seed, guint *out_n_new)
 
   while (at < len)
     {
-      gsize n = chunk ? chunk : (gsize) g_rand_int_range (rand, 1, 3000);
+      gsize n = chunk ? chunk : (gsize)g_rand_int_range (rand, 1, 3000);
       g_autofree guint8 *copy = g_memdup2 (data + at, MIN (n, len - at));
       TsAnalyzerChanges ch;
 
@@ -526,7 +547,7 @@ test_chunked (void)
 
       for (gsize i = 0; i < G_N_ELEMENTS (chunks); i++)
         {
-          g_autofree char *json = render_json_chunked (traces[k], chunks[i], (guint) i, &n);
+          g_autofree char *json = render_json_chunked (traces[k], chunks[i], (guint)i, &n);
           g_assert_cmpuint (n, ==, n_whole);
           g_assert_cmpstr (json, ==, whole);
         }
@@ -557,7 +578,8 @@ test_truncated (void)
       if (!ok)
         {
           g_assert_nonnull (error);
-          g_assert_nonnull (find_event (ts_analyzer_get_timeline (an), "anomaly", NULL, "trace damaged"));
+          g_assert_nonnull (
+              find_event (ts_analyzer_get_timeline (an), "anomaly", NULL, "trace damaged"));
         }
       {
         g_autofree char *text = ts_timeline_render_text (ts_analyzer_get_timeline (an), NULL);
@@ -571,7 +593,7 @@ test_truncated (void)
     g_autoptr (TsAnalyzer) an = ts_analyzer_new ();
     g_autoptr (GError) error = NULL;
     static const char junk[] = "this is not a capture file at all, sorry";
-    gboolean ok = ts_analyzer_feed (an, (const guint8 *) junk, sizeof junk, &error);
+    gboolean ok = ts_analyzer_feed (an, (const guint8 *)junk, sizeof junk, &error);
     if (ok)
       ok = ts_analyzer_finish (an, &error);
     g_assert_false (ok);
@@ -595,9 +617,9 @@ test_corrupted (void)
       g_autoptr (TsAnalyzer) an = ts_analyzer_new ();
 
       for (int i = 0; i < 8; i++)
-        copy[g_rand_int_range (rand, 200, (gint32) len)] ^= (guint8) g_rand_int_range (rand, 1, 256);
-      (void) ts_analyzer_feed (an, copy, len, NULL);
-      (void) ts_analyzer_finish (an, NULL);
+        copy[g_rand_int_range (rand, 200, (gint32)len)] ^= (guint8)g_rand_int_range (rand, 1, 256);
+      (void)ts_analyzer_feed (an, copy, len, NULL);
+      (void)ts_analyzer_finish (an, NULL);
       g_free (ts_timeline_render_text (ts_analyzer_get_timeline (an), NULL));
     }
 }
@@ -632,14 +654,16 @@ test_picture (void)
       gsize len = 0;
 
       o.as_node = i == 2 ? ts_timeline_find_node (ts_analyzer_get_timeline (an), "proxy") : -1;
-      g_assert_true (ts_ladder_write (ts_analyzer_get_timeline (an), &o, formats[i].format, path, &error));
+      g_assert_true (
+          ts_ladder_write (ts_analyzer_get_timeline (an), &o, formats[i].format, path, &error));
       g_assert_no_error (error);
       g_assert_true (g_file_get_contents (path, &data, &len, NULL));
       g_assert_cmpuint (len, >, 1000);
       g_assert_true (g_str_has_prefix (data, formats[i].magic));
       g_unlink (path);
     }
-  g_assert_false (ts_ladder_write (ts_analyzer_get_timeline (an), &o, "gif", "/nonexistent/x.gif", &error));
+  g_assert_false (
+      ts_ladder_write (ts_analyzer_get_timeline (an), &o, "gif", "/nonexistent/x.gif", &error));
   g_assert_nonnull (error);
   g_rmdir (dir);
   /* Let the leak checker see cairo's and fontconfig's caches released. */

@@ -19,8 +19,8 @@ render (const char *path, guint width)
   TsRenderOptions o = { width, -1, NULL, FALSE };
 
   g_assert_true (g_file_get_contents (path, &data, &len, &error));
-  (void) ts_analyzer_feed (an, (const guint8 *) data, len, NULL);
-  (void) ts_analyzer_finish (an, NULL);
+  (void)ts_analyzer_feed (an, (const guint8 *)data, len, NULL);
+  (void)ts_analyzer_finish (an, NULL);
   /* The same title as `tscope explain`: the scenario, else the path given. */
   o.title = ts_analyzer_get_scenario (an) ? ts_analyzer_get_scenario (an) : path;
   return ts_timeline_render_text (ts_analyzer_get_timeline (an), &o);
@@ -46,13 +46,15 @@ test_golden (void)
         {
           guint width = w == 0 ? 80 : 120;
           g_autofree char *gname = g_strdup_printf ("%s%s.txt", base, w == 0 ? "" : ".120");
-          g_autofree char *golden = g_build_filename (TS_SOURCE_DIR, "tests", "trace", "analyzer", "golden", gname, NULL);
+          g_autofree char *golden = g_build_filename (TS_SOURCE_DIR, "tests", "trace", "analyzer",
+                                                      "golden", gname, NULL);
           g_autofree char *expected = NULL, *actual = NULL;
 
           if (!g_file_get_contents (golden, &expected, NULL, NULL))
             {
               if (w == 0)
-                g_test_message ("%s has no golden text yet (run tests/trace/analyzer/update-golden)", name);
+                g_test_message (
+                    "%s has no golden text yet (run tests/trace/analyzer/update-golden)", name);
               continue;
             }
           actual = render (path, width);
@@ -61,7 +63,8 @@ test_golden (void)
               g_autofree char *tmp = g_build_filename (g_get_tmp_dir (), gname, NULL);
               g_file_set_contents (tmp, actual, -1, NULL);
               g_error ("%s at %u columns differs from %s (got %s; diff them, or regenerate with "
-                       "tests/trace/analyzer/update-golden)", name, width, golden, tmp);
+                       "tests/trace/analyzer/update-golden)",
+                       name, width, golden, tmp);
             }
           n++;
         }

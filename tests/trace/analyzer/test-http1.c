@@ -18,10 +18,15 @@ test_request_forms (void)
     const char *target;
     TsHttp1TargetForm form;
   } cases[] = {
-    { "GET /index.html?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n", "GET", "/index.html?q=1", TS_HTTP1_TARGET_ORIGIN },
-    { "GET http://example.com/a HTTP/1.1\r\nHost: example.com\r\nProxy-Connection: keep-alive\r\n\r\n", "GET", "http://example.com/a", TS_HTTP1_TARGET_ABSOLUTE },
-    { "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", "CONNECT", "example.com:443", TS_HTTP1_TARGET_AUTHORITY },
-    { "CONNECT [2001:db8::1]:443 HTTP/1.1\r\n\r\n", "CONNECT", "[2001:db8::1]:443", TS_HTTP1_TARGET_AUTHORITY },
+    { "GET /index.html?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n", "GET", "/index.html?q=1",
+      TS_HTTP1_TARGET_ORIGIN },
+    { "GET http://example.com/a HTTP/1.1\r\nHost: example.com\r\nProxy-Connection: "
+      "keep-alive\r\n\r\n",
+      "GET", "http://example.com/a", TS_HTTP1_TARGET_ABSOLUTE },
+    { "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", "CONNECT",
+      "example.com:443", TS_HTTP1_TARGET_AUTHORITY },
+    { "CONNECT [2001:db8::1]:443 HTTP/1.1\r\n\r\n", "CONNECT", "[2001:db8::1]:443",
+      TS_HTTP1_TARGET_AUTHORITY },
     { "OPTIONS * HTTP/1.1\nHost: example.com\n\n", "OPTIONS", "*", TS_HTTP1_TARGET_ASTERISK },
   };
 
@@ -29,9 +34,9 @@ test_request_forms (void)
     {
       TsHttp1Head h;
       gsize len = strlen (cases[i].text);
-      gssize r = ts_http1_parse_request ((const guint8 *) cases[i].text, len, &h);
+      gssize r = ts_http1_parse_request ((const guint8 *)cases[i].text, len, &h);
 
-      g_assert_cmpint (r, ==, (gssize) len);
+      g_assert_cmpint (r, ==, (gssize)len);
       g_assert_cmpmem (h.method, h.method_len, cases[i].method, strlen (cases[i].method));
       g_assert_cmpmem (h.target, h.target_len, cases[i].target, strlen (cases[i].target));
       g_assert_cmpint (h.target_form, ==, cases[i].form);
@@ -64,14 +69,16 @@ test_request_invalid (void)
   TsHttp1Head h;
 
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
-    g_assert_cmpint (ts_http1_parse_request ((const guint8 *) bad[i], strlen (bad[i]), &h), ==, TS_PARSE_INVALID);
+    g_assert_cmpint (ts_http1_parse_request ((const guint8 *)bad[i], strlen (bad[i]), &h), ==,
+                     TS_PARSE_INVALID);
   {
     /* Over the header cap. */
     GString *s = g_string_new ("GET / HTTP/1.1\r\n");
     for (int i = 0; i <= TS_HTTP1_MAX_HEADERS; i++)
       g_string_append_printf (s, "X-%d: y\r\n", i);
     g_string_append (s, "\r\n");
-    g_assert_cmpint (ts_http1_parse_request ((const guint8 *) s->str, s->len, &h), ==, TS_PARSE_INVALID);
+    g_assert_cmpint (ts_http1_parse_request ((const guint8 *)s->str, s->len, &h), ==,
+                     TS_PARSE_INVALID);
     g_string_free (s, TRUE);
   }
 }
@@ -85,7 +92,7 @@ test_response (void)
   gsize vlen;
   const char *v;
 
-  g_assert_cmpint (ts_http1_parse_response ((const guint8 *) text, len, &h), ==, (gssize) len);
+  g_assert_cmpint (ts_http1_parse_response ((const guint8 *)text, len, &h), ==, (gssize)len);
   g_assert_cmpint (h.status, ==, 200);
   g_assert_cmpmem (h.reason, h.reason_len, "Connection established", 22);
   v = ts_http1_head_get (&h, "via", &vlen);
@@ -95,16 +102,20 @@ test_response (void)
       g_autofree guint8 *copy = g_memdup2 (text, n);
       g_assert_cmpint (ts_http1_parse_response (copy, n, &h), ==, TS_PARSE_INCOMPLETE);
     }
-  g_assert_cmpint (ts_http1_parse_response ((const guint8 *) "HTTP/1.0 404\r\n\r\n", 16, &h), ==, 16);
+  g_assert_cmpint (ts_http1_parse_response ((const guint8 *)"HTTP/1.0 404\r\n\r\n", 16, &h), ==,
+                   16);
   g_assert_cmpint (h.status, ==, 404);
-  g_assert_cmpint (ts_http1_parse_response ((const guint8 *) "HTTP/1.1 20x OK\r\n\r\n", 19, &h), ==, TS_PARSE_INVALID);
-  g_assert_cmpint (ts_http1_parse_response ((const guint8 *) "SSH-2.0-x\r\n", 11, &h), ==, TS_PARSE_INVALID);
+  g_assert_cmpint (ts_http1_parse_response ((const guint8 *)"HTTP/1.1 20x OK\r\n\r\n", 19, &h), ==,
+                   TS_PARSE_INVALID);
+  g_assert_cmpint (ts_http1_parse_response ((const guint8 *)"SSH-2.0-x\r\n", 11, &h), ==,
+                   TS_PARSE_INVALID);
 }
 
 static void
 test_chunked (void)
 {
-  const char *body = "4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nTrailer: x\r\n\r\nNEXT";
+  const char *body
+      = "4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nTrailer: x\r\n\r\nNEXT";
   gsize len = strlen (body);
 
   for (gsize step = 1; step <= len; step++)
@@ -116,10 +127,10 @@ test_chunked (void)
       while (at < len && c.state != TS_HTTP1_CHUNK_DONE)
         {
           gsize n = MIN (step, len - at);
-          gssize r = ts_http1_chunked_feed (&c, (const guint8 *) body + at, n);
+          gssize r = ts_http1_chunked_feed (&c, (const guint8 *)body + at, n);
           g_assert_cmpint (r, >=, 0);
-          at += (gsize) r;
-          if ((gsize) r < n)
+          at += (gsize)r;
+          if ((gsize)r < n)
             break;
         }
       g_assert_cmpint (c.state, ==, TS_HTTP1_CHUNK_DONE);
@@ -130,11 +141,13 @@ test_chunked (void)
   {
     TsHttp1Chunked c;
     ts_http1_chunked_init (&c);
-    g_assert_cmpint (ts_http1_chunked_feed (&c, (const guint8 *) "zz\r\n", 4), ==, TS_PARSE_INVALID);
+    g_assert_cmpint (ts_http1_chunked_feed (&c, (const guint8 *)"zz\r\n", 4), ==, TS_PARSE_INVALID);
     ts_http1_chunked_init (&c);
-    g_assert_cmpint (ts_http1_chunked_feed (&c, (const guint8 *) "2\r\nabX", 6), ==, TS_PARSE_INVALID);
+    g_assert_cmpint (ts_http1_chunked_feed (&c, (const guint8 *)"2\r\nabX", 6), ==,
+                     TS_PARSE_INVALID);
     ts_http1_chunked_init (&c);
-    g_assert_cmpint (ts_http1_chunked_feed (&c, (const guint8 *) "ffffffffffffffffff\r\n", 20), ==, TS_PARSE_INVALID);
+    g_assert_cmpint (ts_http1_chunked_feed (&c, (const guint8 *)"ffffffffffffffffff\r\n", 20), ==,
+                     TS_PARSE_INVALID);
   }
 }
 
@@ -146,18 +159,21 @@ log_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len, c
   GString *log = user_data;
 
   if (h->is_request)
-    g_string_append_printf (log, "%d@%" G_GUINT64_FORMAT "+%zu req %.*s %.*s %s body=%d/%" G_GUINT64_FORMAT "\n",
-                            dir, offset, len, (int) h->method_len, h->method, (int) h->target_len,
-                            h->target, ts_http1_target_form_to_string (h->target_form), body, body_len);
+    g_string_append_printf (
+        log, "%d@%" G_GUINT64_FORMAT "+%zu req %.*s %.*s %s body=%d/%" G_GUINT64_FORMAT "\n", dir,
+        offset, len, (int)h->method_len, h->method, (int)h->target_len, h->target,
+        ts_http1_target_form_to_string (h->target_form), body, body_len);
   else
-    g_string_append_printf (log, "%d@%" G_GUINT64_FORMAT "+%zu resp %d (to %s) body=%d/%" G_GUINT64_FORMAT "\n",
-                            dir, offset, len, h->status, request_method, body, body_len);
+    g_string_append_printf (
+        log, "%d@%" G_GUINT64_FORMAT "+%zu resp %d (to %s) body=%d/%" G_GUINT64_FORMAT "\n", dir,
+        offset, len, h->status, request_method, body, body_len);
 }
 
 static void
 log_end (gpointer user_data, TsHttp1Direction dir, guint64 end, guint64 body_len)
 {
-  g_string_append_printf (user_data, "%d end@%" G_GUINT64_FORMAT " body %" G_GUINT64_FORMAT "\n", dir, end, body_len);
+  g_string_append_printf (user_data, "%d end@%" G_GUINT64_FORMAT " body %" G_GUINT64_FORMAT "\n",
+                          dir, end, body_len);
 }
 
 static void
@@ -167,12 +183,13 @@ log_tunnel (gpointer user_data, TsHttp1TunnelKind kind, const char *protocol)
 }
 
 static void
-log_tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const guint8 *data, gsize len)
+log_tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const guint8 *data,
+                 gsize len)
 {
   /* Coalesce so that chunking does not change the log: one char per byte. */
   GString *log = user_data;
   g_string_append_printf (log, "%d data@%" G_GUINT64_FORMAT ":", dir, offset);
-  g_string_append_len (log, (const char *) data, (gssize) len);
+  g_string_append_len (log, (const char *)data, (gssize)len);
   g_string_append_c (log, '\n');
 }
 
@@ -237,11 +254,12 @@ test_conn_pipeline (void)
     { TS_HTTP1_DIR_CLIENT, "POST /up HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
                            "HEAD /h HTTP/1.1\r\n\r\n"
                            "GET /c HTTP/1.1\r\n\r\n" },
-    { TS_HTTP1_DIR_SERVER, "HTTP/1.1 100 Continue\r\n\r\n"
-                           "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"
-                           "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
-                           "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
-                           "HTTP/1.0 200 OK\r\n\r\nuntil close" },
+    { TS_HTTP1_DIR_SERVER,
+      "HTTP/1.1 100 Continue\r\n\r\n"
+      "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"
+      "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+      "HTTP/1.0 200 OK\r\n\r\nuntil close" },
   };
   check_chunkings (steps, G_N_ELEMENTS (steps),
                    "0@0+40 req POST /up origin body=1/5\n"
@@ -266,7 +284,8 @@ static void
 test_conn_connect (void)
 {
   static const Step steps[] = {
-    { TS_HTTP1_DIR_CLIENT, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n\x16\x03\x01 hello" },
+    { TS_HTTP1_DIR_CLIENT,
+      "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n\x16\x03\x01 hello" },
     { TS_HTTP1_DIR_SERVER, "HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03 server" },
     { TS_HTTP1_DIR_CLIENT, "more" },
   };
@@ -293,7 +312,8 @@ static void
 test_conn_connect_refused (void)
 {
   static const Step steps[] = {
-    { TS_HTTP1_DIR_CLIENT, "CONNECT mail.test:25 HTTP/1.1\r\n\r\nGET http://example.com/ HTTP/1.1\r\n\r\n" },
+    { TS_HTTP1_DIR_CLIENT,
+      "CONNECT mail.test:25 HTTP/1.1\r\n\r\nGET http://example.com/ HTTP/1.1\r\n\r\n" },
     { TS_HTTP1_DIR_SERVER, "HTTP/1.1 403 Forbidden\r\nContent-Length: 3\r\n\r\nno!"
                            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" },
   };
@@ -330,9 +350,9 @@ static void
 ws_frame (gpointer user_data, guint64 offset, const TsWebsocketFrame *f, const guint8 *preview,
           gsize preview_len)
 {
-  g_string_append_printf (user_data, "@%" G_GUINT64_FORMAT " %s fin=%d len=%" G_GUINT64_FORMAT " '%.*s'\n",
-                          offset, ts_websocket_opcode_to_string (f->opcode), f->fin, f->payload_len,
-                          (int) preview_len, preview);
+  g_string_append_printf (
+      user_data, "@%" G_GUINT64_FORMAT " %s fin=%d len=%" G_GUINT64_FORMAT " '%.*s'\n", offset,
+      ts_websocket_opcode_to_string (f->opcode), f->fin, f->payload_len, (int)preview_len, preview);
 }
 
 static void
@@ -347,7 +367,8 @@ test_websocket (void)
   /* Client: masked "Hello" (RFC 6455 §5.7), then a fragmented text, a
    * ping; then a 200-byte binary with a 16-bit length. */
   GByteArray *b = g_byte_array_new ();
-  static const guint8 hello[] = { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58 };
+  static const guint8 hello[]
+      = { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58 };
   static const guint8 frag[] = { 0x01, 0x03, 'H', 'e', 'l', 0x80, 0x02, 'l', 'o', 0x89, 0x00 };
   guint8 big[4] = { 0x82, 126, 0, 200 };
 
@@ -355,7 +376,7 @@ test_websocket (void)
   g_byte_array_append (b, frag, sizeof frag);
   g_byte_array_append (b, big, 4);
   for (int i = 0; i < 200; i++)
-    g_byte_array_append (b, (const guint8 *) "z", 1);
+    g_byte_array_append (b, (const guint8 *)"z", 1);
 
   for (gsize chunk = 1; chunk <= b->len; chunk += (chunk < 20 ? 1 : 50))
     {
@@ -369,15 +390,18 @@ test_websocket (void)
                        "@11 text fin=0 len=3 'Hel'\n"
                        "@16 continuation fin=1 len=2 'lo'\n"
                        "@20 ping fin=1 len=0 ''\n"
-                       "@22 binary fin=1 len=200 'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz'\n");
+                       "@22 binary fin=1 len=200 "
+                       "'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz'\n");
       g_string_free (log, TRUE);
     }
   {
     TsWebsocketFrame f;
     for (gsize n = 0; n < sizeof hello - 5; n++)
       g_assert_cmpint (ts_websocket_parse_header (hello, n, &f), ==, TS_PARSE_INCOMPLETE);
-    g_assert_cmpint (ts_websocket_parse_header ((const guint8 *) "\x83\x00", 2, &f), ==, TS_PARSE_INVALID);
-    g_assert_cmpint (ts_websocket_parse_header ((const guint8 *) "\x09\x00", 2, &f), ==, TS_PARSE_INVALID);
+    g_assert_cmpint (ts_websocket_parse_header ((const guint8 *)"\x83\x00", 2, &f), ==,
+                     TS_PARSE_INVALID);
+    g_assert_cmpint (ts_websocket_parse_header ((const guint8 *)"\x09\x00", 2, &f), ==,
+                     TS_PARSE_INVALID);
   }
   g_byte_array_unref (b);
 }
@@ -386,8 +410,10 @@ static void
 test_conn_upgrade (void)
 {
   static const Step steps[] = {
-    { TS_HTTP1_DIR_CLIENT, "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nX" },
-    { TS_HTTP1_DIR_SERVER, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nY" },
+    { TS_HTTP1_DIR_CLIENT, "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: "
+                           "websocket\r\nConnection: Upgrade\r\n\r\nX" },
+    { TS_HTTP1_DIR_SERVER,
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nY" },
   };
   g_autofree char *log = run (steps, 2, 7, &log_callbacks_data);
 

@@ -28,7 +28,7 @@ tcp_header (GByteArray *b, guint16 sport, guint16 dport, guint32 seq, guint32 ac
   put16 (b, dport);
   put32 (b, seq);
   put32 (b, ack);
-  g_byte_array_append (b, (guint8[]){ (guint8) ((20 + options_len) / 4) << 4, flags }, 2);
+  g_byte_array_append (b, (guint8[]){ (guint8)((20 + options_len) / 4) << 4, flags }, 2);
   put16 (b, 65535);
   put32 (b, 0);
   for (guint i = 0; i < options_len; i++)
@@ -45,23 +45,23 @@ make_eth_ipv4_tcp (const char *payload)
   guint32 sum = 0;
 
   for (int i = 0; i < 12; i++)
-    g_byte_array_append (b, (guint8[]){ (guint8) i }, 1);
+    g_byte_array_append (b, (guint8[]){ (guint8)i }, 1);
   put16 (b, 0x0800);
   ip_at = b->len;
   g_byte_array_append (b, (guint8[]){ 0x45, 0 }, 2);
-  put16 (b, (guint16) (20 + 24 + plen));
+  put16 (b, (guint16)(20 + 24 + plen));
   put16 (b, 1);
   put16 (b, 0x4000);
   g_byte_array_append (b, (guint8[]){ 64, 6, 0, 0 }, 4);
   g_byte_array_append (b, (guint8[]){ 192, 0, 2, 1, 198, 51, 100, 7 }, 8);
   for (guint i = 0; i < 20; i += 2)
-    sum += (guint32) (b->data[ip_at + i] << 8 | b->data[ip_at + i + 1]);
+    sum += (guint32)(b->data[ip_at + i] << 8 | b->data[ip_at + i + 1]);
   while (sum >> 16)
     sum = (sum & 0xffff) + (sum >> 16);
-  b->data[ip_at + 10] = (guint8) (~sum >> 8);
-  b->data[ip_at + 11] = (guint8) (~sum & 0xff);
+  b->data[ip_at + 10] = (guint8)(~sum >> 8);
+  b->data[ip_at + 11] = (guint8)(~sum & 0xff);
   tcp_header (b, 40000, 3128, 1000, 2000, TS_TCP_ACK | TS_TCP_PSH, 4);
-  g_byte_array_append (b, (const guint8 *) payload, (guint) plen);
+  g_byte_array_append (b, (const guint8 *)payload, (guint)plen);
   return b;
 }
 
@@ -81,14 +81,14 @@ make_sll_ipv6_tcp (const char *payload)
     g_byte_array_append (b, (guint8[]){ 0xaa }, 1);
   put16 (b, 0x86dd);
   put32 (b, 0x60000000);
-  put16 (b, (guint16) (8 + 16 + 20 + plen));
+  put16 (b, (guint16)(8 + 16 + 20 + plen));
   g_byte_array_append (b, (guint8[]){ 0 /* hop-by-hop */, 63 }, 2);
   g_byte_array_append (b, src, 16);
   g_byte_array_append (b, dst, 16);
-  g_byte_array_append (b, (guint8[]){ 60, 0, 1, 4, 0, 0, 0, 0 }, 8);  /* HBH -> dest opts */
+  g_byte_array_append (b, (guint8[]){ 60, 0, 1, 4, 0, 0, 0, 0 }, 8); /* HBH -> dest opts */
   g_byte_array_append (b, (guint8[]){ 6, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, 16);
   tcp_header (b, 443, 50000, 7, 9, TS_TCP_ACK, 0);
-  g_byte_array_append (b, (const guint8 *) payload, (guint) plen);
+  g_byte_array_append (b, (const guint8 *)payload, (guint)plen);
   return b;
 }
 
@@ -107,15 +107,15 @@ make_sll2_ipv4_udp (const char *payload)
   for (int i = 0; i < 8; i++)
     g_byte_array_append (b, (guint8[]){ 0 }, 1);
   g_byte_array_append (b, (guint8[]){ 0x45, 0 }, 2);
-  put16 (b, (guint16) (28 + plen));
+  put16 (b, (guint16)(28 + plen));
   put32 (b, 0);
   g_byte_array_append (b, (guint8[]){ 64, 17, 0, 0 }, 4);
   g_byte_array_append (b, (guint8[]){ 203, 0, 113, 1, 203, 0, 113, 2 }, 8);
   put16 (b, 5353);
   put16 (b, 53);
-  put16 (b, (guint16) (8 + plen));
+  put16 (b, (guint16)(8 + plen));
   put16 (b, 0);
-  g_byte_array_append (b, (const guint8 *) payload, (guint) plen);
+  g_byte_array_append (b, (const guint8 *)payload, (guint)plen);
   return b;
 }
 
@@ -198,13 +198,13 @@ check_prefixes (guint linktype, GByteArray *b, gssize full)
       TsPacket p;
       gssize r = ts_packet_decode (linktype, copy, n, &p);
 
-      if ((gssize) n < full)
+      if ((gssize)n < full)
         g_assert_cmpint (r, ==, TS_PARSE_INCOMPLETE);
       else
         {
           g_assert_cmpint (r, ==, full);
           g_assert_true (p.anomalies & TS_PACKET_ANOMALY_TRUNCATED);
-          g_assert_cmpuint (p.payload_len, ==, n - (gsize) full);
+          g_assert_cmpuint (p.payload_len, ==, n - (gsize)full);
         }
     }
 }
@@ -228,27 +228,32 @@ test_invalid (void)
   TsPacket p;
 
   a->data[14] = 0x44; /* IHL 4 */
-  g_assert_cmpint (ts_packet_decode (TS_LINKTYPE_EN10MB, a->data, a->len, &p), ==, TS_PARSE_INVALID);
+  g_assert_cmpint (ts_packet_decode (TS_LINKTYPE_EN10MB, a->data, a->len, &p), ==,
+                   TS_PARSE_INVALID);
   a->data[14] = 0x45;
   a->data[14 + 20 + 12] = 0x40; /* TCP data offset 4 words */
-  g_assert_cmpint (ts_packet_decode (TS_LINKTYPE_EN10MB, a->data, a->len, &p), ==, TS_PARSE_INVALID);
+  g_assert_cmpint (ts_packet_decode (TS_LINKTYPE_EN10MB, a->data, a->len, &p), ==,
+                   TS_PARSE_INVALID);
   a->data[14 + 20 + 12] = 0xf0; /* data offset 60 > segment */
-  g_assert_cmpint (ts_packet_decode (TS_LINKTYPE_EN10MB, a->data, a->len, &p), ==, TS_PARSE_INVALID);
+  g_assert_cmpint (ts_packet_decode (TS_LINKTYPE_EN10MB, a->data, a->len, &p), ==,
+                   TS_PARSE_INVALID);
   /* Random bytes never crash. */
   for (guint seed = 0; seed < 2000; seed++)
     {
       g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
       guint8 buf[96];
-      guint n = (guint) g_rand_int_range (rand, 0, sizeof buf);
+      guint n = (guint)g_rand_int_range (rand, 0, sizeof buf);
       g_autofree guint8 *copy = NULL;
 
       for (guint i = 0; i < n; i++)
-        buf[i] = (guint8) g_rand_int (rand);
+        buf[i] = (guint8)g_rand_int (rand);
       if (n > 14 && seed % 2)
         buf[12] = 0x08, buf[13] = 0, buf[14] = 0x45;
       copy = g_memdup2 (buf, n);
-      (void) ts_packet_decode (seed % 3 == 0 ? TS_LINKTYPE_EN10MB : seed % 3 == 1 ? TS_LINKTYPE_SLL2 : TS_LINKTYPE_RAW_IP,
-                               copy, n, &p);
+      (void)ts_packet_decode (seed % 3 == 0   ? TS_LINKTYPE_EN10MB
+                              : seed % 3 == 1 ? TS_LINKTYPE_SLL2
+                                              : TS_LINKTYPE_RAW_IP,
+                              copy, n, &p);
     }
 }
 
@@ -264,7 +269,8 @@ test_address (void)
   g_assert_true (ts_address_is_loopback (&b));
   g_assert_false (ts_address_equal (&a, &b));
   g_assert_false (ts_address_parse ("example.com", &a));
-  g_assert_cmpstr (ts_tcp_flags_to_string (TS_TCP_SYN | TS_TCP_ACK, buf, sizeof buf), ==, "SYN,ACK");
+  g_assert_cmpstr (ts_tcp_flags_to_string (TS_TCP_SYN | TS_TCP_ACK, buf, sizeof buf), ==,
+                   "SYN,ACK");
 }
 
 int

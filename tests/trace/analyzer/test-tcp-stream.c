@@ -29,7 +29,7 @@ deliver (gpointer user_data, guint64 offset, const guint8 *data, gsize len, guin
         g_string_append_c (sink->bytes, '#');
     }
   else
-    g_string_append_len (sink->bytes, (const char *) data, (gssize) len);
+    g_string_append_len (sink->bytes, (const char *)data, (gssize)len);
 }
 
 static const char text[] = "The quick brown fox jumps over the lazy dog, again and again.";
@@ -37,7 +37,7 @@ static const char text[] = "The quick brown fox jumps over the lazy dog, again a
 static void
 add (TsTcpStream *s, guint32 isn, gsize from, gsize to, guint32 packet)
 {
-  ts_tcp_stream_add (s, isn + 1 + (guint32) from, (const guint8 *) text + from, to - from, FALSE,
+  ts_tcp_stream_add (s, isn + 1 + (guint32)from, (const guint8 *)text + from, to - from, FALSE,
                      packet, 54);
 }
 
@@ -67,14 +67,14 @@ test_reorder_retransmit_overlap (void)
   g_autoptr (TsTcpStream) s = ts_tcp_stream_new (deliver, &sink);
 
   ts_tcp_stream_set_syn (s, 5000);
-  add (s, 5000, 20, 30, 3);   /* out of order */
+  add (s, 5000, 20, 30, 3); /* out of order */
   add (s, 5000, 40, 50, 5);
-  add (s, 5000, 25, 45, 6);   /* overlaps both held segments */
+  add (s, 5000, 25, 45, 6); /* overlaps both held segments */
   g_assert_cmpuint (sink.bytes->len, ==, 0);
   g_assert_cmpuint (ts_tcp_stream_get_pending (s), ==, 30);
   add (s, 5000, 0, 10, 1);
-  add (s, 5000, 0, 10, 7);    /* retransmission of delivered bytes */
-  add (s, 5000, 5, 22, 8);    /* fills the hole, overlaps the first held one */
+  add (s, 5000, 0, 10, 7); /* retransmission of delivered bytes */
+  add (s, 5000, 5, 22, 8); /* fills the hole, overlaps the first held one */
   g_assert_cmpuint (sink.bytes->len, ==, 50);
   add (s, 5000, 50, strlen (text), 9);
   g_assert_cmpstr (sink.bytes->str, ==, text);
@@ -93,9 +93,9 @@ test_conflict (void)
   g_autoptr (TsTcpStream) s = ts_tcp_stream_new (deliver, &sink);
 
   ts_tcp_stream_set_syn (s, 0);
-  ts_tcp_stream_add (s, 11, (const guint8 *) "AAAA", 4, FALSE, 1, 0);
-  ts_tcp_stream_add (s, 11, (const guint8 *) "AABA", 4, FALSE, 2, 0);
-  ts_tcp_stream_add (s, 1, (const guint8 *) "0123456789", 10, FALSE, 3, 0);
+  ts_tcp_stream_add (s, 11, (const guint8 *)"AAAA", 4, FALSE, 1, 0);
+  ts_tcp_stream_add (s, 11, (const guint8 *)"AABA", 4, FALSE, 2, 0);
+  ts_tcp_stream_add (s, 1, (const guint8 *)"0123456789", 10, FALSE, 3, 0);
   g_assert_cmpstr (sink.bytes->str, ==, "0123456789AAAA");
   g_assert_cmpuint (ts_tcp_stream_get_conflicting (s), ==, 1);
   g_string_free (sink.bytes, TRUE);
@@ -110,7 +110,7 @@ test_gap_on_flush (void)
   ts_tcp_stream_set_syn (s, 1);
   add (s, 1, 0, 10, 1);
   add (s, 1, 15, 20, 2);
-  ts_tcp_stream_add (s, 2 + 25, (const guint8 *) text + 25, 5, TRUE, 3, 0);
+  ts_tcp_stream_add (s, 2 + 25, (const guint8 *)text + 25, 5, TRUE, 3, 0);
   g_assert_cmpuint (sink.bytes->len, ==, 10);
   g_assert_false (ts_tcp_stream_is_finished (s));
   ts_tcp_stream_flush (s);
@@ -135,7 +135,7 @@ test_cap (void)
   /* Byte 0..chunk is lost; keep sending after it until the cap gives up. */
   for (guint i = 1; i <= TS_TCP_STREAM_MAX_PENDING / chunk + 4; i++)
     {
-      ts_tcp_stream_add (s, 0xfffff001u + (guint32) (i * chunk), buf, chunk, FALSE, i, 0);
+      ts_tcp_stream_add (s, 0xfffff001u + (guint32)(i * chunk), buf, chunk, FALSE, i, 0);
       total = (i + 1) * chunk;
     }
   g_assert_cmpuint (ts_tcp_stream_get_pending (s), <=, TS_TCP_STREAM_MAX_PENDING);
@@ -153,8 +153,8 @@ test_mid_stream (void)
   g_autoptr (TsTcpStream) s = ts_tcp_stream_new (deliver, &sink);
 
   ts_tcp_stream_add (s, 777, NULL, 0, FALSE, 0, 0); /* bare ACK: ignored */
-  ts_tcp_stream_add (s, 9000, (const guint8 *) "abc", 3, FALSE, 1, 0);
-  ts_tcp_stream_add (s, 9003, (const guint8 *) "def", 3, FALSE, 2, 0);
+  ts_tcp_stream_add (s, 9000, (const guint8 *)"abc", 3, FALSE, 1, 0);
+  ts_tcp_stream_add (s, 9003, (const guint8 *)"def", 3, FALSE, 2, 0);
   g_assert_true (ts_tcp_stream_get_mid_stream (s));
   g_assert_cmpstr (sink.bytes->str, ==, "abcdef");
   g_string_free (sink.bytes, TRUE);
@@ -169,11 +169,11 @@ test_lost (void)
   g_autoptr (TsTcpStream) s = ts_tcp_stream_new (deliver, &sink);
 
   ts_tcp_stream_set_syn (s, 99);
-  ts_tcp_stream_add (s, 100, (const guint8 *) "abc", 3, FALSE, 1, 0);
-  ts_tcp_stream_add_lost (s, 103, 4, 1);                      /* at the edge: a gap now */
-  ts_tcp_stream_add (s, 112, (const guint8 *) "xyz", 3, FALSE, 3, 0); /* held */
-  ts_tcp_stream_add (s, 107, (const guint8 *) "de", 2, FALSE, 2, 0);
-  ts_tcp_stream_add_lost (s, 109, 3, 2);                      /* fills the hole as a gap */
+  ts_tcp_stream_add (s, 100, (const guint8 *)"abc", 3, FALSE, 1, 0);
+  ts_tcp_stream_add_lost (s, 103, 4, 1);                             /* at the edge: a gap now */
+  ts_tcp_stream_add (s, 112, (const guint8 *)"xyz", 3, FALSE, 3, 0); /* held */
+  ts_tcp_stream_add (s, 107, (const guint8 *)"de", 2, FALSE, 2, 0);
+  ts_tcp_stream_add_lost (s, 109, 3, 2); /* fills the hole as a gap */
   g_assert_cmpstr (sink.bytes->str, ==, "abc####de###xyz");
   g_assert_cmpuint (sink.n_gaps, ==, 2);
   g_assert_cmpuint (ts_tcp_stream_get_lost (s), ==, 7);
@@ -189,9 +189,9 @@ test_acked_hole (void)
   g_autoptr (TsTcpStream) s = ts_tcp_stream_new (deliver, &sink);
 
   ts_tcp_stream_set_syn (s, 0);
-  ts_tcp_stream_add (s, 1, (const guint8 *) "abc", 3, FALSE, 1, 0);
-  ts_tcp_stream_add (s, 7, (const guint8 *) "ghi", 3, FALSE, 3, 0); /* 4..6 lost */
-  ts_tcp_stream_acked (s, 4);   /* not past the hole */
+  ts_tcp_stream_add (s, 1, (const guint8 *)"abc", 3, FALSE, 1, 0);
+  ts_tcp_stream_add (s, 7, (const guint8 *)"ghi", 3, FALSE, 3, 0); /* 4..6 lost */
+  ts_tcp_stream_acked (s, 4);                                      /* not past the hole */
   ts_tcp_stream_acked (s, 10);
   ts_tcp_stream_acked (s, 10);
   g_assert_cmpstr (sink.bytes->str, ==, "abc");
@@ -217,8 +217,8 @@ test_random (void)
       ts_tcp_stream_set_syn (s, isn);
       for (guint k = 0; k < 40 || sink.bytes->len < n; k++)
         {
-          gsize from = (gsize) g_rand_int_range (rand, 0, (gint32) n);
-          gsize step = (gsize) g_rand_int_range (rand, 1, 12); /* not inside MIN: evaluated once */
+          gsize from = (gsize)g_rand_int_range (rand, 0, (gint32)n);
+          gsize step = (gsize)g_rand_int_range (rand, 1, 12); /* not inside MIN: evaluated once */
           gsize to = MIN (n, from + step);
           if (k >= 40)
             from = sink.bytes->len, to = MIN (n, from + 7);

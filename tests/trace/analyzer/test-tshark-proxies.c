@@ -37,17 +37,26 @@ tshark_set (const char *trace, const char *keys)
 {
   GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *keyopt = g_strdup_printf ("tls.keylog_file:%s", keys ? keys : "");
-  const char *argv[] = { "tshark", "-n", "-r", trace, "-o", keyopt, "-T", "fields", "-E", "separator=/t",
-                         "-e", "frame.interface_name", "-e", "http.request.method", "-e", "http.request.uri",
-                         "-e", "http.response.code", "-e", "tls.handshake.type",
-                         "-e", "tls.handshake.extensions_server_name", NULL };
+  const char *argv[] = { "tshark", "-n",
+                         "-r",     trace,
+                         "-o",     keyopt,
+                         "-T",     "fields",
+                         "-E",     "separator=/t",
+                         "-e",     "frame.interface_name",
+                         "-e",     "http.request.method",
+                         "-e",     "http.request.uri",
+                         "-e",     "http.response.code",
+                         "-e",     "tls.handshake.type",
+                         "-e",     "tls.handshake.extensions_server_name",
+                         NULL };
   g_autofree char *out = NULL;
   g_autoptr (GError) error = NULL;
   int status = 0;
   g_auto (GStrv) lines = NULL;
 
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                               NULL, NULL, &out, NULL, &status, &error));
+  g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL,
+                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+                               NULL, &status, &error));
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
   lines = g_strsplit (out, "\n", -1);
@@ -112,7 +121,7 @@ analyzer_set (const char *trace, const char *keys, TsAnalyzer **out_an)
       g_assert_true (g_file_get_contents (keys, &keytext, &keylen, &error));
       ts_analyzer_add_keylog (an, keytext, keylen);
     }
-  g_assert_true (ts_analyzer_feed (an, (const guint8 *) data, len, &error));
+  g_assert_true (ts_analyzer_feed (an, (const guint8 *)data, len, &error));
   g_assert_no_error (error);
   g_assert_true (ts_analyzer_finish (an, &error));
   g_assert_no_error (error);
@@ -121,7 +130,7 @@ analyzer_set (const char *trace, const char *keys, TsAnalyzer **out_an)
     {
       const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
       g_autofree char *key = NULL;
-      const char *iface = e->link >= 0 ? ts_timeline_get_link (tl, (guint) e->link)->name : "-";
+      const char *iface = e->link >= 0 ? ts_timeline_get_link (tl, (guint)e->link)->name : "-";
 
       if (strcmp (e->kind, "http.request") == 0)
         key = g_strdup_printf ("request %s %s", e->http_method, e->http_target);
@@ -145,7 +154,8 @@ analyzer_set (const char *trace, const char *keys, TsAnalyzer **out_an)
 
 /* Every item of @theirs is in @ours at least as often. Counts HTTP and TLS items. */
 static void
-check_included (GHashTable *theirs, GHashTable *ours, const char *what, guint *out_http, guint *out_tls)
+check_included (GHashTable *theirs, GHashTable *ours, const char *what, guint *out_http,
+                guint *out_tls)
 {
   GHashTableIter it;
   gpointer k, v;
@@ -156,7 +166,7 @@ check_included (GHashTable *theirs, GHashTable *ours, const char *what, guint *o
     {
       guint mine = GPOINTER_TO_UINT (g_hash_table_lookup (ours, k));
       if (mine < GPOINTER_TO_UINT (v))
-        g_error ("%s: tshark reports \"%s\" %u times, the analyzer %u", what, (const char *) k,
+        g_error ("%s: tshark reports \"%s\" %u times, the analyzer %u", what, (const char *)k,
                  GPOINTER_TO_UINT (v), mine);
       if (strstr (k, " request ") || strstr (k, " response "))
         *out_http += GPOINTER_TO_UINT (v);
@@ -169,10 +179,11 @@ check_included (GHashTable *theirs, GHashTable *ours, const char *what, guint *o
 static void
 test_squid_tinyproxy (void)
 {
-  static const char *const needed[] = { "tshark", "squid", "tinyproxy", "curl", "tcpdump", "openssl",
-                                        "python3", "unshare", "ip", "ss" };
+  static const char *const needed[] = { "tshark",  "squid",   "tinyproxy", "curl", "tcpdump",
+                                        "openssl", "python3", "unshare",   "ip",   "ss" };
   g_autofree char *dir = NULL;
-  g_autofree char *script = g_build_filename (TS_SOURCE_DIR, "tests", "trace", "analyzer", "capture-proxies.sh", NULL);
+  g_autofree char *script
+      = g_build_filename (TS_SOURCE_DIR, "tests", "trace", "analyzer", "capture-proxies.sh", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GHashTable) theirs = NULL, ours = NULL;
   g_autoptr (TsAnalyzer) an = NULL;
@@ -197,13 +208,14 @@ test_squid_tinyproxy (void)
   /* squid drops to its own user: let it write its log here. */
   g_chmod (dir, 0777);
   {
-    const char *argv[] = { "timeout", "60", "unshare", "-n", "sh", script, dir, NULL };
-    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, &err,
-                                 &status, &error));
+    const char *argv[] = { "timeout", "90", "unshare", "-n", "sh", script, dir, NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                                 &err, &status, &error));
     g_assert_no_error (error);
     if (!g_spawn_check_wait_status (status, NULL))
       {
-        g_autofree char *why = g_strdup_printf ("could not make the capture (unshare, squid or tinyproxy failed): %s", err);
+        g_autofree char *why = g_strdup_printf (
+            "could not make the capture (unshare, squid or tinyproxy failed): %s", err);
         g_test_skip (why);
         return;
       }
@@ -232,7 +244,8 @@ test_squid_tinyproxy (void)
   }
   {
     const char *argv[] = { "rm", "-rf", dir, NULL };
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
+                  NULL);
   }
 }
 
@@ -241,8 +254,9 @@ static void
 test_captures (void)
 {
   /* TS_CAPTURES_DIR points elsewhere, to check freshly recorded traces. */
-  g_autofree char *dir = g_getenv ("TS_CAPTURES_DIR") ? g_strdup (g_getenv ("TS_CAPTURES_DIR"))
-                                                        : g_build_filename (TS_SOURCE_DIR, "captures", NULL);
+  g_autofree char *dir = g_getenv ("TS_CAPTURES_DIR")
+                             ? g_strdup (g_getenv ("TS_CAPTURES_DIR"))
+                             : g_build_filename (TS_SOURCE_DIR, "captures", NULL);
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   const char *name;
   guint n = 0;

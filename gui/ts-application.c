@@ -324,6 +324,8 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
   if (screenshot)
     {
       ts_window_set_view (window, view ? view : "ladder");
+      /* No animations: the picture is the state, not a transition. */
+      g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
       /* A fixed size, so that screenshots are comparable. */
       gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
       g_free (self->screenshot_path);

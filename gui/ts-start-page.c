@@ -62,6 +62,105 @@ string_member (JsonObject *o, const char *name)
   return json_node_get_string (n);
 }
 
+/* A small topology picture for a scenario row: its nodes in a row, linked,
+ * each a dot coloured by role. */
+typedef struct
+{
+  GStrv names;
+  GStrv roles;
+} Thumb;
+
+static void
+thumb_free (gpointer p)
+{
+  Thumb *t = p;
+  g_strfreev (t->names);
+  g_strfreev (t->roles);
+  g_free (t);
+}
+
+static void
+draw_thumb (GtkDrawingArea *area, cairo_t *cr, int w, int h, gpointer user_data)
+{
+  Thumb *t = user_data;
+  guint n = g_strv_length (t->names);
+  GdkRGBA fg;
+  g_autoptr (PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (area), NULL);
+  PangoAttrList *attrs = pango_attr_list_new ();
+
+  if (n == 0)
+    return;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (area)), &fg);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  pango_attr_list_insert (attrs, pango_attr_scale_new (0.75));
+  pango_layout_set_attributes (layout, attrs);
+  pango_attr_list_unref (attrs);
+  cairo_set_line_width (cr, 2);
+  cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.4);
+  cairo_move_to (cr, w / (2.0 * n), h * 0.35);
+  cairo_line_to (cr, w - w / (2.0 * n), h * 0.35);
+  cairo_stroke (cr);
+  for (guint i = 0; i < n; i++)
+    {
+      double x = w * (i + 0.5) / n;
+      const char *role = t->roles[i] ? t->roles[i] : "";
+      int lw, lh;
+
+      if (g_str_equal (role, "client"))
+        cairo_set_source_rgb (cr, 0.21, 0.52, 0.89);
+      else if (g_str_equal (role, "proxy"))
+        cairo_set_source_rgb (cr, 0.90, 0.38, 0.0);
+      else if (g_str_equal (role, "server"))
+        cairo_set_source_rgb (cr, 0.15, 0.53, 0.30);
+      else
+        cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.6);
+      cairo_arc (cr, x, h * 0.35, 6, 0, 2 * G_PI);
+      cairo_fill (cr);
+      pango_layout_set_text (layout, t->names[i], -1);
+      pango_layout_get_pixel_size (layout, &lw, &lh);
+      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.8);
+      cairo_move_to (cr, x - lw / 2.0, h * 0.35 + 9);
+      pango_cairo_show_layout (cr, layout);
+    }
+}
+
+static GtkWidget *
+topology_thumb (JsonObject *o)
+{
+  JsonNode *nodes = json_object_get_member (o, "nodes");
+  g_autoptr (GStrvBuilder) names = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) roles = g_strv_builder_new ();
+  GtkWidget *area;
+  Thumb *t;
+  guint n = 0;
+
+  if (nodes == NULL || !JSON_NODE_HOLDS_ARRAY (nodes))
+    return NULL;
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (nodes)) && n < 8; i++)
+    {
+      JsonNode *node = json_array_get_element (json_node_get_array (nodes), i);
+      if (!JSON_NODE_HOLDS_OBJECT (node) || string_member (json_node_get_object (node), "name") == NULL)
+        continue;
+      g_strv_builder_add (names, string_member (json_node_get_object (node), "name"));
+      g_strv_builder_add (roles, string_member (json_node_get_object (node), "role")
+                                   ? string_member (json_node_get_object (node), "role") : "");
+      n++;
+    }
+  if (n == 0)
+    return NULL;
+  t = g_new0 (Thumb, 1);
+  t->names = g_strv_builder_end (names);
+  t->roles = g_strv_builder_end (roles);
+  area = gtk_drawing_area_new ();
+  gtk_drawing_area_set_content_width (GTK_DRAWING_AREA (area), 70 * (int) n);
+  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (area), 40);
+  gtk_widget_set_valign (area, GTK_ALIGN_CENTER);
+  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (area), draw_thumb, t, thumb_free);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL, "Topology", -1);
+  return area;
+}
+
 /* "client → proxy → server" from a scenario's nodes, when it lists them. */
 static char *
 topology_line (JsonObject *o)
@@ -131,8 +230,8 @@ ts_start_page_set_scenarios_json (TsStartPage *self, const char *json, GError **
         continue;
       description = string_member (o, "description");
       topo = topology_line (o);
-      if (description && topo)
-        subtitle = g_strdup_printf ("%s\n%s", description, topo);
+      if (description)
+        subtitle = g_strdup (description);
       else
         subtitle = g_strdup (description ? description : topo ? topo : "");
       row = adw_action_row_new ();
@@ -140,6 +239,11 @@ ts_start_page_set_scenarios_json (TsStartPage *self, const char *json, GError **
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
       adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 3);
+      {
+        GtkWidget *thumb = topology_thumb (o);
+        if (thumb)
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), thumb);
+      }
       run = gtk_button_new_with_label ("Run");
       gtk_widget_set_valign (run, GTK_ALIGN_CENTER);
       gtk_actionable_set_action_name (GTK_ACTIONABLE (run), "win.run-scenario");

@@ -23,7 +23,7 @@ name_to_string (const X509_NAME *name)
   /* RFC 2253 order and escaping, but UTF-8 kept readable. */
   X509_NAME_print_ex (bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
   n = BIO_get_mem_data (bio, &data);
-  s = g_strndup (data != NULL ? data : "", n > 0 ? (gsize) n : 0);
+  s = g_strndup (data != NULL ? data : "", n > 0 ? (gsize)n : 0);
   BIO_free (bio);
   return s;
 }
@@ -38,10 +38,10 @@ days_from_civil (gint64 y, guint m, guint d)
 
   y -= m <= 2;
   era = (y >= 0 ? y : y - 399) / 400;
-  yoe = (guint) (y - era * 400);
+  yoe = (guint)(y - era * 400);
   doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (gint64) doe - 719468;
+  return era * 146097 + (gint64)doe - 719468;
 }
 
 static gboolean
@@ -51,9 +51,9 @@ asn1_time_to_unix (const ASN1_TIME *t, gint64 *out)
 
   if (t == NULL || ASN1_TIME_to_tm (t, &tm) != 1)
     return FALSE;
-  *out = days_from_civil ((gint64) tm.tm_year + 1900, (guint) tm.tm_mon + 1, (guint) tm.tm_mday)
-             * 86400
-         + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+  *out
+      = days_from_civil ((gint64)tm.tm_year + 1900, (guint)tm.tm_mon + 1, (guint)tm.tm_mday) * 86400
+        + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
   return TRUE;
 }
 
@@ -70,7 +70,7 @@ format_ip (const guint8 *a, int len)
       GString *s = g_string_new ("IP:");
 
       for (int i = 0; i < 8; i++)
-        g[i] = (guint16) (a[2 * i] << 8 | a[2 * i + 1]);
+        g[i] = (guint16)(a[2 * i] << 8 | a[2 * i + 1]);
       for (int i = 0; i < 8;)
         {
           int j = i;
@@ -112,7 +112,7 @@ asn1_string_dup (const char *prefix, const ASN1_STRING *str)
   for (int i = 0; i < n; i++)
     {
       if (p[i] >= 0x20 && p[i] < 0x7f)
-        g_string_append_c (s, (char) p[i]);
+        g_string_append_c (s, (char)p[i]);
       else
         g_string_append_printf (s, "\\x%02x", p[i]);
     }
@@ -120,8 +120,8 @@ asn1_string_dup (const char *prefix, const ASN1_STRING *str)
 }
 
 gboolean
-_ts_tls_certificate_parse (TsTlsCertificate *out, const guint8 *der, gsize der_len,
-                           gint64 time_us, GPtrArray *owned)
+_ts_tls_certificate_parse (TsTlsCertificate *out, const guint8 *der, gsize der_len, gint64 time_us,
+                           GPtrArray *owned)
 {
   const unsigned char *p = der;
   X509 *x;
@@ -135,15 +135,15 @@ _ts_tls_certificate_parse (TsTlsCertificate *out, const guint8 *der, gsize der_l
 
   if (der_len > G_MAXINT32)
     return FALSE;
-  x = d2i_X509 (NULL, &p, (long) der_len);
+  x = d2i_X509 (NULL, &p, (long)der_len);
   if (x == NULL)
     return FALSE;
 
   out->parsed = TRUE;
   out->subject = name_to_string (X509_get_subject_name (x));
-  g_ptr_array_add (owned, (char *) out->subject);
+  g_ptr_array_add (owned, (char *)out->subject);
   out->issuer = name_to_string (X509_get_issuer_name (x));
-  g_ptr_array_add (owned, (char *) out->issuer);
+  g_ptr_array_add (owned, (char *)out->issuer);
   out->self_issued = X509_NAME_cmp (X509_get_subject_name (x), X509_get_issuer_name (x)) == 0;
   out->is_ca = (X509_get_extension_flags (x) & EXFLAG_CA) != 0;
 
@@ -164,7 +164,7 @@ _ts_tls_certificate_parse (TsTlsCertificate *out, const guint8 *der, gsize der_l
   if (names != NULL)
     {
       int n = sk_GENERAL_NAME_num (names);
-      guint cap = (guint) MIN (n, TS_TLS_SAN_CAP);
+      guint cap = (guint)MIN (n, TS_TLS_SAN_CAP);
       const char **sans = g_new0 (const char *, cap + 1);
 
       g_ptr_array_add (owned, sans);
@@ -175,21 +175,21 @@ _ts_tls_certificate_parse (TsTlsCertificate *out, const guint8 *der, gsize der_l
 
           switch (gn->type)
             {
-            case GEN_DNS:
-              s = asn1_string_dup ("DNS:", gn->d.dNSName);
-              break;
-            case GEN_IPADD:
-              s = format_ip (ASN1_STRING_get0_data (gn->d.iPAddress),
-                             ASN1_STRING_length (gn->d.iPAddress));
-              break;
-            case GEN_URI:
-              s = asn1_string_dup ("URI:", gn->d.uniformResourceIdentifier);
-              break;
-            case GEN_EMAIL:
-              s = asn1_string_dup ("email:", gn->d.rfc822Name);
-              break;
-            default:
-              break;
+              case GEN_DNS:
+                s = asn1_string_dup ("DNS:", gn->d.dNSName);
+                break;
+              case GEN_IPADD:
+                s = format_ip (ASN1_STRING_get0_data (gn->d.iPAddress),
+                               ASN1_STRING_length (gn->d.iPAddress));
+                break;
+              case GEN_URI:
+                s = asn1_string_dup ("URI:", gn->d.uniformResourceIdentifier);
+                break;
+              case GEN_EMAIL:
+                s = asn1_string_dup ("email:", gn->d.rfc822Name);
+                break;
+              default:
+                break;
             }
           if (s != NULL)
             {

@@ -1,5 +1,5 @@
-/* ts-tls-cipher.c: AEAD record protection (RFC 8446 §5.2-5.3, RFC 5288, RFC 7905) and key schedules.
- * SPDX-License-Identifier: GPL-3.0-or-later */
+/* ts-tls-cipher.c: AEAD record protection (RFC 8446 §5.2-5.3, RFC 5288, RFC 7905) and key
+ * schedules. SPDX-License-Identifier: GPL-3.0-or-later */
 #include "ts-tls-cipher.h"
 
 #include <string.h>
@@ -15,15 +15,24 @@ static const TsTlsSuiteInfo suites[] = {
   { TS_TLS_CS_CHACHA20_POLY1305_SHA256, TRUE, TS_TLS_AEAD_CHACHA20_POLY1305, "SHA256", 32, 32, 12 },
   { TS_TLS_CS_RSA_WITH_AES_128_GCM_SHA256, FALSE, TS_TLS_AEAD_AES_128_GCM, "SHA256", 32, 16, 4 },
   { TS_TLS_CS_RSA_WITH_AES_256_GCM_SHA384, FALSE, TS_TLS_AEAD_AES_256_GCM, "SHA384", 48, 32, 4 },
-  { TS_TLS_CS_DHE_RSA_WITH_AES_128_GCM_SHA256, FALSE, TS_TLS_AEAD_AES_128_GCM, "SHA256", 32, 16, 4 },
-  { TS_TLS_CS_DHE_RSA_WITH_AES_256_GCM_SHA384, FALSE, TS_TLS_AEAD_AES_256_GCM, "SHA384", 48, 32, 4 },
-  { TS_TLS_CS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, FALSE, TS_TLS_AEAD_AES_128_GCM, "SHA256", 32, 16, 4 },
-  { TS_TLS_CS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, FALSE, TS_TLS_AEAD_AES_256_GCM, "SHA384", 48, 32, 4 },
-  { TS_TLS_CS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, FALSE, TS_TLS_AEAD_AES_128_GCM, "SHA256", 32, 16, 4 },
-  { TS_TLS_CS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, FALSE, TS_TLS_AEAD_AES_256_GCM, "SHA384", 48, 32, 4 },
-  { TS_TLS_CS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, FALSE, TS_TLS_AEAD_CHACHA20_POLY1305, "SHA256", 32, 32, 12 },
-  { TS_TLS_CS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, FALSE, TS_TLS_AEAD_CHACHA20_POLY1305, "SHA256", 32, 32, 12 },
-  { TS_TLS_CS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256, FALSE, TS_TLS_AEAD_CHACHA20_POLY1305, "SHA256", 32, 32, 12 },
+  { TS_TLS_CS_DHE_RSA_WITH_AES_128_GCM_SHA256, FALSE, TS_TLS_AEAD_AES_128_GCM, "SHA256", 32, 16,
+    4 },
+  { TS_TLS_CS_DHE_RSA_WITH_AES_256_GCM_SHA384, FALSE, TS_TLS_AEAD_AES_256_GCM, "SHA384", 48, 32,
+    4 },
+  { TS_TLS_CS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, FALSE, TS_TLS_AEAD_AES_128_GCM, "SHA256", 32, 16,
+    4 },
+  { TS_TLS_CS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, FALSE, TS_TLS_AEAD_AES_256_GCM, "SHA384", 48, 32,
+    4 },
+  { TS_TLS_CS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, FALSE, TS_TLS_AEAD_AES_128_GCM, "SHA256", 32, 16,
+    4 },
+  { TS_TLS_CS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, FALSE, TS_TLS_AEAD_AES_256_GCM, "SHA384", 48, 32,
+    4 },
+  { TS_TLS_CS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, FALSE, TS_TLS_AEAD_CHACHA20_POLY1305,
+    "SHA256", 32, 32, 12 },
+  { TS_TLS_CS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, FALSE, TS_TLS_AEAD_CHACHA20_POLY1305,
+    "SHA256", 32, 32, 12 },
+  { TS_TLS_CS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256, FALSE, TS_TLS_AEAD_CHACHA20_POLY1305, "SHA256",
+    32, 32, 12 },
 };
 
 const TsTlsSuiteInfo *
@@ -49,7 +58,7 @@ fetch_cipher (TsTlsAead aead)
         ciphers[i] = EVP_CIPHER_fetch (NULL, names[i], NULL);
       g_once_init_leave (&once, 1);
     }
-  return (guint) aead < 4 ? ciphers[aead] : NULL;
+  return (guint)aead < 4 ? ciphers[aead] : NULL;
 }
 
 static EVP_KDF *
@@ -123,7 +132,7 @@ xor_nonce (const guint8 *iv, guint64 seq, guint8 *nonce)
 {
   memcpy (nonce, iv, TS_TLS_IV_LEN);
   for (int i = 0; i < 8; i++)
-    nonce[TS_TLS_IV_LEN - 1 - i] ^= (guint8) (seq >> (8 * i));
+    nonce[TS_TLS_IV_LEN - 1 - i] ^= (guint8)(seq >> (8 * i));
 }
 
 gssize
@@ -172,23 +181,23 @@ _ts_tls_cipher_open (TsTlsCipher *self, guint64 seq, const guint8 *header, const
       ct = fragment + explicit_len;
       ct_len = fragment_len - explicit_len - TS_TLS_AEAD_TAG_LEN;
       for (int i = 0; i < 8; i++)
-        aad[i] = (guint8) (seq >> (56 - 8 * i));
+        aad[i] = (guint8)(seq >> (56 - 8 * i));
       aad[8] = header[0];
       aad[9] = header[1];
       aad[10] = header[2];
-      aad[11] = (guint8) (ct_len >> 8);
-      aad[12] = (guint8) ct_len;
+      aad[11] = (guint8)(ct_len >> 8);
+      aad[12] = (guint8)ct_len;
       aad_len = 13;
     }
 
   memcpy (tag, ct + ct_len, TS_TLS_AEAD_TAG_LEN);
   if (EVP_DecryptInit_ex (self->ctx, NULL, NULL, NULL, nonce) != 1
-      || EVP_DecryptUpdate (self->ctx, NULL, &n, aad, (int) aad_len) != 1
-      || (ct_len > 0 && EVP_DecryptUpdate (self->ctx, out, &n, ct, (int) ct_len) != 1)
+      || EVP_DecryptUpdate (self->ctx, NULL, &n, aad, (int)aad_len) != 1
+      || (ct_len > 0 && EVP_DecryptUpdate (self->ctx, out, &n, ct, (int)ct_len) != 1)
       || EVP_CIPHER_CTX_ctrl (self->ctx, EVP_CTRL_AEAD_SET_TAG, TS_TLS_AEAD_TAG_LEN, tag) != 1
       || EVP_DecryptFinal_ex (self->ctx, out + (ct_len > 0 ? n : 0), &m) != 1)
     return -1;
-  return (gssize) ct_len;
+  return (gssize)ct_len;
 }
 
 gboolean
@@ -211,21 +220,21 @@ _ts_tls13_expand_label (const char *digest, const guint8 *secret, gsize secret_l
   int ok;
 
   g_return_val_if_fail (label_len + 6 <= 255 && context_len <= 255, FALSE);
-  info[n++] = (guint8) (out_len >> 8);
-  info[n++] = (guint8) out_len;
-  info[n++] = (guint8) (6 + label_len);
+  info[n++] = (guint8)(out_len >> 8);
+  info[n++] = (guint8)out_len;
+  info[n++] = (guint8)(6 + label_len);
   memcpy (info + n, "tls13 ", 6);
   n += 6;
   memcpy (info + n, label, label_len);
   n += label_len;
-  info[n++] = (guint8) context_len;
+  info[n++] = (guint8)context_len;
   if (context_len > 0)
     memcpy (info + n, context, context_len);
   n += context_len;
 
   params[0] = OSSL_PARAM_construct_int (OSSL_KDF_PARAM_MODE, &mode);
-  params[1] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) digest, 0);
-  params[2] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_KEY, (void *) secret, secret_len);
+  params[1] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *)digest, 0);
+  params[2] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_KEY, (void *)secret, secret_len);
   params[3] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_INFO, info, n);
   params[4] = OSSL_PARAM_construct_end ();
   kctx = EVP_KDF_CTX_new (fetch_kdf (FALSE));
@@ -247,11 +256,11 @@ _ts_tls13_extract (const char *digest, const guint8 *salt, gsize salt_len, const
   int ok;
 
   params[0] = OSSL_PARAM_construct_int (OSSL_KDF_PARAM_MODE, &mode);
-  params[1] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) digest, 0);
+  params[1] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *)digest, 0);
   params[2] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_KEY,
-                                                 ikm_len > 0 ? (void *) ikm : &zero, ikm_len);
+                                                 ikm_len > 0 ? (void *)ikm : &zero, ikm_len);
   params[3] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SALT,
-                                                 salt_len > 0 ? (void *) salt : &zero, salt_len);
+                                                 salt_len > 0 ? (void *)salt : &zero, salt_len);
   params[4] = OSSL_PARAM_construct_end ();
   kctx = EVP_KDF_CTX_new (fetch_kdf (FALSE));
   if (kctx == NULL)
@@ -271,10 +280,11 @@ _ts_tls12_prf (const char *digest, const guint8 *secret, gsize secret_len, const
   EVP_KDF_CTX *kctx;
   int ok;
 
-  params[0] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) digest, 0);
-  params[1] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SECRET, (void *) secret, secret_len);
-  params[2] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SEED, (void *) label, strlen (label));
-  params[3] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SEED, (void *) seed, seed_len);
+  params[0] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *)digest, 0);
+  params[1] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SECRET, (void *)secret, secret_len);
+  params[2]
+      = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SEED, (void *)label, strlen (label));
+  params[3] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SEED, (void *)seed, seed_len);
   params[4] = OSSL_PARAM_construct_end ();
   kctx = EVP_KDF_CTX_new (fetch_kdf (TRUE));
   if (kctx == NULL)

@@ -1,5 +1,5 @@
-/* ts-tls-cipher.h: record protection for TLS 1.2 and 1.3 AEAD suites, and their key schedules (private).
- * SPDX-License-Identifier: GPL-3.0-or-later */
+/* ts-tls-cipher.h: record protection for TLS 1.2 and 1.3 AEAD suites, and their key schedules
+ * (private). SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
 #include <glib.h>
@@ -19,12 +19,12 @@ typedef enum
 typedef struct
 {
   guint16 suite;
-  gboolean tls13;      /* a TLS 1.3 suite (0x13xx) */
+  gboolean tls13; /* a TLS 1.3 suite (0x13xx) */
   TsTlsAead aead;
-  const char *digest;  /* "SHA256" or "SHA384": HKDF / PRF hash */
+  const char *digest; /* "SHA256" or "SHA384": HKDF / PRF hash */
   gsize hash_len;
   gsize key_len;
-  gsize fixed_iv_len;  /* TLS 1.2: 4 for GCM (salt), 12 for ChaCha20; TLS 1.3: 12 */
+  gsize fixed_iv_len; /* TLS 1.2: 4 for GCM (salt), 12 for ChaCha20; TLS 1.3: 12 */
 } TsTlsSuiteInfo;
 
 #define TS_TLS_AEAD_TAG_LEN 16

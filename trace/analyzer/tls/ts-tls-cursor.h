@@ -68,7 +68,7 @@ ts_tls_cursor_be16 (TsTlsCursor *self)
 
   if (!ts_tls_cursor_has (self, 2))
     return 0;
-  v = (guint16) ((self->data[self->pos] << 8) | self->data[self->pos + 1]);
+  v = (guint16)((self->data[self->pos] << 8) | self->data[self->pos + 1]);
   self->pos += 2;
   return v;
 }
@@ -80,7 +80,7 @@ ts_tls_cursor_be24 (TsTlsCursor *self)
 
   if (!ts_tls_cursor_has (self, 3))
     return 0;
-  v = ((guint32) self->data[self->pos] << 16) | ((guint32) self->data[self->pos + 1] << 8)
+  v = ((guint32)self->data[self->pos] << 16) | ((guint32)self->data[self->pos + 1] << 8)
       | self->data[self->pos + 2];
   self->pos += 3;
   return v;
@@ -93,8 +93,8 @@ ts_tls_cursor_be32 (TsTlsCursor *self)
 
   if (!ts_tls_cursor_has (self, 4))
     return 0;
-  v = ((guint32) self->data[self->pos] << 24) | ((guint32) self->data[self->pos + 1] << 16)
-      | ((guint32) self->data[self->pos + 2] << 8) | self->data[self->pos + 3];
+  v = ((guint32)self->data[self->pos] << 24) | ((guint32)self->data[self->pos + 1] << 16)
+      | ((guint32)self->data[self->pos + 2] << 8) | self->data[self->pos + 3];
   self->pos += 4;
   return v;
 }
@@ -124,7 +124,7 @@ ts_tls_cursor_skip (TsTlsCursor *self, gsize n)
 static inline gboolean
 ts_tls_cursor_vec (TsTlsCursor *self, guint len_bytes, TsTlsCursor *out)
 {
-  gsize n = len_bytes == 1 ? ts_tls_cursor_u8 (self)
+  gsize n = len_bytes == 1   ? ts_tls_cursor_u8 (self)
             : len_bytes == 2 ? ts_tls_cursor_be16 (self)
                              : ts_tls_cursor_be24 (self);
   const guint8 *p = ts_tls_cursor_bytes (self, n);

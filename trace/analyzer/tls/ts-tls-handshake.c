@@ -104,7 +104,7 @@ decode_alpn (TsTlsHandshakeScratch *self, TsTlsCursor *ext)
 
           /* Protocol names are opaque bytes; show what is not printable as '?'. */
           for (gsize i = 0; i < name.len; i++)
-            dst[i] = name.data[i] >= 0x20 && name.data[i] < 0x7f ? (char) name.data[i] : '?';
+            dst[i] = name.data[i] >= 0x20 && name.data[i] < 0x7f ? (char)name.data[i] : '?';
           dst[name.len] = '\0';
           self->alpn[self->hs.n_alpn++] = dst;
           self->alpn[self->hs.n_alpn] = NULL;
@@ -154,68 +154,68 @@ decode_extensions (TsTlsHandshakeScratch *self, TsTlsCursor *c, ExtensionContext
 
       switch (type)
         {
-        case TS_TLS_EXT_SERVER_NAME:
-          if (where == IN_CLIENT_HELLO)
-            ok = decode_server_name (self, &ext);
-          break;
-        case TS_TLS_EXT_ALPN:
-          ok = decode_alpn (self, &ext);
-          break;
-        case TS_TLS_EXT_SUPPORTED_VERSIONS:
-          hs->supported_versions = self->supported_versions;
-          if (where == IN_CLIENT_HELLO)
-            {
-              ok = ts_tls_cursor_vec (&ext, 1, &list) && list.len % 2 == 0;
-              while (ok && ts_tls_cursor_remaining (&list) > 0)
+          case TS_TLS_EXT_SERVER_NAME:
+            if (where == IN_CLIENT_HELLO)
+              ok = decode_server_name (self, &ext);
+            break;
+          case TS_TLS_EXT_ALPN:
+            ok = decode_alpn (self, &ext);
+            break;
+          case TS_TLS_EXT_SUPPORTED_VERSIONS:
+            hs->supported_versions = self->supported_versions;
+            if (where == IN_CLIENT_HELLO)
+              {
+                ok = ts_tls_cursor_vec (&ext, 1, &list) && list.len % 2 == 0;
+                while (ok && ts_tls_cursor_remaining (&list) > 0)
+                  push16 (self, self->supported_versions, &hs->n_supported_versions,
+                          ts_tls_cursor_be16 (&list));
+              }
+            else
+              {
+                hs->selected_version = ts_tls_cursor_be16 (&ext);
                 push16 (self, self->supported_versions, &hs->n_supported_versions,
-                        ts_tls_cursor_be16 (&list));
-            }
-          else
-            {
-              hs->selected_version = ts_tls_cursor_be16 (&ext);
-              push16 (self, self->supported_versions, &hs->n_supported_versions,
-                      hs->selected_version);
-            }
-          ok = ok && ts_tls_cursor_done (&ext);
-          break;
-        case TS_TLS_EXT_SUPPORTED_GROUPS:
-          hs->supported_groups = self->supported_groups;
-          ok = ts_tls_cursor_vec (&ext, 2, &list) && list.len % 2 == 0;
-          while (ok && ts_tls_cursor_remaining (&list) > 0)
-            push16 (self, self->supported_groups, &hs->n_supported_groups,
-                    ts_tls_cursor_be16 (&list));
-          ok = ok && ts_tls_cursor_done (&ext);
-          break;
-        case TS_TLS_EXT_KEY_SHARE:
-          hs->key_share_groups = self->key_share_groups;
-          if (where == IN_CLIENT_HELLO)
-            {
-              ok = ts_tls_cursor_vec (&ext, 2, &list);
-              while (ok && ts_tls_cursor_remaining (&list) > 0)
-                {
-                  TsTlsCursor key;
-                  guint16 group = ts_tls_cursor_be16 (&list);
+                        hs->selected_version);
+              }
+            ok = ok && ts_tls_cursor_done (&ext);
+            break;
+          case TS_TLS_EXT_SUPPORTED_GROUPS:
+            hs->supported_groups = self->supported_groups;
+            ok = ts_tls_cursor_vec (&ext, 2, &list) && list.len % 2 == 0;
+            while (ok && ts_tls_cursor_remaining (&list) > 0)
+              push16 (self, self->supported_groups, &hs->n_supported_groups,
+                      ts_tls_cursor_be16 (&list));
+            ok = ok && ts_tls_cursor_done (&ext);
+            break;
+          case TS_TLS_EXT_KEY_SHARE:
+            hs->key_share_groups = self->key_share_groups;
+            if (where == IN_CLIENT_HELLO)
+              {
+                ok = ts_tls_cursor_vec (&ext, 2, &list);
+                while (ok && ts_tls_cursor_remaining (&list) > 0)
+                  {
+                    TsTlsCursor key;
+                    guint16 group = ts_tls_cursor_be16 (&list);
 
-                  ok = ts_tls_cursor_vec (&list, 2, &key);
-                  if (ok)
-                    push16 (self, self->key_share_groups, &hs->n_key_share_groups, group);
-                }
-            }
-          else if (where == IN_HELLO_RETRY_REQUEST)
-            push16 (self, self->key_share_groups, &hs->n_key_share_groups,
-                    ts_tls_cursor_be16 (&ext));
-          else if (where == IN_SERVER_HELLO)
-            {
-              TsTlsCursor key;
-              guint16 group = ts_tls_cursor_be16 (&ext);
+                    ok = ts_tls_cursor_vec (&list, 2, &key);
+                    if (ok)
+                      push16 (self, self->key_share_groups, &hs->n_key_share_groups, group);
+                  }
+              }
+            else if (where == IN_HELLO_RETRY_REQUEST)
+              push16 (self, self->key_share_groups, &hs->n_key_share_groups,
+                      ts_tls_cursor_be16 (&ext));
+            else if (where == IN_SERVER_HELLO)
+              {
+                TsTlsCursor key;
+                guint16 group = ts_tls_cursor_be16 (&ext);
 
-              if (ts_tls_cursor_vec (&ext, 2, &key))
-                push16 (self, self->key_share_groups, &hs->n_key_share_groups, group);
-            }
-          ok = ok && ts_tls_cursor_done (&ext);
-          break;
-        default:
-          break;
+                if (ts_tls_cursor_vec (&ext, 2, &key))
+                  push16 (self, self->key_share_groups, &hs->n_key_share_groups, group);
+              }
+            ok = ok && ts_tls_cursor_done (&ext);
+            break;
+          default:
+            break;
         }
       if (!ok)
         {
@@ -249,7 +249,7 @@ decode_client_hello (TsTlsHandshakeScratch *self, TsTlsCursor *c)
   if (!ts_tls_cursor_vec (c, 1, &sid) || sid.len > 32)
     return FALSE;
   hs->session_id = sid.data;
-  hs->session_id_len = (guint8) sid.len;
+  hs->session_id_len = (guint8)sid.len;
   if (!ts_tls_cursor_vec (c, 2, &suites) || suites.len % 2 != 0)
     return FALSE;
   hs->cipher_suites = self->cipher_suites;
@@ -289,7 +289,7 @@ decode_server_hello (TsTlsHandshakeScratch *self, TsTlsCursor *c)
   if (!ts_tls_cursor_vec (c, 1, &sid) || sid.len > 32)
     return FALSE;
   hs->session_id = sid.data;
-  hs->session_id_len = (guint8) sid.len;
+  hs->session_id_len = (guint8)sid.len;
   self->cipher_suites[0] = ts_tls_cursor_be16 (c);
   hs->cipher_suites = self->cipher_suites;
   hs->n_cipher_suites = 1;
@@ -365,7 +365,7 @@ _ts_tls_handshake_decode (TsTlsHandshakeScratch *self, const guint8 *msg, gsize 
   self->error = NULL;
   if (len < 4)
     return TS_PARSE_INCOMPLETE;
-  length = (guint32) msg[1] << 16 | (guint32) msg[2] << 8 | msg[3];
+  length = (guint32)msg[1] << 16 | (guint32)msg[2] << 8 | msg[3];
   if (len - 4 < length)
     return TS_PARSE_INCOMPLETE;
 
@@ -376,39 +376,39 @@ _ts_tls_handshake_decode (TsTlsHandshakeScratch *self, const guint8 *msg, gsize 
 
   switch (hs->type)
     {
-    case TS_TLS_HS_CLIENT_HELLO:
-      ok = decode_client_hello (self, &c);
-      break;
-    case TS_TLS_HS_SERVER_HELLO:
-      ok = decode_server_hello (self, &c);
-      break;
-    case TS_TLS_HS_ENCRYPTED_EXTENSIONS:
-      /* RFC 8446 §4.3.1: struct { Extension extensions<0..2^16-1>; } */
-      ok = decode_extensions (self, &c, IN_ENCRYPTED_EXTENSIONS) && ts_tls_cursor_done (&c);
-      break;
-    case TS_TLS_HS_CERTIFICATE:
-      ok = decode_certificate (self, &c, version == TS_TLS_VERSION_1_3, time_us);
-      break;
-    case TS_TLS_HS_NEW_SESSION_TICKET:
-      /* RFC 8446 §4.6.1 starts with uint32 ticket_lifetime; RFC 5077 §3.3
-       * with uint32 ticket_lifetime_hint. */
-      hs->ticket_lifetime = ts_tls_cursor_be32 (&c);
-      ok = !c.failed;
-      break;
-    case TS_TLS_HS_KEY_UPDATE:
-      /* RFC 8446 §4.6.3: enum { update_not_requested(0), update_requested(1) } */
-      {
-        guint8 req = ts_tls_cursor_u8 (&c);
+      case TS_TLS_HS_CLIENT_HELLO:
+        ok = decode_client_hello (self, &c);
+        break;
+      case TS_TLS_HS_SERVER_HELLO:
+        ok = decode_server_hello (self, &c);
+        break;
+      case TS_TLS_HS_ENCRYPTED_EXTENSIONS:
+        /* RFC 8446 §4.3.1: struct { Extension extensions<0..2^16-1>; } */
+        ok = decode_extensions (self, &c, IN_ENCRYPTED_EXTENSIONS) && ts_tls_cursor_done (&c);
+        break;
+      case TS_TLS_HS_CERTIFICATE:
+        ok = decode_certificate (self, &c, version == TS_TLS_VERSION_1_3, time_us);
+        break;
+      case TS_TLS_HS_NEW_SESSION_TICKET:
+        /* RFC 8446 §4.6.1 starts with uint32 ticket_lifetime; RFC 5077 §3.3
+         * with uint32 ticket_lifetime_hint. */
+        hs->ticket_lifetime = ts_tls_cursor_be32 (&c);
+        ok = !c.failed;
+        break;
+      case TS_TLS_HS_KEY_UPDATE:
+        /* RFC 8446 §4.6.3: enum { update_not_requested(0), update_requested(1) } */
+        {
+          guint8 req = ts_tls_cursor_u8 (&c);
 
-        ok = ts_tls_cursor_done (&c) && req <= 1;
-        hs->update_requested = req == 1;
-      }
-      break;
-    case TS_TLS_HS_FINISHED:
-      ok = length > 0;
-      break;
-    default:
-      break;
+          ok = ts_tls_cursor_done (&c) && req <= 1;
+          hs->update_requested = req == 1;
+        }
+        break;
+      case TS_TLS_HS_FINISHED:
+        ok = length > 0;
+        break;
+      default:
+        break;
     }
 
   if (!ok)
@@ -417,5 +417,5 @@ _ts_tls_handshake_decode (TsTlsHandshakeScratch *self, const guint8 *msg, gsize 
         self->error = "the body is shorter or longer than its fields";
       return TS_PARSE_INVALID;
     }
-  return (gssize) (4 + length);
+  return (gssize)(4 + length);
 }

@@ -22,7 +22,7 @@ typedef struct
   char alpn_names[TS_TLS_ALPN_CAP][256];
   const char *alpn[TS_TLS_ALPN_CAP + 1];
   TsTlsCertificate certificates[TS_TLS_CERT_CHAIN_CAP];
-  GPtrArray *owned; /* strings of the certificates, freed by _clear */
+  GPtrArray *owned;  /* strings of the certificates, freed by _clear */
   const char *error; /* why the body did not decode (static string) */
 } TsTlsHandshakeScratch;
 

@@ -111,7 +111,7 @@ decode_hex (const char *hex, gsize n_hex, guint8 *out)
 
       if (hi < 0 || lo < 0)
         return FALSE;
-      out[i] = (guint8) (hi << 4 | lo);
+      out[i] = (guint8)(hi << 4 | lo);
     }
   return TRUE;
 }
@@ -139,19 +139,19 @@ take_line (TsTlsKeylog *self, const char *line, gsize len)
   label = p;
   while (p < end && *p != ' ' && *p != '\t')
     p++;
-  label_len = (gsize) (p - label);
+  label_len = (gsize)(p - label);
   while (p < end && (*p == ' ' || *p == '\t'))
     p++;
   cr = p;
   while (p < end && *p != ' ' && *p != '\t')
     p++;
-  cr_len = (gsize) (p - cr);
+  cr_len = (gsize)(p - cr);
   while (p < end && (*p == ' ' || *p == '\t'))
     p++;
   sec = p;
   while (p < end && *p != ' ' && *p != '\t')
     p++;
-  sec_len = (gsize) (p - sec);
+  sec_len = (gsize)(p - sec);
 
   for (int i = 0; i < TS_TLS_N_SECRET_KINDS; i++)
     if (strlen (secret_labels[i]) == label_len && memcmp (secret_labels[i], label, label_len) == 0)
@@ -196,7 +196,7 @@ take_line (TsTlsKeylog *self, const char *line, gsize len)
     }
 
   memcpy (entry->secrets[kind], secret, sec_len / 2);
-  entry->lens[kind] = (guint8) (sec_len / 2);
+  entry->lens[kind] = (guint8)(sec_len / 2);
   self->n_secrets++;
   self->generation++;
   return 1;
@@ -214,9 +214,9 @@ ts_tls_keylog_feed (TsTlsKeylog *self, const char *text, gsize len)
 
   while (p < end)
     {
-      const char *nl = memchr (p, '\n', (gsize) (end - p));
+      const char *nl = memchr (p, '\n', (gsize)(end - p));
       const char *stop = nl != NULL ? nl : end;
-      gsize n = (gsize) (stop - p);
+      gsize n = (gsize)(stop - p);
 
       if (self->partial->len == 0 && !self->skipping && nl != NULL)
         {
@@ -235,7 +235,7 @@ ts_tls_keylog_feed (TsTlsKeylog *self, const char *text, gsize len)
         }
       else
         {
-          g_string_append_len (self->partial, p, (gssize) n);
+          g_string_append_len (self->partial, p, (gssize)n);
           if (nl != NULL)
             {
               added += take_line (self, self->partial->str, self->partial->len);
@@ -287,7 +287,7 @@ ts_tls_keylog_lookup (TsTlsKeylog *self, const guint8 *client_random, TsTlsSecre
 
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (client_random != NULL, FALSE);
-  g_return_val_if_fail ((guint) kind < TS_TLS_N_SECRET_KINDS, FALSE);
+  g_return_val_if_fail ((guint)kind < TS_TLS_N_SECRET_KINDS, FALSE);
 
   entry = g_hash_table_lookup (self->entries, client_random);
   if (entry == NULL || entry->lens[kind] == 0)

@@ -27,14 +27,14 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  TS_TLS_SECRET_CLIENT_RANDOM = 0,              /* TLS 1.2 (and below): the 48-byte master secret */
-  TS_TLS_SECRET_CLIENT_EARLY_TRAFFIC,           /* CLIENT_EARLY_TRAFFIC_SECRET */
-  TS_TLS_SECRET_CLIENT_HANDSHAKE_TRAFFIC,       /* CLIENT_HANDSHAKE_TRAFFIC_SECRET */
-  TS_TLS_SECRET_SERVER_HANDSHAKE_TRAFFIC,       /* SERVER_HANDSHAKE_TRAFFIC_SECRET */
-  TS_TLS_SECRET_CLIENT_TRAFFIC_0,               /* CLIENT_TRAFFIC_SECRET_0 */
-  TS_TLS_SECRET_SERVER_TRAFFIC_0,               /* SERVER_TRAFFIC_SECRET_0 */
-  TS_TLS_SECRET_EARLY_EXPORTER,                 /* EARLY_EXPORTER_SECRET */
-  TS_TLS_SECRET_EXPORTER,                       /* EXPORTER_SECRET */
+  TS_TLS_SECRET_CLIENT_RANDOM = 0,        /* TLS 1.2 (and below): the 48-byte master secret */
+  TS_TLS_SECRET_CLIENT_EARLY_TRAFFIC,     /* CLIENT_EARLY_TRAFFIC_SECRET */
+  TS_TLS_SECRET_CLIENT_HANDSHAKE_TRAFFIC, /* CLIENT_HANDSHAKE_TRAFFIC_SECRET */
+  TS_TLS_SECRET_SERVER_HANDSHAKE_TRAFFIC, /* SERVER_HANDSHAKE_TRAFFIC_SECRET */
+  TS_TLS_SECRET_CLIENT_TRAFFIC_0,         /* CLIENT_TRAFFIC_SECRET_0 */
+  TS_TLS_SECRET_SERVER_TRAFFIC_0,         /* SERVER_TRAFFIC_SECRET_0 */
+  TS_TLS_SECRET_EARLY_EXPORTER,           /* EARLY_EXPORTER_SECRET */
+  TS_TLS_SECRET_EXPORTER,                 /* EXPORTER_SECRET */
   TS_TLS_N_SECRET_KINDS
 } TsTlsSecretKind;
 
@@ -74,9 +74,8 @@ gboolean ts_tls_keylog_load_file (TsTlsKeylog *self, const char *path, GError **
 /* Looks up one secret for the session with @client_random (32 bytes).
  * Returns TRUE and sets *@out_secret (borrowed: valid while @self lives, it
  * does not move when secrets are added) and *@out_len; FALSE if unknown. */
-gboolean ts_tls_keylog_lookup (TsTlsKeylog *self, const guint8 *client_random,
-                               TsTlsSecretKind kind, const guint8 **out_secret,
-                               gsize *out_len);
+gboolean ts_tls_keylog_lookup (TsTlsKeylog *self, const guint8 *client_random, TsTlsSecretKind kind,
+                               const guint8 **out_secret, gsize *out_len);
 
 /* Grows by one each time a secret is added: sessions compare it to retry. */
 guint64 ts_tls_keylog_get_generation (TsTlsKeylog *self);

@@ -28,13 +28,13 @@ typedef enum
 
 typedef struct
 {
-  guint64 offset;  /* stream offset of the next byte to be fed */
+  guint64 offset; /* stream offset of the next byte to be fed */
   gboolean started;
   gboolean stopped;
   gboolean desync; /* after a gap: scanning for a record header */
 
   /* The record being assembled across chunks. */
-  guint8 *rbuf;    /* grown to the largest record seen, at most TS_TLS_RECORD_CAP */
+  guint8 *rbuf; /* grown to the largest record seen, at most TS_TLS_RECORD_CAP */
   gsize rbuf_size;
   gsize rlen;
 
@@ -58,19 +58,19 @@ typedef struct
   gboolean early_active;
   TsTlsCipher early;
   guint64 early_seq;
-  gboolean told_missing;  /* MISSING_KEYS reported for this epoch */
+  gboolean told_missing; /* MISSING_KEYS reported for this epoch */
 
   /* A handshake message being assembled across records. */
   GByteArray *hs;
-  guint64 hs_offset;  /* stream offset of the record holding its first byte */
-  guint64 hs_skip;    /* bytes left of a message over TS_TLS_HANDSHAKE_CAP */
+  guint64 hs_offset; /* stream offset of the record holding its first byte */
+  guint64 hs_skip;   /* bytes left of a message over TS_TLS_HANDSHAKE_CAP */
 
   /* Protected records held back until their keys arrive: whole records,
    * back to back, the first at held_offset. */
   GByteArray *held;
   guint64 held_offset;
   gint64 held_since_us; /* capture time of the first held record, or -1 */
-  gboolean gave_up;   /* stop holding: report at once */
+  gboolean gave_up;     /* stop holding: report at once */
 } Dir;
 
 struct _TsTlsSession
@@ -91,7 +91,7 @@ struct _TsTlsSession
 
   guint8 *plain; /* decrypted record, grown to the largest fragment seen */
   gsize plain_size;
-  gboolean in_early; /* the record being dispatched came in 0-RTT data */
+  gboolean in_early;      /* the record being dispatched came in 0-RTT data */
   gboolean offered_tls13; /* the ClientHello listed TLS 1.3 in supported_versions */
   Dir dir[2];
 };
@@ -112,9 +112,9 @@ static const char *const event_kind_names[] = {
 };
 
 static const char *const anomaly_names[] = {
-  "none",        "not_tls",        "malformed_record", "malformed_message",
-  "too_large",   "unexpected",     "missing_keys",     "unsupported_cipher",
-  "decrypt_failed", "gap",         "truncated",
+  "none",           "not_tls",    "malformed_record", "malformed_message",
+  "too_large",      "unexpected", "missing_keys",     "unsupported_cipher",
+  "decrypt_failed", "gap",        "truncated",
 };
 
 const char *
@@ -132,7 +132,9 @@ ts_tls_anomaly_to_string (guint anomaly)
 const char *
 ts_tls_direction_to_string (guint direction)
 {
-  return direction == TS_TLS_DIR_CLIENT ? "client" : direction == TS_TLS_DIR_SERVER ? "server" : NULL;
+  return direction == TS_TLS_DIR_CLIENT   ? "client"
+         : direction == TS_TLS_DIR_SERVER ? "server"
+                                          : NULL;
 }
 
 TsTlsSession *
@@ -205,7 +207,7 @@ ensure_rbuf (Dir *d, gsize n)
 {
   if (d->rbuf_size < n)
     {
-      d->rbuf_size = MAX (n, MIN (2 * d->rbuf_size, (gsize) TS_TLS_RECORD_CAP));
+      d->rbuf_size = MAX (n, MIN (2 * d->rbuf_size, (gsize)TS_TLS_RECORD_CAP));
       d->rbuf = g_realloc (d->rbuf, d->rbuf_size);
     }
 }
@@ -215,7 +217,7 @@ ensure_plain (TsTlsSession *self, gsize n)
 {
   if (self->plain_size < n)
     {
-      self->plain_size = MAX (n, MIN (2 * self->plain_size, (gsize) TS_TLS_RECORD_CAP));
+      self->plain_size = MAX (n, MIN (2 * self->plain_size, (gsize)TS_TLS_RECORD_CAP));
       g_free (self->plain);
       self->plain = g_malloc (self->plain_size);
     }
@@ -231,9 +233,9 @@ emit (TsTlsSession *self, TsTlsEvent *ev)
   self->func (ev, self->user_data);
 }
 
-static void
-emit_anomaly (TsTlsSession *self, TsTlsDirection direction, TsTlsAnomaly anomaly, guint64 offset,
-              guint64 end_offset, const char *format, ...) G_GNUC_PRINTF (6, 7);
+static void emit_anomaly (TsTlsSession *self, TsTlsDirection direction, TsTlsAnomaly anomaly,
+                          guint64 offset, guint64 end_offset, const char *format, ...)
+    G_GNUC_PRINTF (6, 7);
 
 static void
 emit_anomaly (TsTlsSession *self, TsTlsDirection direction, TsTlsAnomaly anomaly, guint64 offset,
@@ -401,103 +403,103 @@ on_handshake (TsTlsSession *self, TsTlsDirection direction, const TsTlsHandshake
 
   switch (hs->type)
     {
-    case TS_TLS_HS_CLIENT_HELLO:
-      if (direction != TS_TLS_DIR_CLIENT || hs->random == NULL)
-        break;
-      /* After a HelloRetryRequest the second ClientHello keeps the random. */
-      if (!info->have_client_hello)
-        {
-          for (guint i = 0; i < hs->n_extensions; i++)
-            if (hs->extensions[i] == TS_TLS_EXT_EARLY_DATA)
-              d->early_active = TRUE;
-          for (guint i = 0; i < hs->n_supported_versions; i++)
-            if (hs->supported_versions[i] == TS_TLS_VERSION_1_3)
-              self->offered_tls13 = TRUE;
-          memcpy (info->client_random, hs->random, 32);
-          info->have_client_hello = TRUE;
-          self->retry_needed = TRUE;
-        }
-      if (hs->server_name != NULL && self->server_name == NULL)
-        self->server_name = g_strdup (hs->server_name);
-      break;
-
-    case TS_TLS_HS_SERVER_HELLO:
-      if (direction != TS_TLS_DIR_SERVER || hs->random == NULL || hs->n_cipher_suites != 1)
-        break;
-      info->version = hs->selected_version;
-      info->cipher_suite = hs->cipher_suites[0];
-      if (hs->is_hello_retry_request)
-        {
-          /* RFC 8446 §4.2.10: after a HelloRetryRequest, no early data. */
-          info->hello_retry = TRUE;
-          self->dir[TS_TLS_DIR_CLIENT].early_active = FALSE;
+      case TS_TLS_HS_CLIENT_HELLO:
+        if (direction != TS_TLS_DIR_CLIENT || hs->random == NULL)
           break;
-        }
-      if (info->have_server_hello)
-        break; /* a renegotiation: we keep the first keys */
-      memcpy (info->server_random, hs->random, 32);
-      info->have_server_hello = TRUE;
-      self->suite = _ts_tls_suite_lookup (info->cipher_suite);
-      if (self->suite != NULL && self->suite->tls13 != (info->version == TS_TLS_VERSION_1_3))
-        self->suite = NULL;
-      if (hs->n_alpn > 0 && self->alpn == NULL)
-        self->alpn = g_strdup (hs->alpn[0]);
-      if (info->version == TS_TLS_VERSION_1_3)
-        {
-          /* RFC 8446 §7: everything after the ServerHello is protected with
-           * the handshake traffic keys, in both directions. */
-          set_epoch (self, TS_TLS_DIR_SERVER, EPOCH_HANDSHAKE);
-          set_epoch (self, TS_TLS_DIR_CLIENT, EPOCH_HANDSHAKE);
-        }
-      self->retry_needed = TRUE;
-      break;
+        /* After a HelloRetryRequest the second ClientHello keeps the random. */
+        if (!info->have_client_hello)
+          {
+            for (guint i = 0; i < hs->n_extensions; i++)
+              if (hs->extensions[i] == TS_TLS_EXT_EARLY_DATA)
+                d->early_active = TRUE;
+            for (guint i = 0; i < hs->n_supported_versions; i++)
+              if (hs->supported_versions[i] == TS_TLS_VERSION_1_3)
+                self->offered_tls13 = TRUE;
+            memcpy (info->client_random, hs->random, 32);
+            info->have_client_hello = TRUE;
+            self->retry_needed = TRUE;
+          }
+        if (hs->server_name != NULL && self->server_name == NULL)
+          self->server_name = g_strdup (hs->server_name);
+        break;
 
-    case TS_TLS_HS_ENCRYPTED_EXTENSIONS:
-      if (hs->n_alpn > 0 && self->alpn == NULL)
-        self->alpn = g_strdup (hs->alpn[0]);
-      break;
+      case TS_TLS_HS_SERVER_HELLO:
+        if (direction != TS_TLS_DIR_SERVER || hs->random == NULL || hs->n_cipher_suites != 1)
+          break;
+        info->version = hs->selected_version;
+        info->cipher_suite = hs->cipher_suites[0];
+        if (hs->is_hello_retry_request)
+          {
+            /* RFC 8446 §4.2.10: after a HelloRetryRequest, no early data. */
+            info->hello_retry = TRUE;
+            self->dir[TS_TLS_DIR_CLIENT].early_active = FALSE;
+            break;
+          }
+        if (info->have_server_hello)
+          break; /* a renegotiation: we keep the first keys */
+        memcpy (info->server_random, hs->random, 32);
+        info->have_server_hello = TRUE;
+        self->suite = _ts_tls_suite_lookup (info->cipher_suite);
+        if (self->suite != NULL && self->suite->tls13 != (info->version == TS_TLS_VERSION_1_3))
+          self->suite = NULL;
+        if (hs->n_alpn > 0 && self->alpn == NULL)
+          self->alpn = g_strdup (hs->alpn[0]);
+        if (info->version == TS_TLS_VERSION_1_3)
+          {
+            /* RFC 8446 §7: everything after the ServerHello is protected with
+             * the handshake traffic keys, in both directions. */
+            set_epoch (self, TS_TLS_DIR_SERVER, EPOCH_HANDSHAKE);
+            set_epoch (self, TS_TLS_DIR_CLIENT, EPOCH_HANDSHAKE);
+          }
+        self->retry_needed = TRUE;
+        break;
 
-    case TS_TLS_HS_END_OF_EARLY_DATA:
-      d->early_active = FALSE;
-      break;
+      case TS_TLS_HS_ENCRYPTED_EXTENSIONS:
+        if (hs->n_alpn > 0 && self->alpn == NULL)
+          self->alpn = g_strdup (hs->alpn[0]);
+        break;
 
-    case TS_TLS_HS_FINISHED:
-      /* RFC 8446 §7.1: the sender's application traffic keys start with its
-       * next record. */
-      if (d->epoch == EPOCH_HANDSHAKE)
-        set_epoch (self, direction, EPOCH_APPLICATION);
-      break;
+      case TS_TLS_HS_END_OF_EARLY_DATA:
+        d->early_active = FALSE;
+        break;
 
-    case TS_TLS_HS_KEY_UPDATE:
-      /* RFC 8446 §7.2: application_traffic_secret_N+1 =
-       *   HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length) */
-      if (d->epoch == EPOCH_APPLICATION && d->cipher.ready && self->suite != NULL)
-        {
-          guint8 next[TS_TLS_SECRET_MAX];
+      case TS_TLS_HS_FINISHED:
+        /* RFC 8446 §7.1: the sender's application traffic keys start with its
+         * next record. */
+        if (d->epoch == EPOCH_HANDSHAKE)
+          set_epoch (self, direction, EPOCH_APPLICATION);
+        break;
 
-          if (_ts_tls13_expand_label (self->suite->digest, d->secret, d->secret_len,
-                                      "traffic upd", NULL, 0, next, d->secret_len)
-              && _ts_tls_cipher_set_secret (&d->cipher, self->suite, next, d->secret_len))
-            {
-              memcpy (d->secret, next, d->secret_len);
-              d->seq = 0;
-            }
-          else
-            {
-              d->cipher.ready = FALSE;
-              d->undecryptable = TRUE;
-            }
-          OPENSSL_cleanse (next, sizeof next);
-        }
-      else if (d->epoch == EPOCH_APPLICATION)
-        {
-          /* We could not follow the old keys; the new ones are unknown too. */
-          d->undecryptable = TRUE;
-        }
-      break;
+      case TS_TLS_HS_KEY_UPDATE:
+        /* RFC 8446 §7.2: application_traffic_secret_N+1 =
+         *   HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length) */
+        if (d->epoch == EPOCH_APPLICATION && d->cipher.ready && self->suite != NULL)
+          {
+            guint8 next[TS_TLS_SECRET_MAX];
 
-    default:
-      break;
+            if (_ts_tls13_expand_label (self->suite->digest, d->secret, d->secret_len,
+                                        "traffic upd", NULL, 0, next, d->secret_len)
+                && _ts_tls_cipher_set_secret (&d->cipher, self->suite, next, d->secret_len))
+              {
+                memcpy (d->secret, next, d->secret_len);
+                d->seq = 0;
+              }
+            else
+              {
+                d->cipher.ready = FALSE;
+                d->undecryptable = TRUE;
+              }
+            OPENSSL_cleanse (next, sizeof next);
+          }
+        else if (d->epoch == EPOCH_APPLICATION)
+          {
+            /* We could not follow the old keys; the new ones are unknown too. */
+            d->undecryptable = TRUE;
+          }
+        break;
+
+      default:
+        break;
     }
 }
 
@@ -543,7 +545,7 @@ deliver_handshake (TsTlsSession *self, TsTlsDirection direction, const guint8 *m
 static guint32
 hs_length (const guint8 *p)
 {
-  return (guint32) p[1] << 16 | (guint32) p[2] << 8 | p[3];
+  return (guint32)p[1] << 16 | (guint32)p[2] << 8 | p[3];
 }
 
 /* Handshake bytes of one record (RFC 8446 §5.1: messages may be split
@@ -558,7 +560,7 @@ feed_handshake (TsTlsSession *self, TsTlsDirection direction, const guint8 *p, g
     {
       if (d->hs_skip > 0)
         {
-          gsize k = (gsize) MIN (d->hs_skip, n);
+          gsize k = (gsize)MIN (d->hs_skip, n);
 
           d->hs_skip -= k;
           p += k;
@@ -570,7 +572,7 @@ feed_handshake (TsTlsSession *self, TsTlsDirection direction, const guint8 *p, g
         {
           if (n >= 4)
             {
-              gsize total = 4 + (gsize) hs_length (p);
+              gsize total = 4 + (gsize)hs_length (p);
 
               if (total > TS_TLS_HANDSHAKE_CAP)
                 {
@@ -590,7 +592,7 @@ feed_handshake (TsTlsSession *self, TsTlsDirection direction, const guint8 *p, g
                   continue;
                 }
             }
-          g_byte_array_append (d->hs, p, (guint) n);
+          g_byte_array_append (d->hs, p, (guint)n);
           d->hs_offset = offset;
           return;
         }
@@ -601,13 +603,13 @@ feed_handshake (TsTlsSession *self, TsTlsDirection direction, const guint8 *p, g
           if (d->hs->len < 4)
             {
               take = MIN (4 - d->hs->len, n);
-              g_byte_array_append (d->hs, p, (guint) take);
+              g_byte_array_append (d->hs, p, (guint)take);
               p += take;
               n -= take;
               if (d->hs->len < 4)
                 return;
             }
-          total = 4 + (gsize) hs_length (d->hs->data);
+          total = 4 + (gsize)hs_length (d->hs->data);
           if (total > TS_TLS_HANDSHAKE_CAP)
             {
               emit_anomaly (self, direction, TS_TLS_ANOMALY_TOO_LARGE, d->hs_offset, end_offset,
@@ -619,7 +621,7 @@ feed_handshake (TsTlsSession *self, TsTlsDirection direction, const guint8 *p, g
               continue;
             }
           take = MIN (total - d->hs->len, n);
-          g_byte_array_append (d->hs, p, (guint) take);
+          g_byte_array_append (d->hs, p, (guint)take);
           p += take;
           n -= take;
           if (d->hs->len == total)
@@ -650,64 +652,65 @@ dispatch_content (TsTlsSession *self, TsTlsDirection direction, guint8 type, con
 
   switch (type)
     {
-    case TS_TLS_CONTENT_HANDSHAKE:
-      if (n == 0)
-        emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
-                      "an empty handshake record (RFC 8446 §5.1 forbids it)");
-      feed_handshake (self, direction, p, n, offset, end_offset, encrypted, decrypted);
-      break;
-
-    case TS_TLS_CONTENT_ALERT:
-      /* RFC 8446 §6: struct { AlertLevel level; AlertDescription description; } Alert; */
-      ev.kind = TS_TLS_EVENT_ALERT;
-      for (gsize i = 0; i + 2 <= n; i += 2)
-        {
-          ev.alert_level = p[i];
-          ev.alert_description = p[i + 1];
-          emit (self, &ev);
-        }
-      if (n % 2 != 0 || n == 0)
-        emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
-                      "an alert record of %" G_GSIZE_FORMAT " bytes (alerts are 2 bytes)", n);
-      break;
-
-    case TS_TLS_CONTENT_CHANGE_CIPHER_SPEC:
-      /* RFC 5246 §7.1: struct { enum { change_cipher_spec(1), (255) } type; } */
-      ev.kind = TS_TLS_EVENT_CHANGE_CIPHER_SPEC;
-      ev.data = p;
-      ev.len = n;
-      emit (self, &ev);
-      if (n != 1 || p[0] != 1)
-        emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
-                      "a change_cipher_spec of %" G_GSIZE_FORMAT " bytes (1 byte, value 1)", n);
-      if (encrypted)
+      case TS_TLS_CONTENT_HANDSHAKE:
+        if (n == 0)
+          emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
+                        "an empty handshake record (RFC 8446 §5.1 forbids it)");
+        feed_handshake (self, direction, p, n, offset, end_offset, encrypted, decrypted);
         break;
-      /* RFC 8446 §D.4: a TLS 1.3 client may send its dummy change_cipher_spec
-       * right after the ClientHello, before early data. */
-      if (!self->info.have_server_hello && !self->info.hello_retry
-          && !(direction == TS_TLS_DIR_CLIENT && self->offered_tls13))
-        emit_anomaly (self, direction, TS_TLS_ANOMALY_UNEXPECTED, offset, end_offset,
-                      "a change_cipher_spec before the ServerHello");
-      else if (self->info.version != TS_TLS_VERSION_1_3 && self->dir[direction].epoch == EPOCH_CLEAR)
-        set_epoch (self, direction, EPOCH_TLS12);
-      /* In TLS 1.3 it is the compatibility-mode dummy (RFC 8446 §D.4). */
-      break;
 
-    case TS_TLS_CONTENT_APPLICATION_DATA:
-      ev.kind = TS_TLS_EVENT_APPLICATION_DATA;
-      ev.data = p;
-      ev.len = n;
-      self->info.n_app_bytes[direction] += n;
-      emit (self, &ev);
-      break;
+      case TS_TLS_CONTENT_ALERT:
+        /* RFC 8446 §6: struct { AlertLevel level; AlertDescription description; } Alert; */
+        ev.kind = TS_TLS_EVENT_ALERT;
+        for (gsize i = 0; i + 2 <= n; i += 2)
+          {
+            ev.alert_level = p[i];
+            ev.alert_description = p[i + 1];
+            emit (self, &ev);
+          }
+        if (n % 2 != 0 || n == 0)
+          emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
+                        "an alert record of %" G_GSIZE_FORMAT " bytes (alerts are 2 bytes)", n);
+        break;
 
-    case TS_TLS_CONTENT_HEARTBEAT:
-      break;
+      case TS_TLS_CONTENT_CHANGE_CIPHER_SPEC:
+        /* RFC 5246 §7.1: struct { enum { change_cipher_spec(1), (255) } type; } */
+        ev.kind = TS_TLS_EVENT_CHANGE_CIPHER_SPEC;
+        ev.data = p;
+        ev.len = n;
+        emit (self, &ev);
+        if (n != 1 || p[0] != 1)
+          emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
+                        "a change_cipher_spec of %" G_GSIZE_FORMAT " bytes (1 byte, value 1)", n);
+        if (encrypted)
+          break;
+        /* RFC 8446 §D.4: a TLS 1.3 client may send its dummy change_cipher_spec
+         * right after the ClientHello, before early data. */
+        if (!self->info.have_server_hello && !self->info.hello_retry
+            && !(direction == TS_TLS_DIR_CLIENT && self->offered_tls13))
+          emit_anomaly (self, direction, TS_TLS_ANOMALY_UNEXPECTED, offset, end_offset,
+                        "a change_cipher_spec before the ServerHello");
+        else if (self->info.version != TS_TLS_VERSION_1_3
+                 && self->dir[direction].epoch == EPOCH_CLEAR)
+          set_epoch (self, direction, EPOCH_TLS12);
+        /* In TLS 1.3 it is the compatibility-mode dummy (RFC 8446 §D.4). */
+        break;
 
-    default:
-      emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
-                    "inner content type %u is not a TLS content type", type);
-      break;
+      case TS_TLS_CONTENT_APPLICATION_DATA:
+        ev.kind = TS_TLS_EVENT_APPLICATION_DATA;
+        ev.data = p;
+        ev.len = n;
+        self->info.n_app_bytes[direction] += n;
+        emit (self, &ev);
+        break;
+
+      case TS_TLS_CONTENT_HEARTBEAT:
+        break;
+
+      default:
+        emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
+                      "inner content type %u is not a TLS content type", type);
+        break;
     }
 }
 
@@ -721,9 +724,9 @@ dispatch_inner (TsTlsSession *self, TsTlsDirection direction, gsize n, guint64 o
   while (i > 0 && self->plain[i - 1] == 0)
     i--;
   if (i == 0)
-    emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
-                  "a decrypted record with no content type (all %" G_GSIZE_FORMAT
-                  " bytes are zero)", n);
+    emit_anomaly (
+        self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
+        "a decrypted record with no content type (all %" G_GSIZE_FORMAT " bytes are zero)", n);
   else
     dispatch_content (self, direction, self->plain[i - 1], self->plain, i - 1, offset, end_offset,
                       TRUE, TRUE);
@@ -758,8 +761,8 @@ process_early_record (TsTlsSession *self, const guint8 *rec, gsize rec_len, guin
   ev.offset = offset;
   ev.end_offset = end_offset;
   ev.content_type = rec[0];
-  ev.record_version = (guint16) (rec[1] << 8 | rec[2]);
-  ev.record_length = (guint16) frag_len;
+  ev.record_version = (guint16)(rec[1] << 8 | rec[2]);
+  ev.record_length = (guint16)frag_len;
   ev.encrypted = TRUE;
   self->info.n_records[direction]++;
   ensure_plain (self, frag_len);
@@ -772,7 +775,7 @@ process_early_record (TsTlsSession *self, const guint8 *rec, gsize rec_len, guin
       ev.decrypted = TRUE;
       self->info.n_decrypted[direction]++;
       emit (self, &ev);
-      dispatch_inner (self, direction, (gsize) n, offset, end_offset);
+      dispatch_inner (self, direction, (gsize)n, offset, end_offset);
       return TRUE;
     }
 
@@ -784,7 +787,7 @@ process_early_record (TsTlsSession *self, const guint8 *rec, gsize rec_len, guin
       self->info.n_decrypted[direction]++;
       self->in_early = TRUE;
       emit (self, &ev);
-      dispatch_inner (self, direction, (gsize) n, offset, end_offset);
+      dispatch_inner (self, direction, (gsize)n, offset, end_offset);
       self->in_early = FALSE;
       return TRUE;
     }
@@ -804,7 +807,8 @@ process_early_record (TsTlsSession *self, const guint8 *rec, gsize rec_len, guin
   else
     emit_anomaly (self, direction, TS_TLS_ANOMALY_DECRYPT_FAILED, offset, end_offset,
                   "a client record of %" G_GSIZE_FORMAT " bytes opens with neither the early "
-                  "nor the handshake traffic keys", frag_len);
+                  "nor the handshake traffic keys",
+                  frag_len);
   ev.kind = TS_TLS_EVENT_OPAQUE;
   ev.data = frag;
   ev.len = frag_len;
@@ -909,21 +913,21 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
   gssize n;
 
   if (d->epoch == EPOCH_TLS12)
-    protected = TRUE;
-  else if (d->epoch != EPOCH_CLEAR)
-    protected = type == TS_TLS_CONTENT_APPLICATION_DATA;
+  protected = TRUE;
+  else if (d->epoch != EPOCH_CLEAR) protected = type == TS_TLS_CONTENT_APPLICATION_DATA;
   else
-    /* Application data before the ServerHello is early data or the client
-     * racing ahead of our view of the server: protected, keys unknown. */
-    protected = type == TS_TLS_CONTENT_APPLICATION_DATA && !self->info.have_server_hello;
+      /* Application data before the ServerHello is early data or the client
+       * racing ahead of our view of the server: protected, keys unknown. */
+      protected
+      = type == TS_TLS_CONTENT_APPLICATION_DATA && !self->info.have_server_hello;
 
   ev.kind = TS_TLS_EVENT_RECORD;
   ev.direction = direction;
   ev.offset = offset;
   ev.end_offset = end_offset;
   ev.content_type = type;
-  ev.record_version = (guint16) (rec[1] << 8 | rec[2]);
-  ev.record_length = (guint16) frag_len;
+  ev.record_version = (guint16)(rec[1] << 8 | rec[2]);
+  ev.record_length = (guint16)frag_len;
 
   if (!protected)
     {
@@ -953,10 +957,10 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
           d->told_missing = TRUE;
           emit_anomaly (self, direction, TS_TLS_ANOMALY_MISSING_KEYS, offset, end_offset,
                         "no %s secret for client random %02x%02x%02x%02x…",
-                        d->epoch == EPOCH_TLS12        ? "CLIENT_RANDOM"
-                        : d->epoch == EPOCH_HANDSHAKE ? "handshake traffic"
+                        d->epoch == EPOCH_TLS12         ? "CLIENT_RANDOM"
+                        : d->epoch == EPOCH_HANDSHAKE   ? "handshake traffic"
                         : d->epoch == EPOCH_APPLICATION ? "application traffic"
-                                                         : "(ServerHello not seen)",
+                                                        : "(ServerHello not seen)",
                         self->info.client_random[0], self->info.client_random[1],
                         self->info.client_random[2], self->info.client_random[3]);
         }
@@ -1005,11 +1009,11 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
 
   if (d->epoch == EPOCH_TLS12)
     {
-      dispatch_content (self, direction, type, self->plain, (gsize) n, offset, end_offset, TRUE,
+      dispatch_content (self, direction, type, self->plain, (gsize)n, offset, end_offset, TRUE,
                         TRUE);
     }
   else
-    dispatch_inner (self, direction, (gsize) n, offset, end_offset);
+    dispatch_inner (self, direction, (gsize)n, offset, end_offset);
   return TRUE;
 }
 
@@ -1024,7 +1028,7 @@ give_up (TsTlsSession *self, TsTlsDirection direction)
   while (pos < d->held->len)
     {
       const guint8 *rec = d->held->data + pos;
-      gsize rec_len = 5 + (gsize) (rec[3] << 8 | rec[4]);
+      gsize rec_len = 5 + (gsize)(rec[3] << 8 | rec[4]);
 
       process_record (self, direction, rec, rec_len, d->held_offset + pos, FALSE);
       pos += rec_len;
@@ -1043,7 +1047,7 @@ retry_held (TsTlsSession *self, TsTlsDirection direction)
   while (pos < d->held->len)
     {
       const guint8 *rec = d->held->data + pos;
-      gsize rec_len = 5 + (gsize) (rec[3] << 8 | rec[4]);
+      gsize rec_len = 5 + (gsize)(rec[3] << 8 | rec[4]);
 
       if (!process_record (self, direction, rec, rec_len, d->held_offset + pos, TRUE))
         break;
@@ -1051,7 +1055,7 @@ retry_held (TsTlsSession *self, TsTlsDirection direction)
     }
   if (pos == 0)
     return FALSE;
-  g_byte_array_remove_range (d->held, 0, (guint) pos);
+  g_byte_array_remove_range (d->held, 0, (guint)pos);
   d->held_offset += pos;
   return TRUE;
 }
@@ -1079,12 +1083,12 @@ retry_if_needed (TsTlsSession *self)
       self->keylog_generation = generation;
       for (int i = 0; i < 2; i++)
         if (self->dir[i].held->len > 0)
-          any |= retry_held (self, (TsTlsDirection) i);
+          any |= retry_held (self, (TsTlsDirection)i);
     }
   for (int i = 0; i < 2; i++)
     if (window_passed (self, &self->dir[i]))
       {
-        give_up (self, (TsTlsDirection) i);
+        give_up (self, (TsTlsDirection)i);
         any = TRUE;
       }
   return any;
@@ -1101,7 +1105,7 @@ framed (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec, gsize r
       /* Keep stream order: once one record waits, the ones after it wait. */
       if (can_hold (self, d, rec_len))
         {
-          g_byte_array_append (d->held, rec, (guint) rec_len);
+          g_byte_array_append (d->held, rec, (guint)rec_len);
           return;
         }
       give_up (self, direction);
@@ -1110,7 +1114,7 @@ framed (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec, gsize r
     {
       d->held_offset = offset;
       d->held_since_us = self->time_us;
-      g_byte_array_append (d->held, rec, (guint) rec_len);
+      g_byte_array_append (d->held, rec, (guint)rec_len);
     }
 }
 
@@ -1130,7 +1134,7 @@ framed (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec, gsize r
 static gssize
 check_header (const guint8 *hdr)
 {
-  guint length = (guint) (hdr[3] << 8 | hdr[4]);
+  guint length = (guint)(hdr[3] << 8 | hdr[4]);
 
   if (hdr[0] < TS_TLS_CONTENT_CHANGE_CIPHER_SPEC || hdr[0] > TS_TLS_CONTENT_HEARTBEAT)
     return TS_PARSE_INVALID;
@@ -1152,8 +1156,8 @@ stop_direction (TsTlsSession *self, TsTlsDirection direction, const guint8 *hdr,
     {
       /* A false header found after a gap: keep searching. */
       emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_RECORD, offset, offset + 5,
-                    "record header %02x %02x%02x %02x%02x after a gap: searching on",
-                    hdr[0], hdr[1], hdr[2], hdr[3], hdr[4]);
+                    "record header %02x %02x%02x %02x%02x after a gap: searching on", hdr[0],
+                    hdr[1], hdr[2], hdr[3], hdr[4]);
       d->desync = TRUE;
       return;
     }
@@ -1164,7 +1168,7 @@ stop_direction (TsTlsSession *self, TsTlsDirection direction, const guint8 *hdr,
                 "record header %02x %02x%02x %02x%02x: content type %u, version 0x%02x%02x, "
                 "length %u (max %u)",
                 hdr[0], hdr[1], hdr[2], hdr[3], hdr[4], hdr[0], hdr[1], hdr[2],
-                (guint) (hdr[3] << 8 | hdr[4]), FRAGMENT_MAX);
+                (guint)(hdr[3] << 8 | hdr[4]), FRAGMENT_MAX);
 }
 
 static void
@@ -1194,7 +1198,7 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
           if (check_header (d->rbuf) == 5)
             {
               d->desync = FALSE;
-              if (5 + (gsize) (d->rbuf[3] << 8 | d->rbuf[4]) == 5)
+              if (5 + (gsize)(d->rbuf[3] << 8 | d->rbuf[4]) == 5)
                 {
                   framed (self, direction, d->rbuf, 5, d->offset - 5);
                   d->rlen = 0;
@@ -1216,7 +1220,7 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
               continue;
             }
           d->started = TRUE;
-          rec_len = 5 + (gsize) (data[3] << 8 | data[4]);
+          rec_len = 5 + (gsize)(data[3] << 8 | data[4]);
           if (len >= rec_len)
             {
               /* The fast path: a whole record in the input, no copy. */
@@ -1230,8 +1234,8 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
             }
         }
 
-      ensure_rbuf (d, d->rlen < 5 ? 5 : 5 + (gsize) (d->rbuf[3] << 8 | d->rbuf[4]));
-      need = d->rlen < 5 ? 5 - d->rlen : 5 + (gsize) (d->rbuf[3] << 8 | d->rbuf[4]) - d->rlen;
+      ensure_rbuf (d, d->rlen < 5 ? 5 : 5 + (gsize)(d->rbuf[3] << 8 | d->rbuf[4]));
+      need = d->rlen < 5 ? 5 - d->rlen : 5 + (gsize)(d->rbuf[3] << 8 | d->rbuf[4]) - d->rlen;
       take = MIN (need, len);
       memcpy (d->rbuf + d->rlen, data, take);
       d->rlen += take;
@@ -1256,7 +1260,7 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
             }
           d->started = TRUE;
         }
-      if (d->rlen >= 5 && d->rlen == 5 + (gsize) (d->rbuf[3] << 8 | d->rbuf[4]))
+      if (d->rlen >= 5 && d->rlen == 5 + (gsize)(d->rbuf[3] << 8 | d->rbuf[4]))
         {
           gsize rec_len = d->rlen;
 
@@ -1318,7 +1322,8 @@ ts_tls_session_gap (TsTlsSession *self, TsTlsDirection direction, guint64 n_byte
       d->early_active = FALSE;
       if (keep)
         {
-          d->seq_window = MIN (d->seq_window + n_bytes / TS_TLS_MIN_RECORD + 1, TS_TLS_GAP_SEQ_TRIALS);
+          d->seq_window
+              = MIN (d->seq_window + n_bytes / TS_TLS_MIN_RECORD + 1, TS_TLS_GAP_SEQ_TRIALS);
           d->seq_lost = TRUE;
         }
       else
@@ -1355,16 +1360,15 @@ ts_tls_session_finish (TsTlsSession *self)
       Dir *d = &self->dir[i];
 
       if (d->held->len > 0)
-        give_up (self, (TsTlsDirection) i);
+        give_up (self, (TsTlsDirection)i);
       if (d->rlen > 0 && !d->desync && !d->stopped)
-        emit_anomaly (self, (TsTlsDirection) i, TS_TLS_ANOMALY_TRUNCATED, d->offset - d->rlen,
-                      d->offset, "the stream ends inside a record (%" G_GSIZE_FORMAT " of %"
-                      G_GSIZE_FORMAT " bytes)", d->rlen,
-                      d->rlen >= 5 ? 5 + (gsize) (d->rbuf[3] << 8 | d->rbuf[4]) : (gsize) 5);
+        emit_anomaly (
+            self, (TsTlsDirection)i, TS_TLS_ANOMALY_TRUNCATED, d->offset - d->rlen, d->offset,
+            "the stream ends inside a record (%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes)",
+            d->rlen, d->rlen >= 5 ? 5 + (gsize)(d->rbuf[3] << 8 | d->rbuf[4]) : (gsize)5);
       if (d->hs->len > 0)
-        emit_anomaly (self, (TsTlsDirection) i, TS_TLS_ANOMALY_TRUNCATED, d->hs_offset, d->offset,
-                      "the stream ends inside a handshake message (%u bytes of it)",
-                      d->hs->len);
+        emit_anomaly (self, (TsTlsDirection)i, TS_TLS_ANOMALY_TRUNCATED, d->hs_offset, d->offset,
+                      "the stream ends inside a handshake message (%u bytes of it)", d->hs->len);
       d->rlen = 0;
       g_clear_pointer (&d->rbuf, g_free);
       d->rbuf_size = 0;

@@ -105,13 +105,13 @@ typedef enum
 
 typedef enum
 {
-  TS_TLS_EVENT_RECORD,           /* a record header was framed (every record, clear or protected) */
-  TS_TLS_EVENT_HANDSHAKE,        /* a complete handshake message: ->handshake */
+  TS_TLS_EVENT_RECORD,    /* a record header was framed (every record, clear or protected) */
+  TS_TLS_EVENT_HANDSHAKE, /* a complete handshake message: ->handshake */
   TS_TLS_EVENT_CHANGE_CIPHER_SPEC,
   TS_TLS_EVENT_ALERT,            /* ->alert_level, ->alert_description */
   TS_TLS_EVENT_APPLICATION_DATA, /* ->data/->len: plaintext (decrypted, or cleartext) */
-  TS_TLS_EVENT_OPAQUE,           /* a protected record we could not decrypt: ->data/->len is ciphertext */
-  TS_TLS_EVENT_ANOMALY,          /* ->anomaly and ->detail */
+  TS_TLS_EVENT_OPAQUE,  /* a protected record we could not decrypt: ->data/->len is ciphertext */
+  TS_TLS_EVENT_ANOMALY, /* ->anomaly and ->detail */
 } TsTlsEventKind;
 
 typedef enum
@@ -142,7 +142,7 @@ typedef struct
 {
   const guint8 *der; /* the certificate as on the wire */
   gsize der_len;
-  gboolean parsed;   /* FALSE: OpenSSL could not read it; only der and sha256 are set */
+  gboolean parsed;     /* FALSE: OpenSSL could not read it; only der and sha256 are set */
   const char *subject; /* one line, RFC 2253 ("CN=example.com,O=Lab") */
   const char *issuer;
   const char *const *sans; /* "DNS:example.com", "IP:192.0.2.1", "URI:...", "email:..." */
@@ -161,12 +161,12 @@ typedef struct
 typedef struct
 {
   TsTlsHandshakeType type;
-  guint32 length;          /* body length from the header */
-  const guint8 *body;      /* the body (length bytes), decrypted if it was protected */
+  guint32 length;     /* body length from the header */
+  const guint8 *body; /* the body (length bytes), decrypted if it was protected */
 
   /* ClientHello and ServerHello */
   guint16 legacy_version;
-  const guint8 *random;    /* 32 bytes */
+  const guint8 *random; /* 32 bytes */
   const guint8 *session_id;
   guint8 session_id_len;
   gboolean is_hello_retry_request; /* a ServerHello with the RFC 8446 §4.1.3 special random */
@@ -176,23 +176,24 @@ typedef struct
   guint n_cipher_suites;
   const guint16 *extensions; /* extension types, in order */
   guint n_extensions;
-  const char *server_name;   /* SNI host_name (ClientHello), NUL-terminated copy; NULL if absent */
-  const char *const *alpn;   /* ClientHello: offered; ServerHello (TLS 1.2) and EncryptedExtensions: chosen */
+  const char *server_name; /* SNI host_name (ClientHello), NUL-terminated copy; NULL if absent */
+  /* ALPN: ClientHello: offered; ServerHello (TLS 1.2) and EncryptedExtensions: chosen */
+  const char *const *alpn;
   guint n_alpn;
   const guint16 *supported_versions; /* ClientHello: offered */
   guint n_supported_versions;
-  guint16 selected_version;  /* ServerHello: supported_versions if present, else legacy_version */
+  guint16 selected_version; /* ServerHello: supported_versions if present, else legacy_version */
   const guint16 *supported_groups;
   guint n_supported_groups;
   const guint16 *key_share_groups; /* ClientHello: offered shares; ServerHello: the chosen one;
                                       HelloRetryRequest: the requested group */
   guint n_key_share_groups;
-  gboolean truncated;        /* a list above was cut at TS_TLS_LIST_CAP / TS_TLS_ALPN_CAP */
+  gboolean truncated; /* a list above was cut at TS_TLS_LIST_CAP / TS_TLS_ALPN_CAP */
 
   /* Certificate */
   const TsTlsCertificate *certificates; /* leaf first */
-  guint n_certificates;       /* parsed here (≤ TS_TLS_CERT_CHAIN_CAP) */
-  guint n_certificates_total; /* in the message */
+  guint n_certificates;                 /* parsed here (≤ TS_TLS_CERT_CHAIN_CAP) */
+  guint n_certificates_total;           /* in the message */
 
   /* NewSessionTicket (TLS 1.3) */
   guint32 ticket_lifetime;
@@ -214,10 +215,10 @@ typedef struct
   gboolean decrypted; /* ...and the session decrypted them */
 
   /* RECORD */
-  guint8 content_type;  /* outer type as on the wire */
+  guint8 content_type; /* outer type as on the wire */
   guint16 record_version;
   guint16 record_length;
-  guint64 record_seq;   /* sequence number in its key epoch (protected records) */
+  guint64 record_seq; /* sequence number in its key epoch (protected records) */
 
   /* HANDSHAKE */
   const TsTlsHandshake *handshake;
@@ -247,17 +248,17 @@ typedef struct
 {
   gboolean have_client_hello;
   gboolean have_server_hello;
-  gboolean hello_retry;          /* a HelloRetryRequest was seen */
+  gboolean hello_retry; /* a HelloRetryRequest was seen */
   guint8 client_random[32];
   guint8 server_random[32];
-  guint16 version;               /* negotiated (TS_TLS_VERSION_*), 0 until ServerHello */
-  guint16 cipher_suite;          /* negotiated, 0 until ServerHello */
-  const char *server_name;       /* SNI, or NULL */
-  const char *alpn;              /* the chosen protocol, or NULL */
-  gboolean decrypting[2];        /* keys in use per direction */
+  guint16 version;         /* negotiated (TS_TLS_VERSION_*), 0 until ServerHello */
+  guint16 cipher_suite;    /* negotiated, 0 until ServerHello */
+  const char *server_name; /* SNI, or NULL */
+  const char *alpn;        /* the chosen protocol, or NULL */
+  gboolean decrypting[2];  /* keys in use per direction */
   guint64 n_records[2];
-  guint64 n_decrypted[2];        /* records decrypted */
-  guint64 n_app_bytes[2];        /* application plaintext bytes delivered */
+  guint64 n_decrypted[2]; /* records decrypted */
+  guint64 n_app_bytes[2]; /* application plaintext bytes delivered */
 } TsTlsSessionInfo;
 
 typedef struct _TsTlsSession TsTlsSession;
@@ -272,8 +273,8 @@ void ts_tls_session_free (TsTlsSession *self);
  * unknown): used to judge certificate validity. Returns FALSE once the
  * direction has stopped (not TLS, or malformed records): feeding more is
  * then useless but harmless. */
-gboolean ts_tls_session_feed (TsTlsSession *self, TsTlsDirection direction,
-                              const guint8 *data, gsize len, gint64 time_us);
+gboolean ts_tls_session_feed (TsTlsSession *self, TsTlsDirection direction, const guint8 *data,
+                              gsize len, gint64 time_us);
 
 /* @n_bytes of @direction were lost (call it where the hole is, between the
  * feeds of the bytes before and after it). The direction reports

@@ -29,10 +29,8 @@ static const TsTlsName content_types[] = {
 };
 
 static const TsTlsName versions[] = {
-  { TS_TLS_VERSION_SSL3, "SSL 3.0" },
-  { TS_TLS_VERSION_1_0, "TLS 1.0" },
-  { TS_TLS_VERSION_1_1, "TLS 1.1" },
-  { TS_TLS_VERSION_1_2, "TLS 1.2" },
+  { TS_TLS_VERSION_SSL3, "SSL 3.0" }, { TS_TLS_VERSION_1_0, "TLS 1.0" },
+  { TS_TLS_VERSION_1_1, "TLS 1.1" },  { TS_TLS_VERSION_1_2, "TLS 1.2" },
   { TS_TLS_VERSION_1_3, "TLS 1.3" },
 };
 
@@ -166,7 +164,7 @@ ts_tls_content_type_to_string (guint value)
 const char *
 ts_tls_version_to_string (guint value)
 {
-  if (value <= 0xffff && ts_tls_is_grease ((guint16) value))
+  if (value <= 0xffff && ts_tls_is_grease ((guint16)value))
     return "GREASE";
   return LOOKUP (versions, value);
 }
@@ -180,7 +178,7 @@ ts_tls_handshake_type_to_string (guint value)
 const char *
 ts_tls_extension_type_to_string (guint value)
 {
-  if (value <= 0xffff && ts_tls_is_grease ((guint16) value))
+  if (value <= 0xffff && ts_tls_is_grease ((guint16)value))
     return "GREASE";
   return LOOKUP (extension_types, value);
 }
@@ -200,7 +198,7 @@ ts_tls_alert_description_to_string (guint value)
 const char *
 ts_tls_cipher_suite_to_string (guint value)
 {
-  if (value <= 0xffff && ts_tls_is_grease ((guint16) value))
+  if (value <= 0xffff && ts_tls_is_grease ((guint16)value))
     return "GREASE";
   return LOOKUP (cipher_suites, value);
 }
@@ -208,7 +206,7 @@ ts_tls_cipher_suite_to_string (guint value)
 const char *
 ts_tls_named_group_to_string (guint value)
 {
-  if (value <= 0xffff && ts_tls_is_grease ((guint16) value))
+  if (value <= 0xffff && ts_tls_is_grease ((guint16)value))
     return "GREASE";
   return LOOKUP (named_groups, value);
 }

@@ -8,10 +8,10 @@ G_BEGIN_DECLS
 
 /* Wire decoders return ≥ 0 (bytes consumed) or one of these. */
 #ifndef TS_PARSE_INCOMPLETE
-#define TS_PARSE_INCOMPLETE ((gssize) -2)
+#define TS_PARSE_INCOMPLETE ((gssize)-2)
 #endif
 #ifndef TS_PARSE_INVALID
-#define TS_PARSE_INVALID ((gssize) -1)
+#define TS_PARSE_INVALID ((gssize)-1)
 #endif
 
 /* RFC 8446 §5.1 ContentType. */

@@ -25,7 +25,7 @@ typedef struct
 {
   GString *keylog;
   GByteArray *c2s;
-  GByteArray *hs;  /* the handshake, both directions, as (dir, len, bytes) runs */
+  GByteArray *hs; /* the handshake, both directions, as (dir, len, bytes) runs */
 } Capture;
 
 static void
@@ -46,17 +46,17 @@ move (BIO *from, BIO *to, GByteArray *record, GByteArray *hs, guint8 dir)
     return;
   if (hs != NULL)
     {
-      guint32 len = (guint32) n;
+      guint32 len = (guint32)n;
 
       g_byte_array_append (hs, &dir, 1);
-      g_byte_array_append (hs, (guint8 *) &len, 4);
-      g_byte_array_append (hs, (guint8 *) data, (guint) n);
+      g_byte_array_append (hs, (guint8 *)&len, 4);
+      g_byte_array_append (hs, (guint8 *)data, (guint)n);
     }
   if (record != NULL)
-    g_byte_array_append (record, (guint8 *) data, (guint) n);
+    g_byte_array_append (record, (guint8 *)data, (guint)n);
   if (to != NULL)
-    BIO_write (to, data, (int) n);
-  (void) BIO_reset (from);
+    BIO_write (to, data, (int)n);
+  (void)BIO_reset (from);
 }
 
 static void
@@ -139,7 +139,7 @@ bench (int version, const char *cipher)
 
   /* Peer: OpenSSL's record layer decrypting the same bytes. */
   s2 = s;
-  BIO_write (sin, cap.c2s->data + handshake_len, (int) (cap.c2s->len - handshake_len));
+  BIO_write (sin, cap.c2s->data + handshake_len, (int)(cap.c2s->len - handshake_len));
   t0 = g_get_monotonic_time ();
   while (got < sent)
     {
@@ -173,8 +173,9 @@ bench (int version, const char *cipher)
   g_print ("%-8s %-32s ours %7.0f MB/s %9.0f segments/s | OpenSSL SSL_read %7.0f MB/s | "
            "ratio %.2f | decrypted %" G_GUINT64_FORMAT " of %" G_GSIZE_FORMAT " bytes\n",
            version == TLS1_3_VERSION ? "TLS 1.3" : "TLS 1.2", cipher,
-           (double) cap.c2s->len / (double) MAX (t_ours, 1), n_segments * 1e6 / (double) MAX (t_ours, 1),
-           (double) cap.c2s->len / (double) MAX (t_peer, 1), (double) t_peer / (double) MAX (t_ours, 1),
+           (double)cap.c2s->len / (double)MAX (t_ours, 1),
+           n_segments * 1e6 / (double)MAX (t_ours, 1),
+           (double)cap.c2s->len / (double)MAX (t_peer, 1), (double)t_peer / (double)MAX (t_ours, 1),
            app, sent);
 
   ts_tls_session_free (session);

@@ -13,15 +13,17 @@ int LLVMFuzzerTestOneInput (const guint8 *data, gsize size);
 
 /* The RFC 8448 §3 secrets: an input shaped like that trace (as the seed
  * corpus is) reaches decryption and the decoding of decrypted messages. */
-static const char rfc8448_keylog[] =
-  "CLIENT_HANDSHAKE_TRAFFIC_SECRET cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7 "
-  "b3eddb126e067f35a780b3abf45e2d8f3b1a950738f52e9600746a0e27a55a21\n"
-  "SERVER_HANDSHAKE_TRAFFIC_SECRET cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7 "
-  "b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38\n"
-  "CLIENT_TRAFFIC_SECRET_0 cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7 "
-  "9e40646ce79a7f9dc05af8889bce6552875afa0b06df0087f792ebb7c17504a5\n"
-  "SERVER_TRAFFIC_SECRET_0 cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7 "
-  "a11af9f05531f856ad47116b45a950328204b4f44bfb6b3a4b4f1f3fcb631643\n";
+static const char rfc8448_keylog[]
+    = "CLIENT_HANDSHAKE_TRAFFIC_SECRET "
+      "cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7 "
+      "b3eddb126e067f35a780b3abf45e2d8f3b1a950738f52e9600746a0e27a55a21\n"
+      "SERVER_HANDSHAKE_TRAFFIC_SECRET "
+      "cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7 "
+      "b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38\n"
+      "CLIENT_TRAFFIC_SECRET_0 cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7 "
+      "9e40646ce79a7f9dc05af8889bce6552875afa0b06df0087f792ebb7c17504a5\n"
+      "SERVER_TRAFFIC_SECRET_0 cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7 "
+      "a11af9f05531f856ad47116b45a950328204b4f44bfb6b3a4b4f1f3fcb631643\n";
 
 static void
 on_event (const TsTlsEvent *ev, gpointer user_data)
@@ -74,9 +76,10 @@ LLVMFuzzerTestOneInput (const guint8 *data, gsize size)
       /* A copy of exactly the chunk, so any over-read is caught. */
       chunk = g_memdup2 (data + pos, len);
       if (control == 0x7f)
-        ts_tls_keylog_feed (keylog, (const char *) chunk, len);
+        ts_tls_keylog_feed (keylog, (const char *)chunk, len);
       else
-        ts_tls_session_feed (session, dir, chunk, len, G_GINT64_CONSTANT (1780272000) * G_USEC_PER_SEC);
+        ts_tls_session_feed (session, dir, chunk, len,
+                             G_GINT64_CONSTANT (1780272000) * G_USEC_PER_SEC);
       g_free (chunk);
       pos += len;
     }

@@ -98,7 +98,7 @@ unhex (const char *hex, gsize *out_len)
         hi = v;
       else
         {
-          guint8 b = (guint8) (hi << 4 | v);
+          guint8 b = (guint8)(hi << 4 | v);
 
           g_byte_array_append (a, &b, 1);
           hi = -1;
@@ -192,131 +192,132 @@ on_event (const TsTlsEvent *ev, gpointer user_data)
 
   switch (ev->kind)
     {
-    case TS_TLS_EVENT_RECORD:
-      g_string_append_printf (s, " type=%u ver=%04x len=%u seq=%" G_GUINT64_FORMAT,
-                              ev->content_type, ev->record_version, ev->record_length,
-                              ev->record_seq);
-      if (ev->decrypted)
-        r->n_decrypted_records++;
-      break;
+      case TS_TLS_EVENT_RECORD:
+        g_string_append_printf (s, " type=%u ver=%04x len=%u seq=%" G_GUINT64_FORMAT,
+                                ev->content_type, ev->record_version, ev->record_length,
+                                ev->record_seq);
+        if (ev->decrypted)
+          r->n_decrypted_records++;
+        break;
 
-    case TS_TLS_EVENT_HANDSHAKE:
-      {
-        const TsTlsHandshake *hs = ev->handshake;
+      case TS_TLS_EVENT_HANDSHAKE:
+        {
+          const TsTlsHandshake *hs = ev->handshake;
 
-        g_string_append_printf (s, " %s len=%u",
-                                ts_tls_handshake_type_to_string (hs->type) ?: "?", hs->length);
-        g_string_append_printf (r->handshakes, "%c:%s%s ", ev->direction ? 'S' : 'C',
-                                ts_tls_handshake_type_to_string (hs->type) ?: "?",
-                                ev->decrypted ? "*" : "");
-        if (hs->server_name != NULL)
-          {
-            g_string_append_printf (s, " sni=%s", hs->server_name);
-            g_free (r->sni);
-            r->sni = g_strdup (hs->server_name);
-          }
-        for (guint i = 0; i < hs->n_alpn; i++)
-          g_string_append_printf (s, " alpn=%s", hs->alpn[i]);
-        if (hs->type != TS_TLS_HS_CLIENT_HELLO && hs->n_alpn > 0)
-          {
-            g_free (r->alpn);
-            r->alpn = g_strdup (hs->alpn[0]);
-          }
-        append_list16 (s, "suites", hs->cipher_suites, hs->n_cipher_suites);
-        append_list16 (s, "versions", hs->supported_versions, hs->n_supported_versions);
-        append_list16 (s, "groups", hs->supported_groups, hs->n_supported_groups);
-        append_list16 (s, "shares", hs->key_share_groups, hs->n_key_share_groups);
-        append_list16 (s, "ext", hs->extensions, hs->n_extensions);
-        if (hs->selected_version)
-          g_string_append_printf (s, " selected=%04x", hs->selected_version);
-        if (hs->is_hello_retry_request)
-          {
-            g_string_append (s, " hrr");
-            r->hrr = TRUE;
-          }
-        if (hs->random != NULL)
-          {
-            g_string_append (s, " random=");
-            for (int i = 0; i < 32; i++)
-              g_string_append_printf (s, "%02x", hs->random[i]);
-          }
-        if (hs->type == TS_TLS_HS_KEY_UPDATE)
-          {
-            g_string_append_printf (s, " requested=%d", hs->update_requested);
-            r->n_key_updates++;
-          }
-        if (hs->type == TS_TLS_HS_NEW_SESSION_TICKET)
-          g_string_append_printf (s, " lifetime=%u", hs->ticket_lifetime);
-        g_string_append_printf (s, " certs=%u/%u", hs->n_certificates, hs->n_certificates_total);
-        for (guint i = 0; i < hs->n_certificates; i++)
-          {
-            const TsTlsCertificate *c = &hs->certificates[i];
-            g_autofree char *fp = NULL;
-            g_autoptr (GString) sans = g_string_new (NULL);
+          g_string_append_printf (s, " %s len=%u",
+                                  ts_tls_handshake_type_to_string (hs->type) ?: "?", hs->length);
+          g_string_append_printf (r->handshakes, "%c:%s%s ", ev->direction ? 'S' : 'C',
+                                  ts_tls_handshake_type_to_string (hs->type) ?: "?",
+                                  ev->decrypted ? "*" : "");
+          if (hs->server_name != NULL)
+            {
+              g_string_append_printf (s, " sni=%s", hs->server_name);
+              g_free (r->sni);
+              r->sni = g_strdup (hs->server_name);
+            }
+          for (guint i = 0; i < hs->n_alpn; i++)
+            g_string_append_printf (s, " alpn=%s", hs->alpn[i]);
+          if (hs->type != TS_TLS_HS_CLIENT_HELLO && hs->n_alpn > 0)
+            {
+              g_free (r->alpn);
+              r->alpn = g_strdup (hs->alpn[0]);
+            }
+          append_list16 (s, "suites", hs->cipher_suites, hs->n_cipher_suites);
+          append_list16 (s, "versions", hs->supported_versions, hs->n_supported_versions);
+          append_list16 (s, "groups", hs->supported_groups, hs->n_supported_groups);
+          append_list16 (s, "shares", hs->key_share_groups, hs->n_key_share_groups);
+          append_list16 (s, "ext", hs->extensions, hs->n_extensions);
+          if (hs->selected_version)
+            g_string_append_printf (s, " selected=%04x", hs->selected_version);
+          if (hs->is_hello_retry_request)
+            {
+              g_string_append (s, " hrr");
+              r->hrr = TRUE;
+            }
+          if (hs->random != NULL)
+            {
+              g_string_append (s, " random=");
+              for (int i = 0; i < 32; i++)
+                g_string_append_printf (s, "%02x", hs->random[i]);
+            }
+          if (hs->type == TS_TLS_HS_KEY_UPDATE)
+            {
+              g_string_append_printf (s, " requested=%d", hs->update_requested);
+              r->n_key_updates++;
+            }
+          if (hs->type == TS_TLS_HS_NEW_SESSION_TICKET)
+            g_string_append_printf (s, " lifetime=%u", hs->ticket_lifetime);
+          g_string_append_printf (s, " certs=%u/%u", hs->n_certificates, hs->n_certificates_total);
+          for (guint i = 0; i < hs->n_certificates; i++)
+            {
+              const TsTlsCertificate *c = &hs->certificates[i];
+              g_autofree char *fp = NULL;
+              g_autoptr (GString) sans = g_string_new (NULL);
 
-            fp = g_compute_checksum_for_data (G_CHECKSUM_SHA256, c->der, c->der_len);
-            for (guint j = 0; j < 32; j++)
-              {
-                char b[3];
+              fp = g_compute_checksum_for_data (G_CHECKSUM_SHA256, c->der, c->der_len);
+              for (guint j = 0; j < 32; j++)
+                {
+                  char b[3];
 
-                g_snprintf (b, sizeof b, "%02x", c->sha256[j]);
-                g_assert_cmpint (b[0], ==, fp[2 * j]);
-                g_assert_cmpint (b[1], ==, fp[2 * j + 1]);
-              }
-            for (guint j = 0; j < c->n_sans; j++)
-              g_string_append_printf (sans, "%s%s", j ? "," : "", c->sans[j]);
-            g_string_append_printf (s, " [subject=%s issuer=%s sans=%s nb=%" G_GINT64_FORMAT
-                                    " na=%" G_GINT64_FORMAT " validity=%d ca=%d self=%d fp=%.16s]",
-                                    c->parsed ? c->subject : "?", c->parsed ? c->issuer : "?",
-                                    sans->str, c->not_before, c->not_after, c->validity,
-                                    c->is_ca, c->self_issued, fp);
-            if (i == 0 && c->parsed)
-              {
-                g_free (r->cert_subject);
-                r->cert_subject = g_strdup (c->subject);
-                g_free (r->cert_sans);
-                r->cert_sans = g_strdup (sans->str);
-                r->cert_validity = c->validity;
-              }
-          }
-        if (hs->truncated)
-          g_string_append (s, " truncated");
-      }
-      break;
+                  g_snprintf (b, sizeof b, "%02x", c->sha256[j]);
+                  g_assert_cmpint (b[0], ==, fp[2 * j]);
+                  g_assert_cmpint (b[1], ==, fp[2 * j + 1]);
+                }
+              for (guint j = 0; j < c->n_sans; j++)
+                g_string_append_printf (sans, "%s%s", j ? "," : "", c->sans[j]);
+              g_string_append_printf (
+                  s,
+                  " [subject=%s issuer=%s sans=%s nb=%" G_GINT64_FORMAT " na=%" G_GINT64_FORMAT
+                  " validity=%d ca=%d self=%d fp=%.16s]",
+                  c->parsed ? c->subject : "?", c->parsed ? c->issuer : "?", sans->str,
+                  c->not_before, c->not_after, c->validity, c->is_ca, c->self_issued, fp);
+              if (i == 0 && c->parsed)
+                {
+                  g_free (r->cert_subject);
+                  r->cert_subject = g_strdup (c->subject);
+                  g_free (r->cert_sans);
+                  r->cert_sans = g_strdup (sans->str);
+                  r->cert_validity = c->validity;
+                }
+            }
+          if (hs->truncated)
+            g_string_append (s, " truncated");
+        }
+        break;
 
-    case TS_TLS_EVENT_ALERT:
-      g_string_append_printf (s, " %u/%u", ev->alert_level, ev->alert_description);
-      r->n_alerts++;
-      break;
+      case TS_TLS_EVENT_ALERT:
+        g_string_append_printf (s, " %u/%u", ev->alert_level, ev->alert_description);
+        r->n_alerts++;
+        break;
 
-    case TS_TLS_EVENT_APPLICATION_DATA:
-    case TS_TLS_EVENT_OPAQUE:
-    case TS_TLS_EVENT_CHANGE_CIPHER_SPEC:
-      {
-        g_autofree char *sum = g_compute_checksum_for_data (G_CHECKSUM_SHA1, ev->data, ev->len);
+      case TS_TLS_EVENT_APPLICATION_DATA:
+      case TS_TLS_EVENT_OPAQUE:
+      case TS_TLS_EVENT_CHANGE_CIPHER_SPEC:
+        {
+          g_autofree char *sum = g_compute_checksum_for_data (G_CHECKSUM_SHA1, ev->data, ev->len);
 
-        g_string_append_printf (s, " len=%" G_GSIZE_FORMAT " sha1=%.12s", ev->len, sum);
-        if (ev->kind == TS_TLS_EVENT_APPLICATION_DATA)
-          g_byte_array_append (r->app[ev->direction], ev->data, (guint) ev->len);
-        if (ev->kind == TS_TLS_EVENT_APPLICATION_DATA && ev->early)
-          {
-            g_free (r->early_app);
-            r->early_app = g_strndup ((const char *) ev->data, ev->len);
-          }
-        if (ev->kind == TS_TLS_EVENT_OPAQUE)
-          r->n_opaque++;
-      }
-      break;
+          g_string_append_printf (s, " len=%" G_GSIZE_FORMAT " sha1=%.12s", ev->len, sum);
+          if (ev->kind == TS_TLS_EVENT_APPLICATION_DATA)
+            g_byte_array_append (r->app[ev->direction], ev->data, (guint)ev->len);
+          if (ev->kind == TS_TLS_EVENT_APPLICATION_DATA && ev->early)
+            {
+              g_free (r->early_app);
+              r->early_app = g_strndup ((const char *)ev->data, ev->len);
+            }
+          if (ev->kind == TS_TLS_EVENT_OPAQUE)
+            r->n_opaque++;
+        }
+        break;
 
-    case TS_TLS_EVENT_ANOMALY:
-      g_assert_nonnull (ev->detail);
-      g_string_append_printf (s, " %s: %s", ts_tls_anomaly_to_string (ev->anomaly), ev->detail);
-      r->n_anomalies++;
-      g_assert_cmpuint (ev->anomaly, <, G_N_ELEMENTS (r->n_anomaly_kind));
-      r->n_anomaly_kind[ev->anomaly]++;
-      if (g_test_verbose ())
-        g_printerr ("anomaly (%s): %s\n", ts_tls_direction_to_string (ev->direction), ev->detail);
-      break;
+      case TS_TLS_EVENT_ANOMALY:
+        g_assert_nonnull (ev->detail);
+        g_string_append_printf (s, " %s: %s", ts_tls_anomaly_to_string (ev->anomaly), ev->detail);
+        r->n_anomalies++;
+        g_assert_cmpuint (ev->anomaly, <, G_N_ELEMENTS (r->n_anomaly_kind));
+        r->n_anomaly_kind[ev->anomaly]++;
+        if (g_test_verbose ())
+          g_printerr ("anomaly (%s): %s\n", ts_tls_direction_to_string (ev->direction), ev->detail);
+        break;
     }
   g_string_append_c (s, '\n');
 }
@@ -482,84 +483,110 @@ maybe_write_seed (Trace *t, const char *name)
 
       for (gsize off = 0; off < len && out->len + 128 <= 4096; off += 127)
         {
-          guint8 control = (guint8) ((seg->dir == TS_TLS_DIR_SERVER ? 0x80 : 0) | MIN (127, len - off));
+          guint8 control
+              = (guint8)((seg->dir == TS_TLS_DIR_SERVER ? 0x80 : 0) | MIN (127, len - off));
 
           g_byte_array_append (out, &control, 1);
-          g_byte_array_append (out, data + off, (guint) MIN (127, len - off));
+          g_byte_array_append (out, data + off, (guint)MIN (127, len - off));
         }
     }
   if (g_str_has_prefix (name, "/ts/trace/tls/"))
     name += strlen ("/ts/trace/tls/");
   file = g_strdelimit (g_strdup (name), "/", '-');
   path = g_build_filename (dir, file, NULL);
-  g_assert_true (g_file_set_contents (path, (const char *) out->data, out->len, NULL));
+  g_assert_true (g_file_set_contents (path, (const char *)out->data, out->len, NULL));
 }
 
 /* ---- RFC 8448 §3 Simple 1-RTT Handshake (TLS_AES_128_GCM_SHA256) ---- */
 
 /* The records of the trace as the RFC prints them ("complete record"). */
-static const char rfc8448_client_hello_record[] =
-  "16030100c4010000c00303cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece70000061301"
-  "13031302010000910000000b0009000006736572766572ff01000100000a00140012001d001700180019010001010102"
-  "0103010400230000003300260024001d002099381de560e4bd43d23d8e435a7dbafeb3c06e51c13cae4d5413691e529a"
-  "af2c002b0003020304000d0020001e040305030603020308040805080604010501060102010402050206020202002d00"
-  "020101001c00024001";
+static const char rfc8448_client_hello_record[] = "16030100c4010000c00303cb34ecb1e78163ba1c38c6dacb"
+                                                  "196a6dffa21a8d9912ec18a2ef6283024dece70000061301"
+                                                  "13031302010000910000000b0009000006736572766572ff"
+                                                  "01000100000a00140012001d001700180019010001010102"
+                                                  "0103010400230000003300260024001d002099381de560e4"
+                                                  "bd43d23d8e435a7dbafeb3c06e51c13cae4d5413691e529a"
+                                                  "af2c002b0003020304000d0020001e040305030603020308"
+                                                  "040805080604010501060102010402050206020202002d00"
+                                                  "020101001c00024001";
 
-static const char rfc8448_server_hello_record[] =
-  "160303005a"
-  "020000560303a6af06a4121860dc5e6e60249cd34c95930c8ac5cb1434dac155772ed3e2692800130100002e00330024"
-  "001d0020c9828876112095fe66762bdbf7c672e156d6cc253b833df1dd69b1b04e751f0f002b00020304";
+static const char rfc8448_server_hello_record[]
+    = "160303005a"
+      "020000560303a6af06a4121860dc5e6e60249cd34c95930c8ac5cb1434dac155772ed3e2692800130100002e0033"
+      "0024"
+      "001d0020c9828876112095fe66762bdbf7c672e156d6cc253b833df1dd69b1b04e751f0f002b00020304";
 
 /* EncryptedExtensions, Certificate, CertificateVerify, Finished under the
  * server handshake traffic key. */
-static const char rfc8448_server_flight_record[] =
-  "17030302a2d1ff334a56f5bff6594a07cc87b580233f500f45e489e7f33af35edf7869fcf40aa40aa2b8ea73f848a7ca"
-  "07612ef9f945cb960b4068905123ea78b111b429ba9191cd05d2a389280f526134aadc7fc78c4b729df828b5ecf7b13b"
-  "d9aefb0e57f271585b8ea9bb355c7c79020716cfb9b1183ef3ab20e37d57a6b9d7477609aee6e122a4cf51427325250c"
-  "7d0e509289444c9b3a648f1d71035d2ed65b0e3cdd0cbae8bf2d0b227812cbb360987255cc744110c453baa4fcd61092"
-  "8d809810e4b7ed1a8fd991f06aa6248204797e36a6a73b70a2559c09ead686945ba246ab66e5edd8044b4c6de3fcf2a8"
-  "9441ac66272fd8fb330ef8190579b3684596c960bd596eea520a56a8d650f563aad27409960dca63d3e688611ea5e22f"
-  "4415cf9538d51a200c27034272968a264ed6540c84838d89f72c24461aad6d26f59ecaba9acbbb317b66d902f4f292a3"
-  "6ac1b639c637ce343117b659622245317b49eeda0c6258f100d7d961ffb138647e92ea330faeea6dfa31c7a84dc3bd7e"
-  "1b7a6c7178af36879018e3f252107f243d243dc7339d5684c8b0378bf30244da8c87c843f5e56eb4c5e8280a2b48052c"
-  "f93b16499a66db7cca71e4599426f7d461e66f99882bd89fc50800becca62d6c74116dbd2972fda1fa80f85df881edbe"
-  "5a37668936b335583b599186dc5c6918a396fa48a181d6b6fa4f9d62d513afbb992f2b992f67f8afe67f76913fa388cb"
-  "5630c8ca01e0c65d11c66a1e2ac4c85977b7c7a6999bbf10dc35ae69f5515614636c0b9b68c19ed2e31c0b3b66763038"
-  "ebba42f3b38edc0399f3a9f23faa63978c317fc9fa66a73f60f0504de93b5b845e275592c12335ee340bbc4fddd50278"
-  "4016e4b3be7ef04dda49f4b440a30cb5d2af939828fd4ae3794e44f94df5a631ede42c1719bfdabf0253fe5175be898e"
-  "750edc53370d2b";
+static const char rfc8448_server_flight_record[]
+    = "17030302a2d1ff334a56f5bff6594a07cc87b580233f500f45e489e7f33af35edf7869fcf40aa40aa2b8ea73f848"
+      "a7ca"
+      "07612ef9f945cb960b4068905123ea78b111b429ba9191cd05d2a389280f526134aadc7fc78c4b729df828b5ecf7"
+      "b13b"
+      "d9aefb0e57f271585b8ea9bb355c7c79020716cfb9b1183ef3ab20e37d57a6b9d7477609aee6e122a4cf51427325"
+      "250c"
+      "7d0e509289444c9b3a648f1d71035d2ed65b0e3cdd0cbae8bf2d0b227812cbb360987255cc744110c453baa4fcd6"
+      "1092"
+      "8d809810e4b7ed1a8fd991f06aa6248204797e36a6a73b70a2559c09ead686945ba246ab66e5edd8044b4c6de3fc"
+      "f2a8"
+      "9441ac66272fd8fb330ef8190579b3684596c960bd596eea520a56a8d650f563aad27409960dca63d3e688611ea5"
+      "e22f"
+      "4415cf9538d51a200c27034272968a264ed6540c84838d89f72c24461aad6d26f59ecaba9acbbb317b66d902f4f2"
+      "92a3"
+      "6ac1b639c637ce343117b659622245317b49eeda0c6258f100d7d961ffb138647e92ea330faeea6dfa31c7a84dc3"
+      "bd7e"
+      "1b7a6c7178af36879018e3f252107f243d243dc7339d5684c8b0378bf30244da8c87c843f5e56eb4c5e8280a2b48"
+      "052c"
+      "f93b16499a66db7cca71e4599426f7d461e66f99882bd89fc50800becca62d6c74116dbd2972fda1fa80f85df881"
+      "edbe"
+      "5a37668936b335583b599186dc5c6918a396fa48a181d6b6fa4f9d62d513afbb992f2b992f67f8afe67f76913fa3"
+      "88cb"
+      "5630c8ca01e0c65d11c66a1e2ac4c85977b7c7a6999bbf10dc35ae69f5515614636c0b9b68c19ed2e31c0b3b6676"
+      "3038"
+      "ebba42f3b38edc0399f3a9f23faa63978c317fc9fa66a73f60f0504de93b5b845e275592c12335ee340bbc4fddd5"
+      "0278"
+      "4016e4b3be7ef04dda49f4b440a30cb5d2af939828fd4ae3794e44f94df5a631ede42c1719bfdabf0253fe5175be"
+      "898e"
+      "750edc53370d2b";
 
-static const char rfc8448_client_finished_record[] =
-  "170303003575ec4dc238cce60b298044a71e219c56cc77b0517fe9b93c7a4bfc44d87f38f80338ac98fc46deb384bd1c"
-  "aeacab6867d726c40546";
+static const char rfc8448_client_finished_record[]
+    = "170303003575ec4dc238cce60b298044a71e219c56cc77b0517fe9b93c7a4bfc44d87f38f80338ac98fc46deb384"
+      "bd1c"
+      "aeacab6867d726c40546";
 
-static const char rfc8448_new_session_ticket_record[] =
-  "17030300de3a6b8f90414a97d6959c3487680de5134a2b240e6cffac116e95d41d6af8f6b580dcf3d11d63c758db289a"
-  "015940252f55713e061dc13e078891a38efbcf5753ad8ef170ad3c7353d16d9da773b9ca7f2b9fa1b6c0d4a3d03f75e0"
-  "9c30ba1e62972ac46f75f7b981be63439b2999ce13064615139891d5e4c5b406f16e3fc181a77ca475840025db2f0a77"
-  "f81b5ab05b94c01346755f69232c86519d86cbeeac87aac347d143f9605d64f650db4d023e70e952ca49fe5137121c74"
-  "bc2697687e248746d6df353005f3bce18696129c8153556b3b6c6779b37bf15985684f";
+static const char rfc8448_new_session_ticket_record[]
+    = "17030300de3a6b8f90414a97d6959c3487680de5134a2b240e6cffac116e95d41d6af8f6b580dcf3d11d63c758db"
+      "289a"
+      "015940252f55713e061dc13e078891a38efbcf5753ad8ef170ad3c7353d16d9da773b9ca7f2b9fa1b6c0d4a3d03f"
+      "75e0"
+      "9c30ba1e62972ac46f75f7b981be63439b2999ce13064615139891d5e4c5b406f16e3fc181a77ca475840025db2f"
+      "0a77"
+      "f81b5ab05b94c01346755f69232c86519d86cbeeac87aac347d143f9605d64f650db4d023e70e952ca49fe513712"
+      "1c74"
+      "bc2697687e248746d6df353005f3bce18696129c8153556b3b6c6779b37bf15985684f";
 
-static const char rfc8448_client_app_record[] =
-  "1703030043a23f7054b62c94d0affafe8228ba55cbefacea42f914aa66bcab3f2b9819a8a5b46b395bd54a9a20441e2b"
-  "62974e1f5a6292a2977014bd1e3deae63aeebb21694915e4";
+static const char rfc8448_client_app_record[] = "1703030043a23f7054b62c94d0affafe8228ba55cbefacea42"
+                                                "f914aa66bcab3f2b9819a8a5b46b395bd54a9a20441e2b"
+                                                "62974e1f5a6292a2977014bd1e3deae63aeebb21694915e4";
 
-static const char rfc8448_server_app_record[] =
-  "17030300432e937e11ef4ac740e538ad36005fc4a46932fc3225d05f82aa1b36e30efaf97d90e6dffc602dcb501a59a8"
-  "fcc49c4bf2e5f0a21c0047c2abf332540dd032e167c2955d";
+static const char rfc8448_server_app_record[] = "17030300432e937e11ef4ac740e538ad36005fc4a46932fc32"
+                                                "25d05f82aa1b36e30efaf97d90e6dffc602dcb501a59a8"
+                                                "fcc49c4bf2e5f0a21c0047c2abf332540dd032e167c2955d";
 
-static const char rfc8448_client_close_record[] = "1703030013c9872760655666b74d7ff1153efd6db6d0b0e3";
-static const char rfc8448_server_close_record[] = "1703030013b58fd67166ebf599d24720cfbe7efa7a8864a9";
+static const char rfc8448_client_close_record[]
+    = "1703030013c9872760655666b74d7ff1153efd6db6d0b0e3";
+static const char rfc8448_server_close_record[]
+    = "1703030013b58fd67166ebf599d24720cfbe7efa7a8864a9";
 
 /* Intermediate values the RFC prints. */
-static const char rfc8448_client_random[] =
-  "cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7";
-static const char rfc8448_client_hs_secret[] =
-  "b3eddb126e067f35a780b3abf45e2d8f3b1a950738f52e9600746a0e27a55a21";
-static const char rfc8448_server_hs_secret[] =
-  "b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38";
-static const char rfc8448_master_secret[] =
-  "18df06843d13a08bf2a449844c5f8a478001bc4d4c627984d5a41da8d0402919";
+static const char rfc8448_client_random[]
+    = "cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7";
+static const char rfc8448_client_hs_secret[]
+    = "b3eddb126e067f35a780b3abf45e2d8f3b1a950738f52e9600746a0e27a55a21";
+static const char rfc8448_server_hs_secret[]
+    = "b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38";
+static const char rfc8448_master_secret[]
+    = "18df06843d13a08bf2a449844c5f8a478001bc4d4c627984d5a41da8d0402919";
 
 /* The test's own HKDF-Expand-Label (RFC 8446 §7.1), independent of the
  * library's, through OpenSSL's HKDF in expand-only mode. */
@@ -574,21 +601,21 @@ test_expand_label (const guint8 *secret, gsize secret_len, const char *label, co
   EVP_KDF_CTX *kctx = EVP_KDF_CTX_new (kdf);
   OSSL_PARAM params[5];
 
-  b = (guint8) (out_len >> 8);
+  b = (guint8)(out_len >> 8);
   g_byte_array_append (info, &b, 1);
-  b = (guint8) out_len;
+  b = (guint8)out_len;
   g_byte_array_append (info, &b, 1);
-  b = (guint8) (6 + strlen (label));
+  b = (guint8)(6 + strlen (label));
   g_byte_array_append (info, &b, 1);
-  g_byte_array_append (info, (const guint8 *) "tls13 ", 6);
-  g_byte_array_append (info, (const guint8 *) label, (guint) strlen (label));
-  b = (guint8) ctx_len;
+  g_byte_array_append (info, (const guint8 *)"tls13 ", 6);
+  g_byte_array_append (info, (const guint8 *)label, (guint)strlen (label));
+  b = (guint8)ctx_len;
   g_byte_array_append (info, &b, 1);
-  g_byte_array_append (info, ctx, (guint) ctx_len);
+  g_byte_array_append (info, ctx, (guint)ctx_len);
 
   params[0] = OSSL_PARAM_construct_int (OSSL_KDF_PARAM_MODE, &mode);
-  params[1] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0);
-  params[2] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_KEY, (void *) secret, secret_len);
+  params[1] = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+  params[2] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_KEY, (void *)secret, secret_len);
   params[3] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_INFO, info->data, info->len);
   params[4] = OSSL_PARAM_construct_end ();
   g_assert_cmpint (EVP_KDF_derive (kctx, out, out_len, params), ==, 1);
@@ -598,25 +625,36 @@ test_expand_label (const guint8 *secret, gsize secret_len, const char *label, co
 
 /* The RFC's handshake messages in clear, for the transcript hash. */
 static const char rfc8448_server_plain_handshake[] =
-  /* EncryptedExtensions */
-  "080000240022000a00140012001d00170018001901000101010201030104001c0002400100000000"
-  /* Certificate */
-  "0b0001b9000001b50001b0308201ac30820115a003020102020102300d06092a864886f70d01010b0500300e310c300a"
-  "06035504031303727361301e170d3136303733303031323335395a170d3236303733303031323335395a300e310c300a"
-  "0603550403130372736130819f300d06092a864886f70d010101050003818d0030818902818100b4bb498f8279303d98"
-  "0836399b36c6988c0c68de55e1bdb826d3901a2461eafd2de49a91d015abbc9a95137ace6c1af19eaa6af98c7ced4312"
-  "0998e187a80ee0ccb0524b1b018c3e0b63264d449a6d38e22a5fda430846748030530ef0461c8ca9d9efbfae8ea6d1d0"
-  "3e2bd193eff0ab9a8002c47428a6d35a8d88d79f7f1e3f0203010001a31a301830090603551d1304023000300b060355"
-  "1d0f0404030205a0300d06092a864886f70d01010b05000381810085aad2a0e5b9276b908c65f73a7267170618a54c5f"
-  "8a7b337d2df7a594365417f2eae8f8a58c8f8172f9319cf36b7fd6c55b80f21a03015156726096fd335e5e67f2dbf102"
-  "702e608ccae6bec1fc63a42a99be5c3eb7107c3c54e9b9eb2bd5203b1c3b84e0a8b2f759409ba3eac9d91d402dcc0cc8"
-  "f8961229ac9187b42b4de10000"
-  /* CertificateVerify */
-  "0f000084080400805a747c5d88fa9bd2e55ab085a61015b7211f824cd484145ab3ff52f1fda8477b0b7abc90db78e2d3"
-  "3a5c141a078653fa6bef780c5ea248eeaaa785c4f394cab6d30bbe8d4859ee511f602957b15411ac027671459e46445c"
-  "9ea58c181e818e95b8c3fb0bf3278409d3be152a3da5043e063dda65cdf5aea20d53dfacd42f74f3"
-  /* Finished */
-  "140000209b9b141d906337fbd2cbdce71df4deda4ab42c309572cb7fffee5454b78f0718";
+    /* EncryptedExtensions */
+    "080000240022000a00140012001d00170018001901000101010201030104001c0002400100000000"
+    /* Certificate */
+    "0b0001b9000001b50001b0308201ac30820115a003020102020102300d06092a864886f70d01010b0500300e310c30"
+    "0a"
+    "06035504031303727361301e170d3136303733303031323335395a170d3236303733303031323335395a300e310c30"
+    "0a"
+    "0603550403130372736130819f300d06092a864886f70d010101050003818d0030818902818100b4bb498f8279303d"
+    "98"
+    "0836399b36c6988c0c68de55e1bdb826d3901a2461eafd2de49a91d015abbc9a95137ace6c1af19eaa6af98c7ced43"
+    "12"
+    "0998e187a80ee0ccb0524b1b018c3e0b63264d449a6d38e22a5fda430846748030530ef0461c8ca9d9efbfae8ea6d1"
+    "d0"
+    "3e2bd193eff0ab9a8002c47428a6d35a8d88d79f7f1e3f0203010001a31a301830090603551d1304023000300b0603"
+    "55"
+    "1d0f0404030205a0300d06092a864886f70d01010b05000381810085aad2a0e5b9276b908c65f73a7267170618a54c"
+    "5f"
+    "8a7b337d2df7a594365417f2eae8f8a58c8f8172f9319cf36b7fd6c55b80f21a03015156726096fd335e5e67f2dbf1"
+    "02"
+    "702e608ccae6bec1fc63a42a99be5c3eb7107c3c54e9b9eb2bd5203b1c3b84e0a8b2f759409ba3eac9d91d402dcc0c"
+    "c8"
+    "f8961229ac9187b42b4de10000"
+    /* CertificateVerify */
+    "0f000084080400805a747c5d88fa9bd2e55ab085a61015b7211f824cd484145ab3ff52f1fda8477b0b7abc90db78e2"
+    "d3"
+    "3a5c141a078653fa6bef780c5ea248eeaaa785c4f394cab6d30bbe8d4859ee511f602957b15411ac027671459e4644"
+    "5c"
+    "9ea58c181e818e95b8c3fb0bf3278409d3be152a3da5043e063dda65cdf5aea20d53dfacd42f74f3"
+    /* Finished */
+    "140000209b9b141d906337fbd2cbdce71df4deda4ab42c309572cb7fffee5454b78f0718";
 
 static char *
 hexstr (const guint8 *b, gsize n)
@@ -645,11 +683,11 @@ make_rfc8448_trace (void)
   /* RFC 8446 §7.1: [sender]_application_traffic_secret_0 =
    *   Derive-Secret(Master Secret, "c ap traffic" / "s ap traffic",
    *                 ClientHello...server Finished). */
-  g_checksum_update (transcript, ch + 5, (gssize) n - 5);
+  g_checksum_update (transcript, ch + 5, (gssize)n - 5);
   sh = unhex (rfc8448_server_hello_record, &n);
-  g_checksum_update (transcript, sh + 5, (gssize) n - 5);
+  g_checksum_update (transcript, sh + 5, (gssize)n - 5);
   flight = unhex (rfc8448_server_plain_handshake, &n);
-  g_checksum_update (transcript, flight, (gssize) n);
+  g_checksum_update (transcript, flight, (gssize)n);
   g_checksum_get_digest (transcript, th, &th_len);
   master = unhex (rfc8448_master_secret, &n);
   test_expand_label (master, n, "c ap traffic", th, sizeof th, cats, sizeof cats);
@@ -780,12 +818,12 @@ keylog_cb (const SSL *ssl, const char *line)
 }
 
 static int
-alpn_select_cb (SSL *ssl, const unsigned char **out, unsigned char *outlen,
-                const unsigned char *in, unsigned int inlen, void *arg)
+alpn_select_cb (SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+                unsigned int inlen, void *arg)
 {
   static const unsigned char ours[] = "\x08http/1.1";
 
-  if (SSL_select_next_proto ((unsigned char **) out, outlen, ours, sizeof ours - 1, in, inlen)
+  if (SSL_select_next_proto ((unsigned char **)out, outlen, ours, sizeof ours - 1, in, inlen)
       != OPENSSL_NPN_NEGOTIATED)
     return SSL_TLSEXT_ERR_NOACK;
   return SSL_TLSEXT_ERR_OK;
@@ -805,9 +843,9 @@ make_identity (EVP_PKEY **out_key, X509 **out_cert)
   ASN1_INTEGER_set (X509_get_serialNumber (x), 1);
   g_assert_true (ASN1_TIME_set_string (X509_getm_notBefore (x), "20260101000000Z"));
   g_assert_true (ASN1_TIME_set_string (X509_getm_notAfter (x), "20270101000000Z"));
-  X509_NAME_add_entry_by_txt (name, "O", MBSTRING_ASC, (const unsigned char *) "Tunnelscope Lab",
-                              -1, -1, 0);
-  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_ASC, (const unsigned char *) "example.com", -1,
+  X509_NAME_add_entry_by_txt (name, "O", MBSTRING_ASC, (const unsigned char *)"Tunnelscope Lab", -1,
+                              -1, 0);
+  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_ASC, (const unsigned char *)"example.com", -1,
                               -1, 0);
   X509_set_subject_name (x, name);
   X509_set_issuer_name (x, name);
@@ -826,19 +864,19 @@ make_identity (EVP_PKEY **out_key, X509 **out_cert)
 
 typedef struct
 {
-  int version;             /* TLS1_2_VERSION, TLS1_3_VERSION */
-  const char *cipher;      /* TLS 1.2 cipher list, or TLS 1.3 ciphersuites */
+  int version;        /* TLS1_2_VERSION, TLS1_3_VERSION */
+  const char *cipher; /* TLS 1.2 cipher list, or TLS 1.3 ciphersuites */
   gboolean key_update;
-  gboolean small_records;  /* also a burst of tiny records */
-  gboolean hrr;            /* the server wants another group: HelloRetryRequest */
-  gboolean early_data;     /* a resumed session that sends 0-RTT data */
+  gboolean small_records; /* also a burst of tiny records */
+  gboolean hrr;           /* the server wants another group: HelloRetryRequest */
+  gboolean early_data;    /* a resumed session that sends 0-RTT data */
 } TraceSpec;
 
 typedef struct
 {
-  SSL *ssl[2];  /* client, server */
-  BIO *in[2];   /* what each reads */
-  BIO *out[2];  /* what each writes */
+  SSL *ssl[2]; /* client, server */
+  BIO *in[2];  /* what each reads */
+  BIO *out[2]; /* what each writes */
   Trace *t;
 } Pair;
 
@@ -855,11 +893,11 @@ pump (Pair *p)
 
       if (n > 0)
         {
-          trace_add (p->t, side == 0 ? TS_TLS_DIR_CLIENT : TS_TLS_DIR_SERVER, (guint8 *) data,
-                     (gsize) n);
-          g_assert_cmpint (BIO_write (p->in[1 - side], data, (int) n), ==, n);
-          moved += (gsize) n;
-          (void) BIO_reset (p->out[side]);
+          trace_add (p->t, side == 0 ? TS_TLS_DIR_CLIENT : TS_TLS_DIR_SERVER, (guint8 *)data,
+                     (gsize)n);
+          g_assert_cmpint (BIO_write (p->in[1 - side], data, (int)n), ==, n);
+          moved += (gsize)n;
+          (void)BIO_reset (p->out[side]);
         }
     }
   return moved;
@@ -878,7 +916,7 @@ pair_write (Pair *p, int side, const guint8 *data, gsize len)
       done += written;
       pump (p);
     }
-  g_byte_array_append (p->t->app[side], data, (guint) len);
+  g_byte_array_append (p->t->app[side], data, (guint)len);
 }
 
 /* Reads on @side until @want bytes arrived. */
@@ -1011,7 +1049,7 @@ make_openssl_trace (const TraceSpec *spec)
       pair_new (&p, ctx, session);
       SSL_SESSION_free (session);
       g_assert_cmpint (SSL_write_early_data (p.ssl[0], early, sizeof early - 1, &written), ==, 1);
-      g_byte_array_append (t->app[0], early, (guint) written);
+      g_byte_array_append (t->app[0], early, (guint)written);
       pump (&p);
       /* The server reads the early data, then answers with its flight. */
       for (int spins = 0; spins < 20; spins++)
@@ -1037,14 +1075,15 @@ make_openssl_trace (const TraceSpec *spec)
     pair_connect (&p, ctx, NULL);
 
   /* A request bigger than one record, and a response. */
-  g_byte_array_append (request, (const guint8 *) "GET / HTTP/1.1\r\nHost: example.com\r\n", 35);
+  g_byte_array_append (request, (const guint8 *)"GET / HTTP/1.1\r\nHost: example.com\r\n", 35);
   for (guint i = 0; i < 20000; i++)
     {
-      guint8 b = (guint8) ('a' + i % 26);
+      guint8 b = (guint8)('a' + i % 26);
 
       g_byte_array_append (request, &b, 1);
     }
-  g_byte_array_append (response, (const guint8 *) "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 43);
+  g_byte_array_append (response,
+                       (const guint8 *)"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 43);
 
   pair_write (&p, 0, request->data, request->len);
   pair_read (&p, 1, request->len);
@@ -1082,15 +1121,24 @@ make_openssl_trace (const TraceSpec *spec)
   return t;
 }
 
-static const TraceSpec spec_tls12_aes256 = { TLS1_2_VERSION, "ECDHE-ECDSA-AES256-GCM-SHA384", FALSE, TRUE };
-static const TraceSpec spec_tls12_chacha = { TLS1_2_VERSION, "ECDHE-ECDSA-CHACHA20-POLY1305", FALSE, TRUE };
-static const TraceSpec spec_tls12_aes128 = { TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", FALSE, FALSE };
-static const TraceSpec spec_tls13_aes256 = { TLS1_3_VERSION, "TLS_AES_256_GCM_SHA384", FALSE, TRUE };
-static const TraceSpec spec_tls13_chacha = { TLS1_3_VERSION, "TLS_CHACHA20_POLY1305_SHA256", FALSE, TRUE };
-static const TraceSpec spec_tls13_aes128 = { TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", FALSE, FALSE };
-static const TraceSpec spec_tls13_key_update = { TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", TRUE, FALSE };
-static const TraceSpec spec_tls13_hrr = { TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", FALSE, FALSE, TRUE };
-static const TraceSpec spec_tls13_early = { TLS1_3_VERSION, "TLS_AES_256_GCM_SHA384", FALSE, FALSE, FALSE, TRUE };
+static const TraceSpec spec_tls12_aes256
+    = { TLS1_2_VERSION, "ECDHE-ECDSA-AES256-GCM-SHA384", FALSE, TRUE };
+static const TraceSpec spec_tls12_chacha
+    = { TLS1_2_VERSION, "ECDHE-ECDSA-CHACHA20-POLY1305", FALSE, TRUE };
+static const TraceSpec spec_tls12_aes128
+    = { TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", FALSE, FALSE };
+static const TraceSpec spec_tls13_aes256
+    = { TLS1_3_VERSION, "TLS_AES_256_GCM_SHA384", FALSE, TRUE };
+static const TraceSpec spec_tls13_chacha
+    = { TLS1_3_VERSION, "TLS_CHACHA20_POLY1305_SHA256", FALSE, TRUE };
+static const TraceSpec spec_tls13_aes128
+    = { TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", FALSE, FALSE };
+static const TraceSpec spec_tls13_key_update
+    = { TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", TRUE, FALSE };
+static const TraceSpec spec_tls13_hrr
+    = { TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", FALSE, FALSE, TRUE };
+static const TraceSpec spec_tls13_early
+    = { TLS1_3_VERSION, "TLS_AES_256_GCM_SHA384", FALSE, FALSE, FALSE, TRUE };
 
 static void
 test_openssl_trace (gconstpointer data)
@@ -1172,7 +1220,7 @@ test_openssl_trace (gconstpointer data)
 static void
 put16 (GByteArray *a, guint v)
 {
-  guint8 b[2] = { (guint8) (v >> 8), (guint8) v };
+  guint8 b[2] = { (guint8)(v >> 8), (guint8)v };
 
   g_byte_array_append (a, b, 2);
 }
@@ -1180,7 +1228,7 @@ put16 (GByteArray *a, guint v)
 static void
 put32 (GByteArray *a, guint32 v)
 {
-  guint8 b[4] = { (guint8) (v >> 24), (guint8) (v >> 16), (guint8) (v >> 8), (guint8) v };
+  guint8 b[4] = { (guint8)(v >> 24), (guint8)(v >> 16), (guint8)(v >> 8), (guint8)v };
 
   g_byte_array_append (a, b, 4);
 }
@@ -1188,7 +1236,7 @@ put32 (GByteArray *a, guint32 v)
 static void
 put32le (GByteArray *a, guint32 v)
 {
-  guint8 b[4] = { (guint8) v, (guint8) (v >> 8), (guint8) (v >> 16), (guint8) (v >> 24) };
+  guint8 b[4] = { (guint8)v, (guint8)(v >> 8), (guint8)(v >> 16), (guint8)(v >> 24) };
 
   g_byte_array_append (a, b, 4);
 }
@@ -1197,12 +1245,12 @@ static guint16
 inet_checksum (const guint8 *p, gsize n, guint32 sum)
 {
   for (gsize i = 0; i + 1 < n; i += 2)
-    sum += (guint32) (p[i] << 8 | p[i + 1]);
+    sum += (guint32)(p[i] << 8 | p[i + 1]);
   if (n % 2)
-    sum += (guint32) p[n - 1] << 8;
+    sum += (guint32)p[n - 1] << 8;
   while (sum >> 16)
     sum = (sum & 0xffff) + (sum >> 16);
-  return (guint16) ~sum;
+  return (guint16)~sum;
 }
 
 /* One Ethernet/IPv4/TCP packet into a classic pcap. */
@@ -1218,13 +1266,15 @@ pcap_packet (GByteArray *out, guint *n_packets, gboolean from_client, guint32 se
   guint tcp_off, ip_off, csum;
 
   /* Ethernet */
-  g_byte_array_append (pkt, (const guint8 *) (from_client ? "\x02\0\0\0\0\x02" : "\x02\0\0\0\0\x01"), 6);
-  g_byte_array_append (pkt, (const guint8 *) (from_client ? "\x02\0\0\0\0\x01" : "\x02\0\0\0\0\x02"), 6);
+  g_byte_array_append (pkt, (const guint8 *)(from_client ? "\x02\0\0\0\0\x02" : "\x02\0\0\0\0\x01"),
+                       6);
+  g_byte_array_append (pkt, (const guint8 *)(from_client ? "\x02\0\0\0\0\x01" : "\x02\0\0\0\0\x02"),
+                       6);
   put16 (pkt, 0x0800);
   /* IPv4 */
   ip_off = pkt->len;
   put16 (pkt, 0x4500);
-  put16 (pkt, (guint) (20 + 20 + len));
+  put16 (pkt, (guint)(20 + 20 + len));
   put16 (pkt, *n_packets & 0xffff);
   put16 (pkt, 0x4000);
   put16 (pkt, 0x4006);
@@ -1232,8 +1282,8 @@ pcap_packet (GByteArray *out, guint *n_packets, gboolean from_client, guint32 se
   g_byte_array_append (pkt, src, 4);
   g_byte_array_append (pkt, dst, 4);
   csum = inet_checksum (pkt->data + ip_off, 20, 0);
-  pkt->data[ip_off + 10] = (guint8) (csum >> 8);
-  pkt->data[ip_off + 11] = (guint8) csum;
+  pkt->data[ip_off + 10] = (guint8)(csum >> 8);
+  pkt->data[ip_off + 11] = (guint8)csum;
   /* TCP */
   tcp_off = pkt->len;
   put16 (pkt, from_client ? 40000 : 4433);
@@ -1243,15 +1293,15 @@ pcap_packet (GByteArray *out, guint *n_packets, gboolean from_client, guint32 se
   put16 (pkt, 0x5000 | flags);
   put16 (pkt, 65535);
   put32 (pkt, 0);
-  g_byte_array_append (pkt, payload, (guint) len);
+  g_byte_array_append (pkt, payload, (guint)len);
   g_byte_array_append (pseudo, src, 4);
   g_byte_array_append (pseudo, dst, 4);
   put16 (pseudo, 6);
-  put16 (pseudo, (guint) (20 + len));
+  put16 (pseudo, (guint)(20 + len));
   g_byte_array_append (pseudo, pkt->data + tcp_off, pkt->len - tcp_off);
   csum = inet_checksum (pseudo->data, pseudo->len, 0);
-  pkt->data[tcp_off + 16] = (guint8) (csum >> 8);
-  pkt->data[tcp_off + 17] = (guint8) csum;
+  pkt->data[tcp_off + 16] = (guint8)(csum >> 8);
+  pkt->data[tcp_off + 17] = (guint8)csum;
 
   put32le (out, 1780272000 + *n_packets / 1000);
   put32le (out, (*n_packets % 1000) * 1000);
@@ -1290,10 +1340,10 @@ write_pcap (Trace *t, const char *path)
           gsize n_seg = MIN (1448, len - off);
 
           pcap_packet (out, &n, d == 0, seq[d], seq[1 - d], 0x18, data + off, n_seg);
-          seq[d] += (guint32) n_seg;
+          seq[d] += (guint32)n_seg;
         }
     }
-  g_assert_true (g_file_set_contents (path, (const char *) out->data, out->len, NULL));
+  g_assert_true (g_file_set_contents (path, (const char *)out->data, out->len, NULL));
 }
 
 /* tshark, given the same key log, decrypts the same application bytes and
@@ -1329,18 +1379,18 @@ test_tshark (gconstpointer data)
   pcap = g_build_filename (dir, "trace.pcap", NULL);
   keys = g_build_filename (dir, "keys.txt", NULL);
   write_pcap (t, pcap);
-  g_assert_true (g_file_set_contents (keys, t->keylog->str, (gssize) t->keylog->len, NULL));
+  g_assert_true (g_file_set_contents (keys, t->keylog->str, (gssize)t->keylog->len, NULL));
   keylog_opt = g_strdup_printf ("tls.keylog_file:%s", keys);
 
   {
     const char *argv[] = { tshark, "-n", "-r", pcap, "-o", keylog_opt, "-d", "tcp.port==4433,tls",
                            /* Plain "data", not HTTP guessed from the ALPN. */
-                           "--disable-protocol", "http", "--disable-protocol", "http2",
-                           "-T", "fields", "-E", "separator=/t", "-e", "tcp.srcport",
-                           "-e", "tls.handshake.type", "-e", "data.data", NULL };
+                           "--disable-protocol", "http", "--disable-protocol", "http2", "-T",
+                           "fields", "-E", "separator=/t", "-e", "tcp.srcport", "-e",
+                           "tls.handshake.type", "-e", "data.data", NULL };
 
-    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
-                                 &err, &status, &error));
+    g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                                 &status, &error));
     g_assert_no_error (error);
     if (!g_spawn_check_wait_status (status, NULL))
       g_error ("tshark failed: %s", err);
@@ -1371,7 +1421,7 @@ test_tshark (gconstpointer data)
               gsize n;
               g_autofree guint8 *b = unhex (parts[j], &n);
 
-              g_byte_array_append (app[d], b, (guint) n);
+              g_byte_array_append (app[d], b, (guint)n);
             }
         }
     }
@@ -1426,17 +1476,18 @@ static void
 test_keylog (void)
 {
   g_autoptr (TsTlsKeylog) k = ts_tls_keylog_new ();
-  const char *text =
-    "# comment\n"
-    "\n"
-    "CLIENT_RANDOM 0101010101010101010101010101010101010101010101010101010101010101 "
-    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f\n"
-    "SERVER_TRAFFIC_SECRET_0 0101010101010101010101010101010101010101010101010101010101010101 "
-    "AABBCCDDEEFF00112233445566778899aabbccddeeff00112233445566778899\r\n"
-    "BOGUS_LABEL 0101010101010101010101010101010101010101010101010101010101010101 00\n"
-    "CLIENT_RANDOM 01 00\n"
-    "CLIENT_RANDOM 0101010101010101010101010101010101010101010101010101010101010101 0g\n"
-    "EXPORTER_SECRET 0202020202020202020202020202020202020202020202020202020202020202 abcd";
+  const char *text
+      = "# comment\n"
+        "\n"
+        "CLIENT_RANDOM 0101010101010101010101010101010101010101010101010101010101010101 "
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c"
+        "2d2e2f\n"
+        "SERVER_TRAFFIC_SECRET_0 0101010101010101010101010101010101010101010101010101010101010101 "
+        "AABBCCDDEEFF00112233445566778899aabbccddeeff00112233445566778899\r\n"
+        "BOGUS_LABEL 0101010101010101010101010101010101010101010101010101010101010101 00\n"
+        "CLIENT_RANDOM 01 00\n"
+        "CLIENT_RANDOM 0101010101010101010101010101010101010101010101010101010101010101 0g\n"
+        "EXPORTER_SECRET 0202020202020202020202020202020202020202020202020202020202020202 abcd";
   guint8 cr[32];
   const guint8 *secret;
   gsize len;
@@ -1514,9 +1565,10 @@ test_pending_window (void)
   gint64 t0 = t->time_us;
   Recorder r;
   /* Secrets of some other session only. */
-  static const char other[] =
-    "CLIENT_RANDOM 0101010101010101010101010101010101010101010101010101010101010101 "
-    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
+  static const char other[]
+      = "CLIENT_RANDOM 0101010101010101010101010101010101010101010101010101010101010101 "
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbcc"
+        "ddeeff\n";
 
   recorder_init (&r);
   ts_tls_keylog_feed (keylog, other, strlen (other));
@@ -1550,15 +1602,19 @@ test_malformed (void)
     const char *hex;
     TsTlsAnomaly expect;
   } cases[] = {
-    { "474554202f20485454502f312e310d0a", TS_TLS_ANOMALY_NOT_TLS },        /* "GET / HTTP/1.1" */
-    { "16030100050100000100" "ff0300000100", TS_TLS_ANOMALY_MALFORMED_RECORD },
-    { "1603014801", TS_TLS_ANOMALY_NOT_TLS },                             /* length over 2^14+2048 */
-    { "160301000401000005", TS_TLS_ANOMALY_TRUNCATED },                   /* handshake cut by finish */
-    { "1603010008010000040303aaaa", TS_TLS_ANOMALY_MALFORMED_MESSAGE },    /* ClientHello too short */
-    { "15030100030102ff", TS_TLS_ANOMALY_MALFORMED_MESSAGE },             /* alert of 3 bytes */
-    { "1603010004" "0fffffff", TS_TLS_ANOMALY_TOO_LARGE },                /* 16 MiB message */
-    { "14030300020101", TS_TLS_ANOMALY_MALFORMED_MESSAGE },              /* CCS of 2 bytes */
-    { "1603010000", TS_TLS_ANOMALY_MALFORMED_MESSAGE },                  /* empty handshake */
+    { "474554202f20485454502f312e310d0a", TS_TLS_ANOMALY_NOT_TLS }, /* "GET / HTTP/1.1" */
+    { "16030100050100000100"
+      "ff0300000100",
+      TS_TLS_ANOMALY_MALFORMED_RECORD },
+    { "1603014801", TS_TLS_ANOMALY_NOT_TLS },           /* length over 2^14+2048 */
+    { "160301000401000005", TS_TLS_ANOMALY_TRUNCATED }, /* handshake cut by finish */
+    { "1603010008010000040303aaaa", TS_TLS_ANOMALY_MALFORMED_MESSAGE }, /* ClientHello too short */
+    { "15030100030102ff", TS_TLS_ANOMALY_MALFORMED_MESSAGE },           /* alert of 3 bytes */
+    { "1603010004"
+      "0fffffff",
+      TS_TLS_ANOMALY_TOO_LARGE },                           /* 16 MiB message */
+    { "14030300020101", TS_TLS_ANOMALY_MALFORMED_MESSAGE }, /* CCS of 2 bytes */
+    { "1603010000", TS_TLS_ANOMALY_MALFORMED_MESSAGE },     /* empty handshake */
   };
 
   /* The RFC's ClientHello fed as if the server had sent it. */
@@ -1627,8 +1683,8 @@ test_gap (void)
 /* Runs @t, but bytes [@gap_start, @gap_start + @gap_len) of @gap_dir are
  * lost: the session is told with ts_tls_session_gap (). */
 static void
-run_with_gap (Trace *t, TsTlsDirection gap_dir, guint64 gap_start, guint64 gap_len, gboolean bytewise,
-              Recorder *r)
+run_with_gap (Trace *t, TsTlsDirection gap_dir, guint64 gap_start, guint64 gap_len,
+              gboolean bytewise, Recorder *r)
 {
   g_autoptr (TsTlsKeylog) keylog = ts_tls_keylog_new ();
   g_autoptr (TsTlsSession) session = NULL;
@@ -1653,11 +1709,11 @@ run_with_gap (Trace *t, TsTlsDirection gap_dir, guint64 gap_start, guint64 gap_l
           if (seg->dir == gap_dir && at < gap_end && at + n > gap_start)
             {
               if (at < gap_start)
-                n = (gsize) (gap_start - at);
+                n = (gsize)(gap_start - at);
               else
                 {
                   /* Inside the gap: skip, and say so once. */
-                  n = (gsize) MIN (n, gap_end - at);
+                  n = (gsize)MIN (n, gap_end - at);
                   if (!told)
                     ts_tls_session_gap (session, gap_dir, gap_len);
                   told = TRUE;
@@ -1694,8 +1750,9 @@ test_gap_recovery (gconstpointer data)
     {
       guint64 a, b;
 
-      if (sscanf (lines[i], "application_data %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " ED len=1 ",
-                  &a, &b) == 2)
+      if (sscanf (lines[i],
+                  "application_data %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " ED len=1 ", &a, &b)
+          == 2)
         {
           starts[n] = a;
           ends[n++] = b;
@@ -1743,7 +1800,8 @@ test_gap_key_update (void)
       guint64 x, y;
 
       if (sscanf (lines[i], "handshake %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " ED key_update",
-                  &x, &y) == 2)
+                  &x, &y)
+          == 2)
         {
           a = x;
           b = y;
@@ -1772,8 +1830,8 @@ test_names (void)
   g_assert_cmpstr (ts_tls_anomaly_to_string (TS_TLS_ANOMALY_DECRYPT_FAILED), ==, "decrypt_failed");
   g_assert_cmpstr (ts_tls_event_kind_to_string (TS_TLS_EVENT_OPAQUE), ==, "opaque");
   g_assert_null (ts_tls_handshake_type_to_string (77));
-  g_assert_true (ts_tls_session_looks_like_tls ((const guint8 *) "\x16\x03\x01\x00\xc4\x01", 6));
-  g_assert_false (ts_tls_session_looks_like_tls ((const guint8 *) "GET / HTTP/1.1", 14));
+  g_assert_true (ts_tls_session_looks_like_tls ((const guint8 *)"\x16\x03\x01\x00\xc4\x01", 6));
+  g_assert_false (ts_tls_session_looks_like_tls ((const guint8 *)"GET / HTTP/1.1", 14));
 }
 
 int
@@ -1791,26 +1849,39 @@ main (int argc, char *argv[])
   g_test_add_func ("/ts/trace/tls/basic/pending-window", test_pending_window);
   g_test_add_func ("/ts/trace/tls/basic/malformed", test_malformed);
   g_test_add_func ("/ts/trace/tls/basic/gap", test_gap);
-  g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls12-aes256-gcm", &spec_tls12_aes256, test_gap_recovery);
-  g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls12-chacha20", &spec_tls12_chacha, test_gap_recovery);
-  g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls13-aes256-gcm", &spec_tls13_aes256, test_gap_recovery);
+  g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls12-aes256-gcm", &spec_tls12_aes256,
+                        test_gap_recovery);
+  g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls12-chacha20", &spec_tls12_chacha,
+                        test_gap_recovery);
+  g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls13-aes256-gcm", &spec_tls13_aes256,
+                        test_gap_recovery);
   g_test_add_func ("/ts/trace/tls/gap-recovery/tls13-key-update-lost", test_gap_key_update);
-  g_test_add_data_func ("/ts/trace/tls/openssl/tls12-aes128-gcm", &spec_tls12_aes128, test_openssl_trace);
-  g_test_add_data_func ("/ts/trace/tls/openssl/tls12-aes256-gcm", &spec_tls12_aes256, test_openssl_trace);
-  g_test_add_data_func ("/ts/trace/tls/openssl/tls12-chacha20", &spec_tls12_chacha, test_openssl_trace);
-  g_test_add_data_func ("/ts/trace/tls/openssl/tls13-aes128-gcm", &spec_tls13_aes128, test_openssl_trace);
-  g_test_add_data_func ("/ts/trace/tls/openssl/tls13-aes256-gcm", &spec_tls13_aes256, test_openssl_trace);
-  g_test_add_data_func ("/ts/trace/tls/openssl/tls13-chacha20", &spec_tls13_chacha, test_openssl_trace);
-  g_test_add_data_func ("/ts/trace/tls/openssl/tls13-key-update", &spec_tls13_key_update, test_openssl_trace);
-  g_test_add_data_func ("/ts/trace/tls/openssl/tls13-hello-retry", &spec_tls13_hrr, test_openssl_trace);
-  g_test_add_data_func ("/ts/trace/tls/openssl/tls13-early-data", &spec_tls13_early, test_openssl_trace);
+  g_test_add_data_func ("/ts/trace/tls/openssl/tls12-aes128-gcm", &spec_tls12_aes128,
+                        test_openssl_trace);
+  g_test_add_data_func ("/ts/trace/tls/openssl/tls12-aes256-gcm", &spec_tls12_aes256,
+                        test_openssl_trace);
+  g_test_add_data_func ("/ts/trace/tls/openssl/tls12-chacha20", &spec_tls12_chacha,
+                        test_openssl_trace);
+  g_test_add_data_func ("/ts/trace/tls/openssl/tls13-aes128-gcm", &spec_tls13_aes128,
+                        test_openssl_trace);
+  g_test_add_data_func ("/ts/trace/tls/openssl/tls13-aes256-gcm", &spec_tls13_aes256,
+                        test_openssl_trace);
+  g_test_add_data_func ("/ts/trace/tls/openssl/tls13-chacha20", &spec_tls13_chacha,
+                        test_openssl_trace);
+  g_test_add_data_func ("/ts/trace/tls/openssl/tls13-key-update", &spec_tls13_key_update,
+                        test_openssl_trace);
+  g_test_add_data_func ("/ts/trace/tls/openssl/tls13-hello-retry", &spec_tls13_hrr,
+                        test_openssl_trace);
+  g_test_add_data_func ("/ts/trace/tls/openssl/tls13-early-data", &spec_tls13_early,
+                        test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls12-aes128-gcm", &spec_tls12_aes128, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls12-aes256-gcm", &spec_tls12_aes256, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls12-chacha20", &spec_tls12_chacha, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls13-aes128-gcm", &spec_tls13_aes128, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls13-aes256-gcm", &spec_tls13_aes256, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls13-chacha20", &spec_tls13_chacha, test_tshark);
-  g_test_add_data_func ("/ts/trace/tls/tshark/tls13-key-update", &spec_tls13_key_update, test_tshark);
+  g_test_add_data_func ("/ts/trace/tls/tshark/tls13-key-update", &spec_tls13_key_update,
+                        test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls13-hello-retry", &spec_tls13_hrr, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls13-early-data", &spec_tls13_early, test_tshark);
 

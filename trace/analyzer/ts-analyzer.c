@@ -22,6 +22,9 @@
  * from the lookup table, not from the timeline). */
 #define MAX_LIVE_CONNS 65536
 
+/* Cap: how long a proxy request waits for the proxy's upstream leg. */
+#define MATCH_WINDOW_NS (G_GUINT64_CONSTANT (60) * 1000000000u)
+
 /* How a connection's bytes are decoded. */
 typedef enum
 {
@@ -129,6 +132,8 @@ struct _TsAnalyzer
   GArray *meta;           /* EventMeta per event */
   GHashTable *conn_table; /* ConnKey* -> Conn* (live) */
   GPtrArray *conns;       /* Conn* by id */
+  GPtrArray *waiting;  /* Conn* with a proxy request waiting for its upstream leg, oldest first */
+  GPtrArray *live_tls; /* Conn* with a TLS session still open */
   GHashTable *addr_nodes; /* "addr" or "addr:port" -> node id + 1 */
   GHashTable *name_nodes; /* host name -> node id + 1 */
   gboolean have_metadata;
@@ -782,9 +787,25 @@ match_upstream (TsAnalyzer *self, Conn *up)
   gboolean best_connect = FALSE;
   int best_score = 0;
 
-  for (guint i = 0; i < self->conns->len; i++)
+  /* Requests that waited longer than this for their upstream leg stop
+   * waiting (a proxy connects at once; this bounds the search). */
+  for (guint i = 0; i < self->waiting->len;)
     {
-      Conn *d = self->conns->pdata[i];
+      Conn *d = self->waiting->pdata[i];
+      guint64 when = MAX (d->connect_pending ? d->connect_time : 0,
+                          d->forward_pending ? d->forward_time : 0);
+      if ((!d->connect_pending && !d->forward_pending) || d->closed
+          || when + MATCH_WINDOW_NS < self->cur_time)
+        {
+          d->connect_pending = d->forward_pending = FALSE;
+          g_ptr_array_remove_index (self->waiting, i);
+        }
+      else
+        i++;
+    }
+  for (guint i = 0; i < self->waiting->len; i++)
+    {
+      Conn *d = self->waiting->pdata[i];
       TsTimelineConn *td = tconn (self, d);
 
       for (int kind = 0; kind < 2; kind++)
@@ -912,6 +933,8 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
           c->forward_target = absolute_authority (target);
           c->forward_time = self->cur_time;
           c->forward_pending = c->forward_target != NULL;
+          if (c->forward_pending && !g_ptr_array_find (self->waiting, c, NULL))
+            g_ptr_array_add (self->waiting, c);
         }
       if (!inner && h->target_form == TS_HTTP1_TARGET_AUTHORITY)
         {
@@ -935,6 +958,8 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
                 }
             }
           c->connect_pending = TRUE;
+          if (!g_ptr_array_find (self->waiting, c, NULL))
+            g_ptr_array_add (self->waiting, c);
         }
     }
   else
@@ -1083,6 +1108,7 @@ tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const gui
       if (c->tunnel_proto == PROTO_TLS)
         {
           c->tls = ts_tls_session_new (self->keylog, tls_event, c);
+          g_ptr_array_add (self->live_tls, c);
         }
       else if (c->tunnel_proto == PROTO_HTTP)
         {
@@ -1561,6 +1587,7 @@ decide_proto (TsAnalyzer *self, Conn *c, int dir, const guint8 *data, gsize len)
   else if (c->proto == PROTO_TLS)
     {
       c->tls = ts_tls_session_new (self->keylog, tls_event, c);
+      g_ptr_array_add (self->live_tls, c);
       c->tls_base_set[0] = c->tls_base_set[1] = TRUE;
     }
   name = c->proto == PROTO_HTTP ? "http" : c->proto == PROTO_TLS ? "tls" : "opaque";
@@ -1964,11 +1991,16 @@ handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
 static void
 poll_tls (TsAnalyzer *self)
 {
-  for (guint i = 0; i < self->conns->len; i++)
+  for (guint i = 0; i < self->live_tls->len;)
     {
-      Conn *c = self->conns->pdata[i];
-      if (c->tls != NULL && !c->closed)
-        ts_tls_session_poll (c->tls, (gint64)(self->cur_time / 1000));
+      Conn *c = self->live_tls->pdata[i];
+      if (c->closed)
+        {
+          g_ptr_array_remove_index (self->live_tls, i);
+          continue;
+        }
+      ts_tls_session_poll (c->tls, (gint64)(self->cur_time / 1000));
+      i++;
     }
 }
 
@@ -2073,6 +2105,8 @@ ts_analyzer_new (void)
   self->meta = g_array_new (FALSE, FALSE, sizeof (EventMeta));
   self->conn_table = g_hash_table_new_full (conn_key_hash, conn_key_equal, g_free, NULL);
   self->conns = g_ptr_array_new_with_free_func (conn_free);
+  self->waiting = g_ptr_array_new ();
+  self->live_tls = g_ptr_array_new ();
   self->addr_nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->name_nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->changed = g_hash_table_new (NULL, NULL);
@@ -2086,6 +2120,8 @@ ts_analyzer_free (TsAnalyzer *self)
   if (self == NULL)
     return;
   g_hash_table_unref (self->conn_table);
+  g_ptr_array_unref (self->waiting);
+  g_ptr_array_unref (self->live_tls);
   g_ptr_array_unref (self->conns);
   ts_trace_reader_free (self->reader);
   ts_tls_keylog_unref (self->keylog);

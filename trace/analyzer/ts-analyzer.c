@@ -52,6 +52,7 @@ typedef struct
 typedef struct
 {
   guint64 time_ns;
+  guint64 offset; /* where its block starts in the trace */
   guint32 iface;
 } PacketInfo;
 
@@ -1918,7 +1919,7 @@ add_interface (TsAnalyzer *self, const TsTraceInterface *i)
 static void
 handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
 {
-  PacketInfo pi = { rec->time_ns, rec->interface_id };
+  PacketInfo pi = { rec->time_ns, rec->offset, rec->interface_id };
   IfaceInfo *iface;
   TsPacket p;
   gssize r;
@@ -2256,6 +2257,25 @@ guint64
 ts_analyzer_get_offset (TsAnalyzer *self)
 {
   return ts_trace_reader_get_offset (self->reader);
+}
+
+gboolean
+ts_analyzer_get_packet (TsAnalyzer *self, guint32 index, guint64 *out_time_ns, guint *out_interface,
+                        guint64 *out_trace_offset)
+{
+  const PacketInfo *pi;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  if (index >= self->packets->len)
+    return FALSE;
+  pi = &g_array_index (self->packets, PacketInfo, index);
+  if (out_time_ns)
+    *out_time_ns = pi->time_ns;
+  if (out_interface)
+    *out_interface = pi->iface;
+  if (out_trace_offset)
+    *out_trace_offset = pi->offset;
+  return TRUE;
 }
 
 const char *

@@ -73,6 +73,12 @@ void ts_analyzer_changes_clear (TsAnalyzerChanges *changes);
 guint64 ts_analyzer_get_n_records (TsAnalyzer *self);
 guint64 ts_analyzer_get_n_packets (TsAnalyzer *self);
 guint64 ts_analyzer_get_offset (TsAnalyzer *self);
+/* Packet @index (an event's `packet`): its capture time, interface id and
+ * the byte offset of its block in the trace (read it again there to show
+ * its bytes). FALSE when there is no such packet. */
+gboolean ts_analyzer_get_packet (TsAnalyzer *self, guint32 index, guint64 *out_time_ns,
+                                 guint *out_interface, guint64 *out_trace_offset);
+
 /* The scenario named in the trace, or NULL. */
 const char *ts_analyzer_get_scenario (TsAnalyzer *self);
 

@@ -292,6 +292,18 @@ test_connect_relay (void)
   g_assert_true (e->encrypted);
   g_assert_false (e->decrypted);
   g_assert_cmpuint (e->wire_len, ==, 105);
+  {
+    /* The event's bytes: a packet of the trace, whose frame holds them. */
+    guint64 when = 0, off = 0;
+    guint iface = 99;
+    g_assert_true (ts_analyzer_get_packet (an, e->packet, &when, &iface, &off));
+    g_assert_cmpuint (iface, ==, 0);
+    g_assert_cmpuint (when, <=, e->time_ns);
+    g_assert_cmpuint (off, >, 0);
+    g_assert_cmpuint (off, <, g_bytes_get_size (trace));
+    g_assert_cmpuint (e->byte_offset, ==, 54); /* Ethernet, IPv4, TCP headers */
+    g_assert_false (ts_analyzer_get_packet (an, G_MAXUINT32 - 1, NULL, NULL, NULL));
+  }
   g_assert_true (ts_timeline_event_readable_by (tl, e, client));
   g_assert_true (ts_timeline_event_readable_by (tl, e, server));
   g_assert_false (ts_timeline_event_readable_by (tl, e, proxy));

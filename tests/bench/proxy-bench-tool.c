@@ -235,7 +235,7 @@ main (int argc, char **argv)
           if (fd >= 0)
             close (fd);
         }
-      printf ("%.0f %ld\n", n / (now () - t0), failed);
+      printf ("%.0f %ld %ld\n", n / (now () - t0), failed, n);
       return 0;
     }
   if (argc == 6 && strcmp (argv[1], "idle") == 0)

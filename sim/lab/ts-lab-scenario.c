@@ -162,6 +162,7 @@ parse_groups (const char *path, const char *text, gsize len, GError **error)
 {
   g_autoptr (GPtrArray) groups = g_ptr_array_new_with_free_func ((GDestroyNotify)group_free);
   g_auto (GStrv) lines = NULL;
+  g_auto (GStrv) raw = NULL;
   g_autofree char *copy = NULL;
   Group *current = NULL;
 
@@ -180,6 +181,9 @@ parse_groups (const char *path, const char *text, gsize len, GError **error)
     }
   copy = g_strndup (text, len);
   lines = g_strsplit (copy, "\n", -1);
+  /* Here-documents are read from the lines as they were, not stripped;
+   * split once, not once per here-document. */
+  raw = g_strsplit (copy, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       guint lineno = i + 1;
@@ -242,6 +246,12 @@ parse_groups (const char *path, const char *text, gsize len, GError **error)
                             words[1] ? " " : "", words[1] ? words[1] : "", g->line);
               return NULL;
             }
+          if (groups->len >= TS_LAB_SCENARIO_MAX_SECTIONS)
+            {
+              set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno, "more than %d sections",
+                            TS_LAB_SCENARIO_MAX_SECTIONS);
+              return NULL;
+            }
           current = g_new0 (Group, 1);
           current->type = g_strdup (words[0]);
           current->name = g_strdup (words[1]);
@@ -291,6 +301,12 @@ parse_groups (const char *path, const char *text, gsize len, GError **error)
                           "key '%s' given twice (first at line %u)", key, e->line);
             return NULL;
           }
+        if (current->entries->len >= TS_LAB_SCENARIO_MAX_KEYS)
+          {
+            set_error_at (error, TS_LAB_ERROR_PARSE, path, lineno,
+                          "more than %d keys in one section", TS_LAB_SCENARIO_MAX_KEYS);
+            return NULL;
+          }
         e = g_new0 (Entry, 1);
         e->key = g_strdup (key);
         e->line = lineno;
@@ -300,7 +316,6 @@ parse_groups (const char *path, const char *text, gsize len, GError **error)
              * marker, kept verbatim (we split on the original text). */
             const char *marker = value + 2;
             g_autoptr (GString) body = g_string_new (NULL);
-            g_auto (GStrv) raw = g_strsplit (copy, "\n", -1);
             guint j;
 
             if (!valid_name (marker, 32))

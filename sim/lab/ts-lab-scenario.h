@@ -38,6 +38,8 @@ G_BEGIN_DECLS
 
 /* Caps on what a scenario file controls. */
 #define TS_LAB_SCENARIO_MAX_BYTES (1024 * 1024) /* a scenario file */
+#define TS_LAB_SCENARIO_MAX_SECTIONS 512        /* sections in a file */
+#define TS_LAB_SCENARIO_MAX_KEYS 64             /* keys in one section ([vars]) */
 #define TS_LAB_MAX_NODES 16                     /* nodes in one lab */
 #define TS_LAB_MAX_LINKS 32                     /* links in one lab */
 #define TS_LAB_MAX_NODE_NAME 12                 /* "ts-" + lab prefix must fit IFNAMSIZ */

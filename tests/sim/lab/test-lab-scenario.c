@@ -237,6 +237,28 @@ test_bad (void)
     }
 }
 
+/* The caps on what a file controls. */
+static void
+test_caps (void)
+{
+  g_autoptr (GString) many = g_string_new ("[scenario]\ndescription = d\n");
+  g_autoptr (GString) keys = g_string_new ("[scenario]\ndescription = d\n[vars]\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TsLabScenario) s = NULL;
+
+  for (int i = 0; i < TS_LAB_SCENARIO_MAX_SECTIONS; i++)
+    g_string_append_printf (many, "[step s%d]\n", i);
+  s = ts_lab_scenario_new_from_data ("caps.scenario", many->str, -1, NULL, &error);
+  g_assert_null (s);
+  g_assert_cmpstr (error->message, ==, "caps.scenario:514: more than 512 sections");
+  g_clear_error (&error);
+  for (int i = 0; i <= TS_LAB_SCENARIO_MAX_KEYS; i++)
+    g_string_append_printf (keys, "v%d = 1\n", i);
+  s = ts_lab_scenario_new_from_data ("caps.scenario", keys->str, -1, NULL, &error);
+  g_assert_null (s);
+  g_assert_cmpstr (error->message, ==, "caps.scenario:68: more than 64 keys in one section");
+}
+
 static const char two[]
     = "[scenario]\ndescription = d\n[node client]\nrole = client\n[node server]\nrole = server\n"
       "[link client-server]\n[step s]\nnode = client\ncommand = true\n";
@@ -505,6 +527,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/lab/scenario/bad", test_bad);
   g_test_add_func ("/ts/lab/scenario/set", test_set);
   g_test_add_func ("/ts/lab/scenario/vars", test_vars);
+  g_test_add_func ("/ts/lab/scenario/caps", test_caps);
   g_test_add_func ("/ts/lab/scenario/units", test_units);
   g_test_add_func ("/ts/lab/plan/connect", test_plan_connect);
   g_test_add_func ("/ts/lab/plan/chain", test_plan_chain);

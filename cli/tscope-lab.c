@@ -162,10 +162,13 @@ run_or_up (int argc, char **argv, TsLabMode mode)
   if (scenario == NULL)
     {
       ts_cli_error ("%s", error->message);
-      return g_error_matches (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND)
-                     && strchr (argv[1], '/') == NULL
-                 ? TS_EXIT_USAGE
-                 : TS_EXIT_FAILED;
+      /* An unknown scenario name or a bad --set is bad usage; a broken
+       * scenario file is a failure. */
+      if ((g_error_matches (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND)
+           && strchr (argv[1], '/') == NULL)
+          || g_str_has_prefix (error->message, "--set "))
+        return TS_EXIT_USAGE;
+      return TS_EXIT_FAILED;
     }
   if (mode == TS_LAB_MODE_RUN && network_only)
     mode = TS_LAB_MODE_NETWORK;

@@ -515,6 +515,16 @@ snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len,
                     emit (p, ev);
                   }
                 s->state = SNOOP_UNTIL_EOF;
+                if (resp.status == 101)
+                  {
+                    /* Switching protocols (WebSocket): what follows is not
+                     * HTTP/1 in either direction. */
+                    snoop_flush (p, s);
+                    s->state = SNOOP_STOPPED;
+                    if (c->snoop[0])
+                      c->snoop[0]->state = SNOOP_STOPPED;
+                    return TRUE;
+                  }
                 if (no_body)
                   s->state = SNOOP_HEAD;
                 else if ((i = ts_http_response_find_header (&resp, "Transfer-Encoding", 0)) >= 0)

@@ -287,6 +287,39 @@ draw_text (cairo_t *cr, PangoLayout *layout, const char *text, double x, double 
   pango_cairo_show_layout (cr, layout);
 }
 
+/* Cap: steps looked back for the request a response answers. */
+#define RTT_LOOKBACK 64
+
+/* The round trip a reply closes: for a SYN-ACK its SYN, for an HTTP
+ * response its request, for a ServerHello its ClientHello, on the same
+ * connection in the other direction. Returns the time in ns, or 0. */
+static guint64
+round_trip (TsStepList *list, int i)
+{
+  const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
+  const char *want;
+
+  if (ev->conn < 0)
+    return 0;
+  if (g_str_equal (ev->kind, "http.response"))
+    want = "http.request";
+  else if (g_str_equal (ev->kind, "tcp.syn-ack")
+           || (g_str_equal (ev->kind, "tcp.syn") && g_str_has_prefix (ev->summary, "SYN,ACK")))
+    want = "tcp.syn";
+  else if (g_str_equal (ev->kind, "tls.handshake") && ev->tls_handshake_type == 2)
+    want = "tls.handshake";
+  else
+    return 0;
+  for (int k = i - 1; k >= 0 && k >= i - RTT_LOOKBACK; k--)
+    {
+      const TsTimelineEvent *q = ts_step_list_get_event (list, k);
+      if (q->conn == ev->conn && q->src == ev->dst && q->dst == ev->src && g_str_equal (q->kind, want)
+          && (!g_str_equal (want, "tls.handshake") || q->tls_handshake_type == 1))
+        return ev->time_ns >= q->time_ns ? MAX (ev->time_ns - q->time_ns, 1) : 0;
+    }
+  return 0;
+}
+
 /* The shaped summary and time of step @i, cached. */
 static RowText *
 row_text (TsLadderView *self, TsStepList *list, int i, int reader, guint64 t0, double summary_width)
@@ -398,6 +431,7 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
           GdkRGBA color;
           double summary_width;
           RowText *text;
+          gboolean phase_label = FALSE;
 
           if (i == step)
             {
@@ -422,8 +456,20 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
                   set_rgba (cr, &pc, 1);
                   draw_text (cr, self->small, ts_phase_to_string (ev->phase), 8, y + m.row * 0.72,
                              m.time_w - m.line - 8, FALSE);
+                  phase_label = TRUE;
                 }
             }
+          /* A reply says how long its round trip took, under its time. */
+          {
+            guint64 rtt = phase_label ? 0 : round_trip (list, i);
+            if (rtt > 0)
+              {
+                char rbuf[48];
+                g_snprintf (rbuf, sizeof rbuf, "↻ %.3f ms", rtt / 1e6);
+                set_rgba (cr, &pal.accent, alpha);
+                draw_text (cr, self->small, rbuf, 8, y + m.row * 0.72, m.time_w - m.line - 8, FALSE);
+              }
+          }
           if (cs >= 0 && cd >= 0 && cs != cd)
             summary_width = MAX (fabs (column_x (self, &m, w, cd) - column_x (self, &m, w, cs)) + m.line * 3,
                                  m.line * 6);

@@ -291,13 +291,16 @@ node_env (Engine *self, Node *node)
 static gboolean
 prepare_files (Engine *self, GError **error)
 {
+  g_autofree char *resolv = g_build_filename (self->dir, "resolv.conf", NULL);
+
+  if (!write_file (resolv, RESOLV_CONF, error))
+    return FALSE;
   for (guint i = 0; i < self->s->nodes->len; i++)
     {
       TsLabNode *n = self->s->nodes->pdata[i];
       Node *node = g_new0 (Node, 1);
       g_autofree char *certs = NULL;
       g_autofree char *bundle = NULL;
-      g_autofree char *resolv = NULL;
       g_autofree char *hosts = NULL;
       g_autoptr (GString) env_text = g_string_new (NULL);
 
@@ -323,14 +326,10 @@ prepare_files (Engine *self, GError **error)
       node->bundle = g_build_filename (certs, "ca-certificates.crt", NULL);
       bundle = node_bundle_text (&self->pki, n);
       hosts = g_build_filename (node->dir, "hosts", NULL);
-      resolv = g_build_filename (node->dir, "resolv.conf", NULL);
-      if (!write_file (node->keylog, "", error) || !write_file (node->events, "", error)
-          || !write_file (node->bundle, bundle, error)
-          || !write_file (hosts, node->pn->hosts, error)
-          || !write_file (resolv, RESOLV_CONF, error))
+      /* The key log and the events file are made by whoever writes first;
+       * the lab reads them when they exist. Fewer files, faster labs. */
+      if (!write_file (node->bundle, bundle, error) || !write_file (hosts, node->pn->hosts, error))
         return FALSE;
-      chmod (node->keylog, 0666);
-      chmod (node->events, 0666);
       node->env = node_env (self, node);
       for (guint k = 0; node->env[k] != NULL; k++)
         if (g_str_has_prefix (node->env[k], "TS_") || g_str_has_prefix (node->env[k], "SSL")
@@ -673,7 +672,7 @@ static void
 holder_main (Engine *self, Node *node, int ready_fd)
 {
   g_autofree char *hosts = g_build_filename (node->dir, "hosts", NULL);
-  g_autofree char *resolv = g_build_filename (node->dir, "resolv.conf", NULL);
+  g_autofree char *resolv = g_build_filename (self->dir, "resolv.conf", NULL);
   g_autofree char *certs = g_build_filename (node->dir, "certs", NULL);
   g_autofree char *comm = g_strdup_printf ("ts-%s-%s", self->lab, node->name);
   const char *fwd = node->pn->node->forward ? "1" : "0";

@@ -22,6 +22,11 @@ struct _TsLadderView
   GArray *column_of; /* gint: node id -> column */
   int drawn_first, drawn_last;
   gboolean scroll_pending; /* the step changed before we had a size */
+  /* Folding: a TCP handshake (SYN then SYN-ACK of one connection, one
+   * after the other) is one row. NULL arrays: one row per step. */
+  gboolean fold;
+  GArray *row_first;   /* guint: row -> its first step */
+  GArray *row_of_step; /* guint: step -> its row */
   PangoLayout *layout;
   PangoLayout *small;
   /* Shaped text of rows drawn lately (step -> RowText): stepping redraws
@@ -71,6 +76,9 @@ typedef struct
   int header;   /* the pinned node header */
   int time_w;   /* the time and phase margin on the left */
 } Metrics;
+
+static guint n_rows (TsLadderView *self);
+static guint row_of (TsLadderView *self, guint step);
 
 static void
 metrics (TsLadderView *self, Metrics *m)
@@ -123,7 +131,7 @@ configure_adjustments (TsLadderView *self)
   Metrics m;
   int w = gtk_widget_get_width (GTK_WIDGET (self));
   int h = gtk_widget_get_height (GTK_WIDGET (self));
-  guint n = self->session ? ts_session_get_n_steps (self->session) : 0;
+  guint n = n_rows (self);
   double upper;
 
   metrics (self, &m);
@@ -156,7 +164,7 @@ scroll_to_step (TsLadderView *self)
     return;
   metrics (self, &m);
   value = gtk_adjustment_get_value (self->vadjustment);
-  top = (double) step * m.row;
+  top = (double) row_of (self, (guint) step) * m.row;
   bottom = top + m.row;
   if (top < value)
     gtk_adjustment_set_value (self->vadjustment, MAX (top - m.row, 0));
@@ -184,6 +192,81 @@ forget_row_text (TsLadderView *self)
     g_hash_table_remove_all (self->row_text);
 }
 
+static guint
+n_rows (TsLadderView *self)
+{
+  if (self->session == NULL)
+    return 0;
+  return self->row_first ? self->row_first->len : ts_session_get_n_steps (self->session);
+}
+
+static guint
+row_first_step (TsLadderView *self, guint row)
+{
+  return self->row_first ? g_array_index (self->row_first, guint, row) : row;
+}
+
+/* Steps in @row: 1, or 2 for a folded handshake. */
+static guint
+row_n_steps (TsLadderView *self, guint row)
+{
+  guint end;
+
+  if (self->row_first == NULL)
+    return 1;
+  end = row + 1 < self->row_first->len ? g_array_index (self->row_first, guint, row + 1)
+                                       : ts_session_get_n_steps (self->session);
+  return end - g_array_index (self->row_first, guint, row);
+}
+
+static guint
+row_of (TsLadderView *self, guint step)
+{
+  if (self->row_of_step == NULL || step >= self->row_of_step->len)
+    return step;
+  return g_array_index (self->row_of_step, guint, step);
+}
+
+static gboolean
+folds_with_next (TsStepList *list, guint i)
+{
+  const TsTimelineEvent *a, *b;
+
+  if (i + 1 >= ts_step_list_get_n_steps (list))
+    return FALSE;
+  a = ts_step_list_get_event (list, i);
+  b = ts_step_list_get_event (list, i + 1);
+  return g_str_equal (a->kind, "tcp.syn") && g_str_equal (b->kind, "tcp.syn-ack") && a->conn >= 0
+         && a->conn == b->conn && a->src == b->dst && a->dst == b->src;
+}
+
+static void
+rebuild_rows (TsLadderView *self)
+{
+  TsStepList *list;
+  guint n;
+
+  g_clear_pointer (&self->row_first, g_array_unref);
+  g_clear_pointer (&self->row_of_step, g_array_unref);
+  if (!self->fold || self->session == NULL)
+    return;
+  list = ts_session_get_step_list (self->session);
+  n = ts_step_list_get_n_steps (list);
+  self->row_first = g_array_sized_new (FALSE, FALSE, sizeof (guint), n);
+  self->row_of_step = g_array_sized_new (FALSE, FALSE, sizeof (guint), n);
+  for (guint i = 0; i < n; i++)
+    {
+      guint row = self->row_first->len;
+      g_array_append_val (self->row_first, i);
+      g_array_append_val (self->row_of_step, row);
+      if (folds_with_next (list, i))
+        {
+          i++;
+          g_array_append_val (self->row_of_step, row);
+        }
+    }
+}
+
 static void
 on_step (TsLadderView *self)
 {
@@ -197,6 +280,7 @@ on_reset (TsLadderView *self)
 {
   forget_row_text (self);
   rebuild_columns (self);
+  rebuild_rows (self);
   configure_adjustments (self);
   if (self->vadjustment)
     gtk_adjustment_set_value (self->vadjustment, 0);
@@ -210,6 +294,7 @@ on_steps_added (TsLadderView *self)
   /* The analyzer may have learnt more about older events (readers). */
   forget_row_text (self);
   rebuild_columns (self);
+  rebuild_rows (self);
   configure_adjustments (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -322,13 +407,15 @@ round_trip (TsStepList *list, int i)
 
 /* The shaped summary and time of step @i, cached. */
 static RowText *
-row_text (TsLadderView *self, TsStepList *list, int i, int reader, guint64 t0, double summary_width)
+row_text (TsLadderView *self, TsStepList *list, int i, int reader, guint64 t0, double summary_width,
+          const char *summary_override)
 {
   RowText *r = g_hash_table_lookup (self->row_text, GINT_TO_POINTER (i));
 
   if (r == NULL)
     {
-      g_autofree char *summary = ts_step_list_dup_summary_as (list, i, reader);
+      g_autofree char *summary = summary_override ? g_strdup (summary_override)
+                                                  : ts_step_list_dup_summary_as (list, i, reader);
       char tbuf[32];
       PangoAttrList *attrs = pango_attr_list_new ();
 
@@ -416,14 +503,18 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
   if (n > 0)
     {
       t0 = ts_step_list_get_event (list, 0)->time_ns;
+      guint rows = n_rows (self);
       first = (int) MAX (0, floor (value / m.row));
-      last = (int) MIN ((double) n - 1, floor ((value + h - m.header) / m.row));
-      self->drawn_first = first;
-      self->drawn_last = last;
-      for (int i = first; i <= last; i++)
+      last = (int) MIN ((double) rows - 1, floor ((value + h - m.header) / m.row));
+      self->drawn_first = (int) row_first_step (self, first);
+      self->drawn_last = (int) (row_first_step (self, last) + row_n_steps (self, last) - 1);
+      for (int r = first; r <= last; r++)
         {
+          int i = (int) row_first_step (self, r);
+          gboolean folded = row_n_steps (self, r) > 1;
+          gboolean current = step >= i && step < i + (int) row_n_steps (self, r);
           const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
-          double y = m.header + (double) i * m.row - value;
+          double y = m.header + (double) r * m.row - value;
           double mid = y + m.row * 0.62;
           int cs = column_of (self, ev->src), cd = column_of (self, ev->dst);
           gboolean readable = ts_step_list_can_read (list, i, reader);
@@ -433,7 +524,7 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
           RowText *text;
           gboolean phase_label = FALSE;
 
-          if (i == step)
+          if (current)
             {
               set_rgba (cr, &pal.accent, 0.22);
               cairo_rectangle (cr, 0, y, w, m.row);
@@ -451,7 +542,7 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
               set_rgba (cr, &pc, 0.9);
               cairo_rectangle (cr, m.time_w - m.line * 0.6, y + 1, m.line * 0.25, m.row - 2);
               cairo_fill (cr);
-              if (prev == NULL || prev->phase != ev->phase || i == first)
+              if (prev == NULL || prev->phase != ev->phase || r == first)
                 {
                   set_rgba (cr, &pc, 1);
                   draw_text (cr, self->small, ts_phase_to_string (ev->phase), 8, y + m.row * 0.72,
@@ -461,7 +552,9 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
             }
           /* A reply says how long its round trip took, under its time. */
           {
-            guint64 rtt = phase_label ? 0 : round_trip (list, i);
+            guint64 rtt = phase_label ? 0
+                          : folded ? MAX (ts_step_list_get_event (list, i + 1)->time_ns - ev->time_ns, 1)
+                                   : round_trip (list, i);
             if (rtt > 0)
               {
                 char rbuf[48];
@@ -479,7 +572,8 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
               double x = c >= 0 ? column_x (self, &m, w, c) : m.time_w + m.line;
               summary_width = MAX (w - x - m.line, m.line * 4);
             }
-          text = row_text (self, list, i, reader, t0, summary_width);
+          text = row_text (self, list, i, reader, t0, summary_width,
+                           folded ? "TCP handshake (SYN, SYN-ACK)" : NULL);
           set_rgba (cr, &pal.fg, 0.6);
           show_layout (cr, text->time, 8, y + m.row * 0.3, FALSE);
 
@@ -487,7 +581,7 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
           if (!readable)
             color = pal.fg;
           set_rgba (cr, &color, alpha);
-          cairo_set_line_width (cr, i == step ? 2.5 : 1.5);
+          cairo_set_line_width (cr, current ? 2.5 : 1.5);
           if (cs >= 0 && cd >= 0 && cs != cd)
             {
               double x1 = column_x (self, &m, w, cs), x2 = column_x (self, &m, w, cd);
@@ -497,6 +591,11 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
                   cairo_set_dash (cr, dash, 2, 0);
                 }
               _ts_draw_arrow (cr, x1, mid, x2, mid, m.line * 0.6);
+              if (folded)
+                {
+                  /* The answer comes back: a head at the sender too. */
+                  _ts_draw_arrow (cr, x2, mid, x1, mid, m.line * 0.6);
+                }
               cairo_set_dash (cr, NULL, 0, 0);
               set_rgba (cr, readable ? &pal.fg : &pal.fg, alpha);
               show_layout (cr, text->summary, (x1 + x2) / 2, y + m.row * 0.3, TRUE);
@@ -616,10 +715,10 @@ on_click (GtkGestureClick *gesture, int n_press, double x, double y, TsLadderVie
   if (y < m.header)
     return;
   row = (int) floor ((y - m.header + value) / m.row);
-  if (row >= 0 && row < (int) ts_session_get_n_steps (self->session))
+  if (row >= 0 && row < (int) n_rows (self))
     {
       ts_session_set_playing (self->session, FALSE);
-      ts_session_set_step (self->session, row);
+      ts_session_set_step (self->session, (int) row_first_step (self, row));
     }
 }
 
@@ -659,6 +758,8 @@ ts_ladder_view_finalize (GObject *object)
 
   g_clear_pointer (&self->columns, g_array_unref);
   g_clear_pointer (&self->column_of, g_array_unref);
+  g_clear_pointer (&self->row_first, g_array_unref);
+  g_clear_pointer (&self->row_of_step, g_array_unref);
   G_OBJECT_CLASS (ts_ladder_view_parent_class)->finalize (object);
 }
 
@@ -729,6 +830,7 @@ ts_ladder_view_init (TsLadderView *self)
   self->columns = g_array_new (FALSE, FALSE, sizeof (guint));
   self->column_of = g_array_new (FALSE, TRUE, sizeof (gint));
   self->drawn_first = self->drawn_last = -1;
+  self->fold = TRUE;
   self->row_text = g_hash_table_new_full (NULL, NULL, NULL, row_text_free);
   self->layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
   self->small = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
@@ -791,4 +893,33 @@ ts_ladder_view_get_row_height (TsLadderView *self)
   g_return_val_if_fail (TS_IS_LADDER_VIEW (self), 0);
   metrics (self, &m);
   return m.row;
+}
+
+void
+ts_ladder_view_set_fold (TsLadderView *self, gboolean fold)
+{
+  g_return_if_fail (TS_IS_LADDER_VIEW (self));
+  fold = !!fold;
+  if (self->fold == fold)
+    return;
+  self->fold = fold;
+  forget_row_text (self);
+  rebuild_rows (self);
+  configure_adjustments (self);
+  scroll_to_step (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+gboolean
+ts_ladder_view_get_fold (TsLadderView *self)
+{
+  g_return_val_if_fail (TS_IS_LADDER_VIEW (self), FALSE);
+  return self->fold;
+}
+
+guint
+ts_ladder_view_get_n_rows (TsLadderView *self)
+{
+  g_return_val_if_fail (TS_IS_LADDER_VIEW (self), 0);
+  return n_rows (self);
 }

@@ -26,6 +26,13 @@ gboolean ts_ladder_view_export (TsLadderView *self, const char *path, GError **e
 /* The first and last step drawn by the last snapshot (-1 when none): what
  * tests check to know only the visible rows are drawn. */
 void ts_ladder_view_get_drawn_range (TsLadderView *self, int *out_first, int *out_last);
+/* Folding (on by default): a TCP handshake, SYN then SYN-ACK, is one row
+ * with arrow heads at both ends; the steps stay the session's. */
+void ts_ladder_view_set_fold (TsLadderView *self, gboolean fold);
+gboolean ts_ladder_view_get_fold (TsLadderView *self);
+/* Rows drawn for the steps (fewer than steps when folded). */
+guint ts_ladder_view_get_n_rows (TsLadderView *self);
+
 /* The row height in pixels. */
 int ts_ladder_view_get_row_height (TsLadderView *self);
 

@@ -620,6 +620,52 @@ action_export (GtkWidget *widget, const char *name, GVariant *param)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }
 
+enum
+{
+  PROP_0,
+  PROP_FOLD_HANDSHAKES,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+set_fold (TsWindow *self, gboolean fold)
+{
+  if (self->ladder == NULL || ts_ladder_view_get_fold (self->ladder) == !!fold)
+    return;
+  ts_ladder_view_set_fold (self->ladder, fold);
+  ts_ladder_view_set_fold (self->compare_a, fold);
+  ts_ladder_view_set_fold (self->compare_b, fold);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLD_HANDSHAKES]);
+}
+
+static void
+ts_window_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  TsWindow *self = TS_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_FOLD_HANDSHAKES:
+      g_value_set_boolean (value, self->ladder ? ts_ladder_view_get_fold (self->ladder) : TRUE);
+      break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ts_window_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  TsWindow *self = TS_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_FOLD_HANDSHAKES: set_fold (self, g_value_get_boolean (value)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
 static void
 action_show_start (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -689,6 +735,13 @@ ts_window_class_init (TsWindowClass *klass)
 
   object_class->dispose = ts_window_dispose;
   object_class->finalize = ts_window_finalize;
+  object_class->get_property = ts_window_get_property;
+  object_class->set_property = ts_window_set_property;
+
+  properties[PROP_FOLD_HANDSHAKES] =
+    g_param_spec_boolean ("fold-handshakes", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (TS_TYPE_START_PAGE);
   g_type_ensure (TS_TYPE_LADDER_VIEW);
@@ -729,6 +782,7 @@ ts_window_class_init (TsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-compare", NULL, action_open_compare);
   gtk_widget_class_install_action (widget_class, "win.show-start", NULL, action_show_start);
   gtk_widget_class_install_action (widget_class, "win.export", NULL, action_export);
+  gtk_widget_class_install_property_action (widget_class, "win.fold-handshakes", "fold-handshakes");
   gtk_widget_class_install_action (widget_class, "win.run-scenario", "s", action_run_scenario);
   gtk_widget_class_install_action (widget_class, "win.view", "s", action_view);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);

@@ -538,6 +538,18 @@ test_window_views (void)
   ts_session_set_as (session, "proxy");
   g_assert_cmpstr (ts_session_get_as (ts_window_get_compare_session (window)), ==, "proxy");
 
+  /* Folding: each TCP handshake is one ladder row; the steps stay. */
+  {
+    TsLadderView *ladder = ts_window_get_ladder (window);
+    guint n = ts_session_get_n_steps (session);
+    g_assert_true (ts_ladder_view_get_fold (ladder));
+    g_assert_cmpuint (ts_ladder_view_get_n_rows (ladder), <, n);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.fold-handshakes", NULL));
+    g_assert_false (ts_ladder_view_get_fold (ladder));
+    g_assert_cmpuint (ts_ladder_view_get_n_rows (ladder), ==, n);
+    g_assert_cmpuint (ts_session_get_n_steps (session), ==, n);
+  }
+
   ts_window_set_view (window, "start");
   g_assert_cmpstr (ts_window_get_view (window), ==, "start");
   close_window (window);

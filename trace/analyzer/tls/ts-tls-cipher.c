@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/kdf.h>
 
 #include "ts-tls-types.h"
@@ -35,12 +36,36 @@ static const TsTlsSuiteInfo suites[] = {
     32, 32, 12 },
 };
 
+/* TLS 1.1/1.2 CBC suites (RFC 5246 §A.5, RFC 5289): key block of MAC keys
+ * and cipher keys, no fixed IV (each record carries its own). */
+static const TsTlsSuiteInfo cbc_suites[] = {
+  { 0x002f, FALSE, TS_TLS_CBC_AES_128, "SHA256", 32, 16, 0, "SHA1", 20 },
+  { 0x0035, FALSE, TS_TLS_CBC_AES_256, "SHA256", 32, 32, 0, "SHA1", 20 },
+  { 0x0033, FALSE, TS_TLS_CBC_AES_128, "SHA256", 32, 16, 0, "SHA1", 20 },
+  { 0x0039, FALSE, TS_TLS_CBC_AES_256, "SHA256", 32, 32, 0, "SHA1", 20 },
+  { 0x003c, FALSE, TS_TLS_CBC_AES_128, "SHA256", 32, 16, 0, "SHA256", 32 },
+  { 0x003d, FALSE, TS_TLS_CBC_AES_256, "SHA256", 32, 32, 0, "SHA256", 32 },
+  { 0x0067, FALSE, TS_TLS_CBC_AES_128, "SHA256", 32, 16, 0, "SHA256", 32 },
+  { 0x006b, FALSE, TS_TLS_CBC_AES_256, "SHA256", 32, 32, 0, "SHA256", 32 },
+  { 0xc009, FALSE, TS_TLS_CBC_AES_128, "SHA256", 32, 16, 0, "SHA1", 20 },
+  { 0xc00a, FALSE, TS_TLS_CBC_AES_256, "SHA256", 32, 32, 0, "SHA1", 20 },
+  { 0xc013, FALSE, TS_TLS_CBC_AES_128, "SHA256", 32, 16, 0, "SHA1", 20 },
+  { 0xc014, FALSE, TS_TLS_CBC_AES_256, "SHA256", 32, 32, 0, "SHA1", 20 },
+  { 0xc023, FALSE, TS_TLS_CBC_AES_128, "SHA256", 32, 16, 0, "SHA256", 32 },
+  { 0xc024, FALSE, TS_TLS_CBC_AES_256, "SHA384", 48, 32, 0, "SHA384", 48 },
+  { 0xc027, FALSE, TS_TLS_CBC_AES_128, "SHA256", 32, 16, 0, "SHA256", 32 },
+  { 0xc028, FALSE, TS_TLS_CBC_AES_256, "SHA384", 48, 32, 0, "SHA384", 48 },
+};
+
 const TsTlsSuiteInfo *
 _ts_tls_suite_lookup (guint16 suite)
 {
   for (gsize i = 0; i < G_N_ELEMENTS (suites); i++)
     if (suites[i].suite == suite)
       return &suites[i];
+  for (gsize i = 0; i < G_N_ELEMENTS (cbc_suites); i++)
+    if (cbc_suites[i].suite == suite)
+      return &cbc_suites[i];
   return NULL;
 }
 
@@ -48,17 +73,19 @@ _ts_tls_suite_lookup (guint16 suite)
 static EVP_CIPHER *
 fetch_cipher (TsTlsAead aead)
 {
-  static EVP_CIPHER *ciphers[4];
+  /* Indexed by TsTlsAead. */
+  static const char *const names[]
+      = { NULL, "AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305", "AES-128-CBC", "AES-256-CBC" };
+  static EVP_CIPHER *ciphers[G_N_ELEMENTS (names)];
   static gsize once;
-  const char *names[4] = { NULL, "AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305" };
 
   if (g_once_init_enter (&once))
     {
-      for (int i = 1; i < 4; i++)
+      for (gsize i = 1; i < G_N_ELEMENTS (names); i++)
         ciphers[i] = EVP_CIPHER_fetch (NULL, names[i], NULL);
       g_once_init_leave (&once, 1);
     }
-  return (guint)aead < 4 ? ciphers[aead] : NULL;
+  return (guint)aead < G_N_ELEMENTS (names) ? ciphers[aead] : NULL;
 }
 
 static EVP_KDF *
@@ -76,10 +103,25 @@ fetch_kdf (gboolean tls12)
   return tls12 ? prf : hkdf;
 }
 
+static EVP_MAC *
+fetch_hmac (void)
+{
+  static EVP_MAC *hmac;
+  static gsize once;
+
+  if (g_once_init_enter (&once))
+    {
+      hmac = EVP_MAC_fetch (NULL, "HMAC", NULL);
+      g_once_init_leave (&once, 1);
+    }
+  return hmac;
+}
+
 void
 _ts_tls_cipher_clear (TsTlsCipher *self)
 {
   g_clear_pointer (&self->ctx, EVP_CIPHER_CTX_free);
+  g_clear_pointer (&self->mac, EVP_MAC_CTX_free);
   OPENSSL_cleanse (self->iv, sizeof self->iv);
   self->info = NULL;
   self->ready = FALSE;
@@ -106,6 +148,131 @@ _ts_tls_cipher_set_key (TsTlsCipher *self, const TsTlsSuiteInfo *info, gboolean 
   memcpy (self->iv, iv, tls13 ? TS_TLS_IV_LEN : info->fixed_iv_len);
   self->ready = TRUE;
   return TRUE;
+}
+
+gboolean
+_ts_tls_cipher_set_cbc_key (TsTlsCipher *self, const TsTlsSuiteInfo *info, const guint8 *key,
+                            const guint8 *mac_key, gboolean etm)
+{
+  EVP_CIPHER *cipher = fetch_cipher (info->aead);
+  OSSL_PARAM params[2];
+
+  self->ready = FALSE;
+  if (cipher == NULL || fetch_hmac () == NULL || info->mac_digest == NULL)
+    return FALSE;
+  if (self->ctx == NULL)
+    self->ctx = EVP_CIPHER_CTX_new ();
+  if (self->mac == NULL)
+    self->mac = EVP_MAC_CTX_new (fetch_hmac ());
+  if (self->ctx == NULL || self->mac == NULL)
+    return FALSE;
+  if (EVP_DecryptInit_ex (self->ctx, cipher, NULL, key, NULL) != 1)
+    return FALSE;
+  /* The record's own padding is checked below, not by EVP. */
+  EVP_CIPHER_CTX_set_padding (self->ctx, 0);
+  params[0] = OSSL_PARAM_construct_utf8_string (OSSL_MAC_PARAM_DIGEST, (char *)info->mac_digest, 0);
+  params[1] = OSSL_PARAM_construct_end ();
+  if (EVP_MAC_init (self->mac, mac_key, info->mac_len, params) != 1)
+    return FALSE;
+  self->info = info;
+  self->tls13 = FALSE;
+  self->etm = etm;
+  self->ready = TRUE;
+  return TRUE;
+}
+
+/* HMAC (RFC 5246 §6.2.3.1) over seq_num + type + version + length + @data. */
+static gboolean
+cbc_mac (TsTlsCipher *self, guint64 seq, const guint8 *header, gsize length, const guint8 *data,
+         gsize data_len, guint8 *out)
+{
+  guint8 pseudo[13];
+  gsize out_len = 0;
+
+  for (int i = 0; i < 8; i++)
+    pseudo[i] = (guint8)(seq >> (56 - 8 * i));
+  pseudo[8] = header[0];
+  pseudo[9] = header[1];
+  pseudo[10] = header[2];
+  pseudo[11] = (guint8)(length >> 8);
+  pseudo[12] = (guint8)length;
+  /* Re-initialised with no key: the key given at set_cbc_key stays. */
+  return EVP_MAC_init (self->mac, NULL, 0, NULL) == 1
+         && EVP_MAC_update (self->mac, pseudo, sizeof pseudo) == 1
+         && EVP_MAC_update (self->mac, data, data_len) == 1
+         && EVP_MAC_final (self->mac, out, &out_len, EVP_MAX_MD_SIZE) == 1
+         && out_len == self->info->mac_len;
+}
+
+/*
+ * RFC 5246 §6.2.3.2 GenericBlockCipher (TLS 1.1 and 1.2):
+ *
+ *     struct {
+ *         opaque IV[SecurityParameters.record_iv_length];
+ *         block-ciphered struct {
+ *             opaque content[TLSCompressed.length];
+ *             opaque MAC[SecurityParameters.mac_length];
+ *             uint8 padding[GenericBlockCipher.padding_length];
+ *             uint8 padding_length;
+ *         };
+ *     } GenericBlockCipher;
+ *
+ * With RFC 7366 encrypt_then_mac the MAC follows the ciphertext instead,
+ * computed over IV and ciphertext, and the block holds content and padding.
+ */
+static gssize
+cbc_open (TsTlsCipher *self, guint64 seq, const guint8 *header, const guint8 *fragment,
+          gsize fragment_len, guint8 *out)
+{
+  gsize mac_len = self->info->mac_len;
+  guint8 mac[EVP_MAX_MD_SIZE];
+  const guint8 *iv = fragment;
+  const guint8 *ct = fragment + TS_TLS_CBC_BLOCK;
+  gsize ct_len;
+  guint8 pad;
+  gsize content_len;
+  int n = 0;
+
+  if (self->etm)
+    {
+      if (fragment_len < TS_TLS_CBC_BLOCK + TS_TLS_CBC_BLOCK + mac_len)
+        return -1;
+      ct_len = fragment_len - TS_TLS_CBC_BLOCK - mac_len;
+      if (!cbc_mac (self, seq, header, fragment_len - mac_len, fragment, fragment_len - mac_len,
+                    mac)
+          || CRYPTO_memcmp (mac, fragment + fragment_len - mac_len, mac_len) != 0)
+        return -1;
+    }
+  else
+    {
+      if (fragment_len < TS_TLS_CBC_BLOCK + MAX (TS_TLS_CBC_BLOCK, mac_len + 1))
+        return -1;
+      ct_len = fragment_len - TS_TLS_CBC_BLOCK;
+    }
+  if (ct_len == 0 || ct_len % TS_TLS_CBC_BLOCK != 0)
+    return -1;
+  if (EVP_DecryptInit_ex (self->ctx, NULL, NULL, NULL, iv) != 1
+      || EVP_DecryptUpdate (self->ctx, out, &n, ct, (int)ct_len) != 1 || (gsize)n != ct_len)
+    return -1;
+
+  /* The padding: padding_length + 1 bytes, each equal to padding_length. */
+  pad = out[ct_len - 1];
+  if ((gsize)pad + 1 > ct_len)
+    return -1;
+  for (gsize i = ct_len - 1 - pad; i < ct_len; i++)
+    if (out[i] != pad)
+      return -1;
+  content_len = ct_len - 1 - pad;
+  if (self->etm)
+    return (gssize)content_len;
+
+  if (content_len < mac_len)
+    return -1;
+  content_len -= mac_len;
+  if (!cbc_mac (self, seq, header, content_len, out, content_len, mac)
+      || CRYPTO_memcmp (mac, out + content_len, mac_len) != 0)
+    return -1;
+  return (gssize)content_len;
 }
 
 gboolean
@@ -148,6 +315,9 @@ _ts_tls_cipher_open (TsTlsCipher *self, guint64 seq, const guint8 *header, const
   int n = 0, m = 0;
 
   g_assert (self->ready);
+
+  if (self->info->aead == TS_TLS_CBC_AES_128 || self->info->aead == TS_TLS_CBC_AES_256)
+    return cbc_open (self, seq, header, fragment, fragment_len, out);
 
   if (self->tls13)
     {

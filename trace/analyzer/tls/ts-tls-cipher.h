@@ -13,6 +13,8 @@ typedef enum
   TS_TLS_AEAD_AES_128_GCM,
   TS_TLS_AEAD_AES_256_GCM,
   TS_TLS_AEAD_CHACHA20_POLY1305,
+  TS_TLS_CBC_AES_128, /* TLS 1.1/1.2 block ciphers with an HMAC: not AEAD, */
+  TS_TLS_CBC_AES_256, /* but opened through the same call */
 } TsTlsAead;
 
 /* What a cipher suite needs for decryption. */
@@ -24,11 +26,15 @@ typedef struct
   const char *digest; /* "SHA256" or "SHA384": HKDF / PRF hash */
   gsize hash_len;
   gsize key_len;
-  gsize fixed_iv_len; /* TLS 1.2: 4 for GCM (salt), 12 for ChaCha20; TLS 1.3: 12 */
+  gsize fixed_iv_len;     /* TLS 1.2: 4 for GCM (salt), 12 for ChaCha20, 0 for CBC; TLS 1.3: 12 */
+  const char *mac_digest; /* CBC: the HMAC hash ("SHA1", "SHA256", "SHA384"), else NULL */
+  gsize mac_len;
 } TsTlsSuiteInfo;
 
 #define TS_TLS_AEAD_TAG_LEN 16
 #define TS_TLS_KEY_MAX 32
+#define TS_TLS_MAC_KEY_MAX 48
+#define TS_TLS_CBC_BLOCK 16
 #define TS_TLS_IV_LEN 12
 
 /* The suite's parameters, or NULL for a suite we do not decrypt. */
@@ -43,6 +49,10 @@ typedef struct
   gboolean tls13;
   guint8 iv[TS_TLS_IV_LEN];
   gboolean ready;
+  /* CBC suites: the HMAC, keyed once; and whether encrypt_then_mac
+   * (RFC 7366) was negotiated. */
+  EVP_MAC_CTX *mac;
+  gboolean etm;
 } TsTlsCipher;
 
 void _ts_tls_cipher_clear (TsTlsCipher *self);
@@ -53,15 +63,21 @@ void _ts_tls_cipher_clear (TsTlsCipher *self);
 gboolean _ts_tls_cipher_set_key (TsTlsCipher *self, const TsTlsSuiteInfo *info, gboolean tls13,
                                  const guint8 *key, const guint8 *iv);
 
+/* TLS 1.1/1.2 CBC suites: keys @self with @key (info->key_len bytes) and
+ * @mac_key (info->mac_len bytes); @etm: RFC 7366 encrypt_then_mac. */
+gboolean _ts_tls_cipher_set_cbc_key (TsTlsCipher *self, const TsTlsSuiteInfo *info,
+                                     const guint8 *key, const guint8 *mac_key, gboolean etm);
+
 /* TLS 1.3: keys @self from a traffic secret (RFC 8446 §7.3). */
 gboolean _ts_tls_cipher_set_secret (TsTlsCipher *self, const TsTlsSuiteInfo *info,
                                     const guint8 *secret, gsize secret_len);
 
 /* Opens one record: @header is its 5-byte header, @fragment its body
  * (@fragment_len bytes). Writes the plaintext to @out (at least
- * @fragment_len bytes; may equal @fragment for in-place). Returns the
- * plaintext length (for TLS 1.3: with the inner type byte and padding still
- * on), or -1 if the record is too short or the tag does not verify. */
+ * @fragment_len bytes, not overlapping @fragment). Returns the plaintext
+ * length (for TLS 1.3: with the inner type byte and padding still on), or
+ * -1 if the record is too short or the tag (CBC: padding or MAC) does not
+ * verify. */
 gssize _ts_tls_cipher_open (TsTlsCipher *self, guint64 seq, const guint8 *header,
                             const guint8 *fragment, gsize fragment_len, guint8 *out);
 

@@ -93,6 +93,8 @@ struct _TsTlsSession
   gsize plain_size;
   gboolean in_early;      /* the record being dispatched came in 0-RTT data */
   gboolean offered_tls13; /* the ClientHello listed TLS 1.3 in supported_versions */
+  gboolean offered_etm;   /* the ClientHello offered encrypt_then_mac (RFC 7366) */
+  gboolean etm;           /* ...and the ServerHello accepted it */
   Dir dir[2];
 };
 
@@ -278,9 +280,11 @@ install_keys (TsTlsSession *self, TsTlsDirection direction)
     {
       d->undecryptable = TRUE;
       emit_anomaly (self, direction, TS_TLS_ANOMALY_UNSUPPORTED_CIPHER, d->offset, d->offset,
-                    "cipher suite 0x%04x (%s) is not one we decrypt (AES-GCM, ChaCha20-Poly1305)",
+                    "cipher suite 0x%04x (%s) in %s is not one we decrypt (AES-GCM, "
+                    "ChaCha20-Poly1305; AES-CBC from TLS 1.1)",
                     self->info.cipher_suite,
-                    ts_tls_cipher_suite_to_string (self->info.cipher_suite) ?: "unknown");
+                    ts_tls_cipher_suite_to_string (self->info.cipher_suite) ?: "unknown",
+                    ts_tls_version_to_string (self->info.version) ?: "an unknown version");
       return KEYS_NEVER;
     }
   if (self->keylog == NULL)
@@ -321,12 +325,15 @@ install_keys (TsTlsSession *self, TsTlsDirection direction)
   if (d->epoch == EPOCH_TLS12)
     {
       /* RFC 5246 §6.3: key_block = PRF(master_secret, "key expansion",
-       * server_random + client_random), cut into client_write_key,
-       * server_write_key, client_write_IV, server_write_IV (AEAD suites have
-       * no MAC keys). */
+       * server_random + client_random), cut into client_write_MAC_key,
+       * server_write_MAC_key (CBC suites only), client_write_key,
+       * server_write_key, client_write_IV, server_write_IV (AEAD suites
+       * only: RFC 5288 §3, RFC 7905 §2). */
       guint8 seed[64];
-      guint8 block[2 * TS_TLS_KEY_MAX + 2 * TS_TLS_IV_LEN];
+      guint8 block[2 * TS_TLS_MAC_KEY_MAX + 2 * TS_TLS_KEY_MAX + 2 * TS_TLS_IV_LEN];
+      gsize m = suite->mac_digest != NULL ? suite->mac_len : 0;
       gsize k = suite->key_len, v = suite->fixed_iv_len;
+      gboolean client = direction == TS_TLS_DIR_CLIENT;
       gboolean ok;
 
       if (suite->tls13)
@@ -340,11 +347,13 @@ install_keys (TsTlsSession *self, TsTlsDirection direction)
       memcpy (seed, self->info.server_random, 32);
       memcpy (seed + 32, self->info.client_random, 32);
       ok = _ts_tls12_prf (suite->digest, secret, secret_len, "key expansion", seed, sizeof seed,
-                          block, 2 * k + 2 * v)
-           && (direction == TS_TLS_DIR_CLIENT
-                   ? _ts_tls_cipher_set_key (&d->cipher, suite, FALSE, block, block + 2 * k)
-                   : _ts_tls_cipher_set_key (&d->cipher, suite, FALSE, block + k,
-                                             block + 2 * k + v));
+                          block, 2 * m + 2 * k + 2 * v);
+      if (ok && m > 0)
+        ok = _ts_tls_cipher_set_cbc_key (&d->cipher, suite, block + 2 * m + (client ? 0 : k),
+                                         block + (client ? 0 : m), self->etm);
+      else if (ok)
+        ok = _ts_tls_cipher_set_key (&d->cipher, suite, FALSE, block + (client ? 0 : k),
+                                     block + 2 * k + (client ? 0 : v));
       OPENSSL_cleanse (block, sizeof block);
       if (!ok)
         {
@@ -410,8 +419,12 @@ on_handshake (TsTlsSession *self, TsTlsDirection direction, const TsTlsHandshake
         if (!info->have_client_hello)
           {
             for (guint i = 0; i < hs->n_extensions; i++)
-              if (hs->extensions[i] == TS_TLS_EXT_EARLY_DATA)
-                d->early_active = TRUE;
+              {
+                if (hs->extensions[i] == TS_TLS_EXT_EARLY_DATA)
+                  d->early_active = TRUE;
+                if (hs->extensions[i] == TS_TLS_EXT_ENCRYPT_THEN_MAC)
+                  self->offered_etm = TRUE;
+              }
             for (guint i = 0; i < hs->n_supported_versions; i++)
               if (hs->supported_versions[i] == TS_TLS_VERSION_1_3)
                 self->offered_tls13 = TRUE;
@@ -442,6 +455,13 @@ on_handshake (TsTlsSession *self, TsTlsDirection direction, const TsTlsHandshake
         self->suite = _ts_tls_suite_lookup (info->cipher_suite);
         if (self->suite != NULL && self->suite->tls13 != (info->version == TS_TLS_VERSION_1_3))
           self->suite = NULL;
+        /* CBC with an explicit IV per record needs TLS 1.1 or later. */
+        if (self->suite != NULL && self->suite->mac_digest != NULL
+            && info->version < TS_TLS_VERSION_1_1)
+          self->suite = NULL;
+        for (guint i = 0; i < hs->n_extensions; i++)
+          if (hs->extensions[i] == TS_TLS_EXT_ENCRYPT_THEN_MAC && self->offered_etm)
+            self->etm = TRUE;
         if (hs->n_alpn > 0 && self->alpn == NULL)
           self->alpn = g_strdup (hs->alpn[0]);
         if (info->version == TS_TLS_VERSION_1_3)
@@ -840,7 +860,9 @@ open_after_gap (TsTlsSession *self, Dir *d, const guint8 *rec, const guint8 *fra
 
   /* TLS 1.2 GCM: OpenSSL, NSS and GnuTLS send the sequence number as the
    * explicit nonce; try it first. */
-  if (!d->cipher.tls13 && d->cipher.info->aead != TS_TLS_AEAD_CHACHA20_POLY1305 && frag_len >= 8)
+  if ((d->cipher.info->aead == TS_TLS_AEAD_AES_128_GCM
+       || d->cipher.info->aead == TS_TLS_AEAD_AES_256_GCM)
+      && !d->cipher.tls13 && frag_len >= 8)
     {
       guint64 guess = 0;
 

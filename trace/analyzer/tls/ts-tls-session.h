@@ -40,7 +40,8 @@ G_BEGIN_DECLS
  * version and cipher suite from the ServerHello, and the secrets from the
  * key log: TLS 1.3 traffic secrets (handshake, application, then each
  * KeyUpdate), TLS 1.2 master secret (CLIENT_RANDOM). Protected records are
- * decrypted with AES-128-GCM, AES-256-GCM or ChaCha20-Poly1305; the
+ * decrypted with AES-128-GCM, AES-256-GCM or ChaCha20-Poly1305 (and, in
+ * TLS 1.1/1.2, AES-CBC with HMAC, MAC-then-encrypt or encrypt_then_mac); the
  * handshake messages inside (EncryptedExtensions, Certificate,
  * CertificateVerify, Finished, NewSessionTicket, KeyUpdate) are decoded like
  * clear ones and flagged `decrypted`.
@@ -123,7 +124,7 @@ typedef enum
   TS_TLS_ANOMALY_TOO_LARGE,          /* over one of the caps above */
   TS_TLS_ANOMALY_UNEXPECTED,         /* a message out of place (e.g. data before the handshake) */
   TS_TLS_ANOMALY_MISSING_KEYS,       /* protected records, but no secret for them */
-  TS_TLS_ANOMALY_UNSUPPORTED_CIPHER, /* a suite we do not decrypt (CBC, CCM, ...) */
+  TS_TLS_ANOMALY_UNSUPPORTED_CIPHER, /* a suite we do not decrypt (CCM, 3DES, ...) */
   TS_TLS_ANOMALY_DECRYPT_FAILED,     /* the AEAD tag did not verify */
   TS_TLS_ANOMALY_GAP,                /* bytes were lost (ts_tls_session_gap): record sync lost */
   TS_TLS_ANOMALY_TRUNCATED,          /* _finish with a partial record or message left */

@@ -870,6 +870,7 @@ typedef struct
   gboolean small_records; /* also a burst of tiny records */
   gboolean hrr;           /* the server wants another group: HelloRetryRequest */
   gboolean early_data;    /* a resumed session that sends 0-RTT data */
+  gboolean no_etm;        /* CBC: MAC-then-encrypt, not RFC 7366 encrypt_then_mac */
 } TraceSpec;
 
 typedef struct
@@ -1010,6 +1011,8 @@ make_openssl_trace (const TraceSpec *spec)
       else
         g_assert_true (SSL_CTX_set_cipher_list (ctx[i], spec->cipher));
     }
+  if (spec->no_etm)
+    SSL_CTX_set_options (ctx[0], SSL_OP_NO_ENCRYPT_THEN_MAC);
   if (spec->hrr)
     {
       /* The client sends an X25519 share; the server only takes P-256. */
@@ -1127,6 +1130,10 @@ static const TraceSpec spec_tls12_chacha
     = { TLS1_2_VERSION, "ECDHE-ECDSA-CHACHA20-POLY1305", FALSE, TRUE };
 static const TraceSpec spec_tls12_aes128
     = { TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", FALSE, FALSE };
+static const TraceSpec spec_tls12_cbc_sha
+    = { TLS1_2_VERSION, "ECDHE-ECDSA-AES128-SHA", .small_records = TRUE };
+static const TraceSpec spec_tls12_cbc_sha384_mte
+    = { TLS1_2_VERSION, "ECDHE-ECDSA-AES256-SHA384", .small_records = TRUE, .no_etm = TRUE };
 static const TraceSpec spec_tls13_aes256
     = { TLS1_3_VERSION, "TLS_AES_256_GCM_SHA384", FALSE, TRUE };
 static const TraceSpec spec_tls13_chacha
@@ -1853,6 +1860,8 @@ main (int argc, char *argv[])
                         test_gap_recovery);
   g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls12-chacha20", &spec_tls12_chacha,
                         test_gap_recovery);
+  g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls12-aes128-cbc-sha-etm", &spec_tls12_cbc_sha,
+                        test_gap_recovery);
   g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls13-aes256-gcm", &spec_tls13_aes256,
                         test_gap_recovery);
   g_test_add_func ("/ts/trace/tls/gap-recovery/tls13-key-update-lost", test_gap_key_update);
@@ -1862,6 +1871,10 @@ main (int argc, char *argv[])
                         test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls12-chacha20", &spec_tls12_chacha,
                         test_openssl_trace);
+  g_test_add_data_func ("/ts/trace/tls/openssl/tls12-aes128-cbc-sha-etm", &spec_tls12_cbc_sha,
+                        test_openssl_trace);
+  g_test_add_data_func ("/ts/trace/tls/openssl/tls12-aes256-cbc-sha384-mte",
+                        &spec_tls12_cbc_sha384_mte, test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls13-aes128-gcm", &spec_tls13_aes128,
                         test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls13-aes256-gcm", &spec_tls13_aes256,
@@ -1877,6 +1890,10 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/ts/trace/tls/tshark/tls12-aes128-gcm", &spec_tls12_aes128, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls12-aes256-gcm", &spec_tls12_aes256, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls12-chacha20", &spec_tls12_chacha, test_tshark);
+  g_test_add_data_func ("/ts/trace/tls/tshark/tls12-aes128-cbc-sha-etm", &spec_tls12_cbc_sha,
+                        test_tshark);
+  g_test_add_data_func ("/ts/trace/tls/tshark/tls12-aes256-cbc-sha384-mte",
+                        &spec_tls12_cbc_sha384_mte, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls13-aes128-gcm", &spec_tls13_aes128, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls13-aes256-gcm", &spec_tls13_aes256, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls13-chacha20", &spec_tls13_chacha, test_tshark);

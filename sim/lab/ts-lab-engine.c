@@ -1237,6 +1237,30 @@ log_tail (const char *path, guint max_lines)
   return g_string_free (out, FALSE);
 }
 
+/* The first @max_lines lines of a log, indented, with a note of how many
+ * more there are: a step's first words say what happened. */
+static char *
+log_head (const char *path, guint max_lines)
+{
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  GString *out = g_string_new (NULL);
+  guint n;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return g_string_free (out, FALSE);
+  g_strchomp (text);
+  if (text[0] == '\0')
+    return g_string_free (out, FALSE);
+  lines = g_strsplit (text, "\n", -1);
+  n = g_strv_length (lines);
+  for (guint i = 0; i < n && i < max_lines; i++)
+    g_string_append_printf (out, "      | %s\n", lines[i]);
+  if (n > max_lines)
+    g_string_append_printf (out, "      | (%u more lines)\n", n - max_lines);
+  return g_string_free (out, FALSE);
+}
+
 static gboolean
 start_actors (Engine *self, GError **error)
 {
@@ -1608,7 +1632,7 @@ print_summary (Engine *self)
       Proc *p = step_proc (self, st->name);
       g_autofree char *what = p != NULL && !p->running ? describe_status (p->status, p->timed_out)
                                                        : g_strdup ("did not run");
-      g_autofree char *tail = p != NULL ? log_tail (p->log, 6) : g_strdup ("");
+      g_autofree char *tail = p != NULL ? log_head (p->log, 4) : g_strdup ("");
       fprintf (out, "  %-10s on %-8s %s\n      -> %s", st->name, st->node, st->command, what);
       if (p != NULL && !p->running)
         fprintf (out, " after %.0f ms", (p->end_ns - p->start_ns) / 1e6);

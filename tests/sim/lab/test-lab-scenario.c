@@ -111,9 +111,9 @@ static void
 test_builtin (void)
 {
   g_autoptr (GPtrArray) paths = ts_lab_scenario_list_builtin ();
-  const char *want[] = { "connect", "connect-chain", "direct" };
+  const char *want[] = { "connect", "connect-chain", "direct", "untrusted" };
 
-  g_assert_cmpuint (paths->len, >=, 3);
+  g_assert_cmpuint (paths->len, >=, 4);
   for (gsize i = 0; i < G_N_ELEMENTS (want); i++)
     {
       g_autoptr (GError) error = NULL;

@@ -654,12 +654,16 @@ on_request (TsHttp1Conn *self, const TsHttp1Head *h, guint64 offset, gsize len)
   guint64 body_len = 0;
   Pending *p = g_new0 (Pending, 1);
   gboolean is_connect = h->method_len == 7 && memcmp (h->method, "CONNECT", 7) == 0;
+  gboolean asked_upgrade;
 
   memcpy (p->method, h->method, MIN (h->method_len, sizeof p->method - 1));
   te = ts_http1_head_get (h, "Transfer-Encoding", &te_len);
   cl = ts_http1_head_get (h, "Content-Length", &cl_len);
   up = ts_http1_head_get (h, "Upgrade", &up_len);
   p->upgrade = up != NULL && up_len > 0;
+  asked_upgrade = p->upgrade;
+  /* Past the cap the request is not remembered: its response is paired
+   * with nothing (g_free'd here, so read nothing from @p below). */
   if (g_queue_get_length (&self->requests) < TS_HTTP1_MAX_PIPELINE)
     g_queue_push_tail (&self->requests, p);
   else
@@ -686,7 +690,7 @@ on_request (TsHttp1Conn *self, const TsHttp1Head *h, guint64 offset, gsize len)
     }
   if (self->cb.head)
     self->cb.head (self->user_data, TS_HTTP1_DIR_CLIENT, offset, len, h, body, body_len, NULL);
-  d->after_wait = is_connect || p->upgrade;
+  d->after_wait = is_connect || asked_upgrade;
   d->body_len = 0;
   if (body == TS_HTTP1_BODY_CHUNKED)
     {

@@ -345,6 +345,49 @@ test_conn_anomalies (void)
   g_assert_nonnull (strstr (b, "0 anomaly@0 connection closed inside an HTTP/1 head"));
 }
 
+/* More requests than TS_HTTP1_MAX_PIPELINE waiting: the rest are parsed
+ * but not remembered (found by fuzzing: a use after free). */
+static void
+test_conn_pipeline_cap (void)
+{
+  GString *client = g_string_new (NULL);
+  GString *log = g_string_new (NULL);
+  g_autoptr (TsHttp1Conn) conn = ts_http1_conn_new (&log_callbacks, log);
+  guint n = 0;
+
+  for (guint i = 0; i < TS_HTTP1_MAX_PIPELINE + 3; i++)
+    g_string_append (client, "GET / HTTP/1.1\r\nUpgrade: x\r\n\r\n");
+  ts_http1_conn_feed (conn, TS_HTTP1_DIR_CLIENT, (const guint8 *)client->str, client->len);
+  for (const char *p = log->str; (p = strstr (p, " req GET ")) != NULL; p++)
+    n++;
+  /* Each waits for its Upgrade answer, so only the first is parsed now. */
+  g_assert_cmpuint (n, ==, 1);
+  g_string_truncate (log, 0);
+  g_string_truncate (client, 0);
+  for (guint i = 0; i < TS_HTTP1_MAX_PIPELINE + 3; i++)
+    g_string_append (client, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  ts_http1_conn_feed (conn, TS_HTTP1_DIR_SERVER, (const guint8 *)client->str, client->len);
+  g_assert_nonnull (strstr (log->str, "resp 200 (to GET)"));
+  g_string_free (client, TRUE);
+  g_string_free (log, TRUE);
+}
+
+static void
+test_conn_many_requests (void)
+{
+  GString *client = g_string_new (NULL);
+  GString *log = g_string_new (NULL);
+  g_autoptr (TsHttp1Conn) conn = ts_http1_conn_new (&log_callbacks, log);
+
+  for (guint i = 0; i < TS_HTTP1_MAX_PIPELINE + 3; i++)
+    g_string_append (client, "GET / HTTP/1.1\r\n\r\n");
+  g_string_append (client, "GET /up HTTP/1.1\r\nUpgrade: websocket\r\n\r\n");
+  ts_http1_conn_feed (conn, TS_HTTP1_DIR_CLIENT, (const guint8 *)client->str, client->len);
+  g_assert_nonnull (strstr (log->str, "req GET /up origin"));
+  g_string_free (client, TRUE);
+  g_string_free (log, TRUE);
+}
+
 /* WebSocket frames after a 101. */
 static void
 ws_frame (gpointer user_data, guint64 offset, const TsWebsocketFrame *f, const guint8 *preview,
@@ -435,6 +478,8 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/http1/conn-connect-refused", test_conn_connect_refused);
   g_test_add_func ("/ts/trace/http1/conn-anomalies", test_conn_anomalies);
   g_test_add_func ("/ts/trace/http1/conn-upgrade", test_conn_upgrade);
+  g_test_add_func ("/ts/trace/http1/conn-pipeline-cap", test_conn_pipeline_cap);
+  g_test_add_func ("/ts/trace/http1/conn-many-requests", test_conn_many_requests);
   g_test_add_func ("/ts/trace/websocket/frames", test_websocket);
   return g_test_run ();
 }

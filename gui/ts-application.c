@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ts-screenshot.h"
 #include "ts-window.h"
@@ -211,76 +212,152 @@ screenshot_timed_out (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static int
-usage_error (GApplicationCommandLine *cmdline, const char *message)
+typedef struct
 {
-  g_application_command_line_printerr (cmdline, "tunnelscope: %s (try --help)\n", message);
-  return 2;
+  char *screenshot, *export, *view, *compare, *as, *scenario;
+  int step, lesson;
+  gboolean version;
+  GStrv rest;
+} Options;
+
+static void
+options_clear (Options *o)
+{
+  g_free (o->screenshot);
+  g_free (o->export);
+  g_free (o->view);
+  g_free (o->compare);
+  g_free (o->as);
+  g_free (o->scenario);
+  g_strfreev (o->rest);
+  memset (o, 0, sizeof *o);
 }
 
-static int
-ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline)
+/* Parses and checks the command line; FALSE with a message for the user
+ * (a usage error, exit status 2). --help prints and exits here. */
+static gboolean
+parse_options (char **argv, Options *o, GError **error)
 {
-  TsApplication *self = TS_APPLICATION (app);
-  g_autofree char *screenshot = NULL, *export = NULL, *view = NULL, *compare = NULL, *as = NULL, *scenario = NULL;
-  int step = 0, lesson = 0;
-  gboolean version = FALSE;
-  g_auto (GStrv) rest = NULL;
   const GOptionEntry entries[] = {
-    { "scenario", 0, 0, G_OPTION_ARG_STRING, &scenario, "Run a lab scenario live", "NAME" },
-    { "lesson", 0, 0, G_OPTION_ARG_INT, &lesson, "Open lesson N", "N" },
-    { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Render the window to a PNG and exit", "OUT.png" },
-    { "export", 0, 0, G_OPTION_ARG_FILENAME, &export,
+    { "scenario", 0, 0, G_OPTION_ARG_STRING, &o->scenario, "Run a lab scenario live", "NAME" },
+    { "lesson", 0, 0, G_OPTION_ARG_INT, &o->lesson, "Open lesson N", "N" },
+    { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &o->screenshot, "Render the window to a PNG and exit", "OUT.png" },
+    { "export", 0, 0, G_OPTION_ARG_FILENAME, &o->export,
       "Export the view's drawing (ladder or topology) to a PNG, SVG or PDF and exit", "OUT" },
-    { "step", 0, 0, G_OPTION_ARG_INT, &step, "With --screenshot: show step N (1 is the first)", "N" },
-    { "view", 0, 0, G_OPTION_ARG_STRING, &view, "With --screenshot: ladder, topology, detail, compare (or start, without a TRACE)", "VIEW" },
-    { "compare", 0, 0, G_OPTION_ARG_FILENAME, &compare, "A second trace to compare with", "TRACE2" },
-    { "as", 0, 0, G_OPTION_ARG_STRING, &as, "Whose eyes: a node name, or observer", "NODE" },
-    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "[TRACE]" },
+    { "step", 0, 0, G_OPTION_ARG_INT, &o->step, "With --screenshot: show step N (1 is the first)", "N" },
+    { "view", 0, 0, G_OPTION_ARG_STRING, &o->view,
+      "With --screenshot: ladder, topology, detail, compare (or start, without a TRACE)", "VIEW" },
+    { "compare", 0, 0, G_OPTION_ARG_FILENAME, &o->compare, "A second trace to compare with", "TRACE2" },
+    { "as", 0, 0, G_OPTION_ARG_STRING, &o->as, "Whose eyes: a node name, or observer", "NODE" },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->rest, NULL, NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("[TRACE | --lesson N | --scenario NAME]");
-  g_autoptr (GError) error = NULL;
-  g_auto (GStrv) argv = g_application_command_line_get_arguments (cmdline, NULL);
-  char **args = argv;
-  int argc = (int) g_strv_length (argv);
-  TsWindow *window;
-  const char *trace;
+  g_auto (GStrv) copy = g_strdupv (argv);
+  char **args = copy;
+  int argc = (int) g_strv_length (copy);
 
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_summary (context,
       "Step through a proxy's traffic: a lab scenario live, or a capture.\n\n"
       "  tunnelscope --screenshot OUT.png TRACE [--step N] [--view ladder|topology|detail|compare]\n"
       "              [--compare TRACE2] [--as NODE]\n"
-      "renders the real window and exits (under xvfb-run where there is no display).");
-  if (!g_option_context_parse (context, &argc, &args, &error))
-    return usage_error (cmdline, error->message);
-  if (version)
+      "renders the real window and exits (under xvfb-run -a where there is no display).");
+  if (!g_option_context_parse (context, &argc, &args, error))
+    return FALSE;
+  if (o->version)
+    return TRUE;
+  if (o->rest && g_strv_length (o->rest) > 1)
+    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "give at most one trace"), FALSE;
+  if (o->view && !g_strv_contains ((const char *const[]) { "ladder", "topology", "detail", "compare", "start", NULL },
+                                   o->view))
+    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                        "--view is one of ladder, topology, detail, compare, start"), FALSE;
+  if ((o->rest != NULL && o->rest[0] != NULL) + (o->scenario != NULL) + (o->lesson != 0) > 1)
+    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                        "give one of TRACE, --lesson N, --scenario NAME"), FALSE;
+  if (o->screenshot && o->export)
+    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                        "give --screenshot or --export, not both"), FALSE;
+  if (o->export && !g_str_has_suffix (o->export, ".png") && !g_str_has_suffix (o->export, ".svg")
+      && !g_str_has_suffix (o->export, ".pdf"))
+    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--export writes .png, .svg or .pdf"), FALSE;
+  if ((o->screenshot || o->export) && (o->rest == NULL || o->rest[0] == NULL) && g_strcmp0 (o->view, "start") != 0)
+    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                        "%s needs a TRACE", o->screenshot ? "--screenshot" : "--export"), FALSE;
+  if (!o->screenshot && !o->export && (o->step || o->view))
+    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                        "--step and --view go with --screenshot or --export"), FALSE;
+  return TRUE;
+}
+
+/* --help, --version and usage errors are answered here, before GTK needs a
+ * display; without one, say so plainly. */
+static gboolean
+ts_application_local_command_line (GApplication *app, char ***arguments, int *exit_status)
+{
+  Options o = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  if (!parse_options (*arguments, &o, &error))
     {
-      g_application_command_line_print (cmdline, "tunnelscope %s\n", PACKAGE_VERSION);
-      return 0;
+      g_printerr ("tunnelscope: %s (try --help)\n", error->message);
+      options_clear (&o);
+      *exit_status = 2;
+      return TRUE;
     }
-  if (rest && g_strv_length (rest) > 1)
-    return usage_error (cmdline, "give at most one trace");
-  trace = rest ? rest[0] : NULL;
-  if (view && !g_strv_contains ((const char *const[]) { "ladder", "topology", "detail", "compare", "start", NULL }, view))
-    return usage_error (cmdline, "--view is one of ladder, topology, detail, compare, start");
-  if ((trace != NULL) + (scenario != NULL) + (lesson != 0) > 1)
-    return usage_error (cmdline, "give one of TRACE, --lesson N, --scenario NAME");
-  if (screenshot && export)
-    return usage_error (cmdline, "give --screenshot or --export, not both");
-  if (export)
+  if (o.version)
     {
-      if (!g_str_has_suffix (export, ".png") && !g_str_has_suffix (export, ".svg") && !g_str_has_suffix (export, ".pdf"))
-        return usage_error (cmdline, "--export writes .png, .svg or .pdf");
-      screenshot = g_steal_pointer (&export);
+      g_print ("tunnelscope %s\n", PACKAGE_VERSION);
+      options_clear (&o);
+      *exit_status = 0;
+      return TRUE;
+    }
+  if (!gtk_init_check ())
+    {
+      g_printerr ("tunnelscope: cannot open a display%s\n",
+                  o.screenshot || o.export ? " (run it under xvfb-run -a)" : " (is DISPLAY or WAYLAND_DISPLAY set?)");
+      options_clear (&o);
+      *exit_status = 1;
+      return TRUE;
+    }
+  options_clear (&o);
+  return G_APPLICATION_CLASS (ts_application_parent_class)->local_command_line (app, arguments, exit_status);
+}
+
+static int
+ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline)
+{
+  TsApplication *self = TS_APPLICATION (app);
+  g_auto (GStrv) argv = g_application_command_line_get_arguments (cmdline, NULL);
+  g_autoptr (GError) error = NULL;
+  Options o = { 0 };
+  char *screenshot, *view, *compare, *as, *scenario;
+  int step, lesson;
+  TsWindow *window;
+  const char *trace;
+
+  if (!parse_options (argv, &o, &error))
+    {
+      g_application_command_line_printerr (cmdline, "tunnelscope: %s (try --help)\n", error->message);
+      options_clear (&o);
+      return 2;
+    }
+  if (o.export)
+    {
+      g_free (o.screenshot);
+      o.screenshot = g_steal_pointer (&o.export);
       self->export = TRUE;
     }
-  if (screenshot && trace == NULL && g_strcmp0 (view, "start") != 0)
-    return usage_error (cmdline, "--screenshot needs a TRACE");
-  if (!screenshot && (step || view))
-    return usage_error (cmdline, "--step and --view go with --screenshot");
+  screenshot = o.screenshot;
+  view = o.view;
+  compare = o.compare;
+  as = o.as;
+  scenario = o.scenario;
+  step = o.step;
+  lesson = o.lesson;
+  trace = o.rest ? o.rest[0] : NULL;
 
   window = new_window (self);
   if (trace)
@@ -293,6 +370,7 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
             {
               g_application_command_line_printerr (cmdline, "tunnelscope: %s\n", load_error->message);
               gtk_window_destroy (GTK_WINDOW (window));
+              options_clear (&o);
               return 1;
             }
         }
@@ -307,6 +385,7 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
         {
           g_application_command_line_printerr (cmdline, "tunnelscope: %s\n", load_error->message);
           gtk_window_destroy (GTK_WINDOW (window));
+          options_clear (&o);
           return 1;
         }
     }
@@ -335,6 +414,7 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
       ts_screenshot_when_painted (GTK_WIDGET (window), 2, G_CALLBACK (screenshot_take), self);
     }
   gtk_window_present (GTK_WINDOW (window));
+  options_clear (&o);
   return 0;
 }
 
@@ -358,6 +438,7 @@ ts_application_class_init (TsApplicationClass *klass)
   app_class->activate = ts_application_activate;
   app_class->open = ts_application_open;
   app_class->command_line = ts_application_command_line;
+  app_class->local_command_line = ts_application_local_command_line;
 }
 
 static void

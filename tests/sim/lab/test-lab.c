@@ -829,6 +829,26 @@ lab_possible (char **out_reason)
 }
 
 static void
+remove_tree (const char *path)
+{
+  const char *argv[] = { "rm", "-rf", path, NULL };
+  spawn (NULL, NULL, argv);
+}
+
+/* The environment the lab and tscope see; the test's subprocess inherits
+ * it and finds its directory in TS_LAB_TEST_TMP. */
+static void
+set_test_env (void)
+{
+  g_autofree char *rundir = g_build_filename (tmp_root, "labs", NULL);
+  g_autofree char *data = g_build_filename (tmp_root, "data", NULL);
+
+  g_setenv ("TS_LAB_TEST_TMP", tmp_root, TRUE);
+  g_setenv ("TS_LAB_RUNDIR", rundir, TRUE);
+  g_setenv ("XDG_DATA_HOME", data, TRUE);
+}
+
+static void
 cleanup_labs (void)
 {
   const char *argv[] = { tscope, "down", "--all", NULL };
@@ -858,23 +878,22 @@ run_isolated (gconstpointer data)
       g_test_skip_printf ("no lab possible: %s", reason);
       return;
     }
+  /* A directory of its own for each test: labs, PKI, traces. */
+  g_free (tmp_root);
+  tmp_root = g_dir_make_tmp ("ts-lab-test-XXXXXX", NULL);
+  g_assert_nonnull (tmp_root);
+  set_test_env ();
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  /* Whatever happened: no lab left running, no files left behind. */
   cleanup_labs ();
+  remove_tree (tmp_root);
   g_test_trap_assert_passed ();
-}
-
-static void
-remove_tree (const char *path)
-{
-  const char *argv[] = { "rm", "-rf", path, NULL };
-  spawn (NULL, NULL, argv);
 }
 
 int
 main (int argc, char **argv)
 {
   const char *build = g_getenv ("TS_BUILD_DIR");
-  g_autofree char *rundir = NULL, *data = NULL;
   int rc;
 
   g_test_init (&argc, &argv, NULL);
@@ -882,19 +901,10 @@ main (int argc, char **argv)
     tscope = g_strdup (g_getenv ("TSCOPE"));
   else
     tscope = g_build_filename (build != NULL ? build : TS_BUILD_DIR, "cli", "tscope", NULL);
-  /* The subprocess of a test inherits the parent's directory through the
-   * environment, so that the parent can clean up what it left. */
-  if (g_getenv ("TS_LAB_TEST_TMP") != NULL && g_test_subprocess ())
+  /* The subprocess of a test inherits its directory from the parent
+   * (run_isolated ()), which removes it whatever the test did. */
+  if (g_test_subprocess () && g_getenv ("TS_LAB_TEST_TMP") != NULL)
     tmp_root = g_strdup (g_getenv ("TS_LAB_TEST_TMP"));
-  else
-    {
-      tmp_root = g_dir_make_tmp ("ts-lab-test-XXXXXX", NULL);
-      g_setenv ("TS_LAB_TEST_TMP", tmp_root, TRUE);
-    }
-  rundir = g_build_filename (tmp_root, "labs", NULL);
-  data = g_build_filename (tmp_root, "data", NULL);
-  g_setenv ("TS_LAB_RUNDIR", rundir, TRUE);
-  g_setenv ("XDG_DATA_HOME", data, TRUE);
 
   g_test_add_data_func ("/ts/lab/run/connect", test_run_connect, run_isolated);
   g_test_add_data_func ("/ts/lab/capture/segments", test_segments, run_isolated);
@@ -907,8 +917,6 @@ main (int argc, char **argv)
   g_test_add_data_func ("/ts/lab/events-and-wire", test_events_and_wire, run_isolated);
   g_test_add_data_func ("/ts/lab/rootless", test_rootless, run_isolated);
   rc = g_test_run ();
-  if (!g_test_subprocess ())
-    remove_tree (tmp_root);
   g_free (tmp_root);
   g_free (tscope);
   return rc;

@@ -136,7 +136,8 @@ ts_application_startup (GApplication *app)
     { "win.view::ladder", { "<Alt>1", NULL } },
     { "win.view::topology", { "<Alt>2", NULL } },
     { "win.view::detail", { "<Alt>3", NULL } },
-    { "win.view::compare", { "<Alt>4", NULL } },
+    { "win.view::events", { "<Alt>4", NULL } },
+    { "win.view::compare", { "<Alt>5", NULL } },
   };
 
   ts_application_ensure_resources ();
@@ -246,7 +247,7 @@ parse_options (char **argv, Options *o, GError **error)
       "Export the view's drawing (ladder or topology) to a PNG, SVG or PDF and exit", "OUT" },
     { "step", 0, 0, G_OPTION_ARG_INT, &o->step, "With --screenshot: show step N (1 is the first)", "N" },
     { "view", 0, 0, G_OPTION_ARG_STRING, &o->view,
-      "With --screenshot: ladder, topology, detail, compare (or start, without a TRACE)", "VIEW" },
+      "With --screenshot: ladder, topology, detail, events, compare (or start, without a TRACE)", "VIEW" },
     { "compare", 0, 0, G_OPTION_ARG_FILENAME, &o->compare, "A second trace to compare with", "TRACE2" },
     { "as", 0, 0, G_OPTION_ARG_STRING, &o->as, "Whose eyes: a node name, or observer", "NODE" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL },
@@ -270,10 +271,10 @@ parse_options (char **argv, Options *o, GError **error)
     return TRUE;
   if (o->rest && g_strv_length (o->rest) > 1)
     return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "give at most one trace"), FALSE;
-  if (o->view && !g_strv_contains ((const char *const[]) { "ladder", "topology", "detail", "compare", "start", NULL },
+  if (o->view && !g_strv_contains ((const char *const[]) { "ladder", "topology", "detail", "events", "compare", "start", NULL },
                                    o->view))
     return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                        "--view is one of ladder, topology, detail, compare, start"), FALSE;
+                        "--view is one of ladder, topology, detail, events, compare, start"), FALSE;
   if ((o->rest != NULL && o->rest[0] != NULL) + (o->scenario != NULL) + (o->lesson != 0) > 1)
     return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                         "give one of TRACE, --lesson N, --scenario NAME"), FALSE;
@@ -411,7 +412,7 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
       self->screenshot_path = g_strdup (screenshot);
       g_application_hold (app);
       self->screenshot_timeout = g_timeout_add_seconds (SCREENSHOT_TIMEOUT_S, screenshot_timed_out, self);
-      ts_screenshot_when_painted (GTK_WIDGET (window), 2, G_CALLBACK (screenshot_take), self);
+      ts_screenshot_when_painted (GTK_WIDGET (window), 4, G_CALLBACK (screenshot_take), self);
     }
   gtk_window_present (GTK_WINDOW (window));
   options_clear (&o);

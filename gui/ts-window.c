@@ -30,6 +30,7 @@ struct _TsWindow
   TsDetailView *ladder_detail;
   TsTopologyView *topology;
   TsDetailView *detail;
+  TsEventList *events;
   TsLadderView *compare_a;
   TsLadderView *compare_b;
   GtkLabel *compare_summary;
@@ -747,6 +748,7 @@ ts_window_class_init (TsWindowClass *klass)
   g_type_ensure (TS_TYPE_LADDER_VIEW);
   g_type_ensure (TS_TYPE_TOPOLOGY_VIEW);
   g_type_ensure (TS_TYPE_DETAIL_VIEW);
+  g_type_ensure (TS_TYPE_EVENT_LIST);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/tunnelscope/Tunnelscope/ts-window.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, TsWindow, name)
@@ -766,6 +768,7 @@ ts_window_class_init (TsWindowClass *klass)
   BIND (ladder_detail);
   BIND (topology);
   BIND (detail);
+  BIND (events);
   BIND (compare_a);
   BIND (compare_b);
   BIND (compare_summary);
@@ -806,6 +809,7 @@ ts_window_init (TsWindow *self)
   ts_detail_view_set_bytes_per_line (self->ladder_detail, 8);
   ts_topology_view_set_session (self->topology, self->session);
   ts_detail_view_set_session (self->detail, self->session);
+  ts_event_list_set_session (self->events, self->session);
   ts_ladder_view_set_session (self->compare_a, self->session);
   ts_ladder_view_set_session (self->compare_b, self->compare);
 
@@ -881,6 +885,12 @@ TsDetailView *
 ts_window_get_detail (TsWindow *self)
 {
   return self->detail;
+}
+
+TsEventList *
+ts_window_get_events (TsWindow *self)
+{
+  return self->events;
 }
 
 TsStartPage *

@@ -11,6 +11,7 @@
 #include <adwaita.h>
 
 #include "ts-detail-view.h"
+#include "ts-event-list.h"
 #include "ts-ladder-view.h"
 #include "ts-session.h"
 #include "ts-start-page.h"
@@ -51,5 +52,6 @@ TsLadderView *ts_window_get_ladder (TsWindow *self);
 TsTopologyView *ts_window_get_topology (TsWindow *self);
 TsDetailView *ts_window_get_detail (TsWindow *self);
 TsStartPage *ts_window_get_start_page (TsWindow *self);
+TsEventList *ts_window_get_events (TsWindow *self);
 
 G_END_DECLS

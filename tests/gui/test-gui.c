@@ -15,6 +15,7 @@
 #include "ts-application.h"
 #include "ts-gui-test-util.h"
 #include "ts-session.h"
+#include "ts-step-model.h"
 #include "ts-window.h"
 
 static char *tmpdir;
@@ -537,6 +538,25 @@ test_window_views (void)
   /* Whose eyes from the window: the dropdown follows the session. */
   ts_session_set_as (session, "proxy");
   g_assert_cmpstr (ts_session_get_as (ts_window_get_compare_session (window)), ==, "proxy");
+
+  /* The events list: one item per step, its selection and the session's
+   * step follow each other. */
+  ts_window_set_view (window, "events");
+  iterate_for (50);
+  {
+    TsEventList *events = ts_window_get_events (window);
+    GListModel *model = ts_event_list_get_model (events);
+    g_autoptr (GObject) item = NULL;
+
+    g_assert_cmpuint (g_list_model_get_n_items (model), ==, ts_session_get_n_steps (session));
+    ts_session_set_step (session, 7);
+    g_assert_cmpuint (ts_event_list_get_selected (events), ==, 7);
+    item = g_list_model_get_item (model, 7);
+    g_assert_nonnull (item);
+    g_assert_cmpuint (ts_step_item_get_index (TS_STEP_ITEM (item)), ==, 7);
+    ts_event_list_set_selected (events, 3);
+    g_assert_cmpint (ts_session_get_step (session), ==, 3);
+  }
 
   /* Folding: each TCP handshake is one ladder row; the steps stay. */
   {

@@ -129,6 +129,7 @@ typedef struct
   GPtrArray *problems; /* char*: what went wrong besides expectations */
   guint n_held, n_failed;
   GString *expect_report;
+  char *actor_path; /* our actors' directories, first on the nodes' PATH */
 } Engine;
 
 static guint64
@@ -225,18 +226,53 @@ command_program (const char *command)
   return g_strdup (argv[i]);
 }
 
+/* Where our own actors (ts-proxy, ts-server, ts-client) are, as a PATH
+ * prefix for the nodes: the build tree when this program runs from one (its
+ * executable lies under the build directory it was configured in, or
+ * $TS_BUILD_DIR names one: the tests set it), else the installed bindir. A
+ * build tree counts only when it holds the actors. Transfer full. */
+static char *
+actor_path (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  const char *env = g_getenv ("TS_BUILD_DIR");
+  const char *builds[2] = { NULL, NULL };
+
+  if (exe != NULL && g_str_has_prefix (exe, TS_BUILD_DIR G_DIR_SEPARATOR_S))
+    builds[0] = TS_BUILD_DIR;
+  if (env != NULL && *env != '\0')
+    builds[builds[0] != NULL ? 1 : 0] = env;
+  for (guint i = 0; i < G_N_ELEMENTS (builds) && builds[i] != NULL; i++)
+    {
+      g_autofree char *proxy = g_build_filename (builds[i], "sim", "proxy", NULL);
+      g_autofree char *actors = g_build_filename (builds[i], "sim", "actors", NULL);
+      g_autofree char *probe = g_build_filename (actors, "ts-client", NULL);
+
+      if (g_file_test (probe, G_FILE_TEST_IS_EXECUTABLE))
+        return g_strdup_printf ("%s:%s", proxy, actors);
+    }
+  return g_strdup (TS_BINDIR);
+}
+
 static gboolean
-program_exists (const char *program)
+program_exists (const char *program, const char *actors)
 {
   g_autofree char *path = NULL;
   static const char *const builtins[]
       = { "sh",  "echo",  "printf", "sleep", "true", "false", "test", "[",
           "for", "while", "if",     "cd",    "set",  ":",     NULL };
+  g_auto (GStrv) dirs = g_strsplit (actors, ":", -1);
 
   if (g_strv_contains (builtins, program))
     return TRUE;
   if (strchr (program, '/') != NULL)
     return access (program, X_OK) == 0;
+  for (guint i = 0; dirs[i] != NULL; i++)
+    {
+      g_autofree char *candidate = g_build_filename (dirs[i], program, NULL);
+      if (g_file_test (candidate, G_FILE_TEST_IS_EXECUTABLE))
+        return TRUE;
+    }
   path = g_find_program_in_path (program);
   return path != NULL || find_program (program) != NULL;
 }
@@ -269,8 +305,9 @@ node_env (Engine *self, Node *node)
           "all_proxy",    "no_proxy",      "NO_PROXY",   "ftp_proxy",   "FTP_PROXY",
           "SSL_CERT_DIR", "TS_LAB_RUNDIR", NULL };
   const char *path = g_environ_getenv (env, "PATH");
-  g_autofree char *new_path
-      = g_strdup_printf ("%s:/usr/sbin:/sbin", path != NULL ? path : "/usr/bin:/bin");
+  /* Our actors first, so that a scenario runs the ones built with this lab. */
+  g_autofree char *new_path = g_strdup_printf ("%s:%s:/usr/sbin:/sbin", self->actor_path,
+                                               path != NULL ? path : "/usr/bin:/bin");
 
   for (guint i = 0; drop[i] != NULL; i++)
     env = g_environ_unsetenv (env, drop[i]);
@@ -366,7 +403,7 @@ check_programs (Engine *self, GError **error)
       TsLabActor *a = actor ? self->s->actors->pdata[i] : NULL;
       TsLabStep *st = actor ? NULL : self->s->steps->pdata[i - self->s->actors->len];
       g_autofree char *program = command_program (actor ? a->command : st->command);
-      if (program != NULL && !program_exists (program))
+      if (program != NULL && !program_exists (program, self->actor_path))
         {
           g_autofree char *base = g_path_get_basename (self->s->path);
           g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND,
@@ -1949,6 +1986,7 @@ engine_clear (Engine *self)
   ts_lab_pki_clear (&self->pki);
   g_free (self->lab);
   g_free (self->dir);
+  g_free (self->actor_path);
   if (self->trace_fd >= 0)
     close (self->trace_fd);
 }
@@ -2154,6 +2192,7 @@ ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions 
                    "bad lab name '%s' (letters, digits, '-', '_'; at most 24)", options->lab);
       goto out;
     }
+  self->actor_path = actor_path ();
   if (!check_programs (self, error))
     goto out;
   timing ("start");

@@ -116,6 +116,7 @@ typedef struct
   guint64 remaining;
   TsHttpChunked chunked;
   TsTraceEvent *pending; /* waiting for its body excerpt */
+  gboolean final_pending; /* a final response's body is being followed */
   GString *excerpt;
   guint n_messages;
 } TsSnoop;
@@ -159,6 +160,11 @@ struct _TsConn
    * head is complete and rewritten (Via, hop-by-hop fields). */
   TsBuf rstage;
   gboolean rstaging;
+  /* Plain forwarding keeps the client's connection for its next request
+   * (RFC 9112 §9.3) when the response's end is known. */
+  gboolean keepalive, response_done, req_is_head;
+  guint n_done; /* exchanges completed on this connection */
+  TsBuf pipelined; /* client bytes past the current request */
   TsConn *prev, *next;
 };
 
@@ -439,6 +445,19 @@ snoop_excerpt (TsProxy *p, TsSnoop *s, const char *data, gsize len)
     snoop_flush (p, s);
 }
 
+/* The current message ended: back to reading heads. */
+static void
+snoop_message_done (TsProxy *p, TsConn *c, TsSnoop *s)
+{
+  snoop_flush (p, s);
+  s->state = SNOOP_HEAD;
+  if (s->response && s->final_pending)
+    {
+      s->final_pending = FALSE;
+      c->response_done = TRUE;
+    }
+}
+
 static char *
 headers_to_string (const TsHttpHeader *h, gsize n)
 {
@@ -492,6 +511,7 @@ snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len,
                   {
                     no_body = (c->head_ring & 1) || resp.status == 204 || resp.status == 304;
                     c->head_ring >>= 1;
+                    s->final_pending = TRUE;
                   }
                 else
                   no_body = TRUE;
@@ -607,7 +627,7 @@ snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len,
             }
             s->head_len = s->head_last = 0;
             if (s->state == SNOOP_HEAD)
-              snoop_flush (p, s);
+              snoop_message_done (p, c, s);
           }
           break;
 
@@ -620,10 +640,7 @@ snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len,
             data += take;
             len -= take;
             if (s->remaining == 0)
-              {
-                snoop_flush (p, s);
-                s->state = SNOOP_HEAD;
-              }
+              snoop_message_done (p, c, s);
           }
           break;
 
@@ -641,10 +658,7 @@ snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len,
             data += r;
             len -= r;
             if (ts_http_chunked_is_done (&s->chunked))
-              {
-                snoop_flush (p, s);
-                s->state = SNOOP_HEAD;
-              }
+              snoop_message_done (p, c, s);
           }
           break;
 
@@ -703,6 +717,7 @@ conn_free (TsProxy *p, TsConn *c)
   buf_clear (&c->to_c);
   buf_clear (&c->to_s);
   buf_clear (&c->rstage);
+  buf_clear (&c->pipelined);
   if (c->ai)
     freeaddrinfo (c->ai);
   g_free (c->head);
@@ -1106,6 +1121,20 @@ on_connected (TsProxy *p, TsConn *c)
       conn_connect_next (p, c);
       return;
     }
+  {
+    /* A stale event (for an fd closed in this batch) must not be taken
+     * for the end of this connect (): only a peer name proves it. */
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+
+    if (getpeername (c->s.fd, (struct sockaddr *) &ss, &sl) != 0)
+      {
+        if (errno == ENOTCONN)
+          return;
+        conn_connect_next (p, c);
+        return;
+      }
+  }
   if (c->ai)
     {
       freeaddrinfo (c->ai);
@@ -1306,6 +1335,72 @@ is_hop_by_hop (const TsHttpHeader *h, const TsHttpHeader *all, gsize n_all)
   return FALSE;
 }
 
+/* Plain forwarding: how many of @len client bytes belong to the current
+ * request's body (the rest is the next request). Sets http_request_done at
+ * the body's end. Returns TS_HTTP_PARSE_INVALID on a malformed chunked
+ * body (reason in @out_reason). */
+static gssize
+http_body_take (TsConn *c, const char *data, gsize len, const char **out_reason)
+{
+  TsSnoop *s = c->snoop[0];
+  gsize take = 0;
+
+  if (s->state == SNOOP_LENGTH)
+    {
+      take = MIN ((guint64) len, s->remaining);
+      s->remaining -= take;
+      if (s->remaining == 0)
+        s->state = SNOOP_HEAD;
+    }
+  else if (s->state == SNOOP_CHUNKED && len > 0)
+    {
+      gssize r = ts_http_chunked_feed (&s->chunked, (const guint8 *) data, len);
+
+      if (r < 0)
+        {
+          *out_reason = s->chunked.error;
+          return TS_HTTP_PARSE_INVALID;
+        }
+      take = r;
+      if (ts_http_chunked_is_done (&s->chunked))
+        s->state = SNOOP_HEAD;
+    }
+  if (s->state == SNOOP_HEAD)
+    {
+      s->state = SNOOP_STOPPED;
+      c->http_request_done = TRUE;
+    }
+  return take;
+}
+
+/* TRUE when a Connection field of @headers lists @token. */
+static gboolean
+connection_has (const TsHttpHeader *headers, gsize n, const char *token)
+{
+  gsize tl = strlen (token);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      const char *v = headers[i].value, *ve = v + headers[i].value_len;
+
+      if (!ts_http_header_is (&headers[i], "Connection"))
+        continue;
+      while (v < ve)
+        {
+          const char *t;
+
+          while (v < ve && (*v == ' ' || *v == '\t' || *v == ','))
+            v++;
+          t = v;
+          while (v < ve && *v != ',' && *v != ' ' && *v != '\t')
+            v++;
+          if ((gsize) (v - t) == tl && g_ascii_strncasecmp (t, token, tl) == 0)
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 static void
 decide_connect (TsProxy *p, TsConn *c, TsHttpRequest *req)
 {
@@ -1475,38 +1570,23 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
   g_string_free (out, TRUE);
 
   c->head_ring = ts_http_method_is (req->method, req->method_len, "HEAD");
+  c->req_is_head = c->head_ring & 1;
+  c->keepalive = req->minor_version >= 1 && !connection_has (req->headers, req->n_headers, "close");
   /* Body bytes that came with the head: only those of this request go
-   * upstream (one request per connection). */
+   * upstream; what follows is the client's next request. */
   {
-    gsize left = c->head_len - head_len, fwd = 0;
-    TsSnoop *s = c->snoop[0];
+    gsize left = c->head_len - head_len;
+    const char *why = NULL;
+    gssize fwd = http_body_take (c, c->head + head_len, left, &why);
 
-    if (s->state == SNOOP_LENGTH)
+    if (fwd < 0)
       {
-        fwd = MIN ((guint64) left, s->remaining);
-        s->remaining -= fwd;
-        if (s->remaining == 0)
-          s->state = SNOOP_HEAD;
-      }
-    else if (s->state == SNOOP_CHUNKED && left > 0)
-      {
-        gssize r = ts_http_chunked_feed (&s->chunked, (const guint8 *) c->head + head_len, left);
-
-        if (r < 0)
-          {
-            conn_refuse (p, c, "proxy.request.rejected", 400, s->chunked.error, NULL);
-            return;
-          }
-        fwd = r;
-        if (ts_http_chunked_is_done (&s->chunked))
-          s->state = SNOOP_HEAD;
-      }
-    if (s->state == SNOOP_HEAD)
-      {
-        s->state = SNOOP_STOPPED;
-        c->http_request_done = TRUE;
+        conn_refuse (p, c, "proxy.request.rejected", 400, why, NULL);
+        return;
       }
     buf_append (&c->to_s, c->head + head_len, fwd);
+    if (c->keepalive && (gsize) fwd < left)
+      buf_append (&c->pipelined, c->head + head_len + fwd, left - fwd);
   }
   {
     TsTraceEvent *ev = event_new (p, "proxy.http.forwarded", c);
@@ -1526,11 +1606,12 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
   conn_resolve (p, c);
 }
 
+static void head_process (TsProxy *p, TsConn *c);
+
 static void
 on_head_readable (TsProxy *p, TsConn *c)
 {
-  TsHttpRequest req;
-  gssize n, r;
+  gssize n;
 
   if (c->head == NULL)
     {
@@ -1557,6 +1638,16 @@ on_head_readable (TsProxy *p, TsConn *c)
       return;
     }
   c->head_len += n;
+  head_process (p, c);
+}
+
+/* Parses what the head buffer holds and decides. */
+static void
+head_process (TsProxy *p, TsConn *c)
+{
+  TsHttpRequest req;
+  gssize r;
+
   r = ts_http_request_parse (&req, c->head, c->head_len, c->head_last);
   if (r == TS_HTTP_PARSE_INCOMPLETE)
     {
@@ -1935,6 +2026,55 @@ endp_read (TsEndp *e, char *data, gsize len)
     }
 }
 
+/* Plain forwarding, keep-alive: forgets the exchange that ended and reads
+ * the client's next request (bytes it already sent first). */
+static void
+http_next (TsProxy *p, TsConn *c)
+{
+  TsBuf next = c->pipelined;
+
+  access_log (p, c);
+  endp_close (p, &c->s);
+  for (int d = 0; d < 2; d++)
+    {
+      snoop_free (p, c->snoop[d]);
+      c->snoop[d] = NULL;
+      buf_clear (&c->buf[d]);
+      c->eof[d] = FALSE;
+      c->bytes[d] = 0;
+    }
+  buf_clear (&c->rstage);
+  memset (&c->pipelined, 0, sizeof c->pipelined);
+  g_clear_pointer (&c->host, g_free);
+  g_clear_pointer (&c->method, g_free);
+  g_clear_pointer (&c->url, g_free);
+  c->kind = KIND_NONE;
+  c->status = 0;
+  c->logged = c->via_parent = c->http_request_done = FALSE;
+  c->keepalive = c->response_done = c->rstaging = c->req_is_head = FALSE;
+  c->head_ring = 0;
+  c->n_done++;
+  c->t_start = now_us ();
+  c->deadline = c->t_start + (gint64) p->o->header_timeout_s * G_USEC_PER_SEC;
+  c->state = ST_HEAD;
+  c->c.rd_want = c->c.wr_want = 0;
+  if (buf_pending (&next) > 0)
+    {
+      c->head_cap = MAX (TS_PROXY_HEAD_INITIAL, buf_pending (&next));
+      c->head = g_malloc (c->head_cap);
+      c->head_len = buf_pending (&next);
+      memcpy (c->head, next.data + next.off, c->head_len);
+      c->head_last = 0;
+      buf_clear (&next);
+      head_process (p, c);
+      if (!c->dead && c->state == ST_HEAD)
+        conn_update (p, c);
+      return;
+    }
+  buf_clear (&next);
+  conn_update (p, c);
+}
+
 /* Plain forwarding: rewrites the response heads staged in c->rstage into
  * c->buf[1] (RFC 9110 §7.6: hop-by-hop fields removed, Via added) until the
  * final (non-1xx) head has passed; then the rest flows unchanged. Returns
@@ -1978,7 +2118,23 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
         }
       if (!have_via)
         g_string_append_printf (out, "Via: 1.%d %s\r\n", resp.minor_version, p->o->node);
-      g_string_append (out, "Connection: close\r\n\r\n");
+      /* The client's connection stays open only when this response's end
+       * is known without the origin closing (RFC 9112 §6.3). */
+      if (resp.status >= 200 && c->keepalive)
+        {
+          gboolean no_body = c->req_is_head || resp.status == 204 || resp.status == 304;
+          gboolean delimited = ts_http_response_find_header (&resp, "Content-Length", 0) >= 0
+                               || ts_http_response_find_header (&resp, "Transfer-Encoding", 0) >= 0;
+
+          if (!no_body && !delimited)
+            c->keepalive = FALSE;
+        }
+      else if (resp.status >= 200)
+        c->keepalive = FALSE;
+      if (resp.status < 200 || c->keepalive)
+        g_string_append (out, "\r\n");
+      else
+        g_string_append (out, "Connection: close\r\n\r\n");
       buf_append (&c->buf[1], out->str, out->len);
       g_string_free (out, TRUE);
       memmove (c->rstage.data, c->rstage.data + r, c->rstage.len - r);
@@ -2025,7 +2181,26 @@ pump_run (TsProxy *p, TsConn *c)
                 {
                   const char *why = NULL;
 
-                  if (c->snoop[d] && !snoop_feed (p, c, c->snoop[d], b->data + b->len, n, &why))
+                  if (d == 0 && c->kind == KIND_HTTP)
+                    {
+                      gssize take = http_body_take (c, b->data + b->len, n, &why);
+
+                      if (take < 0)
+                        {
+                          if (c->bytes[1] == 0)
+                            {
+                              conn_refuse (p, c, "proxy.request.rejected", 400, why, NULL);
+                              return;
+                            }
+                          conn_close (p, c, why);
+                          return;
+                        }
+                      /* Past this request's end: the next request. */
+                      if (c->keepalive && take < n)
+                        buf_append (&c->pipelined, b->data + b->len + take, n - take);
+                      n = take;
+                    }
+                  else if (c->snoop[d] && !snoop_feed (p, c, c->snoop[d], b->data + b->len, n, &why))
                     {
                       TsTraceEvent *ev = event_new (p, "proxy.relay.anomaly", c);
 
@@ -2086,6 +2261,14 @@ pump_run (TsProxy *p, TsConn *c)
                 progress = TRUE;
             }
         }
+    }
+  /* Plain forwarding: the response was delivered and the client may send
+   * its next request on the same connection. */
+  if (c->kind == KIND_HTTP && c->keepalive && c->response_done && !c->rstaging
+      && buf_pending (&c->buf[1]) == 0)
+    {
+      http_next (p, c);
+      return;
     }
   /* The tunnel rule (RFC 9110 §9.3.6): when one side closed and what it
    * sent was delivered, close both. Plain forwarding waits for the
@@ -2426,7 +2609,10 @@ sweep (TsProxy *p)
       switch (c->state)
         {
         case ST_HEAD:
-          conn_refuse (p, c, "proxy.timeout", 408, "request head not received in time", NULL);
+          if (c->n_done > 0 && c->head_len == 0)
+            conn_close (p, c, "idle keep-alive"); /* RFC 9112 §9.5 */
+          else
+            conn_refuse (p, c, "proxy.timeout", 408, "request head not received in time", NULL);
           break;
         case ST_RESOLVING:
         case ST_CONNECTING:

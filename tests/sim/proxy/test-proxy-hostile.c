@@ -348,7 +348,7 @@ static void
 check_normal_request_on (guint16 port)
 {
   g_autofree char *req = g_strdup_printf ("GET http://127.0.0.1:%u/normal HTTP/1.1\r\n"
-                                          "Host: 127.0.0.1:%u\r\n\r\n",
+                                          "Host: 127.0.0.1:%u\r\nConnection: close\r\n\r\n",
                                           ts_test_origin_get_port (g.origin),
                                           ts_test_origin_get_port (g.origin));
   GBytes *resp = ts_test_exchange (port, req, strlen (req), 10000);

@@ -187,6 +187,39 @@ test_curl_plain (Fixture *f, gconstpointer data)
   g_assert_null (strstr (head, "Proxy-Connection"));
 }
 
+/* Plain forwarding keeps the client's connection (RFC 9112 §9.3): two
+ * pipelined requests, the first with a body, get two responses; each went
+ * to the origin on its own. */
+static void
+test_plain_keepalive (Fixture *f, gconstpointer data)
+{
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  guint16 op = ts_test_origin_get_port (f->http_origin);
+  g_autofree char *req = g_strdup_printf (
+    "POST http://127.0.0.1:%u/one HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Length: 5\r\n\r\n"
+    "hello"
+    "GET http://127.0.0.1:%u/two HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n\r\n",
+    op, op, op, op);
+  GBytes *resp = ts_test_exchange (port, req, strlen (req), 10000);
+  gsize len;
+  const char *d = g_bytes_get_data (resp, &len);
+  g_autofree char *text = g_strndup (d, len);
+  g_autofree char *head = NULL;
+  const char *second;
+
+  g_test_message ("%s", text);
+  g_assert_true (g_str_has_prefix (text, "HTTP/1.1 200 OK\r\n"));
+  second = strstr (text + 1, "HTTP/1.1 200 OK\r\n");
+  g_assert_nonnull (second);
+  /* The first response keeps the connection, the second closes it. */
+  g_assert_null (g_strstr_len (text, second - text, "Connection: close"));
+  g_assert_nonnull (strstr (second, "Connection: close\r\n"));
+  g_assert_cmpuint (ts_test_origin_get_n_requests (f->http_origin), ==, 2);
+  head = ts_test_origin_dup_last_head (f->http_origin);
+  g_assert_true (g_str_has_prefix (head, "GET /two HTTP/1.1\r\n"));
+  g_bytes_unref (resp);
+}
+
 static void
 test_curl_proxytunnel (Fixture *f, gconstpointer data)
 {
@@ -628,6 +661,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/curl/connect", test_curl_connect);
   ADD ("/ts/sim/proxy/curl/plain", test_curl_plain);
   ADD ("/ts/sim/proxy/curl/proxytunnel", test_curl_proxytunnel);
+  ADD ("/ts/sim/proxy/plain/keep-alive", test_plain_keepalive);
   ADD ("/ts/sim/proxy/curl/auth", test_curl_auth);
   ADD ("/ts/sim/proxy/intercept/s-client", test_intercept_s_client);
   ADD ("/ts/sim/proxy/intercept/passthrough", test_intercept_passthrough);

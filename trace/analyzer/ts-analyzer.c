@@ -11,6 +11,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ts-http1.h"
+#include "ts-http2.h"
 #include "ts-packet.h"
 #include "ts-tcp-stream.h"
 #include "ts-timeline-private.h"
@@ -32,6 +33,7 @@ typedef enum
   PROTO_HTTP,
   PROTO_TLS,
   PROTO_OPAQUE,
+  PROTO_HTTP2,
 } Proto;
 
 /* What an event's readers follow from. */
@@ -102,6 +104,7 @@ struct _Conn
   guint64 inner_base[2];   /* stream offset of the first clear tunnel byte (inner HTTP in clear) */
   gboolean inner_upgraded; /* the inner HTTP switched protocols (WebSocket) */
   TsWebsocketStream *inner_ws[2];
+  TsHttp2Stream *h2[2];             /* HTTP/2 frames: in clear (h2c) or inside decrypted TLS */
   guint64 cur_tls_off, cur_tls_end; /* the TLS event being handled (stream offsets) */
   int cur_tls_dir;
   /* proxying */
@@ -1274,6 +1277,98 @@ ws_error (gpointer user_data, guint64 offset, const char *what)
                    what);
 }
 
+/* --- HTTP/2 (frame layer) ------------------------------------------------ */
+
+static void
+h2_frame_dir (Conn *c, int dir, guint64 offset, const TsHttp2FrameHeader *f, const guint8 *payload,
+              gsize payload_len)
+{
+  TsAnalyzer *self = c->an;
+  gboolean over_tls = c->proto == PROTO_TLS || c->tunnel_proto == PROTO_TLS;
+  char flags[64];
+  guint index;
+  TsTimelineEvent *e;
+
+  ts_http2_flags_to_string (f->type, f->flags, flags, sizeof flags);
+  index = new_event (self, c, dir, TS_LAYER_HTTP,
+                     f->type == TS_HTTP2_GOAWAY ? TS_PHASE_CLOSE : TS_PHASE_DATA, "http2.frame",
+                     over_tls ? READ_TLS : READ_CLEAR, "HTTP/2 %s%s%s%s, stream %u, %u bytes",
+                     ts_http2_frame_type_to_string (f->type), flags[0] ? " [" : "", flags,
+                     flags[0] ? "]" : "", f->stream_id, f->length);
+  e = _ts_timeline_event (self->tl, index);
+  e->stream = f->stream_id;
+  e->encrypted = e->decrypted = over_tls;
+  if (f->type == TS_HTTP2_SETTINGS)
+    for (gsize i = 0; i + 6 <= payload_len; i += 6)
+      {
+        guint id = (guint)(payload[i] << 8 | payload[i + 1]);
+        guint32 v = (guint32)payload[i + 2] << 24 | (guint32)payload[i + 3] << 16
+                    | (guint32)payload[i + 4] << 8 | payload[i + 5];
+        _ts_timeline_add_detail (self->tl, index, 0, "%s (0x%x) = %u",
+                                 ts_http2_setting_to_string (id), id, v);
+      }
+  else if (f->type == TS_HTTP2_WINDOW_UPDATE && payload_len >= 4)
+    _ts_timeline_add_detail (self->tl, index, 0, "window increment %u",
+                             ((guint32)payload[0] << 24 | (guint32)payload[1] << 16
+                              | (guint32)payload[2] << 8 | payload[3])
+                                 & 0x7fffffffu);
+  else if (f->type == TS_HTTP2_RST_STREAM && payload_len >= 4)
+    _ts_timeline_add_detail (self->tl, index, 0, "error %s",
+                             ts_http2_error_to_string ((guint32)payload[0] << 24
+                                                       | (guint32)payload[1] << 16
+                                                       | (guint32)payload[2] << 8 | payload[3]));
+  else if (f->type == TS_HTTP2_GOAWAY && payload_len >= 8)
+    _ts_timeline_add_detail (self->tl, index, 0, "last stream %u, error %s",
+                             ((guint32)payload[0] << 24 | (guint32)payload[1] << 16
+                              | (guint32)payload[2] << 8 | payload[3])
+                                 & 0x7fffffffu,
+                             ts_http2_error_to_string ((guint32)payload[4] << 24
+                                                       | (guint32)payload[5] << 16
+                                                       | (guint32)payload[6] << 8 | payload[7]));
+  if (over_tls)
+    {
+      locate (self, c, c->cur_tls_dir, c->cur_tls_off, c->cur_tls_end, index);
+      e->wire_len = 9 + (guint64)f->length;
+    }
+  else
+    locate (self, c, dir, offset, offset + 9 + f->length, index);
+}
+
+static void
+h2_frame_client (gpointer user_data, guint64 offset, const TsHttp2FrameHeader *f,
+                 const guint8 *payload, gsize payload_len)
+{
+  h2_frame_dir (user_data, 0, offset, f, payload, payload_len);
+}
+
+static void
+h2_frame_server (gpointer user_data, guint64 offset, const TsHttp2FrameHeader *f,
+                 const guint8 *payload, gsize payload_len)
+{
+  h2_frame_dir (user_data, 1, offset, f, payload, payload_len);
+}
+
+static void
+h2_error (gpointer user_data, guint64 offset, const char *what)
+{
+  Conn *c = user_data;
+
+  (void)new_event (c->an, c, 0, TS_LAYER_HTTP, TS_PHASE_NONE, "anomaly", READ_CLEAR, "%s", what);
+}
+
+static void
+h2_start (Conn *c)
+{
+  c->h2[0] = ts_http2_stream_new (TRUE, h2_frame_client, h2_error, c);
+  c->h2[1] = ts_http2_stream_new (FALSE, h2_frame_server, h2_error, c);
+}
+
+static gboolean
+is_h2_preface (const guint8 *data, gsize len)
+{
+  return len >= TS_HTTP2_PREFACE_LEN && memcmp (data, TS_HTTP2_PREFACE, TS_HTTP2_PREFACE_LEN) == 0;
+}
+
 /* --- TLS ---------------------------------------------------------------- */
 
 static const char *
@@ -1466,21 +1561,19 @@ tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunne
     {
       if (c->inner_proto == PROTO_UNKNOWN)
         {
-          static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-          if (dir == 0 && ev->len >= sizeof preface - 1
-              && memcmp (ev->data, preface, sizeof preface - 1) == 0)
+          if (dir == 0 && is_h2_preface (ev->data, ev->len))
             {
-              /* HTTP/2 (RFC 9113 §3.4): framed streams are for a later
-               * decoder; say what it is and show the records as data. */
+              /* HTTP/2 (RFC 9113 §3.4): the frame layer is decoded;
+               * HPACK (methods, paths) comes later. */
               index = new_event (self, c, dir, TS_LAYER_HTTP, TS_PHASE_DATA, "http2.preface",
-                                 READ_TLS, "HTTP/2 connection preface (frames not decoded yet)");
+                                 READ_TLS, "HTTP/2 connection preface");
               e = _ts_timeline_event (self->tl, index);
               e->encrypted = TRUE;
               e->decrypted = TRUE;
               locate (self, c, dir, c->tls_base[dir] + ev->offset,
                       c->tls_base[dir] + ev->end_offset, index);
-              c->inner_proto = PROTO_OPAQUE;
-              return;
+              c->inner_proto = PROTO_HTTP2;
+              h2_start (c);
             }
           if (dir == 0 && ts_http1_looks_like_request (ev->data, ev->len))
             {
@@ -1491,6 +1584,15 @@ tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunne
             }
           else
             c->inner_proto = PROTO_OPAQUE;
+        }
+      if (c->inner_proto == PROTO_HTTP2)
+        {
+          c->cur_tls_dir = dir;
+          c->cur_tls_off = c->tls_base[dir] + ev->offset;
+          c->cur_tls_end = c->tls_base[dir] + ev->end_offset;
+          ts_http2_stream_feed (c->h2[dir], c->inner_at[dir], ev->data, ev->len);
+          c->inner_at[dir] += ev->len;
+          return;
         }
       if (c->inner_proto == PROTO_HTTP)
         {
@@ -1574,6 +1676,8 @@ decide_proto (TsAnalyzer *self, Conn *c, int dir, const guint8 *data, gsize len)
 
   if (dir == 0 && ts_tls_session_looks_like_tls (data, len))
     c->proto = PROTO_TLS;
+  else if (dir == 0 && is_h2_preface (data, len))
+    c->proto = PROTO_HTTP2;
   else if ((dir == 0 && ts_http1_looks_like_request (data, len))
            || (dir == 1 && len >= 7 && memcmp (data, "HTTP/1.", 7) == 0))
     c->proto = PROTO_HTTP;
@@ -1591,7 +1695,12 @@ decide_proto (TsAnalyzer *self, Conn *c, int dir, const guint8 *data, gsize len)
       g_ptr_array_add (self->live_tls, c);
       c->tls_base_set[0] = c->tls_base_set[1] = TRUE;
     }
-  name = c->proto == PROTO_HTTP ? "http" : c->proto == PROTO_TLS ? "tls" : "opaque";
+  if (c->proto == PROTO_HTTP2)
+    h2_start (c);
+  name = c->proto == PROTO_HTTP    ? "http"
+         : c->proto == PROTO_TLS   ? "tls"
+         : c->proto == PROTO_HTTP2 ? "h2c"
+                                   : "opaque";
   g_free (tconn (self, c)->protocol);
   tconn (self, c)->protocol = g_strdup (name);
 }
@@ -1638,6 +1747,9 @@ deliver (gpointer user_data, guint64 offset, const guint8 *data, gsize len, guin
       case PROTO_TLS:
         ts_tls_session_feed (c->tls, (TsTlsDirection)dir, data, len,
                              (gint64)(self->cur_time / 1000));
+        break;
+      case PROTO_HTTP2:
+        ts_http2_stream_feed (c->h2[dir], offset, data, len);
         break;
       default:
         {
@@ -1718,6 +1830,8 @@ conn_free (gpointer p)
   ts_http1_conn_free (c->inner_http);
   ts_websocket_stream_free (c->inner_ws[0]);
   ts_websocket_stream_free (c->inner_ws[1]);
+  ts_http2_stream_free (c->h2[0]);
+  ts_http2_stream_free (c->h2[1]);
   ts_tls_session_free (c->tls);
   g_free (c->connect_target);
   g_free (c->forward_target);
@@ -1776,6 +1890,8 @@ conn_close (TsAnalyzer *self, Conn *c)
   g_clear_pointer (&c->inner_http, ts_http1_conn_free);
   g_clear_pointer (&c->inner_ws[0], ts_websocket_stream_free);
   g_clear_pointer (&c->inner_ws[1], ts_websocket_stream_free);
+  g_clear_pointer (&c->h2[0], ts_http2_stream_free);
+  g_clear_pointer (&c->h2[1], ts_http2_stream_free);
 }
 
 static void

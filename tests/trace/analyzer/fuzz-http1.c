@@ -5,12 +5,13 @@
  * The input is cut into chunks at 0xff bytes; chunks alternate between the
  * client and the server direction of one connection (tunnel bytes go to a
  * WebSocket decoder). The whole input is also parsed as one request, one
- * response and one chunked body. */
+ * response and one chunked body, and as HTTP/2 frames. */
 #include "config.h"
 
 #include <string.h>
 
 #include "ts-http1.h"
+#include "ts-http2.h"
 #include "ts-websocket.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ts-http1.h"
+#include "ts-http2.h"
 #include "ts-websocket.h"
 
 static void
@@ -388,6 +389,68 @@ test_conn_many_requests (void)
   g_string_free (log, TRUE);
 }
 
+/* HTTP/2 frames after the preface, any chunking. */
+static void
+h2_frame (gpointer user_data, guint64 offset, const TsHttp2FrameHeader *f, const guint8 *payload,
+          gsize payload_len)
+{
+  char flags[64];
+
+  g_string_append_printf (user_data, "@%" G_GUINT64_FORMAT " %s [%s] stream %u len %u kept %zu\n",
+                          offset, ts_http2_frame_type_to_string (f->type),
+                          ts_http2_flags_to_string (f->type, f->flags, flags, sizeof flags),
+                          f->stream_id, f->length, payload_len);
+}
+
+static void
+h2_error (gpointer user_data, guint64 offset, const char *what)
+{
+  g_string_append_printf (user_data, "@%" G_GUINT64_FORMAT " error\n", offset);
+}
+
+static void
+test_http2_frames (void)
+{
+  GByteArray *b = g_byte_array_new ();
+  static const guint8 settings[] = { 0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100 };
+  static const guint8 headers[] = { 0, 0, 3, 1, 5, 0, 0, 0, 1, 0x82, 0x86, 0x84 };
+  static const guint8 ack[] = { 0, 0, 0, 4, 1, 0, 0, 0, 0 };
+  guint8 data[9 + 100] = { 0, 0, 100, 0, 1, 0, 0, 0, 1 };
+  TsHttp2FrameHeader h;
+
+  g_byte_array_append (b, (const guint8 *)TS_HTTP2_PREFACE, TS_HTTP2_PREFACE_LEN);
+  g_byte_array_append (b, settings, sizeof settings);
+  g_byte_array_append (b, headers, sizeof headers);
+  g_byte_array_append (b, ack, sizeof ack);
+  g_byte_array_append (b, data, sizeof data);
+  for (gsize chunk = 1; chunk <= b->len; chunk += chunk < 12 ? 1 : 29)
+    {
+      GString *log = g_string_new (NULL);
+      g_autoptr (TsHttp2Stream) s = ts_http2_stream_new (TRUE, h2_frame, h2_error, log);
+
+      for (gsize at = 0; at < b->len; at += chunk)
+        ts_http2_stream_feed (s, at, b->data + at, MIN (chunk, b->len - at));
+      g_assert_cmpstr (log->str, ==,
+                       "@24 SETTINGS [] stream 0 len 6 kept 6\n"
+                       "@39 HEADERS [END_STREAM,END_HEADERS] stream 1 len 3 kept 3\n"
+                       "@51 SETTINGS [ACK] stream 0 len 0 kept 0\n"
+                       "@60 DATA [END_STREAM] stream 1 len 100 kept 64\n");
+      g_string_free (log, TRUE);
+    }
+  for (gsize n = 0; n < 9; n++)
+    g_assert_cmpint (ts_http2_parse_frame_header (headers, n, &h), ==, TS_PARSE_INCOMPLETE);
+  g_assert_cmpint (ts_http2_parse_frame_header (headers, 9, &h), ==, 9);
+  g_assert_cmpuint (h.stream_id, ==, 1);
+  {
+    GString *log = g_string_new (NULL);
+    g_autoptr (TsHttp2Stream) s = ts_http2_stream_new (TRUE, h2_frame, h2_error, log);
+    ts_http2_stream_feed (s, 0, (const guint8 *)"GET / HTTP/1.1\r\n", 16);
+    g_assert_cmpstr (log->str, ==, "@0 error\n");
+    g_string_free (log, TRUE);
+  }
+  g_byte_array_unref (b);
+}
+
 /* WebSocket frames after a 101. */
 static void
 ws_frame (gpointer user_data, guint64 offset, const TsWebsocketFrame *f, const guint8 *preview,
@@ -481,5 +544,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/http1/conn-pipeline-cap", test_conn_pipeline_cap);
   g_test_add_func ("/ts/trace/http1/conn-many-requests", test_conn_many_requests);
   g_test_add_func ("/ts/trace/websocket/frames", test_websocket);
+  g_test_add_func ("/ts/trace/http2/frames", test_http2_frames);
   return g_test_run ();
 }

@@ -1036,6 +1036,8 @@ http_anomaly (gpointer user_data, TsHttp1Direction dir, guint64 offset, const ch
 static void inner_anomaly (gpointer user_data, TsHttp1Direction dir, guint64 offset,
                            const char *what);
 static void inner_tunnel (gpointer user_data, TsHttp1TunnelKind kind, const char *protocol);
+static void h2_start (Conn *c);
+static gboolean is_h2_preface (const guint8 *data, gsize len);
 static void inner_tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset,
                                const guint8 *data, gsize len);
 
@@ -1100,20 +1102,25 @@ tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const gui
         c->tunnel_proto = PROTO_OPAQUE; /* WebSocket frames: decoded below */
       else if (dir == 0 && ts_tls_session_looks_like_tls (data, len))
         c->tunnel_proto = PROTO_TLS;
+      else if (dir == 0 && is_h2_preface (data, len))
+        c->tunnel_proto = PROTO_HTTP2;
       else if (dir == 0 && ts_http1_looks_like_request (data, len))
         c->tunnel_proto = PROTO_HTTP;
       else
         c->tunnel_proto = PROTO_OPAQUE;
       g_free (tconn (self, c)->protocol);
-      tconn (self, c)->protocol = g_strdup (c->tunnel_proto == PROTO_TLS    ? "http+tls"
-                                            : c->upgrade                    ? "http+websocket"
-                                            : c->tunnel_proto == PROTO_HTTP ? "http+http"
-                                                                            : "http+opaque");
+      tconn (self, c)->protocol = g_strdup (c->tunnel_proto == PROTO_TLS     ? "http+tls"
+                                            : c->upgrade                     ? "http+websocket"
+                                            : c->tunnel_proto == PROTO_HTTP  ? "http+http"
+                                            : c->tunnel_proto == PROTO_HTTP2 ? "http+h2c"
+                                                                             : "http+opaque");
       if (c->tunnel_proto == PROTO_TLS)
         {
           c->tls = ts_tls_session_new (self->keylog, tls_event, c);
           g_ptr_array_add (self->live_tls, c);
         }
+      else if (c->tunnel_proto == PROTO_HTTP2)
+        h2_start (c);
       else if (c->tunnel_proto == PROTO_HTTP)
         {
           static const TsHttp1Callbacks cb
@@ -1133,6 +1140,9 @@ tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const gui
           }
         ts_tls_session_feed (c->tls, (TsTlsDirection)dir, data, len,
                              (gint64)(self->cur_time / 1000));
+        break;
+      case PROTO_HTTP2:
+        ts_http2_stream_feed (c->h2[dir], offset, data, len);
         break;
       case PROTO_HTTP:
         if (!c->tls_base_set[dir])

@@ -509,6 +509,43 @@ test_misc (void)
   g_assert_cmpint (e->dst, ==, ts_timeline_find_node (tl, "203.0.113.99"));
 }
 
+/* HTTP/2 in clear through a CONNECT tunnel: frames with their streams. */
+static void
+test_h2c_in_tunnel (void)
+{
+  static const char *const links[] = { "lan", NULL };
+  static const guint8 settings[] = { 0, 0, 0, 4, 0, 0, 0, 0, 0 };
+  static const guint8 headers[] = { 0, 0, 1, 1, 5, 0, 0, 0, 3, 0x82 };
+  Trace t;
+  Tcp a;
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  TsTimeline *tl;
+  const TsTimelineEvent *e;
+  GByteArray *b = g_byte_array_new ();
+
+  trace_init (&t, NULL, links);
+  tcp_open (&a, &t, 0, "192.0.2.10", 40000, "192.0.2.1", 3128);
+  tcp_sends (&a, 0, "CONNECT example.com:80 HTTP/1.1\r\n\r\n");
+  tcp_sends (&a, 1, "HTTP/1.1 200 OK\r\n\r\n");
+  g_byte_array_append (b, (const guint8 *)"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+  g_byte_array_append (b, settings, sizeof settings);
+  g_byte_array_append (b, headers, sizeof headers);
+  tcp_send (&a, 0, b->data, b->len);
+  tcp_send (&a, 1, settings, sizeof settings);
+  tcp_close (&a);
+  trace = trace_finish (&t);
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  e = find_event (tl, "http2.frame", NULL, "HTTP/2 HEADERS [END_STREAM,END_HEADERS], stream 3");
+  g_assert_nonnull (e);
+  g_assert_cmpuint (e->stream, ==, 3);
+  g_assert_cmpint (e->tunnel, ==, 0);
+  g_assert_nonnull (find_event (tl, "http2.frame", NULL, "HTTP/2 SETTINGS, stream 0, 0 bytes"));
+  g_assert_cmpstr (ts_timeline_get_conn (tl, 0)->protocol, ==, "http+h2c");
+  g_byte_array_unref (b);
+}
+
 static char *
 render_json_chunked (GBytes *trace, gsize chunk, guint seed, guint *out_n_new)
 {
@@ -694,6 +731,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/connect-intercept", test_connect_intercept);
   g_test_add_func ("/ts/trace/analyzer/chain", test_chain);
   g_test_add_func ("/ts/trace/analyzer/websocket-reorder-gap", test_misc);
+  g_test_add_func ("/ts/trace/analyzer/h2c-in-tunnel", test_h2c_in_tunnel);
   g_test_add_func ("/ts/trace/analyzer/chunked-equals-one-pass", test_chunked);
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
   g_test_add_func ("/ts/trace/analyzer/corrupted", test_corrupted);

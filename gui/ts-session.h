@@ -13,8 +13,8 @@
  * lab), "reset" when a new trace replaces the steps.
  *
  * Actions ("session.*", the same for keyboard, buttons and lessons):
- * first, previous, next, last, play (stateful), stop-live, as (string
- * state), goto (int32).
+ * first, previous, next, last, goto (int32), play (stateful), faster,
+ * slower, stop-live, as (string state).
  */
 #pragma once
 

@@ -273,10 +273,7 @@ list_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         ts_start_page_set_scenarios_message (self, error->message);
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_object_unref (self);
-      else
-        g_object_unref (self);
+      g_object_unref (self);
       return;
     }
   if (!g_subprocess_get_successful (proc))

@@ -111,9 +111,20 @@ static void
 test_builtin (void)
 {
   g_autoptr (GPtrArray) paths = ts_lab_scenario_list_builtin ();
-  const char *want[] = { "connect", "connect-chain", "direct", "untrusted" };
+  const char *want[] = { "direct",
+                         "direct-blocked",
+                         "http-forward",
+                         "connect",
+                         "connect-tls12",
+                         "connect-chain",
+                         "intercept",
+                         "intercept-untrusted",
+                         "intercept-pinned",
+                         "websocket-over-connect",
+                         "connect-port-25-denied",
+                         "udp-through-connect-fails" };
 
-  g_assert_cmpuint (paths->len, >=, 4);
+  g_assert_cmpuint (paths->len, >=, G_N_ELEMENTS (want));
   for (gsize i = 0; i < G_N_ELEMENTS (want); i++)
     {
       g_autoptr (GError) error = NULL;
@@ -128,6 +139,22 @@ test_builtin (void)
       g_assert_cmpuint (s->expects->len, >=, 1);
       plan = ts_lab_plan_new (s, &error);
       g_assert_no_error (error);
+      /* Played by our own actors: ts-server is the origin, ts-proxy every
+       * proxy, and every step is ts-client (the lessons read its report). */
+      g_assert_cmpuint (s->actors->len, >=, 1);
+      for (guint k = 0; k < s->actors->len; k++)
+        {
+          TsLabActor *a = s->actors->pdata[k];
+          g_assert_true (g_str_has_prefix (a->command, "exec ts-server")
+                         || g_str_has_prefix (a->command, "exec ts-proxy"));
+        }
+      for (guint k = 0; k < s->steps->len; k++)
+        {
+          TsLabStep *st = s->steps->pdata[k];
+          g_auto (GStrv) argv = NULL;
+          g_assert_true (g_shell_parse_argv (st->command, NULL, &argv, NULL));
+          g_assert_cmpstr (argv[0], ==, "ts-client");
+        }
     }
   {
     g_autoptr (GError) error = NULL;

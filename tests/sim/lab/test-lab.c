@@ -359,7 +359,10 @@ test_segments (void)
   g_auto (GStrv) lines = NULL;
   guint n = 0, full = 0;
 
-  g_assert_cmpint (run_tscope (NULL, NULL, "run", "direct", "-o", trace, "--lab", lab, "-q", NULL),
+  /* A response of some 20 KB, so that the server sends full segments. */
+  g_assert_cmpint (run_tscope (NULL, NULL, "run", "direct", "-o", trace, "--lab", lab, "-q", "--set",
+                               "step.fetch.command=ts-client https://example.com/chunked?n=1000",
+                               NULL),
                    ==, 0);
   lens = tshark (trace, "tcp", "frame.len", NULL);
   lines = g_strsplit (lens, "\n", -1);
@@ -737,6 +740,24 @@ test_events_and_wire (void)
   g_assert_true (found);
 }
 
+/* Copies the built program @name of @subdir (sim/actors, sim/proxy) into
+ * the same place under @build. */
+static void
+copy_program (const char *build, const char *subdir, const char *name)
+{
+  const char *env = g_getenv ("TS_BUILD_DIR");
+  g_autofree char *src = g_build_filename (env != NULL ? env : TS_BUILD_DIR, subdir, name, NULL);
+  g_autofree char *dir = g_build_filename (build, subdir, NULL);
+  g_autofree char *dst = g_build_filename (dir, name, NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_true (g_file_get_contents (src, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (dst, data, len, NULL));
+  g_assert_cmpint (chmod (dst, 0755), ==, 0);
+}
+
 /* The rootless path: as root, run 'tscope run direct' as nobody (with
  * setpriv) in a directory of its own; as another user, run it directly. */
 static void
@@ -744,6 +765,7 @@ test_rootless (void)
 {
   g_autofree char *home = tmp_path ("nobody");
   g_autofree char *bin = g_build_filename (home, "tscope", NULL);
+  g_autofree char *build = g_build_filename (home, "build", NULL);
   g_autofree char *scenarios = g_build_filename (home, "scenarios", NULL);
   g_autofree char *scen = g_build_filename (scenarios, "direct.scenario", NULL);
   g_autofree char *trace = g_build_filename (home, "direct.pcapng", NULL);
@@ -763,6 +785,11 @@ test_rootless (void)
   g_assert_true (g_file_get_contents (tscope, &bin_data, &bin_len, NULL));
   g_assert_true (g_file_set_contents (bin, bin_data, bin_len, NULL));
   g_assert_cmpint (chmod (bin, 0755), ==, 0);
+  /* The same for the actors, in a build tree of their own that the lab
+   * finds through TS_BUILD_DIR. */
+  copy_program (build, "sim/actors", "ts-server");
+  copy_program (build, "sim/actors", "ts-client");
+  copy_program (build, "sim/proxy", "ts-proxy");
   chmod (tmp_root, 0755);
   if (geteuid () == 0)
     {
@@ -780,6 +807,7 @@ test_rootless (void)
   g_ptr_array_add (argv, g_strdup_printf ("XDG_RUNTIME_DIR=%s", home));
   g_ptr_array_add (argv, g_strdup_printf ("TS_LAB_RUNDIR=%s/labs", home));
   g_ptr_array_add (argv, g_strdup_printf ("TS_SCENARIO_PATH=%s", scenarios));
+  g_ptr_array_add (argv, g_strdup_printf ("TS_BUILD_DIR=%s", build));
   g_ptr_array_add (argv, g_strdup (bin));
   g_ptr_array_add (argv, g_strdup ("run"));
   g_ptr_array_add (argv, g_strdup ("direct"));

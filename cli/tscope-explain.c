@@ -186,6 +186,13 @@ ts_cmd_explain (int argc, char **argv)
       ts_cli_error ("--format %s writes a file: name it with -o FILE", format);
       return TS_EXIT_USAGE;
     }
+  if (follow && (strcmp (format, "text") != 0 || (output != NULL && strcmp (output, "-") != 0)))
+    {
+      ts_cli_error (
+          "--follow prints the text ladder to standard output: it takes neither --format %s nor -o",
+          format);
+      return TS_EXIT_USAGE;
+    }
   if (width != 0 && width < 60)
     {
       ts_cli_error ("--width %d is too narrow (at least 60)", width);

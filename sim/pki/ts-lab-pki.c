@@ -19,7 +19,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
-G_DEFINE_QUARK (ts-lab-pki-error-quark, ts_lab_pki_error)
+G_DEFINE_QUARK (ts - lab - pki - error - quark, ts_lab_pki_error)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509, X509_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_PKEY, EVP_PKEY_free)
@@ -108,17 +108,16 @@ new_cert (const char *cn, EVP_PKEY *key, guint backdate_s, guint lifetime_s)
 
   if (x == NULL || X509_set_version (x, X509_VERSION_3) != 1 || !set_random_serial (x))
     return NULL;
-  if (X509_gmtime_adj (X509_getm_notBefore (x), -(long) backdate_s) == NULL
-      || X509_gmtime_adj (X509_getm_notAfter (x), (long) lifetime_s) == NULL)
+  if (X509_gmtime_adj (X509_getm_notBefore (x), -(long)backdate_s) == NULL
+      || X509_gmtime_adj (X509_getm_notAfter (x), (long)lifetime_s) == NULL)
     return NULL;
   name = X509_get_subject_name (x);
-  if (X509_NAME_add_entry_by_txt (name, "O", MBSTRING_UTF8, (const guint8 *) "Tunnelscope Lab", -1,
+  if (X509_NAME_add_entry_by_txt (name, "O", MBSTRING_UTF8, (const guint8 *)"Tunnelscope Lab", -1,
                                   -1, 0)
       != 1)
     return NULL;
   if (cn != NULL
-      && X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const guint8 *) cn, -1, -1, 0)
-           != 1)
+      && X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const guint8 *)cn, -1, -1, 0) != 1)
     return NULL;
   if (X509_set_pubkey (x, key) != 1)
     return NULL;
@@ -158,8 +157,7 @@ check_name (const char *name, ASN1_OCTET_STRING **out_ip, GError **error)
   if (len == 0 || len > TS_LAB_PKI_MAX_NAME)
     {
       g_set_error (error, TS_LAB_PKI_ERROR, TS_LAB_PKI_ERROR_INVALID,
-                   "name of %" G_GSIZE_FORMAT " bytes (1 to %d allowed)", len,
-                   TS_LAB_PKI_MAX_NAME);
+                   "name of %" G_GSIZE_FORMAT " bytes (1 to %d allowed)", len, TS_LAB_PKI_MAX_NAME);
       return FALSE;
     }
   *out_ip = a2i_IPADDRESS (name);
@@ -175,7 +173,7 @@ check_name (const char *name, ASN1_OCTET_STRING **out_ip, GError **error)
       g_set_error (error, TS_LAB_PKI_ERROR, TS_LAB_PKI_ERROR_INVALID,
                    "name \"%s\" holds byte 0x%02x at %" G_GSIZE_FORMAT
                    " (a DNS name or IP literal is needed)",
-                   name, (guint8) c, i);
+                   name, (guint8)c, i);
       return FALSE;
     }
   if (name[0] == '*' && name[1] != '.')
@@ -294,8 +292,8 @@ ts_lab_pki_load_cert (const char *path, GError **error)
   if (x == NULL)
     {
       ERR_clear_error ();
-      g_set_error (error, TS_LAB_PKI_ERROR, TS_LAB_PKI_ERROR_INVALID,
-                   "%s holds no PEM certificate", path);
+      g_set_error (error, TS_LAB_PKI_ERROR, TS_LAB_PKI_ERROR_INVALID, "%s holds no PEM certificate",
+                   path);
     }
   return x;
 }
@@ -317,8 +315,8 @@ ts_lab_pki_load_key (const char *path, GError **error)
   if (key == NULL)
     {
       ERR_clear_error ();
-      g_set_error (error, TS_LAB_PKI_ERROR, TS_LAB_PKI_ERROR_INVALID,
-                   "%s holds no PEM private key", path);
+      g_set_error (error, TS_LAB_PKI_ERROR, TS_LAB_PKI_ERROR_INVALID, "%s holds no PEM private key",
+                   path);
     }
   return key;
 }

@@ -46,11 +46,11 @@ typedef enum
 
 typedef struct
 {
-  char *dir;               /* the PKI directory */
-  char *web_ca_cert;       /* path: Lab Web Root CA certificate (PEM) */
-  char *web_ca_key;        /* path: its key (PEM, 0600) */
-  char *server_cert;       /* path: example.com leaf (SANs: example.com, *.example.com, and the
-                              lab names *.test), signed by the Web Root CA, PEM */
+  char *dir;         /* the PKI directory */
+  char *web_ca_cert; /* path: Lab Web Root CA certificate (PEM) */
+  char *web_ca_key;  /* path: its key (PEM, 0600) */
+  char *server_cert; /* path: example.com leaf (SANs: example.com, *.example.com, and the
+                        lab names *.test), signed by the Web Root CA, PEM */
   char *server_key;
   char *intercept_ca_cert; /* path: Intercept CA certificate (PEM) */
   char *intercept_ca_key;

@@ -34,123 +34,123 @@ ts_http_chunked_feed (TsHttpChunked *self, const guint8 *data, gsize len)
 
       switch (self->state)
         {
-        case TS_HTTP_CHUNKED_SIZE:
-          if (g_ascii_isxdigit (c))
+          case TS_HTTP_CHUNKED_SIZE:
+            if (g_ascii_isxdigit (c))
+              {
+                if (++self->n_digits > TS_HTTP_CHUNK_MAX_SIZE_DIGITS
+                    || self->remaining > (TS_HTTP_CHUNK_MAX_SIZE >> 4))
+                  return invalid (self, "chunk-size overflow (RFC 9112 §7.1)");
+                self->remaining = (self->remaining << 4) | g_ascii_xdigit_value (c);
+                i++;
+                break;
+              }
+            if (self->n_digits == 0)
+              return invalid (self, "chunk-size without digits (RFC 9112 §7.1)");
+            self->last = self->remaining == 0;
+            self->line_len = 0;
+            if (c == '\r')
+              self->state = TS_HTTP_CHUNKED_SIZE_LF;
+            else if (c == ';' || c == ' ' || c == '\t')
+              self->state = TS_HTTP_CHUNKED_EXT;
+            else
+              return invalid (self, "invalid byte after chunk-size (RFC 9112 §7.1)");
+            i++;
+            break;
+
+          case TS_HTTP_CHUNKED_EXT:
+            if (c == '\r')
+              self->state = TS_HTTP_CHUNKED_SIZE_LF;
+            else if ((c < 0x20 && c != '\t') || c == 0x7f)
+              return invalid (self, "control byte in chunk-ext (RFC 9112 §7.1.1)");
+            else if (++self->line_len > TS_HTTP_CHUNK_MAX_LINE)
+              return invalid (self, "chunk-ext too long (convention)");
+            i++;
+            break;
+
+          case TS_HTTP_CHUNKED_SIZE_LF:
+            if (c != '\n')
+              return invalid (self, "CR not followed by LF (RFC 9112 §7.1)");
+            i++;
+            if (self->last)
+              {
+                self->state = TS_HTTP_CHUNKED_TRAILER;
+                self->trailer_len = 0;
+              }
+            else
+              self->state = TS_HTTP_CHUNKED_DATA;
+            break;
+
+          case TS_HTTP_CHUNKED_DATA:
             {
-              if (++self->n_digits > TS_HTTP_CHUNK_MAX_SIZE_DIGITS
-                  || self->remaining > (TS_HTTP_CHUNK_MAX_SIZE >> 4))
-                return invalid (self, "chunk-size overflow (RFC 9112 §7.1)");
-              self->remaining = (self->remaining << 4) | g_ascii_xdigit_value (c);
-              i++;
-              break;
+              gsize take = MIN ((guint64)(len - i), self->remaining);
+
+              i += take;
+              self->remaining -= take;
+              if (self->remaining == 0)
+                self->state = TS_HTTP_CHUNKED_DATA_CR;
             }
-          if (self->n_digits == 0)
-            return invalid (self, "chunk-size without digits (RFC 9112 §7.1)");
-          self->last = self->remaining == 0;
-          self->line_len = 0;
-          if (c == '\r')
-            self->state = TS_HTTP_CHUNKED_SIZE_LF;
-          else if (c == ';' || c == ' ' || c == '\t')
-            self->state = TS_HTTP_CHUNKED_EXT;
-          else
-            return invalid (self, "invalid byte after chunk-size (RFC 9112 §7.1)");
-          i++;
-          break;
+            break;
 
-        case TS_HTTP_CHUNKED_EXT:
-          if (c == '\r')
-            self->state = TS_HTTP_CHUNKED_SIZE_LF;
-          else if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return invalid (self, "control byte in chunk-ext (RFC 9112 §7.1.1)");
-          else if (++self->line_len > TS_HTTP_CHUNK_MAX_LINE)
-            return invalid (self, "chunk-ext too long (convention)");
-          i++;
-          break;
+          case TS_HTTP_CHUNKED_DATA_CR:
+            if (c != '\r')
+              return invalid (self, "chunk-data not followed by CRLF (RFC 9112 §7.1)");
+            self->state = TS_HTTP_CHUNKED_DATA_LF;
+            i++;
+            break;
 
-        case TS_HTTP_CHUNKED_SIZE_LF:
-          if (c != '\n')
-            return invalid (self, "CR not followed by LF (RFC 9112 §7.1)");
-          i++;
-          if (self->last)
-            {
-              self->state = TS_HTTP_CHUNKED_TRAILER;
-              self->trailer_len = 0;
-            }
-          else
-            self->state = TS_HTTP_CHUNKED_DATA;
-          break;
+          case TS_HTTP_CHUNKED_DATA_LF:
+            if (c != '\n')
+              return invalid (self, "chunk-data not followed by CRLF (RFC 9112 §7.1)");
+            self->state = TS_HTTP_CHUNKED_SIZE;
+            self->n_digits = 0;
+            self->remaining = 0;
+            i++;
+            break;
 
-        case TS_HTTP_CHUNKED_DATA:
-          {
-            gsize take = MIN ((guint64) (len - i), self->remaining);
+          case TS_HTTP_CHUNKED_TRAILER:
+            if (c == '\r')
+              self->state = TS_HTTP_CHUNKED_END_LF;
+            else if (c == ' ' || c == '\t' || c == '\n')
+              return invalid (self, "malformed trailer line (RFC 9112 §7.1.2)");
+            else
+              {
+                self->state = TS_HTTP_CHUNKED_TRAILER_LINE;
+                self->line_len = 1;
+              }
+            self->trailer_len++;
+            i++;
+            break;
 
-            i += take;
-            self->remaining -= take;
-            if (self->remaining == 0)
-              self->state = TS_HTTP_CHUNKED_DATA_CR;
-          }
-          break;
+          case TS_HTTP_CHUNKED_TRAILER_LINE:
+            if (c == '\r')
+              self->state = TS_HTTP_CHUNKED_TRAILER_LF;
+            else if ((c < 0x20 && c != '\t') || c == 0x7f)
+              return invalid (self, "control byte in trailer (RFC 9112 §7.1.2)");
+            else if (++self->line_len > TS_HTTP_CHUNK_MAX_LINE)
+              return invalid (self, "trailer line too long (convention)");
+            if (++self->trailer_len > TS_HTTP_CHUNK_MAX_TRAILER)
+              return invalid (self, "trailer section too large (convention)");
+            i++;
+            break;
 
-        case TS_HTTP_CHUNKED_DATA_CR:
-          if (c != '\r')
-            return invalid (self, "chunk-data not followed by CRLF (RFC 9112 §7.1)");
-          self->state = TS_HTTP_CHUNKED_DATA_LF;
-          i++;
-          break;
+          case TS_HTTP_CHUNKED_TRAILER_LF:
+            if (c != '\n')
+              return invalid (self, "CR not followed by LF (RFC 9112 §7.1.2)");
+            self->state = TS_HTTP_CHUNKED_TRAILER;
+            i++;
+            break;
 
-        case TS_HTTP_CHUNKED_DATA_LF:
-          if (c != '\n')
-            return invalid (self, "chunk-data not followed by CRLF (RFC 9112 §7.1)");
-          self->state = TS_HTTP_CHUNKED_SIZE;
-          self->n_digits = 0;
-          self->remaining = 0;
-          i++;
-          break;
+          case TS_HTTP_CHUNKED_END_LF:
+            if (c != '\n')
+              return invalid (self, "CR not followed by LF (RFC 9112 §7.1)");
+            self->state = TS_HTTP_CHUNKED_DONE;
+            i++;
+            break;
 
-        case TS_HTTP_CHUNKED_TRAILER:
-          if (c == '\r')
-            self->state = TS_HTTP_CHUNKED_END_LF;
-          else if (c == ' ' || c == '\t' || c == '\n')
-            return invalid (self, "malformed trailer line (RFC 9112 §7.1.2)");
-          else
-            {
-              self->state = TS_HTTP_CHUNKED_TRAILER_LINE;
-              self->line_len = 1;
-            }
-          self->trailer_len++;
-          i++;
-          break;
-
-        case TS_HTTP_CHUNKED_TRAILER_LINE:
-          if (c == '\r')
-            self->state = TS_HTTP_CHUNKED_TRAILER_LF;
-          else if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return invalid (self, "control byte in trailer (RFC 9112 §7.1.2)");
-          else if (++self->line_len > TS_HTTP_CHUNK_MAX_LINE)
-            return invalid (self, "trailer line too long (convention)");
-          if (++self->trailer_len > TS_HTTP_CHUNK_MAX_TRAILER)
-            return invalid (self, "trailer section too large (convention)");
-          i++;
-          break;
-
-        case TS_HTTP_CHUNKED_TRAILER_LF:
-          if (c != '\n')
-            return invalid (self, "CR not followed by LF (RFC 9112 §7.1.2)");
-          self->state = TS_HTTP_CHUNKED_TRAILER;
-          i++;
-          break;
-
-        case TS_HTTP_CHUNKED_END_LF:
-          if (c != '\n')
-            return invalid (self, "CR not followed by LF (RFC 9112 §7.1)");
-          self->state = TS_HTTP_CHUNKED_DONE;
-          i++;
-          break;
-
-        case TS_HTTP_CHUNKED_DONE:
-        case TS_HTTP_CHUNKED_INVALID:
-        default:
-          g_assert_not_reached ();
+          case TS_HTTP_CHUNKED_DONE:
+          case TS_HTTP_CHUNKED_INVALID:
+          default:
+            g_assert_not_reached ();
         }
     }
   return i;

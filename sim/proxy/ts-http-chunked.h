@@ -17,23 +17,23 @@
 G_BEGIN_DECLS
 
 /* Caps on what input controls. */
-#define TS_HTTP_CHUNK_MAX_SIZE_DIGITS 16                               /* hex digits in a size */
+#define TS_HTTP_CHUNK_MAX_SIZE_DIGITS 16                            /* hex digits in a size */
 #define TS_HTTP_CHUNK_MAX_SIZE ((G_GUINT64_CONSTANT (1) << 62) - 1) /* one chunk */
-#define TS_HTTP_CHUNK_MAX_LINE 4096  /* chunk-ext or one trailer line */
+#define TS_HTTP_CHUNK_MAX_LINE 4096     /* chunk-ext or one trailer line */
 #define TS_HTTP_CHUNK_MAX_TRAILER 32768 /* whole trailer section */
 
 typedef enum
 {
-  TS_HTTP_CHUNKED_SIZE,        /* reading hex digits */
-  TS_HTTP_CHUNKED_EXT,         /* after the size, up to CR */
-  TS_HTTP_CHUNKED_SIZE_LF,     /* CR seen after size */
-  TS_HTTP_CHUNKED_DATA,        /* chunk data */
-  TS_HTTP_CHUNKED_DATA_CR,     /* expecting CR after data */
-  TS_HTTP_CHUNKED_DATA_LF,     /* expecting LF after data */
-  TS_HTTP_CHUNKED_TRAILER,     /* at the start of a trailer line */
-  TS_HTTP_CHUNKED_TRAILER_LINE,/* inside a trailer line */
-  TS_HTTP_CHUNKED_TRAILER_LF,  /* CR seen in a trailer line */
-  TS_HTTP_CHUNKED_END_LF,      /* CR seen on the final empty line */
+  TS_HTTP_CHUNKED_SIZE,         /* reading hex digits */
+  TS_HTTP_CHUNKED_EXT,          /* after the size, up to CR */
+  TS_HTTP_CHUNKED_SIZE_LF,      /* CR seen after size */
+  TS_HTTP_CHUNKED_DATA,         /* chunk data */
+  TS_HTTP_CHUNKED_DATA_CR,      /* expecting CR after data */
+  TS_HTTP_CHUNKED_DATA_LF,      /* expecting LF after data */
+  TS_HTTP_CHUNKED_TRAILER,      /* at the start of a trailer line */
+  TS_HTTP_CHUNKED_TRAILER_LINE, /* inside a trailer line */
+  TS_HTTP_CHUNKED_TRAILER_LF,   /* CR seen in a trailer line */
+  TS_HTTP_CHUNKED_END_LF,       /* CR seen on the final empty line */
   TS_HTTP_CHUNKED_DONE,
   TS_HTTP_CHUNKED_INVALID,
 } TsHttpChunkedState;
@@ -45,7 +45,7 @@ typedef struct
   guint n_digits;
   gsize line_len;
   gsize trailer_len;
-  gboolean last; /* the size line being read is the last chunk */
+  gboolean last;     /* the size line being read is the last chunk */
   const char *error; /* when invalid: the rule broken (static) */
 } TsHttpChunked;
 

@@ -17,8 +17,8 @@ gssize _ts_http_find_head_end (const char *data, gsize len, gsize start, gsize l
 
 /* Decodes the field lines in [@p, @end) (which ends with the empty line).
  * Returns FALSE with a status (400 or 431) and reason when malformed. */
-gboolean _ts_http_parse_fields (const char *p, const char *end, TsHttpHeader *headers,
-                                gsize *out_n, guint *out_status, const char **out_reason);
+gboolean _ts_http_parse_fields (const char *p, const char *end, TsHttpHeader *headers, gsize *out_n,
+                                guint *out_status, const char **out_reason);
 
 /* RFC 9110 §5.6.2 tchar. */
 gboolean _ts_http_is_tchar (guchar c);

@@ -48,7 +48,7 @@ _ts_http_find_head_end (const char *data, gsize len, gsize start, gsize last_len
               gsize end = i + 1;
 
               lf = memchr (data + start, '\n', end - start);
-              if ((gsize) (lf - (data + start)) > max_line)
+              if ((gsize)(lf - (data + start)) > max_line)
                 return fail (out_status, out_reason, 414, "request line too long (convention)"),
                        TS_HTTP_PARSE_INVALID;
               if (end - start > TS_HTTP_MAX_HEAD)
@@ -88,7 +88,7 @@ _ts_http_parse_fields (const char *p, const char *end, TsHttpHeader *headers, gs
         }
       if (p[0] == ' ' || p[0] == '\t')
         return fail (out_status, out_reason, 400, "obs-fold (RFC 9112 §5.2)");
-      while (p < end && _ts_http_is_tchar ((guchar) *p))
+      while (p < end && _ts_http_is_tchar ((guchar)*p))
         p++;
       if (p == name)
         return fail (out_status, out_reason, 400, "empty or invalid field name (RFC 9110 §5.1)");
@@ -107,7 +107,7 @@ _ts_http_parse_fields (const char *p, const char *end, TsHttpHeader *headers, gs
       value = p;
       for (; *p != '\r'; p++)
         {
-          guchar c = (guchar) *p;
+          guchar c = (guchar)*p;
 
           if (c < 0x20 && c != '\t')
             return fail (out_status, out_reason, 400,
@@ -164,12 +164,12 @@ ts_http_request_parse (TsHttpRequest *self, const char *data, gsize len, gsize l
    * protocol (a TLS ClientHello starts 0x16) is refused at once rather
    * than when a timeout fires. */
   for (gsize i = start; i < len && data[i] != ' '; i++)
-    if (!_ts_http_is_tchar ((guchar) data[i]))
+    if (!_ts_http_is_tchar ((guchar)data[i]))
       return fail (&self->status, &self->reason, 400, "malformed method (RFC 9112 §3.1)"),
              TS_HTTP_PARSE_INVALID;
 
-  end = _ts_http_find_head_end (data, len, start, last_len, TS_HTTP_MAX_REQUEST_LINE,
-                                &self->status, &self->reason);
+  end = _ts_http_find_head_end (data, len, start, last_len, TS_HTTP_MAX_REQUEST_LINE, &self->status,
+                                &self->reason);
   if (end < 0)
     return end;
 
@@ -179,7 +179,7 @@ ts_http_request_parse (TsHttpRequest *self, const char *data, gsize len, gsize l
   line_end = memchr (p, '\r', e - p);
   g_assert (line_end != NULL);
   self->method = p;
-  while (p < line_end && _ts_http_is_tchar ((guchar) *p))
+  while (p < line_end && _ts_http_is_tchar ((guchar)*p))
     p++;
   self->method_len = p - self->method;
   if (self->method_len == 0 || p == line_end || *p != ' ')
@@ -187,7 +187,7 @@ ts_http_request_parse (TsHttpRequest *self, const char *data, gsize len, gsize l
            TS_HTTP_PARSE_INVALID;
   p++;
   self->target = p;
-  while (p < line_end && (guchar) *p > 0x20 && (guchar) *p < 0x7f)
+  while (p < line_end && (guchar)*p > 0x20 && (guchar)*p < 0x7f)
     p++;
   self->target_len = p - self->target;
   if (self->target_len == 0 || p == line_end || *p != ' ')
@@ -200,8 +200,7 @@ ts_http_request_parse (TsHttpRequest *self, const char *data, gsize len, gsize l
     return fail (&self->status, &self->reason, 400, "malformed HTTP version (RFC 9112 §2.3)"),
            TS_HTTP_PARSE_INVALID;
   if (p[5] != '1')
-    return fail (&self->status, &self->reason, 505,
-                 "HTTP major version not 1 (RFC 9110 §15.6.6)"),
+    return fail (&self->status, &self->reason, 505, "HTTP major version not 1 (RFC 9110 §15.6.6)"),
            TS_HTTP_PARSE_INVALID;
   self->minor_version = p[7] - '0';
 
@@ -220,7 +219,8 @@ ts_http_method_is (const char *method, gsize len, const char *expected)
 gboolean
 ts_http_header_is (const TsHttpHeader *hdr, const char *name)
 {
-  return strlen (name) == hdr->name_len && g_ascii_strncasecmp (hdr->name, name, hdr->name_len) == 0;
+  return strlen (name) == hdr->name_len
+         && g_ascii_strncasecmp (hdr->name, name, hdr->name_len) == 0;
 }
 
 gssize
@@ -356,8 +356,7 @@ ts_http_request_get_framing (const TsHttpRequest *self, TsHttpBodyKind *out_kind
         return fail (out_status, out_reason, 400,
                      "Transfer-Encoding with Content-Length (RFC 9112 §6.1, §6.3)");
       if (self->minor_version == 0)
-        return fail (out_status, out_reason, 400,
-                     "Transfer-Encoding in HTTP/1.0 (RFC 9112 §6.1)");
+        return fail (out_status, out_reason, 400, "Transfer-Encoding in HTTP/1.0 (RFC 9112 §6.1)");
       if (!te_chunked_last)
         return fail (out_status, out_reason, 400,
                      "chunked is not the final transfer coding (RFC 9112 §6.3)");

@@ -42,7 +42,7 @@ ts_http_response_parse (TsHttpResponse *self, const char *data, gsize len, gsize
   self->reason_phrase = line_end - p > 12 ? p + 13 : line_end;
   self->reason_phrase_len = line_end - self->reason_phrase;
   for (const char *r = self->reason_phrase; r < line_end; r++)
-    if (((guchar) *r < 0x20 && *r != '\t') || *r == 0x7f)
+    if (((guchar)*r < 0x20 && *r != '\t') || *r == 0x7f)
       {
         self->error = "control byte in reason phrase (RFC 9112 §4)";
         return TS_HTTP_PARSE_INVALID;

@@ -10,41 +10,41 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char summary[] =
-  "A forward proxy for the Tunnelscope lab (HTTP/1.1).\n"
-  "\n"
-  "Modes:\n"
-  "  plain forwarding   GET http://host/path ... is sent on in origin-form (or in\n"
-  "                     absolute-form to a parent), Host regenerated, hop-by-hop\n"
-  "                     fields removed, Via added both ways; the client's\n"
-  "                     connection is kept for its next request when the\n"
-  "                     response's end is known (one origin connection each).\n"
-  "  CONNECT tunnel     CONNECT host:port: port policy (--connect-ports), a TCP\n"
-  "                     connection to the target, 200, then a blind relay (splice).\n"
-  "  authentication     --auth USER:PASS asks clients for Basic credentials (407).\n"
-  "  chaining           --parent HOST:PORT sends everything through a parent proxy\n"
-  "                     (CONNECT for tunnels); chains nest to any depth.\n"
-  "  interception       --intercept: after 200, TLS from the client is terminated\n"
-  "                     with a leaf minted per SNI by the Intercept CA (ALPN\n"
-  "                     http/1.1 only), the origin is verified against the Lab Web\n"
-  "                     Root CA, and the decrypted HTTP is relayed and logged.\n"
-  "                     Bytes that are not TLS are relayed blind.\n"
-  "\n"
-  "Refusals: 400 malformed, 403 port or target not allowed (loopback, link-local,\n"
-  "the proxy's own addresses), 407 credentials, 408 slow head, 414/431 too large,\n"
-  "501 unsupported transfer coding or scheme, 502 unreachable or unresolvable,\n"
-  "503 too many connections, 504 timeout. See sim/proxy/HOSTILE.md.\n"
-  "\n"
-  "Environment: TS_EVENTS (events, one line each), TS_NODE (node name),\n"
-  "SSLKEYLOGFILE (TLS secrets of both legs), TS_PKI_DIR (default CA files),\n"
-  "TS_WEB_CA (trust anchor for origins).\n"
-  "\n"
-  "Access log line: TIME CLIENT STATUS METHOD TARGET BYTES_UP BYTES_DOWN MS VIA";
+static const char summary[]
+    = "A forward proxy for the Tunnelscope lab (HTTP/1.1).\n"
+      "\n"
+      "Modes:\n"
+      "  plain forwarding   GET http://host/path ... is sent on in origin-form (or in\n"
+      "                     absolute-form to a parent), Host regenerated, hop-by-hop\n"
+      "                     fields removed, Via added both ways; the client's\n"
+      "                     connection is kept for its next request when the\n"
+      "                     response's end is known (one origin connection each).\n"
+      "  CONNECT tunnel     CONNECT host:port: port policy (--connect-ports), a TCP\n"
+      "                     connection to the target, 200, then a blind relay (splice).\n"
+      "  authentication     --auth USER:PASS asks clients for Basic credentials (407).\n"
+      "  chaining           --parent HOST:PORT sends everything through a parent proxy\n"
+      "                     (CONNECT for tunnels); chains nest to any depth.\n"
+      "  interception       --intercept: after 200, TLS from the client is terminated\n"
+      "                     with a leaf minted per SNI by the Intercept CA (ALPN\n"
+      "                     http/1.1 only), the origin is verified against the Lab Web\n"
+      "                     Root CA, and the decrypted HTTP is relayed and logged.\n"
+      "                     Bytes that are not TLS are relayed blind.\n"
+      "\n"
+      "Refusals: 400 malformed, 403 port or target not allowed (loopback, link-local,\n"
+      "the proxy's own addresses), 407 credentials, 408 slow head, 414/431 too large,\n"
+      "501 unsupported transfer coding or scheme, 502 unreachable or unresolvable,\n"
+      "503 too many connections, 504 timeout. See sim/proxy/HOSTILE.md.\n"
+      "\n"
+      "Environment: TS_EVENTS (events, one line each), TS_NODE (node name),\n"
+      "SSLKEYLOGFILE (TLS secrets of both legs), TS_PKI_DIR (default CA files),\n"
+      "TS_WEB_CA (trust anchor for origins).\n"
+      "\n"
+      "Access log line: TIME CLIENT STATUS METHOD TARGET BYTES_UP BYTES_DOWN MS VIA";
 
 static char *
 basic_b64 (const char *user_pass)
 {
-  return g_base64_encode ((const guchar *) user_pass, strlen (user_pass));
+  return g_base64_encode ((const guchar *)user_pass, strlen (user_pass));
 }
 
 static void
@@ -75,13 +75,12 @@ run (int argc, char **argv, TsProxyOptions *po)
   g_autoptr (GError) error = NULL;
   g_autofree char *connect_ports = NULL, *http_ports = NULL, *auth = NULL, *parent = NULL,
                   *parent_auth = NULL;
-  int port = 3128, header_timeout = 20, connect_timeout = 10, idle_timeout = 600,
-      max_conns = 4096, leaf_lifetime = 3600;
+  int port = 3128, header_timeout = 20, connect_timeout = 10, idle_timeout = 600, max_conns = 4096,
+      leaf_lifetime = 3600;
   GOptionEntry entries[] = {
-    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (default 3128; 0: any)",
-      "PORT" },
-    { "listen", 'l', 0, G_OPTION_ARG_STRING, &po->listen,
-      "Address to listen on (default: all)", "ADDR" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (default 3128; 0: any)", "PORT" },
+    { "listen", 'l', 0, G_OPTION_ARG_STRING, &po->listen, "Address to listen on (default: all)",
+      "ADDR" },
     { "port-file", 0, 0, G_OPTION_ARG_FILENAME, &po->port_file,
       "Write the bound port to FILE once listening", "FILE" },
     { "connect-ports", 0, 0, G_OPTION_ARG_STRING, &connect_ports,
@@ -118,8 +117,8 @@ run (int argc, char **argv, TsProxyOptions *po)
       "Access log: a file, - for standard output (default) or none", "FILE" },
     { "keylog", 0, 0, G_OPTION_ARG_FILENAME, &po->keylog,
       "NSS key log file for both TLS legs (default $SSLKEYLOGFILE)", "FILE" },
-    { "node", 0, 0, G_OPTION_ARG_STRING, &po->node, "Node name in events (default $TS_NODE or proxy)",
-      "NAME" },
+    { "node", 0, 0, G_OPTION_ARG_STRING, &po->node,
+      "Node name in events (default $TS_NODE or proxy)", "NAME" },
     { "allow-loopback-targets", 0, 0, G_OPTION_ARG_NONE, &po->allow_loopback,
       "For tests only: allow targets on loopback and on the proxy's own addresses (never the "
       "proxy's own port)",
@@ -140,8 +139,8 @@ run (int argc, char **argv, TsProxyOptions *po)
       g_printerr ("ts-proxy: unexpected argument %s (try --help)\n", argv[1]);
       return 2;
     }
-  if (port < 0 || port > 65535 || header_timeout <= 0 || connect_timeout <= 0
-      || idle_timeout <= 0 || max_conns <= 0 || leaf_lifetime < 120)
+  if (port < 0 || port > 65535 || header_timeout <= 0 || connect_timeout <= 0 || idle_timeout <= 0
+      || max_conns <= 0 || leaf_lifetime < 120)
     {
       g_printerr ("ts-proxy: a port, timeout, limit or lifetime is out of range (try --help)\n");
       return 2;
@@ -196,7 +195,8 @@ run (int argc, char **argv, TsProxyOptions *po)
       const char *pki_dir = g_getenv ("TS_PKI_DIR");
       TsLabPki pki = { 0 };
 
-      if ((po->ca_cert == NULL || po->ca_key == NULL || (po->web_ca == NULL && !g_getenv ("TS_WEB_CA")))
+      if ((po->ca_cert == NULL || po->ca_key == NULL
+           || (po->web_ca == NULL && !g_getenv ("TS_WEB_CA")))
           && pki_dir == NULL)
         {
           /* No lab around: use (and create) the user's lab PKI. */
@@ -213,7 +213,7 @@ run (int argc, char **argv, TsProxyOptions *po)
         po->ca_key = g_build_filename (pki_dir, "intercept-ca.key", NULL);
       if (po->web_ca == NULL)
         po->web_ca = g_getenv ("TS_WEB_CA") ? g_strdup (g_getenv ("TS_WEB_CA"))
-                                          : g_build_filename (pki_dir, "web-ca.pem", NULL);
+                                            : g_build_filename (pki_dir, "web-ca.pem", NULL);
       ts_lab_pki_clear (&pki);
     }
   return ts_proxy_run (po);

@@ -40,35 +40,35 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#define TS_PROXY_HEAD_INITIAL 2048        /* first head buffer; grows to the caps */
-#define TS_PROXY_RELAY_BUF 16384          /* per direction, decrypted relay only */
-#define TS_PROXY_PIPE_SIZE (256 * 1024)   /* relay pipe capacity (default 64 KiB) */
+#define TS_PROXY_HEAD_INITIAL 2048             /* first head buffer; grows to the caps */
+#define TS_PROXY_RELAY_BUF 16384               /* per direction, decrypted relay only */
+#define TS_PROXY_PIPE_SIZE (256 * 1024)        /* relay pipe capacity (default 64 KiB) */
 #define TS_PROXY_PIPE_BYTES TS_PROXY_PIPE_SIZE /* most bytes per splice () */
-#define TS_PROXY_LINGER_S 2               /* lingering close after an error answer */
-#define TS_PROXY_LINGER_DISCARD (1 << 20) /* bytes discarded while lingering */
-#define TS_PROXY_EXCERPT 64               /* body bytes in intercept events */
-#define TS_PROXY_LEAF_CACHE_MAX 1024      /* minted leaves kept */
+#define TS_PROXY_LINGER_S 2                    /* lingering close after an error answer */
+#define TS_PROXY_LINGER_DISCARD (1 << 20)      /* bytes discarded while lingering */
+#define TS_PROXY_EXCERPT 64                    /* body bytes in intercept events */
+#define TS_PROXY_LEAF_CACHE_MAX 1024           /* minted leaves kept */
 #define TS_PROXY_SWEEP_MS 250
 
 typedef enum
 {
-  ST_HEAD,            /* reading the client's request head */
-  ST_RESOLVING,       /* a resolver thread is looking the name up */
-  ST_CONNECTING,      /* non-blocking connect () to the target or parent */
-  ST_PARENT,          /* waiting for the parent's answer to our CONNECT */
-  ST_SEND_200,        /* writing "200 Connection established" */
-  ST_PEEK,            /* intercepting: waiting for the client's first byte */
-  ST_TLS_CLIENT,      /* intercepting: handshake with the client */
-  ST_TLS_ORIGIN,      /* intercepting: handshake with the origin */
-  ST_SPLICE,          /* blind relay with splice (2) */
-  ST_PUMP,            /* relay through buffers (TLS, or plain HTTP forwarding) */
-  ST_ANSWER,          /* writing our own answer, then lingering */
-  ST_LINGER,          /* discarding input until EOF or timeout */
+  ST_HEAD,       /* reading the client's request head */
+  ST_RESOLVING,  /* a resolver thread is looking the name up */
+  ST_CONNECTING, /* non-blocking connect () to the target or parent */
+  ST_PARENT,     /* waiting for the parent's answer to our CONNECT */
+  ST_SEND_200,   /* writing "200 Connection established" */
+  ST_PEEK,       /* intercepting: waiting for the client's first byte */
+  ST_TLS_CLIENT, /* intercepting: handshake with the client */
+  ST_TLS_ORIGIN, /* intercepting: handshake with the origin */
+  ST_SPLICE,     /* blind relay with splice (2) */
+  ST_PUMP,       /* relay through buffers (TLS, or plain HTTP forwarding) */
+  ST_ANSWER,     /* writing our own answer, then lingering */
+  ST_LINGER,     /* discarding input until EOF or timeout */
 } TsConnState;
 
 static const char *const state_names[] = {
-  "head", "resolving", "connecting", "parent", "send-200", "peek",
-  "tls-client", "tls-origin", "splice", "pump", "answer", "linger",
+  "head",       "resolving",  "connecting", "parent", "send-200", "peek",
+  "tls-client", "tls-origin", "splice",     "pump",   "answer",   "linger",
 };
 
 typedef enum
@@ -115,7 +115,7 @@ typedef struct
   guint32 head_len, head_last;
   guint64 remaining;
   TsHttpChunked chunked;
-  TsTraceEvent *pending; /* waiting for its body excerpt */
+  TsTraceEvent *pending;  /* waiting for its body excerpt */
   gboolean final_pending; /* a final response's body is being followed */
   GString *excerpt;
   guint n_messages;
@@ -130,7 +130,7 @@ struct _TsConn
   gint64 t_start, deadline; /* monotonic µs */
   char *host;               /* target host (no brackets) */
   guint16 port;
-  char *method;             /* for the access log */
+  char *method; /* for the access log */
   char *url;
   char client[64];
   guint status; /* answered or relayed status, for the access log */
@@ -163,7 +163,7 @@ struct _TsConn
   /* Plain forwarding keeps the client's connection for its next request
    * (RFC 9112 §9.3) when the response's end is known. */
   gboolean keepalive, response_done, req_is_head;
-  guint n_done; /* exchanges completed on this connection */
+  guint n_done;    /* exchanges completed on this connection */
   TsBuf pipelined; /* client bytes past the current request */
   TsConn *prev, *next;
 };
@@ -229,22 +229,38 @@ status_text (guint status)
 {
   switch (status)
     {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 405: return "Method Not Allowed";
-    case 407: return "Proxy Authentication Required";
-    case 408: return "Request Timeout";
-    case 414: return "URI Too Long";
-    case 417: return "Expectation Failed";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Error";
+      case 200:
+        return "OK";
+      case 400:
+        return "Bad Request";
+      case 403:
+        return "Forbidden";
+      case 405:
+        return "Method Not Allowed";
+      case 407:
+        return "Proxy Authentication Required";
+      case 408:
+        return "Request Timeout";
+      case 414:
+        return "URI Too Long";
+      case 417:
+        return "Expectation Failed";
+      case 431:
+        return "Request Header Fields Too Large";
+      case 500:
+        return "Internal Server Error";
+      case 501:
+        return "Not Implemented";
+      case 502:
+        return "Bad Gateway";
+      case 503:
+        return "Service Unavailable";
+      case 504:
+        return "Gateway Timeout";
+      case 505:
+        return "HTTP Version Not Supported";
+      default:
+        return "Error";
     }
 }
 
@@ -315,14 +331,14 @@ sockaddr_to_string (const struct sockaddr *sa, char *out, gsize out_len)
 
   if (sa->sa_family == AF_INET)
     {
-      const struct sockaddr_in *s4 = (const struct sockaddr_in *) sa;
+      const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
       inet_ntop (AF_INET, &s4->sin_addr, host, sizeof host);
       port = ntohs (s4->sin_port);
       g_snprintf (out, out_len, "%s:%u", host, port);
     }
   else if (sa->sa_family == AF_INET6)
     {
-      const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *) sa;
+      const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
       inet_ntop (AF_INET6, &s6->sin6_addr, host, sizeof host);
       port = ntohs (s6->sin6_port);
       g_snprintf (out, out_len, "[%s]:%u", host, port);
@@ -344,8 +360,8 @@ access_log (TsProxy *p, TsConn *c)
   ts = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S.%fZ");
   g_date_time_unref (dt);
   /* time client status method target bytes_up bytes_down duration_ms via */
-  fprintf (p->access, "%s %s %u %s %s %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT
-                      " %s\n",
+  fprintf (p->access,
+           "%s %s %u %s %s %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %s\n",
            ts, c->client, c->status, c->method, c->url ? c->url : "-", c->bytes[0], c->bytes[1],
            (now_us () - c->t_start) / 1000,
            c->via_parent ? "parent" : (c->intercepted ? "intercept" : "direct"));
@@ -464,207 +480,206 @@ headers_to_string (const TsHttpHeader *h, gsize n)
   GString *s = g_string_new (NULL);
 
   for (gsize i = 0; i < n; i++)
-    g_string_append_printf (s, "%s%.*s: %.*s", i ? "\n" : "", (int) h[i].name_len, h[i].name,
-                            (int) h[i].value_len, h[i].value);
+    g_string_append_printf (s, "%s%.*s: %.*s", i ? "\n" : "", (int)h[i].name_len, h[i].name,
+                            (int)h[i].value_len, h[i].value);
   return g_string_free (s, FALSE);
 }
 
 /* Feeds decrypted bytes of one direction. Returns FALSE when the stream
  * broke the framing rules (error in @out_reason). */
 static gboolean
-snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len,
-            const char **out_reason)
+snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len, const char **out_reason)
 {
   while (len > 0)
     {
       switch (s->state)
         {
-        case SNOOP_STOPPED:
-          return TRUE;
+          case SNOOP_STOPPED:
+            return TRUE;
 
-        case SNOOP_HEAD:
-          {
-            gsize take = MIN (len, (gsize) TS_HTTP_MAX_HEAD + 1 - s->head_len);
-            gssize r;
-            s->head = g_realloc (s->head, s->head_len + take);
-            memcpy (s->head + s->head_len, data, take);
-            s->head_len += take;
-            if (s->response)
-              {
-                TsHttpResponse resp;
-                gboolean no_body;
-                gssize i;
-
-                r = ts_http_response_parse (&resp, s->head, s->head_len, s->head_last);
-                if (r == TS_HTTP_PARSE_INCOMPLETE)
-                  {
-                    s->head_last = s->head_len;
-                    return TRUE;
-                  }
-                if (r < 0)
-                  {
-                    *out_reason = resp.error;
-                    s->state = SNOOP_STOPPED;
-                    return FALSE;
-                  }
-                if (resp.status >= 200 || resp.status == 101)
-                  {
-                    no_body = (c->head_ring & 1) || resp.status == 204 || resp.status == 304;
-                    c->head_ring >>= 1;
-                    s->final_pending = TRUE;
-                  }
-                else
-                  no_body = TRUE;
-                c->status = resp.status;
-                if (c->intercepted)
-                  {
-                    g_autofree char *hs = headers_to_string (resp.headers, resp.n_headers);
-
-                    snoop_flush (p, s);
-                    s->pending = event_new (p, "proxy.intercept.response", c);
-                    ts_trace_event_add_printf (s->pending, "status", "%u", resp.status);
-                    ts_trace_event_add (s->pending, "headers", hs);
-                    c->logged = FALSE;
-                    access_log (p, c);
-                  }
-                else
-                  {
-                    TsTraceEvent *ev = event_new (p, "proxy.http.response", c);
-
-                    ts_trace_event_add_printf (ev, "status", "%u", resp.status);
-                    emit (p, ev);
-                  }
-                s->state = SNOOP_UNTIL_EOF;
-                if (resp.status == 101)
-                  {
-                    /* Switching protocols (WebSocket): what follows is not
-                     * HTTP/1 in either direction. */
-                    snoop_flush (p, s);
-                    s->state = SNOOP_STOPPED;
-                    if (c->snoop[0])
-                      c->snoop[0]->state = SNOOP_STOPPED;
-                    return TRUE;
-                  }
-                if (no_body)
-                  s->state = SNOOP_HEAD;
-                else if ((i = ts_http_response_find_header (&resp, "Transfer-Encoding", 0)) >= 0)
-                  {
-                    ts_http_chunked_init (&s->chunked);
-                    s->state = SNOOP_CHUNKED;
-                  }
-                else if ((i = ts_http_response_find_header (&resp, "Content-Length", 0)) >= 0)
-                  {
-                    char num[24] = "";
-
-                    memcpy (num, resp.headers[i].value, MIN (resp.headers[i].value_len, 23));
-                    s->remaining = g_ascii_strtoull (num, NULL, 10);
-                    s->state = s->remaining ? SNOOP_LENGTH : SNOOP_HEAD;
-                  }
-              }
-            else
-              {
-                TsHttpRequest req;
-                TsHttpBodyKind kind;
-                guint64 length;
-                guint status;
-                const char *reason;
-
-                r = ts_http_request_parse (&req, s->head, s->head_len, s->head_last);
-                if (r == TS_HTTP_PARSE_INCOMPLETE)
-                  {
-                    s->head_last = s->head_len;
-                    return TRUE;
-                  }
-                if (r < 0)
-                  {
-                    *out_reason = req.reason;
-                    s->state = SNOOP_STOPPED;
-                    return FALSE;
-                  }
-                if (!ts_http_request_get_framing (&req, &kind, &length, &status, &reason))
-                  {
-                    *out_reason = reason;
-                    s->state = SNOOP_STOPPED;
-                    return FALSE;
-                  }
-                c->head_ring = (c->head_ring << 1) | ts_http_method_is (req.method, req.method_len,
-                                                                        "HEAD");
-                {
-                  g_autofree char *hs = headers_to_string (req.headers, req.n_headers);
-                  gssize hi = ts_http_request_find_header (&req, "Host", 0);
-
-                  snoop_flush (p, s);
-                  s->pending = event_new (p, "proxy.intercept.request", c);
-                  ts_trace_event_add_printf (s->pending, "method", "%.*s", (int) req.method_len,
-                                             req.method);
-                  ts_trace_event_add_printf (s->pending, "path", "%.*s", (int) req.target_len,
-                                             req.target);
-                  if (hi >= 0)
-                    ts_trace_event_add_printf (s->pending, "host", "%.*s",
-                                               (int) req.headers[hi].value_len,
-                                               req.headers[hi].value);
-                  ts_trace_event_add (s->pending, "headers", hs);
-                  g_free (c->method);
-                  c->method = g_strndup (req.method, req.method_len);
-                  g_free (c->url);
-                  c->url = g_strdup_printf ("https://%s%.*s", c->sni ? c->sni : c->host,
-                                            (int) req.target_len, req.target);
-                }
-                s->state = kind == TS_HTTP_BODY_CHUNKED ? SNOOP_CHUNKED
-                           : kind == TS_HTTP_BODY_LENGTH ? SNOOP_LENGTH
-                                                         : SNOOP_HEAD;
-                s->remaining = length;
-                if (kind == TS_HTTP_BODY_CHUNKED)
-                  ts_http_chunked_init (&s->chunked);
-              }
-            s->n_messages++;
-            /* The bytes of this call past the head. */
+          case SNOOP_HEAD:
             {
-              gsize used = r - (s->head_len - take);
+              gsize take = MIN (len, (gsize)TS_HTTP_MAX_HEAD + 1 - s->head_len);
+              gssize r;
+              s->head = g_realloc (s->head, s->head_len + take);
+              memcpy (s->head + s->head_len, data, take);
+              s->head_len += take;
+              if (s->response)
+                {
+                  TsHttpResponse resp;
+                  gboolean no_body;
+                  gssize i;
 
-              data += used;
-              len -= used;
-            }
-            s->head_len = s->head_last = 0;
-            if (s->state == SNOOP_HEAD)
-              snoop_message_done (p, c, s);
-          }
-          break;
+                  r = ts_http_response_parse (&resp, s->head, s->head_len, s->head_last);
+                  if (r == TS_HTTP_PARSE_INCOMPLETE)
+                    {
+                      s->head_last = s->head_len;
+                      return TRUE;
+                    }
+                  if (r < 0)
+                    {
+                      *out_reason = resp.error;
+                      s->state = SNOOP_STOPPED;
+                      return FALSE;
+                    }
+                  if (resp.status >= 200 || resp.status == 101)
+                    {
+                      no_body = (c->head_ring & 1) || resp.status == 204 || resp.status == 304;
+                      c->head_ring >>= 1;
+                      s->final_pending = TRUE;
+                    }
+                  else
+                    no_body = TRUE;
+                  c->status = resp.status;
+                  if (c->intercepted)
+                    {
+                      g_autofree char *hs = headers_to_string (resp.headers, resp.n_headers);
 
-        case SNOOP_LENGTH:
-          {
-            gsize take = MIN ((guint64) len, s->remaining);
+                      snoop_flush (p, s);
+                      s->pending = event_new (p, "proxy.intercept.response", c);
+                      ts_trace_event_add_printf (s->pending, "status", "%u", resp.status);
+                      ts_trace_event_add (s->pending, "headers", hs);
+                      c->logged = FALSE;
+                      access_log (p, c);
+                    }
+                  else
+                    {
+                      TsTraceEvent *ev = event_new (p, "proxy.http.response", c);
 
-            snoop_excerpt (p, s, data, take);
-            s->remaining -= take;
-            data += take;
-            len -= take;
-            if (s->remaining == 0)
-              snoop_message_done (p, c, s);
-          }
-          break;
+                      ts_trace_event_add_printf (ev, "status", "%u", resp.status);
+                      emit (p, ev);
+                    }
+                  s->state = SNOOP_UNTIL_EOF;
+                  if (resp.status == 101)
+                    {
+                      /* Switching protocols (WebSocket): what follows is not
+                       * HTTP/1 in either direction. */
+                      snoop_flush (p, s);
+                      s->state = SNOOP_STOPPED;
+                      if (c->snoop[0])
+                        c->snoop[0]->state = SNOOP_STOPPED;
+                      return TRUE;
+                    }
+                  if (no_body)
+                    s->state = SNOOP_HEAD;
+                  else if ((i = ts_http_response_find_header (&resp, "Transfer-Encoding", 0)) >= 0)
+                    {
+                      ts_http_chunked_init (&s->chunked);
+                      s->state = SNOOP_CHUNKED;
+                    }
+                  else if ((i = ts_http_response_find_header (&resp, "Content-Length", 0)) >= 0)
+                    {
+                      char num[24] = "";
 
-        case SNOOP_CHUNKED:
-          {
-            gssize r = ts_http_chunked_feed (&s->chunked, (const guint8 *) data, len);
+                      memcpy (num, resp.headers[i].value, MIN (resp.headers[i].value_len, 23));
+                      s->remaining = g_ascii_strtoull (num, NULL, 10);
+                      s->state = s->remaining ? SNOOP_LENGTH : SNOOP_HEAD;
+                    }
+                }
+              else
+                {
+                  TsHttpRequest req;
+                  TsHttpBodyKind kind;
+                  guint64 length;
+                  guint status;
+                  const char *reason;
 
-            if (r < 0)
+                  r = ts_http_request_parse (&req, s->head, s->head_len, s->head_last);
+                  if (r == TS_HTTP_PARSE_INCOMPLETE)
+                    {
+                      s->head_last = s->head_len;
+                      return TRUE;
+                    }
+                  if (r < 0)
+                    {
+                      *out_reason = req.reason;
+                      s->state = SNOOP_STOPPED;
+                      return FALSE;
+                    }
+                  if (!ts_http_request_get_framing (&req, &kind, &length, &status, &reason))
+                    {
+                      *out_reason = reason;
+                      s->state = SNOOP_STOPPED;
+                      return FALSE;
+                    }
+                  c->head_ring = (c->head_ring << 1)
+                                 | ts_http_method_is (req.method, req.method_len, "HEAD");
+                  {
+                    g_autofree char *hs = headers_to_string (req.headers, req.n_headers);
+                    gssize hi = ts_http_request_find_header (&req, "Host", 0);
+
+                    snoop_flush (p, s);
+                    s->pending = event_new (p, "proxy.intercept.request", c);
+                    ts_trace_event_add_printf (s->pending, "method", "%.*s", (int)req.method_len,
+                                               req.method);
+                    ts_trace_event_add_printf (s->pending, "path", "%.*s", (int)req.target_len,
+                                               req.target);
+                    if (hi >= 0)
+                      ts_trace_event_add_printf (s->pending, "host", "%.*s",
+                                                 (int)req.headers[hi].value_len,
+                                                 req.headers[hi].value);
+                    ts_trace_event_add (s->pending, "headers", hs);
+                    g_free (c->method);
+                    c->method = g_strndup (req.method, req.method_len);
+                    g_free (c->url);
+                    c->url = g_strdup_printf ("https://%s%.*s", c->sni ? c->sni : c->host,
+                                              (int)req.target_len, req.target);
+                  }
+                  s->state = kind == TS_HTTP_BODY_CHUNKED  ? SNOOP_CHUNKED
+                             : kind == TS_HTTP_BODY_LENGTH ? SNOOP_LENGTH
+                                                           : SNOOP_HEAD;
+                  s->remaining = length;
+                  if (kind == TS_HTTP_BODY_CHUNKED)
+                    ts_http_chunked_init (&s->chunked);
+                }
+              s->n_messages++;
+              /* The bytes of this call past the head. */
               {
-                *out_reason = s->chunked.error;
-                s->state = SNOOP_STOPPED;
-                return FALSE;
-              }
-            snoop_excerpt (p, s, data, r);
-            data += r;
-            len -= r;
-            if (ts_http_chunked_is_done (&s->chunked))
-              snoop_message_done (p, c, s);
-          }
-          break;
+                gsize used = r - (s->head_len - take);
 
-        case SNOOP_UNTIL_EOF:
-          snoop_excerpt (p, s, data, len);
-          return TRUE;
+                data += used;
+                len -= used;
+              }
+              s->head_len = s->head_last = 0;
+              if (s->state == SNOOP_HEAD)
+                snoop_message_done (p, c, s);
+            }
+            break;
+
+          case SNOOP_LENGTH:
+            {
+              gsize take = MIN ((guint64)len, s->remaining);
+
+              snoop_excerpt (p, s, data, take);
+              s->remaining -= take;
+              data += take;
+              len -= take;
+              if (s->remaining == 0)
+                snoop_message_done (p, c, s);
+            }
+            break;
+
+          case SNOOP_CHUNKED:
+            {
+              gssize r = ts_http_chunked_feed (&s->chunked, (const guint8 *)data, len);
+
+              if (r < 0)
+                {
+                  *out_reason = s->chunked.error;
+                  s->state = SNOOP_STOPPED;
+                  return FALSE;
+                }
+              snoop_excerpt (p, s, data, r);
+              data += r;
+              len -= r;
+              if (ts_http_chunked_is_done (&s->chunked))
+                snoop_message_done (p, c, s);
+            }
+            break;
+
+          case SNOOP_UNTIL_EOF:
+            snoop_excerpt (p, s, data, len);
+            return TRUE;
         }
       /* Plain forwarding relays one request per connection. */
       if (!s->response && !c->intercepted && s->state == SNOOP_HEAD && s->n_messages > 0)
@@ -691,7 +706,7 @@ conn_new (TsProxy *p, int fd, const struct sockaddr *peer)
   c->s.fd = -1;
   c->pipe_r[0] = c->pipe_r[1] = c->pipe_w[0] = c->pipe_w[1] = -1;
   c->t_start = now_us ();
-  c->deadline = c->t_start + (gint64) p->o->header_timeout_s * G_USEC_PER_SEC;
+  c->deadline = c->t_start + (gint64)p->o->header_timeout_s * G_USEC_PER_SEC;
   sockaddr_to_string (peer, c->client, sizeof c->client);
   c->next = p->head;
   if (p->head)
@@ -872,10 +887,10 @@ static gboolean
 addr_is_loopback (const struct sockaddr *sa)
 {
   if (sa->sa_family == AF_INET)
-    return (ntohl (((const struct sockaddr_in *) sa)->sin_addr.s_addr) >> 24) == 127;
+    return (ntohl (((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
   if (sa->sa_family == AF_INET6)
     {
-      const struct in6_addr *a = &((const struct sockaddr_in6 *) sa)->sin6_addr;
+      const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
 
       if (IN6_IS_ADDR_LOOPBACK (a))
         return TRUE;
@@ -891,11 +906,11 @@ addr_same_ip (const struct sockaddr *a, const struct sockaddr *b)
   if (a->sa_family != b->sa_family)
     return FALSE;
   if (a->sa_family == AF_INET)
-    return ((const struct sockaddr_in *) a)->sin_addr.s_addr
-           == ((const struct sockaddr_in *) b)->sin_addr.s_addr;
+    return ((const struct sockaddr_in *)a)->sin_addr.s_addr
+           == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
   if (a->sa_family == AF_INET6)
-    return memcmp (&((const struct sockaddr_in6 *) a)->sin6_addr,
-                   &((const struct sockaddr_in6 *) b)->sin6_addr, sizeof (struct in6_addr))
+    return memcmp (&((const struct sockaddr_in6 *)a)->sin6_addr,
+                   &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof (struct in6_addr))
            == 0;
   return FALSE;
 }
@@ -907,11 +922,11 @@ addr_refusal (TsProxy *p, const struct sockaddr *sa, guint port)
   gboolean own = addr_is_loopback (sa);
 
   for (guint i = 0; !own && i < p->own_addrs->len; i++)
-    own = addr_same_ip (sa, (const struct sockaddr *) &g_array_index (p->own_addrs,
-                                                                      struct sockaddr_storage, i));
+    own = addr_same_ip (
+        sa, (const struct sockaddr *)&g_array_index (p->own_addrs, struct sockaddr_storage, i));
   if (sa->sa_family == AF_INET)
     {
-      guint32 a = ntohl (((const struct sockaddr_in *) sa)->sin_addr.s_addr);
+      guint32 a = ntohl (((const struct sockaddr_in *)sa)->sin_addr.s_addr);
 
       if (a == 0 || (a >> 24) == 0)
         return "target is an unspecified address";
@@ -922,7 +937,7 @@ addr_refusal (TsProxy *p, const struct sockaddr *sa, guint port)
     }
   else if (sa->sa_family == AF_INET6)
     {
-      const struct in6_addr *a = &((const struct sockaddr_in6 *) sa)->sin6_addr;
+      const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
 
       if (IN6_IS_ADDR_UNSPECIFIED (a))
         return "target is an unspecified address";
@@ -933,7 +948,7 @@ addr_refusal (TsProxy *p, const struct sockaddr *sa, guint port)
     }
   else
     return "unsupported address family";
-  if (own && port == (guint) p->o->port)
+  if (own && port == (guint)p->o->port)
     return "target is the proxy itself";
   if (p->o->allow_loopback)
     return NULL;
@@ -959,19 +974,19 @@ resolver_thread (gpointer data, gpointer user_data)
   job->err = getaddrinfo (job->host, NULL, &hints, &job->res);
   g_async_queue_push (p->resolved, job);
   r = write (p->efd, &one, sizeof one);
-  (void) r;
+  (void)r;
 }
 
 static void
 conn_resolve (TsProxy *p, TsConn *c)
 {
   const char *host = c->via_parent ? p->o->parent_host : c->host;
-  struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                            .ai_flags = AI_NUMERICHOST };
+  struct addrinfo hints
+      = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST };
   TsResolve *job;
 
   c->state = ST_RESOLVING;
-  c->deadline = now_us () + (gint64) p->o->connect_timeout_s * G_USEC_PER_SEC;
+  c->deadline = now_us () + (gint64)p->o->connect_timeout_s * G_USEC_PER_SEC;
   /* An IP literal needs no thread. */
   if (getaddrinfo (host, NULL, &hints, &c->ai) == 0)
     {
@@ -999,8 +1014,8 @@ resolved (TsProxy *p, TsResolve *job)
     }
   else if (job->err != 0)
     {
-      g_autofree char *why = g_strdup_printf ("cannot resolve %s: %s", job->host,
-                                              gai_strerror (job->err));
+      g_autofree char *why
+          = g_strdup_printf ("cannot resolve %s: %s", job->host, gai_strerror (job->err));
       conn_refuse (p, c, "proxy.connect.failed", 502, why, NULL);
     }
   else
@@ -1025,7 +1040,7 @@ conn_connect_next (TsProxy *p, TsConn *c)
       struct addrinfo *ai = c->ai_next;
       int fd;
 
-      ((struct sockaddr_in *) ai->ai_addr)->sin_port = htons (port); /* same offset in v6 */
+      ((struct sockaddr_in *)ai->ai_addr)->sin_port = htons (port); /* same offset in v6 */
       /* The operator chose the parent; targets pass the address policy. */
       if (!c->via_parent && (refusal = addr_refusal (p, ai->ai_addr, port)) != NULL)
         continue;
@@ -1059,7 +1074,7 @@ conn_established (TsProxy *p, TsConn *c)
 {
   TsTraceEvent *ev;
 
-  c->deadline = now_us () + (gint64) p->o->idle_timeout_s * G_USEC_PER_SEC;
+  c->deadline = now_us () + (gint64)p->o->idle_timeout_s * G_USEC_PER_SEC;
   if (c->kind == KIND_HTTP)
     {
       /* The forwarded head (and any body bytes) were queued in to_s. */
@@ -1077,9 +1092,9 @@ conn_established (TsProxy *p, TsConn *c)
     socklen_t sl = sizeof ss;
     char addr[80];
 
-    if (getpeername (c->s.fd, (struct sockaddr *) &ss, &sl) == 0)
+    if (getpeername (c->s.fd, (struct sockaddr *)&ss, &sl) == 0)
       {
-        sockaddr_to_string ((struct sockaddr *) &ss, addr, sizeof addr);
+        sockaddr_to_string ((struct sockaddr *)&ss, addr, sizeof addr);
         ts_trace_event_add (ev, c->via_parent ? "parent_address" : "address", addr);
       }
   }
@@ -1095,16 +1110,15 @@ conn_established (TsProxy *p, TsConn *c)
 static void
 send_parent_connect (TsProxy *p, TsConn *c)
 {
-  g_autofree char *authority = strchr (c->host, ':') ? g_strdup_printf ("[%s]:%u", c->host,
-                                                                         c->port)
-                                                     : g_strdup_printf ("%s:%u", c->host,
-                                                                        c->port);
-  g_autofree char *auth = p->o->parent_auth_b64
-                            ? g_strdup_printf ("Proxy-Authorization: Basic %s\r\n",
-                                               p->o->parent_auth_b64)
-                            : g_strdup ("");
-  g_autofree char *msg = g_strdup_printf ("CONNECT %s HTTP/1.1\r\nHost: %s\r\n%sVia: 1.1 %s\r\n\r\n",
-                                          authority, authority, auth, p->o->node);
+  g_autofree char *authority = strchr (c->host, ':') ? g_strdup_printf ("[%s]:%u", c->host, c->port)
+                                                     : g_strdup_printf ("%s:%u", c->host, c->port);
+  g_autofree char *auth
+      = p->o->parent_auth_b64
+            ? g_strdup_printf ("Proxy-Authorization: Basic %s\r\n", p->o->parent_auth_b64)
+            : g_strdup ("");
+  g_autofree char *msg
+      = g_strdup_printf ("CONNECT %s HTTP/1.1\r\nHost: %s\r\n%sVia: 1.1 %s\r\n\r\n", authority,
+                         authority, auth, p->o->node);
 
   buf_append (&c->to_s, msg, strlen (msg));
   c->state = ST_PARENT;
@@ -1127,7 +1141,7 @@ on_connected (TsProxy *p, TsConn *c)
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
 
-    if (getpeername (c->s.fd, (struct sockaddr *) &ss, &sl) != 0)
+    if (getpeername (c->s.fd, (struct sockaddr *)&ss, &sl) != 0)
       {
         if (errno == ENOTCONN)
           return;
@@ -1178,7 +1192,7 @@ on_parent_readable (TsProxy *p, TsConn *c)
   if (resp.status / 100 != 2)
     {
       g_autofree char *why = g_strdup_printf ("parent answered %u %.*s", resp.status,
-                                              (int) resp.reason_phrase_len, resp.reason_phrase);
+                                              (int)resp.reason_phrase_len, resp.reason_phrase);
       TsTraceEvent *ev = event_new (p, "proxy.parent.refused", c);
 
       ts_trace_event_add_printf (ev, "status", "%u", resp.status);
@@ -1190,7 +1204,7 @@ on_parent_readable (TsProxy *p, TsConn *c)
       return;
     }
   /* Bytes after the parent's head are the target's: for the client. */
-  if ((gsize) r < c->phead_len)
+  if ((gsize)r < c->phead_len)
     buf_append (&c->buf[1], c->phead + r, c->phead_len - r);
   g_clear_pointer (&c->phead, g_free);
   c->phead_len = 0;
@@ -1219,8 +1233,8 @@ check_auth (TsProxy *p, TsConn *c, const TsHttpRequest *req)
     }
   conn_refuse (p, c, "proxy.auth.failed", 407,
                i == -1 && ts_http_request_find_header (req, "Proxy-Authorization", 0) < 0
-                 ? "proxy authentication required"
-                 : "wrong proxy credentials",
+                   ? "proxy authentication required"
+                   : "wrong proxy credentials",
                "Proxy-Authenticate: Basic realm=\"tunnelscope\"\r\n");
   return FALSE;
 }
@@ -1229,8 +1243,8 @@ check_auth (TsProxy *p, TsConn *c, const TsHttpRequest *req)
  * malformed. *@out_port stays as given when there is no port and
  * @port_required is FALSE. */
 static gboolean
-parse_authority (const char *s, gsize len, gboolean port_required, char **out_host,
-                 guint *out_port, const char **out_reason)
+parse_authority (const char *s, gsize len, gboolean port_required, char **out_host, guint *out_port,
+                 const char **out_reason)
 {
   const char *host = s, *colon = NULL;
   gsize host_len;
@@ -1245,7 +1259,7 @@ parse_authority (const char *s, gsize len, gboolean port_required, char **out_ho
       char buf[INET6_ADDRSTRLEN + 1];
       struct in6_addr a6;
 
-      if (rb == NULL || (gsize) (rb - s - 1) >= sizeof buf)
+      if (rb == NULL || (gsize)(rb - s - 1) >= sizeof buf)
         return *out_reason = "malformed IPv6 literal (RFC 3986 §3.2.2)", FALSE;
       memcpy (buf, s + 1, rb - s - 1);
       buf[rb - s - 1] = 0;
@@ -1263,7 +1277,7 @@ parse_authority (const char *s, gsize len, gboolean port_required, char **out_ho
   else
     {
       colon = memchr (s, ':', len);
-      host_len = colon ? (gsize) (colon - s) : len;
+      host_len = colon ? (gsize)(colon - s) : len;
       if (host_len == 0)
         return *out_reason = "empty host (RFC 9110 §4.2.1)", FALSE;
       for (gsize i = 0; i < host_len; i++)
@@ -1302,8 +1316,8 @@ static gboolean
 is_hop_by_hop (const TsHttpHeader *h, const TsHttpHeader *all, gsize n_all)
 {
   static const char *const names[] = {
-    "Connection", "Proxy-Connection", "Keep-Alive", "TE", "Upgrade", "Proxy-Authorization",
-    "Proxy-Authenticate", "Host", "Trailer",
+    "Connection",          "Proxy-Connection",   "Keep-Alive", "TE",      "Upgrade",
+    "Proxy-Authorization", "Proxy-Authenticate", "Host",       "Trailer",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
@@ -1326,7 +1340,7 @@ is_hop_by_hop (const TsHttpHeader *h, const TsHttpHeader *all, gsize n_all)
           t = v;
           while (v < ve && *v != ',' && *v != ' ' && *v != '\t')
             v++;
-          if ((gsize) (v - t) == h->name_len && g_ascii_strncasecmp (t, h->name, v - t) == 0
+          if ((gsize)(v - t) == h->name_len && g_ascii_strncasecmp (t, h->name, v - t) == 0
               && !ts_http_header_is (h, "Transfer-Encoding")
               && !ts_http_header_is (h, "Content-Length"))
             return TRUE;
@@ -1347,14 +1361,14 @@ http_body_take (TsConn *c, const char *data, gsize len, const char **out_reason)
 
   if (s->state == SNOOP_LENGTH)
     {
-      take = MIN ((guint64) len, s->remaining);
+      take = MIN ((guint64)len, s->remaining);
       s->remaining -= take;
       if (s->remaining == 0)
         s->state = SNOOP_HEAD;
     }
   else if (s->state == SNOOP_CHUNKED && len > 0)
     {
-      gssize r = ts_http_chunked_feed (&s->chunked, (const guint8 *) data, len);
+      gssize r = ts_http_chunked_feed (&s->chunked, (const guint8 *)data, len);
 
       if (r < 0)
         {
@@ -1394,7 +1408,7 @@ connection_has (const TsHttpHeader *headers, gsize n, const char *token)
           t = v;
           while (v < ve && *v != ',' && *v != ' ' && *v != '\t')
             v++;
-          if ((gsize) (v - t) == tl && g_ascii_strncasecmp (t, token, tl) == 0)
+          if ((gsize)(v - t) == tl && g_ascii_strncasecmp (t, token, tl) == 0)
             return TRUE;
         }
     }
@@ -1431,10 +1445,9 @@ decide_connect (TsProxy *p, TsConn *c, TsHttpRequest *req)
       conn_refuse (p, c, "proxy.connect.refused", 403, why, NULL);
       return;
     }
-  if (g_ascii_strcasecmp (c->host, "localhost") == 0
-      || g_str_has_suffix (c->host, ".localhost"))
+  if (g_ascii_strcasecmp (c->host, "localhost") == 0 || g_str_has_suffix (c->host, ".localhost"))
     {
-      if (!p->o->allow_loopback || port == (guint) p->o->port)
+      if (!p->o->allow_loopback || port == (guint)p->o->port)
         {
           conn_refuse (p, c, "proxy.connect.refused", 403, "target is loopback", NULL);
           return;
@@ -1533,11 +1546,11 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
   /* The forwarded head (RFC 9112 §3.2.2, RFC 9110 §7.6). */
   path = auth_end < te ? auth_end : "/";
   out = g_string_sized_new (head_len + 128);
-  g_string_append_printf (out, "%.*s ", (int) req->method_len, req->method);
+  g_string_append_printf (out, "%.*s ", (int)req->method_len, req->method);
   if (p->o->parent_host)
     g_string_append_len (out, req->target, req->target_len);
   else if (*path == '?')
-    g_string_append_printf (out, "/%.*s", (int) (te - path), path);
+    g_string_append_printf (out, "/%.*s", (int)(te - path), path);
   else
     g_string_append_len (out, path, auth_end < te ? te - path : 1);
   g_string_append (out, " HTTP/1.1\r\nHost: ");
@@ -1552,7 +1565,7 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
       if (ts_http_header_is (h, "Via"))
         {
           have_via = TRUE;
-          g_string_append_printf (out, "Via: %.*s, 1.%d %s\r\n", (int) h->value_len, h->value,
+          g_string_append_printf (out, "Via: %.*s, 1.%d %s\r\n", (int)h->value_len, h->value,
                                   req->minor_version, p->o->node);
           continue;
         }
@@ -1585,7 +1598,7 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
         return;
       }
     buf_append (&c->to_s, c->head + head_len, fwd);
-    if (c->keepalive && (gsize) fwd < left)
+    if (c->keepalive && (gsize)fwd < left)
       buf_append (&c->pipelined, c->head + head_len + fwd, left - fwd);
   }
   {
@@ -1672,7 +1685,7 @@ head_process (TsProxy *p, TsConn *c)
       if (ts_http_request_find_header (&req, "Host", 0) >= 0
           && ts_http_request_find_header (&req, "Host",
                                           ts_http_request_find_header (&req, "Host", 0) + 1)
-               >= 0)
+                 >= 0)
         {
           conn_refuse (p, c, "proxy.request.rejected", 400, "more than one Host (RFC 9112 §3.2)",
                        NULL);
@@ -1686,7 +1699,7 @@ head_process (TsProxy *p, TsConn *c)
     {
       /* Early bytes after a CONNECT head go to the target once the tunnel
        * is up; after a forwarded head they were queued already. */
-      if (c->kind == KIND_CONNECT && c->head_len > (guint32) r)
+      if (c->kind == KIND_CONNECT && c->head_len > (guint32)r)
         buf_append (&c->buf[0], c->head + r, c->head_len - r);
       g_clear_pointer (&c->head, g_free);
       c->head_len = c->head_cap = c->head_last = 0;
@@ -1706,7 +1719,7 @@ keylog_cb (const SSL *ssl, const char *line)
   if (p->keylog_fd < 0)
     return;
   r = write (p->keylog_fd, l, strlen (l));
-  (void) r;
+  (void)r;
 }
 
 static void
@@ -1733,8 +1746,8 @@ leaf_get (TsProxy *p, TsConn *c, const char *name)
   if (g_hash_table_size (p->leaves) >= TS_PROXY_LEAF_CACHE_MAX)
     g_hash_table_remove_all (p->leaves);
   l = g_new0 (TsLeaf, 1);
-  l->cert = ts_lab_pki_mint_leaf (p->ca_cert, p->ca_key, name, p->o->leaf_lifetime_s, &l->key,
-                                  &error);
+  l->cert
+      = ts_lab_pki_mint_leaf (p->ca_cert, p->ca_key, name, p->o->leaf_lifetime_s, &l->key, &error);
   if (l->cert == NULL)
     {
       ev = event_new (p, "proxy.cert.failed", c);
@@ -1744,7 +1757,7 @@ leaf_get (TsProxy *p, TsConn *c, const char *name)
       g_free (l);
       return NULL;
     }
-  l->expires = now + (gint64) p->o->leaf_lifetime_s * G_USEC_PER_SEC;
+  l->expires = now + (gint64)p->o->leaf_lifetime_s * G_USEC_PER_SEC;
   g_hash_table_replace (p->leaves, g_strdup (name), l);
   ev = event_new (p, "proxy.cert.minted", c);
   ts_trace_event_add (ev, "name", name);
@@ -1885,7 +1898,7 @@ drive_handshake (TsProxy *p, TsConn *c)
 
           SSL_get0_alpn_selected (e->ssl, &alpn, &alpn_len);
           ts_trace_event_add (ev, "sni", c->sni ? c->sni : "");
-          ts_trace_event_add_printf (ev, "alpn", "%.*s", (int) alpn_len, alpn ? (char *) alpn : "");
+          ts_trace_event_add_printf (ev, "alpn", "%.*s", (int)alpn_len, alpn ? (char *)alpn : "");
           ts_trace_event_add (ev, "version", SSL_get_version (e->ssl));
           emit (p, ev);
           start_origin_tls (p, c);
@@ -1907,39 +1920,38 @@ drive_handshake (TsProxy *p, TsConn *c)
     }
   switch (SSL_get_error (e->ssl, r))
     {
-    case SSL_ERROR_WANT_READ:
-      e->rd_want = EPOLLIN;
-      break;
-    case SSL_ERROR_WANT_WRITE:
-      e->rd_want = EPOLLOUT;
-      break;
-    default:
-      if (c->state == ST_TLS_CLIENT)
-        {
-          tls_fail (p, c, "proxy.intercept.client_failed", "client TLS handshake failed");
-          conn_close (p, c, "client TLS handshake failed");
-        }
-      else
-        {
-          long v = SSL_get_verify_result (e->ssl);
-          g_autofree char *why = g_strdup_printf ("origin TLS handshake failed: %s",
-                                                  v != X509_V_OK
-                                                    ? X509_verify_cert_error_string (v)
-                                                    : "handshake error");
-          g_autofree char *msg = NULL;
-          size_t w;
+      case SSL_ERROR_WANT_READ:
+        e->rd_want = EPOLLIN;
+        break;
+      case SSL_ERROR_WANT_WRITE:
+        e->rd_want = EPOLLOUT;
+        break;
+      default:
+        if (c->state == ST_TLS_CLIENT)
+          {
+            tls_fail (p, c, "proxy.intercept.client_failed", "client TLS handshake failed");
+            conn_close (p, c, "client TLS handshake failed");
+          }
+        else
+          {
+            long v = SSL_get_verify_result (e->ssl);
+            g_autofree char *why = g_strdup_printf (
+                "origin TLS handshake failed: %s",
+                v != X509_V_OK ? X509_verify_cert_error_string (v) : "handshake error");
+            g_autofree char *msg = NULL;
+            size_t w;
 
-          tls_fail (p, c, "proxy.intercept.origin_failed", why);
-          /* Tell the client inside its TLS session. */
-          msg = g_strdup_printf ("HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n"
-                                 "Content-Length: %zu\r\nConnection: close\r\n\r\nts-proxy: %s\n",
-                                 strlen (why) + 11, why);
-          SSL_write_ex (c->c.ssl, msg, strlen (msg), &w);
-          ERR_clear_error ();
-          c->status = 502;
-          conn_close (p, c, why);
-        }
-      return;
+            tls_fail (p, c, "proxy.intercept.origin_failed", why);
+            /* Tell the client inside its TLS session. */
+            msg = g_strdup_printf ("HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n"
+                                   "Content-Length: %zu\r\nConnection: close\r\n\r\nts-proxy: %s\n",
+                                   strlen (why) + 11, why);
+            SSL_write_ex (c->c.ssl, msg, strlen (msg), &w);
+            ERR_clear_error ();
+            c->status = 502;
+            conn_close (p, c, why);
+          }
+        return;
     }
   conn_update (p, c);
 }
@@ -1967,7 +1979,7 @@ on_peek (TsProxy *p, TsConn *c)
       SSL_set_app_data (c->c.ssl, c);
       SSL_set_accept_state (c->c.ssl);
       c->state = ST_TLS_CLIENT;
-      c->deadline = now_us () + (gint64) p->o->header_timeout_s * G_USEC_PER_SEC;
+      c->deadline = now_us () + (gint64)p->o->header_timeout_s * G_USEC_PER_SEC;
       drive_handshake (p, c);
       return;
     }
@@ -1998,17 +2010,17 @@ endp_read (TsEndp *e, char *data, gsize len)
         }
       switch (SSL_get_error (e->ssl, r))
         {
-        case SSL_ERROR_WANT_READ:
-          e->rd_want = EPOLLIN;
-          return -EAGAIN;
-        case SSL_ERROR_WANT_WRITE:
-          e->rd_want = EPOLLOUT;
-          return -EAGAIN;
-        case SSL_ERROR_ZERO_RETURN:
-          return 0;
-        default:
-          ERR_clear_error ();
-          return -EIO;
+          case SSL_ERROR_WANT_READ:
+            e->rd_want = EPOLLIN;
+            return -EAGAIN;
+          case SSL_ERROR_WANT_WRITE:
+            e->rd_want = EPOLLOUT;
+            return -EAGAIN;
+          case SSL_ERROR_ZERO_RETURN:
+            return 0;
+          default:
+            ERR_clear_error ();
+            return -EIO;
         }
     }
   else
@@ -2055,7 +2067,7 @@ http_next (TsProxy *p, TsConn *c)
   c->head_ring = 0;
   c->n_done++;
   c->t_start = now_us ();
-  c->deadline = c->t_start + (gint64) p->o->header_timeout_s * G_USEC_PER_SEC;
+  c->deadline = c->t_start + (gint64)p->o->header_timeout_s * G_USEC_PER_SEC;
   c->state = ST_HEAD;
   c->c.rd_want = c->c.wr_want = 0;
   if (buf_pending (&next) > 0)
@@ -2098,8 +2110,8 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
           return FALSE;
         }
       out = g_string_sized_new (r + 64);
-      g_string_append_printf (out, "HTTP/1.1 %u %.*s\r\n", resp.status,
-                              (int) resp.reason_phrase_len, resp.reason_phrase);
+      g_string_append_printf (out, "HTTP/1.1 %u %.*s\r\n", resp.status, (int)resp.reason_phrase_len,
+                              resp.reason_phrase);
       for (gsize i = 0; i < resp.n_headers; i++)
         {
           const TsHttpHeader *h = &resp.headers[i];
@@ -2109,12 +2121,12 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
           if (ts_http_header_is (h, "Via"))
             {
               have_via = TRUE;
-              g_string_append_printf (out, "Via: %.*s, 1.%d %s\r\n", (int) h->value_len,
-                                      h->value, resp.minor_version, p->o->node);
+              g_string_append_printf (out, "Via: %.*s, 1.%d %s\r\n", (int)h->value_len, h->value,
+                                      resp.minor_version, p->o->node);
               continue;
             }
-          g_string_append_printf (out, "%.*s: %.*s\r\n", (int) h->name_len, h->name,
-                                  (int) h->value_len, h->value);
+          g_string_append_printf (out, "%.*s: %.*s\r\n", (int)h->name_len, h->name,
+                                  (int)h->value_len, h->value);
         }
       if (!have_via)
         g_string_append_printf (out, "Via: 1.%d %s\r\n", resp.minor_version, p->o->node);
@@ -2200,7 +2212,8 @@ pump_run (TsProxy *p, TsConn *c)
                         buf_append (&c->pipelined, b->data + b->len + take, n - take);
                       n = take;
                     }
-                  else if (c->snoop[d] && !snoop_feed (p, c, c->snoop[d], b->data + b->len, n, &why))
+                  else if (c->snoop[d]
+                           && !snoop_feed (p, c, c->snoop[d], b->data + b->len, n, &why))
                     {
                       TsTraceEvent *ev = event_new (p, "proxy.relay.anomaly", c);
 
@@ -2274,13 +2287,12 @@ pump_run (TsProxy *p, TsConn *c)
    * sent was delivered, close both. Plain forwarding waits for the
    * server's end instead of the client's. */
   for (int d = 0; d < 2; d++)
-    if (c->eof[d] && buf_pending (&c->buf[d]) == 0
-        && !(c->kind == KIND_HTTP && d == 0))
+    if (c->eof[d] && buf_pending (&c->buf[d]) == 0 && !(c->kind == KIND_HTTP && d == 0))
       {
         conn_close (p, c, d == 0 ? "client closed" : "server closed");
         return;
       }
-  c->deadline = now_us () + (gint64) p->o->idle_timeout_s * G_USEC_PER_SEC;
+  c->deadline = now_us () + (gint64)p->o->idle_timeout_s * G_USEC_PER_SEC;
   conn_update (p, c);
 }
 
@@ -2410,7 +2422,7 @@ splice_run (TsProxy *p, TsConn *c)
           return;
         }
     }
-  c->deadline = now_us () + (gint64) p->o->idle_timeout_s * G_USEC_PER_SEC;
+  c->deadline = now_us () + (gint64)p->o->idle_timeout_s * G_USEC_PER_SEC;
   conn_update (p, c);
 }
 
@@ -2426,59 +2438,59 @@ conn_update (TsProxy *p, TsConn *c)
     return;
   switch (c->state)
     {
-    case ST_HEAD:
-      ce = EPOLLIN;
-      break;
-    case ST_RESOLVING:
-      ce = 0;
-      break;
-    case ST_CONNECTING:
-      se = EPOLLOUT;
-      break;
-    case ST_PARENT:
-      se = buf_pending (&c->to_s) ? EPOLLOUT : EPOLLIN;
-      break;
-    case ST_SEND_200:
-    case ST_ANSWER:
-      ce = EPOLLOUT;
-      break;
-    case ST_PEEK:
-      ce = se = EPOLLIN;
-      break;
-    case ST_LINGER:
-      ce = EPOLLIN;
-      break;
-    case ST_TLS_CLIENT:
-      ce = c->c.rd_want ? c->c.rd_want : EPOLLIN;
-      break;
-    case ST_TLS_ORIGIN:
-      se = c->s.rd_want ? c->s.rd_want : EPOLLOUT;
-      break;
-    case ST_SPLICE:
-      for (int d = 0; d < 2; d++)
-        {
-          guint32 *se_src = d == 0 ? &ce : &se, *se_dst = d == 0 ? &se : &ce;
+      case ST_HEAD:
+        ce = EPOLLIN;
+        break;
+      case ST_RESOLVING:
+        ce = 0;
+        break;
+      case ST_CONNECTING:
+        se = EPOLLOUT;
+        break;
+      case ST_PARENT:
+        se = buf_pending (&c->to_s) ? EPOLLOUT : EPOLLIN;
+        break;
+      case ST_SEND_200:
+      case ST_ANSWER:
+        ce = EPOLLOUT;
+        break;
+      case ST_PEEK:
+        ce = se = EPOLLIN;
+        break;
+      case ST_LINGER:
+        ce = EPOLLIN;
+        break;
+      case ST_TLS_CLIENT:
+        ce = c->c.rd_want ? c->c.rd_want : EPOLLIN;
+        break;
+      case ST_TLS_ORIGIN:
+        se = c->s.rd_want ? c->s.rd_want : EPOLLOUT;
+        break;
+      case ST_SPLICE:
+        for (int d = 0; d < 2; d++)
+          {
+            guint32 *se_src = d == 0 ? &ce : &se, *se_dst = d == 0 ? &se : &ce;
 
-          if (!c->eof[d] && !c->in_blocked[d])
-            *se_src |= EPOLLIN;
-          /* Bytes waiting: whether the last write blocked or a round limit
-           * stopped us, writability is what lets them move. */
-          if (c->fill[d] > 0 || buf_pending (&c->buf[d]) > 0)
-            *se_dst |= EPOLLOUT;
-        }
-      break;
-    case ST_PUMP:
-      for (int d = 0; d < 2; d++)
-        {
-          TsEndp *src = d == 0 ? &c->c : &c->s, *dst = d == 0 ? &c->s : &c->c;
-          guint32 *se_src = d == 0 ? &ce : &se, *se_dst = d == 0 ? &se : &ce;
+            if (!c->eof[d] && !c->in_blocked[d])
+              *se_src |= EPOLLIN;
+            /* Bytes waiting: whether the last write blocked or a round limit
+             * stopped us, writability is what lets them move. */
+            if (c->fill[d] > 0 || buf_pending (&c->buf[d]) > 0)
+              *se_dst |= EPOLLOUT;
+          }
+        break;
+      case ST_PUMP:
+        for (int d = 0; d < 2; d++)
+          {
+            TsEndp *src = d == 0 ? &c->c : &c->s, *dst = d == 0 ? &c->s : &c->c;
+            guint32 *se_src = d == 0 ? &ce : &se, *se_dst = d == 0 ? &se : &ce;
 
-          if (!c->eof[d] && !(d == 0 && c->http_request_done) && c->buf[d].len < c->buf[d].cap)
-            *se_src |= src->rd_want ? src->rd_want : EPOLLIN;
-          if (buf_pending (&c->buf[d]) > 0)
-            *se_dst |= dst->wr_want ? dst->wr_want : EPOLLOUT;
-        }
-      break;
+            if (!c->eof[d] && !(d == 0 && c->http_request_done) && c->buf[d].len < c->buf[d].cap)
+              *se_src |= src->rd_want ? src->rd_want : EPOLLIN;
+            if (buf_pending (&c->buf[d]) > 0)
+              *se_dst |= dst->wr_want ? dst->wr_want : EPOLLOUT;
+          }
+        break;
     }
   endp_set (p, &c->c, ce);
   if (c->s.fd >= 0)
@@ -2494,104 +2506,104 @@ on_event (TsProxy *p, TsEndp *e, guint32 events)
     return;
   switch (c->state)
     {
-    case ST_HEAD:
-      on_head_readable (p, c);
-      break;
-    case ST_RESOLVING:
-      break;
-    case ST_CONNECTING:
-      on_connected (p, c);
-      break;
-    case ST_PARENT:
-      if (buf_pending (&c->to_s))
-        {
-          if (!flush_buf (&c->s, &c->to_s))
-            conn_refuse (p, c, "proxy.parent.failed", 502, "cannot write to the parent", NULL);
-          else
-            conn_update (p, c);
-        }
-      else
-        on_parent_readable (p, c);
-      break;
-    case ST_SEND_200:
-      if (!flush_buf (&c->c, &c->to_c))
-        {
-          conn_close (p, c, "client error");
-          break;
-        }
-      if (buf_pending (&c->to_c) > 0)
-        {
-          conn_update (p, c);
-          break;
-        }
-      buf_clear (&c->to_c);
-      if (p->o->intercept && buf_pending (&c->buf[0]) == 0 && buf_pending (&c->buf[1]) == 0)
-        {
-          c->state = ST_PEEK;
-          conn_update (p, c);
-        }
-      else
-        {
-          c->state = ST_SPLICE;
-          splice_run (p, c);
-        }
-      break;
-    case ST_PEEK:
-      if (e == &c->s)
-        {
-          /* The target spoke first: not TLS from the client. */
-          TsTraceEvent *ev = event_new (p, "proxy.intercept.passthrough", c);
-
-          ts_trace_event_add (ev, "reason", "target spoke first");
-          emit (p, ev);
-          c->state = ST_SPLICE;
-          splice_run (p, c);
-        }
-      else
-        on_peek (p, c);
-      break;
-    case ST_TLS_CLIENT:
-    case ST_TLS_ORIGIN:
-      drive_handshake (p, c);
-      break;
-    case ST_SPLICE:
-      if (events & (EPOLLERR | EPOLLHUP) && !(events & (EPOLLIN | EPOLLOUT)))
-        {
-          /* splice () below reports what happened. */
-        }
-      splice_run (p, c);
-      break;
-    case ST_PUMP:
-      pump_run (p, c);
-      break;
-    case ST_ANSWER:
-      if (!flush_buf (&c->c, &c->to_c))
-        {
-          conn_close (p, c, "client error");
-          break;
-        }
-      if (buf_pending (&c->to_c) > 0)
+      case ST_HEAD:
+        on_head_readable (p, c);
         break;
-      buf_clear (&c->to_c);
-      shutdown (c->c.fd, SHUT_WR);
-      c->state = ST_LINGER;
-      conn_update (p, c);
-      break;
-    case ST_LINGER:
-      {
-        char junk[4096];
-        gssize n = recv (c->c.fd, junk, sizeof junk, 0);
-
-        if (n > 0)
+      case ST_RESOLVING:
+        break;
+      case ST_CONNECTING:
+        on_connected (p, c);
+        break;
+      case ST_PARENT:
+        if (buf_pending (&c->to_s))
           {
-            c->discarded += n;
-            if (c->discarded > TS_PROXY_LINGER_DISCARD)
-              conn_close (p, c, "discarded enough");
+            if (!flush_buf (&c->s, &c->to_s))
+              conn_refuse (p, c, "proxy.parent.failed", 502, "cannot write to the parent", NULL);
+            else
+              conn_update (p, c);
           }
-        else if (n == 0 || (errno != EAGAIN && errno != EINTR))
-          conn_close (p, c, "answered");
-      }
-      break;
+        else
+          on_parent_readable (p, c);
+        break;
+      case ST_SEND_200:
+        if (!flush_buf (&c->c, &c->to_c))
+          {
+            conn_close (p, c, "client error");
+            break;
+          }
+        if (buf_pending (&c->to_c) > 0)
+          {
+            conn_update (p, c);
+            break;
+          }
+        buf_clear (&c->to_c);
+        if (p->o->intercept && buf_pending (&c->buf[0]) == 0 && buf_pending (&c->buf[1]) == 0)
+          {
+            c->state = ST_PEEK;
+            conn_update (p, c);
+          }
+        else
+          {
+            c->state = ST_SPLICE;
+            splice_run (p, c);
+          }
+        break;
+      case ST_PEEK:
+        if (e == &c->s)
+          {
+            /* The target spoke first: not TLS from the client. */
+            TsTraceEvent *ev = event_new (p, "proxy.intercept.passthrough", c);
+
+            ts_trace_event_add (ev, "reason", "target spoke first");
+            emit (p, ev);
+            c->state = ST_SPLICE;
+            splice_run (p, c);
+          }
+        else
+          on_peek (p, c);
+        break;
+      case ST_TLS_CLIENT:
+      case ST_TLS_ORIGIN:
+        drive_handshake (p, c);
+        break;
+      case ST_SPLICE:
+        if (events & (EPOLLERR | EPOLLHUP) && !(events & (EPOLLIN | EPOLLOUT)))
+          {
+            /* splice () below reports what happened. */
+          }
+        splice_run (p, c);
+        break;
+      case ST_PUMP:
+        pump_run (p, c);
+        break;
+      case ST_ANSWER:
+        if (!flush_buf (&c->c, &c->to_c))
+          {
+            conn_close (p, c, "client error");
+            break;
+          }
+        if (buf_pending (&c->to_c) > 0)
+          break;
+        buf_clear (&c->to_c);
+        shutdown (c->c.fd, SHUT_WR);
+        c->state = ST_LINGER;
+        conn_update (p, c);
+        break;
+      case ST_LINGER:
+        {
+          char junk[4096];
+          gssize n = recv (c->c.fd, junk, sizeof junk, 0);
+
+          if (n > 0)
+            {
+              c->discarded += n;
+              if (c->discarded > TS_PROXY_LINGER_DISCARD)
+                conn_close (p, c, "discarded enough");
+            }
+          else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+            conn_close (p, c, "answered");
+        }
+        break;
     }
 }
 
@@ -2608,30 +2620,30 @@ sweep (TsProxy *p)
         continue;
       switch (c->state)
         {
-        case ST_HEAD:
-          if (c->n_done > 0 && c->head_len == 0)
-            conn_close (p, c, "idle keep-alive"); /* RFC 9112 §9.5 */
-          else
-            conn_refuse (p, c, "proxy.timeout", 408, "request head not received in time", NULL);
-          break;
-        case ST_RESOLVING:
-        case ST_CONNECTING:
-        case ST_PARENT:
-          conn_refuse (p, c, "proxy.connect.failed", 504, "timed out reaching the target", NULL);
-          break;
-        case ST_ANSWER:
-        case ST_LINGER:
-          conn_close (p, c, "linger over");
-          break;
-        default:
-          {
-            TsTraceEvent *ev = event_new (p, "proxy.timeout", c);
+          case ST_HEAD:
+            if (c->n_done > 0 && c->head_len == 0)
+              conn_close (p, c, "idle keep-alive"); /* RFC 9112 §9.5 */
+            else
+              conn_refuse (p, c, "proxy.timeout", 408, "request head not received in time", NULL);
+            break;
+          case ST_RESOLVING:
+          case ST_CONNECTING:
+          case ST_PARENT:
+            conn_refuse (p, c, "proxy.connect.failed", 504, "timed out reaching the target", NULL);
+            break;
+          case ST_ANSWER:
+          case ST_LINGER:
+            conn_close (p, c, "linger over");
+            break;
+          default:
+            {
+              TsTraceEvent *ev = event_new (p, "proxy.timeout", c);
 
-            ts_trace_event_add (ev, "state", state_names[c->state]);
-            emit (p, ev);
-            conn_close (p, c, "timeout");
-          }
-          break;
+              ts_trace_event_add (ev, "state", state_names[c->state]);
+              emit (p, ev);
+              conn_close (p, c, "timeout");
+            }
+            break;
         }
     }
 }
@@ -2643,7 +2655,7 @@ on_accept (TsProxy *p)
     {
       struct sockaddr_storage ss;
       socklen_t sl = sizeof ss;
-      int fd = accept4 (p->lfd, (struct sockaddr *) &ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      int fd = accept4 (p->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
       TsConn *c;
 
       if (fd < 0)
@@ -2652,7 +2664,7 @@ on_accept (TsProxy *p)
         int one = 1;
         setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       }
-      c = conn_new (p, fd, (struct sockaddr *) &ss);
+      c = conn_new (p, fd, (struct sockaddr *)&ss);
       if (p->n_conns > p->o->max_connections)
         {
           conn_refuse (p, c, "proxy.limit.connections", 503, "too many connections", NULL);
@@ -2669,7 +2681,8 @@ on_accept (TsProxy *p)
 static gboolean
 listen_setup (TsProxy *p, GError **error)
 {
-  struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+  struct addrinfo hints = { .ai_family = AF_UNSPEC,
+                            .ai_socktype = SOCK_STREAM,
                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
   struct addrinfo *res = NULL;
   char port[8];
@@ -2693,8 +2706,7 @@ listen_setup (TsProxy *p, GError **error)
       if (res->ai_family == AF_INET6 && p->o->listen == NULL)
         setsockopt (p->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     }
-  if (p->lfd < 0 || bind (p->lfd, res->ai_addr, res->ai_addrlen) != 0
-      || listen (p->lfd, 4096) != 0)
+  if (p->lfd < 0 || bind (p->lfd, res->ai_addr, res->ai_addrlen) != 0 || listen (p->lfd, 4096) != 0)
     {
       int e = errno;
 
@@ -2712,8 +2724,8 @@ listen_setup (TsProxy *p, GError **error)
       return FALSE;
     }
   freeaddrinfo (res);
-  getsockname (p->lfd, (struct sockaddr *) &p->laddr, &sl);
-  p->o->port = ntohs (((struct sockaddr_in *) &p->laddr)->sin_port);
+  getsockname (p->lfd, (struct sockaddr *)&p->laddr, &sl);
+  p->o->port = ntohs (((struct sockaddr_in *)&p->laddr)->sin_port);
   if (p->o->port_file)
     {
       g_autofree char *text = g_strdup_printf ("%d\n", p->o->port);
@@ -2825,7 +2837,7 @@ ts_proxy_run (TsProxyOptions *o)
     TsTraceEvent *start = event_new (p, "proxy.started", NULL);
     char addr[80];
 
-    sockaddr_to_string ((struct sockaddr *) &p->laddr, addr, sizeof addr);
+    sockaddr_to_string ((struct sockaddr *)&p->laddr, addr, sizeof addr);
     ts_trace_event_add (start, "listen", addr);
     ts_trace_event_add (start, "mode", o->intercept ? "intercept" : "forward");
     if (o->parent_host)
@@ -2850,7 +2862,7 @@ ts_proxy_run (TsProxyOptions *o)
               TsResolve *job;
               ssize_t r = read (p->efd, &v, sizeof v);
 
-              (void) r;
+              (void)r;
               while ((job = g_async_queue_try_pop (p->resolved)) != NULL)
                 resolved (p, job);
             }

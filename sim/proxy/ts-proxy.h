@@ -19,15 +19,15 @@ typedef struct
 
 typedef struct
 {
-  char *listen;           /* address to listen on, NULL: all */
-  int port;               /* 3128 */
-  char *port_file;        /* where to write the bound port, or NULL */
-  GArray *connect_ports;  /* of TsPortRange: CONNECT targets allowed */
-  GArray *http_ports;     /* of TsPortRange: plain-forwarding targets allowed */
-  char *auth_b64;         /* expected Basic credentials (base64), or NULL */
-  char *parent_host;      /* parent proxy, or NULL */
+  char *listen;          /* address to listen on, NULL: all */
+  int port;              /* 3128 */
+  char *port_file;       /* where to write the bound port, or NULL */
+  GArray *connect_ports; /* of TsPortRange: CONNECT targets allowed */
+  GArray *http_ports;    /* of TsPortRange: plain-forwarding targets allowed */
+  char *auth_b64;        /* expected Basic credentials (base64), or NULL */
+  char *parent_host;     /* parent proxy, or NULL */
   guint16 parent_port;
-  char *parent_auth_b64;  /* credentials for the parent (base64), or NULL */
+  char *parent_auth_b64; /* credentials for the parent (base64), or NULL */
   gboolean intercept;
   char *ca_cert, *ca_key; /* Intercept CA */
   char *web_ca;           /* trust anchor for origins when intercepting */
@@ -37,9 +37,9 @@ typedef struct
   guint connect_timeout_s;
   guint idle_timeout_s;
   guint max_connections;
-  char *access_log;       /* "-" stdout, "none", or a file */
-  char *node;             /* node name in events */
-  char *keylog;           /* NSS key log file, or NULL */
+  char *access_log; /* "-" stdout, "none", or a file */
+  char *node;       /* node name in events */
+  char *keylog;     /* NSS key log file, or NULL */
 } TsProxyOptions;
 
 /* Parses "80,443,1025-65535"; NULL on error. */

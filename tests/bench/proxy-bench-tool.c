@@ -48,12 +48,12 @@ listen_any (const char *port_file)
 
   inet_pton (AF_INET, host, &sin.sin_addr);
   setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (fd < 0 || bind (fd, (struct sockaddr *) &sin, sizeof sin) != 0 || listen (fd, 4096) != 0)
+  if (fd < 0 || bind (fd, (struct sockaddr *)&sin, sizeof sin) != 0 || listen (fd, 4096) != 0)
     {
       perror ("listen");
       exit (1);
     }
-  getsockname (fd, (struct sockaddr *) &sin, &sl);
+  getsockname (fd, (struct sockaddr *)&sin, &sl);
   f = fopen (port_file, "w");
   fprintf (f, "%u\n", ntohs (sin.sin_port));
   fclose (f);
@@ -68,7 +68,7 @@ dial (unsigned port)
   int one = 1;
 
   inet_pton (AF_INET, host, &sin.sin_addr);
-  if (connect (fd, (struct sockaddr *) &sin, sizeof sin) != 0)
+  if (connect (fd, (struct sockaddr *)&sin, sizeof sin) != 0)
     {
       close (fd);
       return -1;
@@ -85,7 +85,7 @@ tunnel (int fd, const char *target)
   size_t len = 0;
 
   snprintf (req, sizeof req, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target);
-  if (send (fd, req, strlen (req), MSG_NOSIGNAL) != (ssize_t) strlen (req))
+  if (send (fd, req, strlen (req), MSG_NOSIGNAL) != (ssize_t)strlen (req))
     return -1;
   /* Byte by byte after the first read would be slow: peek for the end. */
   while (len < sizeof buf - 1)
@@ -100,7 +100,7 @@ tunnel (int fd, const char *target)
       if (end)
         {
           size_t head = end + 4 - buf;
-          if (recv (fd, buf, head, 0) != (ssize_t) head)
+          if (recv (fd, buf, head, 0) != (ssize_t)head)
             return -1;
           return buf[9] == '2' ? 0 : -1;
         }
@@ -113,7 +113,7 @@ tunnel (int fd, const char *target)
 static void *
 source_conn (void *data)
 {
-  int fd = (int) (long) data;
+  int fd = (int)(long)data;
   static char buf[1 << 18];
 
   while (send (fd, buf, sizeof buf, MSG_NOSIGNAL) > 0)
@@ -140,14 +140,16 @@ main (int argc, char **argv)
   signal (SIGPIPE, SIG_IGN);
   raise_nofile ();
   /* Origins: an optional listen address last. Clients: the host first. */
-  if (argc == 4 && (strcmp (argv[1], "source") == 0 || strcmp (argv[1], "hold") == 0
-                    || strcmp (argv[1], "close") == 0))
+  if (argc == 4
+      && (strcmp (argv[1], "source") == 0 || strcmp (argv[1], "hold") == 0
+          || strcmp (argv[1], "close") == 0))
     {
       host = argv[3];
       argc = 3;
     }
-  else if (argc >= 3 && (strcmp (argv[1], "recv") == 0 || strcmp (argv[1], "setups") == 0
-                         || strcmp (argv[1], "idle") == 0))
+  else if (argc >= 3
+           && (strcmp (argv[1], "recv") == 0 || strcmp (argv[1], "setups") == 0
+               || strcmp (argv[1], "idle") == 0))
     {
       host = argv[2];
       argv[2] = argv[1];
@@ -168,7 +170,7 @@ main (int argc, char **argv)
             continue;
           pthread_attr_init (&attr);
           pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
-          pthread_create (&t, &attr, source_conn, (void *) (long) fd);
+          pthread_create (&t, &attr, source_conn, (void *)(long)fd);
         }
     }
   if (argc == 3 && strcmp (argv[1], "hold") == 0)
@@ -179,7 +181,7 @@ main (int argc, char **argv)
         {
           /* Held connections are closed by the peer; keep accepting. */
           int fd = accept (lfd, NULL, NULL);
-          (void) fd;
+          (void)fd;
         }
     }
   if (argc == 3 && strcmp (argv[1], "close") == 0)

@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   gssize whole, split;
   gsize cut = size ? data[0] % (size + 1) : 0;
 
-  whole = ts_http_request_parse (&req, (const char *) data, size, 0);
+  whole = ts_http_request_parse (&req, (const char *)data, size, 0);
   if (whole >= 0)
     {
       TsHttpBodyKind kind;
@@ -31,9 +31,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       guint status;
       const char *reason;
 
-      g_assert ((gsize) whole <= size);
+      g_assert ((gsize)whole <= size);
       for (gsize i = 0; i < req.n_headers; i++)
-        g_assert (req.headers[i].name + req.headers[i].name_len <= (const char *) data + size);
+        g_assert (req.headers[i].name + req.headers[i].name_len <= (const char *)data + size);
       if (!ts_http_request_get_framing (&req, &kind, &length, &status, &reason))
         g_assert (status >= 400 && reason != NULL);
     }
@@ -41,13 +41,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     g_assert (req.status >= 400 && req.reason != NULL);
 
   /* Resuming after a prefix gives the same answer. */
-  if (ts_http_request_parse (&req, (const char *) data, cut, 0) == TS_HTTP_PARSE_INCOMPLETE)
+  if (ts_http_request_parse (&req, (const char *)data, cut, 0) == TS_HTTP_PARSE_INCOMPLETE)
     {
-      split = ts_http_request_parse (&req, (const char *) data, size, cut);
+      split = ts_http_request_parse (&req, (const char *)data, size, cut);
       g_assert (split == whole);
     }
 
-  ts_http_response_parse (&resp, (const char *) data, size, 0);
+  ts_http_response_parse (&resp, (const char *)data, size, 0);
 
   ts_http_chunked_init (&ch);
   if (ts_http_chunked_feed (&ch, data, cut) >= 0)

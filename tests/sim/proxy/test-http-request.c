@@ -37,13 +37,12 @@ test_truncations (void)
           char *copy = g_memdup2 (req, n); /* exact size: ASan catches over-reads */
 
           g_assert_cmpint (ts_http_request_parse (&r, copy, n, 0), ==, TS_HTTP_PARSE_INCOMPLETE);
-          g_assert_cmpint (ts_http_request_parse (&r, copy, n, last), ==,
-                           TS_HTTP_PARSE_INCOMPLETE);
+          g_assert_cmpint (ts_http_request_parse (&r, copy, n, last), ==, TS_HTTP_PARSE_INCOMPLETE);
           last = n;
           g_free (copy);
         }
-      g_assert_cmpint (ts_http_request_parse (&r, req, len, last), ==, (gssize) len);
-      g_assert_cmpint (ts_http_request_parse (&r, req, len, 0), ==, (gssize) len);
+      g_assert_cmpint (ts_http_request_parse (&r, req, len, last), ==, (gssize)len);
+      g_assert_cmpint (ts_http_request_parse (&r, req, len, 0), ==, (gssize)len);
     }
 }
 
@@ -55,7 +54,7 @@ test_fields (void)
   gssize n = ts_http_request_parse (&r, req, strlen (req), 0);
   gssize i;
 
-  g_assert_cmpint (n, ==, (gssize) strlen (req));
+  g_assert_cmpint (n, ==, (gssize)strlen (req));
   g_assert_true (ts_http_method_is (r.method, r.method_len, "POST"));
   g_assert_cmpmem (r.target, r.target_len, "http://a.test/x?y=1", 19);
   g_assert_cmpint (r.minor_version, ==, 1);
@@ -71,7 +70,7 @@ test_fields (void)
   {
     const char *with_body = "POST http://a/ HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc";
     g_assert_cmpint (ts_http_request_parse (&r, with_body, strlen (with_body), 0), ==,
-                     (gssize) strlen (with_body) - 3);
+                     (gssize)strlen (with_body) - 3);
   }
 }
 
@@ -147,7 +146,7 @@ test_caps (void)
     g_string_append_printf (s, "X-%u: v\r\n", i);
   g_string_append (s, "\r\n");
   n = ts_http_request_parse (&r, s->str, s->len, 0);
-  g_assert_cmpint (n, ==, (gssize) s->len);
+  g_assert_cmpint (n, ==, (gssize)s->len);
 
   /* A head past the cap, complete or not. */
   g_string_assign (s, "GET http://a/ HTTP/1.1\r\nX: ");
@@ -184,14 +183,14 @@ test_framing (void)
       TS_HTTP_BODY_LENGTH, 42 },
     { "POST http://a/ HTTP/1.1\r\nHost: a\r\nContent-Length: 42\r\nContent-Length: 42\r\n\r\n",
       TRUE, 0, TS_HTTP_BODY_LENGTH, 42 },
-    { "POST http://a/ HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
-      FALSE, 400 },
+    { "POST http://a/ HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", FALSE,
+      400 },
     { "POST http://a/ HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\n", FALSE, 400 },
     { "POST http://a/ HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", FALSE, 400 },
     { "POST http://a/ HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\n", FALSE, 400 },
     { "POST http://a/ HTTP/1.1\r\nHost: a\r\nContent-Length: 0x10\r\n\r\n", FALSE, 400 },
-    { "POST http://a/ HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n",
-      FALSE, 400 },
+    { "POST http://a/ HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n", FALSE,
+      400 },
     { "POST http://a/ HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", FALSE, 400 },
     { "POST http://a/ HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", TRUE, 0,
       TS_HTTP_BODY_CHUNKED, 0 },
@@ -224,7 +223,7 @@ test_framing (void)
 
       g_test_message ("%s", cases[i].head);
       g_assert_cmpint (ts_http_request_parse (&r, cases[i].head, strlen (cases[i].head), 0), ==,
-                       (gssize) strlen (cases[i].head));
+                       (gssize)strlen (cases[i].head));
       ok = ts_http_request_get_framing (&r, &kind, &length, &status, &reason);
       g_assert_cmpint (ok, ==, cases[i].ok);
       if (ok)
@@ -253,7 +252,7 @@ test_response (void)
       g_assert_cmpint (ts_http_response_parse (&r, copy, n, 0), ==, TS_HTTP_PARSE_INCOMPLETE);
       g_free (copy);
     }
-  g_assert_cmpint (ts_http_response_parse (&r, resp, strlen (resp), 0), ==, (gssize) head);
+  g_assert_cmpint (ts_http_response_parse (&r, resp, strlen (resp), 0), ==, (gssize)head);
   g_assert_cmpuint (r.status, ==, 200);
   g_assert_cmpmem (r.reason_phrase, r.reason_phrase_len, "Connection established", 22);
   g_assert_cmpint (ts_http_response_find_header (&r, "via", 0), ==, 0);
@@ -278,7 +277,7 @@ test_chunked (void)
 
   /* In one piece: stops at the end of the message. */
   ts_http_chunked_init (&c);
-  g_assert_cmpint (ts_http_chunked_feed (&c, (const guint8 *) body, len), ==, (gssize) len - 4);
+  g_assert_cmpint (ts_http_chunked_feed (&c, (const guint8 *)body, len), ==, (gssize)len - 4);
   g_assert_true (ts_http_chunked_is_done (&c));
 
   /* Byte by byte: the same. */
@@ -286,14 +285,14 @@ test_chunked (void)
   for (gsize i = 0; i < len - 4; i++)
     {
       g_assert_false (ts_http_chunked_is_done (&c));
-      g_assert_cmpint (ts_http_chunked_feed (&c, (const guint8 *) body + i, 1), ==, 1);
+      g_assert_cmpint (ts_http_chunked_feed (&c, (const guint8 *)body + i, 1), ==, 1);
     }
   g_assert_true (ts_http_chunked_is_done (&c));
 
   {
     static const char *const bad[] = {
-      "FFFFFFFFFFFFFFFFF\r\n",   /* 17 digits */
-      "4000000000000000\r\n",    /* 2^62 */
+      "FFFFFFFFFFFFFFFFF\r\n", /* 17 digits */
+      "4000000000000000\r\n",  /* 2^62 */
       "xyz\r\n",
       "\r\n",
       "4\r\nWikiX\r\n",
@@ -306,7 +305,7 @@ test_chunked (void)
       {
         g_test_message ("%s", bad[i]);
         ts_http_chunked_init (&c);
-        g_assert_cmpint (ts_http_chunked_feed (&c, (const guint8 *) bad[i], strlen (bad[i])), ==,
+        g_assert_cmpint (ts_http_chunked_feed (&c, (const guint8 *)bad[i], strlen (bad[i])), ==,
                          TS_HTTP_PARSE_INVALID);
         g_assert_nonnull (c.error);
       }

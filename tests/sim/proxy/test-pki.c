@@ -74,7 +74,7 @@ file_mtime_ns (const char *path)
   struct stat st;
 
   g_assert_cmpint (stat (path, &st), ==, 0);
-  return (guint64) st.st_mtim.tv_sec * G_GUINT64_CONSTANT (1000000000) + st.st_mtim.tv_nsec;
+  return (guint64)st.st_mtim.tv_sec * G_GUINT64_CONSTANT (1000000000) + st.st_mtim.tv_nsec;
 }
 
 /* X509_verify_cert of @leaf with @ca as the only trust anchor, checking
@@ -250,10 +250,10 @@ test_mint (Fixture *f, gconstpointer data)
     const char *name;
     gboolean in_lab;
   } cases[] = {
-    { "example.com", TRUE },      { "www.example.com", TRUE },  { "a.b.example.com", TRUE },
-    { "proxy.test", TRUE },       { "server.test", TRUE },      { "192.0.2.10", TRUE },
-    { "198.51.100.7", TRUE },     { "203.0.113.200", TRUE },    { "2001:db8::1", TRUE },
-    { "www.google.com", FALSE },  { "8.8.8.8", FALSE },         { "notexample.com", FALSE },
+    { "example.com", TRUE },       { "www.example.com", TRUE },  { "a.b.example.com", TRUE },
+    { "proxy.test", TRUE },        { "server.test", TRUE },      { "192.0.2.10", TRUE },
+    { "198.51.100.7", TRUE },      { "203.0.113.200", TRUE },    { "2001:db8::1", TRUE },
+    { "www.google.com", FALSE },   { "8.8.8.8", FALSE },         { "notexample.com", FALSE },
     { "example.com.evil", FALSE }, { "2001:4860::8888", FALSE }, { "192.0.3.1", FALSE },
     { "test.com", FALSE },
   };

@@ -132,10 +132,12 @@ static const Case cases[] = {
     "CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n" },
   { "connect-localhost-name", "strict", PLAIN,
     "CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n" },
-  { "connect-ipv6-loopback", "strict", PLAIN, "CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n" },
+  { "connect-ipv6-loopback", "strict", PLAIN,
+    "CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n" },
   { "connect-link-local", "test", PLAIN,
     "CONNECT 169.254.1.1:443 HTTP/1.1\r\nHost: 169.254.1.1:443\r\n\r\n" },
-  { "connect-unspecified", "test", PLAIN, "CONNECT 0.0.0.0:443 HTTP/1.1\r\nHost: 0.0.0.0:443\r\n\r\n" },
+  { "connect-unspecified", "test", PLAIN,
+    "CONNECT 0.0.0.0:443 HTTP/1.1\r\nHost: 0.0.0.0:443\r\n\r\n" },
   { "connect-proxy-itself", "test", PLAIN,
     "CONNECT 127.0.0.1:{P} HTTP/1.1\r\nHost: 127.0.0.1:{P}\r\n\r\n" },
   { "connect-unresolvable", "test", PLAIN, "CONNECT {L}.invalid:443 HTTP/1.1\r\nHost: x\r\n\r\n" },
@@ -185,7 +187,7 @@ expand (const char *t, guint16 proxy_port)
         s = g_strnfill (64, 'a'), t += 3;
       else if (g_str_has_prefix (t, "<NUL>"))
         {
-          g_byte_array_append (out, (const guint8 *) "", 1);
+          g_byte_array_append (out, (const guint8 *)"", 1);
           t += 5;
           continue;
         }
@@ -219,11 +221,11 @@ expand (const char *t, guint16 proxy_port)
         }
       else
         {
-          g_byte_array_append (out, (const guint8 *) t, 1);
+          g_byte_array_append (out, (const guint8 *)t, 1);
           t++;
           continue;
         }
-      g_byte_array_append (out, (const guint8 *) s, strlen (s));
+      g_byte_array_append (out, (const guint8 *)s, strlen (s));
       g_free (s);
     }
   return g_byte_array_free_to_bytes (out);
@@ -259,12 +261,13 @@ load_table (void)
 static int
 connect_to (guint16 port)
 {
-  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port),
+  struct sockaddr_in sin = { .sin_family = AF_INET,
+                             .sin_port = htons (port),
                              .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
   int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct timeval tv = { .tv_sec = 10 };
 
-  g_assert_cmpint (connect (fd, (struct sockaddr *) &sin, sizeof sin), ==, 0);
+  g_assert_cmpint (connect (fd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
   setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   return fd;
 }
@@ -315,7 +318,7 @@ run_vanish (guint16 port, GBytes *req)
   struct linger lg = { .l_onoff = 1, .l_linger = 0 };
   static const char partial[] = "GET /partial HTTP/1.1\r\nHost: x\r\n";
 
-  g_assert_cmpint (send (fd, d, len, MSG_NOSIGNAL), ==, (gssize) len);
+  g_assert_cmpint (send (fd, d, len, MSG_NOSIGNAL), ==, (gssize)len);
   n = recv (fd, buf, sizeof buf - 1, 0);
   if (n >= 12)
     {
@@ -323,7 +326,7 @@ run_vanish (guint16 port, GBytes *req)
       status = ts_test_status (b);
       g_bytes_unref (b);
     }
-  (void) !send (fd, partial, strlen (partial), MSG_NOSIGNAL);
+  (void)!send (fd, partial, strlen (partial), MSG_NOSIGNAL);
   g_usleep (100000);
   /* Vanish: a reset, not a FIN. */
   setsockopt (fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -347,15 +350,15 @@ count_responses (GBytes *resp)
 static void
 check_normal_request_on (guint16 port)
 {
-  g_autofree char *req = g_strdup_printf ("GET http://127.0.0.1:%u/normal HTTP/1.1\r\n"
-                                          "Host: 127.0.0.1:%u\r\nConnection: close\r\n\r\n",
-                                          ts_test_origin_get_port (g.origin),
-                                          ts_test_origin_get_port (g.origin));
+  g_autofree char *req
+      = g_strdup_printf ("GET http://127.0.0.1:%u/normal HTTP/1.1\r\n"
+                         "Host: 127.0.0.1:%u\r\nConnection: close\r\n\r\n",
+                         ts_test_origin_get_port (g.origin), ts_test_origin_get_port (g.origin));
   GBytes *resp = ts_test_exchange (port, req, strlen (req), 10000);
 
   g_assert_cmpuint (ts_test_status (resp), ==, 200);
-  g_assert_nonnull (g_strstr_len (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp),
-                                  TS_TEST_ORIGIN_BODY));
+  g_assert_nonnull (
+      g_strstr_len (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp), TS_TEST_ORIGIN_BODY));
   g_bytes_unref (resp);
 }
 
@@ -383,37 +386,37 @@ test_case (gconstpointer data)
   expected = GPOINTER_TO_UINT (expected_p);
   switch (c->kind)
     {
-    case SLOW:
-      status = run_slow (port, req);
-      break;
-    case VANISH:
-      status = run_vanish (port, req);
-      break;
-    case FULL:
-      for (guint i = 0; i < G_N_ELEMENTS (holders); i++)
-        {
-          holders[i] = connect_to (port);
-          (void) !send (holders[i], "GET http://", 11, MSG_NOSIGNAL);
-        }
-      g_usleep (200000); /* the proxy accepts them */
-      G_GNUC_FALLTHROUGH;
-    default:
-      {
-        GBytes *resp = ts_test_exchange (port, g_bytes_get_data (req, NULL),
-                                         g_bytes_get_size (req), 15000);
-
-        status = ts_test_status (resp);
-        if (status != expected)
-          g_test_message ("answer: %.*s", (int) MIN (g_bytes_get_size (resp), 300),
-                          (const char *) g_bytes_get_data (resp, NULL));
-        if (c->kind == PIPELINE)
+      case SLOW:
+        status = run_slow (port, req);
+        break;
+      case VANISH:
+        status = run_vanish (port, req);
+        break;
+      case FULL:
+        for (guint i = 0; i < G_N_ELEMENTS (holders); i++)
           {
-            g_assert_cmpuint (count_responses (resp), ==, 1);
-            g_assert_cmpuint (ts_test_origin_get_n_requests (g.origin), ==, before);
+            holders[i] = connect_to (port);
+            (void)!send (holders[i], "GET http://", 11, MSG_NOSIGNAL);
           }
-        g_bytes_unref (resp);
-      }
-      break;
+        g_usleep (200000); /* the proxy accepts them */
+        G_GNUC_FALLTHROUGH;
+      default:
+        {
+          GBytes *resp = ts_test_exchange (port, g_bytes_get_data (req, NULL),
+                                           g_bytes_get_size (req), 15000);
+
+          status = ts_test_status (resp);
+          if (status != expected)
+            g_test_message ("answer: %.*s", (int)MIN (g_bytes_get_size (resp), 300),
+                            (const char *)g_bytes_get_data (resp, NULL));
+          if (c->kind == PIPELINE)
+            {
+              g_assert_cmpuint (count_responses (resp), ==, 1);
+              g_assert_cmpuint (ts_test_origin_get_n_requests (g.origin), ==, before);
+            }
+          g_bytes_unref (resp);
+        }
+        break;
     }
   g_bytes_unref (req);
   for (guint i = 0; i < G_N_ELEMENTS (holders); i++)
@@ -458,7 +461,7 @@ test_concurrent (void)
   for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
     {
       fds[i] = connect_to (g.test_port);
-      (void) !send (fds[i], half, strlen (half), MSG_NOSIGNAL);
+      (void)!send (fds[i], half, strlen (half), MSG_NOSIGNAL);
     }
   for (guint i = 0; i < 5; i++)
     check_normal_request ();
@@ -487,9 +490,9 @@ start_all (void)
   g.closed_port = ts_test_free_port ();
   /* The blackhole: listens, never accepts. */
   g.blackhole_fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  g_assert_cmpint (bind (g.blackhole_fd, (struct sockaddr *) &sin, sizeof sin), ==, 0);
+  g_assert_cmpint (bind (g.blackhole_fd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
   g_assert_cmpint (listen (g.blackhole_fd, 16), ==, 0);
-  getsockname (g.blackhole_fd, (struct sockaddr *) &sin, &sl);
+  getsockname (g.blackhole_fd, (struct sockaddr *)&sin, &sl);
   parent = g_strdup_printf ("--parent=127.0.0.1:%u", ntohs (sin.sin_port));
   g.test_port = ts_test_start_proxy (&g.kids, g.dir, "test", test_args);
   g.strict_port = ts_test_start_proxy (&g.kids, g.dir, "strict", strict_args);
@@ -498,8 +501,8 @@ start_all (void)
     g.blackhole_port = ts_test_start_proxy (&g.kids, g.dir, "blackhole", bh_args);
   }
   {
-    const char *small_args[] = { "--allow-loopback-targets", "--max-connections=2",
-                                 "--header-timeout=2", NULL };
+    const char *small_args[]
+        = { "--allow-loopback-targets", "--max-connections=2", "--header-timeout=2", NULL };
     g.small_port = ts_test_start_proxy (&g.kids, g.dir, "small", small_args);
   }
   g.table = load_table ();

@@ -82,21 +82,21 @@ curl_https (Fixture *f, guint16 proxy_port, const char *cafile, const char *cons
   GPtrArray *argv = g_ptr_array_new ();
   int status;
 
-  g_ptr_array_add (argv, (char *) "curl");
-  g_ptr_array_add (argv, (char *) "-sS");
-  g_ptr_array_add (argv, (char *) "--noproxy");
-  g_ptr_array_add (argv, (char *) "");
-  g_ptr_array_add (argv, (char *) "-x");
+  g_ptr_array_add (argv, (char *)"curl");
+  g_ptr_array_add (argv, (char *)"-sS");
+  g_ptr_array_add (argv, (char *)"--noproxy");
+  g_ptr_array_add (argv, (char *)"");
+  g_ptr_array_add (argv, (char *)"-x");
   g_ptr_array_add (argv, proxy);
-  g_ptr_array_add (argv, (char *) "--cacert");
-  g_ptr_array_add (argv, (char *) cafile);
-  g_ptr_array_add (argv, (char *) "--connect-to");
+  g_ptr_array_add (argv, (char *)"--cacert");
+  g_ptr_array_add (argv, (char *)cafile);
+  g_ptr_array_add (argv, (char *)"--connect-to");
   g_ptr_array_add (argv, connect_to);
   for (guint i = 0; extra && extra[i]; i++)
-    g_ptr_array_add (argv, (char *) extra[i]);
+    g_ptr_array_add (argv, (char *)extra[i]);
   g_ptr_array_add (argv, url);
   g_ptr_array_add (argv, NULL);
-  status = ts_test_run ((const char *const *) argv->pdata, 30, out_body, &err);
+  status = ts_test_run ((const char *const *)argv->pdata, 30, out_body, &err);
   g_ptr_array_free (argv, TRUE);
   if (status != 0)
     g_test_message ("curl exited %d: %s", status, err);
@@ -161,14 +161,15 @@ test_curl_plain (Fixture *f, gconstpointer data)
 {
   guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
   g_autofree char *proxy = g_strdup_printf ("127.0.0.1:%u", port);
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/plain?q=1",
-                                          ts_test_origin_get_port (f->http_origin));
+  g_autofree char *url
+      = g_strdup_printf ("http://127.0.0.1:%u/plain?q=1", ts_test_origin_get_port (f->http_origin));
   g_autofree char *body = NULL, *err = NULL, *head = NULL;
   g_autofree char *headers_path = g_build_filename (f->dir, "headers", NULL);
   g_autofree char *headers = NULL;
-  const char *argv[] = { "curl", "-sS", "--noproxy", "", "-x", proxy,
-                         "-H", "Connection: X-Secret", "-H", "X-Secret: 1",
-                         "-H", "Proxy-Connection: keep-alive", "-D", headers_path, url, NULL };
+  const char *argv[] = { "curl", "-sS",         "--noproxy", "",
+                         "-x",   proxy,         "-H",        "Connection: X-Secret",
+                         "-H",   "X-Secret: 1", "-H",        "Proxy-Connection: keep-alive",
+                         "-D",   headers_path,  url,         NULL };
 
   g_assert_cmpint (ts_test_run (argv, 30, &body, &err), ==, 0);
   g_assert_cmpstr (body, ==, TS_TEST_ORIGIN_BODY);
@@ -196,10 +197,10 @@ test_plain_keepalive (Fixture *f, gconstpointer data)
   guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
   guint16 op = ts_test_origin_get_port (f->http_origin);
   g_autofree char *req = g_strdup_printf (
-    "POST http://127.0.0.1:%u/one HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Length: 5\r\n\r\n"
-    "hello"
-    "GET http://127.0.0.1:%u/two HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n\r\n",
-    op, op, op, op);
+      "POST http://127.0.0.1:%u/one HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Length: 5\r\n\r\n"
+      "hello"
+      "GET http://127.0.0.1:%u/two HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n\r\n",
+      op, op, op, op);
   GBytes *resp = ts_test_exchange (port, req, strlen (req), 10000);
   gsize len;
   const char *d = g_bytes_get_data (resp, &len);
@@ -225,8 +226,8 @@ test_curl_proxytunnel (Fixture *f, gconstpointer data)
 {
   guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
   g_autofree char *proxy = g_strdup_printf ("127.0.0.1:%u", port);
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/tunnelled",
-                                          ts_test_origin_get_port (f->http_origin));
+  g_autofree char *url
+      = g_strdup_printf ("http://127.0.0.1:%u/tunnelled", ts_test_origin_get_port (f->http_origin));
   g_autofree char *body = NULL, *err = NULL, *head = NULL;
   const char *argv[] = { "curl", "-sS", "--noproxy", "", "-p", "-x", proxy, url, NULL };
 
@@ -260,20 +261,25 @@ test_curl_auth (Fixture *f, gconstpointer data)
 static void
 test_intercept_s_client (Fixture *f, gconstpointer data)
 {
-  const char *args[] = { "--allow-loopback-targets", "--connect-ports=443,1025-65535",
-                         "--intercept", NULL };
+  const char *args[]
+      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
   guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
   g_autofree char *proxy = g_strdup_printf ("127.0.0.1:%u", port);
-  g_autofree char *target = g_strdup_printf ("127.0.0.1:%u",
-                                             ts_test_origin_get_port (f->tls_origin));
+  g_autofree char *target
+      = g_strdup_printf ("127.0.0.1:%u", ts_test_origin_get_port (f->tls_origin));
   g_autofree char *out = NULL, *err = NULL, *body = NULL, *events = NULL, *keylog = NULL;
   g_autofree char *skeylog = g_build_filename (f->dir, "s_client.keylog", NULL);
-  const char *argv[] = { "sh", "-c",
+  const char *argv[] = { "sh",
+                         "-c",
                          "printf 'GET / HTTP/1.1\\r\\nHost: www.example.com\\r\\n\\r\\n' | "
                          "openssl s_client -proxy \"$0\" -connect \"$1\" -servername "
                          "www.example.com -CAfile \"$2\" -verify_return_error -keylogfile \"$3\" "
                          "-ign_eof",
-                         proxy, target, f->pki.intercept_ca_cert, skeylog, NULL };
+                         proxy,
+                         target,
+                         f->pki.intercept_ca_cert,
+                         skeylog,
+                         NULL };
   gchar **lines;
   guint n_secret = 0;
 
@@ -324,8 +330,8 @@ test_intercept_s_client (Fixture *f, gconstpointer data)
 static void
 test_intercept_untrusted_origin (Fixture *f, gconstpointer data)
 {
-  const char *args[] = { "--allow-loopback-targets", "--connect-ports=443,1025-65535",
-                         "--intercept", NULL };
+  const char *args[]
+      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
   guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
   g_autoptr (GError) error = NULL;
   X509 *ca = ts_lab_pki_load_cert (f->pki.intercept_ca_cert, &error);
@@ -376,21 +382,22 @@ test_intercept_untrusted_origin (Fixture *f, gconstpointer data)
 static void
 test_intercept_passthrough (Fixture *f, gconstpointer data)
 {
-  const char *args[] = { "--allow-loopback-targets", "--connect-ports=443,1025-65535",
-                         "--intercept", NULL };
+  const char *args[]
+      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
   guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
   guint16 op = ts_test_origin_get_port (f->http_origin);
-  g_autofree char *req = g_strdup_printf ("CONNECT 127.0.0.1:%u HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n\r\n"
-                                          "GET /blind HTTP/1.1\r\nHost: x\r\n\r\n",
-                                          op, op);
+  g_autofree char *req
+      = g_strdup_printf ("CONNECT 127.0.0.1:%u HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n\r\n"
+                         "GET /blind HTTP/1.1\r\nHost: x\r\n\r\n",
+                         op, op);
   GBytes *resp;
   g_autofree char *events = NULL;
 
   /* Sent at once: bytes before the 200 are early data, relayed blind too. */
   resp = ts_test_exchange (port, req, strlen (req), 10000);
   g_assert_cmpuint (ts_test_status (resp), ==, 200);
-  g_assert_nonnull (g_strstr_len (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp),
-                                  TS_TEST_ORIGIN_BODY));
+  g_assert_nonnull (
+      g_strstr_len (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp), TS_TEST_ORIGIN_BODY));
   g_bytes_unref (resp);
   g_assert_cmpuint (ts_test_origin_get_n_requests (f->http_origin), ==, 1);
   events = read_file (f->events);
@@ -401,12 +408,11 @@ static void
 test_chain_ts (Fixture *f, gconstpointer data)
 {
   /* client -> p1 -> p2 -> p3 (needs credentials) -> origin */
-  const char *a3[] = { "--allow-loopback-targets", "--connect-ports=443,1025-65535",
-                       "--auth=chain:pw", NULL };
+  const char *a3[]
+      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--auth=chain:pw", NULL };
   guint16 p3 = ts_test_start_proxy (&f->kids, f->dir, "proxy3", a3);
   g_autofree char *parent3 = g_strdup_printf ("--parent=127.0.0.1:%u", p3);
-  const char *a2[] = { "--connect-ports=443,1025-65535", parent3, "--parent-auth=chain:pw",
-                       NULL };
+  const char *a2[] = { "--connect-ports=443,1025-65535", parent3, "--parent-auth=chain:pw", NULL };
   guint16 p2 = ts_test_start_proxy (&f->kids, f->dir, "proxy2", a2);
   g_autofree char *parent2 = g_strdup_printf ("--parent=127.0.0.1:%u", p2);
   const char *a1[] = { "--connect-ports=443,1025-65535", parent2, NULL };
@@ -478,7 +484,7 @@ start_squid (Fixture *f, guint16 parent_port)
   guint16 port = ts_test_free_port ();
   /* squid names its shared memory after the service name: make it unique
    * so that squids of other tests (or other users) do not collide. */
-  g_autofree char *service = g_strdup_printf ("tstest%d%u", (int) getpid (), port);
+  g_autofree char *service = g_strdup_printf ("tstest%d%u", (int)getpid (), port);
   const char *argv[] = { "squid", "-N", "-n", service, "-f", conf, NULL };
 
   peer = parent_port ? g_strdup_printf ("cache_peer 127.0.0.1 parent %u 0 no-query default\n"
@@ -503,8 +509,8 @@ start_squid (Fixture *f, guint16 parent_port)
   g_assert_true (g_file_set_contents (conf, text, -1, NULL));
   if (!have_program ("squid"))
     return 0;
-  argv[0] = g_file_test ("/usr/sbin/squid", G_FILE_TEST_IS_EXECUTABLE) ? "/usr/sbin/squid"
-                                                                        : "squid";
+  argv[0]
+      = g_file_test ("/usr/sbin/squid", G_FILE_TEST_IS_EXECUTABLE) ? "/usr/sbin/squid" : "squid";
   ts_test_children_spawn (&f->kids, argv, log);
   if (!ts_test_wait_port (port, 20000))
     {
@@ -548,8 +554,8 @@ check_chain (Fixture *f, guint16 first_port)
 {
   g_autofree char *body = NULL, *b2 = NULL, *err = NULL;
   g_autofree char *proxy = g_strdup_printf ("127.0.0.1:%u", first_port);
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/chain",
-                                          ts_test_origin_get_port (f->http_origin));
+  g_autofree char *url
+      = g_strdup_printf ("http://127.0.0.1:%u/chain", ts_test_origin_get_port (f->http_origin));
   const char *argv[] = { "curl", "-sS", "--noproxy", "", "-x", proxy, url, NULL };
 
   g_assert_cmpint (curl_https (f, first_port, f->pki.web_ca_cert, NULL, &body), ==, 0);
@@ -635,11 +641,26 @@ test_help (Fixture *f, gconstpointer data)
 {
   const char *argv[] = { TS_PROXY_PATH, "--help", NULL };
   const char *bad[] = { TS_PROXY_PATH, "--no-such-option", NULL };
-  const char *options[] = { "--port", "--listen", "--connect-ports", "--http-ports", "--auth",
-                            "--parent", "--parent-auth", "--intercept", "--ca-cert", "--ca-key",
-                            "--web-ca", "--header-timeout", "--connect-timeout",
-                            "--idle-timeout", "--max-connections", "--access-log", "--keylog",
-                            "--allow-loopback-targets", "3128", NULL };
+  const char *options[] = { "--port",
+                            "--listen",
+                            "--connect-ports",
+                            "--http-ports",
+                            "--auth",
+                            "--parent",
+                            "--parent-auth",
+                            "--intercept",
+                            "--ca-cert",
+                            "--ca-key",
+                            "--web-ca",
+                            "--header-timeout",
+                            "--connect-timeout",
+                            "--idle-timeout",
+                            "--max-connections",
+                            "--access-log",
+                            "--keylog",
+                            "--allow-loopback-targets",
+                            "3128",
+                            NULL };
   g_autofree char *out = NULL, *err = NULL, *o2 = NULL, *e2 = NULL;
 
   g_assert_cmpint (ts_test_run (argv, 30, &out, &err), ==, 0);

@@ -38,7 +38,7 @@ conn_read (SSL *ssl, int fd, char *buf, gsize len)
   if (ssl)
     {
       size_t n = 0;
-      return SSL_read_ex (ssl, buf, len, &n) == 1 ? (gssize) n : 0;
+      return SSL_read_ex (ssl, buf, len, &n) == 1 ? (gssize)n : 0;
     }
   return recv (fd, buf, len, 0);
 }
@@ -51,7 +51,7 @@ conn_write (SSL *ssl, int fd, const char *buf, gsize len)
   if (ssl)
     SSL_write_ex (ssl, buf, len, &n);
   else
-    (void) !send (fd, buf, len, MSG_NOSIGNAL);
+    (void)!send (fd, buf, len, MSG_NOSIGNAL);
 }
 
 static void
@@ -89,8 +89,9 @@ origin_serve (TsTestOrigin *self, int fd)
     gboolean chunked = strstr (lower, "\r\ntransfer-encoding:") != NULL;
     gsize want = cl ? head_len + g_ascii_strtoull (cl + 17, NULL, 10) : head_len;
 
-    while ((!chunked && in->len < want)
-           || (chunked && g_strstr_len (in->str + head_len, in->len - head_len, "0\r\n\r\n") == NULL))
+    while (
+        (!chunked && in->len < want)
+        || (chunked && g_strstr_len (in->str + head_len, in->len - head_len, "0\r\n\r\n") == NULL))
       {
         gssize n = conn_read (ssl, fd, buf, sizeof buf - 1);
 
@@ -150,9 +151,9 @@ ts_test_origin_new (const char *cert, const char *key)
 
   g_mutex_init (&self->lock);
   self->lfd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  g_assert_cmpint (bind (self->lfd, (struct sockaddr *) &sin, sizeof sin), ==, 0);
+  g_assert_cmpint (bind (self->lfd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
   g_assert_cmpint (listen (self->lfd, 128), ==, 0);
-  getsockname (self->lfd, (struct sockaddr *) &sin, &sl);
+  getsockname (self->lfd, (struct sockaddr *)&sin, &sl);
   self->port = ntohs (sin.sin_port);
   g_assert_cmpint (pipe2 (self->stop, O_CLOEXEC), ==, 0);
   if (cert)
@@ -198,7 +199,7 @@ ts_test_origin_free (TsTestOrigin *self)
 {
   if (self == NULL)
     return;
-  (void) !write (self->stop[1], "x", 1);
+  (void)!write (self->stop[1], "x", 1);
   g_thread_join (self->thread);
   close (self->stop[0]);
   close (self->stop[1]);
@@ -242,9 +243,9 @@ ts_test_children_spawn (TsTestChildren *self, const char *const *argv, const cha
       fd = open (log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       g_assert_cmpint (fd, >=, 0);
     }
-  g_spawn_async_with_fds (NULL, (char **) argv, self->envp,
-                          G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH, child_setup, NULL, &pid, -1,
-                          fd, fd, &error);
+  g_spawn_async_with_fds (NULL, (char **)argv, self->envp,
+                          G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH, child_setup, NULL, &pid,
+                          -1, fd, fd, &error);
   g_assert_no_error (error);
   if (fd >= 0)
     close (fd);
@@ -300,14 +301,15 @@ ts_test_children_kill_all (TsTestChildren *self)
 gboolean
 ts_test_wait_port (guint16 port, guint timeout_ms)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gint64 end = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
 
   while (g_get_monotonic_time () < end)
     {
-      struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port),
+      struct sockaddr_in sin = { .sin_family = AF_INET,
+                                 .sin_port = htons (port),
                                  .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
       int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      int r = connect (fd, (struct sockaddr *) &sin, sizeof sin);
+      int r = connect (fd, (struct sockaddr *)&sin, sizeof sin);
 
       close (fd);
       if (r == 0)
@@ -324,8 +326,8 @@ ts_test_free_port (void)
   socklen_t sl = sizeof sin;
   int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-  g_assert_cmpint (bind (fd, (struct sockaddr *) &sin, sizeof sin), ==, 0);
-  getsockname (fd, (struct sockaddr *) &sin, &sl);
+  g_assert_cmpint (bind (fd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
+  getsockname (fd, (struct sockaddr *)&sin, &sl);
   close (fd);
   return ntohs (sin.sin_port);
 }
@@ -341,16 +343,16 @@ ts_test_start_proxy (TsTestChildren *kids, const char *dir, const char *name,
   gint64 end;
   guint16 port = 0;
 
-  g_ptr_array_add (argv, (char *) TS_PROXY_PATH);
-  g_ptr_array_add (argv, (char *) "--port=0");
-  g_ptr_array_add (argv, (char *) "--listen=127.0.0.1");
+  g_ptr_array_add (argv, (char *)TS_PROXY_PATH);
+  g_ptr_array_add (argv, (char *)"--port=0");
+  g_ptr_array_add (argv, (char *)"--listen=127.0.0.1");
   g_ptr_array_add (argv, g_strdup_printf ("--port-file=%s", port_file));
   g_ptr_array_add (argv, g_strdup_printf ("--access-log=%s", access));
   g_ptr_array_add (argv, g_strdup_printf ("--node=%s", name));
   for (guint i = 0; extra_args && extra_args[i]; i++)
-    g_ptr_array_add (argv, (char *) extra_args[i]);
+    g_ptr_array_add (argv, (char *)extra_args[i]);
   g_ptr_array_add (argv, NULL);
-  ts_test_children_spawn (kids, (const char *const *) argv->pdata, log);
+  ts_test_children_spawn (kids, (const char *const *)argv->pdata, log);
   g_free (argv->pdata[3]);
   g_free (argv->pdata[4]);
   g_free (argv->pdata[5]);
@@ -383,14 +385,15 @@ ts_test_start_proxy (TsTestChildren *kids, const char *dir, const char *name,
 GBytes *
 ts_test_exchange (guint16 port, const void *data, gsize len, guint timeout_ms)
 {
-  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port),
+  struct sockaddr_in sin = { .sin_family = AF_INET,
+                             .sin_port = htons (port),
                              .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
   int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   GByteArray *out = g_byte_array_new ();
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gint64 end = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
   gsize sent = 0;
 
-  if (connect (fd, (struct sockaddr *) &sin, sizeof sin) != 0)
+  if (connect (fd, (struct sockaddr *)&sin, sizeof sin) != 0)
     {
       close (fd);
       return g_byte_array_free_to_bytes (out);
@@ -406,7 +409,7 @@ ts_test_exchange (guint16 port, const void *data, gsize len, guint timeout_ms)
         break;
       if ((pfd.revents & POLLOUT) && sent < len)
         {
-          gssize n = send (fd, (const char *) data + sent, len - sent, MSG_NOSIGNAL);
+          gssize n = send (fd, (const char *)data + sent, len - sent, MSG_NOSIGNAL);
 
           if (n > 0)
             sent += n;
@@ -420,7 +423,7 @@ ts_test_exchange (guint16 port, const void *data, gsize len, guint timeout_ms)
           if (n <= 0 && !(n < 0 && errno == EAGAIN))
             break;
           if (n > 0)
-            g_byte_array_append (out, (guint8 *) buf, n);
+            g_byte_array_append (out, (guint8 *)buf, n);
         }
     }
   close (fd);
@@ -450,7 +453,7 @@ ts_test_run (const char *const *argv, guint timeout_s, char **out_stdout, char *
   for (guint i = 0; argv[i]; i++)
     g_ptr_array_add (full, g_strdup (argv[i]));
   g_ptr_array_add (full, NULL);
-  g_spawn_sync (NULL, (char **) full->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, out_stdout,
+  g_spawn_sync (NULL, (char **)full->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, out_stdout,
                 out_stderr, &status, &error);
   g_assert_no_error (error);
   g_ptr_array_unref (full);

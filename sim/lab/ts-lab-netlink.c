@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -171,8 +172,9 @@ index_of (const char *ifname, GError **error)
 }
 
 gboolean
-ts_lab_netlink_add_veth (TsLabNetlink *self, const char *name, int ns_fd, const char *peer,
-                         int peer_ns_fd, guint mtu, GError **error)
+ts_lab_netlink_add_veth (TsLabNetlink *self, const char *name, int ns_fd, const guint8 *mac,
+                         const char *peer, int peer_ns_fd, const guint8 *peer_mac, guint mtu,
+                         GError **error)
 {
   Request r;
   struct ifinfomsg *ifi
@@ -184,6 +186,8 @@ ts_lab_netlink_add_veth (TsLabNetlink *self, const char *name, int ns_fd, const 
   ifi->ifi_family = AF_UNSPEC;
   add_str (&r, IFLA_IFNAME, name);
   add_u32 (&r, IFLA_MTU, mtu);
+  if (mac != NULL)
+    add_attr (&r, IFLA_ADDRESS, mac, 6);
   if (ns_fd >= 0)
     add_u32 (&r, IFLA_NET_NS_FD, ns_fd);
   linkinfo = nest_begin (&r, IFLA_LINKINFO);
@@ -192,6 +196,8 @@ ts_lab_netlink_add_veth (TsLabNetlink *self, const char *name, int ns_fd, const 
   peer_info = add_attr (&r, VETH_INFO_PEER, &peer_ifi, sizeof peer_ifi);
   add_str (&r, IFLA_IFNAME, peer);
   add_u32 (&r, IFLA_MTU, mtu);
+  if (peer_mac != NULL)
+    add_attr (&r, IFLA_ADDRESS, peer_mac, 6);
   if (peer_ns_fd >= 0)
     add_u32 (&r, IFLA_NET_NS_FD, peer_ns_fd);
   nest_end (&r, peer_info);
@@ -254,6 +260,32 @@ ts_lab_netlink_add_address (TsLabNetlink *self, const char *ifname, const char *
   add_attr (&r, IFA_ADDRESS, addr, len);
   if (family == AF_INET6)
     add_u32 (&r, IFA_FLAGS, IFA_F_NODAD);
+  return transact (self, &r, what, error);
+}
+
+gboolean
+ts_lab_netlink_add_neighbour (TsLabNetlink *self, const char *ifname, const char *address,
+                              const guint8 *mac, GError **error)
+{
+  Request r;
+  struct ndmsg *ndm
+      = request_init (&r, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, sizeof (struct ndmsg));
+  guint8 addr[16];
+  int family = parse_address (address, addr);
+  g_autofree char *what = g_strdup_printf ("neighbour %s on %s", address, ifname);
+
+  if (family == AF_UNSPEC)
+    {
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID, "%s: not an address", what);
+      return FALSE;
+    }
+  ndm->ndm_family = family;
+  ndm->ndm_ifindex = index_of (ifname, error);
+  if (ndm->ndm_ifindex == 0)
+    return FALSE;
+  ndm->ndm_state = NUD_PERMANENT;
+  add_attr (&r, NDA_DST, addr, family == AF_INET ? 4 : 16);
+  add_attr (&r, NDA_LLADDR, mac, 6);
   return transact (self, &r, what, error);
 }
 

@@ -138,6 +138,8 @@ ts_application_startup (GApplication *app)
     { "win.view::detail", { "<Alt>3", NULL } },
     { "win.view::events", { "<Alt>4", NULL } },
     { "win.view::compare", { "<Alt>5", NULL } },
+    { "win.lesson-next", { "<Alt>Right", NULL } },
+    { "win.lesson-previous", { "<Alt>Left", NULL } },
   };
 
   ts_application_ensure_resources ();
@@ -241,11 +243,11 @@ parse_options (char **argv, Options *o, GError **error)
 {
   const GOptionEntry entries[] = {
     { "scenario", 0, 0, G_OPTION_ARG_STRING, &o->scenario, "Run a lab scenario live", "NAME" },
-    { "lesson", 0, 0, G_OPTION_ARG_INT, &o->lesson, "Open lesson N", "N" },
+    { "lesson", 0, 0, G_OPTION_ARG_INT, &o->lesson, "Open lesson N on its shipped capture (with --step K: at its step K)", "N" },
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &o->screenshot, "Render the window to a PNG and exit", "OUT.png" },
     { "export", 0, 0, G_OPTION_ARG_FILENAME, &o->export,
       "Export the view's drawing (ladder or topology) to a PNG, SVG or PDF and exit", "OUT" },
-    { "step", 0, 0, G_OPTION_ARG_INT, &o->step, "With --screenshot: show step N (1 is the first)", "N" },
+    { "step", 0, 0, G_OPTION_ARG_INT, &o->step, "With --screenshot: show step N (1 is the first); with --lesson: the lesson's step N", "N" },
     { "view", 0, 0, G_OPTION_ARG_STRING, &o->view,
       "With --screenshot: ladder, topology, detail, events, compare (or start, without a TRACE)", "VIEW" },
     { "compare", 0, 0, G_OPTION_ARG_FILENAME, &o->compare, "A second trace to compare with", "TRACE2" },
@@ -264,6 +266,7 @@ parse_options (char **argv, Options *o, GError **error)
       "Step through a proxy's traffic: a lab scenario live, or a capture.\n\n"
       "  tunnelscope --screenshot OUT.png TRACE [--step N] [--view ladder|topology|detail|compare]\n"
       "              [--compare TRACE2] [--as NODE]\n"
+      "  tunnelscope --screenshot OUT.png --lesson N [--step K]\n"
       "renders the real window and exits (under xvfb-run -a where there is no display).");
   if (!g_option_context_parse (context, &argc, &args, error))
     return FALSE;
@@ -284,12 +287,20 @@ parse_options (char **argv, Options *o, GError **error)
   if (o->export && !g_str_has_suffix (o->export, ".png") && !g_str_has_suffix (o->export, ".svg")
       && !g_str_has_suffix (o->export, ".pdf"))
     return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--export writes .png, .svg or .pdf"), FALSE;
-  if ((o->screenshot || o->export) && (o->rest == NULL || o->rest[0] == NULL) && g_strcmp0 (o->view, "start") != 0)
+  if (o->lesson < 0)
+    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--lesson takes a lesson number"), FALSE;
+  if ((o->screenshot || o->export) && (o->rest == NULL || o->rest[0] == NULL) && g_strcmp0 (o->view, "start") != 0
+      && o->lesson == 0)
     return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                        "%s needs a TRACE", o->screenshot ? "--screenshot" : "--export"), FALSE;
-  if (!o->screenshot && !o->export && (o->step || o->view))
+                        "%s needs a TRACE or --lesson N", o->screenshot ? "--screenshot" : "--export"), FALSE;
+  if (o->lesson && o->view)
     return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                        "--step and --view go with --screenshot or --export"), FALSE;
+                        "a lesson's steps choose the view: give --lesson N --step K without --view"), FALSE;
+  if (!o->screenshot && !o->export && o->lesson == 0 && (o->step || o->view))
+    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                        "--step and --view go with --screenshot, --export or --lesson"), FALSE;
+  if (o->step < 0)
+    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--step counts from 1"), FALSE;
   return TRUE;
 }
 
@@ -390,20 +401,37 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
           return 1;
         }
     }
+  if (lesson)
+    {
+      guint at = step > 0 ? (guint) step - 1 : G_MAXUINT;
+
+      if (screenshot)
+        {
+          g_autoptr (GError) lesson_error = NULL;
+          /* A picture of a lesson step, not of where a student left it. */
+          if (!ts_window_load_lesson (window, (guint) lesson, step > 0 ? at : 0, &lesson_error))
+            {
+              g_application_command_line_printerr (cmdline, "tunnelscope: %s\n", lesson_error->message);
+              gtk_window_destroy (GTK_WINDOW (window));
+              options_clear (&o);
+              return 1;
+            }
+        }
+      else
+        ts_window_open_lesson (window, (guint) lesson, at);
+      step = 0;
+    }
   if (as)
     ts_session_set_as (ts_window_get_session (window), as);
   if (step > 0)
     ts_session_set_step (ts_window_get_session (window), step - 1);
   if (scenario)
     ts_window_run_scenario (window, scenario);
-  if (lesson)
-    g_application_command_line_printerr (cmdline,
-        "tunnelscope: lessons are not in the app yet; 'tscope lesson %d' plays lesson %d in a terminal\n",
-        lesson, lesson);
 
   if (screenshot)
     {
-      ts_window_set_view (window, view ? view : "ladder");
+      if (!lesson)
+        ts_window_set_view (window, view ? view : "ladder");
       /* No animations: the picture is the state, not a transition. */
       g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
       /* A fixed size, so that screenshots are comparable. */

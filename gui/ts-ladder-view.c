@@ -524,6 +524,26 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
           RowText *text;
           gboolean phase_label = FALSE;
 
+          /* A lesson's highlighted events: a warm band and a marker, under
+           * the current step's own colour when it is one of them. */
+          {
+            gboolean marked = FALSE;
+            for (int k = 0; k < (int) row_n_steps (self, r) && !marked; k++)
+              marked = ts_session_step_is_highlighted (self->session, (guint) (i + k));
+            if (marked)
+              {
+                GdkRGBA warm = pal.dark ? (GdkRGBA) { 0.96, 0.76, 0.07, 1 } : (GdkRGBA) { 0.90, 0.65, 0.04, 1 };
+                if (!current)
+                  {
+                    set_rgba (cr, &warm, 0.2);
+                    cairo_rectangle (cr, 0, y, w, m.row);
+                    cairo_fill (cr);
+                  }
+                set_rgba (cr, &warm, 1);
+                cairo_rectangle (cr, w - 6, y + 1, 6, m.row - 2);
+                cairo_fill (cr);
+              }
+          }
           if (current)
             {
               set_rgba (cr, &pal.accent, 0.22);
@@ -868,6 +888,7 @@ ts_ladder_view_set_session (TsLadderView *self, TsSession *session)
     {
       g_signal_connect_swapped (session, "notify::step", G_CALLBACK (on_step), self);
       g_signal_connect_swapped (session, "notify::as", G_CALLBACK (on_redraw), self);
+      g_signal_connect_swapped (session, "notify::highlights", G_CALLBACK (gtk_widget_queue_draw), self);
       g_signal_connect_swapped (session, "notify::live", G_CALLBACK (on_redraw), self);
       g_signal_connect_swapped (session, "reset", G_CALLBACK (on_reset), self);
       g_signal_connect_swapped (session, "steps-added", G_CALLBACK (on_steps_added), self);

@@ -35,6 +35,12 @@ struct _TsSession
   GString *live_stderr;
   char *title;
   char *error;
+  char *view;
+  /* Highlighted timeline events (guint event indexes, as a lesson's query
+   * resolves them), and the steps they are at (computed when asked, since
+   * steps re-sort as a live lab's events arrive). */
+  GArray *highlights;
+  GHashTable *highlighted_steps; /* NULL: to compute */
   GSimpleActionGroup *actions;
 };
 
@@ -54,6 +60,8 @@ enum
   PROP_LIVE,
   PROP_TITLE,
   PROP_ERROR,
+  PROP_VIEW,
+  PROP_HIGHLIGHTS,
   N_PROPS
 };
 
@@ -144,6 +152,21 @@ update_reader (TsSession *self)
     }
 }
 
+static GVariant *
+highlights_variant (TsSession *self)
+{
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, self->highlights->data, self->highlights->len,
+                                    sizeof (guint32));
+}
+
+static void
+update_highlight_action (TsSession *self)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self->actions), "highlight");
+
+  g_simple_action_set_state (G_SIMPLE_ACTION (action), highlights_variant (self));
+}
+
 static void
 replace_list (TsSession *self, TsStepList *list)
 {
@@ -154,6 +177,14 @@ replace_list (TsSession *self, TsStepList *list)
   update_reader (self);
   self->step = ts_step_list_get_n_steps (list) > 0 ? 0 : -1;
   self->selected_field = -1;
+  /* Highlights belong to the trace they were resolved in. */
+  if (self->highlights->len > 0)
+    {
+      g_array_set_size (self->highlights, 0);
+      update_highlight_action (self);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HIGHLIGHTS]);
+    }
+  g_clear_pointer (&self->highlighted_steps, g_hash_table_unref);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_STEPS]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STEP]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED_FIELD]);
@@ -184,6 +215,9 @@ ts_session_finalize (GObject *object)
   g_free (self->as);
   g_free (self->title);
   g_free (self->error);
+  g_free (self->view);
+  g_array_unref (self->highlights);
+  g_clear_pointer (&self->highlighted_steps, g_hash_table_unref);
   if (self->live_stderr)
     g_string_free (self->live_stderr, TRUE);
   G_OBJECT_CLASS (ts_session_parent_class)->finalize (object);
@@ -207,6 +241,8 @@ ts_session_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
     case PROP_LIVE: g_value_set_boolean (value, self->live); break;
     case PROP_TITLE: g_value_set_string (value, self->title); break;
     case PROP_ERROR: g_value_set_string (value, self->error); break;
+    case PROP_VIEW: g_value_set_string (value, self->view); break;
+    case PROP_HIGHLIGHTS: g_value_set_variant (value, highlights_variant (self)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -223,6 +259,7 @@ ts_session_set_property (GObject *object, guint prop_id, const GValue *value, GP
     case PROP_AS: ts_session_set_as (self, g_value_get_string (value)); break;
     case PROP_PLAYING: ts_session_set_playing (self, g_value_get_boolean (value)); break;
     case PROP_SPEED: ts_session_set_speed (self, g_value_get_double (value)); break;
+    case PROP_VIEW: ts_session_set_view (self, g_value_get_string (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -259,6 +296,10 @@ ts_session_class_init (TsSessionClass *klass)
                                                 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_ERROR] = g_param_spec_string ("error", NULL, NULL, NULL,
                                                 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_VIEW] = g_param_spec_string ("view", NULL, NULL, "ladder",
+                                               G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_HIGHLIGHTS] = g_param_spec_variant ("highlights", NULL, NULL, G_VARIANT_TYPE ("au"), NULL,
+                                                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_STEPS_ADDED] = g_signal_new ("steps-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -332,6 +373,21 @@ action_slower (GSimpleAction *a, GVariant *p, gpointer user_data)
   ts_session_set_speed (self, self->speed / 2);
 }
 
+static void
+action_view (GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+  ts_session_set_view (user_data, g_variant_get_string (p, NULL));
+}
+
+static void
+action_highlight (GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+  gsize n = 0;
+  const guint32 *events = g_variant_get_fixed_array (p, &n, sizeof (guint32));
+
+  ts_session_set_highlights (user_data, events, (guint) n);
+}
+
 static const GActionEntry action_entries[] = {
   { .name = "first", .activate = action_first },
   { .name = "previous", .activate = action_previous },
@@ -343,6 +399,8 @@ static const GActionEntry action_entries[] = {
   { .name = "slower", .activate = action_slower },
   { .name = "stop-live", .activate = action_stop_live },
   { .name = "as", .activate = action_as, .parameter_type = "s", .state = "''" },
+  { .name = "view", .activate = action_view, .parameter_type = "s", .state = "'ladder'" },
+  { .name = "highlight", .activate = action_highlight, .parameter_type = "au", .state = "@au []" },
 };
 
 static void
@@ -376,6 +434,8 @@ ts_session_init (TsSession *self)
   self->as = g_strdup ("");
   self->reader = TS_SESSION_READER_EVERYONE;
   self->speed = 2.0;
+  self->view = g_strdup ("ladder");
+  self->highlights = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->actions = g_simple_action_group_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (self->actions), action_entries,
                                    G_N_ELEMENTS (action_entries), self);
@@ -498,6 +558,100 @@ ts_session_set_as (TsSession *self, const char *as)
   action = g_action_map_lookup_action (G_ACTION_MAP (self->actions), "as");
   g_simple_action_set_state (G_SIMPLE_ACTION (action), g_variant_new_string (as));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AS]);
+}
+
+static const char *const views[] = { "ladder", "topology", "detail", "events", "compare", NULL };
+
+const char *
+ts_session_get_view (TsSession *self)
+{
+  g_return_val_if_fail (TS_IS_SESSION (self), "ladder");
+  return self->view;
+}
+
+void
+ts_session_set_view (TsSession *self, const char *view)
+{
+  GAction *action;
+
+  g_return_if_fail (TS_IS_SESSION (self));
+  if (view == NULL || !g_strv_contains (views, view))
+    {
+      g_warning ("ts_session_set_view: '%s' is not a view", view ? view : "(null)");
+      return;
+    }
+  if (g_strcmp0 (view, self->view) == 0)
+    return;
+  g_free (self->view);
+  self->view = g_strdup (view);
+  action = g_action_map_lookup_action (G_ACTION_MAP (self->actions), "view");
+  g_simple_action_set_state (G_SIMPLE_ACTION (action), g_variant_new_string (view));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIEW]);
+}
+
+void
+ts_session_set_highlights (TsSession *self, const guint32 *events, guint n_events)
+{
+  g_return_if_fail (TS_IS_SESSION (self));
+  g_return_if_fail (events != NULL || n_events == 0);
+  if (n_events == self->highlights->len
+      && (n_events == 0 || memcmp (events, self->highlights->data, n_events * sizeof (guint32)) == 0))
+    return;
+  g_array_set_size (self->highlights, 0);
+  if (n_events > 0)
+    g_array_append_vals (self->highlights, events, n_events);
+  g_clear_pointer (&self->highlighted_steps, g_hash_table_unref);
+  update_highlight_action (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HIGHLIGHTS]);
+}
+
+const guint32 *
+ts_session_get_highlights (TsSession *self, guint *out_n)
+{
+  g_return_val_if_fail (TS_IS_SESSION (self), NULL);
+  if (out_n)
+    *out_n = self->highlights->len;
+  return (const guint32 *) self->highlights->data;
+}
+
+static GHashTable *
+highlighted_steps (TsSession *self)
+{
+  if (self->highlighted_steps == NULL)
+    {
+      self->highlighted_steps = g_hash_table_new (NULL, NULL);
+      for (guint i = 0; i < self->highlights->len; i++)
+        {
+          int step = ts_step_list_find_step (self->list, g_array_index (self->highlights, guint32, i));
+          if (step >= 0)
+            g_hash_table_add (self->highlighted_steps, GINT_TO_POINTER (step));
+        }
+    }
+  return self->highlighted_steps;
+}
+
+gboolean
+ts_session_step_is_highlighted (TsSession *self, guint step)
+{
+  g_return_val_if_fail (TS_IS_SESSION (self), FALSE);
+  if (self->highlights->len == 0)
+    return FALSE;
+  return g_hash_table_contains (highlighted_steps (self), GINT_TO_POINTER (step));
+}
+
+int
+ts_session_get_first_highlighted_step (TsSession *self)
+{
+  GHashTableIter iter;
+  gpointer key;
+  int first = -1;
+
+  g_return_val_if_fail (TS_IS_SESSION (self), -1);
+  g_hash_table_iter_init (&iter, highlighted_steps (self));
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (first < 0 || GPOINTER_TO_INT (key) < first)
+      first = GPOINTER_TO_INT (key);
+  return first;
 }
 
 int
@@ -777,6 +931,16 @@ ts_session_load_finish (TsSession *self, GAsyncResult *result, GError **error)
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+void
+ts_session_clear (TsSession *self)
+{
+  g_return_if_fail (TS_IS_SESSION (self));
+  ts_session_stop_live (self);
+  replace_list (self, ts_step_list_new ());
+  set_error (self, NULL);
+  set_title (self, NULL);
+}
+
 gboolean
 ts_session_load_path (TsSession *self, const char *path, GError **error)
 {
@@ -878,6 +1042,7 @@ live_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (ts_session_get_n_steps (self) > before)
     {
       update_reader (self);
+      g_clear_pointer (&self->highlighted_steps, g_hash_table_unref);
       if (self->step < 0)
         {
           self->step = 0;

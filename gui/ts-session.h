@@ -7,14 +7,17 @@
  * "selected-field" (int, -1 none: a row of the detail tree, linked with the
  * hex view), "as" (whose eyes: "" for everyone, a node name, or
  * "observer"), "playing", "speed" (steps per second), "loading",
- * "progress" (0..1), "live", "title", "error".
+ * "progress" (0..1), "live", "title", "error", "view" (the view shown:
+ * ladder, topology, detail, events or compare), "highlights" (the
+ * timeline events a lesson points at: a GVariant "au" of event indexes).
  *
  * Signals: "steps-added" (guint first, guint n) when steps arrive (a live
  * lab), "reset" when a new trace replaces the steps.
  *
  * Actions ("session.*", the same for keyboard, buttons and lessons):
  * first, previous, next, last, goto (int32), play (stateful), faster,
- * slower, stop-live, as (string state).
+ * slower, stop-live, as (string state), view (string state), highlight
+ * ("au" state: timeline event indexes).
  */
 #pragma once
 
@@ -55,6 +58,21 @@ void ts_session_set_as (TsSession *self, const char *as);
 /* The whose-eyes filter as a reader index for ts_step_list_can_read (). */
 int ts_session_get_reader (TsSession *self);
 
+/* The view the session is shown in: "ladder" (default), "topology",
+ * "detail", "events" or "compare". */
+const char *ts_session_get_view (TsSession *self);
+void ts_session_set_view (TsSession *self, const char *view);
+
+/* Highlights: timeline event indexes (the `index` of the analyzer's
+ * events, stable while steps re-sort); cleared when a new trace replaces
+ * the steps. Indexes this trace lacks are kept but mark no step. */
+void ts_session_set_highlights (TsSession *self, const guint32 *events, guint n_events);
+/* Borrowed, valid until the next change; *out_n may be 0. */
+const guint32 *ts_session_get_highlights (TsSession *self, guint *out_n);
+gboolean ts_session_step_is_highlighted (TsSession *self, guint step);
+/* The first step showing a highlighted event, or -1. */
+int ts_session_get_first_highlighted_step (TsSession *self);
+
 gboolean ts_session_get_playing (TsSession *self);
 void ts_session_set_playing (TsSession *self, gboolean playing);
 double ts_session_get_speed (TsSession *self);
@@ -72,6 +90,9 @@ const char *ts_session_get_error (TsSession *self);
 void ts_session_load_async (TsSession *self, GFile *file, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data);
 gboolean ts_session_load_finish (TsSession *self, GAsyncResult *result, GError **error);
+
+/* Empties the session (no trace: a lesson whose capture is missing). */
+void ts_session_clear (TsSession *self);
 
 /* Loads a trace file synchronously (screenshot mode and tests). */
 gboolean ts_session_load_path (TsSession *self, const char *path, GError **error);

@@ -1,4 +1,4 @@
-/* ts-start-page.c: scenarios, open a trace, lessons to come.
+/* ts-start-page.c: scenarios, open a trace, lessons and their progress.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
@@ -8,6 +8,8 @@
 #include <adwaita.h>
 #include <json-glib/json-glib.h>
 
+#include "ts-lesson-files.h"
+#include "ts-lesson-progress.h"
 #include "ts-session.h"
 
 /* Cap: scenarios listed. */
@@ -18,7 +20,9 @@ struct _TsStartPage
   GtkWidget parent_instance;
 
   GtkListBox *scenarios;
+  GtkListBox *lessons;
   GtkButton *refresh_button;
+  GHashTable *lesson_progress; /* lesson number -> its progress line */
   GCancellable *cancellable;
   guint n_scenarios;
   char *message;
@@ -350,6 +354,7 @@ ts_start_page_finalize (GObject *object)
   TsStartPage *self = TS_START_PAGE (object);
 
   g_free (self->message);
+  g_hash_table_unref (self->lesson_progress);
   G_OBJECT_CLASS (ts_start_page_parent_class)->finalize (object);
 }
 
@@ -364,6 +369,7 @@ ts_start_page_class_init (TsStartPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/org/tunnelscope/Tunnelscope/ts-start-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TsStartPage, scenarios);
   gtk_widget_class_bind_template_child (widget_class, TsStartPage, refresh_button);
+  gtk_widget_class_bind_template_child (widget_class, TsStartPage, lessons);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
@@ -371,8 +377,112 @@ static void
 ts_start_page_init (TsStartPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->lesson_progress = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_signal_connect_swapped (self->refresh_button, "clicked", G_CALLBACK (ts_start_page_refresh), self);
   ts_start_page_set_scenarios_message (self, "Looking for scenarios…");
+  ts_start_page_refresh_lessons (self);
+}
+
+/* "Step 3 of 5 · 1 of 2 questions answered", and how far along (0..1). */
+static char *
+progress_line (const TsLesson *lesson, TsLessonProgress *progress, double *out_fraction)
+{
+  guint n = lesson->steps->len, questions = 0, answered = 0, reached;
+
+  for (guint i = 0; i < n; i++)
+    if (((TsLessonStep *) lesson->steps->pdata[i])->question)
+      {
+        questions++;
+        answered += ts_lesson_progress_is_answered (progress, lesson->number, i);
+      }
+  if (!ts_lesson_progress_has (progress, lesson->number))
+    {
+      *out_fraction = 0;
+      return g_strdup_printf ("%u steps, %u question%s · not started", n, questions, questions == 1 ? "" : "s");
+    }
+  reached = MIN (ts_lesson_progress_get_reached (progress, lesson->number) + 1, n);
+  *out_fraction = n ? (double) reached / n : 0;
+  if (reached == n && answered == questions)
+    return g_strdup_printf ("Finished · %u of %u question%s answered", answered, questions,
+                            questions == 1 ? "" : "s");
+  return g_strdup_printf ("Step %u of %u reached · %u of %u question%s answered", reached, n, answered,
+                          questions, questions == 1 ? "" : "s");
+}
+
+void
+ts_start_page_refresh_lessons (TsStartPage *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) lessons = NULL;
+  g_autoptr (TsLessonProgress) progress = NULL;
+  GtkWidget *child;
+
+  g_return_if_fail (TS_IS_START_PAGE (self));
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->lessons))) != NULL)
+    gtk_list_box_remove (self->lessons, child);
+  g_hash_table_remove_all (self->lesson_progress);
+  lessons = ts_lesson_files_load_all (&error);
+  if (lessons == NULL || lessons->len == 0)
+    {
+      GtkWidget *row = adw_action_row_new ();
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), "No lessons here");
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), error ? error->message
+                                                               : "Install Tunnelscope's lessons, or run it from its source tree.");
+      gtk_list_box_append (self->lessons, row);
+      return;
+    }
+  progress = ts_lesson_progress_new (NULL);
+  for (guint i = 0; i < lessons->len; i++)
+    {
+      const TsLesson *lesson = lessons->pdata[i];
+      g_autofree char *title = g_strdup_printf ("%u. %s", lesson->number, lesson->title);
+      g_autofree char *capture = ts_lesson_files_capture_path (lesson);
+      g_autofree char *line = NULL;
+      g_autofree char *subtitle = NULL;
+      g_autofree char *open_label = NULL;
+      GtkWidget *row, *open, *level;
+      double fraction = 0;
+      gboolean started = ts_lesson_progress_has (progress, lesson->number);
+
+      line = progress_line (lesson, progress, &fraction);
+      if (!g_file_test (capture, G_FILE_TEST_EXISTS))
+        subtitle = g_strdup_printf ("%s\nIts capture is not recorded yet: run it live from the lesson.", line);
+      g_hash_table_insert (self->lesson_progress, GUINT_TO_POINTER (lesson->number), g_strdup (line));
+      row = adw_action_row_new ();
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle ? subtitle : line);
+      adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 3);
+      level = gtk_level_bar_new_for_interval (0, 1);
+      gtk_level_bar_set_value (GTK_LEVEL_BAR (level), fraction);
+      gtk_widget_set_size_request (level, 64, -1);
+      gtk_widget_set_valign (level, GTK_ALIGN_CENTER);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (level), GTK_ACCESSIBLE_PROPERTY_LABEL, "Progress", -1);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), level);
+      open = gtk_button_new_with_label (started ? "Continue" : "Start");
+      gtk_widget_set_valign (open, GTK_ALIGN_CENTER);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (open), "win.open-lesson");
+      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (open), g_variant_new_int32 ((gint32) lesson->number));
+      open_label = g_strdup_printf ("Open lesson %u: %s", lesson->number, lesson->title);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (open), GTK_ACCESSIBLE_PROPERTY_LABEL, open_label, -1);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), open);
+      adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), open);
+      gtk_list_box_append (self->lessons, row);
+    }
+}
+
+guint
+ts_start_page_get_n_lessons (TsStartPage *self)
+{
+  g_return_val_if_fail (TS_IS_START_PAGE (self), 0);
+  return g_hash_table_size (self->lesson_progress);
+}
+
+const char *
+ts_start_page_get_lesson_progress (TsStartPage *self, guint number)
+{
+  g_return_val_if_fail (TS_IS_START_PAGE (self), NULL);
+  return g_hash_table_lookup (self->lesson_progress, GUINT_TO_POINTER (number));
 }
 
 GtkWidget *

@@ -1,6 +1,7 @@
 /* ts-start-page.h: the first page: the built-in scenarios (from `tscope
  * list --format json`, with a Run button each), open a trace (button or
- * drag and drop anywhere on the window), and a place for lessons.
+ * drag and drop anywhere on the window), and the lessons with the
+ * student's progress.
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Run buttons activate "win.run-scenario" with the scenario's name.
@@ -24,6 +25,14 @@ void ts_start_page_refresh (TsStartPage *self);
 gboolean ts_start_page_set_scenarios_json (TsStartPage *self, const char *json, GError **error);
 /* Shows @message instead of the scenarios (tscope missing or failing). */
 void ts_start_page_set_scenarios_message (TsStartPage *self, const char *message);
+
+/* Lists the lessons again, with the progress kept (ts-lesson-progress.h).
+ * Open buttons activate "win.open-lesson" with the lesson's number. */
+void ts_start_page_refresh_lessons (TsStartPage *self);
+/* For tests: lesson rows shown, and a lesson's progress line (borrowed,
+ * NULL when it is not listed). */
+guint ts_start_page_get_n_lessons (TsStartPage *self);
+const char *ts_start_page_get_lesson_progress (TsStartPage *self, guint number);
 
 /* For tests: scenario rows shown, and the message shown (or NULL). */
 guint ts_start_page_get_n_scenarios (TsStartPage *self);

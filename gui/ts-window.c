@@ -7,6 +7,9 @@
 
 #include <string.h>
 
+#include "ts-lesson-files.h"
+#include "ts-lesson-progress.h"
+
 static const double speeds[] = { 0.5, 1, 2, 4, 8, 16 };
 
 struct _TsWindow
@@ -41,6 +44,8 @@ struct _TsWindow
   GtkAdjustment *scrub_adjustment;
   GtkLabel *step_label;
   GtkDropDown *speed_dropdown;
+  GtkRevealer *lesson_revealer;
+  TsLessonPane *lesson_pane;
 
   TsSession *session;
   TsSession *compare;
@@ -423,13 +428,35 @@ ts_window_set_view (TsWindow *self, const char *view)
   g_return_if_fail (TS_IS_WINDOW (self));
   if (g_strcmp0 (view, "start") == 0)
     {
+      /* Progress may have moved since the page was last shown. */
+      ts_start_page_refresh_lessons (self->start_page);
       gtk_stack_set_visible_child_name (self->main_stack, "start");
       adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, FALSE);
       gtk_widget_set_visible (self->home_button, FALSE);
       return;
     }
   show_session_page (self);
-  adw_view_stack_set_visible_child_name (self->views, view);
+  /* The session holds the view; the stack follows it (on_session_view). */
+  ts_session_set_view (self->session, view);
+}
+
+static void
+on_session_view (TsWindow *self)
+{
+  const char *view = ts_session_get_view (self->session);
+
+  if (g_strcmp0 (adw_view_stack_get_visible_child_name (self->views), view) != 0)
+    adw_view_stack_set_visible_child_name (self->views, view);
+}
+
+/* The view switcher changes the stack: the session follows. */
+static void
+on_stack_view (TsWindow *self)
+{
+  const char *view = adw_view_stack_get_visible_child_name (self->views);
+
+  if (view != NULL && !self->syncing)
+    ts_session_set_view (self->session, view);
 }
 
 const char *
@@ -674,6 +701,33 @@ action_show_start (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+action_open_lesson (GtkWidget *widget, const char *name, GVariant *param)
+{
+  int number = g_variant_get_int32 (param);
+
+  if (number > 0)
+    ts_window_open_lesson (TS_WINDOW (widget), (guint) number, G_MAXUINT);
+}
+
+/* Alt+Right and Alt+Left: the lesson's steps from anywhere in the window. */
+static void
+action_lesson_step (GtkWidget *widget, const char *name, GVariant *param)
+{
+  TsWindow *self = TS_WINDOW (widget);
+
+  if (!ts_window_get_lesson_visible (self))
+    return;
+  gtk_widget_activate_action (GTK_WIDGET (self->lesson_pane),
+                              g_str_equal (name, "win.lesson-next") ? "lesson.next" : "lesson.previous", NULL);
+}
+
+static void
+action_close_lesson (GtkWidget *widget, const char *name, GVariant *param)
+{
+  ts_window_close_lesson (TS_WINDOW (widget));
+}
+
+static void
 action_run_scenario (GtkWidget *widget, const char *name, GVariant *param)
 {
   ts_window_run_scenario (TS_WINDOW (widget), g_variant_get_string (param, NULL));
@@ -709,6 +763,8 @@ ts_window_dispose (GObject *object)
     }
   if (self->compare)
     g_signal_handlers_disconnect_by_data (self->compare, self);
+  if (self->views)
+    g_signal_handlers_disconnect_by_data (self->views, self);
   if (self->chooser)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
   g_clear_object (&self->chooser);
@@ -749,6 +805,7 @@ ts_window_class_init (TsWindowClass *klass)
   g_type_ensure (TS_TYPE_TOPOLOGY_VIEW);
   g_type_ensure (TS_TYPE_DETAIL_VIEW);
   g_type_ensure (TS_TYPE_EVENT_LIST);
+  g_type_ensure (TS_TYPE_LESSON_PANE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/tunnelscope/Tunnelscope/ts-window.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, TsWindow, name)
@@ -779,6 +836,8 @@ ts_window_class_init (TsWindowClass *klass)
   BIND (scrub_adjustment);
   BIND (step_label);
   BIND (speed_dropdown);
+  BIND (lesson_revealer);
+  BIND (lesson_pane);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, action_open);
@@ -788,6 +847,10 @@ ts_window_class_init (TsWindowClass *klass)
   gtk_widget_class_install_property_action (widget_class, "win.fold-handshakes", "fold-handshakes");
   gtk_widget_class_install_action (widget_class, "win.run-scenario", "s", action_run_scenario);
   gtk_widget_class_install_action (widget_class, "win.view", "s", action_view);
+  gtk_widget_class_install_action (widget_class, "win.open-lesson", "i", action_open_lesson);
+  gtk_widget_class_install_action (widget_class, "win.lesson-next", NULL, action_lesson_step);
+  gtk_widget_class_install_action (widget_class, "win.lesson-previous", NULL, action_lesson_step);
+  gtk_widget_class_install_action (widget_class, "win.close-lesson", NULL, action_close_lesson);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
 }
 
@@ -810,6 +873,8 @@ ts_window_init (TsWindow *self)
   ts_topology_view_set_session (self->topology, self->session);
   ts_detail_view_set_session (self->detail, self->session);
   ts_event_list_set_session (self->events, self->session);
+  ts_lesson_pane_set_session (self->lesson_pane, self->session);
+  g_signal_connect_swapped (self->lesson_pane, "close", G_CALLBACK (ts_window_close_lesson), self);
   ts_ladder_view_set_session (self->compare_a, self->session);
   ts_ladder_view_set_session (self->compare_b, self->compare);
 
@@ -825,6 +890,8 @@ ts_window_init (TsWindow *self)
   g_signal_connect_swapped (self->session, "notify::live", G_CALLBACK (on_live), self);
   g_signal_connect_swapped (self->session, "notify::error", G_CALLBACK (on_error), self);
   g_signal_connect_swapped (self->session, "notify::speed", G_CALLBACK (on_session_speed), self);
+  g_signal_connect_swapped (self->session, "notify::view", G_CALLBACK (on_session_view), self);
+  g_signal_connect_swapped (self->views, "notify::visible-child-name", G_CALLBACK (on_stack_view), self);
   g_signal_connect_swapped (self->compare, "notify::title", G_CALLBACK (update_compare_summary), self);
   g_signal_connect (self->scrub_adjustment, "value-changed", G_CALLBACK (on_scrub), self);
   g_signal_connect_swapped (self->as_dropdown, "notify::selected", G_CALLBACK (on_as_selected), self);
@@ -891,6 +958,174 @@ TsEventList *
 ts_window_get_events (TsWindow *self)
 {
   return self->events;
+}
+
+TsLessonPane *
+ts_window_get_lesson_pane (TsWindow *self)
+{
+  return self->lesson_pane;
+}
+
+gboolean
+ts_window_get_lesson_visible (TsWindow *self)
+{
+  return gtk_revealer_get_reveal_child (self->lesson_revealer)
+         && ts_lesson_pane_get_lesson (self->lesson_pane) != NULL;
+}
+
+/* Shows @lesson (transfer full) in the pane at @step, on whatever the
+ * sessions hold now. */
+static void
+show_lesson (TsWindow *self, TsLesson *lesson, guint step, const char *capture_missing)
+{
+  guint number = lesson->number;
+
+  if (step == G_MAXUINT)
+    {
+      g_autoptr (TsLessonProgress) progress = ts_lesson_progress_new (NULL);
+      step = ts_lesson_progress_get_step (progress, number);
+    }
+  ts_lesson_pane_set_lesson (self->lesson_pane, lesson, capture_missing);
+  gtk_revealer_set_reveal_child (self->lesson_revealer, TRUE);
+  show_session_page (self);
+  ts_lesson_pane_go (self->lesson_pane, step);
+}
+
+static char *
+missing_message (const char *path, const GError *error)
+{
+  g_autofree char *base = g_path_get_basename (path);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    return g_strdup_printf ("This lesson's capture, captures/%s, is not recorded yet.", base);
+  return g_strdup_printf ("This lesson's capture could not be read: %s", error->message);
+}
+
+gboolean
+ts_window_load_lesson (TsWindow *self, guint number, guint step, GError **error)
+{
+  g_autoptr (TsLesson) lesson = NULL;
+  g_autofree char *capture = NULL;
+  g_autofree char *compare = NULL;
+  g_autofree char *missing = NULL;
+  g_autoptr (GError) local = NULL;
+
+  g_return_val_if_fail (TS_IS_WINDOW (self), FALSE);
+  lesson = ts_lesson_files_load (number, error);
+  if (lesson == NULL)
+    return FALSE;
+  capture = ts_lesson_files_capture_path (lesson);
+  compare = ts_lesson_files_compare_path (lesson);
+  if (!ts_session_load_path (self->session, capture, &local))
+    {
+      missing = missing_message (capture, local);
+      ts_session_clear (self->session);
+    }
+  g_clear_error (&local);
+  if (compare && ts_session_load_path (self->compare, compare, &local))
+    {
+      update_compare_summary (self);
+      sync_compare (self);
+    }
+  else if (compare)
+    ts_session_clear (self->compare);
+  show_lesson (self, g_steal_pointer (&lesson), step, missing);
+  return TRUE;
+}
+
+typedef struct
+{
+  TsWindow *window;
+  TsLesson *lesson;
+  char *capture;
+  char *compare;
+  char *missing;
+  guint step;
+} LessonLoad;
+
+static void
+lesson_load_free (LessonLoad *load)
+{
+  g_object_unref (load->window);
+  g_clear_pointer (&load->lesson, ts_lesson_free);
+  g_free (load->capture);
+  g_free (load->compare);
+  g_free (load->missing);
+  g_free (load);
+}
+
+static void
+lesson_compare_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LessonLoad *load = user_data;
+  TsWindow *self = load->window;
+  g_autoptr (GError) error = NULL;
+
+  if (ts_session_load_finish (TS_SESSION (source), result, &error))
+    {
+      update_compare_summary (self);
+      sync_compare (self);
+    }
+  else
+    ts_session_clear (self->compare);
+  show_lesson (self, g_steal_pointer (&load->lesson), load->step, load->missing);
+  lesson_load_free (load);
+}
+
+static void
+lesson_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LessonLoad *load = user_data;
+  TsWindow *self = load->window;
+  g_autoptr (GError) error = NULL;
+
+  if (!ts_session_load_finish (TS_SESSION (source), result, &error))
+    {
+      load->missing = missing_message (load->capture, error);
+      ts_session_clear (self->session);
+    }
+  if (load->compare)
+    {
+      g_autoptr (GFile) file = g_file_new_for_path (load->compare);
+      ts_session_load_async (self->compare, file, NULL, lesson_compare_loaded, load);
+      return;
+    }
+  show_lesson (self, g_steal_pointer (&load->lesson), load->step, load->missing);
+  lesson_load_free (load);
+}
+
+void
+ts_window_open_lesson (TsWindow *self, guint number, guint step)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFile) file = NULL;
+  LessonLoad *load;
+  TsLesson *lesson;
+
+  g_return_if_fail (TS_IS_WINDOW (self));
+  lesson = ts_lesson_files_load (number, &error);
+  if (lesson == NULL)
+    {
+      show_error (self, "The lesson could not be opened", error->message);
+      return;
+    }
+  load = g_new0 (LessonLoad, 1);
+  load->window = g_object_ref (self);
+  load->lesson = lesson;
+  load->step = step;
+  load->capture = ts_lesson_files_capture_path (lesson);
+  load->compare = ts_lesson_files_compare_path (lesson);
+  file = g_file_new_for_path (load->capture);
+  ts_session_load_async (self->session, file, NULL, lesson_loaded, load);
+}
+
+void
+ts_window_close_lesson (TsWindow *self)
+{
+  g_return_if_fail (TS_IS_WINDOW (self));
+  gtk_revealer_set_reveal_child (self->lesson_revealer, FALSE);
+  ts_lesson_pane_set_lesson (self->lesson_pane, NULL, NULL);
+  ts_session_set_highlights (self->session, NULL, 0);
 }
 
 TsStartPage *

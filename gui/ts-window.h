@@ -4,7 +4,8 @@
  *
  * Actions: win.open, win.open-compare, win.show-start, win.export,
  * win.run-scenario(s), win.view(s) ("ladder", "topology", "detail",
- * "compare"); the session's actions are inserted as "session.*".
+ * "compare"), win.open-lesson(i), win.lesson-next, win.lesson-previous,
+ * win.close-lesson; the session's actions are inserted as "session.*".
  */
 #pragma once
 
@@ -13,6 +14,7 @@
 #include "ts-detail-view.h"
 #include "ts-event-list.h"
 #include "ts-ladder-view.h"
+#include "ts-lesson-pane.h"
 #include "ts-session.h"
 #include "ts-start-page.h"
 #include "ts-topology-view.h"
@@ -36,6 +38,18 @@ gboolean ts_window_load_compare_path (TsWindow *self, const char *path, GError *
 /* Starts a scenario live (`tscope run NAME -o -`). */
 void ts_window_run_scenario (TsWindow *self, const char *name);
 
+/* Opens lesson @number in the lesson pane, on its shipped capture (and,
+ * for a lesson with `compare:`, that scenario's capture on the compare
+ * side), at lesson step @step (G_MAXUINT: where the student left it).
+ * A missing capture is not an error: the pane says so and offers to run
+ * the scenario live. ts_window_load_lesson () loads now (screenshot mode,
+ * tests) and fails with @error only when there is no such lesson;
+ * ts_window_open_lesson () loads off the main loop (errors in a dialog). */
+gboolean ts_window_load_lesson (TsWindow *self, guint number, guint step, GError **error);
+void ts_window_open_lesson (TsWindow *self, guint number, guint step);
+/* Hides the lesson pane and clears its highlights. */
+void ts_window_close_lesson (TsWindow *self);
+
 /* Exports the shown drawing (the topology, or else the ladder) to a PNG,
  * SVG or PDF file named @path. */
 gboolean ts_window_export (TsWindow *self, const char *path, GError **error);
@@ -53,5 +67,8 @@ TsTopologyView *ts_window_get_topology (TsWindow *self);
 TsDetailView *ts_window_get_detail (TsWindow *self);
 TsStartPage *ts_window_get_start_page (TsWindow *self);
 TsEventList *ts_window_get_events (TsWindow *self);
+TsLessonPane *ts_window_get_lesson_pane (TsWindow *self);
+/* Whether the lesson pane is shown. */
+gboolean ts_window_get_lesson_visible (TsWindow *self);
 
 G_END_DECLS

@@ -14,6 +14,10 @@
 
 #include "ts-application.h"
 #include "ts-gui-test-util.h"
+#include "ts-lesson-capture.h"
+#include "ts-lesson-files.h"
+#include "ts-lesson-progress.h"
+#include "ts-markdown.h"
 #include "ts-session.h"
 #include "ts-step-model.h"
 #include "ts-window.h"
@@ -796,6 +800,373 @@ test_screenshot_usage (void)
   g_assert_nonnull (strstr (err, "tunnelscope: --screenshot needs a TRACE"));
 }
 
+
+/* Lessons in the app. */
+
+static const char *
+source_dir (void)
+{
+  return g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : TS_SOURCE_DIR;
+}
+
+static guint
+lesson_n_steps_4 (void)
+{
+  g_autoptr (TsLesson) lesson = ts_lesson_files_load (4, NULL);
+  return lesson ? lesson->steps->len : 0;
+}
+
+static gboolean
+lesson_shown (gpointer data)
+{
+  return ts_window_get_lesson_visible (TS_WINDOW (data));
+}
+
+/* A lesson whose capture is missing says so and offers the live lab. */
+static void
+test_lesson_missing_capture (void)
+{
+  g_autofree char *data = g_build_filename (tmpdir, "data", NULL);
+  g_autofree char *lessons = g_build_filename (data, "lessons", NULL);
+  g_autofree char *src = g_build_filename (source_dir (), "lessons", "04-connect-tunnel.md", NULL);
+  g_autofree char *dst = g_build_filename (lessons, "04-connect-tunnel.md", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  TsWindow *window;
+  TsLessonPane *pane;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (src, &text, &len, NULL));
+  g_assert_cmpint (g_mkdir_with_parents (lessons, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (dst, text, (gssize) len, NULL));
+  g_setenv ("TS_DATA_DIR", data, TRUE);
+  window = new_window ();
+  pane = ts_window_get_lesson_pane (window);
+  g_assert_true (ts_window_load_lesson (window, 4, 2, &error));
+  g_assert_no_error (error);
+  g_assert_true (ts_window_get_lesson_visible (window));
+  g_assert_cmpuint (ts_lesson_pane_get_step (pane), ==, 2);
+  g_assert_cmpuint (ts_session_get_n_steps (ts_window_get_session (window)), ==, 0);
+  g_assert_nonnull (ts_lesson_pane_get_capture_missing (pane));
+  g_assert_nonnull (strstr (ts_lesson_pane_get_capture_missing (pane), "captures/connect.pcapng"));
+  g_assert_nonnull (strstr (ts_lesson_pane_get_capture_missing (pane), "is not recorded yet"));
+  g_assert_nonnull (strstr (ts_lesson_pane_get_capture_missing (pane), "connect scenario live"));
+  /* The narrative still works: the view and whose eyes follow the steps. */
+  g_assert_cmpstr (ts_session_get_view (ts_window_get_session (window)), ==, "detail");
+  g_assert_false (ts_window_load_lesson (window, 7, 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_unsetenv ("TS_DATA_DIR");
+  close_window (window);
+  g_remove (dst);
+  g_rmdir (lessons);
+  g_rmdir (data);
+}
+
+/* The screenshot mode renders the window with the lesson pane. */
+static void
+test_screenshot_lesson (void)
+{
+  const char *exe = g_getenv ("TS_TUNNELSCOPE");
+  const char *keep = g_getenv ("TS_SCREENSHOT_DIR");
+  g_autofree char *out = g_build_filename (keep && *keep ? keep : tmpdir, "tunnelscope-lesson-4-step-3.png", NULL);
+  g_autofree char *connect = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+  const char *argv[] = { exe, "--screenshot", out, "--lesson", "4", "--step", "3", NULL };
+  const char *bad[] = { exe, "--screenshot", out, "--lesson", "99", NULL };
+
+  if (exe == NULL)
+    {
+      g_test_skip ("TS_TUNNELSCOPE is not set");
+      return;
+    }
+  if (!g_file_test (connect, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("captures/connect.pcapng is not recorded yet");
+      return;
+    }
+  g_remove (out);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("tunnelscope --screenshot --lesson 4 --step 3 failed: %s", err);
+  check_png (out, 1000, 600);
+  g_clear_pointer (&err, g_free);
+  g_assert_true (g_spawn_sync (NULL, (char **) bad, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err, &status, NULL));
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+  g_assert_nonnull (strstr (err, "there is no lesson 99"));
+}
+
+
+/* Whether @markup is what a GtkLabel accepts: Pango markup plus <a href>
+ * (which the label handles itself). */
+static gboolean
+label_markup_ok (const char *markup, GError **error)
+{
+  g_autoptr (GRegex) links = g_regex_new ("<a href=\"[^\"]*\">|</a>", 0, 0, NULL);
+  g_autofree char *plain = g_regex_replace_literal (links, markup, -1, 0, "", 0, NULL);
+
+  return pango_parse_markup (plain, -1, 0, NULL, NULL, NULL, error);
+}
+
+/* Markdown becomes Pango markup a label accepts: for every step of every
+ * shipped lesson, and for the constructs lessons use. */
+static void
+test_lesson_markdown (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) lessons = ts_lesson_files_load_all (&error);
+  g_autofree char *markup = ts_markdown_to_pango ("A `CONNECT` and [RFC 9110](https://www.rfc-editor.org/rfc/rfc9110) "
+                                                  "*em* **strong** <b>raw</b> & more\n\n- one\n- two\n\n1. first\n2. second\n");
+
+  g_assert_nonnull (strstr (markup, "font_family=\"monospace\""));
+  g_assert_nonnull (strstr (markup, "CONNECT"));
+  g_assert_nonnull (strstr (markup, "<a href=\"https://www.rfc-editor.org/rfc/rfc9110\">RFC 9110</a>"));
+  g_assert_nonnull (strstr (markup, "<i>em</i>"));
+  g_assert_nonnull (strstr (markup, "<b>strong</b>"));
+  g_assert_nonnull (strstr (markup, "&lt;b&gt;raw&lt;/b&gt; &amp; more"));
+  g_assert_nonnull (strstr (markup, "• one\n• two"));
+  g_assert_nonnull (strstr (markup, "1. first\n2. second"));
+  g_assert_true (label_markup_ok (markup, &error));
+  g_assert_no_error (error);
+
+  g_assert_nonnull (lessons);
+  g_assert_cmpuint (lessons->len, >=, 10);
+  for (guint i = 0; i < lessons->len; i++)
+    {
+      const TsLesson *lesson = lessons->pdata[i];
+      g_autofree char *intro = ts_markdown_to_pango (lesson->intro);
+
+      g_assert_true (label_markup_ok (intro, &error));
+      for (guint k = 0; k < lesson->steps->len; k++)
+        {
+          const TsLessonStep *step = lesson->steps->pdata[k];
+          g_autofree char *text = ts_markdown_to_pango (step->narrative);
+          if (!label_markup_ok (text, &error))
+            g_error ("%s step %u: %s\n%s", lesson->path, k + 1, error->message, text);
+        }
+    }
+}
+
+static gboolean
+same_indexes (GArray *a, const guint32 *b, guint n)
+{
+  if (a->len != n)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (g_array_index (a, guint, i) != b[i])
+      return FALSE;
+  return TRUE;
+}
+
+/* Lesson 4 on captures/connect.pcapng: each lesson step sets the session's
+ * step (the first highlighted event), highlights, view and whose eyes;
+ * the highlights are the events the lesson library finds in the capture. */
+static void
+test_lesson_steps (void)
+{
+  g_autofree char *capture_path = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
+  g_autoptr (TsLessonCapture) capture = NULL;
+  g_autoptr (GError) error = NULL;
+  TsWindow *window;
+  TsSession *session;
+  TsLessonPane *pane;
+  const TsLesson *lesson;
+
+  if (!g_file_test (capture_path, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("captures/connect.pcapng is not recorded yet");
+      return;
+    }
+  capture = ts_lesson_capture_new_from_file (capture_path, &error);
+  g_assert_no_error (error);
+  window = new_window ();
+  session = ts_window_get_session (window);
+  pane = ts_window_get_lesson_pane (window);
+  g_assert_false (ts_window_get_lesson_visible (window));
+  g_assert_true (ts_window_load_lesson (window, 4, 0, &error));
+  g_assert_no_error (error);
+  g_assert_true (ts_window_get_lesson_visible (window));
+  g_assert_cmpstr (ts_window_get_view (window), !=, "start");
+  lesson = ts_lesson_pane_get_lesson (pane);
+  g_assert_nonnull (lesson);
+  g_assert_cmpuint (lesson->number, ==, 4);
+  g_assert_cmpuint (lesson->steps->len, >=, 4);
+  g_assert_null (ts_lesson_pane_get_capture_missing (pane));
+  g_assert_cmpuint (ts_session_get_n_steps (session), >, 20);
+
+  for (guint i = 0; i < lesson->steps->len; i++)
+    {
+      const TsLessonStep *step = lesson->steps->pdata[i];
+      g_autoptr (GArray) expected = NULL;
+      const guint32 *highlights;
+      guint n;
+      int first;
+
+      if (i > 0)
+        {
+          /* Alt+Right: the window's action, as the keyboard uses it. */
+          g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.lesson-next", NULL));
+          iterate_for (20);
+        }
+      g_assert_cmpuint (ts_lesson_pane_get_step (pane), ==, i);
+      g_assert_cmpstr (ts_session_get_view (session), ==, ts_lesson_view_to_string (step->view));
+      g_assert_cmpstr (ts_window_get_view (window), ==, ts_lesson_view_to_string (step->view));
+      g_assert_cmpstr (ts_session_get_as (session), ==, step->as ? step->as : "");
+      highlights = ts_session_get_highlights (session, &n);
+      if (step->highlight == NULL)
+        {
+          g_assert_cmpuint (n, ==, 0);
+          continue;
+        }
+      expected = ts_lesson_capture_find (capture, step->highlight, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (expected->len, >, 0);
+      g_assert_true (same_indexes (expected, highlights, n));
+      first = ts_session_get_first_highlighted_step (session);
+      g_assert_cmpint (first, >=, 0);
+      g_assert_cmpint (ts_session_get_step (session), ==, first);
+      g_assert_true (ts_session_step_is_highlighted (session, (guint) first));
+      /* The step shows the highlighted event: its timeline index is one of them. */
+      g_assert_cmpint (ts_step_list_find_step (ts_session_get_step_list (session), highlights[0]), >=, first);
+    }
+  /* At the end Next does nothing; Back goes back and the session follows. */
+  g_assert_false (gtk_widget_activate_action (GTK_WIDGET (pane), "lesson.next", NULL)
+                  && ts_lesson_pane_get_step (pane) != lesson->steps->len - 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (pane), "lesson.previous", NULL));
+  g_assert_cmpuint (ts_lesson_pane_get_step (pane), ==, lesson->steps->len - 2);
+  {
+    const TsLessonStep *step = lesson->steps->pdata[lesson->steps->len - 2];
+    g_assert_cmpstr (ts_session_get_view (session), ==, ts_lesson_view_to_string (step->view));
+    g_assert_cmpstr (ts_session_get_as (session), ==, step->as ? step->as : "");
+  }
+  /* The ladder draws with the highlights (a frame, no criticals). */
+  ts_lesson_pane_go (pane, 0);
+  iterate_for (50);
+
+  /* Closing the lesson clears its highlights. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.close-lesson", NULL));
+  g_assert_false (ts_window_get_lesson_visible (window));
+  {
+    guint n;
+    ts_session_get_highlights (session, &n);
+    g_assert_cmpuint (n, ==, 0);
+  }
+  close_window (window);
+}
+
+/* Questions: wrong, then right (with the capture's own answer where the
+ * lesson says how to compute it), and show the answer; progress is saved
+ * under $XDG_DATA_HOME and the start page reads it back. */
+static void
+test_lesson_questions_progress (void)
+{
+  g_autofree char *capture_path = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
+  g_autofree char *progress_path = g_build_filename (g_get_user_data_dir (), "tunnelscope", "progress.ini", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TsLessonProgress) progress = NULL;
+  TsWindow *window;
+  TsLessonPane *pane;
+  const TsLesson *lesson;
+  int status_step = -1;
+
+  g_assert_true (g_str_has_prefix (progress_path, tmpdir));
+  if (!g_file_test (capture_path, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("captures/connect.pcapng is not recorded yet");
+      return;
+    }
+  g_remove (progress_path);
+  window = new_window ();
+  pane = ts_window_get_lesson_pane (window);
+  g_assert_true (ts_window_load_lesson (window, 4, 0, &error));
+  lesson = ts_lesson_pane_get_lesson (pane);
+
+  /* Step 1: authority-form. */
+  g_assert_false (ts_lesson_pane_answer (pane, "origin-form"));
+  g_assert_nonnull (strstr (ts_lesson_pane_get_feedback (pane), "try again"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (pane), "lesson.show-answer", NULL));
+  g_assert_nonnull (strstr (ts_lesson_pane_get_feedback (pane), "The answer: authority-form"));
+  /* Show the answer selected it: Check now says right. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (pane), "lesson.check", NULL));
+  g_assert_true (g_str_has_prefix (ts_lesson_pane_get_feedback (pane), "Right: authority-form"));
+  g_assert_true (ts_lesson_pane_answer (pane, "  Authority-Form "));
+
+  /* The question computed from the capture: the status that opened the tunnel. */
+  for (guint i = 0; i < lesson->steps->len; i++)
+    {
+      const TsLessonStep *step = lesson->steps->pdata[i];
+      if (step->question && step->question->from_query && g_str_equal (step->question->answer, "200"))
+        status_step = (int) i;
+    }
+  g_assert_cmpint (status_step, >, 0);
+  ts_lesson_pane_go (pane, (guint) status_step);
+  g_assert_cmpstr (ts_lesson_pane_get_feedback (pane), ==, "");
+  g_assert_false (ts_lesson_pane_answer (pane, "204"));
+  g_assert_true (ts_lesson_pane_answer (pane, "200"));
+  g_assert_nonnull (strstr (ts_lesson_pane_get_feedback (pane), "The capture says so too: 200"));
+  ts_lesson_pane_go (pane, lesson->steps->len - 1);
+  ts_lesson_pane_go (pane, 1);
+  close_window (window);
+
+  /* Saved where XDG says, and read back. */
+  g_assert_true (g_file_test (progress_path, G_FILE_TEST_EXISTS));
+  progress = ts_lesson_progress_new (NULL);
+  g_assert_cmpstr (ts_lesson_progress_get_path (progress), ==, progress_path);
+  g_assert_true (ts_lesson_progress_has (progress, 4));
+  g_assert_false (ts_lesson_progress_has (progress, 1));
+  g_assert_cmpuint (ts_lesson_progress_get_step (progress, 4), ==, 1);
+  g_assert_cmpuint (ts_lesson_progress_get_reached (progress, 4), ==, lesson_n_steps_4 () - 1);
+  g_assert_true (ts_lesson_progress_is_answered (progress, 4, 0));
+  g_assert_true (ts_lesson_progress_is_answered (progress, 4, (guint) status_step));
+  g_assert_cmpuint (ts_lesson_progress_get_n_answered (progress, 4), ==, 2);
+
+  /* The start page lists the lessons with it; a window reopens where the
+   * student left off. */
+  window = new_window ();
+  {
+    TsStartPage *page = ts_window_get_start_page (window);
+    g_autofree char *expected = NULL;
+    const char *line;
+
+    ts_start_page_refresh_lessons (page);
+    g_assert_cmpuint (ts_start_page_get_n_lessons (page), >=, 10);
+    line = ts_start_page_get_lesson_progress (page, 4);
+    g_assert_nonnull (line);
+    expected = g_strdup_printf ("Step %u of %u reached · 2 of 3 questions answered", lesson_n_steps_4 (),
+                                lesson_n_steps_4 ());
+    g_assert_cmpstr (line, ==, expected);
+    g_assert_nonnull (strstr (ts_start_page_get_lesson_progress (page, 1), "not started"));
+  }
+  /* The start page's Open button: win.open-lesson, off the main loop. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-lesson", "i", 4));
+  iterate_until (lesson_shown, window, 20000);
+  g_assert_true (ts_window_get_lesson_visible (window));
+  g_assert_cmpuint (ts_lesson_pane_get_step (ts_window_get_lesson_pane (window)), ==, 1);
+  close_window (window);
+}
+
+/* Removes @path and everything under it (the test's own directory). */
+static void
+remove_tree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+      while (dir && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          remove_tree (child);
+        }
+      g_rmdir (path);
+    }
+  else
+    g_remove (path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -806,6 +1177,13 @@ main (int argc, char **argv)
   g_setenv ("GTK_A11Y", "none", TRUE);
   g_setenv ("NO_AT_BRIDGE", "1", TRUE);
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  tmpdir = g_dir_make_tmp ("ts-gui-XXXXXX", NULL);
+  /* Lesson progress goes to a directory of the test's own (set before
+   * anything asks GLib for the user data directory: it is read once). */
+  {
+    g_autofree char *xdg = g_build_filename (tmpdir, "xdg-data", NULL);
+    g_setenv ("XDG_DATA_HOME", xdg, TRUE);
+  }
   if (!ts_gui_test_start_display (&reason))
     {
       printf ("1..0 # SKIP %s\n", reason);
@@ -821,7 +1199,6 @@ main (int argc, char **argv)
     gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
                                                 GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
   }
-  tmpdir = g_dir_make_tmp ("ts-gui-XXXXXX", NULL);
   /* TS_GUI_TEST_TRACE_DIR keeps copies of the test traces (for screenshots
    * by hand). */
   if (g_getenv ("TS_GUI_TEST_TRACE_DIR"))
@@ -851,18 +1228,14 @@ main (int argc, char **argv)
   g_test_add_data_func ("/ts/gui/screenshot/detail", "detail", test_screenshot);
   g_test_add_data_func ("/ts/gui/screenshot/compare", "compare", test_screenshot);
   g_test_add_func ("/ts/gui/screenshot/usage", test_screenshot_usage);
+  g_test_add_func ("/ts/gui/lesson/markdown", test_lesson_markdown);
+  g_test_add_func ("/ts/gui/lesson/steps", test_lesson_steps);
+  g_test_add_func ("/ts/gui/lesson/questions-progress", test_lesson_questions_progress);
+  g_test_add_func ("/ts/gui/lesson/missing-capture", test_lesson_missing_capture);
+  g_test_add_func ("/ts/gui/screenshot/lesson", test_screenshot_lesson);
   ret = g_test_run ();
 
-  {
-    g_autoptr (GDir) dir = g_dir_open (tmpdir, 0, NULL);
-    const char *name;
-    while (dir && (name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *p = g_build_filename (tmpdir, name, NULL);
-        g_remove (p);
-      }
-    g_rmdir (tmpdir);
-  }
+  remove_tree (tmpdir);
   ts_gui_test_stop_display ();
   return ret;
 }

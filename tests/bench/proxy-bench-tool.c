@@ -74,6 +74,11 @@ dial (unsigned port)
       return -1;
     }
   setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  {
+    /* A proxy that stalls counts as a failure, not as a hang. */
+    struct timeval tv = { .tv_sec = 5 };
+    setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
   return fd;
 }
 

@@ -321,9 +321,10 @@ test_run_connect (void)
       g_assert_true (lines[i][0] == '\0' || g_str_equal (lines[i], "client-proxy")
                      || g_str_equal (lines[i], "proxy-server"));
   }
-  /* No noise (MLD, router solicitations or advertisements) and no address
-   * outside the documentation ranges. */
-  noise = tshark (trace, "icmpv6.type >= 130 && icmpv6.type <= 134 || icmpv6.type == 143",
+  /* No noise (MLD, router solicitations or advertisements, and, since
+   * every node knows its neighbours, no neighbour discovery or ARP) and no
+   * address outside the documentation ranges. */
+  noise = tshark (trace, "icmpv6.type >= 130 && icmpv6.type <= 137 || icmpv6.type == 143 || arp",
                   "frame.number", NULL);
   g_assert_cmpstr (noise, ==, "");
   addrs = tshark (trace, "ip or ipv6", "ip.addr", NULL);

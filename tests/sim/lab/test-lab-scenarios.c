@@ -1,5 +1,5 @@
-/* test-lab-scenarios.c: the built-in scenarios run and pass, their captures show what they are about,
- * and ts-client's report agrees with the capture. SPDX-License-Identifier: GPL-3.0-or-later
+/* test-lab-scenarios.c: the built-in scenarios run and pass, their captures show what they are
+ * about, and ts-client's report agrees with the capture. SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Three kinds of test, each a path of its own so that meson runs them side
  * by side:
@@ -86,8 +86,9 @@ spawn (char **out, char **err, const char *const *argv)
 static char *
 tshark (const char *trace, const char *filter, const char *field)
 {
-  const char *argv[] = { "tshark", "-n", "-r", trace, "-o", "tls.keylog_file:/dev/null",
-                         "-Y", filter, "-T", "fields", "-e", field, NULL };
+  const char *argv[]
+      = { "tshark", "-n",     "-r", trace, "-o", "tls.keylog_file:/dev/null", "-Y", filter,
+          "-T",     "fields", "-e", field, NULL };
   char *out = NULL;
 
   g_assert_cmpint (spawn (&out, NULL, argv), ==, 0);
@@ -116,8 +117,7 @@ frames (const char *trace, const char *filter)
 static guint
 frames_on (const char *trace, const char *link, const char *filter)
 {
-  g_autofree char *f
-      = g_strdup_printf ("frame.interface_name == \"%s\" && (%s)", link, filter);
+  g_autofree char *f = g_strdup_printf ("frame.interface_name == \"%s\" && (%s)", link, filter);
   return frames (trace, f);
 }
 
@@ -274,7 +274,8 @@ capture_direct (const char *t)
 {
   assert_on (t, "client-server", "tls.handshake.type == 1");
   assert_on (t, "client-server", "tls.handshake.type == 2");
-  assert_on (t, "client-server", "http.request.method == \"GET\" && http.request.uri == \"/api/orders\"");
+  assert_on (t, "client-server",
+             "http.request.method == \"GET\" && http.request.uri == \"/api/orders\"");
   assert_on (t, "client-server", "http.response.code == 200");
 }
 
@@ -282,7 +283,9 @@ static void
 capture_direct_blocked (const char *t)
 {
   /* The SYN reaches the wire, again and again, and nothing answers. */
-  g_assert_cmpuint (frames_on (t, "client-proxy", "tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.dstport == 443"), >=, 2);
+  g_assert_cmpuint (frames_on (t, "client-proxy",
+                               "tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.dstport == 443"),
+                    >=, 2);
   assert_nowhere (t, "tcp.flags.syn == 1 && tcp.flags.ack == 1");
   assert_nowhere (t, "tcp.flags.reset == 1");
   assert_not_on (t, "proxy-server", "tcp");
@@ -293,8 +296,11 @@ static void
 capture_http_forward (const char *t)
 {
   /* Absolute-form to the proxy, origin-form with Via to the origin. */
-  assert_on (t, "client-proxy", "http.request.method == \"GET\" && http.request.uri == \"http://example.com/headers\"");
-  assert_on (t, "proxy-server", "http.request.method == \"GET\" && http.request.uri == \"/headers\"");
+  assert_on (
+      t, "client-proxy",
+      "http.request.method == \"GET\" && http.request.uri == \"http://example.com/headers\"");
+  assert_on (t, "proxy-server",
+             "http.request.method == \"GET\" && http.request.uri == \"/headers\"");
   assert_on (t, "proxy-server", "http.request.line contains \"Via: 1.1 proxy\"");
   assert_not_on (t, "client-proxy", "http.request.line contains \"Via:\"");
   assert_on (t, "proxy-server", "http.response.code == 200");
@@ -306,7 +312,8 @@ capture_http_forward (const char *t)
 static void
 assert_connect (const char *t, const char *first)
 {
-  assert_on (t, first, "http.request.method == \"CONNECT\" && http.request.uri == \"example.com:443\"");
+  assert_on (t, first,
+             "http.request.method == \"CONNECT\" && http.request.uri == \"example.com:443\"");
   assert_on (t, first, "http.response.code == 200 && !tls");
 }
 
@@ -343,11 +350,14 @@ capture_connect_tls12 (const char *t)
       const char *link = i ? "proxy-server" : "client-proxy";
       /* TLS 1.2: no supported_versions in the ServerHello, and the
        * Certificate in clear (a handshake record, not application data). */
-      assert_on (t, link, "tls.handshake.type == 2 && tls.handshake.version == 0x0303 && !tls.handshake.extensions.supported_version");
+      assert_on (t, link,
+                 "tls.handshake.type == 2 && tls.handshake.version == 0x0303 && "
+                 "!tls.handshake.extensions.supported_version");
       assert_on (t, link, "tls.handshake.type == 11 && tls.record.content_type == 22");
       assert_on (t, link, "http.request.method == \"GET\" && http.request.uri == \"/api/orders\"");
     }
-  assert_nowhere (t, "tls.handshake.extensions.supported_version == 0x0304 && tls.handshake.type == 2");
+  assert_nowhere (
+      t, "tls.handshake.extensions.supported_version == 0x0304 && tls.handshake.type == 2");
 }
 
 static void
@@ -374,8 +384,10 @@ capture_intercept (const char *t)
 
   assert_connect (t, "client-proxy");
   /* Two TLS sessions per tunnel: the proxy's own ClientHello upstream. */
-  randoms = tshark (t, "tls.handshake.type == 1 && frame.interface_name == \"proxy-server\"", "tls.handshake.random");
-  links = tshark (t, "tls.handshake.type == 1 && frame.interface_name == \"client-proxy\"", "tls.handshake.random");
+  randoms = tshark (t, "tls.handshake.type == 1 && frame.interface_name == \"proxy-server\"",
+                    "tls.handshake.random");
+  links = tshark (t, "tls.handshake.type == 1 && frame.interface_name == \"client-proxy\"",
+                  "tls.handshake.random");
   g_assert_cmpuint (count_lines (randoms), >=, 1);
   {
     g_auto (GStrv) up = g_strsplit (randoms, "\n", -1);
@@ -384,14 +396,18 @@ capture_intercept (const char *t)
   }
   /* Each side's certificate: minted by the Intercept CA for the client,
    * the origin's own from the Lab Web Root CA for the proxy. */
-  assert_on (t, "client-proxy", "tls.handshake.type == 11 && x509sat.uTF8String == \"Tunnelscope Lab Intercept CA\"");
+  assert_on (t, "client-proxy",
+             "tls.handshake.type == 11 && x509sat.uTF8String == \"Tunnelscope Lab Intercept CA\"");
   assert_not_on (t, "client-proxy", "x509sat.uTF8String == \"Tunnelscope Lab Web Root CA\"");
-  assert_on (t, "proxy-server", "tls.handshake.type == 11 && x509sat.uTF8String == \"Tunnelscope Lab Web Root CA\"");
+  assert_on (t, "proxy-server",
+             "tls.handshake.type == 11 && x509sat.uTF8String == \"Tunnelscope Lab Web Root CA\"");
   /* The REST calls, decrypted on both links. */
   for (guint i = 0; i < 2; i++)
     {
       const char *link = i ? "proxy-server" : "client-proxy";
-      assert_on (t, link, "http.request.method == \"POST\" && http.request.uri == \"/api/orders\" && http.file_data contains \"secret sauce\"");
+      assert_on (t, link,
+                 "http.request.method == \"POST\" && http.request.uri == \"/api/orders\" && "
+                 "http.file_data contains \"secret sauce\"");
       assert_on (t, link, "http.response.code == 201");
       assert_on (t, link, "http.request.method == \"GET\" && http.request.uri == \"/api/orders\"");
       assert_on (t, link, "http.response.code == 200 && http.file_data contains \"secret sauce\"");
@@ -404,11 +420,15 @@ capture_intercept (const char *t)
 static void
 assert_refused (const char *t, const char *alert)
 {
-  g_autofree char *filter = g_strdup_printf ("tls.alert_message.desc == %s && ipv6.src == 2001:db8:1::1 || tls.alert_message.desc == %s && ip.src == 192.0.2.1", alert, alert);
+  g_autofree char *filter
+      = g_strdup_printf ("tls.alert_message.desc == %s && ipv6.src == 2001:db8:1::1 || "
+                         "tls.alert_message.desc == %s && ip.src == 192.0.2.1",
+                         alert, alert);
 
   assert_connect (t, "client-proxy");
   assert_on (t, "client-proxy", "tls.handshake.type == 1");
-  assert_on (t, "client-proxy", "tls.handshake.type == 11 && x509sat.uTF8String == \"Tunnelscope Lab Intercept CA\"");
+  assert_on (t, "client-proxy",
+             "tls.handshake.type == 11 && x509sat.uTF8String == \"Tunnelscope Lab Intercept CA\"");
   assert_on (t, "client-proxy", filter);
   assert_nowhere (t, "http.request.method == \"GET\" || http.request.method == \"POST\"");
 }
@@ -432,10 +452,16 @@ capture_websocket (const char *t)
   for (guint i = 0; i < 2; i++)
     {
       const char *link = i ? "proxy-server" : "client-proxy";
-      assert_on (t, link, "http.request.method == \"GET\" && http.request.uri == \"/ws\" && http.upgrade contains \"websocket\"");
+      assert_on (t, link,
+                 "http.request.method == \"GET\" && http.request.uri == \"/ws\" && http.upgrade "
+                 "contains \"websocket\"");
       assert_on (t, link, "http.response.code == 101");
       /* The message, masked from the client, and its echo. */
-      g_assert_cmpuint (frames_on (t, link, "websocket.opcode == 1 && websocket.payload.text == \"hello through the tunnel\""), ==, 2);
+      g_assert_cmpuint (
+          frames_on (
+              t, link,
+              "websocket.opcode == 1 && websocket.payload.text == \"hello through the tunnel\""),
+          ==, 2);
       assert_on (t, link, "websocket.opcode == 1 && websocket.mask == 1");
       assert_on (t, link, "websocket.opcode == 8");
     }
@@ -444,7 +470,8 @@ capture_websocket (const char *t)
 static void
 capture_port_25 (const char *t)
 {
-  assert_on (t, "client-proxy", "http.request.method == \"CONNECT\" && http.request.uri == \"mail.example.com:25\"");
+  assert_on (t, "client-proxy",
+             "http.request.method == \"CONNECT\" && http.request.uri == \"mail.example.com:25\"");
   assert_on (t, "client-proxy", "http.response.code == 403");
   assert_nowhere (t, "http.response.code == 200");
   /* The proxy did not even try the mail server. */
@@ -491,7 +518,8 @@ test_capture (gconstpointer data)
   const CaptureCheck *c = data;
   const char *dir = g_getenv ("TS_CAPTURES_DIR");
   g_autofree char *file = g_strdup_printf ("%s.pcapng", c->name);
-  g_autofree char *trace = g_build_filename (dir != NULL ? dir : TS_SOURCE_DIR "/captures", file, NULL);
+  g_autofree char *trace
+      = g_build_filename (dir != NULL ? dir : TS_SOURCE_DIR "/captures", file, NULL);
 
   if (!g_file_test ("/usr/bin/tshark", G_FILE_TEST_IS_EXECUTABLE))
     {
@@ -547,8 +575,9 @@ connect_timing (const char *tag, const char *set, double *tcp, double *proxy, do
   g_autofree char *out = NULL;
   g_autoptr (GPtrArray) events = NULL;
   g_autoptr (GPtrArray) results = NULL;
-  const char *argv[] = { tscope, "run", "connect", "-o", trace, "--lab", lab, "-q",
-                         set != NULL ? "--set" : NULL, set, NULL };
+  const char *argv[]
+      = { tscope, "run", "connect", "-o", trace, "--lab", lab, "-q", set != NULL ? "--set" : NULL,
+          set,    NULL };
   int rc = spawn (&out, NULL, argv);
 
   if (rc != 0)
@@ -709,8 +738,7 @@ main (int argc, char **argv)
   for (gsize i = 0; i < G_N_ELEMENTS (scenarios); i++)
     {
       g_autofree char *run_path = g_strdup_printf ("/ts/lab/scenarios/run/%s", scenarios[i]);
-      g_autofree char *cap_path
-          = g_strdup_printf ("/ts/lab/captures/%s", capture_checks[i].name);
+      g_autofree char *cap_path = g_strdup_printf ("/ts/lab/captures/%s", capture_checks[i].name);
 
       run_tests[i].body = test_run;
       run_tests[i].data = scenarios[i];

@@ -361,10 +361,10 @@ test_segments (void)
   guint n = 0, full = 0;
 
   /* A response of some 20 KB, so that the server sends full segments. */
-  g_assert_cmpint (run_tscope (NULL, NULL, "run", "direct", "-o", trace, "--lab", lab, "-q", "--set",
-                               "step.fetch.command=ts-client https://example.com/chunked?n=1000",
-                               NULL),
-                   ==, 0);
+  g_assert_cmpint (
+      run_tscope (NULL, NULL, "run", "direct", "-o", trace, "--lab", lab, "-q", "--set",
+                  "step.fetch.command=ts-client https://example.com/chunked?n=1000", NULL),
+      ==, 0);
   lens = tshark (trace, "tcp", "frame.len", NULL);
   lines = g_strsplit (lens, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)

@@ -408,7 +408,9 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
       if (screenshot)
         {
           g_autoptr (GError) lesson_error = NULL;
-          /* A picture of a lesson step, not of where a student left it. */
+          /* A picture of a lesson step, not of where a student left it,
+           * and no progress of its own. */
+          ts_lesson_pane_set_record_progress (ts_window_get_lesson_pane (window), FALSE);
           if (!ts_window_load_lesson (window, (guint) lesson, step > 0 ? at : 0, &lesson_error))
             {
               g_application_command_line_printerr (cmdline, "tunnelscope: %s\n", lesson_error->message);

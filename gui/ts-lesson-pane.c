@@ -40,6 +40,7 @@ struct _TsLessonPane
   guint step;
   GPtrArray *choices; /* GtkCheckButton *, borrowed (children of choices_box) */
   TsLessonProgress *progress;
+  gboolean no_progress; /* pictures of lessons are not a student's progress */
   /* The session's timeline as the analyzer's JSON events, for the
    * queries; NULL: to render again (a new trace, new events). */
   JsonParser *events;
@@ -386,6 +387,15 @@ ts_lesson_pane_answer (TsLessonPane *self, const char *answer)
   return TRUE;
 }
 
+void
+ts_lesson_pane_set_record_progress (TsLessonPane *self, gboolean record)
+{
+  g_return_if_fail (TS_IS_LESSON_PANE (self));
+  self->no_progress = !record;
+  if (!record)
+    g_clear_pointer (&self->progress, ts_lesson_progress_free);
+}
+
 const char *
 ts_lesson_pane_get_capture_missing (TsLessonPane *self)
 {
@@ -505,7 +515,8 @@ ts_lesson_pane_set_lesson (TsLessonPane *self, TsLesson *lesson, const char *cap
       update_actions (self);
       return;
     }
-  self->progress = ts_lesson_progress_new (NULL);
+  if (!self->no_progress)
+    self->progress = ts_lesson_progress_new (NULL);
   gtk_label_set_text (self->title_label, lesson->title);
   if (lesson->objectives)
     {

@@ -52,6 +52,10 @@ GArray *ts_lesson_pane_resolve (TsLessonPane *self, const char *query);
 /* Answers the current step's question with @answer (a choice's text, or a
  * short answer), as the Check button does; TRUE when right. */
 gboolean ts_lesson_pane_answer (TsLessonPane *self, const char *answer);
+/* Whether steps reached and answers are saved as progress (TRUE by
+ * default; the screenshot mode turns it off). */
+void ts_lesson_pane_set_record_progress (TsLessonPane *self, gboolean record);
+
 /* What the pane says about a missing capture (borrowed), or NULL. */
 const char *ts_lesson_pane_get_capture_missing (TsLessonPane *self);
 /* The feedback shown under the question ("" when none). */

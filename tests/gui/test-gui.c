@@ -822,6 +822,48 @@ lesson_shown (gpointer data)
   return ts_window_get_lesson_visible (TS_WINDOW (data));
 }
 
+/* Lesson 5 compares interception with a tunnel: its compare scenario's
+ * capture opens on the right, and its compare steps show the compare view. */
+static void
+test_lesson_compare (void)
+{
+  g_autofree char *intercept = g_build_filename (source_dir (), "captures", "intercept.pcapng", NULL);
+  g_autofree char *connect = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
+  g_autoptr (GError) error = NULL;
+  TsWindow *window;
+  TsSession *session;
+  const TsLesson *lesson;
+  guint compare_steps = 0;
+
+  if (!g_file_test (intercept, G_FILE_TEST_EXISTS) || !g_file_test (connect, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("captures/intercept.pcapng or captures/connect.pcapng is not recorded yet");
+      return;
+    }
+  window = new_window ();
+  session = ts_window_get_session (window);
+  g_assert_true (ts_window_load_lesson (window, 5, 0, &error));
+  g_assert_no_error (error);
+  lesson = ts_lesson_pane_get_lesson (ts_window_get_lesson_pane (window));
+  g_assert_nonnull (lesson->compare);
+  g_assert_cmpuint (ts_session_get_n_steps (session), >, 20);
+  g_assert_cmpuint (ts_session_get_n_steps (ts_window_get_compare_session (window)), >, 20);
+  g_assert_nonnull (strstr (ts_window_get_compare_summary (window), "Tunnels relayed / intercepted"));
+  for (guint i = 0; i < lesson->steps->len; i++)
+    {
+      const TsLessonStep *step = lesson->steps->pdata[i];
+
+      ts_lesson_pane_go (ts_window_get_lesson_pane (window), i);
+      iterate_for (20);
+      g_assert_cmpstr (ts_window_get_view (window), ==, ts_lesson_view_to_string (step->view));
+      /* Both sides look through the step's eyes. */
+      g_assert_cmpstr (ts_session_get_as (ts_window_get_compare_session (window)), ==, step->as ? step->as : "");
+      compare_steps += step->view == TS_LESSON_VIEW_COMPARE;
+    }
+  g_assert_cmpuint (compare_steps, >, 0);
+  close_window (window);
+}
+
 /* A lesson whose capture is missing says so and offers the live lab. */
 static void
 test_lesson_missing_capture (void)
@@ -1231,6 +1273,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/lesson/markdown", test_lesson_markdown);
   g_test_add_func ("/ts/gui/lesson/steps", test_lesson_steps);
   g_test_add_func ("/ts/gui/lesson/questions-progress", test_lesson_questions_progress);
+  g_test_add_func ("/ts/gui/lesson/compare", test_lesson_compare);
   g_test_add_func ("/ts/gui/lesson/missing-capture", test_lesson_missing_capture);
   g_test_add_func ("/ts/gui/screenshot/lesson", test_screenshot_lesson);
   ret = g_test_run ();

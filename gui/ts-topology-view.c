@@ -388,6 +388,25 @@ topology_draw (gpointer data, cairo_t *cr, int w, int h)
       if (!node_position (self, &m, l->a, &ax, &ay) || !node_position (self, &m, l->b, &bx, &by))
         continue;
       box_edges (&m, ax, ay, bx, by, &x1, &y1, &x2, &y2);
+      /* A link that carries a lesson's highlighted events: a warm band under it. */
+      {
+        guint n_marks = 0;
+        const guint32 *marks = ts_session_get_highlights (self->session, &n_marks);
+        gboolean marked = FALSE;
+
+        for (guint k = 0; k < n_marks && !marked; k++)
+          marked = marks[k] < ts_timeline_get_n_events (tl)
+                   && ts_timeline_get_event (tl, marks[k])->link == (int) i;
+        if (marked)
+          {
+            GdkRGBA warm = pal.dark ? (GdkRGBA) { 0.96, 0.76, 0.07, 1 } : (GdkRGBA) { 0.90, 0.65, 0.04, 1 };
+            set_rgba (cr, &warm, 0.45);
+            cairo_set_line_width (cr, m.line * 0.7);
+            cairo_move_to (cr, x1, y1);
+            cairo_line_to (cr, x2, y2);
+            cairo_stroke (cr);
+          }
+      }
       set_rgba (cr, current ? &pal.accent : &pal.fg, current ? 1 : 0.45);
       cairo_set_line_width (cr, current ? 3 : 2);
       cairo_move_to (cr, x1, y1);
@@ -688,6 +707,7 @@ ts_topology_view_set_session (TsTopologyView *self, TsSession *session)
     {
       g_signal_connect_swapped (session, "notify::step", G_CALLBACK (on_step), self);
       g_signal_connect_swapped (session, "notify::as", G_CALLBACK (gtk_widget_queue_draw), self);
+      g_signal_connect_swapped (session, "notify::highlights", G_CALLBACK (gtk_widget_queue_draw), self);
       g_signal_connect_swapped (session, "reset", G_CALLBACK (on_reset), self);
       g_signal_connect_swapped (session, "steps-added", G_CALLBACK (on_reset), self);
     }

@@ -104,6 +104,68 @@ static const GActionEntry app_actions[] = {
   { .name = "large-text", .state = "false", .change_state = action_large_text },
 };
 
+static const struct
+{
+  const char *action;
+  const char *accels[4];
+} accels[] = {
+  { "app.quit", { "<Control>q", NULL } },
+  { "app.large-text", { "<Control>t", NULL } },
+  { "win.open", { "<Control>o", NULL } },
+  { "win.export", { "<Control>e", NULL } },
+  { "session.next", { "Right", "n", "Page_Down", NULL } },
+  { "session.previous", { "Left", "p", "Page_Up", NULL } },
+  { "session.first", { "Home", NULL } },
+  { "session.last", { "End", NULL } },
+  { "session.play", { "space", NULL } },
+  { "session.faster", { "plus", "bracketright", NULL } },
+  { "session.slower", { "minus", "bracketleft", NULL } },
+  { "win.view::ladder", { "<Alt>1", NULL } },
+  { "win.view::topology", { "<Alt>2", NULL } },
+  { "win.view::detail", { "<Alt>3", NULL } },
+  { "win.view::events", { "<Alt>4", NULL } },
+  { "win.view::compare", { "<Alt>5", NULL } },
+  { "win.lesson-next", { "<Alt>Right", NULL } },
+  { "win.lesson-previous", { "<Alt>Left", NULL } },
+};
+
+/* The shortcuts, except the plain keys a text field needs (letters, space,
+ * arrows, Home, End) while one has the focus: an answer typed in a lesson
+ * must not step the trace. */
+static void
+set_accels (GtkApplication *app, gboolean typing)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    {
+      const char *kept[G_N_ELEMENTS (accels[i].accels)] = { NULL };
+      guint n = 0;
+
+      for (guint k = 0; accels[i].accels[k] != NULL; k++)
+        {
+          guint key = 0;
+          GdkModifierType mods = 0;
+
+          gtk_accelerator_parse (accels[i].accels[k], &key, &mods);
+          if (!typing || (mods & (GDK_CONTROL_MASK | GDK_ALT_MASK)) != 0)
+            kept[n++] = accels[i].accels[k];
+        }
+      gtk_application_set_accels_for_action (app, accels[i].action, kept);
+    }
+}
+
+static void
+on_focus_changed (GtkWindow *window, GParamSpec *pspec, GtkApplication *app)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (window));
+  gboolean typing = focus != NULL && GTK_IS_EDITABLE (focus);
+  gboolean was = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (app), "ts-typing"));
+
+  if (typing == was)
+    return;
+  g_object_set_data (G_OBJECT (app), "ts-typing", GINT_TO_POINTER (typing));
+  set_accels (app, typing);
+}
+
 static void
 on_window_added (GtkApplication *app, GtkWindow *window)
 {
@@ -112,41 +174,16 @@ on_window_added (GtkApplication *app, GtkWindow *window)
 
   if (g_variant_get_boolean (state))
     gtk_widget_add_css_class (GTK_WIDGET (window), "large-text");
+  g_signal_connect_object (window, "notify::focus-widget", G_CALLBACK (on_focus_changed), app, 0);
 }
 
 static void
 ts_application_startup (GApplication *app)
 {
-  static const struct
-  {
-    const char *action;
-    const char *accels[4];
-  } accels[] = {
-    { "app.quit", { "<Control>q", NULL } },
-    { "app.large-text", { "<Control>t", NULL } },
-    { "win.open", { "<Control>o", NULL } },
-    { "win.export", { "<Control>e", NULL } },
-    { "session.next", { "Right", "n", "Page_Down", NULL } },
-    { "session.previous", { "Left", "p", "Page_Up", NULL } },
-    { "session.first", { "Home", NULL } },
-    { "session.last", { "End", NULL } },
-    { "session.play", { "space", NULL } },
-    { "session.faster", { "plus", "bracketright", NULL } },
-    { "session.slower", { "minus", "bracketleft", NULL } },
-    { "win.view::ladder", { "<Alt>1", NULL } },
-    { "win.view::topology", { "<Alt>2", NULL } },
-    { "win.view::detail", { "<Alt>3", NULL } },
-    { "win.view::events", { "<Alt>4", NULL } },
-    { "win.view::compare", { "<Alt>5", NULL } },
-    { "win.lesson-next", { "<Alt>Right", NULL } },
-    { "win.lesson-previous", { "<Alt>Left", NULL } },
-  };
-
   ts_application_ensure_resources ();
   G_APPLICATION_CLASS (ts_application_parent_class)->startup (app);
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions), app);
-  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
-    gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action, accels[i].accels);
+  set_accels (GTK_APPLICATION (app), FALSE);
   g_signal_connect (app, "window-added", G_CALLBACK (on_window_added), NULL);
 }
 

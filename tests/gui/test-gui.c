@@ -864,6 +864,47 @@ test_lesson_compare (void)
   close_window (window);
 }
 
+/* Run it live: the lesson stays, and its highlights resolve again in the
+ * live lab's events as they arrive (a child writing the lesson's capture
+ * slowly stands for `tscope run connect -o -`). */
+static void
+test_lesson_live (void)
+{
+  g_autofree char *connect = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
+  g_autofree char *script = g_strdup_printf ("head -c 4000 '%s'; sleep 0.3; tail -c +4001 '%s'", connect, connect);
+  const char *argv[] = { "/bin/sh", "-c", script, NULL };
+  g_autoptr (GError) error = NULL;
+  TsWindow *window;
+  TsSession *session;
+  TsLessonPane *pane;
+  guint n = 0;
+
+  if (!g_file_test (connect, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("captures/connect.pcapng is not recorded yet");
+      return;
+    }
+  window = new_window ();
+  session = ts_window_get_session (window);
+  pane = ts_window_get_lesson_pane (window);
+  g_assert_true (ts_window_load_lesson (window, 4, 1, &error));
+  ts_session_get_highlights (session, &n);
+  g_assert_cmpuint (n, >, 0);
+  g_assert_true (ts_session_run_live (session, "connect", argv, &error));
+  g_assert_no_error (error);
+  iterate_until (live_done, session, 20000);
+  g_assert_true (ts_window_get_lesson_visible (window));
+  g_assert_cmpuint (ts_lesson_pane_get_step (pane), ==, 1);
+  ts_session_get_highlights (session, &n);
+  g_assert_cmpuint (n, >, 0);
+  g_assert_cmpint (ts_session_get_first_highlighted_step (session), >, 0);
+  /* Going to the step again moves to its events in the live trace. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (pane), "lesson.previous", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (pane), "lesson.next", NULL));
+  g_assert_cmpint (ts_session_get_step (session), ==, ts_session_get_first_highlighted_step (session));
+  close_window (window);
+}
+
 /* A lesson whose capture is missing says so and offers the live lab. */
 static void
 test_lesson_missing_capture (void)
@@ -1274,6 +1315,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/lesson/steps", test_lesson_steps);
   g_test_add_func ("/ts/gui/lesson/questions-progress", test_lesson_questions_progress);
   g_test_add_func ("/ts/gui/lesson/compare", test_lesson_compare);
+  g_test_add_func ("/ts/gui/lesson/live", test_lesson_live);
   g_test_add_func ("/ts/gui/lesson/missing-capture", test_lesson_missing_capture);
   g_test_add_func ("/ts/gui/screenshot/lesson", test_screenshot_lesson);
   ret = g_test_run ();

@@ -459,7 +459,9 @@ ts_start_page_refresh_lessons (TsStartPage *self)
       gtk_widget_set_valign (level, GTK_ALIGN_CENTER);
       gtk_accessible_update_property (GTK_ACCESSIBLE (level), GTK_ACCESSIBLE_PROPERTY_LABEL, "Progress", -1);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), level);
-      open = gtk_button_new_with_label (started ? "Continue" : "Start");
+      open = gtk_button_new_with_label (g_str_has_prefix (line, "Finished") ? "Review"
+                                        : started                            ? "Continue"
+                                                                             : "Start");
       gtk_widget_set_valign (open, GTK_ALIGN_CENTER);
       gtk_actionable_set_action_name (GTK_ACTIONABLE (open), "win.open-lesson");
       gtk_actionable_set_action_target_value (GTK_ACTIONABLE (open), g_variant_new_int32 ((gint32) lesson->number));

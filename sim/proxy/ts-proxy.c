@@ -42,7 +42,7 @@
 
 #define TS_PROXY_HEAD_INITIAL 2048             /* first head buffer; grows to the caps */
 #define TS_PROXY_RELAY_BUF 16384               /* per direction, decrypted relay only */
-#define TS_PROXY_PIPE_SIZE (256 * 1024)        /* relay pipe capacity (default 64 KiB) */
+#define TS_PROXY_PIPE_SIZE (1024 * 1024)       /* relay pipe capacity (default 64 KiB) */
 #define TS_PROXY_PIPE_BYTES TS_PROXY_PIPE_SIZE /* most bytes per splice () */
 #define TS_PROXY_LINGER_S 2                    /* lingering close after an error answer */
 #define TS_PROXY_LINGER_DISCARD (1 << 20)      /* bytes discarded while lingering */

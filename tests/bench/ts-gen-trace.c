@@ -16,10 +16,10 @@
 #include "ts-trace-writer.h"
 
 #define US (G_GUINT64_CONSTANT (1000))
-#define RECORDS_PER_RESPONSE 16
 
 static TsTraceWriter *writer;
 static gboolean one_link; /* only the proxy-server link carries the TLS session */
+static gint records_per_response = 16;
 static guint64 now_ns = G_GUINT64_CONSTANT (1764230400) * 1000000000u;
 
 static void
@@ -114,6 +114,7 @@ main (int argc, char **argv)
     { "record", 'r', 0, G_OPTION_ARG_INT, &record, "Application bytes per TLS record (default 1400)", "BYTES" },
     { "tls12", 0, 0, G_OPTION_ARG_NONE, &tls12, "Use TLS 1.2 (default 1.3)", NULL },
     { "one-link", 0, 0, G_OPTION_ARG_NONE, &one_link, "Carry the TLS session on the proxy-server link only", NULL },
+    { "response-records", 0, 0, G_OPTION_ARG_INT, &records_per_response, "TLS records in each HTTP response body (default 16)", "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Where to write the trace", "FILE" },
     { NULL },
   };
@@ -133,7 +134,7 @@ main (int argc, char **argv)
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || output == NULL || packets < 100
-      || record < 1 || record > 16384)
+      || record < 1 || record > 16384 || records_per_response < 1)
     {
       fprintf (stderr, "ts-gen-trace: %s\n",
                error ? error->message : "needs -o FILE, --packets >= 100, 1 <= --record <= 16384");
@@ -206,7 +207,7 @@ main (int argc, char **argv)
   for (gint i = 0; i < record; i++)
     app[i] = (guint8) ('a' + i % 26);
   /* Application data: HTTP/1.1 keep-alive requests, each answered with a body
-   * of RECORDS_PER_RESPONSE records, as a real download through the tunnel
+   * of records_per_response records, as a real download through the tunnel
    * looks (and so that tshark's HTTP dissector sees well-formed messages). */
   for (guint64 n_records = 1, n_requests = 0; (gint64) n_packets < packets; n_requests++)
     {
@@ -214,14 +215,14 @@ main (int argc, char **argv)
                                                   "Host: example.com\r\n\r\n", n_requests);
       g_autofree char *head = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
                                                "Content-Length: %d\r\n\r\n",
-                                               record * RECORDS_PER_RESPONSE);
+                                               record * records_per_response);
 
       SSL_write (c, request, (int) strlen (request));
       drain (c_out, s_in, &t, TRUE, &n_packets);
       while (SSL_read (s, sink, sizeof sink) > 0)
         ;
       SSL_write (s, head, (int) strlen (head));
-      for (int i = 0; i < RECORDS_PER_RESPONSE; i++, n_records++)
+      for (int i = 0; i < records_per_response; i++, n_records++)
         {
           SSL_write (s, app, record);
           drain (s_out, c_in, &t, FALSE, &n_packets);

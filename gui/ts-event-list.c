@@ -24,6 +24,7 @@ static void
 setup_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *mark = gtk_image_new_from_icon_name ("starred-symbolic");
   GtkWidget *time = gtk_label_new (NULL);
   GtkWidget *route = gtk_label_new (NULL);
   GtkWidget *summary = gtk_label_new (NULL);
@@ -38,6 +39,10 @@ setup_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
   gtk_label_set_xalign (GTK_LABEL (summary), 0);
   gtk_label_set_ellipsize (GTK_LABEL (summary), PANGO_ELLIPSIZE_END);
   gtk_widget_set_hexpand (summary, TRUE);
+  /* A lesson's highlight: shown or not, it keeps its place so the columns align. */
+  gtk_widget_add_css_class (mark, "warning");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (mark), GTK_ACCESSIBLE_PROPERTY_LABEL, "Highlighted by the lesson", -1);
+  gtk_box_append (GTK_BOX (box), mark);
   gtk_box_append (GTK_BOX (box), time);
   gtk_box_append (GTK_BOX (box), route);
   gtk_box_append (GTK_BOX (box), summary);
@@ -49,10 +54,14 @@ bind_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
   TsStepItem *step = gtk_list_item_get_item (item);
   GtkWidget *box = gtk_list_item_get_child (item);
-  GtkWidget *time = gtk_widget_get_first_child (box);
+  GtkWidget *mark = gtk_widget_get_first_child (box);
+  GtkWidget *time = gtk_widget_get_next_sibling (mark);
   GtkWidget *route = gtk_widget_get_next_sibling (time);
   GtkWidget *summary = gtk_widget_get_next_sibling (route);
 
+  gtk_widget_set_opacity (mark, ts_step_item_get_highlighted (step) ? 1.0 : 0.0);
+  gtk_accessible_update_state (GTK_ACCESSIBLE (mark), GTK_ACCESSIBLE_STATE_HIDDEN,
+                               !ts_step_item_get_highlighted (step), -1);
   gtk_label_set_text (GTK_LABEL (time), ts_step_item_get_time (step));
   gtk_label_set_text (GTK_LABEL (route), ts_step_item_get_route (step));
   gtk_label_set_text (GTK_LABEL (summary), ts_step_item_get_summary (step));

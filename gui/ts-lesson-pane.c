@@ -365,6 +365,16 @@ ts_lesson_pane_answer (TsLessonPane *self, const char *answer)
       set_feedback (self, q->choices->len > 0 ? "Choose an answer first." : "Type an answer first.", NULL);
       return FALSE;
     }
+  /* The choice answered shows as chosen, whoever answered. */
+  for (guint i = 0; i < self->choices->len; i++)
+    {
+      const char *choice = g_object_get_data (G_OBJECT (self->choices->pdata[i]), "choice");
+      g_autofree char *a = g_utf8_casefold (choice, -1);
+      g_autofree char *stripped = g_strstrip (g_strdup (answer));
+      g_autofree char *b = g_utf8_casefold (stripped, -1);
+      if (g_strcmp0 (a, b) == 0 && !gtk_check_button_get_active (self->choices->pdata[i]))
+        gtk_check_button_set_active (self->choices->pdata[i], TRUE);
+    }
   if (!answer_matches (q, answer))
     {
       set_feedback (self, "Not quite: try again, or show the answer.", "error");

@@ -10,6 +10,7 @@ struct _TsStepItem
   GObject parent_instance;
   guint index;
   gboolean readable;
+  gboolean highlighted;
   char *time;
   char *route;
   char *summary;
@@ -51,6 +52,13 @@ ts_step_item_get_time (TsStepItem *self)
 {
   g_return_val_if_fail (TS_IS_STEP_ITEM (self), NULL);
   return self->time;
+}
+
+gboolean
+ts_step_item_get_highlighted (TsStepItem *self)
+{
+  g_return_val_if_fail (TS_IS_STEP_ITEM (self), FALSE);
+  return self->highlighted;
 }
 
 const char *
@@ -126,6 +134,7 @@ ts_step_model_get_item (GListModel *model, guint position)
     item->route = g_strdup_printf ("%s → %s", node_name (tl, ev->src), node_name (tl, ev->dst));
   item->summary = ts_step_list_dup_summary_as (list, position, reader);
   item->readable = ts_step_list_can_read (list, position, reader);
+  item->highlighted = ts_session_step_is_highlighted (self->session, position);
   return item;
 }
 
@@ -191,5 +200,6 @@ ts_step_model_new (TsSession *session)
   g_signal_connect_swapped (session, "reset", G_CALLBACK (on_reset), self);
   g_signal_connect_swapped (session, "steps-added", G_CALLBACK (on_steps_added), self);
   g_signal_connect_swapped (session, "notify::as", G_CALLBACK (on_reset), self);
+  g_signal_connect_swapped (session, "notify::highlights", G_CALLBACK (on_reset), self);
   return self;
 }

@@ -23,12 +23,14 @@ const char *ts_step_item_get_route (TsStepItem *self);
 const char *ts_step_item_get_summary (TsStepItem *self);
 /* Whether the session's reader can read it. */
 gboolean ts_step_item_get_readable (TsStepItem *self);
+/* Whether a lesson highlights it (ts_session_step_is_highlighted ()). */
+gboolean ts_step_item_get_highlighted (TsStepItem *self);
 
 #define TS_TYPE_STEP_MODEL (ts_step_model_get_type ())
 G_DECLARE_FINAL_TYPE (TsStepModel, ts_step_model, TS, STEP_MODEL, GObject)
 
 /* A model following @session: items-changed on reset, new steps, and a
- * change of whose eyes. */
+ * change of whose eyes or of the highlights. */
 TsStepModel *ts_step_model_new (TsSession *session);
 
 G_END_DECLS

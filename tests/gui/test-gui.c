@@ -18,6 +18,7 @@
 #include "ts-lesson-files.h"
 #include "ts-lesson-progress.h"
 #include "ts-markdown.h"
+#include "ts-screenshot.h"
 #include "ts-session.h"
 #include "ts-step-model.h"
 #include "ts-window.h"
@@ -809,6 +810,22 @@ source_dir (void)
   return g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : TS_SOURCE_DIR;
 }
 
+/* With TS_SCREENSHOT_DIR set, keeps a picture of @window as it is (to look at). */
+static void
+keep_picture (TsWindow *window, const char *name)
+{
+  const char *dir = g_getenv ("TS_SCREENSHOT_DIR");
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (dir == NULL || *dir == '\0')
+    return;
+  iterate_for (500); /* past the page's crossfade */
+  path = g_build_filename (dir, name, NULL);
+  if (!ts_screenshot_save (GTK_WIDGET (window), path, &error))
+    g_test_message ("no picture %s: %s", path, error->message);
+}
+
 static guint
 lesson_n_steps_4 (void)
 {
@@ -1125,9 +1142,24 @@ test_lesson_steps (void)
     g_assert_cmpstr (ts_session_get_view (session), ==, ts_lesson_view_to_string (step->view));
     g_assert_cmpstr (ts_session_get_as (session), ==, step->as ? step->as : "");
   }
-  /* The ladder draws with the highlights (a frame, no criticals). */
+  /* The ladder draws with the highlights (a frame, no criticals), and the
+   * events list marks them. */
   ts_lesson_pane_go (pane, 0);
   iterate_for (50);
+  {
+    GListModel *model = ts_event_list_get_model (ts_window_get_events (window));
+    int first = ts_session_get_first_highlighted_step (session);
+    g_autoptr (GObject) marked = g_list_model_get_item (model, (guint) first);
+    g_autoptr (GObject) plain = g_list_model_get_item (model, 0);
+
+    g_assert_cmpint (first, >, 0);
+    g_assert_true (ts_step_item_get_highlighted (TS_STEP_ITEM (marked)));
+    g_assert_false (ts_step_item_get_highlighted (TS_STEP_ITEM (plain)));
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.view", "s", "events");
+    iterate_for (50);
+    g_assert_cmpstr (ts_session_get_view (session), ==, "events");
+    keep_picture (window, "lesson-events.png");
+  }
 
   /* Closing the lesson clears its highlights. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.close-lesson", NULL));
@@ -1170,6 +1202,7 @@ test_lesson_questions_progress (void)
   /* Step 1: authority-form. */
   g_assert_false (ts_lesson_pane_answer (pane, "origin-form"));
   g_assert_nonnull (strstr (ts_lesson_pane_get_feedback (pane), "try again"));
+  keep_picture (window, "lesson-answer-wrong.png");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (pane), "lesson.show-answer", NULL));
   g_assert_nonnull (strstr (ts_lesson_pane_get_feedback (pane), "The answer: authority-form"));
   /* Show the answer selected it: Check now says right. */
@@ -1190,6 +1223,7 @@ test_lesson_questions_progress (void)
   g_assert_false (ts_lesson_pane_answer (pane, "204"));
   g_assert_true (ts_lesson_pane_answer (pane, "200"));
   g_assert_nonnull (strstr (ts_lesson_pane_get_feedback (pane), "The capture says so too: 200"));
+  keep_picture (window, "lesson-answer-right.png");
   ts_lesson_pane_go (pane, lesson->steps->len - 1);
   ts_lesson_pane_go (pane, 1);
   close_window (window);

@@ -314,6 +314,36 @@ typedef struct
 static void
 conn_clear (Conn *c)
 {
+  /* RFC 8446 §6.1: each party sends close_notify before closing its write
+   * side. Only on a connection whose handshake finished: after a fatal alert
+   * there is nothing to close cleanly. The peer's close_notify is not
+   * awaited (a unidirectional close). */
+  if (c->ssl && SSL_is_init_finished (c->ssl)
+      && (SSL_get_shutdown (c->ssl) & SSL_SENT_SHUTDOWN) == 0)
+    {
+      ERR_set_mark ();
+      SSL_shutdown (c->ssl);
+      ERR_pop_to_mark ();
+      /* Then end our side of TCP and drain what the peer still sends (its
+       * own close_notify) until it closes, briefly: closing a socket with
+       * unread bytes would answer them with a RST. */
+      if (c->fd >= 0 && shutdown (c->fd, SHUT_WR) == 0)
+        {
+          gint64 deadline = g_get_monotonic_time () + 500 * G_TIME_SPAN_MILLISECOND;
+          char sink[4096];
+
+          for (;;)
+            {
+              struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+              gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+
+              if (left <= 0 || poll (&pfd, 1, (int) left) <= 0)
+                break;
+              if (recv (c->fd, sink, sizeof sink, 0) <= 0)
+                break;
+            }
+        }
+    }
   if (c->ssl)
     SSL_free (c->ssl);
   if (c->fd >= 0)

@@ -29,7 +29,7 @@ ts_lesson_files_load_all (GError **error)
 
   if (files == NULL)
     return NULL;
-  lessons = g_ptr_array_new_with_free_func ((GDestroyNotify) ts_lesson_free);
+  lessons = g_ptr_array_new_with_free_func ((GDestroyNotify)ts_lesson_free);
   for (guint i = 0; i < files->len; i++)
     {
       TsLesson *lesson = ts_lesson_new_from_file (files->pdata[i], error);

@@ -103,7 +103,7 @@ ts_lesson_pane_resolve (TsLessonPane *self, const char *query_text)
 
       if (event != NULL && ts_lesson_query_matches (query, event))
         {
-          guint32 index = (guint32) json_object_get_int_member_with_default (event, "index", 0);
+          guint32 index = (guint32)json_object_get_int_member_with_default (event, "index", 0);
           g_array_append_val (found, index);
         }
     }
@@ -132,6 +132,16 @@ computed_answer (TsLessonPane *self, const TsLessonQuestion *q)
       n++;
     }
   return n > 0 ? g_strdup_printf ("%u", n) : NULL;
+}
+
+/* Activates the window's action @name with @param (floating, consumed). */
+static void
+activate (TsLessonPane *self, const char *name, GVariant *param)
+{
+  g_autoptr (GVariant) owned = g_variant_ref_sink (param);
+
+  if (!gtk_widget_activate_action_variant (GTK_WIDGET (self), name, owned))
+    g_debug ("lesson pane: no action %s here", name);
 }
 
 static const TsLessonStep *
@@ -223,7 +233,8 @@ show_question (TsLessonPane *self, const TsLessonQuestion *q)
   gtk_widget_set_visible (GTK_WIDGET (self->choices_box), q->choices->len > 0);
   gtk_widget_set_visible (GTK_WIDGET (self->answer_entry), q->choices->len == 0);
   gtk_editable_set_text (GTK_EDITABLE (self->answer_entry), "");
-  answered = self->progress && ts_lesson_progress_is_answered (self->progress, self->lesson->number, self->step);
+  answered = self->progress
+             && ts_lesson_progress_is_answered (self->progress, self->lesson->number, self->step);
   if (answered)
     {
       g_autofree char *text = g_strdup_printf ("Answered right before: %s.", q->answer);
@@ -237,11 +248,15 @@ view_title (TsLessonView view)
 {
   switch (view)
     {
-    case TS_LESSON_VIEW_TOPOLOGY: return "Topology";
-    case TS_LESSON_VIEW_DETAIL: return "Bytes";
-    case TS_LESSON_VIEW_COMPARE: return "Compare";
-    case TS_LESSON_VIEW_LADDER:
-    default: return "Ladder";
+      case TS_LESSON_VIEW_TOPOLOGY:
+        return "Topology";
+      case TS_LESSON_VIEW_DETAIL:
+        return "Bytes";
+      case TS_LESSON_VIEW_COMPARE:
+        return "Compare";
+      case TS_LESSON_VIEW_LADDER:
+      default:
+        return "Ladder";
     }
 }
 
@@ -252,24 +267,22 @@ apply_to_session (TsLessonPane *self, gboolean move)
   const TsLessonStep *step = current (self);
   g_autoptr (GArray) found = NULL;
   g_autoptr (GString) settings = g_string_new (NULL);
-  GtkWidget *w = GTK_WIDGET (self);
 
   if (step == NULL)
     return;
   found = ts_lesson_pane_resolve (self, step->highlight);
-  gtk_widget_activate_action_variant (w, "session.highlight",
-                                      g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, found->data, found->len,
-                                                                 sizeof (guint32)));
+  activate (
+      self, "session.highlight",
+      g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, found->data, found->len, sizeof (guint32)));
   if (move)
     {
-      gtk_widget_activate_action_variant (w, "session.view",
-                                          g_variant_new_string (ts_lesson_view_to_string (step->view)));
-      gtk_widget_activate_action_variant (w, "session.as", g_variant_new_string (step->as ? step->as : ""));
+      activate (self, "session.view", g_variant_new_string (ts_lesson_view_to_string (step->view)));
+      activate (self, "session.as", g_variant_new_string (step->as ? step->as : ""));
       if (found->len > 0 && self->session)
         {
           int first = ts_session_get_first_highlighted_step (self->session);
           if (first >= 0)
-            gtk_widget_activate_action_variant (w, "session.goto", g_variant_new_int32 (first));
+            activate (self, "session.goto", g_variant_new_int32 (first));
         }
     }
 
@@ -279,7 +292,8 @@ apply_to_session (TsLessonPane *self, gboolean move)
   if (step->highlight)
     {
       if (found->len > 0)
-        g_string_append_printf (settings, " · %u event%s highlighted", found->len, found->len == 1 ? "" : "s");
+        g_string_append_printf (settings, " · %u event%s highlighted", found->len,
+                                found->len == 1 ? "" : "s");
       else if (self->session && ts_session_get_n_steps (self->session) > 0)
         g_string_append_printf (settings, " · nothing in this trace matches %s", step->highlight);
     }
@@ -362,7 +376,8 @@ ts_lesson_pane_answer (TsLessonPane *self, const char *answer)
   q = step->question;
   if (answer == NULL || *answer == '\0')
     {
-      set_feedback (self, q->choices->len > 0 ? "Choose an answer first." : "Type an answer first.", NULL);
+      set_feedback (self, q->choices->len > 0 ? "Choose an answer first." : "Type an answer first.",
+                    NULL);
       return FALSE;
     }
   /* The choice answered shows as chosen, whoever answered. */
@@ -391,7 +406,8 @@ ts_lesson_pane_answer (TsLessonPane *self, const char *answer)
       text = g_strdup_printf ("Right: %s.", q->answer);
     set_feedback (self, text, "success");
     if (self->progress
-        && !ts_lesson_progress_set_answered (self->progress, self->lesson->number, self->step, &error))
+        && !ts_lesson_progress_set_answered (self->progress, self->lesson->number, self->step,
+                                             &error))
       g_message ("lesson progress not saved: %s", error->message);
   }
   return TRUE;
@@ -410,7 +426,8 @@ const char *
 ts_lesson_pane_get_capture_missing (TsLessonPane *self)
 {
   g_return_val_if_fail (TS_IS_LESSON_PANE (self), NULL);
-  return gtk_widget_get_visible (self->missing_box) ? gtk_label_get_text (self->missing_label) : NULL;
+  return gtk_widget_get_visible (self->missing_box) ? gtk_label_get_text (self->missing_label)
+                                                    : NULL;
 }
 
 const char *
@@ -473,7 +490,7 @@ action_run_live (GtkWidget *widget, const char *name, GVariant *param)
   TsLessonPane *self = TS_LESSON_PANE (widget);
 
   if (self->lesson)
-    gtk_widget_activate_action_variant (widget, "win.run-scenario", g_variant_new_string (self->lesson->scenario));
+    activate (self, "win.run-scenario", g_variant_new_string (self->lesson->scenario));
 }
 
 static void
@@ -535,13 +552,15 @@ ts_lesson_pane_set_lesson (TsLessonPane *self, TsLesson *lesson, const char *cap
     }
   gtk_label_set_markup (self->objectives_label, objectives ? objectives : "");
   gtk_widget_set_visible (GTK_WIDGET (self->objectives_label), objectives != NULL);
-  source = g_strdup_printf ("Capture: %s · live: the %s scenario%s%s", lesson->capture, lesson->scenario,
-                            lesson->cites ? " · Cites: " : "", lesson->cites ? lesson->cites : "");
+  source = g_strdup_printf ("Capture: %s · live: the %s scenario%s%s", lesson->capture,
+                            lesson->scenario, lesson->cites ? " · Cites: " : "",
+                            lesson->cites ? lesson->cites : "");
   gtk_label_set_text (self->source_label, source);
   if (capture_missing)
     {
       g_autofree char *text = g_strdup_printf (
-          "%s\n\nRun the %s scenario live to follow the lesson on a fresh lab (where this machine can "
+          "%s\n\nRun the %s scenario live to follow the lesson on a fresh lab (where this machine "
+          "can "
           "make one: root, or unprivileged user namespaces); the narrative works without it.",
           capture_missing, lesson->scenario);
       gtk_label_set_text (self->missing_label, text);
@@ -588,10 +607,11 @@ ts_lesson_pane_class_init (TsLessonPaneClass *klass)
   object_class->dispose = ts_lesson_pane_dispose;
   object_class->finalize = ts_lesson_pane_finalize;
 
-  signals[SIGNAL_CLOSE] = g_signal_new ("close", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                                        NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_CLOSE] = g_signal_new ("close", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                        NULL, NULL, NULL, G_TYPE_NONE, 0);
 
-  gtk_widget_class_set_template_from_resource (widget_class, "/org/tunnelscope/Tunnelscope/ts-lesson-pane.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/tunnelscope/Tunnelscope/ts-lesson-pane.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, TsLessonPane, name)
   BIND (scroller);
   BIND (lesson_label);
@@ -617,8 +637,10 @@ ts_lesson_pane_class_init (TsLessonPaneClass *klass)
   gtk_widget_class_install_action (widget_class, "lesson.show-answer", NULL, action_show_answer);
   gtk_widget_class_install_action (widget_class, "lesson.run-live", NULL, action_run_live);
   gtk_widget_class_install_action (widget_class, "lesson.close", NULL, action_close);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, GDK_ALT_MASK, "lesson.previous", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, GDK_ALT_MASK, "lesson.next", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, GDK_ALT_MASK, "lesson.previous",
+                                       NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, GDK_ALT_MASK, "lesson.next",
+                                       NULL);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "lessonpane");
 }

@@ -24,8 +24,9 @@ ts_lesson_progress_new (const char *path)
 {
   TsLessonProgress *self = g_new0 (TsLessonProgress, 1);
 
-  self->path = path ? g_strdup (path)
-                    : g_build_filename (g_get_user_data_dir (), "tunnelscope", "progress.ini", NULL);
+  self->path = path
+                   ? g_strdup (path)
+                   : g_build_filename (g_get_user_data_dir (), "tunnelscope", "progress.ini", NULL);
   self->file = g_key_file_new ();
   /* A damaged file is a fresh start, not an error in the student's way. */
   g_key_file_load_from_file (self->file, self->path, G_KEY_FILE_KEEP_COMMENTS, NULL);
@@ -68,7 +69,7 @@ get_uint (TsLessonProgress *self, guint number, const char *key)
   g_autofree char *g = group (number);
   int v = g_key_file_get_integer (self->file, g, key, NULL);
 
-  return v > 0 ? (guint) v : 0;
+  return v > 0 ? (guint)v : 0;
 }
 
 guint
@@ -101,7 +102,7 @@ ts_lesson_progress_is_answered (TsLessonProgress *self, guint number, guint step
   g_autofree int *list = answered (self, number, &n);
 
   for (gsize i = 0; i < n; i++)
-    if (list[i] == (int) step)
+    if (list[i] == (int)step)
       return TRUE;
   return FALSE;
 }
@@ -112,7 +113,7 @@ ts_lesson_progress_get_n_answered (TsLessonProgress *self, guint number)
   gsize n;
   g_autofree int *list = answered (self, number, &n);
 
-  return (guint) n;
+  return (guint)n;
 }
 
 static gboolean
@@ -123,8 +124,8 @@ save (TsLessonProgress *self, GError **error)
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       int saved = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "cannot create %s: %s", dir,
-                   g_strerror (saved));
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "cannot create %s: %s",
+                   dir, g_strerror (saved));
       return FALSE;
     }
   return g_key_file_save_to_file (self->file, self->path, error);
@@ -138,9 +139,10 @@ ts_lesson_progress_set_step (TsLessonProgress *self, guint number, guint step, G
   if (ts_lesson_progress_has (self, number) && ts_lesson_progress_get_step (self, number) == step
       && ts_lesson_progress_get_reached (self, number) >= step)
     return TRUE;
-  g_key_file_set_integer (self->file, g, "step", (int) step);
-  if (!g_key_file_has_key (self->file, g, "reached", NULL) || ts_lesson_progress_get_reached (self, number) < step)
-    g_key_file_set_integer (self->file, g, "reached", (int) step);
+  g_key_file_set_integer (self->file, g, "step", (int)step);
+  if (!g_key_file_has_key (self->file, g, "reached", NULL)
+      || ts_lesson_progress_get_reached (self, number) < step)
+    g_key_file_set_integer (self->file, g, "reached", (int)step);
   return save (self, error);
 }
 
@@ -157,12 +159,12 @@ ts_lesson_progress_set_answered (TsLessonProgress *self, guint number, guint ste
   more = g_new (int, n + 1);
   for (gsize i = 0; i < n; i++)
     more[i] = list[i];
-  more[n] = (int) step;
+  more[n] = (int)step;
   g_key_file_set_integer_list (self->file, g, "answered", more, n + 1);
   if (!g_key_file_has_key (self->file, g, "reached", NULL))
     {
-      g_key_file_set_integer (self->file, g, "step", (int) step);
-      g_key_file_set_integer (self->file, g, "reached", (int) step);
+      g_key_file_set_integer (self->file, g, "step", (int)step);
+      g_key_file_set_integer (self->file, g, "reached", (int)step);
     }
   return save (self, error);
 }

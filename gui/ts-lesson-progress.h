@@ -38,8 +38,10 @@ guint ts_lesson_progress_get_n_answered (TsLessonProgress *self, guint number);
 
 /* Record and save; FALSE with @error when the file cannot be written (the
  * progress stays in memory). */
-gboolean ts_lesson_progress_set_step (TsLessonProgress *self, guint number, guint step, GError **error);
-gboolean ts_lesson_progress_set_answered (TsLessonProgress *self, guint number, guint step, GError **error);
+gboolean ts_lesson_progress_set_step (TsLessonProgress *self, guint number, guint step,
+                                      GError **error);
+gboolean ts_lesson_progress_set_answered (TsLessonProgress *self, guint number, guint step,
+                                          GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsLessonProgress, ts_lesson_progress_free)
 

@@ -65,97 +65,98 @@ ts_markdown_to_pango (const char *markdown)
 
       switch (cmark_node_get_type (node))
         {
-        case CMARK_NODE_TEXT:
-          append_escaped (out, cmark_node_get_literal (node));
-          break;
-        case CMARK_NODE_CODE:
-          g_string_append (out, "<span font_family=\"monospace\" background=\"#8080802e\">\u2009");
-          append_escaped (out, cmark_node_get_literal (node));
-          g_string_append (out, "\u2009</span>");
-          break;
-        case CMARK_NODE_CODE_BLOCK:
-          {
-            g_autofree char *text = g_strdup (cmark_node_get_literal (node));
-            g_strchomp (text);
-            g_string_append (out, "<span font_family=\"monospace\">");
-            append_escaped (out, text);
-            g_string_append (out, "</span>");
-            end_block (out, node);
-          }
-          break;
-        case CMARK_NODE_HTML_INLINE:
-        case CMARK_NODE_HTML_BLOCK:
-          append_escaped (out, cmark_node_get_literal (node));
-          break;
-        case CMARK_NODE_SOFTBREAK:
-          g_string_append_c (out, ' ');
-          break;
-        case CMARK_NODE_LINEBREAK:
-          g_string_append_c (out, '\n');
-          break;
-        case CMARK_NODE_EMPH:
-          g_string_append (out, enter ? "<i>" : "</i>");
-          break;
-        case CMARK_NODE_STRONG:
-          g_string_append (out, enter ? "<b>" : "</b>");
-          break;
-        case CMARK_NODE_LINK:
-          if (enter)
+          case CMARK_NODE_TEXT:
+            append_escaped (out, cmark_node_get_literal (node));
+            break;
+          case CMARK_NODE_CODE:
+            g_string_append (out,
+                             "<span font_family=\"monospace\" background=\"#8080802e\">\u2009");
+            append_escaped (out, cmark_node_get_literal (node));
+            g_string_append (out, "\u2009</span>");
+            break;
+          case CMARK_NODE_CODE_BLOCK:
             {
-              g_autofree char *href = g_markup_escape_text (cmark_node_get_url (node)
-                                                              ? cmark_node_get_url (node) : "", -1);
-              g_string_append_printf (out, "<a href=\"%s\">", href);
-            }
-          else
-            g_string_append (out, "</a>");
-          break;
-        case CMARK_NODE_IMAGE:
-          /* The alternative text stands for the picture. */
-          break;
-        case CMARK_NODE_HEADING:
-          if (enter)
-            g_string_append (out, "<b>");
-          else
-            {
-              g_string_append (out, "</b>");
+              g_autofree char *text = g_strdup (cmark_node_get_literal (node));
+              g_strchomp (text);
+              g_string_append (out, "<span font_family=\"monospace\">");
+              append_escaped (out, text);
+              g_string_append (out, "</span>");
               end_block (out, node);
             }
-          break;
-        case CMARK_NODE_PARAGRAPH:
-          if (!enter)
-            end_block (out, node);
-          break;
-        case CMARK_NODE_BLOCK_QUOTE:
-          g_string_append (out, enter ? "<i>" : "</i>");
-          break;
-        case CMARK_NODE_ITEM:
-          if (enter)
-            {
-              cmark_node *list = cmark_node_parent (node);
-              guint depth = MIN (list_depth (node), MAX_INDENT);
-
-              for (guint i = 1; i < depth; i++)
-                g_string_append (out, "    ");
-              if (list && cmark_node_get_list_type (list) == CMARK_ORDERED_LIST)
-                {
-                  int n = cmark_node_get_list_start (list);
-                  for (cmark_node *p = cmark_node_previous (node); p; p = cmark_node_previous (p))
-                    n++;
-                  g_string_append_printf (out, "%d. ", n);
-                }
-              else
-                g_string_append (out, "• ");
-            }
-          break;
-        case CMARK_NODE_LIST:
-          if (!enter && cmark_node_next (node) != NULL && list_depth (node) == 0)
+            break;
+          case CMARK_NODE_HTML_INLINE:
+          case CMARK_NODE_HTML_BLOCK:
+            append_escaped (out, cmark_node_get_literal (node));
+            break;
+          case CMARK_NODE_SOFTBREAK:
+            g_string_append_c (out, ' ');
+            break;
+          case CMARK_NODE_LINEBREAK:
             g_string_append_c (out, '\n');
-          break;
-        case CMARK_NODE_THEMATIC_BREAK:
-          g_string_append (out, "――――――\n\n");
-          break;
-        default:
-          break;
+            break;
+          case CMARK_NODE_EMPH:
+            g_string_append (out, enter ? "<i>" : "</i>");
+            break;
+          case CMARK_NODE_STRONG:
+            g_string_append (out, enter ? "<b>" : "</b>");
+            break;
+          case CMARK_NODE_LINK:
+            if (enter)
+              {
+                g_autofree char *href = g_markup_escape_text (
+                    cmark_node_get_url (node) ? cmark_node_get_url (node) : "", -1);
+                g_string_append_printf (out, "<a href=\"%s\">", href);
+              }
+            else
+              g_string_append (out, "</a>");
+            break;
+          case CMARK_NODE_IMAGE:
+            /* The alternative text stands for the picture. */
+            break;
+          case CMARK_NODE_HEADING:
+            if (enter)
+              g_string_append (out, "<b>");
+            else
+              {
+                g_string_append (out, "</b>");
+                end_block (out, node);
+              }
+            break;
+          case CMARK_NODE_PARAGRAPH:
+            if (!enter)
+              end_block (out, node);
+            break;
+          case CMARK_NODE_BLOCK_QUOTE:
+            g_string_append (out, enter ? "<i>" : "</i>");
+            break;
+          case CMARK_NODE_ITEM:
+            if (enter)
+              {
+                cmark_node *list = cmark_node_parent (node);
+                guint depth = MIN (list_depth (node), MAX_INDENT);
+
+                for (guint i = 1; i < depth; i++)
+                  g_string_append (out, "    ");
+                if (list && cmark_node_get_list_type (list) == CMARK_ORDERED_LIST)
+                  {
+                    int n = cmark_node_get_list_start (list);
+                    for (cmark_node *p = cmark_node_previous (node); p; p = cmark_node_previous (p))
+                      n++;
+                    g_string_append_printf (out, "%d. ", n);
+                  }
+                else
+                  g_string_append (out, "• ");
+              }
+            break;
+          case CMARK_NODE_LIST:
+            if (!enter && cmark_node_next (node) != NULL && list_depth (node) == 0)
+              g_string_append_c (out, '\n');
+            break;
+          case CMARK_NODE_THEMATIC_BREAK:
+            g_string_append (out, "――――――\n\n");
+            break;
+          default:
+            break;
         }
     }
   cmark_iter_free (iter);

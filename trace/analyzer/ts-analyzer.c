@@ -413,10 +413,13 @@ node_bit (TsAnalyzer *self, gint node)
   return _ts_timeline_node_bit (self->tl, node);
 }
 
-/* TLS ends of leg @leg of @t: who holds the keys of the session on it. */
+/* The legs of @t that carry the same TLS session as leg @leg (the same
+ * client random in their ClientHellos): [*out_lo, *out_hi]. Legs whose
+ * ClientHello was not seen join their neighbours only when nothing says
+ * otherwise, i.e. a leg without TLS spans the whole tunnel. */
 static void
-tunnel_tls_ends (TsAnalyzer *self, const TsTimelineTunnel *t, guint leg, gint *out_client,
-                 gint *out_server)
+tunnel_tls_span (TsAnalyzer *self, const TsTimelineTunnel *t, guint leg, guint *out_lo,
+                 guint *out_hi)
 {
   guint n = t->conns->len;
   const TsTlsSessionInfo *info[64] = { 0 };
@@ -432,26 +435,44 @@ tunnel_tls_ends (TsAnalyzer *self, const TsTimelineTunnel *t, guint leg, gint *o
             info[i] = in;
         }
     }
+  if (leg >= G_N_ELEMENTS (info) || info[leg] == NULL)
+    {
+      *out_lo = 0;
+      *out_hi = n > 0 ? n - 1 : 0;
+      return;
+    }
 #define SAME(x, y)                                                                                 \
   (info[x] != NULL && info[y] != NULL                                                              \
    && memcmp (info[x]->client_random, info[y]->client_random, 32) == 0)
   j = leg;
-  while (j > 0 && j < G_N_ELEMENTS (info) && SAME (j - 1, j))
+  while (j > 0 && SAME (j - 1, j))
     j--;
-  *out_client = j == 0
-                    ? t->client
-                    : ts_timeline_get_conn (self->tl, g_array_index (t->conns, guint, j))->client;
+  *out_lo = j;
   j = leg;
   while (j + 1 < n && j + 1 < G_N_ELEMENTS (info) && SAME (j, j + 1))
     j++;
-  if (j + 1 == n && n <= t->proxies->len)
+  *out_hi = j;
+#undef SAME
+}
+
+/* TLS ends of leg @leg of @t: who holds the keys of the session on it. */
+static void
+tunnel_tls_ends (TsAnalyzer *self, const TsTimelineTunnel *t, guint leg, gint *out_client,
+                 gint *out_server)
+{
+  guint n = t->conns->len, lo, hi;
+
+  tunnel_tls_span (self, t, leg, &lo, &hi);
+  *out_client = lo == 0
+                    ? t->client
+                    : ts_timeline_get_conn (self->tl, g_array_index (t->conns, guint, lo))->client;
+  if (hi + 1 == n && n <= t->proxies->len)
     {
       /* The last captured leg still ends at a proxy: the far end is the target. */
       *out_server = t->server;
     }
   else
-    *out_server = ts_timeline_get_conn (self->tl, g_array_index (t->conns, guint, j))->server;
-#undef SAME
+    *out_server = ts_timeline_get_conn (self->tl, g_array_index (t->conns, guint, hi))->server;
 }
 
 static void
@@ -472,10 +493,19 @@ compute_readers (TsAnalyzer *self, guint index)
       case READ_PATH:
         if (t != NULL)
           {
-            r |= node_bit (self, t->client) | node_bit (self, t->server);
-            for (guint i = 0; i < t->proxies->len; i++)
-              r |= node_bit (self, g_array_index (t->proxies, gint, i));
-            for (guint i = 0; i < t->conns->len; i++)
+            /* Clear bytes inside a tunnel travel as far as the TLS session
+             * (or the relayed stream) they belong to: through a relay, every
+             * leg; through an intercepting proxy, only the legs up to it. */
+            guint lo = 0, hi = t->conns->len > 0 ? t->conns->len - 1 : 0;
+            gint a = t->client, b = t->server;
+
+            if (c != NULL && c->leg >= 0)
+              {
+                tunnel_tls_span (self, t, (guint)c->leg, &lo, &hi);
+                tunnel_tls_ends (self, t, (guint)c->leg, &a, &b);
+              }
+            r |= node_bit (self, a) | node_bit (self, b);
+            for (guint i = lo; i <= hi && i < t->conns->len; i++)
               {
                 const TsTimelineConn *l
                     = ts_timeline_get_conn (self->tl, g_array_index (t->conns, guint, i));

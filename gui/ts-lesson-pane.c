@@ -36,6 +36,7 @@ struct _TsLessonPane
   GtkLabel *position_label;
 
   TsSession *session;
+  TsSession *compare; /* the right side of compare mode, or NULL */
   TsLesson *lesson;
   guint step;
   GPtrArray *choices; /* GtkCheckButton *, borrowed (children of choices_box) */
@@ -44,6 +45,7 @@ struct _TsLessonPane
   /* The session's timeline as the analyzer's JSON events, for the
    * queries; NULL: to render again (a new trace, new events). */
   JsonParser *events;
+  JsonParser *compare_events; /* the same for the compare side */
 };
 
 G_DEFINE_FINAL_TYPE (TsLessonPane, ts_lesson_pane, GTK_TYPE_WIDGET)
@@ -56,46 +58,50 @@ enum
 
 static guint signals[N_SIGNALS];
 
+/* @session's timeline as the analyzer's JSON events, rendered once into
+ * @slot (cleared when the session changes). */
 static JsonArray *
-events_json (TsLessonPane *self)
+timeline_json (TsSession *session, JsonParser **slot)
 {
-  if (self->session == NULL)
+  JsonNode *root, *events;
+
+  if (session == NULL)
     return NULL;
-  if (self->events == NULL)
+  if (*slot == NULL)
     {
-      const TsTimeline *tl = ts_step_list_get_timeline (ts_session_get_step_list (self->session));
+      const TsTimeline *tl = ts_step_list_get_timeline (ts_session_get_step_list (session));
       TsRenderOptions options = { .as_node = -1, .no_coalesce = TRUE };
       g_autofree char *json = ts_timeline_render_json (tl, &options);
       g_autoptr (GError) error = NULL;
 
-      self->events = json_parser_new ();
-      if (!json_parser_load_from_data (self->events, json, -1, &error))
+      *slot = json_parser_new ();
+      if (!json_parser_load_from_data (*slot, json, -1, &error))
         {
           g_warning ("the timeline's JSON does not parse: %s", error->message);
           return NULL;
         }
     }
-  {
-    JsonNode *root = json_parser_get_root (self->events);
-    JsonNode *events;
-
-    if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-      return NULL;
-    events = json_object_get_member (json_node_get_object (root), "events");
-    return events && JSON_NODE_HOLDS_ARRAY (events) ? json_node_get_array (events) : NULL;
-  }
+  root = json_parser_get_root (*slot);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  events = json_object_get_member (json_node_get_object (root), "events");
+  return events && JSON_NODE_HOLDS_ARRAY (events) ? json_node_get_array (events) : NULL;
 }
 
-GArray *
-ts_lesson_pane_resolve (TsLessonPane *self, const char *query_text)
+static JsonArray *
+events_json (TsLessonPane *self)
+{
+  return timeline_json (self->session, &self->events);
+}
+
+/* The `index` of the events of @events that @query_text matches. */
+static GArray *
+find_events (JsonArray *events, const char *query_text)
 {
   GArray *found = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_autoptr (TsLessonQuery) query = NULL;
-  JsonArray *events;
 
-  g_return_val_if_fail (TS_IS_LESSON_PANE (self), found);
-  if (query_text == NULL || (query = ts_lesson_query_new (query_text, NULL)) == NULL
-      || (events = events_json (self)) == NULL)
+  if (events == NULL || query_text == NULL || (query = ts_lesson_query_new (query_text, NULL)) == NULL)
     return found;
   for (guint i = 0; i < json_array_get_length (events); i++)
     {
@@ -103,11 +109,18 @@ ts_lesson_pane_resolve (TsLessonPane *self, const char *query_text)
 
       if (event != NULL && ts_lesson_query_matches (query, event))
         {
-          guint32 index = (guint32)json_object_get_int_member_with_default (event, "index", 0);
+          guint32 index = (guint32) json_object_get_int_member_with_default (event, "index", 0);
           g_array_append_val (found, index);
         }
     }
   return found;
+}
+
+GArray *
+ts_lesson_pane_resolve (TsLessonPane *self, const char *query_text)
+{
+  g_return_val_if_fail (TS_IS_LESSON_PANE (self), NULL);
+  return find_events (events_json (self), query_text);
 }
 
 /* The answer the capture gives, where the question says how to compute it. */
@@ -271,6 +284,16 @@ apply_to_session (TsLessonPane *self, gboolean move)
   if (step == NULL)
     return;
   found = ts_lesson_pane_resolve (self, step->highlight);
+  /* In compare mode the right side marks the same query in its own trace. */
+  if (self->compare)
+    {
+      g_autoptr (GArray) other = step->view == TS_LESSON_VIEW_COMPARE
+                                   ? find_events (timeline_json (self->compare, &self->compare_events),
+                                                  step->highlight)
+                                   : g_array_new (FALSE, FALSE, sizeof (guint32));
+      activate (self, "compare.highlight",
+                g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, other->data, other->len, sizeof (guint32)));
+    }
   activate (
       self, "session.highlight",
       g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, found->data, found->len, sizeof (guint32)));
@@ -524,6 +547,29 @@ ts_lesson_pane_set_session (TsLessonPane *self, TsSession *session)
     }
 }
 
+static void
+on_compare_changed (TsLessonPane *self)
+{
+  g_clear_object (&self->compare_events);
+  if (self->lesson)
+    apply_to_session (self, FALSE);
+}
+
+void
+ts_lesson_pane_set_compare_session (TsLessonPane *self, TsSession *compare)
+{
+  g_return_if_fail (TS_IS_LESSON_PANE (self));
+  if (self->compare)
+    g_signal_handlers_disconnect_by_data (self->compare, self);
+  g_set_object (&self->compare, compare);
+  g_clear_object (&self->compare_events);
+  if (compare)
+    {
+      g_signal_connect_swapped (compare, "reset", G_CALLBACK (on_compare_changed), self);
+      g_signal_connect_swapped (compare, "steps-added", G_CALLBACK (on_compare_changed), self);
+    }
+}
+
 void
 ts_lesson_pane_set_lesson (TsLessonPane *self, TsLesson *lesson, const char *capture_missing)
 {
@@ -535,6 +581,7 @@ ts_lesson_pane_set_lesson (TsLessonPane *self, TsLesson *lesson, const char *cap
   g_clear_pointer (&self->lesson, ts_lesson_free);
   g_clear_pointer (&self->progress, ts_lesson_progress_free);
   g_clear_object (&self->events);
+  g_clear_object (&self->compare_events);
   self->lesson = lesson;
   self->step = 0;
   if (lesson == NULL)
@@ -577,6 +624,7 @@ ts_lesson_pane_dispose (GObject *object)
   TsLessonPane *self = TS_LESSON_PANE (object);
 
   ts_lesson_pane_set_session (self, NULL);
+  ts_lesson_pane_set_compare_session (self, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), TS_TYPE_LESSON_PANE);
   {
     GtkWidget *child;
@@ -595,6 +643,7 @@ ts_lesson_pane_finalize (GObject *object)
   g_clear_pointer (&self->progress, ts_lesson_progress_free);
   g_clear_pointer (&self->choices, g_ptr_array_unref);
   g_clear_object (&self->events);
+  g_clear_object (&self->compare_events);
   G_OBJECT_CLASS (ts_lesson_pane_parent_class)->finalize (object);
 }
 

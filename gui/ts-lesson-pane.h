@@ -6,8 +6,9 @@
  * The pane changes only the session, and only through the session's
  * actions (the ones the keyboard uses): going to a lesson step activates
  * session.highlight (the events its query matches), session.goto (the
- * first of them), session.as and session.view. It must therefore sit in
- * the window that inserts the session's actions.
+ * first of them), session.as and session.view (and compare.highlight on
+ * the compare side). It must therefore sit in the window that inserts the
+ * sessions' actions.
  *
  * Actions ("lesson.*"): previous, next, check, show-answer, run-live
  * (activates win.run-scenario with the lesson's scenario), close (emits
@@ -33,6 +34,11 @@ GtkWidget *ts_lesson_pane_new (void);
 /* The session whose timeline the highlight queries run on (the pane
  * reads it; it changes it through actions). */
 void ts_lesson_pane_set_session (TsLessonPane *self, TsSession *session);
+
+/* The right side of compare mode: for steps with `view: compare` the
+ * step's query marks its events too, through compare.highlight (the
+ * window inserts that session's actions as "compare"). */
+void ts_lesson_pane_set_compare_session (TsLessonPane *self, TsSession *compare);
 
 /* Shows @lesson (transfer full; NULL: none). @capture_missing, when not
  * NULL, says why its capture is not shown (the pane then offers to run

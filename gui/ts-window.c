@@ -866,6 +866,8 @@ ts_window_init (TsWindow *self)
   self->as_model = gtk_string_list_new (NULL);
   gtk_drop_down_set_model (self->as_dropdown, G_LIST_MODEL (self->as_model));
   gtk_widget_insert_action_group (GTK_WIDGET (self), "session", ts_session_get_actions (self->session));
+  /* The compare side's own actions, for a lesson's highlights there. */
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "compare", ts_session_get_actions (self->compare));
 
   ts_ladder_view_set_session (self->ladder, self->session);
   ts_detail_view_set_session (self->ladder_detail, self->session);
@@ -874,6 +876,7 @@ ts_window_init (TsWindow *self)
   ts_detail_view_set_session (self->detail, self->session);
   ts_event_list_set_session (self->events, self->session);
   ts_lesson_pane_set_session (self->lesson_pane, self->session);
+  ts_lesson_pane_set_compare_session (self->lesson_pane, self->compare);
   g_signal_connect_swapped (self->lesson_pane, "close", G_CALLBACK (ts_window_close_lesson), self);
   ts_ladder_view_set_session (self->compare_a, self->session);
   ts_ladder_view_set_session (self->compare_b, self->compare);
@@ -1126,6 +1129,7 @@ ts_window_close_lesson (TsWindow *self)
   gtk_revealer_set_reveal_child (self->lesson_revealer, FALSE);
   ts_lesson_pane_set_lesson (self->lesson_pane, NULL, NULL);
   ts_session_set_highlights (self->session, NULL, 0);
+  ts_session_set_highlights (self->compare, NULL, 0);
 }
 
 TsStartPage *

@@ -5,7 +5,8 @@
  * Actions: win.open, win.open-compare, win.show-start, win.export,
  * win.run-scenario(s), win.view(s) ("ladder", "topology", "detail",
  * "compare"), win.open-lesson(i), win.lesson-next, win.lesson-previous,
- * win.close-lesson; the session's actions are inserted as "session.*".
+ * win.close-lesson; the session's actions are inserted as "session.*",
+ * the compare side's as "compare.*".
  */
 #pragma once
 

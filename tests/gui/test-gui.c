@@ -922,6 +922,70 @@ test_lesson_live (void)
   close_window (window);
 }
 
+/* A compare step with a highlight marks its events on both sides, each in
+ * its own trace (a lesson written here, over the shipped captures). */
+static void
+test_lesson_compare_highlights (void)
+{
+  g_autofree char *data = g_build_filename (tmpdir, "data-compare", NULL);
+  g_autofree char *lessons = g_build_filename (data, "lessons", NULL);
+  g_autofree char *lesson_path = g_build_filename (lessons, "05-side-by-side.md", NULL);
+  g_autofree char *captures = g_build_filename (data, "captures", NULL);
+  g_autofree char *shipped = g_build_filename (source_dir (), "captures", NULL);
+  g_autofree char *intercept = g_build_filename (shipped, "intercept.pcapng", NULL);
+  g_autoptr (GError) error = NULL;
+  const char *text = "# Side by side\n\n- scenario: intercept\n- compare: connect\n\nBoth.\n\n"
+                     "## The CONNECT on both sides\n\n- highlight: kind=http.request http.method=CONNECT\n"
+                     "- view: compare\n\nThe same request.\n\n"
+                     "## The ladder alone\n\n- highlight: kind=http.request http.method=CONNECT\n\nOnly the left.\n";
+  TsWindow *window;
+  TsSession *left, *right;
+  guint n_left = 0, n_right = 0;
+
+  if (!g_file_test (intercept, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("captures/intercept.pcapng is not recorded yet");
+      return;
+    }
+  g_assert_cmpint (g_mkdir_with_parents (lessons, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (lesson_path, text, -1, NULL));
+  {
+    g_autoptr (GFile) link = g_file_new_for_path (captures);
+    g_assert_true (g_file_make_symbolic_link (link, shipped, NULL, &error));
+    g_assert_no_error (error);
+  }
+  g_setenv ("TS_DATA_DIR", data, TRUE);
+  window = new_window ();
+  left = ts_window_get_session (window);
+  right = ts_window_get_compare_session (window);
+  g_assert_true (ts_window_load_lesson (window, 5, 0, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (ts_window_get_view (window), ==, "compare");
+  ts_session_get_highlights (left, &n_left);
+  ts_session_get_highlights (right, &n_right);
+  g_assert_cmpuint (n_left, >, 0);
+  g_assert_cmpuint (n_right, >, 0);
+  {
+    int step = ts_session_get_first_highlighted_step (right);
+    g_assert_cmpint (step, >=, 0);
+    g_assert_cmpstr (ts_step_list_get_event (ts_session_get_step_list (right), (guint) step)->http_method, ==,
+                     "CONNECT");
+  }
+  iterate_for (50);
+  /* A step that is not in compare mode leaves the right side unmarked. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.lesson-next", NULL));
+  ts_session_get_highlights (right, &n_right);
+  g_assert_cmpuint (n_right, ==, 0);
+  ts_session_get_highlights (left, &n_left);
+  g_assert_cmpuint (n_left, >, 0);
+  g_unsetenv ("TS_DATA_DIR");
+  close_window (window);
+  g_remove (captures);
+  g_remove (lesson_path);
+  g_rmdir (lessons);
+  g_rmdir (data);
+}
+
 /* A lesson whose capture is missing says so and offers the live lab. */
 static void
 test_lesson_missing_capture (void)
@@ -1350,6 +1414,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/lesson/questions-progress", test_lesson_questions_progress);
   g_test_add_func ("/ts/gui/lesson/compare", test_lesson_compare);
   g_test_add_func ("/ts/gui/lesson/live", test_lesson_live);
+  g_test_add_func ("/ts/gui/lesson/compare-highlights", test_lesson_compare_highlights);
   g_test_add_func ("/ts/gui/lesson/missing-capture", test_lesson_missing_capture);
   g_test_add_func ("/ts/gui/screenshot/lesson", test_screenshot_lesson);
   ret = g_test_run ();

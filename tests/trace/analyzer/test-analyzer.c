@@ -349,6 +349,14 @@ test_connect_intercept (void)
   g_assert_false (ts_timeline_event_readable_by (tl, e, client));
   g_assert_true (ts_timeline_event_readable_by (tl, e, proxy));
   g_assert_true (ts_timeline_event_readable_by (tl, e, server));
+  /* The client's ClientHello goes no further than the proxy that answers it:
+   * the server never sees it, nor does an observer of the server's link. */
+  e = find_event (tl, "tls.handshake", "client-proxy", "ClientHello");
+  g_assert_true (ts_timeline_event_readable_by (tl, e, client));
+  g_assert_true (ts_timeline_event_readable_by (tl, e, proxy));
+  g_assert_false (ts_timeline_event_readable_by (tl, e, server));
+  g_assert_true (observer_reads (tl, e, "client-proxy"));
+  g_assert_false (observer_reads (tl, e, "proxy-server"));
   {
     g_autofree char *json = ts_timeline_render_json (tl, NULL);
     g_assert_nonnull (strstr (json, "\"mode\": \"intercept\""));

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "ts-tls-certificate.h"
-#include "ts-tls-cursor.h"
+#include "ts-cursor.h"
 
 /* RFC 8446 §4.1.3: the random of a HelloRetryRequest, SHA-256("HelloRetryRequest"). */
 static const guint8 hrr_random[32] = {
@@ -50,17 +50,17 @@ push16 (TsTlsHandshakeScratch *self, guint16 *list, guint *n, guint16 value)
  *     } ServerNameList;
  */
 static gboolean
-decode_server_name (TsTlsHandshakeScratch *self, TsTlsCursor *ext)
+decode_server_name (TsTlsHandshakeScratch *self, TsCursor *ext)
 {
-  TsTlsCursor list, name;
+  TsCursor list, name;
 
-  if (!ts_tls_cursor_vec (ext, 2, &list))
+  if (!ts_cursor_vec (ext, 2, &list))
     return FALSE;
-  while (ts_tls_cursor_remaining (&list) > 0)
+  while (ts_cursor_remaining (&list) > 0)
     {
-      guint8 type = ts_tls_cursor_u8 (&list);
+      guint8 type = ts_cursor_u8 (&list);
 
-      if (!ts_tls_cursor_vec (&list, 2, &name))
+      if (!ts_cursor_vec (&list, 2, &name))
         return FALSE;
       if (type == 0 && self->hs.server_name == NULL)
         {
@@ -75,7 +75,7 @@ decode_server_name (TsTlsHandshakeScratch *self, TsTlsCursor *ext)
           self->hs.server_name = self->server_name;
         }
     }
-  return ts_tls_cursor_done (ext);
+  return ts_cursor_done (ext);
 }
 
 /*
@@ -87,16 +87,16 @@ decode_server_name (TsTlsHandshakeScratch *self, TsTlsCursor *ext)
  *     } ProtocolNameList;
  */
 static gboolean
-decode_alpn (TsTlsHandshakeScratch *self, TsTlsCursor *ext)
+decode_alpn (TsTlsHandshakeScratch *self, TsCursor *ext)
 {
-  TsTlsCursor list, name;
+  TsCursor list, name;
 
   self->hs.alpn = self->alpn;
-  if (!ts_tls_cursor_vec (ext, 2, &list))
+  if (!ts_cursor_vec (ext, 2, &list))
     return FALSE;
-  while (ts_tls_cursor_remaining (&list) > 0)
+  while (ts_cursor_remaining (&list) > 0)
     {
-      if (!ts_tls_cursor_vec (&list, 1, &name) || name.len == 0)
+      if (!ts_cursor_vec (&list, 1, &name) || name.len == 0)
         return FALSE;
       if (self->hs.n_alpn < TS_TLS_ALPN_CAP)
         {
@@ -112,7 +112,7 @@ decode_alpn (TsTlsHandshakeScratch *self, TsTlsCursor *ext)
       else
         self->hs.truncated = TRUE;
     }
-  return ts_tls_cursor_done (ext);
+  return ts_cursor_done (ext);
 }
 
 /*
@@ -135,20 +135,20 @@ decode_alpn (TsTlsHandshakeScratch *self, TsTlsCursor *ext)
  *     ServerHello:        KeyShareEntry server_share;
  */
 static gboolean
-decode_extensions (TsTlsHandshakeScratch *self, TsTlsCursor *c, ExtensionContext where)
+decode_extensions (TsTlsHandshakeScratch *self, TsCursor *c, ExtensionContext where)
 {
-  TsTlsCursor exts, ext, list;
+  TsCursor exts, ext, list;
   TsTlsHandshake *hs = &self->hs;
 
   hs->extensions = self->extensions;
-  if (!ts_tls_cursor_vec (c, 2, &exts))
+  if (!ts_cursor_vec (c, 2, &exts))
     return FALSE;
-  while (ts_tls_cursor_remaining (&exts) > 0)
+  while (ts_cursor_remaining (&exts) > 0)
     {
-      guint16 type = ts_tls_cursor_be16 (&exts);
+      guint16 type = ts_cursor_be16 (&exts);
       gboolean ok = TRUE;
 
-      if (!ts_tls_cursor_vec (&exts, 2, &ext))
+      if (!ts_cursor_vec (&exts, 2, &ext))
         return FALSE;
       push16 (self, self->extensions, &hs->n_extensions, type);
 
@@ -165,54 +165,54 @@ decode_extensions (TsTlsHandshakeScratch *self, TsTlsCursor *c, ExtensionContext
             hs->supported_versions = self->supported_versions;
             if (where == IN_CLIENT_HELLO)
               {
-                ok = ts_tls_cursor_vec (&ext, 1, &list) && list.len % 2 == 0;
-                while (ok && ts_tls_cursor_remaining (&list) > 0)
+                ok = ts_cursor_vec (&ext, 1, &list) && list.len % 2 == 0;
+                while (ok && ts_cursor_remaining (&list) > 0)
                   push16 (self, self->supported_versions, &hs->n_supported_versions,
-                          ts_tls_cursor_be16 (&list));
+                          ts_cursor_be16 (&list));
               }
             else
               {
-                hs->selected_version = ts_tls_cursor_be16 (&ext);
+                hs->selected_version = ts_cursor_be16 (&ext);
                 push16 (self, self->supported_versions, &hs->n_supported_versions,
                         hs->selected_version);
               }
-            ok = ok && ts_tls_cursor_done (&ext);
+            ok = ok && ts_cursor_done (&ext);
             break;
           case TS_TLS_EXT_SUPPORTED_GROUPS:
             hs->supported_groups = self->supported_groups;
-            ok = ts_tls_cursor_vec (&ext, 2, &list) && list.len % 2 == 0;
-            while (ok && ts_tls_cursor_remaining (&list) > 0)
+            ok = ts_cursor_vec (&ext, 2, &list) && list.len % 2 == 0;
+            while (ok && ts_cursor_remaining (&list) > 0)
               push16 (self, self->supported_groups, &hs->n_supported_groups,
-                      ts_tls_cursor_be16 (&list));
-            ok = ok && ts_tls_cursor_done (&ext);
+                      ts_cursor_be16 (&list));
+            ok = ok && ts_cursor_done (&ext);
             break;
           case TS_TLS_EXT_KEY_SHARE:
             hs->key_share_groups = self->key_share_groups;
             if (where == IN_CLIENT_HELLO)
               {
-                ok = ts_tls_cursor_vec (&ext, 2, &list);
-                while (ok && ts_tls_cursor_remaining (&list) > 0)
+                ok = ts_cursor_vec (&ext, 2, &list);
+                while (ok && ts_cursor_remaining (&list) > 0)
                   {
-                    TsTlsCursor key;
-                    guint16 group = ts_tls_cursor_be16 (&list);
+                    TsCursor key;
+                    guint16 group = ts_cursor_be16 (&list);
 
-                    ok = ts_tls_cursor_vec (&list, 2, &key);
+                    ok = ts_cursor_vec (&list, 2, &key);
                     if (ok)
                       push16 (self, self->key_share_groups, &hs->n_key_share_groups, group);
                   }
               }
             else if (where == IN_HELLO_RETRY_REQUEST)
               push16 (self, self->key_share_groups, &hs->n_key_share_groups,
-                      ts_tls_cursor_be16 (&ext));
+                      ts_cursor_be16 (&ext));
             else if (where == IN_SERVER_HELLO)
               {
-                TsTlsCursor key;
-                guint16 group = ts_tls_cursor_be16 (&ext);
+                TsCursor key;
+                guint16 group = ts_cursor_be16 (&ext);
 
-                if (ts_tls_cursor_vec (&ext, 2, &key))
+                if (ts_cursor_vec (&ext, 2, &key))
                   push16 (self, self->key_share_groups, &hs->n_key_share_groups, group);
               }
-            ok = ok && ts_tls_cursor_done (&ext);
+            ok = ok && ts_cursor_done (&ext);
             break;
           default:
             break;
@@ -239,27 +239,27 @@ decode_extensions (TsTlsHandshakeScratch *self, TsTlsCursor *c, ExtensionContext
  *     } ClientHello;
  */
 static gboolean
-decode_client_hello (TsTlsHandshakeScratch *self, TsTlsCursor *c)
+decode_client_hello (TsTlsHandshakeScratch *self, TsCursor *c)
 {
   TsTlsHandshake *hs = &self->hs;
-  TsTlsCursor sid, suites, comp;
+  TsCursor sid, suites, comp;
 
-  hs->legacy_version = ts_tls_cursor_be16 (c);
-  hs->random = ts_tls_cursor_bytes (c, 32);
-  if (!ts_tls_cursor_vec (c, 1, &sid) || sid.len > 32)
+  hs->legacy_version = ts_cursor_be16 (c);
+  hs->random = ts_cursor_bytes (c, 32);
+  if (!ts_cursor_vec (c, 1, &sid) || sid.len > 32)
     return FALSE;
   hs->session_id = sid.data;
   hs->session_id_len = (guint8)sid.len;
-  if (!ts_tls_cursor_vec (c, 2, &suites) || suites.len % 2 != 0)
+  if (!ts_cursor_vec (c, 2, &suites) || suites.len % 2 != 0)
     return FALSE;
   hs->cipher_suites = self->cipher_suites;
-  while (ts_tls_cursor_remaining (&suites) > 0)
-    push16 (self, self->cipher_suites, &hs->n_cipher_suites, ts_tls_cursor_be16 (&suites));
-  if (!ts_tls_cursor_vec (c, 1, &comp))
+  while (ts_cursor_remaining (&suites) > 0)
+    push16 (self, self->cipher_suites, &hs->n_cipher_suites, ts_cursor_be16 (&suites));
+  if (!ts_cursor_vec (c, 1, &comp))
     return FALSE;
-  if (ts_tls_cursor_remaining (c) == 0)
+  if (ts_cursor_remaining (c) == 0)
     return !c->failed;
-  return decode_extensions (self, c, IN_CLIENT_HELLO) && ts_tls_cursor_done (c);
+  return decode_extensions (self, c, IN_CLIENT_HELLO) && ts_cursor_done (c);
 }
 
 /*
@@ -276,31 +276,31 @@ decode_client_hello (TsTlsHandshakeScratch *self, TsTlsCursor *c)
  *     } ServerHello;
  */
 static gboolean
-decode_server_hello (TsTlsHandshakeScratch *self, TsTlsCursor *c)
+decode_server_hello (TsTlsHandshakeScratch *self, TsCursor *c)
 {
   TsTlsHandshake *hs = &self->hs;
-  TsTlsCursor sid;
+  TsCursor sid;
 
-  hs->legacy_version = ts_tls_cursor_be16 (c);
+  hs->legacy_version = ts_cursor_be16 (c);
   hs->selected_version = hs->legacy_version;
-  hs->random = ts_tls_cursor_bytes (c, 32);
+  hs->random = ts_cursor_bytes (c, 32);
   if (hs->random != NULL && memcmp (hs->random, hrr_random, 32) == 0)
     hs->is_hello_retry_request = TRUE;
-  if (!ts_tls_cursor_vec (c, 1, &sid) || sid.len > 32)
+  if (!ts_cursor_vec (c, 1, &sid) || sid.len > 32)
     return FALSE;
   hs->session_id = sid.data;
   hs->session_id_len = (guint8)sid.len;
-  self->cipher_suites[0] = ts_tls_cursor_be16 (c);
+  self->cipher_suites[0] = ts_cursor_be16 (c);
   hs->cipher_suites = self->cipher_suites;
   hs->n_cipher_suites = 1;
-  ts_tls_cursor_u8 (c);
+  ts_cursor_u8 (c);
   if (c->failed)
     return FALSE;
-  if (ts_tls_cursor_remaining (c) == 0)
+  if (ts_cursor_remaining (c) == 0)
     return TRUE;
   return decode_extensions (self, c,
                             hs->is_hello_retry_request ? IN_HELLO_RETRY_REQUEST : IN_SERVER_HELLO)
-         && ts_tls_cursor_done (c);
+         && ts_cursor_done (c);
 }
 
 /*
@@ -323,21 +323,21 @@ decode_server_hello (TsTlsHandshakeScratch *self, TsTlsCursor *c)
  *     } Certificate;
  */
 static gboolean
-decode_certificate (TsTlsHandshakeScratch *self, TsTlsCursor *c, gboolean tls13, gint64 time_us)
+decode_certificate (TsTlsHandshakeScratch *self, TsCursor *c, gboolean tls13, gint64 time_us)
 {
   TsTlsHandshake *hs = &self->hs;
-  TsTlsCursor ctx, list, cert, exts;
+  TsCursor ctx, list, cert, exts;
 
-  if (tls13 && !ts_tls_cursor_vec (c, 1, &ctx))
+  if (tls13 && !ts_cursor_vec (c, 1, &ctx))
     return FALSE;
-  if (!ts_tls_cursor_vec (c, 3, &list) || !ts_tls_cursor_done (c))
+  if (!ts_cursor_vec (c, 3, &list) || !ts_cursor_done (c))
     return FALSE;
   hs->certificates = self->certificates;
-  while (ts_tls_cursor_remaining (&list) > 0)
+  while (ts_cursor_remaining (&list) > 0)
     {
-      if (!ts_tls_cursor_vec (&list, 3, &cert) || cert.len == 0)
+      if (!ts_cursor_vec (&list, 3, &cert) || cert.len == 0)
         return FALSE;
-      if (tls13 && !ts_tls_cursor_vec (&list, 2, &exts))
+      if (tls13 && !ts_cursor_vec (&list, 2, &exts))
         return FALSE;
       hs->n_certificates_total++;
       if (hs->n_certificates < TS_TLS_CERT_CHAIN_CAP)
@@ -357,7 +357,7 @@ _ts_tls_handshake_decode (TsTlsHandshakeScratch *self, const guint8 *msg, gsize 
                           guint16 version, gint64 time_us)
 {
   TsTlsHandshake *hs = &self->hs;
-  TsTlsCursor c;
+  TsCursor c;
   guint32 length;
   gboolean ok = TRUE;
 
@@ -372,7 +372,7 @@ _ts_tls_handshake_decode (TsTlsHandshakeScratch *self, const guint8 *msg, gsize 
   hs->type = msg[0];
   hs->length = length;
   hs->body = msg + 4;
-  ts_tls_cursor_init (&c, hs->body, length);
+  ts_cursor_init (&c, hs->body, length);
 
   switch (hs->type)
     {
@@ -384,7 +384,7 @@ _ts_tls_handshake_decode (TsTlsHandshakeScratch *self, const guint8 *msg, gsize 
         break;
       case TS_TLS_HS_ENCRYPTED_EXTENSIONS:
         /* RFC 8446 §4.3.1: struct { Extension extensions<0..2^16-1>; } */
-        ok = decode_extensions (self, &c, IN_ENCRYPTED_EXTENSIONS) && ts_tls_cursor_done (&c);
+        ok = decode_extensions (self, &c, IN_ENCRYPTED_EXTENSIONS) && ts_cursor_done (&c);
         break;
       case TS_TLS_HS_CERTIFICATE:
         ok = decode_certificate (self, &c, version == TS_TLS_VERSION_1_3, time_us);
@@ -392,15 +392,15 @@ _ts_tls_handshake_decode (TsTlsHandshakeScratch *self, const guint8 *msg, gsize 
       case TS_TLS_HS_NEW_SESSION_TICKET:
         /* RFC 8446 §4.6.1 starts with uint32 ticket_lifetime; RFC 5077 §3.3
          * with uint32 ticket_lifetime_hint. */
-        hs->ticket_lifetime = ts_tls_cursor_be32 (&c);
+        hs->ticket_lifetime = ts_cursor_be32 (&c);
         ok = !c.failed;
         break;
       case TS_TLS_HS_KEY_UPDATE:
         /* RFC 8446 §4.6.3: enum { update_not_requested(0), update_requested(1) } */
         {
-          guint8 req = ts_tls_cursor_u8 (&c);
+          guint8 req = ts_cursor_u8 (&c);
 
-          ok = ts_tls_cursor_done (&c) && req <= 1;
+          ok = ts_cursor_done (&c) && req <= 1;
           hs->update_requested = req == 1;
         }
         break;

@@ -6,13 +6,8 @@
 
 G_BEGIN_DECLS
 
-/* Wire decoders return ≥ 0 (bytes consumed) or one of these. */
-#ifndef TS_PARSE_INCOMPLETE
-#define TS_PARSE_INCOMPLETE ((gssize)-2)
-#endif
-#ifndef TS_PARSE_INVALID
-#define TS_PARSE_INVALID ((gssize)-1)
-#endif
+/* Wire decoders return ≥ 0 (bytes consumed), TS_PARSE_INCOMPLETE or TS_PARSE_INVALID. */
+#include "ts-parse.h"
 
 /* RFC 8446 §5.1 ContentType. */
 typedef enum

@@ -1,4 +1,4 @@
-/* ts-cursor.h: a bounded cursor over packet bytes with a sticky failure flag.
+/* ts-cursor.h: a bounded cursor over wire bytes with a sticky failure flag (all decoders).
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Every read checks the bounds; a read past the end returns 0 (or NULL) and
@@ -134,6 +134,29 @@ static inline gboolean
 ts_cursor_skip (TsCursor *self, gsize n)
 {
   return ts_cursor_bytes (self, n) != NULL || n == 0;
+}
+
+/* TRUE when everything was read and nothing failed. */
+static inline gboolean
+ts_cursor_done (const TsCursor *self)
+{
+  return !self->failed && self->pos == self->len;
+}
+
+/* Reads a vector length of @len_bytes (1, 2 or 3: TLS's <0..2^8-1>,
+ * <0..2^16-1>, <0..2^24-1>) and makes @out a cursor over its contents; a
+ * length longer than what remains fails both. */
+static inline gboolean
+ts_cursor_vec (TsCursor *self, guint len_bytes, TsCursor *out)
+{
+  gsize n = len_bytes == 1   ? ts_cursor_u8 (self)
+            : len_bytes == 2 ? ts_cursor_be16 (self)
+                             : ts_cursor_be24 (self);
+  const guint8 *p = ts_cursor_bytes (self, n);
+
+  ts_cursor_init (out, p, p != NULL ? n : 0);
+  out->failed = self->failed;
+  return !self->failed;
 }
 
 G_END_DECLS

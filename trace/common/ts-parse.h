@@ -1,4 +1,4 @@
-/* ts-parse.h: the return convention of the analyzer's wire decoders.
+/* ts-parse.h: the return convention of the wire decoders (analyzer, TLS).
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * A wire decoder returns a gssize: >= 0 is the number of bytes consumed (or

@@ -14,6 +14,8 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,14 +32,50 @@ ts_lab_info_free (TsLabInfo *info)
   g_free (info);
 }
 
+static gboolean
+is_tmpfs (const char *path)
+{
+  struct statfs fs;
+
+  return statfs (path, &fs) == 0 && fs.f_type == TMPFS_MAGIC;
+}
+
+/* A private directory of ours in /dev/shm, or NULL: it must be a real
+ * directory (not a link) owned by us with mode 0700, since /dev/shm is
+ * writable by everyone. */
+static char *
+private_shm_dir (void)
+{
+  g_autofree char *top = g_strdup_printf ("/dev/shm/tunnelscope-%u", (guint)geteuid ());
+  struct stat st;
+
+  if (!is_tmpfs ("/dev/shm"))
+    return NULL;
+  if (mkdir (top, 0700) != 0 && errno != EEXIST)
+    return NULL;
+  if (lstat (top, &st) != 0 || !S_ISDIR (st.st_mode) || st.st_uid != geteuid ()
+      || (st.st_mode & 0777) != 0700)
+    return NULL;
+  return g_steal_pointer (&top);
+}
+
 char *
 ts_lab_registry_base (gboolean create, GError **error)
 {
   const char *env = g_getenv ("TS_LAB_RUNDIR");
   g_autofree char *base = NULL;
+  g_autofree char *shm = NULL;
 
   if (env != NULL && env[0] != '\0')
     base = g_strdup (env);
+  else if (geteuid () == 0 && is_tmpfs ("/run"))
+    base = g_strdup ("/run/tunnelscope/labs");
+  else if (geteuid () == 0 && (shm = private_shm_dir ()) != NULL)
+    {
+      /* A lab writes some thirty small files; on a disk-backed /run (some
+       * containers) that alone costs tens of milliseconds per lab. */
+      base = g_build_filename (shm, "labs", NULL);
+    }
   else if (geteuid () == 0)
     base = g_strdup ("/run/tunnelscope/labs");
   else if (g_getenv ("XDG_RUNTIME_DIR") != NULL

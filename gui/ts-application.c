@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ts-lesson-files.h"
 #include "ts-screenshot.h"
 #include "ts-window.h"
 
@@ -457,7 +458,20 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
             }
         }
       else
-        ts_window_open_lesson (window, (guint) lesson, at);
+        {
+          /* A lesson that is not there is a command-line error, not a dialog. */
+          g_autoptr (GError) lesson_error = NULL;
+          g_autoptr (TsLesson) found = ts_lesson_files_load ((guint) lesson, &lesson_error);
+
+          if (found == NULL)
+            {
+              g_application_command_line_printerr (cmdline, "tunnelscope: %s\n", lesson_error->message);
+              gtk_window_destroy (GTK_WINDOW (window));
+              options_clear (&o);
+              return 1;
+            }
+          ts_window_open_lesson (window, (guint) lesson, at);
+        }
       step = 0;
     }
   if (as)

@@ -1061,6 +1061,13 @@ test_screenshot_lesson (void)
   g_assert_true (WIFEXITED (status));
   g_assert_cmpint (WEXITSTATUS (status), ==, 1);
   g_assert_nonnull (strstr (err, "there is no lesson 99"));
+  /* Opening it (no screenshot) fails the same way, before any window shows. */
+  g_clear_pointer (&err, g_free);
+  g_assert_true (g_spawn_sync (NULL, (char **) (const char *[]) { exe, "--lesson", "99", NULL }, NULL,
+                               G_SPAWN_DEFAULT, NULL, NULL, NULL, &err, &status, NULL));
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+  g_assert_nonnull (strstr (err, "there is no lesson 99"));
 }
 
 

@@ -46,7 +46,15 @@ struct _TsLessonPane
    * queries; NULL: to render again (a new trace, new events). */
   JsonParser *events;
   JsonParser *compare_events; /* the same for the compare side */
+  guint requery_source;       /* a live lab's new events: query again soon */
 };
+
+/* Cap: the events a lesson's queries run over. Lessons use small captures;
+ * a lesson left open over a huge trace does not render it all as JSON. */
+#define MAX_QUERY_EVENTS 100000
+/* A live lab's events arrive in many small batches: the queries run again
+ * at most this often (ms). */
+#define REQUERY_INTERVAL_MS 250
 
 G_DEFINE_FINAL_TYPE (TsLessonPane, ts_lesson_pane, GTK_TYPE_WIDGET)
 
@@ -66,6 +74,8 @@ timeline_json (TsSession *session, JsonParser **slot)
   JsonNode *root, *events;
 
   if (session == NULL)
+    return NULL;
+  if (*slot == NULL && ts_session_get_n_steps (session) > MAX_QUERY_EVENTS)
     return NULL;
   if (*slot == NULL)
     {
@@ -317,6 +327,9 @@ apply_to_session (TsLessonPane *self, gboolean move)
       if (found->len > 0)
         g_string_append_printf (settings, " · %u event%s highlighted", found->len,
                                 found->len == 1 ? "" : "s");
+      else if (self->session && ts_session_get_n_steps (self->session) > MAX_QUERY_EVENTS)
+        g_string_append_printf (settings, " · this trace is too long for the lesson's highlights (over %d events)",
+                                MAX_QUERY_EVENTS);
       else if (self->session && ts_session_get_n_steps (self->session) > 0)
         g_string_append_printf (settings, " · nothing in this trace matches %s", step->highlight);
     }
@@ -527,9 +540,28 @@ action_close (GtkWidget *widget, const char *name, GVariant *param)
 static void
 on_session_changed (TsLessonPane *self)
 {
+  g_clear_handle_id (&self->requery_source, g_source_remove);
   g_clear_object (&self->events);
   if (self->lesson)
     apply_to_session (self, FALSE);
+}
+
+static gboolean
+requery (gpointer user_data)
+{
+  TsLessonPane *self = user_data;
+
+  self->requery_source = 0;
+  on_session_changed (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_steps_added (TsLessonPane *self)
+{
+  g_clear_object (&self->events);
+  if (self->lesson && self->requery_source == 0)
+    self->requery_source = g_timeout_add (REQUERY_INTERVAL_MS, requery, self);
 }
 
 void
@@ -543,7 +575,7 @@ ts_lesson_pane_set_session (TsLessonPane *self, TsSession *session)
   if (session)
     {
       g_signal_connect_swapped (session, "reset", G_CALLBACK (on_session_changed), self);
-      g_signal_connect_swapped (session, "steps-added", G_CALLBACK (on_session_changed), self);
+      g_signal_connect_swapped (session, "steps-added", G_CALLBACK (on_steps_added), self);
     }
 }
 
@@ -623,6 +655,7 @@ ts_lesson_pane_dispose (GObject *object)
 {
   TsLessonPane *self = TS_LESSON_PANE (object);
 
+  g_clear_handle_id (&self->requery_source, g_source_remove);
   ts_lesson_pane_set_session (self, NULL);
   ts_lesson_pane_set_compare_session (self, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), TS_TYPE_LESSON_PANE);

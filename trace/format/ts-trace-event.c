@@ -524,6 +524,10 @@ ts_trace_event_new_from_journal (const guint8 *data, gsize len, GError **error)
   return self;
 }
 
+static GMutex emit_lock;
+static int emit_fd = -1;
+static char *emit_path;
+
 gboolean
 ts_trace_event_emit (const TsTraceEvent *self, GError **error)
 {
@@ -554,23 +558,39 @@ ts_trace_event_emit (const TsTraceEvent *self, GError **error)
   line = ts_trace_event_to_line (self);
   len = strlen (line);
 
-  fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
+  /* The file stays open between events (a proxy emits several per
+   * connection); it is reopened when $TS_EVENTS names another file. Writes
+   * are O_APPEND and whole lines, so concurrent writers do not interleave. */
+  g_mutex_lock (&emit_lock);
+  if (emit_fd < 0 || g_strcmp0 (emit_path, path) != 0)
     {
-      int saved = errno;
-      g_set_error (error, TS_TRACE_ERROR, TS_TRACE_ERROR_IO, "cannot open events file %s: %s",
-                   path, g_strerror (saved));
-      return FALSE;
+      if (emit_fd >= 0)
+        close (emit_fd);
+      g_free (emit_path);
+      emit_path = NULL;
+      emit_fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+      if (emit_fd < 0)
+        {
+          int saved = errno;
+          g_mutex_unlock (&emit_lock);
+          g_set_error (error, TS_TRACE_ERROR, TS_TRACE_ERROR_IO, "cannot open events file %s: %s",
+                       path, g_strerror (saved));
+          return FALSE;
+        }
+      emit_path = g_strdup (path);
     }
+  fd = emit_fd;
   written = write (fd, line, len);
   if (written < 0 || (gsize) written != len)
     {
       int saved = errno;
-      close (fd);
+      close (emit_fd);
+      emit_fd = -1;
+      g_mutex_unlock (&emit_lock);
       g_set_error (error, TS_TRACE_ERROR, TS_TRACE_ERROR_IO, "cannot write events file %s: %s",
                    path, written < 0 ? g_strerror (saved) : "short write");
       return FALSE;
     }
-  close (fd);
+  g_mutex_unlock (&emit_lock);
   return TRUE;
 }

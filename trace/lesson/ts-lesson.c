@@ -196,9 +196,10 @@ parse_question (const char *path, cmark_node *quote, TsLessonQuestion **out, GEr
                   g_free (q->answer);
                   q->answer = g_strstrip (g_strdup (*l + strlen ("answer:")));
                 }
-              else if (g_str_has_prefix (*l, "from:"))
+              else if (g_str_has_prefix (*l, "from:") || g_str_has_prefix (*l, "from-compare:"))
                 {
                   const char *arrow = strstr (*l, "->");
+                  gsize skip = g_str_has_prefix (*l, "from:") ? 5 : 13;
                   g_autoptr (TsLessonQuery) query = NULL;
 
                   if (arrow == NULL)
@@ -206,7 +207,8 @@ parse_question (const char *path, cmark_node *quote, TsLessonQuestion **out, GEr
                       question_free (q);
                       return fail (error, path, node, "'from:' needs QUERY -> FIELD");
                     }
-                  q->from_query = g_strstrip (g_strndup (*l + 5, (gsize) (arrow - (*l + 5))));
+                  q->from_compare = skip == 13;
+                  q->from_query = g_strstrip (g_strndup (*l + skip, (gsize) (arrow - (*l + skip))));
                   q->from_field = g_strstrip (g_strdup (arrow + 2));
                   query = ts_lesson_query_new (q->from_query, &local);
                   if (query == NULL || *q->from_field == '\0')
@@ -465,6 +467,17 @@ ts_lesson_new_from_data (const char *path, const char *text, gsize len, GError *
     {
       fail (error, path, NULL, "the lesson has no steps ('## ' headings)");
       return NULL;
+    }
+  for (guint i = 0; i < self->steps->len; i++)
+    {
+      TsLessonStep *s = self->steps->pdata[i];
+
+      if (s->question != NULL && s->question->from_compare && self->compare == NULL)
+        {
+          fail (error, path, NULL, "line %u: 'from-compare:' needs a '- compare: SCENARIO' setting",
+                s->question->line);
+          return NULL;
+        }
     }
   if (self->capture == NULL)
     self->capture = g_strdup_printf ("captures/%s.pcapng", self->scenario);

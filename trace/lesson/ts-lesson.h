@@ -15,7 +15,8 @@
  *   > - CHOICE ...                 choices (none: a short answer), and a paragraph
  *   > answer: TEXT                 with the answer and, where the answer is a fact
  *   > from: QUERY -> FIELD         of the capture, where to compute it from
- *                                  (FIELD #count: how many events match)
+ *                                  (FIELD #count: how many events match;
+ *                                  "from-compare:" reads the compare capture)
  *
  * A QUERY is space-separated KEY=VALUE (exact) or KEY~VALUE (contains)
  * matched against the fields of the analyzer's JSON events
@@ -55,6 +56,7 @@ typedef struct
   char *answer;
   char *from_query;   /* or NULL: the answer is written by hand */
   char *from_field;
+  gboolean from_compare; /* computed from the compare scenario's capture ("from-compare:") */
   guint line;
 } TsLessonQuestion;
 

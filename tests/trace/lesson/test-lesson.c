@@ -105,6 +105,8 @@ test_parse_bad (void)
     { "# T\n- scenario: s\n\n> Question: Why?\n>\n> answer: c\n",
       "x/01-a.md:4: a question belongs to a step ('## ' heading)" },
     { "# T\n- scenario: s\n\n# U\n", "x/01-a.md:4: a lesson has one '# ' title; steps are '## ' headings" },
+    { "# T\n- scenario: s\n\n## S\n\n> Question: Why?\n>\n> answer: 1\n> from-compare: layer=http -> #count\n",
+      "x/01-a.md: line 6: 'from-compare:' needs a '- compare: SCENARIO' setting" },
     { "# T\xff\n", "x/01-a.md: the file is not UTF-8" },
   };
 
@@ -218,6 +220,7 @@ test_captures (void)
       g_autoptr (TsLesson) lesson = ts_lesson_new_from_file (files->pdata[i], &error);
       g_autofree char *path = NULL;
       g_autoptr (TsLessonCapture) capture = NULL;
+      g_autoptr (TsLessonCapture) compare = NULL;
 
       g_assert_no_error (error);
       path = g_build_filename (source, lesson->capture, NULL);
@@ -228,6 +231,17 @@ test_captures (void)
         }
       capture = ts_lesson_capture_new_from_file (path, &error);
       g_assert_no_error (error);
+      if (lesson->compare != NULL)
+        {
+          g_autofree char *rel = g_strdup_printf ("captures/%s.pcapng", lesson->compare);
+          g_autofree char *compare_path = g_build_filename (source, rel, NULL);
+
+          if (g_file_test (compare_path, G_FILE_TEST_EXISTS))
+            {
+              compare = ts_lesson_capture_new_from_file (compare_path, &error);
+              g_assert_no_error (error);
+            }
+        }
       n_checked++;
       for (guint j = 0; j < lesson->steps->len; j++)
         {
@@ -245,8 +259,14 @@ test_captures (void)
             }
           if (step->question != NULL && step->question->from_query != NULL)
             {
-              g_autofree char *computed = ts_lesson_capture_compute_answer (capture, step->question,
-                                                                            &error);
+              g_autofree char *computed = NULL;
+
+              if (step->question->from_compare && compare == NULL)
+                g_error ("%s:%u: the compare capture of %s is not recorded", lesson->path,
+                         step->question->line, lesson->compare);
+              computed = ts_lesson_capture_compute_answer (step->question->from_compare ? compare
+                                                                                        : capture,
+                                                           step->question, &error);
               if (computed == NULL)
                 g_error ("%s:%u: %s", lesson->path, step->question->line, error->message);
               if (g_strcmp0 (computed, step->question->answer) != 0)

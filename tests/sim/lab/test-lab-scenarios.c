@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lab-harness.h"
 #include "ts-trace-event.h"
 #include "ts-trace-reader.h"
 
@@ -50,35 +51,9 @@ static const char *const scenarios[] = {
   "udp-through-connect-fails",
 };
 
-static char *tscope;
-static char *tmp_root;
 
 /* ------------------------------------------------------------------ */
 /* Helpers.                                                            */
-
-static int
-spawn (char **out, char **err, const char *const *argv)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *o = NULL, *e = NULL;
-  int status = 0;
-
-  if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &o, &e, &status,
-                     &error))
-    {
-      g_printerr ("cannot run %s: %s\n", argv[0], error->message);
-      return -1;
-    }
-  if (out != NULL)
-    *out = g_steal_pointer (&o);
-  if (err != NULL)
-    *err = g_steal_pointer (&e);
-  else if (e != NULL && e[0] != '\0' && !strstr (argv[0], "tshark"))
-    g_printerr ("%s", e);
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  return 128 + WTERMSIG (status);
-}
 
 /* The values of @field in the frames of @trace that match @filter, one
  * line per frame (tshark -T fields), decrypted with the secrets inside the
@@ -534,12 +509,6 @@ test_capture (gconstpointer data)
 /* ------------------------------------------------------------------ */
 /* Lab tests.                                                          */
 
-static char *
-lab_name (const char *tag)
-{
-  return g_strdup_printf ("%s%d", tag, (int)(getpid () % 1000));
-}
-
 static void
 test_run (gconstpointer data)
 {
@@ -629,89 +598,6 @@ test_timing (void)
   g_assert_cmpfloat (tcp, <, 100.0);
 }
 
-/* ------------------------------------------------------------------ */
-/* The harness (as in test-lab.c).                                     */
-
-static gboolean
-lab_possible (char **out_reason)
-{
-  pid_t pid;
-  int status;
-
-  pid = fork ();
-  if (pid == 0)
-    {
-      int flags = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID;
-      if (geteuid () != 0)
-        flags |= CLONE_NEWUSER;
-      _exit (unshare (flags) == 0 ? 0 : 1);
-    }
-  if (pid < 0 || waitpid (pid, &status, 0) != pid || !WIFEXITED (status)
-      || WEXITSTATUS (status) != 0)
-    {
-      *out_reason = g_strdup (
-          geteuid () == 0 ? "root, but namespaces cannot be made here (no CAP_SYS_ADMIN?)"
-                          : "not root, and unprivileged user namespaces are not allowed here");
-      return FALSE;
-    }
-  if (!g_file_test ("/usr/bin/tshark", G_FILE_TEST_IS_EXECUTABLE))
-    {
-      *out_reason = g_strdup ("tshark is not installed");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-typedef struct
-{
-  void (*body) (gconstpointer data);
-  gconstpointer data;
-} LabTest;
-
-static void
-run_isolated (gconstpointer data)
-{
-  const LabTest *t = data;
-  g_autofree char *reason = NULL;
-  g_autofree char *rundir = NULL, *xdg = NULL;
-
-  if (g_test_subprocess ())
-    {
-      t->body (t->data);
-      return;
-    }
-  if (!lab_possible (&reason))
-    {
-      if (g_strcmp0 (g_getenv ("TS_REQUIRE_LAB"), "1") == 0)
-        {
-          g_test_fail_printf ("the lab is required (TS_REQUIRE_LAB=1) but impossible here: %s",
-                              reason);
-          return;
-        }
-      g_test_skip_printf ("no lab possible: %s", reason);
-      return;
-    }
-  /* A directory of its own: labs, PKI, traces. */
-  g_free (tmp_root);
-  tmp_root = g_dir_make_tmp ("ts-lab-scenarios-XXXXXX", NULL);
-  g_assert_nonnull (tmp_root);
-  rundir = g_build_filename (tmp_root, "labs", NULL);
-  xdg = g_build_filename (tmp_root, "data", NULL);
-  g_setenv ("TS_LAB_TEST_TMP", tmp_root, TRUE);
-  g_setenv ("TS_LAB_RUNDIR", rundir, TRUE);
-  g_setenv ("XDG_DATA_HOME", xdg, TRUE);
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
-  /* Whatever happened: no lab left running, no files left behind. */
-  {
-    const char *down[] = { tscope, "down", "--all", NULL };
-    const char *rm[] = { "rm", "-rf", tmp_root, NULL };
-    g_autofree char *out = NULL;
-    spawn (&out, NULL, down);
-    spawn (NULL, NULL, rm);
-  }
-  g_test_trap_assert_passed ();
-}
-
 static void
 timing_body (gconstpointer data)
 {
@@ -721,18 +607,12 @@ timing_body (gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  const char *build = g_getenv ("TS_BUILD_DIR");
   LabTest run_tests[G_N_ELEMENTS (scenarios)];
   LabTest timing = { timing_body, NULL };
   int rc;
 
   g_test_init (&argc, &argv, NULL);
-  if (g_getenv ("TSCOPE") != NULL)
-    tscope = g_strdup (g_getenv ("TSCOPE"));
-  else
-    tscope = g_build_filename (build != NULL ? build : TS_BUILD_DIR, "cli", "tscope", NULL);
-  if (g_test_subprocess () && g_getenv ("TS_LAB_TEST_TMP") != NULL)
-    tmp_root = g_strdup (g_getenv ("TS_LAB_TEST_TMP"));
+  lab_harness_init ();
 
   G_STATIC_ASSERT (G_N_ELEMENTS (capture_checks) == G_N_ELEMENTS (scenarios));
   for (gsize i = 0; i < G_N_ELEMENTS (scenarios); i++)
@@ -747,7 +627,6 @@ main (int argc, char **argv)
     }
   g_test_add_data_func ("/ts/lab/scenarios/timing", &timing, run_isolated);
   rc = g_test_run ();
-  g_free (tmp_root);
-  g_free (tscope);
+  lab_harness_clear ();
   return rc;
 }

@@ -21,37 +21,11 @@
 
 #include <json-glib/json-glib.h>
 
+#include "lab-harness.h"
 #include "ts-trace-reader.h"
-
-static char *tscope;
-static char *tmp_root;
 
 /* ------------------------------------------------------------------ */
 /* Helpers.                                                            */
-
-static int
-spawn (char **out, char **err, const char *const *argv)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *o = NULL, *e = NULL;
-  int status = 0;
-
-  if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &o, &e, &status,
-                     &error))
-    {
-      g_printerr ("cannot run %s: %s\n", argv[0], error->message);
-      return -1;
-    }
-  if (out != NULL)
-    *out = g_steal_pointer (&o);
-  if (err != NULL)
-    *err = g_steal_pointer (&e);
-  else if (e != NULL && e[0] != '\0' && !strstr (argv[0], "tshark"))
-    g_printerr ("%s", e);
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  return 128 + WTERMSIG (status);
-}
 
 /* Runs tscope with the NULL-terminated arguments. */
 static int run_tscope (char **out, char **err, ...) G_GNUC_NULL_TERMINATED;
@@ -74,12 +48,6 @@ run_tscope (char **out, char **err, ...)
   if (out != NULL && *out != NULL && rc != 0)
     g_printerr ("%s", *out);
   return rc;
-}
-
-static char *
-lab_name (const char *tag)
-{
-  return g_strdup_printf ("%s%d", tag, (int)(getpid () % 1000));
 }
 
 static char *
@@ -275,7 +243,7 @@ write_scenario (const char *path, const char *text)
 /* Tests.                                                              */
 
 static void
-test_run_connect (void)
+test_run_connect (gconstpointer data)
 {
   g_autofree char *lab = lab_name ("conn");
   g_autofree char *trace = tmp_path ("t.pcapng");
@@ -352,7 +320,7 @@ test_run_connect (void)
 }
 
 static void
-test_segments (void)
+test_segments (gconstpointer data)
 {
   g_autofree char *lab = lab_name ("seg");
   g_autofree char *trace = tmp_path ("d.pcapng");
@@ -389,7 +357,7 @@ test_segments (void)
 }
 
 static void
-test_up_exec_down (void)
+test_up_exec_down (gconstpointer data)
 {
   g_autofree char *lab = lab_name ("up");
   g_autofree char *out = NULL, *err = NULL;
@@ -456,7 +424,7 @@ test_up_exec_down (void)
 }
 
 static void
-test_sigkill (void)
+test_sigkill (gconstpointer data)
 {
   g_autofree char *lab = lab_name ("kill");
   g_autofree char *out = NULL;
@@ -489,7 +457,7 @@ test_sigkill (void)
 }
 
 static void
-test_side_by_side (void)
+test_side_by_side (gconstpointer data)
 {
   g_autofree char *a = lab_name ("sa");
   g_autofree char *b = lab_name ("sb");
@@ -548,7 +516,7 @@ compare_double (gconstpointer a, gconstpointer b)
 }
 
 static void
-test_delay (void)
+test_delay (gconstpointer data)
 {
   g_autofree char *lab = lab_name ("dly");
   g_autofree char *scenario = tmp_path ("delay.scenario");
@@ -597,7 +565,7 @@ test_delay (void)
 }
 
 static void
-test_crash (void)
+test_crash (gconstpointer data)
 {
   g_autofree char *lab = lab_name ("crash");
   g_autofree char *scenario = tmp_path ("crash.scenario");
@@ -640,7 +608,7 @@ test_crash (void)
 
 /* SIGTERM and SIGINT to a running 'tscope run': the lab goes, the status is 1. */
 static void
-test_interrupt (void)
+test_interrupt (gconstpointer data)
 {
   g_autofree char *scenario = tmp_path ("long.scenario");
   g_autofree char *trace = tmp_path ("long.pcapng");
@@ -685,7 +653,7 @@ test_interrupt (void)
  * read from TS_EVENTS into the trace and checked by an expectation, and
  * 'tscope list --format json'. */
 static void
-test_events_and_wire (void)
+test_events_and_wire (gconstpointer data)
 {
   g_autofree char *lab = lab_name ("ev");
   g_autofree char *scenario = tmp_path ("events.scenario");
@@ -762,7 +730,7 @@ copy_program (const char *build, const char *subdir, const char *name)
 /* The rootless path: as root, run 'tscope run direct' as nobody (with
  * setpriv) in a directory of its own; as another user, run it directly. */
 static void
-test_rootless (void)
+test_rootless (gconstpointer data)
 {
   g_autofree char *home = tmp_path ("nobody");
   g_autofree char *bin = g_build_filename (home, "tscope", NULL);
@@ -823,130 +791,24 @@ test_rootless (void)
   g_assert_cmpstr (get, ==, "client-server\n");
 }
 
-/* ------------------------------------------------------------------ */
-/* The harness.                                                        */
-
-/* Can this machine make the lab's namespaces? */
-static gboolean
-lab_possible (char **out_reason)
-{
-  pid_t pid;
-  int status;
-
-  pid = fork ();
-  if (pid == 0)
-    {
-      int flags = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID;
-      if (geteuid () != 0)
-        flags |= CLONE_NEWUSER;
-      _exit (unshare (flags) == 0 ? 0 : 1);
-    }
-  if (pid < 0 || waitpid (pid, &status, 0) != pid || !WIFEXITED (status)
-      || WEXITSTATUS (status) != 0)
-    {
-      *out_reason = g_strdup (
-          geteuid () == 0 ? "root, but namespaces cannot be made here (no CAP_SYS_ADMIN?)"
-                          : "not root, and unprivileged user namespaces are not allowed here");
-      return FALSE;
-    }
-  if (!g_file_test ("/usr/bin/tshark", G_FILE_TEST_IS_EXECUTABLE))
-    {
-      *out_reason = g_strdup ("tshark is not installed");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static void
-remove_tree (const char *path)
-{
-  const char *argv[] = { "rm", "-rf", path, NULL };
-  spawn (NULL, NULL, argv);
-}
-
-/* The environment the lab and tscope see; the test's subprocess inherits
- * it and finds its directory in TS_LAB_TEST_TMP. */
-static void
-set_test_env (void)
-{
-  g_autofree char *rundir = g_build_filename (tmp_root, "labs", NULL);
-  g_autofree char *data = g_build_filename (tmp_root, "data", NULL);
-
-  g_setenv ("TS_LAB_TEST_TMP", tmp_root, TRUE);
-  g_setenv ("TS_LAB_RUNDIR", rundir, TRUE);
-  g_setenv ("XDG_DATA_HOME", data, TRUE);
-}
-
-static void
-cleanup_labs (void)
-{
-  const char *argv[] = { tscope, "down", "--all", NULL };
-  g_autofree char *out = NULL;
-  spawn (&out, NULL, argv);
-}
-
-static void
-run_isolated (gconstpointer data)
-{
-  void (*body) (void) = (void (*) (void))data;
-  g_autofree char *reason = NULL;
-
-  if (g_test_subprocess ())
-    {
-      body ();
-      return;
-    }
-  if (!lab_possible (&reason))
-    {
-      if (g_strcmp0 (g_getenv ("TS_REQUIRE_LAB"), "1") == 0)
-        {
-          g_test_fail_printf ("the lab is required (TS_REQUIRE_LAB=1) but impossible here: %s",
-                              reason);
-          return;
-        }
-      g_test_skip_printf ("no lab possible: %s", reason);
-      return;
-    }
-  /* A directory of its own for each test: labs, PKI, traces. */
-  g_free (tmp_root);
-  tmp_root = g_dir_make_tmp ("ts-lab-test-XXXXXX", NULL);
-  g_assert_nonnull (tmp_root);
-  set_test_env ();
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
-  /* Whatever happened: no lab left running, no files left behind. */
-  cleanup_labs ();
-  remove_tree (tmp_root);
-  g_test_trap_assert_passed ();
-}
-
 int
 main (int argc, char **argv)
 {
-  const char *build = g_getenv ("TS_BUILD_DIR");
   int rc;
 
   g_test_init (&argc, &argv, NULL);
-  if (g_getenv ("TSCOPE") != NULL)
-    tscope = g_strdup (g_getenv ("TSCOPE"));
-  else
-    tscope = g_build_filename (build != NULL ? build : TS_BUILD_DIR, "cli", "tscope", NULL);
-  /* The subprocess of a test inherits its directory from the parent
-   * (run_isolated ()), which removes it whatever the test did. */
-  if (g_test_subprocess () && g_getenv ("TS_LAB_TEST_TMP") != NULL)
-    tmp_root = g_strdup (g_getenv ("TS_LAB_TEST_TMP"));
-
-  g_test_add_data_func ("/ts/lab/run/connect", test_run_connect, run_isolated);
-  g_test_add_data_func ("/ts/lab/capture/segments", test_segments, run_isolated);
-  g_test_add_data_func ("/ts/lab/up-exec-down", test_up_exec_down, run_isolated);
-  g_test_add_data_func ("/ts/lab/sigkill", test_sigkill, run_isolated);
-  g_test_add_data_func ("/ts/lab/side-by-side", test_side_by_side, run_isolated);
-  g_test_add_data_func ("/ts/lab/delay", test_delay, run_isolated);
-  g_test_add_data_func ("/ts/lab/crash", test_crash, run_isolated);
-  g_test_add_data_func ("/ts/lab/interrupt", test_interrupt, run_isolated);
-  g_test_add_data_func ("/ts/lab/events-and-wire", test_events_and_wire, run_isolated);
-  g_test_add_data_func ("/ts/lab/rootless", test_rootless, run_isolated);
+  lab_harness_init ();
+  LAB_TEST_ADD ("/ts/lab/run/connect", test_run_connect);
+  LAB_TEST_ADD ("/ts/lab/capture/segments", test_segments);
+  LAB_TEST_ADD ("/ts/lab/up-exec-down", test_up_exec_down);
+  LAB_TEST_ADD ("/ts/lab/sigkill", test_sigkill);
+  LAB_TEST_ADD ("/ts/lab/side-by-side", test_side_by_side);
+  LAB_TEST_ADD ("/ts/lab/delay", test_delay);
+  LAB_TEST_ADD ("/ts/lab/crash", test_crash);
+  LAB_TEST_ADD ("/ts/lab/interrupt", test_interrupt);
+  LAB_TEST_ADD ("/ts/lab/events-and-wire", test_events_and_wire);
+  LAB_TEST_ADD ("/ts/lab/rootless", test_rootless);
   rc = g_test_run ();
-  g_free (tmp_root);
-  g_free (tscope);
+  lab_harness_clear ();
   return rc;
 }

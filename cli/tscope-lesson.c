@@ -35,7 +35,7 @@ print_markdown (const char *markdown)
 static void
 print_rule (const char *title)
 {
-  gsize len = (gsize) g_utf8_strlen (title, -1);
+  gsize len = (gsize)g_utf8_strlen (title, -1);
 
   printf ("\n%s\n", title);
   for (gsize i = 0; i < len && i < WIDTH; i++)
@@ -76,7 +76,7 @@ print_question (const TsLessonQuestion *q)
 {
   printf ("Question: %s\n", q->prompt);
   for (guint i = 0; i < q->choices->len; i++)
-    printf ("  %u. %s\n", i + 1, (const char *) q->choices->pdata[i]);
+    printf ("  %u. %s\n", i + 1, (const char *)q->choices->pdata[i]);
 }
 
 /* Asks @q until answered right, the student gives up (empty line), or input ends. */
@@ -127,11 +127,12 @@ print_highlights (TsLessonCapture *capture, const TsLessonStep *step)
     options.as_node = ts_timeline_find_node (timeline, step->as);
   if (ts_timeline_get_n_events (timeline) > 0)
     t0 = ts_timeline_get_event (timeline, 0)->time_ns;
-  printf ("Look at%s%s:\n", step->as != NULL ? ", as seen by " : "", step->as != NULL ? step->as : "");
+  printf ("Look at%s%s:\n", step->as != NULL ? ", as seen by " : "",
+          step->as != NULL ? step->as : "");
   for (guint i = 0; i < found->len; i++)
     {
-      g_autofree char *line = ts_timeline_render_event_line (timeline, &options,
-                                                             g_array_index (found, guint, i), t0);
+      g_autofree char *line
+          = ts_timeline_render_event_line (timeline, &options, g_array_index (found, guint, i), t0);
       if (line != NULL)
         printf ("  > %s\n", line);
     }
@@ -141,8 +142,8 @@ static void
 print_step (const TsLesson *lesson, TsLessonCapture *capture, guint index, gboolean all)
 {
   const TsLessonStep *step = lesson->steps->pdata[index];
-  g_autofree char *title = g_strdup_printf ("Step %u of %u: %s", index + 1, lesson->steps->len,
-                                            step->title);
+  g_autofree char *title
+      = g_strdup_printf ("Step %u of %u: %s", index + 1, lesson->steps->len, step->title);
 
   print_rule (title);
   printf ("[view: %s%s%s]\n\n", ts_lesson_view_to_string (step->view),
@@ -197,7 +198,8 @@ ts_cmd_lesson (int argc, char **argv)
 {
   gboolean all = FALSE;
   const GOptionEntry entries[] = {
-    { "all", 0, 0, G_OPTION_ARG_NONE, &all, "Print every step without waiting (answers shown)", NULL },
+    { "all", 0, 0, G_OPTION_ARG_NONE, &all, "Print every step without waiting (answers shown)",
+      NULL },
     { NULL },
   };
   g_autofree char *dir = ts_cli_find_data ("lessons");
@@ -265,8 +267,8 @@ ts_cmd_lesson (int argc, char **argv)
   {
     g_autofree char *root = ts_cli_find_data ("");
     g_autofree char *path = g_path_is_absolute (lesson->capture)
-                              ? g_strdup (lesson->capture)
-                              : g_build_filename (root, lesson->capture, NULL);
+                                ? g_strdup (lesson->capture)
+                                : g_build_filename (root, lesson->capture, NULL);
 
     capture = ts_lesson_capture_new_from_file (path, &error);
     if (capture == NULL)
@@ -278,8 +280,8 @@ ts_cmd_lesson (int argc, char **argv)
     else
       {
         TsRenderOptions options = { .width = WIDTH + 4, .as_node = -1, .title = lesson->capture };
-        g_autofree char *ladder = ts_timeline_render_text (ts_lesson_capture_get_timeline (capture),
-                                                           &options);
+        g_autofree char *ladder
+            = ts_timeline_render_text (ts_lesson_capture_get_timeline (capture), &options);
         printf ("\nThe whole exchange, from %s:\n\n%s", lesson->capture, ladder);
       }
   }

@@ -1,4 +1,4 @@
-/* tscope-trace-info.c: tscope trace-info: interfaces, packets, secrets, events and damage of a trace.
+/* tscope-trace-info.c: tscope trace-info: a trace's interfaces, packets, secrets, events, damage.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
@@ -16,12 +16,18 @@ linktype_name (guint linktype)
 {
   switch (linktype)
     {
-    case 1: return "Ethernet";
-    case 101: return "raw IP";
-    case 113: return "Linux cooked (SLL)";
-    case 276: return "Linux cooked v2 (SLL2)";
-    case 0: return "BSD loopback";
-    default: return "other";
+      case 1:
+        return "Ethernet";
+      case 101:
+        return "raw IP";
+      case 113:
+        return "Linux cooked (SLL)";
+      case 276:
+        return "Linux cooked v2 (SLL2)";
+      case 0:
+        return "BSD loopback";
+      default:
+        return "other";
     }
 }
 
@@ -47,7 +53,7 @@ count_lines (const guint8 *data, guint32 len)
 static int
 compare_strings (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
 int
@@ -68,11 +74,12 @@ ts_cmd_trace_info (int argc, char **argv)
   TsTraceRecord record;
   const char *path;
 
-  if (!ts_cli_parse (&argc, &argv, "FILE",
-                     "Summarise a trace: its interfaces (one per captured link), the packets on each,\n"
-                     "the TLS secrets and actor events it carries, and any damage found.\n"
-                     "Reads pcapng (ours or any tool's) and classic pcap.",
-                     NULL))
+  if (!ts_cli_parse (
+          &argc, &argv, "FILE",
+          "Summarise a trace: its interfaces (one per captured link), the packets on each,\n"
+          "the TLS secrets and actor events it carries, and any damage found.\n"
+          "Reads pcapng (ours or any tool's) and classic pcap.",
+          NULL))
     return TS_EXIT_USAGE;
   if (argc != 2)
     {
@@ -95,38 +102,38 @@ ts_cmd_trace_info (int argc, char **argv)
     {
       switch (kind)
         {
-        case TS_TRACE_RECORD_PACKET:
-          if (packets->len <= record.interface_id)
-            g_array_set_size (packets, record.interface_id + 1);
-          g_array_index (packets, guint64, record.interface_id)++;
-          if (!any_packet || record.time_ns < first_ns)
-            first_ns = record.time_ns;
-          if (!any_packet || record.time_ns > last_ns)
-            last_ns = record.time_ns;
-          any_packet = TRUE;
-          break;
-        case TS_TRACE_RECORD_SECRETS:
-          n_secret_blocks++;
-          if (record.secrets_type == TS_PCAPNG_SECRETS_TLS_KEYLOG)
-            n_secret_lines += count_lines (record.secrets, record.secrets_len);
-          break;
-        case TS_TRACE_RECORD_EVENT:
-          {
-            const char *event_kind = ts_trace_event_get_kind (record.event);
-            gpointer count = g_hash_table_lookup (kinds, event_kind);
-
-            if (n_events == 0)
-              first_event = g_strdup (event_kind);
-            g_hash_table_replace (kinds, g_strdup (event_kind),
-                                  GUINT_TO_POINTER (GPOINTER_TO_UINT (count) + 1));
-            n_events++;
+          case TS_TRACE_RECORD_PACKET:
+            if (packets->len <= record.interface_id)
+              g_array_set_size (packets, record.interface_id + 1);
+            g_array_index (packets, guint64, record.interface_id)++;
+            if (!any_packet || record.time_ns < first_ns)
+              first_ns = record.time_ns;
+            if (!any_packet || record.time_ns > last_ns)
+              last_ns = record.time_ns;
+            any_packet = TRUE;
             break;
-          }
-        case TS_TRACE_RECORD_OTHER:
-          n_other++;
-          break;
-        default:
-          break;
+          case TS_TRACE_RECORD_SECRETS:
+            n_secret_blocks++;
+            if (record.secrets_type == TS_PCAPNG_SECRETS_TLS_KEYLOG)
+              n_secret_lines += count_lines (record.secrets, record.secrets_len);
+            break;
+          case TS_TRACE_RECORD_EVENT:
+            {
+              const char *event_kind = ts_trace_event_get_kind (record.event);
+              gpointer count = g_hash_table_lookup (kinds, event_kind);
+
+              if (n_events == 0)
+                first_event = g_strdup (event_kind);
+              g_hash_table_replace (kinds, g_strdup (event_kind),
+                                    GUINT_TO_POINTER (GPOINTER_TO_UINT (count) + 1));
+              n_events++;
+              break;
+            }
+          case TS_TRACE_RECORD_OTHER:
+            n_other++;
+            break;
+          default:
+            break;
         }
     }
   if (kind == TS_TRACE_RECORD_NONE)
@@ -146,7 +153,7 @@ ts_cmd_trace_info (int argc, char **argv)
     printf (", written by %s", ts_trace_reader_get_application (reader));
   printf ("\n");
   if (any_packet)
-    printf ("span: %.6f s\n", (double) (last_ns - first_ns) / 1e9);
+    printf ("span: %.6f s\n", (double)(last_ns - first_ns) / 1e9);
 
   printf ("interfaces: %u\n", ts_trace_reader_get_n_interfaces (reader));
   for (guint i = 0; i < ts_trace_reader_get_n_interfaces (reader); i++)
@@ -177,7 +184,7 @@ ts_cmd_trace_info (int argc, char **argv)
       g_ptr_array_add (names, key);
     g_ptr_array_sort (names, compare_strings);
     for (guint i = 0; i < names->len; i++)
-      printf ("  %-32s %u\n", (const char *) names->pdata[i],
+      printf ("  %-32s %u\n", (const char *)names->pdata[i],
               GPOINTER_TO_UINT (g_hash_table_lookup (kinds, names->pdata[i])));
   }
   if (n_other > 0)

@@ -50,19 +50,15 @@ action_about (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   GtkApplication *app = user_data;
   static const char *developers[] = { "The Tunnelscope developers", NULL };
-  GtkWidget *about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
-                                   "transient-for", gtk_application_get_active_window (app),
-                                   "application-name", "Tunnelscope",
-                                   "application-icon", TS_APPLICATION_ID,
-                                   "version", PACKAGE_VERSION,
-                                   "developer-name", "The Tunnelscope developers",
-                                   "developers", developers,
-                                   "comments", "An educational simulator and packet-level teaching toolkit for HTTP "
-                                               "proxying: forward proxies, HTTPS interception, CONNECT tunnels, "
-                                               "proxy chains and MASQUE.",
-                                   "license-type", GTK_LICENSE_GPL_3_0,
-                                   "copyright", "© The Tunnelscope developers",
-                                   NULL);
+  GtkWidget *about = g_object_new (
+      ADW_TYPE_ABOUT_WINDOW, "transient-for", gtk_application_get_active_window (app),
+      "application-name", "Tunnelscope", "application-icon", TS_APPLICATION_ID, "version",
+      PACKAGE_VERSION, "developer-name", "The Tunnelscope developers", "developers", developers,
+      "comments",
+      "An educational simulator and packet-level teaching toolkit for HTTP "
+      "proxying: forward proxies, HTTPS interception, CONNECT tunnels, "
+      "proxy chains and MASQUE.",
+      "license-type", GTK_LICENSE_GPL_3_0, "copyright", "© The Tunnelscope developers", NULL);
   gtk_window_present (GTK_WINDOW (about));
 }
 
@@ -183,7 +179,8 @@ ts_application_startup (GApplication *app)
 {
   ts_application_ensure_resources ();
   G_APPLICATION_CLASS (ts_application_parent_class)->startup (app);
-  g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions), app);
+  g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions),
+                                   app);
   set_accels (GTK_APPLICATION (app), FALSE);
   g_signal_connect (app, "window-added", G_CALLBACK (on_window_added), NULL);
 }
@@ -247,8 +244,9 @@ screenshot_timed_out (gpointer user_data)
   TsApplication *self = user_data;
 
   self->screenshot_timeout = 0;
-  g_printerr ("tunnelscope: the window was not painted within %d s (is there a display? try xvfb-run)\n",
-              SCREENSHOT_TIMEOUT_S);
+  g_printerr (
+      "tunnelscope: the window was not painted within %d s (is there a display? try xvfb-run)\n",
+      SCREENSHOT_TIMEOUT_S);
   screenshot_finish (self, 1);
   return G_SOURCE_REMOVE;
 }
@@ -281,64 +279,87 @@ parse_options (char **argv, Options *o, GError **error)
 {
   const GOptionEntry entries[] = {
     { "scenario", 0, 0, G_OPTION_ARG_STRING, &o->scenario, "Run a lab scenario live", "NAME" },
-    { "lesson", 0, 0, G_OPTION_ARG_INT, &o->lesson, "Open lesson N on its shipped capture (with --step K: at its step K)", "N" },
-    { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &o->screenshot, "Render the window to a PNG and exit", "OUT.png" },
+    { "lesson", 0, 0, G_OPTION_ARG_INT, &o->lesson,
+      "Open lesson N on its shipped capture (with --step K: at its step K)", "N" },
+    { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &o->screenshot,
+      "Render the window to a PNG and exit", "OUT.png" },
     { "export", 0, 0, G_OPTION_ARG_FILENAME, &o->export,
       "Export the view's drawing (ladder or topology) to a PNG, SVG or PDF and exit", "OUT" },
-    { "step", 0, 0, G_OPTION_ARG_INT, &o->step, "With --screenshot: show step N (1 is the first); with --lesson: the lesson's step N", "N" },
+    { "step", 0, 0, G_OPTION_ARG_INT, &o->step,
+      "With --screenshot: show step N (1 is the first); with --lesson: the lesson's step N", "N" },
     { "view", 0, 0, G_OPTION_ARG_STRING, &o->view,
-      "With --screenshot: ladder, topology, detail, events, compare (or start, without a TRACE)", "VIEW" },
-    { "compare", 0, 0, G_OPTION_ARG_FILENAME, &o->compare, "A second trace to compare with", "TRACE2" },
+      "With --screenshot: ladder, topology, detail, events, compare (or start, without a TRACE)",
+      "VIEW" },
+    { "compare", 0, 0, G_OPTION_ARG_FILENAME, &o->compare, "A second trace to compare with",
+      "TRACE2" },
     { "as", 0, 0, G_OPTION_ARG_STRING, &o->as, "Whose eyes: a node name, or observer", "NODE" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->rest, NULL, NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("[TRACE | --lesson N | --scenario NAME]");
+  g_autoptr (GOptionContext) context
+      = g_option_context_new ("[TRACE | --lesson N | --scenario NAME]");
   g_auto (GStrv) copy = g_strdupv (argv);
   char **args = copy;
-  int argc = (int) g_strv_length (copy);
+  int argc = (int)g_strv_length (copy);
 
   g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
-      "Step through a proxy's traffic: a lab scenario live, or a capture.\n\n"
-      "  tunnelscope --screenshot OUT.png TRACE [--step N] [--view ladder|topology|detail|compare]\n"
-      "              [--compare TRACE2] [--as NODE]\n"
-      "  tunnelscope --screenshot OUT.png --lesson N [--step K]\n"
-      "renders the real window and exits (under xvfb-run -a where there is no display).");
+  g_option_context_set_summary (
+      context, "Step through a proxy's traffic: a lab scenario live, or a capture.\n\n"
+               "  tunnelscope --screenshot OUT.png TRACE [--step N] [--view "
+               "ladder|topology|detail|compare]\n"
+               "              [--compare TRACE2] [--as NODE]\n"
+               "  tunnelscope --screenshot OUT.png --lesson N [--step K]\n"
+               "renders the real window and exits (under xvfb-run -a where there is no display).");
   if (!g_option_context_parse (context, &argc, &args, error))
     return FALSE;
   if (o->version)
     return TRUE;
   if (o->rest && g_strv_length (o->rest) > 1)
-    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "give at most one trace"), FALSE;
-  if (o->view && !g_strv_contains ((const char *const[]) { "ladder", "topology", "detail", "events", "compare", "start", NULL },
-                                   o->view))
+    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "give at most one trace"),
+           FALSE;
+  if (o->view
+      && !g_strv_contains ((const char *const[]){ "ladder", "topology", "detail", "events",
+                                                  "compare", "start", NULL },
+                           o->view))
     return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                        "--view is one of ladder, topology, detail, events, compare, start"), FALSE;
+                        "--view is one of ladder, topology, detail, events, compare, start"),
+           FALSE;
   if ((o->rest != NULL && o->rest[0] != NULL) + (o->scenario != NULL) + (o->lesson != 0) > 1)
     return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                        "give one of TRACE, --lesson N, --scenario NAME"), FALSE;
+                        "give one of TRACE, --lesson N, --scenario NAME"),
+           FALSE;
   if (o->screenshot && o->export)
     return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                        "give --screenshot or --export, not both"), FALSE;
+                        "give --screenshot or --export, not both"),
+           FALSE;
   if (o->export && !g_str_has_suffix (o->export, ".png") && !g_str_has_suffix (o->export, ".svg")
       && !g_str_has_suffix (o->export, ".pdf"))
-    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--export writes .png, .svg or .pdf"), FALSE;
+    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                        "--export writes .png, .svg or .pdf"),
+           FALSE;
   if (o->lesson < 0)
-    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--lesson takes a lesson number"), FALSE;
-  if ((o->screenshot || o->export) && (o->rest == NULL || o->rest[0] == NULL) && g_strcmp0 (o->view, "start") != 0
-      && o->lesson == 0)
     return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                        "%s needs a TRACE or --lesson N", o->screenshot ? "--screenshot" : "--export"), FALSE;
+                        "--lesson takes a lesson number"),
+           FALSE;
+  if ((o->screenshot || o->export) && (o->rest == NULL || o->rest[0] == NULL)
+      && g_strcmp0 (o->view, "start") != 0 && o->lesson == 0)
+    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                        "%s needs a TRACE or --lesson N",
+                        o->screenshot ? "--screenshot" : "--export"),
+           FALSE;
   if (o->lesson && o->view)
-    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                        "a lesson's steps choose the view: give --lesson N --step K without --view"), FALSE;
+    return g_set_error (
+               error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+               "a lesson's steps choose the view: give --lesson N --step K without --view"),
+           FALSE;
   if (!o->screenshot && !o->export && o->lesson == 0 && (o->step || o->view))
     return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                        "--step and --view go with --screenshot, --export or --lesson"), FALSE;
+                        "--step and --view go with --screenshot, --export or --lesson"),
+           FALSE;
   if (o->step < 0)
-    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--step counts from 1"), FALSE;
+    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--step counts from 1"),
+           FALSE;
   return TRUE;
 }
 
@@ -367,13 +388,15 @@ ts_application_local_command_line (GApplication *app, char ***arguments, int *ex
   if (!gtk_init_check ())
     {
       g_printerr ("tunnelscope: cannot open a display%s\n",
-                  o.screenshot || o.export ? " (run it under xvfb-run -a)" : " (is DISPLAY or WAYLAND_DISPLAY set?)");
+                  o.screenshot || o.export ? " (run it under xvfb-run -a)"
+                                           : " (is DISPLAY or WAYLAND_DISPLAY set?)");
       options_clear (&o);
       *exit_status = 1;
       return TRUE;
     }
   options_clear (&o);
-  return G_APPLICATION_CLASS (ts_application_parent_class)->local_command_line (app, arguments, exit_status);
+  return G_APPLICATION_CLASS (ts_application_parent_class)
+      ->local_command_line (app, arguments, exit_status);
 }
 
 static int
@@ -390,7 +413,8 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
 
   if (!parse_options (argv, &o, &error))
     {
-      g_application_command_line_printerr (cmdline, "tunnelscope: %s (try --help)\n", error->message);
+      g_application_command_line_printerr (cmdline, "tunnelscope: %s (try --help)\n",
+                                           error->message);
       options_clear (&o);
       return 2;
     }
@@ -418,7 +442,8 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
           g_autoptr (GError) load_error = NULL;
           if (!ts_window_load_path (window, g_file_peek_path (file), &load_error))
             {
-              g_application_command_line_printerr (cmdline, "tunnelscope: %s\n", load_error->message);
+              g_application_command_line_printerr (cmdline, "tunnelscope: %s\n",
+                                                   load_error->message);
               gtk_window_destroy (GTK_WINDOW (window));
               options_clear (&o);
               return 1;
@@ -441,7 +466,7 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
     }
   if (lesson)
     {
-      guint at = step > 0 ? (guint) step - 1 : G_MAXUINT;
+      guint at = step > 0 ? (guint)step - 1 : G_MAXUINT;
 
       if (screenshot)
         {
@@ -449,9 +474,10 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
           /* A picture of a lesson step, not of where a student left it,
            * and no progress of its own. */
           ts_lesson_pane_set_record_progress (ts_window_get_lesson_pane (window), FALSE);
-          if (!ts_window_load_lesson (window, (guint) lesson, step > 0 ? at : 0, &lesson_error))
+          if (!ts_window_load_lesson (window, (guint)lesson, step > 0 ? at : 0, &lesson_error))
             {
-              g_application_command_line_printerr (cmdline, "tunnelscope: %s\n", lesson_error->message);
+              g_application_command_line_printerr (cmdline, "tunnelscope: %s\n",
+                                                   lesson_error->message);
               gtk_window_destroy (GTK_WINDOW (window));
               options_clear (&o);
               return 1;
@@ -461,16 +487,17 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
         {
           /* A lesson that is not there is a command-line error, not a dialog. */
           g_autoptr (GError) lesson_error = NULL;
-          g_autoptr (TsLesson) found = ts_lesson_files_load ((guint) lesson, &lesson_error);
+          g_autoptr (TsLesson) found = ts_lesson_files_load ((guint)lesson, &lesson_error);
 
           if (found == NULL)
             {
-              g_application_command_line_printerr (cmdline, "tunnelscope: %s\n", lesson_error->message);
+              g_application_command_line_printerr (cmdline, "tunnelscope: %s\n",
+                                                   lesson_error->message);
               gtk_window_destroy (GTK_WINDOW (window));
               options_clear (&o);
               return 1;
             }
-          ts_window_open_lesson (window, (guint) lesson, at);
+          ts_window_open_lesson (window, (guint)lesson, at);
         }
       step = 0;
     }
@@ -492,7 +519,8 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
       g_free (self->screenshot_path);
       self->screenshot_path = g_strdup (screenshot);
       g_application_hold (app);
-      self->screenshot_timeout = g_timeout_add_seconds (SCREENSHOT_TIMEOUT_S, screenshot_timed_out, self);
+      self->screenshot_timeout
+          = g_timeout_add_seconds (SCREENSHOT_TIMEOUT_S, screenshot_timed_out, self);
       ts_screenshot_when_painted (GTK_WIDGET (window), 4, G_CALLBACK (screenshot_take), self);
     }
   gtk_window_present (GTK_WINDOW (window));
@@ -533,11 +561,9 @@ ts_application_new (void)
 {
   /* Non-unique: every invocation is its own process, so the screenshot mode
    * and tests never hand their work to a running instance. */
-  return g_object_new (TS_TYPE_APPLICATION,
-                       "application-id", TS_APPLICATION_ID,
-                       "flags", G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE,
-                       "resource-base-path", "/org/tunnelscope/Tunnelscope",
-                       NULL);
+  return g_object_new (TS_TYPE_APPLICATION, "application-id", TS_APPLICATION_ID, "flags",
+                       G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE,
+                       "resource-base-path", "/org/tunnelscope/Tunnelscope", NULL);
 }
 
 int

@@ -18,8 +18,8 @@ struct _TsDetailView
   GtkListBox *tree;
   GtkTextView *hex;
   TsSession *session;
-  GArray *fields;   /* TsStepField of the shown step */
-  GArray *rows;     /* guint: row index -> field index */
+  GArray *fields; /* TsStepField of the shown step */
+  GArray *rows;   /* guint: row index -> field index */
   gsize n_bytes;
   gboolean updating;
   guint hl_offset, hl_len;
@@ -74,7 +74,7 @@ show_selection (TsDetailView *self)
   gtk_text_buffer_remove_tag_by_name (buffer, "selected", &start, &end);
   self->has_hl = FALSE;
   self->updating = TRUE;
-  if (field < 0 || self->fields == NULL || (guint) field >= self->fields->len)
+  if (field < 0 || self->fields == NULL || (guint)field >= self->fields->len)
     gtk_list_box_unselect_all (self->tree);
   else
     {
@@ -82,7 +82,7 @@ show_selection (TsDetailView *self)
       guint off = MIN (f->offset, self->n_bytes), len = MIN (f->len, self->n_bytes - off);
 
       for (guint r = 0; r < self->rows->len; r++)
-        if (g_array_index (self->rows, guint, r) == (guint) field)
+        if (g_array_index (self->rows, guint, r) == (guint)field)
           gtk_list_box_select_row (self->tree, gtk_list_box_get_row_at_index (self->tree, r));
       if (len > 0)
         {
@@ -103,7 +103,7 @@ show_selection (TsDetailView *self)
 static void
 set_row (TsDetailView *self, guint index, const char *text, guint depth, gboolean dim)
 {
-  GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->tree, (int) index);
+  GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->tree, (int)index);
   GtkWidget *label;
 
   if (row == NULL)
@@ -113,12 +113,12 @@ set_row (TsDetailView *self, guint index, const char *text, guint depth, gboolea
       gtk_label_set_wrap (GTK_LABEL (label), TRUE);
       gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
       gtk_list_box_append (self->tree, label);
-      row = gtk_list_box_get_row_at_index (self->tree, (int) index);
+      row = gtk_list_box_get_row_at_index (self->tree, (int)index);
     }
   label = gtk_list_box_row_get_child (row);
   gtk_widget_set_visible (GTK_WIDGET (row), TRUE);
   gtk_label_set_text (GTK_LABEL (label), text);
-  gtk_widget_set_margin_start (label, 6 + 18 * (int) depth);
+  gtk_widget_set_margin_start (label, 6 + 18 * (int)depth);
   if (depth == 0 && !dim)
     gtk_widget_add_css_class (label, "heading");
   else
@@ -134,7 +134,7 @@ hide_rows_from (TsDetailView *self, guint index)
 {
   GtkListBoxRow *row;
 
-  while ((row = gtk_list_box_get_row_at_index (self->tree, (int) index++)) != NULL)
+  while ((row = gtk_list_box_get_row_at_index (self->tree, (int)index++)) != NULL)
     gtk_widget_set_visible (GTK_WIDGET (row), FALSE);
 }
 
@@ -177,7 +177,7 @@ do_rebuild (TsDetailView *self)
             {
               g_autofree char *seen = ts_step_list_dup_summary_as (list, step, reader);
               g_autofree char *line = g_strdup_printf ("Not readable as seen by %s: %s",
-                                                      ts_session_get_as (self->session), seen);
+                                                       ts_session_get_as (self->session), seen);
               set_row (self, self->rows->len, line, 0, TRUE);
               g_array_append_val (self->rows, i);
             }
@@ -202,7 +202,9 @@ do_rebuild (TsDetailView *self)
           g_string_append (text, "   ");
       g_string_append_c (text, ' ');
       for (gsize c = 0; c < HEX_COLS; c++)
-        g_string_append_c (text, base + c < size ? (g_ascii_isprint (bytes[base + c]) ? bytes[base + c] : '.') : ' ');
+        g_string_append_c (text, base + c < size
+                                     ? (g_ascii_isprint (bytes[base + c]) ? bytes[base + c] : '.')
+                                     : ' ');
       g_string_append_c (text, '\n');
     }
   if (size == 0)
@@ -252,8 +254,8 @@ on_row_selected (GtkListBox *box, GtkListBoxRow *row, TsDetailView *self)
   if (self->updating || self->session == NULL || row == NULL)
     return;
   index = gtk_list_box_row_get_index (row);
-  if (index >= 0 && (guint) index < self->rows->len)
-    ts_session_set_selected_field (self->session, (int) g_array_index (self->rows, guint, index));
+  if (index >= 0 && (guint)index < self->rows->len)
+    ts_session_set_selected_field (self->session, (int)g_array_index (self->rows, guint, index));
 }
 
 int
@@ -273,7 +275,7 @@ ts_detail_view_field_at_byte (TsDetailView *self, guint offset)
       const TsStepField *f = &g_array_index (self->fields, TsStepField, i);
       if (f->len > 0 && offset >= f->offset && offset < f->offset + f->len && f->len <= best_len)
         {
-          best = (int) i;
+          best = (int)i;
           best_len = f->len;
         }
     }
@@ -285,13 +287,14 @@ on_hex_released (GtkGestureClick *gesture, int n_press, double x, double y, TsDe
 {
   GtkTextIter iter;
   int bx, by, line, col;
-  int cols = (int) self->cols;
+  int cols = (int)self->cols;
   guint byte;
   int field;
 
   if (self->session == NULL || self->n_bytes == 0)
     return;
-  gtk_text_view_window_to_buffer_coords (self->hex, GTK_TEXT_WINDOW_WIDGET, (int) x, (int) y, &bx, &by);
+  gtk_text_view_window_to_buffer_coords (self->hex, GTK_TEXT_WINDOW_WIDGET, (int)x, (int)y, &bx,
+                                         &by);
   gtk_text_view_get_iter_at_location (self->hex, &iter, bx, by);
   line = gtk_text_iter_get_line (&iter);
   col = gtk_text_iter_get_line_offset (&iter);
@@ -301,7 +304,7 @@ on_hex_released (GtkGestureClick *gesture, int n_press, double x, double y, TsDe
     col = col - (6 + cols * 3 + 1);
   else
     return;
-  byte = (guint) line * HEX_COLS + (guint) col;
+  byte = (guint)line * HEX_COLS + (guint)col;
   if (byte >= self->n_bytes)
     return;
   field = ts_detail_view_field_at_byte (self, byte);
@@ -342,8 +345,11 @@ ts_detail_view_get_property (GObject *object, guint prop_id, GValue *value, GPar
 
   switch (prop_id)
     {
-    case PROP_SESSION: g_value_set_object (value, self->session); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      case PROP_SESSION:
+        g_value_set_object (value, self->session);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -354,8 +360,11 @@ ts_detail_view_set_property (GObject *object, guint prop_id, const GValue *value
 
   switch (prop_id)
     {
-    case PROP_SESSION: ts_detail_view_set_session (self, g_value_get_object (value)); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      case PROP_SESSION:
+        ts_detail_view_set_session (self, g_value_get_object (value));
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -375,7 +384,8 @@ ts_detail_view_class_init (TsDetailViewClass *klass)
                                                   G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  gtk_widget_class_set_template_from_resource (widget_class, "/org/tunnelscope/Tunnelscope/ts-detail-view.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/tunnelscope/Tunnelscope/ts-detail-view.ui");
   gtk_widget_class_bind_template_child (widget_class, TsDetailView, tree);
   gtk_widget_class_bind_template_child (widget_class, TsDetailView, hex);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
@@ -427,7 +437,8 @@ ts_detail_view_set_session (TsDetailView *self, TsSession *session)
       g_signal_connect_swapped (session, "notify::step", G_CALLBACK (rebuild), self);
       g_signal_connect_swapped (session, "notify::as", G_CALLBACK (rebuild), self);
       g_signal_connect_swapped (session, "reset", G_CALLBACK (rebuild), self);
-      g_signal_connect_swapped (session, "notify::selected-field", G_CALLBACK (show_selection), self);
+      g_signal_connect_swapped (session, "notify::selected-field", G_CALLBACK (show_selection),
+                                self);
     }
   if (self->tree)
     rebuild (self);

@@ -12,10 +12,10 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  GdkRGBA fg;      /* the widget's text colour */
-  GdkRGBA bg;      /* the window background */
-  GdkRGBA dim;     /* lines, lifelines */
-  GdkRGBA accent;  /* the current step */
+  GdkRGBA fg;     /* the widget's text colour */
+  GdkRGBA bg;     /* the window background */
+  GdkRGBA dim;    /* lines, lifelines */
+  GdkRGBA accent; /* the current step */
   gboolean dark;
 } TsPalette;
 

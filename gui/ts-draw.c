@@ -27,12 +27,12 @@ _ts_palette_init (TsPalette *p, GtkWidget *widget)
   lum = 0.2126 * p->fg.red + 0.7152 * p->fg.green + 0.0722 * p->fg.blue;
   p->dark = lum > 0.5;
   if (p->dark)
-    p->bg = (GdkRGBA) { 0.14, 0.14, 0.14, 1 };
+    p->bg = (GdkRGBA){ 0.14, 0.14, 0.14, 1 };
   else
-    p->bg = (GdkRGBA) { 0.98, 0.98, 0.98, 1 };
+    p->bg = (GdkRGBA){ 0.98, 0.98, 0.98, 1 };
   p->dim = p->fg;
   p->dim.alpha = 0.25;
-  p->accent = p->dark ? (GdkRGBA) { 0.47, 0.68, 0.93, 1 } : (GdkRGBA) { 0.21, 0.52, 0.89, 1 };
+  p->accent = p->dark ? (GdkRGBA){ 0.47, 0.68, 0.93, 1 } : (GdkRGBA){ 0.21, 0.52, 0.89, 1 };
 }
 
 void
@@ -40,10 +40,10 @@ _ts_layer_color (const TsPalette *p, TsLayer layer, gboolean anomaly, GdkRGBA *o
 {
   /* GNOME palette, lighter shades on dark backgrounds. */
   static const GdkRGBA light[] = {
-    [TS_LAYER_LAB] = { 0.60, 0.45, 0.05, 1 },       /* yellow 5 */
+    [TS_LAYER_LAB] = { 0.60, 0.45, 0.05, 1 }, /* yellow 5 */
     [TS_LAYER_LINK] = { 0.37, 0.36, 0.39, 1 },
     [TS_LAYER_IP] = { 0.37, 0.36, 0.39, 1 },
-    [TS_LAYER_TCP] = { 0.37, 0.36, 0.39, 1 },       /* dark 1 */
+    [TS_LAYER_TCP] = { 0.37, 0.36, 0.39, 1 }, /* dark 1 */
     [TS_LAYER_UDP] = { 0.37, 0.36, 0.39, 1 },
     [TS_LAYER_HTTP] = { 0.15, 0.53, 0.30, 1 },      /* green 5 */
     [TS_LAYER_TLS] = { 0.38, 0.21, 0.51, 1 },       /* purple 4 */
@@ -51,20 +51,16 @@ _ts_layer_color (const TsPalette *p, TsLayer layer, gboolean anomaly, GdkRGBA *o
     [TS_LAYER_DATA] = { 0.39, 0.27, 0.20, 1 },      /* brown */
   };
   static const GdkRGBA dark[] = {
-    [TS_LAYER_LAB] = { 0.96, 0.83, 0.18, 1 },
-    [TS_LAYER_LINK] = { 0.75, 0.74, 0.72, 1 },
-    [TS_LAYER_IP] = { 0.75, 0.74, 0.72, 1 },
-    [TS_LAYER_TCP] = { 0.75, 0.74, 0.72, 1 },
-    [TS_LAYER_UDP] = { 0.75, 0.74, 0.72, 1 },
-    [TS_LAYER_HTTP] = { 0.56, 0.94, 0.64, 1 },
-    [TS_LAYER_TLS] = { 0.86, 0.54, 0.87, 1 },
-    [TS_LAYER_WEBSOCKET] = { 0.60, 0.76, 0.95, 1 },
+    [TS_LAYER_LAB] = { 0.96, 0.83, 0.18, 1 },  [TS_LAYER_LINK] = { 0.75, 0.74, 0.72, 1 },
+    [TS_LAYER_IP] = { 0.75, 0.74, 0.72, 1 },   [TS_LAYER_TCP] = { 0.75, 0.74, 0.72, 1 },
+    [TS_LAYER_UDP] = { 0.75, 0.74, 0.72, 1 },  [TS_LAYER_HTTP] = { 0.56, 0.94, 0.64, 1 },
+    [TS_LAYER_TLS] = { 0.86, 0.54, 0.87, 1 },  [TS_LAYER_WEBSOCKET] = { 0.60, 0.76, 0.95, 1 },
     [TS_LAYER_DATA] = { 0.80, 0.67, 0.53, 1 },
   };
 
   if (anomaly)
-    *out = p->dark ? (GdkRGBA) { 0.97, 0.38, 0.32, 1 } : (GdkRGBA) { 0.75, 0.11, 0.16, 1 };
-  else if ((guint) layer < G_N_ELEMENTS (light))
+    *out = p->dark ? (GdkRGBA){ 0.97, 0.38, 0.32, 1 } : (GdkRGBA){ 0.75, 0.11, 0.16, 1 };
+  else if ((guint)layer < G_N_ELEMENTS (light))
     *out = p->dark ? dark[layer] : light[layer];
   else
     *out = p->fg;
@@ -74,15 +70,12 @@ void
 _ts_phase_color (const TsPalette *p, TsPhase phase, GdkRGBA *out)
 {
   static const GdkRGBA colors[] = {
-    [TS_PHASE_NONE] = { 0.5, 0.5, 0.5, 0.0 },
-    [TS_PHASE_CONNECT] = { 0.47, 0.47, 0.47, 1 },
-    [TS_PHASE_PROXY] = { 0.90, 0.38, 0.00, 1 },
-    [TS_PHASE_TLS_HANDSHAKE] = { 0.57, 0.25, 0.67, 1 },
-    [TS_PHASE_DATA] = { 0.20, 0.60, 0.35, 1 },
-    [TS_PHASE_CLOSE] = { 0.75, 0.11, 0.16, 1 },
+    [TS_PHASE_NONE] = { 0.5, 0.5, 0.5, 0.0 },   [TS_PHASE_CONNECT] = { 0.47, 0.47, 0.47, 1 },
+    [TS_PHASE_PROXY] = { 0.90, 0.38, 0.00, 1 }, [TS_PHASE_TLS_HANDSHAKE] = { 0.57, 0.25, 0.67, 1 },
+    [TS_PHASE_DATA] = { 0.20, 0.60, 0.35, 1 },  [TS_PHASE_CLOSE] = { 0.75, 0.11, 0.16, 1 },
   };
 
-  *out = (guint) phase < G_N_ELEMENTS (colors) ? colors[phase] : p->dim;
+  *out = (guint)phase < G_N_ELEMENTS (colors) ? colors[phase] : p->dim;
 }
 
 void
@@ -139,13 +132,13 @@ static const TsTimeline *sort_timeline;
 static gint
 compare_nodes (gconstpointer a, gconstpointer b)
 {
-  guint ia = *(const guint *) a, ib = *(const guint *) b;
+  guint ia = *(const guint *)a, ib = *(const guint *)b;
   int ra = role_rank (ts_timeline_get_node (sort_timeline, ia));
   int rb = role_rank (ts_timeline_get_node (sort_timeline, ib));
 
   if (ra != rb)
     return ra - rb;
-  return (int) ia - (int) ib;
+  return (int)ia - (int)ib;
 }
 
 GArray *
@@ -200,7 +193,8 @@ _ts_export (const char *path, int width, int height, const GdkRGBA *background, 
   cairo_surface_destroy (surface);
   if (status != CAIRO_STATUS_SUCCESS)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", path, cairo_status_to_string (status));
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", path,
+                   cairo_status_to_string (status));
       return FALSE;
     }
   return TRUE;

@@ -41,7 +41,8 @@ setup_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
   gtk_widget_set_hexpand (summary, TRUE);
   /* A lesson's highlight: shown or not, it keeps its place so the columns align. */
   gtk_widget_add_css_class (mark, "warning");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (mark), GTK_ACCESSIBLE_PROPERTY_LABEL, "Highlighted by the lesson", -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (mark), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Highlighted by the lesson", -1);
   gtk_box_append (GTK_BOX (box), mark);
   gtk_box_append (GTK_BOX (box), time);
   gtk_box_append (GTK_BOX (box), route);
@@ -78,7 +79,7 @@ on_selected (TsEventList *self)
 
   if (self->syncing || self->session == NULL || pos == GTK_INVALID_LIST_POSITION)
     return;
-  ts_session_set_step (self->session, (int) pos);
+  ts_session_set_step (self->session, (int)pos);
 }
 
 /* Scrolls on the next frame: a list that was just shown has no size yet. */
@@ -101,10 +102,10 @@ on_step (TsEventList *self)
 {
   int step = ts_session_get_step (self->session);
 
-  if (step < 0 || (guint) step >= g_list_model_get_n_items (G_LIST_MODEL (self->selection)))
+  if (step < 0 || (guint)step >= g_list_model_get_n_items (G_LIST_MODEL (self->selection)))
     return;
   self->syncing = TRUE;
-  gtk_single_selection_set_selected (self->selection, (guint) step);
+  gtk_single_selection_set_selected (self->selection, (guint)step);
   self->syncing = FALSE;
   if (gtk_widget_get_mapped (GTK_WIDGET (self)) && self->scroll_tick == 0)
     self->scroll_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), scroll_tick, NULL, NULL);
@@ -191,9 +192,11 @@ ts_event_list_init (TsEventList *self)
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
   g_signal_connect_swapped (self->selection, "notify::selected", G_CALLBACK (on_selected), self);
   /* The view takes the selection and the factory. */
-  self->view = GTK_LIST_VIEW (gtk_list_view_new (GTK_SELECTION_MODEL (g_object_ref (self->selection)), factory));
+  self->view = GTK_LIST_VIEW (
+      gtk_list_view_new (GTK_SELECTION_MODEL (g_object_ref (self->selection)), factory));
   gtk_widget_add_css_class (GTK_WIDGET (self->view), "rich-list");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->view), GTK_ACCESSIBLE_PROPERTY_LABEL, "Events", -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->view), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  "Events", -1);
   self->scrolled = gtk_scrolled_window_new ();
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scrolled), GTK_WIDGET (self->view));
   gtk_widget_set_parent (self->scrolled, GTK_WIDGET (self));

@@ -18,7 +18,7 @@ struct _TsLadderView
   GtkAdjustment *vadjustment;
   guint hscroll_policy : 1;
   guint vscroll_policy : 1;
-  GArray *columns; /* guint node ids, left to right */
+  GArray *columns;   /* guint node ids, left to right */
   GArray *column_of; /* gint: node id -> column */
   int drawn_first, drawn_last;
   gboolean scroll_pending; /* the step changed before we had a size */
@@ -71,10 +71,10 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (TsLadderView, ts_ladder_view, GTK_TYPE_WIDGET,
 
 typedef struct
 {
-  int line;     /* font line height */
-  int row;      /* a step's row */
-  int header;   /* the pinned node header */
-  int time_w;   /* the time and phase margin on the left */
+  int line;   /* font line height */
+  int row;    /* a step's row */
+  int header; /* the pinned node header */
+  int time_w; /* the time and phase margin on the left */
 } Metrics;
 
 static guint n_rows (TsLadderView *self);
@@ -84,7 +84,7 @@ static void
 metrics (TsLadderView *self, Metrics *m)
 {
   m->line = _ts_font_height (GTK_WIDGET (self));
-  m->row = (int) ceil (m->line * 2.3);
+  m->row = (int)ceil (m->line * 2.3);
   m->header = m->line * 3;
   m->time_w = m->line * 9;
 }
@@ -92,7 +92,7 @@ metrics (TsLadderView *self, Metrics *m)
 static double
 column_x (TsLadderView *self, const Metrics *m, int width, int column)
 {
-  int n = MAX ((int) self->columns->len, 1);
+  int n = MAX ((int)self->columns->len, 1);
   double span = MAX (width - m->time_w - m->line * 2, 100);
 
   return m->time_w + m->line + span * (column + 0.5) / n;
@@ -114,13 +114,13 @@ rebuild_columns (TsLadderView *self)
   self->columns = _ts_node_order (tl);
   g_array_set_size (self->column_of, ts_timeline_get_n_nodes (tl));
   for (guint i = 0; i < self->columns->len; i++)
-    g_array_index (self->column_of, gint, g_array_index (self->columns, guint, i)) = (gint) i;
+    g_array_index (self->column_of, gint, g_array_index (self->columns, guint, i)) = (gint)i;
 }
 
 static int
 column_of (TsLadderView *self, int node)
 {
-  if (node < 0 || (guint) node >= self->column_of->len)
+  if (node < 0 || (guint)node >= self->column_of->len)
     return -1;
   return g_array_index (self->column_of, gint, node);
 }
@@ -135,11 +135,12 @@ configure_adjustments (TsLadderView *self)
   double upper;
 
   metrics (self, &m);
-  upper = m.header + (double) n * m.row + m.line;
+  upper = m.header + (double)n * m.row + m.line;
   if (self->vadjustment)
-    gtk_adjustment_configure (self->vadjustment,
-                              CLAMP (gtk_adjustment_get_value (self->vadjustment), 0, MAX (upper - h, 0)),
-                              0, MAX (upper, h), m.row, MAX (h - m.header - m.row, m.row), h);
+    gtk_adjustment_configure (
+        self->vadjustment,
+        CLAMP (gtk_adjustment_get_value (self->vadjustment), 0, MAX (upper - h, 0)), 0,
+        MAX (upper, h), m.row, MAX (h - m.header - m.row, m.row), h);
   if (self->hadjustment)
     gtk_adjustment_configure (self->hadjustment, 0, 0, w, m.line, w, w);
 }
@@ -164,7 +165,7 @@ scroll_to_step (TsLadderView *self)
     return;
   metrics (self, &m);
   value = gtk_adjustment_get_value (self->vadjustment);
-  top = (double) row_of (self, (guint) step) * m.row;
+  top = (double)row_of (self, (guint)step) * m.row;
   bottom = top + m.row;
   if (top < value)
     gtk_adjustment_set_value (self->vadjustment, MAX (top - m.row, 0));
@@ -340,8 +341,8 @@ ts_ladder_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_s
   metrics (self, &m);
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
     {
-      *minimum = m.time_w + m.line * 8 * MAX ((int) self->columns->len, 2) / 2;
-      *natural = m.time_w + m.line * 14 * MAX ((int) self->columns->len, 2);
+      *minimum = m.time_w + m.line * 8 * MAX ((int)self->columns->len, 2) / 2;
+      *natural = m.time_w + m.line * 14 * MAX ((int)self->columns->len, 2);
     }
   else
     {
@@ -363,7 +364,7 @@ draw_text (cairo_t *cr, PangoLayout *layout, const char *text, double x, double 
   int w, h;
 
   pango_layout_set_text (layout, text, -1);
-  pango_layout_set_width (layout, max_w > 0 ? (int) (max_w * PANGO_SCALE) : -1);
+  pango_layout_set_width (layout, max_w > 0 ? (int)(max_w * PANGO_SCALE) : -1);
   pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
   pango_layout_get_pixel_size (layout, &w, &h);
   if (center)
@@ -398,7 +399,8 @@ round_trip (TsStepList *list, int i)
   for (int k = i - 1; k >= 0 && k >= i - RTT_LOOKBACK; k--)
     {
       const TsTimelineEvent *q = ts_step_list_get_event (list, k);
-      if (q->conn == ev->conn && q->src == ev->dst && q->dst == ev->src && g_str_equal (q->kind, want)
+      if (q->conn == ev->conn && q->src == ev->dst && q->dst == ev->src
+          && g_str_equal (q->kind, want)
           && (!g_str_equal (want, "tls.handshake") || q->tls_handshake_type == 1))
         return ev->time_ns >= q->time_ns ? MAX (ev->time_ns - q->time_ns, 1) : 0;
     }
@@ -424,7 +426,8 @@ row_text (TsLadderView *self, TsStepList *list, int i, int reader, guint64 t0, d
       r = g_new0 (RowText, 1);
       r->summary = gtk_widget_create_pango_layout (GTK_WIDGET (self), summary);
       pango_layout_set_ellipsize (r->summary, PANGO_ELLIPSIZE_END);
-      g_snprintf (tbuf, sizeof tbuf, "%.3f ms", (double) (ts_step_list_get_event (list, i)->time_ns - t0) / 1e6);
+      g_snprintf (tbuf, sizeof tbuf, "%.3f ms",
+                  (double)(ts_step_list_get_event (list, i)->time_ns - t0) / 1e6);
       r->time = gtk_widget_create_pango_layout (GTK_WIDGET (self), tbuf);
       pango_attr_list_insert (attrs, pango_attr_scale_new (0.85));
       pango_layout_set_attributes (r->time, attrs);
@@ -434,7 +437,7 @@ row_text (TsLadderView *self, TsStepList *list, int i, int reader, guint64 t0, d
     }
   if (r->summary_width != summary_width)
     {
-      pango_layout_set_width (r->summary, (int) (summary_width * PANGO_SCALE));
+      pango_layout_set_width (r->summary, (int)(summary_width * PANGO_SCALE));
       r->summary_width = summary_width;
     }
   return r;
@@ -504,17 +507,17 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
     {
       t0 = ts_step_list_get_event (list, 0)->time_ns;
       guint rows = n_rows (self);
-      first = (int) MAX (0, floor (value / m.row));
-      last = (int) MIN ((double) rows - 1, floor ((value + h - m.header) / m.row));
-      self->drawn_first = (int) row_first_step (self, first);
-      self->drawn_last = (int) (row_first_step (self, last) + row_n_steps (self, last) - 1);
+      first = (int)MAX (0, floor (value / m.row));
+      last = (int)MIN ((double)rows - 1, floor ((value + h - m.header) / m.row));
+      self->drawn_first = (int)row_first_step (self, first);
+      self->drawn_last = (int)(row_first_step (self, last) + row_n_steps (self, last) - 1);
       for (int r = first; r <= last; r++)
         {
-          int i = (int) row_first_step (self, r);
+          int i = (int)row_first_step (self, r);
           gboolean folded = row_n_steps (self, r) > 1;
-          gboolean current = step >= i && step < i + (int) row_n_steps (self, r);
+          gboolean current = step >= i && step < i + (int)row_n_steps (self, r);
           const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
-          double y = m.header + (double) r * m.row - value;
+          double y = m.header + (double)r * m.row - value;
           double mid = y + m.row * 0.62;
           int cs = column_of (self, ev->src), cd = column_of (self, ev->dst);
           gboolean readable = ts_step_list_can_read (list, i, reader);
@@ -528,11 +531,12 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
            * the current step's own colour when it is one of them. */
           {
             gboolean marked = FALSE;
-            for (int k = 0; k < (int) row_n_steps (self, r) && !marked; k++)
-              marked = ts_session_step_is_highlighted (self->session, (guint) (i + k));
+            for (int k = 0; k < (int)row_n_steps (self, r) && !marked; k++)
+              marked = ts_session_step_is_highlighted (self->session, (guint)(i + k));
             if (marked)
               {
-                GdkRGBA warm = pal.dark ? (GdkRGBA) { 0.96, 0.76, 0.07, 1 } : (GdkRGBA) { 0.90, 0.65, 0.04, 1 };
+                GdkRGBA warm = pal.dark ? (GdkRGBA){ 0.96, 0.76, 0.07, 1 }
+                                        : (GdkRGBA){ 0.90, 0.65, 0.04, 1 };
                 if (!current)
                   {
                     set_rgba (cr, &warm, 0.2);
@@ -573,19 +577,22 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
           /* A reply says how long its round trip took, under its time. */
           {
             guint64 rtt = phase_label ? 0
-                          : folded ? MAX (ts_step_list_get_event (list, i + 1)->time_ns - ev->time_ns, 1)
-                                   : round_trip (list, i);
+                          : folded
+                              ? MAX (ts_step_list_get_event (list, i + 1)->time_ns - ev->time_ns, 1)
+                              : round_trip (list, i);
             if (rtt > 0)
               {
                 char rbuf[48];
                 g_snprintf (rbuf, sizeof rbuf, "↻ %.3f ms", rtt / 1e6);
                 set_rgba (cr, &pal.accent, alpha);
-                draw_text (cr, self->small, rbuf, 8, y + m.row * 0.72, m.time_w - m.line - 8, FALSE);
+                draw_text (cr, self->small, rbuf, 8, y + m.row * 0.72, m.time_w - m.line - 8,
+                           FALSE);
               }
           }
           if (cs >= 0 && cd >= 0 && cs != cd)
-            summary_width = MAX (fabs (column_x (self, &m, w, cd) - column_x (self, &m, w, cs)) + m.line * 3,
-                                 m.line * 6);
+            summary_width
+                = MAX (fabs (column_x (self, &m, w, cd) - column_x (self, &m, w, cs)) + m.line * 3,
+                       m.line * 6);
           else
             {
               int c = cs >= 0 ? cs : cd;
@@ -629,7 +636,7 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
               set_rgba (cr, &pal.fg, alpha);
               show_layout (cr, text->summary, x + m.line * 0.7, mid - m.row * 0.15, FALSE);
             }
-          if (ev->tunnel >= 0 && (guint) ev->tunnel < ts_timeline_get_n_tunnels (tl))
+          if (ev->tunnel >= 0 && (guint)ev->tunnel < ts_timeline_get_n_tunnels (tl))
             {
               const TsTimelineTunnel *t = ts_timeline_get_tunnel (tl, ev->tunnel);
               if (t->mode != TS_TUNNEL_MODE_UNKNOWN)
@@ -645,7 +652,8 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
     {
       set_rgba (cr, &pal.fg, 0.55);
       draw_text (cr, self->layout,
-                 ts_session_get_live (self->session) ? "Waiting for the lab's first events…" : "No events",
+                 ts_session_get_live (self->session) ? "Waiting for the lab's first events…"
+                                                     : "No events",
                  w / 2.0, m.header + m.row, w - 2 * m.line, TRUE);
     }
 
@@ -662,8 +670,8 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
       guint id = g_array_index (self->columns, guint, c);
       const TsTimelineNode *node = ts_timeline_get_node (tl, id);
       double x = column_x (self, &m, w, c);
-      double cw = (w - m.time_w) / (double) MAX (self->columns->len, 1) - m.line * 0.5;
-      gboolean as_this = reader == (int) id;
+      double cw = (w - m.time_w) / (double)MAX (self->columns->len, 1) - m.line * 0.5;
+      gboolean as_this = reader == (int)id;
 
       if (as_this)
         {
@@ -734,11 +742,11 @@ on_click (GtkGestureClick *gesture, int n_press, double x, double y, TsLadderVie
   metrics (self, &m);
   if (y < m.header)
     return;
-  row = (int) floor ((y - m.header + value) / m.row);
-  if (row >= 0 && row < (int) n_rows (self))
+  row = (int)floor ((y - m.header + value) / m.row);
+  if (row >= 0 && row < (int)n_rows (self))
     {
       ts_session_set_playing (self->session, FALSE);
-      ts_session_set_step (self->session, (int) row_first_step (self, row));
+      ts_session_set_step (self->session, (int)row_first_step (self, row));
     }
 }
 
@@ -790,12 +798,23 @@ ts_ladder_view_get_property (GObject *object, guint prop_id, GValue *value, GPar
 
   switch (prop_id)
     {
-    case PROP_SESSION: g_value_set_object (value, self->session); break;
-    case PROP_HADJUSTMENT: g_value_set_object (value, self->hadjustment); break;
-    case PROP_VADJUSTMENT: g_value_set_object (value, self->vadjustment); break;
-    case PROP_HSCROLL_POLICY: g_value_set_enum (value, self->hscroll_policy); break;
-    case PROP_VSCROLL_POLICY: g_value_set_enum (value, self->vscroll_policy); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      case PROP_SESSION:
+        g_value_set_object (value, self->session);
+        break;
+      case PROP_HADJUSTMENT:
+        g_value_set_object (value, self->hadjustment);
+        break;
+      case PROP_VADJUSTMENT:
+        g_value_set_object (value, self->vadjustment);
+        break;
+      case PROP_HSCROLL_POLICY:
+        g_value_set_enum (value, self->hscroll_policy);
+        break;
+      case PROP_VSCROLL_POLICY:
+        g_value_set_enum (value, self->vscroll_policy);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -806,12 +825,23 @@ ts_ladder_view_set_property (GObject *object, guint prop_id, const GValue *value
 
   switch (prop_id)
     {
-    case PROP_SESSION: ts_ladder_view_set_session (self, g_value_get_object (value)); break;
-    case PROP_HADJUSTMENT: set_adjustment (self, &self->hadjustment, g_value_get_object (value)); break;
-    case PROP_VADJUSTMENT: set_adjustment (self, &self->vadjustment, g_value_get_object (value)); break;
-    case PROP_HSCROLL_POLICY: self->hscroll_policy = g_value_get_enum (value); break;
-    case PROP_VSCROLL_POLICY: self->vscroll_policy = g_value_get_enum (value); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      case PROP_SESSION:
+        ts_ladder_view_set_session (self, g_value_get_object (value));
+        break;
+      case PROP_HADJUSTMENT:
+        set_adjustment (self, &self->hadjustment, g_value_get_object (value));
+        break;
+      case PROP_VADJUSTMENT:
+        set_adjustment (self, &self->vadjustment, g_value_get_object (value));
+        break;
+      case PROP_HSCROLL_POLICY:
+        self->hscroll_policy = g_value_get_enum (value);
+        break;
+      case PROP_VSCROLL_POLICY:
+        self->vscroll_policy = g_value_get_enum (value);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -888,7 +918,8 @@ ts_ladder_view_set_session (TsLadderView *self, TsSession *session)
     {
       g_signal_connect_swapped (session, "notify::step", G_CALLBACK (on_step), self);
       g_signal_connect_swapped (session, "notify::as", G_CALLBACK (on_redraw), self);
-      g_signal_connect_swapped (session, "notify::highlights", G_CALLBACK (gtk_widget_queue_draw), self);
+      g_signal_connect_swapped (session, "notify::highlights", G_CALLBACK (gtk_widget_queue_draw),
+                                self);
       g_signal_connect_swapped (session, "notify::live", G_CALLBACK (on_redraw), self);
       g_signal_connect_swapped (session, "reset", G_CALLBACK (on_reset), self);
       g_signal_connect_swapped (session, "steps-added", G_CALLBACK (on_steps_added), self);

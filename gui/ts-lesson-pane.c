@@ -111,7 +111,8 @@ find_events (JsonArray *events, const char *query_text)
   GArray *found = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_autoptr (TsLessonQuery) query = NULL;
 
-  if (events == NULL || query_text == NULL || (query = ts_lesson_query_new (query_text, NULL)) == NULL)
+  if (events == NULL || query_text == NULL
+      || (query = ts_lesson_query_new (query_text, NULL)) == NULL)
     return found;
   for (guint i = 0; i < json_array_get_length (events); i++)
     {
@@ -119,7 +120,7 @@ find_events (JsonArray *events, const char *query_text)
 
       if (event != NULL && ts_lesson_query_matches (query, event))
         {
-          guint32 index = (guint32) json_object_get_int_member_with_default (event, "index", 0);
+          guint32 index = (guint32)json_object_get_int_member_with_default (event, "index", 0);
           g_array_append_val (found, index);
         }
     }
@@ -300,12 +301,13 @@ apply_to_session (TsLessonPane *self, gboolean move)
   /* In compare mode the right side marks the same query in its own trace. */
   if (self->compare)
     {
-      g_autoptr (GArray) other = step->view == TS_LESSON_VIEW_COMPARE
-                                   ? find_events (timeline_json (self->compare, &self->compare_events),
-                                                  step->highlight)
-                                   : g_array_new (FALSE, FALSE, sizeof (guint32));
+      g_autoptr (GArray) other
+          = step->view == TS_LESSON_VIEW_COMPARE ? find_events (
+                timeline_json (self->compare, &self->compare_events), step->highlight)
+                                                 : g_array_new (FALSE, FALSE, sizeof (guint32));
       activate (self, "compare.highlight",
-                g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, other->data, other->len, sizeof (guint32)));
+                g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, other->data, other->len,
+                                           sizeof (guint32)));
     }
   activate (
       self, "session.highlight",
@@ -331,8 +333,9 @@ apply_to_session (TsLessonPane *self, gboolean move)
         g_string_append_printf (settings, " · %u event%s highlighted", found->len,
                                 found->len == 1 ? "" : "s");
       else if (self->session && ts_session_get_n_steps (self->session) > MAX_QUERY_EVENTS)
-        g_string_append_printf (settings, " · this trace is too long for the lesson's highlights (over %d events)",
-                                MAX_QUERY_EVENTS);
+        g_string_append_printf (
+            settings, " · this trace is too long for the lesson's highlights (over %d events)",
+            MAX_QUERY_EVENTS);
       else if (self->session && ts_session_get_n_steps (self->session) > 0)
         g_string_append_printf (settings, " · nothing in this trace matches %s", step->highlight);
     }

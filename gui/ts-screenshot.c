@@ -61,7 +61,7 @@ after_paint (GdkFrameClock *clock, Wait *wait)
       return;
     }
   g_signal_handler_disconnect (clock, wait->handler);
-  ((void (*) (GtkWidget *, gpointer)) wait->callback) (wait->widget, wait->user_data);
+  ((void (*) (GtkWidget *, gpointer))wait->callback) (wait->widget, wait->user_data);
   g_object_unref (wait->clock);
   g_object_unref (wait->widget);
   g_free (wait);
@@ -78,7 +78,8 @@ on_map (GtkWidget *widget, Wait *wait)
 }
 
 void
-ts_screenshot_when_painted (GtkWidget *widget, guint n_frames, GCallback callback, gpointer user_data)
+ts_screenshot_when_painted (GtkWidget *widget, guint n_frames, GCallback callback,
+                            gpointer user_data)
 {
   Wait *wait = g_new0 (Wait, 1);
 

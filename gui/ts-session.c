@@ -155,8 +155,8 @@ update_reader (TsSession *self)
 static GVariant *
 highlights_variant (TsSession *self)
 {
-  return g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, self->highlights->data, self->highlights->len,
-                                    sizeof (guint32));
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, self->highlights->data,
+                                    self->highlights->len, sizeof (guint32));
 }
 
 static void
@@ -230,20 +230,47 @@ ts_session_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
 
   switch (prop_id)
     {
-    case PROP_STEP: g_value_set_int (value, self->step); break;
-    case PROP_N_STEPS: g_value_set_uint (value, ts_session_get_n_steps (self)); break;
-    case PROP_SELECTED_FIELD: g_value_set_int (value, self->selected_field); break;
-    case PROP_AS: g_value_set_string (value, self->as); break;
-    case PROP_PLAYING: g_value_set_boolean (value, self->playing); break;
-    case PROP_SPEED: g_value_set_double (value, self->speed); break;
-    case PROP_LOADING: g_value_set_boolean (value, self->loading); break;
-    case PROP_PROGRESS: g_value_set_double (value, self->progress); break;
-    case PROP_LIVE: g_value_set_boolean (value, self->live); break;
-    case PROP_TITLE: g_value_set_string (value, self->title); break;
-    case PROP_ERROR: g_value_set_string (value, self->error); break;
-    case PROP_VIEW: g_value_set_string (value, self->view); break;
-    case PROP_HIGHLIGHTS: g_value_set_variant (value, highlights_variant (self)); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      case PROP_STEP:
+        g_value_set_int (value, self->step);
+        break;
+      case PROP_N_STEPS:
+        g_value_set_uint (value, ts_session_get_n_steps (self));
+        break;
+      case PROP_SELECTED_FIELD:
+        g_value_set_int (value, self->selected_field);
+        break;
+      case PROP_AS:
+        g_value_set_string (value, self->as);
+        break;
+      case PROP_PLAYING:
+        g_value_set_boolean (value, self->playing);
+        break;
+      case PROP_SPEED:
+        g_value_set_double (value, self->speed);
+        break;
+      case PROP_LOADING:
+        g_value_set_boolean (value, self->loading);
+        break;
+      case PROP_PROGRESS:
+        g_value_set_double (value, self->progress);
+        break;
+      case PROP_LIVE:
+        g_value_set_boolean (value, self->live);
+        break;
+      case PROP_TITLE:
+        g_value_set_string (value, self->title);
+        break;
+      case PROP_ERROR:
+        g_value_set_string (value, self->error);
+        break;
+      case PROP_VIEW:
+        g_value_set_string (value, self->view);
+        break;
+      case PROP_HIGHLIGHTS:
+        g_value_set_variant (value, highlights_variant (self));
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -254,13 +281,26 @@ ts_session_set_property (GObject *object, guint prop_id, const GValue *value, GP
 
   switch (prop_id)
     {
-    case PROP_STEP: ts_session_set_step (self, g_value_get_int (value)); break;
-    case PROP_SELECTED_FIELD: ts_session_set_selected_field (self, g_value_get_int (value)); break;
-    case PROP_AS: ts_session_set_as (self, g_value_get_string (value)); break;
-    case PROP_PLAYING: ts_session_set_playing (self, g_value_get_boolean (value)); break;
-    case PROP_SPEED: ts_session_set_speed (self, g_value_get_double (value)); break;
-    case PROP_VIEW: ts_session_set_view (self, g_value_get_string (value)); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      case PROP_STEP:
+        ts_session_set_step (self, g_value_get_int (value));
+        break;
+      case PROP_SELECTED_FIELD:
+        ts_session_set_selected_field (self, g_value_get_int (value));
+        break;
+      case PROP_AS:
+        ts_session_set_as (self, g_value_get_string (value));
+        break;
+      case PROP_PLAYING:
+        ts_session_set_playing (self, g_value_get_boolean (value));
+        break;
+      case PROP_SPEED:
+        ts_session_set_speed (self, g_value_get_double (value));
+        break;
+      case PROP_VIEW:
+        ts_session_set_view (self, g_value_get_string (value));
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -274,38 +314,45 @@ ts_session_class_init (TsSessionClass *klass)
   object_class->get_property = ts_session_get_property;
   object_class->set_property = ts_session_set_property;
 
-  properties[PROP_STEP] = g_param_spec_int ("step", NULL, NULL, -1, G_MAXINT, -1,
-                                            G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STEP]
+      = g_param_spec_int ("step", NULL, NULL, -1, G_MAXINT, -1,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_N_STEPS] = g_param_spec_uint ("n-steps", NULL, NULL, 0, G_MAXUINT, 0,
                                                 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_SELECTED_FIELD] = g_param_spec_int ("selected-field", NULL, NULL, -1, G_MAXINT, -1,
-                                                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_AS] = g_param_spec_string ("as", NULL, NULL, "",
-                                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_PLAYING] = g_param_spec_boolean ("playing", NULL, NULL, FALSE,
-                                                   G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_SPEED] = g_param_spec_double ("speed", NULL, NULL, 0.25, 100.0, 2.0,
-                                                G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SELECTED_FIELD]
+      = g_param_spec_int ("selected-field", NULL, NULL, -1, G_MAXINT, -1,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_AS] = g_param_spec_string (
+      "as", NULL, NULL, "", G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PLAYING]
+      = g_param_spec_boolean ("playing", NULL, NULL, FALSE,
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SPEED]
+      = g_param_spec_double ("speed", NULL, NULL, 0.25, 100.0, 2.0,
+                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_LOADING] = g_param_spec_boolean ("loading", NULL, NULL, FALSE,
                                                    G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_PROGRESS] = g_param_spec_double ("progress", NULL, NULL, 0.0, 1.0, 0.0,
                                                    G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_LIVE] = g_param_spec_boolean ("live", NULL, NULL, FALSE,
-                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_TITLE] = g_param_spec_string ("title", NULL, NULL, NULL,
-                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_ERROR] = g_param_spec_string ("error", NULL, NULL, NULL,
-                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_VIEW] = g_param_spec_string ("view", NULL, NULL, "ladder",
-                                               G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_HIGHLIGHTS] = g_param_spec_variant ("highlights", NULL, NULL, G_VARIANT_TYPE ("au"), NULL,
-                                                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LIVE]
+      = g_param_spec_boolean ("live", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TITLE]
+      = g_param_spec_string ("title", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ERROR]
+      = g_param_spec_string ("error", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_VIEW]
+      = g_param_spec_string ("view", NULL, NULL, "ladder",
+                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_HIGHLIGHTS]
+      = g_param_spec_variant ("highlights", NULL, NULL, G_VARIANT_TYPE ("au"), NULL,
+                              G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  signals[SIGNAL_STEPS_ADDED] = g_signal_new ("steps-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                              0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_UINT);
-  signals[SIGNAL_RESET] = g_signal_new ("reset", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                                        NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_STEPS_ADDED]
+      = g_signal_new ("steps-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_UINT);
+  signals[SIGNAL_RESET] = g_signal_new ("reset", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                        NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -385,7 +432,7 @@ action_highlight (GSimpleAction *a, GVariant *p, gpointer user_data)
   gsize n = 0;
   const guint32 *events = g_variant_get_fixed_array (p, &n, sizeof (guint32));
 
-  ts_session_set_highlights (user_data, events, (guint) n);
+  ts_session_set_highlights (user_data, events, (guint)n);
 }
 
 static const GActionEntry action_entries[] = {
@@ -413,7 +460,7 @@ enable (TsSession *self, const char *name, gboolean enabled)
 static void
 update_actions (TsSession *self)
 {
-  int n = (int) ts_session_get_n_steps (self);
+  int n = (int)ts_session_get_n_steps (self);
 
   if (self->actions == NULL)
     return;
@@ -475,7 +522,7 @@ ts_session_set_step (TsSession *self, int step)
   int n;
 
   g_return_if_fail (TS_IS_SESSION (self));
-  n = (int) ts_session_get_n_steps (self);
+  n = (int)ts_session_get_n_steps (self);
   step = n == 0 ? -1 : CLAMP (step, 0, n - 1);
   if (step == self->step)
     return;
@@ -595,7 +642,8 @@ ts_session_set_highlights (TsSession *self, const guint32 *events, guint n_event
   g_return_if_fail (TS_IS_SESSION (self));
   g_return_if_fail (events != NULL || n_events == 0);
   if (n_events == self->highlights->len
-      && (n_events == 0 || memcmp (events, self->highlights->data, n_events * sizeof (guint32)) == 0))
+      && (n_events == 0
+          || memcmp (events, self->highlights->data, n_events * sizeof (guint32)) == 0))
     return;
   g_array_set_size (self->highlights, 0);
   if (n_events > 0)
@@ -611,7 +659,7 @@ ts_session_get_highlights (TsSession *self, guint *out_n)
   g_return_val_if_fail (TS_IS_SESSION (self), NULL);
   if (out_n)
     *out_n = self->highlights->len;
-  return (const guint32 *) self->highlights->data;
+  return (const guint32 *)self->highlights->data;
 }
 
 static GHashTable *
@@ -622,7 +670,8 @@ highlighted_steps (TsSession *self)
       self->highlighted_steps = g_hash_table_new (NULL, NULL);
       for (guint i = 0; i < self->highlights->len; i++)
         {
-          int step = ts_step_list_find_step (self->list, g_array_index (self->highlights, guint32, i));
+          int step
+              = ts_step_list_find_step (self->list, g_array_index (self->highlights, guint32, i));
           if (step >= 0)
             g_hash_table_add (self->highlighted_steps, GINT_TO_POINTER (step));
         }
@@ -666,7 +715,7 @@ play_tick (gpointer user_data)
 {
   TsSession *self = user_data;
 
-  if (self->step + 1 >= (int) ts_session_get_n_steps (self) && !self->live)
+  if (self->step + 1 >= (int)ts_session_get_n_steps (self) && !self->live)
     {
       self->play_source = 0;
       ts_session_set_playing (self, FALSE);
@@ -681,7 +730,7 @@ restart_timer (TsSession *self)
 {
   g_clear_handle_id (&self->play_source, g_source_remove);
   if (self->playing)
-    self->play_source = g_timeout_add ((guint) (1000.0 / self->speed), play_tick, self);
+    self->play_source = g_timeout_add ((guint)(1000.0 / self->speed), play_tick, self);
 }
 
 gboolean
@@ -703,7 +752,7 @@ ts_session_set_playing (TsSession *self, gboolean playing)
   if (playing == self->playing)
     return;
   /* Play at the end starts again from the first step. */
-  if (playing && self->step + 1 >= (int) ts_session_get_n_steps (self) && !self->live)
+  if (playing && self->step + 1 >= (int)ts_session_get_n_steps (self) && !self->live)
     ts_session_set_step (self, 0);
   self->playing = playing;
   restart_timer (self);
@@ -785,7 +834,8 @@ load_path (const char *path, LoadData *data, GCancellable *cancellable, GError *
   if (mapped == NULL)
     {
       /* GFileError to GIOError, so callers match one domain. */
-      g_set_error (error, G_IO_ERROR, g_io_error_from_file_error (local->code), "%s", local->message);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_file_error (local->code), "%s",
+                   local->message);
       g_error_free (local);
       return NULL;
     }
@@ -814,7 +864,7 @@ load_path (const char *path, LoadData *data, GCancellable *cancellable, GError *
         }
       done += n;
       if (data && size > 0)
-        g_atomic_int_set (&data->permille, (gint) ((guint64) done * 1000 / size));
+        g_atomic_int_set (&data->permille, (gint)((guint64)done * 1000 / size));
     }
   if (!ts_step_list_finish (list, error))
     {
@@ -834,7 +884,7 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   if (list == NULL)
     g_task_return_error (task, error);
   else
-    g_task_return_pointer (task, list, (GDestroyNotify) ts_step_list_free);
+    g_task_return_pointer (task, list, (GDestroyNotify)ts_step_list_free);
 }
 
 static gboolean
@@ -1000,8 +1050,8 @@ live_finished (TsSession *self)
 {
   g_autoptr (GError) error = NULL;
 
-  if (!ts_step_list_finish (self->list, &error) && ts_session_get_n_steps (self) == 0 &&
-      (self->live_stderr == NULL || self->live_stderr->len == 0))
+  if (!ts_step_list_finish (self->list, &error) && ts_session_get_n_steps (self) == 0
+      && (self->live_stderr == NULL || self->live_stderr->len == 0))
     set_error (self, error->message);
   g_clear_object (&self->live_cancellable);
   set_live (self, FALSE);
@@ -1012,7 +1062,8 @@ live_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   TsSession *self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  g_autoptr (GBytes) bytes
+      = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
   guint before;
 
   if (bytes == NULL)
@@ -1032,7 +1083,8 @@ live_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   before = ts_session_get_n_steps (self);
-  if (!ts_step_list_feed (self->list, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error))
+  if (!ts_step_list_feed (self->list, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                          &error))
     {
       set_error (self, error->message);
       ts_session_stop_live (self);
@@ -1049,7 +1101,8 @@ live_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
           g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STEP]);
         }
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_STEPS]);
-      g_signal_emit (self, signals[SIGNAL_STEPS_ADDED], 0, before, ts_session_get_n_steps (self) - before);
+      g_signal_emit (self, signals[SIGNAL_STEPS_ADDED], 0, before,
+                     ts_session_get_n_steps (self) - before);
       update_actions (self);
       if (ts_step_list_get_scenario (self->list))
         set_title (self, ts_step_list_get_scenario (self->list));
@@ -1071,14 +1124,16 @@ static void
 live_stderr_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   TsSession *self = user_data;
-  g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, NULL);
+  g_autoptr (GBytes) bytes
+      = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, NULL);
 
   if (bytes != NULL && g_bytes_get_size (bytes) > 0)
     {
       if (self->live_stderr == NULL)
         self->live_stderr = g_string_new (NULL);
       if (self->live_stderr->len < 64 * 1024)
-        g_string_append_len (self->live_stderr, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+        g_string_append_len (self->live_stderr, g_bytes_get_data (bytes, NULL),
+                             g_bytes_get_size (bytes));
       g_input_stream_read_bytes_async (G_INPUT_STREAM (source), 4096, G_PRIORITY_DEFAULT, NULL,
                                        live_stderr_done, self);
       return;
@@ -1118,7 +1173,7 @@ ts_session_run_live (TsSession *self, const char *scenario, const char *const *a
       argv[4] = "-";
       argv[5] = NULL;
     }
-  proc = g_subprocess_newv (argv_override ? (const char *const *) argv_override : argv,
+  proc = g_subprocess_newv (argv_override ? (const char *const *)argv_override : argv,
                             G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
   if (proc == NULL)
     return FALSE;

@@ -52,7 +52,8 @@ ts_start_page_set_scenarios_message (TsStartPage *self, const char *message)
   row = adw_action_row_new ();
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), "Scenarios are not available");
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), message);
-  adw_action_row_add_prefix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name ("dialog-information-symbolic"));
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row),
+                             gtk_image_new_from_icon_name ("dialog-information-symbolic"));
   gtk_list_box_append (self->scenarios, row);
 }
 
@@ -144,11 +145,13 @@ topology_thumb (JsonObject *o)
   for (guint i = 0; i < json_array_get_length (json_node_get_array (nodes)) && n < 8; i++)
     {
       JsonNode *node = json_array_get_element (json_node_get_array (nodes), i);
-      if (!JSON_NODE_HOLDS_OBJECT (node) || string_member (json_node_get_object (node), "name") == NULL)
+      if (!JSON_NODE_HOLDS_OBJECT (node)
+          || string_member (json_node_get_object (node), "name") == NULL)
         continue;
       g_strv_builder_add (names, string_member (json_node_get_object (node), "name"));
       g_strv_builder_add (roles, string_member (json_node_get_object (node), "role")
-                                   ? string_member (json_node_get_object (node), "role") : "");
+                                     ? string_member (json_node_get_object (node), "role")
+                                     : "");
       n++;
     }
   if (n == 0)
@@ -157,11 +160,12 @@ topology_thumb (JsonObject *o)
   t->names = g_strv_builder_end (names);
   t->roles = g_strv_builder_end (roles);
   area = gtk_drawing_area_new ();
-  gtk_drawing_area_set_content_width (GTK_DRAWING_AREA (area), 70 * (int) n);
+  gtk_drawing_area_set_content_width (GTK_DRAWING_AREA (area), 70 * (int)n);
   gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (area), 40);
   gtk_widget_set_valign (area, GTK_ALIGN_CENTER);
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (area), draw_thumb, t, thumb_free);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL, "Topology", -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL, "Topology",
+                                  -1);
   return area;
 }
 
@@ -253,7 +257,8 @@ ts_start_page_set_scenarios_json (TsStartPage *self, const char *json, GError **
       gtk_actionable_set_action_name (GTK_ACTIONABLE (run), "win.run-scenario");
       gtk_actionable_set_action_target_value (GTK_ACTIONABLE (run), g_variant_new_string (name));
       run_label = g_strdup_printf ("Run the %s scenario", name);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (run), GTK_ACCESSIBLE_PROPERTY_LABEL, run_label, -1);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (run), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      run_label, -1);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), run);
       adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), run);
       gtk_list_box_append (self->scenarios, row);
@@ -293,8 +298,8 @@ list_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autoptr (GError) parse_error = NULL;
       if (!ts_start_page_set_scenarios_json (self, out, &parse_error))
         {
-          g_autofree char *msg = g_strdup_printf ("'tscope list --format json' printed something else: %s",
-                                                  parse_error->message);
+          g_autofree char *msg = g_strdup_printf (
+              "'tscope list --format json' printed something else: %s", parse_error->message);
           ts_start_page_set_scenarios_message (self, msg);
         }
     }
@@ -314,7 +319,8 @@ ts_start_page_refresh (TsStartPage *self)
   g_clear_object (&self->cancellable);
   if (tscope == NULL)
     {
-      ts_start_page_set_scenarios_message (self,
+      ts_start_page_set_scenarios_message (
+          self,
           "tscope was not found, so the lab cannot run from here. Build or install Tunnelscope "
           "with its lab, or open a recorded trace instead.");
       return;
@@ -327,7 +333,8 @@ ts_start_page_refresh (TsStartPage *self)
       return;
     }
   self->cancellable = g_cancellable_new ();
-  g_subprocess_communicate_utf8_async (proc, NULL, self->cancellable, list_done, g_object_ref (self));
+  g_subprocess_communicate_utf8_async (proc, NULL, self->cancellable, list_done,
+                                       g_object_ref (self));
 }
 
 static void
@@ -366,7 +373,8 @@ ts_start_page_class_init (TsStartPageClass *klass)
 
   object_class->dispose = ts_start_page_dispose;
   object_class->finalize = ts_start_page_finalize;
-  gtk_widget_class_set_template_from_resource (widget_class, "/org/tunnelscope/Tunnelscope/ts-start-page.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/tunnelscope/Tunnelscope/ts-start-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TsStartPage, scenarios);
   gtk_widget_class_bind_template_child (widget_class, TsStartPage, refresh_button);
   gtk_widget_class_bind_template_child (widget_class, TsStartPage, lessons);
@@ -378,7 +386,8 @@ ts_start_page_init (TsStartPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->lesson_progress = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  g_signal_connect_swapped (self->refresh_button, "clicked", G_CALLBACK (ts_start_page_refresh), self);
+  g_signal_connect_swapped (self->refresh_button, "clicked", G_CALLBACK (ts_start_page_refresh),
+                            self);
   ts_start_page_set_scenarios_message (self, "Looking for scenarios…");
   ts_start_page_refresh_lessons (self);
 }
@@ -390,7 +399,7 @@ progress_line (const TsLesson *lesson, TsLessonProgress *progress, double *out_f
   guint n = lesson->steps->len, questions = 0, answered = 0, reached;
 
   for (guint i = 0; i < n; i++)
-    if (((TsLessonStep *) lesson->steps->pdata[i])->question)
+    if (((TsLessonStep *)lesson->steps->pdata[i])->question)
       {
         questions++;
         answered += ts_lesson_progress_is_answered (progress, lesson->number, i);
@@ -398,15 +407,16 @@ progress_line (const TsLesson *lesson, TsLessonProgress *progress, double *out_f
   if (!ts_lesson_progress_has (progress, lesson->number))
     {
       *out_fraction = 0;
-      return g_strdup_printf ("%u steps, %u question%s · not started", n, questions, questions == 1 ? "" : "s");
+      return g_strdup_printf ("%u steps, %u question%s · not started", n, questions,
+                              questions == 1 ? "" : "s");
     }
   reached = MIN (ts_lesson_progress_get_reached (progress, lesson->number) + 1, n);
-  *out_fraction = n ? (double) reached / n : 0;
+  *out_fraction = n ? (double)reached / n : 0;
   if (reached == n && answered == questions)
     return g_strdup_printf ("Finished · %u of %u question%s answered", answered, questions,
                             questions == 1 ? "" : "s");
-  return g_strdup_printf ("Step %u of %u reached · %u of %u question%s answered", reached, n, answered,
-                          questions, questions == 1 ? "" : "s");
+  return g_strdup_printf ("Step %u of %u reached · %u of %u question%s answered", reached, n,
+                          answered, questions, questions == 1 ? "" : "s");
 }
 
 void
@@ -426,8 +436,10 @@ ts_start_page_refresh_lessons (TsStartPage *self)
     {
       GtkWidget *row = adw_action_row_new ();
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), "No lessons here");
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), error ? error->message
-                                                               : "Install Tunnelscope's lessons, or run it from its source tree.");
+      adw_action_row_set_subtitle (
+          ADW_ACTION_ROW (row),
+          error ? error->message
+                : "Install Tunnelscope's lessons, or run it from its source tree.");
       gtk_list_box_append (self->lessons, row);
       return;
     }
@@ -446,8 +458,10 @@ ts_start_page_refresh_lessons (TsStartPage *self)
 
       line = progress_line (lesson, progress, &fraction);
       if (!g_file_test (capture, G_FILE_TEST_EXISTS))
-        subtitle = g_strdup_printf ("%s\nIts capture is not recorded yet: run it live from the lesson.", line);
-      g_hash_table_insert (self->lesson_progress, GUINT_TO_POINTER (lesson->number), g_strdup (line));
+        subtitle = g_strdup_printf (
+            "%s\nIts capture is not recorded yet: run it live from the lesson.", line);
+      g_hash_table_insert (self->lesson_progress, GUINT_TO_POINTER (lesson->number),
+                           g_strdup (line));
       row = adw_action_row_new ();
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
@@ -457,16 +471,19 @@ ts_start_page_refresh_lessons (TsStartPage *self)
       gtk_level_bar_set_value (GTK_LEVEL_BAR (level), fraction);
       gtk_widget_set_size_request (level, 64, -1);
       gtk_widget_set_valign (level, GTK_ALIGN_CENTER);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (level), GTK_ACCESSIBLE_PROPERTY_LABEL, "Progress", -1);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (level), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      "Progress", -1);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), level);
       open = gtk_button_new_with_label (g_str_has_prefix (line, "Finished") ? "Review"
-                                        : started                            ? "Continue"
-                                                                             : "Start");
+                                        : started                           ? "Continue"
+                                                                            : "Start");
       gtk_widget_set_valign (open, GTK_ALIGN_CENTER);
       gtk_actionable_set_action_name (GTK_ACTIONABLE (open), "win.open-lesson");
-      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (open), g_variant_new_int32 ((gint32) lesson->number));
+      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (open),
+                                              g_variant_new_int32 ((gint32)lesson->number));
       open_label = g_strdup_printf ("Open lesson %u: %s", lesson->number, lesson->title);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (open), GTK_ACCESSIBLE_PROPERTY_LABEL, open_label, -1);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (open), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      open_label, -1);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), open);
       adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), open);
       gtk_list_box_append (self->lessons, row);

@@ -14,10 +14,10 @@
 
 typedef struct
 {
-  guint64 offset;   /* into the file's bytes, or into the store */
+  guint64 offset; /* into the file's bytes, or into the store */
   guint32 caplen;
   guint16 linktype;
-  guint8 in_store;  /* copied (a stream), or a view into the file */
+  guint8 in_store; /* copied (a stream), or a view into the file */
 } Packet;
 
 struct _TsStepList
@@ -25,12 +25,12 @@ struct _TsStepList
   TsAnalyzer *analyzer;
   TsTraceReader *reader; /* our own pass, for the bytes */
   gboolean reader_failed;
-  GArray *packets;      /* Packet */
-  GByteArray *store;  /* copies of packets read from a stream */
-  GBytes *file;       /* a whole trace file (mapped): packets are views into it */
-  gboolean file_read; /* its records were read */
-  GArray *order;        /* guint event indices in time order */
-  GArray *step_of;      /* gint: event index -> step */
+  GArray *packets;          /* Packet */
+  GByteArray *store;        /* copies of packets read from a stream */
+  GBytes *file;             /* a whole trace file (mapped): packets are views into it */
+  gboolean file_read;       /* its records were read */
+  GArray *order;            /* guint event indices in time order */
+  GArray *step_of;          /* gint: event index -> step */
   GHashTable *captured_end; /* link name -> node name */
   char *description;
 };
@@ -120,14 +120,15 @@ read_records (TsStepList *self)
     {
       if (kind == TS_TRACE_RECORD_PACKET)
         {
-          const TsTraceInterface *iface = ts_trace_reader_get_interface (self->reader, rec.interface_id);
-          Packet p = { 0, rec.caplen, iface ? (guint16) iface->linktype : 1, TRUE };
+          const TsTraceInterface *iface
+              = ts_trace_reader_get_interface (self->reader, rec.interface_id);
+          Packet p = { 0, rec.caplen, iface ? (guint16)iface->linktype : 1, TRUE };
 
           /* A view into the mapped file where the record lies in it; a
            * copy otherwise. */
           if (file != NULL && rec.data >= file && rec.data + rec.caplen <= file + file_len)
             {
-              p.offset = (guint64) (rec.data - file);
+              p.offset = (guint64)(rec.data - file);
               p.in_store = FALSE;
             }
           else
@@ -138,7 +139,8 @@ read_records (TsStepList *self)
           g_array_append_val (self->packets, p);
         }
       else if (kind == TS_TRACE_RECORD_EVENT
-               && g_strcmp0 (ts_trace_event_get_kind (rec.event), TS_TRACE_EVENT_KIND_METADATA) == 0)
+               && g_strcmp0 (ts_trace_event_get_kind (rec.event), TS_TRACE_EVENT_KIND_METADATA)
+                      == 0)
         load_metadata (self, ts_trace_event_get (rec.event, "metadata"));
     }
   if (kind == TS_TRACE_RECORD_ERROR)
@@ -183,7 +185,7 @@ resort (TsStepList *self)
   self->order = ts_timeline_dup_time_order (tl);
   g_array_set_size (self->step_of, n);
   for (guint i = 0; i < self->order->len; i++)
-    g_array_index (self->step_of, gint, g_array_index (self->order, guint, i)) = (gint) i;
+    g_array_index (self->step_of, gint, g_array_index (self->order, guint, i)) = (gint)i;
 }
 
 gboolean
@@ -283,8 +285,9 @@ ts_step_list_get_bytes (TsStepList *self, guint i, gsize *out_size, guint32 *out
       if (out_offset)
         *out_offset = MIN (ev->byte_offset, p->caplen);
       if (out_len)
-        *out_len = ev->byte_offset < p->caplen ? MIN (ev->byte_len, p->caplen - ev->byte_offset) : 0;
-      return (const guint8 *) g_bytes_get_data (self->file, NULL) + p->offset;
+        *out_len
+            = ev->byte_offset < p->caplen ? MIN (ev->byte_len, p->caplen - ev->byte_offset) : 0;
+      return (const guint8 *)g_bytes_get_data (self->file, NULL) + p->offset;
     }
   if (out_offset)
     *out_offset = MIN (ev->byte_offset, p->caplen);
@@ -298,10 +301,11 @@ observer_reads (const TsTimeline *tl, const TsTimelineEvent *ev)
 {
   const TsTimelineLink *l;
 
-  if (ev->link < 0 || (guint) ev->link >= ts_timeline_get_n_links (tl))
+  if (ev->link < 0 || (guint)ev->link >= ts_timeline_get_n_links (tl))
     return FALSE;
   l = ts_timeline_get_link (tl, ev->link);
-  return l->reader >= 0 && l->reader < 64 && (ev->readers & (G_GUINT64_CONSTANT (1) << l->reader)) != 0;
+  return l->reader >= 0 && l->reader < 64
+         && (ev->readers & (G_GUINT64_CONSTANT (1) << l->reader)) != 0;
 }
 
 gboolean
@@ -316,7 +320,7 @@ ts_step_list_can_read (TsStepList *self, guint i, int reader)
     return TRUE;
   if (reader == TS_STEP_READER_OBSERVER)
     return observer_reads (tl, ev);
-  if (reader < 0 || (guint) reader >= ts_timeline_get_n_nodes (tl))
+  if (reader < 0 || (guint)reader >= ts_timeline_get_n_nodes (tl))
     return FALSE;
   return ts_timeline_event_readable_by (tl, ev, reader);
 }
@@ -354,9 +358,8 @@ ts_step_list_node_role (TsStepList *self, guint node)
   return n->role && *n->role ? n->role : "host";
 }
 
-static void
-field (GArray *out, guint depth, guint32 offset, guint32 len, const char *format, ...)
-  G_GNUC_PRINTF (5, 6);
+static void field (GArray *out, guint depth, guint32 offset, guint32 len, const char *format, ...)
+    G_GNUC_PRINTF (5, 6);
 
 static void
 field (GArray *out, guint depth, guint32 offset, guint32 len, const char *format, ...)
@@ -373,7 +376,7 @@ field (GArray *out, guint depth, guint32 offset, guint32 len, const char *format
 static void
 clear_field (gpointer p)
 {
-  g_free (((TsStepField *) p)->label);
+  g_free (((TsStepField *)p)->label);
 }
 
 GArray *
@@ -401,7 +404,7 @@ ts_step_list_dup_fields (TsStepList *self, guint i)
       gssize r = ts_packet_decode (pk->linktype, frame, size, &p);
       char a[64], b[64], flags[48];
 
-      field (out, 0, 0, (guint32) size, "Frame %u: %" G_GSIZE_FORMAT " bytes captured on %s",
+      field (out, 0, 0, (guint32)size, "Frame %u: %" G_GSIZE_FORMAT " bytes captured on %s",
              ev->packet + 1, size, link);
       if (r >= 0 && p.ip_offset > 0)
         field (out, 1, 0, p.ip_offset, "Link layer (type %u)", pk->linktype);
@@ -409,8 +412,8 @@ ts_step_list_dup_fields (TsStepList *self, guint i)
         {
           ts_address_to_string (&p.src, a, sizeof a);
           ts_address_to_string (&p.dst, b, sizeof b);
-          field (out, 1, p.ip_offset, p.l4_offset - p.ip_offset, "Internet Protocol version %u, %s → %s",
-                 p.ip_version, a, b);
+          field (out, 1, p.ip_offset, p.l4_offset - p.ip_offset,
+                 "Internet Protocol version %u, %s → %s", p.ip_version, a, b);
           if (p.ip_proto == TS_IPPROTO_TCP)
             {
               ts_tcp_flags_to_string (p.tcp_flags, flags, sizeof flags);
@@ -422,12 +425,13 @@ ts_step_list_dup_fields (TsStepList *self, guint i)
               field (out, 2, p.l4_offset + 14, 2, "Window: %u", p.tcp_window);
             }
           else if (p.ip_proto == TS_IPPROTO_UDP)
-            field (out, 1, p.l4_offset, 8, "User Datagram Protocol, %u → %u", p.src_port, p.dst_port);
+            field (out, 1, p.l4_offset, 8, "User Datagram Protocol, %u → %u", p.src_port,
+                   p.dst_port);
           if (p.payload_len > 0)
             field (out, 1, p.payload_offset, p.payload_len, "Payload, %u bytes", p.payload_len);
         }
       else if (r < 0)
-        field (out, 1, 0, (guint32) size, "Headers cut short or malformed");
+        field (out, 1, 0, (guint32)size, "Headers cut short or malformed");
     }
   /* The analyzer's view of the event: what it is, then its detail tree. */
   content_start = out->len;

@@ -104,7 +104,9 @@ ts_step_model_get_n_items (GListModel *model)
 static const char *
 node_name (const TsTimeline *tl, int node)
 {
-  return node >= 0 && (guint) node < ts_timeline_get_n_nodes (tl) ? ts_timeline_get_node (tl, node)->name : "?";
+  return node >= 0 && (guint)node < ts_timeline_get_n_nodes (tl)
+             ? ts_timeline_get_node (tl, node)->name
+             : "?";
 }
 
 static gpointer
@@ -127,7 +129,8 @@ ts_step_model_get_item (GListModel *model, guint position)
   reader = ts_session_get_reader (self->session);
   item = g_object_new (TS_TYPE_STEP_ITEM, NULL);
   item->index = position;
-  item->time = g_strdup_printf ("%.3f ms", (double) (ev->time_ns - ts_step_list_get_event (list, 0)->time_ns) / 1e6);
+  item->time = g_strdup_printf (
+      "%.3f ms", (double)(ev->time_ns - ts_step_list_get_event (list, 0)->time_ns) / 1e6);
   if (ev->src == ev->dst)
     item->route = g_strdup (node_name (tl, ev->src));
   else
@@ -147,7 +150,8 @@ ts_step_model_list_model_init (GListModelInterface *iface)
 }
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (TsStepModel, ts_step_model, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, ts_step_model_list_model_init))
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL,
+                                                      ts_step_model_list_model_init))
 
 /* Everything may have changed: the steps, or how they read. */
 static void

@@ -19,11 +19,11 @@ struct _TsTopologyView
   GtkWidget parent_instance;
 
   TsSession *session;
-  GArray *order;     /* guint node ids in layout order */
-  GArray *slot_of;   /* gint: node id -> slot */
+  GArray *order;   /* guint node ids in layout order */
+  GArray *slot_of; /* gint: node id -> slot */
   guint tick_id;
   gint64 travel_start;
-  double travel;     /* 0..1 */
+  double travel; /* 0..1 */
   PangoLayout *layout;
   PangoLayout *small;
 };
@@ -59,7 +59,7 @@ static double
 view_scale (TsTopologyView *self, const Metrics *m)
 {
   int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
-  int n = MAX ((int) self->order->len, 1);
+  int n = MAX ((int)self->order->len, 1);
   int per_row = MIN (n, MAX_PER_ROW), rows = (n + per_row - 1) / per_row;
   double sw = w / (per_row * (m->box_w + m->line * 10.0));
   double sh = h / (rows * (m->box_h + m->line * 12.0));
@@ -73,7 +73,7 @@ slot_position (TsTopologyView *self, const Metrics *m, int slot, double *x, doub
   double scale = view_scale (self, m);
   double w = gtk_widget_get_width (GTK_WIDGET (self)) / scale;
   double h = gtk_widget_get_height (GTK_WIDGET (self)) / scale;
-  int n = (int) self->order->len;
+  int n = (int)self->order->len;
   int per_row = MIN (n, MAX_PER_ROW), rows;
   int row, col, in_row;
 
@@ -91,7 +91,7 @@ slot_position (TsTopologyView *self, const Metrics *m, int slot, double *x, doub
 static gboolean
 node_position (TsTopologyView *self, const Metrics *m, int node, double *x, double *y)
 {
-  if (node < 0 || (guint) node >= self->slot_of->len)
+  if (node < 0 || (guint)node >= self->slot_of->len)
     return FALSE;
   return slot_position (self, m, g_array_index (self->slot_of, gint, node), x, y);
 }
@@ -112,7 +112,7 @@ rebuild (TsTopologyView *self)
   self->order = _ts_node_order (tl);
   g_array_set_size (self->slot_of, ts_timeline_get_n_nodes (tl));
   for (guint i = 0; i < self->order->len; i++)
-    g_array_index (self->slot_of, gint, g_array_index (self->order, guint, i)) = (gint) i;
+    g_array_index (self->slot_of, gint, g_array_index (self->order, guint, i)) = (gint)i;
 }
 
 static gboolean
@@ -123,7 +123,7 @@ tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
 
   if (self->travel_start == 0)
     self->travel_start = now;
-  self->travel = MIN (1.0, (double) (now - self->travel_start) / TRAVEL_US);
+  self->travel = MIN (1.0, (double)(now - self->travel_start) / TRAVEL_US);
   gtk_widget_queue_draw (widget);
   if (self->travel >= 1.0)
     {
@@ -148,7 +148,8 @@ on_step (TsTopologyView *self)
   if (gtk_widget_get_mapped (GTK_WIDGET (self)))
     {
       gboolean animate = TRUE;
-      g_object_get (gtk_widget_get_settings (GTK_WIDGET (self)), "gtk-enable-animations", &animate, NULL);
+      g_object_get (gtk_widget_get_settings (GTK_WIDGET (self)), "gtk-enable-animations", &animate,
+                    NULL);
       if (animate)
         {
           self->travel = 0;
@@ -184,7 +185,7 @@ draw_text (cairo_t *cr, PangoLayout *layout, const char *text, double x, double 
   int w, h;
 
   pango_layout_set_text (layout, text, -1);
-  pango_layout_set_width (layout, max_w > 0 ? (int) (max_w * PANGO_SCALE) : -1);
+  pango_layout_set_width (layout, max_w > 0 ? (int)(max_w * PANGO_SCALE) : -1);
   pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
   pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
   pango_layout_get_pixel_size (layout, &w, &h);
@@ -279,8 +280,9 @@ draw_tunnel (TsTopologyView *self, cairo_t *cr, const Metrics *m, const TsPalett
              const TsTimeline *tl, const TsTimelineTunnel *t)
 {
   g_autoptr (GArray) path = g_array_new (FALSE, FALSE, sizeof (gint));
-  GdkRGBA relay = pal->dark ? (GdkRGBA) { 0.38, 0.63, 0.92, 1 } : (GdkRGBA) { 0.10, 0.37, 0.71, 1 };
-  GdkRGBA intercept = pal->dark ? (GdkRGBA) { 0.97, 0.38, 0.32, 1 } : (GdkRGBA) { 0.75, 0.11, 0.16, 1 };
+  GdkRGBA relay = pal->dark ? (GdkRGBA){ 0.38, 0.63, 0.92, 1 } : (GdkRGBA){ 0.10, 0.37, 0.71, 1 };
+  GdkRGBA intercept
+      = pal->dark ? (GdkRGBA){ 0.97, 0.38, 0.32, 1 } : (GdkRGBA){ 0.75, 0.11, 0.16, 1 };
   gboolean broken = FALSE;
   double lx = 0, ly = 0, first_x = -1;
   const char *label;
@@ -366,8 +368,8 @@ topology_draw (gpointer data, cairo_t *cr, int w, int h)
     /* Draw in logical units: scaled up to fill a large window. */
     double scale = view_scale (self, &m);
     cairo_scale (cr, scale, scale);
-    w = (int) (w / scale);
-    h = (int) (h / scale);
+    w = (int)(w / scale);
+    h = (int)(h / scale);
   }
 
   if (self->order->len == 0)
@@ -383,7 +385,7 @@ topology_draw (gpointer data, cairo_t *cr, int w, int h)
       const TsTimelineLink *l = ts_timeline_get_link (tl, i);
       const char *captured = ts_step_list_get_captured_end (list, l->name);
       double ax, ay, bx, by, x1, y1, x2, y2, cx, cy;
-      gboolean current = ev != NULL && ev->link == (int) i;
+      gboolean current = ev != NULL && ev->link == (int)i;
 
       if (!node_position (self, &m, l->a, &ax, &ay) || !node_position (self, &m, l->b, &bx, &by))
         continue;
@@ -396,10 +398,11 @@ topology_draw (gpointer data, cairo_t *cr, int w, int h)
 
         for (guint k = 0; k < n_marks && !marked; k++)
           marked = marks[k] < ts_timeline_get_n_events (tl)
-                   && ts_timeline_get_event (tl, marks[k])->link == (int) i;
+                   && ts_timeline_get_event (tl, marks[k])->link == (int)i;
         if (marked)
           {
-            GdkRGBA warm = pal.dark ? (GdkRGBA) { 0.96, 0.76, 0.07, 1 } : (GdkRGBA) { 0.90, 0.65, 0.04, 1 };
+            GdkRGBA warm
+                = pal.dark ? (GdkRGBA){ 0.96, 0.76, 0.07, 1 } : (GdkRGBA){ 0.90, 0.65, 0.04, 1 };
             set_rgba (cr, &warm, 0.45);
             cairo_set_line_width (cr, m.line * 0.7);
             cairo_move_to (cr, x1, y1);
@@ -413,7 +416,8 @@ topology_draw (gpointer data, cairo_t *cr, int w, int h)
       cairo_line_to (cr, x2, y2);
       cairo_stroke (cr);
       set_rgba (cr, &pal.fg, 0.7);
-      draw_text (cr, self->small, l->name, (x1 + x2) / 2, (y1 + y2) / 2 + m.line * 2.0, fabs (x2 - x1));
+      draw_text (cr, self->small, l->name, (x1 + x2) / 2, (y1 + y2) / 2 + m.line * 2.0,
+                 fabs (x2 - x1));
       /* The capture point: a tap on the captured end's side of the link. */
       if (captured && ts_timeline_find_node (tl, captured) == l->b)
         cx = x2 + (x1 - x2) * 0.2, cy = y2 + (y1 - y2) * 0.2;
@@ -435,7 +439,7 @@ topology_draw (gpointer data, cairo_t *cr, int w, int h)
     }
 
   /* The tunnel of the current step, through its proxies. */
-  if (ev != NULL && ev->tunnel >= 0 && (guint) ev->tunnel < ts_timeline_get_n_tunnels (tl))
+  if (ev != NULL && ev->tunnel >= 0 && (guint)ev->tunnel < ts_timeline_get_n_tunnels (tl))
     draw_tunnel (self, cr, &m, &pal, tl, ts_timeline_get_tunnel (tl, ev->tunnel));
 
   /* Nodes. */
@@ -444,7 +448,7 @@ topology_draw (gpointer data, cairo_t *cr, int w, int h)
       guint id = g_array_index (self->order, guint, s);
       const TsTimelineNode *node = ts_timeline_get_node (tl, id);
       const char *role = ts_step_list_node_role (list, id);
-      gboolean involved = ev != NULL && (ev->src == (int) id || ev->dst == (int) id);
+      gboolean involved = ev != NULL && (ev->src == (int)id || ev->dst == (int)id);
       double x, y;
       g_autoptr (GString) addrs = g_string_new (NULL);
 
@@ -452,25 +456,26 @@ topology_draw (gpointer data, cairo_t *cr, int w, int h)
       set_rgba (cr, &pal.bg, 1);
       rounded_rect (cr, x - m.box_w / 2, y - m.box_h / 2, m.box_w, m.box_h, m.line * 0.5);
       cairo_fill_preserve (cr);
-      if (reader == (int) id)
+      if (reader == (int)id)
         {
           set_rgba (cr, &pal.accent, 0.18);
           cairo_fill_preserve (cr);
         }
       set_rgba (cr, involved ? &pal.accent : &pal.fg, involved ? 1 : 0.5);
-      cairo_set_line_width (cr, involved || reader == (int) id ? 3 : 1.5);
+      cairo_set_line_width (cr, involved || reader == (int)id ? 3 : 1.5);
       cairo_stroke (cr);
       set_rgba (cr, &pal.fg, 0.9);
       draw_role_icon (cr, role, x, y - m.box_h * 0.14, m.line * 1.6);
       set_rgba (cr, &pal.fg, 1);
       draw_text (cr, self->layout, node->name, x, y + m.box_h * 0.3, m.box_w - 6);
-      if (reader == (int) id)
+      if (reader == (int)id)
         {
           set_rgba (cr, &pal.accent, 1);
-          draw_text (cr, self->small, "(as seen by)", x, y + m.box_h / 2 + m.line * 2.6, m.box_w * 2);
+          draw_text (cr, self->small, "(as seen by)", x, y + m.box_h / 2 + m.line * 2.6,
+                     m.box_w * 2);
         }
       for (guint k = 0; node->addresses && k < node->addresses->len && k < 2; k++)
-        g_string_append_printf (addrs, "%s%s", k ? "\n" : "", (char *) node->addresses->pdata[k]);
+        g_string_append_printf (addrs, "%s%s", k ? "\n" : "", (char *)node->addresses->pdata[k]);
       set_rgba (cr, &pal.fg, 0.6);
       pango_layout_set_text (self->small, addrs->str, -1);
       draw_text (cr, self->small, addrs->str, x, y + m.box_h / 2 + m.line * 1.0, m.box_w * 1.6);
@@ -520,10 +525,12 @@ topology_draw (gpointer data, cairo_t *cr, int w, int h)
       /* A caption for the back of the room: which step, when, which phase. */
       {
         guint64 t0 = ts_step_list_get_event (list, 0)->time_ns;
-        g_autofree char *caption = g_strdup_printf (
-            "Step %d of %u · %.3f ms · %s%s%s", step + 1, ts_step_list_get_n_steps (list),
-            (double) (ev->time_ns - t0) / 1e6, readable ? ts_layer_to_string (ev->layer) : "not readable here",
-            ev->phase != TS_PHASE_NONE ? " · " : "", ev->phase != TS_PHASE_NONE ? ts_phase_to_string (ev->phase) : "");
+        g_autofree char *caption
+            = g_strdup_printf ("Step %d of %u · %.3f ms · %s%s%s", step + 1,
+                               ts_step_list_get_n_steps (list), (double)(ev->time_ns - t0) / 1e6,
+                               readable ? ts_layer_to_string (ev->layer) : "not readable here",
+                               ev->phase != TS_PHASE_NONE ? " · " : "",
+                               ev->phase != TS_PHASE_NONE ? ts_phase_to_string (ev->phase) : "");
         set_rgba (cr, &pal.fg, 0.7);
         draw_text (cr, self->layout, caption, w / 2.0, h - m.line * 3.2, w - m.line * 2);
         set_rgba (cr, &pal.fg, readable ? 1 : 0.6);
@@ -558,26 +565,25 @@ ts_topology_view_export (TsTopologyView *self, const char *path, GError **error)
   return _ts_export (path, w > 0 ? w : 1200, h > 0 ? h : 700, &pal.bg, topology_draw, self, error);
 }
 
-
 static void
 ts_topology_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size, int *minimum,
                           int *natural, int *minimum_baseline, int *natural_baseline)
 {
   TsTopologyView *self = TS_TOPOLOGY_VIEW (widget);
   Metrics m;
-  int n = MAX ((int) self->order->len, 1);
+  int n = MAX ((int)self->order->len, 1);
   int per_row = MIN (n, MAX_PER_ROW), rows = (n + per_row - 1) / per_row;
 
   metrics (self, &m);
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
     {
-      *minimum = (int) (per_row * (m.box_w + m.line));
-      *natural = (int) (per_row * (m.box_w + m.line * 8));
+      *minimum = (int)(per_row * (m.box_w + m.line));
+      *natural = (int)(per_row * (m.box_w + m.line * 8));
     }
   else
     {
-      *minimum = (int) (rows * (m.box_h + m.line * 6));
-      *natural = (int) (rows * (m.box_h + m.line * 10));
+      *minimum = (int)(rows * (m.box_h + m.line * 6));
+      *natural = (int)(rows * (m.box_h + m.line * 10));
     }
 }
 
@@ -631,20 +637,27 @@ ts_topology_view_get_property (GObject *object, guint prop_id, GValue *value, GP
 
   switch (prop_id)
     {
-    case PROP_SESSION: g_value_set_object (value, self->session); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      case PROP_SESSION:
+        g_value_set_object (value, self->session);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
 static void
-ts_topology_view_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+ts_topology_view_set_property (GObject *object, guint prop_id, const GValue *value,
+                               GParamSpec *pspec)
 {
   TsTopologyView *self = TS_TOPOLOGY_VIEW (object);
 
   switch (prop_id)
     {
-    case PROP_SESSION: ts_topology_view_set_session (self, g_value_get_object (value)); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      case PROP_SESSION:
+        ts_topology_view_set_session (self, g_value_get_object (value));
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -677,8 +690,8 @@ ts_topology_view_init (TsTopologyView *self)
   self->travel = 1.0;
   self->layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
   self->small = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "Topology", -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, "Topology",
+                                  -1);
 }
 
 GtkWidget *
@@ -707,7 +720,8 @@ ts_topology_view_set_session (TsTopologyView *self, TsSession *session)
     {
       g_signal_connect_swapped (session, "notify::step", G_CALLBACK (on_step), self);
       g_signal_connect_swapped (session, "notify::as", G_CALLBACK (gtk_widget_queue_draw), self);
-      g_signal_connect_swapped (session, "notify::highlights", G_CALLBACK (gtk_widget_queue_draw), self);
+      g_signal_connect_swapped (session, "notify::highlights", G_CALLBACK (gtk_widget_queue_draw),
+                                self);
       g_signal_connect_swapped (session, "reset", G_CALLBACK (on_reset), self);
       g_signal_connect_swapped (session, "steps-added", G_CALLBACK (on_reset), self);
     }
@@ -723,7 +737,7 @@ ts_topology_view_get_node_position (TsTopologyView *self, guint node, double *ou
 
   g_return_val_if_fail (TS_IS_TOPOLOGY_VIEW (self), FALSE);
   metrics (self, &m);
-  if (!node_position (self, &m, (int) node, out_x, out_y))
+  if (!node_position (self, &m, (int)node, out_x, out_y))
     return FALSE;
   *out_x *= view_scale (self, &m);
   *out_y *= view_scale (self, &m);

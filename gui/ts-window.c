@@ -98,7 +98,7 @@ on_scrub (GtkAdjustment *adj, TsWindow *self)
 {
   if (self->syncing)
     return;
-  ts_session_set_step (self->session, (int) (gtk_adjustment_get_value (adj) + 0.5));
+  ts_session_set_step (self->session, (int)(gtk_adjustment_get_value (adj) + 0.5));
 }
 
 /* The whose-eyes choices: everyone, each node, the on-path observer. */
@@ -117,7 +117,8 @@ rebuild_as (TsWindow *self)
     {
       const TsTimelineNode *n = ts_timeline_get_node (tl, i);
       g_ptr_array_add (self->as_values, g_strdup (n->name));
-      g_ptr_array_add (labels, n->role ? g_strdup_printf ("%s (%s)", n->name, n->role) : g_strdup (n->name));
+      g_ptr_array_add (labels, n->role ? g_strdup_printf ("%s (%s)", n->name, n->role)
+                                       : g_strdup (n->name));
     }
   g_ptr_array_add (self->as_values, g_strdup ("observer"));
   g_ptr_array_add (labels, g_strdup ("On-path observer"));
@@ -126,8 +127,9 @@ rebuild_as (TsWindow *self)
     if (g_strcmp0 (self->as_values->pdata[i], current) == 0)
       selected = i;
   self->syncing = TRUE;
-  gtk_string_list_splice (self->as_model, 0, g_list_model_get_n_items (G_LIST_MODEL (self->as_model)),
-                          (const char *const *) labels->pdata);
+  gtk_string_list_splice (self->as_model, 0,
+                          g_list_model_get_n_items (G_LIST_MODEL (self->as_model)),
+                          (const char *const *)labels->pdata);
   gtk_drop_down_set_selected (self->as_dropdown, selected);
   self->syncing = FALSE;
 }
@@ -148,7 +150,8 @@ on_session_as (TsWindow *self)
   const char *as = ts_session_get_as (self->session);
 
   for (guint i = 0; i < self->as_values->len; i++)
-    if (g_strcmp0 (self->as_values->pdata[i], as) == 0 && gtk_drop_down_get_selected (self->as_dropdown) != i)
+    if (g_strcmp0 (self->as_values->pdata[i], as) == 0
+        && gtk_drop_down_get_selected (self->as_dropdown) != i)
       {
         self->syncing = TRUE;
         gtk_drop_down_set_selected (self->as_dropdown, i);
@@ -198,7 +201,7 @@ sync_compare (TsWindow *self)
       else
         hi = mid;
     }
-  ts_session_set_step (self->compare, (int) lo);
+  ts_session_set_step (self->compare, (int)lo);
 }
 
 typedef struct
@@ -214,7 +217,7 @@ node_has_role (const TsTimeline *tl, int node, const char *role)
 {
   const TsTimelineNode *n;
 
-  if (node < 0 || (guint) node >= ts_timeline_get_n_nodes (tl))
+  if (node < 0 || (guint)node >= ts_timeline_get_n_nodes (tl))
     return FALSE;
   n = ts_timeline_get_node (tl, node);
   return g_strcmp0 (n->role, role) == 0;
@@ -285,9 +288,11 @@ update_compare_summary (TsWindow *self)
   g_autofree char *rt_a = NULL, *rt_b = NULL;
 
   gtk_label_set_text (self->compare_title_a, ts_session_get_title (self->session)
-                                                 ? ts_session_get_title (self->session) : "");
+                                                 ? ts_session_get_title (self->session)
+                                                 : "");
   gtk_label_set_text (self->compare_title_b, ts_session_get_title (self->compare)
-                                                 ? ts_session_get_title (self->compare) : "");
+                                                 ? ts_session_get_title (self->compare)
+                                                 : "");
   if (ts_session_get_n_steps (self->compare) == 0)
     {
       gtk_label_set_text (self->compare_summary,
@@ -348,8 +353,8 @@ on_playing (TsWindow *self)
 {
   gboolean playing = ts_session_get_playing (self->session);
 
-  gtk_button_set_icon_name (self->play_button,
-                            playing ? "media-playback-pause-symbolic" : "media-playback-start-symbolic");
+  gtk_button_set_icon_name (self->play_button, playing ? "media-playback-pause-symbolic"
+                                                       : "media-playback-start-symbolic");
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->play_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   playing ? "Pause" : "Play", -1);
 }
@@ -380,11 +385,12 @@ on_error (TsWindow *self)
   /* Where the lab could not start (no namespaces here), say why and what
    * to do; the lab's own message names the cause. */
   {
-    g_autofree char *text = g_strdup_printf ("%s%s", error,
+    g_autofree char *text = g_strdup_printf (
+        "%s%s", error,
         ts_session_get_n_steps (self->session) == 0 && !ts_session_get_loading (self->session)
-          ? "\nThe lab needs Linux network namespaces (unprivileged user namespaces, or root). "
-            "Where they are not available, open a recorded trace from captures/ instead."
-          : "");
+            ? "\nThe lab needs Linux network namespaces (unprivileged user namespaces, or root). "
+              "Where they are not available, open a recorded trace from captures/ instead."
+            : "");
     gtk_label_set_text (self->live_label, text);
   }
   gtk_widget_set_visible (GTK_WIDGET (self->live_spinner), FALSE);
@@ -603,9 +609,9 @@ ts_window_export (TsWindow *self, const char *path, GError **error)
   g_return_val_if_fail (TS_IS_WINDOW (self), FALSE);
   if (g_strcmp0 (ts_window_get_view (self), "topology") == 0)
     return ts_topology_view_export (self->topology, path, error);
-  return ts_ladder_view_export (g_strcmp0 (ts_window_get_view (self), "compare") == 0 ? self->compare_a
-                                                                                      : self->ladder,
-                                path, error);
+  return ts_ladder_view_export (
+      g_strcmp0 (ts_window_get_view (self), "compare") == 0 ? self->compare_a : self->ladder, path,
+      error);
 }
 
 static void
@@ -617,8 +623,10 @@ export_response (GtkNativeDialog *dialog, int response, gpointer user_data)
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autoptr (GError) error = NULL;
-      if (g_file_peek_path (file) == NULL || !ts_window_export (self, g_file_peek_path (file), &error))
-        show_error (self, "The picture could not be saved", error ? error->message : "not a local file");
+      if (g_file_peek_path (file) == NULL
+          || !ts_window_export (self, g_file_peek_path (file), &error))
+        show_error (self, "The picture could not be saved",
+                    error ? error->message : "not a local file");
     }
   g_clear_object (&self->chooser);
 }
@@ -628,13 +636,14 @@ action_export (GtkWidget *widget, const char *name, GVariant *param)
 {
   TsWindow *self = TS_WINDOW (widget);
   gboolean topology = g_strcmp0 (ts_window_get_view (self), "topology") == 0;
-  const char *const patterns[][2] = { { "PNG image", "*.png" }, { "SVG drawing", "*.svg" }, { "PDF document", "*.pdf" } };
+  const char *const patterns[][2]
+      = { { "PNG image", "*.png" }, { "SVG drawing", "*.svg" }, { "PDF document", "*.pdf" } };
 
   if (self->chooser)
     return;
-  self->chooser = gtk_file_chooser_native_new (topology ? "Export the Topology" : "Export the Ladder",
-                                               GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE, "_Export",
-                                               "_Cancel");
+  self->chooser = gtk_file_chooser_native_new (
+      topology ? "Export the Topology" : "Export the Ladder", GTK_WINDOW (self),
+      GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
   for (guint i = 0; i < G_N_ELEMENTS (patterns); i++)
     {
       GtkFileFilter *filter = gtk_file_filter_new ();
@@ -643,7 +652,8 @@ action_export (GtkWidget *widget, const char *name, GVariant *param)
       gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
       g_object_unref (filter);
     }
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser), topology ? "topology.svg" : "ladder.svg");
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser),
+                                     topology ? "topology.svg" : "ladder.svg");
   g_signal_connect (self->chooser, "response", G_CALLBACK (export_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }
@@ -675,10 +685,11 @@ ts_window_get_property (GObject *object, guint prop_id, GValue *value, GParamSpe
 
   switch (prop_id)
     {
-    case PROP_FOLD_HANDSHAKES:
-      g_value_set_boolean (value, self->ladder ? ts_ladder_view_get_fold (self->ladder) : TRUE);
-      break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      case PROP_FOLD_HANDSHAKES:
+        g_value_set_boolean (value, self->ladder ? ts_ladder_view_get_fold (self->ladder) : TRUE);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -689,8 +700,11 @@ ts_window_set_property (GObject *object, guint prop_id, const GValue *value, GPa
 
   switch (prop_id)
     {
-    case PROP_FOLD_HANDSHAKES: set_fold (self, g_value_get_boolean (value)); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      case PROP_FOLD_HANDSHAKES:
+        set_fold (self, g_value_get_boolean (value));
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -706,7 +720,7 @@ action_open_lesson (GtkWidget *widget, const char *name, GVariant *param)
   int number = g_variant_get_int32 (param);
 
   if (number > 0)
-    ts_window_open_lesson (TS_WINDOW (widget), (guint) number, G_MAXUINT);
+    ts_window_open_lesson (TS_WINDOW (widget), (guint)number, G_MAXUINT);
 }
 
 /* Alt+Right and Alt+Left: the lesson's steps from anywhere in the window. */
@@ -717,8 +731,9 @@ action_lesson_step (GtkWidget *widget, const char *name, GVariant *param)
 
   if (!ts_window_get_lesson_visible (self))
     return;
-  gtk_widget_activate_action (GTK_WIDGET (self->lesson_pane),
-                              g_str_equal (name, "win.lesson-next") ? "lesson.next" : "lesson.previous", NULL);
+  gtk_widget_activate_action (
+      GTK_WIDGET (self->lesson_pane),
+      g_str_equal (name, "win.lesson-next") ? "lesson.next" : "lesson.previous", NULL);
 }
 
 static void
@@ -795,9 +810,9 @@ ts_window_class_init (TsWindowClass *klass)
   object_class->get_property = ts_window_get_property;
   object_class->set_property = ts_window_set_property;
 
-  properties[PROP_FOLD_HANDSHAKES] =
-    g_param_spec_boolean ("fold-handshakes", NULL, NULL, TRUE,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FOLD_HANDSHAKES]
+      = g_param_spec_boolean ("fold-handshakes", NULL, NULL, TRUE,
+                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (TS_TYPE_START_PAGE);
@@ -807,7 +822,8 @@ ts_window_class_init (TsWindowClass *klass)
   g_type_ensure (TS_TYPE_EVENT_LIST);
   g_type_ensure (TS_TYPE_LESSON_PANE);
 
-  gtk_widget_class_set_template_from_resource (widget_class, "/org/tunnelscope/Tunnelscope/ts-window.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/tunnelscope/Tunnelscope/ts-window.ui");
 #define BIND(name) gtk_widget_class_bind_template_child (widget_class, TsWindow, name)
   BIND (header);
   BIND (home_button);
@@ -865,9 +881,11 @@ ts_window_init (TsWindow *self)
   self->as_values = g_ptr_array_new_with_free_func (g_free);
   self->as_model = gtk_string_list_new (NULL);
   gtk_drop_down_set_model (self->as_dropdown, G_LIST_MODEL (self->as_model));
-  gtk_widget_insert_action_group (GTK_WIDGET (self), "session", ts_session_get_actions (self->session));
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "session",
+                                  ts_session_get_actions (self->session));
   /* The compare side's own actions, for a lesson's highlights there. */
-  gtk_widget_insert_action_group (GTK_WIDGET (self), "compare", ts_session_get_actions (self->compare));
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "compare",
+                                  ts_session_get_actions (self->compare));
 
   ts_ladder_view_set_session (self->ladder, self->session);
   ts_detail_view_set_session (self->ladder_detail, self->session);
@@ -894,11 +912,15 @@ ts_window_init (TsWindow *self)
   g_signal_connect_swapped (self->session, "notify::error", G_CALLBACK (on_error), self);
   g_signal_connect_swapped (self->session, "notify::speed", G_CALLBACK (on_session_speed), self);
   g_signal_connect_swapped (self->session, "notify::view", G_CALLBACK (on_session_view), self);
-  g_signal_connect_swapped (self->views, "notify::visible-child-name", G_CALLBACK (on_stack_view), self);
-  g_signal_connect_swapped (self->compare, "notify::title", G_CALLBACK (update_compare_summary), self);
+  g_signal_connect_swapped (self->views, "notify::visible-child-name", G_CALLBACK (on_stack_view),
+                            self);
+  g_signal_connect_swapped (self->compare, "notify::title", G_CALLBACK (update_compare_summary),
+                            self);
   g_signal_connect (self->scrub_adjustment, "value-changed", G_CALLBACK (on_scrub), self);
-  g_signal_connect_swapped (self->as_dropdown, "notify::selected", G_CALLBACK (on_as_selected), self);
-  g_signal_connect_swapped (self->speed_dropdown, "notify::selected", G_CALLBACK (on_speed_selected), self);
+  g_signal_connect_swapped (self->as_dropdown, "notify::selected", G_CALLBACK (on_as_selected),
+                            self);
+  g_signal_connect_swapped (self->speed_dropdown, "notify::selected",
+                            G_CALLBACK (on_speed_selected), self);
 
   drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);

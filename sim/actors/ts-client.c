@@ -337,7 +337,7 @@ conn_clear (Conn *c)
               struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
               gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
 
-              if (left <= 0 || poll (&pfd, 1, (int) left) <= 0)
+              if (left <= 0 || poll (&pfd, 1, (int)left) <= 0)
                 break;
               if (recv (c->fd, sink, sizeof sink, 0) <= 0)
                 break;

@@ -97,7 +97,7 @@ drain (BIO *from, BIO *to, Tunnel *t, gboolean from_client, guint64 *n_packets)
 
   while ((n = BIO_read (from, buf, sizeof buf)) > 0)
     {
-      relay (t, from_client, buf, (gsize) n, n_packets);
+      relay (t, from_client, buf, (gsize)n, n_packets);
       BIO_write (to, buf, n);
     }
 }
@@ -110,11 +110,15 @@ main (int argc, char **argv)
   g_autofree char *output = NULL;
   gboolean tls12 = FALSE;
   const GOptionEntry entries[] = {
-    { "packets", 'n', 0, G_OPTION_ARG_INT64, &packets, "About how many packets (default 1000000)", "N" },
-    { "record", 'r', 0, G_OPTION_ARG_INT, &record, "Application bytes per TLS record (default 1400)", "BYTES" },
+    { "packets", 'n', 0, G_OPTION_ARG_INT64, &packets, "About how many packets (default 1000000)",
+      "N" },
+    { "record", 'r', 0, G_OPTION_ARG_INT, &record,
+      "Application bytes per TLS record (default 1400)", "BYTES" },
     { "tls12", 0, 0, G_OPTION_ARG_NONE, &tls12, "Use TLS 1.2 (default 1.3)", NULL },
-    { "one-link", 0, 0, G_OPTION_ARG_NONE, &one_link, "Carry the TLS session on the proxy-server link only", NULL },
-    { "response-records", 0, 0, G_OPTION_ARG_INT, &records_per_response, "TLS records in each HTTP response body (default 16)", "N" },
+    { "one-link", 0, 0, G_OPTION_ARG_NONE, &one_link,
+      "Carry the TLS session on the proxy-server link only", NULL },
+    { "response-records", 0, 0, G_OPTION_ARG_INT, &records_per_response,
+      "TLS records in each HTTP response body (default 16)", "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Where to write the trace", "FILE" },
     { NULL },
   };
@@ -141,8 +145,8 @@ main (int argc, char **argv)
       return 2;
     }
 
-  writer = ts_trace_writer_new_for_path (output, "bench-connect", 100 * G_GUINT64_CONSTANT (1000000),
-                                         &error);
+  writer = ts_trace_writer_new_for_path (output, "bench-connect",
+                                         100 * G_GUINT64_CONSTANT (1000000), &error);
   if (writer == NULL)
     die ("cannot open the output", error);
   ts_trace_writer_set_metadata (writer, now_ns, "{\"generator\":\"ts-gen-trace\"}", &error);
@@ -156,11 +160,11 @@ main (int argc, char **argv)
   segment (0, &t.c2p, &t.p2c, 0x02, NULL, 0);
   segment (0, &t.p2c, &t.c2p, 0x12, NULL, 0);
   segment (0, &t.c2p, &t.p2c, 0x10, NULL, 0);
-  segment (0, &t.c2p, &t.p2c, 0x18, (const guint8 *) connect, strlen (connect));
+  segment (0, &t.c2p, &t.p2c, 0x18, (const guint8 *)connect, strlen (connect));
   segment (1, &t.p2s, &t.s2p, 0x02, NULL, 0);
   segment (1, &t.s2p, &t.p2s, 0x12, NULL, 0);
   segment (1, &t.p2s, &t.s2p, 0x10, NULL, 0);
-  segment (0, &t.p2c, &t.c2p, 0x18, (const guint8 *) ok, strlen (ok));
+  segment (0, &t.p2c, &t.c2p, 0x18, (const guint8 *)ok, strlen (ok));
   n_packets += 8;
 
   key = EVP_PKEY_Q_keygen (NULL, NULL, "EC", "P-256");
@@ -170,7 +174,7 @@ main (int argc, char **argv)
   X509_gmtime_adj (X509_getm_notAfter (cert), 86400);
   X509_set_pubkey (cert, key);
   X509_NAME_add_entry_by_txt (X509_get_subject_name (cert), "CN", MBSTRING_ASC,
-                              (const guchar *) "example.com", -1, -1, 0);
+                              (const guchar *)"example.com", -1, -1, 0);
   X509_set_issuer_name (cert, X509_get_subject_name (cert));
   X509_sign (cert, key, EVP_sha256 ());
 
@@ -192,7 +196,8 @@ main (int argc, char **argv)
   SSL_set_connect_state (c);
   SSL_set_accept_state (s);
   SSL_set_tlsext_host_name (c, "example.com");
-  for (int round = 0; round < 10 && !(SSL_is_init_finished (c) && SSL_is_init_finished (s)); round++)
+  for (int round = 0; round < 10 && !(SSL_is_init_finished (c) && SSL_is_init_finished (s));
+       round++)
     {
       SSL_do_handshake (c);
       drain (c_out, s_in, &t, TRUE, &n_packets);
@@ -205,23 +210,25 @@ main (int argc, char **argv)
   /* Application data: the server sends records, the client acknowledges. */
   app = g_malloc (record);
   for (gint i = 0; i < record; i++)
-    app[i] = (guint8) ('a' + i % 26);
+    app[i] = (guint8)('a' + i % 26);
   /* Application data: HTTP/1.1 keep-alive requests, each answered with a body
    * of records_per_response records, as a real download through the tunnel
    * looks (and so that tshark's HTTP dissector sees well-formed messages). */
-  for (guint64 n_records = 1, n_requests = 0; (gint64) n_packets < packets; n_requests++)
+  for (guint64 n_records = 1, n_requests = 0; (gint64)n_packets < packets; n_requests++)
     {
       g_autofree char *request = g_strdup_printf ("GET /file/%" G_GUINT64_FORMAT " HTTP/1.1\r\n"
-                                                  "Host: example.com\r\n\r\n", n_requests);
-      g_autofree char *head = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
-                                               "Content-Length: %d\r\n\r\n",
-                                               record * records_per_response);
+                                                  "Host: example.com\r\n\r\n",
+                                                  n_requests);
+      g_autofree char *head
+          = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                             "Content-Length: %d\r\n\r\n",
+                             record * records_per_response);
 
-      SSL_write (c, request, (int) strlen (request));
+      SSL_write (c, request, (int)strlen (request));
       drain (c_out, s_in, &t, TRUE, &n_packets);
       while (SSL_read (s, sink, sizeof sink) > 0)
         ;
-      SSL_write (s, head, (int) strlen (head));
+      SSL_write (s, head, (int)strlen (head));
       for (int i = 0; i < records_per_response; i++, n_records++)
         {
           SSL_write (s, app, record);

@@ -27,7 +27,7 @@ drain (TsTraceReader *reader)
       else if (kind == TS_TRACE_RECORD_EVENT)
         g_free (ts_trace_event_to_line (record.event));
     }
-  (void) sink;
+  (void)sink;
 }
 
 int
@@ -51,7 +51,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   /* The line parser of events takes hostile input too. */
   {
-    TsTraceEvent *event = ts_trace_event_new_from_line ((const char *) data, size, NULL);
+    TsTraceEvent *event = ts_trace_event_new_from_line ((const char *)data, size, NULL);
     ts_trace_event_free (event);
     event = ts_trace_event_new_from_journal (data, size, NULL);
     ts_trace_event_free (event);

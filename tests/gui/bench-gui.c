@@ -73,13 +73,14 @@ cpu_s (void)
   struct rusage ru;
 
   getrusage (RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec
+         + ru.ru_stime.tv_usec / 1e6;
 }
 
 static void
 settle (guint ms)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+  gint64 end = g_get_monotonic_time () + (gint64)ms * 1000;
 
   while (g_get_monotonic_time () < end)
     if (!g_main_context_iteration (NULL, FALSE))
@@ -89,7 +90,7 @@ settle (guint ms)
 static int
 compare_double (gconstpointer a, gconstpointer b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -103,7 +104,8 @@ main (int argc, char **argv)
     { "packets", 0, 0, G_OPTION_ARG_INT, &packets, "Packets in the generated trace", "N" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &steps, "Steps to time", "K" },
     { "shape", 0, 0, G_OPTION_ARG_STRING, &shape,
-      "bulk: 100 downloads of many segments (default); exchanges: one short connection per request", "SHAPE" },
+      "bulk: 100 downloads of many segments (default); exchanges: one short connection per request",
+      "SHAPE" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "[TRACE]" },
     { NULL },
   };
@@ -144,9 +146,10 @@ main (int argc, char **argv)
       double t = now_s ();
       tmpdir = g_dir_make_tmp ("ts-bench-gui-XXXXXX", NULL);
       if (g_str_equal (shape, "exchanges"))
-        path = ts_gui_test_write_long_trace (tmpdir, "bench.pcapng", (guint) (packets / PACKETS_PER_EXCHANGE));
+        path = ts_gui_test_write_long_trace (tmpdir, "bench.pcapng",
+                                             (guint)(packets / PACKETS_PER_EXCHANGE));
       else
-        path = ts_gui_test_write_bulk_trace (tmpdir, "bench.pcapng", 100, (guint) (packets / 100));
+        path = ts_gui_test_write_bulk_trace (tmpdir, "bench.pcapng", 100, (guint)(packets / 100));
       g_print ("generated: %d packets (%s) in %.2f s\n", packets, shape, now_s () - t);
     }
   if (g_stat (path, &st) == 0)
@@ -175,8 +178,8 @@ main (int argc, char **argv)
   n = ts_session_get_n_steps (session);
   g_print ("steps: %u\n", n);
   g_print ("load and analysis: %.3f s wall, %.3f s CPU\n", t_load, c_load);
-  g_print ("time to the first frame: %.3f s (load %.3f s, first frame %.1f ms)\n", now_s () - t0, t_load,
-           t_frame * 1000);
+  g_print ("time to the first frame: %.3f s (load %.3f s, first frame %.1f ms)\n", now_s () - t0,
+           t_load, t_frame * 1000);
 
   /* Steps: next, and jumps across the trace, each followed by the layout
    * pass and a full rendering of the window. */
@@ -184,7 +187,7 @@ main (int argc, char **argv)
     {
       double t = now_s ();
       if (i % 3 == 0)
-        ts_session_set_step (session, (int) g_random_int_range (0, (gint32) n));
+        ts_session_set_step (session, (int)g_random_int_range (0, (gint32)n));
       else
         ts_session_next (session);
       t = now_s () - t;
@@ -196,7 +199,8 @@ main (int argc, char **argv)
   g_array_sort (times, compare_double);
   g_print ("of which the session's update (views rebuilding their state): mean %.2f ms\n",
            sum_update / steps * 1000);
-  g_print ("redraw per step (%d steps; the session's update, then the frame's layout and paint): mean %.2f ms, "
+  g_print ("redraw per step (%d steps; the session's update, then the frame's layout and paint): "
+           "mean %.2f ms, "
            "median %.2f ms, 95th percentile %.2f ms, max %.2f ms\n",
            steps, sum / steps * 1000, g_array_index (times, double, steps / 2) * 1000,
            g_array_index (times, double, steps * 95 / 100) * 1000,

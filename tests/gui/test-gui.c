@@ -30,7 +30,7 @@ static char *intercept_path;
 static void
 iterate_until (gboolean (*done) (gpointer), gpointer data, guint timeout_ms)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gint64 end = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
 
   while (!done (data) && g_get_monotonic_time () < end)
     if (!g_main_context_iteration (NULL, FALSE))
@@ -40,7 +40,7 @@ iterate_until (gboolean (*done) (gpointer), gpointer data, guint timeout_ms)
 static void
 iterate_for (guint ms)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+  gint64 end = g_get_monotonic_time () + (gint64)ms * 1000;
 
   while (g_get_monotonic_time () < end)
     if (!g_main_context_iteration (NULL, FALSE))
@@ -56,8 +56,9 @@ find_step (TsSession *session, const char *kind, const char *text)
   for (guint i = 0; i < ts_step_list_get_n_steps (list); i++)
     {
       const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
-      if ((kind == NULL || g_str_equal (ev->kind, kind)) && (text == NULL || strstr (ev->summary, text)))
-        return (int) i;
+      if ((kind == NULL || g_str_equal (ev->kind, kind))
+          && (text == NULL || strstr (ev->summary, text)))
+        return (int)i;
     }
   return -1;
 }
@@ -88,16 +89,16 @@ test_session_step (void)
   g_action_group_activate_action (actions, "previous", NULL);
   g_assert_cmpint (ts_session_get_step (session), ==, 1);
   g_action_group_activate_action (actions, "last", NULL);
-  g_assert_cmpint (ts_session_get_step (session), ==, (int) n - 1);
+  g_assert_cmpint (ts_session_get_step (session), ==, (int)n - 1);
   g_assert_false (g_action_group_get_action_enabled (actions, "next"));
   ts_session_next (session);
-  g_assert_cmpint (ts_session_get_step (session), ==, (int) n - 1);
+  g_assert_cmpint (ts_session_get_step (session), ==, (int)n - 1);
   g_action_group_activate_action (actions, "first", NULL);
   g_assert_cmpint (ts_session_get_step (session), ==, 0);
   g_action_group_activate_action (actions, "goto", g_variant_new_int32 (5));
   g_assert_cmpint (ts_session_get_step (session), ==, 5);
   ts_session_set_step (session, 100000);
-  g_assert_cmpint (ts_session_get_step (session), ==, (int) n - 1);
+  g_assert_cmpint (ts_session_get_step (session), ==, (int)n - 1);
 
   /* The selected field belongs to a step: stepping clears it. */
   ts_session_set_selected_field (session, 2);
@@ -142,7 +143,7 @@ test_session_whose_eyes (void)
       const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
       if (ev->layer == TS_LAYER_TLS && ev->encrypted && !ev->anomaly && ev->tls_handshake_type < 0
           && ev->tunnel >= 0)
-        data = (int) i;
+        data = (int)i;
     }
   g_assert_cmpint (data, >=, 0);
   proxy = ts_timeline_find_node (tl, "proxy");
@@ -153,7 +154,8 @@ test_session_whose_eyes (void)
   g_assert_true (ts_step_list_can_read (list, connect, ts_session_get_reader (session)));
   g_assert_false (ts_step_list_can_read (list, data, ts_session_get_reader (session)));
   {
-    g_autofree char *seen = ts_step_list_dup_summary_as (list, data, ts_session_get_reader (session));
+    g_autofree char *seen
+        = ts_step_list_dup_summary_as (list, data, ts_session_get_reader (session));
     g_assert_nonnull (strstr (seen, "encrypted"));
   }
   ts_session_set_as (session, "client");
@@ -166,7 +168,8 @@ test_session_whose_eyes (void)
   g_assert_cmpint (ts_session_get_reader (session), ==, TS_STEP_READER_EVERYONE);
   g_assert_true (ts_step_list_can_read (list, data, ts_session_get_reader (session)));
   /* The action and the property are one state. */
-  g_action_group_activate_action (ts_session_get_actions (session), "as", g_variant_new_string ("server"));
+  g_action_group_activate_action (ts_session_get_actions (session), "as",
+                                  g_variant_new_string ("server"));
   g_assert_cmpstr (ts_session_get_as (session), ==, "server");
   g_assert_finalize_object (g_steal_pointer (&session));
 }
@@ -185,7 +188,7 @@ loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static gboolean
 flag_set (gpointer data)
 {
-  return *(gboolean *) data;
+  return *(gboolean *)data;
 }
 
 static void
@@ -215,7 +218,7 @@ inner_http_step (TsSession *session)
       const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
       if (ev->layer == TS_LAYER_HTTP && ev->tunnel >= 0 && ev->http_method != NULL
           && !g_str_equal (ev->http_method, "CONNECT"))
-        return (int) i;
+        return (int)i;
     }
   return -1;
 }
@@ -224,7 +227,8 @@ static gboolean
 reads (TsSession *session, int step, const char *as)
 {
   ts_session_set_as (session, as);
-  return ts_step_list_can_read (ts_session_get_step_list (session), step, ts_session_get_reader (session));
+  return ts_step_list_can_read (ts_session_get_step_list (session), step,
+                                ts_session_get_reader (session));
 }
 
 static void
@@ -262,7 +266,8 @@ test_captures_whose_eyes (void)
   }
   if (!g_file_test (intercept, G_FILE_TEST_EXISTS))
     {
-      g_test_message ("captures/intercept.pcapng is not recorded yet: the intercepting side is not checked");
+      g_test_message (
+          "captures/intercept.pcapng is not recorded yet: the intercepting side is not checked");
       return;
     }
   g_assert_true (ts_session_load_path (session, intercept, &error));
@@ -299,7 +304,8 @@ test_session_load_error (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *junk = g_build_filename (tmpdir, "junk.pcapng", NULL);
 
-  g_assert_true (g_file_set_contents (junk, "this is not a capture at all, not even close", -1, NULL));
+  g_assert_true (
+      g_file_set_contents (junk, "this is not a capture at all, not even close", -1, NULL));
   g_assert_false (ts_session_load_path (session, junk, &error));
   g_assert_nonnull (error);
   g_assert_nonnull (strstr (error->message, "junk.pcapng"));
@@ -323,8 +329,8 @@ test_session_live_stream (void)
 {
   g_autoptr (TsSession) session = ts_session_new ();
   g_autoptr (GError) error = NULL;
-  g_autofree char *script = g_strdup_printf ("head -c 3000 '%s'; sleep 0.3; cat '%s' | tail -c +3001",
-                                             relay_path, relay_path);
+  g_autofree char *script = g_strdup_printf (
+      "head -c 3000 '%s'; sleep 0.3; cat '%s' | tail -c +3001", relay_path, relay_path);
   const char *argv[] = { "/bin/sh", "-c", script, NULL };
   guint added = 0;
 
@@ -349,7 +355,8 @@ has_packets (TsSession *session)
   TsStepList *list = ts_session_get_step_list (session);
 
   for (guint i = 0; i < ts_step_list_get_n_steps (list); i++)
-    if (ts_step_list_get_event (list, i)->layer != TS_LAYER_LAB && ts_step_list_get_event (list, i)->packet != G_MAXUINT32)
+    if (ts_step_list_get_event (list, i)->layer != TS_LAYER_LAB
+        && ts_step_list_get_event (list, i)->packet != G_MAXUINT32)
       return TRUE;
   return FALSE;
 }
@@ -372,9 +379,10 @@ test_session_live_lab (void)
     }
   {
     const char *argv[] = { tscope, "list", "--format", "json", NULL };
-    if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
-                       &status, NULL)
-        || !g_spawn_check_wait_status (status, NULL) || out == NULL || strstr (out, "\"connect\"") == NULL)
+    if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+                       NULL, &status, NULL)
+        || !g_spawn_check_wait_status (status, NULL) || out == NULL
+        || strstr (out, "\"connect\"") == NULL)
       {
         g_test_skip ("tscope list does not offer the connect scenario yet");
         return;
@@ -387,8 +395,9 @@ test_session_live_lab (void)
    * here (no namespaces, an actor program missing): its message says why. */
   if (!has_packets (session))
     {
-      g_autofree char *why = g_strdup_printf ("the lab did not run here: %s",
-                                              ts_session_get_error (session) ? ts_session_get_error (session) : "?");
+      g_autofree char *why
+          = g_strdup_printf ("the lab did not run here: %s",
+                             ts_session_get_error (session) ? ts_session_get_error (session) : "?");
       ts_session_stop_live (session);
       /* The lab's own tests (suite lab) insist on it under TS_REQUIRE_LAB;
        * here the streaming path is covered by live-stream either way. */
@@ -408,8 +417,8 @@ test_session_live_lab (void)
 static void
 test_captures (void)
 {
-  g_autofree char *dir = g_build_filename (g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : ".",
-                                           "captures", NULL);
+  g_autofree char *dir = g_build_filename (
+      g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : ".", "captures", NULL);
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   const char *name;
   guint opened = 0;
@@ -446,15 +455,17 @@ test_start_page (void)
   GtkWidget *page = g_object_ref_sink (ts_start_page_new ());
   g_autoptr (GError) error = NULL;
 
-  g_assert_true (ts_start_page_set_scenarios_json (
-      TS_START_PAGE (page),
-      "[{\"name\":\"connect\",\"description\":\"A CONNECT tunnel\",\"nodes\":[{\"name\":\"client\"},"
-      "{\"name\":\"proxy\"},{\"name\":\"server\"}]},{\"name\":\"intercept\",\"description\":\"Interception\"}]",
-      &error));
+  g_assert_true (
+      ts_start_page_set_scenarios_json (TS_START_PAGE (page),
+                                        "[{\"name\":\"connect\",\"description\":\"A CONNECT "
+                                        "tunnel\",\"nodes\":[{\"name\":\"client\"},"
+                                        "{\"name\":\"proxy\"},{\"name\":\"server\"}]},{\"name\":"
+                                        "\"intercept\",\"description\":\"Interception\"}]",
+                                        &error));
   g_assert_cmpuint (ts_start_page_get_n_scenarios (TS_START_PAGE (page)), ==, 2);
   g_assert_null (ts_start_page_get_message (TS_START_PAGE (page)));
-  g_assert_true (ts_start_page_set_scenarios_json (TS_START_PAGE (page),
-                                                  "{\"scenarios\":[{\"name\":\"direct\"}]}", &error));
+  g_assert_true (ts_start_page_set_scenarios_json (
+      TS_START_PAGE (page), "{\"scenarios\":[{\"name\":\"direct\"}]}", &error));
   g_assert_cmpuint (ts_start_page_get_n_scenarios (TS_START_PAGE (page)), ==, 1);
   g_assert_false (ts_start_page_set_scenarios_json (TS_START_PAGE (page), "42", &error));
   g_clear_error (&error);
@@ -548,10 +559,10 @@ test_window_views (void)
   {
     const TsTimeline *tl = ts_step_list_get_timeline (ts_session_get_step_list (session));
     g_assert_cmpuint (ts_timeline_get_n_nodes (tl), ==, 3);
-    g_assert_true (ts_topology_view_get_node_position (ts_window_get_topology (window),
-                                                       ts_timeline_find_node (tl, "client"), &x1, &y1));
-    g_assert_true (ts_topology_view_get_node_position (ts_window_get_topology (window),
-                                                       ts_timeline_find_node (tl, "server"), &x2, &y2));
+    g_assert_true (ts_topology_view_get_node_position (
+        ts_window_get_topology (window), ts_timeline_find_node (tl, "client"), &x1, &y1));
+    g_assert_true (ts_topology_view_get_node_position (
+        ts_window_get_topology (window), ts_timeline_find_node (tl, "server"), &x2, &y2));
     g_assert_cmpfloat (x1, <, x2);
   }
 
@@ -619,7 +630,7 @@ test_ladder_large (void)
   ts_session_last (session);
   iterate_for (100);
   ts_ladder_view_get_drawn_range (ladder, &first, &last);
-  g_assert_cmpint (last, ==, (int) n - 1);
+  g_assert_cmpint (last, ==, (int)n - 1);
   g_assert_cmpint (last - first + 1, <=, 800 / row + 2);
   close_window (window);
 }
@@ -642,7 +653,7 @@ test_window_compare (void)
   g_assert_nonnull (strstr (summary, "Tunnels relayed / intercepted: 0 / 1 · 1 / 0"));
   /* The two traces line up: stepping one steps the other to the same time. */
   ts_session_last (a);
-  g_assert_cmpint (ts_session_get_step (b), ==, (int) ts_session_get_n_steps (b) - 1);
+  g_assert_cmpint (ts_session_get_step (b), ==, (int)ts_session_get_n_steps (b) - 1);
   ts_session_first (a);
   g_assert_cmpint (ts_session_get_step (b), ==, 0);
   ts_session_set_step (a, 10);
@@ -679,12 +690,9 @@ test_window_export (void)
   {
     const char *view, *name, *magic;
   } cases[] = {
-    { "ladder", "ladder.png", "\x89PNG" },
-    { "ladder", "ladder.svg", "<?xml" },
-    { "ladder", "ladder.pdf", "%PDF" },
-    { "topology", "topology.png", "\x89PNG" },
-    { "topology", "topology.svg", "<?xml" },
-    { "topology", "topology.pdf", "%PDF" },
+    { "ladder", "ladder.png", "\x89PNG" },   { "ladder", "ladder.svg", "<?xml" },
+    { "ladder", "ladder.pdf", "%PDF" },      { "topology", "topology.png", "\x89PNG" },
+    { "topology", "topology.svg", "<?xml" }, { "topology", "topology.pdf", "%PDF" },
   };
 
   g_assert_true (ts_window_load_path (window, relay_path, &error));
@@ -727,7 +735,7 @@ check_png (const char *path, int min_w, int min_h)
   h = gdk_texture_get_height (texture);
   g_assert_cmpint (w, >=, min_w);
   g_assert_cmpint (h, >=, min_h);
-  stride = (gsize) w * 4;
+  stride = (gsize)w * 4;
   pixels = g_malloc (stride * h);
   gdk_texture_download (texture, pixels, stride);
   /* Not a blank frame: the middle row holds more than one colour. */
@@ -754,12 +762,12 @@ test_screenshot (gconstpointer data)
       g_test_skip ("TS_TUNNELSCOPE is not set");
       return;
     }
-  g_ptr_array_add (argv, (char *) exe);
+  g_ptr_array_add (argv, (char *)exe);
   g_ptr_array_add (argv, "--screenshot");
   g_ptr_array_add (argv, out);
   g_ptr_array_add (argv, g_str_equal (view, "compare") ? intercept_path : relay_path);
   g_ptr_array_add (argv, "--view");
-  g_ptr_array_add (argv, (char *) view);
+  g_ptr_array_add (argv, (char *)view);
   g_ptr_array_add (argv, "--step");
   g_ptr_array_add (argv, g_str_equal (view, "detail") ? "27" : "30");
   if (g_str_equal (view, "compare"))
@@ -774,8 +782,8 @@ test_screenshot (gconstpointer data)
     }
   g_ptr_array_add (argv, NULL);
   g_remove (out);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err,
-                               &status, &error));
+  g_assert_true (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
+                               &err, &status, &error));
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, NULL))
     g_error ("tunnelscope --screenshot failed: %s", err);
@@ -795,12 +803,12 @@ test_screenshot_usage (void)
       g_test_skip ("TS_TUNNELSCOPE is not set");
       return;
     }
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err, &status, NULL));
+  g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err,
+                               &status, NULL));
   g_assert_true (WIFEXITED (status));
   g_assert_cmpint (WEXITSTATUS (status), ==, 2);
   g_assert_nonnull (strstr (err, "tunnelscope: --screenshot needs a TRACE"));
 }
-
 
 /* Lessons in the app. */
 
@@ -844,7 +852,8 @@ lesson_shown (gpointer data)
 static void
 test_lesson_compare (void)
 {
-  g_autofree char *intercept = g_build_filename (source_dir (), "captures", "intercept.pcapng", NULL);
+  g_autofree char *intercept
+      = g_build_filename (source_dir (), "captures", "intercept.pcapng", NULL);
   g_autofree char *connect = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
   g_autoptr (GError) error = NULL;
   TsWindow *window;
@@ -865,7 +874,8 @@ test_lesson_compare (void)
   g_assert_nonnull (lesson->compare);
   g_assert_cmpuint (ts_session_get_n_steps (session), >, 20);
   g_assert_cmpuint (ts_session_get_n_steps (ts_window_get_compare_session (window)), >, 20);
-  g_assert_nonnull (strstr (ts_window_get_compare_summary (window), "Tunnels relayed / intercepted"));
+  g_assert_nonnull (
+      strstr (ts_window_get_compare_summary (window), "Tunnels relayed / intercepted"));
   for (guint i = 0; i < lesson->steps->len; i++)
     {
       const TsLessonStep *step = lesson->steps->pdata[i];
@@ -874,7 +884,8 @@ test_lesson_compare (void)
       iterate_for (20);
       g_assert_cmpstr (ts_window_get_view (window), ==, ts_lesson_view_to_string (step->view));
       /* Both sides look through the step's eyes. */
-      g_assert_cmpstr (ts_session_get_as (ts_window_get_compare_session (window)), ==, step->as ? step->as : "");
+      g_assert_cmpstr (ts_session_get_as (ts_window_get_compare_session (window)), ==,
+                       step->as ? step->as : "");
       compare_steps += step->view == TS_LESSON_VIEW_COMPARE;
     }
   g_assert_cmpuint (compare_steps, >, 0);
@@ -888,7 +899,8 @@ static void
 test_lesson_live (void)
 {
   g_autofree char *connect = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
-  g_autofree char *script = g_strdup_printf ("head -c 4000 '%s'; sleep 0.3; tail -c +4001 '%s'", connect, connect);
+  g_autofree char *script
+      = g_strdup_printf ("head -c 4000 '%s'; sleep 0.3; tail -c +4001 '%s'", connect, connect);
   const char *argv[] = { "/bin/sh", "-c", script, NULL };
   g_autoptr (GError) error = NULL;
   TsWindow *window;
@@ -919,7 +931,8 @@ test_lesson_live (void)
   /* Going to the step again moves to its events in the live trace. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (pane), "lesson.previous", NULL));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (pane), "lesson.next", NULL));
-  g_assert_cmpint (ts_session_get_step (session), ==, ts_session_get_first_highlighted_step (session));
+  g_assert_cmpint (ts_session_get_step (session), ==,
+                   ts_session_get_first_highlighted_step (session));
   close_window (window);
 }
 
@@ -935,10 +948,12 @@ test_lesson_compare_highlights (void)
   g_autofree char *shipped = g_build_filename (source_dir (), "captures", NULL);
   g_autofree char *intercept = g_build_filename (shipped, "intercept.pcapng", NULL);
   g_autoptr (GError) error = NULL;
-  const char *text = "# Side by side\n\n- scenario: intercept\n- compare: connect\n\nBoth.\n\n"
-                     "## The CONNECT on both sides\n\n- highlight: kind=http.request http.method=CONNECT\n"
-                     "- view: compare\n\nThe same request.\n\n"
-                     "## The ladder alone\n\n- highlight: kind=http.request http.method=CONNECT\n\nOnly the left.\n";
+  const char *text
+      = "# Side by side\n\n- scenario: intercept\n- compare: connect\n\nBoth.\n\n"
+        "## The CONNECT on both sides\n\n- highlight: kind=http.request http.method=CONNECT\n"
+        "- view: compare\n\nThe same request.\n\n"
+        "## The ladder alone\n\n- highlight: kind=http.request http.method=CONNECT\n\nOnly the "
+        "left.\n";
   TsWindow *window;
   TsSession *left, *right;
   guint n_left = 0, n_right = 0;
@@ -969,8 +984,9 @@ test_lesson_compare_highlights (void)
   {
     int step = ts_session_get_first_highlighted_step (right);
     g_assert_cmpint (step, >=, 0);
-    g_assert_cmpstr (ts_step_list_get_event (ts_session_get_step_list (right), (guint) step)->http_method, ==,
-                     "CONNECT");
+    g_assert_cmpstr (
+        ts_step_list_get_event (ts_session_get_step_list (right), (guint)step)->http_method, ==,
+        "CONNECT");
   }
   iterate_for (50);
   /* A step that is not in compare mode leaves the right side unmarked. */
@@ -1003,7 +1019,7 @@ test_lesson_missing_capture (void)
 
   g_assert_true (g_file_get_contents (src, &text, &len, NULL));
   g_assert_cmpint (g_mkdir_with_parents (lessons, 0700), ==, 0);
-  g_assert_true (g_file_set_contents (dst, text, (gssize) len, NULL));
+  g_assert_true (g_file_set_contents (dst, text, (gssize)len, NULL));
   g_setenv ("TS_DATA_DIR", data, TRUE);
   window = new_window ();
   pane = ts_window_get_lesson_pane (window);
@@ -1033,7 +1049,8 @@ test_screenshot_lesson (void)
 {
   const char *exe = g_getenv ("TS_TUNNELSCOPE");
   const char *keep = g_getenv ("TS_SCREENSHOT_DIR");
-  g_autofree char *out = g_build_filename (keep && *keep ? keep : tmpdir, "tunnelscope-lesson-4-step-3.png", NULL);
+  g_autofree char *out
+      = g_build_filename (keep && *keep ? keep : tmpdir, "tunnelscope-lesson-4-step-3.png", NULL);
   g_autofree char *connect = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
   g_autofree char *err = NULL;
   g_autoptr (GError) error = NULL;
@@ -1052,25 +1069,26 @@ test_screenshot_lesson (void)
       return;
     }
   g_remove (out);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err, &status, &error));
+  g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err,
+                               &status, &error));
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, NULL))
     g_error ("tunnelscope --screenshot --lesson 4 --step 3 failed: %s", err);
   check_png (out, 1000, 600);
   g_clear_pointer (&err, g_free);
-  g_assert_true (g_spawn_sync (NULL, (char **) bad, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err, &status, NULL));
+  g_assert_true (g_spawn_sync (NULL, (char **)bad, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err,
+                               &status, NULL));
   g_assert_true (WIFEXITED (status));
   g_assert_cmpint (WEXITSTATUS (status), ==, 1);
   g_assert_nonnull (strstr (err, "there is no lesson 99"));
   /* Opening it (no screenshot) fails the same way, before any window shows. */
   g_clear_pointer (&err, g_free);
-  g_assert_true (g_spawn_sync (NULL, (char **) (const char *[]) { exe, "--lesson", "99", NULL }, NULL,
+  g_assert_true (g_spawn_sync (NULL, (char **)(const char *[]){ exe, "--lesson", "99", NULL }, NULL,
                                G_SPAWN_DEFAULT, NULL, NULL, NULL, &err, &status, NULL));
   g_assert_true (WIFEXITED (status));
   g_assert_cmpint (WEXITSTATUS (status), ==, 1);
   g_assert_nonnull (strstr (err, "there is no lesson 99"));
 }
-
 
 /* Whether @markup is what a GtkLabel accepts: Pango markup plus <a href>
  * (which the label handles itself). */
@@ -1090,12 +1108,14 @@ test_lesson_markdown (void)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) lessons = ts_lesson_files_load_all (&error);
-  g_autofree char *markup = ts_markdown_to_pango ("A `CONNECT` and [RFC 9110](https://www.rfc-editor.org/rfc/rfc9110) "
-                                                  "*em* **strong** <b>raw</b> & more\n\n- one\n- two\n\n1. first\n2. second\n");
+  g_autofree char *markup = ts_markdown_to_pango (
+      "A `CONNECT` and [RFC 9110](https://www.rfc-editor.org/rfc/rfc9110) "
+      "*em* **strong** <b>raw</b> & more\n\n- one\n- two\n\n1. first\n2. second\n");
 
   g_assert_nonnull (strstr (markup, "font_family=\"monospace\""));
   g_assert_nonnull (strstr (markup, "CONNECT"));
-  g_assert_nonnull (strstr (markup, "<a href=\"https://www.rfc-editor.org/rfc/rfc9110\">RFC 9110</a>"));
+  g_assert_nonnull (
+      strstr (markup, "<a href=\"https://www.rfc-editor.org/rfc/rfc9110\">RFC 9110</a>"));
   g_assert_nonnull (strstr (markup, "<i>em</i>"));
   g_assert_nonnull (strstr (markup, "<b>strong</b>"));
   g_assert_nonnull (strstr (markup, "&lt;b&gt;raw&lt;/b&gt; &amp; more"));
@@ -1139,7 +1159,8 @@ same_indexes (GArray *a, const guint32 *b, guint n)
 static void
 test_lesson_steps (void)
 {
-  g_autofree char *capture_path = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
+  g_autofree char *capture_path
+      = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
   g_autoptr (TsLessonCapture) capture = NULL;
   g_autoptr (GError) error = NULL;
   TsWindow *window;
@@ -1200,9 +1221,10 @@ test_lesson_steps (void)
       first = ts_session_get_first_highlighted_step (session);
       g_assert_cmpint (first, >=, 0);
       g_assert_cmpint (ts_session_get_step (session), ==, first);
-      g_assert_true (ts_session_step_is_highlighted (session, (guint) first));
+      g_assert_true (ts_session_step_is_highlighted (session, (guint)first));
       /* The step shows the highlighted event: its timeline index is one of them. */
-      g_assert_cmpint (ts_step_list_find_step (ts_session_get_step_list (session), highlights[0]), >=, first);
+      g_assert_cmpint (ts_step_list_find_step (ts_session_get_step_list (session), highlights[0]),
+                       >=, first);
     }
   /* At the end Next does nothing; Back goes back and the session follows. */
   g_assert_false (gtk_widget_activate_action (GTK_WIDGET (pane), "lesson.next", NULL)
@@ -1221,7 +1243,7 @@ test_lesson_steps (void)
   {
     GListModel *model = ts_event_list_get_model (ts_window_get_events (window));
     int first = ts_session_get_first_highlighted_step (session);
-    g_autoptr (GObject) marked = g_list_model_get_item (model, (guint) first);
+    g_autoptr (GObject) marked = g_list_model_get_item (model, (guint)first);
     g_autoptr (GObject) plain = g_list_model_get_item (model, 0);
 
     g_assert_cmpint (first, >, 0);
@@ -1250,8 +1272,10 @@ test_lesson_steps (void)
 static void
 test_lesson_questions_progress (void)
 {
-  g_autofree char *capture_path = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
-  g_autofree char *progress_path = g_build_filename (g_get_user_data_dir (), "tunnelscope", "progress.ini", NULL);
+  g_autofree char *capture_path
+      = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
+  g_autofree char *progress_path
+      = g_build_filename (g_get_user_data_dir (), "tunnelscope", "progress.ini", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (TsLessonProgress) progress = NULL;
   TsWindow *window;
@@ -1286,11 +1310,12 @@ test_lesson_questions_progress (void)
   for (guint i = 0; i < lesson->steps->len; i++)
     {
       const TsLessonStep *step = lesson->steps->pdata[i];
-      if (step->question && step->question->from_query && g_str_equal (step->question->answer, "200"))
-        status_step = (int) i;
+      if (step->question && step->question->from_query
+          && g_str_equal (step->question->answer, "200"))
+        status_step = (int)i;
     }
   g_assert_cmpint (status_step, >, 0);
-  ts_lesson_pane_go (pane, (guint) status_step);
+  ts_lesson_pane_go (pane, (guint)status_step);
   g_assert_cmpstr (ts_lesson_pane_get_feedback (pane), ==, "");
   g_assert_false (ts_lesson_pane_answer (pane, "204"));
   g_assert_true (ts_lesson_pane_answer (pane, "200"));
@@ -1309,7 +1334,7 @@ test_lesson_questions_progress (void)
   g_assert_cmpuint (ts_lesson_progress_get_step (progress, 4), ==, 1);
   g_assert_cmpuint (ts_lesson_progress_get_reached (progress, 4), ==, lesson_n_steps_4 () - 1);
   g_assert_true (ts_lesson_progress_is_answered (progress, 4, 0));
-  g_assert_true (ts_lesson_progress_is_answered (progress, 4, (guint) status_step));
+  g_assert_true (ts_lesson_progress_is_answered (progress, 4, (guint)status_step));
   g_assert_cmpuint (ts_lesson_progress_get_n_answered (progress, 4), ==, 2);
 
   /* The start page lists the lessons with it; a window reopens where the
@@ -1324,8 +1349,8 @@ test_lesson_questions_progress (void)
     g_assert_cmpuint (ts_start_page_get_n_lessons (page), >=, 10);
     line = ts_start_page_get_lesson_progress (page, 4);
     g_assert_nonnull (line);
-    expected = g_strdup_printf ("Step %u of %u reached · 2 of 3 questions answered", lesson_n_steps_4 (),
-                                lesson_n_steps_4 ());
+    expected = g_strdup_printf ("Step %u of %u reached · 2 of 3 questions answered",
+                                lesson_n_steps_4 (), lesson_n_steps_4 ());
     g_assert_cmpstr (line, ==, expected);
     g_assert_nonnull (strstr (ts_start_page_get_lesson_progress (page, 1), "not started"));
   }
@@ -1385,15 +1410,18 @@ main (int argc, char **argv)
   {
     g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
     gtk_css_provider_load_from_resource (css, "/org/tunnelscope/Tunnelscope/style.css");
-    gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                                GTK_STYLE_PROVIDER (css),
                                                 GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
   }
   /* TS_GUI_TEST_TRACE_DIR keeps copies of the test traces (for screenshots
    * by hand). */
   if (g_getenv ("TS_GUI_TEST_TRACE_DIR"))
     {
-      g_free (ts_gui_test_write_connect_trace (g_getenv ("TS_GUI_TEST_TRACE_DIR"), "relay.pcapng", FALSE));
-      g_free (ts_gui_test_write_connect_trace (g_getenv ("TS_GUI_TEST_TRACE_DIR"), "intercept.pcapng", TRUE));
+      g_free (ts_gui_test_write_connect_trace (g_getenv ("TS_GUI_TEST_TRACE_DIR"), "relay.pcapng",
+                                               FALSE));
+      g_free (ts_gui_test_write_connect_trace (g_getenv ("TS_GUI_TEST_TRACE_DIR"),
+                                               "intercept.pcapng", TRUE));
     }
   relay_path = ts_gui_test_write_connect_trace (tmpdir, "relay.pcapng", FALSE);
   intercept_path = ts_gui_test_write_connect_trace (tmpdir, "intercept.pcapng", TRUE);

@@ -46,7 +46,8 @@ ts_gui_test_start_display (char **out_reason)
       *out_reason = g_strdup ("pipe failed");
       return FALSE;
     }
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                        | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_subprocess_launcher_take_fd (launcher, fds[1], 3);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   /* -displayfd: Xvfb picks a free display and writes its number once ready. */
@@ -64,7 +65,7 @@ ts_gui_test_start_display (char **out_reason)
       ssize_t n = read (fds[0], buf + got, sizeof buf - 1 - got);
       if (n <= 0)
         break;
-      got += (gsize) n;
+      got += (gsize)n;
       if (memchr (buf, '\n', got))
         break;
     }
@@ -117,9 +118,9 @@ emit (Tcp *c, int dir, guint8 flags, const void *data, gsize len)
   c->f[dir].ack = c->f[1 - dir].seq;
   frame = ts_test_tcp_frame (&c->f[dir], flags, data, len);
   c->trace->now += 1000000;
-  g_assert_true (ts_trace_writer_add_packet (c->trace->writer, c->iface, c->trace->now,
-                                             g_bytes_get_data (frame, NULL), g_bytes_get_size (frame),
-                                             g_bytes_get_size (frame), &error));
+  g_assert_true (ts_trace_writer_add_packet (
+      c->trace->writer, c->iface, c->trace->now, g_bytes_get_data (frame, NULL),
+      g_bytes_get_size (frame), g_bytes_get_size (frame), &error));
   /* Long traces are written as they go, not held whole in memory. */
   g_assert_true (ts_trace_writer_advance (c->trace->writer, c->trace->now, &error));
 }
@@ -156,18 +157,23 @@ client_hello (const char *sni, guint8 seed)
   GByteArray *b = g_byte_array_new ();
   gsize n = strlen (sni);
   guint8 rnd[32];
-  guint16 sni_ext = (guint16) (n + 5), exts = (guint16) (4 + sni_ext + 4 + 3);
+  guint16 sni_ext = (guint16)(n + 5), exts = (guint16)(4 + sni_ext + 4 + 3);
   guint32 body = 2 + 32 + 1 + 2 + 2 + 2 + 2 + exts;
 
   for (int i = 0; i < 32; i++)
-    rnd[i] = (guint8) (seed + i);
-  g_byte_array_append (b, (guint8[]){ 0x16, 0x03, 0x01, (guint8) ((body + 4) >> 8), (guint8) (body + 4) }, 5);
-  g_byte_array_append (b, (guint8[]){ 0x01, 0, (guint8) (body >> 8), (guint8) body, 0x03, 0x03 }, 6);
+    rnd[i] = (guint8)(seed + i);
+  g_byte_array_append (
+      b, (guint8[]){ 0x16, 0x03, 0x01, (guint8)((body + 4) >> 8), (guint8)(body + 4) }, 5);
+  g_byte_array_append (b, (guint8[]){ 0x01, 0, (guint8)(body >> 8), (guint8)body, 0x03, 0x03 }, 6);
   g_byte_array_append (b, rnd, 32);
-  g_byte_array_append (b, (guint8[]){ 0, 0, 2, 0x13, 0x01, 1, 0, (guint8) (exts >> 8), (guint8) exts }, 9);
-  g_byte_array_append (b, (guint8[]){ 0, 0, (guint8) (sni_ext >> 8), (guint8) sni_ext,
-                                      (guint8) ((n + 3) >> 8), (guint8) (n + 3), 0, (guint8) (n >> 8), (guint8) n }, 9);
-  g_byte_array_append (b, (const guint8 *) sni, (guint) n);
+  g_byte_array_append (
+      b, (guint8[]){ 0, 0, 2, 0x13, 0x01, 1, 0, (guint8)(exts >> 8), (guint8)exts }, 9);
+  g_byte_array_append (b,
+                       (guint8[]){ 0, 0, (guint8)(sni_ext >> 8), (guint8)sni_ext,
+                                   (guint8)((n + 3) >> 8), (guint8)(n + 3), 0, (guint8)(n >> 8),
+                                   (guint8)n },
+                       9);
+  g_byte_array_append (b, (const guint8 *)sni, (guint)n);
   g_byte_array_append (b, (guint8[]){ 0, 0x2b, 0, 3, 2, 0x03, 0x04 }, 7);
   return b;
 }
@@ -178,33 +184,41 @@ app_record (gsize n)
 {
   GByteArray *b = g_byte_array_new ();
 
-  g_byte_array_append (b, (guint8[]){ 0x17, 0x03, 0x03, (guint8) (n >> 8), (guint8) n }, 5);
+  g_byte_array_append (b, (guint8[]){ 0x17, 0x03, 0x03, (guint8)(n >> 8), (guint8)n }, 5);
   for (gsize i = 0; i < n; i++)
-    g_byte_array_append (b, (guint8[]){ (guint8) (i * 7) }, 1);
+    g_byte_array_append (b, (guint8[]){ (guint8)(i * 7) }, 1);
   return b;
 }
 
-static const char metadata[] =
-  "{\"scenario\":\"connect\",\"description\":\"A client reaches example.com through a CONNECT proxy.\","
-  "\"nodes\":["
-  "{\"name\":\"client\",\"role\":\"client\",\"names\":[\"client.test\"],\"addresses\":[\"192.0.2.1\"]},"
-  "{\"name\":\"proxy\",\"role\":\"proxy\",\"names\":[\"proxy.test\"],\"addresses\":[\"192.0.2.2\",\"198.51.100.1\"]},"
-  "{\"name\":\"server\",\"role\":\"server\",\"names\":[\"server.test\",\"example.com\"],\"addresses\":[\"198.51.100.2\"]}],"
-  "\"links\":[{\"name\":\"client-proxy\",\"captured_end\":\"client\",\"ends\":[{\"node\":\"client\"},{\"node\":\"proxy\"}]},"
-  "{\"name\":\"proxy-server\",\"captured_end\":\"proxy\",\"ends\":[{\"node\":\"proxy\"},{\"node\":\"server\"}]}]}";
+static const char metadata[] = "{\"scenario\":\"connect\",\"description\":\"A client reaches "
+                               "example.com through a CONNECT proxy.\","
+                               "\"nodes\":["
+                               "{\"name\":\"client\",\"role\":\"client\",\"names\":[\"client."
+                               "test\"],\"addresses\":[\"192.0.2.1\"]},"
+                               "{\"name\":\"proxy\",\"role\":\"proxy\",\"names\":[\"proxy.test\"],"
+                               "\"addresses\":[\"192.0.2.2\",\"198.51.100.1\"]},"
+                               "{\"name\":\"server\",\"role\":\"server\",\"names\":[\"server."
+                               "test\",\"example.com\"],\"addresses\":[\"198.51.100.2\"]}],"
+                               "\"links\":[{\"name\":\"client-proxy\",\"captured_end\":\"client\","
+                               "\"ends\":[{\"node\":\"client\"},{\"node\":\"proxy\"}]},"
+                               "{\"name\":\"proxy-server\",\"captured_end\":\"proxy\",\"ends\":[{"
+                               "\"node\":\"proxy\"},{\"node\":\"server\"}]}]}";
 
 static void
 trace_begin (Trace *t, const char *path)
 {
   g_autoptr (GError) error = NULL;
 
-  t->writer = ts_trace_writer_new_for_path (path, "connect", TS_TRACE_WRITER_DEFAULT_WINDOW_NS, &error);
+  t->writer
+      = ts_trace_writer_new_for_path (path, "connect", TS_TRACE_WRITER_DEFAULT_WINDOW_NS, &error);
   g_assert_no_error (error);
   t->now = T0;
   g_assert_true (ts_trace_writer_set_metadata (t->writer, t->now, metadata, &error));
-  ts_trace_writer_add_interface (t->writer, "client-proxy", TS_LINKTYPE_ETHERNET, "captured at client", &error);
+  ts_trace_writer_add_interface (t->writer, "client-proxy", TS_LINKTYPE_ETHERNET,
+                                 "captured at client", &error);
   g_assert_no_error (error);
-  ts_trace_writer_add_interface (t->writer, "proxy-server", TS_LINKTYPE_ETHERNET, "captured at proxy", &error);
+  ts_trace_writer_add_interface (t->writer, "proxy-server", TS_LINKTYPE_ETHERNET,
+                                 "captured at proxy", &error);
   g_assert_no_error (error);
 }
 
@@ -235,8 +249,10 @@ static void
 plain_exchange (Trace *t, guint16 port, guint i)
 {
   Tcp a, b;
-  g_autofree char *req = g_strdup_printf ("GET http://example.com/page/%u HTTP/1.1\r\nHost: example.com\r\n\r\n", i);
-  g_autofree char *fwd = g_strdup_printf ("GET /page/%u HTTP/1.1\r\nHost: example.com\r\nVia: 1.1 proxy\r\n\r\n", i);
+  g_autofree char *req
+      = g_strdup_printf ("GET http://example.com/page/%u HTTP/1.1\r\nHost: example.com\r\n\r\n", i);
+  g_autofree char *fwd
+      = g_strdup_printf ("GET /page/%u HTTP/1.1\r\nHost: example.com\r\nVia: 1.1 proxy\r\n\r\n", i);
   const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 
   tcp_open (&a, t, 0, "192.0.2.1", port, "192.0.2.2", 3128);
@@ -285,7 +301,7 @@ ts_gui_test_write_long_trace (const char *dir, const char *name, guint n_request
 
   trace_begin (&t, path);
   for (guint i = 0; i < n_requests; i++)
-    plain_exchange (&t, (guint16) (20000 + i % 40000), i);
+    plain_exchange (&t, (guint16)(20000 + i % 40000), i);
   trace_end (&t);
   return path;
 }
@@ -298,14 +314,15 @@ ts_gui_test_write_bulk_trace (const char *dir, const char *name, guint n_conns, 
   Trace t;
 
   for (guint i = 0; i < 1000; i++)
-    body[i] = (guint8) ('a' + i % 26);
+    body[i] = (guint8)('a' + i % 26);
   trace_begin (&t, path);
   for (guint c = 0; c < n_conns; c++)
     {
       Tcp a;
-      g_autofree char *head = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Length: %u\r\n\r\n", segments * 1000);
+      g_autofree char *head
+          = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Length: %u\r\n\r\n", segments * 1000);
 
-      tcp_open (&a, &t, 0, "192.0.2.1", (guint16) (30000 + c), "192.0.2.2", 3128);
+      tcp_open (&a, &t, 0, "192.0.2.1", (guint16)(30000 + c), "192.0.2.2", 3128);
       tcp_sends (&a, 0, "GET http://example.com/big HTTP/1.1\r\nHost: example.com\r\n\r\n");
       tcp_sends (&a, 1, head);
       for (guint k = 0; k < segments; k++)

@@ -27,6 +27,7 @@ char *ts_gui_test_write_long_trace (const char *dir, const char *name, guint n_r
 
 /* Writes @n_conns plain HTTP downloads of @segments 1000-byte segments
  * each (few connections, many packets: what a long capture looks like). */
-char *ts_gui_test_write_bulk_trace (const char *dir, const char *name, guint n_conns, guint segments);
+char *ts_gui_test_write_bulk_trace (const char *dir, const char *name, guint n_conns,
+                                    guint segments);
 
 G_END_DECLS

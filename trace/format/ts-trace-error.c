@@ -4,4 +4,4 @@
 
 #include "ts-trace-error.h"
 
-G_DEFINE_QUARK (ts-trace-error-quark, ts_trace_error)
+G_DEFINE_QUARK (ts - trace - error - quark, ts_trace_error)

@@ -168,12 +168,12 @@ ts_trace_event_get_field (const TsTraceEvent *self, guint i, const char **out_ke
 static void
 append_escaped (GString *out, const char *value)
 {
-  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
+  for (const guchar *p = (const guchar *)value; *p != '\0'; p++)
     {
       if (*p <= 0x20 || *p == 0x7f || *p == '%' || *p == '=')
         g_string_append_printf (out, "%%%02X", *p);
       else
-        g_string_append_c (out, (char) *p);
+        g_string_append_c (out, (char)*p);
     }
 }
 
@@ -191,7 +191,7 @@ ts_trace_event_to_line (const TsTraceEvent *self)
   append_escaped (out, self->kind);
   for (guint i = 0; i < self->keys->len; i++)
     {
-      g_string_append_printf (out, " %s=", (const char *) self->keys->pdata[i]);
+      g_string_append_printf (out, " %s=", (const char *)self->keys->pdata[i]);
       append_escaped (out, self->values->pdata[i]);
     }
   g_string_append_c (out, '\n');
@@ -236,7 +236,7 @@ unescape (const char *token, gsize len, gsize *out_bad_at)
               g_string_free (out, TRUE);
               return NULL;
             }
-          g_string_append_c (out, (char) (hi * 16 + lo));
+          g_string_append_c (out, (char)(hi * 16 + lo));
           i += 2;
         }
       else
@@ -292,7 +292,8 @@ ts_trace_event_new_from_line (const char *line, gsize len, GError **error)
               {
                 g_set_error (error, TS_TRACE_ERROR, TS_TRACE_ERROR_INVALID,
                              "event line: time at column %" G_GSIZE_FORMAT
-                             " is not a number of nanoseconds", start + 1);
+                             " is not a number of nanoseconds",
+                             start + 1);
                 return NULL;
               }
           time_ns = g_ascii_strtoull (line + start, NULL, 10);
@@ -322,28 +323,29 @@ ts_trace_event_new_from_line (const char *line, gsize len, GError **error)
           g_autofree char *key = NULL;
           g_autofree char *value = NULL;
 
-          if (eq == NULL || !key_is_valid (line + start, (gsize) (eq - (line + start))))
+          if (eq == NULL || !key_is_valid (line + start, (gsize)(eq - (line + start))))
             {
               g_set_error (error, TS_TRACE_ERROR, TS_TRACE_ERROR_INVALID,
                            "event line: field at column %" G_GSIZE_FORMAT
-                           " is not key=value with a key of [a-z0-9_]", start + 1);
+                           " is not key=value with a key of [a-z0-9_]",
+                           start + 1);
               return NULL;
             }
-          key = g_strndup (line + start, (gsize) (eq - (line + start)));
-          value = unescape (eq + 1, (gsize) (line + end - (eq + 1)), &bad_at);
+          key = g_strndup (line + start, (gsize)(eq - (line + start)));
+          value = unescape (eq + 1, (gsize)(line + end - (eq + 1)), &bad_at);
           if (value == NULL)
             {
               g_set_error (error, TS_TRACE_ERROR, TS_TRACE_ERROR_INVALID,
                            "event line: bad %%-escape at column %" G_GSIZE_FORMAT,
-                           (gsize) (eq + 1 - line) + bad_at + 1);
+                           (gsize)(eq + 1 - line) + bad_at + 1);
               return NULL;
             }
           if (!ts_trace_event_add (self, key, value))
             {
               g_set_error (error, TS_TRACE_ERROR, TS_TRACE_ERROR_INVALID,
                            "event line: field '%s' at column %" G_GSIZE_FORMAT
-                           " is reserved or one too many (cap %d)", key, start + 1,
-                           TS_TRACE_EVENT_MAX_FIELDS);
+                           " is reserved or one too many (cap %d)",
+                           key, start + 1, TS_TRACE_EVENT_MAX_FIELDS);
               return NULL;
             }
         }
@@ -373,8 +375,8 @@ append_journal_field (GString *out, const char *name, const char *value)
     }
   g_string_append_printf (out, "%s\n", name);
   for (int i = 0; i < 8; i++)
-    g_string_append_c (out, (char) ((guint64) len >> (8 * i) & 0xff));
-  g_string_append_len (out, value, (gssize) len);
+    g_string_append_c (out, (char)((guint64)len >> (8 * i) & 0xff));
+  g_string_append_len (out, value, (gssize)len);
   g_string_append_c (out, '\n');
 }
 
@@ -439,14 +441,14 @@ ts_trace_event_new_from_journal (const guint8 *data, gsize len, GError **error)
                        "journal entry: field at byte %" G_GSIZE_FORMAT " has no newline", pos);
           return NULL;
         }
-      line_len = (gsize) (nl - (data + pos));
+      line_len = (gsize)(nl - (data + pos));
       if (line_len == 0)
         break; /* the blank line that ends an entry */
       eq = memchr (data + pos, '=', line_len);
       if (eq != NULL)
         {
-          g_ptr_array_add (names, g_strndup ((const char *) data + pos, (gsize) (eq - (data + pos))));
-          g_ptr_array_add (values, g_strndup ((const char *) eq + 1, (gsize) (nl - eq - 1)));
+          g_ptr_array_add (names, g_strndup ((const char *)data + pos, (gsize)(eq - (data + pos))));
+          g_ptr_array_add (values, g_strndup ((const char *)eq + 1, (gsize)(nl - eq - 1)));
           pos += line_len + 1;
         }
       else
@@ -458,11 +460,12 @@ ts_trace_event_new_from_journal (const guint8 *data, gsize len, GError **error)
             {
               g_set_error (error, TS_TRACE_ERROR, TS_TRACE_ERROR_INVALID,
                            "journal entry: binary field at byte %" G_GSIZE_FORMAT
-                           " is cut before its length", pos);
+                           " is cut before its length",
+                           pos);
               return NULL;
             }
           for (int i = 0; i < 8; i++)
-            value_len |= (guint64) data[value_at + i] << (8 * i);
+            value_len |= (guint64)data[value_at + i] << (8 * i);
           value_at += 8;
           if (value_len > len - value_at || len - value_at - value_len < 1
               || data[value_at + value_len] != '\n')
@@ -473,9 +476,9 @@ ts_trace_event_new_from_journal (const guint8 *data, gsize len, GError **error)
                            pos, value_len);
               return NULL;
             }
-          g_ptr_array_add (names, g_strndup ((const char *) data + pos, line_len));
-          g_ptr_array_add (values, g_strndup ((const char *) data + value_at, (gsize) value_len));
-          pos = value_at + (gsize) value_len + 1;
+          g_ptr_array_add (names, g_strndup ((const char *)data + pos, line_len));
+          g_ptr_array_add (values, g_strndup ((const char *)data + value_at, (gsize)value_len));
+          pos = value_at + (gsize)value_len + 1;
         }
       if (names->len > TS_TRACE_EVENT_MAX_FIELDS + 8)
         {
@@ -503,8 +506,8 @@ ts_trace_event_new_from_journal (const guint8 *data, gsize len, GError **error)
     }
   if (node == NULL || kind == NULL)
     {
-      g_set_error (error, TS_TRACE_ERROR, TS_TRACE_ERROR_INVALID,
-                   "journal entry has no %s field", node == NULL ? "TS_NODE" : "TS_KIND");
+      g_set_error (error, TS_TRACE_ERROR, TS_TRACE_ERROR_INVALID, "journal entry has no %s field",
+                   node == NULL ? "TS_NODE" : "TS_KIND");
       return NULL;
     }
 
@@ -545,13 +548,13 @@ ts_trace_event_emit (const TsTraceEvent *self, GError **error)
   if (self->time_ns == 0)
     {
       stamped = ts_trace_event_copy (self);
-      stamped->time_ns = (guint64) g_get_real_time () * 1000;
+      stamped->time_ns = (guint64)g_get_real_time () * 1000;
       /* Nanoseconds where the clock has them. */
       {
         struct timespec ts;
 
         if (clock_gettime (CLOCK_REALTIME, &ts) == 0)
-          stamped->time_ns = (guint64) ts.tv_sec * 1000000000u + (guint64) ts.tv_nsec;
+          stamped->time_ns = (guint64)ts.tv_sec * 1000000000u + (guint64)ts.tv_nsec;
       }
       self = stamped;
     }
@@ -581,7 +584,7 @@ ts_trace_event_emit (const TsTraceEvent *self, GError **error)
     }
   fd = emit_fd;
   written = write (fd, line, len);
-  if (written < 0 || (gsize) written != len)
+  if (written < 0 || (gsize)written != len)
     {
       int saved = errno;
       close (emit_fd);

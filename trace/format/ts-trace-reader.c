@@ -34,18 +34,18 @@ struct _TsTraceReader
 {
   State state;
   TsTraceFormat format;
-  GByteArray *buffer;  /* fed bytes, from @base on */
-  GBytes *bytes;       /* or zero-copy input */
-  gsize pos;           /* next unread byte in the current data */
-  guint64 base;        /* stream offset of the current data's first byte */
-  gboolean swapped;    /* section or file in the other byte order */
-  gboolean nanoseconds; /* classic pcap with nanosecond stamps */
+  GByteArray *buffer;    /* fed bytes, from @base on */
+  GBytes *bytes;         /* or zero-copy input */
+  gsize pos;             /* next unread byte in the current data */
+  guint64 base;          /* stream offset of the current data's first byte */
+  gboolean swapped;      /* section or file in the other byte order */
+  gboolean nanoseconds;  /* classic pcap with nanosecond stamps */
   GPtrArray *interfaces; /* TsTraceInterface *, of this section */
   GPtrArray *owned;      /* every TsTraceInterface read, owned: they outlive sections */
   char *scenario;
   char *application;
-  TsTraceEvent *event;   /* the last event returned, owned */
-  GError *failure;       /* sticky */
+  TsTraceEvent *event; /* the last event returned, owned */
+  GError *failure;     /* sticky */
 };
 
 static void
@@ -63,7 +63,7 @@ ts_trace_reader_new (void)
 
   self->buffer = g_byte_array_new ();
   self->interfaces = g_ptr_array_new ();
-  self->owned = g_ptr_array_new_with_free_func ((GDestroyNotify) interface_free);
+  self->owned = g_ptr_array_new_with_free_func ((GDestroyNotify)interface_free);
   return self;
 }
 
@@ -102,13 +102,13 @@ ts_trace_reader_feed (TsTraceReader *self, const guint8 *data, gsize len)
   /* Drop what was consumed once it is most of the buffer. */
   if (self->pos > 0 && self->pos >= self->buffer->len / 2)
     {
-      g_byte_array_remove_range (self->buffer, 0, (guint) self->pos);
+      g_byte_array_remove_range (self->buffer, 0, (guint)self->pos);
       self->base += self->pos;
       self->pos = 0;
     }
   while (len > 0)
     {
-      guint chunk = (guint) MIN (len, G_MAXUINT / 2);
+      guint chunk = (guint)MIN (len, G_MAXUINT / 2);
 
       g_byte_array_append (self->buffer, data, chunk);
       data += chunk;
@@ -147,9 +147,8 @@ rd32 (TsTraceReader *self, const guint8 *p)
   return self->swapped ? GUINT32_SWAP_LE_BE (v) : v;
 }
 
-static TsTraceRecordKind
-fail (TsTraceReader *self, GError **error, TsTraceError code, const char *format, ...)
-  G_GNUC_PRINTF (4, 5);
+static TsTraceRecordKind fail (TsTraceReader *self, GError **error, TsTraceError code,
+                               const char *format, ...) G_GNUC_PRINTF (4, 5);
 
 static TsTraceRecordKind
 fail (TsTraceReader *self, GError **error, TsTraceError code, const char *format, ...)
@@ -178,7 +177,7 @@ scale_to_ns (guint64 value, guint64 per_s)
   fraction = value % per_s;
   if (per_s <= G_GUINT64_CONSTANT (18000000000))
     return seconds * 1000000000u + fraction * 1000000000u / per_s;
-  return seconds * 1000000000u + (guint64) ((double) fraction * 1e9 / (double) per_s);
+  return seconds * 1000000000u + (guint64)((double)fraction * 1e9 / (double)per_s);
 }
 
 /* Walks the options of a block body from @p to @end, checking every length.
@@ -197,23 +196,24 @@ walk_options (TsTraceReader *self, const guint8 *block, const guint8 *p, const g
       guint16 code, len;
       gsize padded;
 
-      if ((gsize) (end - p) < 4)
+      if ((gsize)(end - p) < 4)
         {
           fail (self, error, TS_TRACE_ERROR_INVALID,
                 "option at offset %" G_GUINT64_FORMAT " is cut: %u bytes left in the block",
-                block_offset + (guint64) (p - block), (guint) (end - p));
+                block_offset + (guint64)(p - block), (guint)(end - p));
           return FALSE;
         }
       code = rd16 (self, p);
       len = rd16 (self, p + 2);
       if (code == TS_PCAPNG_OPT_ENDOFOPT)
         return TRUE;
-      padded = ((gsize) len + 3) & ~(gsize) 3;
-      if (padded > (gsize) (end - p - 4))
+      padded = ((gsize)len + 3) & ~(gsize)3;
+      if (padded > (gsize)(end - p - 4))
         {
           fail (self, error, TS_TRACE_ERROR_INVALID,
-                "option %u at offset %" G_GUINT64_FORMAT " claims %u bytes, only %u left in the block",
-                code, block_offset + (guint64) (p - block), len, (guint) (end - p - 4));
+                "option %u at offset %" G_GUINT64_FORMAT
+                " claims %u bytes, only %u left in the block",
+                code, block_offset + (guint64)(p - block), len, (guint)(end - p - 4));
           return FALSE;
         }
       if (++n > TS_PCAPNG_MAX_OPTIONS)
@@ -236,8 +236,8 @@ option_string (const guint8 *value, guint16 len)
   const guint8 *nul = memchr (value, '\0', n);
 
   if (nul != NULL)
-    n = (gsize) (nul - value);
-  return g_utf8_make_valid ((const char *) value, (gssize) n);
+    n = (gsize)(nul - value);
+  return g_utf8_make_valid ((const char *)value, (gssize)n);
 }
 
 static void
@@ -264,30 +264,30 @@ visit_idb_option (TsTraceReader *self, gpointer user_data, guint16 code, const g
 
   switch (code)
     {
-    case TS_PCAPNG_OPT_IF_NAME:
-      g_free (iface->name);
-      iface->name = option_string (value, len);
-      break;
-    case TS_PCAPNG_OPT_IF_DESCRIPTION:
-      g_free (iface->description);
-      iface->description = option_string (value, len);
-      break;
-    case TS_PCAPNG_OPT_IF_TSRESOL:
-      if (len < 1)
+      case TS_PCAPNG_OPT_IF_NAME:
+        g_free (iface->name);
+        iface->name = option_string (value, len);
         break;
-      r = value[0];
-      if ((r & 0x80) != 0 && (r & 0x7f) <= 63 && (r & 0x7f) >= 1)
-        iface->tsresol_per_s = G_GUINT64_CONSTANT (1) << (r & 0x7f);
-      else if ((r & 0x80) == 0 && r <= 19)
-        {
-          iface->tsresol_per_s = 1;
-          for (guint8 i = 0; i < r; i++)
-            iface->tsresol_per_s *= 10;
-        }
-      /* Any other resolution keeps the default: the value is meaningless. */
-      break;
-    default:
-      break;
+      case TS_PCAPNG_OPT_IF_DESCRIPTION:
+        g_free (iface->description);
+        iface->description = option_string (value, len);
+        break;
+      case TS_PCAPNG_OPT_IF_TSRESOL:
+        if (len < 1)
+          break;
+        r = value[0];
+        if ((r & 0x80) != 0 && (r & 0x7f) <= 63 && (r & 0x7f) >= 1)
+          iface->tsresol_per_s = G_GUINT64_CONSTANT (1) << (r & 0x7f);
+        else if ((r & 0x80) == 0 && r <= 19)
+          {
+            iface->tsresol_per_s = 1;
+            for (guint8 i = 0; i < r; i++)
+              iface->tsresol_per_s *= 10;
+          }
+        /* Any other resolution keeps the default: the value is meaningless. */
+        break;
+      default:
+        break;
     }
 }
 
@@ -329,15 +329,16 @@ read_pcapng_block (TsTraceReader *self, const guint8 *data, gsize avail, TsTrace
                  offset, total);
   if (total > TS_PCAPNG_MAX_BLOCK)
     return fail (self, error, TS_TRACE_ERROR_TOO_LARGE,
-                 "block at offset %" G_GUINT64_FORMAT " has length %u, over the cap of %d",
-                 offset, total, TS_PCAPNG_MAX_BLOCK);
+                 "block at offset %" G_GUINT64_FORMAT " has length %u, over the cap of %d", offset,
+                 total, TS_PCAPNG_MAX_BLOCK);
   if (avail < total)
     return TS_TRACE_RECORD_NONE;
 
   trailer = rd32 (self, data + total - 4);
   if (trailer != total)
     return fail (self, error, TS_TRACE_ERROR_INVALID,
-                 "block at offset %" G_GUINT64_FORMAT " has length %u in its header and %u in its trailer",
+                 "block at offset %" G_GUINT64_FORMAT
+                 " has length %u in its header and %u in its trailer",
                  offset, total, trailer);
 
   body = data + 8;
@@ -352,170 +353,171 @@ read_pcapng_block (TsTraceReader *self, const guint8 *data, gsize avail, TsTrace
 
   switch (type)
     {
-    case TS_PCAPNG_BLOCK_SHB:
-      {
-        guint16 major;
+      case TS_PCAPNG_BLOCK_SHB:
+        {
+          guint16 major;
 
-        if (body_len < 16)
-          return fail (self, error, TS_TRACE_ERROR_INVALID,
-                       "section header at offset %" G_GUINT64_FORMAT " is %u bytes, under 28",
-                       offset, total);
-        major = rd16 (self, body + 4);
-        if (major != 1)
-          return fail (self, error, TS_TRACE_ERROR_UNSUPPORTED,
-                       "section header at offset %" G_GUINT64_FORMAT " has version %u, not 1",
-                       offset, major);
-        self->format = TS_TRACE_FORMAT_PCAPNG;
-        /* A new section starts a new set of interfaces. */
-        g_ptr_array_set_size (self->interfaces, 0);
-        if (!walk_options (self, data, body + 16, end, offset, visit_shb_option, NULL, error))
-          return TS_TRACE_RECORD_ERROR;
-        out->kind = TS_TRACE_RECORD_SECTION;
-        return out->kind;
-      }
-
-    case TS_PCAPNG_BLOCK_IDB:
-      {
-        TsTraceInterface *iface;
-
-        if (body_len < 8)
-          return fail (self, error, TS_TRACE_ERROR_INVALID,
-                       "interface block at offset %" G_GUINT64_FORMAT " is %u bytes, under 20",
-                       offset, total);
-        if (self->interfaces->len >= TS_PCAPNG_MAX_INTERFACES)
-          return fail (self, error, TS_TRACE_ERROR_TOO_LARGE,
-                       "interface block at offset %" G_GUINT64_FORMAT
-                       " is one more than the cap of %d interfaces",
-                       offset, TS_PCAPNG_MAX_INTERFACES);
-        iface = g_new0 (TsTraceInterface, 1);
-        iface->id = self->interfaces->len;
-        iface->linktype = rd16 (self, body);
-        iface->snaplen = rd32 (self, body + 4);
-        iface->tsresol_per_s = 1000000;
-        if (!walk_options (self, data, body + 8, end, offset, visit_idb_option, iface, error))
-          {
-            interface_free (iface);
+          if (body_len < 16)
+            return fail (self, error, TS_TRACE_ERROR_INVALID,
+                         "section header at offset %" G_GUINT64_FORMAT " is %u bytes, under 28",
+                         offset, total);
+          major = rd16 (self, body + 4);
+          if (major != 1)
+            return fail (self, error, TS_TRACE_ERROR_UNSUPPORTED,
+                         "section header at offset %" G_GUINT64_FORMAT " has version %u, not 1",
+                         offset, major);
+          self->format = TS_TRACE_FORMAT_PCAPNG;
+          /* A new section starts a new set of interfaces. */
+          g_ptr_array_set_size (self->interfaces, 0);
+          if (!walk_options (self, data, body + 16, end, offset, visit_shb_option, NULL, error))
             return TS_TRACE_RECORD_ERROR;
-          }
-        if (iface->name == NULL)
-          iface->name = g_strdup_printf ("if%u", iface->id);
-        g_ptr_array_add (self->interfaces, iface);
-        g_ptr_array_add (self->owned, iface);
-        out->kind = TS_TRACE_RECORD_INTERFACE;
-        out->interface = iface;
+          out->kind = TS_TRACE_RECORD_SECTION;
+          return out->kind;
+        }
+
+      case TS_PCAPNG_BLOCK_IDB:
+        {
+          TsTraceInterface *iface;
+
+          if (body_len < 8)
+            return fail (self, error, TS_TRACE_ERROR_INVALID,
+                         "interface block at offset %" G_GUINT64_FORMAT " is %u bytes, under 20",
+                         offset, total);
+          if (self->interfaces->len >= TS_PCAPNG_MAX_INTERFACES)
+            return fail (self, error, TS_TRACE_ERROR_TOO_LARGE,
+                         "interface block at offset %" G_GUINT64_FORMAT
+                         " is one more than the cap of %d interfaces",
+                         offset, TS_PCAPNG_MAX_INTERFACES);
+          iface = g_new0 (TsTraceInterface, 1);
+          iface->id = self->interfaces->len;
+          iface->linktype = rd16 (self, body);
+          iface->snaplen = rd32 (self, body + 4);
+          iface->tsresol_per_s = 1000000;
+          if (!walk_options (self, data, body + 8, end, offset, visit_idb_option, iface, error))
+            {
+              interface_free (iface);
+              return TS_TRACE_RECORD_ERROR;
+            }
+          if (iface->name == NULL)
+            iface->name = g_strdup_printf ("if%u", iface->id);
+          g_ptr_array_add (self->interfaces, iface);
+          g_ptr_array_add (self->owned, iface);
+          out->kind = TS_TRACE_RECORD_INTERFACE;
+          out->interface = iface;
+          return out->kind;
+        }
+
+      case TS_PCAPNG_BLOCK_EPB:
+      case TS_PCAPNG_BLOCK_PB:
+        {
+          guint32 id, caplen, orig_len;
+          guint64 stamp;
+          const TsTraceInterface *iface;
+
+          if (body_len < 20)
+            return fail (self, error, TS_TRACE_ERROR_INVALID,
+                         "packet block at offset %" G_GUINT64_FORMAT " is %u bytes, under 32",
+                         offset, total);
+          id = type == TS_PCAPNG_BLOCK_EPB ? rd32 (self, body) : rd16 (self, body);
+          stamp = (guint64)rd32 (self, body + 4) << 32 | rd32 (self, body + 8);
+          caplen = rd32 (self, body + 12);
+          orig_len = rd32 (self, body + 16);
+          if (id >= self->interfaces->len)
+            return fail (self, error, TS_TRACE_ERROR_INVALID,
+                         "packet block at offset %" G_GUINT64_FORMAT
+                         " names interface %u of %u declared",
+                         offset, id, self->interfaces->len);
+          if (caplen > body_len - 20)
+            return fail (self, error, TS_TRACE_ERROR_INVALID,
+                         "packet block at offset %" G_GUINT64_FORMAT
+                         " claims %u captured bytes, only %u in the block",
+                         offset, caplen, (guint)(body_len - 20));
+          iface = self->interfaces->pdata[id];
+          out->kind = TS_TRACE_RECORD_PACKET;
+          out->interface_id = id;
+          out->time_ns = scale_to_ns (stamp, iface->tsresol_per_s);
+          out->data = body + 20;
+          out->caplen = caplen;
+          out->orig_len = MAX (orig_len, caplen);
+          return out->kind;
+        }
+
+      case TS_PCAPNG_BLOCK_SPB:
+        {
+          guint32 orig_len, caplen;
+          const TsTraceInterface *iface;
+
+          if (body_len < 4)
+            return fail (self, error, TS_TRACE_ERROR_INVALID,
+                         "simple packet block at offset %" G_GUINT64_FORMAT
+                         " is %u bytes, under 16",
+                         offset, total);
+          if (self->interfaces->len == 0)
+            return fail (self, error, TS_TRACE_ERROR_INVALID,
+                         "simple packet block at offset %" G_GUINT64_FORMAT
+                         " comes before any interface",
+                         offset);
+          iface = self->interfaces->pdata[0];
+          orig_len = rd32 (self, body);
+          caplen = (guint32)MIN ((gsize)orig_len, body_len - 4);
+          if (iface->snaplen != 0)
+            caplen = MIN (caplen, iface->snaplen);
+          out->kind = TS_TRACE_RECORD_PACKET;
+          out->interface_id = 0;
+          out->time_ns = 0;
+          out->data = body + 4;
+          out->caplen = caplen;
+          out->orig_len = MAX (orig_len, caplen);
+          return out->kind;
+        }
+
+      case TS_PCAPNG_BLOCK_DSB:
+        {
+          guint32 secrets_type, secrets_len;
+
+          if (body_len < 8)
+            return fail (self, error, TS_TRACE_ERROR_INVALID,
+                         "secrets block at offset %" G_GUINT64_FORMAT " is %u bytes, under 20",
+                         offset, total);
+          secrets_type = rd32 (self, body);
+          secrets_len = rd32 (self, body + 4);
+          if (secrets_len > body_len - 8)
+            return fail (self, error, TS_TRACE_ERROR_INVALID,
+                         "secrets block at offset %" G_GUINT64_FORMAT
+                         " claims %u bytes of secrets, only %u in the block",
+                         offset, secrets_len, (guint)(body_len - 8));
+          out->kind = TS_TRACE_RECORD_SECRETS;
+          out->secrets_type = secrets_type;
+          out->secrets = body + 8;
+          out->secrets_len = secrets_len;
+          return out->kind;
+        }
+
+      case TS_PCAPNG_BLOCK_SJE:
+        {
+          gsize entry_len = body_len;
+
+          /* The entry is padded with zeros to 32 bits. */
+          while (entry_len > 0 && body[entry_len - 1] == '\0')
+            entry_len--;
+          g_clear_pointer (&self->event, ts_trace_event_free);
+          self->event = ts_trace_event_new_from_journal (body, entry_len, NULL);
+          if (self->event == NULL)
+            {
+              /* A journal entry from another program: not ours, not damage. */
+              out->kind = TS_TRACE_RECORD_OTHER;
+              out->block_type = type;
+              return out->kind;
+            }
+          out->kind = TS_TRACE_RECORD_EVENT;
+          out->event = self->event;
+          return out->kind;
+        }
+
+      default:
+        out->kind = TS_TRACE_RECORD_OTHER;
+        out->block_type = type;
         return out->kind;
-      }
-
-    case TS_PCAPNG_BLOCK_EPB:
-    case TS_PCAPNG_BLOCK_PB:
-      {
-        guint32 id, caplen, orig_len;
-        guint64 stamp;
-        const TsTraceInterface *iface;
-
-        if (body_len < 20)
-          return fail (self, error, TS_TRACE_ERROR_INVALID,
-                       "packet block at offset %" G_GUINT64_FORMAT " is %u bytes, under 32",
-                       offset, total);
-        id = type == TS_PCAPNG_BLOCK_EPB ? rd32 (self, body) : rd16 (self, body);
-        stamp = (guint64) rd32 (self, body + 4) << 32 | rd32 (self, body + 8);
-        caplen = rd32 (self, body + 12);
-        orig_len = rd32 (self, body + 16);
-        if (id >= self->interfaces->len)
-          return fail (self, error, TS_TRACE_ERROR_INVALID,
-                       "packet block at offset %" G_GUINT64_FORMAT
-                       " names interface %u of %u declared",
-                       offset, id, self->interfaces->len);
-        if (caplen > body_len - 20)
-          return fail (self, error, TS_TRACE_ERROR_INVALID,
-                       "packet block at offset %" G_GUINT64_FORMAT
-                       " claims %u captured bytes, only %u in the block",
-                       offset, caplen, (guint) (body_len - 20));
-        iface = self->interfaces->pdata[id];
-        out->kind = TS_TRACE_RECORD_PACKET;
-        out->interface_id = id;
-        out->time_ns = scale_to_ns (stamp, iface->tsresol_per_s);
-        out->data = body + 20;
-        out->caplen = caplen;
-        out->orig_len = MAX (orig_len, caplen);
-        return out->kind;
-      }
-
-    case TS_PCAPNG_BLOCK_SPB:
-      {
-        guint32 orig_len, caplen;
-        const TsTraceInterface *iface;
-
-        if (body_len < 4)
-          return fail (self, error, TS_TRACE_ERROR_INVALID,
-                       "simple packet block at offset %" G_GUINT64_FORMAT " is %u bytes, under 16",
-                       offset, total);
-        if (self->interfaces->len == 0)
-          return fail (self, error, TS_TRACE_ERROR_INVALID,
-                       "simple packet block at offset %" G_GUINT64_FORMAT
-                       " comes before any interface",
-                       offset);
-        iface = self->interfaces->pdata[0];
-        orig_len = rd32 (self, body);
-        caplen = (guint32) MIN ((gsize) orig_len, body_len - 4);
-        if (iface->snaplen != 0)
-          caplen = MIN (caplen, iface->snaplen);
-        out->kind = TS_TRACE_RECORD_PACKET;
-        out->interface_id = 0;
-        out->time_ns = 0;
-        out->data = body + 4;
-        out->caplen = caplen;
-        out->orig_len = MAX (orig_len, caplen);
-        return out->kind;
-      }
-
-    case TS_PCAPNG_BLOCK_DSB:
-      {
-        guint32 secrets_type, secrets_len;
-
-        if (body_len < 8)
-          return fail (self, error, TS_TRACE_ERROR_INVALID,
-                       "secrets block at offset %" G_GUINT64_FORMAT " is %u bytes, under 20",
-                       offset, total);
-        secrets_type = rd32 (self, body);
-        secrets_len = rd32 (self, body + 4);
-        if (secrets_len > body_len - 8)
-          return fail (self, error, TS_TRACE_ERROR_INVALID,
-                       "secrets block at offset %" G_GUINT64_FORMAT
-                       " claims %u bytes of secrets, only %u in the block",
-                       offset, secrets_len, (guint) (body_len - 8));
-        out->kind = TS_TRACE_RECORD_SECRETS;
-        out->secrets_type = secrets_type;
-        out->secrets = body + 8;
-        out->secrets_len = secrets_len;
-        return out->kind;
-      }
-
-    case TS_PCAPNG_BLOCK_SJE:
-      {
-        gsize entry_len = body_len;
-
-        /* The entry is padded with zeros to 32 bits. */
-        while (entry_len > 0 && body[entry_len - 1] == '\0')
-          entry_len--;
-        g_clear_pointer (&self->event, ts_trace_event_free);
-        self->event = ts_trace_event_new_from_journal (body, entry_len, NULL);
-        if (self->event == NULL)
-          {
-            /* A journal entry from another program: not ours, not damage. */
-            out->kind = TS_TRACE_RECORD_OTHER;
-            out->block_type = type;
-            return out->kind;
-          }
-        out->kind = TS_TRACE_RECORD_EVENT;
-        out->event = self->event;
-        return out->kind;
-      }
-
-    default:
-      out->kind = TS_TRACE_RECORD_OTHER;
-      out->block_type = type;
-      return out->kind;
     }
 }
 
@@ -530,8 +532,8 @@ read_pcap_header (TsTraceReader *self, const guint8 *data, gsize avail, TsTraceR
   if (avail < PCAP_FILE_HEADER)
     return TS_TRACE_RECORD_NONE;
   memcpy (&magic, data, 4);
-  self->swapped = magic == GUINT32_SWAP_LE_BE (PCAP_MAGIC_US)
-                  || magic == GUINT32_SWAP_LE_BE (PCAP_MAGIC_NS);
+  self->swapped
+      = magic == GUINT32_SWAP_LE_BE (PCAP_MAGIC_US) || magic == GUINT32_SWAP_LE_BE (PCAP_MAGIC_NS);
   magic = rd32 (self, data);
   self->nanoseconds = magic == PCAP_MAGIC_NS;
   major = rd16 (self, data + 4);
@@ -573,10 +575,11 @@ read_pcap_record (TsTraceReader *self, const guint8 *data, gsize avail, TsTraceR
                  "pcap record at offset %" G_GUINT64_FORMAT
                  " claims %u captured bytes, over the cap of %d",
                  offset, caplen, TS_PCAP_MAX_SNAPLEN);
-  if ((self->nanoseconds && fraction >= 1000000000u) || (!self->nanoseconds && fraction >= 1000000u))
+  if ((self->nanoseconds && fraction >= 1000000000u)
+      || (!self->nanoseconds && fraction >= 1000000u))
     return fail (self, error, TS_TRACE_ERROR_INVALID,
-                 "pcap record at offset %" G_GUINT64_FORMAT " has a sub-second part of %u",
-                 offset, fraction);
+                 "pcap record at offset %" G_GUINT64_FORMAT " has a sub-second part of %u", offset,
+                 fraction);
   if (avail - PCAP_RECORD_HEADER < caplen)
     return TS_TRACE_RECORD_NONE;
 
@@ -584,8 +587,8 @@ read_pcap_record (TsTraceReader *self, const guint8 *data, gsize avail, TsTraceR
   out->kind = TS_TRACE_RECORD_PACKET;
   out->offset = offset;
   out->interface_id = 0;
-  out->time_ns = (guint64) seconds * 1000000000u
-                 + (self->nanoseconds ? fraction : (guint64) fraction * 1000u);
+  out->time_ns
+      = (guint64)seconds * 1000000000u + (self->nanoseconds ? fraction : (guint64)fraction * 1000u);
   out->data = data + PCAP_RECORD_HEADER;
   out->caplen = caplen;
   out->orig_len = MAX (orig_len, caplen);
@@ -617,36 +620,36 @@ ts_trace_reader_next (TsTraceReader *self, TsTraceRecord *out, GError **error)
 
   switch (self->state)
     {
-    case STATE_START:
-      {
-        guint32 magic;
+      case STATE_START:
+        {
+          guint32 magic;
 
-        if (len < 4)
-          return TS_TRACE_RECORD_NONE;
-        memcpy (&magic, data, 4);
-        if (magic == TS_PCAPNG_BLOCK_SHB)
-          {
-            self->state = STATE_PCAPNG;
-            return read_pcapng_block (self, data, len, out, error);
-          }
-        if (magic == PCAP_MAGIC_US || magic == PCAP_MAGIC_NS
-            || magic == GUINT32_SWAP_LE_BE (PCAP_MAGIC_US)
-            || magic == GUINT32_SWAP_LE_BE (PCAP_MAGIC_NS))
-          {
-            self->format = TS_TRACE_FORMAT_PCAP;
-            return read_pcap_header (self, data, len, out, error);
-          }
-        return fail (self, error, TS_TRACE_ERROR_INVALID,
-                     "not a pcap or pcapng file: magic 0x%08x at offset %" G_GUINT64_FORMAT,
-                     GUINT32_FROM_BE (magic), self->base + self->pos);
-      }
-    case STATE_PCAPNG:
-      return read_pcapng_block (self, data, len, out, error);
-    case STATE_PCAP:
-      return read_pcap_record (self, data, len, out, error);
-    case STATE_FAILED:
-    default:
-      g_assert_not_reached ();
+          if (len < 4)
+            return TS_TRACE_RECORD_NONE;
+          memcpy (&magic, data, 4);
+          if (magic == TS_PCAPNG_BLOCK_SHB)
+            {
+              self->state = STATE_PCAPNG;
+              return read_pcapng_block (self, data, len, out, error);
+            }
+          if (magic == PCAP_MAGIC_US || magic == PCAP_MAGIC_NS
+              || magic == GUINT32_SWAP_LE_BE (PCAP_MAGIC_US)
+              || magic == GUINT32_SWAP_LE_BE (PCAP_MAGIC_NS))
+            {
+              self->format = TS_TRACE_FORMAT_PCAP;
+              return read_pcap_header (self, data, len, out, error);
+            }
+          return fail (self, error, TS_TRACE_ERROR_INVALID,
+                       "not a pcap or pcapng file: magic 0x%08x at offset %" G_GUINT64_FORMAT,
+                       GUINT32_FROM_BE (magic), self->base + self->pos);
+        }
+      case STATE_PCAPNG:
+        return read_pcapng_block (self, data, len, out, error);
+      case STATE_PCAP:
+        return read_pcap_record (self, data, len, out, error);
+      case STATE_FAILED:
+      default:
+        g_assert_not_reached ();
     }
   return TS_TRACE_RECORD_ERROR;
 }
@@ -675,16 +678,17 @@ ts_trace_reader_finish (TsTraceReader *self, GError **error)
           guint32 total = rd32 (self, data + self->pos + 4);
 
           fail (self, error, TS_TRACE_ERROR_TRUNCATED,
-                "the trace ends inside the block at offset %" G_GUINT64_FORMAT
-                " (%" G_GSIZE_FORMAT " of %u bytes)",
+                "the trace ends inside the block at offset %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT
+                " of %u bytes)",
                 offset, left, total);
         }
       else
         fail (self, error, TS_TRACE_ERROR_TRUNCATED,
               "the trace ends inside a %s at offset %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT
               " bytes)",
-              self->state == STATE_PCAP ? "record header"
-                                        : (self->state == STATE_START ? "file header" : "block header"),
+              self->state == STATE_PCAP
+                  ? "record header"
+                  : (self->state == STATE_START ? "file header" : "block header"),
               offset, left);
       return FALSE;
     }

@@ -23,7 +23,7 @@ typedef enum
 typedef struct
 {
   guint64 time_ns;
-  guint64 seq;  /* arrival order, to keep ties stable */
+  guint64 seq; /* arrival order, to keep ties stable */
   ItemKind kind;
   guint32 interface_id;
   guint32 orig_len;
@@ -40,7 +40,7 @@ struct _TsTraceWriter
   guint64 seq;
   GArray *held; /* Item, sorted by (time_ns, seq) */
   guint n_interfaces;
-  gboolean wrote_body; /* something after the section header went out */
+  gboolean wrote_body;      /* something after the section header went out */
   GHashTable *seen_randoms; /* 32-byte client random (GBytes) -> TRUE */
   GQueue seen_order;
   guint64 n_packets;
@@ -56,7 +56,7 @@ find_bytes (const guint8 *hay, gsize hay_len, const guint8 *needle, gsize needle
 
   if (needle_len == 0 || hay_len < needle_len)
     return NULL;
-  while ((p = memchr (p, needle[0], hay_len - needle_len + 1 - (gsize) (p - hay))) != NULL)
+  while ((p = memchr (p, needle[0], hay_len - needle_len + 1 - (gsize)(p - hay))) != NULL)
     {
       if (memcmp (p, needle, needle_len) == 0)
         return p;
@@ -76,13 +76,13 @@ item_clear (Item *item)
 static void
 put_u16 (GByteArray *out, guint16 v)
 {
-  g_byte_array_append (out, (const guint8 *) &v, 2);
+  g_byte_array_append (out, (const guint8 *)&v, 2);
 }
 
 static void
 put_u32 (GByteArray *out, guint32 v)
 {
-  g_byte_array_append (out, (const guint8 *) &v, 4);
+  g_byte_array_append (out, (const guint8 *)&v, 4);
 }
 
 static void
@@ -91,15 +91,15 @@ put_pad (GByteArray *out, gsize len)
   static const guint8 zeros[4] = { 0 };
   gsize pad = (4 - len % 4) % 4;
 
-  g_byte_array_append (out, zeros, (guint) pad);
+  g_byte_array_append (out, zeros, (guint)pad);
 }
 
 static void
 put_option (GByteArray *out, guint16 code, const void *value, gsize len)
 {
   put_u16 (out, code);
-  put_u16 (out, (guint16) len);
-  g_byte_array_append (out, value, (guint) len);
+  put_u16 (out, (guint16)len);
+  g_byte_array_append (out, value, (guint)len);
   put_pad (out, len);
 }
 
@@ -159,9 +159,9 @@ ts_trace_writer_new (GOutputStream *out, const char *scenario, guint64 window_ns
   self->pending = g_byte_array_new ();
   self->window_ns = window_ns;
   self->held = g_array_new (FALSE, FALSE, sizeof (Item));
-  g_array_set_clear_func (self->held, (GDestroyNotify) item_clear);
-  self->seen_randoms = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
-                                              (GDestroyNotify) g_bytes_unref, NULL);
+  g_array_set_clear_func (self->held, (GDestroyNotify)item_clear);
+  self->seen_randoms
+      = g_hash_table_new_full (g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref, NULL);
   g_queue_init (&self->seen_order);
 
   /* Section Header Block: byte-order magic, version 1.0, unknown section length. */
@@ -209,7 +209,7 @@ encode_event (GByteArray *out, const guint8 *entry, gsize len)
 {
   guint start = begin_block (out, TS_PCAPNG_BLOCK_SJE);
 
-  g_byte_array_append (out, entry, (guint) len);
+  g_byte_array_append (out, entry, (guint)len);
   put_pad (out, len);
   end_block (out, start);
 }
@@ -220,8 +220,8 @@ encode_secrets (GByteArray *out, const char *text, gsize len)
   guint start = begin_block (out, TS_PCAPNG_BLOCK_DSB);
 
   put_u32 (out, TS_PCAPNG_SECRETS_TLS_KEYLOG);
-  put_u32 (out, (guint32) len);
-  g_byte_array_append (out, (const guint8 *) text, (guint) len);
+  put_u32 (out, (guint32)len);
+  g_byte_array_append (out, (const guint8 *)text, (guint)len);
   put_pad (out, len);
   end_block (out, start);
 }
@@ -259,7 +259,7 @@ ts_trace_writer_add_interface (TsTraceWriter *self, const char *name, guint link
   g_return_val_if_fail (name != NULL, G_MAXUINT);
 
   start = begin_block (self->pending, TS_PCAPNG_BLOCK_IDB);
-  put_u16 (self->pending, (guint16) linktype);
+  put_u16 (self->pending, (guint16)linktype);
   put_u16 (self->pending, 0);
   put_u32 (self->pending, TS_TRACE_WRITER_MAX_PACKET);
   put_string_option (self->pending, TS_PCAPNG_OPT_IF_NAME, name);
@@ -322,11 +322,11 @@ encode_item (TsTraceWriter *self, Item *item)
 
   start = begin_block (self->pending, TS_PCAPNG_BLOCK_EPB);
   put_u32 (self->pending, item->interface_id);
-  put_u32 (self->pending, (guint32) (item->time_ns >> 32));
-  put_u32 (self->pending, (guint32) (item->time_ns & 0xffffffffu));
-  put_u32 (self->pending, (guint32) item->len);
+  put_u32 (self->pending, (guint32)(item->time_ns >> 32));
+  put_u32 (self->pending, (guint32)(item->time_ns & 0xffffffffu));
+  put_u32 (self->pending, (guint32)item->len);
   put_u32 (self->pending, item->orig_len);
-  g_byte_array_append (self->pending, item->data, (guint) item->len);
+  g_byte_array_append (self->pending, item->data, (guint)item->len);
   put_pad (self->pending, item->len);
   put_option (self->pending, TS_PCAPNG_OPT_ENDOFOPT, NULL, 0);
   end_block (self->pending, start);
@@ -375,7 +375,7 @@ ts_trace_writer_add_packet (TsTraceWriter *self, guint interface_id, guint64 tim
   item.kind = ITEM_PACKET;
   item.time_ns = time_ns;
   item.interface_id = interface_id;
-  item.orig_len = (guint32) MIN (MAX (orig_len, caplen), G_MAXUINT32);
+  item.orig_len = (guint32)MIN (MAX (orig_len, caplen), G_MAXUINT32);
   item.data = g_memdup2 (data, caplen);
   item.len = caplen;
   hold (self, &item);
@@ -412,7 +412,7 @@ parse_keylog_line (const char *line, gsize len, guint8 random[32])
   if (sp1 == NULL || sp1 == line)
     return FALSE;
   hex = sp1 + 1;
-  sp2 = memchr (hex, ' ', (gsize) (line + len - hex));
+  sp2 = memchr (hex, ' ', (gsize)(line + len - hex));
   if (sp2 == NULL || sp2 - hex != 64 || sp2 + 1 >= line + len)
     return FALSE;
   for (int i = 0; i < 32; i++)
@@ -422,7 +422,7 @@ parse_keylog_line (const char *line, gsize len, guint8 random[32])
 
       if (hi < 0 || lo < 0)
         return FALSE;
-      random[i] = (guint8) (hi * 16 + lo);
+      random[i] = (guint8)(hi * 16 + lo);
     }
   for (const char *p = sp2 + 1; p < line + len; p++)
     if (!g_ascii_isxdigit (*p))
@@ -443,7 +443,7 @@ ts_trace_writer_add_keylog (TsTraceWriter *self, guint64 time_ns, const char *te
   while (pos < len)
     {
       const char *nl = memchr (text + pos, '\n', len - pos);
-      gsize line_len = nl != NULL ? (gsize) (nl - (text + pos)) : len - pos;
+      gsize line_len = nl != NULL ? (gsize)(nl - (text + pos)) : len - pos;
       const char *line = text + pos;
       guint8 random[32];
       gboolean placed = FALSE;
@@ -467,7 +467,7 @@ ts_trace_writer_add_keylog (TsTraceWriter *self, guint64 time_ns, const char *te
             {
               if (item->secrets == NULL)
                 item->secrets = g_string_new (NULL);
-              g_string_append_len (item->secrets, line, (gssize) line_len);
+              g_string_append_len (item->secrets, line, (gssize)line_len);
               g_string_append_c (item->secrets, '\n');
               placed = TRUE;
             }
@@ -478,7 +478,7 @@ ts_trace_writer_add_keylog (TsTraceWriter *self, guint64 time_ns, const char *te
 
           if (g_hash_table_contains (self->seen_randoms, key))
             self->n_late_secrets++;
-          g_string_append_len (immediate, line, (gssize) line_len);
+          g_string_append_len (immediate, line, (gssize)line_len);
           g_string_append_c (immediate, '\n');
         }
     }

@@ -81,7 +81,7 @@ ts_lesson_capture_find (TsLessonCapture *self, const char *query_text, GError **
 
       if (ts_lesson_query_matches (query, event))
         {
-          guint index = (guint) json_object_get_int_member (event, "index");
+          guint index = (guint)json_object_get_int_member (event, "index");
           g_array_append_val (found, index);
         }
     }

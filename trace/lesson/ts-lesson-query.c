@@ -54,7 +54,7 @@ ts_lesson_query_new (const char *text, GError **error)
   g_return_val_if_fail (text != NULL, NULL);
 
   self->terms = g_array_new (FALSE, TRUE, sizeof (Term));
-  g_array_set_clear_func (self->terms, (GDestroyNotify) term_clear);
+  g_array_set_clear_func (self->terms, (GDestroyNotify)term_clear);
   words = g_strsplit_set (text, " \t", -1);
   for (char **w = words; *w != NULL; w++)
     {
@@ -84,7 +84,7 @@ ts_lesson_query_new (const char *text, GError **error)
                        "query has more than %d terms", TS_LESSON_QUERY_MAX_TERMS);
           return NULL;
         }
-      term.path = g_strndup (*w, (gsize) (op - *w));
+      term.path = g_strndup (*w, (gsize)(op - *w));
       term.op = op[0] == '=' ? OP_EQUAL : (op[0] == '~' ? OP_CONTAINS : OP_DIFFERS);
       term.value = g_strdup (op + op_len);
       g_array_append_val (self->terms, term);
@@ -106,19 +106,19 @@ node_text (JsonNode *node)
     {
       switch (json_node_get_value_type (node))
         {
-        case G_TYPE_STRING:
-          return g_strdup (json_node_get_string (node));
-        case G_TYPE_INT64:
-          return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
-        case G_TYPE_BOOLEAN:
-          return g_strdup (json_node_get_boolean (node) ? "true" : "false");
-        case G_TYPE_DOUBLE:
-          {
-            char buf[G_ASCII_DTOSTR_BUF_SIZE];
-            return g_strdup (g_ascii_dtostr (buf, sizeof buf, json_node_get_double (node)));
-          }
-        default:
-          return NULL;
+          case G_TYPE_STRING:
+            return g_strdup (json_node_get_string (node));
+          case G_TYPE_INT64:
+            return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
+          case G_TYPE_BOOLEAN:
+            return g_strdup (json_node_get_boolean (node) ? "true" : "false");
+          case G_TYPE_DOUBLE:
+            {
+              char buf[G_ASCII_DTOSTR_BUF_SIZE];
+              return g_strdup (g_ascii_dtostr (buf, sizeof buf, json_node_get_double (node)));
+            }
+          default:
+            return NULL;
         }
     }
   if (JSON_NODE_HOLDS_ARRAY (node))

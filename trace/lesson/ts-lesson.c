@@ -10,9 +10,10 @@
 #include "ts-lesson.h"
 #include "ts-lesson-query.h"
 
-G_DEFINE_QUARK (ts-lesson-error-quark, ts_lesson_error)
+G_DEFINE_QUARK (ts - lesson - error - quark, ts_lesson_error)
 
-static const char *const meta_keys[] = { "scenario", "capture", "compare", "objectives", "cites", NULL };
+static const char *const meta_keys[]
+    = { "scenario", "capture", "compare", "objectives", "cites", NULL };
 static const char *const step_keys[] = { "highlight", "view", "as", NULL };
 static const char *const view_names[] = { "ladder", "topology", "detail", "compare", NULL };
 
@@ -73,17 +74,17 @@ append_inline_text (GString *out, cmark_node *node, const char *soft_break)
     {
       switch (cmark_node_get_type (child))
         {
-        case CMARK_NODE_TEXT:
-        case CMARK_NODE_CODE:
-          g_string_append (out, cmark_node_get_literal (child));
-          break;
-        case CMARK_NODE_SOFTBREAK:
-        case CMARK_NODE_LINEBREAK:
-          g_string_append (out, soft_break);
-          break;
-        default:
-          append_inline_text (out, child, soft_break);
-          break;
+          case CMARK_NODE_TEXT:
+          case CMARK_NODE_CODE:
+            g_string_append (out, cmark_node_get_literal (child));
+            break;
+          case CMARK_NODE_SOFTBREAK:
+          case CMARK_NODE_LINEBREAK:
+            g_string_append (out, soft_break);
+            break;
+          default:
+            append_inline_text (out, child, soft_break);
+            break;
         }
     }
 }
@@ -115,7 +116,7 @@ item_key_value (cmark_node *item, char **out_key, char **out_value)
   for (const char *p = text; p < colon; p++)
     if (!(g_ascii_isalnum (*p) || *p == '-' || *p == '_'))
       return FALSE;
-  *out_key = g_strndup (text, (gsize) (colon - text));
+  *out_key = g_strndup (text, (gsize)(colon - text));
   *out_value = g_strstrip (g_strdup (colon + 1));
   return TRUE;
 }
@@ -143,9 +144,8 @@ render (cmark_node *node)
   return copy;
 }
 
-static gboolean
-fail (GError **error, const char *path, cmark_node *node, const char *format, ...)
-  G_GNUC_PRINTF (4, 5);
+static gboolean fail (GError **error, const char *path, cmark_node *node, const char *format, ...)
+    G_GNUC_PRINTF (4, 5);
 
 static gboolean
 fail (GError **error, const char *path, cmark_node *node, const char *format, ...)
@@ -173,7 +173,7 @@ parse_question (const char *path, cmark_node *quote, TsLessonQuestion **out, GEr
   g_autofree char *first_text = inline_text (first, " ");
 
   q->choices = g_ptr_array_new_with_free_func (g_free);
-  q->line = (guint) cmark_node_get_start_line (quote);
+  q->line = (guint)cmark_node_get_start_line (quote);
   q->prompt = g_strstrip (g_strdup (first_text + strlen ("Question:")));
 
   for (cmark_node *node = cmark_node_next (first); node != NULL; node = cmark_node_next (node))
@@ -208,7 +208,7 @@ parse_question (const char *path, cmark_node *quote, TsLessonQuestion **out, GEr
                       return fail (error, path, node, "'from:' needs QUERY -> FIELD");
                     }
                   q->from_compare = skip == 13;
-                  q->from_query = g_strstrip (g_strndup (*l + skip, (gsize) (arrow - (*l + skip))));
+                  q->from_query = g_strstrip (g_strndup (*l + skip, (gsize)(arrow - (*l + skip))));
                   q->from_field = g_strstrip (g_strdup (arrow + 2));
                   query = ts_lesson_query_new (q->from_query, &local);
                   if (query == NULL || *q->from_field == '\0')
@@ -241,7 +241,8 @@ parse_question (const char *path, cmark_node *quote, TsLessonQuestion **out, GEr
       question_free (q);
       return fail (error, path, quote, "the question has no 'answer:' line");
     }
-  if (q->choices->len > 0 && !g_ptr_array_find_with_equal_func (q->choices, q->answer, g_str_equal, NULL))
+  if (q->choices->len > 0
+      && !g_ptr_array_find_with_equal_func (q->choices, q->answer, g_str_equal, NULL))
     {
       fail (error, path, quote, "the answer '%s' is not one of the choices", q->answer);
       question_free (q);
@@ -279,7 +280,7 @@ apply_step_setting (const char *path, cmark_node *item, TsLessonStep *step, GErr
       if (view_names[i] == NULL)
         return fail (error, path, item,
                      "unknown view '%s' (known: ladder, topology, detail, compare)", value);
-      step->view = (TsLessonView) i;
+      step->view = (TsLessonView)i;
     }
   else if (strcmp (key, "as") == 0)
     {
@@ -311,9 +312,9 @@ apply_meta (const char *path, cmark_node *item, TsLesson *self, GError **error)
   else if (strcmp (key, "cites") == 0)
     slot = &self->cites;
   else
-    return fail (error, path, item,
-                 "unknown lesson setting '%s' (known: scenario, capture, compare, objectives, cites)",
-                 key);
+    return fail (
+        error, path, item,
+        "unknown lesson setting '%s' (known: scenario, capture, compare, objectives, cites)", key);
   g_free (*slot);
   *slot = g_steal_pointer (&value);
   return TRUE;
@@ -324,7 +325,7 @@ number_from_path (const char *path)
 {
   g_autofree char *base = g_path_get_basename (path);
 
-  return g_ascii_isdigit (base[0]) ? (guint) g_ascii_strtoull (base, NULL, 10) : 0;
+  return g_ascii_isdigit (base[0]) ? (guint)g_ascii_strtoull (base, NULL, 10) : 0;
 }
 
 TsLesson *
@@ -346,7 +347,7 @@ ts_lesson_new_from_data (const char *path, const char *text, gsize len, GError *
             TS_LESSON_MAX_SIZE);
       return NULL;
     }
-  if (!g_utf8_validate (text, (gssize) len, NULL))
+  if (!g_utf8_validate (text, (gssize)len, NULL))
     {
       g_string_free (narrative, TRUE);
       fail (error, path, NULL, "the file is not UTF-8");
@@ -356,7 +357,7 @@ ts_lesson_new_from_data (const char *path, const char *text, gsize len, GError *
   self = g_new0 (TsLesson, 1);
   self->path = g_strdup (path);
   self->number = number_from_path (path);
-  self->steps = g_ptr_array_new_with_free_func ((GDestroyNotify) step_free);
+  self->steps = g_ptr_array_new_with_free_func ((GDestroyNotify)step_free);
 
   doc = cmark_parse_document (text, len, CMARK_OPT_DEFAULT | CMARK_OPT_SOURCEPOS);
   for (cmark_node *node = cmark_node_first_child (doc); node != NULL && ok;
@@ -408,9 +409,10 @@ ts_lesson_new_from_data (const char *path, const char *text, gsize len, GError *
             }
           step = g_new0 (TsLessonStep, 1);
           step->title = inline_text (node, " ");
-          step->line = (guint) cmark_node_get_start_line (node);
+          step->line = (guint)cmark_node_get_start_line (node);
           g_ptr_array_add (self->steps, step);
-          if (cmark_node_next (node) != NULL && is_settings_list (cmark_node_next (node), step_keys))
+          if (cmark_node_next (node) != NULL
+              && is_settings_list (cmark_node_next (node), step_keys))
             {
               node = cmark_node_next (node);
               for (cmark_node *item = cmark_node_first_child (node); item != NULL && ok;
@@ -506,7 +508,7 @@ ts_lesson_new_from_file (const char *path, GError **error)
 static int
 compare_paths (gconstpointer a, gconstpointer b)
 {
-  const char *pa = *(const char *const *) a, *pb = *(const char *const *) b;
+  const char *pa = *(const char *const *)a, *pb = *(const char *const *)b;
   guint na = number_from_path (pa), nb = number_from_path (pb);
 
   if (na != nb)

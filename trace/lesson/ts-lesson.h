@@ -54,7 +54,7 @@ typedef struct
   char *prompt;
   GPtrArray *choices; /* char *; empty for a short answer */
   char *answer;
-  char *from_query;   /* or NULL: the answer is written by hand */
+  char *from_query; /* or NULL: the answer is written by hand */
   char *from_field;
   gboolean from_compare; /* computed from the compare scenario's capture ("from-compare:") */
   guint line;
@@ -66,7 +66,7 @@ typedef struct
   char *narrative; /* Markdown */
   char *highlight; /* a query, or NULL */
   TsLessonView view;
-  char *as;        /* whose eyes: a node name, "observer", or NULL for everyone */
+  char *as;                   /* whose eyes: a node name, "observer", or NULL for everyone */
   TsLessonQuestion *question; /* or NULL */
   guint line;
 } TsLessonStep;
@@ -74,14 +74,14 @@ typedef struct
 typedef struct
 {
   char *path;
-  guint number;  /* from the file name: NN-name.md */
+  guint number; /* from the file name: NN-name.md */
   char *title;
   char *scenario;
   char *compare; /* a second scenario for compare mode, or NULL */
   char *capture; /* relative to the source tree, e.g. captures/connect.pcapng */
   char *objectives;
   char *cites;
-  char *intro;   /* Markdown */
+  char *intro;      /* Markdown */
   GPtrArray *steps; /* TsLessonStep * */
 } TsLesson;
 

@@ -51,7 +51,6 @@ static const char *const scenarios[] = {
   "udp-through-connect-fails",
 };
 
-
 /* ------------------------------------------------------------------ */
 /* Helpers.                                                            */
 

@@ -28,44 +28,44 @@ read_all (TsTraceReader *reader, GError **error)
     {
       switch (kind)
         {
-        case TS_TRACE_RECORD_SECTION:
-          g_ptr_array_add (lines, g_strdup_printf ("section %s",
-                                                   ts_trace_reader_get_scenario (reader)));
-          break;
-        case TS_TRACE_RECORD_INTERFACE:
-          g_ptr_array_add (lines, g_strdup_printf ("interface %u %s %u %s", record.interface->id,
-                                                   record.interface->name,
-                                                   record.interface->linktype,
-                                                   record.interface->description));
-          break;
-        case TS_TRACE_RECORD_PACKET:
-          {
-            g_autofree char *hex = g_compute_checksum_for_data (G_CHECKSUM_SHA1, record.data,
-                                                                record.caplen);
-            g_ptr_array_add (lines, g_strdup_printf ("packet if%u t=%" G_GUINT64_FORMAT
-                                                     " %u/%u %s",
-                                                     record.interface_id, record.time_ns,
-                                                     record.caplen, record.orig_len, hex));
+          case TS_TRACE_RECORD_SECTION:
+            g_ptr_array_add (lines,
+                             g_strdup_printf ("section %s", ts_trace_reader_get_scenario (reader)));
             break;
-          }
-        case TS_TRACE_RECORD_SECRETS:
-          {
-            g_autofree char *text = g_strndup ((const char *) record.secrets, record.secrets_len);
-            g_ptr_array_add (lines, g_strdup_printf ("secrets %08x %s", record.secrets_type,
-                                                     g_strchomp (text)));
-          }
-          break;
-        case TS_TRACE_RECORD_EVENT:
-          {
-            g_autofree char *line = ts_trace_event_to_line (record.event);
-            g_ptr_array_add (lines, g_strdup_printf ("event %s", g_strchomp (line)));
+          case TS_TRACE_RECORD_INTERFACE:
+            g_ptr_array_add (lines,
+                             g_strdup_printf ("interface %u %s %u %s", record.interface->id,
+                                              record.interface->name, record.interface->linktype,
+                                              record.interface->description));
             break;
-          }
-        case TS_TRACE_RECORD_OTHER:
-          g_ptr_array_add (lines, g_strdup_printf ("other %08x", record.block_type));
-          break;
-        default:
-          g_assert_not_reached ();
+          case TS_TRACE_RECORD_PACKET:
+            {
+              g_autofree char *hex
+                  = g_compute_checksum_for_data (G_CHECKSUM_SHA1, record.data, record.caplen);
+              g_ptr_array_add (lines,
+                               g_strdup_printf ("packet if%u t=%" G_GUINT64_FORMAT " %u/%u %s",
+                                                record.interface_id, record.time_ns, record.caplen,
+                                                record.orig_len, hex));
+              break;
+            }
+          case TS_TRACE_RECORD_SECRETS:
+            {
+              g_autofree char *text = g_strndup ((const char *)record.secrets, record.secrets_len);
+              g_ptr_array_add (lines, g_strdup_printf ("secrets %08x %s", record.secrets_type,
+                                                       g_strchomp (text)));
+            }
+            break;
+          case TS_TRACE_RECORD_EVENT:
+            {
+              g_autofree char *line = ts_trace_event_to_line (record.event);
+              g_ptr_array_add (lines, g_strdup_printf ("event %s", g_strchomp (line)));
+              break;
+            }
+          case TS_TRACE_RECORD_OTHER:
+            g_ptr_array_add (lines, g_strdup_printf ("other %08x", record.block_type));
+            break;
+          default:
+            g_assert_not_reached ();
         }
     }
   if (kind == TS_TRACE_RECORD_ERROR)
@@ -82,13 +82,14 @@ join (GPtrArray *lines)
   GString *out = g_string_new (NULL);
 
   for (guint i = 0; i < lines->len; i++)
-    g_string_append_printf (out, "%s\n", (const char *) lines->pdata[i]);
+    g_string_append_printf (out, "%s\n", (const char *)lines->pdata[i]);
   return g_string_free (out, FALSE);
 }
 
 static const char *keylog_line
-  = "CLIENT_RANDOM 0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20 "
-    "aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0011223344556677\n";
+    = "CLIENT_RANDOM 0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20 "
+      "aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0011223344556677"
+      "\n";
 
 /* A fake ClientHello payload carrying the random of keylog_line. */
 static GBytes *
@@ -97,7 +98,7 @@ client_hello_frame (TsTestFlow *flow)
   guint8 hello[11 + 32 + 8] = { 0x16, 0x03, 0x01, 0x00, 0x2e, 0x01, 0x00, 0x00, 0x2a, 0x03, 0x03 };
 
   for (int i = 0; i < 32; i++)
-    hello[11 + i] = (guint8) (i + 1);
+    hello[11 + i] = (guint8)(i + 1);
   return ts_test_tcp_frame (flow, 0x18, hello, sizeof hello);
 }
 
@@ -135,11 +136,14 @@ make_trace (guint64 window_ns, gboolean late_secret)
     const guint8 *data;
 
     data = g_bytes_get_data (b, &len);
-    g_assert_true (ts_trace_writer_add_packet (writer, ifs[1], T0 + 20 * MS, data, len, len, &error));
+    g_assert_true (
+        ts_trace_writer_add_packet (writer, ifs[1], T0 + 20 * MS, data, len, len, &error));
     data = g_bytes_get_data (a, &len);
-    g_assert_true (ts_trace_writer_add_packet (writer, ifs[0], T0 + 10 * MS, data, len, len, &error));
+    g_assert_true (
+        ts_trace_writer_add_packet (writer, ifs[0], T0 + 10 * MS, data, len, len, &error));
     data = g_bytes_get_data (c, &len);
-    g_assert_true (ts_trace_writer_add_packet (writer, ifs[0], T0 + 30 * MS, data, len, len + 4, &error));
+    g_assert_true (
+        ts_trace_writer_add_packet (writer, ifs[0], T0 + 30 * MS, data, len, len + 4, &error));
     if (late_secret)
       g_assert_true (ts_trace_writer_advance (writer, T0 + 30 * MS + window_ns, &error));
   }
@@ -150,10 +154,10 @@ make_trace (guint64 window_ns, gboolean late_secret)
   g_assert_true (ts_trace_writer_add_event (writer, event, &error));
 
   /* The secret arrives after its ClientHello, within the window. */
-  g_assert_true (ts_trace_writer_add_keylog (writer, T0 + 40 * MS, keylog_line,
-                                             strlen (keylog_line), &error));
-  g_assert_true (ts_trace_writer_add_keylog (writer, T0 + 40 * MS, "# comment\nbroken line\n", 22,
-                                             &error));
+  g_assert_true (
+      ts_trace_writer_add_keylog (writer, T0 + 40 * MS, keylog_line, strlen (keylog_line), &error));
+  g_assert_true (
+      ts_trace_writer_add_keylog (writer, T0 + 40 * MS, "# comment\nbroken line\n", 22, &error));
   g_assert_cmpuint (ts_trace_writer_get_n_bad_keylog_lines (writer), ==, 1);
   g_assert_cmpuint (ts_trace_writer_get_n_late_secrets (writer), ==, late_secret ? 1 : 0);
   g_assert_true (ts_trace_writer_close (writer, &error));
@@ -369,11 +373,11 @@ test_corrupt (void)
   guint8 b[4];
   g_autofree char *msg = NULL;
 
-  memcpy (&shb_len, (const guint8 *) g_bytes_get_data (trace, NULL) + 4, 4);
-  memcpy (&idb_len, (const guint8 *) g_bytes_get_data (trace, NULL) + idb + 4, 4);
+  memcpy (&shb_len, (const guint8 *)g_bytes_get_data (trace, NULL) + 4, 4);
+  memcpy (&idb_len, (const guint8 *)g_bytes_get_data (trace, NULL) + idb + 4, 4);
 
   /* Not a trace at all. */
-  check_corrupt (trace, 0, (const guint8 *) "GIF8", 4, TS_TRACE_ERROR_INVALID,
+  check_corrupt (trace, 0, (const guint8 *)"GIF8", 4, TS_TRACE_ERROR_INVALID,
                  "not a pcap or pcapng file: magic 0x47494638 at offset 0");
   /* Byte-order magic. */
   put32 (b, 0xdeadbeef);
@@ -382,19 +386,20 @@ test_corrupt (void)
   /* Length not a multiple of 4. */
   put32 (b, 30);
   msg = g_strdup_printf ("block at offset %" G_GSIZE_FORMAT
-                         " has length 30, not a multiple of 4 of at least 12", meta);
+                         " has length 30, not a multiple of 4 of at least 12",
+                         meta);
   check_corrupt (trace, meta + 4, b, 4, TS_TRACE_ERROR_INVALID, msg);
   g_clear_pointer (&msg, g_free);
   /* Length under the minimum. */
   put32 (b, 8);
-  msg = g_strdup_printf ("block at offset %" G_GSIZE_FORMAT
-                         " has length 8, not a multiple of 4 of at least 12", idb);
+  msg = g_strdup_printf (
+      "block at offset %" G_GSIZE_FORMAT " has length 8, not a multiple of 4 of at least 12", idb);
   check_corrupt (trace, idb + 4, b, 4, TS_TRACE_ERROR_INVALID, msg);
   g_clear_pointer (&msg, g_free);
   /* Length over the cap. */
   put32 (b, 0x7ffffff0);
-  msg = g_strdup_printf ("block at offset %" G_GSIZE_FORMAT
-                         " has length 2147483632, over the cap of 16777216", epb);
+  msg = g_strdup_printf (
+      "block at offset %" G_GSIZE_FORMAT " has length 2147483632, over the cap of 16777216", epb);
   check_corrupt (trace, epb + 4, b, 4, TS_TRACE_ERROR_TOO_LARGE, msg);
   g_clear_pointer (&msg, g_free);
   /* Header and trailer differ. */
@@ -414,20 +419,21 @@ test_corrupt (void)
   g_clear_pointer (&msg, g_free);
   /* A packet on an interface never declared. */
   put32 (b, 7);
-  msg = g_strdup_printf ("packet block at offset %" G_GSIZE_FORMAT
-                         " names interface 7 of 3 declared", epb);
+  msg = g_strdup_printf (
+      "packet block at offset %" G_GSIZE_FORMAT " names interface 7 of 3 declared", epb);
   check_corrupt (trace, epb + 8, b, 4, TS_TRACE_ERROR_INVALID, msg);
   g_clear_pointer (&msg, g_free);
   /* Captured length beyond the block. */
   put32 (b, 4000);
   msg = g_strdup_printf ("packet block at offset %" G_GSIZE_FORMAT
-                         " claims 4000 captured bytes, only 60 in the block", epb);
+                         " claims 4000 captured bytes, only 60 in the block",
+                         epb);
   check_corrupt (trace, epb + 20, b, 4, TS_TRACE_ERROR_INVALID, msg);
   g_clear_pointer (&msg, g_free);
   /* Secrets beyond the block. */
   put32 (b, 100000);
-  msg = g_strdup_printf ("secrets block at offset %" G_GSIZE_FORMAT
-                         " claims 100000 bytes of secrets, only", dsb);
+  msg = g_strdup_printf (
+      "secrets block at offset %" G_GSIZE_FORMAT " claims 100000 bytes of secrets, only", dsb);
   {
     /* Only the stable prefix is compared here; the exact length is checked above. */
     gsize len;
@@ -498,16 +504,16 @@ make_pcap (gboolean nanoseconds, gboolean swapped)
         memcpy (&header[1], vers, 4);
       }
     }
-  g_byte_array_append (out, (const guint8 *) header, sizeof header);
+  g_byte_array_append (out, (const guint8 *)header, sizeof header);
   for (guint i = 0; i < 3; i++)
     {
-      guint32 rec[4] = { 1764230400u + i, nanoseconds ? 123456789u : 123456u, sizeof payload,
-                         sizeof payload };
+      guint32 rec[4]
+          = { 1764230400u + i, nanoseconds ? 123456789u : 123456u, sizeof payload, sizeof payload };
       if (swapped)
         for (int j = 0; j < 4; j++)
           rec[j] = GUINT32_SWAP_LE_BE (rec[j]);
-      g_byte_array_append (out, (const guint8 *) rec, sizeof rec);
-      payload[41] = (guint8) i;
+      g_byte_array_append (out, (const guint8 *)rec, sizeof rec);
+      payload[41] = (guint8)i;
       g_byte_array_append (out, payload, sizeof payload);
     }
   return g_byte_array_free_to_bytes (out);
@@ -544,8 +550,9 @@ test_classic_pcap (void)
     ts_trace_reader_feed_bytes (reader, damaged);
     lines = read_all (reader, &error);
     g_assert_error (error, TS_TRACE_ERROR, TS_TRACE_ERROR_TOO_LARGE);
-    g_assert_cmpstr (error->message, ==,
-                     "pcap record at offset 24 claims 16777216 captured bytes, over the cap of 262144");
+    g_assert_cmpstr (
+        error->message, ==,
+        "pcap record at offset 24 claims 16777216 captured bytes, over the cap of 262144");
   }
 }
 
@@ -570,8 +577,10 @@ test_event_lines (void)
     { "1 proxy k a=%zz", "event line: bad %-escape at column 13" },
     { "1 proxy k a=%0", "event line: bad %-escape at column 13" },
     { "1 proxy k A=b", "event line: field at column 11 is not key=value with a key of [a-z0-9_]" },
-    { "1 proxy k novalue", "event line: field at column 11 is not key=value with a key of [a-z0-9_]" },
-    { "1 proxy k node=x", "event line: field 'node' at column 11 is reserved or one too many (cap 256)" },
+    { "1 proxy k novalue",
+      "event line: field at column 11 is not key=value with a key of [a-z0-9_]" },
+    { "1 proxy k node=x",
+      "event line: field 'node' at column 11 is reserved or one too many (cap 256)" },
     { "1  proxy k", "event line: empty field at column 3" },
   };
 
@@ -600,8 +609,8 @@ test_event_lines (void)
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr (GError) e = NULL;
-      g_autoptr (TsTraceEvent) none = ts_trace_event_new_from_line (bad[i].line,
-                                                                     strlen (bad[i].line), &e);
+      g_autoptr (TsTraceEvent) none
+          = ts_trace_event_new_from_line (bad[i].line, strlen (bad[i].line), &e);
       g_assert_null (none);
       g_assert_error (e, TS_TRACE_ERROR, TS_TRACE_ERROR_INVALID);
       g_assert_cmpstr (e->message, ==, bad[i].message);
@@ -644,15 +653,14 @@ trace_info (GBytes *trace, gsize len, int *out_status, char **out_err)
 {
   g_autofree char *dir = g_dir_make_tmp ("ts-info-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "t.pcapng", NULL);
-  g_autofree char *tscope = g_build_filename (g_getenv ("TS_BUILD_DIR") ? g_getenv ("TS_BUILD_DIR")
-                                                                        : TS_BUILD_DIR,
-                                              "cli", "tscope", NULL);
+  g_autofree char *tscope = g_build_filename (
+      g_getenv ("TS_BUILD_DIR") ? g_getenv ("TS_BUILD_DIR") : TS_BUILD_DIR, "cli", "tscope", NULL);
   const char *argv[] = { tscope, "trace-info", path, NULL };
   g_autoptr (GError) error = NULL;
   char *out = NULL;
 
-  g_assert_true (g_file_set_contents (path, g_bytes_get_data (trace, NULL), (gssize) len, &error));
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (trace, NULL), (gssize)len, &error));
+  g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
                                out_err, out_status, &error));
   g_assert_no_error (error);
   g_unlink (path);
@@ -673,8 +681,10 @@ test_trace_info (void)
   g_assert_cmpint (status, ==, 0);
   g_assert_nonnull (strstr (out, ": pcapng, scenario connect, written by Tunnelscope "));
   g_assert_nonnull (strstr (out, "interfaces: 3\n"));
-  g_assert_nonnull (strstr (out, "  0 client-proxy     Ethernet                      2 packets  (captured at the proxy end)\n"));
-  g_assert_nonnull (strstr (out, "  1 proxy-server     Ethernet                      1 packet  (captured at the server end)\n"));
+  g_assert_nonnull (strstr (out, "  0 client-proxy     Ethernet                      2 packets  "
+                                 "(captured at the proxy end)\n"));
+  g_assert_nonnull (strstr (out, "  1 proxy-server     Ethernet                      1 packet  "
+                                 "(captured at the server end)\n"));
   g_assert_nonnull (strstr (out, "secrets: 1 block, 1 TLS key log line\n"));
   g_assert_nonnull (strstr (out, "events: 2 (first: lab.metadata)\n"));
   g_assert_nonnull (strstr (out, "damage: none\n"));

@@ -44,7 +44,7 @@ make_identity (EVP_PKEY **out_key, X509 **out_cert)
   X509_gmtime_adj (X509_getm_notAfter (cert), 3600);
   X509_set_pubkey (cert, key);
   name = X509_get_subject_name (cert);
-  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_ASC, (const guchar *) "example.com", -1, -1, 0);
+  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_ASC, (const guchar *)"example.com", -1, -1, 0);
   X509_set_issuer_name (cert, name);
   g_assert_cmpint (X509_sign (cert, key, EVP_sha256 ()), >, 0);
   *out_key = key;
@@ -52,12 +52,11 @@ make_identity (EVP_PKEY **out_key, X509 **out_cert)
 }
 
 static int
-alpn_select (SSL *ssl, const guchar **out, guchar *outlen, const guchar *in, guint inlen,
-             void *arg)
+alpn_select (SSL *ssl, const guchar **out, guchar *outlen, const guchar *in, guint inlen, void *arg)
 {
   static const guchar h1[] = { 8, 'h', 't', 't', 'p', '/', '1', '.', '1' };
 
-  if (SSL_select_next_proto ((guchar **) out, outlen, h1, sizeof h1, in, inlen)
+  if (SSL_select_next_proto ((guchar **)out, outlen, h1, sizeof h1, in, inlen)
       != OPENSSL_NPN_NEGOTIATED)
     return SSL_TLSEXT_ERR_NOACK;
   return SSL_TLSEXT_ERR_OK;
@@ -78,7 +77,7 @@ pump (BIO *from, BIO *to, TsTestFlow *flow, TsTestFlow *back, guint iface)
       const guint8 *data;
 
       flow->ack = back->seq;
-      frame = ts_test_tcp_frame (flow, 0x18, buf, (gsize) n);
+      frame = ts_test_tcp_frame (flow, 0x18, buf, (gsize)n);
       data = g_bytes_get_data (frame, &len);
       now_ns += 1 * MS;
       g_assert_true (ts_trace_writer_add_packet (writer, iface, now_ns, data, len, len, &error));
@@ -136,7 +135,7 @@ tls_session (guint iface, const char *client_ip, const char *server_ip, const ch
   SSL_set_accept_state (s);
   SSL_set_tlsext_host_name (c, "example.com");
 
-  ts_test_flow_pair (&c2s, &s2c, client_ip, 40000 + (guint16) iface, server_ip, 443);
+  ts_test_flow_pair (&c2s, &s2c, client_ip, 40000 + (guint16)iface, server_ip, 443);
   control (&c2s, &s2c, 0x02, iface);
   s2c.seq--; /* the SYN-ACK: its own SYN takes the first number */
   s2c.seq++;
@@ -153,12 +152,12 @@ tls_session (guint iface, const char *client_ip, const char *server_ip, const ch
     }
   g_assert_true (SSL_is_init_finished (c));
 
-  g_assert_cmpint (SSL_write (c, request, (int) strlen (request)), ==, (int) strlen (request));
+  g_assert_cmpint (SSL_write (c, request, (int)strlen (request)), ==, (int)strlen (request));
   pump (c_out, s_in, &c2s, &s2c, iface);
-  g_assert_cmpint (SSL_read (s, buf, sizeof buf), ==, (int) strlen (request));
-  g_assert_cmpint (SSL_write (s, response, (int) strlen (response)), ==, (int) strlen (response));
+  g_assert_cmpint (SSL_read (s, buf, sizeof buf), ==, (int)strlen (request));
+  g_assert_cmpint (SSL_write (s, response, (int)strlen (response)), ==, (int)strlen (response));
   pump (s_out, c_in, &s2c, &c2s, iface);
-  g_assert_cmpint (SSL_read (c, buf, sizeof buf), ==, (int) strlen (response));
+  g_assert_cmpint (SSL_read (c, buf, sizeof buf), ==, (int)strlen (response));
   pump (s_out, c_in, &s2c, &c2s, iface); /* session tickets */
 
   control (&c2s, &s2c, 0x11, iface);
@@ -184,11 +183,11 @@ run_tshark (const char *path, const char *const *args, char **out_stderr)
   g_ptr_array_add (argv, (gpointer) "tshark");
   g_ptr_array_add (argv, (gpointer) "-n");
   g_ptr_array_add (argv, (gpointer) "-r");
-  g_ptr_array_add (argv, (gpointer) path);
+  g_ptr_array_add (argv, (gpointer)path);
   for (const char *const *a = args; *a != NULL; a++)
-    g_ptr_array_add (argv, (gpointer) *a);
+    g_ptr_array_add (argv, (gpointer)*a);
   g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+  g_assert_true (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
                                &out, out_stderr, &status, &error));
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, &error));
@@ -233,7 +232,8 @@ test_tshark_referee (gconstpointer data)
   path = g_build_filename (dir, "trace.pcapng", NULL);
   writer = ts_trace_writer_new_for_path (path, "connect", 500 * MS, &error);
   g_assert_no_error (error);
-  g_assert_true (ts_trace_writer_set_metadata (writer, now_ns, "{\"nodes\":[\"client\",\"proxy\",\"server\"]}", &error));
+  g_assert_true (ts_trace_writer_set_metadata (
+      writer, now_ns, "{\"nodes\":[\"client\",\"proxy\",\"server\"]}", &error));
   ts_trace_writer_add_interface (writer, "client-proxy", TS_LINKTYPE_ETHERNET,
                                  "captured at the proxy end", &error);
   ts_trace_writer_add_interface (writer, "proxy-server", TS_LINKTYPE_ETHERNET,
@@ -255,8 +255,12 @@ test_tshark_referee (gconstpointer data)
 
   /* Interfaces by name, and the inner HTTP decrypted from the embedded secrets alone. */
   {
-    const char *args[] = { "-Y", "http", "-T", "fields", "-e", "frame.interface_name", "-e",
-                           "http.request.uri", "-e", "http.response.code", NULL };
+    const char *args[] = { "-Y", "http",
+                           "-T", "fields",
+                           "-e", "frame.interface_name",
+                           "-e", "http.request.uri",
+                           "-e", "http.response.code",
+                           NULL };
     fields = run_tshark (path, args, &err);
   }
   g_test_message ("tshark http:\n%s", fields);
@@ -301,8 +305,10 @@ test_tshark_referee (gconstpointer data)
     fields = run_tshark (path, args, &err);
     g_test_message ("tshark events:\n%s", fields);
     g_assert_nonnull (strstr (fields, "Field name: TS_KIND\n        Field value: lab.metadata\n"));
-    g_assert_nonnull (strstr (fields, "Field name: TS_KIND\n        Field value: proxy.connect.allowed\n"));
-    g_assert_nonnull (strstr (fields, "Field name: TS_TARGET\n        Field value: example.com:443\n"));
+    g_assert_nonnull (
+        strstr (fields, "Field name: TS_KIND\n        Field value: proxy.connect.allowed\n"));
+    g_assert_nonnull (
+        strstr (fields, "Field name: TS_TARGET\n        Field value: example.com:443\n"));
     g_assert_nonnull (strstr (fields, "Field name: TS_METADATA\n        Field value: {\"nodes\":"));
     warnings = (g_free (warnings), stderr_warnings (err));
     g_assert_cmpstr (warnings, ==, "");

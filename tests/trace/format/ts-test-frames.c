@@ -11,9 +11,9 @@ static guint32
 sum16 (const guint8 *data, gsize len, guint32 sum)
 {
   for (gsize i = 0; i + 1 < len; i += 2)
-    sum += (guint32) (data[i] << 8 | data[i + 1]);
+    sum += (guint32)(data[i] << 8 | data[i + 1]);
   if (len % 2 == 1)
-    sum += (guint32) data[len - 1] << 8;
+    sum += (guint32)data[len - 1] << 8;
   return sum;
 }
 
@@ -22,7 +22,7 @@ fold (guint32 sum)
 {
   while (sum >> 16)
     sum = (sum & 0xffff) + (sum >> 16);
-  return (guint16) ~sum;
+  return (guint16)~sum;
 }
 
 GBytes *
@@ -41,31 +41,31 @@ ts_test_tcp_frame (TsTestFlow *flow, guint8 flags, const guint8 *payload, gsize 
   frame[13] = 0x00;
 
   ip[0] = 0x45;
-  ip[2] = (guint8) (ip_len >> 8);
-  ip[3] = (guint8) ip_len;
+  ip[2] = (guint8)(ip_len >> 8);
+  ip[3] = (guint8)ip_len;
   ip[6] = 0x40; /* DF */
   ip[8] = 64;
   ip[9] = 6;
   memcpy (ip + 12, flow->src_ip, 4);
   memcpy (ip + 16, flow->dst_ip, 4);
   check = fold (sum16 (ip, 20, 0));
-  ip[10] = (guint8) (check >> 8);
-  ip[11] = (guint8) check;
+  ip[10] = (guint8)(check >> 8);
+  ip[11] = (guint8)check;
 
-  tcp[0] = (guint8) (flow->src_port >> 8);
-  tcp[1] = (guint8) flow->src_port;
-  tcp[2] = (guint8) (flow->dst_port >> 8);
-  tcp[3] = (guint8) flow->dst_port;
-  tcp[4] = (guint8) (flow->seq >> 24);
-  tcp[5] = (guint8) (flow->seq >> 16);
-  tcp[6] = (guint8) (flow->seq >> 8);
-  tcp[7] = (guint8) flow->seq;
+  tcp[0] = (guint8)(flow->src_port >> 8);
+  tcp[1] = (guint8)flow->src_port;
+  tcp[2] = (guint8)(flow->dst_port >> 8);
+  tcp[3] = (guint8)flow->dst_port;
+  tcp[4] = (guint8)(flow->seq >> 24);
+  tcp[5] = (guint8)(flow->seq >> 16);
+  tcp[6] = (guint8)(flow->seq >> 8);
+  tcp[7] = (guint8)flow->seq;
   if (flags & 0x10)
     {
-      tcp[8] = (guint8) (flow->ack >> 24);
-      tcp[9] = (guint8) (flow->ack >> 16);
-      tcp[10] = (guint8) (flow->ack >> 8);
-      tcp[11] = (guint8) flow->ack;
+      tcp[8] = (guint8)(flow->ack >> 24);
+      tcp[9] = (guint8)(flow->ack >> 16);
+      tcp[10] = (guint8)(flow->ack >> 8);
+      tcp[11] = (guint8)flow->ack;
     }
   tcp[12] = 5 << 4;
   tcp[13] = flags;
@@ -78,15 +78,15 @@ ts_test_tcp_frame (TsTestFlow *flow, guint8 flags, const guint8 *payload, gsize 
   memcpy (pseudo + 4, flow->dst_ip, 4);
   pseudo[8] = 0;
   pseudo[9] = 6;
-  pseudo[10] = (guint8) ((20 + len) >> 8);
-  pseudo[11] = (guint8) (20 + len);
+  pseudo[10] = (guint8)((20 + len) >> 8);
+  pseudo[11] = (guint8)(20 + len);
   sum = sum16 (pseudo, 12, 0);
   sum = sum16 (tcp, 20 + len, sum);
   check = fold (sum);
-  tcp[16] = (guint8) (check >> 8);
-  tcp[17] = (guint8) check;
+  tcp[16] = (guint8)(check >> 8);
+  tcp[17] = (guint8)check;
 
-  flow->seq += (guint32) len + ((flags & 0x03) ? 1 : 0); /* SYN and FIN count one */
+  flow->seq += (guint32)len + ((flags & 0x03) ? 1 : 0); /* SYN and FIN count one */
   return g_bytes_new_take (frame, 14 + ip_len);
 }
 
@@ -96,10 +96,10 @@ parse_ip (const char *text, guint8 out[4])
   guint a = 0, b = 0, c = 0, d = 0;
 
   g_assert_cmpint (sscanf (text, "%u.%u.%u.%u", &a, &b, &c, &d), ==, 4);
-  out[0] = (guint8) a;
-  out[1] = (guint8) b;
-  out[2] = (guint8) c;
-  out[3] = (guint8) d;
+  out[0] = (guint8)a;
+  out[1] = (guint8)b;
+  out[2] = (guint8)c;
+  out[3] = (guint8)d;
 }
 
 void

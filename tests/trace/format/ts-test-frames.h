@@ -21,7 +21,7 @@ typedef struct
 GBytes *ts_test_tcp_frame (TsTestFlow *flow, guint8 flags, const guint8 *payload, gsize len);
 
 /* Initialises both directions of a connection a -> b. */
-void ts_test_flow_pair (TsTestFlow *a_to_b, TsTestFlow *b_to_a, const char *a_ip,
-                        guint16 a_port, const char *b_ip, guint16 b_port);
+void ts_test_flow_pair (TsTestFlow *a_to_b, TsTestFlow *b_to_a, const char *a_ip, guint16 a_port,
+                        const char *b_ip, guint16 b_port);
 
 G_END_DECLS

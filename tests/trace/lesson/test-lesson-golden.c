@@ -12,8 +12,8 @@ test_lesson_4_all (void)
   const char *build = g_getenv ("TS_BUILD_DIR") ? g_getenv ("TS_BUILD_DIR") : TS_BUILD_DIR;
   const char *source = g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : TS_SOURCE_DIR;
   g_autofree char *tscope = g_build_filename (build, "cli", "tscope", NULL);
-  g_autofree char *golden_path = g_build_filename (source, "tests", "trace", "lesson",
-                                                   "lesson-4-all.golden", NULL);
+  g_autofree char *golden_path
+      = g_build_filename (source, "tests", "trace", "lesson", "lesson-4-all.golden", NULL);
   g_autofree char *capture = g_build_filename (source, "captures", "connect.pcapng", NULL);
   const char *argv[] = { tscope, "lesson", "4", "--all", NULL };
   g_auto (GStrv) envp = g_get_environ ();
@@ -30,8 +30,8 @@ test_lesson_4_all (void)
     }
   envp = g_environ_setenv (envp, "TZ", "UTC", TRUE);
   envp = g_environ_setenv (envp, "LC_ALL", "C", TRUE);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_STDIN_FROM_DEV_NULL, NULL,
-                               NULL, &out, &err, &status, &error));
+  g_assert_true (g_spawn_sync (NULL, (char **)argv, envp, G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL,
+                               &out, &err, &status, &error));
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, &error));
   g_assert_no_error (error);
@@ -40,7 +40,8 @@ test_lesson_4_all (void)
   g_assert_no_error (error);
   if (strcmp (out, golden) != 0)
     g_error ("tscope lesson 4 --all differs from %s; if the change is right, run "
-             "tests/trace/lesson/regenerate-golden and review the diff", golden_path);
+             "tests/trace/lesson/regenerate-golden and review the diff",
+             golden_path);
 }
 
 int

@@ -8,43 +8,42 @@
 #include "ts-lesson-capture.h"
 #include "ts-lesson-query.h"
 
-static const char *good =
-  "# The CONNECT tunnel\n"
-  "\n"
-  "- scenario: connect\n"
-  "- objectives: Read a CONNECT request.\n"
-  "- cites: RFC 9110 §9.3.6\n"
-  "\n"
-  "An *introduction*.\n"
-  "\n"
-  "## The client asks\n"
-  "\n"
-  "- highlight: layer=http method=CONNECT\n"
-  "- view: ladder\n"
-  "- as: proxy\n"
-  "\n"
-  "The client sends `CONNECT example.com:443`.\n"
-  "\n"
-  "> Question: What did the proxy answer?\n"
-  ">\n"
-  "> - 200\n"
-  "> - 403\n"
-  ">\n"
-  "> answer: 200\n"
-  "> from: layer=http kind=response link=client-proxy -> http.status\n"
-  "\n"
-  "## The tunnel\n"
-  "\n"
-  "- Not a setting list, just narrative.\n"
-  "\n"
-  "A second paragraph.\n";
+static const char *good = "# The CONNECT tunnel\n"
+                          "\n"
+                          "- scenario: connect\n"
+                          "- objectives: Read a CONNECT request.\n"
+                          "- cites: RFC 9110 §9.3.6\n"
+                          "\n"
+                          "An *introduction*.\n"
+                          "\n"
+                          "## The client asks\n"
+                          "\n"
+                          "- highlight: layer=http method=CONNECT\n"
+                          "- view: ladder\n"
+                          "- as: proxy\n"
+                          "\n"
+                          "The client sends `CONNECT example.com:443`.\n"
+                          "\n"
+                          "> Question: What did the proxy answer?\n"
+                          ">\n"
+                          "> - 200\n"
+                          "> - 403\n"
+                          ">\n"
+                          "> answer: 200\n"
+                          "> from: layer=http kind=response link=client-proxy -> http.status\n"
+                          "\n"
+                          "## The tunnel\n"
+                          "\n"
+                          "- Not a setting list, just narrative.\n"
+                          "\n"
+                          "A second paragraph.\n";
 
 static void
 test_parse_good (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (TsLesson) lesson = ts_lesson_new_from_data ("lessons/04-connect.md", good,
-                                                         strlen (good), &error);
+  g_autoptr (TsLesson) lesson
+      = ts_lesson_new_from_data ("lessons/04-connect.md", good, strlen (good), &error);
   TsLessonStep *step;
 
   g_assert_no_error (error);
@@ -86,16 +85,19 @@ test_parse_bad (void)
   } cases[] = {
     { "", "x/01-a.md: the lesson is empty: it needs a '# ' title" },
     { "Hello\n", "x/01-a.md:1: a lesson starts with its title, a '# ' heading" },
-    { "# T\n\n## S\n", "x/01-a.md: the lesson names no scenario ('- scenario: NAME' under the title)" },
+    { "# T\n\n## S\n",
+      "x/01-a.md: the lesson names no scenario ('- scenario: NAME' under the title)" },
     { "# T\n- scenario: s\n", "x/01-a.md: the lesson has no steps ('## ' headings)" },
     { "# T\n- scenario: s\n- colour: red\n\n## S\n",
-      "x/01-a.md:3: unknown lesson setting 'colour' (known: scenario, capture, compare, objectives, cites)" },
+      "x/01-a.md:3: unknown lesson setting 'colour' (known: scenario, capture, compare, "
+      "objectives, cites)" },
     { "# T\n- scenario: s\n\n## S\n- view: map\n",
       "x/01-a.md:5: unknown view 'map' (known: ladder, topology, detail, compare)" },
     { "# T\n- scenario: s\n\n## S\n- view: ladder\n- foo: bar\n",
       "x/01-a.md:6: unknown step setting 'foo' (known: highlight, view, as)" },
     { "# T\n- scenario: s\n\n## S\n- highlight: layer\n",
-      "x/01-a.md:5: bad highlight: query term 'layer' is not PATH=VALUE, PATH~VALUE or PATH!=VALUE" },
+      "x/01-a.md:5: bad highlight: query term 'layer' is not PATH=VALUE, PATH~VALUE or "
+      "PATH!=VALUE" },
     { "# T\n- scenario: s\n\n## S\n\n> Question: Why?\n",
       "x/01-a.md:6: the question has no 'answer:' line" },
     { "# T\n- scenario: s\n\n## S\n\n> Question: Why?\n>\n> - a\n> - b\n>\n> answer: c\n",
@@ -104,8 +106,10 @@ test_parse_bad (void)
       "x/01-a.md:8: 'from:' needs QUERY -> FIELD" },
     { "# T\n- scenario: s\n\n> Question: Why?\n>\n> answer: c\n",
       "x/01-a.md:4: a question belongs to a step ('## ' heading)" },
-    { "# T\n- scenario: s\n\n# U\n", "x/01-a.md:4: a lesson has one '# ' title; steps are '## ' headings" },
-    { "# T\n- scenario: s\n\n## S\n\n> Question: Why?\n>\n> answer: 1\n> from-compare: layer=http -> #count\n",
+    { "# T\n- scenario: s\n\n# U\n",
+      "x/01-a.md:4: a lesson has one '# ' title; steps are '## ' headings" },
+    { "# T\n- scenario: s\n\n## S\n\n> Question: Why?\n>\n> answer: 1\n> from-compare: layer=http "
+      "-> #count\n",
       "x/01-a.md: line 6: 'from-compare:' needs a '- compare: SCENARIO' setting" },
     { "# T\xff\n", "x/01-a.md: the file is not UTF-8" },
   };
@@ -113,8 +117,8 @@ test_parse_bad (void)
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr (GError) error = NULL;
-      g_autoptr (TsLesson) lesson = ts_lesson_new_from_data ("x/01-a.md", cases[i].text,
-                                                             strlen (cases[i].text), &error);
+      g_autoptr (TsLesson) lesson
+          = ts_lesson_new_from_data ("x/01-a.md", cases[i].text, strlen (cases[i].text), &error);
       g_assert_null (lesson);
       g_assert_error (error, TS_LESSON_ERROR, TS_LESSON_ERROR_INVALID);
       g_assert_cmpstr (error->message, ==, cases[i].message);
@@ -145,11 +149,12 @@ test_query (void)
     { "time=1.5", TRUE },
   };
 
-  g_assert_true (json_parser_load_from_data (parser,
-                                             "{\"layer\":\"http\",\"time\":1.5,\"decrypted\":false,"
-                                             "\"readers\":[\"client\",\"proxy\"],"
-                                             "\"http\":{\"method\":\"CONNECT\",\"target\":\"example.com:443\"}}",
-                                             -1, &error));
+  g_assert_true (json_parser_load_from_data (
+      parser,
+      "{\"layer\":\"http\",\"time\":1.5,\"decrypted\":false,"
+      "\"readers\":[\"client\",\"proxy\"],"
+      "\"http\":{\"method\":\"CONNECT\",\"target\":\"example.com:443\"}}",
+      -1, &error));
   event = json_node_get_object (json_parser_get_root (parser));
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -264,9 +269,8 @@ test_captures (void)
               if (step->question->from_compare && compare == NULL)
                 g_error ("%s:%u: the compare capture of %s is not recorded", lesson->path,
                          step->question->line, lesson->compare);
-              computed = ts_lesson_capture_compute_answer (step->question->from_compare ? compare
-                                                                                        : capture,
-                                                           step->question, &error);
+              computed = ts_lesson_capture_compute_answer (
+                  step->question->from_compare ? compare : capture, step->question, &error);
               if (computed == NULL)
                 g_error ("%s:%u: %s", lesson->path, step->question->line, error->message);
               if (g_strcmp0 (computed, step->question->answer) != 0)

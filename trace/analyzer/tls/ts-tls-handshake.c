@@ -202,8 +202,7 @@ decode_extensions (TsTlsHandshakeScratch *self, TsCursor *c, ExtensionContext wh
                   }
               }
             else if (where == IN_HELLO_RETRY_REQUEST)
-              push16 (self, self->key_share_groups, &hs->n_key_share_groups,
-                      ts_cursor_be16 (&ext));
+              push16 (self, self->key_share_groups, &hs->n_key_share_groups, ts_cursor_be16 (&ext));
             else if (where == IN_SERVER_HELLO)
               {
                 TsCursor key;

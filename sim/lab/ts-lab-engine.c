@@ -1041,7 +1041,7 @@ build_network (Engine *self, GError **error)
         {
           TsLabPlanLink *pl = self->plan->links->pdata[k];
           for (int e = 0; e < 2; e++)
-            if (g_str_equal (pl->ends[e].node, node->name))
+            if (g_str_equal (pl->ends[e].node, node->name) && !pl->link->offload)
               offloads_off (pl->ends[e].ifname);
         }
     }

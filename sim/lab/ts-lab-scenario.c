@@ -54,7 +54,7 @@ static const char *const group_types[]
 static const char *const scenario_keys[] = { "name", "description", "ipv6", NULL };
 static const char *const node_keys[] = { "role", "names", "trust", "forward", NULL };
 static const char *const link_keys[]
-    = { "delay", "jitter", "loss", "rate", "mtu", "subnet4", "subnet6", "capture", NULL };
+    = { "delay", "jitter", "loss", "rate", "mtu", "subnet4", "subnet6", "capture", "offload", NULL };
 static const char *const actor_keys[] = { "node", "command", "ready", NULL };
 static const char *const step_keys[] = { "node", "command", "timeout", "pause", NULL };
 static const char *const expect_keys[]
@@ -865,6 +865,18 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len,
         }
       if ((v = value_of (g, "capture", &e)) != NULL && !parse_bool (v, &l->capture))
         FAIL (LINE_OF (e, g), "capture = '%s': expected yes or no", v);
+      if ((v = value_of (g, "offload", &e)) != NULL)
+        {
+          if (!parse_bool (v, &l->offload))
+            FAIL (LINE_OF (e, g), "link %s: offload = '%s': expected yes or no", l->name, v);
+          /* A capture would show 64 KB "segments" with unfinished checksums,
+           * and the wire relays one frame at a time. */
+          if (l->offload && l->capture)
+            FAIL (LINE_OF (e, g), "link %s: offload = yes needs capture = no", l->name);
+          if (l->offload && (l->delay_ns || l->jitter_ns || l->loss > 0 || l->rate_bps))
+            FAIL (LINE_OF (e, g),
+                  "link %s: offload = yes cannot go with delay, jitter, loss or rate", l->name);
+        }
       l->subnet4 = g_strdup (value_of (g, "subnet4", &e));
       l->subnet6 = g_strdup (value_of (g, "subnet6", &e));
     }

@@ -67,6 +67,7 @@ typedef struct
   char *subnet4; /* NULL: planned */
   char *subnet6;
   gboolean capture;
+  gboolean offload; /* TSO/GSO/GRO/checksum offload left on (capture = no only) */
   guint line;
 } TsLabLink;
 

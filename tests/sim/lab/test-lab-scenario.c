@@ -212,6 +212,13 @@ static const struct
     "bad.scenario:6: link a-b: mtu = '100': expected a number from 1280 to 9000" },
   { "[scenario]\ndescription = d\n[node a]\n[node b]\n[link a-b]\ndelay = 1ms\njitter = 2ms\n",
     "bad.scenario:7: link a-b: jitter is larger than the delay" },
+  { "[scenario]\ndescription = d\n[node a]\n[node b]\n[link a-b]\noffload = yes\n",
+    "bad.scenario:6: link a-b: offload = yes needs capture = no" },
+  { "[scenario]\ndescription = d\n[node a]\n[node b]\n[link a-b]\ncapture = no\ndelay = "
+    "1ms\noffload = yes\n",
+    "bad.scenario:8: link a-b: offload = yes cannot go with delay, jitter, loss or rate" },
+  { "[scenario]\ndescription = d\n[node a]\n[node b]\n[link a-b]\noffload = sometimes\n",
+    "bad.scenario:6: link a-b: offload = 'sometimes': expected yes or no" },
   { "[scenario]\ndescription = d\n[node a]\n[node b]\n",
     "bad.scenario:3: node a has no link (add [link a-OTHER])" },
   { "[scenario]\ndescription = d\n[node a]\n[actor x]\nnode = b\ncommand = true\n",
@@ -307,7 +314,7 @@ test_set (void)
     { "link.nope.delay=1ms", "--set link.nope.delay: the scenario has no [link nope]" },
     { "link.client-server.colour=red",
       "--set link.client-server.colour: unknown key 'colour' for a link (known: delay, jitter, "
-      "loss, rate, mtu, subnet4, subnet6, capture)" },
+      "loss, rate, mtu, subnet4, subnet6, capture, offload)" },
     { "delay=1ms",
       "--set delay: expected scenario.KEY or TYPE.NAME.KEY (e.g. link.client-proxy.delay=50ms)" },
     { "link.client-server.delay=soon",

@@ -463,10 +463,27 @@ test_side_by_side (gconstpointer data)
   g_autofree char *b = lab_name ("sb");
   g_autofree char *out = NULL, *err = NULL;
 
-  g_assert_cmpint (run_tscope (NULL, NULL, "up", "connect", "--lab", a, NULL), ==, 0);
+  g_assert_cmpint (run_tscope (NULL, NULL, "up", "connect", "--lab", a, "--set",
+                               "link.proxy-server.capture=no", "--set",
+                               "link.proxy-server.offload=yes", NULL),
+                   ==, 0);
   g_assert_cmpint (run_tscope (NULL, NULL, "up", "connect", "--lab", b, "--set",
                                "link.client-proxy.delay=5ms", NULL),
                    ==, 0);
+  /* Offloads are off on lab links, unless a link without capture asks. */
+  g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", a, "proxy", "--", "ethtool", "-k",
+                               "client", NULL),
+                   ==, 0);
+  g_assert_nonnull (strstr (out, "tx-tcp-segmentation: off"));
+  g_assert_nonnull (strstr (out, "generic-segmentation-offload: off"));
+  g_assert_nonnull (strstr (out, "generic-receive-offload: off"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", a, "proxy", "--", "ethtool", "-k",
+                               "server", NULL),
+                   ==, 0);
+  g_assert_nonnull (strstr (out, "tx-tcp-segmentation: on"));
+  g_assert_nonnull (strstr (out, "generic-segmentation-offload: on"));
+  g_clear_pointer (&out, g_free);
   g_assert_cmpint (run_tscope (&out, NULL, "status", NULL), ==, 0);
   g_assert_nonnull (strstr (out, a));
   g_assert_nonnull (strstr (out, b));

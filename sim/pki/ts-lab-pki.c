@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <stdint.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -423,6 +425,101 @@ ts_lab_pki_clear (TsLabPki *pki)
   memset (pki, 0, sizeof *pki);
 }
 
+/* The six files of the PKI, in a fixed order. */
+static void
+pki_files (TsLabPki *pki, const char *out[6])
+{
+  out[0] = pki->web_ca_cert;
+  out[1] = pki->web_ca_key;
+  out[2] = pki->server_cert;
+  out[3] = pki->server_key;
+  out[4] = pki->intercept_ca_cert;
+  out[5] = pki->intercept_ca_key;
+}
+
+/* The identity of the PKI's files (device, inode, size, change and
+ * modification times), one line each; NULL when one is missing. */
+static char *
+files_identity (TsLabPki *pki)
+{
+  const char *files[6];
+  GString *s = g_string_new (NULL);
+
+  pki_files (pki, files);
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      struct stat st;
+
+      if (stat (files[i], &st) != 0)
+        {
+          g_string_free (s, TRUE);
+          return NULL;
+        }
+      g_string_append_printf (s, "%ju %ju %jd %jd.%09ld %jd.%09ld\n", (uintmax_t)st.st_dev,
+                              (uintmax_t)st.st_ino, (intmax_t)st.st_size,
+                              (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                              (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* The stamp of the last full check: the files' identity, then "until T",
+ * the time (Unix seconds) until which that check holds. A lab run starts in
+ * milliseconds; parsing keys and verifying signatures with OpenSSL on every
+ * run would take several of them. */
+static gboolean
+stamp_holds (TsLabPki *pki, const char *stamp_path)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *identity = NULL;
+  const char *until;
+  gint64 t;
+
+  if (!g_file_get_contents (stamp_path, &text, NULL, NULL))
+    return FALSE;
+  identity = files_identity (pki);
+  if (identity == NULL || !g_str_has_prefix (text, identity))
+    return FALSE;
+  until = text + strlen (identity);
+  if (!g_str_has_prefix (until, "until "))
+    return FALSE;
+  t = g_ascii_strtoll (until + 6, NULL, 10);
+  return t > 0 && (gint64)time (NULL) < t;
+}
+
+/* The Unix time of @t, or 0. */
+static gint64
+asn1_unix_time (const ASN1_TIME *t)
+{
+  struct tm tm;
+
+  if (ASN1_TIME_to_tm (t, &tm) != 1)
+    return 0;
+  return (gint64)timegm (&tm);
+}
+
+static void
+write_stamp (TsLabPki *pki, const char *stamp_path, X509 *web, X509 *icpt)
+{
+  g_autoptr (X509) server = ts_lab_pki_load_cert (pki->server_cert, NULL);
+  g_autofree char *identity = files_identity (pki);
+  g_autofree char *text = NULL;
+  gint64 until;
+
+  ERR_clear_error ();
+  if (server == NULL || identity == NULL)
+    return;
+  /* What the checks below demand: both CAs valid, the origin's certificate
+   * valid for more than a day. */
+  until = MIN (asn1_unix_time (X509_get0_notAfter (web)),
+               asn1_unix_time (X509_get0_notAfter (icpt)));
+  until = MIN (until, asn1_unix_time (X509_get0_notAfter (server)) - 24 * 3600);
+  text = g_strdup_printf ("%suntil %" G_GINT64_FORMAT "\n", identity, until);
+  if (!g_file_set_contents_full (stamp_path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                 NULL))
+    g_unlink (stamp_path);
+}
+
 static gboolean
 ensure_locked (TsLabPki *pki, GError **error)
 {
@@ -431,7 +528,10 @@ ensure_locked (TsLabPki *pki, GError **error)
   g_autoptr (X509) icpt = NULL;
   g_autoptr (EVP_PKEY) icpt_key = NULL;
   gboolean created = FALSE;
+  g_autofree char *stamp_path = g_build_filename (pki->dir, ".checked", NULL);
 
+  if (stamp_holds (pki, stamp_path))
+    return TRUE;
   if (!ensure_ca (pki->web_ca_cert, pki->web_ca_key, "Tunnelscope Lab Web Root CA", &web, &web_key,
                   &created, error))
     return FALSE;
@@ -448,8 +548,11 @@ ensure_locked (TsLabPki *pki, GError **error)
           || !write_cert (cert, pki->server_cert, error))
         return FALSE;
     }
-  return ensure_ca (pki->intercept_ca_cert, pki->intercept_ca_key, "Tunnelscope Lab Intercept CA",
-                    &icpt, &icpt_key, &created, error);
+  if (!ensure_ca (pki->intercept_ca_cert, pki->intercept_ca_key, "Tunnelscope Lab Intercept CA",
+                  &icpt, &icpt_key, &created, error))
+    return FALSE;
+  write_stamp (pki, stamp_path, web, icpt);
+  return TRUE;
 }
 
 gboolean

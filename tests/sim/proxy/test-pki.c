@@ -158,6 +158,60 @@ test_reuse (Fixture *f, gconstpointer data)
   ts_lab_pki_clear (&b);
 }
 
+/* The stamp of the last full check spares later runs OpenSSL, but a file
+ * changed behind its back, or a check that has run out, means a full check. */
+static void
+test_stamp (Fixture *f, gconstpointer data)
+{
+  TsLabPki pki;
+  GError *error = NULL;
+  g_autofree char *stamp = g_build_filename (f->dir, ".checked", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *srv_before = NULL;
+  char *until;
+  X509 *ca, *srv;
+
+  g_assert_true (ts_lab_pki_ensure (f->dir, &pki, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (file_mode (stamp), ==, 0600);
+  g_assert_true (g_file_get_contents (stamp, &text, NULL, NULL));
+  until = strstr (text, "until ");
+  g_assert_nonnull (until);
+  /* Valid for less than the origin's certificate's life, more than now. */
+  g_assert_cmpint (g_ascii_strtoll (until + 6, NULL, 10), >, (gint64)time (NULL));
+  g_assert_cmpint (g_ascii_strtoll (until + 6, NULL, 10), <,
+                   (gint64)time (NULL) + TS_LAB_PKI_SERVER_LIFETIME_S);
+  g_file_get_contents (pki.server_cert, &srv_before, NULL, NULL);
+
+  /* A server certificate replaced by garbage is re-issued. */
+  g_assert_true (g_file_set_contents (pki.server_cert, "garbage\n", -1, NULL));
+  ts_lab_pki_clear (&pki);
+  g_assert_true (ts_lab_pki_ensure (f->dir, &pki, &error));
+  g_assert_no_error (error);
+  ca = ts_lab_pki_load_cert (pki.web_ca_cert, &error);
+  g_assert_no_error (error);
+  srv = ts_lab_pki_load_cert (pki.server_cert, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (verify (srv, ca, "example.com"), ==, X509_V_OK);
+  X509_free (ca);
+  X509_free (srv);
+
+  /* A stamp that ran out: the full check runs and writes a new one. */
+  g_clear_pointer (&text, g_free);
+  g_assert_true (g_file_get_contents (stamp, &text, NULL, NULL));
+  until = strstr (text, "until ");
+  g_assert_nonnull (until);
+  strcpy (until, "until 1\n");
+  g_assert_true (g_file_set_contents (stamp, text, -1, NULL));
+  ts_lab_pki_clear (&pki);
+  g_assert_true (ts_lab_pki_ensure (f->dir, &pki, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&text, g_free);
+  g_assert_true (g_file_get_contents (stamp, &text, NULL, NULL));
+  g_assert_null (strstr (text, "until 1\n"));
+  ts_lab_pki_clear (&pki);
+}
+
 /* Several processes at once end with one consistent set. */
 static void
 test_concurrent (Fixture *f, gconstpointer data)
@@ -334,6 +388,7 @@ main (int argc, char **argv)
   g_test_add ("/ts/sim/pki/create-and-modes", Fixture, NULL, fixture_setup, test_create_and_modes,
               fixture_teardown);
   g_test_add ("/ts/sim/pki/reuse", Fixture, NULL, fixture_setup, test_reuse, fixture_teardown);
+  g_test_add ("/ts/sim/pki/stamp", Fixture, NULL, fixture_setup, test_stamp, fixture_teardown);
   g_test_add ("/ts/sim/pki/concurrent", Fixture, NULL, fixture_setup, test_concurrent,
               fixture_teardown);
   g_test_add ("/ts/sim/pki/server-cert", Fixture, NULL, fixture_setup, test_server_cert,

@@ -49,6 +49,14 @@
 #define TS_PROXY_EXCERPT 64                    /* body bytes in intercept events */
 #define TS_PROXY_LEAF_CACHE_MAX 1024           /* minted leaves kept */
 #define TS_PROXY_SWEEP_MS 250
+#define TS_PROXY_LOG_FLUSH_MS 100 /* access log lines wait at most this (+ a sweep) */
+/* Resolved names are kept this long and reused (squid's ipcache keeps a
+ * positive answer for its TTL): getaddrinfo () through a resolver thread
+ * reads the hosts files on every call. Only the name's addresses are kept;
+ * the address policy still checks them on every CONNECT. */
+#define TS_PROXY_NAME_CACHE_S 5
+#define TS_PROXY_NAME_CACHE_MAX 256 /* names kept */
+#define TS_PROXY_MAX_ADDRS 16       /* addresses kept and tried per name */
 
 typedef enum
 {
@@ -79,6 +87,13 @@ typedef enum
 } TsConnKind;
 
 typedef struct _TsConn TsConn;
+
+/* One address of a target or parent (the port is set when connecting). */
+typedef struct
+{
+  socklen_t len;
+  struct sockaddr_storage ss;
+} TsAddr;
 
 typedef struct
 {
@@ -143,7 +158,8 @@ struct _TsConn
   /* Parent's answer head. */
   char *phead;
   guint32 phead_len;
-  struct addrinfo *ai, *ai_next;
+  TsAddr *addrs; /* to try, in order; freed once connected */
+  guint8 n_addrs, next_addr;
   /* splice relay: [0] client to server, [1] server to client */
   int pipe_r[2], pipe_w[2];
   guint32 fill[2];
@@ -183,6 +199,14 @@ typedef struct
   int err;
 } TsResolve;
 
+/* A cached name (see TS_PROXY_NAME_CACHE_S). */
+typedef struct
+{
+  TsAddr *addrs;
+  guint n_addrs;
+  gint64 expires; /* monotonic µs */
+} TsName;
+
 typedef struct
 {
   TsProxyOptions *o;
@@ -194,12 +218,14 @@ typedef struct
   guint n_conns;
   GThreadPool *resolvers;
   GAsyncQueue *resolved;
+  GHashTable *names; /* host -> TsName */
   GArray *own_addrs; /* of struct sockaddr_storage */
   SSL_CTX *sctx, *cctx;
   X509 *ca_cert;
   EVP_PKEY *ca_key;
   GHashTable *leaves; /* name -> TsLeaf */
   FILE *access;
+  gint64 access_flushed; /* monotonic µs */
   int keylog_fd;
   gboolean quit;
 } TsProxy;
@@ -733,8 +759,7 @@ conn_free (TsProxy *p, TsConn *c)
   buf_clear (&c->to_s);
   buf_clear (&c->rstage);
   buf_clear (&c->pipelined);
-  if (c->ai)
-    freeaddrinfo (c->ai);
+  g_free (c->addrs);
   g_free (c->head);
   g_free (c->phead);
   g_free (c->host);
@@ -977,24 +1002,93 @@ resolver_thread (gpointer data, gpointer user_data)
   (void)r;
 }
 
+/* Copies the stream addresses of @res (at most TS_PROXY_MAX_ADDRS). */
+static TsAddr *
+addrs_from_addrinfo (const struct addrinfo *res, guint8 *out_n)
+{
+  TsAddr *addrs;
+  guint n = 0;
+
+  for (const struct addrinfo *ai = res; ai != NULL && n < TS_PROXY_MAX_ADDRS; ai = ai->ai_next)
+    if (ai->ai_addrlen <= sizeof (struct sockaddr_storage))
+      n++;
+  addrs = g_new0 (TsAddr, MAX (n, 1));
+  n = 0;
+  for (const struct addrinfo *ai = res; ai != NULL && n < TS_PROXY_MAX_ADDRS; ai = ai->ai_next)
+    if (ai->ai_addrlen <= sizeof (struct sockaddr_storage))
+      {
+        memcpy (&addrs[n].ss, ai->ai_addr, ai->ai_addrlen);
+        addrs[n].len = ai->ai_addrlen;
+        n++;
+      }
+  *out_n = n;
+  return addrs;
+}
+
+static void
+name_free (gpointer data)
+{
+  TsName *name = data;
+
+  g_free (name->addrs);
+  g_free (name);
+}
+
+static void
+name_cache_put (TsProxy *p, const char *host, const TsAddr *addrs, guint n)
+{
+  gint64 now = now_us ();
+  TsName *name;
+
+  if (n == 0)
+    return;
+  if (g_hash_table_size (p->names) >= TS_PROXY_NAME_CACHE_MAX)
+    {
+      GHashTableIter it;
+      gpointer value;
+
+      g_hash_table_iter_init (&it, p->names);
+      while (g_hash_table_iter_next (&it, NULL, &value))
+        if (((TsName *)value)->expires <= now)
+          g_hash_table_iter_remove (&it);
+      if (g_hash_table_size (p->names) >= TS_PROXY_NAME_CACHE_MAX)
+        return;
+    }
+  name = g_new0 (TsName, 1);
+  name->addrs = g_memdup2 (addrs, n * sizeof *addrs);
+  name->n_addrs = n;
+  name->expires = now + TS_PROXY_NAME_CACHE_S * G_USEC_PER_SEC;
+  g_hash_table_replace (p->names, g_strdup (host), name);
+}
+
 static void
 conn_resolve (TsProxy *p, TsConn *c)
 {
   const char *host = c->via_parent ? p->o->parent_host : c->host;
   struct addrinfo hints
       = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST };
+  struct addrinfo *res = NULL;
+  TsName *name;
   TsResolve *job;
 
   c->state = ST_RESOLVING;
   c->deadline = now_us () + (gint64)p->o->connect_timeout_s * G_USEC_PER_SEC;
-  /* An IP literal needs no thread. */
-  if (getaddrinfo (host, NULL, &hints, &c->ai) == 0)
+  /* An IP literal needs no thread, nor does a name resolved a moment ago. */
+  if (getaddrinfo (host, NULL, &hints, &res) == 0)
     {
-      c->ai_next = c->ai;
+      c->addrs = addrs_from_addrinfo (res, &c->n_addrs);
+      freeaddrinfo (res);
       conn_connect_next (p, c);
       return;
     }
-  c->ai = NULL;
+  name = g_hash_table_lookup (p->names, host);
+  if (name != NULL && name->expires > now_us ())
+    {
+      c->addrs = g_memdup2 (name->addrs, name->n_addrs * sizeof *name->addrs);
+      c->n_addrs = name->n_addrs;
+      conn_connect_next (p, c);
+      return;
+    }
   job = g_new0 (TsResolve, 1);
   job->conn_id = c->id;
   job->host = g_strdup (host);
@@ -1007,26 +1101,33 @@ resolved (TsProxy *p, TsResolve *job)
 {
   TsConn *c = g_hash_table_lookup (p->conns, &job->conn_id);
 
-  if (c == NULL || c->state != ST_RESOLVING)
+  if (job->err == 0)
     {
-      if (job->res)
-        freeaddrinfo (job->res);
+      guint8 n = 0;
+      g_autofree TsAddr *addrs = addrs_from_addrinfo (job->res, &n);
+
+      name_cache_put (p, job->host, addrs, n);
+      if (c != NULL && c->state == ST_RESOLVING)
+        {
+          c->addrs = g_steal_pointer (&addrs);
+          c->n_addrs = n;
+          c->next_addr = 0;
+          conn_connect_next (p, c);
+        }
     }
-  else if (job->err != 0)
+  else if (c != NULL && c->state == ST_RESOLVING)
     {
       g_autofree char *why
           = g_strdup_printf ("cannot resolve %s: %s", job->host, gai_strerror (job->err));
       conn_refuse (p, c, "proxy.connect.failed", 502, why, NULL);
     }
-  else
-    {
-      c->ai = job->res;
-      c->ai_next = c->ai;
-      conn_connect_next (p, c);
-    }
+  if (job->res)
+    freeaddrinfo (job->res);
   g_free (job->host);
   g_free (job);
 }
+
+static void on_connected (TsProxy *p, TsConn *c);
 
 static void
 conn_connect_next (TsProxy *p, TsConn *c)
@@ -1035,29 +1136,32 @@ conn_connect_next (TsProxy *p, TsConn *c)
   guint port = c->via_parent ? p->o->parent_port : c->port;
 
   endp_close (p, &c->s);
-  for (; c->ai_next != NULL; c->ai_next = c->ai_next->ai_next)
+  for (; c->next_addr < c->n_addrs; c->next_addr++)
     {
-      struct addrinfo *ai = c->ai_next;
+      TsAddr *a = &c->addrs[c->next_addr];
+      struct sockaddr *sa = (struct sockaddr *)&a->ss;
       int fd;
 
-      ((struct sockaddr_in *)ai->ai_addr)->sin_port = htons (port); /* same offset in v6 */
-      /* The operator chose the parent; targets pass the address policy. */
-      if (!c->via_parent && (refusal = addr_refusal (p, ai->ai_addr, port)) != NULL)
+      ((struct sockaddr_in *)sa)->sin_port = htons (port); /* same offset in v6 */
+      /* The operator chose the parent; targets pass the address policy,
+       * every time (cached names too). */
+      if (!c->via_parent && (refusal = addr_refusal (p, sa, port)) != NULL)
         continue;
-      fd = socket (ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      fd = socket (sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       if (fd < 0)
         continue;
       {
         int one = 1;
         setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       }
-      if (connect (fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS)
+      if (connect (fd, sa, a->len) == 0 || errno == EINPROGRESS)
         {
           c->s.fd = fd;
           c->state = ST_CONNECTING;
-          c->ai_next = ai->ai_next;
-          endp_set (p, &c->s, EPOLLOUT);
-          conn_update (p, c);
+          c->next_addr++;
+          /* A near target (a lab link, loopback) has often answered by the
+           * time connect () returns: look before waiting for an event. */
+          on_connected (p, c);
           return;
         }
       close (fd);
@@ -1068,9 +1172,10 @@ conn_connect_next (TsProxy *p, TsConn *c)
     conn_refuse (p, c, "proxy.connect.failed", 502, "cannot connect to the target", NULL);
 }
 
-/* The tunnel to the target is up (directly or through the parent). */
+/* The tunnel to the target is up (directly or through the parent, whose
+ * address @peer is when known). */
 static void
-conn_established (TsProxy *p, TsConn *c)
+conn_established (TsProxy *p, TsConn *c, const struct sockaddr *peer)
 {
   TsTraceEvent *ev;
 
@@ -1092,9 +1197,11 @@ conn_established (TsProxy *p, TsConn *c)
     socklen_t sl = sizeof ss;
     char addr[80];
 
-    if (getpeername (c->s.fd, (struct sockaddr *)&ss, &sl) == 0)
+    if (peer == NULL && getpeername (c->s.fd, (struct sockaddr *)&ss, &sl) == 0)
+      peer = (struct sockaddr *)&ss;
+    if (peer != NULL)
       {
-        sockaddr_to_string ((struct sockaddr *)&ss, addr, sizeof addr);
+        sockaddr_to_string (peer, addr, sizeof addr);
         ts_trace_event_add (ev, c->via_parent ? "parent_address" : "address", addr);
       }
   }
@@ -1124,43 +1231,37 @@ send_parent_connect (TsProxy *p, TsConn *c)
   c->state = ST_PARENT;
 }
 
+/* Called after connect () and on each event while connecting. */
 static void
 on_connected (TsProxy *p, TsConn *c)
 {
-  int err = 0;
-  socklen_t len = sizeof err;
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
 
-  if (getsockopt (c->s.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0)
+  /* Only a peer name proves the connection is up: neither a look right
+   * after connect () nor a stale event (for an fd closed in this batch)
+   * may be taken for its end. */
+  if (getpeername (c->s.fd, (struct sockaddr *)&ss, &sl) != 0)
     {
-      conn_connect_next (p, c);
+      int err = 0;
+      socklen_t len = sizeof err;
+
+      if (errno == ENOTCONN && getsockopt (c->s.fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0
+          && err == 0)
+        conn_update (p, c); /* still under way: wait for writability */
+      else
+        conn_connect_next (p, c);
       return;
     }
-  {
-    /* A stale event (for an fd closed in this batch) must not be taken
-     * for the end of this connect (): only a peer name proves it. */
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-
-    if (getpeername (c->s.fd, (struct sockaddr *)&ss, &sl) != 0)
-      {
-        if (errno == ENOTCONN)
-          return;
-        conn_connect_next (p, c);
-        return;
-      }
-  }
-  if (c->ai)
-    {
-      freeaddrinfo (c->ai);
-      c->ai = c->ai_next = NULL;
-    }
+  g_clear_pointer (&c->addrs, g_free);
+  c->n_addrs = c->next_addr = 0;
   if (c->via_parent && c->kind == KIND_CONNECT)
     {
       send_parent_connect (p, c);
       conn_update (p, c);
       return;
     }
-  conn_established (p, c);
+  conn_established (p, c, (struct sockaddr *)&ss);
 }
 
 /* The parent's answer to CONNECT. */
@@ -1208,7 +1309,7 @@ on_parent_readable (TsProxy *p, TsConn *c)
     buf_append (&c->buf[1], c->phead + r, c->phead_len - r);
   g_clear_pointer (&c->phead, g_free);
   c->phead_len = 0;
-  conn_established (p, c);
+  conn_established (p, c, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1461,7 +1562,7 @@ decide_connect (TsProxy *p, TsConn *c, TsHttpRequest *req)
       emit (p, ev);
       c->via_parent = TRUE;
     }
-  conn_resolve (p, c);
+  /* head_process () goes on with conn_resolve (). */
 }
 
 static void
@@ -1616,7 +1717,7 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
       emit (p, ev);
       c->via_parent = TRUE;
     }
-  conn_resolve (p, c);
+  /* head_process () goes on with conn_resolve (). */
 }
 
 static void head_process (TsProxy *p, TsConn *c);
@@ -1695,7 +1796,9 @@ head_process (TsProxy *p, TsConn *c)
     }
   else
     decide_http (p, c, &req, r);
-  if (!c->dead && c->state != ST_ANSWER && c->state != ST_LINGER)
+  /* A decision that did not answer leaves the state alone: the request
+   * goes upstream. */
+  if (!c->dead && c->state == ST_HEAD)
     {
       /* Early bytes after a CONNECT head go to the target once the tunnel
        * is up; after a forwarded head they were queued already. */
@@ -1703,6 +1806,8 @@ head_process (TsProxy *p, TsConn *c)
         buf_append (&c->buf[0], c->head + r, c->head_len - r);
       g_clear_pointer (&c->head, g_free);
       c->head_len = c->head_cap = c->head_last = 0;
+      /* Last: the connection may be up, and relaying, when it returns. */
+      conn_resolve (p, c);
     }
 }
 
@@ -2542,6 +2647,13 @@ on_event (TsProxy *p, TsEndp *e, guint32 events)
             c->state = ST_PEEK;
             conn_update (p, c);
           }
+        else if (buf_pending (&c->buf[0]) == 0 && buf_pending (&c->buf[1]) == 0)
+          {
+            /* Nothing to relay yet (the client has only now been told the
+             * tunnel is up): wait for bytes rather than look for them. */
+            c->state = ST_SPLICE;
+            conn_update (p, c);
+          }
         else
           {
             c->state = ST_SPLICE;
@@ -2660,10 +2772,7 @@ on_accept (TsProxy *p)
 
       if (fd < 0)
         return;
-      {
-        int one = 1;
-        setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      }
+      /* TCP_NODELAY comes from the listening socket. */
       c = conn_new (p, fd, (struct sockaddr *)&ss);
       if (p->n_conns > p->o->max_connections)
         {
@@ -2671,6 +2780,9 @@ on_accept (TsProxy *p)
           continue;
         }
       c->state = ST_HEAD;
+      /* The request often follows the handshake at once: read it now
+       * rather than after another epoll_wait (). */
+      on_head_readable (p, c);
       conn_update (p, c);
     }
 }
@@ -2703,6 +2815,8 @@ listen_setup (TsProxy *p, GError **error)
   if (p->lfd >= 0)
     {
       setsockopt (p->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      /* Accepted sockets inherit it: one setsockopt () less per client. */
+      setsockopt (p->lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       if (res->ai_family == AF_INET6 && p->o->listen == NULL)
         setsockopt (p->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     }
@@ -2776,6 +2890,7 @@ ts_proxy_run (TsProxyOptions *o)
   p->keylog_fd = -1;
   p->conns = g_hash_table_new (g_int64_hash, g_int64_equal);
   p->leaves = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, leaf_free);
+  p->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, name_free);
   signal (SIGPIPE, SIG_IGN);
 
   /* Many tunnels need many descriptors. */
@@ -2884,8 +2999,13 @@ ts_proxy_run (TsProxyOptions *o)
           p->dead = c->next;
           conn_free (p, c);
         }
-      if (p->access)
-        fflush (p->access);
+      /* Access log lines go out in batches, at most TS_PROXY_LOG_FLUSH_MS
+       * (plus one sweep interval when idle) after they were written. */
+      if (p->access && now - p->access_flushed >= TS_PROXY_LOG_FLUSH_MS * 1000)
+        {
+          fflush (p->access);
+          p->access_flushed = now;
+        }
     }
 
   /* Orderly exit: close everything. */
@@ -2913,6 +3033,7 @@ ts_proxy_run (TsProxyOptions *o)
   g_async_queue_unref (p->resolved);
   g_hash_table_destroy (p->conns);
   g_hash_table_destroy (p->leaves);
+  g_hash_table_destroy (p->names);
   g_array_free (p->own_addrs, TRUE);
   if (p->sctx)
     SSL_CTX_free (p->sctx);

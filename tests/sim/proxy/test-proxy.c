@@ -4,6 +4,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #define _GNU_SOURCE
+#include <netdb.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -636,6 +638,57 @@ test_chain_tinyproxy_ts (Fixture *f, gconstpointer data)
   check_chain (f, tp);
 }
 
+/* ts-proxy keeps a resolved name for a few seconds; the address policy
+ * must still judge the addresses on every CONNECT. The machine's own name
+ * (when it resolves to loopback only, as hosts files make it) is a name
+ * the proxy does not refuse by itself, unlike "localhost". */
+static void
+test_name_cache_policy (Fixture *f, gconstpointer data)
+{
+  const char *name = g_get_host_name ();
+  struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+  gboolean loopback_only;
+  const char *const strict[] = { "--connect-ports=443", NULL };
+  guint16 port;
+  g_autofree char *req
+      = g_strdup_printf ("CONNECT %s:443 HTTP/1.1\r\nHost: %s:443\r\n\r\n", name, name);
+  g_autofree char *events = NULL;
+  const char *at;
+  guint n_refused = 0;
+
+  if (getaddrinfo (name, NULL, &hints, &res) != 0)
+    {
+      g_test_skip ("this machine's name does not resolve");
+      return;
+    }
+  loopback_only = TRUE;
+  for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+    if (!(ai->ai_family == AF_INET
+          && (ntohl (((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127)
+        && !(ai->ai_family == AF_INET6
+             && IN6_IS_ADDR_LOOPBACK (&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr)))
+      loopback_only = FALSE;
+  freeaddrinfo (res);
+  if (!loopback_only)
+    {
+      g_test_skip ("this machine's name does not resolve to loopback only");
+      return;
+    }
+  port = ts_test_start_proxy (&f->kids, f->dir, "proxy", strict);
+  /* The second and third come from the cache (kept 5 s). */
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr (GBytes) resp = ts_test_exchange (port, req, strlen (req), 5000);
+
+      g_assert_cmpuint (ts_test_status (resp), ==, 403);
+    }
+  /* Each refusal is written before its answer. */
+  events = read_file (f->events);
+  for (at = events; (at = strstr (at, "reason=target%20is%20loopback")) != NULL; at++)
+    n_refused++;
+  g_assert_cmpuint (n_refused, ==, 3);
+}
+
 static void
 test_help (Fixture *f, gconstpointer data)
 {
@@ -684,6 +737,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/curl/proxytunnel", test_curl_proxytunnel);
   ADD ("/ts/sim/proxy/plain/keep-alive", test_plain_keepalive);
   ADD ("/ts/sim/proxy/curl/auth", test_curl_auth);
+  ADD ("/ts/sim/proxy/name-cache/policy", test_name_cache_policy);
   ADD ("/ts/sim/proxy/intercept/s-client", test_intercept_s_client);
   ADD ("/ts/sim/proxy/intercept/passthrough", test_intercept_passthrough);
   ADD ("/ts/sim/proxy/intercept/untrusted-origin", test_intercept_untrusted_origin);

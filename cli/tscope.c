@@ -1,17 +1,24 @@
 /* tscope.c: the terminal twin of the app and the lab's driver: dispatches subcommands.
+ *
+ * The lab's commands run here; the analyzer's (explain, lesson) run in
+ * tscope-analyze, which this program becomes by exec. A lab run starts in
+ * milliseconds, and loading cairo, cmark and their dependencies for it
+ * would cost two of them.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tscope.h"
 
 typedef struct
 {
   const char *name;
-  int (*run) (int argc, char **argv);
+  int (*run) (int argc, char **argv); /* NULL: a command of tscope-analyze */
   const char *synopsis;
   const char *summary;
 } TsCommand;
@@ -25,52 +32,27 @@ static const TsCommand commands[] = {
   { "shell", ts_cmd_shell, "[--lab NAME] NODE", "open a shell inside a node" },
   { "run", ts_cmd_run, "SCENARIO [-o FILE|-] [--set KEY=VALUE]...", "run a scenario, check its expectations, write its trace" },
   { "record", ts_cmd_record, "[--all | SCENARIO...]", "run scenarios and write captures/SCENARIO.pcapng" },
-  { "explain", ts_cmd_explain, "TRACE|-", "turn a trace into a timeline and a ladder diagram" },
-  { "lesson", ts_cmd_lesson, "[N] [--all]", "list the lessons, or step through one" },
+  { "explain", NULL, "TRACE|-", "turn a trace into a timeline and a ladder diagram" },
+  { "lesson", NULL, "[N] [--all]", "list the lessons, or step through one" },
   { "trace-info", ts_cmd_trace_info, "FILE", "summarise a trace: interfaces, packets, secrets, events, damage" },
 };
 
-void
-ts_cli_error (const char *format, ...)
+/* Becomes tscope-analyze with the same arguments: the one beside this
+ * program in a build directory, else the installed one. Returns only on
+ * failure. */
+static int
+exec_analyze (char **argv)
 {
-  va_list args;
-  g_autofree char *message = NULL;
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *dir = self != NULL ? g_path_get_dirname (self) : NULL;
+  g_autofree char *beside = dir != NULL ? g_build_filename (dir, "tscope-analyze", NULL) : NULL;
+  const char *path = TS_LIBEXECDIR "/tscope-analyze";
 
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  fprintf (stderr, "tscope: %s\n", message);
-}
-
-gboolean
-ts_cli_parse (int *argc, char ***argv, const char *parameter_string, const char *summary,
-              const GOptionEntry *entries)
-{
-  g_autoptr (GOptionContext) context = g_option_context_new (parameter_string);
-  g_autoptr (GError) error = NULL;
-
-  g_option_context_set_summary (context, summary);
-  if (entries != NULL)
-    g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, argc, argv, &error))
-    {
-      ts_cli_error ("%s (see tscope %s --help)", error->message, (*argv)[0]);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-char *
-ts_cli_find_data (const char *name)
-{
-  const char *env = g_getenv ("TS_DATA_DIR");
-  g_autofree char *source = g_build_filename (TS_SOURCE_DIR, name, NULL);
-
-  if (env != NULL && *env != '\0')
-    return g_build_filename (env, name, NULL);
-  if (g_file_test (source, G_FILE_TEST_EXISTS))
-    return g_steal_pointer (&source);
-  return g_build_filename (TS_DATADIR, name, NULL);
+  if (beside != NULL && g_file_test (beside, G_FILE_TEST_IS_EXECUTABLE))
+    path = beside;
+  execv (path, argv);
+  ts_cli_error ("cannot run %s: %s", path, g_strerror (errno));
+  return TS_EXIT_FAILED;
 }
 
 static void
@@ -121,6 +103,9 @@ main (int argc, char **argv)
     if (strcmp (argv[1], commands[i].name) == 0)
       {
         g_autofree char *prgname = g_strdup_printf ("tscope %s", commands[i].name);
+
+        if (commands[i].run == NULL)
+          return exec_analyze (argv);
         g_set_prgname (prgname);
         return commands[i].run (argc - 1, argv + 1);
       }

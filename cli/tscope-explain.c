@@ -6,9 +6,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "tscope.h"
 #include "ts-analyzer.h"
@@ -68,6 +70,29 @@ print_changes (TsAnalyzer *analyzer, const char *as, guint64 *t0, gboolean *have
     }
   fflush (stdout);
   ts_analyzer_changes_clear (&changes);
+}
+
+static void
+unmap_trace (gpointer data)
+{
+  g_mapped_file_unref (data);
+}
+
+/* The trace open on @fd mapped, or NULL when it is not a regular file (or
+ * cannot be mapped: it is then read in chunks). */
+static GBytes *
+map_trace (int fd)
+{
+  GMappedFile *file;
+  GStatBuf st;
+
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size == 0)
+    return NULL;
+  file = g_mapped_file_new_from_fd (fd, FALSE, NULL);
+  if (file == NULL)
+    return NULL;
+  return g_bytes_new_with_free_func (g_mapped_file_get_contents (file),
+                                     g_mapped_file_get_length (file), unmap_trace, file);
 }
 
 static gboolean
@@ -219,6 +244,20 @@ ts_cmd_explain (int argc, char **argv)
     {
       ts_cli_error ("%s: %s", path, g_strerror (errno));
       return TS_EXIT_FAILED;
+    }
+  if (fd != STDIN_FILENO && !follow)
+    {
+      /* A regular file is mapped and analyzed in one pass: no read () copies
+       * of it, and the analyzer may look ahead in it. Standard input, pipes
+       * and --follow read in chunks as they come. */
+      g_autoptr (GBytes) mapped = map_trace (fd);
+      if (mapped != NULL)
+        {
+          close (fd);
+          fd = -1;
+          if (!ts_analyzer_feed_bytes (analyzer, mapped, &error))
+            damaged = TRUE;
+        }
     }
   buf = g_malloc (EXPLAIN_CHUNK);
   while (fd >= 0 && !damaged)

@@ -123,8 +123,33 @@ _ts_tls_cipher_clear (TsTlsCipher *self)
   g_clear_pointer (&self->ctx, EVP_CIPHER_CTX_free);
   g_clear_pointer (&self->mac, EVP_MAC_CTX_free);
   OPENSSL_cleanse (self->iv, sizeof self->iv);
+  OPENSSL_cleanse (self->key, sizeof self->key);
+  OPENSSL_cleanse (self->mac_key, sizeof self->mac_key);
   self->info = NULL;
   self->ready = FALSE;
+  self->gcm_fixed = FALSE;
+}
+
+static guint64
+next_serial (void)
+{
+  static gsize last; /* atomic */
+
+  return (guint64)g_atomic_pointer_add (&last, 1) + 1;
+}
+
+/* AES-GCM: the first 4 bytes of every nonce are fixed per key (TLS 1.3:
+ * the write IV's; TLS 1.2: the salt), the last 8 vary per record. OpenSSL's
+ * TLS IV parameters (RFC 5288 §3 fixed and invocation fields) set them
+ * without re-initialising the context. */
+static gboolean
+set_gcm_fixed (TsTlsCipher *self)
+{
+  OSSL_PARAM params[2];
+
+  params[0] = OSSL_PARAM_construct_octet_string (OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, self->iv, 4);
+  params[1] = OSSL_PARAM_construct_end ();
+  return EVP_CIPHER_CTX_set_params (self->ctx, params) == 1;
 }
 
 gboolean
@@ -144,8 +169,12 @@ _ts_tls_cipher_set_key (TsTlsCipher *self, const TsTlsSuiteInfo *info, gboolean 
     return FALSE;
   self->info = info;
   self->tls13 = tls13;
+  memcpy (self->key, key, info->key_len);
   memset (self->iv, 0, sizeof self->iv);
   memcpy (self->iv, iv, tls13 ? TS_TLS_IV_LEN : info->fixed_iv_len);
+  self->gcm_fixed = (info->aead == TS_TLS_AEAD_AES_128_GCM || info->aead == TS_TLS_AEAD_AES_256_GCM)
+                    && set_gcm_fixed (self);
+  self->serial = next_serial ();
   self->ready = TRUE;
   return TRUE;
 }
@@ -177,8 +206,27 @@ _ts_tls_cipher_set_cbc_key (TsTlsCipher *self, const TsTlsSuiteInfo *info, const
   self->info = info;
   self->tls13 = FALSE;
   self->etm = etm;
+  memcpy (self->key, key, info->key_len);
+  memcpy (self->mac_key, mac_key, info->mac_len);
+  self->gcm_fixed = FALSE;
+  self->serial = next_serial ();
   self->ready = TRUE;
   return TRUE;
+}
+
+gboolean
+_ts_tls_cipher_copy (TsTlsCipher *self, const TsTlsCipher *src)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (src->ready, FALSE);
+  if (src->mac != NULL)
+    ok = _ts_tls_cipher_set_cbc_key (self, src->info, src->key, src->mac_key, src->etm);
+  else
+    ok = _ts_tls_cipher_set_key (self, src->info, src->tls13, src->key, src->iv);
+  if (ok)
+    self->serial = src->serial;
+  return ok;
 }
 
 /* HMAC (RFC 5246 §6.2.3.1) over seq_num + type + version + length + @data. */
@@ -361,6 +409,24 @@ _ts_tls_cipher_open (TsTlsCipher *self, guint64 seq, const guint8 *header, const
     }
 
   memcpy (tag, ct + ct_len, TS_TLS_AEAD_TAG_LEN);
+  if (self->gcm_fixed)
+    {
+      /* The nonce's last 8 bytes and the tag in one call (the tag is only
+       * compared at the final call, which still verifies it). */
+      OSSL_PARAM params[3];
+
+      params[0] = OSSL_PARAM_construct_octet_string (OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV,
+                                                     nonce + 4, TS_TLS_IV_LEN - 4);
+      params[1] = OSSL_PARAM_construct_octet_string (OSSL_CIPHER_PARAM_AEAD_TAG, tag,
+                                                     TS_TLS_AEAD_TAG_LEN);
+      params[2] = OSSL_PARAM_construct_end ();
+      if (EVP_CIPHER_CTX_set_params (self->ctx, params) != 1
+          || EVP_DecryptUpdate (self->ctx, NULL, &n, aad, (int)aad_len) != 1
+          || (ct_len > 0 && EVP_DecryptUpdate (self->ctx, out, &n, ct, (int)ct_len) != 1)
+          || EVP_DecryptFinal_ex (self->ctx, out + (ct_len > 0 ? n : 0), &m) != 1)
+        return -1;
+      return (gssize)ct_len;
+    }
   if (EVP_DecryptInit_ex (self->ctx, NULL, NULL, NULL, nonce) != 1
       || EVP_DecryptUpdate (self->ctx, NULL, &n, aad, (int)aad_len) != 1
       || (ct_len > 0 && EVP_DecryptUpdate (self->ctx, out, &n, ct, (int)ct_len) != 1)

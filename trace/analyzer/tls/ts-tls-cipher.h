@@ -42,7 +42,7 @@ const TsTlsSuiteInfo *_ts_tls_suite_lookup (guint16 suite);
 
 /* One direction's read state: an AEAD context kept across records (keyed
  * once per epoch, only the nonce changes per record). */
-typedef struct
+typedef struct _TsTlsCipher
 {
   EVP_CIPHER_CTX *ctx;
   const TsTlsSuiteInfo *info;
@@ -53,6 +53,17 @@ typedef struct
    * (RFC 7366) was negotiated. */
   EVP_MAC_CTX *mac;
   gboolean etm;
+  /* AES-GCM: the fixed part of the nonce is set in @ctx once per key, so
+   * that a record sets only its last 8 bytes (and its tag) in one call:
+   * re-initialising the context per record costs more than the AES of a
+   * 1400-byte record in OpenSSL 3.0. */
+  gboolean gcm_fixed;
+  /* Tells apart the keys this cipher was given: a new number (never 0) at
+   * every set_key, unique in the process. */
+  guint64 serial;
+  /* The key material, for _ts_tls_cipher_copy (). */
+  guint8 key[TS_TLS_KEY_MAX];
+  guint8 mac_key[TS_TLS_MAC_KEY_MAX];
 } TsTlsCipher;
 
 void _ts_tls_cipher_clear (TsTlsCipher *self);
@@ -62,6 +73,11 @@ void _ts_tls_cipher_clear (TsTlsCipher *self);
  * OpenSSL refuses (then @self is not ready). */
 gboolean _ts_tls_cipher_set_key (TsTlsCipher *self, const TsTlsSuiteInfo *info, gboolean tls13,
                                  const guint8 *key, const guint8 *iv);
+
+/* Keys @self (cleared or unused) exactly as @src (ready) is keyed, with the
+ * same serial: for another thread that opens records of the same epoch.
+ * FALSE if OpenSSL refuses. */
+gboolean _ts_tls_cipher_copy (TsTlsCipher *self, const TsTlsCipher *src);
 
 /* TLS 1.1/1.2 CBC suites: keys @self with @key (info->key_len bytes) and
  * @mac_key (info->mac_len bytes); @etm: RFC 7366 encrypt_then_mac. */

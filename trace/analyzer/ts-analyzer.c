@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include "ts-analyzer.h"
+#include "ts-analyzer-private.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "ts-decrypt-ahead.h"
 #include "ts-http1.h"
 #include "ts-http2.h"
 #include "ts-packet.h"
@@ -152,7 +153,18 @@ struct _TsAnalyzer
   gboolean nodes_changed, tunnels_changed;
   const char *last_kind, *last_kind_interned;
   gboolean last_kind_anomaly;
+  /* TLS records opened ahead by a second thread (a trace fed whole), and
+   * when it was last restarted (in records read). */
+  TsDecryptAhead *ahead;
+  guint64 ahead_restarted;
+  gboolean no_ahead;
 };
+
+/* Restarts of the helper after it missed a record: at most one every this
+ * many trace records (more with more TLS directions to key again). */
+#define AHEAD_RESTART_RECORDS 32
+
+static const TsTlsAhead ahead_hook = { ts_decrypt_ahead_open };
 
 static void conn_close (TsAnalyzer *self, Conn *c);
 static void update_tunnel (TsAnalyzer *self, gint tunnel);
@@ -1147,6 +1159,8 @@ tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const gui
       if (c->tunnel_proto == PROTO_TLS)
         {
           c->tls = ts_tls_session_new (self->keylog, tls_event, c);
+          if (self->ahead != NULL)
+            ts_tls_session_set_ahead (c->tls, &ahead_hook, self->ahead);
           g_ptr_array_add (self->live_tls, c);
         }
       else if (c->tunnel_proto == PROTO_HTTP2)
@@ -1732,6 +1746,8 @@ decide_proto (TsAnalyzer *self, Conn *c, int dir, const guint8 *data, gsize len)
   else if (c->proto == PROTO_TLS)
     {
       c->tls = ts_tls_session_new (self->keylog, tls_event, c);
+      if (self->ahead != NULL)
+        ts_tls_session_set_ahead (c->tls, &ahead_hook, self->ahead);
       g_ptr_array_add (self->live_tls, c);
       c->tls_base_set[0] = c->tls_base_set[1] = TRUE;
     }
@@ -2202,6 +2218,67 @@ handle_event (TsAnalyzer *self, const TsTraceEvent *ev)
   }
 }
 
+/* The helper missed a record: it follows again, from the next block, every
+ * TLS direction whose next records can be told from where we stand. */
+static void
+restart_ahead (TsAnalyzer *self)
+{
+  g_autoptr (GArray) flows = g_array_new (FALSE, FALSE, sizeof (TsDecryptAheadFlow));
+  g_autoptr (GArray) linktypes = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) links = g_array_new (FALSE, FALSE, sizeof (gint));
+
+  if (self->ahead_restarted != 0
+      && self->n_records - self->ahead_restarted
+             < AHEAD_RESTART_RECORDS + 4 * (guint64)self->live_tls->len)
+    return;
+  self->ahead_restarted = self->n_records;
+  for (guint i = 0; i < self->live_tls->len; i++)
+    {
+      Conn *c = self->live_tls->pdata[i];
+
+      for (int dir = 0; dir < 2 && !c->closed; dir++)
+        {
+          TsDecryptAheadFlow f;
+          TsTlsSync sync;
+          guint64 delivered;
+
+          /* Only a stream that took every byte so far in order, all of them
+           * fed to TLS. */
+          if (c->stream[dir] == NULL || !c->tls_base_set[dir]
+              || ts_tcp_stream_get_pending (c->stream[dir]) != 0
+              || !ts_tls_session_get_sync (c->tls, (TsTlsDirection)dir, &sync))
+            continue;
+          delivered = ts_tcp_stream_get_delivered (c->stream[dir]);
+          if (c->tls_base[dir] + sync.fed != delivered
+              || !ts_tcp_stream_get_seq_of (c->stream[dir], delivered, &f.next_seq))
+            continue;
+          f.link = c->link;
+          f.src = c->addr[dir];
+          f.dst = c->addr[1 - dir];
+          f.src_port = c->port[dir];
+          f.dst_port = c->port[1 - dir];
+          f.partial = sync.partial;
+          f.partial_len = sync.partial_len;
+          f.rec_seq = sync.seq;
+          f.cipher = sync.cipher;
+          f.all_protected = sync.all_protected;
+          g_array_append_val (flows, f);
+        }
+    }
+  if (flows->len == 0)
+    return; /* nothing to follow yet: the helper goes on as it is */
+  for (guint i = 0; i < self->ifaces->len; i++)
+    {
+      const IfaceInfo *in = &g_array_index (self->ifaces, IfaceInfo, i);
+      g_array_append_val (linktypes, in->linktype);
+      g_array_append_val (links, in->link);
+    }
+  ts_decrypt_ahead_restart (self->ahead, ts_trace_reader_get_offset (self->reader),
+                            (const TsDecryptAheadFlow *)(gpointer)flows->data, flows->len,
+                            (const guint *)(gpointer)linktypes->data,
+                            (const gint *)(gpointer)links->data, self->ifaces->len);
+}
+
 static gboolean
 pump (TsAnalyzer *self, GError **error)
 {
@@ -2212,6 +2289,8 @@ pump (TsAnalyzer *self, GError **error)
   while ((kind = ts_trace_reader_next (self->reader, &rec, &local)) > TS_TRACE_RECORD_NONE)
     {
       self->n_records++;
+      if (self->ahead != NULL)
+        ts_decrypt_ahead_set_position (self->ahead, rec.offset);
       switch (kind)
         {
           case TS_TRACE_RECORD_INTERFACE:
@@ -2234,6 +2313,8 @@ pump (TsAnalyzer *self, GError **error)
           default:
             break;
         }
+      if (self->ahead != NULL && ts_decrypt_ahead_take_miss (self->ahead))
+        restart_ahead (self);
     }
   if (kind == TS_TRACE_RECORD_ERROR)
     {
@@ -2276,6 +2357,7 @@ ts_analyzer_free (TsAnalyzer *self)
 {
   if (self == NULL)
     return;
+  g_clear_pointer (&self->ahead, ts_decrypt_ahead_free);
   g_hash_table_unref (self->conn_table);
   g_ptr_array_unref (self->waiting);
   g_ptr_array_unref (self->live_tls);
@@ -2321,8 +2403,24 @@ ts_analyzer_feed_bytes (TsAnalyzer *self, GBytes *bytes, GError **error)
 
   if (self->failed || self->finished)
     return !self->failed;
+  /* The whole trace is there: a second thread may open TLS records ahead
+   * of us (the same timeline, sooner). */
+  if (self->ahead == NULL && g_get_num_processors () > 1 && !self->no_ahead)
+    {
+      self->ahead = ts_decrypt_ahead_new (bytes, ts_trace_reader_get_offset (self->reader));
+      for (guint i = 0; i < self->live_tls->len; i++)
+        ts_tls_session_set_ahead (((Conn *)self->live_tls->pdata[i])->tls, &ahead_hook,
+                                  self->ahead);
+    }
   ts_trace_reader_feed_bytes (self->reader, bytes);
   return pump (self, error);
+}
+
+void
+_ts_analyzer_set_decrypt_ahead (TsAnalyzer *self, gboolean enabled)
+{
+  g_return_if_fail (self != NULL);
+  self->no_ahead = !enabled;
 }
 
 gboolean
@@ -2348,6 +2446,12 @@ ts_analyzer_finish (TsAnalyzer *self, GError **error)
     conn_close (self, self->conns->pdata[i]);
   for (guint i = 0; i < ts_timeline_get_n_tunnels (self->tl); i++)
     update_tunnel (self, (gint)i);
+  /* Nothing is opened any more: stop the helper (the sessions of closed
+   * connections stay, without it). */
+  for (guint i = 0; i < self->conns->len; i++)
+    if (((Conn *)self->conns->pdata[i])->tls != NULL)
+      ts_tls_session_set_ahead (((Conn *)self->conns->pdata[i])->tls, NULL, NULL);
+  g_clear_pointer (&self->ahead, ts_decrypt_ahead_free);
   return ok;
 }
 

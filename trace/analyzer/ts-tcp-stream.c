@@ -86,6 +86,15 @@ ts_tcp_stream_offset_of (const TsTcpStream *self, guint32 seq)
   return (guint64)cand;
 }
 
+gboolean
+ts_tcp_stream_get_seq_of (const TsTcpStream *self, guint64 offset, guint32 *out_seq)
+{
+  if (!self->have_base)
+    return FALSE;
+  *out_seq = self->base_seq + (guint32)offset;
+  return TRUE;
+}
+
 static void
 emit (TsTcpStream *self, const guint8 *data, gsize len, guint32 packet, guint32 packet_offset)
 {

@@ -101,6 +101,10 @@ const TsTcpSpan *ts_tcp_stream_lookup_span (const TsTcpStream *self, guint64 off
 /* The delivered spans, in order (borrowed, valid until the next add). */
 const TsTcpSpan *ts_tcp_stream_get_spans (const TsTcpStream *self, guint *out_n_spans);
 
+/* The sequence number of stream offset @offset in *@out_seq: FALSE while
+ * the start of the stream is unknown. */
+gboolean ts_tcp_stream_get_seq_of (const TsTcpStream *self, guint64 offset, guint32 *out_seq);
+
 /* Stream offset of sequence number @seq (for ACKs and lookups). */
 guint64 ts_tcp_stream_offset_of (const TsTcpStream *self, guint32 seq);
 

@@ -1,6 +1,7 @@
 /* test-analyzer.c: the analyzer on traces built in the test: tunnels across
  * hops (relay, intercept, chains), readers, WebSocket, reordering and gaps,
- * damaged traces, and chunked feeding reaching the timeline of one pass.
+ * damaged traces, and chunked feeding reaching the timeline of one pass
+ * (and of a trace fed whole, with its TLS records opened ahead).
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
@@ -9,7 +10,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
-#include "ts-analyzer.h"
+#include "ts-analyzer-private.h"
 #include "ts-test-frames.h"
 #include "ts-timeline-render.h"
 #include "ts-trace-writer.h"
@@ -612,6 +613,81 @@ test_chunked (void)
     }
 }
 
+/* The whole trace at once (a mapped file), with or without the second
+ * thread that opens TLS records ahead: the JSON of one pass, with and
+ * without --as. */
+static char *
+render_json_whole (GBytes *trace, gboolean ahead, gint as_node)
+{
+  g_autoptr (TsAnalyzer) an = ts_analyzer_new ();
+  TsRenderOptions o = { 0, as_node, NULL, FALSE };
+
+  _ts_analyzer_set_decrypt_ahead (an, ahead);
+  (void)ts_analyzer_feed_bytes (an, trace, NULL);
+  (void)ts_analyzer_finish (an, NULL);
+  return ts_timeline_render_json (ts_analyzer_get_timeline (an), &o);
+}
+
+static char *
+render_json_fed (GBytes *trace, gint as_node)
+{
+  g_autoptr (TsAnalyzer) an = ts_analyzer_new ();
+  TsRenderOptions o = { 0, as_node, NULL, FALSE };
+
+  (void)ts_analyzer_feed (an, g_bytes_get_data (trace, NULL), g_bytes_get_size (trace), NULL);
+  (void)ts_analyzer_finish (an, NULL);
+  return ts_timeline_render_json (ts_analyzer_get_timeline (an), &o);
+}
+
+static void
+test_decrypt_ahead (void)
+{
+  g_autoptr (GPtrArray) traces = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  g_autofree char *dir = g_build_filename (TS_SOURCE_DIR, "captures", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  g_ptr_array_add (traces, make_connect_trace (1));
+  g_ptr_array_add (traces, make_connect_trace (5));
+  g_ptr_array_add (traces, make_misc_trace ());
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *data = NULL;
+      gsize len = 0;
+
+      if (g_str_has_suffix (name, ".pcapng") && g_file_get_contents (path, &data, &len, NULL))
+        g_ptr_array_add (traces, g_bytes_new_take (g_steal_pointer (&data), len));
+    }
+  for (guint k = 0; k < traces->len; k++)
+    {
+      GBytes *trace = traces->pdata[k];
+      gsize len = g_bytes_get_size (trace);
+
+      for (gint as = -1; as < 2; as++)
+        {
+          g_autofree char *fed = render_json_fed (trace, as);
+          g_autofree char *alone = render_json_whole (trace, FALSE, as);
+
+          g_assert_cmpstr (alone, ==, fed);
+          /* The threads meet differently each time: the same timeline. */
+          for (guint run = 0; run < 8; run++)
+            {
+              g_autofree char *ahead = render_json_whole (trace, TRUE, as);
+              g_assert_cmpstr (ahead, ==, fed);
+            }
+        }
+      /* Cut short: the damage is the same, and what came before. */
+      for (gsize cut = len / 3; cut < len; cut += len / 3)
+        {
+          g_autoptr (GBytes) part = g_bytes_new_from_bytes (trace, 0, cut);
+          g_autofree char *fed = render_json_fed (part, -1);
+          g_autofree char *ahead = render_json_whole (part, TRUE, -1);
+          g_assert_cmpstr (ahead, ==, fed);
+        }
+    }
+}
+
 /* Cut the trace at sampled points: never a crash; the cut shows as an
  * anomaly; what came before stays. */
 static void
@@ -741,6 +817,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/websocket-reorder-gap", test_misc);
   g_test_add_func ("/ts/trace/analyzer/h2c-in-tunnel", test_h2c_in_tunnel);
   g_test_add_func ("/ts/trace/analyzer/chunked-equals-one-pass", test_chunked);
+  g_test_add_func ("/ts/trace/analyzer/decrypt-ahead-equals-one-pass", test_decrypt_ahead);
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
   g_test_add_func ("/ts/trace/analyzer/corrupted", test_corrupted);
 #ifdef TS_HAVE_CAIRO

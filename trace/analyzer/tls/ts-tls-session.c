@@ -96,6 +96,8 @@ struct _TsTlsSession
   gboolean offered_etm;   /* the ClientHello offered encrypt_then_mac (RFC 7366) */
   gboolean etm;           /* ...and the ServerHello accepted it */
   Dir dir[2];
+  const TsTlsAhead *ahead; /* records opened ahead, or NULL */
+  gpointer ahead_data;
 };
 
 /* The largest fragment (RFC 5246 §6.2.3: TLSCiphertext.length ≤ 2^14 + 2048). */
@@ -189,6 +191,38 @@ ts_tls_session_set_pending_cap (TsTlsSession *self, gsize cap)
 {
   g_return_if_fail (self != NULL);
   self->pending_cap = cap;
+}
+
+void
+ts_tls_session_set_ahead (TsTlsSession *self, const TsTlsAhead *ahead, gpointer user_data)
+{
+  g_return_if_fail (self != NULL);
+  self->ahead = ahead;
+  self->ahead_data = user_data;
+}
+
+gboolean
+ts_tls_session_get_sync (TsTlsSession *self, TsTlsDirection direction, TsTlsSync *out)
+{
+  Dir *d;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (direction == TS_TLS_DIR_CLIENT || direction == TS_TLS_DIR_SERVER, FALSE);
+  d = &self->dir[direction];
+  /* Only where the next protected records follow one another with keys
+   * that change at no record's content: application data (TLS 1.3, until a
+   * KeyUpdate) or TLS 1.2 after ChangeCipherSpec. */
+  if (self->finished || d->stopped || d->desync || d->seq_lost || d->held->len > 0
+      || d->early_active || !d->cipher.ready
+      || (d->epoch != EPOCH_APPLICATION && d->epoch != EPOCH_TLS12))
+    return FALSE;
+  out->fed = d->offset;
+  out->partial = d->rbuf;
+  out->partial_len = d->rlen;
+  out->seq = d->seq;
+  out->cipher = &d->cipher;
+  out->all_protected = d->epoch == EPOCH_TLS12;
+  return TRUE;
 }
 
 const TsTlsSessionInfo *
@@ -736,20 +770,19 @@ dispatch_content (TsTlsSession *self, TsTlsDirection direction, guint8 type, con
 
 /* RFC 8446 §5.2 TLSInnerPlaintext: content, then the real type, then zeros. */
 static void
-dispatch_inner (TsTlsSession *self, TsTlsDirection direction, gsize n, guint64 offset,
-                guint64 end_offset)
+dispatch_inner (TsTlsSession *self, TsTlsDirection direction, const guint8 *plain, gsize n,
+                guint64 offset, guint64 end_offset)
 {
   gsize i = n;
 
-  while (i > 0 && self->plain[i - 1] == 0)
+  while (i > 0 && plain[i - 1] == 0)
     i--;
   if (i == 0)
     emit_anomaly (
         self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
         "a decrypted record with no content type (all %" G_GSIZE_FORMAT " bytes are zero)", n);
   else
-    dispatch_content (self, direction, self->plain[i - 1], self->plain, i - 1, offset, end_offset,
-                      TRUE, TRUE);
+    dispatch_content (self, direction, plain[i - 1], plain, i - 1, offset, end_offset, TRUE, TRUE);
 }
 
 /*
@@ -795,7 +828,7 @@ process_early_record (TsTlsSession *self, const guint8 *rec, gsize rec_len, guin
       ev.decrypted = TRUE;
       self->info.n_decrypted[direction]++;
       emit (self, &ev);
-      dispatch_inner (self, direction, (gsize)n, offset, end_offset);
+      dispatch_inner (self, direction, self->plain, (gsize)n, offset, end_offset);
       return TRUE;
     }
 
@@ -807,7 +840,7 @@ process_early_record (TsTlsSession *self, const guint8 *rec, gsize rec_len, guin
       self->info.n_decrypted[direction]++;
       self->in_early = TRUE;
       emit (self, &ev);
-      dispatch_inner (self, direction, (gsize)n, offset, end_offset);
+      dispatch_inner (self, direction, self->plain, (gsize)n, offset, end_offset);
       self->in_early = FALSE;
       return TRUE;
     }
@@ -933,6 +966,7 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
   TsTlsEvent ev = { 0 };
   KeysResult keys;
   gssize n;
+  const guint8 *plain;
 
   if (d->epoch == EPOCH_TLS12)
   protected = TRUE;
@@ -993,7 +1027,7 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
       return TRUE;
     }
 
-  ensure_plain (self, frag_len);
+  plain = ensure_plain (self, frag_len);
   if (d->seq_lost)
     {
       n = open_after_gap (self, d, rec, frag, frag_len);
@@ -1001,7 +1035,16 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
     }
   else
     {
-      n = _ts_tls_cipher_open (&d->cipher, d->seq, rec, frag, frag_len, self->plain);
+      /* Opened ahead (the same keys, sequence number and bytes give the
+       * same plaintext and verdict), or here. */
+      n = self->ahead != NULL
+              ? self->ahead->open (self->ahead_data, d->cipher.serial, d->seq, rec, rec_len, &plain)
+              : TS_TLS_AHEAD_MISS;
+      if (n == TS_TLS_AHEAD_MISS)
+        {
+          plain = self->plain;
+          n = _ts_tls_cipher_open (&d->cipher, d->seq, rec, frag, frag_len, self->plain);
+        }
       d->seq++;
     }
   if (n < 0)
@@ -1030,12 +1073,9 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
   emit (self, &ev);
 
   if (d->epoch == EPOCH_TLS12)
-    {
-      dispatch_content (self, direction, type, self->plain, (gsize)n, offset, end_offset, TRUE,
-                        TRUE);
-    }
+    dispatch_content (self, direction, type, plain, (gsize)n, offset, end_offset, TRUE, TRUE);
   else
-    dispatch_inner (self, direction, (gsize)n, offset, end_offset);
+    dispatch_inner (self, direction, plain, (gsize)n, offset, end_offset);
   return TRUE;
 }
 

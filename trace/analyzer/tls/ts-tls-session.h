@@ -304,6 +304,44 @@ void ts_tls_session_set_pending_cap (TsTlsSession *self, gsize cap);
 
 const TsTlsSessionInfo *ts_tls_session_get_info (TsTlsSession *self);
 
+/* Records opened ahead of the session, by another thread that reads the
+ * trace ahead of the analyzer (ts-decrypt-ahead.h). The session asks before
+ * it opens a protected record of an application data epoch itself:
+ *
+ * @open: the record @rec (@rec_len bytes, header included) under the keys
+ * numbered @serial (TsTlsCipher.serial) at sequence number @seq. Returns
+ * what _ts_tls_cipher_open () would, with *@out_plain set (borrowed, valid
+ * until the next call of @open), or TS_TLS_AHEAD_MISS when it was not opened
+ * ahead: the session then opens it itself. Called only where the session
+ * would open the record anyway, with the same keys, sequence number and
+ * bytes, so the events are the same with or without it. */
+#define TS_TLS_AHEAD_MISS G_MINSSIZE
+typedef struct
+{
+  gssize (*open) (gpointer user_data, guint64 serial, guint64 seq, const guint8 *rec, gsize rec_len,
+                  const guint8 **out_plain);
+} TsTlsAhead;
+
+/* @ahead (static storage, or NULL to stop) is asked with @user_data. */
+void ts_tls_session_set_ahead (TsTlsSession *self, const TsTlsAhead *ahead, gpointer user_data);
+
+/* Where a direction stands, for a reader that follows its records ahead. */
+typedef struct
+{
+  guint64 fed;                       /* stream offset of the next byte to feed */
+  const guint8 *partial;             /* the bytes of a record fed in part (borrowed), */
+  gsize partial_len;                 /* the last partial_len bytes before @fed */
+  guint64 seq;                       /* the sequence number of the next protected record */
+  const struct _TsTlsCipher *cipher; /* the keys opening it (ts-tls-cipher.h); borrowed */
+  gboolean all_protected;            /* TLS 1.2: every record is protected; TLS 1.3: only
+                                        application_data (23) records */
+} TsTlsSync;
+
+/* Fills @out and returns TRUE when @direction's next records can be opened
+ * by someone who knows only @out: keys in use for application data, no
+ * record held back or lost, no 0-RTT. FALSE otherwise. */
+gboolean ts_tls_session_get_sync (TsTlsSession *self, TsTlsDirection direction, TsTlsSync *out);
+
 /* Cheap check for the analyzer's protocol guess: TRUE if @data (the first
  * bytes of a stream, at least 5 wanted) starts like a TLS record carrying a
  * handshake. Returns FALSE when @len < 5. */

@@ -1,0 +1,14 @@
+/* ts-analyzer-private.h: knobs of the analyzer for its tests.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "ts-analyzer.h"
+
+G_BEGIN_DECLS
+
+/* Whether a trace fed whole (ts_analyzer_feed_bytes) may have its TLS
+ * records opened ahead by a second thread (default TRUE, on a machine with
+ * more than one processor). The timeline is the same either way. */
+void _ts_analyzer_set_decrypt_ahead (TsAnalyzer *self, gboolean enabled);
+
+G_END_DECLS

@@ -1,0 +1,746 @@
+/* ts-decrypt-ahead.c: opens TLS records ahead of the analyzer, in a second thread.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "ts-decrypt-ahead.h"
+
+#include <string.h>
+
+#include "ts-tls-session.h"
+#include "ts-trace-reader.h"
+
+/* pcapng (draft-ietf-opsawg-pcapng §3.1) general block structure:
+ *   block type u32 | block total length u32 | body ... | block total length u32
+ * Enhanced Packet Block body (§4.3):
+ *   interface id u32 | timestamp u32 u32 | captured length u32 | original length u32 | data */
+#define BLOCK_SHB 0x0a0d0d0au
+#define BLOCK_EPB 0x00000006u
+
+/* RFC 8446 §5.1: type, legacy_record_version, length; fragments up to
+ * 2^14 + 2048 bytes (RFC 5246 §6.2.3). */
+#define RECORD_HEADER 5
+#define FRAGMENT_MAX (16384 + 2048)
+#define RECORD_MAX (RECORD_HEADER + FRAGMENT_MAX)
+
+/* Arena bytes one record may need: a copy of a record cut across segments,
+ * its plaintext, and what a wrap at the end of the arena skips. */
+#define ARENA_NEED (3 * (gsize)RECORD_MAX)
+
+/* A record opened ahead. */
+typedef struct
+{
+  gsize gen;           /* the restart it belongs to */
+  gsize block;         /* offset in the trace of the block that completed it */
+  guint64 serial, seq; /* the keys and sequence number it was opened with */
+  const guint8 *rec;   /* the record (in the trace, or copied into the arena) */
+  gsize rec_len;
+  const guint8 *plain;
+  gssize n;        /* _ts_tls_cipher_open's result */
+  gsize arena_end; /* arena position past this record's bytes */
+} Entry;
+
+/* A direction followed by the helper (helper thread only, once handed over). */
+typedef struct
+{
+  gint link;
+  TsAddress src, dst;
+  guint16 src_port, dst_port;
+  guint32 next_seq;
+  TsTlsCipher cipher;
+  guint64 rec_seq;
+  gboolean all_protected;
+  guint8 *buf; /* a record cut across segments, RECORD_MAX bytes */
+  gsize buf_len;
+  gboolean lost;
+} Flow;
+
+typedef enum
+{
+  STATE_IDLE, /* nothing to follow, or the end of the trace: no more results */
+  STATE_RUNNING,
+  STATE_WAIT_WINDOW, /* TS_DECRYPT_AHEAD_WINDOW ahead of the analyzer */
+  STATE_WAIT_SPACE,  /* the arena or the record ring is full */
+} State;
+
+struct _TsDecryptAhead
+{
+  GBytes *trace;
+  const guint8 *data;
+  gsize size;
+  guint64 base;
+  GThread *thread;
+
+  /* Requests, under @lock. */
+  GMutex lock;
+  GCond cond;
+  gint quit;            /* atomic */
+  gint restart_pending; /* atomic: the helper polls it */
+  gsize restart_at;
+  GPtrArray *restart_flows; /* Flow * */
+  GArray *restart_linktypes, *restart_links;
+  gsize requested_gen;
+
+  /* Shared, atomic. */
+  gsize helper_gen;  /* the restart the helper works in */
+  gsize done;        /* trace offset the helper has read up to (in helper_gen) */
+  gint state;        /* State */
+  gsize position;    /* the analyzer's block */
+  gint helper_waits; /* the helper sleeps on @cond */
+  gint analyzer_waits;
+  gsize awaited;       /* the block the analyzer waits for the helper to read */
+  gsize current;       /* the block the helper reads */
+  gsize head;          /* entries written (helper) */
+  gsize tail;          /* entries dropped (analyzer) */
+  gsize arena_dropped; /* arena position up to which entries were dropped */
+  Entry ring[TS_DECRYPT_AHEAD_RECORDS];
+  guint8 *arena;
+
+  /* The helper's own. */
+  GHashTable *flows; /* Flow * (key and value) */
+  GArray *linktypes, *links;
+  gsize pos;        /* next block to read */
+  gsize block;      /* the block being read */
+  gsize gen;        /* helper_gen, unshared copy */
+  gsize arena_head; /* arena position written up to */
+
+  /* The analyzer's own. */
+  gsize analyzer_gen;
+  gboolean missed;
+};
+
+static guint
+flow_hash (gconstpointer p)
+{
+  const Flow *f = p;
+
+  return ts_address_hash (&f->src) ^ (ts_address_hash (&f->dst) * 7) ^ ((guint)f->src_port << 16)
+         ^ f->dst_port ^ ((guint)f->link * 31);
+}
+
+static gboolean
+flow_equal (gconstpointer pa, gconstpointer pb)
+{
+  const Flow *a = pa, *b = pb;
+
+  return a->link == b->link && a->src_port == b->src_port && a->dst_port == b->dst_port
+         && ts_address_equal (&a->src, &b->src) && ts_address_equal (&a->dst, &b->dst);
+}
+
+static void
+flow_free (gpointer p)
+{
+  Flow *f = p;
+
+  _ts_tls_cipher_clear (&f->cipher);
+  g_free (f->buf);
+  g_free (f);
+}
+
+static gsize
+atomic_get (gsize *p)
+{
+  return g_atomic_pointer_get (p);
+}
+
+static void
+atomic_set (gsize *p, gsize v)
+{
+  g_atomic_pointer_set (p, v);
+}
+
+/* Wakes the other thread if it sleeps (call after changing what it waits on). */
+static void
+wake (TsDecryptAhead *self, gint *flag)
+{
+  if (g_atomic_int_get (flag))
+    {
+      g_mutex_lock (&self->lock);
+      g_cond_broadcast (&self->cond);
+      g_mutex_unlock (&self->lock);
+    }
+}
+
+/* --- the helper thread ------------------------------------------------------ */
+
+static gboolean
+interrupted (TsDecryptAhead *self)
+{
+  return g_atomic_int_get (&self->quit) || g_atomic_int_get (&self->restart_pending);
+}
+
+static guint32
+rd32 (const guint8 *p)
+{
+  guint32 v;
+
+  memcpy (&v, p, 4);
+  return v;
+}
+
+/* Room for one more record. */
+static gboolean
+have_space (TsDecryptAhead *self)
+{
+  return self->head - atomic_get (&self->tail) < TS_DECRYPT_AHEAD_RECORDS
+         && self->arena_head - atomic_get (&self->arena_dropped) + ARENA_NEED
+                <= TS_DECRYPT_AHEAD_ARENA;
+}
+
+/* Less than half used: where a helper waiting for room goes on (not at
+ * every record the analyzer drops, which would wake it for each). */
+static gboolean
+half_free (TsDecryptAhead *self, gsize head, gsize arena_head)
+{
+  return head - atomic_get (&self->tail) <= TS_DECRYPT_AHEAD_RECORDS / 2
+         && arena_head - atomic_get (&self->arena_dropped) <= TS_DECRYPT_AHEAD_ARENA / 2;
+}
+
+/* @n contiguous arena bytes (have_space () said there are). */
+static guint8 *
+arena_alloc (TsDecryptAhead *self, gsize n)
+{
+  gsize at = self->arena_head % TS_DECRYPT_AHEAD_ARENA;
+
+  if (at + n > TS_DECRYPT_AHEAD_ARENA)
+    {
+      self->arena_head += TS_DECRYPT_AHEAD_ARENA - at;
+      at = 0;
+    }
+  self->arena_head += n;
+  return self->arena + at;
+}
+
+/* Opens one record of @f and hands it to the analyzer. @copy: @rec is in
+ * the flow's buffer, not in the trace. */
+static void
+open_record (TsDecryptAhead *self, Flow *f, const guint8 *rec, gsize rec_len, gboolean copy)
+{
+  Entry *e;
+  guint8 *plain;
+
+  /* TLS 1.3 protects application_data records only; other types in clear
+   * take no sequence number (RFC 8446 §5.2). */
+  if (!f->all_protected && rec[0] != 23)
+    return;
+  if (self->block < atomic_get (&self->position))
+    {
+      /* The analyzer is past this block: it opened the record itself (we
+       * fell behind), so only keep in step. */
+      f->rec_seq++;
+      return;
+    }
+  if (!have_space (self))
+    {
+      /* The analyzer drops what it is done with as it moves on, and does
+       * not wait for us meanwhile (told under the lock). The flag is up
+       * before the last look, so no drop goes unheard. */
+      g_mutex_lock (&self->lock);
+      g_atomic_int_set (&self->state, STATE_WAIT_SPACE);
+      g_cond_broadcast (&self->cond);
+      g_atomic_int_set (&self->helper_waits, 1);
+      while (!interrupted (self) && !half_free (self, self->head, self->arena_head))
+        g_cond_wait (&self->cond, &self->lock);
+      g_atomic_int_set (&self->helper_waits, 0);
+      g_atomic_int_set (&self->state, STATE_RUNNING);
+      g_mutex_unlock (&self->lock);
+      if (interrupted (self))
+        {
+          f->lost = TRUE; /* the flows are replaced, or the end */
+          return;
+        }
+    }
+  e = &self->ring[self->head % TS_DECRYPT_AHEAD_RECORDS];
+  if (copy)
+    {
+      guint8 *c = arena_alloc (self, rec_len);
+      memcpy (c, rec, rec_len);
+      rec = c;
+    }
+  plain = arena_alloc (self, MAX (rec_len - RECORD_HEADER, (gsize)1));
+  e->gen = self->gen;
+  e->block = self->block;
+  e->serial = f->cipher.serial;
+  e->seq = f->rec_seq++;
+  e->rec = rec;
+  e->rec_len = rec_len;
+  e->plain = plain;
+  e->n = _ts_tls_cipher_open (&f->cipher, e->seq, rec, rec + RECORD_HEADER, rec_len - RECORD_HEADER,
+                              plain);
+  e->arena_end = self->arena_head;
+  atomic_set (&self->head, self->head + 1);
+}
+
+/* The record header check of the TLS session (a header it would refuse
+ * stops following). */
+static gboolean
+good_header (const guint8 *h)
+{
+  return h[0] >= 20 && h[0] <= 24 && h[1] == 3 && h[2] <= 4
+         && (gsize)(h[3] << 8 | h[4]) <= FRAGMENT_MAX;
+}
+
+/* In-order bytes of @f: frames records as the TLS session does. */
+static void
+follow (TsDecryptAhead *self, Flow *f, const guint8 *p, gsize len)
+{
+  while (len > 0 && !f->lost)
+    {
+      gsize need, take;
+
+      if (f->buf_len == 0 && len >= RECORD_HEADER)
+        {
+          gsize rec_len;
+
+          if (!good_header (p))
+            {
+              f->lost = TRUE;
+              return;
+            }
+          rec_len = RECORD_HEADER + (gsize)(p[3] << 8 | p[4]);
+          if (len >= rec_len)
+            {
+              open_record (self, f, p, rec_len, FALSE);
+              p += rec_len;
+              len -= rec_len;
+              continue;
+            }
+        }
+      if (f->buf == NULL)
+        f->buf = g_malloc (RECORD_MAX);
+      need = f->buf_len < RECORD_HEADER
+                 ? RECORD_HEADER - f->buf_len
+                 : RECORD_HEADER + (gsize)(f->buf[3] << 8 | f->buf[4]) - f->buf_len;
+      take = MIN (need, len);
+      memcpy (f->buf + f->buf_len, p, take);
+      f->buf_len += take;
+      p += take;
+      len -= take;
+      if (f->buf_len == RECORD_HEADER && take == need && !good_header (f->buf))
+        {
+          f->lost = TRUE;
+          return;
+        }
+      if (f->buf_len >= RECORD_HEADER
+          && f->buf_len == RECORD_HEADER + (gsize)(f->buf[3] << 8 | f->buf[4]))
+        {
+          open_record (self, f, f->buf, f->buf_len, TRUE);
+          f->buf_len = 0;
+        }
+    }
+}
+
+static void
+read_frame (TsDecryptAhead *self, guint32 iface, const guint8 *data, gsize caplen)
+{
+  TsPacket p;
+  Flow key, *f;
+  gint32 ahead;
+  const guint8 *payload;
+  gsize len;
+
+  if (iface >= self->links->len || g_array_index (self->links, gint, iface) < 0)
+    return;
+  if (ts_packet_decode (g_array_index (self->linktypes, guint, iface), data, caplen, &p) < 0
+      || p.ip_version == 0 || p.ip_proto != TS_IPPROTO_TCP
+      || (p.anomalies & TS_PACKET_ANOMALY_FRAGMENT))
+    return;
+  key.link = g_array_index (self->links, gint, iface);
+  key.src = p.src;
+  key.dst = p.dst;
+  key.src_port = p.src_port;
+  key.dst_port = p.dst_port;
+  f = g_hash_table_lookup (self->flows, &key);
+  if (f == NULL || f->lost || (p.payload_len == 0 && p.payload_wire_len == 0))
+    return;
+  if ((p.tcp_flags & (TS_TCP_SYN | TS_TCP_RST)) || p.payload_len < p.payload_wire_len)
+    {
+      f->lost = TRUE;
+      return;
+    }
+  payload = data + p.payload_offset;
+  len = p.payload_len;
+  ahead = (gint32)(p.tcp_seq - f->next_seq);
+  if (ahead > 0)
+    {
+      f->lost = TRUE; /* a hole (out of order, or lost): the analyzer knows better */
+      return;
+    }
+  if (ahead < 0)
+    {
+      /* Bytes already followed (a retransmission): the first copy counts. */
+      gsize old = (gsize) - (gint64)ahead;
+      if (old >= len)
+        return;
+      payload += old;
+      len -= old;
+    }
+  f->next_seq += (guint32)len;
+  follow (self, f, payload, len);
+}
+
+/* Sleeps until a restart or the end (called with the lock held: both are
+ * signalled under it). */
+static void
+helper_wait (TsDecryptAhead *self)
+{
+  g_atomic_int_set (&self->helper_waits, 1);
+  g_cond_wait (&self->cond, &self->lock);
+  g_atomic_int_set (&self->helper_waits, 0);
+}
+
+/* Takes the pending restart. Called with the lock held. */
+static void
+apply_restart (TsDecryptAhead *self)
+{
+  g_hash_table_remove_all (self->flows);
+  while (self->restart_flows->len > 0)
+    {
+      Flow *f = g_ptr_array_steal_index_fast (self->restart_flows, self->restart_flows->len - 1);
+      g_hash_table_replace (self->flows, f, f);
+    }
+  g_array_set_size (self->linktypes, 0);
+  g_array_append_vals (self->linktypes, self->restart_linktypes->data,
+                       self->restart_linktypes->len);
+  g_array_set_size (self->links, 0);
+  g_array_append_vals (self->links, self->restart_links->data, self->restart_links->len);
+  self->pos = self->restart_at;
+  self->gen = self->requested_gen;
+  /* The analyzer reads done only in the helper's restart: clear it first. */
+  atomic_set (&self->done, 0);
+  atomic_set (&self->helper_gen, self->gen);
+  atomic_set (&self->done, self->pos);
+  g_atomic_int_set (&self->state, g_hash_table_size (self->flows) > 0 ? STATE_RUNNING : STATE_IDLE);
+  g_atomic_int_set (&self->restart_pending, 0);
+  /* The analyzer may wait for this restart. */
+  g_cond_broadcast (&self->cond);
+}
+
+/* Reads the block at self->pos. FALSE at the end of what can be read (the
+ * end of the trace, damage, another section: the analyzer reads on alone). */
+static gboolean
+read_block (TsDecryptAhead *self)
+{
+  const guint8 *b = self->data + self->pos;
+  gsize left = self->size - self->pos;
+  guint32 type, total;
+
+  if (left < 12)
+    return FALSE;
+  type = rd32 (b);
+  total = rd32 (b + 4);
+  /* The native byte order only: a swapped section fails these checks or
+   * reads as blocks we skip, and nothing read here is trusted anyway. */
+  if (total < 12 || total % 4 != 0 || total > left || total > TS_PCAPNG_MAX_BLOCK
+      || type == BLOCK_SHB)
+    return FALSE;
+  self->block = self->pos;
+  atomic_set (&self->current, self->pos);
+  if (type == BLOCK_EPB && total >= 32)
+    {
+      guint32 caplen = rd32 (b + 20);
+
+      if (caplen <= total - 32)
+        read_frame (self, rd32 (b + 8), b + 28, caplen);
+      if (interrupted (self))
+        return TRUE; /* the block is read again after the restart, or never */
+    }
+  self->pos += total;
+  atomic_set (&self->done, self->pos);
+  return TRUE;
+}
+
+static gpointer
+helper_main (gpointer user_data)
+{
+  TsDecryptAhead *self = user_data;
+
+  g_mutex_lock (&self->lock);
+  while (!g_atomic_int_get (&self->quit))
+    {
+      if (g_atomic_int_get (&self->restart_pending))
+        apply_restart (self);
+      if (g_atomic_int_get (&self->state) == STATE_IDLE)
+        {
+          helper_wait (self);
+          continue;
+        }
+      if (self->pos > atomic_get (&self->position) + TS_DECRYPT_AHEAD_WINDOW)
+        {
+          /* Far enough ahead: go on once the analyzer has come half way
+           * (it wakes us then, not at every block). */
+          g_atomic_int_set (&self->state, STATE_WAIT_WINDOW);
+          g_atomic_int_set (&self->helper_waits, 1);
+          while (self->pos > atomic_get (&self->position) + TS_DECRYPT_AHEAD_WINDOW / 2
+                 && !interrupted (self))
+            g_cond_wait (&self->cond, &self->lock);
+          g_atomic_int_set (&self->helper_waits, 0);
+          g_atomic_int_set (&self->state, STATE_RUNNING);
+          continue;
+        }
+      g_mutex_unlock (&self->lock);
+      /* A batch of blocks without the lock. */
+      for (guint i = 0; i < 64; i++)
+        {
+          gboolean more = read_block (self);
+
+          if (g_atomic_int_get (&self->analyzer_waits) && self->pos > atomic_get (&self->awaited))
+            wake (self, &self->analyzer_waits);
+          if (!more)
+            {
+              g_atomic_int_set (&self->state, STATE_IDLE);
+              wake (self, &self->analyzer_waits);
+              break;
+            }
+          if (interrupted (self)
+              || self->pos > atomic_get (&self->position) + TS_DECRYPT_AHEAD_WINDOW)
+            break;
+        }
+      g_mutex_lock (&self->lock);
+    }
+  g_mutex_unlock (&self->lock);
+  return NULL;
+}
+
+/* --- the analyzer's side ------------------------------------------------- */
+
+TsDecryptAhead *
+ts_decrypt_ahead_new (GBytes *trace, guint64 base)
+{
+  TsDecryptAhead *self = g_new0 (TsDecryptAhead, 1);
+
+  self->trace = g_bytes_ref (trace);
+  self->data = g_bytes_get_data (trace, &self->size);
+  self->base = base;
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->restart_flows = g_ptr_array_new_with_free_func (flow_free);
+  self->restart_linktypes = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->restart_links = g_array_new (FALSE, FALSE, sizeof (gint));
+  self->linktypes = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->links = g_array_new (FALSE, FALSE, sizeof (gint));
+  self->flows = g_hash_table_new_full (flow_hash, flow_equal, NULL, flow_free);
+  self->arena = g_malloc (TS_DECRYPT_AHEAD_ARENA);
+  self->state = STATE_IDLE;
+  self->thread = g_thread_new ("ts-decrypt-ahead", helper_main, self);
+  return self;
+}
+
+void
+ts_decrypt_ahead_free (TsDecryptAhead *self)
+{
+  if (self == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  g_atomic_int_set (&self->quit, 1);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  g_thread_join (self->thread);
+  g_hash_table_unref (self->flows);
+  g_ptr_array_unref (self->restart_flows);
+  g_array_unref (self->restart_linktypes);
+  g_array_unref (self->restart_links);
+  g_array_unref (self->linktypes);
+  g_array_unref (self->links);
+  g_free (self->arena);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  g_bytes_unref (self->trace);
+  g_free (self);
+}
+
+/* Drops the entries of other restarts and earlier blocks than @block. */
+static void
+drop_old (TsDecryptAhead *self, gsize block)
+{
+  gsize tail = self->tail, head = atomic_get (&self->head);
+  gsize dropped = self->arena_dropped;
+
+  while (tail < head)
+    {
+      const Entry *e = &self->ring[tail % TS_DECRYPT_AHEAD_RECORDS];
+
+      if (e->gen == self->analyzer_gen && e->block >= block)
+        break;
+      dropped = e->arena_end;
+      tail++;
+    }
+  if (tail != self->tail)
+    {
+      atomic_set (&self->arena_dropped, dropped);
+      atomic_set (&self->tail, tail);
+      if (g_atomic_int_get (&self->helper_waits)
+          && g_atomic_int_get (&self->state) == STATE_WAIT_SPACE)
+        wake (self, &self->helper_waits); /* it looks again, and sleeps on if under half */
+    }
+}
+
+void
+ts_decrypt_ahead_set_position (TsDecryptAhead *self, guint64 offset)
+{
+  gsize at = offset >= self->base ? (gsize)MIN (offset - self->base, (guint64)self->size) : 0;
+
+  atomic_set (&self->position, at);
+  drop_old (self, at);
+  if (g_atomic_int_get (&self->helper_waits) && g_atomic_int_get (&self->state) == STATE_WAIT_WINDOW
+      && at + TS_DECRYPT_AHEAD_WINDOW / 2 >= atomic_get (&self->done))
+    wake (self, &self->helper_waits);
+}
+
+void
+ts_decrypt_ahead_restart (TsDecryptAhead *self, guint64 offset, const TsDecryptAheadFlow *flows,
+                          guint n_flows, const guint *linktypes, const gint *links, guint n_ifaces)
+{
+  g_autoptr (GPtrArray) fresh = g_ptr_array_new_with_free_func (flow_free);
+
+  /* Keyed here: the analyzer's ciphers may change as soon as this returns. */
+  for (guint i = 0; i < n_flows; i++)
+    {
+      const TsDecryptAheadFlow *in = &flows[i];
+      Flow *f = g_new0 (Flow, 1);
+
+      f->link = in->link;
+      f->src = in->src;
+      f->dst = in->dst;
+      f->src_port = in->src_port;
+      f->dst_port = in->dst_port;
+      f->next_seq = in->next_seq;
+      f->rec_seq = in->rec_seq;
+      f->all_protected = in->all_protected;
+      if (in->partial_len > 0)
+        {
+          if (in->partial_len >= RECORD_MAX)
+            {
+              flow_free (f);
+              continue;
+            }
+          f->buf = g_malloc (RECORD_MAX);
+          memcpy (f->buf, in->partial, in->partial_len);
+          f->buf_len = in->partial_len;
+        }
+      if (!_ts_tls_cipher_copy (&f->cipher, in->cipher))
+        {
+          flow_free (f);
+          continue;
+        }
+      g_ptr_array_add (fresh, f);
+    }
+  g_mutex_lock (&self->lock);
+  g_ptr_array_set_size (self->restart_flows, 0);
+  g_ptr_array_extend_and_steal (self->restart_flows, g_steal_pointer (&fresh));
+  g_array_set_size (self->restart_linktypes, 0);
+  g_array_append_vals (self->restart_linktypes, linktypes, n_ifaces);
+  g_array_set_size (self->restart_links, 0);
+  g_array_append_vals (self->restart_links, links, n_ifaces);
+  self->restart_at
+      = offset >= self->base ? (gsize)MIN (offset - self->base, (guint64)self->size) : self->size;
+  self->requested_gen++;
+  self->analyzer_gen = self->requested_gen;
+  g_atomic_int_set (&self->restart_pending, 1);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  drop_old (self, atomic_get (&self->position));
+}
+
+typedef enum
+{
+  AHEAD_PASSED, /* the helper read @block and has nothing more for it */
+  AHEAD_BEHIND, /* it has not reached @block: we open the record (it will not) */
+  AHEAD_INSIDE, /* it is reading @block now: its records come in a moment */
+  AHEAD_PENDING /* a restart is about to start */
+} Progress;
+
+static Progress
+progress (TsDecryptAhead *self, gsize block)
+{
+  gint state = g_atomic_int_get (&self->state);
+
+  if (g_atomic_int_get (&self->restart_pending))
+    return AHEAD_PENDING;
+  if (atomic_get (&self->helper_gen) != self->analyzer_gen || atomic_get (&self->done) > block
+      || (state != STATE_RUNNING && state != STATE_WAIT_WINDOW))
+    return AHEAD_PASSED;
+  return atomic_get (&self->current) < block ? AHEAD_BEHIND : AHEAD_INSIDE;
+}
+
+/* The entry for record @seq under @serial in @block, or NULL; *@differs when
+ * there is one for other bytes. */
+static const Entry *
+find (TsDecryptAhead *self, gsize block, guint64 serial, guint64 seq, const guint8 *rec,
+      gsize rec_len, gboolean *differs)
+{
+  gsize head = atomic_get (&self->head);
+
+  drop_old (self, block);
+  for (gsize i = self->tail; i < head; i++)
+    {
+      const Entry *e = &self->ring[i % TS_DECRYPT_AHEAD_RECORDS];
+
+      if (e->gen != self->analyzer_gen || e->block != block)
+        break;
+      if (e->serial != serial || e->seq != seq)
+        continue;
+      /* The same keys and sequence number: the same result for the same
+       * bytes (most often the very same bytes of the trace). */
+      if (e->rec_len != rec_len || (e->rec != rec && memcmp (e->rec, rec, rec_len) != 0))
+        {
+          *differs = TRUE;
+          return NULL;
+        }
+      return e;
+    }
+  return NULL;
+}
+
+gssize
+ts_decrypt_ahead_open (gpointer user_data, guint64 serial, guint64 seq, const guint8 *rec,
+                       gsize rec_len, const guint8 **out_plain)
+{
+  TsDecryptAhead *self = user_data;
+  gsize block = atomic_get (&self->position);
+  gboolean differs = FALSE;
+  const Entry *e;
+
+  for (guint spins = 0;; spins++)
+    {
+      Progress p;
+      gsize head;
+
+      if ((e = find (self, block, serial, seq, rec, rec_len, &differs)) != NULL)
+        {
+          *out_plain = e->plain;
+          return e->n;
+        }
+      p = progress (self, block);
+      if (differs || p == AHEAD_PASSED)
+        {
+          /* It does not follow this direction (any more): worth a restart. */
+          self->missed = TRUE;
+          return TS_TLS_AHEAD_MISS;
+        }
+      if (p == AHEAD_BEHIND)
+        return TS_TLS_AHEAD_MISS; /* sharing the work: we open this one */
+      /* Inside our block, or restarting: the record is a few microseconds
+       * away. Spin a little, then sleep (the helper may be descheduled). */
+      if (spins < 4096)
+        continue;
+      head = atomic_get (&self->head);
+      g_mutex_lock (&self->lock);
+      atomic_set (&self->awaited, block);
+      g_atomic_int_set (&self->analyzer_waits, 1);
+      p = progress (self, block);
+      if ((p == AHEAD_INSIDE || p == AHEAD_PENDING) && atomic_get (&self->head) == head)
+        g_cond_wait (&self->cond, &self->lock);
+      g_atomic_int_set (&self->analyzer_waits, 0);
+      g_mutex_unlock (&self->lock);
+      spins = 0;
+    }
+}
+
+gboolean
+ts_decrypt_ahead_take_miss (TsDecryptAhead *self)
+{
+  gboolean missed = self->missed;
+
+  self->missed = FALSE;
+  return missed;
+}

@@ -1,0 +1,92 @@
+/* ts-decrypt-ahead.h: opens TLS records ahead of the analyzer, in a second
+ * thread reading a trace held whole in memory (private to the analyzer).
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The analyzer reads a trace block by block and its TLS sessions open every
+ * protected record in turn: on bulk data that AES is as much work as all
+ * the rest. When the whole trace is in memory (a mapped file), a helper
+ * thread walks the blocks ahead of the analyzer, follows the TCP segments
+ * of the TLS directions the analyzer named (ts_decrypt_ahead_restart),
+ * frames their records and opens them with copies of the same keys. A TLS
+ * session then takes the result (ts_decrypt_ahead_open, its TsTlsAhead hook)
+ * instead of opening the record itself — only for the same keys, sequence
+ * number and record bytes, so it is the result the session would have
+ * computed: the timeline is the same with or without the helper, however
+ * the threads are scheduled.
+ *
+ * The helper only guesses, and every guess is checked: it follows in-order
+ * segments only, and a direction it loses (a hole, a cut frame, new keys)
+ * misses until the analyzer restarts it from where the analyzer stands.
+ *
+ * Threads: everything but the helper's own loop runs in the analyzer's
+ * thread. The analyzer waits for the helper only when the helper has not yet
+ * read the block the analyzer is in; the helper stays at most
+ * TS_DECRYPT_AHEAD_WINDOW bytes of trace ahead.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "ts-packet.h"
+#include "ts-tls-cipher.h"
+
+G_BEGIN_DECLS
+
+/* Cap: bytes of trace the helper reads ahead of the analyzer. */
+#define TS_DECRYPT_AHEAD_WINDOW (4 * 1024 * 1024)
+/* Cap: plaintext (and copies of records cut across segments) held for the
+ * analyzer, bytes. */
+#define TS_DECRYPT_AHEAD_ARENA (8 * 1024 * 1024)
+/* Cap: records opened ahead and not yet taken. */
+#define TS_DECRYPT_AHEAD_RECORDS 8192
+
+/* One TLS direction to follow: the TCP segments from @src to @dst on @link,
+ * whose next byte is @next_seq. @partial (@partial_len bytes, borrowed) is
+ * the start of a record already read; the record after it (or at @next_seq
+ * when there is none) has sequence number @rec_seq under @cipher
+ * (borrowed: copied). */
+typedef struct
+{
+  gint link;
+  TsAddress src, dst;
+  guint16 src_port, dst_port;
+  guint32 next_seq;
+  const guint8 *partial;
+  gsize partial_len;
+  guint64 rec_seq;
+  const TsTlsCipher *cipher;
+  gboolean all_protected; /* TLS 1.2: every record; TLS 1.3: application_data only */
+} TsDecryptAheadFlow;
+
+typedef struct _TsDecryptAhead TsDecryptAhead;
+
+/* A helper for @trace (referenced), whose first byte is at stream offset
+ * @base, and its thread (idle until the first restart). Transfer full. */
+TsDecryptAhead *ts_decrypt_ahead_new (GBytes *trace, guint64 base);
+/* Stops and joins the thread. */
+void ts_decrypt_ahead_free (TsDecryptAhead *self);
+
+/* The analyzer is at the block starting at stream offset @offset: results
+ * of earlier blocks are dropped. */
+void ts_decrypt_ahead_set_position (TsDecryptAhead *self, guint64 offset);
+
+/* From the block at stream offset @offset on (a block boundary), follow
+ * exactly @flows (@n_flows) and nothing else. @linktypes and @links
+ * (@n_ifaces each) map the interface ids of this section to link types and
+ * the analyzer's links (-1: none). Earlier results are dropped. */
+void ts_decrypt_ahead_restart (TsDecryptAhead *self, guint64 offset,
+                               const TsDecryptAheadFlow *flows, guint n_flows,
+                               const guint *linktypes, const gint *links, guint n_ifaces);
+
+/* The TsTlsAhead open function (see ts-tls-session.h), @user_data the
+ * helper. Waits for the helper when it has not read the current block. */
+gssize ts_decrypt_ahead_open (gpointer user_data, guint64 serial, guint64 seq, const guint8 *rec,
+                              gsize rec_len, const guint8 **out_plain);
+
+/* TRUE once when a record was not found ahead since the last call: the
+ * analyzer may restart the helper from where it stands. */
+gboolean ts_decrypt_ahead_take_miss (TsDecryptAhead *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsDecryptAhead, ts_decrypt_ahead_free)
+
+G_END_DECLS

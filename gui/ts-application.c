@@ -11,6 +11,7 @@
 
 #include "ts-lesson-files.h"
 #include "ts-screenshot.h"
+#include "ts-settings.h"
 #include "ts-window.h"
 
 /* The screenshot mode gives up when the window is not painted by then. */
@@ -88,11 +89,16 @@ apply_large_text (GtkApplication *app, gboolean large)
     }
 }
 
+/* Ctrl+T: kept for the next run (an instructor at a projector sets it once). */
 static void
 action_large_text (GSimpleAction *action, GVariant *state, gpointer user_data)
 {
+  g_autoptr (GError) error = NULL;
+
   g_simple_action_set_state (action, state);
   apply_large_text (GTK_APPLICATION (user_data), g_variant_get_boolean (state));
+  if (!ts_settings_set_large_text (g_variant_get_boolean (state), &error))
+    g_printerr ("tunnelscope: cannot save the large-text setting: %s\n", error->message);
 }
 
 static const GActionEntry app_actions[] = {
@@ -182,6 +188,9 @@ ts_application_startup (GApplication *app)
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions),
                                    app);
   set_accels (GTK_APPLICATION (app), FALSE);
+  g_simple_action_set_state (
+      G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (app), "large-text")),
+      g_variant_new_boolean (ts_settings_get_large_text ()));
   g_signal_connect (app, "window-added", G_CALLBACK (on_window_added), NULL);
 }
 
@@ -514,8 +523,10 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
         ts_window_set_view (window, view ? view : "ladder");
       /* No animations: the picture is the state, not a transition. */
       g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
-      /* A fixed size, so that screenshots are comparable. */
+      /* A fixed size and the normal text, so that screenshots are
+       * comparable whatever the user chose with Ctrl+T. */
       gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+      gtk_widget_remove_css_class (GTK_WIDGET (window), "large-text");
       g_free (self->screenshot_path);
       self->screenshot_path = g_strdup (screenshot);
       g_application_hold (app);

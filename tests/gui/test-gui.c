@@ -20,6 +20,7 @@
 #include "ts-markdown.h"
 #include "ts-screenshot.h"
 #include "ts-session.h"
+#include "ts-settings.h"
 #include "ts-step-model.h"
 #include "ts-window.h"
 
@@ -678,6 +679,32 @@ test_window_large_text (void)
   large = ts_ladder_view_get_row_height (ts_window_get_ladder (window));
   g_assert_cmpint (large, >, normal * 5 / 4);
   close_window (window);
+}
+
+/* Ctrl+T is kept for the next run, in the XDG config directory. */
+static void
+test_settings_large_text (void)
+{
+  g_autofree char *path = ts_settings_get_path ();
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (g_str_has_prefix (path, tmpdir));
+  g_assert_false (ts_settings_get_large_text ());
+  g_assert_true (ts_settings_set_large_text (TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "[view]"));
+  g_assert_nonnull (strstr (text, "large-text=true"));
+  g_assert_true (ts_settings_get_large_text ());
+  g_assert_true (ts_settings_set_large_text (FALSE, &error));
+  g_assert_false (ts_settings_get_large_text ());
+  /* A damaged file is the defaults. */
+  g_assert_true (g_file_set_contents (path, "\x01[view\nlarge-text=maybe\n", -1, NULL));
+  g_assert_false (ts_settings_get_large_text ());
+  g_assert_true (ts_settings_set_large_text (TRUE, &error));
+  g_assert_true (ts_settings_get_large_text ());
+  g_unlink (path);
 }
 
 /* The ladder and the topology export to PNG, SVG and PDF. */
@@ -1396,7 +1423,9 @@ main (int argc, char **argv)
    * anything asks GLib for the user data directory: it is read once). */
   {
     g_autofree char *xdg = g_build_filename (tmpdir, "xdg-data", NULL);
+    g_autofree char *config = g_build_filename (tmpdir, "xdg-config", NULL);
     g_setenv ("XDG_DATA_HOME", xdg, TRUE);
+    g_setenv ("XDG_CONFIG_HOME", config, TRUE);
   }
   if (!ts_gui_test_start_display (&reason))
     {
@@ -1439,6 +1468,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/window/compare", test_window_compare);
   g_test_add_func ("/ts/gui/window/export", test_window_export);
   g_test_add_func ("/ts/gui/window/large-text", test_window_large_text);
+  g_test_add_func ("/ts/gui/settings/large-text", test_settings_large_text);
   g_test_add_func ("/ts/gui/ladder/large", test_ladder_large);
   g_test_add_data_func ("/ts/gui/screenshot/ladder", "ladder", test_screenshot);
   g_test_add_data_func ("/ts/gui/screenshot/topology", "topology", test_screenshot);

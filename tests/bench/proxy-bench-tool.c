@@ -65,7 +65,6 @@ dial (unsigned port)
 {
   struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port) };
   int fd = socket (AF_INET, SOCK_STREAM, 0);
-  int one = 1;
 
   inet_pton (AF_INET, host, &sin.sin_addr);
   if (connect (fd, (struct sockaddr *)&sin, sizeof sin) != 0)
@@ -73,7 +72,8 @@ dial (unsigned port)
       close (fd);
       return -1;
     }
-  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  /* No TCP_NODELAY: the client sends one request per connection and then
+   * only reads, so Nagle never holds anything back. */
   {
     /* A proxy that stalls counts as a failure, not as a hang. */
     struct timeval tv = { .tv_sec = 5 };
@@ -82,35 +82,36 @@ dial (unsigned port)
   return fd;
 }
 
-/* Sends CONNECT and reads the answer head; 0 when it was a 2xx. */
+/* Sends CONNECT and reads the answer head; 0 when it was a 2xx. Tunnel
+ * bytes that came with the head are counted in *out_extra. One recv ()
+ * per read of the answer (no peeking, no polling sleep): the client loop
+ * is part of every peer's setup rate, so it should cost as little as it
+ * can, the same for all. */
 static int
-tunnel (int fd, const char *target)
+tunnel (int fd, const char *target, long long *out_extra)
 {
-  char req[256], buf[1024];
+  char req[256], buf[4096];
   size_t len = 0;
+  int n_req = snprintf (req, sizeof req, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target);
 
-  snprintf (req, sizeof req, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target);
-  if (send (fd, req, strlen (req), MSG_NOSIGNAL) != (ssize_t)strlen (req))
+  *out_extra = 0;
+  if (send (fd, req, n_req, MSG_NOSIGNAL) != n_req)
     return -1;
-  /* Byte by byte after the first read would be slow: peek for the end. */
   while (len < sizeof buf - 1)
     {
-      ssize_t n = recv (fd, buf + len, sizeof buf - 1 - len, MSG_PEEK);
+      ssize_t n = recv (fd, buf + len, sizeof buf - 1 - len, 0);
       char *end;
 
       if (n <= 0)
         return -1;
-      buf[len + n] = 0;
+      len += n;
+      buf[len] = 0;
       end = strstr (buf, "\r\n\r\n");
       if (end)
         {
-          size_t head = end + 4 - buf;
-          if (recv (fd, buf, head, 0) != (ssize_t)head)
-            return -1;
-          return buf[9] == '2' ? 0 : -1;
+          *out_extra = len - (end + 4 - buf);
+          return len >= 12 && buf[9] == '2' ? 0 : -1;
         }
-      /* Not complete: wait for more. */
-      usleep (100);
     }
   return -1;
 }
@@ -208,7 +209,7 @@ main (int argc, char **argv)
       int fd = dial (atoi (argv[2]));
       double t0;
 
-      if (fd < 0 || (argc == 5 && tunnel (fd, argv[4]) != 0))
+      if (fd < 0 || (argc == 5 && tunnel (fd, argv[4], &got) != 0))
         {
           fprintf (stderr, "recv: cannot set up\n");
           return 1;
@@ -234,8 +235,9 @@ main (int argc, char **argv)
       while (now () - t0 < secs)
         {
           int fd = dial (atoi (argv[2]));
+          long long extra;
 
-          if (fd < 0 || tunnel (fd, argv[3]) != 0)
+          if (fd < 0 || tunnel (fd, argv[3], &extra) != 0)
             failed++;
           else
             n++;
@@ -252,8 +254,10 @@ main (int argc, char **argv)
 
       for (int i = 0; i < count; i++)
         {
+          long long extra;
+
           fds[i] = dial (atoi (argv[2]));
-          if (fds[i] < 0 || tunnel (fds[i], argv[3]) != 0)
+          if (fds[i] < 0 || tunnel (fds[i], argv[3], &extra) != 0)
             {
               fprintf (stderr, "idle: tunnel %d failed\n", i);
               return 1;

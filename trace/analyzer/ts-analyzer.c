@@ -116,6 +116,7 @@ struct _Conn
   guint64 forward_time;
   gboolean forward_pending;
   GArray *events;      /* guint event indices */
+  guint64 ahead_serial[2]; /* the keys the decrypt-ahead helper follows per direction, 0 */
   guint64 tls_readers; /* READ_TLS readers of this leg, while tls_readers_ok */
   gboolean tls_readers_ok;
 };
@@ -155,8 +156,18 @@ struct _TsAnalyzer
   gboolean last_kind_anomaly;
   /* TLS records opened ahead by a second thread (a trace fed whole), and
    * when it was last restarted (in records read). */
+  struct
+  {
+    ConnKey key;
+    Conn *conn;
+  } recent[4]; /* connections found last in conn_table */
   TsDecryptAhead *ahead;
+  const guint8
+      *whole; /* the trace fed whole (valid while ahead is), from stream offset whole_base */
+  gsize whole_len;
+  guint64 whole_base;
   guint64 ahead_restarted;
+  guint ahead_lost; /* ts_decrypt_ahead_get_lost () at the last restart */
   gboolean no_ahead;
 };
 
@@ -206,6 +217,12 @@ make_key (ConnKey *k, gint link, const TsAddress *s, guint16 sp, const TsAddress
     {
       k->a = *d, k->pa = dp, k->b = *s, k->pb = sp;
     }
+}
+
+static void
+forget_recent_conns (TsAnalyzer *self)
+{
+  memset (self->recent, 0, sizeof self->recent);
 }
 
 static char *
@@ -1858,6 +1875,7 @@ conn_new (TsAnalyzer *self, gint link, const TsPacket *p, gboolean from_client, 
       if (g_hash_table_size (self->conn_table) >= MAX_LIVE_CONNS)
         g_hash_table_remove_all (self->conn_table);
     }
+  forget_recent_conns (self);
   g_hash_table_insert (self->conn_table, g_memdup2 (key, sizeof *key), c);
   /* Link ends from what its connections show, for foreign captures. */
   if (link >= 0)
@@ -1950,6 +1968,27 @@ conn_close (TsAnalyzer *self, Conn *c)
   g_clear_pointer (&c->h2[1], ts_http2_stream_free);
 }
 
+/* The live connection of @key (made by make_key: padding zeroed), or NULL.
+ * Packets mostly alternate between a few connections: the last ones found
+ * are looked at before the hash table. */
+static Conn *
+lookup_conn (TsAnalyzer *self, const ConnKey *key)
+{
+  Conn *c;
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->recent); i++)
+    if (self->recent[i].conn != NULL && memcmp (&self->recent[i].key, key, sizeof *key) == 0)
+      return self->recent[i].conn;
+  c = g_hash_table_lookup (self->conn_table, key);
+  if (c != NULL)
+    {
+      memmove (&self->recent[1], &self->recent[0], sizeof self->recent - sizeof self->recent[0]);
+      memcpy (&self->recent[0].key, key, sizeof *key);
+      self->recent[0].conn = c;
+    }
+  return c;
+}
+
 static void
 handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
 {
@@ -1961,7 +2000,7 @@ handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
   guint index;
 
   make_key (&key, link, &p->src, p->src_port, &p->dst, p->dst_port);
-  c = g_hash_table_lookup (self->conn_table, &key);
+  c = lookup_conn (self, &key);
   if ((f & TS_TCP_SYN) && !(f & TS_TCP_ACK))
     {
       /* A SYN on a closed connection's ports starts a new one; a SYN
@@ -1972,6 +2011,7 @@ handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
         {
           conn_close (self, c);
           g_hash_table_remove (self->conn_table, &key);
+          forget_recent_conns (self);
           c = NULL;
         }
       if (c == NULL)
@@ -2218,6 +2258,21 @@ handle_event (TsAnalyzer *self, const TsTraceEvent *ev)
   }
 }
 
+/* Asks for the next block's header while this one is handled: in a trace
+ * held whole the next block is where the reader stands. */
+static void
+prefetch_next (TsAnalyzer *self)
+{
+#if defined(__GNUC__)
+  guint64 next = ts_trace_reader_get_offset (self->reader);
+
+  if (next >= self->whole_base && next - self->whole_base < self->whole_len)
+    __builtin_prefetch (self->whole + (next - self->whole_base));
+#else
+  (void)self;
+#endif
+}
+
 /* The helper missed a record: it follows again, from the next block, every
  * TLS direction whose next records can be told from where we stand. */
 static void
@@ -2226,12 +2281,14 @@ restart_ahead (TsAnalyzer *self)
   g_autoptr (GArray) flows = g_array_new (FALSE, FALSE, sizeof (TsDecryptAheadFlow));
   g_autoptr (GArray) linktypes = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GArray) links = g_array_new (FALSE, FALSE, sizeof (gint));
+  g_autoptr (GPtrArray) owners = g_ptr_array_new (); /* Conn * of each flow */
+  gboolean news = FALSE;
+  guint lost = ts_decrypt_ahead_get_lost (self->ahead);
 
   if (self->ahead_restarted != 0
       && self->n_records - self->ahead_restarted
              < AHEAD_RESTART_RECORDS + 4 * (guint64)self->live_tls->len)
     return;
-  self->ahead_restarted = self->n_records;
   for (guint i = 0; i < self->live_tls->len; i++)
     {
       Conn *c = self->live_tls->pdata[i];
@@ -2263,10 +2320,29 @@ restart_ahead (TsAnalyzer *self)
           f.cipher = sync.cipher;
           f.all_protected = sync.all_protected;
           g_array_append_val (flows, f);
+          g_ptr_array_add (owners, c);
+          /* Keys the helper does not have (a new session, a KeyUpdate). */
+          news |= c->ahead_serial[dir] != sync.cipher->serial;
         }
     }
-  if (flows->len == 0)
-    return; /* nothing to follow yet: the helper goes on as it is */
+  /* Nothing new to follow, nothing lost: the misses were records left to
+   * us near our position; the helper goes on as it is. */
+  if (flows->len == 0 || (!news && lost == self->ahead_lost))
+    return;
+  self->ahead_restarted = self->n_records;
+  self->ahead_lost = lost;
+  for (guint i = 0; i < self->live_tls->len; i++)
+    {
+      Conn *c = self->live_tls->pdata[i];
+      c->ahead_serial[0] = c->ahead_serial[1] = 0;
+    }
+  for (guint i = 0; i < flows->len; i++)
+    {
+      const TsDecryptAheadFlow *f = &g_array_index (flows, TsDecryptAheadFlow, i);
+      Conn *c = g_ptr_array_index (owners, i);
+      c->ahead_serial[ts_address_equal (&f->src, &c->addr[0]) && f->src_port == c->port[0] ? 0 : 1]
+          = f->cipher->serial;
+    }
   for (guint i = 0; i < self->ifaces->len; i++)
     {
       const IfaceInfo *in = &g_array_index (self->ifaces, IfaceInfo, i);
@@ -2290,7 +2366,10 @@ pump (TsAnalyzer *self, GError **error)
     {
       self->n_records++;
       if (self->ahead != NULL)
-        ts_decrypt_ahead_set_position (self->ahead, rec.offset);
+        {
+          ts_decrypt_ahead_set_position (self->ahead, rec.offset);
+          prefetch_next (self);
+        }
       switch (kind)
         {
           case TS_TRACE_RECORD_INTERFACE:
@@ -2408,6 +2487,8 @@ ts_analyzer_feed_bytes (TsAnalyzer *self, GBytes *bytes, GError **error)
   if (self->ahead == NULL && g_get_num_processors () > 1 && !self->no_ahead)
     {
       self->ahead = ts_decrypt_ahead_new (bytes, ts_trace_reader_get_offset (self->reader));
+      self->whole = g_bytes_get_data (bytes, &self->whole_len);
+      self->whole_base = ts_trace_reader_get_offset (self->reader);
       for (guint i = 0; i < self->live_tls->len; i++)
         ts_tls_session_set_ahead (((Conn *)self->live_tls->pdata[i])->tls, &ahead_hook,
                                   self->ahead);

@@ -22,6 +22,15 @@
 #define FRAGMENT_MAX (16384 + 2048)
 #define RECORD_MAX (RECORD_HEADER + FRAGMENT_MAX)
 
+/* The helper opens no record less than this far (bytes of trace) ahead of
+ * the analyzer's published position: the analyzer would reach it before it
+ * is ready, and open it itself. */
+#define TS_DECRYPT_AHEAD_MARGIN (256 * 1024)
+
+/* The analyzer publishes its position in steps of this many bytes (every
+ * publication costs both cores a cache line). */
+#define POSITION_STEP (64 * 1024)
+
 /* Arena bytes one record may need: a copy of a record cut across segments,
  * its plaintext, and what a wrap at the end of the arena skips. */
 #define ARENA_NEED (3 * (gsize)RECORD_MAX)
@@ -84,11 +93,10 @@ struct _TsDecryptAhead
   gsize helper_gen;  /* the restart the helper works in */
   gsize done;        /* trace offset the helper has read up to (in helper_gen) */
   gint state;        /* State */
-  gsize position;    /* the analyzer's block */
+  gsize position;    /* the analyzer's block, in POSITION_STEP steps */
   gint helper_waits; /* the helper sleeps on @cond */
   gint analyzer_waits;
-  gsize awaited;       /* the block the analyzer waits for the helper to read */
-  gsize current;       /* the block the helper reads */
+  gint n_lost;         /* directions the helper stopped following */
   gsize head;          /* entries written (helper) */
   gsize tail;          /* entries dropped (analyzer) */
   gsize arena_dropped; /* arena position up to which entries were dropped */
@@ -104,6 +112,7 @@ struct _TsDecryptAhead
   gsize arena_head; /* arena position written up to */
 
   /* The analyzer's own. */
+  gsize at; /* its block */
   gsize analyzer_gen;
   gboolean missed;
 };
@@ -161,6 +170,14 @@ wake (TsDecryptAhead *self, gint *flag)
 }
 
 /* --- the helper thread ------------------------------------------------------ */
+
+static void
+lose (TsDecryptAhead *self, Flow *f)
+{
+  if (!f->lost)
+    g_atomic_int_inc (&self->n_lost);
+  f->lost = TRUE;
+}
 
 static gboolean
 interrupted (TsDecryptAhead *self)
@@ -222,10 +239,10 @@ open_record (TsDecryptAhead *self, Flow *f, const guint8 *rec, gsize rec_len, gb
    * take no sequence number (RFC 8446 §5.2). */
   if (!f->all_protected && rec[0] != 23)
     return;
-  if (self->block < atomic_get (&self->position))
+  if (self->block < atomic_get (&self->position) + TS_DECRYPT_AHEAD_MARGIN)
     {
-      /* The analyzer is past this block: it opened the record itself (we
-       * fell behind), so only keep in step. */
+      /* The analyzer is (nearly) there: it opens the record itself, rather
+       * than wait for us, so only keep in step. */
       f->rec_seq++;
       return;
     }
@@ -245,7 +262,7 @@ open_record (TsDecryptAhead *self, Flow *f, const guint8 *rec, gsize rec_len, gb
       g_mutex_unlock (&self->lock);
       if (interrupted (self))
         {
-          f->lost = TRUE; /* the flows are replaced, or the end */
+          lose (self, f); /* the flows are replaced, or the end */
           return;
         }
     }
@@ -293,7 +310,7 @@ follow (TsDecryptAhead *self, Flow *f, const guint8 *p, gsize len)
 
           if (!good_header (p))
             {
-              f->lost = TRUE;
+              lose (self, f);
               return;
             }
           rec_len = RECORD_HEADER + (gsize)(p[3] << 8 | p[4]);
@@ -317,7 +334,7 @@ follow (TsDecryptAhead *self, Flow *f, const guint8 *p, gsize len)
       len -= take;
       if (f->buf_len == RECORD_HEADER && take == need && !good_header (f->buf))
         {
-          f->lost = TRUE;
+          lose (self, f);
           return;
         }
       if (f->buf_len >= RECORD_HEADER
@@ -354,7 +371,7 @@ read_frame (TsDecryptAhead *self, guint32 iface, const guint8 *data, gsize caple
     return;
   if ((p.tcp_flags & (TS_TCP_SYN | TS_TCP_RST)) || p.payload_len < p.payload_wire_len)
     {
-      f->lost = TRUE;
+      lose (self, f);
       return;
     }
   payload = data + p.payload_offset;
@@ -362,7 +379,7 @@ read_frame (TsDecryptAhead *self, guint32 iface, const guint8 *data, gsize caple
   ahead = (gint32)(p.tcp_seq - f->next_seq);
   if (ahead > 0)
     {
-      f->lost = TRUE; /* a hole (out of order, or lost): the analyzer knows better */
+      lose (self, f); /* a hole (out of order, or lost): the analyzer knows better */
       return;
     }
   if (ahead < 0)
@@ -434,7 +451,6 @@ read_block (TsDecryptAhead *self)
       || type == BLOCK_SHB)
     return FALSE;
   self->block = self->pos;
-  atomic_set (&self->current, self->pos);
   if (type == BLOCK_EPB && total >= 32)
     {
       guint32 caplen = rd32 (b + 20);
@@ -483,8 +499,6 @@ helper_main (gpointer user_data)
         {
           gboolean more = read_block (self);
 
-          if (g_atomic_int_get (&self->analyzer_waits) && self->pos > atomic_get (&self->awaited))
-            wake (self, &self->analyzer_waits);
           if (!more)
             {
               g_atomic_int_set (&self->state, STATE_IDLE);
@@ -579,6 +593,9 @@ ts_decrypt_ahead_set_position (TsDecryptAhead *self, guint64 offset)
 {
   gsize at = offset >= self->base ? (gsize)MIN (offset - self->base, (guint64)self->size) : 0;
 
+  self->at = at;
+  if (at < self->position + POSITION_STEP && at >= self->position)
+    return;
   atomic_set (&self->position, at);
   drop_old (self, at);
   if (g_atomic_int_get (&self->helper_waits) && g_atomic_int_get (&self->state) == STATE_WAIT_WINDOW
@@ -638,28 +655,7 @@ ts_decrypt_ahead_restart (TsDecryptAhead *self, guint64 offset, const TsDecryptA
   g_atomic_int_set (&self->restart_pending, 1);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
-  drop_old (self, atomic_get (&self->position));
-}
-
-typedef enum
-{
-  AHEAD_PASSED, /* the helper read @block and has nothing more for it */
-  AHEAD_BEHIND, /* it has not reached @block: we open the record (it will not) */
-  AHEAD_INSIDE, /* it is reading @block now: its records come in a moment */
-  AHEAD_PENDING /* a restart is about to start */
-} Progress;
-
-static Progress
-progress (TsDecryptAhead *self, gsize block)
-{
-  gint state = g_atomic_int_get (&self->state);
-
-  if (g_atomic_int_get (&self->restart_pending))
-    return AHEAD_PENDING;
-  if (atomic_get (&self->helper_gen) != self->analyzer_gen || atomic_get (&self->done) > block
-      || (state != STATE_RUNNING && state != STATE_WAIT_WINDOW))
-    return AHEAD_PASSED;
-  return atomic_get (&self->current) < block ? AHEAD_BEHIND : AHEAD_INSIDE;
+  drop_old (self, self->at);
 }
 
 /* The entry for record @seq under @serial in @block, or NULL; *@differs when
@@ -696,44 +692,26 @@ ts_decrypt_ahead_open (gpointer user_data, guint64 serial, guint64 seq, const gu
                        gsize rec_len, const guint8 **out_plain)
 {
   TsDecryptAhead *self = user_data;
-  gsize block = atomic_get (&self->position);
+  gsize block = self->at;
   gboolean differs = FALSE;
-  const Entry *e;
+  const Entry *e = find (self, block, serial, seq, rec, rec_len, &differs);
 
-  for (guint spins = 0;; spins++)
+  if (e != NULL)
     {
-      Progress p;
-      gsize head;
-
-      if ((e = find (self, block, serial, seq, rec, rec_len, &differs)) != NULL)
-        {
-          *out_plain = e->plain;
-          return e->n;
-        }
-      p = progress (self, block);
-      if (differs || p == AHEAD_PASSED)
-        {
-          /* It does not follow this direction (any more): worth a restart. */
-          self->missed = TRUE;
-          return TS_TLS_AHEAD_MISS;
-        }
-      if (p == AHEAD_BEHIND)
-        return TS_TLS_AHEAD_MISS; /* sharing the work: we open this one */
-      /* Inside our block, or restarting: the record is a few microseconds
-       * away. Spin a little, then sleep (the helper may be descheduled). */
-      if (spins < 4096)
-        continue;
-      head = atomic_get (&self->head);
-      g_mutex_lock (&self->lock);
-      atomic_set (&self->awaited, block);
-      g_atomic_int_set (&self->analyzer_waits, 1);
-      p = progress (self, block);
-      if ((p == AHEAD_INSIDE || p == AHEAD_PENDING) && atomic_get (&self->head) == head)
-        g_cond_wait (&self->cond, &self->lock);
-      g_atomic_int_set (&self->analyzer_waits, 0);
-      g_mutex_unlock (&self->lock);
-      spins = 0;
+      *out_plain = e->plain;
+      return e->n;
     }
+  /* Never wait: the record is opened here (the helper leaves those near
+   * our position to us). The analyzer decides whether a restart is worth
+   * it (ts_decrypt_ahead_get_lost ()). */
+  self->missed = TRUE;
+  return TS_TLS_AHEAD_MISS;
+}
+
+guint
+ts_decrypt_ahead_get_lost (TsDecryptAhead *self)
+{
+  return (guint)g_atomic_int_get (&self->n_lost);
 }
 
 gboolean

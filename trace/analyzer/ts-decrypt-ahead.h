@@ -19,9 +19,11 @@
  * misses until the analyzer restarts it from where the analyzer stands.
  *
  * Threads: everything but the helper's own loop runs in the analyzer's
- * thread. The analyzer waits for the helper only when the helper has not yet
- * read the block the analyzer is in; the helper stays at most
- * TS_DECRYPT_AHEAD_WINDOW bytes of trace ahead.
+ * thread, which never waits for the helper: a record not ready when the
+ * analyzer gets there is opened by the analyzer (the helper leaves alone
+ * those near the analyzer's position, and stays at most
+ * TS_DECRYPT_AHEAD_WINDOW bytes of trace ahead). With two cores, the AES
+ * is then shared between the two threads.
  */
 #pragma once
 
@@ -86,6 +88,10 @@ gssize ts_decrypt_ahead_open (gpointer user_data, guint64 serial, guint64 seq, c
 /* TRUE once when a record was not found ahead since the last call: the
  * analyzer may restart the helper from where it stands. */
 gboolean ts_decrypt_ahead_take_miss (TsDecryptAhead *self);
+
+/* How many directions the helper stopped following so far (a hole, a cut
+ * frame, a header it could not read): one more says a restart is worth it. */
+guint ts_decrypt_ahead_get_lost (TsDecryptAhead *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsDecryptAhead, ts_decrypt_ahead_free)
 

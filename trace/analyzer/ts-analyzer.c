@@ -166,6 +166,9 @@ struct _TsAnalyzer
       *whole; /* the trace fed whole (valid while ahead is), from stream offset whole_base */
   gsize whole_len;
   guint64 whole_base;
+  GThread *release;     /* frees the reader (and unmaps the trace) after _finish */
+  guint64 final_offset; /* the reader's, once it is gone */
+  char *scenario;       /* the reader's, once it is gone */
   guint64 ahead_restarted;
   guint ahead_lost; /* ts_decrypt_ahead_get_lost () at the last restart */
   gboolean no_ahead;
@@ -2437,6 +2440,9 @@ ts_analyzer_free (TsAnalyzer *self)
   if (self == NULL)
     return;
   g_clear_pointer (&self->ahead, ts_decrypt_ahead_free);
+  if (self->release != NULL)
+    g_thread_join (self->release);
+  g_free (self->scenario);
   g_hash_table_unref (self->conn_table);
   g_ptr_array_unref (self->waiting);
   g_ptr_array_unref (self->live_tls);
@@ -2504,6 +2510,13 @@ _ts_analyzer_set_decrypt_ahead (TsAnalyzer *self, gboolean enabled)
   self->no_ahead = !enabled;
 }
 
+static gpointer
+release_reader (gpointer reader)
+{
+  ts_trace_reader_free (reader);
+  return NULL;
+}
+
 gboolean
 ts_analyzer_finish (TsAnalyzer *self, GError **error)
 {
@@ -2533,6 +2546,16 @@ ts_analyzer_finish (TsAnalyzer *self, GError **error)
     if (((Conn *)self->conns->pdata[i])->tls != NULL)
       ts_tls_session_set_ahead (((Conn *)self->conns->pdata[i])->tls, NULL, NULL);
   g_clear_pointer (&self->ahead, ts_decrypt_ahead_free);
+  if (self->whole != NULL)
+    {
+      /* The trace fed whole is read: unmapping a large one is tens of
+       * milliseconds of page-table work, done by another thread while the
+       * caller renders the timeline (joined in _free). */
+      self->final_offset = ts_trace_reader_get_offset (self->reader);
+      self->scenario = g_strdup (ts_trace_reader_get_scenario (self->reader));
+      self->whole = NULL;
+      self->release = g_thread_new ("ts-release", release_reader, g_steal_pointer (&self->reader));
+    }
   return ok;
 }
 
@@ -2597,7 +2620,7 @@ ts_analyzer_get_n_packets (TsAnalyzer *self)
 guint64
 ts_analyzer_get_offset (TsAnalyzer *self)
 {
-  return ts_trace_reader_get_offset (self->reader);
+  return self->reader != NULL ? ts_trace_reader_get_offset (self->reader) : self->final_offset;
 }
 
 gboolean
@@ -2622,5 +2645,5 @@ ts_analyzer_get_packet (TsAnalyzer *self, guint32 index, guint64 *out_time_ns, g
 const char *
 ts_analyzer_get_scenario (TsAnalyzer *self)
 {
-  return ts_trace_reader_get_scenario (self->reader);
+  return self->reader != NULL ? ts_trace_reader_get_scenario (self->reader) : self->scenario;
 }

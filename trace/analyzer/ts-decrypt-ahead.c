@@ -113,6 +113,7 @@ struct _TsDecryptAhead
 
   /* The analyzer's own. */
   gsize at; /* its block */
+  gsize scan; /* entries before it are of earlier blocks (or restarts) */
   gsize analyzer_gen;
   gboolean missed;
 };
@@ -666,8 +667,19 @@ find (TsDecryptAhead *self, gsize block, guint64 serial, guint64 seq, const guin
 {
   gsize head = atomic_get (&self->head);
 
-  drop_old (self, block);
-  for (gsize i = self->tail; i < head; i++)
+  /* Entries before @block are skipped here, and dropped for the helper (a
+   * store both cores pay for) only as the position moves on. */
+  if (self->scan < self->tail)
+    self->scan = self->tail;
+  while (self->scan < head)
+    {
+      const Entry *e = &self->ring[self->scan % TS_DECRYPT_AHEAD_RECORDS];
+
+      if (e->gen == self->analyzer_gen && e->block >= block)
+        break;
+      self->scan++;
+    }
+  for (gsize i = self->scan; i < head; i++)
     {
       const Entry *e = &self->ring[i % TS_DECRYPT_AHEAD_RECORDS];
 

@@ -45,6 +45,8 @@ typedef struct
   gsize rec_len;
   const guint8 *plain;
   gssize n;        /* _ts_tls_cipher_open's result */
+  gsize inner_len; /* n without trailing zeros (TLS 1.3 TLSInnerPlaintext) */
+  guint8 inner_type; /* the byte before them */
   gsize arena_end; /* arena position past this record's bytes */
 } Entry;
 
@@ -284,6 +286,12 @@ open_record (TsDecryptAhead *self, Flow *f, const guint8 *rec, gsize rec_len, gb
   e->plain = plain;
   e->n = _ts_tls_cipher_open (&f->cipher, e->seq, rec, rec + RECORD_HEADER, rec_len - RECORD_HEADER,
                               plain);
+  /* The content type at the end, while the plaintext is in this core's
+   * cache (the analyzer's thread reads no more of a body record). */
+  e->inner_len = e->n > 0 ? (gsize)e->n : 0;
+  while (e->inner_len > 0 && plain[e->inner_len - 1] == 0)
+    e->inner_len--;
+  e->inner_type = e->inner_len > 0 ? plain[e->inner_len - 1] : 0;
   e->arena_end = self->arena_head;
   atomic_set (&self->head, self->head + 1);
 }
@@ -701,7 +709,8 @@ find (TsDecryptAhead *self, gsize block, guint64 serial, guint64 seq, const guin
 
 gssize
 ts_decrypt_ahead_open (gpointer user_data, guint64 serial, guint64 seq, const guint8 *rec,
-                       gsize rec_len, const guint8 **out_plain)
+                       gsize rec_len, const guint8 **out_plain, gsize *out_inner_len,
+                       guint8 *out_inner_type)
 {
   TsDecryptAhead *self = user_data;
   gsize block = self->at;
@@ -711,6 +720,8 @@ ts_decrypt_ahead_open (gpointer user_data, guint64 serial, guint64 seq, const gu
   if (e != NULL)
     {
       *out_plain = e->plain;
+      *out_inner_len = e->inner_len;
+      *out_inner_type = e->inner_type;
       return e->n;
     }
   /* Never wait: the record is opened here (the helper leaves those near

@@ -83,7 +83,8 @@ void ts_decrypt_ahead_restart (TsDecryptAhead *self, guint64 offset,
 /* The TsTlsAhead open function (see ts-tls-session.h), @user_data the
  * helper. Waits for the helper when it has not read the current block. */
 gssize ts_decrypt_ahead_open (gpointer user_data, guint64 serial, guint64 seq, const guint8 *rec,
-                              gsize rec_len, const guint8 **out_plain);
+                              gsize rec_len, const guint8 **out_plain, gsize *out_inner_len,
+                              guint8 *out_inner_type);
 
 /* TRUE once when a record was not found ahead since the last call: the
  * analyzer may restart the helper from where it stands. */

@@ -769,6 +769,20 @@ dispatch_content (TsTlsSession *self, TsTlsDirection direction, guint8 type, con
 }
 
 /* RFC 8446 §5.2 TLSInnerPlaintext: content, then the real type, then zeros. */
+/* @i: the length of @plain (@n bytes) without its trailing zeros, @type its
+ * last byte (when i > 0), found by dispatch_inner or ahead. */
+static void
+dispatch_inner_found (TsTlsSession *self, TsTlsDirection direction, const guint8 *plain, gsize n,
+                      gsize i, guint8 type, guint64 offset, guint64 end_offset)
+{
+  if (i == 0)
+    emit_anomaly (
+        self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
+        "a decrypted record with no content type (all %" G_GSIZE_FORMAT " bytes are zero)", n);
+  else
+    dispatch_content (self, direction, type, plain, i - 1, offset, end_offset, TRUE, TRUE);
+}
+
 static void
 dispatch_inner (TsTlsSession *self, TsTlsDirection direction, const guint8 *plain, gsize n,
                 guint64 offset, guint64 end_offset)
@@ -777,12 +791,7 @@ dispatch_inner (TsTlsSession *self, TsTlsDirection direction, const guint8 *plai
 
   while (i > 0 && plain[i - 1] == 0)
     i--;
-  if (i == 0)
-    emit_anomaly (
-        self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
-        "a decrypted record with no content type (all %" G_GSIZE_FORMAT " bytes are zero)", n);
-  else
-    dispatch_content (self, direction, plain[i - 1], plain, i - 1, offset, end_offset, TRUE, TRUE);
+  dispatch_inner_found (self, direction, plain, n, i, i > 0 ? plain[i - 1] : 0, offset, end_offset);
 }
 
 /*
@@ -967,6 +976,9 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
   KeysResult keys;
   gssize n;
   const guint8 *plain;
+  gboolean ahead = FALSE;
+  gsize inner_len = 0;
+  guint8 inner_type = 0;
 
   if (d->epoch == EPOCH_TLS12)
   protected = TRUE;
@@ -1037,10 +1049,11 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
     {
       /* Opened ahead (the same keys, sequence number and bytes give the
        * same plaintext and verdict), or here. */
-      n = self->ahead != NULL
-              ? self->ahead->open (self->ahead_data, d->cipher.serial, d->seq, rec, rec_len, &plain)
-              : TS_TLS_AHEAD_MISS;
-      if (n == TS_TLS_AHEAD_MISS)
+      n = self->ahead != NULL ? self->ahead->open (self->ahead_data, d->cipher.serial, d->seq, rec,
+                                                   rec_len, &plain, &inner_len, &inner_type)
+                              : TS_TLS_AHEAD_MISS;
+      ahead = n != TS_TLS_AHEAD_MISS;
+      if (!ahead)
         {
           plain = self->plain;
           n = _ts_tls_cipher_open (&d->cipher, d->seq, rec, frag, frag_len, self->plain);
@@ -1074,6 +1087,9 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
 
   if (d->epoch == EPOCH_TLS12)
     dispatch_content (self, direction, type, plain, (gsize)n, offset, end_offset, TRUE, TRUE);
+  else if (ahead)
+    dispatch_inner_found (self, direction, plain, (gsize)n, inner_len, inner_type, offset,
+                          end_offset);
   else
     dispatch_inner (self, direction, plain, (gsize)n, offset, end_offset);
   return TRUE;

@@ -311,15 +311,20 @@ const TsTlsSessionInfo *ts_tls_session_get_info (TsTlsSession *self);
  * @open: the record @rec (@rec_len bytes, header included) under the keys
  * numbered @serial (TsTlsCipher.serial) at sequence number @seq. Returns
  * what _ts_tls_cipher_open () would, with *@out_plain set (borrowed, valid
- * until the next call of @open), or TS_TLS_AHEAD_MISS when it was not opened
- * ahead: the session then opens it itself. Called only where the session
- * would open the record anyway, with the same keys, sequence number and
- * bytes, so the events are the same with or without it. */
+ * until the next call of @open) and, when it returns n >= 0, *@out_inner_len
+ * the plaintext's length without its trailing zeros (RFC 8446 §5.2
+ * TLSInnerPlaintext: the content type is its last byte, *@out_inner_type;
+ * 0 when every byte is zero), so that the caller need not read the
+ * record's end; or
+ * TS_TLS_AHEAD_MISS when it was not opened ahead: the session then opens it
+ * itself. Called only where the session would open the record anyway, with
+ * the same keys, sequence number and bytes, so the events are the same with
+ * or without it. */
 #define TS_TLS_AHEAD_MISS G_MINSSIZE
 typedef struct
 {
   gssize (*open) (gpointer user_data, guint64 serial, guint64 seq, const guint8 *rec, gsize rec_len,
-                  const guint8 **out_plain);
+                  const guint8 **out_plain, gsize *out_inner_len, guint8 *out_inner_type);
 } TsTlsAhead;
 
 /* @ahead (static storage, or NULL to stop) is asked with @user_data. */

@@ -461,41 +461,71 @@ ts_timeline_render_tunnel_line (const TsTimeline *tl, guint tunnel)
 
 /* --- JSON --------------------------------------------------------------- */
 
+/* Appending to the output without GLib's general insert (GLib 2.74 does not
+ * inline g_string_append_len): most pieces are a few bytes. */
+static inline void
+put_len (GString *s, const char *p, gsize n)
+{
+  if (G_UNLIKELY (s->len + n >= s->allocated_len))
+    {
+      g_string_append_len (s, p, (gssize)n);
+      return;
+    }
+  memcpy (s->str + s->len, p, n);
+  s->len += n;
+  s->str[s->len] = '\0';
+}
+
+static inline void
+put_c (GString *s, char c)
+{
+  put_len (s, &c, 1);
+}
+
+static inline void
+put_cstr (GString *s, const char *p)
+{
+  put_len (s, p, strlen (p));
+}
+
+/* A string literal, its length known at compile time. */
+#define PUT_LIT(s, lit) put_len ((s), "" lit, sizeof (lit) - 1)
+
 static void
 json_str (GString *s, const char *v)
 {
-  const guchar *run;
+  const guchar *run, *p;
 
   if (v == NULL)
     {
-      g_string_append_len (s, "null", 4);
+      PUT_LIT (s, "null");
       return;
     }
-  g_string_append_c (s, '"');
+  put_c (s, '"');
   run = (const guchar *)v;
-  for (const guchar *p = (const guchar *)v; *p; p++)
+  for (p = (const guchar *)v; *p; p++)
     {
       if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
         continue;
       /* Flush the plain run before the byte that needs care. */
-      g_string_append_len (s, (const char *)run, (gssize)(p - run));
+      put_len (s, (const char *)run, (gsize)(p - run));
       run = p + 1;
       switch (*p)
         {
           case '"':
-            g_string_append_len (s, "\\\"", 2);
+            PUT_LIT (s, "\\\"");
             break;
           case '\\':
-            g_string_append_len (s, "\\\\", 2);
+            PUT_LIT (s, "\\\\");
             break;
           case '\n':
-            g_string_append_len (s, "\\n", 2);
+            PUT_LIT (s, "\\n");
             break;
           case '\r':
-            g_string_append_len (s, "\\r", 2);
+            PUT_LIT (s, "\\r");
             break;
           case '\t':
-            g_string_append_len (s, "\\t", 2);
+            PUT_LIT (s, "\\t");
             break;
           default:
             if (*p >= 0x80)
@@ -506,7 +536,7 @@ json_str (GString *s, const char *v)
                   n++;
                 if (g_utf8_validate ((const gchar *)p, (gssize)n, NULL))
                   {
-                    g_string_append_len (s, (const gchar *)p, (gssize)n);
+                    put_len (s, (const gchar *)p, n);
                     p += n - 1;
                     run = p + 1;
                     break;
@@ -515,8 +545,8 @@ json_str (GString *s, const char *v)
             g_string_append_printf (s, "\\u%04x", *p);
         }
     }
-  g_string_append_len (s, (const char *)run, (gssize)strlen ((const char *)run));
-  g_string_append_c (s, '"');
+  put_len (s, (const char *)run, (gsize)(p - run));
+  put_c (s, '"');
 }
 
 /* Appends an unsigned number (printf is the slow part of rendering). */
@@ -532,7 +562,7 @@ json_u64 (GString *s, guint64 v)
       v /= 10;
     }
   while (v != 0);
-  g_string_append_len (s, buf + i, (gssize)(sizeof buf - i));
+  put_len (s, buf + i, (gsize)(sizeof buf - i));
 }
 
 static void
@@ -583,6 +613,200 @@ flush (GString *s, TsRenderWriteFunc func, gpointer user_data, gboolean force)
       g_string_truncate (s, 0);
     }
   return ok;
+}
+
+/* One event of the "events" array into @s (nothing when @o->as_node does
+ * not see it); *@first: no event was rendered before it. @reader_sets caches
+ * the rendered reader lists by set. */
+static void
+render_event (const TsTimeline *tl, const TsRenderOptions *o, guint index, GString *s,
+              GHashTable *reader_sets, GPtrArray *node_json, GPtrArray *link_json, gboolean *first)
+{
+  const TsTimelineEvent *e = ts_timeline_get_event (tl, index);
+  gboolean readable = o->as_node < 0 || ts_timeline_event_readable_by (tl, e, o->as_node);
+  const char *readers;
+
+  if (!ts_timeline_event_seen_by (tl, e, o->as_node))
+    return;
+  if (*first)
+    PUT_LIT (s, "\n    {\"index\": ");
+  else
+    PUT_LIT (s, ",\n    {\"index\": ");
+  *first = FALSE;
+  json_u64 (s, index);
+  PUT_LIT (s, ", \"time_ns\": ");
+  json_u64 (s, e->time_ns);
+  PUT_LIT (s, ", \"link\": ");
+  put_cstr (s, e->link >= 0 ? (const char *)link_json->pdata[e->link] : "null");
+  PUT_LIT (s, ", \"src\": ");
+  put_cstr (s, e->src >= 0 ? (const char *)node_json->pdata[e->src] : "null");
+  PUT_LIT (s, ", \"dst\": ");
+  put_cstr (s, e->dst >= 0 ? (const char *)node_json->pdata[e->dst] : "null");
+  PUT_LIT (s, ", \"connection\": ");
+  json_int (s, e->conn);
+  PUT_LIT (s, ", \"stream\": ");
+  json_u64 (s, e->stream);
+  PUT_LIT (s, ", \"layer\": \"");
+  put_cstr (s, ts_layer_to_string (e->layer));
+  PUT_LIT (s, "\", \"kind\": ");
+  json_str (s, e->kind);
+  PUT_LIT (s, ", \"phase\": \"");
+  put_cstr (s, ts_phase_to_string (e->phase));
+  PUT_LIT (s, "\", \"summary\": ");
+  if (readable)
+    json_str (s, e->summary);
+  else
+    {
+      g_autofree char *r = redacted_summary (e);
+      json_str (s, r);
+    }
+  PUT_LIT (s, ", \"readers\": ");
+  readers = g_hash_table_lookup (reader_sets, &e->readers);
+  if (readers == NULL)
+    {
+      GString *rs = g_string_new ("[");
+      const char *sep = "";
+      for (guint r = 0; r < ts_timeline_get_n_readers (tl) && r < 64; r++)
+        if (e->readers & (G_GUINT64_CONSTANT (1) << r))
+          {
+            g_autofree char *name = ts_timeline_dup_reader_name (tl, r);
+            g_string_append (rs, sep);
+            json_str (rs, name);
+            sep = ", ";
+          }
+      g_string_append_c (rs, ']');
+      readers = g_string_free (rs, FALSE);
+      g_hash_table_insert (reader_sets, g_memdup2 (&e->readers, sizeof e->readers),
+                           (gpointer)readers);
+    }
+  put_cstr (s, readers);
+  PUT_LIT (s, ", \"tunnel\": ");
+  if (e->tunnel >= 0)
+    json_int (s, e->tunnel);
+  else
+    PUT_LIT (s, "null");
+  if (e->packet != G_MAXUINT32)
+    {
+      PUT_LIT (s, ", \"bytes\": {\"packet\": ");
+      json_u64 (s, e->packet);
+      PUT_LIT (s, ", \"offset\": ");
+      json_u64 (s, e->byte_offset);
+      PUT_LIT (s, ", \"length\": ");
+      json_u64 (s, e->byte_len);
+      put_c (s, '}');
+    }
+  else
+    PUT_LIT (s, ", \"bytes\": null");
+  PUT_LIT (s, ", \"wire_length\": ");
+  json_u64 (s, e->wire_len);
+  if (e->anomaly)
+    PUT_LIT (s, ", \"anomaly\": true");
+  else
+    PUT_LIT (s, ", \"anomaly\": false");
+  if (e->encrypted)
+    PUT_LIT (s, ", \"encrypted\": true");
+  else
+    PUT_LIT (s, ", \"encrypted\": false");
+  if (e->decrypted)
+    PUT_LIT (s, ", \"decrypted\": true");
+  else
+    PUT_LIT (s, ", \"decrypted\": false");
+  if (readable)
+    PUT_LIT (s, ", \"readable\": true");
+  else
+    PUT_LIT (s, ", \"readable\": false");
+  if (readable && e->layer == TS_LAYER_HTTP && (e->http_method || e->http_status))
+    {
+      PUT_LIT (s, ", \"http\": {\"method\": ");
+      json_str (s, e->http_method);
+      PUT_LIT (s, ", \"target\": ");
+      json_str (s, e->http_target);
+      PUT_LIT (s, ", \"status\": ");
+      if (e->http_status)
+        json_u64 (s, e->http_status);
+      else
+        PUT_LIT (s, "null");
+      put_c (s, '}');
+    }
+  if (e->layer == TS_LAYER_TLS && e->tls_handshake_type >= 0 && (readable || !e->encrypted))
+    {
+      const char *v = e->tls_version ? ts_tls_version_to_string (e->tls_version) : NULL;
+      const char *cs = e->tls_cipher ? ts_tls_cipher_suite_to_string (e->tls_cipher) : NULL;
+      PUT_LIT (s, ", \"tls\": {\"handshake_type\": ");
+      json_int (s, e->tls_handshake_type);
+      PUT_LIT (s, ", \"handshake\": ");
+      json_str (s, ts_tls_handshake_type_to_string ((guint)e->tls_handshake_type));
+      PUT_LIT (s, ", \"sni\": ");
+      json_str (s, e->tls_sni);
+      PUT_LIT (s, ", \"alpn\": ");
+      json_str (s, e->tls_alpn);
+      PUT_LIT (s, ", \"version\": ");
+      json_str (s, v);
+      PUT_LIT (s, ", \"cipher\": ");
+      json_str (s, cs);
+      PUT_LIT (s, ", \"cert_subject\": ");
+      json_str (s, e->tls_cert_subject);
+      PUT_LIT (s, ", \"cert_issuer\": ");
+      json_str (s, e->tls_cert_issuer);
+      put_c (s, '}');
+    }
+  PUT_LIT (s, ", \"detail\": [");
+  if (readable)
+    {
+      const TsTimelineDetail *d = ts_timeline_get_detail (tl, e->detail_first);
+      for (guint i = 0; d != NULL && i < e->n_detail; i++)
+        {
+          if (i)
+            PUT_LIT (s, ", {\"depth\": ");
+          else
+            PUT_LIT (s, "{\"depth\": ");
+          json_u64 (s, d[i].depth);
+          PUT_LIT (s, ", \"text\": ");
+          json_str (s, d[i].text);
+          put_c (s, '}');
+        }
+    }
+  PUT_LIT (s, "]}");
+}
+
+/* Timelines with more events than this render their second half in
+ * another thread (when streamed). */
+#define RENDER_SPLIT_EVENTS 20000
+
+typedef struct
+{
+  const TsTimeline *tl;
+  const TsRenderOptions *o;
+  GArray *order;
+  guint from; /* renders order[from..] */
+  GPtrArray *node_json, *link_json;
+  GAsyncQueue *pieces; /* GString *, in order, then &half_done */
+} HalfJob;
+
+static GString half_done;
+
+static gpointer
+render_half (gpointer data)
+{
+  HalfJob *job = data;
+  g_autoptr (GHashTable) reader_sets
+      = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  GString *s = g_string_sized_new (JSON_FLUSH + 64 * 1024);
+  gboolean first = FALSE;
+
+  for (guint k = job->from; k < job->order->len; k++)
+    {
+      render_event (job->tl, job->o, g_array_index (job->order, guint, k), s, reader_sets,
+                    job->node_json, job->link_json, &first);
+      if (s->len > JSON_FLUSH)
+        {
+          g_async_queue_push (job->pieces, s);
+          s = g_string_sized_new (JSON_FLUSH + 64 * 1024);
+        }
+    }
+  g_async_queue_push (job->pieces, s);
+  g_async_queue_push (job->pieces, &half_done);
+  return NULL;
 }
 
 /* Renders into @s, handing full buffers to @func (NULL: keep all in @s). */
@@ -714,139 +938,55 @@ render_json (const TsTimeline *tl, const TsRenderOptions *options, GString *s,
       g_string_append (s, "]}");
     }
   g_string_append (s, "\n  ],\n  \"events\": [");
-  for (guint k = 0; k < order->len; k++)
+  if (func != NULL && order->len >= RENDER_SPLIT_EVENTS && g_get_num_processors () > 1)
     {
-      guint index = g_array_index (order, guint, k);
-      const TsTimelineEvent *e = ts_timeline_get_event (tl, index);
-      gboolean readable = o->as_node < 0 || ts_timeline_event_readable_by (tl, e, o->as_node);
-      const char *readers;
+      /* A large timeline: the second half of the events is rendered by
+       * another thread meanwhile, into pieces written after ours. */
+      HalfJob job = { tl, o, order, order->len / 2, node_json, link_json, NULL };
+      GThread *thread;
+      gboolean ok = TRUE, strip = FALSE;
+      GString *piece;
 
-      if (!ts_timeline_event_seen_by (tl, e, o->as_node))
-        continue;
-      g_string_append (s, first ? "\n    {\"index\": " : ",\n    {\"index\": ");
-      first = FALSE;
-      json_u64 (s, index);
-      g_string_append (s, ", \"time_ns\": ");
-      json_u64 (s, e->time_ns);
-      g_string_append (s, ", \"link\": ");
-      g_string_append (s, e->link >= 0 ? (const char *)link_json->pdata[e->link] : "null");
-      g_string_append (s, ", \"src\": ");
-      g_string_append (s, e->src >= 0 ? (const char *)node_json->pdata[e->src] : "null");
-      g_string_append (s, ", \"dst\": ");
-      g_string_append (s, e->dst >= 0 ? (const char *)node_json->pdata[e->dst] : "null");
-      g_string_append (s, ", \"connection\": ");
-      json_int (s, e->conn);
-      g_string_append (s, ", \"stream\": ");
-      json_u64 (s, e->stream);
-      g_string_append (s, ", \"layer\": \"");
-      g_string_append (s, ts_layer_to_string (e->layer));
-      g_string_append (s, "\", \"kind\": ");
-      json_str (s, e->kind);
-      g_string_append (s, ", \"phase\": \"");
-      g_string_append (s, ts_phase_to_string (e->phase));
-      g_string_append (s, "\", \"summary\": ");
-      if (readable)
-        json_str (s, e->summary);
-      else
+      job.pieces = g_async_queue_new ();
+      thread = g_thread_new ("ts-render", render_half, &job);
+      for (guint k = 0; k < job.from; k++)
         {
-          g_autofree char *r = redacted_summary (e);
-          json_str (s, r);
+          render_event (tl, o, g_array_index (order, guint, k), s, reader_sets, node_json,
+                        link_json, &first);
+          if (ok && !flush (s, func, user_data, FALSE))
+            ok = FALSE;
         }
-      g_string_append (s, ", \"readers\": ");
-      readers = g_hash_table_lookup (reader_sets, &e->readers);
-      if (readers == NULL)
+      /* The other half started as if an event came before it. */
+      strip = first;
+      while ((piece = g_async_queue_pop (job.pieces)) != &half_done)
         {
-          GString *rs = g_string_new ("[");
-          const char *sep = "";
-          for (guint r = 0; r < ts_timeline_get_n_readers (tl) && r < 64; r++)
-            if (e->readers & (G_GUINT64_CONSTANT (1) << r))
-              {
-                g_autofree char *name = ts_timeline_dup_reader_name (tl, r);
-                g_string_append (rs, sep);
-                json_str (rs, name);
-                sep = ", ";
-              }
-          g_string_append_c (rs, ']');
-          readers = g_string_free (rs, FALSE);
-          g_hash_table_insert (reader_sets, g_memdup2 (&e->readers, sizeof e->readers),
-                               (gpointer)readers);
-        }
-      g_string_append (s, readers);
-      g_string_append (s, ", \"tunnel\": ");
-      if (e->tunnel >= 0)
-        json_int (s, e->tunnel);
-      else
-        g_string_append (s, "null");
-      if (e->packet != G_MAXUINT32)
-        {
-          g_string_append (s, ", \"bytes\": {\"packet\": ");
-          json_u64 (s, e->packet);
-          g_string_append (s, ", \"offset\": ");
-          json_u64 (s, e->byte_offset);
-          g_string_append (s, ", \"length\": ");
-          json_u64 (s, e->byte_len);
-          g_string_append_c (s, '}');
-        }
-      else
-        g_string_append (s, ", \"bytes\": null");
-      g_string_append (s, ", \"wire_length\": ");
-      json_u64 (s, e->wire_len);
-      g_string_append (s, e->anomaly ? ", \"anomaly\": true" : ", \"anomaly\": false");
-      g_string_append (s, e->encrypted ? ", \"encrypted\": true" : ", \"encrypted\": false");
-      g_string_append (s, e->decrypted ? ", \"decrypted\": true" : ", \"decrypted\": false");
-      g_string_append (s, readable ? ", \"readable\": true" : ", \"readable\": false");
-      if (readable && e->layer == TS_LAYER_HTTP && (e->http_method || e->http_status))
-        {
-          g_string_append (s, ", \"http\": {\"method\": ");
-          json_str (s, e->http_method);
-          g_string_append (s, ", \"target\": ");
-          json_str (s, e->http_target);
-          g_string_append (s, ", \"status\": ");
-          if (e->http_status)
-            json_u64 (s, e->http_status);
-          else
-            g_string_append (s, "null");
-          g_string_append_c (s, '}');
-        }
-      if (e->layer == TS_LAYER_TLS && e->tls_handshake_type >= 0 && (readable || !e->encrypted))
-        {
-          const char *v = e->tls_version ? ts_tls_version_to_string (e->tls_version) : NULL;
-          const char *cs = e->tls_cipher ? ts_tls_cipher_suite_to_string (e->tls_cipher) : NULL;
-          g_string_append (s, ", \"tls\": {\"handshake_type\": ");
-          json_int (s, e->tls_handshake_type);
-          g_string_append (s, ", \"handshake\": ");
-          json_str (s, ts_tls_handshake_type_to_string ((guint)e->tls_handshake_type));
-          g_string_append (s, ", \"sni\": ");
-          json_str (s, e->tls_sni);
-          g_string_append (s, ", \"alpn\": ");
-          json_str (s, e->tls_alpn);
-          g_string_append (s, ", \"version\": ");
-          json_str (s, v);
-          g_string_append (s, ", \"cipher\": ");
-          json_str (s, cs);
-          g_string_append (s, ", \"cert_subject\": ");
-          json_str (s, e->tls_cert_subject);
-          g_string_append (s, ", \"cert_issuer\": ");
-          json_str (s, e->tls_cert_issuer);
-          g_string_append_c (s, '}');
-        }
-      g_string_append (s, ", \"detail\": [");
-      if (readable)
-        {
-          const TsTimelineDetail *d = ts_timeline_get_detail (tl, e->detail_first);
-          for (guint i = 0; d != NULL && i < e->n_detail; i++)
+          const char *p = piece->str;
+          gsize n = piece->len;
+
+          if (strip && n > 0)
             {
-              g_string_append (s, i ? ", {\"depth\": " : "{\"depth\": ");
-              json_u64 (s, d[i].depth);
-              g_string_append (s, ", \"text\": ");
-              json_str (s, d[i].text);
-              g_string_append_c (s, '}');
+              g_assert (p[0] == ',');
+              p++, n--;
+              strip = FALSE;
             }
+          put_len (s, p, n);
+          g_string_free (piece, TRUE);
+          if (ok && !flush (s, func, user_data, FALSE))
+            ok = FALSE;
         }
-      g_string_append (s, "]}");
-      if (!flush (s, func, user_data, FALSE))
+      g_thread_join (thread);
+      g_async_queue_unref (job.pieces);
+      if (!ok)
         return FALSE;
     }
+  else
+    for (guint k = 0; k < order->len; k++)
+      {
+        render_event (tl, o, g_array_index (order, guint, k), s, reader_sets, node_json, link_json,
+                      &first);
+        if (!flush (s, func, user_data, FALSE))
+          return FALSE;
+      }
   g_string_append (s, "\n  ]\n}\n");
   return flush (s, func, user_data, TRUE);
 }

@@ -266,7 +266,9 @@ open_record (TsDecryptAhead *self, Flow *f, const guint8 *rec, gsize rec_len, gb
       g_mutex_unlock (&self->lock);
       if (interrupted (self))
         {
-          lose (self, f); /* the flows are replaced, or the end */
+          /* The flows are replaced, or this is the end: not a direction
+           * lost to the trace (no restart is asked for it). */
+          f->lost = TRUE;
           return;
         }
     }

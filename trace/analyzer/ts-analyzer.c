@@ -169,7 +169,7 @@ struct _TsAnalyzer
   GThread *release;     /* frees the reader (and unmaps the trace) after _finish */
   guint64 final_offset; /* the reader's, once it is gone */
   char *scenario;       /* the reader's, once it is gone */
-  guint64 ahead_restarted;
+  guint64 ahead_checked; /* records read when restart_ahead last looked */
   guint ahead_lost; /* ts_decrypt_ahead_get_lost () at the last restart */
   gboolean no_ahead;
 };
@@ -2286,12 +2286,16 @@ restart_ahead (TsAnalyzer *self)
   g_autoptr (GArray) links = g_array_new (FALSE, FALSE, sizeof (gint));
   g_autoptr (GPtrArray) owners = g_ptr_array_new (); /* Conn * of each flow */
   gboolean news = FALSE;
-  guint lost = ts_decrypt_ahead_get_lost (self->ahead);
+  guint lost;
 
-  if (self->ahead_restarted != 0
-      && self->n_records - self->ahead_restarted
+  /* Looked at (restarted or not) at most every so many records: most
+   * misses are records the helper left to us. */
+  if (self->ahead_checked != 0
+      && self->n_records - self->ahead_checked
              < AHEAD_RESTART_RECORDS + 4 * (guint64)self->live_tls->len)
     return;
+  self->ahead_checked = self->n_records;
+  lost = ts_decrypt_ahead_get_lost (self->ahead);
   for (guint i = 0; i < self->live_tls->len; i++)
     {
       Conn *c = self->live_tls->pdata[i];
@@ -2332,7 +2336,6 @@ restart_ahead (TsAnalyzer *self)
    * us near our position; the helper goes on as it is. */
   if (flows->len == 0 || (!news && lost == self->ahead_lost))
     return;
-  self->ahead_restarted = self->n_records;
   self->ahead_lost = lost;
   for (guint i = 0; i < self->live_tls->len; i++)
     {

@@ -73,6 +73,11 @@ typedef enum
   STATE_WAIT_SPACE,  /* the arena or the record ring is full */
 } State;
 
+/* Fields one thread writes often and the other reads sit on cache lines
+ * of their own: sharing a line with the other thread's fields costs both a
+ * miss at every access. */
+#define LINE 128
+
 struct _TsDecryptAhead
 {
   GBytes *trace;
@@ -90,24 +95,24 @@ struct _TsDecryptAhead
   GPtrArray *restart_flows; /* Flow * */
   GArray *restart_linktypes, *restart_links;
   gsize requested_gen;
-
-  /* Shared, atomic. */
-  gsize helper_gen;  /* the restart the helper works in */
-  gsize done;        /* trace offset the helper has read up to (in helper_gen) */
-  gint state;        /* State */
-  gsize position;    /* the analyzer's block, in POSITION_STEP steps */
-  gint helper_waits; /* the helper sleeps on @cond */
+  gint helper_waits; /* atomic: the helper sleeps on @cond */
   gint analyzer_waits;
-  gint n_lost;         /* directions the helper stopped following */
-  gsize head;          /* entries written (helper) */
-  gsize tail;          /* entries dropped (analyzer) */
-  gsize arena_dropped; /* arena position up to which entries were dropped */
-  Entry ring[TS_DECRYPT_AHEAD_RECORDS];
-  guint8 *arena;
+
+  /* Written by the helper, atomic. */
+  _Alignas(LINE) gsize head; /* entries written */
+  gsize helper_gen;          /* the restart the helper works in */
+  gsize done;                /* trace offset the helper has read up to (in helper_gen) */
+  gint state;                /* State */
+  gint n_lost;               /* directions the helper stopped following */
+
+  /* Written by the analyzer, atomic. */
+  _Alignas(LINE) gsize position; /* the analyzer's block, in POSITION_STEP steps */
+  gsize tail;                    /* entries dropped */
+  gsize arena_dropped;           /* arena position up to which entries were dropped */
 
   /* The helper's own. */
-  GHashTable *flows; /* Flow * (key and value) */
-  Flow *last;        /* the flow found last */
+  _Alignas(LINE) GHashTable *flows; /* Flow * (key and value) */
+  Flow *last;                       /* the flow found last */
   GArray *linktypes, *links;
   gsize pos;        /* next block to read */
   gsize block;      /* the block being read */
@@ -115,10 +120,13 @@ struct _TsDecryptAhead
   gsize arena_head; /* arena position written up to */
 
   /* The analyzer's own. */
-  gsize at; /* its block */
-  gsize scan; /* entries before it are of earlier blocks (or restarts) */
+  _Alignas(LINE) gsize at; /* its block */
+  gsize scan;              /* entries before it are of earlier blocks (or restarts) */
   gsize analyzer_gen;
   gboolean missed;
+
+  _Alignas(LINE) Entry ring[TS_DECRYPT_AHEAD_RECORDS];
+  guint8 *arena;
 };
 
 static guint
@@ -543,7 +551,7 @@ helper_main (gpointer user_data)
 TsDecryptAhead *
 ts_decrypt_ahead_new (GBytes *trace, guint64 base)
 {
-  TsDecryptAhead *self = g_new0 (TsDecryptAhead, 1);
+  TsDecryptAhead *self = g_aligned_alloc0 (1, sizeof (TsDecryptAhead), LINE);
 
   self->trace = g_bytes_ref (trace);
   self->data = g_bytes_get_data (trace, &self->size);
@@ -582,7 +590,7 @@ ts_decrypt_ahead_free (TsDecryptAhead *self)
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   g_bytes_unref (self->trace);
-  g_free (self);
+  g_aligned_free (self);
 }
 
 /* Drops the entries of other restarts and earlier blocks than @block. */

@@ -25,16 +25,20 @@ typedef struct
 
 static const TsCommand commands[] = {
   { "list", ts_cmd_list, "[--format json]", "list the built-in scenarios and their topology" },
-  { "up", ts_cmd_up, "SCENARIO [--lab NAME] [--set KEY=VALUE]...", "bring a scenario's lab up and leave it running" },
+  { "up", ts_cmd_up, "SCENARIO [--lab NAME] [--set KEY=VALUE]...",
+    "bring a scenario's lab up and leave it running" },
   { "down", ts_cmd_down, "[--lab NAME]", "tear a lab down (and what dead labs left)" },
   { "status", ts_cmd_status, "", "show the labs that run" },
   { "exec", ts_cmd_exec, "[--lab NAME] NODE -- CMD...", "run a command inside a node" },
   { "shell", ts_cmd_shell, "[--lab NAME] NODE", "open a shell inside a node" },
-  { "run", ts_cmd_run, "SCENARIO [-o FILE|-] [--set KEY=VALUE]...", "run a scenario, check its expectations, write its trace" },
-  { "record", ts_cmd_record, "[--all | SCENARIO...]", "run scenarios and write captures/SCENARIO.pcapng" },
+  { "run", ts_cmd_run, "SCENARIO [-o FILE|-] [--set KEY=VALUE]...",
+    "run a scenario, check its expectations, write its trace" },
+  { "record", ts_cmd_record, "[--all | SCENARIO...]",
+    "run scenarios and write captures/SCENARIO.pcapng" },
   { "explain", NULL, "TRACE|-", "turn a trace into a timeline and a ladder diagram" },
   { "lesson", NULL, "[N] [--all]", "list the lessons, or step through one" },
-  { "trace-info", ts_cmd_trace_info, "FILE", "summarise a trace: interfaces, packets, secrets, events, damage" },
+  { "trace-info", ts_cmd_trace_info, "FILE",
+    "summarise a trace: interfaces, packets, secrets, events, damage" },
 };
 
 /* Becomes tscope-analyze with the same arguments: the one beside this

@@ -53,8 +53,8 @@ static const char *const group_types[]
 /* Keys each group type accepts, for "unknown key" errors. */
 static const char *const scenario_keys[] = { "name", "description", "ipv6", NULL };
 static const char *const node_keys[] = { "role", "names", "trust", "forward", NULL };
-static const char *const link_keys[]
-    = { "delay", "jitter", "loss", "rate", "mtu", "subnet4", "subnet6", "capture", "offload", NULL };
+static const char *const link_keys[] = { "delay",   "jitter",  "loss",    "rate",    "mtu",
+                                         "subnet4", "subnet6", "capture", "offload", NULL };
 static const char *const actor_keys[] = { "node", "command", "ready", NULL };
 static const char *const step_keys[] = { "node", "command", "timeout", "pause", NULL };
 static const char *const expect_keys[]

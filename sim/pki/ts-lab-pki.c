@@ -511,12 +511,11 @@ write_stamp (TsLabPki *pki, const char *stamp_path, X509 *web, X509 *icpt)
     return;
   /* What the checks below demand: both CAs valid, the origin's certificate
    * valid for more than a day. */
-  until = MIN (asn1_unix_time (X509_get0_notAfter (web)),
-               asn1_unix_time (X509_get0_notAfter (icpt)));
+  until
+      = MIN (asn1_unix_time (X509_get0_notAfter (web)), asn1_unix_time (X509_get0_notAfter (icpt)));
   until = MIN (until, asn1_unix_time (X509_get0_notAfter (server)) - 24 * 3600);
   text = g_strdup_printf ("%suntil %" G_GINT64_FORMAT "\n", identity, until);
-  if (!g_file_set_contents_full (stamp_path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-                                 NULL))
+  if (!g_file_set_contents_full (stamp_path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL))
     g_unlink (stamp_path);
 }
 

@@ -471,16 +471,16 @@ test_side_by_side (gconstpointer data)
                                "link.client-proxy.delay=5ms", NULL),
                    ==, 0);
   /* Offloads are off on lab links, unless a link without capture asks. */
-  g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", a, "proxy", "--", "ethtool", "-k",
-                               "client", NULL),
-                   ==, 0);
+  g_assert_cmpint (
+      run_tscope (&out, NULL, "exec", "--lab", a, "proxy", "--", "ethtool", "-k", "client", NULL),
+      ==, 0);
   g_assert_nonnull (strstr (out, "tx-tcp-segmentation: off"));
   g_assert_nonnull (strstr (out, "generic-segmentation-offload: off"));
   g_assert_nonnull (strstr (out, "generic-receive-offload: off"));
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", a, "proxy", "--", "ethtool", "-k",
-                               "server", NULL),
-                   ==, 0);
+  g_assert_cmpint (
+      run_tscope (&out, NULL, "exec", "--lab", a, "proxy", "--", "ethtool", "-k", "server", NULL),
+      ==, 0);
   g_assert_nonnull (strstr (out, "tx-tcp-segmentation: on"));
   g_assert_nonnull (strstr (out, "generic-segmentation-offload: on"));
   g_clear_pointer (&out, g_free);

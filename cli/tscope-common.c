@@ -1,5 +1,5 @@
 /* tscope-common.c: what every tscope command shares: errors, option
- * parsing, finding data.
+ * parsing.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
@@ -35,17 +35,4 @@ ts_cli_parse (int *argc, char ***argv, const char *parameter_string, const char 
       return FALSE;
     }
   return TRUE;
-}
-
-char *
-ts_cli_find_data (const char *name)
-{
-  const char *env = g_getenv ("TS_DATA_DIR");
-  g_autofree char *source = g_build_filename (TS_SOURCE_DIR, name, NULL);
-
-  if (env != NULL && *env != '\0')
-    return g_build_filename (env, name, NULL);
-  if (g_file_test (source, G_FILE_TEST_EXISTS))
-    return g_steal_pointer (&source);
-  return g_build_filename (TS_DATADIR, name, NULL);
 }

@@ -202,7 +202,7 @@ ts_cmd_lesson (int argc, char **argv)
       NULL },
     { NULL },
   };
-  g_autofree char *dir = ts_cli_find_data ("lessons");
+  g_autofree char *dir = ts_lesson_find_data ("lessons");
   g_autoptr (GPtrArray) files = NULL;
   g_autoptr (TsLesson) lesson = NULL;
   g_autoptr (TsLessonCapture) capture = NULL;
@@ -265,7 +265,7 @@ ts_cmd_lesson (int argc, char **argv)
 
   /* The shipped capture: the whole exchange first, then each step points into it. */
   {
-    g_autofree char *root = ts_cli_find_data ("");
+    g_autofree char *root = ts_lesson_find_data ("");
     g_autofree char *path = g_path_is_absolute (lesson->capture)
                                 ? g_strdup (lesson->capture)
                                 : g_build_filename (root, lesson->capture, NULL);

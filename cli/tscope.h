@@ -38,10 +38,4 @@ void ts_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 gboolean ts_cli_parse (int *argc, char ***argv, const char *parameter_string, const char *summary,
                        const GOptionEntry *entries);
 
-/* The path of a data directory or file of Tunnelscope (@name: "lessons",
- * "captures", ...): under $TS_DATA_DIR when set, else in the source tree
- * when running from a build, else in the installed data directory.
- * Transfer full. */
-char *ts_cli_find_data (const char *name);
-
 G_END_DECLS

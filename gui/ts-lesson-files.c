@@ -7,23 +7,10 @@
 
 #include <gio/gio.h>
 
-char *
-ts_lesson_files_find_data (const char *name)
-{
-  const char *env = g_getenv ("TS_DATA_DIR");
-  g_autofree char *source = g_build_filename (TS_SOURCE_DIR, name, NULL);
-
-  if (env != NULL && *env != '\0')
-    return g_build_filename (env, name, NULL);
-  if (g_file_test (source, G_FILE_TEST_EXISTS))
-    return g_steal_pointer (&source);
-  return g_build_filename (TS_DATADIR, name, NULL);
-}
-
 GPtrArray *
 ts_lesson_files_load_all (GError **error)
 {
-  g_autofree char *dir = ts_lesson_files_find_data ("lessons");
+  g_autofree char *dir = ts_lesson_find_data ("lessons");
   g_autoptr (GPtrArray) files = ts_lesson_list_files (dir, error);
   g_autoptr (GPtrArray) lessons = NULL;
 
@@ -43,7 +30,7 @@ ts_lesson_files_load_all (GError **error)
 TsLesson *
 ts_lesson_files_load (guint number, GError **error)
 {
-  g_autofree char *dir = ts_lesson_files_find_data ("lessons");
+  g_autofree char *dir = ts_lesson_find_data ("lessons");
   g_autoptr (GPtrArray) files = ts_lesson_list_files (dir, error);
 
   if (files == NULL)
@@ -65,7 +52,7 @@ resolve (const char *relative)
 
   if (g_path_is_absolute (relative))
     return g_strdup (relative);
-  root = ts_lesson_files_find_data ("");
+  root = ts_lesson_find_data ("");
   return g_build_filename (root, relative, NULL);
 }
 

@@ -1,6 +1,6 @@
 /* ts-lesson-files.h: where the app finds the lessons and their captures:
- * $TS_DATA_DIR, else the source tree (running from a build), else the
- * installed data directory (as tscope does).
+ * ts_lesson_find_data () ($TS_DATA_DIR, else the source tree when running
+ * from a build, else the installed data directory), as tscope does.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #pragma once
@@ -8,9 +8,6 @@
 #include "ts-lesson.h"
 
 G_BEGIN_DECLS
-
-/* @name under the data directory (transfer full). */
-char *ts_lesson_files_find_data (const char *name);
 
 /* Every lesson, parsed, sorted by number (TsLesson *, transfer full);
  * NULL with @error when the directory cannot be read or a lesson does not

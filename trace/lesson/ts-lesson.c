@@ -535,3 +535,16 @@ ts_lesson_list_files (const char *dir, GError **error)
   g_ptr_array_sort (paths, compare_paths);
   return paths;
 }
+
+char *
+ts_lesson_find_data (const char *name)
+{
+  const char *env = g_getenv ("TS_DATA_DIR");
+  g_autofree char *source = g_build_filename (TS_SOURCE_DIR, name, NULL);
+
+  if (env != NULL && *env != '\0')
+    return g_build_filename (env, name, NULL);
+  if (g_file_test (source, G_FILE_TEST_EXISTS))
+    return g_steal_pointer (&source);
+  return g_build_filename (TS_DATADIR, name, NULL);
+}

@@ -94,6 +94,12 @@ void ts_lesson_free (TsLesson *self);
 /* The lesson files of @dir (NN-*.md), sorted by number: a GPtrArray of paths. */
 GPtrArray *ts_lesson_list_files (const char *dir, GError **error);
 
+/* @name ("lessons", "captures", "" for the root) under Tunnelscope's data
+ * directory: $TS_DATA_DIR when set, else the source tree when running from
+ * a build, else the installed data directory (transfer full). tscope and
+ * the app find lessons and their captures alike. */
+char *ts_lesson_find_data (const char *name);
+
 const char *ts_lesson_view_to_string (TsLessonView view);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsLesson, ts_lesson_free)

@@ -166,7 +166,7 @@ ts_http2_stream_feed (TsHttp2Stream *self, guint64 offset, const guint8 *data, g
         {
           gsize at = TS_HTTP2_PREFACE_LEN - self->preface_left;
           gsize n = MIN (len, self->preface_left);
-          if (memcmp (data, TS_HTTP2_PREFACE + at, n) != 0)
+          if (memcmp (data, &TS_HTTP2_PREFACE[at], n) != 0)
             {
               self->dead = TRUE;
               if (self->error_func)

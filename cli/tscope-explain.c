@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -76,6 +77,38 @@ static void
 unmap_trace (gpointer data)
 {
   g_mapped_file_unref (data);
+}
+
+/* A mapped file that shrinks under us (another program truncates it)
+ * raises SIGBUS on the next read of a lost page, in whichever thread: one
+ * line naming the file and exit status 1, not a crash. Set up before the
+ * mapping; only async-signal-safe calls in the handler. */
+static char sigbus_message[512];
+static size_t sigbus_message_len;
+
+static void
+on_sigbus (int sig)
+{
+  ssize_t n = write (STDERR_FILENO, sigbus_message, sigbus_message_len);
+
+  (void)n;
+  _exit (TS_EXIT_FAILED);
+}
+
+static void
+catch_sigbus (const char *path)
+{
+  struct sigaction sa;
+  int n = g_snprintf (sigbus_message, sizeof sigbus_message,
+                      "tscope: %s: the file shrank while it was read (another program truncated "
+                      "it?)\n",
+                      path);
+
+  sigbus_message_len = MIN ((size_t)MAX (n, 0), sizeof sigbus_message - 1);
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigbus;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGBUS, &sa, NULL);
 }
 
 /* The trace open on @fd mapped, or NULL when it is not a regular file (or
@@ -250,7 +283,10 @@ ts_cmd_explain (int argc, char **argv)
       /* A regular file is mapped and analyzed in one pass: no read () copies
        * of it, and the analyzer may look ahead in it. Standard input, pipes
        * and --follow read in chunks as they come. */
-      g_autoptr (GBytes) mapped = map_trace (fd);
+      g_autoptr (GBytes) mapped = NULL;
+
+      catch_sigbus (path);
+      mapped = map_trace (fd);
       if (mapped != NULL)
         {
           close (fd);

@@ -1412,6 +1412,39 @@ parse_authority (const char *s, gsize len, gboolean port_required, char **out_ho
   return TRUE;
 }
 
+/* TRUE when a Connection field of @headers lists the token @token
+ * (@token_len bytes, any case). */
+static gboolean
+connection_lists (const TsHttpHeader *headers, gsize n, const char *token, gsize token_len)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      const char *v = headers[i].value, *ve = v + headers[i].value_len;
+
+      if (!ts_http_header_is (&headers[i], "Connection"))
+        continue;
+      while (v < ve)
+        {
+          const char *t;
+
+          while (v < ve && (*v == ' ' || *v == '\t' || *v == ','))
+            v++;
+          t = v;
+          while (v < ve && *v != ',' && *v != ' ' && *v != '\t')
+            v++;
+          if ((gsize)(v - t) == token_len && g_ascii_strncasecmp (t, token, token_len) == 0)
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static gboolean
+connection_has (const TsHttpHeader *headers, gsize n, const char *token)
+{
+  return connection_lists (headers, n, token, strlen (token));
+}
+
 /* Hop-by-hop fields (RFC 9110 §7.6.1) and what the proxy regenerates. */
 static gboolean
 is_hop_by_hop (const TsHttpHeader *h, const TsHttpHeader *all, gsize n_all)
@@ -1424,30 +1457,9 @@ is_hop_by_hop (const TsHttpHeader *h, const TsHttpHeader *all, gsize n_all)
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     if (ts_http_header_is (h, names[i]))
       return TRUE;
-  /* And the fields that Connection names. */
-  for (gsize i = 0; i < n_all; i++)
-    {
-      const char *v = all[i].value, *ve = v + all[i].value_len;
-
-      if (!ts_http_header_is (&all[i], "Connection"))
-        continue;
-
-      while (v < ve)
-        {
-          const char *t;
-
-          while (v < ve && (*v == ' ' || *v == '\t' || *v == ','))
-            v++;
-          t = v;
-          while (v < ve && *v != ',' && *v != ' ' && *v != '\t')
-            v++;
-          if ((gsize)(v - t) == h->name_len && g_ascii_strncasecmp (t, h->name, v - t) == 0
-              && !ts_http_header_is (h, "Transfer-Encoding")
-              && !ts_http_header_is (h, "Content-Length"))
-            return TRUE;
-        }
-    }
-  return FALSE;
+  /* And the fields that Connection names, except the message's framing. */
+  return connection_lists (all, n_all, h->name, h->name_len)
+         && !ts_http_header_is (h, "Transfer-Encoding") && !ts_http_header_is (h, "Content-Length");
 }
 
 /* Plain forwarding: how many of @len client bytes belong to the current
@@ -1486,34 +1498,6 @@ http_body_take (TsConn *c, const char *data, gsize len, const char **out_reason)
       c->http_request_done = TRUE;
     }
   return take;
-}
-
-/* TRUE when a Connection field of @headers lists @token. */
-static gboolean
-connection_has (const TsHttpHeader *headers, gsize n, const char *token)
-{
-  gsize tl = strlen (token);
-
-  for (gsize i = 0; i < n; i++)
-    {
-      const char *v = headers[i].value, *ve = v + headers[i].value_len;
-
-      if (!ts_http_header_is (&headers[i], "Connection"))
-        continue;
-      while (v < ve)
-        {
-          const char *t;
-
-          while (v < ve && (*v == ' ' || *v == '\t' || *v == ','))
-            v++;
-          t = v;
-          while (v < ve && *v != ',' && *v != ' ' && *v != '\t')
-            v++;
-          if ((gsize)(v - t) == tl && g_ascii_strncasecmp (t, token, tl) == 0)
-            return TRUE;
-        }
-    }
-  return FALSE;
 }
 
 static void

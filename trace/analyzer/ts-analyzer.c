@@ -115,9 +115,9 @@ struct _Conn
   char *forward_target;     /* host:port of an absolute-form request (forward proxy) */
   guint64 forward_time;
   gboolean forward_pending;
-  GArray *events;      /* guint event indices */
+  GArray *events;          /* guint event indices */
   guint64 ahead_serial[2]; /* the keys the decrypt-ahead helper follows per direction, 0 */
-  guint64 tls_readers; /* READ_TLS readers of this leg, while tls_readers_ok */
+  guint64 tls_readers;     /* READ_TLS readers of this leg, while tls_readers_ok */
   gboolean tls_readers_ok;
 };
 
@@ -166,11 +166,11 @@ struct _TsAnalyzer
       *whole; /* the trace fed whole (valid while ahead is), from stream offset whole_base */
   gsize whole_len;
   guint64 whole_base;
-  GThread *release;     /* frees the reader (and unmaps the trace) after _finish */
-  guint64 final_offset; /* the reader's, once it is gone */
-  char *scenario;       /* the reader's, once it is gone */
+  GThread *release;      /* frees the reader (and unmaps the trace) after _finish */
+  guint64 final_offset;  /* the reader's, once it is gone */
+  char *scenario;        /* the reader's, once it is gone */
   guint64 ahead_checked; /* records read when restart_ahead last looked */
-  guint ahead_lost; /* ts_decrypt_ahead_get_lost () at the last restart */
+  guint ahead_lost;      /* ts_decrypt_ahead_get_lost () at the last restart */
   gboolean no_ahead;
 };
 

@@ -44,10 +44,10 @@ typedef struct
   const guint8 *rec;   /* the record (in the trace, or copied into the arena) */
   gsize rec_len;
   const guint8 *plain;
-  gssize n;        /* _ts_tls_cipher_open's result */
-  gsize inner_len; /* n without trailing zeros (TLS 1.3 TLSInnerPlaintext) */
+  gssize n;          /* _ts_tls_cipher_open's result */
+  gsize inner_len;   /* n without trailing zeros (TLS 1.3 TLSInnerPlaintext) */
   guint8 inner_type; /* the byte before them */
-  gsize arena_end; /* arena position past this record's bytes */
+  gsize arena_end;   /* arena position past this record's bytes */
 } Entry;
 
 /* A direction followed by the helper (helper thread only, once handed over). */

@@ -150,34 +150,6 @@ tcp_close (Tcp *c)
   emit (c, 0, 0x10, NULL, 0);
 }
 
-/* A TLS 1.3 ClientHello record with @sni and a random made from @seed. */
-static GByteArray *
-client_hello (const char *sni, guint8 seed)
-{
-  GByteArray *b = g_byte_array_new ();
-  gsize n = strlen (sni);
-  guint8 rnd[32];
-  guint16 sni_ext = (guint16)(n + 5), exts = (guint16)(4 + sni_ext + 4 + 3);
-  guint32 body = 2 + 32 + 1 + 2 + 2 + 2 + 2 + exts;
-
-  for (int i = 0; i < 32; i++)
-    rnd[i] = (guint8)(seed + i);
-  g_byte_array_append (
-      b, (guint8[]){ 0x16, 0x03, 0x01, (guint8)((body + 4) >> 8), (guint8)(body + 4) }, 5);
-  g_byte_array_append (b, (guint8[]){ 0x01, 0, (guint8)(body >> 8), (guint8)body, 0x03, 0x03 }, 6);
-  g_byte_array_append (b, rnd, 32);
-  g_byte_array_append (
-      b, (guint8[]){ 0, 0, 2, 0x13, 0x01, 1, 0, (guint8)(exts >> 8), (guint8)exts }, 9);
-  g_byte_array_append (b,
-                       (guint8[]){ 0, 0, (guint8)(sni_ext >> 8), (guint8)sni_ext,
-                                   (guint8)((n + 3) >> 8), (guint8)(n + 3), 0, (guint8)(n >> 8),
-                                   (guint8)n },
-                       9);
-  g_byte_array_append (b, (const guint8 *)sni, (guint)n);
-  g_byte_array_append (b, (guint8[]){ 0, 0x2b, 0, 3, 2, 0x03, 0x04 }, 7);
-  return b;
-}
-
 /* An opaque TLS 1.3 application data record of @n bytes. */
 static GByteArray *
 app_record (gsize n)
@@ -271,8 +243,8 @@ ts_gui_test_write_connect_trace (const char *dir, const char *name, gboolean int
   char *path = g_build_filename (dir, name, NULL);
   Trace t;
   Tcp a, b;
-  g_autoptr (GByteArray) ch1 = client_hello ("example.com", 1);
-  g_autoptr (GByteArray) ch2 = client_hello ("example.com", intercept ? 77 : 1);
+  g_autoptr (GByteArray) ch1 = ts_test_client_hello ("example.com", 1);
+  g_autoptr (GByteArray) ch2 = ts_test_client_hello ("example.com", intercept ? 77 : 1);
   g_autoptr (GByteArray) rec = app_record (120);
   g_autoptr (GByteArray) rec2 = app_record (160);
 

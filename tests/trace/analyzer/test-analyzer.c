@@ -111,34 +111,6 @@ tcp_close (Tcp *c)
   emit (c, 0, 0x10, NULL, 0);
 }
 
-/* A TLS 1.3 ClientHello record with @sni and a random filled with @seed. */
-static GByteArray *
-client_hello (const char *sni, guint8 seed)
-{
-  GByteArray *b = g_byte_array_new ();
-  gsize n = strlen (sni);
-  guint8 rnd[32];
-  guint16 sni_ext = (guint16)(n + 5), exts = (guint16)(4 + sni_ext + 4 + 3);
-  guint32 body = 2 + 32 + 1 + 2 + 2 + 2 + 2 + exts;
-
-  for (int i = 0; i < 32; i++)
-    rnd[i] = (guint8)(seed + i);
-  g_byte_array_append (
-      b, (guint8[]){ 0x16, 0x03, 0x01, (guint8)((body + 4) >> 8), (guint8)(body + 4) }, 5);
-  g_byte_array_append (b, (guint8[]){ 0x01, 0, (guint8)(body >> 8), (guint8)body, 0x03, 0x03 }, 6);
-  g_byte_array_append (b, rnd, 32);
-  g_byte_array_append (
-      b, (guint8[]){ 0, 0, 2, 0x13, 0x01, 1, 0, (guint8)(exts >> 8), (guint8)exts }, 9);
-  g_byte_array_append (b,
-                       (guint8[]){ 0, 0, (guint8)(sni_ext >> 8), (guint8)sni_ext,
-                                   (guint8)((n + 3) >> 8), (guint8)(n + 3), 0, (guint8)(n >> 8),
-                                   (guint8)n },
-                       9);
-  g_byte_array_append (b, (const guint8 *)sni, (guint)n);
-  g_byte_array_append (b, (guint8[]){ 0, 0x2b, 0, 3, 2, 0x03, 0x04 }, 7);
-  return b;
-}
-
 /* An opaque TLS 1.3 record (application data) of @n bytes. */
 static GByteArray *
 app_record (gsize n)
@@ -172,8 +144,8 @@ make_connect_trace (guint8 seed2)
 {
   Trace t;
   Tcp a, b;
-  g_autoptr (GByteArray) ch1 = client_hello ("example.com", 1);
-  g_autoptr (GByteArray) ch2 = client_hello ("example.com", seed2);
+  g_autoptr (GByteArray) ch1 = ts_test_client_hello ("example.com", 1);
+  g_autoptr (GByteArray) ch2 = ts_test_client_hello ("example.com", seed2);
   g_autoptr (GByteArray) rec = app_record (100);
 
   trace_init (&t, metadata_one_proxy, links_one_proxy);
@@ -386,7 +358,7 @@ test_chain (void)
   static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
   Trace t;
   Tcp a, b, c;
-  g_autoptr (GByteArray) ch = client_hello ("example.com", 9);
+  g_autoptr (GByteArray) ch = ts_test_client_hello ("example.com", 9);
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (TsAnalyzer) an = NULL;
   TsTimeline *tl;

@@ -124,3 +124,31 @@ ts_test_flow_pair (TsTestFlow *a_to_b, TsTestFlow *b_to_a, const char *a_ip, gui
   a_to_b->seq = 1000;
   b_to_a->seq = 5000;
 }
+
+/* A TLS 1.3 ClientHello record with @sni and a random filled with @seed. */
+GByteArray *
+ts_test_client_hello (const char *sni, guint8 seed)
+{
+  GByteArray *b = g_byte_array_new ();
+  gsize n = strlen (sni);
+  guint8 rnd[32];
+  guint16 sni_ext = (guint16)(n + 5), exts = (guint16)(4 + sni_ext + 4 + 3);
+  guint32 body = 2 + 32 + 1 + 2 + 2 + 2 + 2 + exts;
+
+  for (int i = 0; i < 32; i++)
+    rnd[i] = (guint8)(seed + i);
+  g_byte_array_append (
+      b, (guint8[]){ 0x16, 0x03, 0x01, (guint8)((body + 4) >> 8), (guint8)(body + 4) }, 5);
+  g_byte_array_append (b, (guint8[]){ 0x01, 0, (guint8)(body >> 8), (guint8)body, 0x03, 0x03 }, 6);
+  g_byte_array_append (b, rnd, 32);
+  g_byte_array_append (
+      b, (guint8[]){ 0, 0, 2, 0x13, 0x01, 1, 0, (guint8)(exts >> 8), (guint8)exts }, 9);
+  g_byte_array_append (b,
+                       (guint8[]){ 0, 0, (guint8)(sni_ext >> 8), (guint8)sni_ext,
+                                   (guint8)((n + 3) >> 8), (guint8)(n + 3), 0, (guint8)(n >> 8),
+                                   (guint8)n },
+                       9);
+  g_byte_array_append (b, (const guint8 *)sni, (guint)n);
+  g_byte_array_append (b, (guint8[]){ 0, 0x2b, 0, 3, 2, 0x03, 0x04 }, 7);
+  return b;
+}

@@ -24,4 +24,8 @@ GBytes *ts_test_tcp_frame (TsTestFlow *flow, guint8 flags, const guint8 *payload
 void ts_test_flow_pair (TsTestFlow *a_to_b, TsTestFlow *b_to_a, const char *a_ip, guint16 a_port,
                         const char *b_ip, guint16 b_port);
 
+/* A TLS 1.3 ClientHello record (record header included) with @sni and a
+ * random filled from @seed (transfer full). */
+GByteArray *ts_test_client_hello (const char *sni, guint8 seed);
+
 G_END_DECLS

@@ -109,12 +109,17 @@ main (int argc, char **argv)
   gint record = 1400;
   g_autofree char *output = NULL;
   gboolean tls12 = FALSE;
+  g_autofree char *cipher = NULL;
   const GOptionEntry entries[] = {
     { "packets", 'n', 0, G_OPTION_ARG_INT64, &packets, "About how many packets (default 1000000)",
       "N" },
     { "record", 'r', 0, G_OPTION_ARG_INT, &record,
       "Application bytes per TLS record (default 1400)", "BYTES" },
     { "tls12", 0, 0, G_OPTION_ARG_NONE, &tls12, "Use TLS 1.2 (default 1.3)", NULL },
+    { "cipher", 0, 0, G_OPTION_ARG_STRING, &cipher,
+      "The cipher suite: a TLS 1.3 name (TLS_CHACHA20_POLY1305_SHA256) or, with --tls12, an "
+      "OpenSSL one (ECDHE-ECDSA-AES256-GCM-SHA384; default: OpenSSL's choice)",
+      "NAME" },
     { "one-link", 0, 0, G_OPTION_ARG_NONE, &one_link,
       "Carry the TLS session on the proxy-server link only", NULL },
     { "response-records", 0, 0, G_OPTION_ARG_INT, &records_per_response,
@@ -185,6 +190,10 @@ main (int argc, char **argv)
   SSL_CTX_set_keylog_callback (cctx, keylog_cb);
   if (tls12)
     SSL_CTX_set_max_proto_version (cctx, TLS1_2_VERSION);
+  if (cipher != NULL
+      && (tls12 ? SSL_CTX_set_cipher_list (cctx, cipher) : SSL_CTX_set_ciphersuites (cctx, cipher))
+             != 1)
+    die ("OpenSSL does not know that cipher suite", NULL);
   c = SSL_new (cctx);
   s = SSL_new (sctx);
   c_in = BIO_new (BIO_s_mem ());

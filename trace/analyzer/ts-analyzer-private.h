@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ts-analyzer.h"
+#include "ts-decrypt-ahead.h"
 
 G_BEGIN_DECLS
 
@@ -10,5 +11,9 @@ G_BEGIN_DECLS
  * records opened ahead by a second thread (default TRUE, on a machine with
  * more than one processor). The timeline is the same either way. */
 void _ts_analyzer_set_decrypt_ahead (TsAnalyzer *self, gboolean enabled);
+
+/* What the second thread did (all zero when it did not run), once
+ * ts_analyzer_finish () has returned. */
+const TsDecryptAheadCounts *_ts_analyzer_get_ahead_counts (TsAnalyzer *self);
 
 G_END_DECLS

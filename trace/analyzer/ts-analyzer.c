@@ -171,6 +171,7 @@ struct _TsAnalyzer
   char *scenario;        /* the reader's, once it is gone */
   guint64 ahead_checked; /* records read when restart_ahead last looked */
   guint ahead_lost;      /* ts_decrypt_ahead_get_lost () at the last restart */
+  TsDecryptAheadCounts ahead_counts;
   gboolean no_ahead;
 };
 
@@ -178,7 +179,8 @@ struct _TsAnalyzer
  * many trace records (more with more TLS directions to key again). */
 #define AHEAD_RESTART_RECORDS 32
 
-static const TsTlsAhead ahead_hook = { ts_decrypt_ahead_open };
+static const TsTlsAhead ahead_hook
+    = { ts_decrypt_ahead_open, ts_decrypt_ahead_stable, ts_decrypt_ahead_open_here };
 
 static void conn_close (TsAnalyzer *self, Conn *c);
 static void update_tunnel (TsAnalyzer *self, gint tunnel);
@@ -2496,6 +2498,7 @@ ts_analyzer_feed_bytes (TsAnalyzer *self, GBytes *bytes, GError **error)
   if (self->ahead == NULL && g_get_num_processors () > 1 && !self->no_ahead)
     {
       self->ahead = ts_decrypt_ahead_new (bytes, ts_trace_reader_get_offset (self->reader));
+      ts_decrypt_ahead_set_counts (self->ahead, &self->ahead_counts);
       self->whole = g_bytes_get_data (bytes, &self->whole_len);
       self->whole_base = ts_trace_reader_get_offset (self->reader);
       for (guint i = 0; i < self->live_tls->len; i++)
@@ -2504,6 +2507,13 @@ ts_analyzer_feed_bytes (TsAnalyzer *self, GBytes *bytes, GError **error)
     }
   ts_trace_reader_feed_bytes (self->reader, bytes);
   return pump (self, error);
+}
+
+const TsDecryptAheadCounts *
+_ts_analyzer_get_ahead_counts (TsAnalyzer *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return &self->ahead_counts;
 }
 
 void

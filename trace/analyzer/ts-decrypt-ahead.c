@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "ts-tls-session.h"
 #include "ts-trace-reader.h"
 
@@ -31,9 +33,19 @@
  * publication costs both cores a cache line). */
 #define POSITION_STEP (64 * 1024)
 
-/* Arena bytes one record may need: a copy of a record cut across segments,
- * its plaintext, and what a wrap at the end of the arena skips. */
+/* A record cut across segments is opened where it lies, from up to this
+ * many pieces of the trace; one in more pieces is copied. */
+#define PIECES_MAX TS_TLS_PIECES_MAX
+
+/* Arena bytes one record may need: a copy of a record cut across segments
+ * (or its pieces), its plaintext, and what a wrap at the end of the arena
+ * skips. */
 #define ARENA_NEED (3 * (gsize)RECORD_MAX)
+
+/* Records opened lately, by keys and sequence number: a proxy that relays a
+ * tunnel blind puts the same records on both of its links, and a record
+ * seen again needs no second decryption. */
+#define MEMO_SLOTS 256
 
 /* A record opened ahead. */
 typedef struct
@@ -41,8 +53,10 @@ typedef struct
   gsize gen;           /* the restart it belongs to */
   gsize block;         /* offset in the trace of the block that completed it */
   guint64 serial, seq; /* the keys and sequence number it was opened with */
-  const guint8 *rec;   /* the record (in the trace, or copied into the arena) */
+  const guint8 *rec;   /* the record (in the trace, or copied into the arena), */
   gsize rec_len;
+  const TsTlsPiece *pieces; /* or, when rec is NULL, its pieces in the trace (in the arena) */
+  guint n_pieces;
   const guint8 *plain;
   gssize n;          /* _ts_tls_cipher_open's result */
   gsize inner_len;   /* n without trailing zeros (TLS 1.3 TLSInnerPlaintext) */
@@ -59,9 +73,17 @@ typedef struct
   guint32 next_seq;
   TsTlsCipher cipher;
   guint64 rec_seq;
+  guint key_hash; /* of the cipher's key material (MEMO_SLOTS) */
   gboolean all_protected;
-  guint8 *buf; /* a record cut across segments, RECORD_MAX bytes */
-  gsize buf_len;
+  /* A record cut across segments: got bytes so far, the first (up to 5) in
+   * hdr; they are the pieces, or (copying: a restart's partial record, too
+   * many pieces, a suite opened only whole) a copy in buf (RECORD_MAX). */
+  gsize got;
+  guint8 hdr[RECORD_HEADER];
+  TsTlsPiece pieces[PIECES_MAX];
+  guint n_pieces;
+  gboolean copying;
+  guint8 *buf;
   gboolean lost;
 } Flow;
 
@@ -72,6 +94,31 @@ typedef enum
   STATE_WAIT_WINDOW, /* TS_DECRYPT_AHEAD_WINDOW ahead of the analyzer */
   STATE_WAIT_SPACE,  /* the arena or the record ring is full */
 } State;
+
+/* A record opened lately (helper thread only). */
+typedef struct
+{
+  gsize gen;
+  const Flow *flow;
+  guint64 seq;
+  gsize index; /* its entry */
+} Memo;
+
+/* A record the analyzer opened itself lately (TWINS of them): its keys
+ * (a copy to compare, never used to open), sequence number, bytes (as
+ * pieces of the trace) and result. */
+#define TWINS 4
+typedef struct
+{
+  gboolean used;
+  TsTlsCipher keys;
+  guint64 seq;
+  TsTlsPiece pieces[TS_TLS_PIECES_MAX];
+  guint n_pieces;
+  gsize rec_len;
+  guint8 *plain; /* FRAGMENT_MAX bytes */
+  gssize n;
+} Twin;
 
 /* Fields one thread writes often and the other reads sit on cache lines
  * of their own: sharing a line with the other thread's fields costs both a
@@ -118,12 +165,18 @@ struct _TsDecryptAhead
   gsize block;      /* the block being read */
   gsize gen;        /* helper_gen, unshared copy */
   gsize arena_head; /* arena position written up to */
+  Memo memo[MEMO_SLOTS];
+  gsize n_opened, n_twins, n_pieces; /* TsDecryptAheadCounts */
 
   /* The analyzer's own. */
   _Alignas(LINE) gsize at; /* its block */
   gsize scan;              /* entries before it are of earlier blocks (or restarts) */
   gsize analyzer_gen;
   gboolean missed;
+  Twin twins[TWINS];
+  guint next_twin;
+  TsDecryptAheadCounts counts;
+  TsDecryptAheadCounts *counts_out;
 
   _Alignas(LINE) Entry ring[TS_DECRYPT_AHEAD_RECORDS];
   guint8 *arena;
@@ -230,6 +283,7 @@ arena_alloc (TsDecryptAhead *self, gsize n)
 {
   gsize at = self->arena_head % TS_DECRYPT_AHEAD_ARENA;
 
+  n = (n + 15) & ~(gsize)15; /* pieces are stored there too */
   if (at + n > TS_DECRYPT_AHEAD_ARENA)
     {
       self->arena_head += TS_DECRYPT_AHEAD_ARENA - at;
@@ -239,17 +293,74 @@ arena_alloc (TsDecryptAhead *self, gsize n)
   return self->arena + at;
 }
 
-/* Opens one record of @f and hands it to the analyzer. @copy: @rec is in
- * the flow's buffer, not in the trace. */
+/* Whether two records, each given whole (@rec) or in pieces, have the same
+ * bytes. Runs at the same address are not compared. */
+static gboolean
+same_bytes (const guint8 *rec_a, gsize len_a, const TsTlsPiece *pieces_a, guint n_a,
+            const guint8 *rec_b, gsize len_b, const TsTlsPiece *pieces_b, guint n_b)
+{
+  TsTlsPiece whole_a = { rec_a, len_a }, whole_b = { rec_b, len_b };
+  gsize off_a = 0, off_b = 0;
+  guint i = 0, j = 0;
+
+  if (len_a != len_b)
+    return FALSE;
+  if (rec_a != NULL)
+    pieces_a = &whole_a, n_a = 1;
+  if (rec_b != NULL)
+    pieces_b = &whole_b, n_b = 1;
+  while (i < n_a && j < n_b)
+    {
+      const guint8 *pa = pieces_a[i].data + off_a, *pb = pieces_b[j].data + off_b;
+      gsize n = MIN (pieces_a[i].len - off_a, pieces_b[j].len - off_b);
+
+      if (pa != pb && memcmp (pa, pb, n) != 0)
+        return FALSE;
+      off_a += n;
+      off_b += n;
+      if (off_a == pieces_a[i].len)
+        i++, off_a = 0;
+      if (off_b == pieces_b[j].len)
+        j++, off_b = 0;
+    }
+  return TRUE;
+}
+
+/* The entry of a record that another direction with the same keys carried
+ * with @e's sequence number and bytes, if it is still held: then its
+ * plaintext is intact (only this thread writes the ring and the arena, and
+ * @e's arena bytes are taken already, from room that excluded it). */
+static const Entry *
+seen_before (TsDecryptAhead *self, const Flow *f, const Memo *memo, const Entry *e)
+{
+  const Entry *a;
+
+  if (memo->gen != self->gen || memo->flow == f || memo->seq != e->seq
+      || memo->index < atomic_get (&self->tail)
+      || !_ts_tls_cipher_same_keys (&memo->flow->cipher, &f->cipher))
+    return NULL;
+  a = &self->ring[memo->index % TS_DECRYPT_AHEAD_RECORDS];
+  if (!same_bytes (a->rec, a->rec_len, a->pieces, a->n_pieces, e->rec, e->rec_len, e->pieces,
+                   e->n_pieces))
+    return NULL;
+  return a;
+}
+
+/* Opens one record of @f and hands it to the analyzer: @rec_len bytes, at
+ * @rec (in the trace, or with @copy in the flow's buffer), or when @rec is
+ * NULL the flow's pieces. @hdr: its first 5 bytes. */
 static void
-open_record (TsDecryptAhead *self, Flow *f, const guint8 *rec, gsize rec_len, gboolean copy)
+open_record (TsDecryptAhead *self, Flow *f, const guint8 *hdr, const guint8 *rec, gsize rec_len,
+             gboolean copy)
 {
   Entry *e;
+  const Entry *same;
+  Memo *memo;
   guint8 *plain;
 
   /* TLS 1.3 protects application_data records only; other types in clear
    * take no sequence number (RFC 8446 §5.2). */
-  if (!f->all_protected && rec[0] != 23)
+  if (!f->all_protected && hdr[0] != 23)
     return;
   if (self->block < atomic_get (&self->position) + TS_DECRYPT_AHEAD_MARGIN)
     {
@@ -281,11 +392,21 @@ open_record (TsDecryptAhead *self, Flow *f, const guint8 *rec, gsize rec_len, gb
         }
     }
   e = &self->ring[self->head % TS_DECRYPT_AHEAD_RECORDS];
+  e->pieces = NULL;
+  e->n_pieces = 0;
   if (copy)
     {
       guint8 *c = arena_alloc (self, rec_len);
       memcpy (c, rec, rec_len);
       rec = c;
+    }
+  else if (rec == NULL)
+    {
+      TsTlsPiece *pieces = (TsTlsPiece *)arena_alloc (self, f->n_pieces * sizeof *pieces);
+
+      memcpy (pieces, f->pieces, f->n_pieces * sizeof *pieces);
+      e->pieces = pieces;
+      e->n_pieces = f->n_pieces;
     }
   plain = arena_alloc (self, MAX (rec_len - RECORD_HEADER, (gsize)1));
   e->gen = self->gen;
@@ -295,15 +416,39 @@ open_record (TsDecryptAhead *self, Flow *f, const guint8 *rec, gsize rec_len, gb
   e->rec = rec;
   e->rec_len = rec_len;
   e->plain = plain;
-  e->n = _ts_tls_cipher_open (&f->cipher, e->seq, rec, rec + RECORD_HEADER, rec_len - RECORD_HEADER,
-                              plain);
-  /* The content type at the end, while the plaintext is in this core's
-   * cache (the analyzer's thread reads no more of a body record). */
-  e->inner_len = e->n > 0 ? (gsize)e->n : 0;
-  while (e->inner_len > 0 && plain[e->inner_len - 1] == 0)
-    e->inner_len--;
-  e->inner_type = e->inner_len > 0 ? plain[e->inner_len - 1] : 0;
+  memo = &self->memo[(f->key_hash ^ (guint)e->seq) % MEMO_SLOTS];
+  same = seen_before (self, f, memo, e);
+  self->n_opened++;
+  self->n_pieces += e->pieces != NULL;
+  if (same != NULL)
+    {
+      self->n_twins++;
+      /* The same keys, sequence number and bytes: the same plaintext and
+       * verdict, at the cost of a copy. */
+      e->n = same->n;
+      if (same->n > 0)
+        memcpy (plain, same->plain, (gsize)same->n);
+      e->inner_len = same->inner_len;
+      e->inner_type = same->inner_type;
+    }
+  else
+    {
+      e->n = rec != NULL ? _ts_tls_cipher_open (&f->cipher, e->seq, rec, rec + RECORD_HEADER,
+                                                rec_len - RECORD_HEADER, plain)
+                         : _ts_tls_cipher_open_pieces (&f->cipher, e->seq, e->pieces, e->n_pieces,
+                                                       rec_len, plain);
+      /* The content type at the end, while the plaintext is in this core's
+       * cache (the analyzer's thread reads no more of a body record). */
+      e->inner_len = e->n > 0 ? (gsize)e->n : 0;
+      while (e->inner_len > 0 && plain[e->inner_len - 1] == 0)
+        e->inner_len--;
+      e->inner_type = e->inner_len > 0 ? plain[e->inner_len - 1] : 0;
+    }
   e->arena_end = self->arena_head;
+  memo->gen = self->gen;
+  memo->flow = f;
+  memo->seq = e->seq;
+  memo->index = self->head;
   atomic_set (&self->head, self->head + 1);
 }
 
@@ -316,6 +461,39 @@ good_header (const guint8 *h)
          && (gsize)(h[3] << 8 | h[4]) <= FRAGMENT_MAX;
 }
 
+/* Adds @len bytes at @p (in the trace) to @f's record cut across segments. */
+static void
+add_bytes (Flow *f, const guint8 *p, gsize len)
+{
+  if (!f->copying && f->n_pieces == PIECES_MAX)
+    {
+      f->buf = f->buf ?: g_malloc (RECORD_MAX);
+      _ts_tls_pieces_copy (f->pieces, f->n_pieces, 0, f->got, f->buf);
+      f->copying = TRUE;
+    }
+  if (f->copying)
+    memcpy (f->buf + f->got, p, len);
+  else
+    {
+      f->pieces[f->n_pieces].data = p;
+      f->pieces[f->n_pieces++].len = len;
+    }
+  if (f->got < RECORD_HEADER)
+    memcpy (f->hdr + f->got, p, MIN (len, RECORD_HEADER - f->got));
+  f->got += len;
+}
+
+/* Makes @f ready for its next record cut across segments. */
+static void
+next_record (Flow *f)
+{
+  f->got = 0;
+  f->n_pieces = 0;
+  f->copying = !_ts_tls_cipher_opens_pieces (&f->cipher);
+  if (f->copying && f->buf == NULL)
+    f->buf = g_malloc (RECORD_MAX);
+}
+
 /* In-order bytes of @f: frames records as the TLS session does. */
 static void
 follow (TsDecryptAhead *self, Flow *f, const guint8 *p, gsize len)
@@ -324,7 +502,7 @@ follow (TsDecryptAhead *self, Flow *f, const guint8 *p, gsize len)
     {
       gsize need, take;
 
-      if (f->buf_len == 0 && len >= RECORD_HEADER)
+      if (f->got == 0 && len >= RECORD_HEADER)
         {
           gsize rec_len;
 
@@ -336,32 +514,30 @@ follow (TsDecryptAhead *self, Flow *f, const guint8 *p, gsize len)
           rec_len = RECORD_HEADER + (gsize)(p[3] << 8 | p[4]);
           if (len >= rec_len)
             {
-              open_record (self, f, p, rec_len, FALSE);
+              open_record (self, f, p, p, rec_len, FALSE);
               p += rec_len;
               len -= rec_len;
               continue;
             }
         }
-      if (f->buf == NULL)
-        f->buf = g_malloc (RECORD_MAX);
-      need = f->buf_len < RECORD_HEADER
-                 ? RECORD_HEADER - f->buf_len
-                 : RECORD_HEADER + (gsize)(f->buf[3] << 8 | f->buf[4]) - f->buf_len;
+      need = f->got < RECORD_HEADER ? RECORD_HEADER - f->got
+                                    : RECORD_HEADER + (gsize)(f->hdr[3] << 8 | f->hdr[4]) - f->got;
       take = MIN (need, len);
-      memcpy (f->buf + f->buf_len, p, take);
-      f->buf_len += take;
+      add_bytes (f, p, take);
       p += take;
       len -= take;
-      if (f->buf_len == RECORD_HEADER && take == need && !good_header (f->buf))
+      if (f->got == RECORD_HEADER && take == need && !good_header (f->hdr))
         {
           lose (self, f);
           return;
         }
-      if (f->buf_len >= RECORD_HEADER
-          && f->buf_len == RECORD_HEADER + (gsize)(f->buf[3] << 8 | f->buf[4]))
+      if (f->got >= RECORD_HEADER && f->got == RECORD_HEADER + (gsize)(f->hdr[3] << 8 | f->hdr[4]))
         {
-          open_record (self, f, f->buf, f->buf_len, TRUE);
-          f->buf_len = 0;
+          if (f->copying)
+            open_record (self, f, f->hdr, f->buf, f->got, TRUE);
+          else
+            open_record (self, f, f->hdr, NULL, f->got, FALSE);
+          next_record (f);
         }
     }
 }
@@ -580,6 +756,18 @@ ts_decrypt_ahead_free (TsDecryptAhead *self)
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
   g_thread_join (self->thread);
+  if (self->counts_out != NULL)
+    {
+      self->counts.opened = self->n_opened;
+      self->counts.twins_ahead = self->n_twins;
+      self->counts.pieces = self->n_pieces;
+      *self->counts_out = self->counts;
+    }
+  for (guint i = 0; i < TWINS; i++)
+    {
+      OPENSSL_cleanse (&self->twins[i].keys, sizeof self->twins[i].keys);
+      g_free (self->twins[i].plain);
+    }
   g_hash_table_unref (self->flows);
   g_ptr_array_unref (self->restart_flows);
   g_array_unref (self->restart_linktypes);
@@ -654,21 +842,19 @@ ts_decrypt_ahead_restart (TsDecryptAhead *self, guint64 offset, const TsDecryptA
       f->next_seq = in->next_seq;
       f->rec_seq = in->rec_seq;
       f->all_protected = in->all_protected;
-      if (in->partial_len > 0)
-        {
-          if (in->partial_len >= RECORD_MAX)
-            {
-              flow_free (f);
-              continue;
-            }
-          f->buf = g_malloc (RECORD_MAX);
-          memcpy (f->buf, in->partial, in->partial_len);
-          f->buf_len = in->partial_len;
-        }
-      if (!_ts_tls_cipher_copy (&f->cipher, in->cipher))
+      memcpy (&f->key_hash, in->cipher->key, sizeof f->key_hash); /* random bytes */
+      if (in->partial_len >= RECORD_MAX || !_ts_tls_cipher_copy (&f->cipher, in->cipher))
         {
           flow_free (f);
           continue;
+        }
+      next_record (f);
+      if (in->partial_len > 0)
+        {
+          /* Not in the trace (the analyzer's copy): copied on. */
+          f->buf = f->buf ?: g_malloc (RECORD_MAX);
+          f->copying = TRUE;
+          add_bytes (f, in->partial, in->partial_len);
         }
       g_ptr_array_add (fresh, f);
     }
@@ -693,7 +879,7 @@ ts_decrypt_ahead_restart (TsDecryptAhead *self, guint64 offset, const TsDecryptA
  * there is one for other bytes. */
 static const Entry *
 find (TsDecryptAhead *self, gsize block, guint64 serial, guint64 seq, const guint8 *rec,
-      gsize rec_len, gboolean *differs)
+      gsize rec_len, const TsTlsPiece *src, guint n_src, gboolean *differs)
 {
   gsize head = atomic_get (&self->head);
 
@@ -719,7 +905,8 @@ find (TsDecryptAhead *self, gsize block, guint64 serial, guint64 seq, const guin
         continue;
       /* The same keys and sequence number: the same result for the same
        * bytes (most often the very same bytes of the trace). */
-      if (e->rec_len != rec_len || (e->rec != rec && memcmp (e->rec, rec, rec_len) != 0))
+      if (!same_bytes (e->rec, e->rec_len, e->pieces, e->n_pieces, src != NULL ? NULL : rec,
+                       rec_len, src, n_src))
         {
           *differs = TRUE;
           return NULL;
@@ -731,16 +918,29 @@ find (TsDecryptAhead *self, gsize block, guint64 serial, guint64 seq, const guin
 
 gssize
 ts_decrypt_ahead_open (gpointer user_data, guint64 serial, guint64 seq, const guint8 *rec,
-                       gsize rec_len, const guint8 **out_plain, gsize *out_inner_len,
-                       guint8 *out_inner_type)
+                       gsize rec_len, const TsTlsPiece *src, guint n_src, const guint8 **out_plain,
+                       gsize *out_inner_len, guint8 *out_inner_type)
 {
   TsDecryptAhead *self = user_data;
   gsize block = self->at;
   gboolean differs = FALSE;
-  const Entry *e = find (self, block, serial, seq, rec, rec_len, &differs);
+  const Entry *e = NULL;
+
+  /* Where the session's copy came from is read only when it is the trace
+   * (a reassembly buffer may be gone by now); else the copy is compared. */
+  for (guint i = 0; i < n_src; i++)
+    if (!ts_decrypt_ahead_stable (self, src[i].data, src[i].len))
+      {
+        src = NULL;
+        n_src = 0;
+        break;
+      }
+  if (rec != NULL || src != NULL)
+    e = find (self, block, serial, seq, rec, rec_len, src, n_src, &differs);
 
   if (e != NULL)
     {
+      self->counts.hits++;
       *out_plain = e->plain;
       *out_inner_len = e->inner_len;
       *out_inner_type = e->inner_type;
@@ -750,7 +950,70 @@ ts_decrypt_ahead_open (gpointer user_data, guint64 serial, guint64 seq, const gu
    * our position to us). The analyzer decides whether a restart is worth
    * it (ts_decrypt_ahead_get_lost ()). */
   self->missed = TRUE;
+  self->counts.misses++;
   return TS_TLS_AHEAD_MISS;
+}
+
+gssize
+ts_decrypt_ahead_open_here (gpointer user_data, const TsTlsCipher *cipher, guint64 seq,
+                            const guint8 *rec, gsize rec_len, const TsTlsPiece *src, guint n_src,
+                            const guint8 **out_plain)
+{
+  TsDecryptAhead *self = user_data;
+  TsTlsPiece whole = { rec, rec_len };
+  Twin *t;
+
+  for (guint i = 0; i < n_src; i++)
+    if (!ts_decrypt_ahead_stable (self, src[i].data, src[i].len))
+      n_src = 0;
+  if (n_src == 0 && ts_decrypt_ahead_stable (self, rec, rec_len))
+    {
+      src = &whole;
+      n_src = 1;
+    }
+  for (guint i = 0; i < TWINS && n_src > 0; i++)
+    {
+      t = &self->twins[i];
+      if (t->used && t->seq == seq && t->rec_len == rec_len
+          && _ts_tls_cipher_same_keys (&t->keys, cipher)
+          && same_bytes (NULL, rec_len, t->pieces, t->n_pieces, NULL, rec_len, src, n_src))
+        {
+          self->counts.twins_here++;
+          *out_plain = t->plain;
+          return t->n;
+        }
+    }
+  t = &self->twins[self->next_twin++ % TWINS];
+  t->plain = t->plain ?: g_malloc (FRAGMENT_MAX);
+  t->n = _ts_tls_cipher_open ((TsTlsCipher *)cipher, seq, rec, rec + RECORD_HEADER,
+                              rec_len - RECORD_HEADER, t->plain);
+  /* Kept for a twin only where its bytes stay (the trace). */
+  t->used = n_src > 0;
+  if (t->used)
+    {
+      t->keys = *cipher;
+      t->seq = seq;
+      t->rec_len = rec_len;
+      t->n_pieces = n_src;
+      memcpy (t->pieces, src, n_src * sizeof *src);
+    }
+  self->counts.opened_here++;
+  *out_plain = t->plain;
+  return t->n;
+}
+
+void
+ts_decrypt_ahead_set_counts (TsDecryptAhead *self, TsDecryptAheadCounts *out)
+{
+  self->counts_out = out;
+}
+
+gboolean
+ts_decrypt_ahead_stable (gpointer user_data, const guint8 *data, gsize len)
+{
+  TsDecryptAhead *self = user_data;
+
+  return data >= self->data && len <= self->size && data <= self->data + (self->size - len);
 }
 
 guint

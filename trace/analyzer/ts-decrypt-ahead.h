@@ -83,8 +83,35 @@ void ts_decrypt_ahead_restart (TsDecryptAhead *self, guint64 offset,
 /* The TsTlsAhead open function (see ts-tls-session.h), @user_data the
  * helper. Waits for the helper when it has not read the current block. */
 gssize ts_decrypt_ahead_open (gpointer user_data, guint64 serial, guint64 seq, const guint8 *rec,
-                              gsize rec_len, const guint8 **out_plain, gsize *out_inner_len,
+                              gsize rec_len, const TsTlsPiece *src, guint n_src,
+                              const guint8 **out_plain, gsize *out_inner_len,
                               guint8 *out_inner_type);
+
+/* The TsTlsAhead stable function: whether @len bytes at @data lie in the
+ * trace the helper reads (readable while it lives). */
+gboolean ts_decrypt_ahead_stable (gpointer user_data, const guint8 *data, gsize len);
+
+/* The TsTlsAhead open_here function: opens with @cipher a record that
+ * ts_decrypt_ahead_open () did not find, or takes the result of the same
+ * record (keys, sequence number, bytes) opened here lately for another
+ * direction: a proxy relaying a tunnel blind puts each record on two
+ * links. *@out_plain is valid until the next call. */
+gssize ts_decrypt_ahead_open_here (gpointer user_data, const TsTlsCipher *cipher, guint64 seq,
+                                   const guint8 *rec, gsize rec_len, const TsTlsPiece *src,
+                                   guint n_src, const guint8 **out_plain);
+
+/* What the helper did, for tests and benchmarks: records it opened (of
+ * them, in pieces where they lie, and from a twin on another link), and
+ * in the analyzer's thread, records found ahead, not found, opened here,
+ * and taken from a twin opened here. */
+typedef struct
+{
+  gsize opened, pieces, twins_ahead;
+  gsize hits, misses, opened_here, twins_here;
+} TsDecryptAheadCounts;
+
+/* Writes the counts to @out when @self is freed. */
+void ts_decrypt_ahead_set_counts (TsDecryptAhead *self, TsDecryptAheadCounts *out);
 
 /* TRUE once when a record was not found ahead since the last call: the
  * analyzer may restart the helper from where it stands. */

@@ -229,6 +229,20 @@ _ts_tls_cipher_copy (TsTlsCipher *self, const TsTlsCipher *src)
   return ok;
 }
 
+gboolean
+_ts_tls_cipher_same_keys (const TsTlsCipher *a, const TsTlsCipher *b)
+{
+  const TsTlsSuiteInfo *info = a->info;
+
+  if (!a->ready || !b->ready || info != b->info || a->tls13 != b->tls13
+      || (a->mac == NULL) != (b->mac == NULL))
+    return FALSE;
+  if (a->mac != NULL)
+    return a->etm == b->etm && memcmp (a->key, b->key, info->key_len) == 0
+           && memcmp (a->mac_key, b->mac_key, info->mac_len) == 0;
+  return memcmp (a->key, b->key, info->key_len) == 0 && memcmp (a->iv, b->iv, sizeof a->iv) == 0;
+}
+
 /* HMAC (RFC 5246 §6.2.3.1) over seq_num + type + version + length + @data. */
 static gboolean
 cbc_mac (TsTlsCipher *self, guint64 seq, const guint8 *header, gsize length, const guint8 *data,
@@ -350,34 +364,27 @@ xor_nonce (const guint8 *iv, guint64 seq, guint8 *nonce)
     nonce[TS_TLS_IV_LEN - 1 - i] ^= (guint8)(seq >> (8 * i));
 }
 
-gssize
-_ts_tls_cipher_open (TsTlsCipher *self, guint64 seq, const guint8 *header, const guint8 *fragment,
-                     gsize fragment_len, guint8 *out)
+/* The nonce and additional data of an AEAD record with @header (5 bytes)
+ * and a fragment of @fragment_len bytes whose first bytes are @explicit (8
+ * bytes, TLS 1.2 GCM only). Sets *@ct_off and *@ct_len: where the
+ * ciphertext lies in the fragment. FALSE if the record is too short. */
+static gboolean
+aead_params (TsTlsCipher *self, guint64 seq, const guint8 *header, const guint8 *explicit,
+             gsize fragment_len, guint8 *nonce, guint8 *aad, gsize *aad_len, gsize *ct_off,
+             gsize *ct_len)
 {
-  guint8 nonce[TS_TLS_IV_LEN];
-  guint8 aad[13];
-  gsize aad_len;
-  const guint8 *ct;
-  gsize ct_len;
-  guint8 tag[TS_TLS_AEAD_TAG_LEN];
-  int n = 0, m = 0;
-
-  g_assert (self->ready);
-
-  if (self->info->aead == TS_TLS_CBC_AES_128 || self->info->aead == TS_TLS_CBC_AES_256)
-    return cbc_open (self, seq, header, fragment, fragment_len, out);
-
   if (self->tls13)
     {
       /* RFC 8446 §5.2: additional_data = the record header;
        * the plaintext holds at least the inner content type. */
       if (fragment_len < TS_TLS_AEAD_TAG_LEN + 1)
-        return -1;
+        return FALSE;
       xor_nonce (self->iv, seq, nonce);
       memcpy (aad, header, 5);
-      aad_len = 5;
-      ct = fragment;
-      ct_len = fragment_len - TS_TLS_AEAD_TAG_LEN;
+      *aad_len = 5;
+      *ct_off = 0;
+      *ct_len = fragment_len - TS_TLS_AEAD_TAG_LEN;
+      return TRUE;
     }
   else
     {
@@ -388,27 +395,34 @@ _ts_tls_cipher_open (TsTlsCipher *self, guint64 seq, const guint8 *header, const
        * the explicit part first in the fragment. ChaCha20 (RFC 7905 §2):
        * nonce = IV XOR seq, nothing explicit. */
       if (fragment_len < explicit_len + TS_TLS_AEAD_TAG_LEN)
-        return -1;
+        return FALSE;
       if (explicit_len > 0)
         {
           memcpy (nonce, self->iv, 4);
-          memcpy (nonce + 4, fragment, 8);
+          memcpy (nonce + 4, explicit, 8);
         }
       else
         xor_nonce (self->iv, seq, nonce);
-      ct = fragment + explicit_len;
-      ct_len = fragment_len - explicit_len - TS_TLS_AEAD_TAG_LEN;
+      *ct_off = explicit_len;
+      *ct_len = fragment_len - explicit_len - TS_TLS_AEAD_TAG_LEN;
       for (int i = 0; i < 8; i++)
         aad[i] = (guint8)(seq >> (56 - 8 * i));
       aad[8] = header[0];
       aad[9] = header[1];
       aad[10] = header[2];
-      aad[11] = (guint8)(ct_len >> 8);
-      aad[12] = (guint8)ct_len;
-      aad_len = 13;
+      aad[11] = (guint8)(*ct_len >> 8);
+      aad[12] = (guint8)*ct_len;
+      *aad_len = 13;
+      return TRUE;
     }
+}
 
-  memcpy (tag, ct + ct_len, TS_TLS_AEAD_TAG_LEN);
+/* Starts an AEAD record: nonce, tag and additional data. */
+static gboolean
+aead_begin (TsTlsCipher *self, const guint8 *nonce, const guint8 *aad, gsize aad_len, guint8 *tag)
+{
+  int n = 0;
+
   if (self->gcm_fixed)
     {
       /* The nonce's last 8 bytes and the tag in one call (the tag is only
@@ -416,22 +430,123 @@ _ts_tls_cipher_open (TsTlsCipher *self, guint64 seq, const guint8 *header, const
       OSSL_PARAM params[3];
 
       params[0] = OSSL_PARAM_construct_octet_string (OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV,
-                                                     nonce + 4, TS_TLS_IV_LEN - 4);
+                                                     (void *)(nonce + 4), TS_TLS_IV_LEN - 4);
       params[1] = OSSL_PARAM_construct_octet_string (OSSL_CIPHER_PARAM_AEAD_TAG, tag,
                                                      TS_TLS_AEAD_TAG_LEN);
       params[2] = OSSL_PARAM_construct_end ();
-      if (EVP_CIPHER_CTX_set_params (self->ctx, params) != 1
-          || EVP_DecryptUpdate (self->ctx, NULL, &n, aad, (int)aad_len) != 1
-          || (ct_len > 0 && EVP_DecryptUpdate (self->ctx, out, &n, ct, (int)ct_len) != 1)
-          || EVP_DecryptFinal_ex (self->ctx, out + (ct_len > 0 ? n : 0), &m) != 1)
-        return -1;
-      return (gssize)ct_len;
+      return EVP_CIPHER_CTX_set_params (self->ctx, params) == 1
+             && EVP_DecryptUpdate (self->ctx, NULL, &n, aad, (int)aad_len) == 1;
     }
-  if (EVP_DecryptInit_ex (self->ctx, NULL, NULL, NULL, nonce) != 1
-      || EVP_DecryptUpdate (self->ctx, NULL, &n, aad, (int)aad_len) != 1
-      || (ct_len > 0 && EVP_DecryptUpdate (self->ctx, out, &n, ct, (int)ct_len) != 1)
-      || EVP_CIPHER_CTX_ctrl (self->ctx, EVP_CTRL_AEAD_SET_TAG, TS_TLS_AEAD_TAG_LEN, tag) != 1
-      || EVP_DecryptFinal_ex (self->ctx, out + (ct_len > 0 ? n : 0), &m) != 1)
+  return EVP_DecryptInit_ex (self->ctx, NULL, NULL, NULL, nonce) == 1
+         && EVP_DecryptUpdate (self->ctx, NULL, &n, aad, (int)aad_len) == 1
+         && EVP_CIPHER_CTX_ctrl (self->ctx, EVP_CTRL_AEAD_SET_TAG, TS_TLS_AEAD_TAG_LEN, tag) == 1;
+}
+
+/* Decrypts @len bytes at @ct to @out (a stream cipher mode: as many out). */
+static gboolean
+aead_update (TsTlsCipher *self, const guint8 *ct, gsize len, guint8 *out)
+{
+  int n = 0;
+
+  return len == 0 || (EVP_DecryptUpdate (self->ctx, out, &n, ct, (int)len) == 1 && (gsize)n == len);
+}
+
+/* Verifies the tag. */
+static gboolean
+aead_finish (TsTlsCipher *self, guint8 *out)
+{
+  int m = 0;
+
+  return EVP_DecryptFinal_ex (self->ctx, out, &m) == 1;
+}
+
+gssize
+_ts_tls_cipher_open (TsTlsCipher *self, guint64 seq, const guint8 *header, const guint8 *fragment,
+                     gsize fragment_len, guint8 *out)
+{
+  guint8 nonce[TS_TLS_IV_LEN];
+  guint8 aad[13];
+  gsize aad_len, ct_off, ct_len;
+  guint8 tag[TS_TLS_AEAD_TAG_LEN];
+
+  g_assert (self->ready);
+
+  if (self->info->aead == TS_TLS_CBC_AES_128 || self->info->aead == TS_TLS_CBC_AES_256)
+    return cbc_open (self, seq, header, fragment, fragment_len, out);
+
+  if (!aead_params (self, seq, header, fragment, fragment_len, nonce, aad, &aad_len, &ct_off,
+                    &ct_len))
+    return -1;
+  memcpy (tag, fragment + ct_off + ct_len, TS_TLS_AEAD_TAG_LEN);
+  if (!aead_begin (self, nonce, aad, aad_len, tag)
+      || !aead_update (self, fragment + ct_off, ct_len, out) || !aead_finish (self, out + ct_len))
+    return -1;
+  return (gssize)ct_len;
+}
+
+gboolean
+_ts_tls_cipher_opens_pieces (const TsTlsCipher *self)
+{
+  return self->ready && self->info->aead != TS_TLS_CBC_AES_128
+         && self->info->aead != TS_TLS_CBC_AES_256;
+}
+
+void
+_ts_tls_pieces_copy (const TsTlsPiece *pieces, guint n_pieces, gsize from, gsize len, guint8 *out)
+{
+  gsize at = 0;
+
+  for (guint i = 0; i < n_pieces && len > 0; i++)
+    {
+      const TsTlsPiece *p = &pieces[i];
+
+      if (from < at + p->len)
+        {
+          gsize skip = from - at, take = MIN (p->len - skip, len);
+
+          memcpy (out, p->data + skip, take);
+          out += take;
+          from += take;
+          len -= take;
+        }
+      at += p->len;
+    }
+}
+
+gssize
+_ts_tls_cipher_open_pieces (TsTlsCipher *self, guint64 seq, const TsTlsPiece *pieces,
+                            guint n_pieces, gsize rec_len, guint8 *out)
+{
+  guint8 header[5], explicit[8] = { 0 };
+  guint8 nonce[TS_TLS_IV_LEN];
+  guint8 aad[13];
+  gsize aad_len, ct_off, ct_len, at = 0, from, to;
+  guint8 tag[TS_TLS_AEAD_TAG_LEN];
+
+  g_assert (_ts_tls_cipher_opens_pieces (self));
+
+  if (rec_len < 5)
+    return -1;
+  _ts_tls_pieces_copy (pieces, n_pieces, 0, 5, header);
+  _ts_tls_pieces_copy (pieces, n_pieces, 5, MIN (rec_len - 5, sizeof explicit), explicit);
+  if (!aead_params (self, seq, header, explicit, rec_len - 5, nonce, aad, &aad_len, &ct_off,
+                    &ct_len))
+    return -1;
+  _ts_tls_pieces_copy (pieces, n_pieces, 5 + ct_off + ct_len, TS_TLS_AEAD_TAG_LEN, tag);
+  if (!aead_begin (self, nonce, aad, aad_len, tag))
+    return -1;
+  /* The ciphertext is record bytes [from, to). */
+  from = 5 + ct_off;
+  to = from + ct_len;
+  for (guint i = 0; i < n_pieces && at < to; i++)
+    {
+      gsize a = MAX (at, from), b = MIN (at + pieces[i].len, to);
+
+      if (a < b && !aead_update (self, pieces[i].data + (a - at), b - a, out + (a - from)))
+        return -1;
+      at += pieces[i].len;
+    }
+  if (!aead_finish (self, out + ct_len))
     return -1;
   return (gssize)ct_len;
 }

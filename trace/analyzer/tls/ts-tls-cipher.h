@@ -5,6 +5,8 @@
 #include <glib.h>
 #include <openssl/evp.h>
 
+#include "ts-tls-types.h"
+
 G_BEGIN_DECLS
 
 typedef enum
@@ -79,6 +81,10 @@ gboolean _ts_tls_cipher_set_key (TsTlsCipher *self, const TsTlsSuiteInfo *info, 
  * FALSE if OpenSSL refuses. */
 gboolean _ts_tls_cipher_copy (TsTlsCipher *self, const TsTlsCipher *src);
 
+/* Whether @a and @b (both ready) open records alike: the same suite,
+ * record format and key material. */
+gboolean _ts_tls_cipher_same_keys (const TsTlsCipher *a, const TsTlsCipher *b);
+
 /* TLS 1.1/1.2 CBC suites: keys @self with @key (info->key_len bytes) and
  * @mac_key (info->mac_len bytes); @etm: RFC 7366 encrypt_then_mac. */
 gboolean _ts_tls_cipher_set_cbc_key (TsTlsCipher *self, const TsTlsSuiteInfo *info,
@@ -96,6 +102,19 @@ gboolean _ts_tls_cipher_set_secret (TsTlsCipher *self, const TsTlsSuiteInfo *inf
  * verify. */
 gssize _ts_tls_cipher_open (TsTlsCipher *self, guint64 seq, const guint8 *header,
                             const guint8 *fragment, gsize fragment_len, guint8 *out);
+
+/* The same for a record of @rec_len bytes (header included) given as
+ * @n_pieces pieces, opened as it lies (no copy of the record): AEAD suites
+ * only (CBC suites: FALSE from _ts_tls_cipher_opens_pieces ()). */
+gssize _ts_tls_cipher_open_pieces (TsTlsCipher *self, guint64 seq, const TsTlsPiece *pieces,
+                                   guint n_pieces, gsize rec_len, guint8 *out);
+
+/* Whether @self (ready) can open records given in pieces. */
+gboolean _ts_tls_cipher_opens_pieces (const TsTlsCipher *self);
+
+/* Copies bytes [@from, @from + @len) of the record given as @pieces to @out. */
+void _ts_tls_pieces_copy (const TsTlsPiece *pieces, guint n_pieces, gsize from, gsize len,
+                          guint8 *out);
 
 /* RFC 8446 §7.1 HKDF-Expand-Label (Secret, Label, Context, Length) with the
  * hash @digest ("SHA256", "SHA384"). */

@@ -37,6 +37,15 @@ typedef struct
   guint8 *rbuf; /* grown to the largest record seen, at most TS_TLS_RECORD_CAP */
   gsize rbuf_size;
   gsize rlen;
+  /* Where rbuf's bytes come from, while src_len == rlen (a record opened
+   * ahead from the same pieces of the trace needs no comparison). Bytes
+   * past the header in memory that stays (TsTlsAhead.stable) are copied
+   * only when needed: rbuf holds the first @copied (if fewer than rlen,
+   * src is whole and the rest is still where it came from). */
+  TsTlsPiece src[TS_TLS_PIECES_MAX];
+  guint n_src;
+  gsize src_len;
+  gsize copied;
 
   /* Protection. */
   Epoch epoch;
@@ -193,10 +202,26 @@ ts_tls_session_set_pending_cap (TsTlsSession *self, gsize cap)
   self->pending_cap = cap;
 }
 
+/* Copies the bytes of the record in rbuf up to @upto (rlen, or the length
+ * of the record just framed from it) that are still only where they came
+ * from. */
+static void
+fill_rbuf (Dir *d, gsize upto)
+{
+  if (d->copied < upto)
+    {
+      _ts_tls_pieces_copy (d->src, d->n_src, d->copied, upto - d->copied, d->rbuf + d->copied);
+      d->copied = upto;
+    }
+}
+
 void
 ts_tls_session_set_ahead (TsTlsSession *self, const TsTlsAhead *ahead, gpointer user_data)
 {
   g_return_if_fail (self != NULL);
+  /* What stays readable for the old helper need not for a new one. */
+  for (int i = 0; i < 2; i++)
+    fill_rbuf (&self->dir[i], self->dir[i].rlen);
   self->ahead = ahead;
   self->ahead_data = user_data;
 }
@@ -216,6 +241,7 @@ ts_tls_session_get_sync (TsTlsSession *self, TsTlsDirection direction, TsTlsSync
       || d->early_active || !d->cipher.ready
       || (d->epoch != EPOCH_APPLICATION && d->epoch != EPOCH_TLS12))
     return FALSE;
+  fill_rbuf (d, d->rlen);
   out->fed = d->offset;
   out->partial = d->rbuf;
   out->partial_len = d->rlen;
@@ -979,6 +1005,9 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
   gboolean ahead = FALSE;
   gsize inner_len = 0;
   guint8 inner_type = 0;
+  /* Framed from rbuf with bytes not copied yet: only a record opened ahead
+   * needs none of them. */
+  gboolean lazy = rec == d->rbuf && d->copied < rec_len;
 
   if (d->epoch == EPOCH_TLS12)
   protected = TRUE;
@@ -988,6 +1017,12 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
        * racing ahead of our view of the server: protected, keys unknown. */
       protected
       = type == TS_TLS_CONTENT_APPLICATION_DATA && !self->info.have_server_hello;
+
+  if (lazy && (!protected || (d->early_active && d->epoch == EPOCH_HANDSHAKE)))
+    {
+      fill_rbuf (d, rec_len);
+      lazy = FALSE;
+    }
 
   ev.kind = TS_TLS_EVENT_RECORD;
   ev.direction = direction;
@@ -1009,6 +1044,11 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
     return process_early_record (self, rec, rec_len, offset, may_hold);
 
   keys = install_keys (self, direction);
+  if (lazy && (keys != KEYS_OK || d->seq_lost || self->ahead == NULL))
+    {
+      fill_rbuf (d, rec_len);
+      lazy = FALSE;
+    }
   if (keys == KEYS_NOT_YET && may_hold)
     return FALSE;
 
@@ -1049,19 +1089,34 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
     {
       /* Opened ahead (the same keys, sequence number and bytes give the
        * same plaintext and verdict), or here. */
-      n = self->ahead != NULL ? self->ahead->open (self->ahead_data, d->cipher.serial, d->seq, rec,
-                                                   rec_len, &plain, &inner_len, &inner_type)
-                              : TS_TLS_AHEAD_MISS;
+      gboolean have_src = rec == d->rbuf && d->src_len == rec_len;
+
+      n = self->ahead != NULL
+              ? self->ahead->open (self->ahead_data, d->cipher.serial, d->seq, lazy ? NULL : rec,
+                                   rec_len, have_src ? d->src : NULL, have_src ? d->n_src : 0,
+                                   &plain, &inner_len, &inner_type)
+              : TS_TLS_AHEAD_MISS;
       ahead = n != TS_TLS_AHEAD_MISS;
       if (!ahead)
         {
-          plain = self->plain;
-          n = _ts_tls_cipher_open (&d->cipher, d->seq, rec, frag, frag_len, self->plain);
+          if (lazy)
+            fill_rbuf (d, rec_len);
+          lazy = FALSE;
+          if (self->ahead != NULL && self->ahead->open_here != NULL)
+            n = self->ahead->open_here (self->ahead_data, &d->cipher, d->seq, rec, rec_len,
+                                        have_src ? d->src : NULL, have_src ? d->n_src : 0, &plain);
+          else
+            {
+              plain = self->plain;
+              n = _ts_tls_cipher_open (&d->cipher, d->seq, rec, frag, frag_len, self->plain);
+            }
         }
       d->seq++;
     }
   if (n < 0)
     {
+      if (lazy)
+        fill_rbuf (d, rec_len);
       emit (self, &ev);
       if (d->undecryptable)
         emit_anomaly (self, direction, TS_TLS_ANOMALY_DECRYPT_FAILED, offset, end_offset,
@@ -1180,6 +1235,8 @@ framed (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec, gsize r
 
   if (d->held->len > 0)
     {
+      if (rec == d->rbuf)
+        fill_rbuf (d, rec_len);
       /* Keep stream order: once one record waits, the ones after it wait. */
       if (can_hold (self, d, rec_len))
         {
@@ -1190,6 +1247,8 @@ framed (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec, gsize r
     }
   if (!process_record (self, direction, rec, rec_len, offset, can_hold (self, d, rec_len)))
     {
+      if (rec == d->rbuf)
+        fill_rbuf (d, rec_len); /* (it was: no keys yet) */
       d->held_offset = offset;
       d->held_since_us = self->time_us;
       g_byte_array_append (d->held, rec, (guint)rec_len);
@@ -1257,6 +1316,7 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
   while (len > 0)
     {
       gsize need, take;
+      gboolean tracked;
 
       if (d->stopped)
         {
@@ -1268,7 +1328,9 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
         {
           /* After a gap: slide a 5-byte window until it looks like a header. */
           ensure_rbuf (d, 5);
+          d->src_len = G_MAXSIZE;
           d->rbuf[d->rlen++] = *data++;
+          d->copied = d->rlen;
           len--;
           d->offset++;
           if (d->rlen < 5)
@@ -1284,7 +1346,7 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
               continue;
             }
           memmove (d->rbuf, d->rbuf + 1, 4);
-          d->rlen = 4;
+          d->rlen = d->copied = 4;
           continue;
         }
 
@@ -1315,7 +1377,27 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
       ensure_rbuf (d, d->rlen < 5 ? 5 : 5 + (gsize)(d->rbuf[3] << 8 | d->rbuf[4]));
       need = d->rlen < 5 ? 5 - d->rlen : 5 + (gsize)(d->rbuf[3] << 8 | d->rbuf[4]) - d->rlen;
       take = MIN (need, len);
-      memcpy (d->rbuf + d->rlen, data, take);
+      if (d->rlen == 0)
+        d->n_src = d->src_len = d->copied = 0;
+      tracked = d->src_len == d->rlen && d->n_src < TS_TLS_PIECES_MAX;
+      if (tracked)
+        {
+          d->src[d->n_src].data = data;
+          d->src[d->n_src++].len = take;
+          d->src_len += take;
+        }
+      else
+        {
+          fill_rbuf (d, d->rlen);
+          d->src_len = G_MAXSIZE;
+        }
+      if (!tracked || d->rlen < 5 || self->ahead == NULL || self->ahead->stable == NULL
+          || !self->ahead->stable (self->ahead_data, data, take))
+        {
+          fill_rbuf (d, d->rlen);
+          memcpy (d->rbuf + d->rlen, data, take);
+          d->copied = d->rlen + take;
+        }
       d->rlen += take;
       data += take;
       len -= take;
@@ -1332,7 +1414,8 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
                   /* Go on scanning from the window's second byte, as the
                    * fast path does: the same events for any chunking. */
                   memmove (d->rbuf, d->rbuf + 1, 4);
-                  d->rlen = 4;
+                  d->rlen = d->copied = 4;
+                  d->src_len = G_MAXSIZE;
                 }
               continue;
             }

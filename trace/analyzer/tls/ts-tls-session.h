@@ -319,12 +319,30 @@ const TsTlsSessionInfo *ts_tls_session_get_info (TsTlsSession *self);
  * TS_TLS_AHEAD_MISS when it was not opened ahead: the session then opens it
  * itself. Called only where the session would open the record anyway, with
  * the same keys, sequence number and bytes, so the events are the same with
- * or without it. */
+ * or without it. @src (@n_src pieces, or NULL): where the bytes of @rec
+ * were copied from, when the session knows (a record cut across chunks);
+ * bytes at the same address need no comparison. @rec is NULL when the
+ * session has not copied them (all of @src is @stable then).
+ *
+ * @stable: whether @len bytes fed at @data stay readable, unchanged, for as
+ * long as the hook is set (the trace the helper reads): the session then
+ * leaves the body of a record cut across chunks there until it needs it.
+ *
+ * @open_here: after a miss, opens the (whole) record with @cipher as
+ * _ts_tls_cipher_open () would, *@out_plain valid until the next call of
+ * either function (it may take the result of the same bytes opened under
+ * the same keys and sequence number for another session). */
 #define TS_TLS_AHEAD_MISS G_MINSSIZE
+struct _TsTlsCipher;
 typedef struct
 {
   gssize (*open) (gpointer user_data, guint64 serial, guint64 seq, const guint8 *rec, gsize rec_len,
-                  const guint8 **out_plain, gsize *out_inner_len, guint8 *out_inner_type);
+                  const TsTlsPiece *src, guint n_src, const guint8 **out_plain,
+                  gsize *out_inner_len, guint8 *out_inner_type);
+  gboolean (*stable) (gpointer user_data, const guint8 *data, gsize len);
+  gssize (*open_here) (gpointer user_data, const struct _TsTlsCipher *cipher, guint64 seq,
+                       const guint8 *rec, gsize rec_len, const TsTlsPiece *src, guint n_src,
+                       const guint8 **out_plain);
 } TsTlsAhead;
 
 /* @ahead (static storage, or NULL to stop) is asked with @user_data. */

@@ -9,6 +9,17 @@ G_BEGIN_DECLS
 /* Wire decoders return ≥ 0 (bytes consumed), TS_PARSE_INCOMPLETE or TS_PARSE_INVALID. */
 #include "ts-parse.h"
 
+/* A run of bytes of a record cut across segments: a record's pieces, in
+ * order, are its bytes, header included. */
+typedef struct
+{
+  const guint8 *data;
+  gsize len;
+} TsTlsPiece;
+
+/* Pieces a record cut across chunks is followed in (more: it is copied). */
+#define TS_TLS_PIECES_MAX 24
+
 /* RFC 8446 §5.1 ContentType. */
 typedef enum
 {

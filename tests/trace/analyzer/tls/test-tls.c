@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "ts-tls-cipher.h"
 #include "ts-tls-keylog.h"
 #include "ts-tls-session.h"
 
@@ -1841,6 +1842,144 @@ test_names (void)
   g_assert_false (ts_tls_session_looks_like_tls ((const guint8 *)"GET / HTTP/1.1", 14));
 }
 
+/* ---- records opened where they lie, in pieces ---- */
+
+/* Seals @plain (@len bytes) as record @seq of @suite under @key and @iv
+ * (RFC 8446 §5.2; RFC 5246 §6.2.3.3 with RFC 5288 §3 / RFC 7905 §2). */
+static GByteArray *
+seal_record (const TsTlsSuiteInfo *info, const guint8 *key, const guint8 *iv, guint64 seq,
+             const guint8 *plain, gsize len)
+{
+  const EVP_CIPHER *cipher = info->aead == TS_TLS_AEAD_AES_128_GCM   ? EVP_aes_128_gcm ()
+                             : info->aead == TS_TLS_AEAD_AES_256_GCM ? EVP_aes_256_gcm ()
+                                                                     : EVP_chacha20_poly1305 ();
+  gboolean explicit = !info->tls13 && info->aead != TS_TLS_AEAD_CHACHA20_POLY1305;
+  gsize inner = len + (info->tls13 ? 1 : 0);
+  gsize frag_len = (explicit ? 8 : 0) + inner + 16;
+  GByteArray *rec = g_byte_array_sized_new ((guint)(5 + frag_len));
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new ();
+  guint8 nonce[12], aad[13], header[5] = { 23, 3, 3, (guint8)(frag_len >> 8), (guint8)frag_len };
+  g_autofree guint8 *in = g_malloc (inner + 1), *out = g_malloc (inner + 16);
+  int n = 0, m = 0;
+
+  memcpy (in, plain, len);
+  in[len] = 23; /* TLS 1.3: the inner content type */
+  if (explicit)
+    {
+      memcpy (nonce, iv, 4);
+      for (int i = 0; i < 8; i++)
+        nonce[4 + i] = (guint8)(seq >> (56 - 8 * i)) ^ 0x5a;
+    }
+  else
+    {
+      memcpy (nonce, iv, 12);
+      for (int i = 0; i < 8; i++)
+        nonce[11 - i] ^= (guint8)(seq >> (8 * i));
+    }
+  if (info->tls13)
+    memcpy (aad, header, 5);
+  else
+    {
+      for (int i = 0; i < 8; i++)
+        aad[i] = (guint8)(seq >> (56 - 8 * i));
+      memcpy (aad + 8, header, 3);
+      aad[11] = (guint8)(len >> 8);
+      aad[12] = (guint8)len;
+    }
+  g_assert_cmpint (EVP_EncryptInit_ex (ctx, cipher, NULL, key, nonce), ==, 1);
+  g_assert_cmpint (EVP_EncryptUpdate (ctx, NULL, &n, aad, info->tls13 ? 5 : 13), ==, 1);
+  g_assert_cmpint (EVP_EncryptUpdate (ctx, out, &n, in, (int)inner), ==, 1);
+  g_assert_cmpint (EVP_EncryptFinal_ex (ctx, out + n, &m), ==, 1);
+  g_assert_cmpint (EVP_CIPHER_CTX_ctrl (ctx, EVP_CTRL_AEAD_GET_TAG, 16, out + inner), ==, 1);
+  EVP_CIPHER_CTX_free (ctx);
+  g_byte_array_append (rec, header, 5);
+  if (explicit)
+    g_byte_array_append (rec, nonce + 4, 8);
+  g_byte_array_append (rec, out, (guint)(inner + 16));
+  return rec;
+}
+
+/* Opens @rec whole and cut into pieces at @cuts (@n_cuts offsets, rising). */
+static gssize
+open_cut (TsTlsCipher *c, guint64 seq, const GByteArray *rec, const gsize *cuts, guint n_cuts,
+          guint8 *out)
+{
+  TsTlsPiece pieces[8];
+  gsize at = 0;
+  guint n = 0;
+
+  for (guint i = 0; i <= n_cuts; i++)
+    {
+      gsize end = i < n_cuts ? cuts[i] : rec->len;
+
+      pieces[n].data = rec->data + at;
+      pieces[n++].len = end - at;
+      at = end;
+    }
+  return _ts_tls_cipher_open_pieces (c, seq, pieces, n, rec->len, out);
+}
+
+static void
+test_pieces (void)
+{
+  const guint16 suites[] = { 0x1301, 0x1303, 0xc02c, 0xcca9 };
+  guint8 key[32], iv[12], plain[3000];
+
+  for (gsize i = 0; i < sizeof plain; i++)
+    plain[i] = (guint8)(i * 7 + 1);
+  for (gsize i = 0; i < sizeof key; i++)
+    key[i] = (guint8)(0xa0 + i);
+  for (gsize i = 0; i < sizeof iv; i++)
+    iv[i] = (guint8)(0x10 + i);
+  for (guint k = 0; k < G_N_ELEMENTS (suites); k++)
+    {
+      const TsTlsSuiteInfo *info = _ts_tls_suite_lookup (suites[k]);
+      TsTlsCipher c = { 0 };
+      guint64 seq = 7 + k;
+      g_autoptr (GByteArray) rec = NULL;
+      g_autofree guint8 *whole = g_malloc (sizeof plain + 64), *cut = g_malloc (sizeof plain + 64);
+      gssize n;
+
+      g_assert_nonnull (info);
+      g_assert_true (_ts_tls_cipher_set_key (&c, info, info->tls13, key, iv));
+      g_assert_true (_ts_tls_cipher_opens_pieces (&c));
+      rec = seal_record (info, key, iv, seq, plain, sizeof plain);
+      n = _ts_tls_cipher_open (&c, seq, rec->data, rec->data + 5, rec->len - 5, whole);
+      g_assert_cmpint (n, ==, (gssize)sizeof plain + (info->tls13 ? 1 : 0));
+      g_assert_cmpmem (whole, sizeof plain, plain, sizeof plain);
+      /* One cut anywhere (in the header, the explicit nonce, the
+       * ciphertext, the tag), and three: the same plaintext. */
+      for (gsize a = 1; a < rec->len; a += (a < 40 || a > rec->len - 40) ? 1 : 97)
+        {
+          gsize three[3] = { a / 3, a, a + (rec->len - a) / 2 };
+
+          memset (cut, 0, sizeof plain + 64);
+          g_assert_cmpint (open_cut (&c, seq, rec, &a, 1, cut), ==, n);
+          g_assert_cmpmem (cut, (gsize)n, whole, (gsize)n);
+          if (three[0] > 0 && three[2] > a)
+            {
+              g_assert_cmpint (open_cut (&c, seq, rec, three, 3, cut), ==, n);
+              g_assert_cmpmem (cut, (gsize)n, whole, (gsize)n);
+            }
+        }
+      /* A wrong sequence number, and a changed byte in each part covered
+       * (the header's type and version, the explicit nonce or first
+       * ciphertext byte, the middle, the tag): refused in pieces as whole. */
+      g_assert_cmpint (open_cut (&c, seq + 1, rec, (gsize[]){ 100 }, 1, cut), ==, -1);
+      for (guint j = 0; j < 5; j++)
+        {
+          gsize at = (gsize[]){ 0, 2, 6, rec->len / 2, rec->len - 1 }[j];
+
+          rec->data[at] ^= 0x01;
+          g_assert_cmpint (
+              _ts_tls_cipher_open (&c, seq, rec->data, rec->data + 5, rec->len - 5, whole), ==, -1);
+          g_assert_cmpint (open_cut (&c, seq, rec, (gsize[]){ rec->len / 2 }, 1, cut), ==, -1);
+          rec->data[at] ^= 0x01;
+        }
+      _ts_tls_cipher_clear (&c);
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1848,6 +1987,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/ts/trace/tls/basic/names", test_names);
   g_test_add_func ("/ts/trace/tls/basic/keylog", test_keylog);
+  g_test_add_func ("/ts/trace/tls/basic/pieces", test_pieces);
   g_test_add_func ("/ts/trace/tls/rfc8448", test_rfc8448);
   g_test_add_func ("/ts/trace/tls/rfc8448/chunking", test_rfc8448_chunking);
   g_test_add_func ("/ts/trace/tls/rfc8448/truncated", test_rfc8448_truncated);

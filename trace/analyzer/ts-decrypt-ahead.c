@@ -966,6 +966,8 @@ ts_decrypt_ahead_open_here (gpointer user_data, const TsTlsCipher *cipher, guint
   for (guint i = 0; i < n_src; i++)
     if (!ts_decrypt_ahead_stable (self, src[i].data, src[i].len))
       n_src = 0;
+  /* No copy (@rec NULL): the session's pieces are all in the trace. */
+  g_return_val_if_fail (rec != NULL || n_src > 0, -1);
   if (n_src == 0 && ts_decrypt_ahead_stable (self, rec, rec_len))
     {
       src = &whole;
@@ -985,8 +987,11 @@ ts_decrypt_ahead_open_here (gpointer user_data, const TsTlsCipher *cipher, guint
     }
   t = &self->twins[self->next_twin++ % TWINS];
   t->plain = t->plain ?: g_malloc (FRAGMENT_MAX);
-  t->n = _ts_tls_cipher_open ((TsTlsCipher *)cipher, seq, rec, rec + RECORD_HEADER,
-                              rec_len - RECORD_HEADER, t->plain);
+  if (rec != NULL)
+    t->n = _ts_tls_cipher_open ((TsTlsCipher *)cipher, seq, rec, rec + RECORD_HEADER,
+                                rec_len - RECORD_HEADER, t->plain);
+  else
+    t->n = _ts_tls_cipher_open_pieces ((TsTlsCipher *)cipher, seq, src, n_src, rec_len, t->plain);
   /* Kept for a twin only where its bytes stay (the trace). */
   t->used = n_src > 0;
   if (t->used)

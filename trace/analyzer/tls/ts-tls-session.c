@@ -1099,12 +1099,16 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
       ahead = n != TS_TLS_AHEAD_MISS;
       if (!ahead)
         {
-          if (lazy)
-            fill_rbuf (d, rec_len);
-          lazy = FALSE;
+          /* Opened here, still where it lies if it can be. */
+          if (lazy && (self->ahead->open_here == NULL || !_ts_tls_cipher_opens_pieces (&d->cipher)))
+            {
+              fill_rbuf (d, rec_len);
+              lazy = FALSE;
+            }
           if (self->ahead != NULL && self->ahead->open_here != NULL)
-            n = self->ahead->open_here (self->ahead_data, &d->cipher, d->seq, rec, rec_len,
-                                        have_src ? d->src : NULL, have_src ? d->n_src : 0, &plain);
+            n = self->ahead->open_here (self->ahead_data, &d->cipher, d->seq, lazy ? NULL : rec,
+                                        rec_len, have_src ? d->src : NULL, have_src ? d->n_src : 0,
+                                        &plain);
           else
             {
               plain = self->plain;

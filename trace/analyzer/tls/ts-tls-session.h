@@ -328,10 +328,11 @@ const TsTlsSessionInfo *ts_tls_session_get_info (TsTlsSession *self);
  * long as the hook is set (the trace the helper reads): the session then
  * leaves the body of a record cut across chunks there until it needs it.
  *
- * @open_here: after a miss, opens the (whole) record with @cipher as
- * _ts_tls_cipher_open () would, *@out_plain valid until the next call of
- * either function (it may take the result of the same bytes opened under
- * the same keys and sequence number for another session). */
+ * @open_here: after a miss, opens the record with @cipher as
+ * _ts_tls_cipher_open () would (@rec NULL: from @src, all of it @stable),
+ * *@out_plain valid until the next call of either function (it may take
+ * the result of the same bytes opened under the same keys and sequence
+ * number for another session). */
 #define TS_TLS_AHEAD_MISS G_MINSSIZE
 struct _TsTlsCipher;
 typedef struct

@@ -12,6 +12,11 @@ G_BEGIN_DECLS
  * more than one processor). The timeline is the same either way. */
 void _ts_analyzer_set_decrypt_ahead (TsAnalyzer *self, gboolean enabled);
 
+/* The helper opens records this close to the analyzer's position too
+ * (default: it leaves the nearest 256 KiB of trace to the analyzer); 0
+ * makes the two threads race for every record. */
+void _ts_analyzer_set_decrypt_ahead_margin (TsAnalyzer *self, gsize margin);
+
 /* What the second thread did (all zero when it did not run), once
  * ts_analyzer_finish () has returned. */
 const TsDecryptAheadCounts *_ts_analyzer_get_ahead_counts (TsAnalyzer *self);

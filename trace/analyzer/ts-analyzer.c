@@ -173,6 +173,7 @@ struct _TsAnalyzer
   guint ahead_lost;      /* ts_decrypt_ahead_get_lost () at the last restart */
   TsDecryptAheadCounts ahead_counts;
   gboolean no_ahead;
+  gssize ahead_margin; /* -1: the helper's default */
 };
 
 /* Restarts of the helper after it missed a record: at most one every this
@@ -2423,6 +2424,7 @@ ts_analyzer_new (void)
   TsAnalyzer *self = g_new0 (TsAnalyzer, 1);
 
   self->reader = ts_trace_reader_new ();
+  self->ahead_margin = -1;
   self->tl = ts_timeline_new ();
   self->keylog = ts_tls_keylog_new ();
   self->packets = g_array_new (FALSE, FALSE, sizeof (PacketInfo));
@@ -2499,6 +2501,8 @@ ts_analyzer_feed_bytes (TsAnalyzer *self, GBytes *bytes, GError **error)
     {
       self->ahead = ts_decrypt_ahead_new (bytes, ts_trace_reader_get_offset (self->reader));
       ts_decrypt_ahead_set_counts (self->ahead, &self->ahead_counts);
+      if (self->ahead_margin >= 0)
+        ts_decrypt_ahead_set_margin (self->ahead, (gsize)self->ahead_margin);
       self->whole = g_bytes_get_data (bytes, &self->whole_len);
       self->whole_base = ts_trace_reader_get_offset (self->reader);
       for (guint i = 0; i < self->live_tls->len; i++)
@@ -2507,6 +2511,13 @@ ts_analyzer_feed_bytes (TsAnalyzer *self, GBytes *bytes, GError **error)
     }
   ts_trace_reader_feed_bytes (self->reader, bytes);
   return pump (self, error);
+}
+
+void
+_ts_analyzer_set_decrypt_ahead_margin (TsAnalyzer *self, gsize margin)
+{
+  g_return_if_fail (self != NULL);
+  self->ahead_margin = (gssize)MIN (margin, (gsize)G_MAXSSIZE);
 }
 
 const TsDecryptAheadCounts *

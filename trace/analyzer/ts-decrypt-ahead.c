@@ -131,6 +131,7 @@ struct _TsDecryptAhead
   const guint8 *data;
   gsize size;
   guint64 base;
+  gsize margin; /* TS_DECRYPT_AHEAD_MARGIN, or what tests set */
   GThread *thread;
 
   /* Requests, under @lock. */
@@ -362,7 +363,7 @@ open_record (TsDecryptAhead *self, Flow *f, const guint8 *hdr, const guint8 *rec
    * take no sequence number (RFC 8446 §5.2). */
   if (!f->all_protected && hdr[0] != 23)
     return;
-  if (self->block < atomic_get (&self->position) + TS_DECRYPT_AHEAD_MARGIN)
+  if (self->block < atomic_get (&self->position) + self->margin)
     {
       /* The analyzer is (nearly) there: it opens the record itself, rather
        * than wait for us, so only keep in step. */
@@ -732,6 +733,7 @@ ts_decrypt_ahead_new (GBytes *trace, guint64 base)
   self->trace = g_bytes_ref (trace);
   self->data = g_bytes_get_data (trace, &self->size);
   self->base = base;
+  self->margin = TS_DECRYPT_AHEAD_MARGIN;
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   self->restart_flows = g_ptr_array_new_with_free_func (flow_free);
@@ -1005,6 +1007,14 @@ ts_decrypt_ahead_open_here (gpointer user_data, const TsTlsCipher *cipher, guint
   self->counts.opened_here++;
   *out_plain = t->plain;
   return t->n;
+}
+
+void
+ts_decrypt_ahead_set_margin (TsDecryptAhead *self, gsize margin)
+{
+  g_mutex_lock (&self->lock);
+  self->margin = margin;
+  g_mutex_unlock (&self->lock);
 }
 
 void

@@ -110,6 +110,11 @@ typedef struct
   gsize hits, misses, opened_here, twins_here;
 } TsDecryptAheadCounts;
 
+/* Records the helper leaves to the analyzer: those less than @margin
+ * bytes of trace ahead of it (default 256 KiB; tests set 0, so that the
+ * threads race for every record). Call before the first restart. */
+void ts_decrypt_ahead_set_margin (TsDecryptAhead *self, gsize margin);
+
 /* Writes the counts to @out when @self is freed. */
 void ts_decrypt_ahead_set_counts (TsDecryptAhead *self, TsDecryptAheadCounts *out);
 

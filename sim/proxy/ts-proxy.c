@@ -164,6 +164,8 @@ struct _TsConn
   int pipe_r[2], pipe_w[2];
   guint32 fill[2];
   gboolean in_blocked[2], out_blocked[2];
+  /* The endpoint whose epoll event runs the relay now (NULL: look at both). */
+  TsEndp *woken;
   gboolean eof[2];
   TsBuf buf[2];
   TsSnoop *snoop[2];
@@ -1085,7 +1087,32 @@ conn_resolve (TsProxy *p, TsConn *c)
 
   c->state = ST_RESOLVING;
   c->deadline = now_us () + (gint64)p->o->connect_timeout_s * G_USEC_PER_SEC;
-  /* An IP literal needs no thread, nor does a name resolved a moment ago. */
+  /* An IP literal needs no thread, nor does a name resolved a moment ago.
+   * The usual literals are parsed here; getaddrinfo () takes the rest (the
+   * older IPv4 forms, "127.1", a scope). */
+  {
+    TsAddr a = { 0 };
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&a.ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a.ss;
+
+    if (inet_pton (AF_INET, host, &s4->sin_addr) == 1)
+      {
+        s4->sin_family = AF_INET;
+        a.len = sizeof *s4;
+      }
+    else if (inet_pton (AF_INET6, host, &s6->sin6_addr) == 1)
+      {
+        s6->sin6_family = AF_INET6;
+        a.len = sizeof *s6;
+      }
+    if (a.len > 0)
+      {
+        c->addrs = g_memdup2 (&a, sizeof a);
+        c->n_addrs = 1;
+        conn_connect_next (p, c);
+        return;
+      }
+  }
   if (getaddrinfo (host, NULL, &hints, &res) == 0)
     {
       c->addrs = addrs_from_addrinfo (res, &c->n_addrs);
@@ -2468,11 +2495,17 @@ splice_run (TsProxy *p, TsConn *c)
           if (!c->eof[d] && !c->in_blocked[d])
             {
               /* No pipe for a side that only ever closes (a short-lived
-               * tunnel): look before making one. */
+               * tunnel): look before making one. A side without a pipe
+               * has had nothing to read yet; unless its own event woke us,
+               * epoll (level-triggered) tells when it has. */
               if (c->pipe_r[d] < 0)
                 {
                   char b;
-                  gssize pn = recv (src[d]->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+                  gssize pn;
+
+                  if (c->woken != NULL && c->woken != src[d])
+                    break;
+                  pn = recv (src[d]->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 
                   if (pn == 0)
                     {
@@ -2676,11 +2709,11 @@ on_event (TsProxy *p, TsEndp *e, guint32 events)
         drive_handshake (p, c);
         break;
       case ST_SPLICE:
-        if (events & (EPOLLERR | EPOLLHUP) && !(events & (EPOLLIN | EPOLLOUT)))
-          {
-            /* splice () below reports what happened. */
-          }
+        /* EPOLLERR and EPOLLHUP: splice () or recv () reports what
+         * happened. */
+        c->woken = e;
         splice_run (p, c);
+        c->woken = NULL;
         break;
       case ST_PUMP:
         pump_run (p, c);
@@ -2757,31 +2790,32 @@ sweep (TsProxy *p)
     }
 }
 
+/* One connection per readiness of the listener (as nginx does without
+ * multi_accept): the listener is level-triggered, so the next
+ * epoll_wait () reports it again while more wait, and a lone client costs
+ * no accept4 () that finds nothing. */
 static void
 on_accept (TsProxy *p)
 {
-  for (int i = 0; i < 64; i++)
-    {
-      struct sockaddr_storage ss;
-      socklen_t sl = sizeof ss;
-      int fd = accept4 (p->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      TsConn *c;
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  int fd = accept4 (p->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  TsConn *c;
 
-      if (fd < 0)
-        return;
-      /* TCP_NODELAY comes from the listening socket. */
-      c = conn_new (p, fd, (struct sockaddr *)&ss);
-      if (p->n_conns > p->o->max_connections)
-        {
-          conn_refuse (p, c, "proxy.limit.connections", 503, "too many connections", NULL);
-          continue;
-        }
-      c->state = ST_HEAD;
-      /* The request often follows the handshake at once: read it now
-       * rather than after another epoll_wait (). */
-      on_head_readable (p, c);
-      conn_update (p, c);
+  if (fd < 0)
+    return;
+  /* TCP_NODELAY comes from the listening socket. */
+  c = conn_new (p, fd, (struct sockaddr *)&ss);
+  if (p->n_conns > p->o->max_connections)
+    {
+      conn_refuse (p, c, "proxy.limit.connections", 503, "too many connections", NULL);
+      return;
     }
+  c->state = ST_HEAD;
+  /* The request often follows the handshake at once: read it now rather
+   * than after another epoll_wait (). */
+  on_head_readable (p, c);
+  conn_update (p, c);
 }
 
 /* ------------------------------------------------------------------ */

@@ -164,8 +164,10 @@ struct _TsConn
   int pipe_r[2], pipe_w[2];
   guint32 fill[2];
   gboolean in_blocked[2], out_blocked[2];
-  /* The endpoint whose epoll event runs the relay now (NULL: look at both). */
-  TsEndp *woken;
+  /* The relay runs for an epoll event (woken), which said that @readable
+   * (or no endpoint: NULL) has input; otherwise it looks at both sides. */
+  gboolean woken;
+  TsEndp *readable;
   gboolean eof[2];
   TsBuf buf[2];
   TsSnoop *snoop[2];
@@ -2496,14 +2498,14 @@ splice_run (TsProxy *p, TsConn *c)
             {
               /* No pipe for a side that only ever closes (a short-lived
                * tunnel): look before making one. A side without a pipe
-               * has had nothing to read yet; unless its own event woke us,
-               * epoll (level-triggered) tells when it has. */
+               * has had nothing to read yet; unless an input event of its
+               * own woke us, epoll (level-triggered) tells when it has. */
               if (c->pipe_r[d] < 0)
                 {
                   char b;
                   gssize pn;
 
-                  if (c->woken != NULL && c->woken != src[d])
+                  if (c->woken && c->readable != src[d])
                     break;
                   pn = recv (src[d]->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 
@@ -2711,9 +2713,10 @@ on_event (TsProxy *p, TsEndp *e, guint32 events)
       case ST_SPLICE:
         /* EPOLLERR and EPOLLHUP: splice () or recv () reports what
          * happened. */
-        c->woken = e;
+        c->woken = TRUE;
+        c->readable = events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR) ? e : NULL;
         splice_run (p, c);
-        c->woken = NULL;
+        c->woken = FALSE;
         break;
       case ST_PUMP:
         pump_run (p, c);

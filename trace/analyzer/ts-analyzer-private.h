@@ -17,6 +17,11 @@ void _ts_analyzer_set_decrypt_ahead (TsAnalyzer *self, gboolean enabled);
  * makes the two threads race for every record. */
 void _ts_analyzer_set_decrypt_ahead_margin (TsAnalyzer *self, gsize margin);
 
+/* Every record the helper opened is opened again in the analyzer's thread,
+ * and a different result aborts (tests: the plaintext of a body record
+ * shows in no event, so a wrong one would otherwise pass unseen). */
+void _ts_analyzer_set_decrypt_ahead_checked (TsAnalyzer *self, gboolean checked);
+
 /* What the second thread did (all zero when it did not run), once
  * ts_analyzer_finish () has returned. */
 const TsDecryptAheadCounts *_ts_analyzer_get_ahead_counts (TsAnalyzer *self);

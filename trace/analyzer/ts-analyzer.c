@@ -174,6 +174,7 @@ struct _TsAnalyzer
   TsDecryptAheadCounts ahead_counts;
   gboolean no_ahead;
   gssize ahead_margin; /* -1: the helper's default */
+  gboolean ahead_verify;
 };
 
 /* Restarts of the helper after it missed a record: at most one every this
@@ -181,7 +182,11 @@ struct _TsAnalyzer
 #define AHEAD_RESTART_RECORDS 32
 
 static const TsTlsAhead ahead_hook
-    = { ts_decrypt_ahead_open, ts_decrypt_ahead_stable, ts_decrypt_ahead_open_here };
+    = { ts_decrypt_ahead_open, ts_decrypt_ahead_stable, ts_decrypt_ahead_open_here, FALSE };
+static const TsTlsAhead ahead_hook_checked
+    = { ts_decrypt_ahead_open, ts_decrypt_ahead_stable, ts_decrypt_ahead_open_here, TRUE };
+
+#define AHEAD_HOOK(self) ((self)->ahead_verify ? &ahead_hook_checked : &ahead_hook)
 
 static void conn_close (TsAnalyzer *self, Conn *c);
 static void update_tunnel (TsAnalyzer *self, gint tunnel);
@@ -1183,7 +1188,7 @@ tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const gui
         {
           c->tls = ts_tls_session_new (self->keylog, tls_event, c);
           if (self->ahead != NULL)
-            ts_tls_session_set_ahead (c->tls, &ahead_hook, self->ahead);
+            ts_tls_session_set_ahead (c->tls, AHEAD_HOOK (self), self->ahead);
           g_ptr_array_add (self->live_tls, c);
         }
       else if (c->tunnel_proto == PROTO_HTTP2)
@@ -1770,7 +1775,7 @@ decide_proto (TsAnalyzer *self, Conn *c, int dir, const guint8 *data, gsize len)
     {
       c->tls = ts_tls_session_new (self->keylog, tls_event, c);
       if (self->ahead != NULL)
-        ts_tls_session_set_ahead (c->tls, &ahead_hook, self->ahead);
+        ts_tls_session_set_ahead (c->tls, AHEAD_HOOK (self), self->ahead);
       g_ptr_array_add (self->live_tls, c);
       c->tls_base_set[0] = c->tls_base_set[1] = TRUE;
     }
@@ -2506,7 +2511,7 @@ ts_analyzer_feed_bytes (TsAnalyzer *self, GBytes *bytes, GError **error)
       self->whole = g_bytes_get_data (bytes, &self->whole_len);
       self->whole_base = ts_trace_reader_get_offset (self->reader);
       for (guint i = 0; i < self->live_tls->len; i++)
-        ts_tls_session_set_ahead (((Conn *)self->live_tls->pdata[i])->tls, &ahead_hook,
+        ts_tls_session_set_ahead (((Conn *)self->live_tls->pdata[i])->tls, AHEAD_HOOK (self),
                                   self->ahead);
     }
   ts_trace_reader_feed_bytes (self->reader, bytes);
@@ -2518,6 +2523,13 @@ _ts_analyzer_set_decrypt_ahead_margin (TsAnalyzer *self, gsize margin)
 {
   g_return_if_fail (self != NULL);
   self->ahead_margin = (gssize)MIN (margin, (gsize)G_MAXSSIZE);
+}
+
+void
+_ts_analyzer_set_decrypt_ahead_checked (TsAnalyzer *self, gboolean checked)
+{
+  g_return_if_fail (self != NULL);
+  self->ahead_verify = checked;
 }
 
 const TsDecryptAheadCounts *

@@ -47,6 +47,11 @@
  * seen again needs no second decryption. */
 #define MEMO_SLOTS 256
 
+/* Records that refer to the plaintext of an earlier one (its twin) instead
+ * of a copy, held at once at most: each keeps the arena under its twin's
+ * plaintext from reuse until it is dropped. */
+#define PINS 64
+
 /* A record opened ahead. */
 typedef struct
 {
@@ -62,6 +67,7 @@ typedef struct
   gsize inner_len;   /* n without trailing zeros (TLS 1.3 TLSInnerPlaintext) */
   guint8 inner_type; /* the byte before them */
   gsize arena_end;   /* arena position past this record's bytes */
+  gsize arena_pin;   /* arena position of the first byte it refers to */
 } Entry;
 
 /* A direction followed by the helper (helper thread only, once handed over). */
@@ -167,6 +173,8 @@ struct _TsDecryptAhead
   gsize gen;        /* helper_gen, unshared copy */
   gsize arena_head; /* arena position written up to */
   Memo memo[MEMO_SLOTS];
+  gsize pin_index[PINS], pin_at[PINS]; /* a FIFO: the entry, and what it keeps */
+  gsize pins_head, pins_tail;
   gsize n_opened, n_twins, n_pieces; /* TsDecryptAheadCounts */
 
   /* The analyzer's own. */
@@ -260,13 +268,27 @@ rd32 (const guint8 *p)
   return v;
 }
 
+/* The arena position from which on bytes may still be read: what the
+ * analyzer has not dropped, and the plaintext that records it holds share
+ * with their twins. */
+static gsize
+arena_floor (TsDecryptAhead *self)
+{
+  gsize tail = atomic_get (&self->tail), floor = atomic_get (&self->arena_dropped);
+
+  while (self->pins_tail < self->pins_head && self->pin_index[self->pins_tail % PINS] < tail)
+    self->pins_tail++;
+  for (gsize i = self->pins_tail; i < self->pins_head; i++)
+    floor = MIN (floor, self->pin_at[i % PINS]);
+  return floor;
+}
+
 /* Room for one more record. */
 static gboolean
 have_space (TsDecryptAhead *self)
 {
   return self->head - atomic_get (&self->tail) < TS_DECRYPT_AHEAD_RECORDS
-         && self->arena_head - atomic_get (&self->arena_dropped) + ARENA_NEED
-                <= TS_DECRYPT_AHEAD_ARENA;
+         && self->arena_head - arena_floor (self) + ARENA_NEED <= TS_DECRYPT_AHEAD_ARENA;
 }
 
 /* Less than half used: where a helper waiting for room goes on (not at
@@ -275,7 +297,7 @@ static gboolean
 half_free (TsDecryptAhead *self, gsize head, gsize arena_head)
 {
   return head - atomic_get (&self->tail) <= TS_DECRYPT_AHEAD_RECORDS / 2
-         && arena_head - atomic_get (&self->arena_dropped) <= TS_DECRYPT_AHEAD_ARENA / 2;
+         && arena_head - arena_floor (self) <= TS_DECRYPT_AHEAD_ARENA / 2;
 }
 
 /* @n contiguous arena bytes (have_space () said there are). */
@@ -395,6 +417,7 @@ open_record (TsDecryptAhead *self, Flow *f, const guint8 *hdr, const guint8 *rec
   e = &self->ring[self->head % TS_DECRYPT_AHEAD_RECORDS];
   e->pieces = NULL;
   e->n_pieces = 0;
+  e->arena_pin = self->arena_head;
   if (copy)
     {
       guint8 *c = arena_alloc (self, rec_len);
@@ -409,31 +432,36 @@ open_record (TsDecryptAhead *self, Flow *f, const guint8 *hdr, const guint8 *rec
       e->pieces = pieces;
       e->n_pieces = f->n_pieces;
     }
-  plain = arena_alloc (self, MAX (rec_len - RECORD_HEADER, (gsize)1));
   e->gen = self->gen;
   e->block = self->block;
   e->serial = f->cipher.serial;
   e->seq = f->rec_seq++;
   e->rec = rec;
   e->rec_len = rec_len;
-  e->plain = plain;
   memo = &self->memo[(f->key_hash ^ (guint)e->seq) % MEMO_SLOTS];
-  same = seen_before (self, f, memo, e);
+  /* Compared before any more of the arena is taken: what the twin refers
+   * to is intact while it is held (see seen_before). */
+  same = self->pins_head - self->pins_tail < PINS ? seen_before (self, f, memo, e) : NULL;
   self->n_opened++;
   self->n_pieces += e->pieces != NULL;
   if (same != NULL)
     {
-      self->n_twins++;
       /* The same keys, sequence number and bytes: the same plaintext and
-       * verdict, at the cost of a copy. */
+       * verdict. Its plaintext is kept (pinned) while this record is held. */
+      self->n_twins++;
+      e->plain = same->plain;
       e->n = same->n;
-      if (same->n > 0)
-        memcpy (plain, same->plain, (gsize)same->n);
       e->inner_len = same->inner_len;
       e->inner_type = same->inner_type;
+      e->arena_pin = same->arena_pin;
+      self->pin_index[self->pins_head % PINS] = self->head;
+      self->pin_at[self->pins_head % PINS] = same->arena_pin;
+      self->pins_head++;
     }
   else
     {
+      plain = arena_alloc (self, MAX (rec_len - RECORD_HEADER, (gsize)1));
+      e->plain = plain;
       e->n = rec != NULL ? _ts_tls_cipher_open (&f->cipher, e->seq, rec, rec + RECORD_HEADER,
                                                 rec_len - RECORD_HEADER, plain)
                          : _ts_tls_cipher_open_pieces (&f->cipher, e->seq, e->pieces, e->n_pieces,

@@ -27,6 +27,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
        * default leaves the first 256 KiB to the analyzer: all of a small
        * input). */
       _ts_analyzer_set_decrypt_ahead_margin (an, 0);
+      _ts_analyzer_set_decrypt_ahead_checked (an, TRUE);
       (void)ts_analyzer_feed_bytes (an, bytes, NULL);
       g_bytes_unref (bytes);
     }

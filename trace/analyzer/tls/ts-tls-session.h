@@ -344,6 +344,7 @@ typedef struct
   gssize (*open_here) (gpointer user_data, const struct _TsTlsCipher *cipher, guint64 seq,
                        const guint8 *rec, gsize rec_len, const TsTlsPiece *src, guint n_src,
                        const guint8 **out_plain);
+  gboolean verify; /* tests: every result of @open is checked by opening the record here */
 } TsTlsAhead;
 
 /* @ahead (static storage, or NULL to stop) is asked with @user_data. */

@@ -12,10 +12,9 @@ G_BEGIN_DECLS
  * more than one processor). The timeline is the same either way. */
 void _ts_analyzer_set_decrypt_ahead (TsAnalyzer *self, gboolean enabled);
 
-/* The helper opens records this close to the analyzer's position too
- * (default: it leaves the nearest 256 KiB of trace to the analyzer); 0
- * makes the two threads race for every record. */
-void _ts_analyzer_set_decrypt_ahead_margin (TsAnalyzer *self, gsize margin);
+/* The helper races the analyzer for every record, with little room to
+ * hold them (ts_decrypt_ahead_set_tight): for tests and the fuzzer. */
+void _ts_analyzer_set_decrypt_ahead_tight (TsAnalyzer *self, gboolean tight);
 
 /* Every record the helper opened is opened again in the analyzer's thread,
  * and a different result aborts (tests: the plaintext of a body record

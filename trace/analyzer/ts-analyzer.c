@@ -173,7 +173,7 @@ struct _TsAnalyzer
   guint ahead_lost;      /* ts_decrypt_ahead_get_lost () at the last restart */
   TsDecryptAheadCounts ahead_counts;
   gboolean no_ahead;
-  gssize ahead_margin; /* -1: the helper's default */
+  gboolean ahead_tight;
   gboolean ahead_verify;
 };
 
@@ -2271,6 +2271,8 @@ handle_event (TsAnalyzer *self, const TsTraceEvent *ev)
 
 /* Asks for the next block's header while this one is handled: in a trace
  * held whole the next block is where the reader stands. */
+#define PREFETCH_AHEAD 4096
+
 static void
 prefetch_next (TsAnalyzer *self)
 {
@@ -2278,7 +2280,14 @@ prefetch_next (TsAnalyzer *self)
   guint64 next = ts_trace_reader_get_offset (self->reader);
 
   if (next >= self->whole_base && next - self->whole_base < self->whole_len)
-    __builtin_prefetch (self->whole + (next - self->whole_base));
+    {
+      gsize at = next - self->whole_base;
+
+      __builtin_prefetch (self->whole + at);
+      /* A few blocks on too: a cache miss takes longer than one packet. */
+      if (self->whole_len - at > PREFETCH_AHEAD)
+        __builtin_prefetch (self->whole + at + PREFETCH_AHEAD);
+    }
 #else
   (void)self;
 #endif
@@ -2429,7 +2438,6 @@ ts_analyzer_new (void)
   TsAnalyzer *self = g_new0 (TsAnalyzer, 1);
 
   self->reader = ts_trace_reader_new ();
-  self->ahead_margin = -1;
   self->tl = ts_timeline_new ();
   self->keylog = ts_tls_keylog_new ();
   self->packets = g_array_new (FALSE, FALSE, sizeof (PacketInfo));
@@ -2506,8 +2514,8 @@ ts_analyzer_feed_bytes (TsAnalyzer *self, GBytes *bytes, GError **error)
     {
       self->ahead = ts_decrypt_ahead_new (bytes, ts_trace_reader_get_offset (self->reader));
       ts_decrypt_ahead_set_counts (self->ahead, &self->ahead_counts);
-      if (self->ahead_margin >= 0)
-        ts_decrypt_ahead_set_margin (self->ahead, (gsize)self->ahead_margin);
+      if (self->ahead_tight)
+        ts_decrypt_ahead_set_tight (self->ahead);
       self->whole = g_bytes_get_data (bytes, &self->whole_len);
       self->whole_base = ts_trace_reader_get_offset (self->reader);
       for (guint i = 0; i < self->live_tls->len; i++)
@@ -2519,10 +2527,10 @@ ts_analyzer_feed_bytes (TsAnalyzer *self, GBytes *bytes, GError **error)
 }
 
 void
-_ts_analyzer_set_decrypt_ahead_margin (TsAnalyzer *self, gsize margin)
+_ts_analyzer_set_decrypt_ahead_tight (TsAnalyzer *self, gboolean tight)
 {
   g_return_if_fail (self != NULL);
-  self->ahead_margin = (gssize)MIN (margin, (gsize)G_MAXSSIZE);
+  self->ahead_tight = tight;
 }
 
 void

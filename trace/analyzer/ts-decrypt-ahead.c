@@ -137,7 +137,8 @@ struct _TsDecryptAhead
   const guint8 *data;
   gsize size;
   guint64 base;
-  gsize margin; /* TS_DECRYPT_AHEAD_MARGIN, or what tests set */
+  gsize margin;     /* TS_DECRYPT_AHEAD_MARGIN, or 0 (tight) */
+  gsize arena_size; /* TS_DECRYPT_AHEAD_ARENA, or less (tight) */
   GThread *thread;
 
   /* Requests, under @lock. */
@@ -173,7 +174,10 @@ struct _TsDecryptAhead
   gsize gen;        /* helper_gen, unshared copy */
   gsize arena_head; /* arena position written up to */
   Memo memo[MEMO_SLOTS];
-  gsize pin_index[PINS], pin_at[PINS]; /* a FIFO: the entry, and what it keeps */
+  /* The entries that keep a twin's plaintext, and from where: a FIFO in
+   * entry order that keeps only those whose position no later one
+   * undercuts, so the front is the lowest (a sliding-window minimum). */
+  gsize pin_index[PINS], pin_at[PINS];
   gsize pins_head, pins_tail;
   gsize n_opened, n_twins, n_pieces; /* TsDecryptAheadCounts */
 
@@ -278,8 +282,8 @@ arena_floor (TsDecryptAhead *self)
 
   while (self->pins_tail < self->pins_head && self->pin_index[self->pins_tail % PINS] < tail)
     self->pins_tail++;
-  for (gsize i = self->pins_tail; i < self->pins_head; i++)
-    floor = MIN (floor, self->pin_at[i % PINS]);
+  if (self->pins_tail < self->pins_head)
+    floor = MIN (floor, self->pin_at[self->pins_tail % PINS]);
   return floor;
 }
 
@@ -288,7 +292,7 @@ static gboolean
 have_space (TsDecryptAhead *self)
 {
   return self->head - atomic_get (&self->tail) < TS_DECRYPT_AHEAD_RECORDS
-         && self->arena_head - arena_floor (self) + ARENA_NEED <= TS_DECRYPT_AHEAD_ARENA;
+         && self->arena_head - arena_floor (self) + ARENA_NEED <= self->arena_size;
 }
 
 /* Less than half used: where a helper waiting for room goes on (not at
@@ -297,19 +301,19 @@ static gboolean
 half_free (TsDecryptAhead *self, gsize head, gsize arena_head)
 {
   return head - atomic_get (&self->tail) <= TS_DECRYPT_AHEAD_RECORDS / 2
-         && arena_head - arena_floor (self) <= TS_DECRYPT_AHEAD_ARENA / 2;
+         && arena_head - arena_floor (self) <= self->arena_size / 2;
 }
 
 /* @n contiguous arena bytes (have_space () said there are). */
 static guint8 *
 arena_alloc (TsDecryptAhead *self, gsize n)
 {
-  gsize at = self->arena_head % TS_DECRYPT_AHEAD_ARENA;
+  gsize at = self->arena_head % self->arena_size;
 
   n = (n + 15) & ~(gsize)15; /* pieces are stored there too */
-  if (at + n > TS_DECRYPT_AHEAD_ARENA)
+  if (at + n > self->arena_size)
     {
-      self->arena_head += TS_DECRYPT_AHEAD_ARENA - at;
+      self->arena_head += self->arena_size - at;
       at = 0;
     }
   self->arena_head += n;
@@ -454,8 +458,11 @@ open_record (TsDecryptAhead *self, Flow *f, const guint8 *hdr, const guint8 *rec
       e->inner_len = same->inner_len;
       e->inner_type = same->inner_type;
       e->arena_pin = same->arena_pin;
+      while (self->pins_head > self->pins_tail
+             && self->pin_at[(self->pins_head - 1) % PINS] >= e->arena_pin)
+        self->pins_head--; /* held no longer than this one, and not lower */
       self->pin_index[self->pins_head % PINS] = self->head;
-      self->pin_at[self->pins_head % PINS] = same->arena_pin;
+      self->pin_at[self->pins_head % PINS] = e->arena_pin;
       self->pins_head++;
     }
   else
@@ -762,6 +769,7 @@ ts_decrypt_ahead_new (GBytes *trace, guint64 base)
   self->data = g_bytes_get_data (trace, &self->size);
   self->base = base;
   self->margin = TS_DECRYPT_AHEAD_MARGIN;
+  self->arena_size = TS_DECRYPT_AHEAD_ARENA;
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   self->restart_flows = g_ptr_array_new_with_free_func (flow_free);
@@ -1038,10 +1046,13 @@ ts_decrypt_ahead_open_here (gpointer user_data, const TsTlsCipher *cipher, guint
 }
 
 void
-ts_decrypt_ahead_set_margin (TsDecryptAhead *self, gsize margin)
+ts_decrypt_ahead_set_tight (TsDecryptAhead *self)
 {
+  g_return_if_fail (self->requested_gen == 0); /* (only this thread writes it) */
   g_mutex_lock (&self->lock);
-  self->margin = margin;
+  self->margin = 0;
+  /* Half of it is 2 records' room: the helper waits for room often. */
+  self->arena_size = 4 * ARENA_NEED;
   g_mutex_unlock (&self->lock);
 }
 

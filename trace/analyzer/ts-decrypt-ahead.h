@@ -110,10 +110,11 @@ typedef struct
   gsize hits, misses, opened_here, twins_here;
 } TsDecryptAheadCounts;
 
-/* Records the helper leaves to the analyzer: those less than @margin
- * bytes of trace ahead of it (default 256 KiB; tests set 0, so that the
- * threads race for every record). Call before the first restart. */
-void ts_decrypt_ahead_set_margin (TsDecryptAhead *self, gsize margin);
+/* Tests: the helper races the analyzer for every record (by default it
+ * leaves those in the nearest 256 KiB of trace to the analyzer) and holds
+ * little (an arena of a few records, so that it wraps and waits for room
+ * all the time). Call before the first restart. */
+void ts_decrypt_ahead_set_tight (TsDecryptAhead *self);
 
 /* Writes the counts to @out when @self is freed. */
 void ts_decrypt_ahead_set_counts (TsDecryptAhead *self, TsDecryptAheadCounts *out);

@@ -26,7 +26,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       /* The helper opens every record it can, racing the analyzer (its
        * default leaves the first 256 KiB to the analyzer: all of a small
        * input). */
-      _ts_analyzer_set_decrypt_ahead_margin (an, 0);
+      _ts_analyzer_set_decrypt_ahead_tight (an, TRUE);
       _ts_analyzer_set_decrypt_ahead_checked (an, TRUE);
       (void)ts_analyzer_feed_bytes (an, bytes, NULL);
       g_bytes_unref (bytes);

@@ -14,6 +14,14 @@
  * computed: the timeline is the same with or without the helper, however
  * the threads are scheduled.
  *
+ * Two kinds of work are saved on the way. A proxy relaying a tunnel blind
+ * puts the same records on both of its links: a record with the same keys,
+ * sequence number and bytes as one opened lately (its twin) takes that
+ * result, in the helper and in the analyzer's thread alike. And a record
+ * cut across segments is opened from its pieces where they lie in the
+ * mapped trace (AEAD suites), not from a copy; the TLS session copies such
+ * a record only when it needs its bytes (TsTlsAhead.stable).
+ *
  * The helper only guesses, and every guess is checked: it follows in-order
  * segments only, and a direction it loses (a hole, a cut frame, new keys)
  * misses until the analyzer restarts it from where the analyzer stands.

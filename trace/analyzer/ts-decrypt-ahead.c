@@ -188,6 +188,7 @@ struct _TsDecryptAhead
   gboolean missed;
   Twin twins[TWINS];
   guint next_twin;
+  GArray *keys; /* TsTlsCipher: copies of the last restart's keys, to compare only */
   TsDecryptAheadCounts counts;
   TsDecryptAheadCounts *counts_out;
 
@@ -773,6 +774,7 @@ ts_decrypt_ahead_new (GBytes *trace, guint64 base)
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   self->restart_flows = g_ptr_array_new_with_free_func (flow_free);
+  self->keys = g_array_new (FALSE, FALSE, sizeof (TsTlsCipher));
   self->restart_linktypes = g_array_new (FALSE, FALSE, sizeof (guint));
   self->restart_links = g_array_new (FALSE, FALSE, sizeof (gint));
   self->linktypes = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -806,6 +808,9 @@ ts_decrypt_ahead_free (TsDecryptAhead *self)
       OPENSSL_cleanse (&self->twins[i].keys, sizeof self->twins[i].keys);
       g_free (self->twins[i].plain);
     }
+  if (self->keys->len > 0)
+    OPENSSL_cleanse (self->keys->data, self->keys->len * sizeof (TsTlsCipher));
+  g_array_unref (self->keys);
   g_hash_table_unref (self->flows);
   g_ptr_array_unref (self->restart_flows);
   g_array_unref (self->restart_linktypes);
@@ -866,9 +871,13 @@ ts_decrypt_ahead_restart (TsDecryptAhead *self, guint64 offset, const TsDecryptA
 {
   g_autoptr (GPtrArray) fresh = g_ptr_array_new_with_free_func (flow_free);
 
+  if (self->keys->len > 0)
+    OPENSSL_cleanse (self->keys->data, self->keys->len * sizeof (TsTlsCipher));
+  g_array_set_size (self->keys, 0);
   /* Keyed here: the analyzer's ciphers may change as soon as this returns. */
   for (guint i = 0; i < n_flows; i++)
     {
+      g_array_append_val (self->keys, *flows[i].cipher);
       const TsDecryptAheadFlow *in = &flows[i];
       Flow *f = g_new0 (Flow, 1);
 
@@ -992,6 +1001,45 @@ ts_decrypt_ahead_open (gpointer user_data, guint64 serial, guint64 seq, const gu
   return TS_TLS_AHEAD_MISS;
 }
 
+/* Entries near the analyzer's place in the ring looked at for a twin. */
+#define TWIN_LOOK_BACK 32
+#define TWIN_LOOK_AHEAD 64
+
+/* A record the helper opened (and still holds) with the same keys as
+ * @cipher under another serial, sequence number @seq and the bytes of
+ * @src (in the trace). */
+static const Entry *
+twin_ahead (TsDecryptAhead *self, const TsTlsCipher *cipher, guint64 seq, gsize rec_len,
+            const TsTlsPiece *src, guint n_src)
+{
+  gsize head = atomic_get (&self->head);
+  gsize from = MAX (self->tail, self->scan > TWIN_LOOK_BACK ? self->scan - TWIN_LOOK_BACK : 0);
+  gsize to = MIN (head, MAX (self->scan, from) + TWIN_LOOK_AHEAD);
+
+  for (gsize i = from; i < to; i++)
+    {
+      const Entry *e = &self->ring[i % TS_DECRYPT_AHEAD_RECORDS];
+
+      if (e->gen != self->analyzer_gen || e->seq != seq || e->rec_len != rec_len
+          || e->serial == cipher->serial)
+        continue;
+      for (guint k = 0; k < self->keys->len; k++)
+        {
+          const TsTlsCipher *other = &g_array_index (self->keys, TsTlsCipher, k);
+
+          if (other->serial == e->serial)
+            {
+              if (_ts_tls_cipher_same_keys (other, cipher)
+                  && same_bytes (e->rec, e->rec_len, e->pieces, e->n_pieces, NULL, rec_len, src,
+                                 n_src))
+                return e;
+              break;
+            }
+        }
+    }
+  return NULL;
+}
+
 gssize
 ts_decrypt_ahead_open_here (gpointer user_data, const TsTlsCipher *cipher, guint64 seq,
                             const guint8 *rec, gsize rec_len, const TsTlsPiece *src, guint n_src,
@@ -999,6 +1047,7 @@ ts_decrypt_ahead_open_here (gpointer user_data, const TsTlsCipher *cipher, guint
 {
   TsDecryptAhead *self = user_data;
   TsTlsPiece whole = { rec, rec_len };
+  const Entry *e;
   Twin *t;
 
   for (guint i = 0; i < n_src; i++)
@@ -1022,6 +1071,15 @@ ts_decrypt_ahead_open_here (gpointer user_data, const TsTlsCipher *cipher, guint
           *out_plain = t->plain;
           return t->n;
         }
+    }
+  /* Or the helper has it, opened for the other direction (the helper
+   * leaves records near our position to us, so of a pair one may be
+   * left and the other opened ahead). */
+  if (n_src > 0 && (e = twin_ahead (self, cipher, seq, rec_len, src, n_src)) != NULL)
+    {
+      self->counts.twins_here++;
+      *out_plain = e->plain;
+      return e->n;
     }
   t = &self->twins[self->next_twin++ % TWINS];
   t->plain = t->plain ?: g_malloc (FRAGMENT_MAX);

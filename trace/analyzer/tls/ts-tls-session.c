@@ -1122,7 +1122,8 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
           guint8 *mine = ensure_plain (self, frag_len);
           gssize m;
 
-          fill_rbuf (d, rec_len);
+          if (lazy)
+            fill_rbuf (d, rec_len);
           lazy = FALSE;
           m = _ts_tls_cipher_open (&d->cipher, d->seq, rec, frag, frag_len, mine);
           if (m != n || (n > 0 && memcmp (mine, plain, (gsize)n) != 0))

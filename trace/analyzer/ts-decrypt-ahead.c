@@ -33,10 +33,6 @@
  * publication costs both cores a cache line). */
 #define POSITION_STEP (64 * 1024)
 
-/* A record cut across segments is opened where it lies, from up to this
- * many pieces of the trace; one in more pieces is copied. */
-#define PIECES_MAX TS_TLS_PIECES_MAX
-
 /* Arena bytes one record may need: a copy of a record cut across segments
  * (or its pieces), its plaintext, and what a wrap at the end of the arena
  * skips. */
@@ -86,7 +82,7 @@ typedef struct
    * many pieces, a suite opened only whole) a copy in buf (RECORD_MAX). */
   gsize got;
   guint8 hdr[RECORD_HEADER];
-  TsTlsPiece pieces[PIECES_MAX];
+  TsTlsPiece pieces[TS_TLS_PIECES_MAX]; /* (a record in more is copied) */
   guint n_pieces;
   gboolean copying;
   guint8 *buf;
@@ -502,7 +498,7 @@ good_header (const guint8 *h)
 static void
 add_bytes (Flow *f, const guint8 *p, gsize len)
 {
-  if (!f->copying && f->n_pieces == PIECES_MAX)
+  if (!f->copying && f->n_pieces == TS_TLS_PIECES_MAX)
     {
       f->buf = f->buf ?: g_malloc (RECORD_MAX);
       _ts_tls_pieces_copy (f->pieces, f->n_pieces, 0, f->got, f->buf);

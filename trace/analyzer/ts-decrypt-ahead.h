@@ -44,8 +44,8 @@ G_BEGIN_DECLS
 
 /* Cap: bytes of trace the helper reads ahead of the analyzer. */
 #define TS_DECRYPT_AHEAD_WINDOW (4 * 1024 * 1024)
-/* Cap: plaintext (and copies of records cut across segments) held for the
- * analyzer, bytes. */
+/* Cap: plaintext held for the analyzer, with the pieces of records cut
+ * across segments (or their copies, for CBC suites), bytes. */
 #define TS_DECRYPT_AHEAD_ARENA (8 * 1024 * 1024)
 /* Cap: records opened ahead and not yet taken. */
 #define TS_DECRYPT_AHEAD_RECORDS 8192

@@ -491,6 +491,10 @@ put_cstr (GString *s, const char *p)
 /* A string literal, its length known at compile time. */
 #define PUT_LIT(s, lit) put_len ((s), "" lit, sizeof (lit) - 1)
 
+/* A literal key (", \"name\": ") and a JSON boolean. */
+#define PUT_BOOL(s, key, v)                                                                        \
+  (PUT_LIT ((s), key), (v) ? PUT_LIT ((s), "true") : PUT_LIT ((s), "false"))
+
 static void
 json_str (GString *s, const char *v)
 {
@@ -699,22 +703,10 @@ render_event (const TsTimeline *tl, const TsRenderOptions *o, guint index, GStri
     PUT_LIT (s, ", \"bytes\": null");
   PUT_LIT (s, ", \"wire_length\": ");
   json_u64 (s, e->wire_len);
-  if (e->anomaly)
-    PUT_LIT (s, ", \"anomaly\": true");
-  else
-    PUT_LIT (s, ", \"anomaly\": false");
-  if (e->encrypted)
-    PUT_LIT (s, ", \"encrypted\": true");
-  else
-    PUT_LIT (s, ", \"encrypted\": false");
-  if (e->decrypted)
-    PUT_LIT (s, ", \"decrypted\": true");
-  else
-    PUT_LIT (s, ", \"decrypted\": false");
-  if (readable)
-    PUT_LIT (s, ", \"readable\": true");
-  else
-    PUT_LIT (s, ", \"readable\": false");
+  PUT_BOOL (s, ", \"anomaly\": ", e->anomaly);
+  PUT_BOOL (s, ", \"encrypted\": ", e->encrypted);
+  PUT_BOOL (s, ", \"decrypted\": ", e->decrypted);
+  PUT_BOOL (s, ", \"readable\": ", readable);
   if (readable && e->layer == TS_LAYER_HTTP && (e->http_method || e->http_status))
     {
       PUT_LIT (s, ", \"http\": {\"method\": ");

@@ -606,11 +606,7 @@ new_event (TsAnalyzer *self, Conn *c, int dir, TsLayer layer, TsPhase phase, con
   TsTimelineEvent *e = _ts_timeline_event (self->tl, index);
   EventMeta m = { (guint8)cls, (guint8)dir };
   va_list args;
-  g_autofree char *summary = NULL;
 
-  va_start (args, format);
-  summary = g_strdup_vprintf (format, args);
-  va_end (args);
   g_array_append_val (self->meta, m);
   e->time_ns = self->cur_time;
   e->packet = self->cur_packet;
@@ -625,7 +621,9 @@ new_event (TsAnalyzer *self, Conn *c, int dir, TsLayer layer, TsPhase phase, con
       self->last_kind_anomaly = strcmp (kind, "anomaly") == 0;
     }
   e->kind = self->last_kind_interned;
-  e->summary = _ts_timeline_intern_len (self->tl, summary, -1);
+  va_start (args, format);
+  e->summary = _ts_timeline_intern_vprintf (self->tl, format, args);
+  va_end (args);
   e->anomaly = self->last_kind_anomaly;
   if (c != NULL)
     {
@@ -2298,20 +2296,25 @@ prefetch_next (TsAnalyzer *self)
 static void
 restart_ahead (TsAnalyzer *self)
 {
-  g_autoptr (GArray) flows = g_array_new (FALSE, FALSE, sizeof (TsDecryptAheadFlow));
-  g_autoptr (GArray) linktypes = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr (GArray) links = g_array_new (FALSE, FALSE, sizeof (gint));
-  g_autoptr (GPtrArray) owners = g_ptr_array_new (); /* Conn * of each flow */
+  g_autoptr (GArray) flows = NULL;
+  g_autoptr (GArray) linktypes = NULL;
+  g_autoptr (GArray) links = NULL;
+  g_autoptr (GPtrArray) owners = NULL; /* Conn * of each flow */
   gboolean news = FALSE;
   guint lost;
 
   /* Looked at (restarted or not) at most every so many records: most
-   * misses are records the helper left to us. */
+   * misses are records the helper left to us (this check runs for each of
+   * them, so it comes before any allocation). */
   if (self->ahead_checked != 0
       && self->n_records - self->ahead_checked
              < AHEAD_RESTART_RECORDS + 4 * (guint64)self->live_tls->len)
     return;
   self->ahead_checked = self->n_records;
+  flows = g_array_new (FALSE, FALSE, sizeof (TsDecryptAheadFlow));
+  linktypes = g_array_new (FALSE, FALSE, sizeof (guint));
+  links = g_array_new (FALSE, FALSE, sizeof (gint));
+  owners = g_ptr_array_new ();
   lost = ts_decrypt_ahead_get_lost (self->ahead);
   for (guint i = 0; i < self->live_tls->len; i++)
     {

@@ -9,6 +9,8 @@ G_BEGIN_DECLS
 /* Interns @s in the timeline's string store (NULL stays NULL). */
 const char *_ts_timeline_intern (TsTimeline *self, const char *s);
 const char *_ts_timeline_intern_len (TsTimeline *self, const char *s, gssize len);
+const char *_ts_timeline_intern_vprintf (TsTimeline *self, const char *format, va_list args)
+    G_GNUC_PRINTF (2, 0);
 
 /* Adds a node (takes nothing; strings copied). Returns its id. */
 guint _ts_timeline_add_node (TsTimeline *self, const char *name, const char *role,

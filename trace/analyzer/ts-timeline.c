@@ -297,6 +297,29 @@ _ts_timeline_intern_len (TsTimeline *self, const char *s, gssize len)
   return g_string_chunk_insert_len (self->strings, s, len);
 }
 
+/* Formats into the timeline's strings: through a buffer on the stack
+ * (summaries and detail lines are short; a timeline has hundreds of
+ * thousands), on the heap only for a longer one. */
+const char *
+_ts_timeline_intern_vprintf (TsTimeline *self, const char *format, va_list args)
+{
+  char buf[256];
+  g_autofree char *text = NULL;
+  va_list again;
+  int n;
+
+  va_copy (again, args);
+  n = g_vsnprintf (buf, sizeof buf, format, args);
+  if (n >= 0 && (gsize)n < sizeof buf)
+    {
+      va_end (again);
+      return g_string_chunk_insert_len (self->strings, buf, n);
+    }
+  text = g_strdup_vprintf (format, again);
+  va_end (again);
+  return g_string_chunk_insert (self->strings, text);
+}
+
 static gint
 add_reader (TsTimeline *self, TsReaderKind kind, gint id)
 {
@@ -428,16 +451,14 @@ _ts_timeline_add_detail (TsTimeline *self, guint index, guint depth, const char 
   TsTimelineEvent *e = &g_array_index (self->events, TsTimelineEvent, index);
   TsTimelineDetail d;
   va_list args;
-  g_autofree char *text = NULL;
 
   /* Details of an event are contiguous: only the newest event takes lines. */
   g_return_if_fail (index == self->events->len - 1);
   g_return_if_fail (e->detail_first + e->n_detail == self->details->len);
   va_start (args, format);
-  text = g_strdup_vprintf (format, args);
+  d.text = _ts_timeline_intern_vprintf (self, format, args);
   va_end (args);
   d.depth = depth;
-  d.text = g_string_chunk_insert (self->strings, text);
   g_array_append_val (self->details, d);
   e->n_detail++;
 }

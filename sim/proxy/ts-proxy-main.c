@@ -76,7 +76,7 @@ run (int argc, char **argv, TsProxyOptions *po)
   g_autofree char *connect_ports = NULL, *http_ports = NULL, *auth = NULL, *parent = NULL,
                   *parent_auth = NULL;
   int port = 3128, header_timeout = 20, connect_timeout = 10, idle_timeout = 600, max_conns = 4096,
-      leaf_lifetime = 3600;
+      leaf_lifetime = 3600, busy_poll = 200;
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (default 3128; 0: any)", "PORT" },
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &po->listen, "Address to listen on (default: all)",
@@ -113,6 +113,11 @@ run (int argc, char **argv, TsProxyOptions *po)
       "Seconds a relay may stay silent before it is closed (default 600)", "S" },
     { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_conns,
       "Client connections served at once; beyond, 503 (default 4096)", "N" },
+    { "busy-poll", 0, 0, G_OPTION_ARG_INT, &busy_poll,
+      "After a request, poll for the next one without sleeping for up to USEC microseconds, "
+      "yielding the CPU between polls (0: never; default 200, at most 100000). An idle proxy "
+      "does not spin",
+      "USEC" },
     { "access-log", 0, 0, G_OPTION_ARG_FILENAME, &po->access_log,
       "Access log: a file, - for standard output (default) or none", "FILE" },
     { "keylog", 0, 0, G_OPTION_ARG_FILENAME, &po->keylog,
@@ -140,9 +145,10 @@ run (int argc, char **argv, TsProxyOptions *po)
       return 2;
     }
   if (port < 0 || port > 65535 || header_timeout <= 0 || connect_timeout <= 0 || idle_timeout <= 0
-      || max_conns <= 0 || leaf_lifetime < 120)
+      || max_conns <= 0 || leaf_lifetime < 120 || busy_poll < 0 || busy_poll > 100000)
     {
-      g_printerr ("ts-proxy: a port, timeout, limit or lifetime is out of range (try --help)\n");
+      g_printerr ("ts-proxy: a port, timeout, limit, lifetime or busy-poll time is out of range "
+                  "(try --help)\n");
       return 2;
     }
   po->port = port;
@@ -151,6 +157,7 @@ run (int argc, char **argv, TsProxyOptions *po)
   po->idle_timeout_s = idle_timeout;
   po->max_connections = max_conns;
   po->leaf_lifetime_s = leaf_lifetime;
+  po->busy_poll_us = busy_poll;
   po->connect_ports = ts_proxy_parse_ports (connect_ports ? connect_ports : "443", &error);
   if (po->connect_ports)
     po->http_ports = ts_proxy_parse_ports (http_ports ? http_ports : "80,443,1025-65535", &error);

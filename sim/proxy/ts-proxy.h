@@ -37,6 +37,7 @@ typedef struct
   guint connect_timeout_s;
   guint idle_timeout_s;
   guint max_connections;
+  guint busy_poll_us; /* after a request, poll without sleeping this long (0: never) */
   char *access_log; /* "-" stdout, "none", or a file */
   char *node;       /* node name in events */
   char *keylog;     /* NSS key log file, or NULL */

@@ -138,18 +138,33 @@ wait_events (Fixture *f, const char *needle)
   return wait_file (f->events, needle);
 }
 
+/* @data: NULL, or extra options (the loop's variants, such as no busy
+ * polling). */
 static void
 test_curl_connect (Fixture *f, gconstpointer data)
 {
-  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  const char *const *extra = data;
+  const char *args[8] = { 0 };
+  guint n = 0;
+  guint16 port;
   g_autofree char *body = NULL;
   g_autofree char *events = NULL;
   g_autofree char *access = NULL;
   g_autofree char *access_path = g_build_filename (f->dir, "proxy.access", NULL);
 
+  for (guint i = 0; loopback_args[i]; i++)
+    args[n++] = loopback_args[i];
+  for (guint i = 0; extra && extra[i] && n < G_N_ELEMENTS (args) - 1; i++)
+    args[n++] = extra[i];
+  port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
   g_assert_cmpint (curl_https (f, port, f->pki.web_ca_cert, NULL, &body), ==, 0);
   g_assert_cmpstr (body, ==, TS_TEST_ORIGIN_BODY);
-  g_assert_cmpuint (ts_test_origin_get_n_requests (f->tls_origin), ==, 1);
+  /* A second tunnel right after the first: the one a busy-polling proxy
+   * finds without sleeping. */
+  g_clear_pointer (&body, g_free);
+  g_assert_cmpint (curl_https (f, port, f->pki.web_ca_cert, NULL, &body), ==, 0);
+  g_assert_cmpstr (body, ==, TS_TEST_ORIGIN_BODY);
+  g_assert_cmpuint (ts_test_origin_get_n_requests (f->tls_origin), ==, 2);
   events = wait_events (f, " proxy proxy.tunnel.closed ");
   g_assert_nonnull (strstr (events, " proxy proxy.connect.allowed "));
   g_assert_nonnull (strstr (events, " proxy proxy.tunnel.closed "));
@@ -694,6 +709,7 @@ test_help (Fixture *f, gconstpointer data)
 {
   const char *argv[] = { TS_PROXY_PATH, "--help", NULL };
   const char *bad[] = { TS_PROXY_PATH, "--no-such-option", NULL };
+  const char *bad_spin[] = { TS_PROXY_PATH, "--busy-poll=100001", NULL };
   const char *options[] = { "--port",
                             "--listen",
                             "--connect-ports",
@@ -709,23 +725,28 @@ test_help (Fixture *f, gconstpointer data)
                             "--connect-timeout",
                             "--idle-timeout",
                             "--max-connections",
+                            "--busy-poll",
                             "--access-log",
                             "--keylog",
                             "--allow-loopback-targets",
                             "3128",
                             NULL };
-  g_autofree char *out = NULL, *err = NULL, *o2 = NULL, *e2 = NULL;
+  g_autofree char *out = NULL, *err = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL;
 
   g_assert_cmpint (ts_test_run (argv, 30, &out, &err), ==, 0);
   for (guint i = 0; options[i]; i++)
     g_assert_nonnull (strstr (out, options[i]));
   g_assert_cmpint (ts_test_run (bad, 30, &o2, &e2), ==, 2);
   g_assert_true (g_str_has_prefix (e2, "ts-proxy: "));
+  g_assert_cmpint (ts_test_run (bad_spin, 30, &o3, &e3), ==, 2);
+  g_assert_true (g_str_has_prefix (e3, "ts-proxy: "));
 }
 
 int
 main (int argc, char **argv)
 {
+  static const char *const no_busy_poll[] = { "--busy-poll=0", NULL };
+
   g_test_init (&argc, &argv, NULL);
   /* Failures are recorded and the test goes on to its teardown, which
    * kills the children (they also die with this process). */
@@ -733,6 +754,8 @@ main (int argc, char **argv)
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/ts/sim/proxy/help", test_help);
   ADD ("/ts/sim/proxy/curl/connect", test_curl_connect);
+  g_test_add ("/ts/sim/proxy/curl/connect/no-busy-poll", Fixture, no_busy_poll, fixture_setup,
+              test_curl_connect, fixture_teardown);
   ADD ("/ts/sim/proxy/curl/plain", test_curl_plain);
   ADD ("/ts/sim/proxy/curl/proxytunnel", test_curl_proxytunnel);
   ADD ("/ts/sim/proxy/plain/keep-alive", test_plain_keepalive);

@@ -50,6 +50,9 @@ typedef struct
 {
   guint8 cls;
   guint8 dir;
+  /* A packet for a node that is no end of the link it was captured on,
+   * with nothing yet to show that it got there (see far_end ()). */
+  guint8 undelivered;
 } EventMeta;
 
 typedef struct
@@ -81,6 +84,7 @@ struct _Conn
   TsAddress addr[2]; /* client, server */
   guint16 port[2];
   gboolean syn_seen, synack_seen, fin[2], rst, closed, mid_stream_reported;
+  gboolean heard[2]; /* a packet from this end was seen (it got what came before) */
   guint32 syn_seq;
   guint n_syn; /* SYNs sent (retransmissions included) */
   guint64 last_syn_time;
@@ -128,6 +132,13 @@ typedef struct
   guint16 pa, pb;
 } ConnKey;
 
+/* The datagrams between two endpoints (a ConnKey of link -1), on any link. */
+typedef struct
+{
+  GArray *events;      /* guint event indices */
+  gboolean reached[2]; /* the key's end a (0) or b (1) got what was sent to it */
+} UdpFlow;
+
 struct _TsAnalyzer
 {
   TsTraceReader *reader;
@@ -140,6 +151,7 @@ struct _TsAnalyzer
   GPtrArray *conns;       /* Conn* by id */
   GPtrArray *waiting;  /* Conn* with a proxy request waiting for its upstream leg, oldest first */
   GPtrArray *live_tls; /* Conn* with a TLS session still open */
+  GHashTable *udp_flows;  /* UdpKey* -> UdpFlow* (delivery of datagrams) */
   GHashTable *addr_nodes; /* "addr" or "addr:port" -> node id + 1 */
   GHashTable *name_nodes; /* host name -> node id + 1 */
   gboolean have_metadata;
@@ -453,6 +465,34 @@ node_bit (TsAnalyzer *self, gint node)
   return _ts_timeline_node_bit (self->tl, node);
 }
 
+/* Whether @node is no end of @link in a lab trace (whose links and their
+ * ends are known): a packet for it seen there has still to be forwarded by
+ * the link's other end, and may never arrive (a firewall, no route). */
+static gboolean
+far_end (TsAnalyzer *self, gint link, gint node)
+{
+  const TsTimelineLink *l;
+
+  if (!self->have_metadata || link < 0 || node < 0)
+    return FALSE;
+  l = ts_timeline_get_link (self->tl, (guint)link);
+  return l->a >= 0 && l->b >= 0 && node != l->a && node != l->b;
+}
+
+/* Both ends of @link in a lab trace: a lab link joins two nodes, each of
+ * which sends or receives every frame on it, so a node that forwards a
+ * packet (a router, a firewall) reads what is clear in it. */
+static guint64
+link_end_bits (TsAnalyzer *self, gint link)
+{
+  const TsTimelineLink *l;
+
+  if (!self->have_metadata || link < 0)
+    return 0;
+  l = ts_timeline_get_link (self->tl, (guint)link);
+  return node_bit (self, l->a) | node_bit (self, l->b);
+}
+
 /* The legs of @t that carry the same TLS session as leg @leg (the same
  * client random in their ClientHellos): [*out_lo, *out_hi]. Legs whose
  * ClientHello was not seen join their neighbours only when nothing says
@@ -555,12 +595,18 @@ compute_readers (TsAnalyzer *self, guint index)
           }
         G_GNUC_FALLTHROUGH;
       case READ_CLEAR:
-        if (c != NULL)
-          r |= node_bit (self, c->client) | node_bit (self, c->server);
-        else
-          r |= node_bit (self, e->src) | node_bit (self, e->dst);
-        r |= _ts_timeline_observer_bit (self->tl, e->link);
-        break;
+        {
+          /* Its destination reads it once something shows it got there. */
+          gint lost_to = m->undelivered && e->dst != e->src ? e->dst : -1;
+
+          if (c != NULL)
+            r |= (c->client != lost_to ? node_bit (self, c->client) : 0)
+                 | (c->server != lost_to ? node_bit (self, c->server) : 0);
+          else
+            r |= node_bit (self, e->src) | (e->dst != lost_to ? node_bit (self, e->dst) : 0);
+          r |= _ts_timeline_observer_bit (self->tl, e->link) | link_end_bits (self, e->link);
+          break;
+        }
       case READ_TLS:
         {
           /* Bulk data asks this once per record: cache it per leg until the
@@ -633,6 +679,8 @@ new_event (TsAnalyzer *self, Conn *c, int dir, TsLayer layer, TsPhase phase, con
       e->src = dir == 0 ? tc->client : tc->server;
       e->dst = dir == 0 ? tc->server : tc->client;
       e->tunnel = tc->tunnel;
+      g_array_index (self->meta, EventMeta, index).undelivered
+          = far_end (self, tc->link, e->dst) && !c->heard[1 - dir];
       g_array_append_val (c->events, index);
       if (tc->tunnel >= 0)
         g_array_append_val (_ts_timeline_tunnel (self->tl, (guint)tc->tunnel)->events, index);
@@ -1998,6 +2046,24 @@ lookup_conn (TsAnalyzer *self, const ConnKey *key)
   return c;
 }
 
+/* Events of @indices (guint) sent towards their end @to that waited to be
+ * shown delivered: @to reads them after all. */
+static void
+delivered (TsAnalyzer *self, GArray *indices, int to)
+{
+  for (guint i = 0; i < indices->len; i++)
+    {
+      guint index = g_array_index (indices, guint, i);
+      EventMeta *m = &g_array_index (self->meta, EventMeta, index);
+
+      if (m->undelivered && m->dir == 1 - to)
+        {
+          m->undelivered = FALSE;
+          compute_readers (self, index);
+        }
+    }
+}
+
 static void
 handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
 {
@@ -2041,6 +2107,13 @@ handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
   dir = (ts_address_equal (&p->src, &c->addr[0]) && p->src_port == c->port[0]) ? 0 : 1;
   if (c->closed)
     return; /* a late ACK or retransmission after the end: nothing to show */
+  if (!c->heard[dir])
+    {
+      /* A packet from this end: it got what was sent to it before (a
+       * SYN-ACK answers the SYN; a blocked SYN has no answer). */
+      c->heard[dir] = TRUE;
+      delivered (self, c->events, dir);
+    }
 
   if ((f & TS_TCP_SYN) && dir == 0)
     {
@@ -2138,6 +2211,31 @@ add_interface (TsAnalyzer *self, const TsTraceInterface *i)
 }
 
 static void
+udp_flow_free (gpointer p)
+{
+  UdpFlow *f = p;
+
+  g_array_unref (f->events);
+  g_free (f);
+}
+
+/* The datagram flow of @key, made on first sight; NULL past MAX_LIVE_CONNS
+ * flows (its datagrams are then taken as delivered). */
+static UdpFlow *
+udp_flow (TsAnalyzer *self, const ConnKey *key)
+{
+  UdpFlow *f = g_hash_table_lookup (self->udp_flows, key);
+
+  if (f == NULL && g_hash_table_size (self->udp_flows) < MAX_LIVE_CONNS)
+    {
+      f = g_new0 (UdpFlow, 1);
+      f->events = g_array_new (FALSE, FALSE, sizeof (guint));
+      g_hash_table_insert (self->udp_flows, g_memdup2 (key, sizeof *key), f);
+    }
+  return f;
+}
+
+static void
 handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
 {
   PacketInfo pi = { rec->time_ns, rec->offset, rec->interface_id };
@@ -2196,16 +2294,42 @@ handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
       gboolean dst_is_server = p.dst_port <= p.src_port;
       gint src = node_for_address (self, &p.src, p.src_port, !dst_is_server);
       gint dst = node_for_address (self, &p.dst, p.dst_port, dst_is_server);
-      guint index
-          = new_event (self, NULL, 0, TS_LAYER_UDP, TS_PHASE_DATA, "udp.datagram", READ_CLEAR,
-                       "UDP %u > %u, %u bytes", p.src_port, p.dst_port, p.payload_wire_len);
-      TsTimelineEvent *e = _ts_timeline_event (self->tl, index);
+      ConnKey key;
+      int from;
+      UdpFlow *flow;
+      guint index;
+      TsTimelineEvent *e;
+
+      make_key (&key, -1, &p.src, p.src_port, &p.dst, p.dst_port);
+      from = ts_address_equal (&key.a, &p.src) && key.pa == p.src_port ? 0 : 1;
+      flow = udp_flow (self, &key);
+      index = new_event (self, NULL, from, TS_LAYER_UDP, TS_PHASE_DATA, "udp.datagram", READ_CLEAR,
+                         "UDP %u > %u, %u bytes", p.src_port, p.dst_port, p.payload_wire_len);
+      e = _ts_timeline_event (self->tl, index);
       e->link = iface->link;
       e->src = src;
       e->dst = dst;
       e->byte_offset = p.payload_offset;
       e->byte_len = p.payload_len;
       e->wire_len = p.payload_wire_len;
+      if (flow != NULL)
+        {
+          /* Its sender got what was sent to it before (an answer); on a
+           * link of its destination, it got there. */
+          if (!flow->reached[from])
+            {
+              flow->reached[from] = TRUE;
+              delivered (self, flow->events, from);
+            }
+          if (!flow->reached[1 - from] && !far_end (self, iface->link, dst))
+            {
+              flow->reached[1 - from] = TRUE;
+              delivered (self, flow->events, 1 - from);
+            }
+          g_array_index (self->meta, EventMeta, index).undelivered
+              = far_end (self, iface->link, dst) && !flow->reached[1 - from];
+          g_array_append_val (flow->events, index);
+        }
       compute_readers (self, index);
     }
 }
@@ -2447,6 +2571,7 @@ ts_analyzer_new (void)
   self->ifaces = g_array_new (FALSE, TRUE, sizeof (IfaceInfo));
   self->meta = g_array_new (FALSE, FALSE, sizeof (EventMeta));
   self->conn_table = g_hash_table_new_full (conn_key_hash, conn_key_equal, g_free, NULL);
+  self->udp_flows = g_hash_table_new_full (conn_key_hash, conn_key_equal, g_free, udp_flow_free);
   self->conns = g_ptr_array_new_with_free_func (conn_free);
   self->waiting = g_ptr_array_new ();
   self->live_tls = g_ptr_array_new ();
@@ -2467,6 +2592,7 @@ ts_analyzer_free (TsAnalyzer *self)
     g_thread_join (self->release);
   g_free (self->scenario);
   g_hash_table_unref (self->conn_table);
+  g_hash_table_unref (self->udp_flows);
   g_ptr_array_unref (self->waiting);
   g_ptr_array_unref (self->live_tls);
   g_ptr_array_unref (self->conns);

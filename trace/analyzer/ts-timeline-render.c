@@ -13,8 +13,12 @@ ts_timeline_event_seen_by (const TsTimeline *tl, const TsTimelineEvent *e, gint 
 {
   if (node < 0)
     return TRUE;
-  if (e->src == node || e->dst == node)
+  if (e->src == node)
     return TRUE;
+  /* A packet for a node that never reached it (blocked on the way) is not
+   * shown to it: only its sender and the links it crossed saw it. */
+  if (e->dst == node)
+    return e->encrypted || ts_timeline_event_readable_by (tl, e, node);
   /* A node on a link sees what crosses it (it is one of the link's ends). */
   if (e->link >= 0)
     {

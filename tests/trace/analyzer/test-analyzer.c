@@ -883,6 +883,138 @@ test_picture (void)
 #endif
 }
 #endif
+static void
+send_udp (Trace *t, guint iface, const TsTestFlow *f, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) frame = ts_test_udp_frame (f, (const guint8 *)text, strlen (text));
+
+  t->now += 1000000;
+  g_assert_true (
+      ts_trace_writer_add_packet (t->writer, iface, t->now, g_bytes_get_data (frame, NULL),
+                                  g_bytes_get_size (frame), g_bytes_get_size (frame), &error));
+  g_assert_no_error (error);
+}
+
+/* The event of @kind on @link whose source is @src (a node name). */
+static const TsTimelineEvent *
+find_from (TsTimeline *tl, const char *kind, const char *link, const char *src)
+{
+  for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+    {
+      const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
+      if (strcmp (e->kind, kind) == 0 && e->link >= 0
+          && strcmp (ts_timeline_get_link (tl, (guint)e->link)->name, link) == 0
+          && e->src == ts_timeline_find_node (tl, src))
+        return e;
+    }
+  return NULL;
+}
+
+/* Packets the proxy's node routes (or drops) rather than proxies: the
+ * client's own packets for the server, seen on the client-proxy link.
+ * The node that forwards them reads what is clear in them; the server
+ * reads them only once something shows they got there (an answer, or the
+ * same flow on its own link); a blocked SYN and an unanswered datagram
+ * never reach it, and --as server does not show them. */
+static void
+test_routed (void)
+{
+  Trace t;
+  Tcp blocked, routed;
+  TsTestFlow udp_lost[2], udp_routed[2], udp_proxy[2];
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  TsTimeline *tl;
+  const TsTimelineEvent *e;
+  gint client, proxy, server;
+
+  trace_init (&t, metadata_one_proxy, links_one_proxy);
+  /* A SYN blocked at the proxy's node: no answer. */
+  blocked.trace = &t;
+  blocked.iface = 0;
+  ts_test_flow_pair (&blocked.f[0], &blocked.f[1], "192.0.2.1", 40001, "198.51.100.2", 80);
+  emit (&blocked, 0, 0x02, NULL, 0);
+  /* A datagram dropped there. */
+  ts_test_flow_pair (&udp_lost[0], &udp_lost[1], "192.0.2.1", 41000, "198.51.100.2", 7);
+  send_udp (&t, 0, &udp_lost[0], "hello");
+  /* A connection routed through it: the SYN-ACK shows the SYN arrived. */
+  tcp_open (&routed, &t, 0, "192.0.2.1", 40002, "198.51.100.2", 80);
+  tcp_sends (&routed, 0, "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  /* A datagram routed through it, seen on both links, never answered. */
+  ts_test_flow_pair (&udp_routed[0], &udp_routed[1], "192.0.2.1", 41001, "198.51.100.2", 9);
+  send_udp (&t, 0, &udp_routed[0], "one way");
+  send_udp (&t, 1, &udp_routed[0], "one way");
+  /* The proxy's own datagram to the server, answered. */
+  ts_test_flow_pair (&udp_proxy[0], &udp_proxy[1], "198.51.100.1", 41002, "198.51.100.2", 7);
+  send_udp (&t, 1, &udp_proxy[0], "ping");
+  send_udp (&t, 1, &udp_proxy[1], "ping");
+  trace = trace_finish (&t);
+
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  client = node (tl, "client");
+  proxy = node (tl, "proxy");
+  server = node (tl, "server");
+
+  /* The blocked SYN: client, the proxy's node, the observer; not the server. */
+  e = find_event (tl, "tcp.syn", "client-proxy", NULL);
+  g_assert_nonnull (e);
+  g_assert_cmpint (e->dst, ==, server);
+  g_assert_true (ts_timeline_event_readable_by (tl, e, client));
+  g_assert_true (ts_timeline_event_readable_by (tl, e, proxy));
+  g_assert_false (ts_timeline_event_readable_by (tl, e, server));
+  g_assert_true (observer_reads (tl, e, "client-proxy"));
+  g_assert_true (ts_timeline_event_seen_by (tl, e, proxy));
+  g_assert_false (ts_timeline_event_seen_by (tl, e, server));
+  e = find_event (tl, "tcp.no-answer", "client-proxy", NULL);
+  g_assert_nonnull (e);
+  g_assert_false (ts_timeline_event_readable_by (tl, e, server));
+
+  /* The dropped datagram likewise. */
+  e = find_event (tl, "udp.datagram", "client-proxy", "UDP 41000 > 7");
+  g_assert_nonnull (e);
+  g_assert_true (ts_timeline_event_readable_by (tl, e, client));
+  g_assert_true (ts_timeline_event_readable_by (tl, e, proxy));
+  g_assert_false (ts_timeline_event_readable_by (tl, e, server));
+
+  /* The routed connection: its SYN was read by the server after all (the
+   * SYN-ACK came later), and its request by client, router and server. */
+  e = find_from (tl, "tcp.syn-ack", "client-proxy", "server");
+  g_assert_nonnull (e);
+  for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+    {
+      const TsTimelineEvent *s = ts_timeline_get_event (tl, i);
+      if (s->conn == e->conn && strcmp (s->kind, "tcp.syn") == 0)
+        {
+          g_assert_true (ts_timeline_event_readable_by (tl, s, server));
+          g_assert_true (ts_timeline_event_readable_by (tl, s, proxy));
+          g_assert_true (ts_timeline_event_seen_by (tl, s, server));
+        }
+    }
+  e = find_event (tl, "http.request", "client-proxy", "GET /");
+  g_assert_nonnull (e);
+  g_assert_true (ts_timeline_event_readable_by (tl, e, client));
+  g_assert_true (ts_timeline_event_readable_by (tl, e, proxy));
+  g_assert_true (ts_timeline_event_readable_by (tl, e, server));
+
+  /* The one-way datagram: on the server's link, so it got there. */
+  e = find_event (tl, "udp.datagram", "client-proxy", "UDP 41001 > 9");
+  g_assert_nonnull (e);
+  g_assert_true (ts_timeline_event_readable_by (tl, e, server));
+  g_assert_true (ts_timeline_event_readable_by (tl, e, proxy));
+  e = find_event (tl, "udp.datagram", "proxy-server", "UDP 41001 > 9");
+  g_assert_nonnull (e);
+  g_assert_true (ts_timeline_event_readable_by (tl, e, server));
+  g_assert_true (ts_timeline_event_readable_by (tl, e, client));
+
+  /* Between the ends of a link: as ever. */
+  e = find_from (tl, "udp.datagram", "proxy-server", "proxy");
+  g_assert_nonnull (e);
+  g_assert_cmpint (e->dst, ==, server);
+  g_assert_true (ts_timeline_event_readable_by (tl, e, server));
+  g_assert_false (ts_timeline_event_readable_by (tl, e, client));
+}
 
 int
 main (int argc, char **argv)
@@ -891,6 +1023,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/connect-relay", test_connect_relay);
   g_test_add_func ("/ts/trace/analyzer/connect-intercept", test_connect_intercept);
   g_test_add_func ("/ts/trace/analyzer/chain", test_chain);
+  g_test_add_func ("/ts/trace/analyzer/routed", test_routed);
   g_test_add_func ("/ts/trace/analyzer/websocket-reorder-gap", test_misc);
   g_test_add_func ("/ts/trace/analyzer/h2c-in-tunnel", test_h2c_in_tunnel);
   g_test_add_func ("/ts/trace/analyzer/chunked-equals-one-pass", test_chunked);

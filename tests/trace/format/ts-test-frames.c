@@ -1,4 +1,4 @@
-/* ts-test-frames.c: builds Ethernet/IPv4/TCP frames with valid checksums for tests.
+/* ts-test-frames.c: builds Ethernet/IPv4/TCP and UDP frames with valid checksums for tests.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
@@ -25,14 +25,14 @@ fold (guint32 sum)
   return (guint16)~sum;
 }
 
-GBytes *
-ts_test_tcp_frame (TsTestFlow *flow, guint8 flags, const guint8 *payload, gsize len)
+/* An Ethernet frame with an IPv4 header of @flow for @proto and @l4_len
+ * bytes after it (zeroed); returns the frame, *out_l4 at its layer 4. */
+static guint8 *
+ipv4_frame (const TsTestFlow *flow, guint8 proto, gsize l4_len, guint8 **out_l4)
 {
-  gsize ip_len = 20 + 20 + len;
+  gsize ip_len = 20 + l4_len;
   guint8 *frame = g_malloc0 (14 + ip_len);
-  guint8 *ip = frame + 14, *tcp = ip + 20;
-  guint8 pseudo[12];
-  guint32 sum;
+  guint8 *ip = frame + 14;
   guint16 check;
 
   memcpy (frame, flow->dst_mac, 6);
@@ -45,12 +45,43 @@ ts_test_tcp_frame (TsTestFlow *flow, guint8 flags, const guint8 *payload, gsize 
   ip[3] = (guint8)ip_len;
   ip[6] = 0x40; /* DF */
   ip[8] = 64;
-  ip[9] = 6;
+  ip[9] = proto;
   memcpy (ip + 12, flow->src_ip, 4);
   memcpy (ip + 16, flow->dst_ip, 4);
   check = fold (sum16 (ip, 20, 0));
   ip[10] = (guint8)(check >> 8);
   ip[11] = (guint8)check;
+  *out_l4 = ip + 20;
+  return frame;
+}
+
+GBytes *
+ts_test_udp_frame (const TsTestFlow *flow, const guint8 *payload, gsize len)
+{
+  guint8 *udp;
+  guint8 *frame = ipv4_frame (flow, 17, 8 + len, &udp);
+
+  udp[0] = (guint8)(flow->src_port >> 8);
+  udp[1] = (guint8)flow->src_port;
+  udp[2] = (guint8)(flow->dst_port >> 8);
+  udp[3] = (guint8)flow->dst_port;
+  udp[4] = (guint8)((8 + len) >> 8);
+  udp[5] = (guint8)(8 + len);
+  /* Checksum 0: none (RFC 768). */
+  if (len > 0)
+    memcpy (udp + 8, payload, len);
+  return g_bytes_new_take (frame, 14 + 20 + 8 + len);
+}
+
+GBytes *
+ts_test_tcp_frame (TsTestFlow *flow, guint8 flags, const guint8 *payload, gsize len)
+{
+  gsize ip_len = 20 + 20 + len;
+  guint8 *tcp;
+  guint8 *frame = ipv4_frame (flow, 6, 20 + len, &tcp);
+  guint8 pseudo[12];
+  guint32 sum;
+  guint16 check;
 
   tcp[0] = (guint8)(flow->src_port >> 8);
   tcp[1] = (guint8)flow->src_port;

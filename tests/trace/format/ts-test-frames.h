@@ -1,4 +1,4 @@
-/* ts-test-frames.h: builds Ethernet/IPv4/TCP frames with valid checksums for tests.
+/* ts-test-frames.h: builds Ethernet/IPv4/TCP and UDP frames with valid checksums for tests.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
@@ -19,6 +19,10 @@ typedef struct
  * @flags (0x02 SYN, 0x10 ACK, 0x18 PSH|ACK, 0x11 FIN|ACK) and @payload, and
  * advances @flow's sequence number. Returns the frame (transfer full). */
 GBytes *ts_test_tcp_frame (TsTestFlow *flow, guint8 flags, const guint8 *payload, gsize len);
+
+/* An Ethernet frame carrying a UDP datagram of @flow's addresses and ports
+ * with @payload (transfer full). */
+GBytes *ts_test_udp_frame (const TsTestFlow *flow, const guint8 *payload, gsize len);
 
 /* Initialises both directions of a connection a -> b. */
 void ts_test_flow_pair (TsTestFlow *a_to_b, TsTestFlow *b_to_a, const char *a_ip, guint16 a_port,

@@ -10,6 +10,7 @@
 
 #include "ts-analyzer.h"
 #include "ts-packet.h"
+#include "ts-timeline-render.h"
 #include "ts-trace-reader.h"
 
 typedef struct
@@ -342,6 +343,11 @@ ts_step_list_dup_summary_as (TsStepList *self, guint i, int reader)
     }
   if (ev->encrypted || ev->layer == TS_LAYER_TLS)
     return g_strdup_printf ("encrypted, %" G_GUINT64_FORMAT " bytes", ev->wire_len);
+  /* Sent to this node, but blocked or dropped on the way. */
+  if (reader >= 0 && ev->dst == reader && !ts_timeline_event_seen_by (tl, ev, reader))
+    return g_strdup_printf ("%s, %" G_GUINT64_FORMAT " bytes (never reached %s)",
+                            ts_layer_to_string (ev->layer), ev->wire_len,
+                            ts_timeline_get_node (tl, (guint)reader)->name);
   return g_strdup_printf ("%s, %" G_GUINT64_FORMAT " bytes (not readable here)",
                           ts_layer_to_string (ev->layer), ev->wire_len);
 }

@@ -238,6 +238,7 @@ test_captures_whose_eyes (void)
   const char *src = g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : ".";
   g_autofree char *connect = g_build_filename (src, "captures", "connect.pcapng", NULL);
   g_autofree char *intercept = g_build_filename (src, "captures", "intercept.pcapng", NULL);
+  g_autofree char *blocked = g_build_filename (src, "captures", "direct-blocked.pcapng", NULL);
   g_autoptr (TsSession) session = ts_session_new ();
   g_autoptr (GError) error = NULL;
   int step;
@@ -276,6 +277,28 @@ test_captures_whose_eyes (void)
   g_assert_cmpint (step, >=, 0);
   g_assert_true (reads (session, step, "proxy"));
   g_assert_false (reads (session, step, "observer"));
+  if (!g_file_test (blocked, G_FILE_TEST_EXISTS))
+    return;
+  /* The client's own SYN for the server, blocked at the proxy's node: the
+   * proxy's node reads it, the server never got it. */
+  g_assert_true (ts_session_load_path (session, blocked, &error));
+  g_assert_no_error (error);
+  {
+    TsStepList *list = ts_session_get_step_list (session);
+    gboolean found = FALSE;
+
+    for (guint i = 0; i < ts_step_list_get_n_steps (list) && !found; i++)
+      if (strcmp (ts_step_list_get_event (list, i)->kind, "tcp.syn") == 0)
+        {
+          g_autofree char *seen = NULL;
+          found = TRUE;
+          g_assert_true (reads (session, (int)i, "proxy"));
+          g_assert_false (reads (session, (int)i, "server"));
+          seen = ts_step_list_dup_summary_as (list, i, ts_session_get_reader (session));
+          g_assert_cmpstr (seen, ==, "tcp, 0 bytes (never reached server)");
+        }
+    g_assert_true (found);
+  }
 }
 
 static void

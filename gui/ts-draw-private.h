@@ -30,6 +30,9 @@ void _ts_phase_color (const TsPalette *palette, TsPhase phase, GdkRGBA *out);
 
 /* Draws a line from (x1, y) to (x2, y) with an arrow head at x2. */
 void _ts_draw_arrow (cairo_t *cr, double x1, double y1, double x2, double y2, double head);
+/* A line from (x1, y1) that ends in a cross at (x2, y2): a packet that went
+ * no further. */
+void _ts_draw_stop (cairo_t *cr, double x1, double y1, double x2, double y2, double size);
 
 /* Shows @layout with its left edge at @x, vertically centred on @y. */
 void _ts_draw_layout (cairo_t *cr, PangoLayout *layout, double x, double y);

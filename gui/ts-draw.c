@@ -94,6 +94,25 @@ _ts_draw_arrow (cairo_t *cr, double x1, double y1, double x2, double y2, double 
 }
 
 void
+_ts_draw_stop (cairo_t *cr, double x1, double y1, double x2, double y2, double size)
+{
+  double angle = atan2 (y2 - y1, x2 - x1);
+  double cx = x2 - cos (angle) * size, cy = y2 - sin (angle) * size;
+
+  cairo_move_to (cr, x1, y1);
+  cairo_line_to (cr, cx, cy);
+  cairo_stroke (cr);
+  cairo_save (cr);
+  cairo_set_line_width (cr, cairo_get_line_width (cr) * 1.5);
+  cairo_move_to (cr, cx - size, cy - size);
+  cairo_line_to (cr, cx + size, cy + size);
+  cairo_move_to (cr, cx - size, cy + size);
+  cairo_line_to (cr, cx + size, cy - size);
+  cairo_stroke (cr);
+  cairo_restore (cr);
+}
+
+void
 _ts_draw_layout (cairo_t *cr, PangoLayout *layout, double x, double y)
 {
   int w, h;

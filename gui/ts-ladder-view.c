@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "ts-draw-private.h"
+#include "ts-timeline-render.h"
 
 struct _TsLadderView
 {
@@ -519,7 +520,8 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
           const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
           double y = m.header + (double)r * m.row - value;
           double mid = y + m.row * 0.62;
-          int cs = column_of (self, ev->src), cd = column_of (self, ev->dst);
+          int cs = column_of (self, ev->src),
+              cd = column_of (self, ts_timeline_event_arrow_end (ev));
           gboolean readable = ts_step_list_can_read (list, i, reader);
           double alpha = readable ? 1.0 : 0.38;
           GdkRGBA color;
@@ -617,7 +619,10 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
                   double dash[] = { 6, 3 };
                   cairo_set_dash (cr, dash, 2, 0);
                 }
-              _ts_draw_arrow (cr, x1, mid, x2, mid, m.line * 0.6);
+              if (ev->stops_at >= 0)
+                _ts_draw_stop (cr, x1, mid, x2, mid, m.line * 0.35);
+              else
+                _ts_draw_arrow (cr, x1, mid, x2, mid, m.line * 0.6);
               if (folded)
                 {
                   /* The answer comes back: a head at the sender too. */

@@ -335,7 +335,10 @@ ts_step_list_dup_summary_as (TsStepList *self, guint i, int reader)
   if (ev == NULL)
     return g_strdup ("");
   if (ts_step_list_can_read (self, i, reader))
-    return g_strdup (ev->summary);
+    return ev->stops_at >= 0
+               ? g_strdup_printf ("%s, no further than %s", ev->summary,
+                                  ts_timeline_get_node (tl, (guint)ev->stops_at)->name)
+               : g_strdup (ev->summary);
   if (ev->layer == TS_LAYER_LAB)
     {
       const char *who = ev->src >= 0 ? ts_timeline_get_node (tl, ev->src)->name : "another node";

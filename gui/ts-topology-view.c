@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "ts-draw-private.h"
+#include "ts-timeline-render.h"
 
 /* How long the current step takes to travel along its link. */
 #define TRAVEL_US (600 * 1000)
@@ -448,7 +449,8 @@ topology_draw (gpointer data, cairo_t *cr, int w, int h)
       guint id = g_array_index (self->order, guint, s);
       const TsTimelineNode *node = ts_timeline_get_node (tl, id);
       const char *role = ts_step_list_node_role (list, id);
-      gboolean involved = ev != NULL && (ev->src == (int)id || ev->dst == (int)id);
+      gboolean involved
+          = ev != NULL && (ev->src == (int)id || ts_timeline_event_arrow_end (ev) == (int)id);
       double x, y;
       g_autoptr (GString) addrs = g_string_new (NULL);
 
@@ -493,8 +495,8 @@ topology_draw (gpointer data, cairo_t *cr, int w, int h)
       _ts_layer_color (&pal, ev->layer, ev->anomaly, &color);
       if (!readable)
         color = pal.fg;
-      if (ev->src != ev->dst && node_position (self, &m, ev->src, &sx, &sy)
-          && node_position (self, &m, ev->dst, &dx, &dy))
+      if (ev->src != ts_timeline_event_arrow_end (ev) && node_position (self, &m, ev->src, &sx, &sy)
+          && node_position (self, &m, ts_timeline_event_arrow_end (ev), &dx, &dy))
         {
           double x1, y1, x2, y2, px, py, off = m.line * 1.2;
           box_edges (&m, sx, sy, dx, dy, &x1, &y1, &x2, &y2);
@@ -503,7 +505,10 @@ topology_draw (gpointer data, cairo_t *cr, int w, int h)
           y2 -= off;
           set_rgba (cr, &color, readable ? 1 : 0.5);
           cairo_set_line_width (cr, 2.5);
-          _ts_draw_arrow (cr, x1, y1, x2, y2, m.line * 0.7);
+          if (ev->stops_at >= 0)
+            _ts_draw_stop (cr, x1, y1, x2, y2, m.line * 0.45);
+          else
+            _ts_draw_arrow (cr, x1, y1, x2, y2, m.line * 0.7);
           px = x1 + (x2 - x1) * self->travel;
           py = y1 + (y2 - y1) * self->travel;
           cairo_arc (cr, px, py, m.line * 0.45, 0, 2 * G_PI);

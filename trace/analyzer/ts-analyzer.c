@@ -479,6 +479,18 @@ far_end (TsAnalyzer *self, gint link, gint node)
   return l->a >= 0 && l->b >= 0 && node != l->a && node != l->b;
 }
 
+/* The end of @link that is not @node, or -1 (@node is neither end). */
+static gint
+link_far_end (TsAnalyzer *self, gint link, gint node)
+{
+  const TsTimelineLink *l;
+
+  if (link < 0)
+    return -1;
+  l = ts_timeline_get_link (self->tl, (guint)link);
+  return l->a == node ? l->b : l->b == node ? l->a : -1;
+}
+
 /* Both ends of @link in a lab trace: a lab link joins two nodes, each of
  * which sends or receives every frame on it, so a node that forwards a
  * packet (a router, a firewall) reads what is clear in it. */
@@ -605,6 +617,7 @@ compute_readers (TsAnalyzer *self, guint index)
           else
             r |= node_bit (self, e->src) | (e->dst != lost_to ? node_bit (self, e->dst) : 0);
           r |= _ts_timeline_observer_bit (self->tl, e->link) | link_end_bits (self, e->link);
+          e->stops_at = lost_to >= 0 ? link_far_end (self, e->link, e->src) : -1;
           break;
         }
       case READ_TLS:

@@ -168,6 +168,24 @@ arrow (cairo_t *cr, double x0, double x1, double y, gboolean dashed)
   cairo_fill (cr);
 }
 
+/* A packet that went no further than x1: a line ending in a cross. */
+static void
+stopped (cairo_t *cr, double x0, double x1, double y)
+{
+  double dir = x1 > x0 ? 1.0 : -1.0, cx = x1 - dir * 6;
+
+  cairo_set_line_width (cr, 1.2);
+  cairo_move_to (cr, x0, y);
+  cairo_line_to (cr, cx, y);
+  cairo_stroke (cr);
+  cairo_set_line_width (cr, 2.0);
+  cairo_move_to (cr, cx - 4, y - 4);
+  cairo_line_to (cr, cx + 4, y + 4);
+  cairo_move_to (cr, cx - 4, y + 4);
+  cairo_line_to (cr, cx + 4, y - 4);
+  cairo_stroke (cr);
+}
+
 void
 ts_ladder_layout_paint (const TsLadderLayout *self, cairo_t *cr)
 {
@@ -261,8 +279,9 @@ ts_ladder_layout_paint (const TsLadderLayout *self, cairo_t *cr)
       g_autofree char *summary = _ts_render_row_summary (tl, row, &self->options);
       double ry = self->top + k * ROW_H, ay = ry + ROW_H - 5;
       char tbuf[32];
-      gboolean arrowed = e->src >= 0 && e->dst >= 0 && e->src != e->dst && self->column[e->src] >= 0
-                         && self->column[e->dst] >= 0;
+      gint to = ts_timeline_event_arrow_end (e);
+      gboolean arrowed = e->src >= 0 && to >= 0 && e->src != to && self->column[e->src] >= 0
+                         && self->column[to] >= 0;
 
       g_snprintf (tbuf, sizeof tbuf, "%.6f",
                   (double)(e->time_ns - MIN (e->time_ns, self->t0)) / 1e9);
@@ -279,8 +298,11 @@ ts_ladder_layout_paint (const TsLadderLayout *self, cairo_t *cr)
       cairo_set_font_size (cr, 9.5);
       if (arrowed)
         {
-          double x0 = col_x (self, self->column[e->src]), x1 = col_x (self, self->column[e->dst]);
-          arrow (cr, x0, x1, ay, e->encrypted);
+          double x0 = col_x (self, self->column[e->src]), x1 = col_x (self, self->column[to]);
+          if (e->stops_at >= 0)
+            stopped (cr, x0, x1, ay);
+          else
+            arrow (cr, x0, x1, ay, e->encrypted);
           text_at (cr, MIN (x0, x1) + 6, ay - 4, summary, fabs (x1 - x0) - 10 + COL_W * 0.45,
                    FALSE);
         }

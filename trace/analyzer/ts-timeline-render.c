@@ -31,6 +31,12 @@ ts_timeline_event_seen_by (const TsTimeline *tl, const TsTimelineEvent *e, gint 
   return FALSE;
 }
 
+gint
+ts_timeline_event_arrow_end (const TsTimelineEvent *e)
+{
+  return e->stops_at >= 0 ? e->stops_at : e->dst;
+}
+
 static const char *
 node_name (const TsTimeline *tl, gint id)
 {
@@ -180,8 +186,10 @@ _ts_render_row_summary (const TsTimeline *tl, const Row *row, const TsRenderOpti
                             e->decrypted   ? ", decrypted"
                             : e->encrypted ? ", encrypted"
                                            : "");
-  return g_strdup_printf ("%s%s%s", e->anomaly ? "! " : "",
-                          e->layer == TS_LAYER_HTTP && e->decrypted ? "[in TLS] " : "", e->summary);
+  return g_strdup_printf ("%s%s%s%s%s", e->anomaly ? "! " : "",
+                          e->layer == TS_LAYER_HTTP && e->decrypted ? "[in TLS] " : "", e->summary,
+                          e->stops_at >= 0 ? ", no further than " : "",
+                          e->stops_at >= 0 ? node_name (tl, e->stops_at) : "");
 }
 
 static gboolean
@@ -345,6 +353,7 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
     {
       const Row *row = &g_array_index (rows, Row, k);
       const TsTimelineEvent *e = ts_timeline_get_event (tl, row->index);
+      gint to = ts_timeline_event_arrow_end (e);
       g_autofree char *summary = NULL;
       gsize end;
 
@@ -385,18 +394,18 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
       for (guint i = 0; i < n_nodes; i++)
         if (column[i] >= 0)
           line[time_w + (gsize)column[i] * spacing] = '|';
-      if (e->src >= 0 && e->dst >= 0 && e->src != e->dst && column[e->src] >= 0
-          && column[e->dst] >= 0)
+      if (e->src >= 0 && to >= 0 && e->src != to && column[e->src] >= 0 && column[to] >= 0)
         {
           gsize a = time_w + (gsize)column[e->src] * spacing,
-                b = time_w + (gsize)column[e->dst] * spacing;
+                b = time_w + (gsize)column[to] * spacing;
           gsize lo = MIN (a, b), hi = MAX (a, b);
           for (gsize x = lo + 1; x < hi; x++)
             line[x] = e->anomaly ? '~' : e->encrypted ? '=' : '-';
+          /* A packet that went no further ends in a cross. */
           if (b > a)
-            line[hi - 1] = '>';
+            line[hi - 1] = e->stops_at >= 0 ? 'x' : '>';
           else
-            line[lo + 1] = '<';
+            line[lo + 1] = e->stops_at >= 0 ? 'x' : '<';
         }
       else if (e->src >= 0 && column[e->src] >= 0)
         line[time_w + (gsize)column[e->src] * spacing] = e->anomaly ? '!' : '*';
@@ -650,6 +659,8 @@ render_event (const TsTimeline *tl, const TsRenderOptions *o, guint index, GStri
   put_cstr (s, e->src >= 0 ? (const char *)node_json->pdata[e->src] : "null");
   PUT_LIT (s, ", \"dst\": ");
   put_cstr (s, e->dst >= 0 ? (const char *)node_json->pdata[e->dst] : "null");
+  PUT_LIT (s, ", \"stops_at\": ");
+  put_cstr (s, e->stops_at >= 0 ? (const char *)node_json->pdata[e->stops_at] : "null");
   PUT_LIT (s, ", \"connection\": ");
   json_int (s, e->conn);
   PUT_LIT (s, ", \"stream\": ");

@@ -45,6 +45,10 @@ typedef gboolean (*TsRenderWriteFunc) (const char *data, gsize len, gpointer use
 gboolean ts_timeline_render_json_stream (const TsTimeline *timeline, const TsRenderOptions *options,
                                          TsRenderWriteFunc func, gpointer user_data);
 
+/* The node where @event's arrow ends: its destination, or the node a packet
+ * that never reached it went no further than (TsTimelineEvent.stops_at). */
+gint ts_timeline_event_arrow_end (const TsTimelineEvent *event);
+
 /* Does @node see @event at all: it is the event's source or destination, or
  * an end of the link it crossed (-1: everyone sees everything). Whether it
  * can read it is ts_timeline_event_readable_by (). */

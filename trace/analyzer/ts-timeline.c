@@ -432,7 +432,7 @@ _ts_timeline_append_event (TsTimeline *self)
   TsTimelineEvent e = { 0 };
 
   e.packet = G_MAXUINT32;
-  e.link = e.src = e.dst = e.conn = e.tunnel = -1;
+  e.link = e.src = e.dst = e.stops_at = e.conn = e.tunnel = -1;
   e.tls_handshake_type = -1;
   e.detail_first = self->details->len;
   g_array_append_val (self->events, e);

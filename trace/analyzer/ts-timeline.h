@@ -129,6 +129,8 @@ typedef struct
   guint64 wire_len;    /* bytes it covers on the wire (sizes an observer sees) */
   gint link;           /* -1 for lab events */
   gint src, dst;       /* node ids, -1 unknown */
+  gint stops_at;       /* a packet for dst that nothing shows got past this node (the far end
+                        * of its link: a firewall, no route), or -1 */
   gint conn;           /* connection id, -1 */
   guint32 stream;      /* stream inside the connection (0: the connection itself; HTTP/2 later) */
   gint tunnel;         /* tunnel id, -1 */

@@ -967,6 +967,8 @@ test_routed (void)
   g_assert_true (observer_reads (tl, e, "client-proxy"));
   g_assert_true (ts_timeline_event_seen_by (tl, e, proxy));
   g_assert_false (ts_timeline_event_seen_by (tl, e, server));
+  g_assert_cmpint (e->stops_at, ==, proxy);
+  g_assert_cmpint (ts_timeline_event_arrow_end (e), ==, proxy);
   e = find_event (tl, "tcp.no-answer", "client-proxy", NULL);
   g_assert_nonnull (e);
   g_assert_false (ts_timeline_event_readable_by (tl, e, server));
@@ -974,6 +976,7 @@ test_routed (void)
   /* The dropped datagram likewise. */
   e = find_event (tl, "udp.datagram", "client-proxy", "UDP 41000 > 7");
   g_assert_nonnull (e);
+  g_assert_cmpint (e->stops_at, ==, proxy);
   g_assert_true (ts_timeline_event_readable_by (tl, e, client));
   g_assert_true (ts_timeline_event_readable_by (tl, e, proxy));
   g_assert_false (ts_timeline_event_readable_by (tl, e, server));
@@ -990,6 +993,7 @@ test_routed (void)
           g_assert_true (ts_timeline_event_readable_by (tl, s, server));
           g_assert_true (ts_timeline_event_readable_by (tl, s, proxy));
           g_assert_true (ts_timeline_event_seen_by (tl, s, server));
+          g_assert_cmpint (s->stops_at, ==, -1);
         }
     }
   e = find_event (tl, "http.request", "client-proxy", "GET /");
@@ -1001,6 +1005,7 @@ test_routed (void)
   /* The one-way datagram: on the server's link, so it got there. */
   e = find_event (tl, "udp.datagram", "client-proxy", "UDP 41001 > 9");
   g_assert_nonnull (e);
+  g_assert_cmpint (e->stops_at, ==, -1);
   g_assert_true (ts_timeline_event_readable_by (tl, e, server));
   g_assert_true (ts_timeline_event_readable_by (tl, e, proxy));
   e = find_event (tl, "udp.datagram", "proxy-server", "UDP 41001 > 9");

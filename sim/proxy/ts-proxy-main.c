@@ -76,7 +76,7 @@ run (int argc, char **argv, TsProxyOptions *po)
   g_autofree char *connect_ports = NULL, *http_ports = NULL, *auth = NULL, *parent = NULL,
                   *parent_auth = NULL;
   int port = 3128, header_timeout = 20, connect_timeout = 10, idle_timeout = 600, max_conns = 4096,
-      leaf_lifetime = 3600, busy_poll = 200;
+      leaf_lifetime = 3600, busy_poll = 100;
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (default 3128; 0: any)", "PORT" },
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &po->listen, "Address to listen on (default: all)",
@@ -115,7 +115,7 @@ run (int argc, char **argv, TsProxyOptions *po)
       "Client connections served at once; beyond, 503 (default 4096)", "N" },
     { "busy-poll", 0, 0, G_OPTION_ARG_INT, &busy_poll,
       "After a request, poll for the next one without sleeping for up to USEC microseconds, "
-      "yielding the CPU between polls (0: never; default 200, at most 100000). An idle proxy "
+      "yielding the CPU between polls (0: never; default 100, at most 100000). An idle proxy "
       "does not spin",
       "USEC" },
     { "access-log", 0, 0, G_OPTION_ARG_FILENAME, &po->access_log,

@@ -564,10 +564,13 @@ render_json_chunked (GBytes *trace, gsize chunk, guint seed, guint *out_n_new)
   return ts_timeline_render_json (ts_analyzer_get_timeline (an), NULL);
 }
 
+static GBytes *make_routed_trace (void);
+
 static void
 test_chunked (void)
 {
-  GBytes *traces[] = { make_connect_trace (1), make_connect_trace (5), make_misc_trace () };
+  GBytes *traces[] = { make_connect_trace (1), make_connect_trace (5), make_misc_trace (),
+                       make_routed_trace () };
 
   for (gsize k = 0; k < G_N_ELEMENTS (traces); k++)
     {
@@ -911,23 +914,15 @@ find_from (TsTimeline *tl, const char *kind, const char *link, const char *src)
   return NULL;
 }
 
-/* Packets the proxy's node routes (or drops) rather than proxies: the
- * client's own packets for the server, seen on the client-proxy link.
- * The node that forwards them reads what is clear in them; the server
- * reads them only once something shows they got there (an answer, or the
- * same flow on its own link); a blocked SYN and an unanswered datagram
- * never reach it, and --as server does not show them. */
-static void
-test_routed (void)
+/* The client's own packets for the server through the proxy's node (see
+ * test_routed): a blocked SYN, a dropped datagram, a routed connection, a
+ * one-way datagram seen on both links, the proxy's own answered datagram. */
+static GBytes *
+make_routed_trace (void)
 {
   Trace t;
   Tcp blocked, routed;
   TsTestFlow udp_lost[2], udp_routed[2], udp_proxy[2];
-  g_autoptr (GBytes) trace = NULL;
-  g_autoptr (TsAnalyzer) an = NULL;
-  TsTimeline *tl;
-  const TsTimelineEvent *e;
-  gint client, proxy, server;
 
   trace_init (&t, metadata_one_proxy, links_one_proxy);
   /* A SYN blocked at the proxy's node: no answer. */
@@ -949,7 +944,23 @@ test_routed (void)
   ts_test_flow_pair (&udp_proxy[0], &udp_proxy[1], "198.51.100.1", 41002, "198.51.100.2", 7);
   send_udp (&t, 1, &udp_proxy[0], "ping");
   send_udp (&t, 1, &udp_proxy[1], "ping");
-  trace = trace_finish (&t);
+  return trace_finish (&t);
+}
+
+/* Packets the proxy's node routes (or drops) rather than proxies: the
+ * client's own packets for the server, seen on the client-proxy link.
+ * The node that forwards them reads what is clear in them; the server
+ * reads them only once something shows they got there (an answer, or the
+ * same flow on its own link); a blocked SYN and an unanswered datagram
+ * never reach it, and --as server does not show them. */
+static void
+test_routed (void)
+{
+  g_autoptr (GBytes) trace = make_routed_trace ();
+  g_autoptr (TsAnalyzer) an = NULL;
+  TsTimeline *tl;
+  const TsTimelineEvent *e;
+  gint client, proxy, server;
 
   an = analyze (trace);
   tl = ts_analyzer_get_timeline (an);

@@ -12,6 +12,7 @@
 
 #include "ts-decrypt-ahead.h"
 #include "ts-http1.h"
+#include "ts-http2-headers.h"
 #include "ts-http2.h"
 #include "ts-packet.h"
 #include "ts-tcp-stream.h"
@@ -110,6 +111,7 @@ struct _Conn
   gboolean inner_upgraded; /* the inner HTTP switched protocols (WebSocket) */
   TsWebsocketStream *inner_ws[2];
   TsHttp2Stream *h2[2];             /* HTTP/2 frames: in clear (h2c) or inside decrypted TLS */
+  TsHttp2HeaderDecoder *h2hd[2];    /* ...and their header blocks (HPACK) */
   guint64 cur_tls_off, cur_tls_end; /* the TLS event being handled (stream offsets) */
   int cur_tls_dir;
   /* proxying */
@@ -1420,6 +1422,81 @@ ws_error (gpointer user_data, guint64 offset, const char *what)
 
 /* --- HTTP/2 (frame layer) ------------------------------------------------ */
 
+/* A header-carrying frame @frame_index of direction @dir: when it ends a
+ * header block, the request (:method), response (:status) or trailers it
+ * holds, as an HTTP event of its stream placed where the frame is. */
+static void
+h2_header_block (Conn *c, int dir, const TsHttp2FrameHeader *f, const guint8 *payload,
+                 gsize payload_len, guint frame_index)
+{
+  TsAnalyzer *self = c->an;
+  /* A copy: new events may move the timeline's array. */
+  const TsTimelineEvent frame_event = *_ts_timeline_event (self->tl, frame_index);
+  const TsTimelineEvent *fe = &frame_event;
+  TsHttp2HeaderBlock b;
+  TsHttp2HeadersResult r = ts_http2_header_decoder_feed (c->h2hd[dir], f, payload, payload_len, &b);
+  ReadClass cls = fe->encrypted ? READ_TLS : READ_CLEAR;
+  const char *method, *target, *status;
+  guint index;
+  TsTimelineEvent *e;
+
+  if (r == TS_HTTP2_HEADERS_ERROR)
+    {
+      index
+          = new_event (self, c, dir, TS_LAYER_HTTP, TS_PHASE_NONE, "anomaly", cls,
+                       "%s; later HTTP/2 header blocks of this direction are not decoded", b.error);
+      e = _ts_timeline_event (self->tl, index);
+      e->anomaly = TRUE;
+      e->stream = f->stream_id;
+      e->encrypted = e->decrypted = fe->encrypted;
+      return;
+    }
+  if (r != TS_HTTP2_HEADERS_DONE)
+    return;
+  method = ts_http2_header_block_get (&b, ":method");
+  status = ts_http2_header_block_get (&b, ":status");
+  /* CONNECT names its target in :authority (RFC 9113 §8.5); extended
+   * CONNECT (RFC 8441, MASQUE) has a :path and a :protocol too. */
+  target = ts_http2_header_block_get (&b, ":path");
+  if (target == NULL)
+    target = ts_http2_header_block_get (&b, ":authority");
+  if (method != NULL)
+    {
+      index = new_event (self, c, dir, TS_LAYER_HTTP, TS_PHASE_DATA, "http.request", cls,
+                         "%s%s %s HTTP/2, stream %u", b.push ? "pushed: " : "", method,
+                         target != NULL ? target : "?", b.stream);
+      e = _ts_timeline_event (self->tl, index);
+      e->http_method = _ts_timeline_intern (self->tl, method);
+      e->http_target = _ts_timeline_intern (self->tl, target);
+    }
+  else if (status != NULL)
+    {
+      index = new_event (self, c, dir, TS_LAYER_HTTP, TS_PHASE_DATA, "http.response", cls,
+                         "%s HTTP/2, stream %u", status, b.stream);
+      e = _ts_timeline_event (self->tl, index);
+      e->http_status = (guint)g_ascii_strtoull (status, NULL, 10);
+    }
+  else
+    {
+      index = new_event (self, c, dir, TS_LAYER_HTTP, TS_PHASE_DATA, "http2.trailers", cls,
+                         "HTTP/2 trailers, stream %u, %u fields", b.stream, b.n_fields);
+      e = _ts_timeline_event (self->tl, index);
+    }
+  e->stream = b.stream;
+  e->encrypted = e->decrypted = fe->encrypted;
+  e->packet = fe->packet;
+  e->byte_offset = fe->byte_offset;
+  e->byte_len = fe->byte_len;
+  e->wire_len = fe->wire_len;
+  e->time_ns = fe->time_ns;
+  _ts_timeline_add_detail (self->tl, index, 0, "HTTP/2, stream %u, %u header fields%s", b.stream,
+                           b.n_fields, b.end_stream ? ", ends the stream" : "");
+  for (guint i = 0; i < b.n_fields; i++)
+    _ts_timeline_add_detail (self->tl, index, 1, "%.*s: %.*s", (int)MIN (b.fields[i].name_len, 200),
+                             b.fields[i].name, (int)MIN (b.fields[i].value_len, 200),
+                             b.fields[i].value);
+}
+
 static void
 h2_frame_dir (Conn *c, int dir, guint64 offset, const TsHttp2FrameHeader *f, const guint8 *payload,
               gsize payload_len)
@@ -1473,6 +1550,8 @@ h2_frame_dir (Conn *c, int dir, guint64 offset, const TsHttp2FrameHeader *f, con
     }
   else
     locate (self, c, dir, offset, offset + 9 + f->length, index);
+  if (c->h2hd[dir] != NULL)
+    h2_header_block (c, dir, f, payload, payload_len, index);
 }
 
 static void
@@ -1502,6 +1581,8 @@ h2_start (Conn *c)
 {
   c->h2[0] = ts_http2_stream_new (TRUE, h2_frame_client, h2_error, c);
   c->h2[1] = ts_http2_stream_new (FALSE, h2_frame_server, h2_error, c);
+  c->h2hd[0] = ts_http2_header_decoder_new ();
+  c->h2hd[1] = ts_http2_header_decoder_new ();
 }
 
 static gboolean
@@ -1976,6 +2057,8 @@ conn_free (gpointer p)
   ts_websocket_stream_free (c->inner_ws[1]);
   ts_http2_stream_free (c->h2[0]);
   ts_http2_stream_free (c->h2[1]);
+  ts_http2_header_decoder_free (c->h2hd[0]);
+  ts_http2_header_decoder_free (c->h2hd[1]);
   ts_tls_session_free (c->tls);
   g_free (c->connect_target);
   g_free (c->forward_target);
@@ -2036,6 +2119,8 @@ conn_close (TsAnalyzer *self, Conn *c)
   g_clear_pointer (&c->inner_ws[1], ts_websocket_stream_free);
   g_clear_pointer (&c->h2[0], ts_http2_stream_free);
   g_clear_pointer (&c->h2[1], ts_http2_stream_free);
+  g_clear_pointer (&c->h2hd[0], ts_http2_header_decoder_free);
+  g_clear_pointer (&c->h2hd[1], ts_http2_header_decoder_free);
 }
 
 /* The live connection of @key (made by make_key: padding zeroed), or NULL.

@@ -122,6 +122,8 @@ struct _TsHttp2Stream
   guint32 payload_seen;
   guint8 preview[TS_HTTP2_PAYLOAD_PREVIEW];
   gsize preview_len;
+  GByteArray *whole; /* the payload of a header-carrying frame, kept whole */
+  gboolean keep_whole;
 };
 
 TsHttp2Stream *
@@ -140,19 +142,28 @@ ts_http2_stream_new (gboolean client, TsHttp2FrameFunc frame, TsHttp2ErrorFunc e
 void
 ts_http2_stream_free (TsHttp2Stream *self)
 {
+  if (self == NULL)
+    return;
+  if (self->whole != NULL)
+    g_byte_array_unref (self->whole);
   g_free (self);
 }
 
 static void
 frame_done (TsHttp2Stream *self)
 {
-  if (self->frame_func)
+  if (self->frame_func && self->keep_whole)
+    self->frame_func (self->user_data, self->frame_offset, &self->frame, self->whole->data,
+                      self->whole->len);
+  else if (self->frame_func)
     self->frame_func (self->user_data, self->frame_offset, &self->frame, self->preview,
                       self->preview_len);
   self->in_payload = FALSE;
   self->header_have = 0;
   self->payload_seen = 0;
   self->preview_len = 0;
+  if (self->whole != NULL)
+    g_byte_array_set_size (self->whole, 0);
 }
 
 void
@@ -193,6 +204,12 @@ ts_http2_stream_feed (TsHttp2Stream *self, guint64 offset, const guint8 *data, g
           if (ts_http2_parse_frame_header (self->header, self->header_have, &self->frame) < 0)
             continue;
           self->in_payload = TRUE;
+          self->keep_whole
+              = (self->frame.type == TS_HTTP2_HEADERS || self->frame.type == TS_HTTP2_PUSH_PROMISE
+                 || self->frame.type == TS_HTTP2_CONTINUATION)
+                && self->frame.length <= TS_HTTP2_MAX_HEADER_FRAME;
+          if (self->keep_whole && self->whole == NULL)
+            self->whole = g_byte_array_new ();
           if (self->frame.length == 0)
             frame_done (self);
           continue;
@@ -202,6 +219,8 @@ ts_http2_stream_feed (TsHttp2Stream *self, guint64 offset, const guint8 *data, g
         gsize keep = MIN (n, TS_HTTP2_PAYLOAD_PREVIEW - self->preview_len);
         memcpy (self->preview + self->preview_len, data, keep);
         self->preview_len += keep;
+        if (self->keep_whole)
+          g_byte_array_append (self->whole, data, (guint)n);
         self->payload_seen += (guint32)n;
         offset += n;
         data += n;

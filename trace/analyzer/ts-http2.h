@@ -27,6 +27,10 @@ G_BEGIN_DECLS
 #define TS_HTTP2_PREFACE_LEN 24
 /* Payload bytes of a frame kept for its event (SETTINGS, GOAWAY, ...). */
 #define TS_HTTP2_PAYLOAD_PREVIEW 64
+/* HEADERS, PUSH_PROMISE and CONTINUATION frames are kept whole up to this
+ * length (their header block fragments are decoded; RFC 9113 §4.2 lets a
+ * peer raise SETTINGS_MAX_FRAME_SIZE to 2^24 - 1). */
+#define TS_HTTP2_MAX_HEADER_FRAME 65536
 
 /* RFC 9113 §6 frame types. */
 typedef enum
@@ -62,7 +66,9 @@ const char *ts_http2_setting_to_string (guint id);
 const char *ts_http2_error_to_string (guint code);
 
 /* A complete frame at stream offset @offset; @payload holds its first
- * min(length, TS_HTTP2_PAYLOAD_PREVIEW) bytes. */
+ * min(length, TS_HTTP2_PAYLOAD_PREVIEW) bytes, or all of a HEADERS,
+ * PUSH_PROMISE or CONTINUATION frame up to TS_HTTP2_MAX_HEADER_FRAME (a
+ * longer one: the preview). */
 typedef void (*TsHttp2FrameFunc) (gpointer user_data, guint64 offset,
                                   const TsHttp2FrameHeader *frame, const guint8 *payload,
                                   gsize payload_len);

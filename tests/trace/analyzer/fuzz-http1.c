@@ -5,12 +5,14 @@
  * The input is cut into chunks at 0xff bytes; chunks alternate between the
  * client and the server direction of one connection (tunnel bytes go to a
  * WebSocket decoder). The whole input is also parsed as one request, one
- * response and one chunked body, and as HTTP/2 frames. */
+ * response and one chunked body, and as HTTP/2 frames whose header blocks
+ * are decompressed (HPACK). */
 #include "config.h"
 
 #include <string.h>
 
 #include "ts-http1.h"
+#include "ts-http2-headers.h"
 #include "ts-http2.h"
 #include "ts-websocket.h"
 
@@ -49,6 +51,21 @@ on_tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const 
   ts_websocket_stream_feed (ws[dir], offset, data, len);
 }
 
+static void
+on_h2_frame (gpointer user_data, guint64 offset, const TsHttp2FrameHeader *f,
+             const guint8 *payload, gsize payload_len)
+{
+  TsHttp2HeaderBlock b;
+  volatile gsize sum = 0;
+
+  if (ts_http2_header_decoder_feed (user_data, f, payload, payload_len, &b)
+      == TS_HTTP2_HEADERS_DONE)
+    for (guint i = 0; i < b.n_fields; i++)
+      sum += strlen (b.fields[i].name) + (gsize)b.fields[i].name[b.fields[i].name_len]
+             + (gsize)b.fields[i].value[b.fields[i].value_len];
+  (void)sum;
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
@@ -68,6 +85,14 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   (void)ts_http1_chunked_feed (&chunked, data, size);
   (void)ts_websocket_parse_header (data, size, &frame);
   (void)ts_http1_looks_like_request (data, size);
+  {
+    TsHttp2HeaderDecoder *hd = ts_http2_header_decoder_new ();
+    TsHttp2Stream *h2 = ts_http2_stream_new (FALSE, on_h2_frame, NULL, hd);
+
+    ts_http2_stream_feed (h2, 0, data, size);
+    ts_http2_stream_free (h2);
+    ts_http2_header_decoder_free (hd);
+  }
 
   while (at < size)
     {

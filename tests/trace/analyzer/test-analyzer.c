@@ -9,8 +9,10 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <nghttp2/nghttp2.h>
 
 #include "ts-analyzer-private.h"
+#include "ts-http2.h"
 #include "ts-test-frames.h"
 #include "ts-timeline-render.h"
 #include "ts-trace-writer.h"
@@ -491,19 +493,80 @@ test_misc (void)
 }
 
 /* HTTP/2 in clear through a CONNECT tunnel: frames with their streams. */
+/* Appends an HTTP/2 frame (RFC 9113 §4.1) to @b. */
+static void
+h2_frame (GByteArray *b, guint8 type, guint8 flags, guint32 stream, const guint8 *payload,
+          gsize len)
+{
+  guint8 h[9] = {
+    (guint8)(len >> 16),    (guint8)(len >> 8),     (guint8)len,           type,          flags,
+    (guint8)(stream >> 24), (guint8)(stream >> 16), (guint8)(stream >> 8), (guint8)stream
+  };
+
+  g_byte_array_append (b, h, 9);
+  g_byte_array_append (b, payload, (guint)len);
+}
+
+/* A header block of "name", "value", ... pairs (NULL-terminated),
+ * compressed by @deflater (its dynamic table carries over). */
+static GByteArray *
+h2_block (nghttp2_hd_deflater *deflater, ...)
+{
+  nghttp2_nv nv[16];
+  gsize n = 0;
+  GByteArray *out = g_byte_array_new ();
+  const char *name;
+  va_list ap;
+  ssize_t r;
+
+  va_start (ap, deflater);
+  while ((name = va_arg (ap, const char *)) != NULL && n < G_N_ELEMENTS (nv))
+    {
+      const char *value = va_arg (ap, const char *);
+      nv[n++] = (nghttp2_nv){ (guint8 *)name, (guint8 *)value, strlen (name), strlen (value),
+                              NGHTTP2_NV_FLAG_NONE };
+    }
+  va_end (ap);
+  g_byte_array_set_size (out, (guint)nghttp2_hd_deflate_bound (deflater, nv, n));
+  r = nghttp2_hd_deflate_hd (deflater, out->data, out->len, nv, n);
+  g_assert_cmpint (r, >, 0);
+  g_byte_array_set_size (out, (guint)r);
+  return out;
+}
+
+/* HTTP/2 in clear through a CONNECT tunnel: its frames, and its requests
+ * and responses from the HPACK-compressed header blocks (a block continued
+ * in a CONTINUATION, the dynamic table carried from block to block, a
+ * padded HEADERS frame); a block that does not decompress is an anomaly,
+ * after which that direction's blocks are not decoded. */
 static void
 test_h2c_in_tunnel (void)
 {
   static const char *const links[] = { "lan", NULL };
   static const guint8 settings[] = { 0, 0, 0, 4, 0, 0, 0, 0, 0 };
-  static const guint8 headers[] = { 0, 0, 1, 1, 5, 0, 0, 0, 3, 0x82 };
-  Trace t;
-  Tcp a;
+  static const guint8 get_only[] = { 0x82 }; /* :method GET, indexed (RFC 7541 Appendix A) */
+  static const guint8 garbage[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+  nghttp2_hd_deflater *creq = NULL, *cresp = NULL;
+  g_autoptr (GByteArray) b = g_byte_array_new ();
+  g_autoptr (GByteArray) sb = g_byte_array_new ();
+  g_autoptr (GByteArray) r1 = NULL, r2 = NULL, s1 = NULL, s2 = NULL;
   g_autoptr (GBytes) trace = NULL;
   g_autoptr (TsAnalyzer) an = NULL;
   TsTimeline *tl;
   const TsTimelineEvent *e;
-  GByteArray *b = g_byte_array_new ();
+  Trace t;
+  Tcp a;
+
+  g_assert_cmpint (nghttp2_hd_deflate_new (&creq, 4096), ==, 0);
+  g_assert_cmpint (nghttp2_hd_deflate_new (&cresp, 4096), ==, 0);
+  r1 = h2_block (creq, ":method", "GET", ":scheme", "http", ":authority", "example.com", ":path",
+                 "/index.html", "user-agent", "tunnelscope-test", NULL);
+  r2 = h2_block (creq, ":method", "GET", ":scheme", "http", ":authority", "example.com", ":path",
+                 "/second", "user-agent", "tunnelscope-test", NULL);
+  s1 = h2_block (cresp, ":status", "200", "content-type", "text/plain", NULL);
+  s2 = h2_block (cresp, ":status", "404", NULL);
+  /* The second request's fields come from the dynamic table: shorter. */
+  g_assert_cmpuint (r2->len, <, r1->len);
 
   trace_init (&t, NULL, links);
   tcp_open (&a, &t, 0, "192.0.2.10", 40000, "192.0.2.1", 3128);
@@ -511,20 +574,71 @@ test_h2c_in_tunnel (void)
   tcp_sends (&a, 1, "HTTP/1.1 200 OK\r\n\r\n");
   g_byte_array_append (b, (const guint8 *)"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
   g_byte_array_append (b, settings, sizeof settings);
-  g_byte_array_append (b, headers, sizeof headers);
+  h2_frame (b, TS_HTTP2_HEADERS, 0x5, 1, r1->data, r1->len);
+  /* Stream 3's block in two: HEADERS without END_HEADERS, then CONTINUATION. */
+  h2_frame (b, TS_HTTP2_HEADERS, 0x1, 3, r2->data, 2);
+  h2_frame (b, TS_HTTP2_CONTINUATION, 0x4, 3, r2->data + 2, r2->len - 2);
+  h2_frame (b, TS_HTTP2_HEADERS, 0x5, 5, get_only, sizeof get_only);
   tcp_send (&a, 0, b->data, b->len);
-  tcp_send (&a, 1, settings, sizeof settings);
+  g_byte_array_append (sb, settings, sizeof settings);
+  h2_frame (sb, TS_HTTP2_HEADERS, 0x4, 1, s1->data, s1->len);
+  h2_frame (sb, TS_HTTP2_DATA, 0x1, 1, (const guint8 *)"hi", 2);
+  {
+    /* Padded: a pad length byte, the block, then three bytes of padding. */
+    g_autoptr (GByteArray) padded = g_byte_array_new ();
+    g_byte_array_append (padded, (const guint8[]){ 3 }, 1);
+    g_byte_array_append (padded, s2->data, s2->len);
+    g_byte_array_append (padded, (const guint8[]){ 0, 0, 0 }, 3);
+    h2_frame (sb, TS_HTTP2_HEADERS, 0x4 | 0x8 | 0x1, 3, padded->data, padded->len);
+  }
+  h2_frame (sb, TS_HTTP2_HEADERS, 0x5, 5, garbage, sizeof garbage);
+  h2_frame (sb, TS_HTTP2_HEADERS, 0x5, 7, s1->data, s1->len);
+  tcp_send (&a, 1, sb->data, sb->len);
   tcp_close (&a);
   trace = trace_finish (&t);
+  nghttp2_hd_deflate_del (creq);
+  nghttp2_hd_deflate_del (cresp);
+
   an = analyze (trace);
   tl = ts_analyzer_get_timeline (an);
-  e = find_event (tl, "http2.frame", NULL, "HTTP/2 HEADERS [END_STREAM,END_HEADERS], stream 3");
+  e = find_event (tl, "http2.frame", NULL, "HTTP/2 HEADERS [END_STREAM,END_HEADERS], stream 5");
   g_assert_nonnull (e);
-  g_assert_cmpuint (e->stream, ==, 3);
+  g_assert_cmpuint (e->stream, ==, 5);
   g_assert_cmpint (e->tunnel, ==, 0);
   g_assert_nonnull (find_event (tl, "http2.frame", NULL, "HTTP/2 SETTINGS, stream 0, 0 bytes"));
   g_assert_cmpstr (ts_timeline_get_conn (tl, 0)->protocol, ==, "http+h2c");
-  g_byte_array_unref (b);
+
+  e = find_event (tl, "http.request", NULL, "GET /index.html HTTP/2, stream 1");
+  g_assert_nonnull (e);
+  g_assert_cmpstr (e->http_method, ==, "GET");
+  g_assert_cmpstr (e->http_target, ==, "/index.html");
+  g_assert_cmpuint (e->stream, ==, 1);
+  g_assert_cmpint (e->tunnel, ==, 0);
+  g_assert_cmpint (e->layer, ==, TS_LAYER_HTTP);
+  {
+    gboolean ua = FALSE;
+    for (guint i = 0; i < e->n_detail; i++)
+      ua |= strcmp (ts_timeline_get_detail (tl, e->detail_first + i)->text,
+                    "user-agent: tunnelscope-test")
+            == 0;
+    g_assert_true (ua);
+  }
+  e = find_event (tl, "http.request", NULL, "GET /second HTTP/2, stream 3");
+  g_assert_nonnull (e);
+  g_assert_cmpuint (e->stream, ==, 3);
+  g_assert_nonnull (find_event (tl, "http.request", NULL, "GET ? HTTP/2, stream 5"));
+  e = find_event (tl, "http.response", NULL, "200 HTTP/2, stream 1");
+  g_assert_nonnull (e);
+  g_assert_cmpuint (e->http_status, ==, 200);
+  e = find_event (tl, "http.response", NULL, "404 HTTP/2, stream 3");
+  g_assert_nonnull (e);
+  g_assert_cmpuint (e->http_status, ==, 404);
+  /* The garbage block: an anomaly; the valid block after it is not read
+   * (the decompression state is lost). */
+  e = find_event (tl, "anomaly", NULL, "HPACK: the header block does not decompress");
+  g_assert_nonnull (e);
+  g_assert_cmpuint (e->stream, ==, 5);
+  g_assert_null (find_event (tl, "http.response", NULL, "200 HTTP/2, stream 7"));
 }
 
 static char *

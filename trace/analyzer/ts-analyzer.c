@@ -1785,8 +1785,7 @@ tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunne
         {
           if (dir == 0 && is_h2_preface (ev->data, ev->len))
             {
-              /* HTTP/2 (RFC 9113 §3.4): the frame layer is decoded;
-               * HPACK (methods, paths) comes later. */
+              /* HTTP/2 (RFC 9113 §3.4): frames and header blocks. */
               index = new_event (self, c, dir, TS_LAYER_HTTP, TS_PHASE_DATA, "http2.preface",
                                  READ_TLS, "HTTP/2 connection preface");
               e = _ts_timeline_event (self->tl, index);
@@ -1797,7 +1796,8 @@ tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunne
               c->inner_proto = PROTO_HTTP2;
               h2_start (c);
             }
-          if (dir == 0 && ts_http1_looks_like_request (ev->data, ev->len))
+          /* (The preface itself looks like an HTTP/1 request: "PRI *".) */
+          else if (dir == 0 && ts_http1_looks_like_request (ev->data, ev->len))
             {
               static const TsHttp1Callbacks cb
                   = { inner_head, NULL, inner_tunnel, inner_tunnel_data, inner_anomaly };

@@ -1,8 +1,9 @@
 /* test-tshark-proxies.c: the analyzer against tshark on traces made here
  * with curl through squid and through tinyproxy (loopback of a private
  * network namespace, tcpdump capture, curl's key log): every HTTP request
- * and response and every TLS handshake message tshark reports on an
- * interface, the analyzer reports on the same link with the same values.
+ * and response (HTTP/1, and HTTP/2 from nghttpd through the tunnels) and
+ * every TLS handshake message tshark reports on an interface, the analyzer
+ * reports on the same link with the same values.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
@@ -48,6 +49,9 @@ tshark_set (const char *trace, const char *keys)
                          "-e",     "http.response.code",
                          "-e",     "tls.handshake.type",
                          "-e",     "tls.handshake.extensions_server_name",
+                         "-e",     "http2.headers.method",
+                         "-e",     "http2.headers.path",
+                         "-e",     "http2.headers.status",
                          NULL };
   g_autofree char *out = NULL;
   g_autoptr (GError) error = NULL;
@@ -64,7 +68,7 @@ tshark_set (const char *trace, const char *keys)
     {
       g_auto (GStrv) f = g_strsplit (lines[i], "\t", -1);
       const char *iface;
-      if (g_strv_length (f) < 6)
+      if (g_strv_length (f) < 9)
         continue;
       iface = f[0][0] ? f[0] : "if0"; /* classic pcap: one unnamed interface */
       if (f[1][0])
@@ -100,6 +104,26 @@ tshark_set (const char *trace, const char *keys)
         {
           g_autofree char *key = g_strdup_printf ("sni %s", f[5]);
           add (set, iface, key);
+        }
+      /* HTTP/2 header blocks (HPACK): the same keys as HTTP/1's. */
+      if (f[6][0])
+        {
+          g_auto (GStrv) m = g_strsplit (f[6], ",", -1);
+          g_auto (GStrv) p = g_strsplit (f[7], ",", -1);
+          for (guint k = 0; m[k] != NULL; k++)
+            {
+              g_autofree char *key = g_strdup_printf ("request %s %s", m[k], p[k] ? p[k] : "");
+              add (set, iface, key);
+            }
+        }
+      if (f[8][0])
+        {
+          g_auto (GStrv) c = g_strsplit (f[8], ",", -1);
+          for (guint k = 0; c[k] != NULL; k++)
+            {
+              g_autofree char *key = g_strdup_printf ("response %s", c[k]);
+              add (set, iface, key);
+            }
         }
     }
   return set;
@@ -188,6 +212,7 @@ test_squid_tinyproxy (void)
   g_autoptr (GHashTable) theirs = NULL, ours = NULL;
   g_autoptr (TsAnalyzer) an = NULL;
   guint n_http = 0, n_tls = 0;
+  gboolean h2 = FALSE;
   int status = 0;
   g_autofree char *err = NULL;
 
@@ -223,24 +248,45 @@ test_squid_tinyproxy (void)
   {
     g_autofree char *trace = g_build_filename (dir, "trace.pcap", NULL);
     g_autofree char *keys = g_build_filename (dir, "keys.log", NULL);
+    g_autofree char *h2_flag = g_build_filename (dir, "h2", NULL);
     theirs = tshark_set (trace, keys);
     ours = analyzer_set (trace, keys, &an);
     check_included (theirs, ours, "squid and tinyproxy", &n_http, &n_tls);
+    h2 = g_file_test (h2_flag, G_FILE_TEST_EXISTS);
+    if (!h2 && g_getenv ("TS_REQUIRE_LAB") != NULL)
+      g_error ("nghttpd is not installed: no HTTP/2 through the proxies (tools/install-deps)");
   }
-  /* Both proxies, each with a forward GET and a CONNECT: 2 x (2 + 2 + 1 + 1 + 2 inner GETs). */
-  g_assert_cmpuint (n_http, >=, 16);
-  g_assert_cmpuint (n_tls, >=, 8);
-  /* And the hops were matched: two tunnels, relayed. */
+  /* Both proxies, each with a forward GET and a CONNECT: 2 x (2 + 2 + 1 + 1 + 2 inner GETs);
+   * with nghttpd, also an HTTP/2 GET and its response through a second CONNECT. */
+  g_assert_cmpuint (n_http, >=, h2 ? 24 : 16);
+  g_assert_cmpuint (n_tls, >=, h2 ? 16 : 8);
+  /* And the hops were matched: a tunnel per CONNECT, relayed. */
   {
     TsTimeline *tl = ts_analyzer_get_timeline (an);
-    g_assert_cmpuint (ts_timeline_get_n_tunnels (tl), ==, 2);
-    for (guint i = 0; i < 2; i++)
+    guint n_h2 = 0;
+
+    g_assert_cmpuint (ts_timeline_get_n_tunnels (tl), ==, h2 ? 4 : 2);
+    for (guint i = 0; i < ts_timeline_get_n_tunnels (tl); i++)
       {
         const TsTimelineTunnel *t = ts_timeline_get_tunnel (tl, i);
         g_assert_cmpint (t->mode, ==, TS_TUNNEL_MODE_RELAY);
         g_assert_cmpuint (t->conns->len, ==, 2);
-        g_assert_cmpstr (t->target, ==, "localhost:18443");
+        g_assert_true (g_str_equal (t->target, "localhost:18443")
+                       || (h2 && g_str_equal (t->target, "localhost:18444")));
       }
+    /* The HTTP/2 requests: decrypted, on a stream, on both legs of a relay. */
+    for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+      {
+        const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
+        if (strcmp (e->kind, "http.request") == 0 && e->stream != 0)
+          {
+            g_assert_cmpstr (e->http_target, ==, "/index.html");
+            g_assert_true (e->decrypted);
+            g_assert_cmpint (e->tunnel, >=, 0);
+            n_h2++;
+          }
+      }
+    g_assert_cmpuint (n_h2, >=, h2 ? 2 : 0);
   }
   {
     const char *argv[] = { "rm", "-rf", dir, NULL };

@@ -1783,20 +1783,18 @@ tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunne
     {
       if (c->inner_proto == PROTO_UNKNOWN)
         {
-          if (dir == 0 && is_h2_preface (ev->data, ev->len))
+          const char *alpn = ts_tls_session_get_info (c->tls)->alpn;
+
+          /* HTTP/2 (RFC 9113 §3.2, §3.4): chosen in ALPN (its server may
+           * send its SETTINGS before the client's preface is seen), or
+           * seen in the preface. The preface also looks like an HTTP/1
+           * request ("PRI *"). */
+          if ((alpn != NULL && strcmp (alpn, "h2") == 0)
+              || (dir == 0 && is_h2_preface (ev->data, ev->len)))
             {
-              /* HTTP/2 (RFC 9113 §3.4): frames and header blocks. */
-              index = new_event (self, c, dir, TS_LAYER_HTTP, TS_PHASE_DATA, "http2.preface",
-                                 READ_TLS, "HTTP/2 connection preface");
-              e = _ts_timeline_event (self->tl, index);
-              e->encrypted = TRUE;
-              e->decrypted = TRUE;
-              locate (self, c, dir, c->tls_base[dir] + ev->offset,
-                      c->tls_base[dir] + ev->end_offset, index);
               c->inner_proto = PROTO_HTTP2;
               h2_start (c);
             }
-          /* (The preface itself looks like an HTTP/1 request: "PRI *".) */
           else if (dir == 0 && ts_http1_looks_like_request (ev->data, ev->len))
             {
               static const TsHttp1Callbacks cb
@@ -1804,11 +1802,22 @@ tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunne
               c->inner_http = ts_http1_conn_new (&cb, c);
               c->inner_proto = PROTO_HTTP;
             }
-          else
+          else if (dir == 0)
             c->inner_proto = PROTO_OPAQUE;
+          /* Else the server spoke first: undecided until the client does. */
         }
       if (c->inner_proto == PROTO_HTTP2)
         {
+          if (dir == 0 && c->inner_at[0] == 0 && is_h2_preface (ev->data, ev->len))
+            {
+              index = new_event (self, c, dir, TS_LAYER_HTTP, TS_PHASE_DATA, "http2.preface",
+                                 READ_TLS, "HTTP/2 connection preface");
+              e = _ts_timeline_event (self->tl, index);
+              e->encrypted = TRUE;
+              e->decrypted = TRUE;
+              locate (self, c, dir, c->tls_base[dir] + ev->offset,
+                      c->tls_base[dir] + ev->end_offset, index);
+            }
           c->cur_tls_dir = dir;
           c->cur_tls_off = c->tls_base[dir] + ev->offset;
           c->cur_tls_end = c->tls_base[dir] + ev->end_offset;

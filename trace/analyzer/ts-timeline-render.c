@@ -170,11 +170,17 @@ append_wrapped (GString *out, const char *text, gsize width, gsize indent)
     }
 }
 
-char *
-_ts_render_row_summary (const TsTimeline *tl, const Row *row, const TsRenderOptions *o)
+/* @settled: the whole timeline is known, so a packet's stops_at is a
+ * conclusion; a live line (printed when the packet is seen) does not
+ * claim it, since an answer may still show the packet got further. */
+static char *
+row_summary (const TsTimeline *tl, const Row *row, const TsRenderOptions *o, gboolean settled)
 {
   const TsTimelineEvent *e = ts_timeline_get_event (tl, row->index);
-  gboolean readable = o->as_node < 0 || ts_timeline_event_readable_by (tl, e, o->as_node);
+  /* Live, a packet not yet shown to reach its destination is read there
+   * when it arrives. */
+  gboolean readable = o->as_node < 0 || ts_timeline_event_readable_by (tl, e, o->as_node)
+                      || (!settled && e->stops_at >= 0 && e->dst == o->as_node);
 
   if (!readable)
     return row->count > 1 ? g_strdup_printf ("encrypted, %" G_GUINT64_FORMAT " bytes in %u records",
@@ -186,10 +192,17 @@ _ts_render_row_summary (const TsTimeline *tl, const Row *row, const TsRenderOpti
                             e->decrypted   ? ", decrypted"
                             : e->encrypted ? ", encrypted"
                                            : "");
+  settled = settled && e->stops_at >= 0;
   return g_strdup_printf ("%s%s%s%s%s", e->anomaly ? "! " : "",
                           e->layer == TS_LAYER_HTTP && e->decrypted ? "[in TLS] " : "", e->summary,
-                          e->stops_at >= 0 ? ", no further than " : "",
-                          e->stops_at >= 0 ? node_name (tl, e->stops_at) : "");
+                          settled ? ", no further than " : "",
+                          settled ? node_name (tl, e->stops_at) : "");
+}
+
+char *
+_ts_render_row_summary (const TsTimeline *tl, const Row *row, const TsRenderOptions *o)
+{
+  return row_summary (tl, row, o, TRUE);
 }
 
 static gboolean
@@ -440,9 +453,10 @@ ts_timeline_render_event_line (const TsTimeline *tl, const TsRenderOptions *opti
   g_autofree char *line = NULL;
   gsize width = o->width ? MAX (o->width, 60) : 80;
 
-  if (!ts_timeline_event_seen_by (tl, e, o->as_node))
+  /* Live: a packet for the node may still prove to reach it. */
+  if (e->dst != o->as_node && !ts_timeline_event_seen_by (tl, e, o->as_node))
     return NULL;
-  summary = _ts_render_row_summary (tl, &row, o);
+  summary = row_summary (tl, &row, o, FALSE);
   line = g_strdup_printf ("%10.6f  %s %s %s  %s%s%s",
                           (double)(e->time_ns - MIN (e->time_ns, t0)) / 1e9, node_name (tl, e->src),
                           e->src == e->dst || e->dst < 0 ? "*"

@@ -1108,6 +1108,18 @@ test_routed (void)
   g_assert_false (ts_timeline_event_seen_by (tl, e, server));
   g_assert_cmpint (e->stops_at, ==, proxy);
   g_assert_cmpint (ts_timeline_event_arrow_end (e), ==, proxy);
+  {
+    /* The ladder concludes it went no further; a live line, printed when
+     * the SYN is seen, cannot know that yet. */
+    TsRenderOptions o = { 80, -1, NULL, FALSE };
+    g_autofree char *text = ts_timeline_render_text (tl, &o);
+    g_autofree char *live = ts_timeline_render_event_line (
+        tl, &o, (guint)(e - ts_timeline_get_event (tl, 0)), e->time_ns);
+    g_assert_nonnull (strstr (text, "-x|"));
+    g_assert_nonnull (strstr (text, "SYN, no further than proxy"));
+    g_assert_nonnull (strstr (live, "client -> server  SYN"));
+    g_assert_null (strstr (live, "no further"));
+  }
   assert_node_readers (tl, find_event (tl, "tcp.no-answer", "client-proxy", NULL), "client proxy");
 
   /* The dropped datagram likewise. */

@@ -31,6 +31,42 @@ add (GHashTable *set, const char *iface, const char *key)
   g_hash_table_replace (set, k, GUINT_TO_POINTER (n + 1));
 }
 
+/* "PREFIX ITEM" for each ITEM of the comma-separated @list (several
+ * messages in one frame). */
+static void
+add_each (GHashTable *set, const char *iface, const char *prefix, const char *list)
+{
+  g_auto (GStrv) items = NULL;
+
+  if (list[0] == '\0')
+    return;
+  items = g_strsplit (list, ",", -1);
+  for (guint k = 0; items[k] != NULL; k++)
+    {
+      g_autofree char *key = g_strdup_printf ("%s %s", prefix, items[k]);
+      add (set, iface, key);
+    }
+}
+
+/* "request METHOD TARGET" for the parallel lists @methods and @targets. */
+static void
+add_requests (GHashTable *set, const char *iface, const char *methods, const char *targets)
+{
+  g_auto (GStrv) m = NULL;
+  g_auto (GStrv) u = NULL;
+
+  if (methods[0] == '\0')
+    return;
+  m = g_strsplit (methods, ",", -1);
+  u = g_strsplit (targets, ",", -1);
+  for (guint k = 0; m[k] != NULL; k++)
+    {
+      g_autofree char *key
+          = g_strdup_printf ("request %s %s", m[k], k < g_strv_length (u) ? u[k] : "");
+      add (set, iface, key);
+    }
+}
+
 /* What tshark reports in @trace (with the key log @keys, or NULL for the
  * secrets inside the trace). */
 static GHashTable *
@@ -71,60 +107,17 @@ tshark_set (const char *trace, const char *keys)
       if (g_strv_length (f) < 9)
         continue;
       iface = f[0][0] ? f[0] : "if0"; /* classic pcap: one unnamed interface */
-      if (f[1][0])
-        {
-          /* Several requests in one frame: the lists run in parallel. */
-          g_auto (GStrv) m = g_strsplit (f[1], ",", -1);
-          g_auto (GStrv) u = g_strsplit (f[2], ",", -1);
-          for (guint k = 0; m[k] != NULL; k++)
-            {
-              g_autofree char *key = g_strdup_printf ("request %s %s", m[k], u[k] ? u[k] : "");
-              add (set, iface, key);
-            }
-        }
-      if (f[3][0])
-        {
-          g_auto (GStrv) c = g_strsplit (f[3], ",", -1);
-          for (guint k = 0; c[k] != NULL; k++)
-            {
-              g_autofree char *key = g_strdup_printf ("response %s", c[k]);
-              add (set, iface, key);
-            }
-        }
-      if (f[4][0])
-        {
-          g_auto (GStrv) t = g_strsplit (f[4], ",", -1);
-          for (guint k = 0; t[k] != NULL; k++)
-            {
-              g_autofree char *key = g_strdup_printf ("handshake %s", t[k]);
-              add (set, iface, key);
-            }
-        }
+      /* HTTP/1, then HTTP/2 (HPACK's fields): the same keys. */
+      add_requests (set, iface, f[1], f[2]);
+      add_each (set, iface, "response", f[3]);
+      add_each (set, iface, "handshake", f[4]);
       if (f[5][0])
         {
           g_autofree char *key = g_strdup_printf ("sni %s", f[5]);
           add (set, iface, key);
         }
-      /* HTTP/2 header blocks (HPACK): the same keys as HTTP/1's. */
-      if (f[6][0])
-        {
-          g_auto (GStrv) m = g_strsplit (f[6], ",", -1);
-          g_auto (GStrv) p = g_strsplit (f[7], ",", -1);
-          for (guint k = 0; m[k] != NULL; k++)
-            {
-              g_autofree char *key = g_strdup_printf ("request %s %s", m[k], p[k] ? p[k] : "");
-              add (set, iface, key);
-            }
-        }
-      if (f[8][0])
-        {
-          g_auto (GStrv) c = g_strsplit (f[8], ",", -1);
-          for (guint k = 0; c[k] != NULL; k++)
-            {
-              g_autofree char *key = g_strdup_printf ("response %s", c[k]);
-              add (set, iface, key);
-            }
-        }
+      add_requests (set, iface, f[6], f[7]);
+      add_each (set, iface, "response", f[8]);
     }
   return set;
 }

@@ -45,8 +45,11 @@
 
 /* Records that refer to the plaintext of an earlier one (its twin) instead
  * of a copy, held at once at most: each keeps the arena under its twin's
- * plaintext from reuse until it is dropped. */
-#define PINS 64
+ * plaintext from reuse until it is dropped. As many as records can be held:
+ * a relayed tunnel makes every other record a twin, and the helper runs up
+ * to TS_DECRYPT_AHEAD_WINDOW ahead (with 64, twins went undetected there:
+ * a sixth of a relayed tunnel's records were opened twice). */
+#define PINS TS_DECRYPT_AHEAD_RECORDS
 
 /* A record opened ahead. */
 typedef struct

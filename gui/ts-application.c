@@ -262,7 +262,7 @@ screenshot_timed_out (gpointer user_data)
 
 typedef struct
 {
-  char *screenshot, *export, *view, *compare, *as, *scenario;
+  char *screenshot, *export, *view, *compare, *as, *scenario, *keylog;
   int step, lesson;
   gboolean version;
   GStrv rest;
@@ -277,6 +277,7 @@ options_clear (Options *o)
   g_free (o->compare);
   g_free (o->as);
   g_free (o->scenario);
+  g_free (o->keylog);
   g_strfreev (o->rest);
   memset (o, 0, sizeof *o);
 }
@@ -302,6 +303,8 @@ parse_options (char **argv, Options *o, GError **error)
     { "compare", 0, 0, G_OPTION_ARG_FILENAME, &o->compare, "A second trace to compare with",
       "TRACE2" },
     { "as", 0, 0, G_OPTION_ARG_STRING, &o->as, "Whose eyes: a node name, or observer", "NODE" },
+    { "keylog", 0, 0, G_OPTION_ARG_FILENAME, &o->keylog,
+      "Read TLS secrets from an NSS key log FILE (SSLKEYLOGFILE) too", "FILE" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->rest, NULL, NULL },
     { NULL },
@@ -443,6 +446,22 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
   trace = o.rest ? o.rest[0] : NULL;
 
   window = new_window (self);
+  if (o.keylog)
+    {
+      g_autoptr (GFile) file = g_application_command_line_create_file_for_arg (cmdline, o.keylog);
+      g_autoptr (GError) read_error = NULL;
+      g_autoptr (GBytes) keylog = g_file_load_bytes (file, NULL, NULL, &read_error);
+
+      if (keylog == NULL)
+        {
+          g_application_command_line_printerr (cmdline, "tunnelscope: %s\n", read_error->message);
+          gtk_window_destroy (GTK_WINDOW (window));
+          options_clear (&o);
+          return 1;
+        }
+      ts_session_set_keylog (ts_window_get_session (window), keylog);
+      ts_session_set_keylog (ts_window_get_compare_session (window), keylog);
+    }
   if (trace)
     {
       g_autoptr (GFile) file = g_application_command_line_create_file_for_arg (cmdline, trace);

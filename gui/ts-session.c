@@ -42,6 +42,7 @@ struct _TsSession
   GArray *highlights;
   GHashTable *highlighted_steps; /* NULL: to compute */
   GSimpleActionGroup *actions;
+  GBytes *keylog; /* TLS secrets for the traces it opens, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (TsSession, ts_session, G_TYPE_OBJECT)
@@ -78,6 +79,7 @@ static guint signals[N_SIGNALS];
 typedef struct
 {
   char *path;
+  GBytes *keylog;
   gint permille; /* atomic: progress for the main loop to poll */
 } LoadData;
 
@@ -86,6 +88,7 @@ load_data_free (gpointer p)
 {
   LoadData *d = p;
   g_free (d->path);
+  g_clear_pointer (&d->keylog, g_bytes_unref);
   g_free (d);
 }
 
@@ -218,6 +221,7 @@ ts_session_finalize (GObject *object)
   g_free (self->view);
   g_array_unref (self->highlights);
   g_clear_pointer (&self->highlighted_steps, g_hash_table_unref);
+  g_clear_pointer (&self->keylog, g_bytes_unref);
   if (self->live_stderr)
     g_string_free (self->live_stderr, TRUE);
   G_OBJECT_CLASS (ts_session_parent_class)->finalize (object);
@@ -821,7 +825,8 @@ ts_session_get_actions (TsSession *self)
  * mapped: the analyzer is fed from the mapping in chunks (for progress),
  * and packets stay views into it rather than copies. */
 static TsStepList *
-load_path (const char *path, LoadData *data, GCancellable *cancellable, GError **error)
+load_path (const char *path, GBytes *keylog, LoadData *data, GCancellable *cancellable,
+           GError **error)
 {
   g_autoptr (TsStepList) list = ts_step_list_new ();
   g_autoptr (GMappedFile) mapped = NULL;
@@ -842,6 +847,7 @@ load_path (const char *path, LoadData *data, GCancellable *cancellable, GError *
   bytes = g_mapped_file_get_bytes (mapped);
   base = g_bytes_get_data (bytes, &size);
   ts_step_list_set_file (list, bytes);
+  ts_step_list_add_keylog (list, keylog);
   while (done < size)
     {
       gsize n = MIN (LOAD_CHUNK, size - done);
@@ -879,7 +885,7 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
 {
   LoadData *data = task_data;
   GError *error = NULL;
-  TsStepList *list = load_path (data->path, data, cancellable, &error);
+  TsStepList *list = load_path (data->path, data->keylog, data, cancellable, &error);
 
   if (list == NULL)
     g_task_return_error (task, error);
@@ -963,6 +969,7 @@ ts_session_load_async (TsSession *self, GFile *file, GCancellable *cancellable,
   ts_session_stop_live (self);
   data = g_new0 (LoadData, 1);
   data->path = g_file_get_path (file);
+  data->keylog = self->keylog != NULL ? g_bytes_ref (self->keylog) : NULL;
   task = g_task_new (self, cancellable, load_done, outer);
   g_task_set_task_data (task, data, load_data_free);
   g_clear_object (&self->load_task);
@@ -991,6 +998,14 @@ ts_session_clear (TsSession *self)
   set_title (self, NULL);
 }
 
+void
+ts_session_set_keylog (TsSession *self, GBytes *keylog)
+{
+  g_return_if_fail (TS_IS_SESSION (self));
+  g_clear_pointer (&self->keylog, g_bytes_unref);
+  self->keylog = keylog != NULL ? g_bytes_ref (keylog) : NULL;
+}
+
 gboolean
 ts_session_load_path (TsSession *self, const char *path, GError **error)
 {
@@ -999,7 +1014,7 @@ ts_session_load_path (TsSession *self, const char *path, GError **error)
 
   g_return_val_if_fail (TS_IS_SESSION (self), FALSE);
   ts_session_stop_live (self);
-  list = load_path (path, NULL, NULL, error);
+  list = load_path (path, self->keylog, NULL, NULL, error);
   if (list == NULL)
     return FALSE;
   title = title_for (list, path);

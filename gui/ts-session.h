@@ -96,6 +96,9 @@ void ts_session_clear (TsSession *self);
 
 /* Loads a trace file synchronously (screenshot mode and tests). */
 gboolean ts_session_load_path (TsSession *self, const char *path, GError **error);
+/* TLS secrets (NSS key log lines, as SSLKEYLOGFILE writes them) for the
+ * traces opened from now on, besides those inside each; NULL: none. */
+void ts_session_set_keylog (TsSession *self, GBytes *keylog);
 
 /* Starts `tscope run SCENARIO -o -` and feeds its stream as it comes; the
  * steps are replaced at once by an empty list. FALSE with @error when

@@ -52,6 +52,16 @@ ts_step_list_new (void)
 }
 
 void
+ts_step_list_add_keylog (TsStepList *self, GBytes *keylog)
+{
+  gsize len = 0;
+  const char *text = keylog != NULL ? g_bytes_get_data (keylog, &len) : NULL;
+
+  if (text != NULL && len > 0)
+    ts_analyzer_add_keylog (self->analyzer, text, len);
+}
+
+void
 ts_step_list_free (TsStepList *self)
 {
   if (self == NULL)

@@ -51,6 +51,9 @@ gboolean ts_step_list_feed (TsStepList *self, const guint8 *data, gsize len, GEr
  * mapped file), in order: packets are then views into @file rather than
  * copies. Call before the first feed. @file is referenced. */
 void ts_step_list_set_file (TsStepList *self, GBytes *file);
+/* TLS secrets for the trace to come, as NSS key log lines (SSLKEYLOGFILE),
+ * besides those inside it; NULL: none. */
+void ts_step_list_add_keylog (TsStepList *self, GBytes *keylog);
 
 /* Declares the end of the stream. */
 gboolean ts_step_list_finish (TsStepList *self, GError **error);

@@ -301,6 +301,78 @@ test_captures_whose_eyes (void)
   }
 }
 
+/* Splits the pcapng at @path into the trace without its Decryption
+ * Secrets Blocks (written to @out_trace) and their key log lines
+ * (returned): a capture with its key log beside it, as tcpdump and
+ * SSLKEYLOGFILE leave them. Little-endian pcapng, as the lab writes. */
+static GBytes *
+split_secrets (const char *path, const char *out_trace)
+{
+  g_autofree guint8 *data = NULL;
+  g_autoptr (GByteArray) trace = g_byte_array_new ();
+  g_autoptr (GByteArray) keys = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  gsize len = 0, at = 0;
+  guint n = 0;
+
+  g_assert_true (g_file_get_contents (path, (char **)&data, &len, &error));
+  while (at + 12 <= len)
+    {
+      guint32 type = GUINT32_FROM_LE (*(guint32 *)(gpointer)(data + at));
+      guint32 total = GUINT32_FROM_LE (*(guint32 *)(gpointer)(data + at + 4));
+
+      g_assert_cmpuint (total, >=, 12);
+      g_assert_cmpuint (at + total, <=, len);
+      if (type == 0x0000000A) /* Decryption Secrets Block */
+        {
+          guint32 n_secrets = GUINT32_FROM_LE (*(guint32 *)(gpointer)(data + at + 12));
+          g_byte_array_append (keys, data + at + 16, n_secrets);
+          n++;
+        }
+      else
+        g_byte_array_append (trace, data + at, total);
+      at += total;
+    }
+  g_assert_cmpuint (n, >, 0);
+  g_assert_true (g_file_set_contents (out_trace, (const char *)trace->data, trace->len, &error));
+  return g_byte_array_free_to_bytes (g_steal_pointer (&keys));
+}
+
+/* A capture whose TLS secrets sit in a key log beside it: the app reads
+ * the tunnel's HTTP only with the key log (tunnelscope --keylog). */
+static void
+test_session_keylog (void)
+{
+  const char *src = g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : ".";
+  g_autofree char *connect = g_build_filename (src, "captures", "connect.pcapng", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("ts-gui-keylog-XXXXXX", NULL);
+  g_autofree char *bare = g_build_filename (dir, "bare.pcapng", NULL);
+  g_autoptr (GBytes) keylog = NULL;
+  g_autoptr (TsSession) session = ts_session_new ();
+  g_autoptr (GError) error = NULL;
+  int step;
+
+  if (!g_file_test (connect, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("captures/connect.pcapng is not recorded yet");
+      return;
+    }
+  keylog = split_secrets (connect, bare);
+  g_assert_true (ts_session_load_path (session, bare, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (inner_http_step (session), <, 0);
+  ts_session_set_keylog (session, keylog);
+  g_assert_true (ts_session_load_path (session, bare, &error));
+  g_assert_no_error (error);
+  step = inner_http_step (session);
+  g_assert_cmpint (step, >=, 0);
+  g_assert_true (
+      ts_step_list_get_event (ts_session_get_step_list (session), (guint)step)->decrypted);
+  ts_session_set_keylog (session, NULL);
+  g_assert_cmpint (g_unlink (bare), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 static void
 test_session_load_async (void)
 {
@@ -1481,6 +1553,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/session/step", test_session_step);
   g_test_add_func ("/ts/gui/session/whose-eyes", test_session_whose_eyes);
   g_test_add_func ("/ts/gui/session/load-async", test_session_load_async);
+  g_test_add_func ("/ts/gui/session/keylog", test_session_keylog);
   g_test_add_func ("/ts/gui/session/load-error", test_session_load_error);
   g_test_add_func ("/ts/gui/session/live-stream", test_session_live_stream);
   g_test_add_func ("/ts/gui/session/live-lab", test_session_live_lab);

@@ -345,10 +345,7 @@ ts_step_list_dup_summary_as (TsStepList *self, guint i, int reader)
   if (ev == NULL)
     return g_strdup ("");
   if (ts_step_list_can_read (self, i, reader))
-    return ev->stops_at >= 0
-               ? g_strdup_printf ("%s, no further than %s", ev->summary,
-                                  ts_timeline_get_node (tl, (guint)ev->stops_at)->name)
-               : g_strdup (ev->summary);
+    return ts_timeline_event_dup_summary (tl, ev);
   if (ev->layer == TS_LAYER_LAB)
     {
       const char *who = ev->src >= 0 ? ts_timeline_get_node (tl, ev->src)->name : "another node";

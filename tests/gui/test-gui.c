@@ -345,8 +345,8 @@ test_session_keylog (void)
 {
   const char *src = g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : ".";
   g_autofree char *connect = g_build_filename (src, "captures", "connect.pcapng", NULL);
-  g_autofree char *dir = g_dir_make_tmp ("ts-gui-keylog-XXXXXX", NULL);
-  g_autofree char *bare = g_build_filename (dir, "bare.pcapng", NULL);
+  g_autofree char *dir = NULL;
+  g_autofree char *bare = NULL;
   g_autoptr (GBytes) keylog = NULL;
   g_autoptr (TsSession) session = ts_session_new ();
   g_autoptr (GError) error = NULL;
@@ -357,6 +357,8 @@ test_session_keylog (void)
       g_test_skip ("captures/connect.pcapng is not recorded yet");
       return;
     }
+  dir = g_dir_make_tmp ("ts-gui-keylog-XXXXXX", NULL);
+  bare = g_build_filename (dir, "bare.pcapng", NULL);
   keylog = split_secrets (connect, bare);
   g_assert_true (ts_session_load_path (session, bare, &error));
   g_assert_no_error (error);

@@ -52,7 +52,7 @@ typedef struct
   guint8 cls;
   guint8 dir;
   /* A packet for a node that is no end of the link it was captured on,
-   * with nothing yet to show that it got there (see far_end ()). */
+   * with nothing yet to show that it got there (see beyond_link ()). */
   guint8 undelivered;
 } EventMeta;
 
@@ -151,9 +151,9 @@ struct _TsAnalyzer
   GArray *meta;           /* EventMeta per event */
   GHashTable *conn_table; /* ConnKey* -> Conn* (live) */
   GPtrArray *conns;       /* Conn* by id */
-  GPtrArray *waiting;  /* Conn* with a proxy request waiting for its upstream leg, oldest first */
-  GPtrArray *live_tls; /* Conn* with a TLS session still open */
-  GHashTable *udp_flows;  /* UdpKey* -> UdpFlow* (delivery of datagrams) */
+  GPtrArray *waiting;    /* Conn* with a proxy request waiting for its upstream leg, oldest first */
+  GPtrArray *live_tls;   /* Conn* with a TLS session still open */
+  GHashTable *udp_flows; /* UdpKey* -> UdpFlow* (delivery of datagrams) */
   GHashTable *addr_nodes; /* "addr" or "addr:port" -> node id + 1 */
   GHashTable *name_nodes; /* host name -> node id + 1 */
   gboolean have_metadata;
@@ -471,7 +471,7 @@ node_bit (TsAnalyzer *self, gint node)
  * ends are known): a packet for it seen there has still to be forwarded by
  * the link's other end, and may never arrive (a firewall, no route). */
 static gboolean
-far_end (TsAnalyzer *self, gint link, gint node)
+beyond_link (TsAnalyzer *self, gint link, gint node)
 {
   const TsTimelineLink *l;
 
@@ -695,7 +695,7 @@ new_event (TsAnalyzer *self, Conn *c, int dir, TsLayer layer, TsPhase phase, con
       e->dst = dir == 0 ? tc->server : tc->client;
       e->tunnel = tc->tunnel;
       g_array_index (self->meta, EventMeta, index).undelivered
-          = far_end (self, tc->link, e->dst) && !c->heard[1 - dir];
+          = beyond_link (self, tc->link, e->dst) && !c->heard[1 - dir];
       g_array_append_val (c->events, index);
       if (tc->tunnel >= 0)
         g_array_append_val (_ts_timeline_tunnel (self->tl, (guint)tc->tunnel)->events, index);
@@ -2428,13 +2428,12 @@ handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
               flow->reached[from] = TRUE;
               delivered (self, flow->events, from);
             }
-          if (!flow->reached[1 - from] && !far_end (self, iface->link, dst))
+          if (!flow->reached[1 - from] && !beyond_link (self, iface->link, dst))
             {
               flow->reached[1 - from] = TRUE;
               delivered (self, flow->events, 1 - from);
             }
-          g_array_index (self->meta, EventMeta, index).undelivered
-              = far_end (self, iface->link, dst) && !flow->reached[1 - from];
+          g_array_index (self->meta, EventMeta, index).undelivered = !flow->reached[1 - from];
           g_array_append_val (flow->events, index);
         }
       compute_readers (self, index);

@@ -152,12 +152,10 @@ ts_http2_stream_free (TsHttp2Stream *self)
 static void
 frame_done (TsHttp2Stream *self)
 {
-  if (self->frame_func && self->keep_whole)
-    self->frame_func (self->user_data, self->frame_offset, &self->frame, self->whole->data,
-                      self->whole->len);
-  else if (self->frame_func)
-    self->frame_func (self->user_data, self->frame_offset, &self->frame, self->preview,
-                      self->preview_len);
+  if (self->frame_func)
+    self->frame_func (self->user_data, self->frame_offset, &self->frame,
+                      self->keep_whole ? self->whole->data : self->preview,
+                      self->keep_whole ? self->whole->len : self->preview_len);
   self->in_payload = FALSE;
   self->header_have = 0;
   self->payload_seen = 0;

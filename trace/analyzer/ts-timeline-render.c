@@ -43,6 +43,14 @@ node_name (const TsTimeline *tl, gint id)
   return id >= 0 ? ts_timeline_get_node (tl, (guint)id)->name : "?";
 }
 
+char *
+ts_timeline_event_dup_summary (const TsTimeline *tl, const TsTimelineEvent *e)
+{
+  if (e->stops_at < 0)
+    return g_strdup (e->summary);
+  return g_strdup_printf ("%s, no further than %s", e->summary, node_name (tl, e->stops_at));
+}
+
 static char *
 redacted_summary (const TsTimelineEvent *e)
 {
@@ -192,11 +200,13 @@ row_summary (const TsTimeline *tl, const Row *row, const TsRenderOptions *o, gbo
                             e->decrypted   ? ", decrypted"
                             : e->encrypted ? ", encrypted"
                                            : "");
-  settled = settled && e->stops_at >= 0;
-  return g_strdup_printf ("%s%s%s%s%s", e->anomaly ? "! " : "",
-                          e->layer == TS_LAYER_HTTP && e->decrypted ? "[in TLS] " : "", e->summary,
-                          settled ? ", no further than " : "",
-                          settled ? node_name (tl, e->stops_at) : "");
+  {
+    g_autofree char *text = settled ? ts_timeline_event_dup_summary (tl, e) : NULL;
+
+    return g_strdup_printf ("%s%s%s", e->anomaly ? "! " : "",
+                            e->layer == TS_LAYER_HTTP && e->decrypted ? "[in TLS] " : "",
+                            settled ? text : e->summary);
+  }
 }
 
 char *

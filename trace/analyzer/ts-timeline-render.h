@@ -48,6 +48,9 @@ gboolean ts_timeline_render_json_stream (const TsTimeline *timeline, const TsRen
 /* The node where @event's arrow ends: its destination, or the node a packet
  * that never reached it went no further than (TsTimelineEvent.stops_at). */
 gint ts_timeline_event_arrow_end (const TsTimelineEvent *event);
+/* @event's summary, with where a packet went no further
+ * ("SYN, no further than proxy"). */
+char *ts_timeline_event_dup_summary (const TsTimeline *timeline, const TsTimelineEvent *event);
 
 /* Does @node see @event at all: it is the event's source or destination, or
  * an end of the link it crossed (-1: everyone sees everything). Whether it

@@ -52,8 +52,8 @@ on_tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const 
 }
 
 static void
-on_h2_frame (gpointer user_data, guint64 offset, const TsHttp2FrameHeader *f,
-             const guint8 *payload, gsize payload_len)
+on_h2_frame (gpointer user_data, guint64 offset, const TsHttp2FrameHeader *f, const guint8 *payload,
+             gsize payload_len)
 {
   TsHttp2HeaderBlock b;
   volatile gsize sum = 0;

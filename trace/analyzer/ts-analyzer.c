@@ -66,7 +66,8 @@ typedef struct
 typedef struct
 {
   guint linktype;
-  gint link;
+  gint link;            /* -1: none, or one per interface index (per_ifindex) */
+  gboolean per_ifindex; /* a capture on "any" (SLL2): a link per interface index */
 } IfaceInfo;
 
 typedef struct _Conn Conn;
@@ -148,6 +149,7 @@ struct _TsAnalyzer
   TsTlsKeylog *keylog;
   GArray *packets;        /* PacketInfo */
   GArray *ifaces;         /* IfaceInfo by interface id */
+  GHashTable *ifindex_links; /* (interface id << 32 | SLL2 interface index) -> link + 1 */
   GArray *meta;           /* EventMeta per event */
   GHashTable *conn_table; /* ConnKey* -> Conn* (live) */
   GPtrArray *conns;       /* Conn* by id */
@@ -2299,10 +2301,17 @@ handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
 static void
 add_interface (TsAnalyzer *self, const TsTraceInterface *i)
 {
-  IfaceInfo info = { i->linktype, -1 };
+  IfaceInfo info = { i->linktype, -1, FALSE };
 
   info.link = link_by_name (self, i->name);
-  if (info.link < 0)
+  /* A capture on "any" (tcpdump -i any) is one interface of the file but
+   * holds every link of its host, each packet with the index of its own
+   * interface (SLL2): a link per index, so that the two legs of a proxy
+   * are two links, each with its own observer, and a routed packet seen
+   * coming in and going out is seen on two links, not twice on one. */
+  if (info.link < 0 && i->linktype == TS_LINKTYPE_SLL2)
+    info.per_ifindex = TRUE;
+  else if (info.link < 0)
     {
       info.link = (gint)_ts_timeline_add_link (self->tl, i->name, -1, -1);
       self->nodes_changed = TRUE;
@@ -2315,6 +2324,35 @@ add_interface (TsAnalyzer *self, const TsTraceInterface *i)
         g_array_index (self->ifaces, IfaceInfo, k).link = -1;
     }
   g_array_index (self->ifaces, IfaceInfo, i->id) = info;
+}
+
+/* The link of interface index @ifindex on the "any" interface @iface,
+ * made on first sight: "ifindex N" (the file names no interface behind an
+ * index), or "NAME ifindex N" when that name is taken. */
+static gint
+ifindex_link (TsAnalyzer *self, guint iface, gint32 ifindex)
+{
+  gint64 key = (gint64)iface << 32 | (guint32)ifindex;
+  gpointer v = g_hash_table_lookup (self->ifindex_links, &key);
+  g_autofree char *name = NULL;
+  gint link;
+
+  if (v != NULL)
+    return GPOINTER_TO_INT (v) - 1;
+  if (g_hash_table_size (self->ifindex_links) >= TS_PCAPNG_MAX_INTERFACES)
+    return -1;
+  name = g_strdup_printf ("ifindex %d", ifindex);
+  if (link_by_name (self, name) >= 0)
+    {
+      const TsTraceInterface *i = ts_trace_reader_get_interface (self->reader, iface);
+      g_free (name);
+      name = g_strdup_printf ("%s ifindex %d", i != NULL ? i->name : "any", ifindex);
+    }
+  link = (gint)_ts_timeline_add_link (self->tl, name, -1, -1);
+  self->nodes_changed = TRUE;
+  g_hash_table_insert (self->ifindex_links, g_memdup2 (&key, sizeof key),
+                       GINT_TO_POINTER (link + 1));
+  return link;
 }
 
 static void
@@ -2349,6 +2387,7 @@ handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
   IfaceInfo *iface;
   TsPacket p;
   gssize r;
+  gint link;
 
   /* Classic pcap declares its one interface in the file header. */
   if ((rec->interface_id >= self->ifaces->len
@@ -2358,7 +2397,7 @@ handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
   iface = rec->interface_id < self->ifaces->len
               ? &g_array_index (self->ifaces, IfaceInfo, rec->interface_id)
               : NULL;
-  if (iface != NULL && iface->link < 0)
+  if (iface != NULL && iface->link < 0 && !iface->per_ifindex)
     iface = NULL;
 
   self->cur_time = rec->time_ns;
@@ -2370,13 +2409,25 @@ handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
       return;
     }
   r = ts_packet_decode (iface->linktype, rec->data, rec->caplen, &p);
+  link = iface->link;
+  if (iface->per_ifindex && r >= 0)
+    {
+      link = ifindex_link (self, rec->interface_id, p.ifindex);
+      if (link < 0)
+        {
+          (void)anomaly_event (self, NULL, 0,
+                               "packet on interface index %d, past the cap of %d interfaces",
+                               p.ifindex, TS_PCAPNG_MAX_INTERFACES);
+          return;
+        }
+    }
   if (r < 0)
     {
       guint index = anomaly_event (self, NULL, 0, "frame %s (link type %u, %u bytes)",
                                    r == TS_PARSE_INCOMPLETE ? "cut inside its headers"
                                                             : "with malformed headers",
                                    iface->linktype, rec->caplen);
-      _ts_timeline_event (self->tl, index)->link = iface->link;
+      _ts_timeline_event (self->tl, index)->link = link;
       _ts_timeline_event (self->tl, index)->wire_len = rec->orig_len;
       return;
     }
@@ -2387,13 +2438,13 @@ handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
           {
             guint index
                 = anomaly_event (self, NULL, 0, "%s", ts_packet_anomaly_to_string (1u << bit));
-            _ts_timeline_event (self->tl, index)->link = iface->link;
+            _ts_timeline_event (self->tl, index)->link = link;
             _ts_timeline_event (self->tl, index)->layer = TS_LAYER_IP;
           }
     }
   if (p.ip_version != 0 && p.ip_proto == TS_IPPROTO_TCP
       && !(p.anomalies & TS_PACKET_ANOMALY_FRAGMENT))
-    handle_tcp (self, iface->link, rec->data, &p);
+    handle_tcp (self, link, rec->data, &p);
   else if (p.ip_version != 0 && p.ip_proto == TS_IPPROTO_UDP
            && !(p.anomalies & TS_PACKET_ANOMALY_FRAGMENT))
     {
@@ -2413,7 +2464,7 @@ handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
       index = new_event (self, NULL, from, TS_LAYER_UDP, TS_PHASE_DATA, "udp.datagram", READ_CLEAR,
                          "UDP %u > %u, %u bytes", p.src_port, p.dst_port, p.payload_wire_len);
       e = _ts_timeline_event (self->tl, index);
-      e->link = iface->link;
+      e->link = link;
       e->src = src;
       e->dst = dst;
       e->byte_offset = p.payload_offset;
@@ -2428,7 +2479,7 @@ handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
               flow->reached[from] = TRUE;
               delivered (self, flow->events, from);
             }
-          if (!flow->reached[1 - from] && !beyond_link (self, iface->link, dst))
+          if (!flow->reached[1 - from] && !beyond_link (self, link, dst))
             {
               flow->reached[1 - from] = TRUE;
               delivered (self, flow->events, 1 - from);
@@ -2675,6 +2726,7 @@ ts_analyzer_new (void)
   self->keylog = ts_tls_keylog_new ();
   self->packets = g_array_new (FALSE, FALSE, sizeof (PacketInfo));
   self->ifaces = g_array_new (FALSE, TRUE, sizeof (IfaceInfo));
+  self->ifindex_links = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->meta = g_array_new (FALSE, FALSE, sizeof (EventMeta));
   self->conn_table = g_hash_table_new_full (conn_key_hash, conn_key_equal, g_free, NULL);
   self->udp_flows = g_hash_table_new_full (conn_key_hash, conn_key_equal, g_free, udp_flow_free);
@@ -2706,6 +2758,7 @@ ts_analyzer_free (TsAnalyzer *self)
   ts_tls_keylog_unref (self->keylog);
   g_array_unref (self->packets);
   g_array_unref (self->ifaces);
+  g_hash_table_unref (self->ifindex_links);
   g_array_unref (self->meta);
   g_hash_table_unref (self->addr_nodes);
   g_hash_table_unref (self->name_nodes);

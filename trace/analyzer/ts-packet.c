@@ -65,14 +65,17 @@ static gssize
 decode_sll2 (TsPacket *out, const guint8 *data, gsize len)
 {
   TsCursor c;
+  gint32 ifindex;
 
   ts_cursor_init (&c, data, len);
   out->ethertype = ts_cursor_be16 (&c);
   ts_cursor_skip (&c, 2);
-  out->ifindex = (gint32)ts_cursor_be32 (&c);
+  ifindex = (gint32)ts_cursor_be32 (&c);
   ts_cursor_skip (&c, 12);
   if (c.failed)
     return TS_PARSE_INCOMPLETE;
+  /* Linux's indexes are positive; anything else reads as none. */
+  out->ifindex = MAX (ifindex, -1);
   return decode_ip (out, data, len, c.pos);
 }
 

@@ -65,8 +65,29 @@ typedef struct
 {
   Trace *trace;
   guint iface;
+  gint32 ifindex;  /* > 0: SLL2 frames (a capture on "any") of this interface index */
   TsTestFlow f[2]; /* 0: client -> server */
 } Tcp;
+
+/* @frame (Ethernet) as Linux cooked v2 on interface @ifindex. */
+static GBytes *
+sll2_frame (GBytes *frame, gint32 ifindex)
+{
+  gsize len;
+  const guint8 *eth = g_bytes_get_data (frame, &len);
+  GByteArray *b = g_byte_array_new ();
+  guint8 h[20] = { 0 };
+  guint32 be = GUINT32_TO_BE ((guint32)ifindex);
+
+  memcpy (h, eth + 12, 2);     /* protocol: the EtherType */
+  memcpy (h + 4, &be, 4);      /* interface index */
+  h[9] = 1;                    /* ARPHRD_ETHER */
+  h[11] = 6;                   /* address length */
+  memcpy (h + 12, eth + 6, 6); /* the sender's MAC */
+  g_byte_array_append (b, h, sizeof h);
+  g_byte_array_append (b, eth + 14, (guint)(len - 14));
+  return g_byte_array_free_to_bytes (b);
+}
 
 static void
 emit (Tcp *c, int dir, guint8 flags, const void *data, gsize len)
@@ -76,6 +97,12 @@ emit (Tcp *c, int dir, guint8 flags, const void *data, gsize len)
 
   c->f[dir].ack = c->f[1 - dir].seq;
   frame = ts_test_tcp_frame (&c->f[dir], flags, data, len);
+  if (c->ifindex > 0)
+    {
+      GBytes *cooked = sll2_frame (frame, c->ifindex);
+      g_bytes_unref (frame);
+      frame = cooked;
+    }
   c->trace->now += 1000000; /* 1 ms */
   g_assert_true (ts_trace_writer_add_packet (
       c->trace->writer, c->iface, c->trace->now, g_bytes_get_data (frame, NULL),
@@ -87,6 +114,7 @@ tcp_open (Tcp *c, Trace *t, guint iface, const char *a, guint16 ap, const char *
 {
   c->trace = t;
   c->iface = iface;
+  c->ifindex = 0;
   ts_test_flow_pair (&c->f[0], &c->f[1], a, ap, b, bp);
   emit (c, 0, 0x02, NULL, 0);
   emit (c, 1, 0x12, NULL, 0);
@@ -453,6 +481,7 @@ make_misc_trace (void)
     Tcp c;
     c.trace = &t;
     c.iface = 0;
+    c.ifindex = 0;
     ts_test_flow_pair (&c.f[0], &c.f[1], "192.0.2.10", 40002, "203.0.113.99", 443);
     emit (&c, 0, 0x02, NULL, 0);
     c.f[0].seq--;
@@ -1071,6 +1100,7 @@ make_routed_trace (void)
   /* A SYN blocked at the proxy's node: no answer. */
   blocked.trace = &t;
   blocked.iface = 0;
+  blocked.ifindex = 0;
   ts_test_flow_pair (&blocked.f[0], &blocked.f[1], "192.0.2.1", 40001, "198.51.100.2", 80);
   emit (&blocked, 0, 0x02, NULL, 0);
   /* A datagram dropped there. */
@@ -1172,11 +1202,123 @@ test_routed (void)
   assert_node_readers (tl, e, "proxy server");
 }
 
+/* tcpdump -i any on a proxy's host: one interface "any" (SLL2) holding
+ * both legs of a tunnel, each packet with the index of its own interface
+ * (2 to the client, 3 to the server), the proxy with an address on each;
+ * and a connection the host routes, seen coming in on 2 and going out on
+ * 3. No lab metadata: nodes are inferred. */
+static GBytes *
+make_any_trace (void)
+{
+  Trace t;
+  Tcp a, b, r[2];
+  g_autoptr (GByteArray) ch = ts_test_client_hello ("example.com", 1);
+  g_autoptr (GByteArray) rec = app_record (100);
+  g_autoptr (GError) error = NULL;
+
+  trace_init (&t, NULL, (const char *const[]){ NULL });
+  ts_trace_writer_add_interface (t.writer, "any", TS_LINKTYPE_LINUX_SLL2, NULL, &error);
+  g_assert_no_error (error);
+  a.ifindex = 2;
+  b.ifindex = 3;
+  a.trace = b.trace = &t;
+  a.iface = b.iface = 0;
+  ts_test_flow_pair (&a.f[0], &a.f[1], "192.0.2.1", 40000, "192.0.2.2", 3128);
+  ts_test_flow_pair (&b.f[0], &b.f[1], "198.51.100.1", 50000, "198.51.100.2", 443);
+  emit (&a, 0, 0x02, NULL, 0);
+  emit (&a, 1, 0x12, NULL, 0);
+  emit (&a, 0, 0x10, NULL, 0);
+  tcp_sends (&a, 0, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+  emit (&b, 0, 0x02, NULL, 0);
+  emit (&b, 1, 0x12, NULL, 0);
+  emit (&b, 0, 0x10, NULL, 0);
+  tcp_sends (&a, 1, "HTTP/1.1 200 Connection established\r\n\r\n");
+  tcp_send (&a, 0, ch->data, ch->len);
+  tcp_send (&b, 0, ch->data, ch->len);
+  tcp_send (&b, 1, rec->data, rec->len);
+  tcp_send (&a, 1, rec->data, rec->len);
+  tcp_close (&a);
+  tcp_close (&b);
+  /* Routed: each packet in on 2, then out on 3. */
+  for (int k = 0; k < 2; k++)
+    {
+      r[k].trace = &t;
+      r[k].iface = 0;
+      r[k].ifindex = 2 + k;
+      ts_test_flow_pair (&r[k].f[0], &r[k].f[1], "192.0.2.1", 40001, "198.51.100.2", 80);
+    }
+  emit (&r[0], 0, 0x02, NULL, 0);
+  emit (&r[1], 0, 0x02, NULL, 0);
+  emit (&r[1], 1, 0x12, NULL, 0);
+  emit (&r[0], 1, 0x12, NULL, 0);
+  return trace_finish (&t);
+}
+
+static const TsTimelineLink *
+link_named (TsTimeline *tl, const char *name)
+{
+  for (guint i = 0; i < ts_timeline_get_n_links (tl); i++)
+    if (strcmp (ts_timeline_get_link (tl, i)->name, name) == 0)
+      return ts_timeline_get_link (tl, i);
+  return NULL;
+}
+
+/* A capture on "any" is a link per interface index: the tunnel's legs on
+ * two links, each link's observer reading its own leg only, the proxy one
+ * node with both its addresses; a routed packet once on each link. */
+static void
+test_any (void)
+{
+  g_autoptr (GBytes) trace = make_any_trace ();
+  g_autoptr (TsAnalyzer) an = analyze (trace);
+  TsTimeline *tl = ts_analyzer_get_timeline (an);
+  const TsTimelineEvent *e;
+  guint n_routed_syn[2] = { 0, 0 };
+
+  g_assert_cmpuint (ts_timeline_get_n_links (tl), ==, 2);
+  g_assert_nonnull (link_named (tl, "ifindex 2"));
+  g_assert_nonnull (link_named (tl, "ifindex 3"));
+
+  e = find_event (tl, "http.request", "ifindex 2", "CONNECT example.com:443");
+  g_assert_nonnull (e);
+  g_assert_true (observer_reads (tl, e, "ifindex 2"));
+  g_assert_false (observer_reads (tl, e, "ifindex 3"));
+  e = find_from (tl, "tcp.syn", "ifindex 3", "192.0.2.2");
+  g_assert_nonnull (e);
+  g_assert_true (observer_reads (tl, e, "ifindex 3"));
+  g_assert_false (observer_reads (tl, e, "ifindex 2"));
+  /* The ClientHello crosses both links: its SNI is read on both. */
+  e = find_event (tl, "tls.handshake", "ifindex 3", "ClientHello");
+  g_assert_nonnull (e);
+  g_assert_true (observer_reads (tl, e, "ifindex 3"));
+  g_assert_true (observer_reads (tl, e, "ifindex 2"));
+  g_assert_cmpuint (ts_timeline_get_n_tunnels (tl), ==, 1);
+  g_assert_cmpint (ts_timeline_get_tunnel (tl, 0)->mode, ==, TS_TUNNEL_MODE_RELAY);
+
+  for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+    {
+      const TsTimelineEvent *s = ts_timeline_get_event (tl, i);
+      const TsTimelineConn *c = s->conn >= 0 ? ts_timeline_get_conn (tl, (guint)s->conn) : NULL;
+      if (strcmp (s->kind, "tcp.syn") == 0 && c != NULL && c->server >= 0
+          && g_str_equal (ts_timeline_get_node (tl, (guint)c->server)->name, "198.51.100.2")
+          && s->link >= 0)
+        {
+          const char *link = ts_timeline_get_link (tl, (guint)s->link)->name;
+          if (strstr (s->summary, "SYN") && c->client >= 0
+              && g_str_equal (ts_timeline_get_node (tl, (guint)c->client)->name, "192.0.2.1"))
+            n_routed_syn[g_str_equal (link, "ifindex 3")]++;
+        }
+    }
+  g_assert_cmpuint (n_routed_syn[0], ==, 1);
+  g_assert_cmpuint (n_routed_syn[1], ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ts/trace/analyzer/connect-relay", test_connect_relay);
+  g_test_add_func ("/ts/trace/analyzer/any", test_any);
   g_test_add_func ("/ts/trace/analyzer/connect-intercept", test_connect_intercept);
   g_test_add_func ("/ts/trace/analyzer/chain", test_chain);
   g_test_add_func ("/ts/trace/analyzer/routed", test_routed);

@@ -187,7 +187,9 @@ ts_cmd_explain (int argc, char **argv)
   guint n_tunnels_printed = 0;
   const GOptionEntry entries[] = {
     { "as", 0, 0, G_OPTION_ARG_STRING, &as,
-      "Show what NODE could read; the rest as \"encrypted, N bytes\"", "NODE" },
+      "Show what NODE (a name, or one of its addresses) could read; the rest as \"encrypted, N "
+      "bytes\"",
+      "NODE" },
     { "format", 0, 0, G_OPTION_ARG_STRING, &format,
       "Output format: text (default), json, or a picture: svg, png, pdf (with -o)", "FORMAT" },
     { "width", 0, 0, G_OPTION_ARG_INT, &width,
@@ -346,8 +348,9 @@ ts_cmd_explain (int argc, char **argv)
         {
           GString *names = g_string_new (NULL);
           for (guint i = 0; i < ts_timeline_get_n_nodes (tl); i++)
-            g_string_append_printf (names, "%s%s", i ? ", " : "",
-                                    ts_timeline_get_node (tl, i)->name);
+            if (ts_timeline_get_node (tl, i)->merged_into < 0)
+              g_string_append_printf (names, "%s%s", names->len ? ", " : "",
+                                      ts_timeline_get_node (tl, i)->name);
           ts_cli_error ("--as %s: no such node in %s (nodes: %s)", as, path, names->str);
           g_string_free (names, TRUE);
           return TS_EXIT_USAGE;

@@ -165,8 +165,10 @@ _ts_node_order (const TsTimeline *timeline)
 {
   GArray *order = g_array_new (FALSE, FALSE, sizeof (guint));
 
+  /* A node merged into another (a proxy's other address) is not drawn. */
   for (guint i = 0; i < ts_timeline_get_n_nodes (timeline); i++)
-    g_array_append_val (order, i);
+    if (ts_timeline_get_node (timeline, i)->merged_into < 0)
+      g_array_append_val (order, i);
   /* The main loop is the only caller: a static for the comparator is fine. */
   sort_timeline = timeline;
   g_array_sort (order, compare_nodes);

@@ -114,6 +114,8 @@ rebuild_columns (TsLadderView *self)
   tl = ts_step_list_get_timeline (ts_session_get_step_list (self->session));
   self->columns = _ts_node_order (tl);
   g_array_set_size (self->column_of, ts_timeline_get_n_nodes (tl));
+  for (guint i = 0; i < self->column_of->len; i++)
+    g_array_index (self->column_of, gint, i) = -1; /* not drawn (merged) */
   for (guint i = 0; i < self->columns->len; i++)
     g_array_index (self->column_of, gint, g_array_index (self->columns, guint, i)) = (gint)i;
 }

@@ -112,6 +112,8 @@ rebuild (TsTopologyView *self)
   tl = ts_step_list_get_timeline (ts_session_get_step_list (self->session));
   self->order = _ts_node_order (tl);
   g_array_set_size (self->slot_of, ts_timeline_get_n_nodes (tl));
+  for (guint i = 0; i < self->slot_of->len; i++)
+    g_array_index (self->slot_of, gint, i) = -1; /* not drawn (merged) */
   for (guint i = 0; i < self->order->len; i++)
     g_array_index (self->slot_of, gint, g_array_index (self->order, guint, i)) = (gint)i;
 }

@@ -116,6 +116,8 @@ rebuild_as (TsWindow *self)
   for (guint i = 0; i < ts_timeline_get_n_nodes (tl); i++)
     {
       const TsTimelineNode *n = ts_timeline_get_node (tl, i);
+      if (n->merged_into >= 0)
+        continue;
       g_ptr_array_add (self->as_values, g_strdup (n->name));
       g_ptr_array_add (labels, n->role ? g_strdup_printf ("%s (%s)", n->name, n->role)
                                        : g_strdup (n->name));

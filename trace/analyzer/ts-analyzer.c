@@ -781,6 +781,24 @@ refresh_conn_events (TsAnalyzer *self, Conn *c)
     }
 }
 
+/* An inferred node's role, from what a tunnel shows it to be: its client,
+ * a proxy on its way, its server. A proxy stays a proxy (a proxy is also
+ * the client of the next leg and the server of the one before). */
+static void
+infer_role (TsAnalyzer *self, gint node, const char *role)
+{
+  const TsTimelineNode *n;
+
+  if (node < 0)
+    return;
+  n = ts_timeline_get_node (self->tl, (guint)node);
+  if (!n->inferred || g_strcmp0 (n->role, role) == 0 || g_strcmp0 (n->role, "proxy") == 0
+      || (n->role != NULL && !g_str_equal (role, "proxy")))
+    return;
+  _ts_timeline_node_set_role (self->tl, (guint)node, role);
+  self->nodes_changed = TRUE;
+}
+
 static void
 update_tunnel (TsAnalyzer *self, gint tunnel)
 {
@@ -850,10 +868,83 @@ update_tunnel (TsAnalyzer *self, gint tunnel)
     }
   for (guint i = 0; i < t->events->len; i++)
     compute_readers (self, g_array_index (t->events, guint, i));
+  infer_role (self, t->client, "client");
+  infer_role (self, t->server, "server");
+  for (guint i = 0; i < t->proxies->len; i++)
+    infer_role (self, g_array_index (t->proxies, gint, i), "proxy");
+}
+
+static inline gint
+swap_node (gint id, gint old, gint node)
+{
+  return id == old ? node : id;
+}
+
+/* The inferred node @old turns out to be @node (another address of a
+ * proxy): everything that named @old names @node, and @old is shown
+ * nowhere any more. Rare (once per proxy address), so it walks it all. */
+static void
+merge_node (TsAnalyzer *self, gint old, gint node)
+{
+  const TsTimelineNode *o = ts_timeline_get_node (self->tl, (guint)old);
+  GHashTableIter it;
+  gpointer k, v;
+
+  for (guint i = 0; i < o->addresses->len; i++)
+    _ts_timeline_node_add_address (self->tl, (guint)node, o->addresses->pdata[i]);
+  g_hash_table_iter_init (&it, self->addr_nodes);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    if (GPOINTER_TO_INT (v) - 1 == old)
+      g_hash_table_iter_replace (&it, GINT_TO_POINTER (node + 1));
+  for (guint i = 0; i < self->conns->len; i++)
+    {
+      Conn *c = self->conns->pdata[i];
+      TsTimelineConn *tc = tconn (self, c);
+      if (tc->client == old || tc->server == old)
+        {
+          tc->client = swap_node (tc->client, old, node);
+          tc->server = swap_node (tc->server, old, node);
+          c->tls_readers_ok = FALSE;
+        }
+    }
+  for (guint i = 0; i < ts_timeline_get_n_tunnels (self->tl); i++)
+    {
+      TsTimelineTunnel *t = _ts_timeline_tunnel (self->tl, i);
+      t->client = swap_node (t->client, old, node);
+      t->server = swap_node (t->server, old, node);
+      t->intercepting_proxy = swap_node (t->intercepting_proxy, old, node);
+      for (guint p = 0; p < t->proxies->len; p++)
+        g_array_index (t->proxies, gint, p)
+            = swap_node (g_array_index (t->proxies, gint, p), old, node);
+    }
+  for (guint i = 0; i < ts_timeline_get_n_links (self->tl); i++)
+    {
+      const TsTimelineLink *l = ts_timeline_get_link (self->tl, i);
+      if (l->a == old || l->b == old)
+        _ts_timeline_set_link_ends (self->tl, i, swap_node (l->a, old, node),
+                                    swap_node (l->b, old, node));
+    }
+  for (guint i = 0; i < ts_timeline_get_n_events (self->tl); i++)
+    {
+      TsTimelineEvent *e = _ts_timeline_event (self->tl, i);
+      if (e->src == old || e->dst == old || e->stops_at == old
+          || (e->readers & node_bit (self, old)))
+        {
+          e->src = swap_node (e->src, old, node);
+          e->dst = swap_node (e->dst, old, node);
+          e->stops_at = swap_node (e->stops_at, old, node);
+          compute_readers (self, i);
+          mark_changed (self, i);
+        }
+    }
+  ((TsTimelineNode *)ts_timeline_get_node (self->tl, (guint)old))->merged_into = node;
+  self->tunnels_changed = TRUE;
+  self->nodes_changed = TRUE;
 }
 
 /* @up's client is really @node (a proxy): a foreign capture's address of
- * that proxy now maps to it. */
+ * that proxy now maps to it, and the node inferred for that address alone
+ * is that proxy. */
 static void
 adopt_client (TsAnalyzer *self, Conn *up, gint node)
 {
@@ -863,7 +954,11 @@ adopt_client (TsAnalyzer *self, Conn *up, gint node)
   if (!ts_address_is_loopback (&up->addr[0]) && tu->client >= 0
       && ts_timeline_get_node (self->tl, (guint)tu->client)->inferred)
     {
+      const TsTimelineNode *old = ts_timeline_get_node (self->tl, (guint)tu->client);
       ts_address_to_string (&up->addr[0], buf, sizeof buf);
+      if (tu->client != node && old->merged_into < 0 && old->addresses->len == 1
+          && g_str_equal (old->addresses->pdata[0], buf))
+        merge_node (self, tu->client, node);
       g_hash_table_replace (self->addr_nodes, g_strdup (buf), GINT_TO_POINTER (node + 1));
       _ts_timeline_node_add_address (self->tl, (guint)node, buf);
     }

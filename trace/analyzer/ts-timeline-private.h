@@ -17,6 +17,7 @@ guint _ts_timeline_add_node (TsTimeline *self, const char *name, const char *rol
                              gboolean inferred);
 void _ts_timeline_node_add_address (TsTimeline *self, guint node, const char *address);
 void _ts_timeline_node_add_name (TsTimeline *self, guint node, const char *name);
+void _ts_timeline_node_set_role (TsTimeline *self, guint node, const char *role);
 guint _ts_timeline_add_link (TsTimeline *self, const char *name, gint a, gint b);
 void _ts_timeline_set_link_ends (TsTimeline *self, guint link, gint a, gint b);
 

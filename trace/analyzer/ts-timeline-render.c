@@ -848,7 +848,7 @@ render_json (const TsTimeline *tl, const TsRenderOptions *options, GString *s,
   TsRenderOptions defaults = { 0, -1, NULL, FALSE };
   const TsRenderOptions *o = options ? options : &defaults;
   g_autoptr (GArray) order = ts_timeline_dup_time_order (tl);
-  gboolean first = TRUE;
+  gboolean first = TRUE, listed;
   /* Events share few reader sets: render each set once. */
   g_autoptr (GHashTable) reader_sets
       = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
@@ -874,10 +874,14 @@ render_json (const TsTimeline *tl, const TsRenderOptions *options, GString *s,
   g_string_append (s, ",\n  \"as\": ");
   json_node_ref (s, tl, o->as_node);
   g_string_append (s, ",\n  \"nodes\": [");
+  listed = FALSE;
   for (guint i = 0; i < ts_timeline_get_n_nodes (tl); i++)
     {
       const TsTimelineNode *n = ts_timeline_get_node (tl, i);
-      g_string_append_printf (s, "%s\n    {\"id\": %u, \"name\": ", i ? "," : "", i);
+      if (n->merged_into >= 0)
+        continue;
+      g_string_append_printf (s, "%s\n    {\"id\": %u, \"name\": ", listed ? "," : "", i);
+      listed = TRUE;
       json_str (s, n->name);
       g_string_append (s, ", \"role\": ");
       json_str (s, n->role);
@@ -900,12 +904,18 @@ render_json (const TsTimeline *tl, const TsRenderOptions *options, GString *s,
       g_string_append (s, "]}");
     }
   g_string_append (s, "\n  ],\n  \"readers\": [");
+  listed = FALSE;
   for (guint i = 0; i < ts_timeline_get_n_readers (tl); i++)
     {
-      g_autofree char *name = ts_timeline_dup_reader_name (tl, i);
+      g_autofree char *name = NULL;
       const TsTimelineReader *r = ts_timeline_get_reader (tl, i);
-      g_string_append_printf (s, "%s\n    {\"id\": %u, \"kind\": \"%s\", \"name\": ", i ? "," : "",
-                              i, r->kind == TS_READER_NODE ? "node" : "observer");
+      if (r->kind == TS_READER_NODE && ts_timeline_get_node (tl, (guint)r->id)->merged_into >= 0)
+        continue;
+      name = ts_timeline_dup_reader_name (tl, i);
+      g_string_append_printf (
+          s, "%s\n    {\"id\": %u, \"kind\": \"%s\", \"name\": ", listed ? "," : "", i,
+          r->kind == TS_READER_NODE ? "node" : "observer");
+      listed = TRUE;
       json_str (s, name);
       g_string_append_c (s, '}');
     }

@@ -112,8 +112,19 @@ gint
 ts_timeline_find_node (const TsTimeline *self, const char *name)
 {
   for (guint i = 0; i < self->nodes->len; i++)
-    if (g_strcmp0 (((TsTimelineNode *)self->nodes->pdata[i])->name, name) == 0)
-      return (gint)i;
+    {
+      const TsTimelineNode *n = self->nodes->pdata[i];
+      if (n->merged_into < 0 && g_strcmp0 (n->name, name) == 0)
+        return (gint)i;
+    }
+  /* An address of a node goes by that node too (a proxy's other side). */
+  for (guint i = 0; i < self->nodes->len; i++)
+    {
+      const TsTimelineNode *n = self->nodes->pdata[i];
+      for (guint k = 0; n->merged_into < 0 && k < n->addresses->len; k++)
+        if (g_strcmp0 (n->addresses->pdata[k], name) == 0)
+          return (gint)i;
+    }
   return -1;
 }
 
@@ -341,6 +352,7 @@ _ts_timeline_add_node (TsTimeline *self, const char *name, const char *role, gbo
   n->names = g_ptr_array_new_with_free_func (g_free);
   n->addresses = g_ptr_array_new_with_free_func (g_free);
   n->inferred = inferred;
+  n->merged_into = -1;
   g_ptr_array_add (self->nodes, n);
   n->reader = add_reader (self, TS_READER_NODE, (gint)self->nodes->len - 1);
   return self->nodes->len - 1;
@@ -355,6 +367,15 @@ _ts_timeline_node_add_address (TsTimeline *self, guint node, const char *address
     if (strcmp (n->addresses->pdata[i], address) == 0)
       return;
   g_ptr_array_add (n->addresses, g_strdup (address));
+}
+
+void
+_ts_timeline_node_set_role (TsTimeline *self, guint node, const char *role)
+{
+  TsTimelineNode *n = self->nodes->pdata[node];
+
+  g_free (n->role);
+  n->role = g_strdup (role);
 }
 
 void

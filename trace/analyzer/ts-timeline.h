@@ -70,6 +70,8 @@ typedef struct
   GPtrArray *addresses; /* textual addresses (char *) */
   gboolean inferred;    /* made up from addresses in a foreign capture */
   gint reader;          /* reader id, -1 past the cap */
+  gint merged_into;     /* -1, or the node it turned out to be (an inferred node for
+                         * another address of a proxy): then it is shown nowhere */
 } TsTimelineNode;
 
 typedef struct
@@ -165,7 +167,8 @@ void ts_timeline_free (TsTimeline *self);
 
 guint ts_timeline_get_n_nodes (const TsTimeline *self);
 const TsTimelineNode *ts_timeline_get_node (const TsTimeline *self, guint id);
-/* The node named @name, or -1. */
+/* The node named @name, else the node with the address @name, or -1
+ * (merged nodes are not found). */
 gint ts_timeline_find_node (const TsTimeline *self, const char *name);
 guint ts_timeline_get_n_links (const TsTimeline *self);
 const TsTimelineLink *ts_timeline_get_link (const TsTimeline *self, guint id);

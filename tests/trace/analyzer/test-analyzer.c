@@ -1311,6 +1311,31 @@ test_any (void)
     }
   g_assert_cmpuint (n_routed_syn[0], ==, 1);
   g_assert_cmpuint (n_routed_syn[1], ==, 1);
+
+  /* The proxy is one node, found by either address, inferred a proxy; the
+   * node first inferred for its server-side address is merged into it:
+   * the links' ends, the JSON's nodes and readers name it no more. */
+  {
+    gint proxy = node (tl, "192.0.2.2");
+    const TsTimelineLink *l3 = link_named (tl, "ifindex 3");
+    TsRenderOptions o = { 80, -1, NULL, FALSE };
+    g_autofree char *json = ts_timeline_render_json (tl, &o);
+
+    g_assert_cmpint (ts_timeline_find_node (tl, "198.51.100.1"), ==, proxy);
+    g_assert_cmpstr (ts_timeline_get_node (tl, (guint)proxy)->role, ==, "proxy");
+    g_assert_cmpstr (ts_timeline_get_node (tl, (guint)node (tl, "192.0.2.1"))->role, ==, "client");
+    g_assert_cmpstr (ts_timeline_get_node (tl, (guint)node (tl, "198.51.100.2"))->role, ==,
+                     "server");
+    g_assert_true (l3->a == proxy || l3->b == proxy);
+    for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+      {
+        const TsTimelineEvent *s = ts_timeline_get_event (tl, i);
+        g_assert_true (s->src < 0 || ts_timeline_get_node (tl, (guint)s->src)->merged_into < 0);
+        g_assert_true (s->dst < 0 || ts_timeline_get_node (tl, (guint)s->dst)->merged_into < 0);
+      }
+    g_assert_null (strstr (json, "\"name\": \"198.51.100.1\""));
+    g_assert_nonnull (strstr (json, "\"198.51.100.1\"")); /* an address of the proxy */
+  }
 }
 
 int

@@ -422,8 +422,11 @@ ts_step_list_dup_fields (TsStepList *self, guint i)
 
       field (out, 0, 0, (guint32)size, "Frame %u: %" G_GSIZE_FORMAT " bytes captured on %s",
              ev->packet + 1, size, link);
-      if (r >= 0 && p.ip_offset > 0)
-        field (out, 1, 0, p.ip_offset, "Link layer (type %u)", pk->linktype);
+      if (r >= 0 && p.ip_offset > 0 && p.ifindex >= 0)
+        field (out, 1, 0, p.ip_offset, "Link layer: %s, interface index %d",
+               ts_linktype_to_string (pk->linktype), p.ifindex);
+      else if (r >= 0 && p.ip_offset > 0 && ts_linktype_to_string (pk->linktype) != NULL)
+        field (out, 1, 0, p.ip_offset, "Link layer: %s", ts_linktype_to_string (pk->linktype));
       if (r >= 0 && p.ip_version != 0)
         {
           ts_address_to_string (&p.src, a, sizeof a);

@@ -540,6 +540,11 @@ test_captures (void)
           g_autoptr (GArray) fields = ts_step_list_dup_fields (list, i);
           g_autofree char *seen = ts_step_list_dup_summary_as (list, i, TS_STEP_READER_OBSERVER);
           g_assert_cmpuint (fields->len, >, 0);
+          /* A packet's tree names its link layer (the lab's links are
+           * Ethernet). */
+          if (g_str_has_prefix (g_array_index (fields, TsStepField, 0).label, "Frame "))
+            g_assert_cmpstr (g_array_index (fields, TsStepField, 1).label, ==,
+                             "Link layer: Ethernet");
         }
       opened++;
     }

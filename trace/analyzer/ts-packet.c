@@ -517,3 +517,31 @@ ts_packet_anomaly_to_string (TsPacketAnomaly anomaly)
         return "unknown anomaly";
     }
 }
+
+const char *
+ts_linktype_to_string (guint linktype)
+{
+  switch (linktype)
+    {
+      case TS_LINKTYPE_NULL_BSD:
+        return "BSD loopback";
+      case TS_LINKTYPE_EN10MB:
+        return "Ethernet";
+      case TS_LINKTYPE_RAW_IP:
+      case 12: /* DLT_RAW on some BSDs */
+      case 14:
+        return "raw IP";
+      case TS_LINKTYPE_LOOP:
+        return "OpenBSD loopback";
+      case TS_LINKTYPE_SLL:
+        return "Linux cooked capture v1";
+      case TS_LINKTYPE_IPV4_ONLY:
+        return "raw IPv4";
+      case TS_LINKTYPE_IPV6_ONLY:
+        return "raw IPv6";
+      case TS_LINKTYPE_SLL2:
+        return "Linux cooked capture v2";
+      default:
+        return NULL;
+    }
+}

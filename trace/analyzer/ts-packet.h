@@ -112,5 +112,7 @@ const char *ts_tcp_flags_to_string (guint8 flags, char *buf, gsize buf_len);
 
 /* The names of TsPacketAnomaly bits, for anomaly events. */
 const char *ts_packet_anomaly_to_string (TsPacketAnomaly anomaly);
+/* "Ethernet", "Linux cooked capture v2", ...; NULL for a link type not decoded. */
+const char *ts_linktype_to_string (guint linktype);
 
 G_END_DECLS

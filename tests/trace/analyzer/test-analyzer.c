@@ -109,16 +109,25 @@ emit (Tcp *c, int dir, guint8 flags, const void *data, gsize len)
       g_bytes_get_size (frame), g_bytes_get_size (frame), &error));
 }
 
+/* Opens @c on interface @iface (as interface index @ifindex of a capture
+ * on "any" when > 0). */
 static void
-tcp_open (Tcp *c, Trace *t, guint iface, const char *a, guint16 ap, const char *b, guint16 bp)
+tcp_open_on (Tcp *c, Trace *t, guint iface, gint32 ifindex, const char *a, guint16 ap,
+             const char *b, guint16 bp)
 {
   c->trace = t;
   c->iface = iface;
-  c->ifindex = 0;
+  c->ifindex = ifindex;
   ts_test_flow_pair (&c->f[0], &c->f[1], a, ap, b, bp);
   emit (c, 0, 0x02, NULL, 0);
   emit (c, 1, 0x12, NULL, 0);
   emit (c, 0, 0x10, NULL, 0);
+}
+
+static void
+tcp_open (Tcp *c, Trace *t, guint iface, const char *a, guint16 ap, const char *b, guint16 bp)
+{
+  tcp_open_on (c, t, iface, 0, a, ap, b, bp);
 }
 
 static void
@@ -167,21 +176,21 @@ static const char metadata_one_proxy[]
 
 static const char *const links_one_proxy[] = { "client-proxy", "proxy-server", NULL };
 
-/* client -CONNECT-> proxy -> server, with @seed2 the random of the
+/* client -CONNECT-> proxy -> server into @t, the client's leg on
+ * interface @if_a (interface index @ifx_a of a capture on "any" when > 0),
+ * the server's on @if_b (@ifx_b), with @seed2 the random of the
  * ClientHello on the second leg (the same as the first: a relay). */
-static GBytes *
-make_connect_trace (guint8 seed2)
+static void
+write_connect (Trace *t, guint8 seed2, guint if_a, gint32 ifx_a, guint if_b, gint32 ifx_b)
 {
-  Trace t;
   Tcp a, b;
   g_autoptr (GByteArray) ch1 = ts_test_client_hello ("example.com", 1);
   g_autoptr (GByteArray) ch2 = ts_test_client_hello ("example.com", seed2);
   g_autoptr (GByteArray) rec = app_record (100);
 
-  trace_init (&t, metadata_one_proxy, links_one_proxy);
-  tcp_open (&a, &t, 0, "192.0.2.1", 40000, "192.0.2.2", 3128);
+  tcp_open_on (&a, t, if_a, ifx_a, "192.0.2.1", 40000, "192.0.2.2", 3128);
   tcp_sends (&a, 0, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
-  tcp_open (&b, &t, 1, "198.51.100.1", 50000, "198.51.100.2", 443);
+  tcp_open_on (&b, t, if_b, ifx_b, "198.51.100.1", 50000, "198.51.100.2", 443);
   tcp_sends (&a, 1, "HTTP/1.1 200 Connection established\r\n\r\n");
   tcp_send (&a, 0, ch1->data, ch1->len);
   tcp_send (&b, 0, ch2->data, ch2->len);
@@ -189,6 +198,15 @@ make_connect_trace (guint8 seed2)
   tcp_send (&a, 1, rec->data, rec->len);
   tcp_close (&a);
   tcp_close (&b);
+}
+
+static GBytes *
+make_connect_trace (guint8 seed2)
+{
+  Trace t;
+
+  trace_init (&t, metadata_one_proxy, links_one_proxy);
+  write_connect (&t, seed2, 0, 0, 1, 0);
   return trace_finish (&t);
 }
 
@@ -1211,34 +1229,13 @@ static GBytes *
 make_any_trace (void)
 {
   Trace t;
-  Tcp a, b, r[2];
-  g_autoptr (GByteArray) ch = ts_test_client_hello ("example.com", 1);
-  g_autoptr (GByteArray) rec = app_record (100);
+  Tcp r[2];
   g_autoptr (GError) error = NULL;
 
   trace_init (&t, NULL, (const char *const[]){ NULL });
   ts_trace_writer_add_interface (t.writer, "any", TS_LINKTYPE_LINUX_SLL2, NULL, &error);
   g_assert_no_error (error);
-  a.ifindex = 2;
-  b.ifindex = 3;
-  a.trace = b.trace = &t;
-  a.iface = b.iface = 0;
-  ts_test_flow_pair (&a.f[0], &a.f[1], "192.0.2.1", 40000, "192.0.2.2", 3128);
-  ts_test_flow_pair (&b.f[0], &b.f[1], "198.51.100.1", 50000, "198.51.100.2", 443);
-  emit (&a, 0, 0x02, NULL, 0);
-  emit (&a, 1, 0x12, NULL, 0);
-  emit (&a, 0, 0x10, NULL, 0);
-  tcp_sends (&a, 0, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
-  emit (&b, 0, 0x02, NULL, 0);
-  emit (&b, 1, 0x12, NULL, 0);
-  emit (&b, 0, 0x10, NULL, 0);
-  tcp_sends (&a, 1, "HTTP/1.1 200 Connection established\r\n\r\n");
-  tcp_send (&a, 0, ch->data, ch->len);
-  tcp_send (&b, 0, ch->data, ch->len);
-  tcp_send (&b, 1, rec->data, rec->len);
-  tcp_send (&a, 1, rec->data, rec->len);
-  tcp_close (&a);
-  tcp_close (&b);
+  write_connect (&t, 1, 0, 2, 0, 3);
   /* Routed: each packet in on 2, then out on 3. */
   for (int k = 0; k < 2; k++)
     {

@@ -68,6 +68,7 @@ typedef struct
   TsTlsCipher early;
   guint64 early_seq;
   gboolean told_missing; /* MISSING_KEYS reported for this epoch */
+  guint handshake;       /* TLS 1.2: the handshake its keys come from (0, or a renegotiation) */
 
   /* A handshake message being assembled across records. */
   GByteArray *hs;
@@ -81,6 +82,16 @@ typedef struct
   gint64 held_since_us; /* capture time of the first held record, or -1 */
   gboolean gave_up;     /* stop holding: report at once */
 } Dir;
+
+/* One renegotiation's handshake: its randoms, suite and encrypt_then_mac. */
+typedef struct
+{
+  guint handshake; /* 1, 2, ...: which renegotiation */
+  guint8 client_random[32], server_random[32];
+  gboolean have_client_hello, have_server_hello;
+  gboolean offered_etm, etm; /* the ClientHello offered it, the ServerHello took it */
+  const TsTlsSuiteInfo *suite;
+} Reneg;
 
 struct _TsTlsSession
 {
@@ -104,6 +115,14 @@ struct _TsTlsSession
   gboolean offered_tls13; /* the ClientHello listed TLS 1.3 in supported_versions */
   gboolean offered_etm;   /* the ClientHello offered encrypt_then_mac (RFC 7366) */
   gboolean etm;           /* ...and the ServerHello accepted it */
+  /* TLS 1.2 renegotiation (RFC 5246 §7.4.1): a new handshake under the
+   * current keys; each direction takes the new keys with its next
+   * change_cipher_spec. Handshake k's randoms and suite, in slot k % 2
+   * (the two directions are at most one handshake apart, whatever order
+   * their records are read in); handshake 0 is info's. */
+  Reneg reneg[2];
+  guint n_client_hellos; /* renegotiating ClientHellos seen */
+  guint n_server_hellos; /* their ServerHellos seen */
   Dir dir[2];
   const TsTlsAhead *ahead; /* records opened ahead, or NULL */
   gpointer ahead_data;
@@ -391,26 +410,50 @@ install_keys (TsTlsSession *self, TsTlsDirection direction)
        * only: RFC 5288 §3, RFC 7905 §2). */
       guint8 seed[64];
       guint8 block[2 * TS_TLS_MAC_KEY_MAX + 2 * TS_TLS_KEY_MAX + 2 * TS_TLS_IV_LEN];
-      gsize m = suite->mac_digest != NULL ? suite->mac_len : 0;
-      gsize k = suite->key_len, v = suite->fixed_iv_len;
-      gboolean client = direction == TS_TLS_DIR_CLIENT;
+      const guint8 *client_random = self->info.client_random, *server_random;
+      gboolean etm = self->etm, client = direction == TS_TLS_DIR_CLIENT;
+      gsize m, k, v;
       gboolean ok;
 
+      server_random = self->info.server_random;
+      if (d->handshake > 0)
+        {
+          const Reneg *r = &self->reneg[d->handshake % 2];
+          if (r->handshake != d->handshake || !r->have_client_hello || !r->have_server_hello)
+            return KEYS_NOT_YET;
+          if (r->suite == NULL || r->suite->tls13)
+            {
+              d->undecryptable = TRUE;
+              emit_anomaly (self, direction, TS_TLS_ANOMALY_UNSUPPORTED_CIPHER, d->offset,
+                            d->offset,
+                            "cipher suite 0x%04x (%s) of the renegotiation is not one we decrypt",
+                            self->info.cipher_suite,
+                            ts_tls_cipher_suite_to_string (self->info.cipher_suite) ?: "unknown");
+              return KEYS_NEVER;
+            }
+          suite = r->suite;
+          client_random = r->client_random;
+          server_random = r->server_random;
+          etm = r->etm && r->offered_etm;
+        }
+      m = suite->mac_digest != NULL ? suite->mac_len : 0;
+      k = suite->key_len;
+      v = suite->fixed_iv_len;
       if (suite->tls13)
         {
           d->undecryptable = TRUE;
           return KEYS_NEVER;
         }
-      if (!ts_tls_keylog_lookup (self->keylog, self->info.client_random,
-                                 TS_TLS_SECRET_CLIENT_RANDOM, &secret, &secret_len))
+      if (!ts_tls_keylog_lookup (self->keylog, client_random, TS_TLS_SECRET_CLIENT_RANDOM, &secret,
+                                 &secret_len))
         return KEYS_NOT_YET;
-      memcpy (seed, self->info.server_random, 32);
-      memcpy (seed + 32, self->info.client_random, 32);
+      memcpy (seed, server_random, 32);
+      memcpy (seed + 32, client_random, 32);
       ok = _ts_tls12_prf (suite->digest, secret, secret_len, "key expansion", seed, sizeof seed,
                           block, 2 * m + 2 * k + 2 * v);
       if (ok && m > 0)
         ok = _ts_tls_cipher_set_cbc_key (&d->cipher, suite, block + 2 * m + (client ? 0 : k),
-                                         block + (client ? 0 : m), self->etm);
+                                         block + (client ? 0 : m), etm);
       else if (ok)
         ok = _ts_tls_cipher_set_key (&d->cipher, suite, FALSE, block + (client ? 0 : k),
                                      block + 2 * k + (client ? 0 : v));
@@ -464,6 +507,50 @@ install_early_keys (TsTlsSession *self)
 
 /* ---- handshake ---- */
 
+/* The suite of the ServerHello @hs, whose version and suite are in @info:
+ * NULL where we do not decrypt it. *@out_etm (when not NULL): whether it
+ * accepts encrypt_then_mac. */
+static const TsTlsSuiteInfo *
+choose_suite (const TsTlsSessionInfo *info, const TsTlsHandshake *hs, gboolean *out_etm)
+{
+  const TsTlsSuiteInfo *suite = _ts_tls_suite_lookup (info->cipher_suite);
+
+  if (suite != NULL && suite->tls13 != (info->version == TS_TLS_VERSION_1_3))
+    suite = NULL;
+  /* CBC with an explicit IV per record needs TLS 1.1 or later. */
+  if (suite != NULL && suite->mac_digest != NULL && info->version < TS_TLS_VERSION_1_1)
+    suite = NULL;
+  for (guint i = 0; out_etm != NULL && i < hs->n_extensions; i++)
+    if (hs->extensions[i] == TS_TLS_EXT_ENCRYPT_THEN_MAC)
+      *out_etm = TRUE;
+  return suite;
+}
+
+/* The slot of renegotiation @handshake (1, 2, ...), cleared when it held an
+ * older one. */
+static Reneg *
+reneg_slot (TsTlsSession *self, guint handshake)
+{
+  Reneg *r = &self->reneg[handshake % 2];
+
+  if (r->handshake != handshake)
+    {
+      memset (r, 0, sizeof *r);
+      r->handshake = handshake;
+    }
+  return r;
+}
+
+/* The client random @d's keys come from. */
+static const guint8 *
+key_random (TsTlsSession *self, const Dir *d)
+{
+  const Reneg *r = &self->reneg[d->handshake % 2];
+
+  return d->handshake > 0 && r->handshake == d->handshake ? r->client_random
+                                                          : self->info.client_random;
+}
+
 static void
 on_handshake (TsTlsSession *self, TsTlsDirection direction, const TsTlsHandshake *hs)
 {
@@ -492,6 +579,17 @@ on_handshake (TsTlsSession *self, TsTlsDirection direction, const TsTlsHandshake
             info->have_client_hello = TRUE;
             self->retry_needed = TRUE;
           }
+        else if (d->epoch == EPOCH_TLS12)
+          {
+            /* A renegotiation, inside the protected records. */
+            Reneg *r = reneg_slot (self, ++self->n_client_hellos);
+            memcpy (r->client_random, hs->random, 32);
+            r->have_client_hello = TRUE;
+            for (guint i = 0; i < hs->n_extensions; i++)
+              if (hs->extensions[i] == TS_TLS_EXT_ENCRYPT_THEN_MAC)
+                r->offered_etm = TRUE;
+            self->retry_needed = TRUE;
+          }
         if (hs->server_name != NULL && self->server_name == NULL)
           self->server_name = g_strdup (hs->server_name);
         break;
@@ -499,6 +597,21 @@ on_handshake (TsTlsSession *self, TsTlsDirection direction, const TsTlsHandshake
       case TS_TLS_HS_SERVER_HELLO:
         if (direction != TS_TLS_DIR_SERVER || hs->random == NULL || hs->n_cipher_suites != 1)
           break;
+        if (info->have_server_hello)
+          {
+            /* A renegotiation's answer (TLS 1.2 again: RFC 8446 has none). */
+            Reneg *r;
+            if (d->epoch != EPOCH_TLS12 || hs->selected_version == TS_TLS_VERSION_1_3)
+              break;
+            r = reneg_slot (self, ++self->n_server_hellos);
+            memcpy (r->server_random, hs->random, 32);
+            r->have_server_hello = TRUE;
+            info->version = hs->selected_version;
+            info->cipher_suite = hs->cipher_suites[0];
+            r->suite = choose_suite (info, hs, &r->etm);
+            self->retry_needed = TRUE;
+            break;
+          }
         info->version = hs->selected_version;
         info->cipher_suite = hs->cipher_suites[0];
         if (hs->is_hello_retry_request)
@@ -508,20 +621,10 @@ on_handshake (TsTlsSession *self, TsTlsDirection direction, const TsTlsHandshake
             self->dir[TS_TLS_DIR_CLIENT].early_active = FALSE;
             break;
           }
-        if (info->have_server_hello)
-          break; /* a renegotiation: we keep the first keys */
         memcpy (info->server_random, hs->random, 32);
         info->have_server_hello = TRUE;
-        self->suite = _ts_tls_suite_lookup (info->cipher_suite);
-        if (self->suite != NULL && self->suite->tls13 != (info->version == TS_TLS_VERSION_1_3))
-          self->suite = NULL;
-        /* CBC with an explicit IV per record needs TLS 1.1 or later. */
-        if (self->suite != NULL && self->suite->mac_digest != NULL
-            && info->version < TS_TLS_VERSION_1_1)
-          self->suite = NULL;
-        for (guint i = 0; i < hs->n_extensions; i++)
-          if (hs->extensions[i] == TS_TLS_EXT_ENCRYPT_THEN_MAC && self->offered_etm)
-            self->etm = TRUE;
+        self->suite = choose_suite (info, hs, &self->etm);
+        self->etm = self->etm && self->offered_etm;
         if (hs->n_alpn > 0 && self->alpn == NULL)
           self->alpn = g_strdup (hs->alpn[0]);
         if (info->version == TS_TLS_VERSION_1_3)
@@ -763,7 +866,18 @@ dispatch_content (TsTlsSession *self, TsTlsDirection direction, guint8 type, con
           emit_anomaly (self, direction, TS_TLS_ANOMALY_MALFORMED_MESSAGE, offset, end_offset,
                         "a change_cipher_spec of %" G_GSIZE_FORMAT " bytes (1 byte, value 1)", n);
         if (encrypted)
-          break;
+          {
+            /* A renegotiation's, under the keys it ends: this side's next
+             * records are under the keys of the handshake it took part in. */
+            guint hs
+                = direction == TS_TLS_DIR_CLIENT ? self->n_client_hellos : self->n_server_hellos;
+            if (self->dir[direction].epoch == EPOCH_TLS12 && hs > self->dir[direction].handshake)
+              {
+                set_epoch (self, direction, EPOCH_TLS12);
+                self->dir[direction].handshake = hs;
+              }
+            break;
+          }
         /* RFC 8446 §D.4: a TLS 1.3 client may send its dummy change_cipher_spec
          * right after the ClientHello, before early data. */
         if (!self->info.have_server_hello && !self->info.hello_retry
@@ -1069,8 +1183,8 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
                         : d->epoch == EPOCH_HANDSHAKE   ? "handshake traffic"
                         : d->epoch == EPOCH_APPLICATION ? "application traffic"
                                                         : "(ServerHello not seen)",
-                        self->info.client_random[0], self->info.client_random[1],
-                        self->info.client_random[2], self->info.client_random[3]);
+                        key_random (self, d)[0], key_random (self, d)[1], key_random (self, d)[2],
+                        key_random (self, d)[3]);
         }
       ev.kind = TS_TLS_EVENT_OPAQUE;
       ev.data = frag;

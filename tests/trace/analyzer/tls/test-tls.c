@@ -872,6 +872,7 @@ typedef struct
   gboolean hrr;           /* the server wants another group: HelloRetryRequest */
   gboolean early_data;    /* a resumed session that sends 0-RTT data */
   gboolean no_etm;        /* CBC: MAC-then-encrypt, not RFC 7366 encrypt_then_mac */
+  gboolean renegotiate;   /* TLS 1.2: the client renegotiates, then both send again */
 } TraceSpec;
 
 typedef struct
@@ -1014,6 +1015,8 @@ make_openssl_trace (const TraceSpec *spec)
     }
   if (spec->no_etm)
     SSL_CTX_set_options (ctx[0], SSL_OP_NO_ENCRYPT_THEN_MAC);
+  if (spec->renegotiate)
+    SSL_CTX_set_options (ctx[1], SSL_OP_ALLOW_CLIENT_RENEGOTIATION);
   if (spec->hrr)
     {
       /* The client sends an X25519 share; the server only takes P-256. */
@@ -1110,6 +1113,30 @@ make_openssl_trace (const TraceSpec *spec)
       pair_read (&p, 0, sizeof reply - 1);
     }
 
+  if (spec->renegotiate)
+    {
+      static const guint8 after[] = "data under the renegotiated client keys";
+      static const guint8 reply[] = "and under the renegotiated server keys";
+      guint8 buf[256];
+      size_t n;
+
+      /* A full handshake inside the protected records: the server takes
+       * the new ClientHello as it reads. */
+      g_assert_cmpint (SSL_renegotiate (p.ssl[0]), ==, 1);
+      for (int spins = 0; spins < 50 && SSL_renegotiate_pending (p.ssl[0]); spins++)
+        {
+          SSL_do_handshake (p.ssl[0]);
+          pump (&p);
+          (void)SSL_read_ex (p.ssl[1], buf, sizeof buf, &n);
+          pump (&p);
+        }
+      g_assert_false (SSL_renegotiate_pending (p.ssl[0]));
+      pair_write (&p, 0, after, sizeof after - 1);
+      pair_read (&p, 1, sizeof after - 1);
+      pair_write (&p, 1, reply, sizeof reply - 1);
+      pair_read (&p, 0, sizeof reply - 1);
+    }
+
   if (spec->small_records)
     for (guint8 i = 0; i < 20; i++)
       {
@@ -1133,6 +1160,8 @@ static const TraceSpec spec_tls12_aes128
     = { TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", FALSE, FALSE };
 static const TraceSpec spec_tls12_cbc_sha
     = { TLS1_2_VERSION, "ECDHE-ECDSA-AES128-SHA", .small_records = TRUE };
+static const TraceSpec spec_tls12_renegotiation
+    = { TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", .renegotiate = TRUE };
 static const TraceSpec spec_tls12_cbc_sha384_mte
     = { TLS1_2_VERSION, "ECDHE-ECDSA-AES256-SHA384", .small_records = TRUE, .no_etm = TRUE };
 static const TraceSpec spec_tls13_aes256
@@ -1203,6 +1232,18 @@ test_openssl_trace (gconstpointer data)
                                        "S:certificate* S:certificate_verify* S:finished* "
                                        "C:finished* S:new_session_ticket* "));
       g_assert_cmpuint (r.n_key_updates, ==, spec->key_update ? 3 : 0);
+    }
+  else if (spec->renegotiate)
+    {
+      /* The second handshake is inside the first one's keys; each side
+       * turns to the new keys with its change_cipher_spec. */
+      g_assert_cmpstr (r.handshakes->str, ==,
+                       "C:client_hello S:server_hello S:certificate S:server_key_exchange "
+                       "S:server_hello_done C:client_key_exchange C:finished* "
+                       "S:new_session_ticket S:finished* "
+                       "C:client_hello* S:server_hello* S:certificate* S:server_key_exchange* "
+                       "S:server_hello_done* C:client_key_exchange* C:finished* "
+                       "S:new_session_ticket* S:finished* ");
     }
   else
     {
@@ -2007,6 +2048,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/ts/trace/tls/gap-recovery/tls13-key-update-lost", test_gap_key_update);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls12-aes128-gcm", &spec_tls12_aes128,
                         test_openssl_trace);
+  g_test_add_data_func ("/ts/trace/tls/openssl/tls12-renegotiation", &spec_tls12_renegotiation,
+                        test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls12-aes256-gcm", &spec_tls12_aes256,
                         test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls12-chacha20", &spec_tls12_chacha,
@@ -2029,6 +2072,8 @@ main (int argc, char *argv[])
                         test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls12-aes128-gcm", &spec_tls12_aes128, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls12-aes256-gcm", &spec_tls12_aes256, test_tshark);
+  g_test_add_data_func ("/ts/trace/tls/tshark/tls12-renegotiation", &spec_tls12_renegotiation,
+                        test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls12-chacha20", &spec_tls12_chacha, test_tshark);
   g_test_add_data_func ("/ts/trace/tls/tshark/tls12-aes128-cbc-sha-etm", &spec_tls12_cbc_sha,
                         test_tshark);

@@ -395,6 +395,32 @@ clear_field (gpointer p)
   g_free (((TsStepField *)p)->label);
 }
 
+/* The window field of TCP segment @p of @ev's connection: as sent, and in
+ * bytes where both ends sent a window scale in their SYNs (RFC 7323 §2.2:
+ * each end shifts the windows it sends by the count it announced; never
+ * in a SYN). */
+static void
+window_field (GArray *out, const TsTimeline *tl, const TsTimelineEvent *ev, const TsPacket *p)
+{
+  const TsTimelineConn *c = ev->conn >= 0 && (guint)ev->conn < ts_timeline_get_n_conns (tl)
+                                ? ts_timeline_get_conn (tl, (guint)ev->conn)
+                                : NULL;
+  const char *colon = c != NULL && c->client_addr != NULL ? strrchr (c->client_addr, ':') : NULL;
+  gboolean from_client;
+  gint16 shift;
+
+  if (c == NULL || colon == NULL || (p->tcp_flags & TS_TCP_SYN) || c->wscale[0] < 0
+      || c->wscale[1] < 0)
+    {
+      field (out, 2, p->l4_offset + 14, 2, "Window: %u", p->tcp_window);
+      return;
+    }
+  from_client = g_ascii_strtoull (colon + 1, NULL, 10) == p->src_port;
+  shift = MIN (c->wscale[from_client ? 0 : 1], 14);
+  field (out, 2, p->l4_offset + 14, 2, "Window: %u × %u = %" G_GUINT64_FORMAT " bytes (scaled)",
+         p->tcp_window, 1u << shift, (guint64)p->tcp_window << shift);
+}
+
 GArray *
 ts_step_list_dup_fields (TsStepList *self, guint i)
 {
@@ -441,7 +467,7 @@ ts_step_list_dup_fields (TsStepList *self, guint i)
               field (out, 2, p.l4_offset + 4, 4, "Sequence number: %u", p.tcp_seq);
               field (out, 2, p.l4_offset + 8, 4, "Acknowledgement number: %u", p.tcp_ack);
               field (out, 2, p.l4_offset + 13, 1, "Flags: %s", flags);
-              field (out, 2, p.l4_offset + 14, 2, "Window: %u", p.tcp_window);
+              window_field (out, tl, ev, &p);
             }
           else if (p.ip_proto == TS_IPPROTO_UDP)
             field (out, 1, p.l4_offset, 8, "User Datagram Protocol, %u → %u", p.src_port,

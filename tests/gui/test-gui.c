@@ -519,7 +519,7 @@ test_captures (void)
       g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : ".", "captures", NULL);
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   const char *name;
-  guint opened = 0;
+  guint opened = 0, n_scaled = 0;
 
   while (d && (name = g_dir_read_name (d)) != NULL)
     {
@@ -545,11 +545,28 @@ test_captures (void)
           if (g_str_has_prefix (g_array_index (fields, TsStepField, 0).label, "Frame "))
             g_assert_cmpstr (g_array_index (fields, TsStepField, 1).label, ==,
                              "Link layer: Ethernet");
+          /* Past the handshake, windows are scaled (both ends sent a
+           * window scale of 10, Linux's default here). */
+          for (guint k = 0; k < fields->len; k++)
+            {
+              guint raw = 0, factor = 0;
+              guint64 bytes = 0;
+              if (sscanf (g_array_index (fields, TsStepField, k).label,
+                          "Window: %u × %u = %" G_GUINT64_FORMAT " bytes", &raw, &factor, &bytes)
+                  == 3)
+                {
+                  g_assert_cmpuint (factor, ==, 1024);
+                  g_assert_cmpuint (bytes, ==, (guint64)raw * factor);
+                  n_scaled++;
+                }
+            }
         }
       opened++;
     }
   if (opened == 0)
     g_test_skip ("captures/ holds no trace yet");
+  else
+    g_assert_cmpuint (n_scaled, >, 0);
 }
 
 static void

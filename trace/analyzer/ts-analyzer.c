@@ -2268,6 +2268,28 @@ delivered (TsAnalyzer *self, GArray *indices, int to)
     }
 }
 
+/* The detail line of a SYN's options: what the connection will run with. */
+static void
+syn_options (TsAnalyzer *self, guint index, const TsPacket *p)
+{
+  GString *s = g_string_new (NULL);
+
+  if (p->tcp_mss > 0)
+    g_string_append_printf (s, ", MSS %u", p->tcp_mss);
+  /* RFC 7323 §2.3: a shift over 14 is taken as 14. */
+  if (p->tcp_wscale >= 0)
+    g_string_append_printf (s, ", window scale %d (windows ×%u%s)", p->tcp_wscale,
+                            1u << MIN (p->tcp_wscale, 14),
+                            p->tcp_wscale > 14 ? ", over 14: taken as 14" : "");
+  if (p->tcp_sack_ok)
+    g_string_append (s, ", SACK permitted");
+  if (p->tcp_timestamps)
+    g_string_append (s, ", timestamps");
+  if (s->len > 0)
+    _ts_timeline_add_detail (self->tl, index, 0, "options: %s", s->str + 2);
+  g_string_free (s, TRUE);
+}
+
 static void
 handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
 {
@@ -2336,6 +2358,8 @@ handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
                              ts_tcp_flags_to_string (f, fl, sizeof fl));
           _ts_timeline_add_detail (self->tl, index, 0, "seq %u, window %u", p->tcp_seq,
                                    p->tcp_window);
+          syn_options (self, index, p);
+          tconn (self, c)->wscale[dir] = p->tcp_wscale;
           _ts_timeline_event (self->tl, index)->byte_offset = p->l4_offset;
           if (dir == 0)
             {

@@ -138,6 +138,37 @@ decode_udp (TsPacket *out, const guint8 *data, gsize len, gsize offset, gsize l4
   return out->payload_offset;
 }
 
+/* The options of a SYN that tell how the connection runs: MSS (kind 2),
+ * window scale (3), SACK permitted (4), timestamps (8). A malformed list
+ * ends the reading, keeping what came before. */
+static void
+decode_syn_options (TsPacket *out, const guint8 *p, gsize n)
+{
+  gsize i = 0;
+
+  while (i < n && p[i] != 0) /* 0: end of option list */
+    {
+      guint8 kind = p[i], len;
+
+      if (kind == 1) /* no-operation */
+        {
+          i++;
+          continue;
+        }
+      if (i + 1 >= n || (len = p[i + 1]) < 2 || len > n - i)
+        break;
+      if (kind == 2 && len == 4)
+        out->tcp_mss = (guint16)(p[i + 2] << 8 | p[i + 3]);
+      else if (kind == 3 && len == 3)
+        out->tcp_wscale = p[i + 2];
+      else if (kind == 4 && len == 2)
+        out->tcp_sack_ok = TRUE;
+      else if (kind == 8 && len == 10)
+        out->tcp_timestamps = TRUE;
+      i += len;
+    }
+}
+
 /* TCP (RFC 9293 §3.1):
  *  source port(2) destination port(2) sequence(4) acknowledgment(4)
  *  data offset(4 bits) reserved(4 bits) flags(8) window(2) checksum(2)
@@ -169,6 +200,8 @@ decode_tcp (TsPacket *out, const guint8 *data, gsize len, gsize offset, gsize l4
     }
   if (doff > l4_wire_len)
     return TS_PARSE_INVALID;
+  if (out->tcp_flags & TS_TCP_SYN)
+    decode_syn_options (out, data + offset + 20, doff - 20);
   {
     guint8 f = out->tcp_flags;
     if ((f & (TS_TCP_SYN | TS_TCP_FIN)) == (TS_TCP_SYN | TS_TCP_FIN)
@@ -377,6 +410,7 @@ ts_packet_decode (guint linktype, const guint8 *data, gsize len, TsPacket *out)
   memset (out, 0, sizeof *out);
   out->linktype = linktype;
   out->ifindex = -1;
+  out->tcp_wscale = -1;
   switch (linktype)
     {
       case TS_LINKTYPE_EN10MB:

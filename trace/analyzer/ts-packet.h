@@ -85,6 +85,12 @@ typedef struct
   guint32 tcp_ack;
   guint16 tcp_window;
   guint8 tcp_flags; /* TsTcpFlag bits */
+  /* Options of a SYN (RFC 9293 §3.2, RFC 7323, RFC 2018); not read on other
+   * segments. */
+  guint16 tcp_mss;      /* 0: none */
+  gint16 tcp_wscale;    /* window scale shift as sent, -1: none */
+  gboolean tcp_sack_ok; /* SACK permitted */
+  gboolean tcp_timestamps;
   guint32 payload_offset;
   guint32 payload_len;      /* captured payload bytes (may be less than sent when truncated) */
   guint32 payload_wire_len; /* payload length the IP header announces */

@@ -417,6 +417,7 @@ _ts_timeline_add_conn (TsTimeline *self)
   c->link = c->client = c->server = c->tunnel = -1;
   c->leg = -1;
   c->upstream = -1;
+  c->wscale[0] = c->wscale[1] = -1;
   g_ptr_array_add (self->conns, c);
   return c;
 }

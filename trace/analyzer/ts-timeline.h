@@ -98,6 +98,8 @@ typedef struct
   gint tunnel;    /* -1, or the tunnel it is a leg of */
   gint leg;       /* its position in the tunnel (0: at the client) */
   gint upstream;  /* the connection a proxy opened for this one's request, -1 */
+  gint16 wscale[2]; /* the window scale shift each side sent in its SYN (RFC 7323), -1:
+                     * none; the windows of later segments are scaled only when both did */
   guint64 open_ns, close_ns;
   guint64 bytes[2]; /* payload bytes client→server and back */
 } TsTimelineConn;

@@ -1335,12 +1335,49 @@ test_any (void)
   }
 }
 
+/* A SYN's options, on a capture from the lab (Linux's defaults): in the
+ * detail of its event, and each side's window scale on the connection. */
+static void
+test_syn_options (void)
+{
+  g_autofree char *path = g_build_filename (TS_SOURCE_DIR, "captures", "connect.pcapng", NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  TsTimeline *tl;
+  const TsTimelineEvent *e;
+  const TsTimelineConn *c;
+  gboolean found = FALSE;
+
+  if (!g_file_get_contents (path, &data, &len, NULL))
+    {
+      g_test_skip ("captures/connect.pcapng is not there");
+      return;
+    }
+  trace = g_bytes_new_take (g_steal_pointer (&data), len);
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  e = find_event (tl, "tcp.syn", "client-proxy", NULL);
+  g_assert_nonnull (e);
+  for (guint i = 0; i < e->n_detail; i++)
+    found |= g_strcmp0 (ts_timeline_get_detail (tl, e->detail_first + i)->text,
+                        "options: MSS 1440, window scale 10 (windows ×1024), SACK permitted, "
+                        "timestamps")
+             == 0;
+  g_assert_true (found);
+  c = ts_timeline_get_conn (tl, (guint)e->conn);
+  g_assert_cmpint (c->wscale[0], ==, 10);
+  g_assert_cmpint (c->wscale[1], ==, 10);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ts/trace/analyzer/connect-relay", test_connect_relay);
   g_test_add_func ("/ts/trace/analyzer/any", test_any);
+  g_test_add_func ("/ts/trace/analyzer/syn-options", test_syn_options);
   g_test_add_func ("/ts/trace/analyzer/connect-intercept", test_connect_intercept);
   g_test_add_func ("/ts/trace/analyzer/chain", test_chain);
   g_test_add_func ("/ts/trace/analyzer/routed", test_routed);

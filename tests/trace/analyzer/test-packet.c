@@ -273,6 +273,75 @@ test_address (void)
                    "SYN,ACK");
 }
 
+/* Raw IPv4 + a TCP segment with @flags and the options @opts (@n bytes, a
+ * multiple of 4). */
+static GByteArray *
+make_raw_tcp_options (guint8 flags, const guint8 *opts, guint n)
+{
+  GByteArray *b = g_byte_array_new ();
+  guint32 sum = 0;
+
+  g_byte_array_append (b, (guint8[]){ 0x45, 0 }, 2);
+  put16 (b, (guint16)(20 + 20 + n));
+  put16 (b, 1);
+  put16 (b, 0x4000);
+  g_byte_array_append (b, (guint8[]){ 64, 6, 0, 0 }, 4);
+  g_byte_array_append (b, (guint8[]){ 192, 0, 2, 1, 198, 51, 100, 7 }, 8);
+  for (guint i = 0; i < 20; i += 2)
+    sum += (guint32)(b->data[i] << 8 | b->data[i + 1]);
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  b->data[10] = (guint8)(~sum >> 8);
+  b->data[11] = (guint8)(~sum & 0xff);
+  tcp_header (b, 40000, 443, 1000, 0, flags, 0);
+  b->data[20 + 12] = (guint8)((20 + n) / 4) << 4;
+  g_byte_array_append (b, opts, n);
+  return b;
+}
+
+/* A SYN's options (MSS, window scale, SACK permitted, timestamps) are read;
+ * a malformed list stops the reading, keeping what came before; other
+ * segments' options are not read. */
+static void
+test_syn_options (void)
+{
+  static const guint8 all[]
+      = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 0 };
+  static const guint8 bad_len[] = { 2, 4, 0x05, 0xb4, 3, 0, 7, 1 };
+  static const guint8 overflow[] = { 4, 2, 8, 40, 0, 0, 0, 0 };
+  static const guint8 big_shift[] = { 3, 3, 15, 0 };
+  TsPacket p;
+  g_autoptr (GByteArray) a = make_raw_tcp_options (TS_TCP_SYN, all, sizeof all);
+  g_autoptr (GByteArray) b = make_raw_tcp_options (TS_TCP_SYN, bad_len, sizeof bad_len);
+  g_autoptr (GByteArray) c = make_raw_tcp_options (TS_TCP_SYN, overflow, sizeof overflow);
+  g_autoptr (GByteArray) d = make_raw_tcp_options (TS_TCP_ACK, all, sizeof all);
+  g_autoptr (GByteArray) e
+      = make_raw_tcp_options (TS_TCP_SYN | TS_TCP_ACK, big_shift, sizeof big_shift);
+
+  g_assert_cmpint (ts_packet_decode (TS_LINKTYPE_RAW_IP, a->data, a->len, &p), ==,
+                   20 + 20 + sizeof all);
+  g_assert_cmpuint (p.tcp_mss, ==, 1460);
+  g_assert_cmpint (p.tcp_wscale, ==, 7);
+  g_assert_true (p.tcp_sack_ok);
+  g_assert_true (p.tcp_timestamps);
+
+  g_assert_cmpint (ts_packet_decode (TS_LINKTYPE_RAW_IP, b->data, b->len, &p), >, 0);
+  g_assert_cmpuint (p.tcp_mss, ==, 1460);
+  g_assert_cmpint (p.tcp_wscale, ==, -1);
+
+  g_assert_cmpint (ts_packet_decode (TS_LINKTYPE_RAW_IP, c->data, c->len, &p), >, 0);
+  g_assert_true (p.tcp_sack_ok);
+  g_assert_false (p.tcp_timestamps);
+
+  g_assert_cmpint (ts_packet_decode (TS_LINKTYPE_RAW_IP, d->data, d->len, &p), >, 0);
+  g_assert_cmpuint (p.tcp_mss, ==, 0);
+  g_assert_cmpint (p.tcp_wscale, ==, -1);
+  g_assert_false (p.tcp_sack_ok);
+
+  g_assert_cmpint (ts_packet_decode (TS_LINKTYPE_RAW_IP, e->data, e->len, &p), >, 0);
+  g_assert_cmpint (p.tcp_wscale, ==, 15); /* as sent: RFC 7323 takes it as 14 */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -280,6 +349,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/packet/ethernet-ipv4-tcp", test_ethernet);
   g_test_add_func ("/ts/trace/packet/sll-ipv6-ext-tcp", test_sll_ipv6);
   g_test_add_func ("/ts/trace/packet/sll2-udp", test_sll2_udp);
+  g_test_add_func ("/ts/trace/packet/syn-options", test_syn_options);
   g_test_add_func ("/ts/trace/packet/raw-ip", test_raw);
   g_test_add_func ("/ts/trace/packet/truncated", test_truncated);
   g_test_add_func ("/ts/trace/packet/invalid", test_invalid);

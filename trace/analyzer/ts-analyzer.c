@@ -2542,10 +2542,11 @@ handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
     }
   if (r < 0)
     {
-      guint index = anomaly_event (self, NULL, 0, "frame %s (link type %u, %u bytes)",
-                                   r == TS_PARSE_INCOMPLETE ? "cut inside its headers"
-                                                            : "with malformed headers",
-                                   iface->linktype, rec->caplen);
+      /* Only the link types decoded get here (others are an anomaly bit). */
+      guint index = anomaly_event (
+          self, NULL, 0, "frame %s (%s, %u bytes)",
+          r == TS_PARSE_INCOMPLETE ? "cut inside its headers" : "with malformed headers",
+          ts_linktype_to_string (iface->linktype) ?: "link type ?", rec->caplen);
       _ts_timeline_event (self->tl, index)->link = link;
       _ts_timeline_event (self->tl, index)->wire_len = rec->orig_len;
       return;

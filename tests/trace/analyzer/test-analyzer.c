@@ -727,11 +727,13 @@ render_json_chunked (GBytes *trace, gsize chunk, guint seed, guint *out_n_new)
 
 static GBytes *make_routed_trace (void);
 
+static GBytes *make_any_trace (void);
+
 static void
 test_chunked (void)
 {
   GBytes *traces[] = { make_connect_trace (1), make_connect_trace (5), make_misc_trace (),
-                       make_routed_trace () };
+                       make_routed_trace (), make_any_trace () };
 
   for (gsize k = 0; k < G_N_ELEMENTS (traces); k++)
     {

@@ -35,21 +35,16 @@ tcp_header (GByteArray *b, guint16 sport, guint16 dport, guint32 seq, guint32 ac
     g_byte_array_append (b, (guint8[]){ 1 }, 1); /* NOP */
 }
 
-/* Ethernet + IPv4 + TCP with @payload. */
-static GByteArray *
-make_eth_ipv4_tcp (const char *payload)
+/* An IPv4 header for TCP, 192.0.2.1 to 198.51.100.7, of @total_len bytes
+ * with the header, and its checksum. */
+static void
+ipv4_tcp_header (GByteArray *b, guint16 total_len)
 {
-  GByteArray *b = g_byte_array_new ();
-  gsize plen = strlen (payload);
-  guint ip_at;
+  guint ip_at = b->len;
   guint32 sum = 0;
 
-  for (int i = 0; i < 12; i++)
-    g_byte_array_append (b, (guint8[]){ (guint8)i }, 1);
-  put16 (b, 0x0800);
-  ip_at = b->len;
   g_byte_array_append (b, (guint8[]){ 0x45, 0 }, 2);
-  put16 (b, (guint16)(20 + 24 + plen));
+  put16 (b, total_len);
   put16 (b, 1);
   put16 (b, 0x4000);
   g_byte_array_append (b, (guint8[]){ 64, 6, 0, 0 }, 4);
@@ -60,6 +55,19 @@ make_eth_ipv4_tcp (const char *payload)
     sum = (sum & 0xffff) + (sum >> 16);
   b->data[ip_at + 10] = (guint8)(~sum >> 8);
   b->data[ip_at + 11] = (guint8)(~sum & 0xff);
+}
+
+/* Ethernet + IPv4 + TCP with @payload. */
+static GByteArray *
+make_eth_ipv4_tcp (const char *payload)
+{
+  GByteArray *b = g_byte_array_new ();
+  gsize plen = strlen (payload);
+
+  for (int i = 0; i < 12; i++)
+    g_byte_array_append (b, (guint8[]){ (guint8)i }, 1);
+  put16 (b, 0x0800);
+  ipv4_tcp_header (b, (guint16)(20 + 24 + plen));
   tcp_header (b, 40000, 3128, 1000, 2000, TS_TCP_ACK | TS_TCP_PSH, 4);
   g_byte_array_append (b, (const guint8 *)payload, (guint)plen);
   return b;
@@ -279,20 +287,8 @@ static GByteArray *
 make_raw_tcp_options (guint8 flags, const guint8 *opts, guint n)
 {
   GByteArray *b = g_byte_array_new ();
-  guint32 sum = 0;
 
-  g_byte_array_append (b, (guint8[]){ 0x45, 0 }, 2);
-  put16 (b, (guint16)(20 + 20 + n));
-  put16 (b, 1);
-  put16 (b, 0x4000);
-  g_byte_array_append (b, (guint8[]){ 64, 6, 0, 0 }, 4);
-  g_byte_array_append (b, (guint8[]){ 192, 0, 2, 1, 198, 51, 100, 7 }, 8);
-  for (guint i = 0; i < 20; i += 2)
-    sum += (guint32)(b->data[i] << 8 | b->data[i + 1]);
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  b->data[10] = (guint8)(~sum >> 8);
-  b->data[11] = (guint8)(~sum & 0xff);
+  ipv4_tcp_header (b, (guint16)(20 + 20 + n));
   tcp_header (b, 40000, 443, 1000, 0, flags, 0);
   b->data[20 + 12] = (guint8)((20 + n) / 4) << 4;
   g_byte_array_append (b, opts, n);

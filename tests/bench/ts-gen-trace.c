@@ -19,6 +19,7 @@
 
 static TsTraceWriter *writer;
 static gboolean one_link; /* only the proxy-server link carries the TLS session */
+static gboolean any;      /* one interface "any" (Linux cooked v2): link 0 is index 2, 1 is 3 */
 static gint records_per_response = 16;
 static guint64 now_ns = G_GUINT64_CONSTANT (1764230400) * 1000000000u;
 
@@ -51,6 +52,13 @@ segment (guint iface, TsTestFlow *flow, TsTestFlow *back, guint8 flags, const gu
 
   flow->ack = back->seq;
   frame = ts_test_tcp_frame (flow, flags, payload, len);
+  if (any)
+    {
+      GBytes *cooked = ts_test_sll2_frame (frame, (gint32)iface + 2);
+      g_bytes_unref (frame);
+      frame = cooked;
+      iface = 0;
+    }
   data = g_bytes_get_data (frame, &frame_len);
   now_ns += 20 * US;
   if (!ts_trace_writer_add_packet (writer, iface, now_ns, data, frame_len, frame_len, &error)
@@ -122,6 +130,10 @@ main (int argc, char **argv)
       "NAME" },
     { "one-link", 0, 0, G_OPTION_ARG_NONE, &one_link,
       "Carry the TLS session on the proxy-server link only", NULL },
+    { "any", 0, 0, G_OPTION_ARG_NONE, &any,
+      "As tcpdump -i any on the proxy's host: one interface of Linux cooked v2 frames, each "
+      "link an interface index",
+      NULL },
     { "response-records", 0, 0, G_OPTION_ARG_INT, &records_per_response,
       "TLS records in each HTTP response body (default 16)", "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Where to write the trace", "FILE" },
@@ -155,8 +167,15 @@ main (int argc, char **argv)
   if (writer == NULL)
     die ("cannot open the output", error);
   ts_trace_writer_set_metadata (writer, now_ns, "{\"generator\":\"ts-gen-trace\"}", &error);
-  ts_trace_writer_add_interface (writer, "client-proxy", TS_LINKTYPE_ETHERNET, "generated", &error);
-  ts_trace_writer_add_interface (writer, "proxy-server", TS_LINKTYPE_ETHERNET, "generated", &error);
+  if (any)
+    ts_trace_writer_add_interface (writer, "any", TS_LINKTYPE_LINUX_SLL2, "generated", &error);
+  else
+    {
+      ts_trace_writer_add_interface (writer, "client-proxy", TS_LINKTYPE_ETHERNET, "generated",
+                                     &error);
+      ts_trace_writer_add_interface (writer, "proxy-server", TS_LINKTYPE_ETHERNET, "generated",
+                                     &error);
+    }
 
   ts_test_flow_pair (&t.c2p, &t.p2c, "192.0.2.10", 40000, "192.0.2.1", 3128);
   ts_test_flow_pair (&t.p2s, &t.s2p, "198.51.100.1", 50000, "198.51.100.10", 443);

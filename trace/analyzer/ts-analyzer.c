@@ -70,6 +70,13 @@ typedef struct
   gboolean per_ifindex; /* a capture on "any" (SLL2): a link per interface index */
 } IfaceInfo;
 
+/* The capture on "any" (its interface id) and interface index of a link. */
+typedef struct
+{
+  gint iface;
+  gint32 ifindex;
+} LinkIfindex;
+
 typedef struct _Conn Conn;
 
 typedef struct
@@ -150,6 +157,7 @@ struct _TsAnalyzer
   GArray *packets;        /* PacketInfo */
   GArray *ifaces;         /* IfaceInfo by interface id */
   GHashTable *ifindex_links; /* (interface id << 32 | SLL2 interface index) -> link + 1 */
+  GArray *link_ifindex;      /* by link: LinkIfindex, the other way ({ -1 } for the rest) */
   GArray *meta;           /* EventMeta per event */
   GHashTable *conn_table; /* ConnKey* -> Conn* (live) */
   GPtrArray *conns;       /* Conn* by id */
@@ -2471,6 +2479,12 @@ ifindex_link (TsAnalyzer *self, guint iface, gint32 ifindex)
   self->nodes_changed = TRUE;
   g_hash_table_insert (self->ifindex_links, g_memdup2 (&key, sizeof key),
                        GINT_TO_POINTER (link + 1));
+  while (self->link_ifindex->len <= (guint)link)
+    {
+      LinkIfindex none = { -1, -1 };
+      g_array_append_val (self->link_ifindex, none);
+    }
+  g_array_index (self->link_ifindex, LinkIfindex, link) = (LinkIfindex){ (gint)iface, ifindex };
   return link;
 }
 
@@ -2738,6 +2752,14 @@ restart_ahead (TsAnalyzer *self)
               || !ts_tcp_stream_get_seq_of (c->stream[dir], delivered, &f.next_seq))
             continue;
           f.link = c->link;
+          f.ifindex = -1;
+          if (c->link >= 0 && (guint)c->link < self->link_ifindex->len
+              && g_array_index (self->link_ifindex, LinkIfindex, c->link).iface >= 0)
+            {
+              const LinkIfindex *li = &g_array_index (self->link_ifindex, LinkIfindex, c->link);
+              f.link = ts_decrypt_ahead_ifindex_link ((guint)li->iface);
+              f.ifindex = li->ifindex;
+            }
           f.src = c->addr[dir];
           f.dst = c->addr[1 - dir];
           f.src_port = c->port[dir];
@@ -2773,8 +2795,9 @@ restart_ahead (TsAnalyzer *self)
   for (guint i = 0; i < self->ifaces->len; i++)
     {
       const IfaceInfo *in = &g_array_index (self->ifaces, IfaceInfo, i);
+      gint link = in->per_ifindex ? TS_DECRYPT_AHEAD_PER_IFINDEX : in->link;
       g_array_append_val (linktypes, in->linktype);
-      g_array_append_val (links, in->link);
+      g_array_append_val (links, link);
     }
   ts_decrypt_ahead_restart (self->ahead, ts_trace_reader_get_offset (self->reader),
                             (const TsDecryptAheadFlow *)(gpointer)flows->data, flows->len,
@@ -2847,6 +2870,7 @@ ts_analyzer_new (void)
   self->packets = g_array_new (FALSE, FALSE, sizeof (PacketInfo));
   self->ifaces = g_array_new (FALSE, TRUE, sizeof (IfaceInfo));
   self->ifindex_links = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->link_ifindex = g_array_new (FALSE, FALSE, sizeof (LinkIfindex));
   self->meta = g_array_new (FALSE, FALSE, sizeof (EventMeta));
   self->conn_table = g_hash_table_new_full (conn_key_hash, conn_key_equal, g_free, NULL);
   self->udp_flows = g_hash_table_new_full (conn_key_hash, conn_key_equal, g_free, udp_flow_free);
@@ -2879,6 +2903,7 @@ ts_analyzer_free (TsAnalyzer *self)
   g_array_unref (self->packets);
   g_array_unref (self->ifaces);
   g_hash_table_unref (self->ifindex_links);
+  g_array_unref (self->link_ifindex);
   g_array_unref (self->meta);
   g_hash_table_unref (self->addr_nodes);
   g_hash_table_unref (self->name_nodes);

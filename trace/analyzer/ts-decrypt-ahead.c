@@ -73,6 +73,7 @@ typedef struct
 typedef struct
 {
   gint link;
+  gint32 ifindex; /* see TsDecryptAheadFlow */
   TsAddress src, dst;
   guint16 src_port, dst_port;
   guint32 next_seq;
@@ -201,7 +202,7 @@ flow_hash (gconstpointer p)
   const Flow *f = p;
 
   return ts_address_hash (&f->src) ^ (ts_address_hash (&f->dst) * 7) ^ ((guint)f->src_port << 16)
-         ^ f->dst_port ^ ((guint)f->link * 31);
+         ^ f->dst_port ^ ((guint)f->link * 31) ^ ((guint)f->ifindex * 131);
 }
 
 static gboolean
@@ -209,8 +210,9 @@ flow_equal (gconstpointer pa, gconstpointer pb)
 {
   const Flow *a = pa, *b = pb;
 
-  return a->link == b->link && a->src_port == b->src_port && a->dst_port == b->dst_port
-         && ts_address_equal (&a->src, &b->src) && ts_address_equal (&a->dst, &b->dst);
+  return a->link == b->link && a->ifindex == b->ifindex && a->src_port == b->src_port
+         && a->dst_port == b->dst_port && ts_address_equal (&a->src, &b->src)
+         && ts_address_equal (&a->dst, &b->dst);
 }
 
 static void
@@ -586,15 +588,20 @@ read_frame (TsDecryptAhead *self, guint32 iface, const guint8 *data, gsize caple
   gint32 ahead;
   const guint8 *payload;
   gsize len;
+  gint link;
 
-  if (iface >= self->links->len || g_array_index (self->links, gint, iface) < 0)
+  if (iface >= self->links->len)
+    return;
+  link = g_array_index (self->links, gint, iface);
+  if (link < 0 && link != TS_DECRYPT_AHEAD_PER_IFINDEX)
     return;
   if (ts_packet_decode (g_array_index (self->linktypes, guint, iface), data, caplen, &p) < 0
       || p.ip_version == 0 || p.ip_proto != TS_IPPROTO_TCP
       || (p.anomalies & TS_PACKET_ANOMALY_FRAGMENT)
       || (p.payload_len == 0 && p.payload_wire_len == 0))
     return; /* not TCP, or a bare ACK (a third of a bulk transfer) */
-  key.link = g_array_index (self->links, gint, iface);
+  key.link = link == TS_DECRYPT_AHEAD_PER_IFINDEX ? ts_decrypt_ahead_ifindex_link (iface) : link;
+  key.ifindex = link == TS_DECRYPT_AHEAD_PER_IFINDEX ? p.ifindex : -1;
   key.src = p.src;
   key.dst = p.dst;
   key.src_port = p.src_port;
@@ -881,6 +888,7 @@ ts_decrypt_ahead_restart (TsDecryptAhead *self, guint64 offset, const TsDecryptA
       Flow *f = g_new0 (Flow, 1);
 
       f->link = in->link;
+      f->ifindex = in->ifindex;
       f->src = in->src;
       f->dst = in->dst;
       f->src_port = in->src_port;

@@ -57,7 +57,8 @@ G_BEGIN_DECLS
  * (borrowed: copied). */
 typedef struct
 {
-  gint link;
+  gint link;      /* or, on a capture on "any", ts_decrypt_ahead_ifindex_link () */
+  gint32 ifindex; /* there, the SLL2 interface index of its packets; else -1 */
   TsAddress src, dst;
   guint16 src_port, dst_port;
   guint32 next_seq;
@@ -69,6 +70,18 @@ typedef struct
 } TsDecryptAheadFlow;
 
 typedef struct _TsDecryptAhead TsDecryptAhead;
+
+/* In the links given to ts_decrypt_ahead_restart: an interface whose
+ * packets each carry the index of their own interface (Linux cooked v2, a
+ * capture on "any"), a link per index. Its flows name the link
+ * ts_decrypt_ahead_ifindex_link (interface) and the index. */
+#define TS_DECRYPT_AHEAD_PER_IFINDEX (-2)
+
+static inline gint
+ts_decrypt_ahead_ifindex_link (guint iface)
+{
+  return -3 - (gint)iface;
+}
 
 /* A helper for @trace (referenced), whose first byte is at stream offset
  * @base, and its thread (idle until the first restart). Transfer full. */

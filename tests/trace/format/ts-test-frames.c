@@ -183,3 +183,23 @@ ts_test_client_hello (const char *sni, guint8 seed)
   g_byte_array_append (b, (guint8[]){ 0, 0x2b, 0, 3, 2, 0x03, 0x04 }, 7);
   return b;
 }
+
+GBytes *
+ts_test_sll2_frame (GBytes *frame, gint32 ifindex)
+{
+  gsize len;
+  const guint8 *eth = g_bytes_get_data (frame, &len);
+  GByteArray *b = g_byte_array_new ();
+  guint8 h[20] = { 0 };
+  guint32 be = GUINT32_TO_BE ((guint32)ifindex);
+
+  g_assert (len >= 14);
+  memcpy (h, eth + 12, 2);     /* protocol: the EtherType */
+  memcpy (h + 4, &be, 4);      /* interface index */
+  h[9] = 1;                    /* ARPHRD_ETHER */
+  h[11] = 6;                   /* address length */
+  memcpy (h + 12, eth + 6, 6); /* the sender's MAC */
+  g_byte_array_append (b, h, sizeof h);
+  g_byte_array_append (b, eth + 14, (guint)(len - 14));
+  return g_byte_array_free_to_bytes (b);
+}

@@ -20,6 +20,10 @@ typedef struct
  * advances @flow's sequence number. Returns the frame (transfer full). */
 GBytes *ts_test_tcp_frame (TsTestFlow *flow, guint8 flags, const guint8 *payload, gsize len);
 
+/* The Ethernet frame @frame as Linux cooked v2 (what tcpdump -i any
+ * writes) on interface index @ifindex (transfer full). */
+GBytes *ts_test_sll2_frame (GBytes *frame, gint32 ifindex);
+
 /* An Ethernet frame carrying a UDP datagram of @flow's addresses and ports
  * with @payload (transfer full). */
 GBytes *ts_test_udp_frame (const TsTestFlow *flow, const guint8 *payload, gsize len);

@@ -120,6 +120,7 @@ struct _Conn
   TsWebsocketStream *inner_ws[2];
   TsHttp2Stream *h2[2];             /* HTTP/2 frames: in clear (h2c) or inside decrypted TLS */
   TsHttp2HeaderDecoder *h2hd[2];    /* ...and their header blocks (HPACK) */
+  GHashTable *h2_body[2];           /* stream id -> H2Body: DATA of a message not ended yet */
   guint64 cur_tls_off, cur_tls_end; /* the TLS event being handled (stream offsets) */
   int cur_tls_dir;
   /* proxying */
@@ -1602,6 +1603,48 @@ h2_header_block (Conn *c, int dir, const TsHttp2FrameHeader *f, const guint8 *pa
                              b.fields[i].value);
 }
 
+/* Cap: message bodies followed at once per direction of a connection. */
+#define H2_BODIES_MAX 1024
+
+typedef struct
+{
+  guint64 bytes;
+  guint frames;
+} H2Body;
+
+/* DATA frame @f (event @index) adds to its stream's message body; the one
+ * that ends the stream tells the body's size (RFC 9113 §6.1: the frame's
+ * length less any padding). */
+static void
+h2_body (Conn *c, int dir, const TsHttp2FrameHeader *f, const guint8 *payload, gsize payload_len,
+         guint index)
+{
+  gpointer key = GUINT_TO_POINTER (f->stream_id);
+  H2Body *b = g_hash_table_lookup (c->h2_body[dir], key);
+  guint64 n = f->length;
+
+  if (f->flags & 0x8) /* PADDED: a length byte, then that much padding at the end */
+    n = payload_len >= 1 && n >= 1u + payload[0] ? n - 1 - payload[0] : 0;
+  if (b == NULL && g_hash_table_size (c->h2_body[dir]) < H2_BODIES_MAX)
+    {
+      b = g_new0 (H2Body, 1);
+      g_hash_table_insert (c->h2_body[dir], key, b);
+    }
+  if (b != NULL)
+    {
+      b->bytes += n;
+      b->frames++;
+    }
+  if (!(f->flags & 0x1)) /* END_STREAM */
+    return;
+  if (b != NULL)
+    _ts_timeline_add_detail (c->an->tl, index, 0,
+                             "the message body on stream %u: %" G_GUINT64_FORMAT
+                             " bytes in %u DATA frame%s",
+                             f->stream_id, b->bytes, b->frames, b->frames == 1 ? "" : "s");
+  g_hash_table_remove (c->h2_body[dir], key);
+}
+
 static void
 h2_frame_dir (Conn *c, int dir, guint64 offset, const TsHttp2FrameHeader *f, const guint8 *payload,
               gsize payload_len)
@@ -1648,6 +1691,8 @@ h2_frame_dir (Conn *c, int dir, guint64 offset, const TsHttp2FrameHeader *f, con
                              ts_http2_error_to_string ((guint32)payload[4] << 24
                                                        | (guint32)payload[5] << 16
                                                        | (guint32)payload[6] << 8 | payload[7]));
+  if (f->type == TS_HTTP2_DATA && f->stream_id != 0 && c->h2_body[dir] != NULL)
+    h2_body (c, dir, f, payload, payload_len, index);
   if (over_tls)
     {
       locate (self, c, c->cur_tls_dir, c->cur_tls_off, c->cur_tls_end, index);
@@ -1688,6 +1733,8 @@ h2_start (Conn *c)
   c->h2[1] = ts_http2_stream_new (FALSE, h2_frame_server, h2_error, c);
   c->h2hd[0] = ts_http2_header_decoder_new ();
   c->h2hd[1] = ts_http2_header_decoder_new ();
+  c->h2_body[0] = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  c->h2_body[1] = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
 }
 
 static gboolean
@@ -2173,6 +2220,10 @@ conn_free (gpointer p)
   ts_http2_stream_free (c->h2[1]);
   ts_http2_header_decoder_free (c->h2hd[0]);
   ts_http2_header_decoder_free (c->h2hd[1]);
+  if (c->h2_body[0] != NULL)
+    g_hash_table_unref (c->h2_body[0]);
+  if (c->h2_body[1] != NULL)
+    g_hash_table_unref (c->h2_body[1]);
   ts_tls_session_free (c->tls);
   g_free (c->connect_target);
   g_free (c->forward_target);
@@ -2235,6 +2286,8 @@ conn_close (TsAnalyzer *self, Conn *c)
   g_clear_pointer (&c->h2[1], ts_http2_stream_free);
   g_clear_pointer (&c->h2hd[0], ts_http2_header_decoder_free);
   g_clear_pointer (&c->h2hd[1], ts_http2_header_decoder_free);
+  g_clear_pointer (&c->h2_body[0], g_hash_table_unref);
+  g_clear_pointer (&c->h2_body[1], g_hash_table_unref);
 }
 
 /* The live connection of @key (made by make_key: padding zeroed), or NULL.

@@ -609,7 +609,9 @@ test_h2c_in_tunnel (void)
   tcp_send (&a, 0, b->data, b->len);
   g_byte_array_append (sb, settings, sizeof settings);
   h2_frame (sb, TS_HTTP2_HEADERS, 0x4, 1, s1->data, s1->len);
-  h2_frame (sb, TS_HTTP2_DATA, 0x1, 1, (const guint8 *)"hi", 2);
+  /* Stream 1's body in two DATA frames, the second padded: 6 + 5 bytes. */
+  h2_frame (sb, TS_HTTP2_DATA, 0, 1, (const guint8 *)"hello ", 6);
+  h2_frame (sb, TS_HTTP2_DATA, 0x1 | 0x8, 1, (const guint8 *)"\x04world\0\0\0\0", 10);
   {
     /* Padded: a pad length byte, the block, then three bytes of padding. */
     g_autoptr (GByteArray) padded = g_byte_array_new ();
@@ -657,6 +659,22 @@ test_h2c_in_tunnel (void)
   e = find_event (tl, "http.response", NULL, "200 HTTP/2, stream 1");
   g_assert_nonnull (e);
   g_assert_cmpuint (e->http_status, ==, 200);
+  {
+    /* The DATA frame that ends stream 1 tells its body's size. */
+    gboolean told = FALSE;
+    for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+      {
+        const TsTimelineEvent *d = ts_timeline_get_event (tl, i);
+        if (strcmp (d->kind, "http2.frame") != 0 || !g_str_has_prefix (d->summary, "HTTP/2 DATA"))
+          continue;
+        for (guint k = 0; k < d->n_detail; k++)
+          if (strcmp (ts_timeline_get_detail (tl, d->detail_first + k)->text,
+                      "the message body on stream 1: 11 bytes in 2 DATA frames")
+              == 0)
+            told = TRUE;
+      }
+    g_assert_true (told);
+  }
   e = find_event (tl, "http.response", NULL, "404 HTTP/2, stream 3");
   g_assert_nonnull (e);
   g_assert_cmpuint (e->http_status, ==, 404);

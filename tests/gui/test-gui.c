@@ -224,6 +224,13 @@ inner_http_step (TsSession *session)
   return -1;
 }
 
+/* The source tree (captures, lessons): where meson test says, else where it was built from. */
+static const char *
+source_dir (void)
+{
+  return g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : TS_SOURCE_DIR;
+}
+
 static gboolean
 reads (TsSession *session, int step, const char *as)
 {
@@ -235,10 +242,11 @@ reads (TsSession *session, int step, const char *as)
 static void
 test_captures_whose_eyes (void)
 {
-  const char *src = g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : ".";
-  g_autofree char *connect = g_build_filename (src, "captures", "connect.pcapng", NULL);
-  g_autofree char *intercept = g_build_filename (src, "captures", "intercept.pcapng", NULL);
-  g_autofree char *blocked = g_build_filename (src, "captures", "direct-blocked.pcapng", NULL);
+  g_autofree char *connect = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
+  g_autofree char *intercept
+      = g_build_filename (source_dir (), "captures", "intercept.pcapng", NULL);
+  g_autofree char *blocked
+      = g_build_filename (source_dir (), "captures", "direct-blocked.pcapng", NULL);
   g_autoptr (TsSession) session = ts_session_new ();
   g_autoptr (GError) error = NULL;
   int step;
@@ -343,8 +351,7 @@ split_secrets (const char *path, const char *out_trace)
 static void
 test_session_keylog (void)
 {
-  const char *src = g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : ".";
-  g_autofree char *connect = g_build_filename (src, "captures", "connect.pcapng", NULL);
+  g_autofree char *connect = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
   g_autofree char *dir = NULL;
   g_autofree char *bare = NULL;
   g_autoptr (GBytes) keylog = NULL;
@@ -515,8 +522,7 @@ test_session_live_lab (void)
 static void
 test_captures (void)
 {
-  g_autofree char *dir = g_build_filename (
-      g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : ".", "captures", NULL);
+  g_autofree char *dir = g_build_filename (source_dir (), "captures", NULL);
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   const char *name;
   guint opened = 0, n_scaled = 0;
@@ -957,12 +963,6 @@ test_screenshot_usage (void)
 }
 
 /* Lessons in the app. */
-
-static const char *
-source_dir (void)
-{
-  return g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : TS_SOURCE_DIR;
-}
 
 /* With TS_SCREENSHOT_DIR set, keeps a picture of @window as it is (to look at). */
 static void

@@ -801,8 +801,9 @@ infer_role (TsAnalyzer *self, gint node, const char *role)
   if (node < 0)
     return;
   n = ts_timeline_get_node (self->tl, (guint)node);
-  if (!n->inferred || g_strcmp0 (n->role, role) == 0 || g_strcmp0 (n->role, "proxy") == 0
-      || (n->role != NULL && !g_str_equal (role, "proxy")))
+  /* Set once; only a client or server found to be a proxy changes. */
+  if (!n->inferred
+      || (n->role != NULL && (!g_str_equal (role, "proxy") || g_str_equal (n->role, "proxy"))))
     return;
   _ts_timeline_node_set_role (self->tl, (guint)node, role);
   self->nodes_changed = TRUE;

@@ -508,7 +508,7 @@ install_early_keys (TsTlsSession *self)
 /* ---- handshake ---- */
 
 /* The suite of the ServerHello @hs, whose version and suite are in @info:
- * NULL where we do not decrypt it. *@out_etm (when not NULL): whether it
+ * NULL where we do not decrypt it. *@out_etm: whether the ServerHello
  * accepts encrypt_then_mac. */
 static const TsTlsSuiteInfo *
 choose_suite (const TsTlsSessionInfo *info, const TsTlsHandshake *hs, gboolean *out_etm)
@@ -520,7 +520,8 @@ choose_suite (const TsTlsSessionInfo *info, const TsTlsHandshake *hs, gboolean *
   /* CBC with an explicit IV per record needs TLS 1.1 or later. */
   if (suite != NULL && suite->mac_digest != NULL && info->version < TS_TLS_VERSION_1_1)
     suite = NULL;
-  for (guint i = 0; out_etm != NULL && i < hs->n_extensions; i++)
+  *out_etm = FALSE;
+  for (guint i = 0; i < hs->n_extensions; i++)
     if (hs->extensions[i] == TS_TLS_EXT_ENCRYPT_THEN_MAC)
       *out_etm = TRUE;
   return suite;
@@ -1176,6 +1177,7 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
       emit (self, &ev);
       if (keys == KEYS_NOT_YET && !d->told_missing)
         {
+          const guint8 *random = key_random (self, d);
           d->told_missing = TRUE;
           emit_anomaly (self, direction, TS_TLS_ANOMALY_MISSING_KEYS, offset, end_offset,
                         "no %s secret for client random %02x%02x%02x%02x…",
@@ -1183,8 +1185,7 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
                         : d->epoch == EPOCH_HANDSHAKE   ? "handshake traffic"
                         : d->epoch == EPOCH_APPLICATION ? "application traffic"
                                                         : "(ServerHello not seen)",
-                        key_random (self, d)[0], key_random (self, d)[1], key_random (self, d)[2],
-                        key_random (self, d)[3]);
+                        random[0], random[1], random[2], random[3]);
         }
       ev.kind = TS_TLS_EVENT_OPAQUE;
       ev.data = frag;

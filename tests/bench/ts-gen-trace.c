@@ -21,6 +21,8 @@ static TsTraceWriter *writer;
 static gboolean one_link; /* only the proxy-server link carries the TLS session */
 static gboolean any;      /* one interface "any" (Linux cooked v2): link 0 is index 2, 1 is 3 */
 static gint records_per_response = 16;
+static gint reorder; /* every reorder-th segment of the server's goes out after the next one */
+static gint drop;    /* every drop-th segment of the server's is missing on the client's link */
 static guint64 now_ns = G_GUINT64_CONSTANT (1764230400) * 1000000000u;
 
 static void
@@ -40,15 +42,13 @@ keylog_cb (const SSL *ssl, const char *line)
     die ("cannot add secrets", error);
 }
 
-/* Emits @payload as one segment on @iface (0: client-proxy, 1: proxy-server). */
-static void
-segment (guint iface, TsTestFlow *flow, TsTestFlow *back, guint8 flags, const guint8 *payload,
-         gsize len)
+/* The frame of @payload as one segment on @iface (0: client-proxy, 1:
+ * proxy-server), which it advances @flow over. */
+static GBytes *
+make_segment (guint iface, TsTestFlow *flow, TsTestFlow *back, guint8 flags,
+              const guint8 *payload, gsize len)
 {
-  g_autoptr (GBytes) frame = NULL;
-  g_autoptr (GError) error = NULL;
-  const guint8 *data;
-  gsize frame_len;
+  GBytes *frame;
 
   flow->ack = back->seq;
   frame = ts_test_tcp_frame (flow, flags, payload, len);
@@ -57,13 +57,32 @@ segment (guint iface, TsTestFlow *flow, TsTestFlow *back, guint8 flags, const gu
       GBytes *cooked = ts_test_sll2_frame (frame, (gint32)iface + 2);
       g_bytes_unref (frame);
       frame = cooked;
-      iface = 0;
     }
-  data = g_bytes_get_data (frame, &frame_len);
+  return frame;
+}
+
+/* Writes @frame (taken) on @iface. */
+static void
+write_frame (guint iface, GBytes *frame)
+{
+  g_autoptr (GError) error = NULL;
+  gsize frame_len;
+  const guint8 *data = g_bytes_get_data (frame, &frame_len);
+
   now_ns += 20 * US;
-  if (!ts_trace_writer_add_packet (writer, iface, now_ns, data, frame_len, frame_len, &error)
+  if (!ts_trace_writer_add_packet (writer, any ? 0 : iface, now_ns, data, frame_len, frame_len,
+                                   &error)
       || !ts_trace_writer_advance (writer, now_ns, &error))
     die ("cannot write", error);
+  g_bytes_unref (frame);
+}
+
+/* Emits @payload as one segment on @iface. */
+static void
+segment (guint iface, TsTestFlow *flow, TsTestFlow *back, guint8 flags, const guint8 *payload,
+         gsize len)
+{
+  write_frame (iface, make_segment (iface, flow, back, flags, payload, len));
 }
 
 typedef struct
@@ -71,14 +90,39 @@ typedef struct
   TsTestFlow c2p, p2c, p2s, s2p;
 } Tunnel;
 
-/* Relays TLS bytes as the proxy would: one segment on each link per chunk. */
+/* Relays TLS bytes as the proxy would: one segment on each link per chunk
+ * (with --reorder, on each link every so many of the server's chunks come
+ * after the next one, as segments sent from two CPUs over veth do). */
 static void
 relay (Tunnel *t, gboolean from_client, const guint8 *data, gsize len, guint64 *n_packets)
 {
+  static guint64 n_chunks;
+
   while (len > 0)
     {
       gsize n = MIN (len, 1448);
 
+      if (!from_client && reorder > 0 && ++n_chunks % (guint64)reorder == 0 && len > n)
+        {
+          gsize m = MIN (len - n, 1448);
+          GBytes *late1 = make_segment (1, &t->s2p, &t->p2s, 0x18, data, n);
+          GBytes *early1 = make_segment (1, &t->s2p, &t->p2s, 0x18, data + n, m);
+          GBytes *late0 = one_link ? NULL : make_segment (0, &t->p2c, &t->c2p, 0x18, data, n);
+          GBytes *early0
+              = one_link ? NULL : make_segment (0, &t->p2c, &t->c2p, 0x18, data + n, m);
+
+          write_frame (1, early1);
+          write_frame (1, late1);
+          if (!one_link)
+            {
+              write_frame (0, early0);
+              write_frame (0, late0);
+            }
+          *n_packets += one_link ? 2 : 4;
+          data += n + m;
+          len -= n + m;
+          continue;
+        }
       if (from_client)
         {
           if (!one_link)
@@ -88,7 +132,9 @@ relay (Tunnel *t, gboolean from_client, const guint8 *data, gsize len, guint64 *
       else
         {
           segment (1, &t->s2p, &t->p2s, 0x18, data, n);
-          if (!one_link)
+          if (!one_link && drop > 0 && ++n_chunks % (guint64)drop == 0)
+            g_bytes_unref (make_segment (0, &t->p2c, &t->c2p, 0x18, data, n)); /* lost */
+          else if (!one_link)
             segment (0, &t->p2c, &t->c2p, 0x18, data, n);
         }
       *n_packets += one_link ? 1 : 2;
@@ -136,6 +182,14 @@ main (int argc, char **argv)
       NULL },
     { "response-records", 0, 0, G_OPTION_ARG_INT, &records_per_response,
       "TLS records in each HTTP response body (default 16)", "N" },
+    { "reorder", 0, 0, G_OPTION_ARG_INT, &reorder,
+      "Every Nth segment of the server's data comes after the next one, on each link (default 0: "
+      "in order)",
+      "N" },
+    { "drop", 0, 0, G_OPTION_ARG_INT, &drop,
+      "Every Nth segment of the server's data is missing on the client-proxy link, as if the "
+      "capture lost it (default 0: none)",
+      "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Where to write the trace", "FILE" },
     { NULL },
   };
@@ -155,7 +209,7 @@ main (int argc, char **argv)
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || output == NULL || packets < 100
-      || record < 1 || record > 16384 || records_per_response < 1)
+      || record < 1 || record > 16384 || records_per_response < 1 || reorder < 0 || drop < 0)
     {
       fprintf (stderr, "ts-gen-trace: %s\n",
                error ? error->message : "needs -o FILE, --packets >= 100, 1 <= --record <= 16384");

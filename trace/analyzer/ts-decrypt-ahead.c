@@ -69,6 +69,9 @@ typedef struct
   gsize arena_pin;   /* arena position of the first byte it refers to */
 } Entry;
 
+/* Cap: segments of a direction held for the hole before them. */
+#define HELD_SEGMENTS 256
+
 /* A direction followed by the helper (helper thread only, once handed over). */
 typedef struct
 {
@@ -90,6 +93,16 @@ typedef struct
   guint n_pieces;
   gboolean copying;
   guint8 *buf;
+  /* Segments that came before the ones they follow (veth reorders what two
+   * CPUs send): their payloads in the trace, followed once the bytes
+   * before them are. */
+  struct
+  {
+    const guint8 *p;
+    gsize len;
+    guint32 seq;
+  } held[HELD_SEGMENTS];
+  guint n_held;
   gboolean lost;
 } Flow;
 
@@ -112,7 +125,7 @@ typedef struct
 
 /* A record the analyzer opened itself lately (TWINS of them): its keys
  * (a copy to compare, never used to open), sequence number, bytes (as
- * pieces of the trace) and result. */
+ * pieces of the trace, or a copy) and result. */
 #define TWINS 4
 typedef struct
 {
@@ -123,6 +136,7 @@ typedef struct
   guint n_pieces;
   gsize rec_len;
   guint8 *plain; /* FRAGMENT_MAX bytes */
+  guint8 *copy;  /* RECORD_MAX bytes, for a record whose bytes do not stay */
   gssize n;
 } Twin;
 
@@ -580,12 +594,25 @@ follow (TsDecryptAhead *self, Flow *f, const guint8 *p, gsize len)
     }
 }
 
+/* A segment of @f with @len bytes at @payload from TCP sequence number
+ * @seq, at or before the next byte: what it has past that is followed. */
+static void
+follow_segment (TsDecryptAhead *self, Flow *f, const guint8 *payload, gsize len, guint32 seq)
+{
+  /* Bytes already followed (a retransmission): the first copy counts. */
+  gsize old = (gsize)(f->next_seq - seq);
+
+  if (old >= len)
+    return;
+  f->next_seq += (guint32)(len - old);
+  follow (self, f, payload + old, len - old);
+}
+
 static void
 read_frame (TsDecryptAhead *self, guint32 iface, const guint8 *data, gsize caplen)
 {
   TsPacket p;
   Flow key, *f;
-  gint32 ahead;
   const guint8 *payload;
   gsize len;
   gint link;
@@ -620,23 +647,35 @@ read_frame (TsDecryptAhead *self, guint32 iface, const guint8 *data, gsize caple
     }
   payload = data + p.payload_offset;
   len = p.payload_len;
-  ahead = (gint32)(p.tcp_seq - f->next_seq);
-  if (ahead > 0)
+  if ((gint32)(p.tcp_seq - f->next_seq) > 0)
     {
-      lose (self, f); /* a hole (out of order, or lost): the analyzer knows better */
+      /* A hole: held while it may be a segment that comes late, else the
+       * analyzer knows better (a loss). */
+      if (f->n_held == HELD_SEGMENTS)
+        lose (self, f);
+      else
+        {
+          f->held[f->n_held].p = payload;
+          f->held[f->n_held].len = len;
+          f->held[f->n_held++].seq = p.tcp_seq;
+        }
       return;
     }
-  if (ahead < 0)
-    {
-      /* Bytes already followed (a retransmission): the first copy counts. */
-      gsize old = (gsize) - (gint64)ahead;
-      if (old >= len)
-        return;
-      payload += old;
-      len -= old;
-    }
-  f->next_seq += (guint32)len;
-  follow (self, f, payload, len);
+  follow_segment (self, f, payload, len, p.tcp_seq);
+  /* Then the held segments that are now in order. */
+  for (guint i = 0; i < f->n_held && !f->lost;)
+    if ((gint32)(f->held[i].seq - f->next_seq) > 0)
+      i++;
+    else
+      {
+        const guint8 *held = f->held[i].p;
+        gsize held_len = f->held[i].len;
+        guint32 held_seq = f->held[i].seq;
+
+        f->held[i] = f->held[--f->n_held];
+        follow_segment (self, f, held, held_len, held_seq);
+        i = 0;
+      }
 }
 
 /* Sleeps until a restart or the end (called with the lock held: both are
@@ -813,6 +852,7 @@ ts_decrypt_ahead_free (TsDecryptAhead *self)
     {
       OPENSSL_cleanse (&self->twins[i].keys, sizeof self->twins[i].keys);
       g_free (self->twins[i].plain);
+      g_free (self->twins[i].copy);
     }
   if (self->keys->len > 0)
     OPENSSL_cleanse (self->keys->data, self->keys->len * sizeof (TsTlsCipher));
@@ -1054,20 +1094,22 @@ ts_decrypt_ahead_open_here (gpointer user_data, const TsTlsCipher *cipher, guint
 {
   TsDecryptAhead *self = user_data;
   TsTlsPiece whole = { rec, rec_len };
+  gboolean stays = n_src > 0;
   const Entry *e;
   Twin *t;
 
   for (guint i = 0; i < n_src; i++)
     if (!ts_decrypt_ahead_stable (self, src[i].data, src[i].len))
-      n_src = 0;
-  /* No copy (@rec NULL): the session's pieces are all in the trace. */
-  g_return_val_if_fail (rec != NULL || n_src > 0, -1);
-  if (n_src == 0 && ts_decrypt_ahead_stable (self, rec, rec_len))
+      stays = FALSE;
+  if (!stays)
     {
+      /* The session's copy (its pieces are not all in the trace). */
+      g_return_val_if_fail (rec != NULL, -1);
       src = &whole;
       n_src = 1;
+      stays = ts_decrypt_ahead_stable (self, rec, rec_len);
     }
-  for (guint i = 0; i < TWINS && n_src > 0; i++)
+  for (guint i = 0; i < TWINS; i++)
     {
       t = &self->twins[i];
       if (t->used && t->seq == seq && t->rec_len == rec_len
@@ -1082,7 +1124,7 @@ ts_decrypt_ahead_open_here (gpointer user_data, const TsTlsCipher *cipher, guint
   /* Or the helper has it, opened for the other direction (the helper
    * leaves records near our position to us, so of a pair one may be
    * left and the other opened ahead). */
-  if (n_src > 0 && (e = twin_ahead (self, cipher, seq, rec_len, src, n_src)) != NULL)
+  if ((e = twin_ahead (self, cipher, seq, rec_len, src, n_src)) != NULL)
     {
       self->counts.twins_here++;
       *out_plain = e->plain;
@@ -1095,15 +1137,24 @@ ts_decrypt_ahead_open_here (gpointer user_data, const TsTlsCipher *cipher, guint
                                 rec_len - RECORD_HEADER, t->plain);
   else
     t->n = _ts_tls_cipher_open_pieces ((TsTlsCipher *)cipher, seq, src, n_src, rec_len, t->plain);
-  /* Kept for a twin only where its bytes stay (the trace). */
-  t->used = n_src > 0;
-  if (t->used)
+  /* Kept for a twin: its bytes where they stay (the trace), or a copy
+   * (a record with bytes that came out of order). */
+  t->used = TRUE;
+  t->keys = *cipher;
+  t->seq = seq;
+  t->rec_len = rec_len;
+  if (stays)
     {
-      t->keys = *cipher;
-      t->seq = seq;
-      t->rec_len = rec_len;
       t->n_pieces = n_src;
       memcpy (t->pieces, src, n_src * sizeof *src);
+    }
+  else
+    {
+      t->copy = t->copy ?: g_malloc (RECORD_MAX);
+      memcpy (t->copy, rec, rec_len);
+      t->pieces[0].data = t->copy;
+      t->pieces[0].len = rec_len;
+      t->n_pieces = 1;
     }
   self->counts.opened_here++;
   *out_plain = t->plain;

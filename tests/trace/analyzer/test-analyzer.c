@@ -837,6 +837,7 @@ test_decrypt_ahead_bulk (void)
   {
     const char *args;
     gboolean pieces; /* records cut across segments opened where they lie */
+    gboolean lossy;  /* bytes missing: each record opened about once is not asked */
   } cases[] = {
     /* Over 20 MB: the helper's arena (TS_DECRYPT_AHEAD_ARENA) wraps. */
     { "-n 16000 --record 16384", TRUE },
@@ -846,6 +847,13 @@ test_decrypt_ahead_bulk (void)
     { "--tls12 --cipher ECDHE-ECDSA-AES128-SHA256 --record 3000", FALSE },
     /* As tcpdump -i any writes it: the links are interface indexes. */
     { "--any --record 5000", TRUE },
+    /* Segments out of order (veth from two CPUs): a record cut across
+     * them has a piece from the reassembly buffer, which does not stay. */
+    { "-n 8000 --record 16384 --reorder 5", TRUE },
+    /* Segments missing on one link (lost by the capture): the helper
+     * holds what comes after a hole, gives up, and is restarted after the
+     * analyzer's gap. */
+    { "-n 8000 --record 16384 --drop 97", TRUE, TRUE },
   };
   g_autofree char *gen
       = g_build_filename (g_getenv ("TS_BUILD_DIR"), "tests", "bench", "ts-gen-trace", NULL);
@@ -917,7 +925,7 @@ test_decrypt_ahead_bulk (void)
             gsize opened = c->opened - c->twins_ahead + c->opened_here;
             g_test_message ("%s, run %u: %zu records, %zu decryptions", cases[k].args, run, records,
                             opened);
-            if (run % 2 == 0) /* (racing for every record, pairs split often) */
+            if (run % 2 == 0 && !cases[k].lossy) /* (racing: pairs split often) */
               g_assert_cmpuint (opened * 10, <=, records * 6);
           }
           sum.opened += c->opened;

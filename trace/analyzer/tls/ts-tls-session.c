@@ -1450,7 +1450,7 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
   while (len > 0)
     {
       gsize need, take;
-      gboolean tracked;
+      gboolean tracked, stays;
 
       if (d->stopped)
         {
@@ -1525,8 +1525,14 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
           fill_rbuf (d, d->rlen);
           d->src_len = G_MAXSIZE;
         }
-      if (!tracked || d->rlen < 5 || self->ahead == NULL || self->ahead->stable == NULL
-          || !self->ahead->stable (self->ahead_data, data, take))
+      stays = tracked && self->ahead != NULL && self->ahead->stable != NULL
+              && self->ahead->stable (self->ahead_data, data, take);
+      /* A piece that does not stay (a reassembly buffer's, for segments
+       * that came out of order) is gone by the time the record is whole:
+       * src no longer describes the record, which is copied whole. */
+      if (tracked && !stays)
+        d->src_len = G_MAXSIZE;
+      if (!stays || d->rlen < 5)
         {
           fill_rbuf (d, d->rlen);
           memcpy (d->rbuf + d->rlen, data, take);

@@ -546,6 +546,12 @@ test_captures (void)
           g_autoptr (GArray) fields = ts_step_list_dup_fields (list, i);
           g_autofree char *seen = ts_step_list_dup_summary_as (list, i, TS_STEP_READER_OBSERVER);
           g_assert_cmpuint (fields->len, >, 0);
+          /* What an observer cannot read: a packet's size, or that a
+           * node decided something. */
+          g_assert_nonnull (seen);
+          if (!ts_step_list_can_read (list, i, TS_STEP_READER_OBSERVER))
+            g_assert_true (g_str_has_prefix (seen, "encrypted, ")
+                           || g_str_has_prefix (seen, "(a decision inside "));
           /* A packet's tree names its link layer (the lab's links are
            * Ethernet). */
           if (g_str_has_prefix (g_array_index (fields, TsStepField, 0).label, "Frame "))

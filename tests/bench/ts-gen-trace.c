@@ -45,8 +45,8 @@ keylog_cb (const SSL *ssl, const char *line)
 /* The frame of @payload as one segment on @iface (0: client-proxy, 1:
  * proxy-server), which it advances @flow over. */
 static GBytes *
-make_segment (guint iface, TsTestFlow *flow, TsTestFlow *back, guint8 flags,
-              const guint8 *payload, gsize len)
+make_segment (guint iface, TsTestFlow *flow, TsTestFlow *back, guint8 flags, const guint8 *payload,
+              gsize len)
 {
   GBytes *frame;
 
@@ -108,8 +108,7 @@ relay (Tunnel *t, gboolean from_client, const guint8 *data, gsize len, guint64 *
           GBytes *late1 = make_segment (1, &t->s2p, &t->p2s, 0x18, data, n);
           GBytes *early1 = make_segment (1, &t->s2p, &t->p2s, 0x18, data + n, m);
           GBytes *late0 = one_link ? NULL : make_segment (0, &t->p2c, &t->c2p, 0x18, data, n);
-          GBytes *early0
-              = one_link ? NULL : make_segment (0, &t->p2c, &t->c2p, 0x18, data + n, m);
+          GBytes *early0 = one_link ? NULL : make_segment (0, &t->p2c, &t->c2p, 0x18, data + n, m);
 
           write_frame (1, early1);
           write_frame (1, late1);

@@ -20,6 +20,21 @@ typedef enum
   ITEM_EVENT,
 } ItemKind;
 
+/* Packet bytes are copied into slabs, not one allocation each: a lab
+ * capturing a bulk transfer holds half a million packets a second for the
+ * window, and fresh pages for each (malloc's heap growing and shrinking
+ * as the window slides) cost more than the copy. A slab is reused once
+ * its last packet is written. */
+#define SLAB_SIZE (4 * 1024 * 1024)
+#define SLABS_KEPT 8
+
+typedef struct
+{
+  guint8 *base;
+  gsize used;
+  guint live; /* items whose bytes are here */
+} Slab;
+
 typedef struct
 {
   guint64 time_ns;
@@ -27,7 +42,8 @@ typedef struct
   ItemKind kind;
   guint32 interface_id;
   guint32 orig_len;
-  guint8 *data; /* packet bytes or journal entry, owned */
+  guint8 *data; /* packet bytes (in @slab) or journal entry (owned) */
+  Slab *slab;
   gsize len;
   GString *secrets; /* key log lines to write just before this packet, or NULL */
 } Item;
@@ -38,7 +54,10 @@ struct _TsTraceWriter
   GByteArray *pending; /* encoded blocks not yet written to @out */
   guint64 window_ns;
   guint64 seq;
-  GArray *held; /* Item, sorted by (time_ns, seq) */
+  GArray *held;     /* Item, sorted by (time_ns, seq), from held_head on */
+  guint held_head;  /* items before it are written (and cleared) */
+  Slab *slab;       /* where packet bytes go now */
+  GPtrArray *spare; /* empty slabs, at most SLABS_KEPT */
   guint n_interfaces;
   gboolean wrote_body;      /* something after the section header went out */
   GHashTable *seen_randoms; /* 32-byte client random (GBytes) -> TRUE */
@@ -66,11 +85,58 @@ find_bytes (const guint8 *hay, gsize hay_len, const guint8 *needle, gsize needle
 }
 
 static void
-item_clear (Item *item)
+slab_free (Slab *slab)
 {
-  g_free (item->data);
+  g_free (slab->base);
+  g_free (slab);
+}
+
+static void
+item_clear (TsTraceWriter *self, Item *item)
+{
+  if (item->slab == NULL)
+    g_free (item->data);
+  else if (--item->slab->live == 0 && item->slab != self->slab)
+    {
+      if (self->spare->len < SLABS_KEPT)
+        g_ptr_array_add (self->spare, item->slab);
+      else
+        slab_free (item->slab);
+    }
   if (item->secrets != NULL)
     g_string_free (item->secrets, TRUE);
+}
+
+/* A copy of @len bytes of @data in a slab, counted in *@slab_out. */
+static guint8 *
+slab_copy (TsTraceWriter *self, const guint8 *data, gsize len, Slab **slab_out)
+{
+  guint8 *copy;
+
+  if (self->slab == NULL || self->slab->used + len > SLAB_SIZE)
+    {
+      Slab *old = self->slab;
+
+      if (old != NULL && old->live == 0)
+        old->used = 0; /* (every packet in it written: start over) */
+      else
+        {
+          if (self->spare->len > 0)
+            self->slab = g_ptr_array_steal_index_fast (self->spare, self->spare->len - 1);
+          else
+            {
+              self->slab = g_new0 (Slab, 1);
+              self->slab->base = g_malloc (SLAB_SIZE);
+            }
+          self->slab->used = 0;
+        }
+    }
+  copy = self->slab->base + self->slab->used;
+  memcpy (copy, data, len);
+  self->slab->used += len;
+  self->slab->live++;
+  *slab_out = self->slab;
+  return copy;
 }
 
 static void
@@ -159,7 +225,7 @@ ts_trace_writer_new (GOutputStream *out, const char *scenario, guint64 window_ns
   self->pending = g_byte_array_new ();
   self->window_ns = window_ns;
   self->held = g_array_new (FALSE, FALSE, sizeof (Item));
-  g_array_set_clear_func (self->held, (GDestroyNotify)item_clear);
+  self->spare = g_ptr_array_new_with_free_func ((GDestroyNotify)slab_free);
   self->seen_randoms
       = g_hash_table_new_full (g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref, NULL);
   g_queue_init (&self->seen_order);
@@ -281,11 +347,15 @@ ts_trace_writer_add_interface (TsTraceWriter *self, const char *name, guint link
 static const guint8 *
 find_client_random (const guint8 *data, gsize len)
 {
-  for (gsize i = 0; i + 11 + 32 <= len; i++)
+  const guint8 *p = data;
+
+  /* (memchr () for the first byte: this runs on every packet written.) */
+  while (len >= 11 + 32 && (p = memchr (p, 0x16, len - (11 + 32) + 1 - (gsize)(p - data))) != NULL)
     {
-      if (data[i] == 0x16 && data[i + 1] == 0x03 && data[i + 2] <= 0x04 && data[i + 5] == 0x01
-          && data[i + 6] == 0x00 && data[i + 9] == 0x03 && data[i + 10] <= 0x04)
-        return data + i + 11;
+      if (p[1] == 0x03 && p[2] <= 0x04 && p[5] == 0x01 && p[6] == 0x00 && p[9] == 0x03
+          && p[10] <= 0x04)
+        return p + 11;
+      p++;
     }
   return NULL;
 }
@@ -343,9 +413,19 @@ static gboolean
 release (TsTraceWriter *self, guint n, gboolean flush_stream, GError **error)
 {
   for (guint i = 0; i < n; i++)
-    encode_item (self, &g_array_index (self->held, Item, i));
-  if (n > 0)
-    g_array_remove_range (self->held, 0, n);
+    {
+      Item *item = &g_array_index (self->held, Item, self->held_head + i);
+      encode_item (self, item);
+      item_clear (self, item);
+    }
+  self->held_head += n;
+  /* Written items are dropped from the array once they are half of it
+   * (one move for many releases). */
+  if (self->held_head > 0 && self->held_head >= self->held->len / 2)
+    {
+      g_array_remove_range (self->held, 0, self->held_head);
+      self->held_head = 0;
+    }
   return write_pending (self, flush_stream, error);
 }
 
@@ -356,7 +436,7 @@ hold (TsTraceWriter *self, Item *item)
 
   item->seq = self->seq++;
   /* Items come nearly in order: search from the end. */
-  while (i > 0 && g_array_index (self->held, Item, i - 1).time_ns > item->time_ns)
+  while (i > self->held_head && g_array_index (self->held, Item, i - 1).time_ns > item->time_ns)
     i--;
   g_array_insert_val (self->held, i, *item);
 }
@@ -376,7 +456,7 @@ ts_trace_writer_add_packet (TsTraceWriter *self, guint interface_id, guint64 tim
   item.time_ns = time_ns;
   item.interface_id = interface_id;
   item.orig_len = (guint32)MIN (MAX (orig_len, caplen), G_MAXUINT32);
-  item.data = g_memdup2 (data, caplen);
+  item.data = slab_copy (self, data, caplen, &item.slab);
   item.len = caplen;
   hold (self, &item);
   self->n_packets++;
@@ -459,7 +539,7 @@ ts_trace_writer_add_keylog (TsTraceWriter *self, guint64 time_ns, const char *te
           continue;
         }
 
-      for (guint i = 0; i < self->held->len && !placed; i++)
+      for (guint i = self->held_head; i < self->held->len && !placed; i++)
         {
           Item *item = &g_array_index (self->held, Item, i);
 
@@ -505,7 +585,8 @@ ts_trace_writer_advance (TsTraceWriter *self, guint64 now_ns, GError **error)
   if (self->window_ns == G_MAXUINT64 || now_ns < self->window_ns)
     return TRUE;
   limit = now_ns - self->window_ns;
-  while (n < self->held->len && g_array_index (self->held, Item, n).time_ns <= limit)
+  while (self->held_head + n < self->held->len
+         && g_array_index (self->held, Item, self->held_head + n).time_ns <= limit)
     n++;
   if (n == 0)
     return TRUE;
@@ -517,7 +598,7 @@ ts_trace_writer_flush (TsTraceWriter *self, GError **error)
 {
   g_return_val_if_fail (self != NULL, FALSE);
 
-  return release (self, self->held->len, TRUE, error);
+  return release (self, self->held->len - self->held_head, TRUE, error);
 }
 
 gboolean
@@ -558,7 +639,12 @@ ts_trace_writer_free (TsTraceWriter *self)
     return;
   g_clear_object (&self->out);
   g_byte_array_unref (self->pending);
+  for (guint i = self->held_head; i < self->held->len; i++)
+    item_clear (self, &g_array_index (self->held, Item, i));
   g_array_unref (self->held);
+  if (self->slab != NULL && self->slab->live == 0)
+    slab_free (self->slab);
+  g_ptr_array_unref (self->spare);
   g_queue_clear (&self->seen_order);
   g_hash_table_unref (self->seen_randoms);
   g_free (self);

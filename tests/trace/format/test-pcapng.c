@@ -13,6 +13,7 @@
 #include "ts-trace-reader.h"
 #include "ts-trace-writer.h"
 
+#define US (G_GUINT64_CONSTANT (1000))
 #define MS (G_GUINT64_CONSTANT (1000000))
 #define T0 (G_GUINT64_CONSTANT (1764230400) * 1000000000u)
 
@@ -243,6 +244,71 @@ test_window_lag (void)
   g_assert_true (ts_trace_writer_flush (writer, &error));
   size = g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (out));
   g_assert_cmpuint (size - header_size, ==, 10 * (32 + 60 + 4));
+}
+
+/* A bulk transfer's worth of packets on two links whose captures hand
+ * them over in batches that overlap in time, released as time goes on:
+ * every packet comes back whole, in time order (their bytes are held in
+ * slabs that are reused as the window slides). */
+static void
+test_bulk (void)
+{
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr (TsTraceWriter) writer = NULL;
+  g_autoptr (TsTraceReader) reader = ts_trace_reader_new ();
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (GError) error = NULL;
+  const guint n = 40000, batch = 50;
+  guint8 packet[1514];
+  TsTraceRecord rec;
+  TsTraceRecordKind kind;
+  guint64 last_time = 0;
+  guint seen = 0;
+
+  writer = ts_trace_writer_new (out, NULL, 100 * MS, &error);
+  ts_trace_writer_add_interface (writer, "client-proxy", TS_LINKTYPE_ETHERNET, NULL, &error);
+  ts_trace_writer_add_interface (writer, "proxy-server", TS_LINKTYPE_ETHERNET, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i += 2 * batch)
+    {
+      /* Packet k (every 20 µs) goes to link k % 2: a batch of each link. */
+      for (guint link = 0; link < 2; link++)
+        for (guint j = 0; j < batch; j++)
+          {
+            guint k = i + 2 * j + link;
+            gsize len = 60 + k % 1454;
+
+            memset (packet, (int)(k % 251), len);
+            memcpy (packet, &k, sizeof k);
+            g_assert_true (ts_trace_writer_add_packet (writer, link, T0 + k * 20 * US, packet, len,
+                                                       len, &error));
+          }
+      g_assert_true (ts_trace_writer_advance (writer, T0 + (i + 2 * batch) * 20 * US, &error));
+    }
+  g_assert_true (ts_trace_writer_close (writer, &error));
+  g_assert_no_error (error);
+
+  trace = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+  ts_trace_reader_feed_bytes (reader, trace);
+  while ((kind = ts_trace_reader_next (reader, &rec, &error)) > TS_TRACE_RECORD_NONE)
+    if (kind == TS_TRACE_RECORD_PACKET)
+      {
+        guint k;
+
+        g_assert_cmpuint (rec.caplen, >=, 60);
+        memcpy (&k, rec.data, sizeof k);
+        g_assert_cmpuint (k, ==, seen);
+        g_assert_cmpuint (rec.interface_id, ==, k % 2);
+        g_assert_cmpuint (rec.time_ns, ==, T0 + k * 20 * US);
+        g_assert_cmpuint (rec.time_ns, >=, last_time);
+        g_assert_cmpuint (rec.caplen, ==, 60 + k % 1454);
+        for (guint32 b = sizeof k; b < rec.caplen; b++)
+          g_assert_cmpuint (rec.data[b], ==, k % 251);
+        last_time = rec.time_ns;
+        seen++;
+      }
+  g_assert_no_error (error);
+  g_assert_cmpuint (seen, ==, n);
 }
 
 static void
@@ -717,6 +783,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/pcapng/round-trip", test_round_trip);
   g_test_add_func ("/ts/trace/pcapng/late-secret", test_late_secret);
   g_test_add_func ("/ts/trace/pcapng/window-lag", test_window_lag);
+  g_test_add_func ("/ts/trace/pcapng/bulk", test_bulk);
   g_test_add_func ("/ts/trace/pcapng/byte-by-byte", test_byte_by_byte);
   g_test_add_func ("/ts/trace/pcapng/truncation", test_truncation);
   g_test_add_func ("/ts/trace/pcapng/corrupt", test_corrupt);

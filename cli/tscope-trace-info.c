@@ -65,6 +65,7 @@ ts_cmd_trace_info (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (GError) damage = NULL;
   g_autoptr (GArray) packets = g_array_new (FALSE, TRUE, sizeof (guint64));
+  g_autoptr (GArray) lost = g_array_new (FALSE, TRUE, sizeof (guint64));
   g_autoptr (GHashTable) kinds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *first_event = NULL;
   guint64 n_secret_blocks = 0, n_secret_lines = 0, n_events = 0, n_other = 0;
@@ -129,6 +130,13 @@ ts_cmd_trace_info (int argc, char **argv)
               n_events++;
               break;
             }
+          case TS_TRACE_RECORD_STATISTICS:
+            /* (The last block of an interface has its totals.) */
+            if (lost->len <= record.interface_id)
+              g_array_set_size (lost, record.interface_id + 1);
+            g_array_index (lost, guint64, record.interface_id)
+                = ts_trace_statistics_dropped (&record.statistics);
+            break;
           case TS_TRACE_RECORD_OTHER:
             n_other++;
             break;
@@ -160,9 +168,12 @@ ts_cmd_trace_info (int argc, char **argv)
     {
       const TsTraceInterface *iface = ts_trace_reader_get_interface (reader, i);
       guint64 n = i < packets->len ? g_array_index (packets, guint64, i) : 0;
+      guint64 n_lost = i < lost->len ? g_array_index (lost, guint64, i) : 0;
 
       printf ("  %u %-16s %-22s %8" G_GUINT64_FORMAT " packet%s", i, iface->name,
               linktype_name (iface->linktype), n, n == 1 ? "" : "s");
+      if (n_lost > 0)
+        printf (" (and %" G_GUINT64_FORMAT " lost by the capture)", n_lost);
       if (iface->description != NULL)
         printf ("  (%s)", iface->description);
       printf ("\n");

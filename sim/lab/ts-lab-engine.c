@@ -98,6 +98,7 @@ typedef struct
   TsLabWire *wire;
   gboolean captured;
   guint64 n_packets;
+  guint64 n_lost; /* packets the kernel dropped: its capture buffer was full */
 } Link;
 
 typedef struct
@@ -1469,6 +1470,37 @@ run_steps (Engine *self)
     }
 }
 
+/* Takes in the packets still in the captures' buffers, then asks each
+ * capture what it lost (the kernel drops packets when the supervisor does
+ * not keep up: a bulk transfer at memory speed outruns it) and writes
+ * that down in the trace, as an Interface Statistics Block per link. */
+static void
+finish_captures (Engine *self)
+{
+  for (guint k = 0; k < self->links->len; k++)
+    {
+      Link *l = self->links->pdata[k];
+      PacketCtx ctx = { self, l };
+      struct pcap_stat ps;
+      TsTraceStatistics stats;
+
+      if (l->pcap == NULL)
+        continue;
+      while (pcap_dispatch (l->pcap, -1, on_packet_ctx, (u_char *)&ctx) > 0)
+        ;
+      if (pcap_stats (l->pcap, &ps) != 0)
+        continue;
+      l->n_lost = (guint64)ps.ps_drop + ps.ps_ifdrop;
+      stats.received = ps.ps_recv;
+      stats.os_drops = ps.ps_drop;
+      stats.if_drops = ps.ps_ifdrop;
+      stats.delivered = l->n_packets;
+      if (self->writer != NULL && self->writer_error == NULL)
+        ts_trace_writer_add_statistics (self->writer, l->iface_id, now_real (), &stats,
+                                        &self->writer_error);
+    }
+}
+
 static void
 stop_actors (Engine *self)
 {
@@ -1660,7 +1692,12 @@ print_summary (Engine *self)
         g_string_append_printf (props, " rate %.3g Mbit/s", ll->rate_bps / 1e6);
       fprintf (out, "  %-16s %-16s %s%s", ll->name, l->pl->subnet4,
                l->pl->wire ? "userspace wire:" : "veth", props->str);
-      if (l->captured)
+      if (l->captured && l->n_lost > 0)
+        fprintf (out,
+                 "; captured at %s: %" G_GUINT64_FORMAT " packets, and %" G_GUINT64_FORMAT
+                 " more lost by the capture\n",
+                 l->pl->ends[0].node, l->n_packets, l->n_lost);
+      else if (l->captured)
         fprintf (out, "; captured at %s: %" G_GUINT64_FORMAT " packets\n", l->pl->ends[0].node,
                  l->n_packets);
       else
@@ -1720,14 +1757,23 @@ print_summary (Engine *self)
     }
   if (self->opt.trace_path != NULL)
     {
-      guint64 n = 0;
+      guint64 n = 0, lost = 0;
       for (guint k = 0; k < self->links->len; k++)
-        n += ((Link *)self->links->pdata[k])->n_packets;
+        {
+          n += ((Link *)self->links->pdata[k])->n_packets;
+          lost += ((Link *)self->links->pdata[k])->n_lost;
+        }
       fprintf (out,
                "\nTrace: %s\n  %" G_GUINT64_FORMAT " packets on %u links, %" G_GUINT64_FORMAT
                " TLS key log lines, %u events\n",
                g_str_equal (self->opt.trace_path, "-") ? "standard output" : self->opt.trace_path,
                n, self->links->len, self->n_secret_lines, self->events->len);
+      if (lost > 0)
+        fprintf (out,
+                 "  warning: the capture lost %" G_GUINT64_FORMAT
+                 " packets (the traffic outran it): the trace has gaps the network did not "
+                 "have (tscope explain marks them)\n",
+                 lost);
       if (!g_str_equal (self->opt.trace_path, "-"))
         fprintf (out,
                  "  open it with: wireshark %s   (the TLS secrets are inside)\n"
@@ -1924,6 +1970,7 @@ out:
         fprintf (stderr, "tscope: %s", message);
       status = 1;
     }
+  finish_captures (self);
   if (self->writer != NULL)
     {
       g_autoptr (GError) close_error = NULL;

@@ -2567,6 +2567,56 @@ udp_flow (TsAnalyzer *self, const ConnKey *key)
   return f;
 }
 
+/* An interface's capture statistics: packets its capture lost (the kernel
+ * dropped them because the capturing program did not keep up) leave gaps
+ * in the trace that the network did not have. Said once per block, on the
+ * interface's link (or on no link: a capture on "any"), at the end. */
+static void
+handle_statistics (TsAnalyzer *self, const TsTraceRecord *rec)
+{
+  guint64 lost = ts_trace_statistics_dropped (&rec->statistics);
+  const IfaceInfo *iface = rec->interface_id < self->ifaces->len
+                               ? &g_array_index (self->ifaces, IfaceInfo, rec->interface_id)
+                               : NULL;
+  const TsTraceInterface *ti = ts_trace_reader_get_interface (self->reader, rec->interface_id);
+  TsTimelineEvent *e;
+  guint index;
+
+  if (lost == 0)
+    return;
+  self->cur_packet = G_MAXUINT32;
+  self->cur_time = MAX (self->cur_time, rec->time_ns);
+  index = new_event (self, NULL, 0, TS_LAYER_LINK, TS_PHASE_NONE, "anomaly", READ_CLEAR,
+                     "the capture lost %" G_GUINT64_FORMAT " packet%s on %s: it did not keep up "
+                     "with the traffic, so gaps there are the capture's, not the network's",
+                     lost, lost == 1 ? "" : "s", ti != NULL ? ti->name : "an interface");
+  e = _ts_timeline_event (self->tl, index);
+  if (iface != NULL && iface->link >= 0 && !iface->per_ifindex)
+    {
+      const TsTimelineLink *l = ts_timeline_get_link (self->tl, (guint)iface->link);
+      e->link = iface->link;
+      e->src = l->a;
+      e->dst = l->b;
+    }
+  if (rec->statistics.received != G_MAXUINT64)
+    _ts_timeline_add_detail (self->tl, index, 0,
+                             "Received by the interface: %" G_GUINT64_FORMAT " packets",
+                             rec->statistics.received);
+  if (rec->statistics.delivered != G_MAXUINT64)
+    _ts_timeline_add_detail (self->tl, index, 0,
+                             "Delivered to the capturing program: %" G_GUINT64_FORMAT " packets",
+                             rec->statistics.delivered);
+  if (rec->statistics.os_drops != G_MAXUINT64)
+    _ts_timeline_add_detail (
+        self->tl, index, 0,
+        "Dropped by the operating system (capture buffer full): %" G_GUINT64_FORMAT " packets",
+        rec->statistics.os_drops);
+  if (rec->statistics.if_drops != G_MAXUINT64)
+    _ts_timeline_add_detail (self->tl, index, 0,
+                             "Dropped by the interface: %" G_GUINT64_FORMAT " packets",
+                             rec->statistics.if_drops);
+}
+
 static void
 handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
 {
@@ -2892,6 +2942,9 @@ pump (TsAnalyzer *self, GError **error)
             break;
           case TS_TRACE_RECORD_EVENT:
             handle_event (self, rec.event);
+            break;
+          case TS_TRACE_RECORD_STATISTICS:
+            handle_statistics (self, &rec);
             break;
           default:
             break;

@@ -291,6 +291,37 @@ visit_idb_option (TsTraceReader *self, gpointer user_data, guint16 code, const g
     }
 }
 
+static void
+visit_isb_option (TsTraceReader *self, gpointer user_data, guint16 code, const guint8 *value,
+                  guint16 len)
+{
+  TsTraceStatistics *stats = user_data;
+  guint64 v;
+
+  if (len != 8)
+    return; /* (every counter is a 64-bit integer; anything else means nothing) */
+  memcpy (&v, value, 8);
+  if (self->swapped)
+    v = GUINT64_SWAP_LE_BE (v);
+  switch (code)
+    {
+      case TS_PCAPNG_OPT_ISB_IFRECV:
+        stats->received = v;
+        break;
+      case TS_PCAPNG_OPT_ISB_IFDROP:
+        stats->if_drops = v;
+        break;
+      case TS_PCAPNG_OPT_ISB_OSDROP:
+        stats->os_drops = v;
+        break;
+      case TS_PCAPNG_OPT_ISB_USRDELIV:
+        stats->delivered = v;
+        break;
+      default:
+        break;
+    }
+}
+
 static TsTraceRecordKind
 read_pcapng_block (TsTraceReader *self, const guint8 *data, gsize avail, TsTraceRecord *out,
                    GError **error)
@@ -468,6 +499,34 @@ read_pcapng_block (TsTraceReader *self, const guint8 *data, gsize avail, TsTrace
           out->data = body + 4;
           out->caplen = caplen;
           out->orig_len = MAX (orig_len, caplen);
+          return out->kind;
+        }
+
+      case TS_PCAPNG_BLOCK_ISB:
+        {
+          guint32 id;
+          guint64 stamp;
+
+          if (body_len < 12)
+            return fail (self, error, TS_TRACE_ERROR_INVALID,
+                         "statistics block at offset %" G_GUINT64_FORMAT " is %u bytes, under 24",
+                         offset, total);
+          id = rd32 (self, body);
+          if (id >= self->interfaces->len)
+            return fail (self, error, TS_TRACE_ERROR_INVALID,
+                         "statistics block at offset %" G_GUINT64_FORMAT
+                         " names interface %u of %u declared",
+                         offset, id, self->interfaces->len);
+          stamp = (guint64)rd32 (self, body + 4) << 32 | rd32 (self, body + 8);
+          out->statistics.received = out->statistics.if_drops = G_MAXUINT64;
+          out->statistics.os_drops = out->statistics.delivered = G_MAXUINT64;
+          if (!walk_options (self, data, body + 12, end, offset, visit_isb_option, &out->statistics,
+                             error))
+            return TS_TRACE_RECORD_ERROR;
+          out->kind = TS_TRACE_RECORD_STATISTICS;
+          out->interface_id = id;
+          out->time_ns = scale_to_ns (
+              stamp, ((const TsTraceInterface *)self->interfaces->pdata[id])->tsresol_per_s);
           return out->kind;
         }
 

@@ -37,7 +37,8 @@ typedef enum
   TS_TRACE_RECORD_PACKET,
   TS_TRACE_RECORD_SECRETS,    /* a Decryption Secrets Block */
   TS_TRACE_RECORD_EVENT,      /* an event (including the lab metadata) */
-  TS_TRACE_RECORD_OTHER,      /* a block we skip (statistics, name resolution, ...) */
+  TS_TRACE_RECORD_STATISTICS, /* an Interface Statistics Block */
+  TS_TRACE_RECORD_OTHER,      /* a block we skip (name resolution, ...) */
 } TsTraceRecordKind;
 
 typedef enum
@@ -46,6 +47,25 @@ typedef enum
   TS_TRACE_FORMAT_PCAPNG,
   TS_TRACE_FORMAT_PCAP,
 } TsTraceFormat;
+
+/* An interface's capture statistics (pcapng isb_* options), as counted by
+ * the capturing program; G_MAXUINT64 where the block does not say. */
+typedef struct
+{
+  guint64 received;  /* isb_ifrecv: packets the interface received */
+  guint64 if_drops;  /* isb_ifdrop: dropped by the interface (its driver, no buffer) */
+  guint64 os_drops;  /* isb_osdrop: dropped by the operating system (the capture buffer full) */
+  guint64 delivered; /* isb_usrdeliv: delivered to the capturing program */
+} TsTraceStatistics;
+
+/* Packets an interface's capture lost (isb_ifdrop plus isb_osdrop, either
+ * absent counting as 0). */
+static inline guint64
+ts_trace_statistics_dropped (const TsTraceStatistics *s)
+{
+  return (s->if_drops == G_MAXUINT64 ? 0 : s->if_drops)
+         + (s->os_drops == G_MAXUINT64 ? 0 : s->os_drops);
+}
 
 typedef struct
 {
@@ -63,7 +83,7 @@ typedef struct
 {
   TsTraceRecordKind kind;
   guint64 offset; /* where the block starts in the stream */
-  /* PACKET */
+  /* PACKET, STATISTICS */
   guint interface_id;
   guint64 time_ns;
   const guint8 *data;
@@ -77,6 +97,8 @@ typedef struct
   const TsTraceEvent *event;
   /* INTERFACE */
   const TsTraceInterface *interface;
+  /* STATISTICS */
+  TsTraceStatistics statistics;
   /* OTHER */
   guint32 block_type;
 } TsTraceRecord;

@@ -593,6 +593,38 @@ ts_trace_writer_advance (TsTraceWriter *self, guint64 now_ns, GError **error)
   return release (self, n, TRUE, error);
 }
 
+static void
+put_counter_option (GByteArray *out, guint16 code, guint64 value)
+{
+  if (value != G_MAXUINT64)
+    put_option (out, code, &value, sizeof value);
+}
+
+gboolean
+ts_trace_writer_add_statistics (TsTraceWriter *self, guint interface_id, guint64 time_ns,
+                                const TsTraceStatistics *stats, GError **error)
+{
+  guint start;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (interface_id < self->n_interfaces, FALSE);
+  g_return_val_if_fail (stats != NULL, FALSE);
+
+  if (!ts_trace_writer_flush (self, error))
+    return FALSE;
+  start = begin_block (self->pending, TS_PCAPNG_BLOCK_ISB);
+  put_u32 (self->pending, interface_id);
+  put_u32 (self->pending, (guint32)(time_ns >> 32));
+  put_u32 (self->pending, (guint32)(time_ns & 0xffffffffu));
+  put_counter_option (self->pending, TS_PCAPNG_OPT_ISB_IFRECV, stats->received);
+  put_counter_option (self->pending, TS_PCAPNG_OPT_ISB_IFDROP, stats->if_drops);
+  put_counter_option (self->pending, TS_PCAPNG_OPT_ISB_OSDROP, stats->os_drops);
+  put_counter_option (self->pending, TS_PCAPNG_OPT_ISB_USRDELIV, stats->delivered);
+  put_option (self->pending, TS_PCAPNG_OPT_ENDOFOPT, NULL, 0);
+  end_block (self->pending, start);
+  return write_pending (self, TRUE, error);
+}
+
 gboolean
 ts_trace_writer_flush (TsTraceWriter *self, GError **error)
 {

@@ -20,6 +20,7 @@
 
 #include <gio/gio.h>
 #include "ts-trace-event.h"
+#include "ts-trace-reader.h"
 
 G_BEGIN_DECLS
 
@@ -76,6 +77,12 @@ gboolean ts_trace_writer_add_event (TsTraceWriter *self, const TsTraceEvent *eve
 /* Tells the writer that the time is now @now_ns: items older than
  * now - window are written out, in time order. */
 gboolean ts_trace_writer_advance (TsTraceWriter *self, guint64 now_ns, GError **error);
+
+/* Writes every held item, then an Interface Statistics Block for
+ * @interface_id at @time_ns with the counters of @stats that are not
+ * G_MAXUINT64 (what the capture of that interface received and lost). */
+gboolean ts_trace_writer_add_statistics (TsTraceWriter *self, guint interface_id, guint64 time_ns,
+                                         const TsTraceStatistics *stats, GError **error);
 
 /* Writes every held item and flushes; the writer stays usable. */
 gboolean ts_trace_writer_flush (TsTraceWriter *self, GError **error);

@@ -231,6 +231,49 @@ trace_events (const char *trace)
   return g_string_free (out, FALSE);
 }
 
+/* For each interface of @trace: "ifN packets=P delivered=D lost=L\n", from
+ * its packets and its statistics block (D and L -1 when it has none). */
+static char *
+trace_statistics (const char *trace)
+{
+  g_autoptr (TsTraceReader) r = ts_trace_reader_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMappedFile) map = g_mapped_file_new (trace, FALSE, &error);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GArray) packets = g_array_new (FALSE, TRUE, sizeof (guint64));
+  g_autoptr (GArray) stats = g_array_new (FALSE, TRUE, sizeof (TsTraceStatistics));
+  GString *out = g_string_new (NULL);
+  TsTraceRecord rec;
+  TsTraceRecordKind kind;
+
+  g_assert_no_error (error);
+  bytes = g_mapped_file_get_bytes (map);
+  ts_trace_reader_feed_bytes (r, bytes);
+  while ((kind = ts_trace_reader_next (r, &rec, &error)) > TS_TRACE_RECORD_NONE)
+    if (kind == TS_TRACE_RECORD_INTERFACE)
+      {
+        TsTraceStatistics unknown = { G_MAXUINT64, G_MAXUINT64, G_MAXUINT64, G_MAXUINT64 };
+        g_array_set_size (packets, packets->len + 1);
+        g_array_append_val (stats, unknown);
+      }
+    else if (kind == TS_TRACE_RECORD_PACKET)
+      g_array_index (packets, guint64, rec.interface_id)++;
+    else if (kind == TS_TRACE_RECORD_STATISTICS)
+      g_array_index (stats, TsTraceStatistics, rec.interface_id) = rec.statistics;
+  g_assert_no_error (error);
+  for (guint i = 0; i < packets->len; i++)
+    {
+      const TsTraceStatistics *st = &g_array_index (stats, TsTraceStatistics, i);
+      g_string_append_printf (
+          out,
+          "if%u packets=%" G_GUINT64_FORMAT " delivered=%" G_GINT64_FORMAT " lost=%" G_GINT64_FORMAT
+          "\n",
+          i, g_array_index (packets, guint64, i), (gint64)st->delivered,
+          st->delivered == G_MAXUINT64 ? -1 : (gint64)ts_trace_statistics_dropped (st));
+    }
+  return g_string_free (out, FALSE);
+}
+
 static void
 write_scenario (const char *path, const char *text)
 {
@@ -277,6 +320,29 @@ test_run_connect (gconstpointer data)
                 "tls.keylog_file:/dev/null");
   g_assert_nonnull (strstr (get, "client-proxy\n"));
   g_assert_nonnull (strstr (get, "proxy-server\n"));
+  /* Each link's capture says what it delivered (every packet in the trace)
+   * and lost (nothing, at this pace). */
+  {
+    g_autofree char *stats = trace_statistics (trace);
+    g_auto (GStrv) lines = g_strsplit (stats, "\n", -1);
+    guint64 packets, delivered;
+    gint64 lost;
+    guint id;
+
+    g_test_message ("%s", stats);
+    g_assert_cmpuint (g_strv_length (lines), ==, 3);
+    for (guint i = 0; i < 2; i++)
+      {
+        g_assert_cmpint (sscanf (lines[i],
+                                 "if%u packets=%" G_GUINT64_FORMAT " delivered=%" G_GUINT64_FORMAT
+                                 " lost=%" G_GINT64_FORMAT,
+                                 &id, &packets, &delivered, &lost),
+                         ==, 4);
+        g_assert_cmpuint (packets, >, 0);
+        g_assert_cmpuint (delivered, ==, packets);
+        g_assert_cmpint (lost, ==, 0);
+      }
+  }
   /* One interface per link, named after it, saying which end it captures. */
   ifaces = tshark (trace, NULL, "frame.interface_name", NULL);
   descs = tshark (trace, "frame.interface_name == \"proxy-server\"", "frame.interface_description",

@@ -951,6 +951,56 @@ test_decrypt_ahead_bulk (void)
   g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
+/* What a capture lost (its interface's statistics block) is an anomaly on
+ * that link, with the counts; a capture that lost nothing says nothing. */
+static void
+test_capture_lost (void)
+{
+  Trace t;
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  g_autoptr (GError) error = NULL;
+  const TsTraceStatistics lost = { 1000, 0, 250, 750 };
+  const TsTraceStatistics none = { 40, 0, 0, 40 };
+  const TsTimeline *tl;
+  guint n_lost = 0;
+
+  trace_init (&t, metadata_one_proxy, links_one_proxy);
+  write_connect (&t, 1, 0, 0, 1, 0);
+  g_assert_true (ts_trace_writer_add_statistics (t.writer, 0, t.now, &none, &error));
+  g_assert_true (ts_trace_writer_add_statistics (t.writer, 1, t.now, &lost, &error));
+  trace = trace_finish (&t);
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+    {
+      const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
+      g_autofree char *details = NULL;
+      GString *d;
+
+      if (strstr (e->summary, "the capture lost") == NULL)
+        continue;
+      n_lost++;
+      g_assert_true (e->anomaly);
+      g_assert_cmpstr (e->summary, ==,
+                       "the capture lost 250 packets on proxy-server: it did not keep up with "
+                       "the traffic, so gaps there are the capture's, not the network's");
+      g_assert_cmpint (e->link, ==, 1);
+      g_assert_cmpstr (ts_timeline_get_node (tl, (guint)e->src)->name, ==, "proxy");
+      g_assert_cmpstr (ts_timeline_get_node (tl, (guint)e->dst)->name, ==, "server");
+      d = g_string_new (NULL);
+      for (guint k = 0; k < e->n_detail; k++)
+        g_string_append_printf (d, "%s\n", ts_timeline_get_detail (tl, e->detail_first + k)->text);
+      details = g_string_free (d, FALSE);
+      g_assert_cmpstr (details, ==,
+                       "Received by the interface: 1000 packets\n"
+                       "Delivered to the capturing program: 750 packets\n"
+                       "Dropped by the operating system (capture buffer full): 250 packets\n"
+                       "Dropped by the interface: 0 packets\n");
+    }
+  g_assert_cmpuint (n_lost, ==, 1);
+}
+
 /* Cut the trace at sampled points: never a crash; the cut shows as an
  * anomaly; what came before stays. */
 static void
@@ -1396,6 +1446,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/chunked-equals-one-pass", test_chunked);
   g_test_add_func ("/ts/trace/analyzer/decrypt-ahead-equals-one-pass", test_decrypt_ahead);
   g_test_add_func ("/ts/trace/analyzer/decrypt-ahead-bulk", test_decrypt_ahead_bulk);
+  g_test_add_func ("/ts/trace/analyzer/capture-lost", test_capture_lost);
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
   g_test_add_func ("/ts/trace/analyzer/corrupted", test_corrupted);
 #ifdef TS_HAVE_CAIRO

@@ -56,6 +56,17 @@ read_all (TsTraceReader *reader, GError **error)
                                                        g_strchomp (text)));
             }
             break;
+          case TS_TRACE_RECORD_STATISTICS:
+            g_ptr_array_add (
+                lines, g_strdup_printf (
+                           "statistics if%u t=%" G_GUINT64_FORMAT " recv=%" G_GINT64_FORMAT
+                           " ifdrop=%" G_GINT64_FORMAT " osdrop=%" G_GINT64_FORMAT
+                           " deliv=%" G_GINT64_FORMAT " lost=%" G_GUINT64_FORMAT,
+                           record.interface_id, record.time_ns, (gint64)record.statistics.received,
+                           (gint64)record.statistics.if_drops, (gint64)record.statistics.os_drops,
+                           (gint64)record.statistics.delivered,
+                           ts_trace_statistics_dropped (&record.statistics)));
+            break;
           case TS_TRACE_RECORD_EVENT:
             {
               g_autofree char *line = ts_trace_event_to_line (record.event);
@@ -161,6 +172,15 @@ make_trace (guint64 window_ns, gboolean late_secret)
       ts_trace_writer_add_keylog (writer, T0 + 40 * MS, "# comment\nbroken line\n", 22, &error));
   g_assert_cmpuint (ts_trace_writer_get_n_bad_keylog_lines (writer), ==, 1);
   g_assert_cmpuint (ts_trace_writer_get_n_late_secrets (writer), ==, late_secret ? 1 : 0);
+  /* What the capture of the first link lost; the spare link's block says
+   * nothing. */
+  {
+    const TsTraceStatistics lost = { 5, 0, 2, 3 };
+    const TsTraceStatistics unknown = { G_MAXUINT64, G_MAXUINT64, G_MAXUINT64, G_MAXUINT64 };
+
+    g_assert_true (ts_trace_writer_add_statistics (writer, ifs[0], T0 + 50 * MS, &lost, &error));
+    g_assert_true (ts_trace_writer_add_statistics (writer, ifs[2], T0 + 50 * MS, &unknown, &error));
+  }
   g_assert_true (ts_trace_writer_close (writer, &error));
   g_assert_no_error (error);
   return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
@@ -203,7 +223,13 @@ test_round_trip (void)
   /* The secret precedes the ClientHello that carries its random. */
   g_assert_true (g_str_has_prefix (lines[8], "secrets 544c534b CLIENT_RANDOM 0102"));
   g_assert_true (g_str_has_prefix (lines[9], "packet if0 t=1764230400030000000 105/109 "));
-  g_assert_cmpstr (lines[10], ==, "");
+  /* Statistics come after every packet; counters not given stay unknown. */
+  g_assert_cmpstr (lines[10], ==,
+                   "statistics if0 t=1764230400050000000 recv=5 ifdrop=0 osdrop=2 deliv=3 lost=2");
+  g_assert_cmpstr (
+      lines[11], ==,
+      "statistics if2 t=1764230400050000000 recv=-1 ifdrop=-1 osdrop=-1 deliv=-1 lost=0");
+  g_assert_cmpstr (lines[12], ==, "");
 }
 
 static void
@@ -371,8 +397,8 @@ test_truncation (void)
           n_damaged++;
         }
     }
-  /* Ten blocks: every cut but the nine inner boundaries is damage. */
-  g_assert_cmpuint (n_damaged, ==, len - 9);
+  /* Twelve blocks: every cut but the eleven inner boundaries is damage. */
+  g_assert_cmpuint (n_damaged, ==, len - 11);
 }
 
 /* Corrupts a copy of a trace and checks the reader's error. */
@@ -489,6 +515,16 @@ test_corrupt (void)
       "packet block at offset %" G_GSIZE_FORMAT " names interface 7 of 3 declared", epb);
   check_corrupt (trace, epb + 8, b, 4, TS_TRACE_ERROR_INVALID, msg);
   g_clear_pointer (&msg, g_free);
+  /* Statistics of an interface never declared. */
+  {
+    gsize isb = block_offset (trace, 10);
+
+    put32 (b, 9);
+    msg = g_strdup_printf (
+        "statistics block at offset %" G_GSIZE_FORMAT " names interface 9 of 3 declared", isb);
+    check_corrupt (trace, isb + 8, b, 4, TS_TRACE_ERROR_INVALID, msg);
+    g_clear_pointer (&msg, g_free);
+  }
   /* Captured length beyond the block. */
   put32 (b, 4000);
   msg = g_strdup_printf ("packet block at offset %" G_GSIZE_FORMAT
@@ -747,8 +783,9 @@ test_trace_info (void)
   g_assert_cmpint (status, ==, 0);
   g_assert_nonnull (strstr (out, ": pcapng, scenario connect, written by Tunnelscope "));
   g_assert_nonnull (strstr (out, "interfaces: 3\n"));
-  g_assert_nonnull (strstr (out, "  0 client-proxy     Ethernet                      2 packets  "
-                                 "(captured at the proxy end)\n"));
+  /* With what its capture lost (the interface's statistics block). */
+  g_assert_nonnull (strstr (out, "  0 client-proxy     Ethernet                      2 packets "
+                                 "(and 2 lost by the capture)  (captured at the proxy end)\n"));
   g_assert_nonnull (strstr (out, "  1 proxy-server     Ethernet                      1 packet  "
                                  "(captured at the server end)\n"));
   g_assert_nonnull (strstr (out, "secrets: 1 block, 1 TLS key log line\n"));
@@ -757,10 +794,12 @@ test_trace_info (void)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  /* Cut inside the last block: what was read is shown, the damage named, exit 1. */
+  /* Cut inside the last block (the spare link's statistics): what was read
+   * is shown, the damage named, exit 1. */
   out = trace_info (trace, g_bytes_get_size (trace) - 10, &status, &err);
   g_assert_false (g_spawn_check_wait_status (status, NULL));
-  g_assert_nonnull (strstr (out, "  0 client-proxy     Ethernet                      1 packet"));
+  g_assert_nonnull (strstr (out, "  0 client-proxy     Ethernet                      2 packets "
+                                 "(and 2 lost by the capture)"));
   g_assert_nonnull (strstr (out, "damage: the trace ends inside the block at offset "));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);

@@ -123,6 +123,15 @@ struct _Conn
   GHashTable *h2_body[2];           /* stream id -> H2Body: DATA of a message not ended yet */
   guint64 cur_tls_off, cur_tls_end; /* the TLS event being handled (stream offsets) */
   int cur_tls_dir;
+  /* The HTTP/1 message whose body is being read, per direction: its head's
+   * event and packet, and where its head ended on the wire. */
+  struct
+  {
+    gboolean open;
+    guint head_event;
+    guint32 head_packet;
+    guint64 head_end; /* stream offset (of the TLS stream, for HTTP in TLS) */
+  } body[2];
   /* proxying */
   char *connect_target; /* CONNECT target on this connection */
   guint64 connect_time;
@@ -155,13 +164,13 @@ struct _TsAnalyzer
   TsTraceReader *reader;
   TsTimeline *tl;
   TsTlsKeylog *keylog;
-  GArray *packets;        /* PacketInfo */
-  GArray *ifaces;         /* IfaceInfo by interface id */
+  GArray *packets;           /* PacketInfo */
+  GArray *ifaces;            /* IfaceInfo by interface id */
   GHashTable *ifindex_links; /* (interface id << 32 | SLL2 interface index) -> link + 1 */
   GArray *link_ifindex;      /* by link: LinkIfindex, the other way ({ -1 } for the rest) */
-  GArray *meta;           /* EventMeta per event */
-  GHashTable *conn_table; /* ConnKey* -> Conn* (live) */
-  GPtrArray *conns;       /* Conn* by id */
+  GArray *meta;              /* EventMeta per event */
+  GHashTable *conn_table;    /* ConnKey* -> Conn* (live) */
+  GPtrArray *conns;          /* Conn* by id */
   GPtrArray *waiting;    /* Conn* with a proxy request waiting for its upstream leg, oldest first */
   GPtrArray *live_tls;   /* Conn* with a TLS session still open */
   GHashTable *udp_flows; /* UdpKey* -> UdpFlow* (delivery of datagrams) */
@@ -1243,6 +1252,82 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
     }
   else
     locate (self, c, dir, offset, offset + len, index);
+  c->body[dir].open = body != TS_HTTP1_BODY_NONE;
+  c->body[dir].head_event = index;
+  c->body[dir].head_packet = self->cur_packet;
+  c->body[dir].head_end = !inner     ? offset + len
+                          : over_tls ? c->cur_tls_end
+                                     : c->inner_base[dir] + offset + len;
+}
+
+/* A message's body ended at stream offset @end (@body_len bytes). A body
+ * that went on past its head's packet gets an event of its own where it
+ * ends: a download's seconds and megabytes are not lost in its head's line
+ * (an observer who cannot read it still sees their size and timing). */
+static void
+http_message_end (gpointer user_data, TsHttp1Direction dir, guint64 end, guint64 body_len,
+                  gboolean inner)
+{
+  Conn *c = user_data;
+  TsAnalyzer *self = c->an;
+  gboolean over_tls = c->tunnel_proto == PROTO_TLS || c->proto == PROTO_TLS;
+  ReadClass cls = inner ? (over_tls ? READ_TLS : READ_PATH) : READ_CLEAR;
+  const TsTimelineEvent *head;
+  const char *head_summary;
+  TsTimelineEvent *e;
+  guint64 wire_end, head_time;
+  guint index;
+
+  if (!c->body[dir].open)
+    return;
+  c->body[dir].open = FALSE;
+  if (body_len == 0 || self->cur_packet == c->body[dir].head_packet)
+    return;
+  head = _ts_timeline_event (self->tl, c->body[dir].head_event);
+  head_time = head->time_ns;
+  head_summary = head->summary;
+  index = new_event (self, c, dir, TS_LAYER_HTTP, TS_PHASE_DATA, "http.body", cls,
+                     "body ends: %" G_GUINT64_FORMAT " bytes", body_len);
+  e = _ts_timeline_event (self->tl, index);
+  e->encrypted = inner && over_tls;
+  e->decrypted = e->encrypted;
+  if (inner && over_tls)
+    {
+      locate (self, c, c->cur_tls_dir, c->cur_tls_off, c->cur_tls_end, index);
+      wire_end = c->cur_tls_end;
+    }
+  else
+    {
+      wire_end = inner ? c->inner_base[dir] + end : end;
+      locate (self, c, dir, wire_end - 1, wire_end, index);
+    }
+  /* What it took on the wire after its head (TLS records and all). */
+  e->wire_len = wire_end > c->body[dir].head_end ? wire_end - c->body[dir].head_end : body_len;
+  _ts_timeline_add_detail (self->tl, index, 0, "the body of: %s", head_summary);
+  _ts_timeline_add_detail (self->tl, index, 0, "%" G_GUINT64_FORMAT " bytes of body", body_len);
+  if (e->time_ns > head_time)
+    {
+      double s = (double)(e->time_ns - head_time) / 1e9;
+      _ts_timeline_add_detail (self->tl, index, 0, "%.3f s after its head", s);
+      _ts_timeline_add_detail (self->tl, index, 0, "%.1f MB/s on average",
+                               (double)body_len / s / 1e6);
+    }
+  if (inner && over_tls)
+    _ts_timeline_add_detail (self->tl, index, 0,
+                             "%" G_GUINT64_FORMAT " bytes of TLS records after the head's",
+                             e->wire_len);
+}
+
+static void
+outer_message_end (gpointer user_data, TsHttp1Direction dir, guint64 end, guint64 body_len)
+{
+  http_message_end (user_data, dir, end, body_len, FALSE);
+}
+
+static void
+inner_message_end (gpointer user_data, TsHttp1Direction dir, guint64 end, guint64 body_len)
+{
+  http_message_end (user_data, dir, end, body_len, TRUE);
 }
 
 static void
@@ -1364,7 +1449,7 @@ tunnel_data (gpointer user_data, TsHttp1Direction dir, guint64 offset, const gui
       else if (c->tunnel_proto == PROTO_HTTP)
         {
           static const TsHttp1Callbacks cb
-              = { inner_head, NULL, inner_tunnel, inner_tunnel_data, inner_anomaly };
+              = { inner_head, inner_message_end, inner_tunnel, inner_tunnel_data, inner_anomaly };
           c->inner_http = ts_http1_conn_new (&cb, c);
           c->inner_proto = PROTO_HTTP;
         }
@@ -1950,8 +2035,8 @@ tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunne
             }
           else if (dir == 0 && ts_http1_looks_like_request (ev->data, ev->len))
             {
-              static const TsHttp1Callbacks cb
-                  = { inner_head, NULL, inner_tunnel, inner_tunnel_data, inner_anomaly };
+              static const TsHttp1Callbacks cb = { inner_head, inner_message_end, inner_tunnel,
+                                                   inner_tunnel_data, inner_anomaly };
               c->inner_http = ts_http1_conn_new (&cb, c);
               c->inner_proto = PROTO_HTTP;
             }
@@ -2070,7 +2155,7 @@ decide_proto (TsAnalyzer *self, Conn *c, int dir, const guint8 *data, gsize len)
   if (c->proto == PROTO_HTTP)
     {
       static const TsHttp1Callbacks cb
-          = { outer_head, NULL, http_tunnel, tunnel_data, http_anomaly };
+          = { outer_head, outer_message_end, http_tunnel, tunnel_data, http_anomaly };
       c->http = ts_http1_conn_new (&cb, c);
     }
   else if (c->proto == PROTO_TLS)

@@ -727,11 +727,13 @@ static GBytes *make_routed_trace (void);
 
 static GBytes *make_any_trace (void);
 
+static GBytes *make_body_trace (void);
+
 static void
 test_chunked (void)
 {
   GBytes *traces[] = { make_connect_trace (1), make_connect_trace (5), make_misc_trace (),
-                       make_routed_trace (), make_any_trace () };
+                       make_routed_trace (),   make_any_trace (),      make_body_trace () };
 
   for (gsize k = 0; k < G_N_ELEMENTS (traces); k++)
     {
@@ -949,6 +951,66 @@ test_decrypt_ahead_bulk (void)
       g_assert_cmpint (g_unlink (path), ==, 0);
     }
   g_assert_cmpint (g_rmdir (tmp), ==, 0);
+}
+
+/* Plain HTTP on one link: a body of known length over three segments, a
+ * request whose small body shares its head's segment, and a chunked body
+ * over two segments. */
+static GBytes *
+make_body_trace (void)
+{
+  static const char *const links[] = { "eth0", NULL };
+  Trace t;
+  Tcp c;
+  g_autofree char *body = g_strnfill (1000, 'x');
+
+  trace_init (&t, NULL, links);
+  tcp_open (&c, &t, 0, "192.0.2.1", 40000, "198.51.100.2", 80);
+  tcp_sends (&c, 0, "GET /big HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  {
+    g_autofree char *first
+        = g_strconcat ("HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n", body, NULL);
+    tcp_sends (&c, 1, first);
+  }
+  tcp_sends (&c, 1, body);
+  tcp_sends (&c, 1, body);
+  tcp_sends (&c, 0, "POST /small HTTP/1.1\r\nHost: example.com\r\nContent-Length: 5\r\n\r\nhello");
+  tcp_sends (&c, 1,
+             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n");
+  tcp_sends (&c, 1, "4\r\nwxyz\r\n0\r\n\r\n");
+  tcp_close (&c);
+  return trace_finish (&t);
+}
+
+/* A body that goes on past its head's segment ends with an event of its
+ * own, where it ends, with its size; one in its head's segment does not. */
+static void
+test_http_body (void)
+{
+  g_autoptr (GBytes) trace = make_body_trace ();
+  g_autoptr (TsAnalyzer) an = analyze (trace);
+  const TsTimeline *tl = ts_analyzer_get_timeline (an);
+  g_autoptr (GString) bodies = g_string_new (NULL);
+
+  for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+    {
+      const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
+
+      if (strcmp (e->kind, "http.body") != 0)
+        continue;
+      g_string_append_printf (bodies, "%s | wire %" G_GUINT64_FORMAT " | packet %u | %s\n",
+                              e->summary, e->wire_len, e->packet,
+                              ts_timeline_get_detail (tl, e->detail_first)->text);
+      g_assert_cmpstr (
+          ts_timeline_get_node (tl, (guint)e->src)->name, ==,
+          ts_timeline_get_node (tl, (guint)ts_timeline_get_event (tl, i - 1)->src)->name);
+    }
+  /* Packets: 3 of the handshake, the GET (3), the three of the 200 (4-6),
+   * the POST (7), the chunked 200 in two (8, 9); the chunked body's 20
+   * bytes take 36 on the wire (sizes, chunk ends, the last chunk). */
+  g_assert_cmpstr (bodies->str, ==,
+                   "body ends: 3000 bytes | wire 3000 | packet 6 | the body of: 200 OK\n"
+                   "body ends: 20 bytes | wire 36 | packet 9 | the body of: 200 OK\n");
 }
 
 /* What a capture lost (its interface's statistics block) is an anomaly on
@@ -1446,6 +1508,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/chunked-equals-one-pass", test_chunked);
   g_test_add_func ("/ts/trace/analyzer/decrypt-ahead-equals-one-pass", test_decrypt_ahead);
   g_test_add_func ("/ts/trace/analyzer/decrypt-ahead-bulk", test_decrypt_ahead_bulk);
+  g_test_add_func ("/ts/trace/analyzer/http-body", test_http_body);
   g_test_add_func ("/ts/trace/analyzer/capture-lost", test_capture_lost);
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
   g_test_add_func ("/ts/trace/analyzer/corrupted", test_corrupted);

@@ -53,13 +53,23 @@ typedef struct
   guint64 seq;
   guint8 secret[TS_TLS_SECRET_MAX]; /* TLS 1.3: the current traffic secret */
   gsize secret_len;
-  gboolean undecryptable; /* after an unrecoverable gap or an unsupported suite */
+  gboolean undecryptable; /* keys lost in a gap or refused, or an unsupported suite */
+  guint64 seq_end;        /* stream offset where the record numbered @seq starts, in step */
+  guint64 mean_len;       /* wire size of recent protected records, in 1/16 byte (EMA) */
+  guint16 rec_version;    /* outer version of the last record opened */
 
   /* After a gap: record sync is searched again, and the sequence number of
-   * the next protected record is somewhere in [seq, seq + seq_window]. */
+   * the next protected record is unknown (seq_lost): it is @seq plus the
+   * number of records lost since seq_end. A gap run lasts until a record
+   * opens; gaps within it refill its budget of trial decryptions. */
   gboolean had_gap;
   gboolean seq_lost;
-  guint64 seq_window;
+  guint64 n_seen;       /* records of this run whose header was read (counted, not guessed)... */
+  guint64 seen_bytes;   /* ...and their bytes */
+  guint seq_budget;     /* trial decryptions left to this run */
+  guint64 seq_reach;    /* distance from the estimate its failed records were tried to */
+  gboolean seq_told;    /* its DECRYPT_FAILED is reported */
+  guint64 n_seq_opaque; /* its records that no candidate opened */
 
   /* TLS 1.3 0-RTT (client only): the ClientHello offered early data, and
    * records may be under the early traffic key until EndOfEarlyData or the
@@ -135,9 +145,24 @@ struct _TsTlsSession
  * ChaCha20 record). A gap of n bytes lost at most n / this records. */
 #define TS_TLS_MIN_RECORD (5 + 16)
 
-/* Cap on the sequence numbers tried for the first record after a gap (each
- * try is one AEAD over the record). */
-#define TS_TLS_GAP_SEQ_TRIALS 256
+/* After a gap the sequence number of the next record is estimated: the
+ * records since the last one in step whose header was read are counted,
+ * the bytes of those lost whole are divided by the recent records' mean
+ * size. The window is what the lost bytes allow at worst (one record per
+ * TS_TLS_MIN_RECORD bytes), without a cap: the search goes outwards from
+ * the estimate (each try is one AEAD over the record), first the
+ * TS_TLS_GAP_SEQ_NEAR numbers either side, where a bulk transfer of equal
+ * records is found at the first try; then, for a record that still does
+ * not open, further out, at most TS_TLS_GAP_RECORD_TRIALS tries per record
+ * and TS_TLS_GAP_SEQ_TRIALS per gap run (each gap refills it). A run's
+ * later records go on from where its earlier ones stopped, so an estimate
+ * that is far off (a burst of small records lost among large ones) is
+ * still reached, record by record and gap by gap, while a hopeless
+ * direction (two KeyUpdates lost in one gap) costs at most
+ * TS_TLS_GAP_SEQ_TRIALS tries per gap, whatever the number of records. */
+#define TS_TLS_GAP_SEQ_NEAR 4
+#define TS_TLS_GAP_RECORD_TRIALS 64
+#define TS_TLS_GAP_SEQ_TRIALS 512
 
 static const char *const event_kind_names[] = {
   "record", "handshake", "change_cipher_spec", "alert", "application_data", "opaque", "anomaly",
@@ -1033,16 +1058,91 @@ can_hold (TsTlsSession *self, Dir *d, gsize rec_len)
          && d->held->len + rec_len <= self->pending_cap && !window_passed (self, d);
 }
 
-/* The first protected record after a gap: find its sequence number among
- * the TS_TLS_GAP_SEQ_TRIALS that the lost bytes allow. On success the
- * direction is back in step; on failure it is no longer decrypted. */
-static gssize
-open_after_gap (TsTlsSession *self, Dir *d, const guint8 *rec, const guint8 *frag, gsize frag_len)
+/* What the search after a gap came to, for the record's events. */
+typedef struct
 {
-  gssize n;
+  guint64 seq;           /* the record's sequence number, or the estimate if none opens it */
+  guint64 lo, hi;        /* the numbers it may have */
+  guint n_trials;        /* AEAD tries spent on it */
+  gboolean false_header; /* not tried: its version is not this direction's */
+  gboolean key_update;   /* it opened under the next traffic secret (a KeyUpdate was lost) */
+  gboolean resumed;      /* it ends a run in which records were left opaque... */
+  guint64 n_opaque;      /* ...this many */
+  guint64 n_lost;        /* records between the last one in step and this one */
+} GapSearch;
+
+/* A record header read at a record boundary or found by the scan after a
+ * gap (deterministic: the same headers for any chunking). Its size goes
+ * into the mean that lost bytes are divided by, weighted to the recent
+ * records (1/16: a few small records among bulk ones move it little, and
+ * a bulk transfer after a handshake sets it within tens of records); after
+ * a gap it is a record of the run counted, not estimated. */
+static void
+note_header (Dir *d, const guint8 *hdr)
+{
+  guint64 len = 5 + (guint64)(hdr[3] << 8 | hdr[4]);
+
+  if (d->epoch != EPOCH_CLEAR)
+    d->mean_len
+        = d->mean_len == 0
+              ? len * 16
+              : (guint64)((gint64)d->mean_len + ((gint64)len * 16 - (gint64)d->mean_len) / 16);
+  if (d->seq_lost)
+    {
+      d->n_seen++;
+      d->seen_bytes += len;
+    }
+}
+
+/* A protected record after a gap (@offset: where it starts): find its
+ * sequence number, at most one record per TS_TLS_MIN_RECORD bytes after
+ * the last record in step, trying first the numbers that the records'
+ * sizes point to (see TS_TLS_GAP_SEQ_TRIALS). On success the direction is
+ * back in step; on failure it stays in the run (@seq still the first
+ * number a lost record may have: a record that opens with none may be a
+ * false header's). */
+static gssize
+open_after_gap (TsTlsSession *self, Dir *d, const guint8 *rec, const guint8 *frag, gsize frag_len,
+                guint64 offset, GapSearch *out)
+{
+  guint64 span = offset > d->seq_end ? offset - d->seq_end : 0;
+  /* The records since the last one in step whose headers were read are
+   * counted (this one is the last of them); the rest of the bytes is
+   * records lost whole, estimated. */
+  guint64 n_before = d->n_seen > 0 ? d->n_seen - 1 : 0;
+  guint64 rest = span - MIN (d->seen_bytes - MIN (d->seen_bytes, 5 + frag_len), span);
+  guint64 lo = d->seq, hi, est, k;
+  guint cap = MIN (TS_TLS_GAP_RECORD_TRIALS, d->seq_budget), used = 0;
+  /* TLS 1.3: a KeyUpdate may have been lost with the bytes; the next
+   * generation of the traffic secret (RFC 8446 §7.2) restarts at 0. */
+  gboolean next_ok = d->cipher.tls13 && d->epoch == EPOCH_APPLICATION && d->secret_len > 0;
+  TsTlsCipher next = { 0 };
+  guint8 next_secret[TS_TLS_SECRET_MAX];
+  gboolean in_next = FALSE;
+  gssize n = -1;
+
+  /* At most one record per TS_TLS_MIN_RECORD bytes lost. */
+  k = MIN (n_before, G_MAXUINT64 - lo);
+  hi = lo + k + MIN (rest / TS_TLS_MIN_RECORD, G_MAXUINT64 - lo - k);
+  est = lo + k;
+  if (d->mean_len > 0)
+    est += MIN ((rest * 16 + d->mean_len / 2) / d->mean_len, hi - est);
+  memset (out, 0, sizeof *out);
+  out->seq = est;
+  out->lo = lo;
+  out->hi = hi;
+
+  /* A header whose version is not this direction's (framed right after a
+   * record that did not open) is most likely not a record: no tries. */
+  if (d->rec_version != 0 && (guint16)(rec[1] << 8 | rec[2]) != d->rec_version)
+    {
+      out->false_header = TRUE;
+      return -1;
+    }
 
   /* TLS 1.2 GCM: OpenSSL, NSS and GnuTLS send the sequence number as the
-   * explicit nonce; try it first. */
+   * explicit nonce; try it first. One try per record, as a record in step
+   * costs: outside the budget. */
   if ((d->cipher.info->aead == TS_TLS_AEAD_AES_128_GCM
        || d->cipher.info->aead == TS_TLS_AEAD_AES_256_GCM)
       && !d->cipher.tls13 && frag_len >= 8)
@@ -1051,61 +1151,108 @@ open_after_gap (TsTlsSession *self, Dir *d, const guint8 *rec, const guint8 *fra
 
       for (int i = 0; i < 8; i++)
         guess = guess << 8 | frag[i];
-      if (guess >= d->seq && guess - d->seq < (G_GUINT64_CONSTANT (1) << 32)
-          && (n = _ts_tls_cipher_open (&d->cipher, guess, rec, frag, frag_len, self->plain)) >= 0)
+      if (guess >= lo && guess <= hi)
         {
-          d->seq = guess + 1;
-          d->seq_lost = FALSE;
-          d->seq_window = 0;
-          return n;
+          out->n_trials++;
+          if ((n = _ts_tls_cipher_open (&d->cipher, guess, rec, frag, frag_len, self->plain)) >= 0)
+            {
+              out->seq = guess;
+              goto found;
+            }
         }
     }
-  for (guint64 k = 0; k <= d->seq_window; k++)
-    if ((n = _ts_tls_cipher_open (&d->cipher, d->seq + k, rec, frag, frag_len, self->plain)) >= 0)
-      {
-        d->seq += k + 1;
-        d->seq_lost = FALSE;
-        d->seq_window = 0;
-        return n;
-      }
 
-  /* TLS 1.3: a KeyUpdate may have been lost with the bytes; try the next
-   * generation of the traffic secret (RFC 8446 §7.2) from sequence 0. */
-  if (d->cipher.tls13 && d->epoch == EPOCH_APPLICATION && d->secret_len > 0)
+  /* Outwards from the estimate, ring by ring: est, est + 1, est - 1,
+   * est + 2, ... within [lo, hi], and the next secret's 0, 1, 2, ...
+   * alongside. After the near ring, on from where the run's earlier
+   * records stopped. */
+  for (guint64 r = 0;;)
     {
-      guint8 next[TS_TLS_SECRET_MAX];
-      TsTlsCipher trial = { 0 };
+      guint64 cand[3];
+      gboolean cand_next[3] = { FALSE, FALSE, FALSE };
+      guint n_cand = 0;
+      gboolean in_window;
 
-      if (_ts_tls13_expand_label (self->suite->digest, d->secret, d->secret_len, "traffic upd",
-                                  NULL, 0, next, d->secret_len)
-          && _ts_tls_cipher_set_secret (&trial, self->suite, next, d->secret_len))
-        for (guint64 k = 0; k <= d->seq_window; k++)
-          if ((n = _ts_tls_cipher_open (&trial, k, rec, frag, frag_len, self->plain)) >= 0)
+      if (r <= hi - est)
+        cand[n_cand++] = est + r;
+      if (r > 0 && r <= est - lo)
+        cand[n_cand++] = est - r;
+      in_window = n_cand > 0;
+      if (next_ok && r <= hi - lo)
+        {
+          in_window = TRUE;
+          cand_next[n_cand] = TRUE;
+          cand[n_cand++] = r;
+        }
+      if (!in_window)
+        break; /* the whole window is tried */
+      for (guint i = 0; i < n_cand; i++)
+        {
+          TsTlsCipher *c = &d->cipher;
+
+          if (used == cap)
+            goto failed;
+          if (cand_next[i])
             {
-              _ts_tls_cipher_clear (&d->cipher);
-              d->cipher = trial;
-              memcpy (d->secret, next, d->secret_len);
-              OPENSSL_cleanse (next, sizeof next);
-              d->seq = k + 1;
-              d->seq_lost = FALSE;
-              d->seq_window = 0;
-              return n;
+              if (!next.ready
+                  && (!_ts_tls13_expand_label (self->suite->digest, d->secret, d->secret_len,
+                                               "traffic upd", NULL, 0, next_secret, d->secret_len)
+                      || !_ts_tls_cipher_set_secret (&next, self->suite, next_secret,
+                                                     d->secret_len)))
+                {
+                  next_ok = FALSE;
+                  continue;
+                }
+              c = &next;
             }
-      _ts_tls_cipher_clear (&trial);
-      OPENSSL_cleanse (next, sizeof next);
+          used++;
+          out->n_trials++;
+          if ((n = _ts_tls_cipher_open (c, cand[i], rec, frag, frag_len, self->plain)) >= 0)
+            {
+              out->seq = cand[i];
+              in_next = cand_next[i];
+              goto found;
+            }
+        }
+      if (r > TS_TLS_GAP_SEQ_NEAR)
+        d->seq_reach = r + 1;
+      r = r == TS_TLS_GAP_SEQ_NEAR ? MAX (r + 1, d->seq_reach) : r + 1;
     }
-  d->seq_lost = FALSE;
-  d->undecryptable = TRUE;
-  d->seq++;
+
+failed:
+  d->seq_budget -= used;
+  _ts_tls_cipher_clear (&next);
+  OPENSSL_cleanse (next_secret, sizeof next_secret);
   return -1;
+
+found:
+  if (in_next)
+    {
+      _ts_tls_cipher_clear (&d->cipher);
+      d->cipher = next;
+      memcpy (d->secret, next_secret, d->secret_len);
+      out->key_update = TRUE;
+    }
+  else
+    _ts_tls_cipher_clear (&next);
+  OPENSSL_cleanse (next_secret, sizeof next_secret);
+  out->n_lost = in_next ? 0 : out->seq - lo;
+  out->resumed = d->seq_told;
+  out->n_opaque = d->n_seq_opaque;
+  d->seq = out->seq + 1;
+  d->seq_lost = FALSE;
+  d->seq_reach = 0;
+  d->seq_told = FALSE;
+  d->n_seq_opaque = 0;
+  return n;
 }
 
 /* One framed record (header and fragment, @rec_len bytes, at stream
  * @offset). Returns FALSE if it needs keys not yet known and @may_hold:
  * the caller holds it back; otherwise it is reported. */
 static gboolean
-process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec, gsize rec_len,
-                guint64 offset, gboolean may_hold)
+process_record_in (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec, gsize rec_len,
+                   guint64 offset, gboolean may_hold)
 {
   Dir *d = &self->dir[direction];
   guint8 type = rec[0];
@@ -1120,6 +1267,7 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
   gboolean ahead = FALSE;
   gsize inner_len = 0;
   guint8 inner_type = 0;
+  GapSearch gs = { 0 };
   /* Framed from rbuf with bytes not copied yet: only a record opened ahead
    * needs none of them. */
   gboolean lazy = rec == d->rbuf && d->copied < rec_len;
@@ -1173,7 +1321,9 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
 
   if (keys != KEYS_OK)
     {
-      d->seq++;
+      /* After a gap, @seq stays the first number a lost record may have. */
+      if (!d->seq_lost)
+        d->seq++;
       emit (self, &ev);
       if (keys == KEYS_NOT_YET && !d->told_missing)
         {
@@ -1197,8 +1347,8 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
   plain = ensure_plain (self, frag_len);
   if (d->seq_lost)
     {
-      n = open_after_gap (self, d, rec, frag, frag_len);
-      ev.record_seq = d->seq - 1;
+      n = open_after_gap (self, d, rec, frag, frag_len, offset, &gs);
+      ev.record_seq = gs.seq;
     }
   else
     {
@@ -1252,11 +1402,25 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
       if (lazy)
         fill_rbuf (d, rec_len);
       emit (self, &ev);
-      if (d->undecryptable)
-        emit_anomaly (self, direction, TS_TLS_ANOMALY_DECRYPT_FAILED, offset, end_offset,
-                      "after the gap, no sequence number in the next %" G_GUINT64_FORMAT
-                      " opens this record: this direction is no longer decrypted",
-                      d->seq_window + 1);
+      if (d->seq_lost)
+        {
+          /* Once per run: its later records are tried as well, and the
+           * record that opens says so. */
+          if (!d->seq_told && gs.false_header)
+            emit_anomaly (self, direction, TS_TLS_ANOMALY_DECRYPT_FAILED, offset, end_offset,
+                          "after the gap, a record of version 0x%04x where this direction's are "
+                          "0x%04x (a false header?): records are opaque until one opens",
+                          (guint)ev.record_version, (guint)d->rec_version);
+          else if (!d->seq_told)
+            emit_anomaly (
+                self, direction, TS_TLS_ANOMALY_DECRYPT_FAILED, offset, end_offset,
+                "after the gap, none of %u sequence numbers tried (estimate %" G_GUINT64_FORMAT
+                ", possible %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
+                ") opens this record: records are opaque until one opens",
+                gs.n_trials, gs.seq, gs.lo, gs.hi);
+          d->seq_told = TRUE;
+          d->n_seq_opaque++;
+        }
       else
         emit_anomaly (self, direction, TS_TLS_ANOMALY_DECRYPT_FAILED, offset, end_offset,
                       "record %" G_GUINT64_FORMAT " of %" G_GSIZE_FORMAT
@@ -1271,8 +1435,23 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
     }
 
   self->info.n_decrypted[direction]++;
+  d->rec_version = ev.record_version;
   ev.decrypted = TRUE;
   emit (self, &ev);
+  /* Worth saying after records were left opaque; a gap that costs none
+   * is told by its GAP anomaly and the decrypted records alone. */
+  if (gs.resumed && gs.key_update)
+    emit_anomaly (self, direction, TS_TLS_ANOMALY_GAP, offset, end_offset,
+                  "decryption resumes: this record is number %" G_GUINT64_FORMAT
+                  " under the next traffic secret (a KeyUpdate was lost); %" G_GUINT64_FORMAT
+                  " records before it were left opaque",
+                  gs.seq, gs.n_opaque);
+  else if (gs.resumed)
+    emit_anomaly (self, direction, TS_TLS_ANOMALY_GAP, offset, end_offset,
+                  "decryption resumes: this record is number %" G_GUINT64_FORMAT
+                  ", %" G_GUINT64_FORMAT " after the last one in step (%" G_GUINT64_FORMAT
+                  " of them left opaque)",
+                  gs.seq, gs.n_lost, gs.n_opaque);
 
   if (d->epoch == EPOCH_TLS12)
     dispatch_content (self, direction, type, plain, (gsize)n, offset, end_offset, TRUE, TRUE);
@@ -1281,6 +1460,21 @@ process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec,
                           end_offset);
   else
     dispatch_inner (self, direction, plain, (gsize)n, offset, end_offset);
+  return TRUE;
+}
+
+/* process_record_in, keeping where the next record in step starts: what
+ * the records lost in a later gap are counted from. */
+static gboolean
+process_record (TsTlsSession *self, TsTlsDirection direction, const guint8 *rec, gsize rec_len,
+                guint64 offset, gboolean may_hold)
+{
+  Dir *d = &self->dir[direction];
+
+  if (!process_record_in (self, direction, rec, rec_len, offset, may_hold))
+    return FALSE;
+  if (!d->seq_lost)
+    d->seq_end = offset + rec_len;
   return TRUE;
 }
 
@@ -1416,6 +1610,22 @@ check_header (const guint8 *hdr)
   return 5;
 }
 
+/* After a gap in protected records the next header is searched among
+ * ciphertext, where check_header passes about once in 48 KiB; a false
+ * one frames a record that swallows the true ones behind it. While the
+ * sequence number is searched (the keys are known), a header unlike this
+ * direction's records is passed over: another outer version than the
+ * records opened, or in TLS 1.3 application data another type than
+ * application_data (RFC 8446 §5). */
+static gboolean
+resync_plausible (const Dir *d, const guint8 *hdr)
+{
+  if (!d->seq_lost || d->rec_version == 0)
+    return TRUE;
+  return (guint16)(hdr[1] << 8 | hdr[2]) == d->rec_version
+         && (d->epoch != EPOCH_APPLICATION || hdr[0] == TS_TLS_CONTENT_APPLICATION_DATA);
+}
+
 static void
 stop_direction (TsTlsSession *self, TsTlsDirection direction, const guint8 *hdr, guint64 offset)
 {
@@ -1469,9 +1679,10 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
           d->offset++;
           if (d->rlen < 5)
             continue;
-          if (check_header (d->rbuf) == 5)
+          if (check_header (d->rbuf) == 5 && resync_plausible (d, d->rbuf))
             {
               d->desync = FALSE;
+              note_header (d, d->rbuf);
               if (5 + (gsize)(d->rbuf[3] << 8 | d->rbuf[4]) == 5)
                 {
                   framed (self, direction, d->rbuf, 5, d->offset - 5);
@@ -1497,9 +1708,11 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
           rec_len = 5 + (gsize)(data[3] << 8 | data[4]);
           if (len >= rec_len)
             {
-              /* The fast path: a whole record in the input, no copy. */
+              /* The fast path: a whole record in the input, no copy (one
+               * cut across chunks is read below, its header too). */
               guint64 offset = d->offset;
 
+              note_header (d, data);
               d->offset += rec_len;
               framed (self, direction, data, rec_len, offset);
               data += rec_len;
@@ -1560,6 +1773,7 @@ consume (TsTlsSession *self, TsTlsDirection direction, const guint8 *data, gsize
               continue;
             }
           d->started = TRUE;
+          note_header (d, d->rbuf);
         }
       if (d->rlen >= 5 && d->rlen == 5 + (gsize)(d->rbuf[3] << 8 | d->rbuf[4]))
         {
@@ -1604,10 +1818,13 @@ ts_tls_session_gap (TsTlsSession *self, TsTlsDirection direction, guint64 n_byte
   if (!d->stopped)
     {
       /* Application data keeps its keys across a gap: only the sequence
-       * number is unknown, and at most one record per TS_TLS_MIN_RECORD
-       * bytes was lost. During the handshake a lost Finished or key change
-       * cannot be guessed: that direction is no longer decrypted. */
+       * number is unknown (open_after_gap searches it). During the
+       * handshake a lost Finished or key change cannot be guessed: that
+       * direction is no longer decrypted. */
       gboolean keep = d->epoch == EPOCH_APPLICATION || d->epoch == EPOCH_TLS12;
+      /* The record this gap cuts, if its header was read. */
+      guint64 cut_len
+          = !d->desync && d->rlen >= 5 ? 5 + (guint64)(d->rbuf[3] << 8 | d->rbuf[4]) : 0;
 
       emit_anomaly (self, direction, TS_TLS_ANOMALY_GAP, d->offset, d->offset + n_bytes,
                     "%" G_GUINT64_FORMAT " bytes lost at stream offset %" G_GUINT64_FORMAT
@@ -1623,9 +1840,18 @@ ts_tls_session_gap (TsTlsSession *self, TsTlsDirection direction, guint64 n_byte
       d->early_active = FALSE;
       if (keep)
         {
-          d->seq_window
-              = MIN (d->seq_window + n_bytes / TS_TLS_MIN_RECORD + 1, TS_TLS_GAP_SEQ_TRIALS);
+          if (!d->seq_lost)
+            {
+              /* A new run, counted from the last record in step (seq_end),
+               * the record cut by this gap the first one read. */
+              d->seq_reach = 0;
+              d->seq_told = FALSE;
+              d->n_seq_opaque = 0;
+              d->n_seen = cut_len > 0 ? 1 : 0;
+              d->seen_bytes = cut_len;
+            }
           d->seq_lost = TRUE;
+          d->seq_budget = TS_TLS_GAP_SEQ_TRIALS;
         }
       else
         {

@@ -283,10 +283,13 @@ gboolean ts_tls_session_feed (TsTlsSession *self, TsTlsDirection direction, cons
  * the next plausible record header (a false one found that way is a
  * TS_TLS_ANOMALY_MALFORMED_RECORD and the scan goes on, rather than
  * stopping the direction). Application data decryption resumes: the
- * sequence number of the next protected record is found by trying the
- * TS_TLS_GAP_SEQ_TRIALS that the lost bytes allow (TLS 1.2 GCM: its
- * explicit nonce first). A gap during the TLS 1.3 handshake, or one no
- * sequence number explains, ends decryption of that direction. */
+ * sequence number of the next protected record is estimated from the lost
+ * bytes and the sizes of recent records, and tried outwards from there
+ * (TLS 1.2 GCM: its explicit nonce first), within a budget of tries (see
+ * TS_TLS_GAP_SEQ_TRIALS in the .c). Records that no candidate opens stay
+ * opaque, with one TS_TLS_ANOMALY_DECRYPT_FAILED for the stretch, until
+ * one opens (a TS_TLS_ANOMALY_GAP then says decryption resumed). A gap
+ * during the TLS 1.3 handshake ends decryption of that direction. */
 void ts_tls_session_gap (TsTlsSession *self, TsTlsDirection direction, guint64 n_bytes);
 
 /* Retries held records if the key log has grown since the last try.

@@ -873,6 +873,9 @@ typedef struct
   gboolean early_data;    /* a resumed session that sends 0-RTT data */
   gboolean no_etm;        /* CBC: MAC-then-encrypt, not RFC 7366 encrypt_then_mac */
   gboolean renegotiate;   /* TLS 1.2: the client renegotiates, then both send again */
+  /* At the end, the server sends n_bulk full (16 KiB) records, n_tiny
+   * one-byte records, then n_bulk_after full records. */
+  guint n_bulk, n_tiny, n_bulk_after;
 } TraceSpec;
 
 typedef struct
@@ -1144,6 +1147,19 @@ make_openssl_trace (const TraceSpec *spec)
         pair_read (&p, 1 - i % 2, 1);
       }
 
+  for (guint i = 0; i < spec->n_bulk + spec->n_tiny + spec->n_bulk_after; i++)
+    {
+      /* Each record its own bytes, so that a record delivered in another's
+       * place shows. */
+      guint8 bulk[16384];
+      gsize len = i >= spec->n_bulk && i < spec->n_bulk + spec->n_tiny ? 1 : sizeof bulk;
+
+      for (gsize j = 0; j < len; j++)
+        bulk[j] = (guint8)(i * 131 + j / 7);
+      pair_write (&p, 1, bulk, len);
+      pair_read (&p, 0, len);
+    }
+
   pair_close (&p);
   SSL_CTX_free (ctx[0]);
   SSL_CTX_free (ctx[1]);
@@ -1176,6 +1192,17 @@ static const TraceSpec spec_tls13_hrr
     = { TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", FALSE, FALSE, TRUE };
 static const TraceSpec spec_tls13_early
     = { TLS1_3_VERSION, "TLS_AES_256_GCM_SHA384", FALSE, FALSE, FALSE, TRUE };
+/* A bulk download: 440 full records. */
+static const TraceSpec spec_tls13_bulk
+    = { TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", .n_bulk = 440 };
+static const TraceSpec spec_tls12_chacha_bulk
+    = { TLS1_2_VERSION, "ECDHE-ECDSA-CHACHA20-POLY1305", .n_bulk = 440 };
+/* 40 full records, a burst of 700 one-byte records, 60 full records. */
+static const TraceSpec spec_tls13_burst
+    = { TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", .n_bulk = 40, .n_tiny = 700, .n_bulk_after = 60 };
+static const TraceSpec spec_tls12_chacha_burst
+    = { TLS1_2_VERSION, "ECDHE-ECDSA-CHACHA20-POLY1305", .n_bulk = 40, .n_tiny = 700,
+        .n_bulk_after = 60 };
 
 static void
 test_openssl_trace (gconstpointer data)
@@ -1729,17 +1756,18 @@ test_gap (void)
   recorder_clear (&r);
 }
 
-/* Runs @t, but bytes [@gap_start, @gap_start + @gap_len) of @gap_dir are
- * lost: the session is told with ts_tls_session_gap (). */
+/* Runs @t, fed in chunks of at most @chunk bytes, but the @n_lost byte
+ * ranges [@lost[2i], @lost[2i + 1]) of @gap_dir (in order, apart, not
+ * empty) are lost: the session is told of each with ts_tls_session_gap ()
+ * where it starts. */
 static void
-run_with_gap (Trace *t, TsTlsDirection gap_dir, guint64 gap_start, guint64 gap_len,
-              gboolean bytewise, Recorder *r)
+run_with_gaps (Trace *t, TsTlsDirection gap_dir, const guint64 *lost, guint n_lost, gsize chunk,
+               Recorder *r)
 {
   g_autoptr (TsTlsKeylog) keylog = ts_tls_keylog_new ();
   g_autoptr (TsTlsSession) session = NULL;
   guint64 pos[2] = { 0, 0 };
-  guint64 gap_end = gap_start + gap_len;
-  gboolean told = FALSE;
+  guint cur = 0; /* the range lost next, or being lost */
 
   recorder_init (r);
   ts_tls_keylog_feed (keylog, t->keylog->str, t->keylog->len);
@@ -1753,21 +1781,22 @@ run_with_gap (Trace *t, TsTlsDirection gap_dir, guint64 gap_start, guint64 gap_l
       for (gsize j = 0; j < len;)
         {
           guint64 at = pos[seg->dir];
-          gsize n = bytewise ? 1 : len - j;
+          gsize n = MIN (chunk, len - j);
 
-          if (seg->dir == gap_dir && at < gap_end && at + n > gap_start)
+          if (seg->dir == gap_dir && cur < n_lost && at + n > lost[2 * cur])
             {
-              if (at < gap_start)
-                n = (gsize)(gap_start - at);
+              if (at < lost[2 * cur])
+                n = (gsize)(lost[2 * cur] - at);
               else
                 {
-                  /* Inside the gap: skip, and say so once. */
-                  n = (gsize)MIN (n, gap_end - at);
-                  if (!told)
-                    ts_tls_session_gap (session, gap_dir, gap_len);
-                  told = TRUE;
+                  /* Inside the range: skip, and say so once. */
+                  if (at == lost[2 * cur])
+                    ts_tls_session_gap (session, gap_dir, lost[2 * cur + 1] - lost[2 * cur]);
+                  n = (gsize)MIN (n, lost[2 * cur + 1] - at);
                   j += n;
                   pos[seg->dir] += n;
+                  if (pos[seg->dir] == lost[2 * cur + 1])
+                    cur++;
                   continue;
                 }
             }
@@ -1777,6 +1806,17 @@ run_with_gap (Trace *t, TsTlsDirection gap_dir, guint64 gap_start, guint64 gap_l
         }
     }
   ts_tls_session_finish (session);
+}
+
+/* Runs @t, but bytes [@gap_start, @gap_start + @gap_len) of @gap_dir are
+ * lost: the session is told with ts_tls_session_gap (). */
+static void
+run_with_gap (Trace *t, TsTlsDirection gap_dir, guint64 gap_start, guint64 gap_len,
+              gboolean bytewise, Recorder *r)
+{
+  guint64 lost[2] = { gap_start, gap_start + gap_len };
+
+  run_with_gaps (t, gap_dir, lost, 1, bytewise ? 1 : G_MAXSIZE, r);
 }
 
 /* Bytes lost in the middle of the application data: the stream resyncs on
@@ -1864,6 +1904,140 @@ test_gap_key_update (void)
   g_assert_cmpmem (r.app[1]->data, r.app[1]->len, whole.app[1]->data, whole.app[1]->len);
   g_assert_cmpuint (r.n_alerts, ==, 2);
   recorder_clear (&r);
+  recorder_clear (&whole);
+}
+
+/* The server records of a clean run whose plaintext is @len bytes, as
+ * stream ranges [start, end) appended to @out (pairs). */
+static void
+find_records (Recorder *whole, gsize len, GArray *out)
+{
+  g_auto (GStrv) lines = g_strsplit (whole->log[1]->str, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      guint64 a, b;
+      gsize n;
+
+      if (sscanf (lines[i],
+                  "application_data %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
+                  " ED len=%" G_GSIZE_FORMAT,
+                  &a, &b, &n)
+              == 3
+          && n == len)
+        {
+          g_array_append_val (out, a);
+          g_array_append_val (out, b);
+        }
+    }
+}
+
+#define REC_START(a, i) g_array_index ((a), guint64, 2 * (i))
+#define REC_END(a, i) g_array_index ((a), guint64, 2 * (i) + 1)
+
+/* A capture that lost half its packets: 300 full records of a bulk
+ * download lost in 300 gaps in a row, each record's first 1448 bytes
+ * received and the rest lost, so none completes. Each gap alone allows
+ * hundreds of lost records (one per 21 bytes); the sizes of the records
+ * seen point to the right one, where decryption resumes. Chunked alike. */
+static void
+test_gap_many (gconstpointer data)
+{
+  const TraceSpec *spec = data;
+  g_autoptr (Trace) t = make_openssl_trace (spec);
+  g_autoptr (GArray) big = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GArray) lost = g_array_new (FALSE, FALSE, sizeof (guint64));
+  const guint first = 100, n_gone = 300;
+  Recorder whole, r, rc;
+  gsize before;
+
+  run_trace (t, FEED_WHOLE, G_MAXSIZE, &whole);
+  find_records (&whole, 16384, big);
+  g_assert_cmpuint (big->len / 2, ==, spec->n_bulk);
+  for (guint i = first; i < first + n_gone; i++)
+    {
+      guint64 a = REC_START (big, i) + 1448, b = REC_END (big, i);
+
+      g_array_append_val (lost, a);
+      g_array_append_val (lost, b);
+    }
+  run_with_gaps (t, TS_TLS_DIR_SERVER, (guint64 *)lost->data, n_gone, G_MAXSIZE, &r);
+  run_with_gaps (t, TS_TLS_DIR_SERVER, (guint64 *)lost->data, n_gone, 997, &rc);
+  if (g_test_verbose ())
+    g_printerr ("%s\n", r.log[1]->str);
+  g_assert_cmpstr (r.log[1]->str, ==, rc.log[1]->str);
+  g_assert_cmpuint (r.n_anomaly_kind[TS_TLS_ANOMALY_GAP], ==, n_gone);
+  g_assert_cmpuint (r.n_anomalies, ==, n_gone);
+  g_assert_cmpuint (r.n_opaque, ==, 0);
+  g_assert_cmpuint (r.n_decrypted_records, ==, whole.n_decrypted_records - n_gone);
+  /* Everything but the lost records' plaintext, in order. */
+  before = whole.app[1]->len - (spec->n_bulk - first) * 16384;
+  g_assert_cmpuint (r.app[1]->len, ==, whole.app[1]->len - n_gone * 16384);
+  g_assert_cmpmem (r.app[1]->data, before, whole.app[1]->data, before);
+  g_assert_cmpmem (r.app[1]->data + before, r.app[1]->len - before,
+                   whole.app[1]->data + before + n_gone * 16384, r.app[1]->len - before);
+  recorder_clear (&r);
+  recorder_clear (&rc);
+  recorder_clear (&whole);
+}
+
+/* More records lost than one gap run can reach: a burst of 600 one-byte
+ * records lost among full ones, where the records' mean size points to a
+ * handful. The records after it are opaque with one DECRYPT_FAILED for the
+ * run, not one each; the later gaps of a download (a record's tail lost
+ * every eight) search on from where it stopped, decryption resumes, once
+ * said, and the rest is decrypted. Fed byte by byte alike. */
+static void
+test_gap_beyond_reach (gconstpointer data)
+{
+  const TraceSpec *spec = data;
+  g_autoptr (Trace) t = make_openssl_trace (spec);
+  g_autoptr (GArray) big = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GArray) tiny = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GArray) lost = g_array_new (FALSE, FALSE, sizeof (guint64));
+  guint n_big, last = 0;
+  Recorder whole, r, rb;
+  guint64 a, b;
+  gsize tail;
+
+  run_trace (t, FEED_WHOLE, G_MAXSIZE, &whole);
+  find_records (&whole, 16384, big);
+  find_records (&whole, 1, tiny);
+  n_big = big->len / 2;
+  g_assert_cmpuint (n_big, ==, spec->n_bulk + spec->n_bulk_after);
+  g_assert_cmpuint (tiny->len / 2, ==, spec->n_tiny);
+
+  /* From inside full record 38 to the header of one-byte record 600. */
+  a = REC_START (big, spec->n_bulk - 2) + 1000;
+  b = REC_START (tiny, 600);
+  g_array_append_val (lost, a);
+  g_array_append_val (lost, b);
+  for (guint i = spec->n_bulk + 2; i + 12 < n_big; i += 8)
+    {
+      a = REC_START (big, i) + 1000;
+      b = REC_END (big, i);
+      g_array_append_val (lost, a);
+      g_array_append_val (lost, b);
+      last = i;
+    }
+  run_with_gaps (t, TS_TLS_DIR_SERVER, (guint64 *)lost->data, lost->len / 2, G_MAXSIZE, &r);
+  run_with_gaps (t, TS_TLS_DIR_SERVER, (guint64 *)lost->data, lost->len / 2, 1, &rb);
+  if (g_test_verbose ())
+    g_printerr ("%s\n", r.log[1]->str);
+  g_assert_cmpstr (r.log[1]->str, ==, rb.log[1]->str);
+  g_assert_cmpuint (r.n_anomaly_kind[TS_TLS_ANOMALY_DECRYPT_FAILED], ==, 1);
+  g_assert_cmpuint (r.n_anomaly_kind[TS_TLS_ANOMALY_GAP], ==, lost->len / 2 + 1);
+  g_assert_cmpuint (r.n_anomalies, ==, lost->len / 2 + 2);
+  g_assert_nonnull (strstr (r.log[1]->str, "gap: decryption resumes: this record is number "));
+  /* At least the 100 one-byte records after the first gap were opaque. */
+  g_assert_cmpuint (r.n_opaque, >=, 100);
+  /* The full records after the last gap are all there. */
+  tail = (n_big - last - 1) * 16384;
+  g_assert_cmpuint (r.app[1]->len, >=, tail);
+  g_assert_cmpmem (r.app[1]->data + r.app[1]->len - tail, tail,
+                   whole.app[1]->data + whole.app[1]->len - tail, tail);
+  recorder_clear (&r);
+  recorder_clear (&rb);
   recorder_clear (&whole);
 }
 
@@ -2046,6 +2220,14 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/ts/trace/tls/gap-recovery/tls13-aes256-gcm", &spec_tls13_aes256,
                         test_gap_recovery);
   g_test_add_func ("/ts/trace/tls/gap-recovery/tls13-key-update-lost", test_gap_key_update);
+  g_test_add_data_func ("/ts/trace/tls/gap-recovery/many-gaps-tls13-aes128-gcm", &spec_tls13_bulk,
+                        test_gap_many);
+  g_test_add_data_func ("/ts/trace/tls/gap-recovery/many-gaps-tls12-chacha20",
+                        &spec_tls12_chacha_bulk, test_gap_many);
+  g_test_add_data_func ("/ts/trace/tls/gap-recovery/beyond-reach-tls13-aes128-gcm",
+                        &spec_tls13_burst, test_gap_beyond_reach);
+  g_test_add_data_func ("/ts/trace/tls/gap-recovery/beyond-reach-tls12-chacha20",
+                        &spec_tls12_chacha_burst, test_gap_beyond_reach);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls12-aes128-gcm", &spec_tls12_aes128,
                         test_openssl_trace);
   g_test_add_data_func ("/ts/trace/tls/openssl/tls12-renegotiation", &spec_tls12_renegotiation,

@@ -53,7 +53,10 @@ on_event (const TsTlsEvent *ev, gpointer user_data)
  * The input is a sequence of chunks: one control byte (bit 7: direction;
  * bits 0-6: length, 0 meaning "the rest"), then that many bytes. A control
  * byte of 0x7f feeds the chunk to the key log instead, so the fuzzer can
- * also reach the decryption paths with secrets it made up.
+ * also reach the decryption paths with secrets it made up. Bits 0-6 of
+ * 0x7e are a gap in that direction instead: the next two bytes (little
+ * endian) times 16, plus one, lost (the search for the sequence number
+ * after a capture gap).
  */
 int
 LLVMFuzzerTestOneInput (const guint8 *data, gsize size)
@@ -71,6 +74,18 @@ LLVMFuzzerTestOneInput (const guint8 *data, gsize size)
       TsTlsDirection dir = (control & 0x80) ? TS_TLS_DIR_SERVER : TS_TLS_DIR_CLIENT;
       guint8 *chunk;
 
+      if ((control & 0x7f) == 0x7e)
+        {
+          guint64 lost = 1;
+
+          if (size - pos >= 2)
+            {
+              lost += (guint64)(data[pos] | data[pos + 1] << 8) * 16;
+              pos += 2;
+            }
+          ts_tls_session_gap (session, dir, lost);
+          continue;
+        }
       if (len == 0 || len > size - pos)
         len = size - pos;
       /* A copy of exactly the chunk, so any over-read is caught. */

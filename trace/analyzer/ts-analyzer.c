@@ -2683,23 +2683,23 @@ handle_statistics (TsAnalyzer *self, const TsTraceRecord *rec)
       e->src = l->a;
       e->dst = l->b;
     }
-  if (rec->statistics.received != G_MAXUINT64)
-    _ts_timeline_add_detail (self->tl, index, 0,
-                             "Received by the interface: %" G_GUINT64_FORMAT " packets",
-                             rec->statistics.received);
-  if (rec->statistics.delivered != G_MAXUINT64)
-    _ts_timeline_add_detail (self->tl, index, 0,
-                             "Delivered to the capturing program: %" G_GUINT64_FORMAT " packets",
-                             rec->statistics.delivered);
-  if (rec->statistics.os_drops != G_MAXUINT64)
-    _ts_timeline_add_detail (
-        self->tl, index, 0,
-        "Dropped by the operating system (capture buffer full): %" G_GUINT64_FORMAT " packets",
-        rec->statistics.os_drops);
-  if (rec->statistics.if_drops != G_MAXUINT64)
-    _ts_timeline_add_detail (self->tl, index, 0,
-                             "Dropped by the interface: %" G_GUINT64_FORMAT " packets",
-                             rec->statistics.if_drops);
+  {
+    const struct
+    {
+      const char *what;
+      guint64 n;
+    } counts[] = {
+      { "Received by the interface", rec->statistics.received },
+      { "Delivered to the capturing program", rec->statistics.delivered },
+      { "Dropped by the operating system (capture buffer full)", rec->statistics.os_drops },
+      { "Dropped by the interface", rec->statistics.if_drops },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (counts); i++)
+      if (counts[i].n != G_MAXUINT64)
+        _ts_timeline_add_detail (self->tl, index, 0, "%s: %" G_GUINT64_FORMAT " packets",
+                                 counts[i].what, counts[i].n);
+  }
 }
 
 static void

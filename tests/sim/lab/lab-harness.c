@@ -138,3 +138,21 @@ run_isolated (gconstpointer data)
   }
   g_test_trap_assert_passed ();
 }
+
+void
+for_each_record (const char *path, void (*visit) (const TsTraceRecord *rec, gpointer data),
+                 gpointer data)
+{
+  g_autoptr (TsTraceReader) r = ts_trace_reader_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMappedFile) map = g_mapped_file_new (path, FALSE, &error);
+  g_autoptr (GBytes) bytes = NULL;
+  TsTraceRecord rec;
+
+  g_assert_no_error (error);
+  bytes = g_mapped_file_get_bytes (map);
+  ts_trace_reader_feed_bytes (r, bytes);
+  while (ts_trace_reader_next (r, &rec, &error) > TS_TRACE_RECORD_NONE)
+    visit (&rec, data);
+  g_assert_no_error (error);
+}

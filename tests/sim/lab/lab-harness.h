@@ -9,6 +9,8 @@
 
 #include <glib.h>
 
+#include "ts-trace-reader.h"
+
 G_BEGIN_DECLS
 
 /* The tscope under test ($TSCOPE, else the build tree's), and the current
@@ -45,6 +47,11 @@ char *lab_name (const char *tag);
 
 /* Can this machine make the lab's namespaces (and is tshark there)? */
 gboolean lab_possible (char **out_reason);
+
+/* Calls @visit for each record of the trace file @path, in order; asserts
+ * that the whole file reads without damage. */
+void for_each_record (const char *path, void (*visit) (const TsTraceRecord *rec, gpointer data),
+                      gpointer data);
 
 /* The g_test data function for a LabTest: in the parent, checks the lab is
  * possible, makes the directory, runs the body in a subprocess, then takes

@@ -119,24 +119,19 @@ assert_nowhere (const char *trace, const char *filter)
 }
 
 /* Every event of @trace (TsTraceEvent), in order. */
+static void
+copy_event (const TsTraceRecord *rec, gpointer data)
+{
+  if (rec->kind == TS_TRACE_RECORD_EVENT)
+    g_ptr_array_add (data, ts_trace_event_copy (rec->event));
+}
+
 static GPtrArray *
 trace_events (const char *trace)
 {
-  g_autoptr (TsTraceReader) r = ts_trace_reader_new ();
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GMappedFile) map = g_mapped_file_new (trace, FALSE, &error);
-  g_autoptr (GBytes) bytes = NULL;
   GPtrArray *events = g_ptr_array_new_with_free_func ((GDestroyNotify)ts_trace_event_free);
-  TsTraceRecord rec;
-  TsTraceRecordKind kind;
 
-  g_assert_no_error (error);
-  bytes = g_mapped_file_get_bytes (map);
-  ts_trace_reader_feed_bytes (r, bytes);
-  while ((kind = ts_trace_reader_next (r, &rec, &error)) > TS_TRACE_RECORD_NONE)
-    if (kind == TS_TRACE_RECORD_EVENT)
-      g_ptr_array_add (events, ts_trace_event_copy (rec.event));
-  g_assert_no_error (error);
+  for_each_record (trace, copy_event, events);
   return events;
 }
 

@@ -209,26 +209,44 @@ tshark (const char *trace, const char *filter, const char *field, const char *ex
 }
 
 /* Every event kind in @trace, with its node: "node kind\n" lines. */
+static void
+add_event_line (const TsTraceRecord *rec, gpointer data)
+{
+  if (rec->kind == TS_TRACE_RECORD_EVENT)
+    g_string_append_printf (data, "%s %s\n", ts_trace_event_get_node (rec->event),
+                            ts_trace_event_get_kind (rec->event));
+}
+
 static char *
 trace_events (const char *trace)
 {
-  g_autoptr (TsTraceReader) r = ts_trace_reader_new ();
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GMappedFile) map = g_mapped_file_new (trace, FALSE, &error);
-  g_autoptr (GBytes) bytes = NULL;
   GString *out = g_string_new (NULL);
-  TsTraceRecord rec;
-  TsTraceRecordKind kind;
 
-  g_assert_no_error (error);
-  bytes = g_mapped_file_get_bytes (map);
-  ts_trace_reader_feed_bytes (r, bytes);
-  while ((kind = ts_trace_reader_next (r, &rec, &error)) > TS_TRACE_RECORD_NONE)
-    if (kind == TS_TRACE_RECORD_EVENT)
-      g_string_append_printf (out, "%s %s\n", ts_trace_event_get_node (rec.event),
-                              ts_trace_event_get_kind (rec.event));
-  g_assert_no_error (error);
+  for_each_record (trace, add_event_line, out);
   return g_string_free (out, FALSE);
+}
+
+typedef struct
+{
+  GArray *packets; /* guint64 per interface */
+  GArray *stats;   /* TsTraceStatistics per interface */
+} Counts;
+
+static void
+count_record (const TsTraceRecord *rec, gpointer data)
+{
+  Counts *c = data;
+
+  if (rec->kind == TS_TRACE_RECORD_INTERFACE)
+    {
+      TsTraceStatistics unknown = { G_MAXUINT64, G_MAXUINT64, G_MAXUINT64, G_MAXUINT64 };
+      g_array_set_size (c->packets, c->packets->len + 1);
+      g_array_append_val (c->stats, unknown);
+    }
+  else if (rec->kind == TS_TRACE_RECORD_PACKET)
+    g_array_index (c->packets, guint64, rec->interface_id)++;
+  else if (rec->kind == TS_TRACE_RECORD_STATISTICS)
+    g_array_index (c->stats, TsTraceStatistics, rec->interface_id) = rec->statistics;
 }
 
 /* For each interface of @trace: "ifN packets=P delivered=D lost=L\n", from
@@ -236,31 +254,12 @@ trace_events (const char *trace)
 static char *
 trace_statistics (const char *trace)
 {
-  g_autoptr (TsTraceReader) r = ts_trace_reader_new ();
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GMappedFile) map = g_mapped_file_new (trace, FALSE, &error);
-  g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GArray) packets = g_array_new (FALSE, TRUE, sizeof (guint64));
   g_autoptr (GArray) stats = g_array_new (FALSE, TRUE, sizeof (TsTraceStatistics));
+  Counts c = { packets, stats };
   GString *out = g_string_new (NULL);
-  TsTraceRecord rec;
-  TsTraceRecordKind kind;
 
-  g_assert_no_error (error);
-  bytes = g_mapped_file_get_bytes (map);
-  ts_trace_reader_feed_bytes (r, bytes);
-  while ((kind = ts_trace_reader_next (r, &rec, &error)) > TS_TRACE_RECORD_NONE)
-    if (kind == TS_TRACE_RECORD_INTERFACE)
-      {
-        TsTraceStatistics unknown = { G_MAXUINT64, G_MAXUINT64, G_MAXUINT64, G_MAXUINT64 };
-        g_array_set_size (packets, packets->len + 1);
-        g_array_append_val (stats, unknown);
-      }
-    else if (kind == TS_TRACE_RECORD_PACKET)
-      g_array_index (packets, guint64, rec.interface_id)++;
-    else if (kind == TS_TRACE_RECORD_STATISTICS)
-      g_array_index (stats, TsTraceStatistics, rec.interface_id) = rec.statistics;
-  g_assert_no_error (error);
+  for_each_record (trace, count_record, &c);
   for (guint i = 0; i < packets->len; i++)
     {
       const TsTraceStatistics *st = &g_array_index (stats, TsTraceStatistics, i);

@@ -22,9 +22,12 @@
  * mapped trace (AEAD suites), not from a copy; the TLS session copies such
  * a record only when it needs its bytes (TsTlsAhead.stable).
  *
- * The helper only guesses, and every guess is checked: it follows in-order
- * segments only, and a direction it loses (a hole, a cut frame, new keys)
- * misses until the analyzer restarts it from where the analyzer stands.
+ * The helper only guesses, and every guess is checked: it follows a
+ * direction's segments in order (holding up to HELD_SEGMENTS that come
+ * after a hole, for the segment that fills it: veth reorders, TCP
+ * retransmits), and a direction it loses (a hole not filled in time, a cut
+ * frame, new keys) misses until the analyzer restarts it from where the
+ * analyzer stands.
  *
  * Threads: everything but the helper's own loop runs in the analyzer's
  * thread, which never waits for the helper: a record not ready when the

@@ -859,6 +859,20 @@ conn_answer (TsProxy *p, TsConn *c, guint status, const char *reason, const char
   conn_update (p, c);
 }
 
+/* The client's side is done: its write side is shut, and what it still
+ * sends is read and dropped until it closes, or TS_PROXY_LINGER_DISCARD
+ * bytes or TS_PROXY_LINGER_S seconds are over. */
+static void
+conn_linger (TsProxy *p, TsConn *c)
+{
+  endp_close (p, &c->s);
+  access_log (p, c);
+  shutdown (c->c.fd, SHUT_WR);
+  c->state = ST_LINGER;
+  c->deadline = now_us () + TS_PROXY_LINGER_S * G_USEC_PER_SEC;
+  conn_update (p, c);
+}
+
 static void
 conn_refuse (TsProxy *p, TsConn *c, const char *kind, guint status, const char *reason,
              const char *extra_headers)
@@ -2278,6 +2292,11 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
         }
       else if (resp.status >= 200)
         c->keepalive = FALSE;
+      /* A final answer before the request's body has all come: the rest of
+       * that body is not a next request, and the origin may not read it
+       * (RFC 9112 §9.6): the client's connection closes after the answer. */
+      if (resp.status >= 200 && !c->http_request_done)
+        c->keepalive = FALSE;
       if (resp.status < 200 || c->keepalive)
         g_string_append (out, "\r\n");
       else
@@ -2412,10 +2431,20 @@ pump_run (TsProxy *p, TsConn *c)
     }
   /* Plain forwarding: the response was delivered and the client may send
    * its next request on the same connection. */
-  if (c->kind == KIND_HTTP && c->keepalive && c->response_done && !c->rstaging
-      && buf_pending (&c->buf[1]) == 0)
+  if (c->kind == KIND_HTTP && c->keepalive && c->response_done && c->http_request_done
+      && !c->rstaging && buf_pending (&c->buf[1]) == 0)
     {
       http_next (p, c);
+      return;
+    }
+  /* Plain forwarding: the origin answered and closed before the request's
+   * body had all come. Its answer delivered, the client's connection ends
+   * in a lingering close (RFC 9112 §9.6): closing with the rest of the body
+   * unread would reset the connection, and the answer with it. */
+  if (c->kind == KIND_HTTP && !c->http_request_done && c->eof[1] && !c->rstaging
+      && buf_pending (&c->buf[1]) == 0)
+    {
+      conn_linger (p, c);
       return;
     }
   /* The tunnel rule (RFC 9110 §9.3.6): when one side closed and what it
@@ -2734,9 +2763,7 @@ on_event (TsProxy *p, TsEndp *e, guint32 events)
         if (buf_pending (&c->to_c) > 0)
           break;
         buf_clear (&c->to_c);
-        shutdown (c->c.fd, SHUT_WR);
-        c->state = ST_LINGER;
-        conn_update (p, c);
+        conn_linger (p, c);
         break;
       case ST_LINGER:
         {

@@ -6,7 +6,9 @@
 #define _GNU_SOURCE
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -236,6 +238,70 @@ test_plain_keepalive (Fixture *f, gconstpointer data)
   head = ts_test_origin_dup_last_head (f->http_origin);
   g_assert_true (g_str_has_prefix (head, "GET /two HTTP/1.1\r\n"));
   g_bytes_unref (resp);
+}
+
+/* Reads from @fd into @out until it holds @needle, or EOF, or @timeout_ms. */
+static void
+read_until (int fd, GString *out, const char *needle, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
+
+  while (needle == NULL || strstr (out->str, needle) == NULL)
+    {
+      struct pollfd pfd = { fd, POLLIN, 0 };
+      gint64 left = (end - g_get_monotonic_time ()) / 1000;
+      char buf[4096];
+      gssize n;
+
+      if (left <= 0 || poll (&pfd, 1, (int)left) <= 0)
+        return;
+      n = recv (fd, buf, sizeof buf, 0);
+      if (n <= 0)
+        return;
+      g_string_append_len (out, buf, n);
+    }
+}
+
+/* Plain forwarding: the origin answers before the request's body has all
+ * come, and closes. The client gets that one answer, saying the connection
+ * closes, and nothing after it, however much more body it sends: that is
+ * not a next request (it was taken for one, and answered 400). */
+static void
+test_plain_early_answer (Fixture *f, gconstpointer data)
+{
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  guint16 op = ts_test_origin_get_port (f->http_origin);
+  struct sockaddr_in sin = { .sin_family = AF_INET,
+                             .sin_port = htons (port),
+                             .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_autofree char *part = g_strnfill (1000, 'x');
+  g_autofree char *more = g_strnfill (5000, 'x');
+  g_autofree char *req = g_strdup_printf ("POST http://127.0.0.1:%u/early HTTP/1.1\r\nHost: "
+                                          "127.0.0.1:%u\r\nContent-Length: 300000\r\n\r\n%s",
+                                          op, op, part);
+  g_autoptr (GString) answer = g_string_new (NULL);
+  g_autoptr (GString) after = g_string_new (NULL);
+
+  g_assert_cmpint (connect (fd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
+  g_assert_cmpint (send (fd, req, strlen (req), MSG_NOSIGNAL), ==, (gssize)strlen (req));
+  read_until (fd, answer, "\r\n\r\n", 10000);
+  g_test_message ("%s", answer->str);
+  g_assert_true (g_str_has_prefix (answer->str, "HTTP/1.1 413 Content Too Large\r\n"));
+  g_assert_nonnull (strstr (answer->str, "\r\nConnection: close\r\n"));
+  /* More of the body (the proxy may have closed already), then our end. */
+  (void)send (fd, more, strlen (more), MSG_NOSIGNAL);
+  shutdown (fd, SHUT_WR);
+  read_until (fd, after, NULL, 10000);
+  close (fd);
+  g_assert_null (strstr (answer->str + 1, "HTTP/1.1 "));
+  g_assert_null (strstr (after->str, "HTTP/1.1 "));
+  g_assert_cmpuint (ts_test_origin_get_n_requests (f->http_origin), ==, 1);
+  g_free (wait_events (f, "proxy.http.response"));
+  {
+    g_autofree char *events = read_file (f->events);
+    g_assert_null (strstr (events, "proxy.request.rejected"));
+  }
 }
 
 static void
@@ -759,6 +825,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/curl/plain", test_curl_plain);
   ADD ("/ts/sim/proxy/curl/proxytunnel", test_curl_proxytunnel);
   ADD ("/ts/sim/proxy/plain/keep-alive", test_plain_keepalive);
+  ADD ("/ts/sim/proxy/plain/early-answer", test_plain_early_answer);
   ADD ("/ts/sim/proxy/curl/auth", test_curl_auth);
   ADD ("/ts/sim/proxy/name-cache/policy", test_name_cache_policy);
   ADD ("/ts/sim/proxy/intercept/s-client", test_intercept_s_client);

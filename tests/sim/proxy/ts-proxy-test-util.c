@@ -81,6 +81,19 @@ origin_serve (TsTestOrigin *self, int fd)
         goto out;
       g_string_append_len (in, buf, n);
     }
+  if (strstr (in->str, " /early ") != NULL && strstr (in->str, " /early ") < end)
+    {
+      /* An early answer: refused before the body is read, and the
+       * connection closed (as servers with a body size limit do). */
+      static const char early[] = "HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n"
+                                  "Connection: close\r\n\r\n";
+
+      g_mutex_lock (&self->lock);
+      self->n_requests++;
+      g_mutex_unlock (&self->lock);
+      conn_write (ssl, fd, early, strlen (early));
+      goto out;
+    }
   {
     /* The body, when Content-Length says so (chunked: up to 0 CRLF CRLF). */
     gsize head_len = end + 4 - in->str;

@@ -13,7 +13,8 @@ typedef struct _TsTestOrigin TsTestOrigin;
 
 /* Starts an origin on 127.0.0.1 (ephemeral port). With @cert/@key it speaks
  * TLS. It answers every request "200" with a small body, one request per
- * connection, and remembers the last request head. */
+ * connection, and remembers the last request head; a request for /early
+ * gets "413" at once, its body unread, and the connection closed. */
 TsTestOrigin *ts_test_origin_new (const char *cert, const char *key);
 guint16 ts_test_origin_get_port (TsTestOrigin *self);
 guint ts_test_origin_get_n_requests (TsTestOrigin *self);

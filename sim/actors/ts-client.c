@@ -195,6 +195,7 @@ typedef struct
   guint n_requests;
   guint n_connections;
   GArray *statuses;
+  gboolean early_answer; /* a final answer came before the request was all sent */
   /* WebSocket, UDP, DNS */
   char *sent;
   char *received;
@@ -440,18 +441,120 @@ conn_fill (Conn *c, GError **error)
     }
 }
 
-static gboolean
-conn_write_all (Conn *c, const void *data, gsize len, GError **error)
+/* What the last write error on @c's socket was, in words. */
+static char *
+write_error (Conn *c, int ssl_err)
 {
-  const guint8 *p = data;
+  if (c->ssl && ssl_err == SSL_ERROR_SSL)
+    return ts_actor_tls_dup_error ();
+  ERR_clear_error ();
+  if (c->ssl && ssl_err == SSL_ERROR_ZERO_RETURN)
+    return g_strdup ("the peer closed the TLS connection (close_notify)");
+  if (errno == 0)
+    return g_strdup ("the peer closed the connection");
+  return g_strdup (g_strerror (errno));
+}
 
-  while (len > 0)
+/* Whether c->buf holds a final response head: the server answered before
+ * the request was all sent (a body over its limit), and the rest is not
+ * wanted. */
+static gboolean
+answered_early (Conn *c)
+{
+  TsActorHttpHead head;
+  gssize r = ts_actor_http_head_parse_response (&head, (const char *)c->buf->data, c->buf->len);
+
+  return r > 0 && head.status >= 200;
+}
+
+/* Takes what the peer sent while we write (a request body can be long, and
+ * the server may answer before its end), without waiting: bytes read stay
+ * in c->buf for the reader. FALSE on a read error. */
+static gboolean
+conn_take_input (Conn *c, GError **error)
+{
+  guint8 tmp[CLIENT_READ_SIZE];
+
+  /* (Bounded: a peer that floods is read later, by the reader.) */
+  while (!c->eof && c->buf->len < 4 * CLIENT_READ_SIZE)
     {
       if (c->ssl)
         {
           size_t n = 0;
           int err;
 
+          if (SSL_read_ex (c->ssl, tmp, sizeof tmp, &n) == 1)
+            {
+              g_byte_array_append (c->buf, tmp, (guint)n);
+              continue;
+            }
+          err = SSL_get_error (c->ssl, 0);
+          if (err == SSL_ERROR_ZERO_RETURN)
+            c->eof = TRUE;
+          else if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+            {
+              g_autofree char *why = ts_actor_tls_dup_error ();
+              fail (error, "TLS read failed: %s", why);
+              return FALSE;
+            }
+          return TRUE;
+        }
+      else
+        {
+          gssize n = read (c->fd, tmp, sizeof tmp);
+
+          if (n > 0)
+            {
+              g_byte_array_append (c->buf, tmp, (guint)n);
+              continue;
+            }
+          if (n == 0)
+            c->eof = TRUE;
+          else if (errno != EAGAIN && errno != EINTR)
+            {
+              fail (error, "read failed: %s", g_strerror (errno));
+              return FALSE;
+            }
+          return TRUE;
+        }
+    }
+  return TRUE;
+}
+
+/* After a write that blocked or failed: reads what the peer sent, and
+ * tells whether it is a final answer (then the rest of the request is not
+ * wanted; a read error after it does not matter). */
+static gboolean
+early_answer_in (Conn *c)
+{
+  g_autoptr (GError) ignored = NULL;
+
+  (void)conn_take_input (c, &ignored);
+  return answered_early (c);
+}
+
+/* Writes @len bytes of @data. When @out_early is given, the peer's bytes
+ * are read whenever the write blocks, and a final response head among them
+ * ends the write: *@out_early TRUE, the caller reads that answer (a
+ * server refusing a body over its limit answers, then closes). */
+static gboolean
+conn_write_all_early (Conn *c, const void *data, gsize len, gboolean *out_early, GError **error)
+{
+  const guint8 *p = data;
+
+  if (out_early)
+    *out_early = FALSE;
+  while (len > 0)
+    {
+      short want = POLLOUT;
+
+      if (c->ssl)
+        {
+          size_t n = 0;
+          int err;
+
+          ERR_clear_error ();
+          errno = 0;
           if (SSL_write_ex (c->ssl, p, len, &n) == 1)
             {
               p += n;
@@ -459,38 +562,59 @@ conn_write_all (Conn *c, const void *data, gsize len, GError **error)
               continue;
             }
           err = SSL_get_error (c->ssl, 0);
-          if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+          if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
             {
-              if (!wait_fd (c->fd, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, error))
-                return FALSE;
-              continue;
+              g_autofree char *why = write_error (c, err);
+              fail (error, "TLS write failed: %s", why);
+              return FALSE;
             }
-          {
-            g_autofree char *why = ts_actor_tls_dup_error ();
-            fail (error, "TLS write failed: %s", why);
-          }
-          return FALSE;
+          want = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
         }
       else
         {
-          gssize n = send (c->fd, p, len, MSG_NOSIGNAL);
+          gssize n;
+
+          errno = 0;
+          n = send (c->fd, p, len, MSG_NOSIGNAL);
           if (n >= 0)
             {
               p += n;
               len -= (gsize)n;
               continue;
             }
-          if (errno == EAGAIN || errno == EINTR)
+          if (errno != EAGAIN && errno != EINTR)
             {
-              if (!wait_fd (c->fd, POLLOUT, error))
-                return FALSE;
-              continue;
+              g_autofree char *why = write_error (c, 0);
+
+              /* Closed after answering: that answer is what counts. */
+              if (out_early && early_answer_in (c))
+                {
+                  *out_early = TRUE;
+                  return TRUE;
+                }
+              fail (error, "write failed: %s", why);
+              return FALSE;
             }
-          fail (error, "write failed: %s", g_strerror (errno));
-          return FALSE;
         }
+      if (out_early && want == POLLOUT)
+        {
+          if (early_answer_in (c))
+            {
+              *out_early = TRUE;
+              return TRUE;
+            }
+          want = POLLOUT | POLLIN;
+        }
+      if (!wait_fd (c->fd, want, error))
+        return FALSE;
     }
   return TRUE;
+}
+
+static gboolean
+conn_write_all (Conn *c, const void *data, gsize len, GError **error)
+{
+  return conn_write_all_early (c, data, len, NULL, error);
 }
 
 /* Reads a response head into @out_head (views into c->buf; the head stays
@@ -1289,14 +1413,18 @@ run_http (const Target *t, SSL_CTX *ctx, GError **error)
     {
       TsActorHttpHead head;
       gsize head_len = 0;
-      gboolean reusable = FALSE;
+      gboolean reusable = FALSE, early = FALSE;
       gint64 sent;
 
       if (c.fd < 0 && !open_connection (&c, t, ctx, error))
         goto out;
-      if (!conn_write_all (&c, req->str, req->len, error))
+      if (!conn_write_all_early (&c, req->str, req->len, &early, error))
         goto out;
       sent = now_ns ();
+      /* Answered before the request was all sent: that connection is not
+       * reused (the server closes it, or would read the rest as a next
+       * request). */
+      report.early_answer |= early;
       if (!conn_read_head (&c, &head, &head_len, i == 0 ? sent : 0,
                            absolute ? "the proxy" : "the server", error))
         goto out;
@@ -1312,6 +1440,8 @@ run_http (const Target *t, SSL_CTX *ctx, GError **error)
         report.proxy_status = (int)head.status;
       if (!read_body (&c, &head, head_len, strcmp (method, "HEAD") == 0, &reusable, error))
         goto out;
+      if (early)
+        reusable = FALSE;
       if (i == 0 && report.t_first_byte >= 0)
         report.t_transfer = now_ns () - sent - report.t_first_byte;
       report.n_requests++;
@@ -1766,6 +1896,8 @@ print_json (Scheme scheme)
   add_string (b, "connected_to", report.connected_to);
   add_int (b, "status", report.status);
   add_string (b, "reason", report.reason);
+  json_builder_set_member_name (b, "answered_before_request_sent");
+  json_builder_add_boolean_value (b, report.early_answer);
   add_string (b, "http_version", report.http_version);
   add_int (b, "requests", report.n_requests);
   add_int (b, "connections", report.n_connections);
@@ -1924,6 +2056,8 @@ print_text (Scheme scheme)
     printf ("body:        %" G_GUINT64_FORMAT " bytes%s; %u request(s) on %u connection(s)\n",
             report.body_total, report.chunked ? " (chunked)" : "", report.n_requests,
             report.n_connections);
+  if (report.early_answer)
+    printf ("note:        answered before the request was all sent (the rest was not sent)\n");
   if (report.sent)
     printf ("sent:        %s\n", report.sent);
   if (report.received && scheme == SCHEME_SMTP)

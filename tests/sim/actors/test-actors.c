@@ -153,6 +153,32 @@ test_orders (Fixture *f, gconstpointer data)
   orders = json_object_get_array_member (obj (list), "orders");
   g_assert_cmpuint (json_array_get_length (orders), ==, 3);
 
+  /* A body over the server's limit (1 MiB), over plain HTTP and TLS: the
+   * server answers 413 at once and closes; the client reports that answer
+   * (it read while it sent), not a write error. 32 MiB outlasts what the
+   * sockets hold, so the answer comes while the body is still going out. */
+  {
+    g_autofree char *big = g_build_filename (f->tmpdir, "big-body", NULL);
+    g_autofree char *at = g_strdup_printf ("@%s", big);
+    g_autofree char *body = g_strnfill (32 << 20, 'x');
+    const int ports[] = { f->http_port, f->https_port };
+    const char *schemes[] = { "http", "https" };
+
+    g_assert_true (g_file_set_contents (big, body, -1, NULL));
+    for (guint k = 0; k < 2; k++)
+      {
+        g_autofree char *target = url (schemes[k], ports[k], "/api/orders");
+        const char *args[] = { target, "--data", at, NULL };
+
+        g_clear_pointer (&root, json_node_unref);
+        g_assert_cmpint (client_json (f, ports[k], args, &root), ==, 1);
+        g_assert_cmpint (json_object_get_int_member (obj (root), "status"), ==, 413);
+        g_assert_true (json_object_get_boolean_member (obj (root), "answered_before_request_sent"));
+        g_assert_cmpstr (json_object_get_string_member (obj (root), "error"), ==,
+                         "the server answered 413 Content Too Large");
+      }
+  }
+
   /* Not JSON: 400, and the client fails. */
   {
     const char *bad[] = { u, "--data", "not json", NULL };

@@ -914,9 +914,16 @@ title_for (TsStepList *list, const char *path)
 {
   g_autofree char *base = g_path_get_basename (path);
 
-  if (ts_step_list_get_scenario (list))
-    return g_strdup_printf ("%s — %s", ts_step_list_get_scenario (list), base);
-  return g_steal_pointer (&base);
+  guint64 lost = ts_timeline_get_capture_lost (ts_step_list_get_timeline (list));
+  g_autofree char *title = ts_step_list_get_scenario (list)
+                               ? g_strdup_printf ("%s — %s", ts_step_list_get_scenario (list), base)
+                               : g_steal_pointer (&base);
+
+  /* Said up front: the gaps it leaves are not the network's. */
+  if (lost > 0)
+    return g_strdup_printf ("%s — the capture lost %" G_GUINT64_FORMAT " packet%s", title, lost,
+                            lost == 1 ? "" : "s");
+  return g_steal_pointer (&title);
 }
 
 static void

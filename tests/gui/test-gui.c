@@ -64,6 +64,28 @@ find_step (TsSession *session, const char *kind, const char *text)
   return -1;
 }
 
+/* A trace whose capture lost packets says so in its title, up front
+ * (its gaps are not the network's). */
+static void
+test_session_capture_lost (void)
+{
+  g_autoptr (TsSession) session = ts_session_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_path_get_dirname (relay_path);
+  g_autofree char *path = ts_gui_test_write_lossy_trace (dir, "lossy.pcapng", 7);
+
+  g_assert_true (ts_session_load_path (session, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (ts_session_get_title (session), ==,
+                   "connect — lossy.pcapng — the capture lost 7 packets");
+  g_assert_cmpuint (
+      ts_timeline_get_capture_lost (ts_step_list_get_timeline (ts_session_get_step_list (session))),
+      ==, 7);
+  g_assert_true (ts_session_load_path (session, relay_path, &error));
+  g_assert_cmpstr (ts_session_get_title (session), ==, "connect — relay.pcapng");
+  g_assert_cmpint (g_unlink (path), ==, 0);
+}
+
 static void
 test_session_step (void)
 {
@@ -1581,6 +1603,7 @@ main (int argc, char **argv)
   intercept_path = ts_gui_test_write_connect_trace (tmpdir, "intercept.pcapng", TRUE);
 
   g_test_add_func ("/ts/gui/session/step", test_session_step);
+  g_test_add_func ("/ts/gui/session/capture-lost", test_session_capture_lost);
   g_test_add_func ("/ts/gui/session/whose-eyes", test_session_whose_eyes);
   g_test_add_func ("/ts/gui/session/load-async", test_session_load_async);
   g_test_add_func ("/ts/gui/session/keylog", test_session_keylog);

@@ -266,6 +266,22 @@ ts_gui_test_write_connect_trace (const char *dir, const char *name, gboolean int
 }
 
 char *
+ts_gui_test_write_lossy_trace (const char *dir, const char *name, guint64 lost)
+{
+  char *path = g_build_filename (dir, name, NULL);
+  const TsTraceStatistics stats = { 100 + lost, 0, lost, 100 };
+  g_autoptr (GError) error = NULL;
+  Trace t;
+
+  trace_begin (&t, path);
+  plain_exchange (&t, 39000, 0);
+  g_assert_true (ts_trace_writer_add_statistics (t.writer, 1, t.now, &stats, &error));
+  g_assert_no_error (error);
+  trace_end (&t);
+  return path;
+}
+
+char *
 ts_gui_test_write_long_trace (const char *dir, const char *name, guint n_requests)
 {
   char *path = g_build_filename (dir, name, NULL);

@@ -20,6 +20,9 @@ void ts_gui_test_stop_display (void);
  * the second leg) when TRUE; with a forward-proxy plain HTTP request
  * before it and a lab event. Returns the path (transfer full) in @dir. */
 char *ts_gui_test_write_connect_trace (const char *dir, const char *name, gboolean intercept);
+/* One plain exchange, and a statistics block saying the proxy-server
+ * link's capture lost @lost packets. */
+char *ts_gui_test_write_lossy_trace (const char *dir, const char *name, guint64 lost);
 
 /* Writes a long trace of @n_requests plain HTTP exchanges through the
  * proxy (about 8 events each). */

@@ -2669,6 +2669,7 @@ handle_statistics (TsAnalyzer *self, const TsTraceRecord *rec)
 
   if (lost == 0)
     return;
+  _ts_timeline_add_capture_lost (self->tl, lost);
   self->cur_packet = G_MAXUINT32;
   self->cur_time = MAX (self->cur_time, rec->time_ns);
   index = new_event (self, NULL, 0, TS_LAYER_LINK, TS_PHASE_NONE, "anomaly", READ_CLEAR,

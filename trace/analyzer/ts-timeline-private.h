@@ -29,6 +29,7 @@ TsTimelineTunnel *_ts_timeline_tunnel (TsTimeline *self, guint id);
 /* Appends a zeroed event (tls_handshake_type -1, link/src/dst/conn/tunnel
  * -1, packet G_MAXUINT32) and returns its index. */
 guint _ts_timeline_append_event (TsTimeline *self);
+void _ts_timeline_add_capture_lost (TsTimeline *self, guint64 n);
 TsTimelineEvent *_ts_timeline_event (TsTimeline *self, guint index);
 /* Adds a detail line to the newest event (it must be the one being built). */
 void _ts_timeline_add_detail (TsTimeline *self, guint index, guint depth, const char *format, ...)

@@ -10,13 +10,14 @@
 struct _TsTimeline
 {
   GStringChunk *strings;
-  GPtrArray *nodes;   /* TsTimelineNode* */
-  GPtrArray *links;   /* TsTimelineLink* */
-  GArray *readers;    /* TsTimelineReader */
-  GPtrArray *conns;   /* TsTimelineConn* */
-  GPtrArray *tunnels; /* TsTimelineTunnel* */
-  GArray *events;     /* TsTimelineEvent */
-  GArray *details;    /* TsTimelineDetail */
+  GPtrArray *nodes;     /* TsTimelineNode* */
+  GPtrArray *links;     /* TsTimelineLink* */
+  GArray *readers;      /* TsTimelineReader */
+  GPtrArray *conns;     /* TsTimelineConn* */
+  GPtrArray *tunnels;   /* TsTimelineTunnel* */
+  GArray *events;       /* TsTimelineEvent */
+  GArray *details;      /* TsTimelineDetail */
+  guint64 capture_lost; /* packets the trace's captures said they lost */
 };
 
 static void
@@ -190,6 +191,18 @@ ts_timeline_get_tunnel (const TsTimeline *self, guint id)
 {
   g_return_val_if_fail (id < self->tunnels->len, NULL);
   return self->tunnels->pdata[id];
+}
+
+guint64
+ts_timeline_get_capture_lost (const TsTimeline *self)
+{
+  return self->capture_lost;
+}
+
+void
+_ts_timeline_add_capture_lost (TsTimeline *self, guint64 n)
+{
+  self->capture_lost += n;
 }
 
 guint

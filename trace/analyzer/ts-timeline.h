@@ -94,10 +94,10 @@ typedef struct
   gint client, server; /* node ids */
   char *client_addr;   /* "192.0.2.1:40000" */
   char *server_addr;
-  char *protocol; /* "http", "tls", "opaque", "unknown" */
-  gint tunnel;    /* -1, or the tunnel it is a leg of */
-  gint leg;       /* its position in the tunnel (0: at the client) */
-  gint upstream;  /* the connection a proxy opened for this one's request, -1 */
+  char *protocol;   /* "http", "tls", "opaque", "unknown" */
+  gint tunnel;      /* -1, or the tunnel it is a leg of */
+  gint leg;         /* its position in the tunnel (0: at the client) */
+  gint upstream;    /* the connection a proxy opened for this one's request, -1 */
   gint16 wscale[2]; /* the window scale shift each side sent in its SYN (RFC 7323), -1:
                      * none; the windows of later segments are scaled only when both did */
   guint64 open_ns, close_ns;
@@ -183,6 +183,9 @@ const TsTimelineConn *ts_timeline_get_conn (const TsTimeline *self, guint id);
 guint ts_timeline_get_n_tunnels (const TsTimeline *self);
 const TsTimelineTunnel *ts_timeline_get_tunnel (const TsTimeline *self, guint id);
 guint ts_timeline_get_n_events (const TsTimeline *self);
+/* Packets the trace's captures said they lost (their Interface Statistics
+ * Blocks), over all interfaces: gaps that are the capture's. */
+guint64 ts_timeline_get_capture_lost (const TsTimeline *self);
 const TsTimelineEvent *ts_timeline_get_event (const TsTimeline *self, guint index);
 const TsTimelineDetail *ts_timeline_get_detail (const TsTimeline *self, guint first);
 

@@ -320,6 +320,15 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
           node_name (tl, o->as_node));
       append_wrapped (out, as, width, 2);
     }
+  if (ts_timeline_get_capture_lost (tl) > 0)
+    {
+      /* Said before the ladder: its gaps are the capture's. */
+      g_autofree char *lost = g_strdup_printf (
+          "the capture lost %" G_GUINT64_FORMAT
+          " packets (it did not keep up): gaps below are the capture's, not the network's",
+          ts_timeline_get_capture_lost (tl));
+      append_wrapped (out, lost, width, 2);
+    }
   for (guint i = 0; i < ts_timeline_get_n_tunnels (tl); i++)
     {
       g_autofree char *label = tunnel_label (tl, (gint)i);

@@ -1061,6 +1061,14 @@ test_capture_lost (void)
                        "Dropped by the interface: 0 packets\n");
     }
   g_assert_cmpuint (n_lost, ==, 1);
+  g_assert_cmpuint (ts_timeline_get_capture_lost (tl), ==, 250);
+  /* The text ladder says it before the ladder. */
+  {
+    TsRenderOptions o = { 120, -1, NULL, FALSE };
+    g_autofree char *text = ts_timeline_render_text (tl, &o);
+    g_assert_true (g_str_has_prefix (text, "the capture lost 250 packets (it did not keep up): "
+                                           "gaps below are the capture's, not the network's\n"));
+  }
 }
 
 /* Cut the trace at sampled points: never a crash; the cut shows as an

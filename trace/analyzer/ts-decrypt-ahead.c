@@ -125,8 +125,11 @@ typedef struct
 
 /* A record the analyzer opened itself lately (TWINS of them): its keys
  * (a copy to compare, never used to open), sequence number, bytes (as
- * pieces of the trace, or a copy) and result. */
-#define TWINS 4
+ * pieces of the trace, or a copy) and result. A relay's other leg carries
+ * the same record as many records later as the proxy buffers (tens to
+ * hundreds of 16 KiB records through ts-proxy's 1 MiB pipes): 256 of them
+ * (their buffers taken as they are first used). */
+#define TWINS 256
 typedef struct
 {
   gboolean used;

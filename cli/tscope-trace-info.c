@@ -135,7 +135,7 @@ ts_cmd_trace_info (int argc, char **argv)
             if (lost->len <= record.interface_id)
               g_array_set_size (lost, record.interface_id + 1);
             g_array_index (lost, guint64, record.interface_id)
-                = ts_trace_statistics_dropped (&record.statistics);
+                = ts_trace_statistics_capture_lost (&record.statistics);
             break;
           case TS_TRACE_RECORD_OTHER:
             n_other++;

@@ -79,8 +79,8 @@ update_step_label (TsWindow *self)
   if (n == 0)
     text = g_strdup ("no steps");
   else if (lost > 0)
-    text = g_strdup_printf ("step %d of %u · the capture lost %" G_GUINT64_FORMAT " packets",
-                            step + 1, n, lost);
+    text = g_strdup_printf ("step %d of %u · the capture lost %" G_GUINT64_FORMAT " packet%s",
+                            step + 1, n, lost, lost == 1 ? "" : "s");
   else
     text = g_strdup_printf ("step %d of %u", step + 1, n);
   gtk_label_set_text (self->step_label, text);

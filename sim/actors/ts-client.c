@@ -50,6 +50,7 @@
 #define CLIENT_MAX_BODY_SHOWN 65536 /* bytes of the body put in the JSON report */
 #define CLIENT_MAX_REPEAT 1000      /* requests --repeat may ask for */
 #define CLIENT_READ_SIZE 16384
+#define CLIENT_TAKE_MAX (4 * CLIENT_READ_SIZE) /* bytes taken in while a request goes out */
 
 enum
 {
@@ -461,10 +462,21 @@ write_error (Conn *c, int ssl_err)
 static gboolean
 answered_early (Conn *c)
 {
-  TsActorHttpHead head;
-  gssize r = ts_actor_http_head_parse_response (&head, (const char *)c->buf->data, c->buf->len);
+  gsize off = 0;
 
-  return r > 0 && head.status >= 200;
+  /* (Interim 1xx answers, such as 100 Continue, come first.) */
+  for (;;)
+    {
+      TsActorHttpHead head;
+      gssize r = ts_actor_http_head_parse_response (&head, (const char *)c->buf->data + off,
+                                                    c->buf->len - off);
+
+      if (r <= 0)
+        return FALSE;
+      if (head.status >= 200)
+        return TRUE;
+      off += (gsize)r;
+    }
 }
 
 /* Takes what the peer sent while we write (a request body can be long, and
@@ -476,7 +488,7 @@ conn_take_input (Conn *c, GError **error)
   guint8 tmp[CLIENT_READ_SIZE];
 
   /* (Bounded: a peer that floods is read later, by the reader.) */
-  while (!c->eof && c->buf->len < 4 * CLIENT_READ_SIZE)
+  while (!c->eof && c->buf->len < CLIENT_TAKE_MAX)
     {
       if (c->ssl)
         {
@@ -565,6 +577,13 @@ conn_write_all_early (Conn *c, const void *data, gsize len, gboolean *out_early,
           if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
             {
               g_autofree char *why = write_error (c, err);
+
+              /* Closed after answering: that answer is what counts. */
+              if (out_early && early_answer_in (c))
+                {
+                  *out_early = TRUE;
+                  return TRUE;
+                }
               fail (error, "TLS write failed: %s", why);
               return FALSE;
             }
@@ -603,7 +622,10 @@ conn_write_all_early (Conn *c, const void *data, gsize len, gboolean *out_early,
               *out_early = TRUE;
               return TRUE;
             }
-          want = POLLOUT | POLLIN;
+          /* Woken by input too, while there is room to take it in (at its
+           * end, or with the buffer full, only room to write wakes us). */
+          if (!c->eof && c->buf->len < CLIENT_TAKE_MAX)
+            want = POLLOUT | POLLIN;
         }
       if (!wait_fd (c->fd, want, error))
         return FALSE;

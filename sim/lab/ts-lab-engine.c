@@ -1470,10 +1470,12 @@ run_steps (Engine *self)
     }
 }
 
-/* Takes in the packets still in the captures' buffers, then asks each
- * capture what it lost (the kernel drops packets when the supervisor does
- * not keep up: a bulk transfer at memory speed outruns it) and writes
- * that down in the trace, as an Interface Statistics Block per link. */
+/* Takes in the packets still in the captures' buffers (every link's
+ * before any statistics: writing a block flushes what the writer holds,
+ * and a later link's packets may be older), then asks each capture what it
+ * lost (the kernel drops packets when the supervisor does not keep up: a
+ * bulk transfer at memory speed outruns it) and writes that down in the
+ * trace, as an Interface Statistics Block per link. */
 static void
 finish_captures (Engine *self)
 {
@@ -1481,16 +1483,21 @@ finish_captures (Engine *self)
     {
       Link *l = self->links->pdata[k];
       PacketCtx ctx = { self, l };
+
+      if (l->pcap != NULL)
+        while (pcap_dispatch (l->pcap, -1, on_packet_ctx, (u_char *)&ctx) > 0)
+          ;
+    }
+  for (guint k = 0; k < self->links->len; k++)
+    {
+      Link *l = self->links->pdata[k];
       struct pcap_stat ps;
       TsTraceStatistics stats;
 
-      if (l->pcap == NULL)
+      if (l->pcap == NULL || pcap_stats (l->pcap, &ps) != 0)
         continue;
-      while (pcap_dispatch (l->pcap, -1, on_packet_ctx, (u_char *)&ctx) > 0)
-        ;
-      if (pcap_stats (l->pcap, &ps) != 0)
-        continue;
-      l->n_lost = (guint64)ps.ps_drop + ps.ps_ifdrop;
+      /* (ps_ifdrop: the interface's own drops, the network's loss.) */
+      l->n_lost = ps.ps_drop;
       stats.received = ps.ps_recv;
       stats.os_drops = ps.ps_drop;
       stats.if_drops = ps.ps_ifdrop;

@@ -861,15 +861,17 @@ conn_answer (TsProxy *p, TsConn *c, guint status, const char *reason, const char
 
 /* The client's side is done: its write side is shut, and what it still
  * sends is read and dropped until it closes, or TS_PROXY_LINGER_DISCARD
- * bytes or TS_PROXY_LINGER_S seconds are over. */
+ * bytes or TS_PROXY_LINGER_S seconds (from the answer, when there was
+ * one of ours: its deadline stands) are over. */
 static void
 conn_linger (TsProxy *p, TsConn *c)
 {
+  if (c->state != ST_ANSWER)
+    c->deadline = now_us () + TS_PROXY_LINGER_S * G_USEC_PER_SEC;
   endp_close (p, &c->s);
   access_log (p, c);
   shutdown (c->c.fd, SHUT_WR);
   c->state = ST_LINGER;
-  c->deadline = now_us () + TS_PROXY_LINGER_S * G_USEC_PER_SEC;
   conn_update (p, c);
 }
 

@@ -166,6 +166,7 @@ struct _TsAnalyzer
   TsTlsKeylog *keylog;
   GArray *packets;           /* PacketInfo */
   GArray *ifaces;            /* IfaceInfo by interface id */
+  GArray *isb_lost;          /* guint64 by interface id: its capture's last lost count */
   GHashTable *ifindex_links; /* (interface id << 32 | SLL2 interface index) -> link + 1 */
   GArray *link_ifindex;      /* by link: LinkIfindex, the other way ({ -1 } for the rest) */
   GArray *meta;              /* EventMeta per event */
@@ -2654,12 +2655,15 @@ udp_flow (TsAnalyzer *self, const ConnKey *key)
 
 /* An interface's capture statistics: packets its capture lost (the kernel
  * dropped them because the capturing program did not keep up) leave gaps
- * in the trace that the network did not have. Said once per block, on the
- * interface's link (or on no link: a capture on "any"), at the end. */
+ * in the trace that the network did not have. The counters run from the
+ * start of the capture, and a trace may hold several blocks for one
+ * interface: said when the count grows, on the interface's link (or on no
+ * link: a capture on "any"), at the block's time (or the last packet's). */
 static void
 handle_statistics (TsAnalyzer *self, const TsTraceRecord *rec)
 {
-  guint64 lost = ts_trace_statistics_dropped (&rec->statistics);
+  guint64 lost = ts_trace_statistics_capture_lost (&rec->statistics);
+  guint64 before;
   const IfaceInfo *iface = rec->interface_id < self->ifaces->len
                                ? &g_array_index (self->ifaces, IfaceInfo, rec->interface_id)
                                : NULL;
@@ -2667,9 +2671,13 @@ handle_statistics (TsAnalyzer *self, const TsTraceRecord *rec)
   TsTimelineEvent *e;
   guint index;
 
-  if (lost == 0)
+  if (self->isb_lost->len <= rec->interface_id)
+    g_array_set_size (self->isb_lost, rec->interface_id + 1);
+  before = g_array_index (self->isb_lost, guint64, rec->interface_id);
+  if (lost <= before)
     return;
-  _ts_timeline_add_capture_lost (self->tl, lost);
+  g_array_index (self->isb_lost, guint64, rec->interface_id) = lost;
+  _ts_timeline_add_capture_lost (self->tl, lost - before);
   self->cur_packet = G_MAXUINT32;
   self->cur_time = MAX (self->cur_time, rec->time_ns);
   index = new_event (self, NULL, 0, TS_LAYER_LINK, TS_PHASE_NONE, "anomaly", READ_CLEAR,
@@ -3062,6 +3070,7 @@ ts_analyzer_new (void)
   self->keylog = ts_tls_keylog_new ();
   self->packets = g_array_new (FALSE, FALSE, sizeof (PacketInfo));
   self->ifaces = g_array_new (FALSE, TRUE, sizeof (IfaceInfo));
+  self->isb_lost = g_array_new (FALSE, TRUE, sizeof (guint64));
   self->ifindex_links = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->link_ifindex = g_array_new (FALSE, FALSE, sizeof (LinkIfindex));
   self->meta = g_array_new (FALSE, FALSE, sizeof (EventMeta));
@@ -3095,6 +3104,7 @@ ts_analyzer_free (TsAnalyzer *self)
   ts_tls_keylog_unref (self->keylog);
   g_array_unref (self->packets);
   g_array_unref (self->ifaces);
+  g_array_unref (self->isb_lost);
   g_hash_table_unref (self->ifindex_links);
   g_array_unref (self->link_ifindex);
   g_array_unref (self->meta);

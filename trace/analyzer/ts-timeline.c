@@ -202,7 +202,7 @@ ts_timeline_get_capture_lost (const TsTimeline *self)
 void
 _ts_timeline_add_capture_lost (TsTimeline *self, guint64 n)
 {
-  self->capture_lost += n;
+  self->capture_lost = n > G_MAXUINT64 - self->capture_lost ? G_MAXUINT64 : self->capture_lost + n;
 }
 
 guint

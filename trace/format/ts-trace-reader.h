@@ -58,13 +58,14 @@ typedef struct
   guint64 delivered; /* isb_usrdeliv: delivered to the capturing program */
 } TsTraceStatistics;
 
-/* Packets an interface's capture lost (isb_ifdrop plus isb_osdrop, either
- * absent counting as 0). */
+/* Packets an interface's capture lost: isb_osdrop, dropped by the
+ * operating system because the capturing program did not keep up (0 when
+ * absent). isb_ifdrop, dropped by the interface itself, is a loss on the
+ * network's side, not counted here. */
 static inline guint64
-ts_trace_statistics_dropped (const TsTraceStatistics *s)
+ts_trace_statistics_capture_lost (const TsTraceStatistics *s)
 {
-  return (s->if_drops == G_MAXUINT64 ? 0 : s->if_drops)
-         + (s->os_drops == G_MAXUINT64 ? 0 : s->os_drops);
+  return s->os_drops == G_MAXUINT64 ? 0 : s->os_drops;
 }
 
 typedef struct
@@ -72,8 +73,8 @@ typedef struct
   guint id;
   guint linktype;
   guint32 snaplen;
-  char *name;        /* if_name, or "ifN" when absent */
-  char *description; /* if_description, or NULL */
+  char *name;            /* if_name, or "ifN" when absent */
+  char *description;     /* if_description, or NULL */
   guint64 tsresol_per_s; /* units per second of this interface's timestamps */
 } TsTraceInterface;
 

@@ -268,7 +268,7 @@ trace_statistics (const char *trace)
           "if%u packets=%" G_GUINT64_FORMAT " delivered=%" G_GINT64_FORMAT " lost=%" G_GINT64_FORMAT
           "\n",
           i, g_array_index (packets, guint64, i), (gint64)st->delivered,
-          st->delivered == G_MAXUINT64 ? -1 : (gint64)ts_trace_statistics_dropped (st));
+          st->delivered == G_MAXUINT64 ? -1 : (gint64)ts_trace_statistics_capture_lost (st));
     }
   return g_string_free (out, FALSE);
 }

@@ -65,7 +65,7 @@ read_all (TsTraceReader *reader, GError **error)
                            record.interface_id, record.time_ns, (gint64)record.statistics.received,
                            (gint64)record.statistics.if_drops, (gint64)record.statistics.os_drops,
                            (gint64)record.statistics.delivered,
-                           ts_trace_statistics_dropped (&record.statistics)));
+                           ts_trace_statistics_capture_lost (&record.statistics)));
             break;
           case TS_TRACE_RECORD_EVENT:
             {
@@ -175,7 +175,7 @@ make_trace (guint64 window_ns, gboolean late_secret)
   /* What the capture of the first link lost; the spare link's block says
    * nothing. */
   {
-    const TsTraceStatistics lost = { 5, 0, 2, 3 };
+    const TsTraceStatistics lost = { 5, 1, 2, 2 };
     const TsTraceStatistics unknown = { G_MAXUINT64, G_MAXUINT64, G_MAXUINT64, G_MAXUINT64 };
 
     g_assert_true (ts_trace_writer_add_statistics (writer, ifs[0], T0 + 50 * MS, &lost, &error));
@@ -225,7 +225,7 @@ test_round_trip (void)
   g_assert_true (g_str_has_prefix (lines[9], "packet if0 t=1764230400030000000 105/109 "));
   /* Statistics come after every packet; counters not given stay unknown. */
   g_assert_cmpstr (lines[10], ==,
-                   "statistics if0 t=1764230400050000000 recv=5 ifdrop=0 osdrop=2 deliv=3 lost=2");
+                   "statistics if0 t=1764230400050000000 recv=5 ifdrop=1 osdrop=2 deliv=2 lost=2");
   g_assert_cmpstr (
       lines[11], ==,
       "statistics if2 t=1764230400050000000 recv=-1 ifdrop=-1 osdrop=-1 deliv=-1 lost=0");

@@ -465,7 +465,7 @@ answered_early (Conn *c)
   gsize off = 0;
 
   /* (Interim 1xx answers, such as 100 Continue, come first.) */
-  for (;;)
+  while (off < c->buf->len)
     {
       TsActorHttpHead head;
       gssize r = ts_actor_http_head_parse_response (&head, (const char *)c->buf->data + off,
@@ -477,6 +477,7 @@ answered_early (Conn *c)
         return TRUE;
       off += (gsize)r;
     }
+  return FALSE;
 }
 
 /* Takes what the peer sent while we write (a request body can be long, and

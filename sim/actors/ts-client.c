@@ -380,80 +380,73 @@ wait_fd (int fd, short events, GError **error)
     }
 }
 
-/* Reads some bytes into c->buf. FALSE on error (or timeout); sets c->eof
- * at the end of the stream. */
+/* One read into c->buf, without waiting: bytes appended, or c->eof set at
+ * the end of the stream, or *@out_want set to the poll events it waits
+ * for. FALSE on error. */
 static gboolean
-conn_fill (Conn *c, GError **error)
+conn_read_some (Conn *c, short *out_want, GError **error)
 {
   guint8 tmp[CLIENT_READ_SIZE];
 
-  for (;;)
+  *out_want = 0;
+  if (c->ssl)
     {
-      if (c->ssl)
-        {
-          size_t n = 0;
-          int err;
+      size_t n = 0;
+      int err;
 
-          if (SSL_read_ex (c->ssl, tmp, sizeof tmp, &n) == 1)
-            {
-              g_byte_array_append (c->buf, tmp, (guint)n);
-              return TRUE;
-            }
-          err = SSL_get_error (c->ssl, 0);
-          if (err == SSL_ERROR_ZERO_RETURN)
-            {
-              c->eof = TRUE;
-              return TRUE;
-            }
-          if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
-            {
-              if (!wait_fd (c->fd, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, error))
-                return FALSE;
-              continue;
-            }
-          {
-            g_autofree char *why = ts_actor_tls_dup_error ();
-            fail (error, "TLS read failed: %s", why);
-          }
-          return FALSE;
+      if (SSL_read_ex (c->ssl, tmp, sizeof tmp, &n) == 1)
+        {
+          g_byte_array_append (c->buf, tmp, (guint)n);
+          return TRUE;
         }
+      err = SSL_get_error (c->ssl, 0);
+      if (err == SSL_ERROR_ZERO_RETURN)
+        c->eof = TRUE;
+      else if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+        *out_want = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
       else
         {
-          gssize n = read (c->fd, tmp, sizeof tmp);
-          if (n > 0)
-            {
-              g_byte_array_append (c->buf, tmp, (guint)n);
-              return TRUE;
-            }
-          if (n == 0)
-            {
-              c->eof = TRUE;
-              return TRUE;
-            }
-          if (errno == EAGAIN || errno == EINTR)
-            {
-              if (!wait_fd (c->fd, POLLIN, error))
-                return FALSE;
-              continue;
-            }
+          g_autofree char *why = ts_actor_tls_dup_error ();
+          fail (error, "TLS read failed: %s", why);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  else
+    {
+      gssize n = read (c->fd, tmp, sizeof tmp);
+
+      if (n > 0)
+        g_byte_array_append (c->buf, tmp, (guint)n);
+      else if (n == 0)
+        c->eof = TRUE;
+      else if (errno == EAGAIN || errno == EINTR)
+        *out_want = POLLIN;
+      else
+        {
           fail (error, "read failed: %s", g_strerror (errno));
           return FALSE;
         }
+      return TRUE;
     }
 }
 
-/* What the last write error on @c's socket was, in words. */
-static char *
-write_error (Conn *c, int ssl_err)
+/* Reads some bytes into c->buf, waiting for them. FALSE on error (or
+ * timeout); sets c->eof at the end of the stream. */
+static gboolean
+conn_fill (Conn *c, GError **error)
 {
-  if (c->ssl && ssl_err == SSL_ERROR_SSL)
-    return ts_actor_tls_dup_error ();
-  ERR_clear_error ();
-  if (c->ssl && ssl_err == SSL_ERROR_ZERO_RETURN)
-    return g_strdup ("the peer closed the TLS connection (close_notify)");
-  if (errno == 0)
-    return g_strdup ("the peer closed the connection");
-  return g_strdup (g_strerror (errno));
+  for (;;)
+    {
+      short want;
+
+      if (!conn_read_some (c, &want, error))
+        return FALSE;
+      if (want == 0)
+        return TRUE;
+      if (!wait_fd (c->fd, want, error))
+        return FALSE;
+    }
 }
 
 /* Whether c->buf holds a final response head: the server answered before
@@ -486,50 +479,15 @@ answered_early (Conn *c)
 static gboolean
 conn_take_input (Conn *c, GError **error)
 {
-  guint8 tmp[CLIENT_READ_SIZE];
-
   /* (Bounded: a peer that floods is read later, by the reader.) */
   while (!c->eof && c->buf->len < CLIENT_TAKE_MAX)
     {
-      if (c->ssl)
-        {
-          size_t n = 0;
-          int err;
+      short want;
 
-          if (SSL_read_ex (c->ssl, tmp, sizeof tmp, &n) == 1)
-            {
-              g_byte_array_append (c->buf, tmp, (guint)n);
-              continue;
-            }
-          err = SSL_get_error (c->ssl, 0);
-          if (err == SSL_ERROR_ZERO_RETURN)
-            c->eof = TRUE;
-          else if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
-            {
-              g_autofree char *why = ts_actor_tls_dup_error ();
-              fail (error, "TLS read failed: %s", why);
-              return FALSE;
-            }
-          return TRUE;
-        }
-      else
-        {
-          gssize n = read (c->fd, tmp, sizeof tmp);
-
-          if (n > 0)
-            {
-              g_byte_array_append (c->buf, tmp, (guint)n);
-              continue;
-            }
-          if (n == 0)
-            c->eof = TRUE;
-          else if (errno != EAGAIN && errno != EINTR)
-            {
-              fail (error, "read failed: %s", g_strerror (errno));
-              return FALSE;
-            }
-          return TRUE;
-        }
+      if (!conn_read_some (c, &want, error))
+        return FALSE;
+      if (want != 0)
+        break;
     }
   return TRUE;
 }
@@ -544,6 +502,31 @@ early_answer_in (Conn *c)
 
   (void)conn_take_input (c, &ignored);
   return answered_early (c);
+}
+
+/* A write to @c failed (@ssl_err: SSL_get_error's, or 0): the error, in
+ * words after @what; or, when the peer had answered first and closed
+ * (@out_early given), that answer: *@out_early TRUE. */
+static gboolean
+write_failed (Conn *c, const char *what, int ssl_err, gboolean *out_early, GError **error)
+{
+  int saved = errno;
+  g_autofree char *why = NULL;
+
+  if (c->ssl && ssl_err == SSL_ERROR_SSL)
+    why = ts_actor_tls_dup_error ();
+  else if (c->ssl && ssl_err == SSL_ERROR_ZERO_RETURN)
+    why = g_strdup ("the peer closed the TLS connection (close_notify)");
+  else
+    why = g_strdup (saved == 0 ? "the peer closed the connection" : g_strerror (saved));
+  ERR_clear_error ();
+  if (out_early && early_answer_in (c))
+    {
+      *out_early = TRUE;
+      return TRUE;
+    }
+  fail (error, "%s: %s", what, why);
+  return FALSE;
 }
 
 /* Writes @len bytes of @data. When @out_early is given, the peer's bytes
@@ -576,18 +559,7 @@ conn_write_all_early (Conn *c, const void *data, gsize len, gboolean *out_early,
             }
           err = SSL_get_error (c->ssl, 0);
           if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
-            {
-              g_autofree char *why = write_error (c, err);
-
-              /* Closed after answering: that answer is what counts. */
-              if (out_early && early_answer_in (c))
-                {
-                  *out_early = TRUE;
-                  return TRUE;
-                }
-              fail (error, "TLS write failed: %s", why);
-              return FALSE;
-            }
+            return write_failed (c, "TLS write failed", err, out_early, error);
           want = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
         }
       else
@@ -603,18 +575,7 @@ conn_write_all_early (Conn *c, const void *data, gsize len, gboolean *out_early,
               continue;
             }
           if (errno != EAGAIN && errno != EINTR)
-            {
-              g_autofree char *why = write_error (c, 0);
-
-              /* Closed after answering: that answer is what counts. */
-              if (out_early && early_answer_in (c))
-                {
-                  *out_early = TRUE;
-                  return TRUE;
-                }
-              fail (error, "write failed: %s", why);
-              return FALSE;
-            }
+            return write_failed (c, "write failed", 0, out_early, error);
         }
       if (out_early && want == POLLOUT)
         {

@@ -1151,6 +1151,22 @@ absolute_authority (const char *uri)
 
 /* --- HTTP ------------------------------------------------------------------ */
 
+/* Whether @c's HTTP is inside TLS (its own, or its tunnel's). */
+static gboolean
+http_over_tls (const Conn *c)
+{
+  return c->tunnel_proto == PROTO_TLS || c->proto == PROTO_TLS;
+}
+
+/* Who reads @c's HTTP: everyone on the path for the outer HTTP, the
+ * path's ends (and interceptors) inside TLS, the path inside a clear
+ * tunnel. */
+static ReadClass
+http_read_class (const Conn *c, gboolean inner)
+{
+  return !inner ? READ_CLEAR : http_over_tls (c) ? READ_TLS : READ_PATH;
+}
+
 static void
 http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
            const TsHttp1Head *h, TsHttp1BodyKind body, guint64 body_len, const char *request_method,
@@ -1161,8 +1177,8 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
   g_autofree char *method = NULL, *target = NULL;
   gboolean proxy_phase;
   guint index;
-  gboolean over_tls = c->tunnel_proto == PROTO_TLS || c->proto == PROTO_TLS;
-  ReadClass cls = inner ? (over_tls ? READ_TLS : READ_PATH) : READ_CLEAR;
+  gboolean over_tls = http_over_tls (c);
+  ReadClass cls = http_read_class (c, inner);
   TsTimelineEvent *e;
 
   if (h->is_request)
@@ -1271,8 +1287,8 @@ http_message_end (gpointer user_data, TsHttp1Direction dir, guint64 end, guint64
 {
   Conn *c = user_data;
   TsAnalyzer *self = c->an;
-  gboolean over_tls = c->tunnel_proto == PROTO_TLS || c->proto == PROTO_TLS;
-  ReadClass cls = inner ? (over_tls ? READ_TLS : READ_PATH) : READ_CLEAR;
+  gboolean over_tls = http_over_tls (c);
+  ReadClass cls = http_read_class (c, inner);
   const TsTimelineEvent *head;
   const char *head_summary;
   TsTimelineEvent *e;
@@ -1505,11 +1521,8 @@ static void
 inner_anomaly (gpointer user_data, TsHttp1Direction dir, guint64 offset, const char *what)
 {
   Conn *c = user_data;
-  guint index
-      = new_event (c->an, c, dir, TS_LAYER_HTTP, TS_PHASE_NONE, "anomaly",
-                   c->tunnel_proto == PROTO_TLS || c->proto == PROTO_TLS ? READ_TLS : READ_PATH,
-                   "inner HTTP: %s", what);
-  (void)index;
+  (void)new_event (c->an, c, dir, TS_LAYER_HTTP, TS_PHASE_NONE, "anomaly",
+                   http_read_class (c, TRUE), "inner HTTP: %s", what);
 }
 
 /* --- WebSocket -------------------------------------------------------------- */

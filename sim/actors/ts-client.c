@@ -51,6 +51,7 @@
 #define CLIENT_MAX_REPEAT 1000      /* requests --repeat may ask for */
 #define CLIENT_READ_SIZE 16384
 #define CLIENT_TAKE_MAX (4 * CLIENT_READ_SIZE) /* bytes taken in while a request goes out */
+#define CLIENT_EARLY_PIECE (256 * 1024) /* bytes written between looks for an early answer */
 
 enum
 {
@@ -529,21 +530,44 @@ write_failed (Conn *c, const char *what, int ssl_err, gboolean *out_early, GErro
   return FALSE;
 }
 
+/* Whether the peer's bytes are waiting to be read, without waiting. */
+static gboolean
+input_waiting (Conn *c)
+{
+  struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+
+  return (c->ssl && SSL_pending (c->ssl) > 0) || poll (&pfd, 1, 0) > 0;
+}
+
 /* Writes @len bytes of @data. When @out_early is given, the peer's bytes
- * are read whenever the write blocks, and a final response head among them
- * ends the write: *@out_early TRUE, the caller reads that answer (a
- * server refusing a body over its limit answers, then closes). */
+ * are read whenever the write blocks, and between pieces of
+ * CLIENT_EARLY_PIECE bytes when they are waiting (a peer that drains fast
+ * never blocks the write); a final response head among them ends the
+ * write: *@out_early TRUE, the caller reads that answer (a server refusing
+ * a body over its limit answers, then closes). */
 static gboolean
 conn_write_all_early (Conn *c, const void *data, gsize len, gboolean *out_early, GError **error)
 {
   const guint8 *p = data;
+  gsize piece_left = CLIENT_EARLY_PIECE;
 
   if (out_early)
     *out_early = FALSE;
   while (len > 0)
     {
       short want = POLLOUT;
+      /* (A TLS write that blocked is retried with the same arguments.) */
+      gsize chunk = out_early ? MIN (len, CLIENT_EARLY_PIECE) : len;
 
+      if (out_early && piece_left == 0)
+        {
+          piece_left = CLIENT_EARLY_PIECE;
+          if (input_waiting (c) && early_answer_in (c))
+            {
+              *out_early = TRUE;
+              return TRUE;
+            }
+        }
       if (c->ssl)
         {
           size_t n = 0;
@@ -551,10 +575,11 @@ conn_write_all_early (Conn *c, const void *data, gsize len, gboolean *out_early,
 
           ERR_clear_error ();
           errno = 0;
-          if (SSL_write_ex (c->ssl, p, len, &n) == 1)
+          if (SSL_write_ex (c->ssl, p, chunk, &n) == 1)
             {
               p += n;
               len -= n;
+              piece_left -= MIN (piece_left, n);
               continue;
             }
           err = SSL_get_error (c->ssl, 0);
@@ -567,11 +592,12 @@ conn_write_all_early (Conn *c, const void *data, gsize len, gboolean *out_early,
           gssize n;
 
           errno = 0;
-          n = send (c->fd, p, len, MSG_NOSIGNAL);
+          n = send (c->fd, p, chunk, MSG_NOSIGNAL);
           if (n >= 0)
             {
               p += n;
               len -= (gsize)n;
+              piece_left -= MIN (piece_left, (gsize)n);
               continue;
             }
           if (errno != EAGAIN && errno != EINTR)

@@ -51,7 +51,7 @@
 #define CLIENT_MAX_REPEAT 1000      /* requests --repeat may ask for */
 #define CLIENT_READ_SIZE 16384
 #define CLIENT_TAKE_MAX (4 * CLIENT_READ_SIZE) /* bytes taken in while a request goes out */
-#define CLIENT_EARLY_PIECE (256 * 1024) /* bytes written between looks for an early answer */
+#define CLIENT_EARLY_PIECE (256 * 1024)        /* bytes written between looks for an early answer */
 
 enum
 {

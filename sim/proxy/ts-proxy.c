@@ -176,6 +176,7 @@ struct _TsConn
   guint64 bytes[2];
   char *sni;
   guint64 discarded;
+  int linger_side; /* ST_LINGER: 0 the client's connection, 1 the server's */
   gboolean dead, via_parent, intercepted, logged, http_request_done;
   /* Plain forwarding: the origin's bytes wait here until each response
    * head is complete and rewritten (Via, hop-by-hop fields). */
@@ -788,11 +789,12 @@ conn_free (TsProxy *p, TsConn *c)
   g_free (c);
 }
 
+/* A relay (tunnel or pump) ends: its event with the bytes each way, what
+ * the snoopers still hold, and a close_notify to each TLS peer (best
+ * effort). */
 static void
-conn_close (TsProxy *p, TsConn *c, const char *reason)
+conn_relay_over (TsProxy *p, TsConn *c, const char *reason)
 {
-  if (c->dead)
-    return;
   if ((c->state == ST_SPLICE || c->state == ST_PUMP) && p->events)
     {
       TsTraceEvent *ev = event_new (p, "proxy.tunnel.closed", c);
@@ -807,12 +809,19 @@ conn_close (TsProxy *p, TsConn *c, const char *reason)
   for (int d = 0; d < 2; d++)
     if (c->snoop[d])
       snoop_flush (p, c->snoop[d]);
-  access_log (p, c);
-  /* TLS: tell the peers the stream ended (best effort). */
   if (c->c.ssl && SSL_is_init_finished (c->c.ssl))
     SSL_shutdown (c->c.ssl);
   if (c->s.ssl && SSL_is_init_finished (c->s.ssl))
     SSL_shutdown (c->s.ssl);
+}
+
+static void
+conn_close (TsProxy *p, TsConn *c, const char *reason)
+{
+  if (c->dead)
+    return;
+  conn_relay_over (p, c, reason);
+  access_log (p, c);
   endp_close (p, &c->c);
   endp_close (p, &c->s);
   c->dead = TRUE;
@@ -859,20 +868,64 @@ conn_answer (TsProxy *p, TsConn *c, guint status, const char *reason, const char
   conn_update (p, c);
 }
 
-/* The client's side is done: its write side is shut, and what it still
- * sends is read and dropped until it closes, or TS_PROXY_LINGER_DISCARD
- * bytes or TS_PROXY_LINGER_S seconds (from the answer, when there was
- * one of ours: its deadline stands) are over. */
+/* A lingering close of one side (0: the client's connection, 1: the
+ * server's; the other is closed): its write side is shut, and what it
+ * still sends is read and dropped until it closes, or
+ * TS_PROXY_LINGER_DISCARD bytes or TS_PROXY_LINGER_S seconds (from the
+ * answer, when there was one of ours: its deadline stands) are over. Its
+ * TLS, if any, has ended (close_notify sent): what comes is dropped as
+ * bytes. */
+static void
+conn_linger_side (TsProxy *p, TsConn *c, int side)
+{
+  TsEndp *keep = side == 0 ? &c->c : &c->s;
+
+  if (c->state != ST_ANSWER)
+    c->deadline = now_us () + TS_PROXY_LINGER_S * G_USEC_PER_SEC;
+  endp_close (p, side == 0 ? &c->s : &c->c);
+  if (keep->ssl != NULL)
+    {
+      if (SSL_is_init_finished (keep->ssl) && !(SSL_get_shutdown (keep->ssl) & SSL_SENT_SHUTDOWN))
+        SSL_shutdown (keep->ssl);
+      /* (The socket stays open: SSL_set_fd () does not own it.) */
+      SSL_free (keep->ssl);
+      keep->ssl = NULL;
+    }
+  access_log (p, c);
+  shutdown (keep->fd, SHUT_WR);
+  c->linger_side = side;
+  c->state = ST_LINGER;
+  conn_update (p, c);
+}
+
+/* The client's side is done (our answer sent, or the server's): a
+ * lingering close of the client's connection. */
 static void
 conn_linger (TsProxy *p, TsConn *c)
 {
-  if (c->state != ST_ANSWER)
-    c->deadline = now_us () + TS_PROXY_LINGER_S * G_USEC_PER_SEC;
-  endp_close (p, &c->s);
-  access_log (p, c);
-  shutdown (c->c.fd, SHUT_WR);
-  c->state = ST_LINGER;
-  conn_update (p, c);
+  conn_linger_side (p, c, 0);
+}
+
+/* The tunnel rule (RFC 9110 §9.3.6): side @d (0 the client, 1 the server)
+ * closed and what it sent was delivered, so both connections close; the
+ * other one, unless it closed too, in a lingering close (RFC 9112 §9.6):
+ * after a close_notify when we terminate its TLS, its write side is shut
+ * and what it still sends (an upload the origin stopped reading; the
+ * server's own close_notify) is dropped until it closes. Closing it at
+ * once would answer those bytes with a reset, which may also destroy what
+ * was just delivered before the peer reads it. */
+static void
+conn_side_closed (TsProxy *p, TsConn *c, int d)
+{
+  const char *reason = d == 0 ? "client closed" : "server closed";
+
+  if (c->eof[1 - d])
+    {
+      conn_close (p, c, reason);
+      return;
+    }
+  conn_relay_over (p, c, reason);
+  conn_linger_side (p, c, 1 - d);
 }
 
 static void
@@ -2455,7 +2508,7 @@ pump_run (TsProxy *p, TsConn *c)
   for (int d = 0; d < 2; d++)
     if (c->eof[d] && buf_pending (&c->buf[d]) == 0 && !(c->kind == KIND_HTTP && d == 0))
       {
-        conn_close (p, c, d == 0 ? "client closed" : "server closed");
+        conn_side_closed (p, c, d);
         return;
       }
   c->deadline = now_us () + (gint64)p->o->idle_timeout_s * G_USEC_PER_SEC;
@@ -2590,7 +2643,7 @@ splice_run (TsProxy *p, TsConn *c)
         }
       if (c->eof[d] && c->fill[d] == 0)
         {
-          conn_close (p, c, d == 0 ? "client closed" : "server closed");
+          conn_side_closed (p, c, d);
           return;
         }
     }
@@ -2630,7 +2683,10 @@ conn_update (TsProxy *p, TsConn *c)
         ce = se = EPOLLIN;
         break;
       case ST_LINGER:
-        ce = EPOLLIN;
+        if (c->linger_side == 0)
+          ce = EPOLLIN;
+        else
+          se = EPOLLIN;
         break;
       case ST_TLS_CLIENT:
         ce = c->c.rd_want ? c->c.rd_want : EPOLLIN;
@@ -2665,8 +2721,7 @@ conn_update (TsProxy *p, TsConn *c)
         break;
     }
   endp_set (p, &c->c, ce);
-  if (c->s.fd >= 0)
-    endp_set (p, &c->s, se);
+  endp_set (p, &c->s, se);
 }
 
 static void
@@ -2770,7 +2825,7 @@ on_event (TsProxy *p, TsEndp *e, guint32 events)
       case ST_LINGER:
         {
           char junk[4096];
-          gssize n = recv (c->c.fd, junk, sizeof junk, 0);
+          gssize n = recv (c->linger_side == 0 ? c->c.fd : c->s.fd, junk, sizeof junk, 0);
 
           if (n > 0)
             {

@@ -4,9 +4,11 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,6 +18,7 @@
 #include <glib/gstdio.h>
 
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 #include "ts-lab-pki.h"
 #include "ts-proxy-test-util.h"
@@ -302,6 +305,123 @@ test_plain_early_answer (Fixture *f, gconstpointer data)
     g_autofree char *events = read_file (f->events);
     g_assert_null (strstr (events, "proxy.request.rejected"));
   }
+}
+
+/* Opens a CONNECT tunnel through the proxy on @port to 127.0.0.1:@target
+ * and returns its socket, the 200 read. */
+static int
+open_tunnel (guint16 port, guint16 target)
+{
+  struct sockaddr_in sin = { .sin_family = AF_INET,
+                             .sin_port = htons (port),
+                             .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_autofree char *req
+      = g_strdup_printf ("CONNECT 127.0.0.1:%u HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n\r\n", target, target);
+  g_autoptr (GString) answer = g_string_new (NULL);
+  char c;
+
+  g_assert_cmpint (connect (fd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
+  g_assert_cmpint (send (fd, req, strlen (req), MSG_NOSIGNAL), ==, (gssize)strlen (req));
+  /* Byte by byte: nothing of the tunnel is read with the answer. */
+  while (strstr (answer->str, "\r\n\r\n") == NULL && recv (fd, &c, 1, 0) == 1)
+    g_string_append_c (answer, c);
+  g_assert_true (g_str_has_prefix (answer->str, "HTTP/1.1 200 "));
+  return fd;
+}
+
+/* After the server's end came through a tunnel: the client still sends
+ * (the rest of a body its origin refused), then closes. The proxy closed
+ * the server's side and lingers on the client's (RFC 9112 §9.6): the
+ * client's bytes are dropped, and its connection ends with the proxy's FIN,
+ * not a reset (a reset may destroy the answer before the client reads it).
+ * Returns 0, or -errno of the write or the read that failed. */
+static int
+tunnel_end (int fd, SSL *ssl)
+{
+  g_autofree char *more = g_strnfill (64 * 1024, 'x');
+  struct timeval tv = { .tv_sec = 10 };
+  char buf[4096];
+  gssize n;
+
+  signal (SIGPIPE, SIG_IGN); /* (SSL_write () writes without MSG_NOSIGNAL) */
+  /* (A reset shows as a failed write: after the proxy's FIN, recv ()
+   * says 0 whatever comes next.) */
+  for (int i = 0; i < 4; i++)
+    {
+      errno = 0;
+      if (ssl ? SSL_write (ssl, more, 64 * 1024) <= 0 : send (fd, more, 64 * 1024, MSG_NOSIGNAL) < 0)
+        return errno ? -errno : -EIO;
+      g_usleep (10 * 1000);
+    }
+  shutdown (fd, SHUT_WR);
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  while ((n = recv (fd, buf, sizeof buf, 0)) > 0)
+    ;
+  return n == 0 ? 0 : -errno;
+}
+
+/* A blind tunnel whose origin answers early and closes while the client's
+ * body still comes. */
+static void
+test_tunnel_server_closes_first (Fixture *f, gconstpointer data)
+{
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  guint16 op = ts_test_origin_get_port (f->http_origin);
+  int fd = open_tunnel (port, op);
+  g_autofree char *req = g_strdup_printf (
+      "POST /early-linger HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Length: 1000000\r\n\r\n", op);
+  g_autoptr (GString) answer = g_string_new (NULL);
+
+  g_assert_cmpint (send (fd, req, strlen (req), MSG_NOSIGNAL), ==, (gssize)strlen (req));
+  read_until (fd, answer, "\r\n\r\n", 10000);
+  g_assert_true (g_str_has_prefix (answer->str, "HTTP/1.1 413 "));
+  g_assert_cmpint (tunnel_end (fd, NULL), ==, 0);
+  close (fd);
+  g_free (wait_events (f, "proxy.tunnel.closed"));
+  {
+    g_autofree char *events = read_file (f->events);
+    g_assert_nonnull (strstr (events, "reason=server%20closed"));
+  }
+}
+
+/* The same through interception: the proxy's TLS session with the client
+ * ends with its close_notify, then its FIN, then nothing but that. */
+static void
+test_intercept_server_closes_first (Fixture *f, gconstpointer data)
+{
+  const char *args[]
+      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  guint16 op = ts_test_origin_get_port (f->tls_origin);
+  int fd = open_tunnel (port, op);
+  SSL_CTX *ctx = SSL_CTX_new (TLS_client_method ());
+  SSL *ssl;
+  g_autofree char *req = g_strdup_printf ("POST /early-linger HTTP/1.1\r\nHost: www.example.com\r\n"
+                                          "Content-Length: 1000000\r\n\r\n");
+  g_autoptr (GString) answer = g_string_new (NULL);
+  char buf[4096];
+  int n;
+
+  g_assert_cmpint (SSL_CTX_load_verify_locations (ctx, f->pki.intercept_ca_cert, NULL), ==, 1);
+  SSL_CTX_set_verify (ctx, SSL_VERIFY_PEER, NULL);
+  ssl = SSL_new (ctx);
+  SSL_set_fd (ssl, fd);
+  SSL_set_tlsext_host_name (ssl, "www.example.com");
+  g_assert_cmpint (SSL_set1_host (ssl, "www.example.com"), ==, 1);
+  g_assert_cmpint (SSL_connect (ssl), ==, 1);
+  g_assert_cmpint (SSL_write (ssl, req, (int)strlen (req)), ==, (int)strlen (req));
+  while ((n = SSL_read (ssl, buf, sizeof buf)) > 0)
+    g_string_append_len (answer, buf, n);
+  g_test_message ("%s", answer->str);
+  g_assert_true (g_str_has_prefix (answer->str, "HTTP/1.1 413 "));
+  /* The answer ended with the proxy's close_notify, not an error. */
+  g_assert_cmpint (SSL_get_error (ssl, n), ==, SSL_ERROR_ZERO_RETURN);
+  g_assert_cmpint (tunnel_end (fd, ssl), ==, 0);
+  SSL_free (ssl);
+  SSL_CTX_free (ctx);
+  close (fd);
+  g_free (wait_events (f, "proxy.tunnel.closed"));
 }
 
 static void
@@ -826,6 +946,8 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/curl/proxytunnel", test_curl_proxytunnel);
   ADD ("/ts/sim/proxy/plain/keep-alive", test_plain_keepalive);
   ADD ("/ts/sim/proxy/plain/early-answer", test_plain_early_answer);
+  ADD ("/ts/sim/proxy/connect/server-closes-first", test_tunnel_server_closes_first);
+  ADD ("/ts/sim/proxy/intercept/server-closes-first", test_intercept_server_closes_first);
   ADD ("/ts/sim/proxy/curl/auth", test_curl_auth);
   ADD ("/ts/sim/proxy/name-cache/policy", test_name_cache_policy);
   ADD ("/ts/sim/proxy/intercept/s-client", test_intercept_s_client);

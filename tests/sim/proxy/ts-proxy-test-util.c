@@ -81,7 +81,7 @@ origin_serve (TsTestOrigin *self, int fd)
         goto out;
       g_string_append_len (in, buf, n);
     }
-  if (strstr (in->str, " /early ") != NULL && strstr (in->str, " /early ") < end)
+  if (strstr (in->str, " /early") != NULL && strstr (in->str, " /early") < end)
     {
       /* An early answer: refused before the body is read, and the
        * connection closed (as servers with a body size limit do). */
@@ -92,6 +92,17 @@ origin_serve (TsTestOrigin *self, int fd)
       self->n_requests++;
       g_mutex_unlock (&self->lock);
       conn_write (ssl, fd, early, strlen (early));
+      if (strncmp (strstr (in->str, " /early"), " /early-linger ", 14) == 0)
+        {
+          /* ... in a lingering close (RFC 9112 §9.6): our end shut, and
+           * what still comes read and dropped until the peer closes (or
+           * the receive timeout). */
+          if (ssl)
+            SSL_shutdown (ssl);
+          shutdown (fd, SHUT_WR);
+          while (recv (fd, buf, sizeof buf, 0) > 0)
+            ;
+        }
       goto out;
     }
   {

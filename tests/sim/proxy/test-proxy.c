@@ -316,8 +316,8 @@ open_tunnel (guint16 port, guint16 target)
                              .sin_port = htons (port),
                              .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
   int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  g_autofree char *req
-      = g_strdup_printf ("CONNECT 127.0.0.1:%u HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n\r\n", target, target);
+  g_autofree char *req = g_strdup_printf (
+      "CONNECT 127.0.0.1:%u HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n\r\n", target, target);
   g_autoptr (GString) answer = g_string_new (NULL);
   char c;
 
@@ -350,7 +350,8 @@ tunnel_end (int fd, SSL *ssl)
   for (int i = 0; i < 4; i++)
     {
       errno = 0;
-      if (ssl ? SSL_write (ssl, more, 64 * 1024) <= 0 : send (fd, more, 64 * 1024, MSG_NOSIGNAL) < 0)
+      if (ssl ? SSL_write (ssl, more, 64 * 1024) <= 0
+              : send (fd, more, 64 * 1024, MSG_NOSIGNAL) < 0)
         return errno ? -errno : -EIO;
       g_usleep (10 * 1000);
     }

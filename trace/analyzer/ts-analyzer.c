@@ -122,6 +122,8 @@ struct _Conn
   TsHttp2HeaderDecoder *h2hd[2];    /* ...and their header blocks (HPACK) */
   GHashTable *h2_body[2];           /* stream id -> H2Body: DATA of a message not ended yet */
   guint64 cur_tls_off, cur_tls_end; /* the TLS event being handled (stream offsets) */
+  guint64 tls_overhead[2];          /* record bytes beyond their plaintext, not yet in a wire_len */
+  guint64 cur_plain_end;            /* where the plaintext of the record being fed ends */
   int cur_tls_dir;
   /* The HTTP/1 message whose body is being read, per direction: its head's
    * event and packet, and where its head ended on the wire. */
@@ -725,6 +727,21 @@ new_event (TsAnalyzer *self, Conn *c, int dir, TsLayer layer, TsPhase phase, con
   return index;
 }
 
+/* What a message inside TLS took on the wire: its @len bytes, and the
+ * overhead (record headers, content type, tag) of the records fed in its
+ * direction since the last message there was placed. Every record's
+ * overhead goes to one message, so that the wire_len of the events sum to
+ * the records' bytes, and a message alone in its record gets exactly that
+ * record's size (what an observer sees). */
+static guint64
+tls_wire_len (Conn *c, guint64 len)
+{
+  guint64 o = c->tls_overhead[c->cur_tls_dir];
+
+  c->tls_overhead[c->cur_tls_dir] = 0;
+  return len + o;
+}
+
 /* Places event @index at stream bytes [off, end) of @c's direction @dir. */
 static void
 locate (TsAnalyzer *self, Conn *c, int dir, guint64 off, guint64 end, guint index)
@@ -1260,8 +1277,17 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
       if (over_tls)
         {
           e->packet = G_MAXUINT32;
+          /* Its record's bytes after it are its body's (an observer
+           * sees the record whole; a body event counts the records
+           * after it). */
+          guint64 tail = c->cur_plain_end > offset + len ? c->cur_plain_end - offset - len : 0;
+
+          if (body == TS_HTTP1_BODY_LENGTH)
+            tail = MIN (tail, body_len);
+          else if (body == TS_HTTP1_BODY_NONE)
+            tail = 0;
           locate (self, c, c->cur_tls_dir, c->cur_tls_off, c->cur_tls_end, index);
-          e->wire_len = len;
+          e->wire_len = tls_wire_len (c, len + tail);
         }
       else
         locate (self, c, dir, c->inner_base[dir] + offset, c->inner_base[dir] + offset + len,
@@ -1318,8 +1344,11 @@ http_message_end (gpointer user_data, TsHttp1Direction dir, guint64 end, guint64
       wire_end = inner ? c->inner_base[dir] + end : end;
       locate (self, c, dir, wire_end - 1, wire_end, index);
     }
-  /* What it took on the wire after its head (TLS records and all). */
+  /* What it took on the wire after its head (TLS records and all: their
+   * overhead is counted here). */
   e->wire_len = wire_end > c->body[dir].head_end ? wire_end - c->body[dir].head_end : body_len;
+  if (inner && over_tls)
+    c->tls_overhead[c->cur_tls_dir] = 0;
   _ts_timeline_add_detail (self->tl, index, 0, "the body of: %s", head_summary);
   _ts_timeline_add_detail (self->tl, index, 0, "%" G_GUINT64_FORMAT " bytes of body", body_len);
   if (e->time_ns > head_time)
@@ -1557,7 +1586,7 @@ ws_frame_dir (Conn *c, int dir, guint64 offset, const TsWebsocketFrame *f, const
     {
       /* Inside TLS: the record that completed the frame. */
       locate (self, c, c->cur_tls_dir, c->cur_tls_off, c->cur_tls_end, index);
-      e->wire_len = f->header_len + f->payload_len;
+      e->wire_len = tls_wire_len (c, f->header_len + f->payload_len);
     }
   else
     locate (self, c, dir, (inner ? c->inner_base[dir] : 0) + offset,
@@ -1796,7 +1825,7 @@ h2_frame_dir (Conn *c, int dir, guint64 offset, const TsHttp2FrameHeader *f, con
   if (over_tls)
     {
       locate (self, c, c->cur_tls_dir, c->cur_tls_off, c->cur_tls_end, index);
-      e->wire_len = 9 + (guint64)f->length;
+      e->wire_len = tls_wire_len (c, 9 + (guint64)f->length);
     }
   else
     locate (self, c, dir, offset, offset + 9 + f->length, index);
@@ -2073,6 +2102,9 @@ tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunne
           c->cur_tls_dir = dir;
           c->cur_tls_off = c->tls_base[dir] + ev->offset;
           c->cur_tls_end = c->tls_base[dir] + ev->end_offset;
+          c->tls_overhead[dir]
+              += ev->end_offset - ev->offset - MIN (ev->len, ev->end_offset - ev->offset);
+          c->cur_plain_end = c->inner_at[dir] + ev->len;
           ts_http2_stream_feed (c->h2[dir], c->inner_at[dir], ev->data, ev->len);
           c->inner_at[dir] += ev->len;
           return;
@@ -2082,6 +2114,9 @@ tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunne
           c->cur_tls_dir = dir;
           c->cur_tls_off = c->tls_base[dir] + ev->offset;
           c->cur_tls_end = c->tls_base[dir] + ev->end_offset;
+          c->tls_overhead[dir]
+              += ev->end_offset - ev->offset - MIN (ev->len, ev->end_offset - ev->offset);
+          c->cur_plain_end = c->inner_at[dir] + ev->len;
           ts_http1_conn_feed (c->inner_http, dir, ev->data, ev->len);
           c->inner_at[dir] += ev->len;
           return;

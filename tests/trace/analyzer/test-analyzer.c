@@ -1505,6 +1505,46 @@ test_syn_options (void)
   g_assert_cmpint (c->wscale[1], ==, 10);
 }
 
+/* What an observer sees of a message inside TLS is the record that carries
+ * it: in these captures each request, response (head and body) and
+ * WebSocket frame has a record of its own, in one segment, so its
+ * wire_len is the record's size, the bytes the event points at (it was
+ * the plaintext's: 89 for a GET in a 111-byte record). */
+static void
+test_wire_length (void)
+{
+  const char *names[] = { "connect.pcapng", "websocket-over-connect.pcapng", "intercept.pcapng" };
+
+  for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+    {
+      g_autofree char *path = g_build_filename (TS_SOURCE_DIR, "captures", names[k], NULL);
+      g_autofree char *data = NULL;
+      gsize len = 0;
+      g_autoptr (GBytes) trace = NULL;
+      g_autoptr (TsAnalyzer) an = NULL;
+      TsTimeline *tl;
+      guint n = 0;
+
+      g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+      trace = g_bytes_new_take (g_steal_pointer (&data), len);
+      an = analyze (trace);
+      tl = ts_analyzer_get_timeline (an);
+      for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+        {
+          const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
+
+          if (!e->encrypted || e->packet == G_MAXUINT32
+              || (e->layer != TS_LAYER_HTTP && e->layer != TS_LAYER_WEBSOCKET))
+            continue;
+          g_test_message ("%s: %s: wire %" G_GUINT64_FORMAT ", bytes %u", names[k], e->summary,
+                          e->wire_len, e->byte_len);
+          g_assert_cmpuint (e->wire_len, ==, e->byte_len);
+          n++;
+        }
+      g_assert_cmpuint (n, >=, 4);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1521,6 +1561,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/decrypt-ahead-equals-one-pass", test_decrypt_ahead);
   g_test_add_func ("/ts/trace/analyzer/decrypt-ahead-bulk", test_decrypt_ahead_bulk);
   g_test_add_func ("/ts/trace/analyzer/http-body", test_http_body);
+  g_test_add_func ("/ts/trace/analyzer/wire-length", test_wire_length);
   g_test_add_func ("/ts/trace/analyzer/capture-lost", test_capture_lost);
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
   g_test_add_func ("/ts/trace/analyzer/corrupted", test_corrupted);

@@ -223,7 +223,8 @@ typedef struct
   guint steps, client_hellos, requests, connects, tunnels_relay, tunnels_intercept;
   guint proxy_reads_http;
   const char *issuer;
-  int round_trips;
+  int round_trips;       /* the client's, -1: no response seen */
+  int proxy_round_trips; /* the proxies' own meanwhile, -1: no response seen */
 } CompareFacts;
 
 static gboolean
@@ -237,12 +238,69 @@ node_has_role (const TsTimeline *tl, int node, const char *role)
   return g_strcmp0 (n->role, role) == 0;
 }
 
+/* The step at which @node first gets a byte of an answer to a request it
+ * sent inside its connection (not a proxy's answer to CONNECT), or -1. */
+static int
+first_response_step (TsStepList *list, int node)
+{
+  for (guint i = 0; i < ts_step_list_get_n_steps (list); i++)
+    {
+      const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
+      if (ev->dst == node && ev->http_status > 0 && ev->phase != TS_PHASE_PROXY)
+        return (int)i;
+    }
+  return -1;
+}
+
+/* Round trips @node waits for before step @end: each time it sends (a
+ * flight, however many messages) and must hear from its peer before it can
+ * send its next thing. The first message back ends the wait, except a
+ * NewSessionTicket (RFC 8446 §4.6.1, RFC 5077 §3.3 in TLS 1.2), which the
+ * server may send unasked and which answers nothing. Only connections @node
+ * opened count: on those it waits, on the others it answers. In a relayed
+ * tunnel a proxy's own waits are its TCP handshake and its CONNECT; the TLS
+ * and HTTP it carries are the client's, relayed. */
+static guint
+count_waits (TsStepList *list, int node, int end)
+{
+  const TsTimeline *tl = ts_step_list_get_timeline (list);
+  gboolean waiting = FALSE;
+  guint n = 0;
+
+  for (int i = 0; i < end; i++)
+    {
+      const TsTimelineEvent *ev = ts_step_list_get_event (list, (guint)i);
+      const TsTimelineConn *conn;
+
+      if (ev->layer == TS_LAYER_LAB || ev->anomaly || ev->conn < 0
+          || (guint)ev->conn >= ts_timeline_get_n_conns (tl))
+        continue;
+      conn = ts_timeline_get_conn (tl, (guint)ev->conn);
+      if (conn->client != node)
+        continue;
+      if (ev->tunnel >= 0 && (guint)ev->tunnel < ts_timeline_get_n_tunnels (tl))
+        {
+          const TsTimelineTunnel *t = ts_timeline_get_tunnel (tl, (guint)ev->tunnel);
+          if (t->client != node && t->mode != TS_TUNNEL_MODE_INTERCEPT
+              && ev->phase != TS_PHASE_CONNECT && ev->phase != TS_PHASE_PROXY)
+            continue;
+        }
+      if (ev->src == node && !waiting)
+        {
+          waiting = TRUE;
+          n++;
+        }
+      else if (ev->dst == node && ev->tls_handshake_type != 4)
+        waiting = FALSE;
+    }
+  return n;
+}
+
 static void
 compare_facts (TsStepList *list, CompareFacts *f)
 {
   const TsTimeline *tl = ts_step_list_get_timeline (list);
-  int last_dir = 0; /* 1: the client sent, -1: it received */
-  gboolean counting = TRUE;
+  int client = -1, first_response;
 
   memset (f, 0, sizeof *f);
   f->steps = ts_step_list_get_n_steps (list);
@@ -254,6 +312,9 @@ compare_facts (TsStepList *list, CompareFacts *f)
       else if (t->mode == TS_TUNNEL_MODE_RELAY)
         f->tunnels_relay++;
     }
+  for (guint n = 0; n < ts_timeline_get_n_nodes (tl) && client < 0; n++)
+    if (node_has_role (tl, (int)n, "client"))
+      client = (int)n;
   for (guint i = 0; i < f->steps; i++)
     {
       const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
@@ -280,18 +341,22 @@ compare_facts (TsStepList *list, CompareFacts *f)
         }
       if (f->issuer == NULL && ev->tls_cert_issuer != NULL && to_client)
         f->issuer = ev->tls_cert_issuer;
-      if (counting && ev->layer != TS_LAYER_LAB && (from_client || to_client))
-        {
-          int dir = from_client ? 1 : -1;
-          if (dir == -1 && last_dir == 1)
-            f->round_trips++;
-          last_dir = dir;
-          if (to_client && ev->http_status > 0 && ev->phase != TS_PHASE_PROXY)
-            counting = FALSE;
-        }
     }
-  if (counting)
-    f->round_trips = -1;
+  /* Round trips before the first byte of the (inner) response: the
+   * client's own waits (TCP, CONNECT, the TLS handshake, the request),
+   * and those the proxies make on their own connections meanwhile (an
+   * intercepting proxy's handshake and request to the origin). */
+  first_response = client >= 0 ? first_response_step (list, client) : -1;
+  f->round_trips = -1;
+  f->proxy_round_trips = -1;
+  if (first_response >= 0)
+    {
+      f->round_trips = (int)count_waits (list, client, first_response);
+      f->proxy_round_trips = 0;
+      for (guint n = 0; n < ts_timeline_get_n_nodes (tl); n++)
+        if (node_has_role (tl, (int)n, "proxy"))
+          f->proxy_round_trips += (int)count_waits (list, (int)n, first_response);
+    }
 }
 
 static void
@@ -299,7 +364,7 @@ update_compare_summary (TsWindow *self)
 {
   CompareFacts a, b;
   g_autoptr (GString) s = g_string_new (NULL);
-  g_autofree char *rt_a = NULL, *rt_b = NULL;
+  g_autofree char *rt_a = NULL, *rt_b = NULL, *prt_a = NULL, *prt_b = NULL;
 
   gtk_label_set_text (self->compare_title_a, ts_session_get_title (self->session)
                                                  ? ts_session_get_title (self->session)
@@ -317,6 +382,8 @@ update_compare_summary (TsWindow *self)
   compare_facts (ts_session_get_step_list (self->compare), &b);
   rt_a = a.round_trips >= 0 ? g_strdup_printf ("%d", a.round_trips) : g_strdup ("–");
   rt_b = b.round_trips >= 0 ? g_strdup_printf ("%d", b.round_trips) : g_strdup ("–");
+  prt_a = a.proxy_round_trips >= 0 ? g_strdup_printf ("%d", a.proxy_round_trips) : g_strdup ("–");
+  prt_b = b.proxy_round_trips >= 0 ? g_strdup_printf ("%d", b.proxy_round_trips) : g_strdup ("–");
   g_string_append_printf (s, "Left: %u steps · Right: %u steps\n", a.steps, b.steps);
   g_string_append_printf (s, "Certificate issuer the client saw: %s · %s\n",
                           a.issuer ? a.issuer : "none seen", b.issuer ? b.issuer : "none seen");
@@ -326,7 +393,13 @@ update_compare_summary (TsWindow *self)
                           a.proxy_reads_http, a.requests, b.proxy_reads_http, b.requests);
   g_string_append_printf (s, "TLS handshakes by the client: %u (%u requests) · %u (%u requests)\n",
                           a.client_hellos, a.requests, b.client_hellos, b.requests);
-  g_string_append_printf (s, "Round trips before the first response byte: %s · %s", rt_a, rt_b);
+  g_string_append_printf (s,
+                          "Round trips the client waits for before the first response byte: "
+                          "%s · %s\n",
+                          rt_a, rt_b);
+  g_string_append_printf (
+      s, "Round trips the proxies wait for meanwhile, on their own connections: %s · %s", prt_a,
+      prt_b);
   gtk_label_set_text (self->compare_summary, s->str);
 }
 

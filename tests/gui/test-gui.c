@@ -816,6 +816,56 @@ test_window_compare (void)
   close_window (window);
 }
 
+/* Round trips before the first response byte, on the shipped captures:
+ * TCP, CONNECT (one per proxy the client talks to), the TLS handshake (one
+ * round trip in TLS 1.3, RFC 8446 §2; two in TLS 1.2, RFC 5246 §7.3) and
+ * the request; a NewSessionTicket before the request answers nothing. An
+ * intercepting proxy makes its own handshake and request meanwhile. */
+static void
+test_window_compare_round_trips (void)
+{
+  static const struct
+  {
+    const char *a, *b, *client, *proxies;
+  } pairs[] = {
+    { "intercept", "connect", "4 · 4", "3 · 1" },
+    { "connect-tls12", "connect-chain", "5 · 4", "1 · 3" },
+    { "direct", "http-forward", "3 · 2", "0 · 2" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (pairs); i++)
+    {
+      TsWindow *window = new_window ();
+      g_autofree char *name_a = g_strconcat (pairs[i].a, ".pcapng", NULL);
+      g_autofree char *name_b = g_strconcat (pairs[i].b, ".pcapng", NULL);
+      g_autofree char *a = g_build_filename (source_dir (), "captures", name_a, NULL);
+      g_autofree char *b = g_build_filename (source_dir (), "captures", name_b, NULL);
+      g_autofree char *client = g_strconcat (
+          "Round trips the client waits for before the first response byte: ", pairs[i].client,
+          "\n", NULL);
+      g_autofree char *proxies
+          = g_strconcat ("Round trips the proxies wait for meanwhile, on their own connections: ",
+                         pairs[i].proxies, NULL);
+      g_autoptr (GError) error = NULL;
+      const char *summary;
+
+      if (!g_file_test (a, G_FILE_TEST_EXISTS) || !g_file_test (b, G_FILE_TEST_EXISTS))
+        {
+          close_window (window);
+          g_test_skip ("a capture is missing");
+          return;
+        }
+      g_assert_true (ts_window_load_path (window, a, &error));
+      g_assert_true (ts_window_load_compare_path (window, b, &error));
+      g_assert_no_error (error);
+      summary = ts_window_get_compare_summary (window);
+      g_test_message ("%s · %s:\n%s", pairs[i].a, pairs[i].b, summary);
+      g_assert_nonnull (strstr (summary, client));
+      g_assert_nonnull (strstr (summary, proxies));
+      close_window (window);
+    }
+}
+
 /* Large text for projectors: the drawn views grow with the window's font. */
 static void
 test_window_large_text (void)
@@ -1615,6 +1665,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/captures/whose-eyes", test_captures_whose_eyes);
   g_test_add_func ("/ts/gui/window/views", test_window_views);
   g_test_add_func ("/ts/gui/window/compare", test_window_compare);
+  g_test_add_func ("/ts/gui/window/compare-round-trips", test_window_compare_round_trips);
   g_test_add_func ("/ts/gui/window/export", test_window_export);
   g_test_add_func ("/ts/gui/window/large-text", test_window_large_text);
   g_test_add_func ("/ts/gui/settings/large-text", test_settings_large_text);

@@ -1164,6 +1164,25 @@ process_smtp (Conn *c)
 /* ---- the pump ---------------------------------------------------------------------------------
  */
 
+/* Why a TLS handshake failed (@err: SSL_get_error's), in words: OpenSSL's
+ * error, or what the peer did when OpenSSL has none (it closed or reset the
+ * connection, perhaps before it sent anything at all). */
+static char *
+handshake_failure (Conn *c, int err)
+{
+  int saved = errno;
+  BIO *rbio;
+
+  if (ERR_peek_error () != 0 || (err != SSL_ERROR_SYSCALL && err != SSL_ERROR_ZERO_RETURN))
+    return ts_actor_tls_dup_error ();
+  rbio = SSL_get_rbio (c->ssl);
+  if (saved != 0)
+    return g_strdup_printf ("%s during the handshake", g_strerror (saved));
+  if (rbio != NULL && BIO_number_read (rbio) == 0)
+    return g_strdup ("the peer closed the connection without starting TLS (no ClientHello)");
+  return g_strdup ("the peer closed the connection during the handshake");
+}
+
 static void
 conn_pump (Conn *c)
 {
@@ -1172,7 +1191,10 @@ conn_pump (Conn *c)
   c->want_write = FALSE;
   if (c->ssl && !c->handshake_done)
     {
-      int r = SSL_accept (c->ssl);
+      int r;
+
+      errno = 0;
+      r = SSL_accept (c->ssl);
       if (r == 1)
         c->handshake_done = TRUE;
       else
@@ -1185,7 +1207,7 @@ conn_pump (Conn *c)
               return;
             }
           {
-            g_autofree char *why = ts_actor_tls_dup_error ();
+            g_autofree char *why = handshake_failure (c, err);
             ts_actor_event_emit ("server.tls.failed", "peer", c->peer, "reason", why, NULL);
           }
           conn_close (c);

@@ -656,6 +656,30 @@ test_robustness (Fixture *f, gconstpointer data)
     g_autofree char *events = NULL;
     g_assert_true (g_file_get_contents (f->events, &events, NULL, NULL));
     g_assert_nonnull (strstr (events, "server.tls.failed"));
+    /* (Not "unknown error" when OpenSSL has no error to tell.) */
+    g_assert_null (strstr (events, "unknown"));
+  }
+  /* A connection to the TLS port that closes without a byte: the server
+   * says so, not "unknown error" (a proxy that gave up on its client did
+   * this in the intercept scenarios). */
+  {
+    g_autoptr (GSocketClient) client = g_socket_client_new ();
+    g_autoptr (GSocketConnection) conn
+        = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16)f->https_port, NULL, NULL);
+    g_autofree char *events = NULL;
+
+    g_assert_nonnull (conn);
+    g_assert_true (g_io_stream_close (G_IO_STREAM (conn), NULL, NULL));
+    for (guint i = 0; i < 100; i++)
+      {
+        g_clear_pointer (&events, g_free);
+        g_assert_true (g_file_get_contents (f->events, &events, NULL, NULL));
+        if (strstr (events, "without%20starting%20TLS") != NULL)
+          break;
+        g_usleep (50 * 1000);
+      }
+    g_assert_nonnull (strstr (events, "reason=the%20peer%20closed%20the%20connection%20without"
+                                      "%20starting%20TLS%20(no%20ClientHello)"));
   }
 
   /* Still serving. */

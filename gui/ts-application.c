@@ -530,7 +530,27 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
       step = 0;
     }
   if (as)
-    ts_session_set_as (ts_window_get_session (window), as);
+    {
+      TsSession *session = ts_window_get_session (window);
+
+      ts_session_set_as (session, as);
+      /* As tscope explain does: a name (or address) no node of the trace
+       * has is a usage error, not a view where nothing is readable. A
+       * trace still loading is checked by the header's drop-down, which
+       * says "no such node". */
+      if (ts_session_get_n_steps (session) > 0
+          && ts_session_get_reader (session) == TS_SESSION_READER_NONE)
+        {
+          g_autofree char *names = ts_session_dup_node_names (session);
+          g_autofree char *where
+              = trace ? g_strdup (trace) : g_strdup_printf ("lesson %d's capture", lesson);
+          g_application_command_line_printerr (
+              cmdline, "tunnelscope: --as %s: no such node in %s (nodes: %s)\n", as, where, names);
+          gtk_window_destroy (GTK_WINDOW (window));
+          options_clear (&o);
+          return 2;
+        }
+    }
   if (step > 0)
     ts_session_set_step (ts_window_get_session (window), step - 1);
   if (scenario)

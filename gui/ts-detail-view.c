@@ -176,8 +176,12 @@ do_rebuild (TsDetailView *self)
           if (i == 0 || !g_array_index (self->fields, TsStepField, i - 1).content)
             {
               g_autofree char *seen = ts_step_list_dup_summary_as (list, step, reader);
-              g_autofree char *line = g_strdup_printf ("Not readable as seen by %s: %s",
-                                                       ts_session_get_as (self->session), seen);
+              const TsTimeline *tl = ts_step_list_get_timeline (list);
+              /* The node's name, also when it was chosen by an address. */
+              const char *who = reader >= 0 && (guint)reader < ts_timeline_get_n_nodes (tl)
+                                    ? ts_timeline_get_node (tl, (guint)reader)->name
+                                    : ts_session_get_as (self->session);
+              g_autofree char *line = g_strdup_printf ("Not readable as seen by %s: %s", who, seen);
               set_row (self, self->rows->len, line, 0, TRUE);
               g_array_append_val (self->rows, i);
             }

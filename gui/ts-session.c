@@ -151,7 +151,7 @@ update_reader (TsSession *self)
     {
       int idx = ts_timeline_find_node (ts_step_list_get_timeline (self->list), self->as);
       /* A node this trace lacks sees nothing. */
-      self->reader = idx >= 0 ? idx : G_MAXINT;
+      self->reader = idx >= 0 ? idx : TS_SESSION_READER_NONE;
     }
 }
 
@@ -712,6 +712,21 @@ ts_session_get_reader (TsSession *self)
 {
   g_return_val_if_fail (TS_IS_SESSION (self), TS_SESSION_READER_EVERYONE);
   return self->reader;
+}
+
+char *
+ts_session_dup_node_names (TsSession *self)
+{
+  const TsTimeline *tl;
+  GString *names = g_string_new (NULL);
+
+  g_return_val_if_fail (TS_IS_SESSION (self), g_string_free (names, FALSE));
+  tl = ts_step_list_get_timeline (self->list);
+  for (guint i = 0; i < ts_timeline_get_n_nodes (tl); i++)
+    if (ts_timeline_get_node (tl, i)->merged_into < 0)
+      g_string_append_printf (names, "%s%s", names->len ? ", " : "",
+                              ts_timeline_get_node (tl, i)->name);
+  return g_string_free (names, FALSE);
 }
 
 static gboolean

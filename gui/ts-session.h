@@ -34,6 +34,8 @@ G_DECLARE_FINAL_TYPE (TsSession, ts_session, TS, SESSION, GObject)
  * ts_step_list_can_read ()). */
 #define TS_SESSION_READER_EVERYONE (-2)
 #define TS_SESSION_READER_OBSERVER (-1)
+/* A whose-eyes name that no node of this trace has: it reads nothing. */
+#define TS_SESSION_READER_NONE G_MAXINT
 
 TsSession *ts_session_new (void);
 
@@ -55,8 +57,14 @@ void ts_session_set_selected_field (TsSession *self, int field);
 const char *ts_session_get_as (TsSession *self);
 /* "" or NULL: everyone; a node name; "observer". */
 void ts_session_set_as (TsSession *self, const char *as);
-/* The whose-eyes filter as a reader index for ts_step_list_can_read (). */
+/* The whose-eyes filter as a reader index for ts_step_list_can_read ():
+ * a node id (found by name or by one of its addresses),
+ * TS_SESSION_READER_EVERYONE, TS_SESSION_READER_OBSERVER, or
+ * TS_SESSION_READER_NONE when this trace has no such node. */
 int ts_session_get_reader (TsSession *self);
+/* The names of the trace's nodes, "client, proxy, server", for a message
+ * that says which there are (transfer full). */
+char *ts_session_dup_node_names (TsSession *self);
 
 /* The view the session is shown in: "ladder" (default), "topology",
  * "detail", "events" or "compare". */

@@ -39,6 +39,8 @@ struct _TsWindow
   GtkLabel *compare_summary;
   GtkLabel *compare_title_a;
   GtkLabel *compare_title_b;
+  GtkLabel *compare_note_a;
+  GtkLabel *compare_note_b;
   GtkButton *play_button;
   GtkScale *scrubber;
   GtkAdjustment *scrub_adjustment;
@@ -119,6 +121,7 @@ rebuild_as (TsWindow *self)
 {
   const TsTimeline *tl = ts_step_list_get_timeline (ts_session_get_step_list (self->session));
   const char *current = ts_session_get_as (self->session);
+  int reader = ts_session_get_reader (self->session);
   guint selected = 0;
   g_autoptr (GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
 
@@ -130,22 +133,58 @@ rebuild_as (TsWindow *self)
       const TsTimelineNode *n = ts_timeline_get_node (tl, i);
       if (n->merged_into >= 0)
         continue;
+      /* The node the session resolved its name or address to. */
+      if ((int)i == reader)
+        selected = self->as_values->len;
       g_ptr_array_add (self->as_values, g_strdup (n->name));
       g_ptr_array_add (labels, n->role ? g_strdup_printf ("%s (%s)", n->name, n->role)
                                        : g_strdup (n->name));
     }
   g_ptr_array_add (self->as_values, g_strdup ("observer"));
   g_ptr_array_add (labels, g_strdup ("On-path observer"));
+  if (reader == TS_SESSION_READER_OBSERVER)
+    selected = self->as_values->len - 1;
+  /* A name this trace lacks (a lesson's, or a trace that replaced the one
+   * it was chosen in) is shown as such, not as everyone. */
+  if (reader == TS_SESSION_READER_NONE)
+    {
+      selected = self->as_values->len;
+      g_ptr_array_add (self->as_values, g_strdup (current));
+      g_ptr_array_add (labels, g_strdup_printf ("%s: no such node", current));
+    }
   g_ptr_array_add (labels, NULL);
-  for (guint i = 0; i < self->as_values->len; i++)
-    if (g_strcmp0 (self->as_values->pdata[i], current) == 0)
-      selected = i;
   self->syncing = TRUE;
   gtk_string_list_splice (self->as_model, 0,
                           g_list_model_get_n_items (G_LIST_MODEL (self->as_model)),
                           (const char *const *)labels->pdata);
   gtk_drop_down_set_selected (self->as_dropdown, selected);
   self->syncing = FALSE;
+}
+
+/* In compare mode, a side whose trace lacks the chosen node says so
+ * (else it would look like a node that reads nothing). */
+static void
+update_compare_note (TsWindow *self, TsSession *session, GtkLabel *note)
+{
+  g_autofree char *text = NULL;
+
+  if (ts_session_get_reader (session) == TS_SESSION_READER_NONE
+      && ts_session_get_n_steps (session) > 0)
+    {
+      g_autofree char *names = ts_session_dup_node_names (session);
+      text = g_strdup_printf ("This trace has no node %s (nodes: %s): nothing here is shown "
+                              "as seen by it.",
+                              ts_session_get_as (session), names);
+    }
+  gtk_label_set_text (note, text ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (note), text != NULL);
+}
+
+static void
+update_compare_notes (TsWindow *self)
+{
+  update_compare_note (self, self->session, self->compare_note_a);
+  update_compare_note (self, self->compare, self->compare_note_b);
 }
 
 static void
@@ -161,18 +200,10 @@ on_as_selected (TsWindow *self)
 static void
 on_session_as (TsWindow *self)
 {
-  const char *as = ts_session_get_as (self->session);
-
-  for (guint i = 0; i < self->as_values->len; i++)
-    if (g_strcmp0 (self->as_values->pdata[i], as) == 0
-        && gtk_drop_down_get_selected (self->as_dropdown) != i)
-      {
-        self->syncing = TRUE;
-        gtk_drop_down_set_selected (self->as_dropdown, i);
-        self->syncing = FALSE;
-      }
+  rebuild_as (self);
   /* The compare side looks through the same eyes. */
-  ts_session_set_as (self->compare, as);
+  ts_session_set_as (self->compare, ts_session_get_as (self->session));
+  update_compare_notes (self);
 }
 
 /* The time of the first event on the wire (lab events before it, such as
@@ -366,6 +397,7 @@ update_compare_summary (TsWindow *self)
   g_autoptr (GString) s = g_string_new (NULL);
   g_autofree char *rt_a = NULL, *rt_b = NULL, *prt_a = NULL, *prt_b = NULL;
 
+  update_compare_notes (self);
   gtk_label_set_text (self->compare_title_a, ts_session_get_title (self->session)
                                                  ? ts_session_get_title (self->session)
                                                  : "");
@@ -934,6 +966,8 @@ ts_window_class_init (TsWindowClass *klass)
   BIND (compare_summary);
   BIND (compare_title_a);
   BIND (compare_title_b);
+  BIND (compare_note_a);
+  BIND (compare_note_b);
   BIND (play_button);
   BIND (scrubber);
   BIND (scrub_adjustment);
@@ -1003,6 +1037,7 @@ ts_window_init (TsWindow *self)
                             self);
   g_signal_connect_swapped (self->compare, "notify::title", G_CALLBACK (update_compare_summary),
                             self);
+  g_signal_connect_swapped (self->compare, "reset", G_CALLBACK (update_compare_notes), self);
   g_signal_connect (self->scrub_adjustment, "value-changed", G_CALLBACK (on_scrub), self);
   g_signal_connect_swapped (self->as_dropdown, "notify::selected", G_CALLBACK (on_as_selected),
                             self);
@@ -1046,6 +1081,26 @@ ts_window_get_compare_summary (TsWindow *self)
 {
   g_return_val_if_fail (TS_IS_WINDOW (self), NULL);
   return gtk_label_get_text (self->compare_summary);
+}
+
+const char *
+ts_window_get_compare_note (TsWindow *self, guint side)
+{
+  g_return_val_if_fail (TS_IS_WINDOW (self), NULL);
+  g_return_val_if_fail (side < 2, NULL);
+  return gtk_label_get_text (side == 0 ? self->compare_note_a : self->compare_note_b);
+}
+
+const char *
+ts_window_get_as_label (TsWindow *self)
+{
+  guint i;
+
+  g_return_val_if_fail (TS_IS_WINDOW (self), NULL);
+  i = gtk_drop_down_get_selected (self->as_dropdown);
+  if (i >= g_list_model_get_n_items (G_LIST_MODEL (self->as_model)))
+    return "";
+  return gtk_string_list_get_string (self->as_model, i);
 }
 
 TsLadderView *

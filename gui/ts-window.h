@@ -61,6 +61,11 @@ const char *ts_window_get_view (TsWindow *self);
 
 /* The compare summary text (borrowed). */
 const char *ts_window_get_compare_summary (TsWindow *self);
+/* What a compare side (0: the left, 1: the right) says about itself
+ * ("This trace has no node ..."), "" when nothing (borrowed). */
+const char *ts_window_get_compare_note (TsWindow *self, guint side);
+/* The whose-eyes drop-down's chosen entry, as shown (borrowed). */
+const char *ts_window_get_as_label (TsWindow *self);
 
 /* Widgets, for tests and the screenshot mode (borrowed). */
 TsLadderView *ts_window_get_ladder (TsWindow *self);

@@ -866,6 +866,66 @@ test_window_compare_round_trips (void)
     }
 }
 
+/* Whose eyes by an address or by a name the trace lacks: the header names
+ * the node the address belongs to; a compare side without the node says
+ * so; the command line refuses a name no node has, as tscope explain does. */
+static void
+test_window_as_unknown (void)
+{
+  g_autofree char *connect = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
+  g_autofree char *chain
+      = g_build_filename (source_dir (), "captures", "connect-chain.pcapng", NULL);
+  const char *exe = g_getenv ("TS_TUNNELSCOPE");
+  g_autofree char *out = g_build_filename (tmpdir, "as-nobody.png", NULL);
+  TsWindow *window;
+  TsSession *session;
+  g_autoptr (GError) error = NULL;
+
+  if (!g_file_test (connect, G_FILE_TEST_EXISTS) || !g_file_test (chain, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("a capture is missing");
+      return;
+    }
+  window = new_window ();
+  session = ts_window_get_session (window);
+  g_assert_true (ts_window_load_path (window, connect, &error));
+  g_assert_true (ts_window_load_compare_path (window, chain, &error));
+  g_assert_no_error (error);
+  /* The proxy's server-side address is the proxy. */
+  ts_session_set_as (session, "2001:db8:2::1");
+  g_assert_cmpstr (ts_window_get_as_label (window), ==, "proxy (proxy)");
+  g_assert_cmpint (ts_session_get_reader (session), ==,
+                   ts_timeline_find_node (
+                       ts_step_list_get_timeline (ts_session_get_step_list (session)), "proxy"));
+  /* connect-chain has proxy1 and proxy2, no proxy: its side says so. */
+  ts_session_set_as (session, "proxy");
+  g_assert_cmpstr (ts_window_get_compare_note (window, 0), ==, "");
+  g_assert_nonnull (strstr (ts_window_get_compare_note (window, 1), "no node proxy"));
+  g_assert_nonnull (strstr (ts_window_get_compare_note (window, 1), "proxy1, proxy2"));
+  /* A name neither has is not "Everyone". */
+  ts_session_set_as (session, "nobody");
+  g_assert_cmpstr (ts_window_get_as_label (window), ==, "nobody: no such node");
+  ts_session_set_as (session, "");
+  g_assert_cmpstr (ts_window_get_as_label (window), ==, "Everyone (all keys)");
+  g_assert_cmpstr (ts_window_get_compare_note (window, 1), ==, "");
+  close_window (window);
+
+  if (exe != NULL)
+    {
+      const char *argv[] = { exe, "--screenshot", out, connect, "--as", "nobody", NULL };
+      g_autofree char *err = NULL;
+      int status = 0;
+
+      g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
+                                   &err, &status, NULL));
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, 2);
+      g_assert_nonnull (strstr (err, "tunnelscope: --as nobody: no such node in "));
+      g_assert_nonnull (strstr (err, "(nodes: client, proxy, server)\n"));
+      g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+    }
+}
+
 /* Large text for projectors: the drawn views grow with the window's font. */
 static void
 test_window_large_text (void)
@@ -1666,6 +1726,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/window/views", test_window_views);
   g_test_add_func ("/ts/gui/window/compare", test_window_compare);
   g_test_add_func ("/ts/gui/window/compare-round-trips", test_window_compare_round_trips);
+  g_test_add_func ("/ts/gui/window/as-unknown", test_window_as_unknown);
   g_test_add_func ("/ts/gui/window/export", test_window_export);
   g_test_add_func ("/ts/gui/window/large-text", test_window_large_text);
   g_test_add_func ("/ts/gui/settings/large-text", test_settings_large_text);

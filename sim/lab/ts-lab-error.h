@@ -17,6 +17,7 @@ typedef enum
   TS_LAB_ERROR_BUSY,      /* the lab name is taken by a running lab */
   TS_LAB_ERROR_SYSTEM,    /* a system call or helper program failed */
   TS_LAB_ERROR_FAILED,    /* an actor failed to start, a step timed out, ... */
+  TS_LAB_ERROR_USAGE,     /* what the command line gave is wrong (a --set, a --lab name) */
 } TsLabError;
 
 GQuark ts_lab_error_quark (void);

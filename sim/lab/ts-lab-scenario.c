@@ -19,6 +19,7 @@ typedef struct
   char *key;
   char *value;
   guint line; /* 0: from --set */
+  char *set;  /* the --set KEY that gave the value (or a variable in it); NULL: the file */
   gboolean used;
 } Entry;
 
@@ -35,6 +36,7 @@ entry_free (Entry *e)
 {
   g_free (e->key);
   g_free (e->value);
+  g_free (e->set);
   g_free (e);
 }
 
@@ -366,7 +368,7 @@ apply_set (GPtrArray *groups, const char *set, GError **error)
 
   if (eq == NULL)
     {
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID, "--set %s: expected KEY=VALUE", set);
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_USAGE, "--set %s: expected KEY=VALUE", set);
       return FALSE;
     }
   lhs = g_strndup (set, eq - set);
@@ -394,7 +396,7 @@ apply_set (GPtrArray *groups, const char *set, GError **error)
       g = find_group (groups, "vars", NULL);
       if (g == NULL || find_entry (g, key) == NULL)
         {
-          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
+          g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_USAGE,
                        "--set %s: the scenario has no variable '%s' in its [vars]", lhs, key);
           return FALSE;
         }
@@ -402,14 +404,14 @@ apply_set (GPtrArray *groups, const char *set, GError **error)
   else if (!g_strv_contains (keys_for_type (type), key))
     {
       g_autofree char *list = g_strjoinv (", ", (char **)keys_for_type (type));
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_USAGE,
                    "--set %s: unknown key '%s' for a %s (known: %s)", lhs, key, type, list);
       return FALSE;
     }
   g = find_group (groups, type, name);
   if (g == NULL)
     {
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_USAGE,
                    "--set %s: the scenario has no [%s%s%s]", lhs, type, name ? " " : "",
                    name ? name : "");
       return FALSE;
@@ -424,11 +426,13 @@ apply_set (GPtrArray *groups, const char *set, GError **error)
   g_free (e->value);
   e->value = g_strdup (eq + 1);
   e->line = 0;
+  g_free (e->set);
+  e->set = g_steal_pointer (&lhs);
   return TRUE;
 
 bad:
   g_set_error (
-      error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
+      error, TS_LAB_ERROR, TS_LAB_ERROR_USAGE,
       "--set %s: expected scenario.KEY or TYPE.NAME.KEY (e.g. link.client-proxy.delay=50ms)", lhs);
   return FALSE;
 }
@@ -470,6 +474,9 @@ substitute_vars (const char *path, GPtrArray *groups, GError **error)
                                 "unknown variable '{{%s}}' (declare it in [vars])", name);
                   return FALSE;
                 }
+              /* A value that a --set made wrong is the --set's fault. */
+              if (v->set != NULL && e->set == NULL)
+                e->set = g_strdup (v->set);
               g_string_append_len (out, p, open - p);
               g_string_append (out, v->value);
               p = close + 2;
@@ -666,12 +673,40 @@ split_words (const char *value)
   return (char **)g_ptr_array_free (out, FALSE);
 }
 
+static void set_error_for (GError **error, const char *path, const Entry *e, guint line,
+                           const char *format, ...) G_GNUC_PRINTF (5, 6);
+
+/* An error about the value of @e (NULL: about its section, at @line): a bad
+ * --set is bad usage and names the --set, not the file. */
+static void
+set_error_for (GError **error, const char *path, const Entry *e, guint line, const char *format,
+               ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  if (e != NULL && e->set != NULL)
+    g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_USAGE, "--set %s: %s", e->set, message);
+  else
+    set_error_at (error, TS_LAB_ERROR_INVALID, path, e != NULL ? e->line : line, "%s", message);
+}
+
 /* Shorthands for the interpretation below. */
-#define LINE_OF(e, g) ((e) != NULL ? (e)->line : (g)->line)
 #define FAIL(line, ...)                                                                            \
   do                                                                                               \
     {                                                                                              \
       set_error_at (error, TS_LAB_ERROR_INVALID, path, (line), __VA_ARGS__);                       \
+      return NULL;                                                                                 \
+    }                                                                                              \
+  while (0)
+/* About the value of entry @e of section @g (@e NULL: the key is missing). */
+#define FAIL_AT(e, g, ...)                                                                         \
+  do                                                                                               \
+    {                                                                                              \
+      set_error_for (error, path, (e), (g)->line, __VA_ARGS__);                                    \
       return NULL;                                                                                 \
     }                                                                                              \
   while (0)
@@ -740,7 +775,7 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len,
   if ((v = value_of (scenario_group, "name", &e)) != NULL)
     {
       if (!valid_name (v, 64))
-        FAIL (LINE_OF (e, scenario_group), "bad scenario name '%s'", v);
+        FAIL_AT (e, scenario_group, "bad scenario name '%s'", v);
       g_free (self->name);
       self->name = g_strdup (v);
     }
@@ -749,7 +784,7 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len,
           "[scenario] needs 'description = ...' (one line for 'tscope list')");
   self->description = g_strdup (v);
   if ((v = value_of (scenario_group, "ipv6", &e)) != NULL && !parse_bool (v, &self->ipv6))
-    FAIL (LINE_OF (e, scenario_group), "ipv6 = '%s': expected yes or no", v);
+    FAIL_AT (e, scenario_group, "ipv6 = '%s': expected yes or no", v);
 
   /* Nodes first: links, actors and steps refer to them. */
   for (guint i = 0; i < groups->len; i++)
@@ -777,16 +812,16 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len,
             || (!g_str_has_suffix (n->names[k], ".test")
                 && !g_str_equal (n->names[k], "example.com")
                 && !g_str_has_suffix (n->names[k], ".example.com")))
-          FAIL (LINE_OF (e, g),
-                "node %s: name '%s' is not a lab name (NAME.test, example.com or *.example.com)",
-                n->name, n->names[k]);
+          FAIL_AT (e, g,
+                   "node %s: name '%s' is not a lab name (NAME.test, example.com or *.example.com)",
+                   n->name, n->names[k]);
       n->trust = split_words ((v = value_of (g, "trust", &e)) != NULL ? v : "web");
       for (guint k = 0; n->trust[k] != NULL; k++)
         if (!g_str_equal (n->trust[k], "web") && !g_str_equal (n->trust[k], "intercept"))
-          FAIL (LINE_OF (e, g), "node %s: trust '%s': expected web and/or intercept", n->name,
-                n->trust[k]);
+          FAIL_AT (e, g, "node %s: trust '%s': expected web and/or intercept", n->name,
+                   n->trust[k]);
       if ((v = value_of (g, "forward", &e)) != NULL && !parse_bool (v, &n->forward))
-        FAIL (LINE_OF (e, g), "forward = '%s': expected yes or no", v);
+        FAIL_AT (e, g, "forward = '%s': expected yes or no", v);
     }
   if (self->nodes->len == 0)
     FAIL (scenario_group->line, "no [node NAME] sections: a lab needs nodes");
@@ -834,11 +869,11 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len,
                   o->name, o->line);
         }
       if ((v = value_of (g, "delay", &e)) != NULL && !ts_lab_parse_duration (v, &l->delay_ns))
-        FAIL (LINE_OF (e, g), "link %s: delay = '%s': expected a duration like 50ms", l->name, v);
+        FAIL_AT (e, g, "link %s: delay = '%s': expected a duration like 50ms", l->name, v);
       if ((v = value_of (g, "jitter", &e)) != NULL && !ts_lab_parse_duration (v, &l->jitter_ns))
-        FAIL (LINE_OF (e, g), "link %s: jitter = '%s': expected a duration like 5ms", l->name, v);
+        FAIL_AT (e, g, "link %s: jitter = '%s': expected a duration like 5ms", l->name, v);
       if (l->jitter_ns > l->delay_ns)
-        FAIL (LINE_OF (e, g), "link %s: jitter is larger than the delay", l->name);
+        FAIL_AT (e, g, "link %s: jitter is larger than the delay", l->name);
       if ((v = value_of (g, "loss", &e)) != NULL)
         {
           char *end = NULL;
@@ -848,34 +883,37 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len,
           else if (end == NULL || *end != '\0')
             p = -1;
           if (!(p >= 0 && p <= 1) || !g_ascii_isdigit (v[0]))
-            FAIL (LINE_OF (e, g),
-                  "link %s: loss = '%s': expected a percentage like 1%% or a fraction like 0.01",
-                  l->name, v);
+            FAIL_AT (e, g,
+                     "link %s: loss = '%s': expected a percentage like 1%% or a fraction like 0.01",
+                     l->name, v);
           l->loss = p;
         }
       if ((v = value_of (g, "rate", &e)) != NULL && !ts_lab_parse_rate (v, &l->rate_bps))
-        FAIL (LINE_OF (e, g), "link %s: rate = '%s': expected a rate like 10mbit", l->name, v);
+        FAIL_AT (e, g, "link %s: rate = '%s': expected a rate like 10mbit", l->name, v);
+      /* rate_bps 0 means no limit: a zero rate must not pass for one. */
+      if (v != NULL && l->rate_bps == 0)
+        FAIL_AT (e, g, "link %s: rate = '%s': a rate must be at least 1bit (no rate key: no limit)",
+                 l->name, v);
       if ((v = value_of (g, "mtu", &e)) != NULL)
         {
           guint64 mtu;
           if (!g_ascii_string_to_unsigned (v, 10, 1280, 9000, &mtu, NULL))
-            FAIL (LINE_OF (e, g), "link %s: mtu = '%s': expected a number from 1280 to 9000",
-                  l->name, v);
+            FAIL_AT (e, g, "link %s: mtu = '%s': expected a number from 1280 to 9000", l->name, v);
           l->mtu = mtu;
         }
       if ((v = value_of (g, "capture", &e)) != NULL && !parse_bool (v, &l->capture))
-        FAIL (LINE_OF (e, g), "capture = '%s': expected yes or no", v);
+        FAIL_AT (e, g, "capture = '%s': expected yes or no", v);
       if ((v = value_of (g, "offload", &e)) != NULL)
         {
           if (!parse_bool (v, &l->offload))
-            FAIL (LINE_OF (e, g), "link %s: offload = '%s': expected yes or no", l->name, v);
+            FAIL_AT (e, g, "link %s: offload = '%s': expected yes or no", l->name, v);
           /* A capture would show 64 KB "segments" with unfinished checksums,
            * and the wire relays one frame at a time. */
           if (l->offload && l->capture)
-            FAIL (LINE_OF (e, g), "link %s: offload = yes needs capture = no", l->name);
+            FAIL_AT (e, g, "link %s: offload = yes needs capture = no", l->name);
           if (l->offload && (l->delay_ns || l->jitter_ns || l->loss > 0 || l->rate_bps))
-            FAIL (LINE_OF (e, g),
-                  "link %s: offload = yes cannot go with delay, jitter, loss or rate", l->name);
+            FAIL_AT (e, g, "link %s: offload = yes cannot go with delay, jitter, loss or rate",
+                     l->name);
         }
       l->subnet4 = g_strdup (value_of (g, "subnet4", &e));
       l->subnet6 = g_strdup (value_of (g, "subnet6", &e));
@@ -893,7 +931,7 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len,
           a->line = g->line;
           REQUIRE (v, g, "node");
           if (ts_lab_scenario_get_node (self, v) == NULL)
-            FAIL (LINE_OF (e, g), "actor %s: unknown node '%s'", a->name, v);
+            FAIL_AT (e, g, "actor %s: unknown node '%s'", a->name, v);
           a->node = g_strdup (v);
           REQUIRE (v, g, "command");
           a->command = g_strdup (v);
@@ -902,7 +940,7 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len,
               guint64 port;
               if (!g_str_has_prefix (v, "tcp:")
                   || !g_ascii_string_to_unsigned (v + 4, 10, 1, 65535, &port, NULL))
-                FAIL (LINE_OF (e, g), "actor %s: ready = '%s': expected tcp:PORT", a->name, v);
+                FAIL_AT (e, g, "actor %s: ready = '%s': expected tcp:PORT", a->name, v);
               a->ready_port = port;
             }
         }
@@ -915,17 +953,15 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len,
           s->timeout_ns = 30 * G_GUINT64_CONSTANT (1000000000);
           REQUIRE (v, g, "node");
           if (ts_lab_scenario_get_node (self, v) == NULL)
-            FAIL (LINE_OF (e, g), "step %s: unknown node '%s'", s->name, v);
+            FAIL_AT (e, g, "step %s: unknown node '%s'", s->name, v);
           s->node = g_strdup (v);
           REQUIRE (v, g, "command");
           s->command = g_strdup (v);
           if ((v = value_of (g, "timeout", &e)) != NULL
               && (!ts_lab_parse_duration (v, &s->timeout_ns) || s->timeout_ns == 0))
-            FAIL (LINE_OF (e, g), "step %s: timeout = '%s': expected a duration like 10s", s->name,
-                  v);
+            FAIL_AT (e, g, "step %s: timeout = '%s': expected a duration like 10s", s->name, v);
           if ((v = value_of (g, "pause", &e)) != NULL && !ts_lab_parse_duration (v, &s->pause_ns))
-            FAIL (LINE_OF (e, g), "step %s: pause = '%s': expected a duration like 500ms", s->name,
-                  v);
+            FAIL_AT (e, g, "step %s: pause = '%s': expected a duration like 500ms", s->name, v);
         }
       else if (g_str_equal (g->type, "file"))
         {
@@ -939,7 +975,7 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len,
           f->nodes = split_words (v);
           for (guint k = 0; f->nodes[k] != NULL; k++)
             if (ts_lab_scenario_get_node (self, f->nodes[k]) == NULL)
-              FAIL (LINE_OF (e, g), "file %s: unknown node '%s'", f->name, f->nodes[k]);
+              FAIL_AT (e, g, "file %s: unknown node '%s'", f->name, f->nodes[k]);
           if ((v = value_of (g, "text", &e)) == NULL)
             FAIL (g->line, "[file %s] needs 'text = <<END' ... 'END'", f->name);
           f->text = g_strdup (v);
@@ -962,14 +998,14 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len,
       if ((v = value_of (g, "step", &e)) != NULL)
         {
           if (ts_lab_scenario_get_step (self, v) == NULL)
-            FAIL (LINE_OF (e, g), "expect %s: unknown step '%s'", x->name, v);
+            FAIL_AT (e, g, "expect %s: unknown step '%s'", x->name, v);
           x->step = g_strdup (v);
         }
       if ((v = value_of (g, "exit", &e)) != NULL)
         {
           guint64 code;
           if (x->step == NULL)
-            FAIL (LINE_OF (e, g), "expect %s: 'exit' needs 'step = NAME'", x->name);
+            FAIL_AT (e, g, "expect %s: 'exit' needs 'step = NAME'", x->name);
           if (g_str_equal (v, "0"))
             x->exit_rule = TS_LAB_EXIT_ZERO;
           else if (g_str_equal (v, "nonzero"))
@@ -980,24 +1016,23 @@ ts_lab_scenario_new_from_data (const char *path, const char *text, gssize len,
               x->exit_code = code;
             }
           else
-            FAIL (LINE_OF (e, g),
-                  "expect %s: exit = '%s': expected 0, nonzero, or a code from 1 to 255", x->name,
-                  v);
+            FAIL_AT (e, g, "expect %s: exit = '%s': expected 0, nonzero, or a code from 1 to 255",
+                     x->name, v);
         }
       x->output_contains = g_strdup (value_of (g, "output-contains", &e));
       x->output_lacks = g_strdup (value_of (g, "output-lacks", &e));
       if ((x->output_contains != NULL || x->output_lacks != NULL) && x->step == NULL)
-        FAIL (LINE_OF (e, g), "expect %s: 'output-contains' and 'output-lacks' need 'step = NAME'",
-              x->name);
+        FAIL_AT (e, g, "expect %s: 'output-contains' and 'output-lacks' need 'step = NAME'",
+                 x->name);
       x->event = g_strdup (value_of (g, "event", &e));
       if ((v = value_of (g, "event-node", &e)) != NULL)
         {
           if (ts_lab_scenario_get_node (self, v) == NULL)
-            FAIL (LINE_OF (e, g), "expect %s: unknown node '%s'", x->name, v);
+            FAIL_AT (e, g, "expect %s: unknown node '%s'", x->name, v);
           x->event_node = g_strdup (v);
         }
       if ((v = value_of (g, "absent", &e)) != NULL && !parse_bool (v, &x->event_absent))
-        FAIL (LINE_OF (e, g), "absent = '%s': expected yes or no", v);
+        FAIL_AT (e, g, "absent = '%s': expected yes or no", v);
       if (x->step == NULL && x->event == NULL)
         FAIL (g->line,
               "expect %s: says nothing to check (give 'step' with 'exit' or 'output-contains', or "

@@ -208,6 +208,13 @@ static const struct
     "0.01" },
   { "[scenario]\ndescription = d\n[node a]\n[node b]\n[link a-b]\nrate = 10mbps\n",
     "bad.scenario:6: link a-b: rate = '10mbps': expected a rate like 10mbit" },
+  /* A zero rate would mean no limit: refused, not taken for one. */
+  { "[scenario]\ndescription = d\n[node a]\n[node b]\n[link a-b]\nrate = 0mbit\n",
+    "bad.scenario:6: link a-b: rate = '0mbit': a rate must be at least 1bit (no rate key: no "
+    "limit)" },
+  { "[scenario]\ndescription = d\n[node a]\n[node b]\n[link a-b]\nrate = 0.5bit\n",
+    "bad.scenario:6: link a-b: rate = '0.5bit': a rate must be at least 1bit (no rate key: no "
+    "limit)" },
   { "[scenario]\ndescription = d\n[node a]\n[node b]\n[link a-b]\nmtu = 100\n",
     "bad.scenario:6: link a-b: mtu = '100': expected a number from 1280 to 9000" },
   { "[scenario]\ndescription = d\n[node a]\n[node b]\n[link a-b]\ndelay = 1ms\njitter = 2ms\n",
@@ -317,8 +324,14 @@ test_set (void)
       "loss, rate, mtu, subnet4, subnet6, capture, offload)" },
     { "delay=1ms",
       "--set delay: expected scenario.KEY or TYPE.NAME.KEY (e.g. link.client-proxy.delay=50ms)" },
+    /* A bad value given with --set is the --set's fault, not the file's. */
     { "link.client-server.delay=soon",
-      "two.scenario: link client-server: delay = 'soon': expected a duration like 50ms" },
+      "--set link.client-server.delay: link client-server: delay = 'soon': expected a duration "
+      "like 50ms" },
+    { "link.client-server.rate=0mbit",
+      "--set link.client-server.rate: link client-server: rate = '0mbit': a rate must be at "
+      "least 1bit (no rate key: no limit)" },
+    { "step.s.node=nowhere", "--set step.s.node: step s: unknown node 'nowhere'" },
   };
 
   g_assert_no_error (error);
@@ -333,6 +346,8 @@ test_set (void)
           = ts_lab_scenario_new_from_data ("two.scenario", two, -1, one, &e);
       g_assert_null (t);
       g_assert_cmpstr (e->message, ==, bad_sets[i].message);
+      /* tscope exits 2 for it: bad usage. */
+      g_assert_error (e, TS_LAB_ERROR, TS_LAB_ERROR_USAGE);
     }
 }
 
@@ -362,6 +377,20 @@ test_vars (void)
   g_assert_cmpstr (error->message, ==,
                    "--set vars.colour: the scenario has no variable 'colour' in its [vars]");
   g_clear_error (&error);
+  {
+    /* A variable set to a bad value: the --set is named, not the line using it. */
+    static const char timed[] = "[scenario]\ndescription = d\n[vars]\nwait = 1s\n"
+                                "[node client]\n[step s]\nnode = client\ncommand = true\n"
+                                "timeout = {{wait}}\n";
+    const char *bad_wait[] = { "vars.wait=long", NULL };
+
+    t = ts_lab_scenario_new_from_data ("v.scenario", timed, -1, bad_wait, &error);
+    g_assert_null (t);
+    g_assert_error (error, TS_LAB_ERROR, TS_LAB_ERROR_USAGE);
+    g_assert_cmpstr (error->message, ==,
+                     "--set vars.wait: step s: timeout = 'long': expected a duration like 10s");
+    g_clear_error (&error);
+  }
   t = ts_lab_scenario_new_from_data (
       "v.scenario",
       "[scenario]\ndescription = d\n[node a]\n[step s]\nnode = a\ncommand = echo {{nope}}\n", -1,

@@ -17,10 +17,11 @@
 /* Captures shipped in captures/ must stay small. */
 #define TS_RECORD_MAX_BYTES (1024 * 1024)
 
+/* A --set or --lab that is wrong is bad usage; anything else, a failure. */
 static int
 exit_for (const GError *error)
 {
-  return TS_EXIT_FAILED;
+  return g_error_matches (error, TS_LAB_ERROR, TS_LAB_ERROR_USAGE) ? TS_EXIT_USAGE : TS_EXIT_FAILED;
 }
 
 static TsLabScenario *
@@ -150,12 +151,19 @@ run_or_up (int argc, char **argv, TsLabMode mode)
           mode == TS_LAB_MODE_UP
               ? "Bring a scenario's lab up and leave it running (tscope down ends it)."
               : "Run a scenario: bring its lab up, run its timeline, check its expectations,\n"
-                "write its trace, tear it down. Exit status 0 only if every expectation held.",
+                "write its trace, tear it down. Exit status 0 only if every expectation held;\n"
+                "130 (128 + the signal) when interrupted by Ctrl-C (SIGINT), 143 by SIGTERM:\n"
+                "the lab is torn down and the expectations are not checked.",
           mode == TS_LAB_MODE_UP ? up_entries : run_entries))
     return TS_EXIT_USAGE;
   if (argc != 2)
     {
       ts_cli_error ("expected one SCENARIO (tscope list shows them)");
+      return TS_EXIT_USAGE;
+    }
+  if (lab != NULL && !ts_lab_registry_check_name (lab, &error))
+    {
+      ts_cli_error ("--lab: %s", error->message);
       return TS_EXIT_USAGE;
     }
   scenario = load_scenario (argv[1], sets, &plan, &error);
@@ -164,11 +172,10 @@ run_or_up (int argc, char **argv, TsLabMode mode)
       ts_cli_error ("%s", error->message);
       /* An unknown scenario name or a bad --set is bad usage; a broken
        * scenario file is a failure. */
-      if ((g_error_matches (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND)
-           && strchr (argv[1], '/') == NULL)
-          || g_str_has_prefix (error->message, "--set "))
+      if (g_error_matches (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND)
+          && strchr (argv[1], '/') == NULL)
         return TS_EXIT_USAGE;
-      return TS_EXIT_FAILED;
+      return exit_for (error);
     }
   if (mode == TS_LAB_MODE_RUN && network_only)
     mode = TS_LAB_MODE_NETWORK;
@@ -180,10 +187,10 @@ run_or_up (int argc, char **argv, TsLabMode mode)
   options.quiet = quiet || mode == TS_LAB_MODE_NETWORK;
   status = ts_lab_engine_run (scenario, plan, &options, &error);
   if (error != NULL)
-    {
-      ts_cli_error ("%s", error->message);
-      return exit_for (error);
-    }
+    ts_cli_error ("%s", error->message);
+  /* Interrupted (128 + the signal) says so whatever else went wrong. */
+  if (error != NULL && status <= 128)
+    return exit_for (error);
   return status;
 }
 
@@ -211,6 +218,7 @@ ts_cmd_down (int argc, char **argv)
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) labs = NULL;
+  gboolean named_dead = FALSE;
   guint reaped;
   guint stopped = 0;
 
@@ -221,6 +229,12 @@ ts_cmd_down (int argc, char **argv)
       ts_cli_error ("unexpected argument '%s' (tscope down [--lab NAME])", argv[1]);
       return TS_EXIT_USAGE;
     }
+  labs = ts_lab_registry_list ();
+  for (guint i = 0; lab != NULL && i < labs->len; i++)
+    named_dead = named_dead
+                 || (!((TsLabInfo *)labs->pdata[i])->alive
+                     && g_str_equal (((TsLabInfo *)labs->pdata[i])->name, lab));
+  g_clear_pointer (&labs, g_ptr_array_unref);
   reaped = ts_lab_registry_reap ();
   if (reaped > 0)
     printf ("Removed what %u dead lab%s left.\n", reaped, reaped == 1 ? "" : "s");
@@ -252,8 +266,14 @@ ts_cmd_down (int argc, char **argv)
           return TS_EXIT_USAGE;
         }
     }
+  if (stopped == 0 && lab != NULL && !named_dead)
+    {
+      /* The lab asked for is not there: what was asked failed. */
+      ts_cli_error ("no running lab named '%s' (tscope status lists them)", lab);
+      return TS_EXIT_FAILED;
+    }
   if (stopped == 0 && reaped == 0)
-    printf ("No lab%s%s is running.\n", lab ? " named " : "", lab ? lab : "");
+    printf ("No lab is running.\n");
   return TS_EXIT_OK;
 }
 

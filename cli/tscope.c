@@ -71,14 +71,14 @@ print_help (FILE *out)
            "Commands:\n");
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     fprintf (out, "  %-11s %s\n", commands[i].name, commands[i].summary);
-  fprintf (out,
-           "\n"
-           "Options:\n"
-           "  -h, --help     show this help\n"
-           "  --version      show the version\n"
-           "\n"
-           "'tscope COMMAND --help' shows the options of a command.\n"
-           "Exit status: 0 success, 1 the thing asked failed, 2 bad usage.\n");
+  fprintf (out, "\n"
+                "Options:\n"
+                "  -h, --help     show this help\n"
+                "  --version      show the version\n"
+                "\n"
+                "'tscope COMMAND --help' shows the options of a command.\n"
+                "Exit status: 0 success, 1 the thing asked failed, 2 bad usage,\n"
+                "128 + N when signal N interrupted it (130: Ctrl-C).\n");
 }
 
 int

@@ -478,6 +478,25 @@ describe_status (int status, gboolean timed_out)
                           g_strsignal (WTERMSIG (status)));
 }
 
+/* How the summary names the signal that interrupted a run. */
+static const char *
+signal_name (int sig)
+{
+  switch (sig)
+    {
+      case SIGINT:
+        return "SIGINT (Ctrl-C)";
+      case SIGTERM:
+        return "SIGTERM";
+      case SIGHUP:
+        return "SIGHUP";
+      case SIGQUIT:
+        return "SIGQUIT";
+      default:
+        return g_strsignal (sig);
+    }
+}
+
 static void
 reap (Engine *self)
 {
@@ -1455,6 +1474,7 @@ run_steps (Engine *self)
       if (p->running)
         {
           /* Interrupted: the step goes with the lab. */
+          p->stopping = TRUE;
           kill_group (p, SIGKILL);
           while (p->running)
             pump (self, 1000000u);
@@ -1748,6 +1768,11 @@ print_summary (Engine *self)
       g_autofree char *what = p != NULL && !p->running ? describe_status (p->status, p->timed_out)
                                                        : g_strdup ("did not run");
       g_autofree char *tail = p != NULL ? log_head (p->log, 4) : g_strdup ("");
+      if (p != NULL && p->stopping)
+        {
+          g_free (what);
+          what = g_strdup ("stopped: the run was interrupted");
+        }
       fprintf (out, "  %-10s on %-8s %s\n      -> %s", st->name, st->node, st->command, what);
       if (p != NULL && !p->running)
         fprintf (out, " after %.0f ms", (p->end_ns - p->start_ns) / 1e6);
@@ -1755,7 +1780,9 @@ print_summary (Engine *self)
     }
   if (s->expects->len > 0)
     fprintf (out, "\nExpectations\n%s",
-             self->expect_report != NULL ? self->expect_report->str : "  (not checked)\n");
+             self->expect_report != NULL ? self->expect_report->str
+             : self->stop_signal != 0    ? "  (not checked: the run was interrupted)\n"
+                                         : "  (not checked)\n");
   if (self->problems->len > 0)
     {
       fprintf (out, "\nProblems\n");
@@ -1770,11 +1797,14 @@ print_summary (Engine *self)
           n += ((Link *)self->links->pdata[k])->n_packets;
           lost += ((Link *)self->links->pdata[k])->n_lost;
         }
+      /* Counted as tscope trace-info counts them: every event block,
+       * the lab's metadata (the first) included. */
       fprintf (out,
                "\nTrace: %s\n  %" G_GUINT64_FORMAT " packets on %u links, %" G_GUINT64_FORMAT
-               " TLS key log lines, %u events\n",
+               " TLS key log lines, %u events (the lab's metadata and %u from the lab and its "
+               "actors)\n",
                g_str_equal (self->opt.trace_path, "-") ? "standard output" : self->opt.trace_path,
-               n, self->links->len, self->n_secret_lines, self->events->len);
+               n, self->links->len, self->n_secret_lines, self->events->len + 1, self->events->len);
       if (lost > 0)
         fprintf (out,
                  "  warning: the capture lost %" G_GUINT64_FORMAT
@@ -1783,15 +1813,21 @@ print_summary (Engine *self)
                  lost);
       if (!g_str_equal (self->opt.trace_path, "-"))
         fprintf (out,
-                 "  open it with: wireshark %s   (the TLS secrets are inside)\n"
+                 "  open it with: wireshark %s%s\n"
                  "  or:           tscope explain %s\n",
-                 self->opt.trace_path, self->opt.trace_path);
+                 self->opt.trace_path,
+                 self->n_secret_lines > 0 ? "   (the TLS secrets are inside)" : "",
+                 self->opt.trace_path);
     }
-  if (self->opt.mode == TS_LAB_MODE_RUN)
+  if (self->opt.mode == TS_LAB_MODE_RUN && self->stop_signal != 0)
+    fprintf (out,
+             "\nResult: INTERRUPTED by %s before the timeline finished (expectations not "
+             "checked)\n",
+             signal_name (self->stop_signal));
+  else if (self->opt.mode == TS_LAB_MODE_RUN)
     fprintf (out, "\nResult: %s (%u of %u expectations held)\n",
-             self->n_failed == 0 && self->problems->len == 0 && !self->stop_signal ? "PASS"
-                                                                                   : "FAIL",
-             self->n_held, self->n_held + self->n_failed);
+             self->n_failed == 0 && self->problems->len == 0 ? "PASS" : "FAIL", self->n_held,
+             self->n_held + self->n_failed);
   fflush (out);
 }
 
@@ -1956,10 +1992,18 @@ supervise (Engine *self)
       stop_actors (self);
       tail_all (self);
       if (self->stop_signal != 0)
-        add_problem (self, "interrupted by signal %d (%s): the timeline did not finish",
-                     self->stop_signal, g_strsignal (self->stop_signal));
-      check_expectations (self);
-      status = self->n_failed == 0 && self->problems->len == 0 ? 0 : 1;
+        {
+          /* The user stopped it: the timeline did not finish, and what its
+           * expectations would say is unknown, not failed. */
+          g_autofree char *sig = g_strdup_printf ("%d", self->stop_signal);
+          lab_event (self, "lab", "lab.interrupted", "signal", sig, NULL);
+          status = 128 + self->stop_signal;
+        }
+      else
+        {
+          check_expectations (self);
+          status = self->n_failed == 0 && self->problems->len == 0 ? 0 : 1;
+        }
     }
   else
     {
@@ -2079,12 +2123,15 @@ engine_clear (Engine *self)
     close (self->trace_fd);
 }
 
-/* Waits for @child, passing SIGINT, SIGTERM and SIGHUP on to it as
- * SIGTERM and collecting what arrives on @fd (-1: nothing) into @text.
- * Returns TRUE when @child ended (its status in @out_status), FALSE when
- * @stop_at_ok and @text became "ok\n" first. */
+/* Waits for @child, passing SIGINT, SIGTERM and SIGHUP on to it as they
+ * are (the supervisor says which one interrupted a run) and collecting
+ * what arrives on @fd (-1: nothing) into @text. Returns TRUE when @child
+ * ended (its status in @out_status), FALSE when @stop_at_ok and @text
+ * became "ok\n" first. @out_signal (may be NULL) gets the first signal
+ * passed on, or stays as it was. */
 static gboolean
-wait_forwarding (pid_t child, int fd, GString *text, gboolean stop_at_ok, int *out_status)
+wait_forwarding (pid_t child, int fd, GString *text, gboolean stop_at_ok, int *out_status,
+                 int *out_signal)
 {
   sigset_t mask, old;
   int sfd;
@@ -2107,7 +2154,11 @@ wait_forwarding (pid_t child, int fd, GString *text, gboolean stop_at_ok, int *o
           struct signalfd_siginfo si;
           while (read (sfd, &si, sizeof si) == sizeof si)
             if (si.ssi_signo != SIGCHLD)
-              kill (child, SIGTERM);
+              {
+                kill (child, (int)si.ssi_signo);
+                if (out_signal != NULL && *out_signal == 0)
+                  *out_signal = (int)si.ssi_signo;
+              }
         }
       if (fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP)))
         {
@@ -2200,7 +2251,8 @@ lab_parent (Engine *self, GError **error)
     g_autofree char *pid_text = g_strdup_printf ("%d\n", pid);
     write_file (pid_path, pid_text, NULL);
   }
-  if (!wait_forwarding (pid, ready[0], reply, self->opt.mode == TS_LAB_MODE_UP, &child_status))
+  if (!wait_forwarding (pid, ready[0], reply, self->opt.mode == TS_LAB_MODE_UP, &child_status,
+                        NULL))
     {
       TsLabScenario *scenario = self->s;
       if (!self->opt.quiet)
@@ -2236,17 +2288,6 @@ lab_parent (Engine *self, GError **error)
   return WEXITSTATUS (child_status);
 }
 
-static gboolean
-valid_lab_name (const char *name)
-{
-  if (name[0] == '\0' || strlen (name) > 24 || !g_ascii_isalnum (name[0]))
-    return FALSE;
-  for (const char *c = name; *c; c++)
-    if (!g_ascii_isalnum (*c) && *c != '-' && *c != '_')
-      return FALSE;
-  return TRUE;
-}
-
 int
 ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions *options,
                    GError **error)
@@ -2274,10 +2315,15 @@ ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions 
   self->out
       = options->trace_path != NULL && g_str_equal (options->trace_path, "-") ? stderr : stdout;
 
-  if (options->lab != NULL && !valid_lab_name (options->lab))
+  /* The name shown is the name down, exec and status take: never cut. */
+  if (options->lab != NULL && !ts_lab_registry_check_name (options->lab, error))
+    goto out;
+  if (options->lab == NULL && !ts_lab_registry_check_name (scenario->name, NULL))
     {
-      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_INVALID,
-                   "bad lab name '%s' (letters, digits, '-', '_'; at most 24)", options->lab);
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_USAGE,
+                   "the scenario's name '%s' cannot name a lab (a letter or digit, then "
+                   "letters, digits, '-', '_' or '.'; at most %d): give one with --lab NAME",
+                   scenario->name, TS_LAB_MAX_NAME);
       goto out;
     }
   self->actor_path = actor_path ();
@@ -2290,13 +2336,15 @@ ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions 
 
   ts_lab_registry_reap ();
   {
-    const char *base = options->lab != NULL ? options->lab : scenario->name;
-    g_autofree char *name = g_strndup (base, 20);
+    const char *name = options->lab != NULL ? options->lab : scenario->name;
     for (guint n = 1; n < 100; n++)
       {
         g_autoptr (GError) local = NULL;
         g_free (self->lab);
-        self->lab = n == 1 ? g_strdup (name) : g_strdup_printf ("%s-%u", name, n);
+        /* A run whose default name is taken becomes NAME-2...; the summary
+         * says the name. */
+        self->lab
+            = n == 1 ? g_strdup (name) : g_strdup_printf ("%.*s-%u", TS_LAB_MAX_NAME - 3, name, n);
         self->lock_fd = ts_lab_registry_lock (self->lab, &self->dir, &local);
         if (self->lock_fd >= 0)
           break;
@@ -2367,9 +2415,14 @@ ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions 
   self->trace_fd = -1;
   {
     int child_status = 0;
-    wait_forwarding (mid, msg[0], reply, FALSE, &child_status);
+    int interrupted = 0;
+    wait_forwarding (mid, msg[0], reply, FALSE, &child_status, &interrupted);
     timing ("lab ended");
     status = WIFEXITED (child_status) ? WEXITSTATUS (child_status) : 1;
+    /* Interrupted before the timeline (while the lab came up), the lab
+     * says why it stopped; the status says it was the user. */
+    if (interrupted != 0 && status != 0)
+      status = 128 + interrupted;
     if (reply->len > 0)
       g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_FAILED, "%s", reply->str);
     else if (!WIFEXITED (child_status))

@@ -41,9 +41,11 @@ typedef struct
 } TsLabOptions;
 
 /* Runs @scenario as @options say. Returns the exit status for tscope: 0
- * when the lab came up (up) or every expectation held (run), 1 otherwise,
+ * when the lab came up (up) or every expectation held (run), 128 + N when
+ * signal N (SIGINT, SIGTERM, SIGHUP) interrupted it (the expectations are
+ * then not checked; @error may say what was interrupted), 1 otherwise,
  * with @error set when the lab could not be made at all (no privileges,
- * busy name, missing program...). */
+ * busy name, missing program...; TS_LAB_ERROR_USAGE: a bad lab name). */
 int ts_lab_engine_run (TsLabScenario *scenario, TsLabPlan *plan, const TsLabOptions *options,
                        GError **error);
 

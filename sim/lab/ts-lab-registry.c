@@ -196,6 +196,22 @@ try_lock (const char *dir, gboolean create)
   return -1;
 }
 
+gboolean
+ts_lab_registry_check_name (const char *name, GError **error)
+{
+  gsize n = strlen (name);
+  gboolean ok = n > 0 && n <= TS_LAB_MAX_NAME && g_ascii_isalnum (name[0]);
+
+  for (gsize i = 0; ok && i < n; i++)
+    ok = g_ascii_isalnum (name[i]) || name[i] == '-' || name[i] == '_' || name[i] == '.';
+  if (!ok)
+    g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_USAGE,
+                 "bad lab name '%s': a letter or digit, then letters, digits, '-', '_' or '.'; "
+                 "at most %d",
+                 name, TS_LAB_MAX_NAME);
+  return ok;
+}
+
 int
 ts_lab_registry_lock (const char *name, char **out_dir, GError **error)
 {
@@ -529,8 +545,15 @@ ts_lab_registry_exec (TsLabInfo *info, const char *node, char **argv, GError **e
                    node, info->name, err_text);
       return -1;
     }
-  if (err_text[0] != '\0')
-    fputs (err_text, stderr);
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 127 && err_text[0] != '\0')
+    {
+      /* The command itself never ran (its own output never comes here:
+       * the pipe closes when it starts). */
+      g_strchomp (err_text);
+      g_set_error (error, TS_LAB_ERROR, TS_LAB_ERROR_NOT_FOUND, "node %s of lab %s: %s", node,
+                   info->name, err_text);
+      return -1;
+    }
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }
 

@@ -34,8 +34,19 @@ typedef struct
   char **nodes;
 } TsLabInfo;
 
+/* A lab's name is its directory's name and what down, exec and status take:
+ * a letter or digit, then letters, digits, '-', '_' or '.', at most this
+ * many bytes (a scenario's name fits; nothing the kernel names depends on
+ * it: the namespaces are unnamed, interfaces take node names, and a
+ * process name keeps the first 15 bytes of "ts-LAB"). */
+#define TS_LAB_MAX_NAME 64
+
 void ts_lab_info_free (TsLabInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsLabInfo, ts_lab_info_free)
+
+/* Is @name a lab name (see TS_LAB_MAX_NAME)? FALSE with TS_LAB_ERROR_USAGE
+ * saying what a name may be. */
+gboolean ts_lab_registry_check_name (const char *name, GError **error);
 
 /* The base directory (transfer full); created (0700) when @create. */
 char *ts_lab_registry_base (gboolean create, GError **error);
@@ -61,7 +72,9 @@ TsLabInfo *ts_lab_registry_find (const char *name, GError **error);
 
 /* Runs @argv (NULL: an interactive shell) inside @node of lab @info, with
  * the lab contract's environment, and returns its exit status (128+signal
- * when killed), or -1 with @error when the node cannot be entered. */
+ * when killed), or -1 with @error when the node cannot be entered or the
+ * command cannot be run (TS_LAB_ERROR_NOT_FOUND: "cannot run CMD: why").
+ * Prints nothing itself. */
 int ts_lab_registry_exec (TsLabInfo *info, const char *node, char **argv, GError **error);
 
 /* Asks lab @info's supervisor to tear down (SIGTERM), waits up to

@@ -22,6 +22,7 @@
 #include <json-glib/json-glib.h>
 
 #include "lab-harness.h"
+#include "ts-lab-registry.h"
 #include "ts-trace-reader.h"
 
 /* ------------------------------------------------------------------ */
@@ -377,6 +378,31 @@ test_run_connect (gconstpointer data)
   g_assert_true (g_str_has_prefix (events, "lab lab.metadata\n"));
   g_assert_nonnull (strstr (events, "client lab.step.finished\n"));
   g_assert_nonnull (strstr (events, "lab lab.expectation\n"));
+  /* The summary counts the events as trace-info does (the metadata too),
+   * and says the secrets are inside when they are. */
+  {
+    guint n_events = 0;
+    g_autofree char *said = NULL, *info = NULL, *info_stdin = NULL, *err = NULL;
+    const char *argv[]
+        = { "/bin/sh", "-c", "exec \"$0\" trace-info - < \"$1\"", tscope, trace, NULL };
+
+    for (const char *c = events; *c; c++)
+      n_events += *c == '\n';
+    said = g_strdup_printf (" TLS key log lines, %u events (the lab's metadata and %u from the lab "
+                            "and its actors)\n",
+                            n_events, n_events - 1);
+    g_assert_nonnull (strstr (out, said));
+    g_assert_nonnull (strstr (out, "(the TLS secrets are inside)"));
+    g_clear_pointer (&said, g_free);
+    said = g_strdup_printf ("\nevents: %u (first: lab.metadata)\n", n_events);
+    g_assert_cmpint (run_tscope (&info, NULL, "trace-info", trace, NULL), ==, 0);
+    g_assert_nonnull (strstr (info, said));
+    /* '-' is standard input, as for explain. */
+    g_assert_cmpint (spawn (&info_stdin, &err, argv), ==, 0);
+    g_assert_cmpstr (err, ==, "");
+    g_assert_true (g_str_has_prefix (info_stdin, "standard input: pcapng, scenario connect"));
+    g_assert_cmpstr (strchr (info_stdin, '\n'), ==, strchr (info, '\n'));
+  }
 
   /* Nothing left behind. */
   g_assert_true (lab_gone (lab));
@@ -705,7 +731,15 @@ test_interrupt (gconstpointer data)
       g_autofree char *lab = lab_name (round ? "int" : "term");
       g_autofree char *dir = lab_dir (lab);
       g_autofree char *step_log = g_build_filename (dir, "nodes", "client", "step-wait.log", NULL);
-      const char *argv[] = { tscope, "run", scenario, "-o", trace, "--lab", lab, "-q", NULL };
+      g_autofree char *summary = tmp_path ("summary.txt");
+      g_autofree char *said = NULL;
+      /* The signal goes to tscope alone (kill -INT PID), not to its group
+       * as Ctrl-C sends it; the shell only redirects the summary. */
+      const char *argv[] = { "/bin/sh", "-c",     "out=$1; shift; exec \"$@\" > \"$out\" 2>&1",
+                             "sh",      summary,  tscope,
+                             "run",     scenario, "-o",
+                             trace,     "--lab",  lab,
+                             NULL };
       GPid pid;
       int status;
       gint64 start;
@@ -721,14 +755,111 @@ test_interrupt (gconstpointer data)
       g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
       g_assert_cmpint (g_get_monotonic_time () - start, <, 8 * G_USEC_PER_SEC);
       g_assert_true (WIFEXITED (status));
-      g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+      g_assert_cmpint (WEXITSTATUS (status), ==, 128 + (round ? SIGINT : SIGTERM));
       g_assert_true (lab_gone (lab));
       g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+      g_assert_true (g_file_get_contents (summary, &said, NULL, NULL));
+      g_test_message ("%s", said);
+      g_assert_nonnull (strstr (said, round ? "Result: INTERRUPTED by SIGINT (Ctrl-C) before the "
+                                              "timeline finished (expectations not checked)\n"
+                                            : "Result: INTERRUPTED by SIGTERM before the timeline "
+                                              "finished (expectations not checked)\n"));
+      g_assert_nonnull (strstr (said, "-> stopped: the run was interrupted"));
+      g_assert_null (strstr (said, "[FAILED]"));
+      g_assert_null (strstr (said, "signal 9"));
+      /* No TLS here: no secrets to speak of. */
+      g_assert_null (strstr (said, "secrets are inside"));
       {
         g_autofree char *events = trace_events (trace);
-        g_assert_nonnull (strstr (events, "lab lab.expectation\n"));
+        g_assert_nonnull (strstr (events, "lab lab.interrupted\n"));
+        g_assert_null (strstr (events, "lab lab.expectation\n"));
       }
     }
+}
+
+/* A lab's name is never cut: the scenario's long name and a long --lab
+ * work with status, exec and down as shown; a lab that is not running
+ * cannot be brought down (exit 1); a bad --lab or --set is bad usage. */
+static void
+test_names (gconstpointer data)
+{
+  g_autofree char *tag = lab_name ("");
+  g_autofree char *scenario_name = g_strdup_printf ("a-scenario-with-a-long-name-%s", tag);
+  g_autofree char *file = g_strdup_printf ("%s.scenario", scenario_name);
+  g_autofree char *scenario = tmp_path (file);
+  g_autofree char *long_lab = g_strdup_printf ("an-explicit-long-lab-name-%s", tag);
+  g_autofree char *too_long = g_strnfill (TS_LAB_MAX_NAME + 1, 'x');
+  g_autofree char *out = NULL, *err = NULL, *shown = NULL;
+
+  g_assert_cmpuint (strlen (scenario_name), >, 24);
+  g_assert_cmpuint (strlen (long_lab), >, 22);
+  write_scenario (scenario, "[scenario]\ndescription = two nodes\n"
+                            "[node client]\n[node server]\n[link client-server]\n");
+
+  /* Bad usage: exit 2 before any lab, naming the option. */
+  g_assert_cmpint (run_tscope (NULL, &err, "run", scenario, "--lab", "no/slash", NULL), ==, 2);
+  g_assert_true (g_str_has_prefix (err, "tscope: --lab: bad lab name 'no/slash'"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_tscope (NULL, &err, "up", scenario, "--lab", too_long, NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "at most 64"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (
+      run_tscope (NULL, &err, "run", "connect", "--set", "link.client-proxy.delay=fast", NULL), ==,
+      2);
+  g_assert_cmpstr (err, ==,
+                   "tscope: --set link.client-proxy.delay: link client-proxy: delay = 'fast': "
+                   "expected a duration like 50ms\n");
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (
+      run_tscope (NULL, &err, "run", "connect", "--set", "link.client-proxy.rate=0mbit", NULL), ==,
+      2);
+  g_assert_nonnull (strstr (err, "tscope: --set link.client-proxy.rate: "));
+  g_assert_nonnull (strstr (err, "a rate must be at least 1bit"));
+  g_clear_pointer (&err, g_free);
+
+  /* The default name: the scenario's, whole. */
+  g_assert_cmpint (run_tscope (&out, NULL, "up", scenario, NULL), ==, 0);
+  shown = g_strdup_printf ("Lab %s is up", scenario_name);
+  g_assert_nonnull (strstr (out, shown));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_tscope (&out, NULL, "up", scenario, "--lab", long_lab, NULL), ==, 0);
+  g_clear_pointer (&shown, g_free);
+  shown = g_strdup_printf ("Lab %s is up", long_lab);
+  g_assert_nonnull (strstr (out, shown));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_tscope (&out, NULL, "status", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, scenario_name));
+  g_assert_nonnull (strstr (out, long_lab));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", scenario_name, "client", "--", "sh",
+                               "-c", "echo $TS_LAB", NULL),
+                   ==, 0);
+  g_assert_cmpstr (g_strchomp (out), ==, scenario_name);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_tscope (&out, NULL, "exec", "--lab", long_lab, "server", "--", "true", NULL),
+                   ==, 0);
+  g_clear_pointer (&out, g_free);
+  /* A command that cannot run: said as tscope says every error. */
+  g_assert_cmpint (
+      run_tscope (NULL, &err, "exec", "--lab", long_lab, "client", "--", "/nonexistent", NULL), ==,
+      1);
+  g_assert_true (g_str_has_prefix (err, "tscope: "));
+  g_assert_nonnull (strstr (err, "cannot run /nonexistent: "));
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run_tscope (&out, NULL, "down", "--lab", scenario_name, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "is down"));
+  g_assert_true (lab_gone (scenario_name));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_tscope (&out, NULL, "down", "--lab", long_lab, NULL), ==, 0);
+  g_assert_true (lab_gone (long_lab));
+  g_clear_pointer (&out, g_free);
+  /* Gone now: bringing it down again fails, in one line. */
+  g_assert_cmpint (run_tscope (&out, &err, "down", "--lab", long_lab, NULL), ==, 1);
+  g_clear_pointer (&shown, g_free);
+  shown = g_strdup_printf ("tscope: no running lab named '%s' (tscope status lists them)\n",
+                           long_lab);
+  g_assert_cmpstr (err, ==, shown);
 }
 
 /* A link through the userspace wire with every property, an actor event
@@ -888,6 +1019,7 @@ main (int argc, char **argv)
   LAB_TEST_ADD ("/ts/lab/delay", test_delay);
   LAB_TEST_ADD ("/ts/lab/crash", test_crash);
   LAB_TEST_ADD ("/ts/lab/interrupt", test_interrupt);
+  LAB_TEST_ADD ("/ts/lab/names", test_names);
   LAB_TEST_ADD ("/ts/lab/events-and-wire", test_events_and_wire);
   LAB_TEST_ADD ("/ts/lab/rootless", test_rootless);
   rc = g_test_run ();

@@ -2,14 +2,19 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 
 #include "ts-trace-error.h"
 #include "ts-trace-reader.h"
 #include "tscope.h"
+
+/* Standard input is read this much at a time. */
+#define TRACE_INFO_CHUNK (256 * 1024)
 
 static const char *
 linktype_name (guint linktype)
@@ -56,6 +61,104 @@ compare_strings (gconstpointer a, gconstpointer b)
   return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
+/* What trace-info counts, as the records come. */
+typedef struct
+{
+  GArray *packets; /* guint64 per interface */
+  GArray *lost;    /* guint64 per interface */
+  GHashTable *kinds;
+  char *first_event;
+  guint64 n_secret_blocks, n_secret_lines, n_events, n_other;
+  guint64 first_ns, last_ns;
+  gboolean any_packet;
+} Summary;
+
+/* Takes every complete record buffered in @reader into @sum. Returns
+ * TS_TRACE_RECORD_NONE (feed more) or TS_TRACE_RECORD_ERROR (@damage set). */
+static TsTraceRecordKind
+take_records (TsTraceReader *reader, Summary *sum, GError **damage)
+{
+  TsTraceRecordKind kind;
+  TsTraceRecord record;
+
+  while ((kind = ts_trace_reader_next (reader, &record, damage)) > TS_TRACE_RECORD_NONE)
+    {
+      switch (kind)
+        {
+          case TS_TRACE_RECORD_PACKET:
+            if (sum->packets->len <= record.interface_id)
+              g_array_set_size (sum->packets, record.interface_id + 1);
+            g_array_index (sum->packets, guint64, record.interface_id)++;
+            if (!sum->any_packet || record.time_ns < sum->first_ns)
+              sum->first_ns = record.time_ns;
+            if (!sum->any_packet || record.time_ns > sum->last_ns)
+              sum->last_ns = record.time_ns;
+            sum->any_packet = TRUE;
+            break;
+          case TS_TRACE_RECORD_SECRETS:
+            sum->n_secret_blocks++;
+            if (record.secrets_type == TS_PCAPNG_SECRETS_TLS_KEYLOG)
+              sum->n_secret_lines += count_lines (record.secrets, record.secrets_len);
+            break;
+          case TS_TRACE_RECORD_EVENT:
+            {
+              const char *event_kind = ts_trace_event_get_kind (record.event);
+              gpointer count = g_hash_table_lookup (sum->kinds, event_kind);
+
+              if (sum->n_events == 0)
+                sum->first_event = g_strdup (event_kind);
+              g_hash_table_replace (sum->kinds, g_strdup (event_kind),
+                                    GUINT_TO_POINTER (GPOINTER_TO_UINT (count) + 1));
+              sum->n_events++;
+              break;
+            }
+          case TS_TRACE_RECORD_STATISTICS:
+            /* (The last block of an interface has its totals.) */
+            if (sum->lost->len <= record.interface_id)
+              g_array_set_size (sum->lost, record.interface_id + 1);
+            g_array_index (sum->lost, guint64, record.interface_id)
+                = ts_trace_statistics_capture_lost (&record.statistics);
+            break;
+          case TS_TRACE_RECORD_OTHER:
+            sum->n_other++;
+            break;
+          default:
+            break;
+        }
+    }
+  return kind;
+}
+
+/* Reads standard input in chunks into @reader and @sum; FALSE with @error
+ * when reading fails (damage goes to @damage). */
+static gboolean
+read_stdin (TsTraceReader *reader, Summary *sum, GError **damage, GError **error)
+{
+  g_autofree guint8 *buf = g_malloc (TRACE_INFO_CHUNK);
+
+  for (;;)
+    {
+      gssize n = read (STDIN_FILENO, buf, TRACE_INFO_CHUNK);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       "offset %" G_GUINT64_FORMAT ": %s", ts_trace_reader_get_offset (reader),
+                       g_strerror (saved));
+          return FALSE;
+        }
+      if (n == 0)
+        break;
+      ts_trace_reader_feed (reader, buf, (gsize)n);
+      if (take_records (reader, sum, damage) == TS_TRACE_RECORD_ERROR)
+        break;
+    }
+  return TRUE;
+}
+
 int
 ts_cmd_trace_info (int argc, char **argv)
 {
@@ -67,19 +170,17 @@ ts_cmd_trace_info (int argc, char **argv)
   g_autoptr (GArray) packets = g_array_new (FALSE, TRUE, sizeof (guint64));
   g_autoptr (GArray) lost = g_array_new (FALSE, TRUE, sizeof (guint64));
   g_autoptr (GHashTable) kinds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  Summary sum = { packets, lost, kinds };
   g_autofree char *first_event = NULL;
-  guint64 n_secret_blocks = 0, n_secret_lines = 0, n_events = 0, n_other = 0;
-  guint64 first_ns = 0, last_ns = 0;
-  gboolean any_packet = FALSE;
-  TsTraceRecordKind kind;
-  TsTraceRecord record;
+  TsTraceRecordKind kind = TS_TRACE_RECORD_NONE;
   const char *path;
 
   if (!ts_cli_parse (
-          &argc, &argv, "FILE",
+          &argc, &argv, "FILE|-",
           "Summarise a trace: its interfaces (one per captured link), the packets on each,\n"
           "the TLS secrets and actor events it carries, and any damage found.\n"
-          "Reads pcapng (ours or any tool's) and classic pcap.",
+          "Reads pcapng (ours or any tool's) and classic pcap; '-' reads standard input.\n"
+          "Exit status 1 when the trace is damaged (what could be read is shown).",
           NULL))
     return TS_EXIT_USAGE;
   if (argc != 2)
@@ -89,62 +190,31 @@ ts_cmd_trace_info (int argc, char **argv)
     }
   path = argv[1];
 
-  mapped = g_mapped_file_new (path, FALSE, &error);
-  if (mapped == NULL)
-    {
-      ts_cli_error ("%s", error->message);
-      return TS_EXIT_FAILED;
-    }
-  bytes = g_mapped_file_get_bytes (mapped);
   reader = ts_trace_reader_new ();
-  ts_trace_reader_feed_bytes (reader, bytes);
-
-  while ((kind = ts_trace_reader_next (reader, &record, &damage)) > TS_TRACE_RECORD_NONE)
+  if (strcmp (path, "-") == 0)
     {
-      switch (kind)
+      path = "standard input";
+      if (!read_stdin (reader, &sum, &damage, &error))
         {
-          case TS_TRACE_RECORD_PACKET:
-            if (packets->len <= record.interface_id)
-              g_array_set_size (packets, record.interface_id + 1);
-            g_array_index (packets, guint64, record.interface_id)++;
-            if (!any_packet || record.time_ns < first_ns)
-              first_ns = record.time_ns;
-            if (!any_packet || record.time_ns > last_ns)
-              last_ns = record.time_ns;
-            any_packet = TRUE;
-            break;
-          case TS_TRACE_RECORD_SECRETS:
-            n_secret_blocks++;
-            if (record.secrets_type == TS_PCAPNG_SECRETS_TLS_KEYLOG)
-              n_secret_lines += count_lines (record.secrets, record.secrets_len);
-            break;
-          case TS_TRACE_RECORD_EVENT:
-            {
-              const char *event_kind = ts_trace_event_get_kind (record.event);
-              gpointer count = g_hash_table_lookup (kinds, event_kind);
-
-              if (n_events == 0)
-                first_event = g_strdup (event_kind);
-              g_hash_table_replace (kinds, g_strdup (event_kind),
-                                    GUINT_TO_POINTER (GPOINTER_TO_UINT (count) + 1));
-              n_events++;
-              break;
-            }
-          case TS_TRACE_RECORD_STATISTICS:
-            /* (The last block of an interface has its totals.) */
-            if (lost->len <= record.interface_id)
-              g_array_set_size (lost, record.interface_id + 1);
-            g_array_index (lost, guint64, record.interface_id)
-                = ts_trace_statistics_capture_lost (&record.statistics);
-            break;
-          case TS_TRACE_RECORD_OTHER:
-            n_other++;
-            break;
-          default:
-            break;
+          ts_cli_error ("%s: %s", path, error->message);
+          return TS_EXIT_FAILED;
         }
     }
-  if (kind == TS_TRACE_RECORD_NONE)
+  else
+    {
+      mapped = g_mapped_file_new (path, FALSE, &error);
+      if (mapped == NULL)
+        {
+          ts_cli_error ("%s", error->message);
+          return TS_EXIT_FAILED;
+        }
+      bytes = g_mapped_file_get_bytes (mapped);
+      ts_trace_reader_feed_bytes (reader, bytes);
+    }
+  if (damage == NULL)
+    kind = take_records (reader, &sum, &damage);
+  first_event = sum.first_event;
+  if (damage == NULL && kind == TS_TRACE_RECORD_NONE)
     ts_trace_reader_finish (reader, &damage);
 
   if (ts_trace_reader_get_format (reader) == TS_TRACE_FORMAT_UNKNOWN)
@@ -160,8 +230,8 @@ ts_cmd_trace_info (int argc, char **argv)
   if (ts_trace_reader_get_application (reader) != NULL)
     printf (", written by %s", ts_trace_reader_get_application (reader));
   printf ("\n");
-  if (any_packet)
-    printf ("span: %.6f s\n", (double)(last_ns - first_ns) / 1e9);
+  if (sum.any_packet)
+    printf ("span: %.6f s\n", (double)(sum.last_ns - sum.first_ns) / 1e9);
 
   printf ("interfaces: %u\n", ts_trace_reader_get_n_interfaces (reader));
   for (guint i = 0; i < ts_trace_reader_get_n_interfaces (reader); i++)
@@ -179,9 +249,9 @@ ts_cmd_trace_info (int argc, char **argv)
       printf ("\n");
     }
   printf ("secrets: %" G_GUINT64_FORMAT " block%s, %" G_GUINT64_FORMAT " TLS key log line%s\n",
-          n_secret_blocks, n_secret_blocks == 1 ? "" : "s", n_secret_lines,
-          n_secret_lines == 1 ? "" : "s");
-  printf ("events: %" G_GUINT64_FORMAT, n_events);
+          sum.n_secret_blocks, sum.n_secret_blocks == 1 ? "" : "s", sum.n_secret_lines,
+          sum.n_secret_lines == 1 ? "" : "s");
+  printf ("events: %" G_GUINT64_FORMAT, sum.n_events);
   if (first_event != NULL)
     printf (" (first: %s)", first_event);
   printf ("\n");
@@ -198,11 +268,12 @@ ts_cmd_trace_info (int argc, char **argv)
       printf ("  %-32s %u\n", (const char *)names->pdata[i],
               GPOINTER_TO_UINT (g_hash_table_lookup (kinds, names->pdata[i])));
   }
-  if (n_other > 0)
-    printf ("other blocks: %" G_GUINT64_FORMAT "\n", n_other);
+  if (sum.n_other > 0)
+    printf ("other blocks: %" G_GUINT64_FORMAT "\n", sum.n_other);
   if (damage != NULL)
     {
       printf ("damage: %s\n", damage->message);
+      ts_cli_error ("%s: damaged: %s (what could be read is shown)", path, damage->message);
       return TS_EXIT_FAILED;
     }
   printf ("damage: none\n");

@@ -35,8 +35,8 @@ print_changes (TsAnalyzer *analyzer, const char *as, guint64 *t0, gboolean *have
   g_autoptr (GArray) fresh = g_array_new (FALSE, FALSE, sizeof (guint));
 
   ts_analyzer_take_changes (analyzer, &changes);
-  if (as != NULL)
-    options.as_node = ts_timeline_find_node (tl, as);
+  if (as != NULL && !ts_render_find_as (tl, as, &options.as_node))
+    options.as_node = -1;
   for (guint i = changes.first_new_event; i < changes.n_events; i++)
     g_array_append_val (fresh, i);
   for (guint i = 1; i < fresh->len; i++)
@@ -187,8 +187,8 @@ ts_cmd_explain (int argc, char **argv)
   guint n_tunnels_printed = 0;
   const GOptionEntry entries[] = {
     { "as", 0, 0, G_OPTION_ARG_STRING, &as,
-      "Show what NODE (a name, or one of its addresses) could read; the rest as \"encrypted, N "
-      "bytes\"",
+      "Show what NODE (a name, or one of its addresses) could read, or with 'observer' what an "
+      "on-path observer of every link could; the rest as \"encrypted, N bytes\"",
       "NODE" },
     { "format", 0, 0, G_OPTION_ARG_STRING, &format,
       "Output format: text (default), json, or a picture: svg, png, pdf (with -o)", "FORMAT" },
@@ -343,15 +343,15 @@ ts_cmd_explain (int argc, char **argv)
   tl = ts_analyzer_get_timeline (analyzer);
   if (as != NULL)
     {
-      options.as_node = ts_timeline_find_node (tl, as);
-      if (options.as_node < 0)
+      if (!ts_render_find_as (tl, as, &options.as_node))
         {
           GString *names = g_string_new (NULL);
           for (guint i = 0; i < ts_timeline_get_n_nodes (tl); i++)
             if (ts_timeline_get_node (tl, i)->merged_into < 0)
               g_string_append_printf (names, "%s%s", names->len ? ", " : "",
                                       ts_timeline_get_node (tl, i)->name);
-          ts_cli_error ("--as %s: no such node in %s (nodes: %s)", as, path, names->str);
+          ts_cli_error ("--as %s: no such node in %s (nodes: %s; or observer, on every link)", as,
+                        path, names->str);
           g_string_free (names, TRUE);
           return TS_EXIT_USAGE;
         }

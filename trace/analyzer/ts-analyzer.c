@@ -1964,6 +1964,12 @@ tls_handshake_event (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean i
           g_string_append_printf (s, " ALPN %s", h->alpn[0]);
         break;
       case TS_TLS_HS_NEW_SESSION_TICKET:
+        /* After the handshake in TLS 1.3 (RFC 8446 §4.6.1); in TLS 1.2 a
+         * part of it, before the server's ChangeCipherSpec (RFC 5077
+         * §3.3). */
+        if (c->tls == NULL || ts_tls_session_get_info (c->tls)->version != TS_TLS_VERSION_1_2)
+          phase = TS_PHASE_DATA;
+        break;
       case TS_TLS_HS_KEY_UPDATE:
         phase = TS_PHASE_DATA;
         break;

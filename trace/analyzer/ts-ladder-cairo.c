@@ -91,10 +91,12 @@ ts_ladder_layout_new (const TsTimeline *timeline, const TsRenderOptions *options
   self->column = _ts_render_columns (timeline, self->order, &self->n_cols);
   self->n_rows = MIN (self->rows->len, MAX_ROWS);
   self->n_tunnels = ts_timeline_get_n_tunnels (timeline);
-  if (self->rows->len > 0)
-    self->t0 = ts_timeline_get_event (timeline, g_array_index (self->rows, Row, 0).index)->time_ns;
+  /* Times count from the trace's first event, in every view. */
+  if (self->order->len > 0)
+    self->t0 = ts_timeline_get_event (timeline, g_array_index (self->order, guint, 0))->time_ns;
   self->top = MARGIN + TITLE_H + self->n_tunnels * LINE_H
-              + (self->options.as_node >= 0 ? LINE_H : 0) + HEADER_H;
+              + (ts_render_as_name (timeline, self->options.as_node) != NULL ? LINE_H : 0)
+              + HEADER_H;
   /* Half a column more on the right for the labels of the last node. */
   self->width = MARGIN * 2 + TIME_W + PHASE_W + (MAX (self->n_cols, 1) + 0.6) * COL_W;
   self->height
@@ -205,11 +207,11 @@ ts_ladder_layout_paint (const TsLadderLayout *self, cairo_t *cr)
   cairo_select_font_face (cr, FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
   cairo_set_font_size (cr, 10.5);
   y = MARGIN + TITLE_H;
-  if (self->options.as_node >= 0)
+  if (ts_render_as_name (tl, self->options.as_node) != NULL)
     {
       g_autofree char *as = g_strdup_printf (
           "as seen by %s: what it cannot read is shown as \"encrypted, N bytes\"",
-          ts_timeline_get_node (tl, (guint)self->options.as_node)->name);
+          ts_render_as_name (tl, self->options.as_node));
       text_at (cr, MARGIN, y + 10, as, self->width - 2 * MARGIN, FALSE);
       y += LINE_H;
     }

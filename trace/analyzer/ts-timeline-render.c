@@ -11,6 +11,8 @@
 gboolean
 ts_timeline_event_seen_by (const TsTimeline *tl, const TsTimelineEvent *e, gint node)
 {
+  if (node == TS_RENDER_AS_OBSERVER)
+    return e->link >= 0;
   if (node < 0)
     return TRUE;
   if (e->src == node)
@@ -29,6 +31,40 @@ ts_timeline_event_seen_by (const TsTimeline *tl, const TsTimelineEvent *e, gint 
   /* Not on its wire: the same content reaches it, if at all, on its own
    * leg, which shows it there. */
   return FALSE;
+}
+
+gboolean
+ts_timeline_event_read_as (const TsTimeline *tl, const TsTimelineEvent *e, gint as)
+{
+  if (as == TS_RENDER_AS_OBSERVER)
+    {
+      const TsTimelineLink *l;
+
+      if (e->link < 0 || (guint)e->link >= ts_timeline_get_n_links (tl))
+        return FALSE;
+      l = ts_timeline_get_link (tl, (guint)e->link);
+      return l->reader >= 0 && l->reader < 64
+             && (e->readers & (G_GUINT64_CONSTANT (1) << l->reader)) != 0;
+    }
+  return as < 0 || ts_timeline_event_readable_by (tl, e, as);
+}
+
+gboolean
+ts_render_find_as (const TsTimeline *tl, const char *name, gint *out_as)
+{
+  *out_as = g_strcmp0 (name, "observer") == 0 ? TS_RENDER_AS_OBSERVER
+                                              : ts_timeline_find_node (tl, name);
+  return *out_as != -1;
+}
+
+const char *
+ts_render_as_name (const TsTimeline *tl, gint as)
+{
+  if (as == TS_RENDER_AS_OBSERVER)
+    return "an on-path observer of every link";
+  if (as < 0 || (guint)as >= ts_timeline_get_n_nodes (tl))
+    return NULL;
+  return ts_timeline_get_node (tl, (guint)as)->name;
 }
 
 gint
@@ -187,7 +223,7 @@ row_summary (const TsTimeline *tl, const Row *row, const TsRenderOptions *o, gbo
   const TsTimelineEvent *e = ts_timeline_get_event (tl, row->index);
   /* Live, a packet not yet shown to reach its destination is read there
    * when it arrives. */
-  gboolean readable = o->as_node < 0 || ts_timeline_event_readable_by (tl, e, o->as_node)
+  gboolean readable = ts_timeline_event_read_as (tl, e, o->as_node)
                       || (!settled && e->stops_at >= 0 && e->dst == o->as_node);
 
   if (!readable)
@@ -254,7 +290,7 @@ _ts_render_rows (const TsTimeline *tl, GArray *order, const TsRenderOptions *o)
         {
           const TsTimelineEvent *n = ts_timeline_get_event (tl, g_array_index (order, guint, k));
           gboolean grouped = FALSE;
-          gboolean readable_n = o->as_node < 0 || ts_timeline_event_readable_by (tl, n, o->as_node);
+          gboolean readable_n = ts_timeline_event_read_as (tl, n, o->as_node);
 
           if (!ts_timeline_event_seen_by (tl, n, o->as_node))
             continue;
@@ -264,8 +300,7 @@ _ts_render_rows (const TsTimeline *tl, GArray *order, const TsRenderOptions *o)
             {
               Row *row = &g_array_index (rows, Row, r);
               const TsTimelineEvent *g = ts_timeline_get_event (tl, row->index);
-              gboolean readable_g
-                  = o->as_node < 0 || ts_timeline_event_readable_by (tl, g, o->as_node);
+              gboolean readable_g = ts_timeline_event_read_as (tl, g, o->as_node);
               if (g->conn == n->conn && g->src == n->src && strcmp (g->kind, n->kind) == 0
                   && g->decrypted == n->decrypted && readable_g == readable_n)
                 {
@@ -299,7 +334,6 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
   guint64 t0 = 0;
   TsPhase cur_phase = TS_PHASE_NONE;
   gint cur_tunnel = -2;
-  gboolean have_t0 = FALSE;
   GArray *rows;
 
   column = _ts_render_columns (tl, order, &n_cols);
@@ -313,11 +347,11 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
 
   if (o->title)
     append_wrapped (out, o->title, width, 2);
-  if (o->as_node >= 0)
+  if (ts_render_as_name (tl, o->as_node) != NULL)
     {
       g_autofree char *as = g_strdup_printf (
           "as seen by %s: what it cannot read is shown as \"encrypted, N bytes\"",
-          node_name (tl, o->as_node));
+          ts_render_as_name (tl, o->as_node));
       append_wrapped (out, as, width, 2);
     }
   if (ts_timeline_get_capture_lost (tl) > 0)
@@ -380,6 +414,10 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
       g_free (hl[l]);
   }
 
+  /* Times count from the trace's first event, whoever sees it: the same
+   * moment is the same time in every view (and in the app). */
+  if (order->len > 0)
+    t0 = ts_timeline_get_event (tl, g_array_index (order, guint, 0))->time_ns;
   rows = _ts_render_rows (tl, order, o);
   for (guint k = 0; k < rows->len; k++)
     {
@@ -389,11 +427,6 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
       g_autofree char *summary = NULL;
       gsize end;
 
-      if (!have_t0)
-        {
-          t0 = e->time_ns;
-          have_t0 = TRUE;
-        }
       /* Phase brackets, with the tunnel they belong to. */
       if (e->phase != TS_PHASE_NONE && (e->phase != cur_phase || e->tunnel != cur_tunnel))
         {
@@ -673,7 +706,7 @@ render_event (const TsTimeline *tl, const TsRenderOptions *o, guint index, GStri
               GHashTable *reader_sets, GPtrArray *node_json, GPtrArray *link_json, gboolean *first)
 {
   const TsTimelineEvent *e = ts_timeline_get_event (tl, index);
-  gboolean readable = o->as_node < 0 || ts_timeline_event_readable_by (tl, e, o->as_node);
+  gboolean readable = ts_timeline_event_read_as (tl, e, o->as_node);
   const char *readers;
 
   if (!ts_timeline_event_seen_by (tl, e, o->as_node))
@@ -881,7 +914,10 @@ render_json (const TsTimeline *tl, const TsRenderOptions *options, GString *s,
                    "{\n  \"schema\": \"tunnelscope-timeline\",\n  \"version\": 1,\n  \"title\": ");
   json_str (s, o->title);
   g_string_append (s, ",\n  \"as\": ");
-  json_node_ref (s, tl, o->as_node);
+  if (o->as_node == TS_RENDER_AS_OBSERVER)
+    json_str (s, "observer");
+  else
+    json_node_ref (s, tl, o->as_node);
   g_string_append (s, ",\n  \"nodes\": [");
   listed = FALSE;
   for (guint i = 0; i < ts_timeline_get_n_nodes (tl); i++)

@@ -12,10 +12,14 @@
 
 G_BEGIN_DECLS
 
+/* as_node for an on-path observer of every link: it sees every packet,
+ * and reads what an observer of that packet's link reads. */
+#define TS_RENDER_AS_OBSERVER (-2)
+
 typedef struct
 {
-  guint width;          /* columns (>= 60); 0: 80 */
-  gint as_node;         /* -1: everything; else what this node sees and can read */
+  guint width;  /* columns (>= 60); 0: 80 */
+  gint as_node; /* -1: everything; TS_RENDER_AS_OBSERVER; else what this node sees and can read */
   const char *title;    /* first line (the trace's name), or NULL */
   gboolean no_coalesce; /* one line per event, even for runs of data records */
 } TsRenderOptions;
@@ -57,5 +61,18 @@ char *ts_timeline_event_dup_summary (const TsTimeline *timeline, const TsTimelin
  * can read it is ts_timeline_event_readable_by (). */
 gboolean ts_timeline_event_seen_by (const TsTimeline *timeline, const TsTimelineEvent *event,
                                     gint node);
+
+/* Can @as (a node, TS_RENDER_AS_OBSERVER, or -1 for everyone) read
+ * @event's content? */
+gboolean ts_timeline_event_read_as (const TsTimeline *timeline, const TsTimelineEvent *event,
+                                    gint as);
+
+/* The view a name asks for: a node's name or address, or "observer"
+ * (TS_RENDER_AS_OBSERVER). FALSE when there is no such node. */
+gboolean ts_render_find_as (const TsTimeline *timeline, const char *name, gint *out_as);
+
+/* Whose view @as is, in words ("proxy", "an on-path observer"); NULL for
+ * everyone. */
+const char *ts_render_as_name (const TsTimeline *timeline, gint as);
 
 G_END_DECLS

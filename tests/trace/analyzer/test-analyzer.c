@@ -1545,6 +1545,120 @@ test_wire_length (void)
     }
 }
 
+/* A NewSessionTicket is part of the handshake in TLS 1.2 (RFC 5077 §3.3:
+ * before the server's ChangeCipherSpec), and comes after it in TLS 1.3
+ * (RFC 8446 §4.6.1). */
+static void
+test_ticket_phase (void)
+{
+  const char *names[] = { "connect-tls12.pcapng", "connect.pcapng" };
+  const TsPhase want[] = { TS_PHASE_TLS_HANDSHAKE, TS_PHASE_DATA };
+
+  for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+    {
+      g_autofree char *path = g_build_filename (TS_SOURCE_DIR, "captures", names[k], NULL);
+      g_autofree char *data = NULL;
+      gsize len = 0;
+      g_autoptr (GBytes) trace = NULL;
+      g_autoptr (TsAnalyzer) an = NULL;
+      TsTimeline *tl;
+      guint n = 0;
+
+      g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+      trace = g_bytes_new_take (g_steal_pointer (&data), len);
+      an = analyze (trace);
+      tl = ts_analyzer_get_timeline (an);
+      for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+        {
+          const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
+
+          if (g_str_has_prefix (e->summary, "NewSessionTicket"))
+            {
+              g_assert_cmpint (e->phase, ==, want[k]);
+              n++;
+            }
+        }
+      g_assert_cmpuint (n, >=, 1);
+    }
+}
+
+/* The same packet has the same time in every view: times count from the
+ * trace's first event, not from the first one the reader sees. */
+static void
+test_view_times (void)
+{
+  g_autofree char *path
+      = g_build_filename (TS_SOURCE_DIR, "captures", "connect-chain.pcapng", NULL);
+  g_autofree char *data = NULL;
+  g_autofree char *first = NULL;
+  gsize len = 0;
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  TsTimeline *tl;
+  gint views[3] = { -1, -1, -1 };
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  trace = g_bytes_new_take (g_steal_pointer (&data), len);
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  /* Everyone, and the two ends of the client-proxy1 link where the first
+   * ClientHello goes. */
+  views[1] = node (tl, "client");
+  views[2] = node (tl, "proxy1");
+  for (guint v = 0; v < G_N_ELEMENTS (views); v++)
+    {
+      TsRenderOptions o = { 120, views[v], NULL, FALSE };
+      g_autofree char *text = ts_timeline_render_text (tl, &o);
+      const char *hello = strstr (text, "ClientHello SNI example.com");
+      const char *line;
+      g_autofree char *when = NULL;
+
+      g_assert_nonnull (hello);
+      for (line = hello; line > text && line[-1] != '\n'; line--)
+        ;
+      when = g_strndup (line, 11);
+      if (first == NULL)
+        first = g_strdup (when);
+      g_assert_cmpstr (when, ==, first);
+    }
+}
+
+/* "observer": an on-path observer of every link reads the CONNECT, the
+ * SNI and the TLS records' sizes, not what is inside them. */
+static void
+test_as_observer (void)
+{
+  g_autofree char *path = g_build_filename (TS_SOURCE_DIR, "captures", "connect.pcapng", NULL);
+  g_autofree char *data = NULL;
+  g_autofree char *text = NULL, *json = NULL;
+  gsize len = 0;
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  TsTimeline *tl;
+  TsRenderOptions o = { 100, -1, NULL, FALSE };
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  trace = g_bytes_new_take (g_steal_pointer (&data), len);
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  g_assert_true (ts_render_find_as (tl, "observer", &o.as_node));
+  g_assert_cmpint (o.as_node, ==, TS_RENDER_AS_OBSERVER);
+  g_assert_false (ts_render_find_as (tl, "nobody", &o.as_node));
+  g_assert_true (ts_render_find_as (tl, "observer", &o.as_node));
+  text = ts_timeline_render_text (tl, &o);
+  g_assert_nonnull (strstr (text, "as seen by an on-path observer of every link"));
+  g_assert_nonnull (strstr (text, "CONNECT example.com:443 HTTP/1.1"));
+  g_assert_nonnull (strstr (text, "ClientHello SNI example.com"));
+  g_assert_nonnull (strstr (text, "encrypted, 111 bytes"));
+  g_assert_null (strstr (text, "GET /"));
+  g_assert_null (strstr (text, "200 OK"));
+  /* Lab events happen on no link: no observer sees them. */
+  g_assert_null (strstr (text, "lab.actor.started"));
+  json = ts_timeline_render_json (tl, &o);
+  g_assert_nonnull (strstr (json, "\"as\": \"observer\""));
+  g_assert_null (strstr (json, "GET /"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1562,6 +1676,9 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/decrypt-ahead-bulk", test_decrypt_ahead_bulk);
   g_test_add_func ("/ts/trace/analyzer/http-body", test_http_body);
   g_test_add_func ("/ts/trace/analyzer/wire-length", test_wire_length);
+  g_test_add_func ("/ts/trace/analyzer/ticket-phase", test_ticket_phase);
+  g_test_add_func ("/ts/trace/analyzer/view-times", test_view_times);
+  g_test_add_func ("/ts/trace/analyzer/as-observer", test_as_observer);
   g_test_add_func ("/ts/trace/analyzer/capture-lost", test_capture_lost);
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
   g_test_add_func ("/ts/trace/analyzer/corrupted", test_corrupted);

@@ -351,11 +351,19 @@ ts_step_list_dup_summary_as (TsStepList *self, guint i, int reader)
       const char *who = ev->src >= 0 ? ts_timeline_get_node (tl, ev->src)->name : "another node";
       return g_strdup_printf ("(a decision inside %s)", who);
     }
-  if (ev->encrypted || ev->layer == TS_LAYER_TLS)
+  /* "Encrypted" only for what is: a cleartext message on a link this
+   * party is not on (the proxy's own ClientHello to the server, as the
+   * client sees it) is out of its sight, not encrypted. */
+  if (ev->encrypted)
     return g_strdup_printf ("encrypted, %" G_GUINT64_FORMAT " bytes", ev->wire_len);
   /* Sent to this node, but blocked or dropped on the way. */
   if (reader >= 0 && ev->dst == reader && !ts_timeline_event_seen_by (tl, ev, reader))
     return g_strdup_printf ("%s, %" G_GUINT64_FORMAT " bytes (never reached %s)",
+                            ts_layer_to_string (ev->layer), ev->wire_len,
+                            ts_timeline_get_node (tl, (guint)reader)->name);
+  if (reader >= 0 && (guint)reader < ts_timeline_get_n_nodes (tl)
+      && !ts_timeline_event_seen_by (tl, ev, reader))
+    return g_strdup_printf ("%s, %" G_GUINT64_FORMAT " bytes (not on %s's path)",
                             ts_layer_to_string (ev->layer), ev->wire_len,
                             ts_timeline_get_node (tl, (guint)reader)->name);
   return g_strdup_printf ("%s, %" G_GUINT64_FORMAT " bytes (not readable here)",

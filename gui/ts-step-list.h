@@ -87,8 +87,10 @@ GArray *ts_step_list_dup_fields (TsStepList *self, guint i);
 /* Whether @reader (a node id, TS_STEP_READER_OBSERVER or _EVERYONE) can read
  * step @i's content. */
 gboolean ts_step_list_can_read (TsStepList *self, guint i, int reader);
-/* Step @i's line as @reader sees it: the summary, or what is left of it
- * ("encrypted, N bytes"). Transfer full. */
+/* Step @i's line as @reader sees it: the summary, or what is left of it:
+ * "encrypted, N bytes" for an encrypted event, "tls, N bytes (not on
+ * proxy's path)" for one on a link the node is not on, "(never reached
+ * NODE)", "(a decision inside NODE)". Transfer full. */
 char *ts_step_list_dup_summary_as (TsStepList *self, guint i, int reader);
 
 /* A node's role ("client", "proxy", "server", or "host" when inferred). */

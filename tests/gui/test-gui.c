@@ -926,6 +926,50 @@ test_window_as_unknown (void)
     }
 }
 
+/* "Encrypted" only for what is encrypted: as the client sees it, the
+ * intercepting proxy's own ClientHello to the server is on a link the
+ * client is not on, in clear. */
+static void
+test_session_not_on_path (void)
+{
+  g_autofree char *path = g_build_filename (source_dir (), "captures", "intercept.pcapng", NULL);
+  g_autoptr (TsSession) session = NULL;
+  g_autoptr (GError) error = NULL;
+  TsStepList *list;
+  const TsTimeline *tl;
+  gboolean found = FALSE;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("captures/intercept.pcapng is missing");
+      return;
+    }
+  session = ts_session_new ();
+  g_assert_true (ts_session_load_path (session, path, &error));
+  g_assert_no_error (error);
+  list = ts_session_get_step_list (session);
+  tl = ts_step_list_get_timeline (list);
+  for (guint i = 0; i < ts_step_list_get_n_steps (list); i++)
+    {
+      const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
+      for (guint node = 0; node < ts_timeline_get_n_nodes (tl); node++)
+        {
+          g_autofree char *seen = ts_step_list_dup_summary_as (list, i, (int)node);
+          if (g_str_has_prefix (seen, "encrypted, "))
+            g_assert_true (ev->encrypted);
+        }
+      if (ev->tls_handshake_type == 1 && ev->src == ts_timeline_find_node (tl, "proxy"))
+        {
+          g_autofree char *seen
+              = ts_step_list_dup_summary_as (list, i, ts_timeline_find_node (tl, "client"));
+          g_assert_true (g_str_has_prefix (seen, "tls, "));
+          g_assert_true (g_str_has_suffix (seen, " bytes (not on client's path)"));
+          found = TRUE;
+        }
+    }
+  g_assert_true (found);
+}
+
 /* Large text for projectors: the drawn views grow with the window's font. */
 static void
 test_window_large_text (void)
@@ -1715,6 +1759,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/session/step", test_session_step);
   g_test_add_func ("/ts/gui/session/capture-lost", test_session_capture_lost);
   g_test_add_func ("/ts/gui/session/whose-eyes", test_session_whose_eyes);
+  g_test_add_func ("/ts/gui/session/not-on-path", test_session_not_on_path);
   g_test_add_func ("/ts/gui/session/load-async", test_session_load_async);
   g_test_add_func ("/ts/gui/session/keylog", test_session_keylog);
   g_test_add_func ("/ts/gui/session/load-error", test_session_load_error);

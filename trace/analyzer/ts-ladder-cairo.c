@@ -305,8 +305,11 @@ ts_ladder_layout_paint (const TsLadderLayout *self, cairo_t *cr)
             stopped (cr, x0, x1, ay);
           else
             arrow (cr, x0, x1, ay, e->encrypted);
-          text_at (cr, MIN (x0, x1) + 6, ay - 4, summary, fabs (x1 - x0) - 10 + COL_W * 0.45,
-                   FALSE);
+          /* (Never past the picture's right margin.) */
+          text_at (
+              cr, MIN (x0, x1) + 6, ay - 4, summary,
+              MIN (fabs (x1 - x0) - 10 + COL_W * 0.45, self->width - MARGIN - MIN (x0, x1) - 6),
+              FALSE);
         }
       else
         {
@@ -314,7 +317,7 @@ ts_ladder_layout_paint (const TsLadderLayout *self, cairo_t *cr)
                                                               : MARGIN + TIME_W + PHASE_W;
           cairo_arc (cr, x, ay - 3, 3.2, 0, 2 * G_PI);
           cairo_fill (cr);
-          text_at (cr, x + 7, ay, summary, COL_W * 1.4, FALSE);
+          text_at (cr, x + 7, ay, summary, MIN (COL_W * 1.4, self->width - MARGIN - x - 7), FALSE);
         }
     }
   if (self->rows->len > self->n_rows)

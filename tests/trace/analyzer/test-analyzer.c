@@ -1185,6 +1185,45 @@ test_picture (void)
   g_assert_false (
       ts_ladder_write (ts_analyzer_get_timeline (an), &o, "gif", "/nonexistent/x.gif", &error));
   g_assert_nonnull (error);
+  g_clear_error (&error);
+  /* No label runs off the picture: its right margin stays blank (the
+   * server's events were cut at the edge). */
+  {
+    g_autofree char *cap = g_build_filename (TS_SOURCE_DIR, "captures", "connect.pcapng", NULL);
+    g_autofree char *png = g_build_filename (dir, "connect.png", NULL);
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_autoptr (GBytes) real = NULL;
+    g_autoptr (TsAnalyzer) ran = NULL;
+    cairo_surface_t *img;
+    const guint8 *px;
+    int w, h, stride;
+    guint dark = 0;
+
+    g_assert_true (g_file_get_contents (cap, &data, &len, NULL));
+    real = g_bytes_new_take (g_steal_pointer (&data), len);
+    ran = analyze (real);
+    o.as_node = -1;
+    g_assert_true (ts_ladder_write (ts_analyzer_get_timeline (ran), &o, "png", png, &error));
+    g_assert_no_error (error);
+    img = cairo_image_surface_create_from_png (png);
+    g_assert_cmpint (cairo_surface_status (img), ==, CAIRO_STATUS_SUCCESS);
+    cairo_surface_flush (img);
+    px = cairo_image_surface_get_data (img);
+    w = cairo_image_surface_get_width (img);
+    h = cairo_image_surface_get_height (img);
+    stride = cairo_image_surface_get_stride (img);
+    for (int y = 0; y < h; y++)
+      for (int x = w - 16; x < w; x++)
+        {
+          guint32 v = *(const guint32 *)(px + y * stride + x * 4);
+          if (((v >> 16) & 0xff) + ((v >> 8) & 0xff) + (v & 0xff) < 3 * 160)
+            dark++;
+        }
+    cairo_surface_destroy (img);
+    g_assert_cmpuint (dark, ==, 0);
+    g_unlink (png);
+  }
   g_rmdir (dir);
   /* Let the leak checker see cairo's and fontconfig's caches released. */
   cairo_debug_reset_static_data ();

@@ -875,23 +875,27 @@ load_path (const char *path, GBytes *keylog, LoadData *data, GCancellable *cance
           /* What was read before the damage stays usable (the analyzer
            * shows the damage as an anomaly event), except when nothing
            * was. */
-          if (ts_step_list_get_offset (list) == 0)
+          if (ts_step_list_get_damage (list) == NULL)
             {
               g_propagate_prefixed_error (error, g_steal_pointer (&feed_error), "%s: ", path);
               return NULL;
             }
-          g_message ("%s: %s", path, feed_error->message);
+          /* Still ended: TCP holes given up, open streams closed. */
+          ts_step_list_finish (list, NULL);
           return g_steal_pointer (&list);
         }
       done += n;
       if (data && size > 0)
         g_atomic_int_set (&data->permille, (gint)((guint64)done * 1000 / size));
     }
-  if (!ts_step_list_finish (list, error))
+  /* A trace cut short ends inside a block: the same damage, found at the
+   * end. */
+  if (!ts_step_list_finish (list, error) && ts_step_list_get_damage (list) == NULL)
     {
       g_prefix_error (error, "%s: ", path);
       return NULL;
     }
+  g_clear_error (error);
   return g_steal_pointer (&list);
 }
 
@@ -934,6 +938,8 @@ title_for (TsStepList *list, const char *path)
                                ? g_strdup_printf ("%s — %s", ts_step_list_get_scenario (list), base)
                                : g_steal_pointer (&base);
 
+  if (ts_step_list_get_damage (list) != NULL)
+    return g_strdup_printf ("%s — the trace is damaged", title);
   /* Said up front: the gaps it leaves are not the network's. */
   if (lost > 0)
     return g_strdup_printf ("%s — the capture lost %" G_GUINT64_FORMAT " packet%s", title, lost,

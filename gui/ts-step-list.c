@@ -34,6 +34,7 @@ struct _TsStepList
   GArray *step_of;          /* gint: event index -> step */
   GHashTable *captured_end; /* link name -> node name */
   char *description;
+  char *damage; /* the reader's message where the trace is damaged, or NULL */
 };
 
 TsStepList *
@@ -75,6 +76,7 @@ ts_step_list_free (TsStepList *self)
   g_array_unref (self->step_of);
   g_hash_table_unref (self->captured_end);
   g_free (self->description);
+  g_free (self->damage);
   g_free (self);
 }
 
@@ -199,18 +201,31 @@ resort (TsStepList *self)
     g_array_index (self->step_of, gint, g_array_index (self->order, guint, i)) = (gint)i;
 }
 
+/* Keeps the first damage's message (the analyzer's anomaly names it too)
+ * and hands @local on. */
+static void
+note_damage (TsStepList *self, GError *local, GError **error)
+{
+  if (self->damage == NULL && ts_analyzer_get_n_packets (self->analyzer) > 0)
+    self->damage = g_strdup (local->message);
+  g_propagate_error (error, local);
+}
+
 gboolean
 ts_step_list_feed (TsStepList *self, const guint8 *data, gsize len, GError **error)
 {
   gboolean ok;
   TsAnalyzerChanges changes = { 0 };
+  GError *local = NULL;
 
   g_return_val_if_fail (self != NULL, FALSE);
   read_bytes (self, data, len);
-  ok = ts_analyzer_feed (self->analyzer, data, len, error);
+  ok = ts_analyzer_feed (self->analyzer, data, len, &local);
   ts_analyzer_take_changes (self->analyzer, &changes);
   ts_analyzer_changes_clear (&changes);
   resort (self);
+  if (!ok)
+    note_damage (self, local, error);
   return ok;
 }
 
@@ -218,11 +233,21 @@ gboolean
 ts_step_list_finish (TsStepList *self, GError **error)
 {
   gboolean ok;
+  GError *local = NULL;
 
   g_return_val_if_fail (self != NULL, FALSE);
-  ok = ts_analyzer_finish (self->analyzer, error);
+  ok = ts_analyzer_finish (self->analyzer, &local);
   resort (self);
+  if (!ok)
+    note_damage (self, local, error);
   return ok;
+}
+
+const char *
+ts_step_list_get_damage (TsStepList *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->damage;
 }
 
 guint64

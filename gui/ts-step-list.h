@@ -55,8 +55,14 @@ void ts_step_list_set_file (TsStepList *self, GBytes *file);
  * besides those inside it; NULL: none. */
 void ts_step_list_add_keylog (TsStepList *self, GBytes *keylog);
 
-/* Declares the end of the stream. */
+/* Declares the end of the stream. FALSE with @error when it ended inside a
+ * block (a cut trace: what was read before stays), or held nothing. */
 gboolean ts_step_list_finish (TsStepList *self, GError **error);
+/* Where a feed or the finish found the trace damaged after some packets
+ * were read: the reader's message (naming the offset), else NULL
+ * (borrowed). The steps before the damage stay, with the analyzer's
+ * "trace damaged" anomaly. */
+const char *ts_step_list_get_damage (TsStepList *self);
 /* Bytes consumed so far. */
 guint64 ts_step_list_get_offset (TsStepList *self);
 

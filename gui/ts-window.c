@@ -78,20 +78,32 @@ update_step_label (TsWindow *self)
   guint64 lost = ts_timeline_get_capture_lost (
       ts_step_list_get_timeline (ts_session_get_step_list (self->session)));
 
+  const char *damage = ts_step_list_get_damage (ts_session_get_step_list (self->session));
+
   if (n == 0)
     text = g_strdup ("no steps");
+  else if (damage != NULL)
+    text = g_strdup_printf ("step %d of %u · the trace is damaged: read up to the damage", step + 1,
+                            n);
   else if (lost > 0)
     text = g_strdup_printf ("step %d of %u · the capture lost %" G_GUINT64_FORMAT " packet%s",
                             step + 1, n, lost, lost == 1 ? "" : "s");
   else
     text = g_strdup_printf ("step %d of %u", step + 1, n);
   gtk_label_set_text (self->step_label, text);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->step_label),
-                               lost > 0
-                                   ? "The capture did not keep up with the traffic: the gaps it "
-                                     "left are the capture's, not the network's (see the "
-                                     "anomaly on each link, at the end)"
-                                   : NULL);
+  if (damage != NULL)
+    {
+      g_autofree char *tip = g_strdup_printf (
+          "%s. The steps before it are shown; the anomaly at the end says where it stopped.",
+          damage);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->step_label), tip);
+    }
+  else
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->step_label),
+                                 lost > 0 ? "The capture did not keep up with the traffic: the "
+                                            "gaps it left are the capture's, not the network's "
+                                            "(see the anomaly on each link, at the end)"
+                                          : NULL);
 }
 
 static void

@@ -443,6 +443,47 @@ test_session_load_error (void)
   g_assert_finalize_object (g_steal_pointer (&session));
 }
 
+/* A trace cut short (a copy interrupted, a disk full) shows what was read
+ * before the cut, with the analyzer's "trace damaged" anomaly last, and
+ * says so in its title, as tscope explain does. */
+static void
+test_session_load_damaged (void)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (relay_path, &contents, &len, NULL));
+  for (guint k = 0; k < 2; k++)
+    {
+      g_autoptr (TsSession) session = ts_session_new ();
+      g_autoptr (GError) error = NULL;
+      g_autofree char *cut = g_build_filename (tmpdir, "cut.pcapng", NULL);
+      gsize keep = k == 0 ? len - 30 : len / 2;
+      TsStepList *list;
+      const TsTimelineEvent *last;
+
+      g_assert_true (g_file_set_contents (cut, contents, (gssize)keep, NULL));
+      g_assert_true (ts_session_load_path (session, cut, &error));
+      g_assert_no_error (error);
+      list = ts_session_get_step_list (session);
+      g_assert_cmpuint (ts_step_list_get_n_steps (list), >, 1);
+      g_assert_nonnull (ts_step_list_get_damage (list));
+      g_assert_nonnull (strstr (ts_step_list_get_damage (list), "ends inside the block"));
+      g_assert_nonnull (strstr (ts_session_get_title (session), "the trace is damaged"));
+      last = ts_step_list_get_event (list, ts_step_list_get_n_steps (list) - 1);
+      g_assert_true (last->anomaly);
+      g_assert_true (g_str_has_prefix (last->summary, "trace damaged"));
+      g_assert_finalize_object (g_steal_pointer (&session));
+    }
+  /* The whole trace is not damaged. */
+  {
+    g_autoptr (TsSession) session = ts_session_new ();
+    g_assert_true (ts_session_load_path (session, relay_path, NULL));
+    g_assert_null (ts_step_list_get_damage (ts_session_get_step_list (session)));
+    g_assert_finalize_object (g_steal_pointer (&session));
+  }
+}
+
 /* A live lab is a child process whose stream is fed as it comes: here a
  * child that writes a trace slowly stands for `tscope run -o -`. */
 static gboolean
@@ -1763,6 +1804,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/session/load-async", test_session_load_async);
   g_test_add_func ("/ts/gui/session/keylog", test_session_keylog);
   g_test_add_func ("/ts/gui/session/load-error", test_session_load_error);
+  g_test_add_func ("/ts/gui/session/load-damaged", test_session_load_damaged);
   g_test_add_func ("/ts/gui/session/live-stream", test_session_live_stream);
   g_test_add_func ("/ts/gui/session/live-lab", test_session_live_lab);
   g_test_add_func ("/ts/gui/start-page", test_start_page);

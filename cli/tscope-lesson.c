@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cmark.h>
@@ -14,11 +15,99 @@
 #include "ts-timeline-render.h"
 #include "tscope.h"
 
-#define WIDTH 76
+/* Columns when standard output is no terminal, and the fewest the ladder
+ * takes (as tscope explain). */
+#define DEFAULT_WIDTH 80
+#define MIN_WIDTH 60
+/* Prose wider than this is hard to read, however wide the terminal. */
+#define MAX_PROSE_WIDTH 76
+/* Continuation lines of a highlighted event start under its nodes, past
+ * "  > " and the time. */
+#define HIGHLIGHT_INDENT 16
+
+/* The terminal's width when standard output is one (its size, else
+ * $COLUMNS), else DEFAULT_WIDTH; at least MIN_WIDTH. */
+static guint
+terminal_width (void)
+{
+  struct winsize size;
+  const char *columns = g_getenv ("COLUMNS");
+  guint64 n = 0;
+  char *end = NULL;
+
+  if (!isatty (STDOUT_FILENO))
+    return DEFAULT_WIDTH;
+  if (ioctl (STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+    n = size.ws_col;
+  else if (columns != NULL)
+    {
+      n = g_ascii_strtoull (columns, &end, 10);
+      if (end == columns || *end != '\0' || n > G_MAXUINT16)
+        n = 0;
+    }
+  return n > 0 ? MAX ((guint)n, MIN_WIDTH) : DEFAULT_WIDTH;
+}
+
+static guint
+prose_width (guint width)
+{
+  return MIN (width - 4, MAX_PROSE_WIDTH);
+}
+
+/* Where the last @sep starting in the second half of @p's first @room
+ * characters is, or NULL. */
+static const char *
+break_before (const char *p, glong room, const char *sep)
+{
+  const char *at = g_utf8_offset_to_pointer (p, room);
+
+  for (; g_utf8_pointer_to_offset (p, at) > room / 2; at = g_utf8_prev_char (at))
+    if (strncmp (at, sep, strlen (sep)) == 0)
+      return at;
+  return NULL;
+}
+
+/* Prints @prefix and @text, wrapped at spaces to @width columns, continuation
+ * lines indented by @indent columns; a word longer than a line is cut. */
+static void
+print_wrapped (const char *prefix, const char *text, guint width, guint indent)
+{
+  const char *p = text;
+  glong room = (glong)width - g_utf8_strlen (prefix, -1);
+
+  fputs (prefix, stdout);
+  while (*p != '\0')
+    {
+      const char *cut;
+
+      if (g_utf8_strlen (p, -1) <= room)
+        {
+          printf ("%s\n", p);
+          return;
+        }
+      /* The last "; " in the line's second half, so that a list of
+       * citations or objectives breaks between its items; else its last
+       * space; none: cut the word. */
+      cut = break_before (p, room, "; ");
+      if (cut == NULL)
+        cut = break_before (p, room, " ");
+      if (cut == NULL)
+        cut = g_utf8_offset_to_pointer (p, room);
+      else if (*cut == ';')
+        cut++;
+      printf ("%.*s\n", (int)(cut - p), p);
+      p = cut;
+      while (*p == ' ')
+        p++;
+      if (*p != '\0')
+        printf ("%*s", (int)indent, "");
+      room = (glong)width - indent;
+    }
+}
 
 /* Markdown, re-wrapped for a terminal. */
 static void
-print_markdown (const char *markdown)
+print_markdown (const char *markdown, guint width)
 {
   cmark_node *doc;
   char *text;
@@ -26,19 +115,19 @@ print_markdown (const char *markdown)
   if (markdown == NULL || *markdown == '\0')
     return;
   doc = cmark_parse_document (markdown, strlen (markdown), CMARK_OPT_DEFAULT);
-  text = cmark_render_commonmark (doc, CMARK_OPT_DEFAULT, WIDTH);
+  text = cmark_render_commonmark (doc, CMARK_OPT_DEFAULT, (int)prose_width (width));
   fputs (text, stdout);
   free (text);
   cmark_node_free (doc);
 }
 
 static void
-print_rule (const char *title)
+print_rule (const char *title, guint width)
 {
   gsize len = (gsize)g_utf8_strlen (title, -1);
 
   printf ("\n%s\n", title);
-  for (gsize i = 0; i < len && i < WIDTH; i++)
+  for (gsize i = 0; i < len && i < prose_width (width); i++)
     putchar ('-');
   printf ("\n\n");
 }
@@ -55,48 +144,139 @@ read_line (void)
   return g_strchomp (g_strdup (buf));
 }
 
+/* Choices are numbered 1, 2, 3 unless a choice's own text is a number ("How
+ * many SYNs?": 0, 1, 3): then they are lettered a, b, c, so that what the
+ * student types means one choice only. */
 static gboolean
-answer_matches (const TsLessonQuestion *q, const char *given)
+choices_lettered (const TsLessonQuestion *q)
+{
+  if (q->choices->len > 26)
+    return FALSE;
+  for (guint i = 0; i < q->choices->len; i++)
+    {
+      const char *text = q->choices->pdata[i];
+      char *end = NULL;
+
+      /* strtod reads "inf" and "nan" too, which are words here. */
+      if (!g_ascii_isdigit (text[text[0] == '-' || text[0] == '+']))
+        continue;
+      g_ascii_strtod (text, &end);
+      if (*end == '\0')
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static char *
+choice_label (const TsLessonQuestion *q, guint index)
+{
+  return choices_lettered (q) ? g_strdup_printf ("%c", 'a' + index)
+                              : g_strdup_printf ("%u", index + 1);
+}
+
+/* The choice @given names: a choice's text (ignoring case and surrounding
+ * spaces) before its label, since a student who types the value meant it.
+ * -1 when it names none. */
+static gint
+find_choice (const TsLessonQuestion *q, const char *given)
 {
   g_autofree char *text = g_strstrip (g_strdup (given));
+  g_autofree char *folded = g_utf8_casefold (text, -1);
   char *end = NULL;
   guint64 n;
 
-  if (q->choices->len > 0)
+  for (guint i = 0; i < q->choices->len; i++)
     {
-      n = g_ascii_strtoull (text, &end, 10);
-      if (end != text && *end == '\0' && n >= 1 && n <= q->choices->len)
-        return g_strcmp0 (q->choices->pdata[n - 1], q->answer) == 0;
+      g_autofree char *choice = g_utf8_casefold (q->choices->pdata[i], -1);
+
+      if (strcmp (folded, choice) == 0)
+        return (gint)i;
     }
-  return g_ascii_strcasecmp (text, q->answer) == 0;
+  if (choices_lettered (q))
+    {
+      if (g_ascii_isalpha (text[0]) && text[1] == '\0'
+          && (guint)(g_ascii_tolower (text[0]) - 'a') < q->choices->len)
+        return g_ascii_tolower (text[0]) - 'a';
+      return -1;
+    }
+  n = g_ascii_strtoull (text, &end, 10);
+  if (end != text && *end == '\0' && n >= 1 && n <= q->choices->len)
+    return (gint)n - 1;
+  return -1;
+}
+
+/* Right when equal to the answer, ignoring case and surrounding spaces, as
+ * in the app. */
+static gboolean
+short_answer_matches (const TsLessonQuestion *q, const char *given)
+{
+  g_autofree char *text = g_strstrip (g_strdup (given));
+  g_autofree char *a = g_utf8_casefold (text, -1);
+  g_autofree char *b = g_utf8_casefold (q->answer, -1);
+
+  return strcmp (a, b) == 0;
+}
+
+/* What may be typed for a choice: "a-c or a choice's text" (transfer full). */
+static char *
+choice_hint (const TsLessonQuestion *q)
+{
+  g_autofree char *first = choice_label (q, 0);
+  g_autofree char *last = choice_label (q, q->choices->len - 1);
+
+  return g_strdup_printf ("%s%s%s or a choice's text", first, q->choices->len > 1 ? "-" : "",
+                          q->choices->len > 1 ? last : "");
 }
 
 static void
-print_question (const TsLessonQuestion *q)
+print_question (const TsLessonQuestion *q, guint width)
 {
-  printf ("Question: %s\n", q->prompt);
+  print_wrapped ("Question: ", q->prompt, prose_width (width), 2);
   for (guint i = 0; i < q->choices->len; i++)
-    printf ("  %u. %s\n", i + 1, (const char *)q->choices->pdata[i]);
+    {
+      g_autofree char *label = choice_label (q, i);
+      g_autofree char *prefix = g_strdup_printf ("  %s. ", label);
+
+      print_wrapped (prefix, q->choices->pdata[i], prose_width (width), 5);
+    }
 }
 
 /* Asks @q until answered right, the student gives up (empty line), or input ends. */
 static void
-ask (const TsLessonQuestion *q)
+ask (const TsLessonQuestion *q, guint width)
 {
-  print_question (q);
+  g_autofree char *hint = q->choices->len > 0 ? choice_hint (q) : NULL;
+
+  print_question (q, width);
   for (;;)
     {
       g_autofree char *given = NULL;
+      gboolean right;
 
-      printf (q->choices->len > 0 ? "Your answer (number or text, Enter to skip): "
-                                  : "Your answer (Enter to skip): ");
+      if (hint != NULL)
+        printf ("Your answer (%s; Enter to skip): ", hint);
+      else
+        printf ("Your answer (Enter to skip): ");
       given = read_line ();
       if (given == NULL || *given == '\0')
         {
           printf ("The answer: %s\n", q->answer);
           return;
         }
-      if (answer_matches (q, given))
+      if (hint != NULL)
+        {
+          gint choice = find_choice (q, given);
+
+          if (choice < 0)
+            {
+              printf ("'%s' is not one of the choices: type %s.\n", given, hint);
+              continue;
+            }
+          right = strcmp (q->choices->pdata[choice], q->answer) == 0;
+        }
+      else
+        right = short_answer_matches (q, given);
+      if (right)
         {
           printf ("Right: %s.\n", q->answer);
           return;
@@ -105,12 +285,15 @@ ask (const TsLessonQuestion *q)
     }
 }
 
-/* The events a step highlights, as seen by its `as` node. */
+/* The events a step highlights, as seen by its `as` node. Each is shown
+ * whole, wrapped to @width: a question may ask about the end of its summary
+ * (the issuer of a certificate), which the ladder cuts. */
 static void
-print_highlights (TsLessonCapture *capture, const TsLessonStep *step)
+print_highlights (TsLessonCapture *capture, const TsLessonStep *step, guint width)
 {
   const TsTimeline *timeline = ts_lesson_capture_get_timeline (capture);
-  TsRenderOptions options = { .width = WIDTH + 4, .as_node = -1 };
+  /* Wide enough that the renderer cuts nothing; print_wrapped () folds it. */
+  TsRenderOptions options = { .width = G_MAXINT, .as_node = -1 };
   g_autoptr (GArray) found = NULL;
   g_autoptr (GError) error = NULL;
   guint64 t0 = 0;
@@ -134,36 +317,37 @@ print_highlights (TsLessonCapture *capture, const TsLessonStep *step)
       g_autofree char *line
           = ts_timeline_render_event_line (timeline, &options, g_array_index (found, guint, i), t0);
       if (line != NULL)
-        printf ("  > %s\n", line);
+        print_wrapped ("  > ", line, width, HIGHLIGHT_INDENT);
     }
 }
 
 static void
-print_step (const TsLesson *lesson, TsLessonCapture *capture, guint index, gboolean all)
+print_step (const TsLesson *lesson, TsLessonCapture *capture, guint index, gboolean all,
+            guint width)
 {
   const TsLessonStep *step = lesson->steps->pdata[index];
   g_autofree char *title
       = g_strdup_printf ("Step %u of %u: %s", index + 1, lesson->steps->len, step->title);
 
-  print_rule (title);
+  print_rule (title, width);
   printf ("[view: %s%s%s]\n\n", ts_lesson_view_to_string (step->view),
           step->as != NULL ? ", as seen by " : "", step->as != NULL ? step->as : "");
-  print_markdown (step->narrative);
+  print_markdown (step->narrative, width);
   if (capture != NULL)
     {
       printf ("\n");
-      print_highlights (capture, step);
+      print_highlights (capture, step, width);
     }
   if (step->question != NULL)
     {
       printf ("\n");
       if (all)
         {
-          print_question (step->question);
+          print_question (step->question, width);
           printf ("Answer: %s\n", step->question->answer);
         }
       else
-        ask (step->question);
+        ask (step->question, width);
     }
 }
 
@@ -197,9 +381,12 @@ int
 ts_cmd_lesson (int argc, char **argv)
 {
   gboolean all = FALSE;
+  gint width = 0;
   const GOptionEntry entries[] = {
     { "all", 0, 0, G_OPTION_ARG_NONE, &all, "Print every step without waiting (answers shown)",
       NULL },
+    { "width", 0, 0, G_OPTION_ARG_INT, &width,
+      "Width of the text in columns (default the terminal's, else 80; at least 60)", "N" },
     { NULL },
   };
   g_autofree char *dir = ts_lesson_find_data ("lessons");
@@ -215,6 +402,13 @@ ts_cmd_lesson (int argc, char **argv)
                      "what to look at, and its questions (Enter goes on).",
                      entries))
     return TS_EXIT_USAGE;
+  if (width != 0 && width < MIN_WIDTH)
+    {
+      ts_cli_error ("--width %d is too narrow (at least %d)", width, MIN_WIDTH);
+      return TS_EXIT_USAGE;
+    }
+  if (width == 0)
+    width = (gint)terminal_width ();
   if (argc == 1)
     return list_lessons (dir);
   if (argc > 2)
@@ -254,14 +448,19 @@ ts_cmd_lesson (int argc, char **argv)
 
   {
     g_autofree char *title = g_strdup_printf ("Lesson %u: %s", lesson->number, lesson->title);
-    print_rule (title);
+    print_rule (title, (guint)width);
   }
   if (lesson->objectives != NULL)
-    printf ("Objectives: %s\n", lesson->objectives);
+    print_wrapped ("Objectives: ", lesson->objectives, prose_width ((guint)width), 2);
   if (lesson->cites != NULL)
-    printf ("Cites: %s\n", lesson->cites);
-  printf ("Capture: %s (live: tscope run %s)\n\n", lesson->capture, lesson->scenario);
-  print_markdown (lesson->intro);
+    print_wrapped ("Cites: ", lesson->cites, prose_width ((guint)width), 2);
+  {
+    g_autofree char *text
+        = g_strdup_printf ("%s (live: tscope run %s)", lesson->capture, lesson->scenario);
+    print_wrapped ("Capture: ", text, prose_width ((guint)width), 2);
+    printf ("\n");
+  }
+  print_markdown (lesson->intro, (guint)width);
 
   /* The shipped capture: the whole exchange first, then each step points into it. */
   {
@@ -279,10 +478,15 @@ ts_cmd_lesson (int argc, char **argv)
       }
     else
       {
-        TsRenderOptions options = { .width = WIDTH + 4, .as_node = -1, .title = lesson->capture };
+        TsRenderOptions options
+            = { .width = (guint)width, .as_node = -1, .title = lesson->capture };
         g_autofree char *ladder
             = ts_timeline_render_text (ts_lesson_capture_get_timeline (capture), &options);
-        printf ("\nThe whole exchange, from %s:\n\n%s", lesson->capture, ladder);
+        g_autofree char *from = g_strdup_printf ("%s:", lesson->capture);
+
+        printf ("\n");
+        print_wrapped ("The whole exchange, from ", from, (guint)width, 2);
+        printf ("\n%s", ladder);
       }
   }
 
@@ -297,7 +501,7 @@ ts_cmd_lesson (int argc, char **argv)
           if (line == NULL && !isatty (STDIN_FILENO))
             all = TRUE; /* no one is typing: print the rest */
         }
-      print_step (lesson, capture, i, all);
+      print_step (lesson, capture, i, all, (guint)width);
     }
   printf ("\nEnd of lesson %u.\n", lesson->number);
   return TS_EXIT_OK;

@@ -731,10 +731,12 @@ render_event (const TsTimeline *tl, const TsRenderOptions *o, guint index, GStri
   json_int (s, e->conn);
   PUT_LIT (s, ", \"stream\": ");
   json_u64 (s, e->stream);
+  /* What the viewer cannot read, it cannot tell the kind of either: an
+   * encrypted record, whatever was inside. */
   PUT_LIT (s, ", \"layer\": \"");
-  put_cstr (s, ts_layer_to_string (e->layer));
+  put_cstr (s, readable || !e->encrypted ? ts_layer_to_string (e->layer) : "tls");
   PUT_LIT (s, "\", \"kind\": ");
-  json_str (s, e->kind);
+  json_str (s, readable || !e->encrypted ? e->kind : "tls.encrypted");
   PUT_LIT (s, ", \"phase\": \"");
   put_cstr (s, ts_phase_to_string (e->phase));
   PUT_LIT (s, "\", \"summary\": ");

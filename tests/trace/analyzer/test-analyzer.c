@@ -1696,6 +1696,19 @@ test_as_observer (void)
   json = ts_timeline_render_json (tl, &o);
   g_assert_nonnull (strstr (json, "\"as\": \"observer\""));
   g_assert_null (strstr (json, "GET /"));
+  /* Nor what kind of thing was inside: the only HTTP it knows of is the
+   * CONNECT and its answer. */
+  {
+    const char *kinds[] = { "\"kind\": \"http.request\"", "\"kind\": \"http.response\"" };
+
+    for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+      {
+        const char *at = strstr (json, kinds[k]);
+        g_assert_nonnull (at);
+        g_assert_null (strstr (at + 1, kinds[k]));
+      }
+    g_assert_nonnull (strstr (json, "\"kind\": \"tls.encrypted\""));
+  }
 }
 
 int

@@ -30,6 +30,7 @@ struct _TsLadderView
   GArray *row_of_step; /* guint: step -> its row */
   PangoLayout *layout;
   PangoLayout *small;
+  guint drawn_overruns; /* labels the last snapshot drew past their gap or into the tag */
   /* Shaped text of rows drawn lately (step -> RowText): stepping redraws
    * mostly the same rows, and shaping text is most of a frame's cost. */
   GHashTable *row_text;
@@ -76,6 +77,7 @@ typedef struct
   int row;    /* a step's row */
   int header; /* the pinned node header */
   int time_w; /* the time and phase margin on the left */
+  int tag_w;  /* the tunnel tag's margin on the right ("relay", "intercept"), 0: no tunnels */
 } Metrics;
 
 static guint n_rows (TsLadderView *self);
@@ -88,13 +90,26 @@ metrics (TsLadderView *self, Metrics *m)
   m->row = (int)ceil (m->line * 2.3);
   m->header = m->line * 3;
   m->time_w = m->line * 9;
+  /* The tag has a margin of its own, so that no label runs into it. */
+  m->tag_w = 0;
+  if (self->session != NULL && self->layout != NULL
+      && ts_timeline_get_n_tunnels (
+             ts_step_list_get_timeline (ts_session_get_step_list (self->session)))
+             > 0)
+    {
+      int tw = 0;
+      pango_layout_set_width (self->layout, -1);
+      pango_layout_set_text (self->layout, ts_tunnel_mode_to_string (TS_TUNNEL_MODE_INTERCEPT), -1);
+      pango_layout_get_pixel_size (self->layout, &tw, NULL);
+      m->tag_w = tw + m->line * 1.5; /* and room for an overlay scrollbar */
+    }
 }
 
 static double
 column_x (TsLadderView *self, const Metrics *m, int width, int column)
 {
   int n = MAX ((int)self->columns->len, 1);
-  double span = MAX (width - m->time_w - m->line * 2, 100);
+  double span = MAX (width - m->time_w - m->tag_w - m->line * 2, 100);
 
   return m->time_w + m->line + span * (column + 0.5) / n;
 }
@@ -512,6 +527,7 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
       guint rows = n_rows (self);
       first = (int)MAX (0, floor (value / m.row));
       last = (int)MIN ((double)rows - 1, floor ((value + h - m.header) / m.row));
+      self->drawn_overruns = 0;
       self->drawn_first = (int)row_first_step (self, first);
       self->drawn_last = (int)(row_first_step (self, last) + row_n_steps (self, last) - 1);
       for (int r = first; r <= last; r++)
@@ -593,15 +609,24 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
                            FALSE);
               }
           }
+          /* A label stays within its arrow's gap, and a node's own event
+           * within the space left of the tag: ellipsized, not over the
+           * next label or the tag. */
           if (cs >= 0 && cd >= 0 && cs != cd)
-            summary_width
-                = MAX (fabs (column_x (self, &m, w, cd) - column_x (self, &m, w, cs)) + m.line * 3,
-                       m.line * 6);
+            summary_width = MAX (fabs (column_x (self, &m, w, cd) - column_x (self, &m, w, cs))
+                                     - m.line * 0.5,
+                                 m.line * 3);
           else
             {
               int c = cs >= 0 ? cs : cd;
               double x = c >= 0 ? column_x (self, &m, w, c) : m.time_w + m.line;
-              summary_width = MAX (w - x - m.line, m.line * 4);
+              summary_width = w - m.tag_w - x - m.line * 1.2;
+              /* With little room on its right (the last column, a narrow
+               * view), the label goes on the left of the dot: the row is
+               * its own. */
+              if (summary_width < m.line * 6)
+                summary_width = MAX (summary_width, x - m.line * 0.7 - m.time_w - m.line);
+              summary_width = MAX (summary_width, 1);
             }
           text = row_text (self, list, i, reader, t0, summary_width,
                            folded ? "TCP handshake (SYN, SYN-ACK)" : NULL);
@@ -633,6 +658,14 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
               cairo_set_dash (cr, NULL, 0, 0);
               set_rgba (cr, readable ? &pal.fg : &pal.fg, alpha);
               show_layout (cr, text->summary, (x1 + x2) / 2, y + m.row * 0.3, TRUE);
+              {
+                int lw;
+                pango_layout_get_pixel_size (text->summary, &lw, NULL);
+                if ((x1 + x2 + lw) / 2 > MAX (x1, x2) + m.line * 0.5
+                    || (x1 + x2 - lw) / 2 < MIN (x1, x2) - m.line * 0.5
+                    || (x1 + x2 + lw) / 2 > w - m.tag_w)
+                  self->drawn_overruns++;
+              }
             }
           else
             {
@@ -641,7 +674,16 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
               cairo_arc (cr, x, mid - m.row * 0.15, m.line * 0.3, 0, 2 * G_PI);
               cairo_fill (cr);
               set_rgba (cr, &pal.fg, alpha);
-              show_layout (cr, text->summary, x + m.line * 0.7, mid - m.row * 0.15, FALSE);
+              {
+                int lw;
+                gboolean left = x + m.line * 0.7 + summary_width > w - m.tag_w;
+                double lx;
+                pango_layout_get_pixel_size (text->summary, &lw, NULL);
+                lx = left ? x - m.line * 0.7 - lw : x + m.line * 0.7;
+                show_layout (cr, text->summary, lx, mid - m.row * 0.15, FALSE);
+                if (lx + lw > w - m.tag_w + 0.5 || lx < m.time_w)
+                  self->drawn_overruns++;
+              }
             }
           if (ev->tunnel >= 0 && (guint)ev->tunnel < ts_timeline_get_n_tunnels (tl))
             {
@@ -649,8 +691,8 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
               if (t->mode != TS_TUNNEL_MODE_UNKNOWN)
                 {
                   set_rgba (cr, &pal.fg, 0.5 * alpha);
-                  draw_text (cr, self->small, ts_tunnel_mode_to_string (t->mode), w - m.line * 5,
-                             y + m.row * 0.3, m.line * 5, FALSE);
+                  draw_text (cr, self->small, ts_tunnel_mode_to_string (t->mode),
+                             w - m.tag_w + m.line * 0.3, y + m.row * 0.3, 0, FALSE);
                 }
             }
         }
@@ -677,7 +719,9 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
       guint id = g_array_index (self->columns, guint, c);
       const TsTimelineNode *node = ts_timeline_get_node (tl, id);
       double x = column_x (self, &m, w, c);
-      double cw = (w - m.time_w) / (double)MAX (self->columns->len, 1) - m.line * 0.5;
+      double cw
+          = MAX (w - m.time_w - m.tag_w - m.line * 2, 100) / (double)MAX (self->columns->len, 1)
+            - m.line * 0.5;
       gboolean as_this = reader == (int)id;
 
       if (as_this)
@@ -981,4 +1025,11 @@ ts_ladder_view_get_n_rows (TsLadderView *self)
 {
   g_return_val_if_fail (TS_IS_LADDER_VIEW (self), 0);
   return n_rows (self);
+}
+
+guint
+ts_ladder_view_get_drawn_overruns (TsLadderView *self)
+{
+  g_return_val_if_fail (TS_IS_LADDER_VIEW (self), 0);
+  return self->drawn_overruns;
 }

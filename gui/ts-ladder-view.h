@@ -26,6 +26,10 @@ gboolean ts_ladder_view_export (TsLadderView *self, const char *path, GError **e
 /* The first and last step drawn by the last snapshot (-1 when none): what
  * tests check to know only the visible rows are drawn. */
 void ts_ladder_view_get_drawn_range (TsLadderView *self, int *out_first, int *out_last);
+/* Labels the last snapshot drew past their arrow's gap between two
+ * columns, or into the tunnel tag's margin on the right ("relay",
+ * "intercept"): 0, as labels are ellipsized to their room. For tests. */
+guint ts_ladder_view_get_drawn_overruns (TsLadderView *self);
 /* Folding (on by default): a TCP handshake, SYN then SYN-ACK, is one row
  * with arrow heads at both ends; the steps stay the session's. */
 void ts_ladder_view_set_fold (TsLadderView *self, gboolean fold);

@@ -830,6 +830,54 @@ test_ladder_large (void)
   close_window (window);
 }
 
+/* Each arrow's label keeps to the gap between its two columns and none
+ * runs into the tunnel tag on the right ("relay", "intercept"): long
+ * labels are ellipsized, at any width. */
+static gboolean
+ladder_shows_step (gpointer data)
+{
+  TsWindow *window = data;
+  int first = -1, last = -1, step = ts_session_get_step (ts_window_get_session (window));
+
+  ts_ladder_view_get_drawn_range (ts_window_get_ladder (window), &first, &last);
+  return first >= 0 && first <= step && step <= last;
+}
+
+static void
+test_ladder_labels_fit (void)
+{
+  g_autofree char *path = g_build_filename (source_dir (), "captures", "intercept.pcapng", NULL);
+  static const int widths[] = { 1200, 800 };
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("captures/intercept.pcapng is missing");
+      return;
+    }
+  for (guint k = 0; k < G_N_ELEMENTS (widths); k++)
+    {
+      TsWindow *window = new_window ();
+      TsSession *session = ts_window_get_session (window);
+      TsLadderView *ladder = ts_window_get_ladder (window);
+      g_autoptr (GError) error = NULL;
+      guint n;
+
+      gtk_window_set_default_size (GTK_WINDOW (window), widths[k], 700);
+      g_assert_true (ts_window_load_path (window, path, &error));
+      g_assert_no_error (error);
+      ts_window_set_view (window, "ladder");
+      n = ts_session_get_n_steps (session);
+      for (guint i = 0; i < n; i += 12)
+        {
+          ts_session_set_step (session, (int)i);
+          iterate_until (ladder_shows_step, window, 5000);
+          g_assert_true (ladder_shows_step (window));
+          g_assert_cmpuint (ts_ladder_view_get_drawn_overruns (ladder), ==, 0);
+        }
+      close_window (window);
+    }
+}
+
 static void
 test_window_compare (void)
 {
@@ -1818,6 +1866,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/window/large-text", test_window_large_text);
   g_test_add_func ("/ts/gui/settings/large-text", test_settings_large_text);
   g_test_add_func ("/ts/gui/ladder/large", test_ladder_large);
+  g_test_add_func ("/ts/gui/ladder/labels-fit", test_ladder_labels_fit);
   g_test_add_data_func ("/ts/gui/screenshot/ladder", "ladder", test_screenshot);
   g_test_add_data_func ("/ts/gui/screenshot/topology", "topology", test_screenshot);
   g_test_add_data_func ("/ts/gui/screenshot/detail", "detail", test_screenshot);

@@ -7,6 +7,7 @@
 #include "ts-lesson.h"
 #include "ts-lesson-capture.h"
 #include "ts-lesson-query.h"
+#include "ts-timeline.h"
 
 static const char *good = "# The CONNECT tunnel\n"
                           "\n"
@@ -288,6 +289,52 @@ test_captures (void)
     g_test_skip ("no lesson capture is recorded yet (tscope record --all writes captures/)");
 }
 
+/* Lesson 9 said "everything after the ServerHello is encrypted" while its
+ * TLS 1.3 capture shows the ChangeCipherSpec of RFC 8446 §D.4 in clear right
+ * after the ServerHello. The capture still does, and the step names it. */
+static void
+test_tls13_change_cipher_spec (void)
+{
+  const char *source = g_getenv ("TS_SOURCE_DIR") ? g_getenv ("TS_SOURCE_DIR") : TS_SOURCE_DIR;
+  g_autofree char *path = g_build_filename (source, "lessons", "09-tls12-and-tls13.md", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TsLesson) lesson = ts_lesson_new_from_file (path, &error);
+  g_autofree char *rel = NULL;
+  g_autofree char *capture_path = NULL;
+  g_autoptr (TsLessonCapture) capture = NULL;
+  g_autoptr (GArray) found = NULL;
+  const TsLessonStep *step;
+  const TsTimelineEvent *after;
+
+  g_assert_no_error (error);
+  step = lesson->steps->pdata[1];
+  g_assert_cmpstr (step->title, ==, "The certificate in TLS 1.3");
+  g_assert_null (strstr (step->narrative, "everything after the ServerHello"));
+  g_assert_nonnull (strstr (step->narrative, "ChangeCipherSpec"));
+  g_assert_nonnull (strstr (step->narrative, "RFC 8446 §D.4"));
+
+  rel = g_strdup_printf ("captures/%s.pcapng", lesson->compare);
+  capture_path = g_build_filename (source, rel, NULL);
+  if (!g_file_test (capture_path, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("the TLS 1.3 capture of lesson 9 is not recorded");
+      return;
+    }
+  capture = ts_lesson_capture_new_from_file (capture_path, &error);
+  g_assert_no_error (error);
+  found = ts_lesson_capture_find (capture, "layer=tls link=client-proxy src=proxy", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, >=, 2);
+  g_assert_true (g_str_has_prefix (ts_timeline_get_event (ts_lesson_capture_get_timeline (capture),
+                                                          g_array_index (found, guint, 0))
+                                       ->summary,
+                                   "ServerHello TLS 1.3"));
+  after = ts_timeline_get_event (ts_lesson_capture_get_timeline (capture),
+                                 g_array_index (found, guint, 1));
+  g_assert_cmpstr (after->kind, ==, "tls.change_cipher_spec");
+  g_assert_false (after->encrypted);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -297,5 +344,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/lesson/query", test_query);
   g_test_add_func ("/ts/lesson/shipped", test_shipped);
   g_test_add_func ("/ts/lesson/captures", test_captures);
+  g_test_add_func ("/ts/lesson/tls13-change-cipher-spec", test_tls13_change_cipher_spec);
   return g_test_run ();
 }

@@ -204,6 +204,20 @@ analyze (GBytes *trace)
   return an;
 }
 
+/* Analyzes captures/@name. Transfer full. */
+static TsAnalyzer *
+analyze_capture (const char *name)
+{
+  g_autofree char *path = g_build_filename (TS_SOURCE_DIR, "captures", name, NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_autoptr (GBytes) trace = NULL;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  trace = g_bytes_new_take (g_steal_pointer (&data), len);
+  return analyze (trace);
+}
+
 static gint
 node (TsTimeline *tl, const char *name)
 {
@@ -1189,20 +1203,13 @@ test_picture (void)
   /* No label runs off the picture: its right margin stays blank (the
    * server's events were cut at the edge). */
   {
-    g_autofree char *cap = g_build_filename (TS_SOURCE_DIR, "captures", "connect.pcapng", NULL);
     g_autofree char *png = g_build_filename (dir, "connect.png", NULL);
-    g_autofree char *data = NULL;
-    gsize len = 0;
-    g_autoptr (GBytes) real = NULL;
-    g_autoptr (TsAnalyzer) ran = NULL;
+    g_autoptr (TsAnalyzer) ran = analyze_capture ("connect.pcapng");
     cairo_surface_t *img;
     const guint8 *px;
     int w, h, stride;
     guint dark = 0;
 
-    g_assert_true (g_file_get_contents (cap, &data, &len, NULL));
-    real = g_bytes_new_take (g_steal_pointer (&data), len);
-    ran = analyze (real);
     o.as_node = -1;
     g_assert_true (ts_ladder_write (ts_analyzer_get_timeline (ran), &o, "png", png, &error));
     g_assert_no_error (error);
@@ -1556,18 +1563,10 @@ test_wire_length (void)
 
   for (guint k = 0; k < G_N_ELEMENTS (names); k++)
     {
-      g_autofree char *path = g_build_filename (TS_SOURCE_DIR, "captures", names[k], NULL);
-      g_autofree char *data = NULL;
-      gsize len = 0;
-      g_autoptr (GBytes) trace = NULL;
-      g_autoptr (TsAnalyzer) an = NULL;
-      TsTimeline *tl;
+      g_autoptr (TsAnalyzer) an = analyze_capture (names[k]);
+      TsTimeline *tl = ts_analyzer_get_timeline (an);
       guint n = 0;
 
-      g_assert_true (g_file_get_contents (path, &data, &len, NULL));
-      trace = g_bytes_new_take (g_steal_pointer (&data), len);
-      an = analyze (trace);
-      tl = ts_analyzer_get_timeline (an);
       for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
         {
           const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
@@ -1595,18 +1594,10 @@ test_ticket_phase (void)
 
   for (guint k = 0; k < G_N_ELEMENTS (names); k++)
     {
-      g_autofree char *path = g_build_filename (TS_SOURCE_DIR, "captures", names[k], NULL);
-      g_autofree char *data = NULL;
-      gsize len = 0;
-      g_autoptr (GBytes) trace = NULL;
-      g_autoptr (TsAnalyzer) an = NULL;
-      TsTimeline *tl;
+      g_autoptr (TsAnalyzer) an = analyze_capture (names[k]);
+      TsTimeline *tl = ts_analyzer_get_timeline (an);
       guint n = 0;
 
-      g_assert_true (g_file_get_contents (path, &data, &len, NULL));
-      trace = g_bytes_new_take (g_steal_pointer (&data), len);
-      an = analyze (trace);
-      tl = ts_analyzer_get_timeline (an);
       for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
         {
           const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
@@ -1626,20 +1617,11 @@ test_ticket_phase (void)
 static void
 test_view_times (void)
 {
-  g_autofree char *path
-      = g_build_filename (TS_SOURCE_DIR, "captures", "connect-chain.pcapng", NULL);
-  g_autofree char *data = NULL;
+  g_autoptr (TsAnalyzer) an = analyze_capture ("connect-chain.pcapng");
+  TsTimeline *tl = ts_analyzer_get_timeline (an);
   g_autofree char *first = NULL;
-  gsize len = 0;
-  g_autoptr (GBytes) trace = NULL;
-  g_autoptr (TsAnalyzer) an = NULL;
-  TsTimeline *tl;
   gint views[3] = { -1, -1, -1 };
 
-  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
-  trace = g_bytes_new_take (g_steal_pointer (&data), len);
-  an = analyze (trace);
-  tl = ts_analyzer_get_timeline (an);
   /* Everyone, and the two ends of the client-proxy1 link where the first
    * ClientHello goes. */
   views[1] = node (tl, "client");
@@ -1667,19 +1649,11 @@ test_view_times (void)
 static void
 test_as_observer (void)
 {
-  g_autofree char *path = g_build_filename (TS_SOURCE_DIR, "captures", "connect.pcapng", NULL);
-  g_autofree char *data = NULL;
+  g_autoptr (TsAnalyzer) an = analyze_capture ("connect.pcapng");
+  TsTimeline *tl = ts_analyzer_get_timeline (an);
   g_autofree char *text = NULL, *json = NULL;
-  gsize len = 0;
-  g_autoptr (GBytes) trace = NULL;
-  g_autoptr (TsAnalyzer) an = NULL;
-  TsTimeline *tl;
   TsRenderOptions o = { 100, -1, NULL, FALSE };
 
-  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
-  trace = g_bytes_new_take (g_steal_pointer (&data), len);
-  an = analyze (trace);
-  tl = ts_analyzer_get_timeline (an);
   g_assert_true (ts_render_find_as (tl, "observer", &o.as_node));
   g_assert_cmpint (o.as_node, ==, TS_RENDER_AS_OBSERVER);
   g_assert_false (ts_render_find_as (tl, "nobody", &o.as_node));

@@ -744,9 +744,26 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
       /* Under the name: the role, or the address where the name says it. */
       {
         const char *role = ts_step_list_node_role (list, id);
-        const char *sub = role;
+        g_autofree char *sub = g_strdup (role);
         if (g_str_equal (role, node->name) && node->addresses && node->addresses->len > 0)
-          sub = node->addresses->pdata[0];
+          {
+            /* The first address on each side: a proxy's client-side one,
+             * then its server-side one (the topology shows them all). */
+            const char *left = NULL, *right = NULL;
+            for (guint k = 0; k < node->addresses->len; k++)
+              {
+                const char *a = node->addresses->pdata[k];
+                gint side = ts_step_list_address_side (list, id, a);
+                gboolean is_right = side >= 0 && column_of (self, side) > (int)c;
+                if (is_right && right == NULL)
+                  right = a;
+                else if (!is_right && left == NULL)
+                  left = a;
+              }
+            g_free (sub);
+            sub = left && right ? g_strdup_printf ("%s · %s", left, right)
+                                : g_strdup (left ? left : right);
+          }
         draw_text (cr, self->small, sub, x, m.header * 0.72, cw, TRUE);
       }
     }

@@ -5,6 +5,7 @@
 
 #include "ts-step-list.h"
 
+#include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -539,4 +540,70 @@ ts_step_list_dup_fields (TsStepList *self, guint i)
   for (guint k = content_start; k < out->len; k++)
     g_array_index (out, TsStepField, k).content = TRUE;
   return out;
+}
+
+/* Leading bits @a and @b have in common (same family), or -1. */
+static int
+common_prefix_bits (GInetAddress *a, GInetAddress *b)
+{
+  const guint8 *x, *y;
+  gsize n;
+  int bits = 0;
+
+  if (g_inet_address_get_family (a) != g_inet_address_get_family (b))
+    return -1;
+  n = g_inet_address_get_native_size (a);
+  x = g_inet_address_to_bytes (a);
+  y = g_inet_address_to_bytes (b);
+  for (gsize i = 0; i < n; i++)
+    {
+      guint8 d = x[i] ^ y[i];
+      if (d == 0)
+        {
+          bits += 8;
+          continue;
+        }
+      while ((d & 0x80) == 0)
+        {
+          bits++;
+          d <<= 1;
+        }
+      break;
+    }
+  return bits;
+}
+
+gint
+ts_step_list_address_side (TsStepList *self, guint node, const char *address)
+{
+  const TsTimeline *tl = ts_analyzer_get_timeline (self->analyzer);
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (address);
+  gint best = -1;
+  int best_bits = -1;
+
+  if (addr == NULL)
+    return -1;
+  /* Addresses on one link share its prefix (the lab's, and most
+   * networks'): the neighbour across the link with the most in common. */
+  for (guint l = 0; l < ts_timeline_get_n_links (tl); l++)
+    {
+      const TsTimelineLink *link = ts_timeline_get_link (tl, l);
+      gint other = link->a == (gint)node ? link->b : link->b == (gint)node ? link->a : -1;
+      const TsTimelineNode *n;
+
+      if (other < 0 || (guint)other >= ts_timeline_get_n_nodes (tl))
+        continue;
+      n = ts_timeline_get_node (tl, (guint)other);
+      for (guint k = 0; n->addresses && k < n->addresses->len; k++)
+        {
+          g_autoptr (GInetAddress) theirs = g_inet_address_new_from_string (n->addresses->pdata[k]);
+          int bits = theirs ? common_prefix_bits (addr, theirs) : -1;
+          if (bits > best_bits)
+            {
+              best_bits = bits;
+              best = other;
+            }
+        }
+    }
+  return best;
 }

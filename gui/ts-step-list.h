@@ -101,6 +101,11 @@ char *ts_step_list_dup_summary_as (TsStepList *self, guint i, int reader);
 
 /* A node's role ("client", "proxy", "server", or "host" when inferred). */
 const char *ts_step_list_node_role (TsStepList *self, guint node);
+/* The node whose addresses @address shares the longest prefix with among
+ * @node's link neighbours: the side of @node that address is on (a proxy
+ * has addresses on each of its links), or -1 when no neighbour has an
+ * address of its family. */
+gint ts_step_list_address_side (TsStepList *self, guint node, const char *address);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsStepList, ts_step_list_free)
 

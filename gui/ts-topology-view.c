@@ -196,6 +196,29 @@ draw_text (cairo_t *cr, PangoLayout *layout, const char *text, double x, double 
   pango_cairo_show_layout (cr, layout);
 }
 
+/* Draws @text (lines) with its top at @top, aligned within @max_w: right
+ * aligned it ends at @x, left aligned it starts there, centred it is
+ * centred on it. Returns its height. */
+static int
+draw_text_aligned (cairo_t *cr, PangoLayout *layout, const char *text, double x, double top,
+                   double max_w, PangoAlignment align)
+{
+  int h;
+
+  pango_layout_set_text (layout, text, -1);
+  pango_layout_set_width (layout, (int)(max_w * PANGO_SCALE));
+  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+  pango_layout_set_alignment (layout, align);
+  pango_layout_get_pixel_size (layout, NULL, &h);
+  cairo_move_to (cr,
+                 align == PANGO_ALIGN_RIGHT  ? x - max_w
+                 : align == PANGO_ALIGN_LEFT ? x
+                                             : x - max_w / 2,
+                 top);
+  pango_cairo_show_layout (cr, layout);
+  return h;
+}
+
 static void
 rounded_rect (cairo_t *cr, double x, double y, double w, double h, double r)
 {
@@ -455,6 +478,9 @@ topology_draw (gpointer data, cairo_t *cr, int w, int h)
           = ev != NULL && (ev->src == (int)id || ts_timeline_event_arrow_end (ev) == (int)id);
       double x, y;
       g_autoptr (GString) addrs = g_string_new (NULL);
+      g_autoptr (GString) left = g_string_new (NULL);
+      g_autoptr (GString) right = g_string_new (NULL);
+      int addr_h = 0;
 
       slot_position (self, &m, s, &x, &y);
       set_rgba (cr, &pal.bg, 1);
@@ -472,17 +498,46 @@ topology_draw (gpointer data, cairo_t *cr, int w, int h)
       draw_role_icon (cr, role, x, y - m.box_h * 0.14, m.line * 1.6);
       set_rgba (cr, &pal.fg, 1);
       draw_text (cr, self->layout, node->name, x, y + m.box_h * 0.3, m.box_w - 6);
+      /* Every address, by the side of the node its link is on: a proxy's
+       * client-side addresses under its left half, its server-side ones
+       * under its right half. */
+      for (guint k = 0; node->addresses && k < node->addresses->len; k++)
+        {
+          const char *a = node->addresses->pdata[k];
+          gint side = ts_step_list_address_side (list, id, a);
+          double sx, sy;
+          GString *to = addrs;
+          if (side >= 0 && node_position (self, &m, side, &sx, &sy) && fabs (sx - x) > 1)
+            to = sx < x ? left : right;
+          g_string_append_printf (to, "%s%s", to->len ? "\n" : "", a);
+        }
+      set_rgba (cr, &pal.fg, 0.6);
+      if (left->len > 0 && right->len > 0)
+        {
+          /* Two columns, a gap between them. */
+          g_string_append_printf (left, "%s%s", addrs->len ? "\n" : "", addrs->str);
+          int left_h = draw_text_aligned (cr, self->small, left->str, x - m.line * 0.4,
+                                          y + m.box_h / 2 + m.line * 0.3, m.box_w * 0.9,
+                                          PANGO_ALIGN_RIGHT);
+          int right_h
+              = draw_text_aligned (cr, self->small, right->str, x + m.line * 0.4,
+                                   y + m.box_h / 2 + m.line * 0.3, m.box_w * 0.9, PANGO_ALIGN_LEFT);
+          addr_h = MAX (left_h, right_h);
+        }
+      else
+        {
+          g_string_prepend (addrs, left->str);
+          g_string_append (addrs, right->str);
+          addr_h
+              = draw_text_aligned (cr, self->small, addrs->str, x, y + m.box_h / 2 + m.line * 0.3,
+                                   m.box_w * 1.6, PANGO_ALIGN_CENTER);
+        }
       if (reader == (int)id)
         {
           set_rgba (cr, &pal.accent, 1);
-          draw_text (cr, self->small, "(as seen by)", x, y + m.box_h / 2 + m.line * 2.6,
+          draw_text (cr, self->small, "(as seen by)", x, y + m.box_h / 2 + m.line * 0.9 + addr_h,
                      m.box_w * 2);
         }
-      for (guint k = 0; node->addresses && k < node->addresses->len && k < 2; k++)
-        g_string_append_printf (addrs, "%s%s", k ? "\n" : "", (char *)node->addresses->pdata[k]);
-      set_rgba (cr, &pal.fg, 0.6);
-      pango_layout_set_text (self->small, addrs->str, -1);
-      draw_text (cr, self->small, addrs->str, x, y + m.box_h / 2 + m.line * 1.0, m.box_w * 1.6);
     }
 
   /* The current step: on its link, a packet travelling from source to

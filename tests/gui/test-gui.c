@@ -1015,6 +1015,37 @@ test_window_as_unknown (void)
     }
 }
 
+/* A proxy has addresses on each of its links: each is told on its side
+ * (lesson 10 asks for the proxy's server-side addresses). */
+static void
+test_session_address_sides (void)
+{
+  g_autofree char *path = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
+  g_autoptr (TsSession) session = NULL;
+  TsStepList *list;
+  const TsTimeline *tl;
+  gint client, proxy, server;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("captures/connect.pcapng is missing");
+      return;
+    }
+  session = ts_session_new ();
+  g_assert_true (ts_session_load_path (session, path, NULL));
+  list = ts_session_get_step_list (session);
+  tl = ts_step_list_get_timeline (list);
+  client = ts_timeline_find_node (tl, "client");
+  proxy = ts_timeline_find_node (tl, "proxy");
+  server = ts_timeline_find_node (tl, "server");
+  g_assert_cmpint (ts_step_list_address_side (list, proxy, "192.0.2.2"), ==, client);
+  g_assert_cmpint (ts_step_list_address_side (list, proxy, "2001:db8:1::2"), ==, client);
+  g_assert_cmpint (ts_step_list_address_side (list, proxy, "203.0.113.1"), ==, server);
+  g_assert_cmpint (ts_step_list_address_side (list, proxy, "2001:db8:2::1"), ==, server);
+  g_assert_cmpint (ts_step_list_address_side (list, server, "203.0.113.2"), ==, proxy);
+  g_assert_cmpint (ts_step_list_address_side (list, proxy, "not an address"), ==, -1);
+}
+
 /* "Encrypted" only for what is encrypted: as the client sees it, the
  * intercepting proxy's own ClientHello to the server is on a link the
  * client is not on, in clear. */
@@ -1849,6 +1880,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/session/capture-lost", test_session_capture_lost);
   g_test_add_func ("/ts/gui/session/whose-eyes", test_session_whose_eyes);
   g_test_add_func ("/ts/gui/session/not-on-path", test_session_not_on_path);
+  g_test_add_func ("/ts/gui/session/address-sides", test_session_address_sides);
   g_test_add_func ("/ts/gui/session/load-async", test_session_load_async);
   g_test_add_func ("/ts/gui/session/keylog", test_session_keylog);
   g_test_add_func ("/ts/gui/session/load-error", test_session_load_error);

@@ -306,12 +306,13 @@ print_highlights (TsLessonCapture *capture, const TsLessonStep *step, guint widt
       printf ("(nothing in the capture matches this step's highlight: %s)\n", step->highlight);
       return;
     }
-  if (step->as != NULL)
-    options.as_node = ts_timeline_find_node (timeline, step->as);
+  /* (A node, or "observer": an on-path observer of every link.) */
+  if (step->as != NULL && !ts_render_find_as (timeline, step->as, &options.as_node))
+    options.as_node = -1;
   if (ts_timeline_get_n_events (timeline) > 0)
     t0 = ts_timeline_get_event (timeline, 0)->time_ns;
-  printf ("Look at%s%s:\n", step->as != NULL ? ", as seen by " : "",
-          step->as != NULL ? step->as : "");
+  printf ("Look at%s%s:\n", options.as_node != -1 ? ", as seen by " : "",
+          options.as_node != -1 ? ts_render_as_name (timeline, options.as_node) : "");
   for (guint i = 0; i < found->len; i++)
     {
       g_autofree char *line

@@ -305,6 +305,22 @@ test_terminal (void)
   }
 }
 
+/* A step "as: observer" shows what an on-path observer of every link sees
+ * (it showed everyone's view, while saying "as seen by observer"): lesson
+ * 10's SYN-ACKs, not the lab's events. */
+static void
+test_as_observer (void)
+{
+  g_auto (Run) r = { 0 };
+  const char *look;
+
+  run_tscope (&r, "", NULL, "lesson", "10", "--all", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  look = strstr (r.out, "Look at, as seen by an on-path observer of every link:\n");
+  g_assert_nonnull (look);
+  g_assert_nonnull (strstr (look, "SYN,ACK"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -314,5 +330,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/cli/lesson/width", test_width);
   g_test_add_func ("/ts/cli/lesson/highlights-whole", test_highlights_whole);
   g_test_add_func ("/ts/cli/lesson/terminal", test_terminal);
+  g_test_add_func ("/ts/cli/lesson/as-observer", test_as_observer);
   return g_test_run ();
 }

@@ -1103,6 +1103,14 @@ ts_window_get_compare_note (TsWindow *self, guint side)
   return gtk_label_get_text (side == 0 ? self->compare_note_a : self->compare_note_b);
 }
 
+GtkWidget *
+ts_window_get_compare_title (TsWindow *self, guint side)
+{
+  g_return_val_if_fail (TS_IS_WINDOW (self), NULL);
+  g_return_val_if_fail (side < 2, NULL);
+  return GTK_WIDGET (side == 0 ? self->compare_title_a : self->compare_title_b);
+}
+
 const char *
 ts_window_get_as_label (TsWindow *self)
 {

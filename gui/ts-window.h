@@ -64,6 +64,8 @@ const char *ts_window_get_compare_summary (TsWindow *self);
 /* What a compare side (0: the left, 1: the right) says about itself
  * ("This trace has no node ..."), "" when nothing (borrowed). */
 const char *ts_window_get_compare_note (TsWindow *self, guint side);
+/* A compare side's title label (0: the left, 1: the right; borrowed). */
+GtkWidget *ts_window_get_compare_title (TsWindow *self, guint side);
 /* The whose-eyes drop-down's chosen entry, as shown (borrowed). */
 const char *ts_window_get_as_label (TsWindow *self);
 

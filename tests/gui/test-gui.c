@@ -1090,6 +1090,46 @@ test_session_not_on_path (void)
   g_assert_true (found);
 }
 
+/* Compare pane titles: each in its own half, a gap between them, long
+ * titles ellipsized within it (lesson 7's are long). */
+static void
+test_window_compare_titles (void)
+{
+  g_autofree char *a
+      = g_build_filename (source_dir (), "captures", "websocket-over-connect.pcapng", NULL);
+  g_autofree char *b
+      = g_build_filename (source_dir (), "captures", "connect-port-25-denied.pcapng", NULL);
+  TsWindow *window;
+  g_autoptr (GError) error = NULL;
+  graphene_rect_t ra, rb;
+  GtkWidget *ta, *tb;
+  int wa = 0, wb = 0;
+
+  if (!g_file_test (a, G_FILE_TEST_EXISTS) || !g_file_test (b, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("a capture is missing");
+      return;
+    }
+  window = new_window ();
+  gtk_window_set_default_size (GTK_WINDOW (window), 900, 700);
+  g_assert_true (ts_window_load_path (window, a, &error));
+  g_assert_true (ts_window_load_compare_path (window, b, &error));
+  g_assert_no_error (error);
+  ts_window_set_view (window, "compare");
+  iterate_for (300);
+  ta = ts_window_get_compare_title (window, 0);
+  tb = ts_window_get_compare_title (window, 1);
+  g_assert_true (gtk_widget_compute_bounds (ta, GTK_WIDGET (window), &ra));
+  g_assert_true (gtk_widget_compute_bounds (tb, GTK_WIDGET (window), &rb));
+  g_assert_cmpfloat (ra.origin.x + ra.size.width + 6, <=, rb.origin.x);
+  /* The text keeps within its label (ellipsized). */
+  pango_layout_get_pixel_size (gtk_label_get_layout (GTK_LABEL (ta)), &wa, NULL);
+  pango_layout_get_pixel_size (gtk_label_get_layout (GTK_LABEL (tb)), &wb, NULL);
+  g_assert_cmpint (wa, <=, (int)ra.size.width);
+  g_assert_cmpint (wb, <=, (int)rb.size.width);
+  close_window (window);
+}
+
 /* Large text for projectors: the drawn views grow with the window's font. */
 static void
 test_window_large_text (void)
@@ -1894,6 +1934,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/window/compare", test_window_compare);
   g_test_add_func ("/ts/gui/window/compare-round-trips", test_window_compare_round_trips);
   g_test_add_func ("/ts/gui/window/as-unknown", test_window_as_unknown);
+  g_test_add_func ("/ts/gui/window/compare-titles", test_window_compare_titles);
   g_test_add_func ("/ts/gui/window/export", test_window_export);
   g_test_add_func ("/ts/gui/window/large-text", test_window_large_text);
   g_test_add_func ("/ts/gui/settings/large-text", test_settings_large_text);

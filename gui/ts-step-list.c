@@ -20,7 +20,12 @@ typedef struct
   guint32 caplen;
   guint16 linktype;
   guint8 in_store; /* copied (a stream), or a view into the file */
+  guint32 frame;   /* its number as Wireshark shows it (from 1) */
 } Packet;
+
+/* pcapng's Systemd Journal Export Block: the lab's events. Wireshark shows
+ * each as a frame of its own, so they count in its frame numbers. */
+#define PCAPNG_BLOCK_SJE 0x00000009
 
 struct _TsStepList
 {
@@ -28,6 +33,7 @@ struct _TsStepList
   TsTraceReader *reader; /* our own pass, for the bytes */
   gboolean reader_failed;
   GArray *packets;          /* Packet */
+  guint32 n_frames;         /* records Wireshark numbers as frames, read so far */
   GByteArray *store;        /* copies of packets read from a stream */
   GBytes *file;             /* a whole trace file (mapped): packets are views into it */
   gboolean file_read;       /* its records were read */
@@ -132,11 +138,15 @@ read_records (TsStepList *self)
 
   while ((kind = ts_trace_reader_next (self->reader, &rec, NULL)) > TS_TRACE_RECORD_NONE)
     {
+      /* Wireshark numbers packets and journal entries (ours, or any). */
+      if (kind == TS_TRACE_RECORD_PACKET || kind == TS_TRACE_RECORD_EVENT
+          || (kind == TS_TRACE_RECORD_OTHER && rec.block_type == PCAPNG_BLOCK_SJE))
+        self->n_frames++;
       if (kind == TS_TRACE_RECORD_PACKET)
         {
           const TsTraceInterface *iface
               = ts_trace_reader_get_interface (self->reader, rec.interface_id);
-          Packet p = { 0, rec.caplen, iface ? (guint16)iface->linktype : 1, TRUE };
+          Packet p = { 0, rec.caplen, iface ? (guint16)iface->linktype : 1, TRUE, self->n_frames };
 
           /* A view into the mapped file where the record lies in it; a
            * copy otherwise. */
@@ -480,8 +490,16 @@ ts_step_list_dup_fields (TsStepList *self, guint i)
       gssize r = ts_packet_decode (pk->linktype, frame, size, &p);
       char a[64], b[64], flags[48];
 
-      field (out, 0, 0, (guint32)size, "Frame %u: %" G_GSIZE_FORMAT " bytes captured on %s",
-             ev->packet + 1, size, link);
+      /* Numbered as Wireshark numbers it (the trace opens there too); the
+       * packet's own number where they differ (Wireshark counts the lab's
+       * events as frames). */
+      if (pk->frame != ev->packet + 1)
+        field (out, 0, 0, (guint32)size,
+               "Frame %u (packet %u): %" G_GSIZE_FORMAT " bytes captured on %s", pk->frame,
+               ev->packet + 1, size, link);
+      else
+        field (out, 0, 0, (guint32)size, "Frame %u: %" G_GSIZE_FORMAT " bytes captured on %s",
+               pk->frame, size, link);
       if (r >= 0 && p.ip_offset > 0 && p.ifindex >= 0)
         field (out, 1, 0, p.ip_offset, "Link layer: %s, interface index %d",
                ts_linktype_to_string (pk->linktype), p.ifindex);

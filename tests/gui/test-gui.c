@@ -1046,6 +1046,72 @@ test_session_address_sides (void)
   g_assert_cmpint (ts_step_list_address_side (list, proxy, "not an address"), ==, -1);
 }
 
+/* Wireshark's number for packet @packet (from 0) of a little-endian pcapng
+ * file: its packet blocks and journal export blocks (the lab's events)
+ * are all frames. 0 when there is no such packet. */
+static guint
+wireshark_frame (const guint8 *data, gsize len, guint packet)
+{
+  guint frames = 0, packets = 0;
+
+  for (gsize off = 0; off + 12 <= len;)
+    {
+      guint32 type
+          = data[off] | data[off + 1] << 8 | data[off + 2] << 16 | (guint32)data[off + 3] << 24;
+      guint32 total
+          = data[off + 4] | data[off + 5] << 8 | data[off + 6] << 16 | (guint32)data[off + 7] << 24;
+
+      if (total < 12)
+        break;
+      if (type == 2 || type == 3 || type == 6 || type == 9)
+        frames++;
+      if (type == 2 || type == 3 || type == 6)
+        if (packets++ == packet)
+          return frames;
+      off += total;
+    }
+  return 0;
+}
+
+/* Frame numbers are Wireshark's (the trace opens there too), with the
+ * packet's own number beside them where the lab's events make them
+ * differ. */
+static void
+test_session_frame_numbers (void)
+{
+  g_autofree char *path = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
+  g_autoptr (TsSession) session = NULL;
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  TsStepList *list;
+  guint checked = 0;
+
+  if (!g_file_get_contents (path, (char **)&contents, &len, NULL))
+    {
+      g_test_skip ("captures/connect.pcapng is missing");
+      return;
+    }
+  session = ts_session_new ();
+  g_assert_true (ts_session_load_path (session, path, NULL));
+  list = ts_session_get_step_list (session);
+  for (guint i = 0; i < ts_step_list_get_n_steps (list); i++)
+    {
+      const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
+      g_autoptr (GArray) fields = NULL;
+      g_autofree char *want = NULL;
+
+      if (ev->packet == G_MAXUINT32)
+        continue;
+      fields = ts_step_list_dup_fields (list, i);
+      want = g_strdup_printf (
+          "Frame %u (packet %u): ", wireshark_frame ((const guint8 *)contents, len, ev->packet),
+          ev->packet + 1);
+      g_assert_true (g_str_has_prefix (g_array_index (fields, TsStepField, 0).label, want));
+      checked++;
+    }
+  g_assert_cmpuint (checked, >, 10);
+}
+
 /* "Encrypted" only for what is encrypted: as the client sees it, the
  * intercepting proxy's own ClientHello to the server is on a link the
  * client is not on, in clear. */
@@ -1921,6 +1987,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/session/whose-eyes", test_session_whose_eyes);
   g_test_add_func ("/ts/gui/session/not-on-path", test_session_not_on_path);
   g_test_add_func ("/ts/gui/session/address-sides", test_session_address_sides);
+  g_test_add_func ("/ts/gui/session/frame-numbers", test_session_frame_numbers);
   g_test_add_func ("/ts/gui/session/load-async", test_session_load_async);
   g_test_add_func ("/ts/gui/session/keylog", test_session_keylog);
   g_test_add_func ("/ts/gui/session/load-error", test_session_load_error);

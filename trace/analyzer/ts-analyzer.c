@@ -641,8 +641,13 @@ compute_readers (TsAnalyzer *self, guint index)
                  | (c->server != lost_to ? node_bit (self, c->server) : 0);
           else
             r |= node_bit (self, e->src) | (e->dst != lost_to ? node_bit (self, e->dst) : 0);
-          r |= _ts_timeline_observer_bit (self->tl, e->link) | link_end_bits (self, e->link);
+          r |= _ts_timeline_observer_bit (self->tl, e->link)
+               | (link_end_bits (self, e->link) & ~(lost_to >= 0 ? node_bit (self, lost_to) : 0));
+          /* (Where it was last seen; not its destination itself, at the
+           * link's far end, which it may or may not have reached.) */
           e->stops_at = lost_to >= 0 ? link_far_end (self, e->link, e->src) : -1;
+          if (e->stops_at == e->dst)
+            e->stops_at = -1;
           break;
         }
       case READ_TLS:
@@ -2394,6 +2399,20 @@ conn_close (TsAnalyzer *self, Conn *c)
       _ts_timeline_event (self->tl, index)->time_ns = c->last_syn_time + 1;
       self->cur_time = now;
       self->cur_packet = packet;
+      /* Nothing shows the SYNs got there (the link may have lost them, or
+       * the host dropped them): their destination is not taken to have
+       * read them. */
+      for (guint i = 0; i < c->events->len; i++)
+        {
+          guint k = g_array_index (c->events, guint, i);
+          EventMeta *m = &g_array_index (self->meta, EventMeta, k);
+
+          if (m->dir == 0 && !m->undelivered)
+            {
+              m->undelivered = TRUE;
+              compute_readers (self, k);
+            }
+        }
     }
   for (int d = 0; d < 2; d++)
     ts_tcp_stream_flush (c->stream[d]);

@@ -1400,6 +1400,49 @@ test_routed (void)
   assert_node_readers (tl, e, "proxy server");
 }
 
+/* SYNs to a node on the same link that never answers (the link lost
+ * them, as with loss = 100%): nothing shows they got there, so that node
+ * is not taken to have read them, and its view does not show them. */
+static void
+test_unanswered_on_link (void)
+{
+  Trace t;
+  Tcp lost;
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  TsTimeline *tl;
+  const TsTimelineEvent *e;
+  gint proxy;
+
+  trace_init (&t, metadata_one_proxy, links_one_proxy);
+  lost.trace = &t;
+  lost.iface = 0;
+  lost.ifindex = 0;
+  ts_test_flow_pair (&lost.f[0], &lost.f[1], "192.0.2.1", 40005, "192.0.2.2", 8080);
+  for (guint i = 0; i < 3; i++)
+    emit (&lost, 0, 0x02, NULL, 0);
+  trace = trace_finish (&t);
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  proxy = node (tl, "proxy");
+  e = find_event (tl, "tcp.syn", "client-proxy", NULL);
+  g_assert_nonnull (e);
+  g_assert_cmpint (e->dst, ==, proxy);
+  assert_node_readers (tl, e, "client");
+  g_assert_true (observer_reads (tl, e, "client-proxy"));
+  g_assert_false (ts_timeline_event_seen_by (tl, e, proxy));
+  /* Its arrow still goes to the proxy: it was last seen on that link. */
+  g_assert_cmpint (e->stops_at, ==, -1);
+  e = find_event (tl, "tcp.no-answer", "client-proxy", NULL);
+  g_assert_nonnull (e);
+  assert_node_readers (tl, e, "client");
+  {
+    TsRenderOptions o = { 80, proxy, NULL, FALSE };
+    g_autofree char *text = ts_timeline_render_text (tl, &o);
+    g_assert_null (strstr (text, "SYN"));
+  }
+}
+
 /* tcpdump -i any on a proxy's host: one interface "any" (SLL2) holding
  * both legs of a tunnel, each packet with the index of its own interface
  * (2 to the client, 3 to the server), the proxy with an address on each;
@@ -1695,6 +1738,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/connect-intercept", test_connect_intercept);
   g_test_add_func ("/ts/trace/analyzer/chain", test_chain);
   g_test_add_func ("/ts/trace/analyzer/routed", test_routed);
+  g_test_add_func ("/ts/trace/analyzer/unanswered-on-link", test_unanswered_on_link);
   g_test_add_func ("/ts/trace/analyzer/websocket-reorder-gap", test_misc);
   g_test_add_func ("/ts/trace/analyzer/h2c-in-tunnel", test_h2c_in_tunnel);
   g_test_add_func ("/ts/trace/analyzer/chunked-equals-one-pass", test_chunked);

@@ -372,6 +372,34 @@ ts_detail_view_set_property (GObject *object, guint prop_id, const GValue *value
     }
 }
 
+/* The hex pane is at least as wide as a line of it (offset, COLS bytes,
+ * their text), in its own font: the text column is not cut off where the
+ * pane is narrow (the ladder's, beside a lesson). */
+static void
+update_hex_width (TsDetailView *self)
+{
+  GtkWidget *scrolled = gtk_widget_get_parent (GTK_WIDGET (self->hex));
+  g_autofree char *line = g_strnfill (7 + 4 * self->cols, '0');
+  g_autoptr (PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (self->hex), line);
+  int w = 0;
+
+  if (!GTK_IS_SCROLLED_WINDOW (scrolled))
+    return;
+  pango_layout_get_pixel_size (layout, &w, NULL);
+  /* The margins, and room for the scrollbar. */
+  gtk_scrolled_window_set_min_content_width (GTK_SCROLLED_WINDOW (scrolled),
+                                             w + gtk_text_view_get_left_margin (self->hex)
+                                                 + gtk_text_view_get_right_margin (self->hex) + 16);
+}
+
+static void
+ts_detail_view_css_changed (GtkWidget *widget, GtkCssStyleChange *change)
+{
+  GTK_WIDGET_CLASS (ts_detail_view_parent_class)->css_changed (widget, change);
+  /* Large text: a wider line. */
+  update_hex_width (TS_DETAIL_VIEW (widget));
+}
+
 static void
 ts_detail_view_class_init (TsDetailViewClass *klass)
 {
@@ -382,6 +410,7 @@ ts_detail_view_class_init (TsDetailViewClass *klass)
   object_class->finalize = ts_detail_view_finalize;
   object_class->get_property = ts_detail_view_get_property;
   object_class->set_property = ts_detail_view_set_property;
+  widget_class->css_changed = ts_detail_view_css_changed;
   widget_class->map = ts_detail_view_map;
 
   properties[PROP_SESSION] = g_param_spec_object ("session", NULL, NULL, TS_TYPE_SESSION,
@@ -405,6 +434,7 @@ ts_detail_view_init (TsDetailView *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->rows = g_array_new (FALSE, FALSE, sizeof (guint));
   self->cols = 16;
+  update_hex_width (self);
   buffer = gtk_text_view_get_buffer (self->hex);
   gtk_text_buffer_create_tag (buffer, "event", "background", "rgba(53,132,228,0.18)", NULL);
   gtk_text_buffer_create_tag (buffer, "selected", "background", "rgba(230,97,0,0.55)", NULL);
@@ -457,7 +487,20 @@ ts_detail_view_set_bytes_per_line (TsDetailView *self, guint n)
   if (self->cols == n)
     return;
   self->cols = n;
+  update_hex_width (self);
   rebuild (self);
+}
+
+int
+ts_detail_view_get_hex_min_width (TsDetailView *self)
+{
+  GtkWidget *scrolled;
+
+  g_return_val_if_fail (TS_IS_DETAIL_VIEW (self), 0);
+  scrolled = gtk_widget_get_parent (GTK_WIDGET (self->hex));
+  return GTK_IS_SCROLLED_WINDOW (scrolled)
+             ? gtk_scrolled_window_get_min_content_width (GTK_SCROLLED_WINDOW (scrolled))
+             : 0;
 }
 
 guint

@@ -20,6 +20,8 @@ void ts_detail_view_set_session (TsDetailView *self, TsSession *session);
 
 /* 16 bytes per hex line (the default), or 8 for a narrow view. */
 void ts_detail_view_set_bytes_per_line (TsDetailView *self, guint n);
+/* The hex pane's least width in pixels: a whole line of it (for tests). */
+int ts_detail_view_get_hex_min_width (TsDetailView *self);
 
 /* For tests: the number of tree rows shown, the hex text (transfer full),
  * and the byte range highlighted for the selected field (FALSE if none). */

@@ -1141,6 +1141,13 @@ ts_window_get_detail (TsWindow *self)
   return self->detail;
 }
 
+TsDetailView *
+ts_window_get_ladder_detail (TsWindow *self)
+{
+  g_return_val_if_fail (TS_IS_WINDOW (self), NULL);
+  return self->ladder_detail;
+}
+
 TsEventList *
 ts_window_get_events (TsWindow *self)
 {

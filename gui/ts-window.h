@@ -73,6 +73,8 @@ const char *ts_window_get_as_label (TsWindow *self);
 TsLadderView *ts_window_get_ladder (TsWindow *self);
 TsTopologyView *ts_window_get_topology (TsWindow *self);
 TsDetailView *ts_window_get_detail (TsWindow *self);
+/* The bytes pane beside the ladder (8 bytes a line). */
+TsDetailView *ts_window_get_ladder_detail (TsWindow *self);
 TsStartPage *ts_window_get_start_page (TsWindow *self);
 TsEventList *ts_window_get_events (TsWindow *self);
 TsLessonPane *ts_window_get_lesson_pane (TsWindow *self);

@@ -1196,6 +1196,35 @@ test_window_compare_titles (void)
   close_window (window);
 }
 
+/* The bytes beside the ladder fit whole in a lesson's layout (the pane
+ * beside the views narrows the window's room): the pane is at least a hex
+ * line wide, text column included. */
+static void
+test_window_hex_fits (void)
+{
+  TsWindow *window = new_window ();
+  TsDetailView *detail = ts_window_get_ladder_detail (window);
+  g_autoptr (GError) error = NULL;
+  int min;
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  ts_lesson_pane_set_record_progress (ts_window_get_lesson_pane (window), FALSE);
+  if (!ts_window_load_lesson (window, 2, 2, &error))
+    {
+      close_window (window);
+      g_test_skip (error->message);
+      return;
+    }
+  ts_window_set_view (window, "ladder");
+  iterate_for (300);
+  min = ts_detail_view_get_hex_min_width (detail);
+  /* "0000  " then 8 bytes and their text: wider than the 300 pixels the
+   * pane asked for before. */
+  g_assert_cmpint (min, >, 300);
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (detail)), >=, min);
+  close_window (window);
+}
+
 /* Large text for projectors: the drawn views grow with the window's font. */
 static void
 test_window_large_text (void)
@@ -2002,6 +2031,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/window/compare-round-trips", test_window_compare_round_trips);
   g_test_add_func ("/ts/gui/window/as-unknown", test_window_as_unknown);
   g_test_add_func ("/ts/gui/window/compare-titles", test_window_compare_titles);
+  g_test_add_func ("/ts/gui/window/hex-fits", test_window_hex_fits);
   g_test_add_func ("/ts/gui/window/export", test_window_export);
   g_test_add_func ("/ts/gui/window/large-text", test_window_large_text);
   g_test_add_func ("/ts/gui/settings/large-text", test_settings_large_text);

@@ -282,6 +282,9 @@ options_clear (Options *o)
   memset (o, 0, sizeof *o);
 }
 
+/* An int option not given (0 is a value given, and refused). */
+#define OPTION_UNSET G_MININT
+
 /* Parses and checks the command line; FALSE with a message for the user
  * (a usage error, exit status 2). --help prints and exits here. */
 static gboolean
@@ -315,6 +318,9 @@ parse_options (char **argv, Options *o, GError **error)
   char **args = copy;
   int argc = (int)g_strv_length (copy);
 
+  /* Told apart from a number given: --step 0 and --lesson 0 are refused. */
+  o->step = OPTION_UNSET;
+  o->lesson = OPTION_UNSET;
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_summary (
       context, "Step through a proxy's traffic: a lab scenario live, or a capture.\n\n"
@@ -325,6 +331,17 @@ parse_options (char **argv, Options *o, GError **error)
                "renders the real window and exits (under xvfb-run -a where there is no display).");
   if (!g_option_context_parse (context, &argc, &args, error))
     return FALSE;
+  if (o->step != OPTION_UNSET && o->step <= 0)
+    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--step counts from 1"),
+           FALSE;
+  if (o->lesson == 0)
+    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                        "there is no lesson 0 (lessons count from 1)"),
+           FALSE;
+  if (o->step == OPTION_UNSET)
+    o->step = 0;
+  if (o->lesson == OPTION_UNSET)
+    o->lesson = 0;
   if (o->version)
     return TRUE;
   if (o->rest && g_strv_length (o->rest) > 1)
@@ -368,9 +385,6 @@ parse_options (char **argv, Options *o, GError **error)
   if (!o->screenshot && !o->export && o->lesson == 0 && (o->step || o->view))
     return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                         "--step and --view go with --screenshot, --export or --lesson"),
-           FALSE;
-  if (o->step < 0)
-    return g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--step counts from 1"),
            FALSE;
   return TRUE;
 }
@@ -496,6 +510,20 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
     {
       guint at = step > 0 ? (guint)step - 1 : G_MAXUINT;
 
+      /* A step the lesson does not have is a usage error, as a lesson
+       * that is not there is (below). */
+      {
+        g_autoptr (TsLesson) bound = ts_lesson_files_load ((guint)lesson, NULL);
+        if (bound != NULL && step > 0 && (guint)step > bound->steps->len)
+          {
+            g_application_command_line_printerr (
+                cmdline, "tunnelscope: --step %d: lesson %d has %u step%s\n", step, lesson,
+                bound->steps->len, bound->steps->len == 1 ? "" : "s");
+            gtk_window_destroy (GTK_WINDOW (window));
+            options_clear (&o);
+            return 2;
+          }
+      }
       if (screenshot)
         {
           g_autoptr (GError) lesson_error = NULL;
@@ -552,7 +580,23 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
         }
     }
   if (step > 0)
-    ts_session_set_step (ts_window_get_session (window), step - 1);
+    {
+      TsSession *session = ts_window_get_session (window);
+      guint n = ts_session_get_n_steps (session);
+
+      /* Beyond the end of a trace already read: said, not clamped in
+       * silence (a trace still loading is clamped when it is read). */
+      if (n > 0 && (guint)step > n)
+        {
+          g_application_command_line_printerr (cmdline,
+                                               "tunnelscope: --step %d: %s has %u step%s\n", step,
+                                               trace ? trace : "the trace", n, n == 1 ? "" : "s");
+          gtk_window_destroy (GTK_WINDOW (window));
+          options_clear (&o);
+          return 2;
+        }
+      ts_session_set_step (session, step - 1);
+    }
   if (scenario)
     ts_window_run_scenario (window, scenario);
 

@@ -850,6 +850,13 @@ load_path (const char *path, GBytes *keylog, LoadData *data, GCancellable *cance
   gsize size, done = 0;
   GError *local = NULL;
 
+  /* Mapping a directory fails with "No such device": say what it is. */
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "%s: is a directory, not a trace",
+                   path);
+      return NULL;
+    }
   mapped = g_mapped_file_new (path, FALSE, &local);
   if (mapped == NULL)
     {

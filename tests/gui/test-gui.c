@@ -1399,6 +1399,58 @@ test_screenshot_usage (void)
   g_assert_nonnull (strstr (err, "tunnelscope: --screenshot needs a TRACE"));
 }
 
+/* Bad arguments are refused in one line, not clamped in silence. */
+static void
+test_command_line_refusals (void)
+{
+  const char *exe = g_getenv ("TS_TUNNELSCOPE");
+  g_autofree char *out = g_build_filename (tmpdir, "refused.png", NULL);
+  static const struct
+  {
+    const char *args[5];
+    int status;
+    const char *says;
+  } cases[] = {
+    { { "RELAY", "--step", "0", NULL }, 2, "tunnelscope: --step counts from 1" },
+    { { "RELAY", "--step", "-3", NULL }, 2, "tunnelscope: --step counts from 1" },
+    { { "RELAY", "--step", "9999", NULL }, 2, "tunnelscope: --step 9999: " },
+    { { "--lesson", "0", NULL }, 2, "tunnelscope: there is no lesson 0" },
+    { { "--lesson", "4", "--step", "9", NULL }, 2, "tunnelscope: --step 9: lesson 4 has " },
+    { { "TMPDIR", NULL }, 1, ": is a directory, not a trace" },
+  };
+
+  if (exe == NULL)
+    {
+      g_test_skip ("TS_TUNNELSCOPE is not set");
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+      g_autofree char *err = NULL;
+      int status = 0;
+
+      g_ptr_array_add (argv, (char *)exe);
+      g_ptr_array_add (argv, "--screenshot");
+      g_ptr_array_add (argv, out);
+      for (guint k = 0; cases[i].args[k] != NULL; k++)
+        {
+          const char *a = cases[i].args[k];
+          g_ptr_array_add (argv, g_str_equal (a, "RELAY")    ? relay_path
+                                 : g_str_equal (a, "TMPDIR") ? tmpdir
+                                                             : (char *)a);
+        }
+      g_ptr_array_add (argv, NULL);
+      g_assert_true (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                                   NULL, &err, &status, NULL));
+      g_test_message ("case %u: %s", i, err);
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, cases[i].status);
+      g_assert_nonnull (strstr (err, cases[i].says));
+      g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+    }
+}
+
 /* Lessons in the app. */
 
 /* With TS_SCREENSHOT_DIR set, keeps a picture of @window as it is (to look at). */
@@ -2042,6 +2094,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/ts/gui/screenshot/detail", "detail", test_screenshot);
   g_test_add_data_func ("/ts/gui/screenshot/compare", "compare", test_screenshot);
   g_test_add_func ("/ts/gui/screenshot/usage", test_screenshot_usage);
+  g_test_add_func ("/ts/gui/command-line/refusals", test_command_line_refusals);
   g_test_add_func ("/ts/gui/lesson/markdown", test_lesson_markdown);
   g_test_add_func ("/ts/gui/lesson/steps", test_lesson_steps);
   g_test_add_func ("/ts/gui/lesson/questions-progress", test_lesson_questions_progress);

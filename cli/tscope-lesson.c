@@ -315,10 +315,24 @@ print_highlights (TsLessonCapture *capture, const TsLessonStep *step, guint widt
           options.as_node != -1 ? ts_render_as_name (timeline, options.as_node) : "");
   for (guint i = 0; i < found->len; i++)
     {
-      g_autofree char *line
-          = ts_timeline_render_event_line (timeline, &options, g_array_index (found, guint, i), t0);
-      if (line != NULL)
-        print_wrapped ("  > ", line, width, HIGHLIGHT_INDENT);
+      guint index = g_array_index (found, guint, i);
+      const TsTimelineEvent *e = ts_timeline_get_event (timeline, index);
+      g_autofree char *line = ts_timeline_render_event_line (timeline, &options, index, t0);
+
+      if (line == NULL)
+        continue;
+      print_wrapped ("  > ", line, width, HIGHLIGHT_INDENT);
+      /* The detail view's tree, for what its viewer can read (the app
+       * shows it beside the ladder). */
+      if (step->view == TS_LESSON_VIEW_DETAIL
+          && ts_timeline_event_read_as (timeline, e, options.as_node))
+        for (guint k = 0; k < e->n_detail; k++)
+          {
+            const TsTimelineDetail *d = ts_timeline_get_detail (timeline, e->detail_first + k);
+            g_autofree char *prefix = g_strnfill (HIGHLIGHT_INDENT + 2 * d->depth, ' ');
+
+            print_wrapped (prefix, d->text, width, HIGHLIGHT_INDENT + 2 * d->depth + 2);
+          }
     }
 }
 

@@ -321,6 +321,20 @@ test_as_observer (void)
   g_assert_nonnull (strstr (look, "SYN,ACK"));
 }
 
+/* A step "view: detail" prints its events' detail under them, as the app
+ * shows it: lesson 1 asks for the times between SYNs, which the ladder
+ * folds into one line and its detail lists. */
+static void
+test_detail (void)
+{
+  g_auto (Run) r = { 0 };
+
+  run_tscope (&r, "", NULL, "lesson", "1", "--all", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "no answer to SYN (3 sent)\n"));
+  g_assert_nonnull (strstr (r.out, "SYN 2 sent at +1.0"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -331,5 +345,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/cli/lesson/highlights-whole", test_highlights_whole);
   g_test_add_func ("/ts/cli/lesson/terminal", test_terminal);
   g_test_add_func ("/ts/cli/lesson/as-observer", test_as_observer);
+  g_test_add_func ("/ts/cli/lesson/detail", test_detail);
   return g_test_run ();
 }

@@ -97,6 +97,7 @@ struct _Conn
   guint32 syn_seq;
   guint n_syn; /* SYNs sent (retransmissions included) */
   guint64 last_syn_time;
+  guint64 syn_times[8]; /* when the first SYNs were sent */
   guint32 last_syn_packet;
   TsTcpStream *stream[2];
   DirCtx ctx[2];
@@ -2397,6 +2398,15 @@ conn_close (TsAnalyzer *self, Conn *c)
       index = new_event (self, c, 0, TS_LAYER_TCP, TS_PHASE_CONNECT, "tcp.no-answer", READ_CLEAR,
                          "no answer to SYN (%u sent)", c->n_syn);
       _ts_timeline_event (self->tl, index)->time_ns = c->last_syn_time + 1;
+      /* When each was sent: the retransmission timer's steps. */
+      for (guint i = 0; i < MIN (c->n_syn, G_N_ELEMENTS (c->syn_times)); i++)
+        if (i == 0)
+          _ts_timeline_add_detail (self->tl, index, 0, "SYN 1 sent at +0.000 s");
+        else
+          _ts_timeline_add_detail (self->tl, index, 0,
+                                   "SYN %u sent at +%.3f s, %.3f s after the one before", i + 1,
+                                   (double)(c->syn_times[i] - c->syn_times[0]) / 1e9,
+                                   (double)(c->syn_times[i] - c->syn_times[i - 1]) / 1e9);
       self->cur_time = now;
       self->cur_packet = packet;
       /* Nothing shows the SYNs got there (the link may have lost them, or
@@ -2564,6 +2574,8 @@ handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
 
   if ((f & TS_TCP_SYN) && dir == 0)
     {
+      if (c->n_syn < G_N_ELEMENTS (c->syn_times))
+        c->syn_times[c->n_syn] = self->cur_time;
       c->n_syn++;
       c->last_syn_time = self->cur_time;
       c->last_syn_packet = self->cur_packet;

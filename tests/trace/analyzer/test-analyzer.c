@@ -1436,6 +1436,12 @@ test_unanswered_on_link (void)
   e = find_event (tl, "tcp.no-answer", "client-proxy", NULL);
   g_assert_nonnull (e);
   assert_node_readers (tl, e, "client");
+  /* Its detail says when each SYN went (the retransmission timer). */
+  g_assert_cmpuint (e->n_detail, ==, 3);
+  g_assert_cmpstr (ts_timeline_get_detail (tl, e->detail_first)->text, ==,
+                   "SYN 1 sent at +0.000 s");
+  g_assert_true (
+      g_str_has_prefix (ts_timeline_get_detail (tl, e->detail_first + 2)->text, "SYN 3 sent at +"));
   {
     TsRenderOptions o = { 80, proxy, NULL, FALSE };
     g_autofree char *text = ts_timeline_render_text (tl, &o);

@@ -6,6 +6,7 @@
 #include "ts-ladder-view.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "ts-draw-private.h"
 #include "ts-timeline-render.h"
@@ -30,10 +31,12 @@ struct _TsLadderView
   GArray *row_of_step; /* guint: step -> its row */
   PangoLayout *layout;
   PangoLayout *small;
-  guint drawn_overruns; /* labels the last snapshot drew past their gap or into the tag */
+  guint drawn_overruns; /* labels the last snapshot drew past their room or into the tag */
+  GArray *drawn_labels; /* DrawnLabel: the labels the last snapshot drew */
   /* Shaped text of rows drawn lately (step -> RowText): stepping redraws
    * mostly the same rows, and shaping text is most of a frame's cost. */
   GHashTable *row_text;
+  gboolean text_compact; /* the cached times are compact ones */
 };
 
 typedef struct
@@ -41,7 +44,15 @@ typedef struct
   PangoLayout *summary;
   PangoLayout *time;
   double summary_width;
+  int natural; /* the summary's whole width */
 } RowText;
+
+typedef struct
+{
+  guint step;
+  double room;
+  int needed;
+} DrawnLabel;
 
 /* Cap: rows whose shaped text is kept (a few screens). */
 #define ROW_TEXT_CACHE_MAX 512
@@ -73,36 +84,62 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (TsLadderView, ts_ladder_view, GTK_TYPE_WIDGET,
 
 typedef struct
 {
-  int line;   /* font line height */
-  int row;    /* a step's row */
-  int header; /* the pinned node header */
-  int time_w; /* the time and phase margin on the left */
-  int tag_w;  /* the tunnel tag's margin on the right ("relay", "intercept"), 0: no tunnels */
+  int line;         /* font line height */
+  int row;          /* a step's row */
+  int header;       /* the pinned node header */
+  int time_w;       /* the time and phase margin on the left */
+  int tag_w;        /* the tunnel marker's margin on the right, 0: no tunnels */
+  gboolean compact; /* a narrow view: times without unit, phases as colour only */
 } Metrics;
+
+/* Below this many lines of width the ladder is compact: a compare pane, a
+ * ladder beside a lesson. */
+#define COMPACT_LINES 46
 
 static guint n_rows (TsLadderView *self);
 static guint row_of (TsLadderView *self, guint step);
 
+/* @width: the view's width, or -1 for the wide layout (what the view
+ * asks for). */
 static void
-metrics (TsLadderView *self, Metrics *m)
+metrics (TsLadderView *self, Metrics *m, int width)
 {
+  const TsTimeline *tl = NULL;
+
   m->line = _ts_font_height (GTK_WIDGET (self));
   m->row = (int)ceil (m->line * 2.3);
   m->header = m->line * 3;
   m->time_w = m->line * 9;
-  /* The tag has a margin of its own, so that no label runs into it. */
-  m->tag_w = 0;
-  if (self->session != NULL && self->layout != NULL
-      && ts_timeline_get_n_tunnels (
-             ts_step_list_get_timeline (ts_session_get_step_list (self->session)))
-             > 0)
+  m->compact = width >= 0 && width < m->line * COMPACT_LINES;
+  if (self->session != NULL)
+    tl = ts_step_list_get_timeline (ts_session_get_step_list (self->session));
+  /* Compact: the time column is as wide as the trace's last time needs,
+   * without its unit (the header says "ms"). */
+  if (m->compact && self->layout != NULL)
     {
-      int tw = 0;
+      TsStepList *list = tl ? ts_session_get_step_list (self->session) : NULL;
+      guint n = list ? ts_step_list_get_n_steps (list) : 0;
+      char tbuf[32];
+      int tw = 0, rw = 0;
+
+      g_snprintf (tbuf, sizeof tbuf, "%.3f",
+                  n > 0 ? (double)(ts_step_list_get_event (list, n - 1)->time_ns
+                                   - ts_step_list_get_event (list, 0)->time_ns)
+                              / 1e6
+                        : 0.0);
+      if (strlen (tbuf) < 7)
+        g_strlcpy (tbuf, "000.000", sizeof tbuf);
       pango_layout_set_width (self->layout, -1);
-      pango_layout_set_text (self->layout, ts_tunnel_mode_to_string (TS_TUNNEL_MODE_INTERCEPT), -1);
+      pango_layout_set_text (self->layout, tbuf, -1);
       pango_layout_get_pixel_size (self->layout, &tw, NULL);
-      m->tag_w = tw + m->line * 1.5; /* and room for an overlay scrollbar */
+      /* A round trip goes under its time: "↻ 0.574". */
+      pango_layout_set_text (self->layout, "↻ 0.000", -1);
+      pango_layout_get_pixel_size (self->layout, &rw, NULL);
+      m->time_w = MIN (8 + MAX (tw, rw) + m->line, m->line * 9);
     }
+  /* The tunnel is a coloured marker in a margin of its own on the right,
+   * its name written once per tunnel block where its row leaves room. */
+  m->tag_w = tl != NULL && ts_timeline_get_n_tunnels (tl) > 0 ? (int)ceil (m->line * 1.1) : 0;
 }
 
 static double
@@ -152,7 +189,7 @@ configure_adjustments (TsLadderView *self)
   guint n = n_rows (self);
   double upper;
 
-  metrics (self, &m);
+  metrics (self, &m, w);
   upper = m.header + (double)n * m.row + m.line;
   if (self->vadjustment)
     gtk_adjustment_configure (
@@ -181,7 +218,7 @@ scroll_to_step (TsLadderView *self)
   step = ts_session_get_step (self->session);
   if (step < 0)
     return;
-  metrics (self, &m);
+  metrics (self, &m, gtk_widget_get_width (GTK_WIDGET (self)));
   value = gtk_adjustment_get_value (self->vadjustment);
   top = (double)row_of (self, (guint)step) * m.row;
   bottom = top + m.row;
@@ -356,7 +393,7 @@ ts_ladder_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_s
   TsLadderView *self = TS_LADDER_VIEW (widget);
   Metrics m;
 
-  metrics (self, &m);
+  metrics (self, &m, -1);
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
     {
       *minimum = m.time_w + m.line * 8 * MAX ((int)self->columns->len, 2) / 2;
@@ -427,7 +464,7 @@ round_trip (TsStepList *list, int i)
 
 /* The shaped summary and time of step @i, cached. */
 static RowText *
-row_text (TsLadderView *self, TsStepList *list, int i, int reader, guint64 t0, double summary_width,
+row_text (TsLadderView *self, TsStepList *list, int i, int reader, guint64 t0, gboolean compact,
           const char *summary_override)
 {
   RowText *r = g_hash_table_lookup (self->row_text, GINT_TO_POINTER (i));
@@ -443,8 +480,9 @@ row_text (TsLadderView *self, TsStepList *list, int i, int reader, guint64 t0, d
         g_hash_table_remove_all (self->row_text);
       r = g_new0 (RowText, 1);
       r->summary = gtk_widget_create_pango_layout (GTK_WIDGET (self), summary);
+      pango_layout_get_pixel_size (r->summary, &r->natural, NULL);
       pango_layout_set_ellipsize (r->summary, PANGO_ELLIPSIZE_END);
-      g_snprintf (tbuf, sizeof tbuf, "%.3f ms",
+      g_snprintf (tbuf, sizeof tbuf, compact ? "%.3f" : "%.3f ms",
                   (double)(ts_step_list_get_event (list, i)->time_ns - t0) / 1e6);
       r->time = gtk_widget_create_pango_layout (GTK_WIDGET (self), tbuf);
       pango_attr_list_insert (attrs, pango_attr_scale_new (0.85));
@@ -453,12 +491,57 @@ row_text (TsLadderView *self, TsStepList *list, int i, int reader, guint64 t0, d
       r->summary_width = -1;
       g_hash_table_insert (self->row_text, GINT_TO_POINTER (i), r);
     }
+  return r;
+}
+
+static void
+row_text_set_width (RowText *r, double summary_width)
+{
   if (r->summary_width != summary_width)
     {
       pango_layout_set_width (r->summary, (int)(summary_width * PANGO_SCALE));
       r->summary_width = summary_width;
     }
-  return r;
+}
+
+/* Where a label @needed pixels wide goes on its row, for an arrow from
+ * @lo to @hi (a node's own event: @lo == @hi, its dot). A row draws one
+ * event, so the space beside its arrow, between @left and @right, is free:
+ * the label is centred over the arrow where it fits there, else it runs on
+ * from the arrow's left end, or back from its right end, and it is
+ * ellipsized on the side with more room where it fits in neither.
+ * Returns the room; *out_x and *out_align (0 centre, 1 left edge, 2 right
+ * edge) say where it is anchored. */
+static double
+place_label (double lo, double hi, double needed, double left, double right, double pad,
+             double *out_x, int *out_align)
+{
+  double mid = (lo + hi) / 2, room_r = right - (lo + pad), room_l = (hi - pad) - left;
+
+  if (hi - lo > pad && mid - needed / 2 >= left && mid + needed / 2 <= right)
+    {
+      *out_x = mid;
+      *out_align = 0;
+      return MIN (needed + 1, 2 * MIN (mid - left, right - mid));
+    }
+  if (needed <= room_r || room_r >= room_l)
+    {
+      *out_x = lo + pad;
+      *out_align = 1;
+      return MAX (room_r, 1);
+    }
+  *out_x = hi - pad;
+  *out_align = 2;
+  return MAX (room_l, 1);
+}
+
+/* A tunnel's colour, as the topology draws it. */
+static GdkRGBA
+tunnel_color (const TsPalette *pal, TsTunnelMode mode)
+{
+  if (mode == TS_TUNNEL_MODE_INTERCEPT)
+    return pal->dark ? (GdkRGBA){ 0.97, 0.38, 0.32, 1 } : (GdkRGBA){ 0.75, 0.11, 0.16, 1 };
+  return pal->dark ? (GdkRGBA){ 0.38, 0.63, 0.92, 1 } : (GdkRGBA){ 0.10, 0.37, 0.71, 1 };
 }
 
 static void
@@ -484,8 +567,10 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
   int step, reader, first, last;
   double value;
   guint64 t0 = 0;
+  int tag_shown = -1; /* the tunnel whose name the drawn rows showed last */
 
   self->drawn_first = self->drawn_last = -1;
+  g_array_set_size (self->drawn_labels, 0);
   if (self->session == NULL || w <= 0 || h <= 0)
     return;
   list = ts_session_get_step_list (self->session);
@@ -494,7 +579,7 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
   step = ts_session_get_step (self->session);
   reader = ts_session_get_reader (self->session);
   _ts_palette_init (&pal, widget);
-  metrics (self, &m);
+  metrics (self, &m, w);
   value = self->vadjustment ? gtk_adjustment_get_value (self->vadjustment) : 0;
 
   pango_cairo_update_layout (cr, self->layout);
@@ -504,7 +589,11 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
     /* The small font: 85% of the widget's. */
     PangoFontDescription *fd = pango_font_description_copy (
         pango_context_get_font_description (pango_layout_get_context (self->layout)));
-    if (pango_font_description_get_size (fd) > 0)
+    /* (Keeping the size's unit: an absolute size set as points grew.) */
+    if (pango_font_description_get_size (fd) > 0
+        && pango_font_description_get_size_is_absolute (fd))
+      pango_font_description_set_absolute_size (fd, pango_font_description_get_size (fd) * 0.85);
+    else if (pango_font_description_get_size (fd) > 0)
       pango_font_description_set_size (fd, pango_font_description_get_size (fd) * 85 / 100);
     pango_layout_set_font_description (self->small, fd);
     pango_font_description_free (fd);
@@ -528,6 +617,12 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
       first = (int)MAX (0, floor (value / m.row));
       last = (int)MIN ((double)rows - 1, floor ((value + h - m.header) / m.row));
       self->drawn_overruns = 0;
+      g_array_set_size (self->drawn_labels, 0);
+      if (self->text_compact != m.compact)
+        {
+          forget_row_text (self);
+          self->text_compact = m.compact;
+        }
       self->drawn_first = (int)row_first_step (self, first);
       self->drawn_last = (int)(row_first_step (self, last) + row_n_steps (self, last) - 1);
       for (int r = first; r <= last; r++)
@@ -543,7 +638,6 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
           gboolean readable = ts_step_list_can_read (list, i, reader);
           double alpha = readable ? 1.0 : 0.38;
           GdkRGBA color;
-          double summary_width;
           RowText *text;
           gboolean phase_label = FALSE;
 
@@ -577,7 +671,8 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
               cairo_rectangle (cr, 0, y, 4, m.row);
               cairo_fill (cr);
             }
-          /* Phase bracket in the margin, labelled where a phase starts. */
+          /* Phase bracket in the margin, labelled where a phase starts
+           * (compact: the colour only, the name in the row's tooltip). */
           if (ev->phase != TS_PHASE_NONE)
             {
               const TsTimelineEvent *prev = i > 0 ? ts_step_list_get_event (list, i - 1) : NULL;
@@ -586,7 +681,7 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
               set_rgba (cr, &pc, 0.9);
               cairo_rectangle (cr, m.time_w - m.line * 0.6, y + 1, m.line * 0.25, m.row - 2);
               cairo_fill (cr);
-              if (prev == NULL || prev->phase != ev->phase || r == first)
+              if (!m.compact && (prev == NULL || prev->phase != ev->phase || r == first))
                 {
                   set_rgba (cr, &pc, 1);
                   draw_text (cr, self->small, ts_phase_to_string (ev->phase), 8, y + m.row * 0.72,
@@ -603,32 +698,13 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
             if (rtt > 0)
               {
                 char rbuf[48];
-                g_snprintf (rbuf, sizeof rbuf, "↻ %.3f ms", rtt / 1e6);
+                g_snprintf (rbuf, sizeof rbuf, m.compact ? "↻ %.3f" : "↻ %.3f ms", rtt / 1e6);
                 set_rgba (cr, &pal.accent, alpha);
-                draw_text (cr, self->small, rbuf, 8, y + m.row * 0.72, m.time_w - m.line - 8,
+                draw_text (cr, self->small, rbuf, 8, y + m.row * 0.72, m.time_w - m.line * 0.6 - 10,
                            FALSE);
               }
           }
-          /* A label stays within its arrow's gap, and a node's own event
-           * within the space left of the tag: ellipsized, not over the
-           * next label or the tag. */
-          if (cs >= 0 && cd >= 0 && cs != cd)
-            summary_width = MAX (fabs (column_x (self, &m, w, cd) - column_x (self, &m, w, cs))
-                                     - m.line * 0.5,
-                                 m.line * 3);
-          else
-            {
-              int c = cs >= 0 ? cs : cd;
-              double x = c >= 0 ? column_x (self, &m, w, c) : m.time_w + m.line;
-              summary_width = w - m.tag_w - x - m.line * 1.2;
-              /* With little room on its right (the last column, a narrow
-               * view), the label goes on the left of the dot: the row is
-               * its own. */
-              if (summary_width < m.line * 6)
-                summary_width = MAX (summary_width, x - m.line * 0.7 - m.time_w - m.line);
-              summary_width = MAX (summary_width, 1);
-            }
-          text = row_text (self, list, i, reader, t0, summary_width,
+          text = row_text (self, list, i, reader, t0, m.compact,
                            folded ? "TCP handshake (SYN, SYN-ACK)" : NULL);
           set_rgba (cr, &pal.fg, 0.6);
           show_layout (cr, text->time, 8, y + m.row * 0.3, FALSE);
@@ -638,63 +714,101 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
             color = pal.fg;
           set_rgba (cr, &color, alpha);
           cairo_set_line_width (cr, current ? 2.5 : 1.5);
-          if (cs >= 0 && cd >= 0 && cs != cd)
-            {
-              double x1 = column_x (self, &m, w, cs), x2 = column_x (self, &m, w, cd);
-              if (ev->encrypted && !ev->decrypted)
-                {
-                  double dash[] = { 6, 3 };
-                  cairo_set_dash (cr, dash, 2, 0);
-                }
-              if (ev->stops_at >= 0)
-                _ts_draw_stop (cr, x1, mid, x2, mid, m.line * 0.35);
-              else
-                _ts_draw_arrow (cr, x1, mid, x2, mid, m.line * 0.6);
-              if (folded)
-                {
-                  /* The answer comes back: a head at the sender too. */
-                  _ts_draw_arrow (cr, x2, mid, x1, mid, m.line * 0.6);
-                }
-              cairo_set_dash (cr, NULL, 0, 0);
-              set_rgba (cr, readable ? &pal.fg : &pal.fg, alpha);
-              show_layout (cr, text->summary, (x1 + x2) / 2, y + m.row * 0.3, TRUE);
+          /* The label: over its arrow, or beside a node's own dot, in the
+           * row's free space; never into the time column or the tunnel
+           * marker, ellipsized to its room. */
+          {
+            double lo, hi, pad, anchor, lx, ly, room;
+            int align, lw;
+
+            if (cs >= 0 && cd >= 0 && cs != cd)
               {
-                int lw;
-                pango_layout_get_pixel_size (text->summary, &lw, NULL);
-                if ((x1 + x2 + lw) / 2 > MAX (x1, x2) + m.line * 0.5
-                    || (x1 + x2 - lw) / 2 < MIN (x1, x2) - m.line * 0.5
-                    || (x1 + x2 + lw) / 2 > w - m.tag_w)
-                  self->drawn_overruns++;
+                double x1 = column_x (self, &m, w, cs), x2 = column_x (self, &m, w, cd);
+                if (ev->encrypted && !ev->decrypted)
+                  {
+                    double dash[] = { 6, 3 };
+                    cairo_set_dash (cr, dash, 2, 0);
+                  }
+                if (ev->stops_at >= 0)
+                  _ts_draw_stop (cr, x1, mid, x2, mid, m.line * 0.35);
+                else
+                  _ts_draw_arrow (cr, x1, mid, x2, mid, m.line * 0.6);
+                if (folded)
+                  {
+                    /* The answer comes back: a head at the sender too. */
+                    _ts_draw_arrow (cr, x2, mid, x1, mid, m.line * 0.6);
+                  }
+                cairo_set_dash (cr, NULL, 0, 0);
+                lo = MIN (x1, x2);
+                hi = MAX (x1, x2);
+                pad = m.line * 0.25;
+                ly = y + m.row * 0.3;
               }
-            }
-          else
-            {
-              int c = cs >= 0 ? cs : cd;
-              double x = c >= 0 ? column_x (self, &m, w, c) : m.time_w + m.line;
-              cairo_arc (cr, x, mid - m.row * 0.15, m.line * 0.3, 0, 2 * G_PI);
-              cairo_fill (cr);
-              set_rgba (cr, &pal.fg, alpha);
+            else
               {
-                int lw;
-                gboolean left = x + m.line * 0.7 + summary_width > w - m.tag_w;
-                double lx;
-                pango_layout_get_pixel_size (text->summary, &lw, NULL);
-                lx = left ? x - m.line * 0.7 - lw : x + m.line * 0.7;
-                show_layout (cr, text->summary, lx, mid - m.row * 0.15, FALSE);
-                if (lx + lw > w - m.tag_w + 0.5 || lx < m.time_w)
-                  self->drawn_overruns++;
+                int c = cs >= 0 ? cs : cd;
+                lo = hi = c >= 0 ? column_x (self, &m, w, c) : m.time_w + m.line;
+                cairo_arc (cr, lo, mid - m.row * 0.15, m.line * 0.3, 0, 2 * G_PI);
+                cairo_fill (cr);
+                pad = m.line * 0.7;
+                ly = mid - m.row * 0.15;
               }
-            }
-          if (ev->tunnel >= 0 && (guint)ev->tunnel < ts_timeline_get_n_tunnels (tl))
+            /* Whole pixels: a layout's pixel size rounds its width up. */
+            room = floor (place_label (lo, hi, text->natural, m.time_w, w - m.tag_w - m.line * 0.3,
+                                       pad, &anchor, &align));
+            row_text_set_width (text, room);
+            pango_layout_get_pixel_size (text->summary, &lw, NULL);
+            lx = align == 0 ? anchor - lw / 2.0 : align == 1 ? anchor : anchor - lw;
+            set_rgba (cr, &pal.fg, alpha);
+            show_layout (cr, text->summary, lx, ly, FALSE);
+            if (lx < m.time_w - 0.5 || lx + lw > w - m.tag_w + 0.5)
+              self->drawn_overruns++;
             {
-              const TsTimelineTunnel *t = ts_timeline_get_tunnel (tl, ev->tunnel);
-              if (t->mode != TS_TUNNEL_MODE_UNKNOWN)
-                {
-                  set_rgba (cr, &pal.fg, 0.5 * alpha);
-                  draw_text (cr, self->small, ts_tunnel_mode_to_string (t->mode),
-                             w - m.tag_w + m.line * 0.3, y + m.row * 0.3, 0, FALSE);
-                }
+              DrawnLabel d = { (guint)i, room, text->natural };
+              g_array_append_val (self->drawn_labels, d);
             }
+
+            /* The tunnel: a marker on every row in its colour, its name
+             * once per block, right-aligned on the first row with room for
+             * it (beside the label, or under it beside the arrow). */
+            if (ev->tunnel >= 0 && (guint)ev->tunnel < ts_timeline_get_n_tunnels (tl))
+              {
+                const TsTimelineTunnel *t = ts_timeline_get_tunnel (tl, ev->tunnel);
+                if (t->mode != TS_TUNNEL_MODE_UNKNOWN)
+                  {
+                    GdkRGBA tc = tunnel_color (&pal, t->mode);
+                    set_rgba (cr, &tc, 0.9 * alpha);
+                    cairo_rectangle (cr, w - m.tag_w + m.line * 0.2, y + 1, m.line * 0.3,
+                                     m.row - 2);
+                    cairo_fill (cr);
+                    /* (Not on a row half under the pinned header.) */
+                    if (ev->tunnel != tag_shown && y >= m.header - 1)
+                      {
+                        int ww, wh;
+                        double wx;
+                        pango_layout_set_text (self->small, ts_tunnel_mode_to_string (t->mode), -1);
+                        pango_layout_set_width (self->small, -1);
+                        pango_layout_get_pixel_size (self->small, &ww, &wh);
+                        wx = w - m.tag_w - m.line * 0.3 - ww;
+                        if (wx >= lx + lw + m.line * 0.6 && wx > m.time_w)
+                          {
+                            cairo_move_to (cr, wx, ly - wh / 2.0);
+                            tag_shown = ev->tunnel;
+                          }
+                        else if (wx >= hi + pad + m.line * 0.4 && wx > m.time_w)
+                          {
+                            cairo_move_to (cr, wx, mid - wh / 2.0);
+                            tag_shown = ev->tunnel;
+                          }
+                        if (tag_shown == ev->tunnel)
+                          {
+                            set_rgba (cr, &tc, alpha);
+                            pango_cairo_show_layout (cr, self->small);
+                          }
+                      }
+                  }
+              }
+          }
         }
     }
   else
@@ -768,7 +882,7 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
       }
     }
   set_rgba (cr, &pal.fg, 0.6);
-  draw_text (cr, self->small, "time", 8, m.header * 0.72, m.time_w, FALSE);
+  draw_text (cr, self->small, m.compact ? "ms" : "time", 8, m.header * 0.72, m.time_w, FALSE);
 }
 
 static void
@@ -797,6 +911,52 @@ ts_ladder_view_export (TsLadderView *self, const char *path, GError **error)
   return _ts_export (path, w > 0 ? w : 1200, h > 0 ? h : 800, &pal.bg, ladder_draw, self, error);
 }
 
+/* A row's tooltip: its whole label, its time, phase and tunnel (what a
+ * compact ladder shows as colour only). */
+static gboolean
+on_query_tooltip (TsLadderView *self, int x, int y, gboolean keyboard, GtkTooltip *tooltip)
+{
+  Metrics m;
+  double value = self->vadjustment ? gtk_adjustment_get_value (self->vadjustment) : 0;
+  TsStepList *list;
+  const TsTimeline *tl;
+  const TsTimelineEvent *ev;
+  g_autofree char *summary = NULL;
+  g_autoptr (GString) text = NULL;
+  int row, i;
+
+  if (self->session == NULL || keyboard)
+    return FALSE;
+  metrics (self, &m, gtk_widget_get_width (GTK_WIDGET (self)));
+  if (y < m.header)
+    return FALSE;
+  row = (int)floor ((y - m.header + value) / m.row);
+  if (row < 0 || row >= (int)n_rows (self))
+    return FALSE;
+  list = ts_session_get_step_list (self->session);
+  tl = ts_step_list_get_timeline (list);
+  i = (int)row_first_step (self, (guint)row);
+  ev = ts_step_list_get_event (list, i);
+  summary = row_n_steps (self, (guint)row) > 1
+                ? g_strdup ("TCP handshake (SYN, SYN-ACK)")
+                : ts_step_list_dup_summary_as (list, i, ts_session_get_reader (self->session));
+  text = g_string_new (summary);
+  g_string_append_printf (text, "\n%.3f ms",
+                          (double)(ev->time_ns - ts_step_list_get_event (list, 0)->time_ns) / 1e6);
+  if (ev->phase != TS_PHASE_NONE)
+    g_string_append_printf (text, " · %s", ts_phase_to_string (ev->phase));
+  if (ev->tunnel >= 0 && (guint)ev->tunnel < ts_timeline_get_n_tunnels (tl)
+      && ts_timeline_get_tunnel (tl, ev->tunnel)->mode != TS_TUNNEL_MODE_UNKNOWN)
+    g_string_append_printf (
+        text, " · tunnel %s",
+        ts_tunnel_mode_to_string (ts_timeline_get_tunnel (tl, ev->tunnel)->mode));
+  gtk_tooltip_set_text (tooltip, text->str);
+  gtk_tooltip_set_tip_area (tooltip,
+                            &(GdkRectangle){ 0, (int)(m.header + row * m.row - value),
+                                             gtk_widget_get_width (GTK_WIDGET (self)), m.row });
+  return TRUE;
+}
+
 static void
 on_click (GtkGestureClick *gesture, int n_press, double x, double y, TsLadderView *self)
 {
@@ -807,7 +967,7 @@ on_click (GtkGestureClick *gesture, int n_press, double x, double y, TsLadderVie
   gtk_widget_grab_focus (GTK_WIDGET (self));
   if (self->session == NULL)
     return;
-  metrics (self, &m);
+  metrics (self, &m, gtk_widget_get_width (GTK_WIDGET (self)));
   if (y < m.header)
     return;
   row = (int)floor ((y - m.header + value) / m.row);
@@ -856,6 +1016,7 @@ ts_ladder_view_finalize (GObject *object)
   g_clear_pointer (&self->column_of, g_array_unref);
   g_clear_pointer (&self->row_first, g_array_unref);
   g_clear_pointer (&self->row_of_step, g_array_unref);
+  g_clear_pointer (&self->drawn_labels, g_array_unref);
   G_OBJECT_CLASS (ts_ladder_view_parent_class)->finalize (object);
 }
 
@@ -950,9 +1111,12 @@ ts_ladder_view_init (TsLadderView *self)
   self->drawn_first = self->drawn_last = -1;
   self->fold = TRUE;
   self->row_text = g_hash_table_new_full (NULL, NULL, NULL, row_text_free);
+  self->drawn_labels = g_array_new (FALSE, FALSE, sizeof (DrawnLabel));
   self->layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
   self->small = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
+  g_signal_connect (self, "query-tooltip", G_CALLBACK (on_query_tooltip), NULL);
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
   g_signal_connect (click, "pressed", G_CALLBACK (on_click), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
@@ -1011,7 +1175,7 @@ ts_ladder_view_get_row_height (TsLadderView *self)
   Metrics m;
 
   g_return_val_if_fail (TS_IS_LADDER_VIEW (self), 0);
-  metrics (self, &m);
+  metrics (self, &m, gtk_widget_get_width (GTK_WIDGET (self)));
   return m.row;
 }
 
@@ -1049,4 +1213,23 @@ ts_ladder_view_get_drawn_overruns (TsLadderView *self)
 {
   g_return_val_if_fail (TS_IS_LADDER_VIEW (self), 0);
   return self->drawn_overruns;
+}
+
+gboolean
+ts_ladder_view_get_drawn_label (TsLadderView *self, guint step, double *out_room, int *out_needed)
+{
+  g_return_val_if_fail (TS_IS_LADDER_VIEW (self), FALSE);
+  for (guint k = 0; k < self->drawn_labels->len; k++)
+    {
+      const DrawnLabel *d = &g_array_index (self->drawn_labels, DrawnLabel, k);
+      if (d->step == step)
+        {
+          if (out_room)
+            *out_room = d->room;
+          if (out_needed)
+            *out_needed = d->needed;
+          return TRUE;
+        }
+    }
+  return FALSE;
 }

@@ -26,10 +26,17 @@ gboolean ts_ladder_view_export (TsLadderView *self, const char *path, GError **e
 /* The first and last step drawn by the last snapshot (-1 when none): what
  * tests check to know only the visible rows are drawn. */
 void ts_ladder_view_get_drawn_range (TsLadderView *self, int *out_first, int *out_last);
-/* Labels the last snapshot drew past their arrow's gap between two
- * columns, or into the tunnel tag's margin on the right ("relay",
- * "intercept"): 0, as labels are ellipsized to their room. For tests. */
+/* Labels the last snapshot drew past their room: into the time column,
+ * into the tunnel marker's margin on the right, or over the tunnel's name
+ * ("relay", "intercept"): 0, as labels are ellipsized to their room (the
+ * arrow's gap, or the free space on its row beside it). For tests. */
 guint ts_ladder_view_get_drawn_overruns (TsLadderView *self);
+/* The label of @step (a folded row: its first step) as the last snapshot
+ * drew it: TRUE when it did, with @out_room the width it was given and
+ * @out_needed the width its whole text needs, in pixels (either may be
+ * NULL). For tests. */
+gboolean ts_ladder_view_get_drawn_label (TsLadderView *self, guint step, double *out_room,
+                                         int *out_needed);
 /* Folding (on by default): a TCP handshake, SYN then SYN-ACK, is one row
  * with arrow heads at both ends; the steps stay the session's. */
 void ts_ladder_view_set_fold (TsLadderView *self, gboolean fold);

@@ -878,6 +878,142 @@ test_ladder_labels_fit (void)
     }
 }
 
+/* Compare panes and a ladder beside a lesson are narrow: each arrow's
+ * label still shows what the arrow is. At the screenshots' size (1280 by
+ * 800), in each compare pane, with and without lesson 5's pane beside
+ * them, the TCP handshake, the CONNECT, its 200, the ClientHello, the
+ * ServerHello and the GET and 200 inside the tunnel are given the room
+ * their first words and key value need, and no label leaves its room. */
+static void
+find_ladders (GtkWidget *widget, GPtrArray *out)
+{
+  if (TS_IS_LADDER_VIEW (widget) && gtk_widget_get_mapped (widget))
+    g_ptr_array_add (out, widget);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    find_ladders (c, out);
+}
+
+typedef struct
+{
+  TsLadderView *ladder;
+  guint step;
+} LadderStep;
+
+static gboolean
+ladder_draws_label (gpointer data)
+{
+  LadderStep *ls = data;
+  return ts_ladder_view_get_drawn_label (ls->ladder, ls->step, NULL, NULL);
+}
+
+static void
+check_compare_labels (TsWindow *window)
+{
+  static const struct
+  {
+    const char *prefix; /* the drawn summary starts with it */
+    const char *needs;  /* what must fit whole */
+  } rows[] = {
+    { "TCP handshake", "TCP handshake (SYN, SYN-ACK)" },
+    { "CONNECT ", "CONNECT example.com:443" },
+    { "200 ", "200 Connection established" },
+    { "ClientHello", "ClientHello SNI example.com" },
+    { "ServerHello", "ServerHello TLS 1.3" },
+    { "GET ", "GET /api/orders" },
+    { "200 OK", "200 OK" },
+  };
+  g_autoptr (GPtrArray) ladders = g_ptr_array_new ();
+  guint panes = 0;
+
+  find_ladders (GTK_WIDGET (window), ladders);
+  for (guint k = 0; k < ladders->len; k++)
+    {
+      TsLadderView *ladder = ladders->pdata[k];
+      TsSession *session = ts_ladder_view_get_session (ladder);
+      TsStepList *list = ts_session_get_step_list (session);
+      guint n = ts_session_get_n_steps (session);
+
+      if (ladder == ts_window_get_ladder (window))
+        continue;
+      panes++;
+      /* A pane: less than half the window. */
+      g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (ladder)), <, 640);
+      for (guint r = 0; r < G_N_ELEMENTS (rows); r++)
+        {
+          g_autoptr (PangoLayout) need
+              = gtk_widget_create_pango_layout (GTK_WIDGET (ladder), rows[r].needs);
+          int need_w = 0, natural = 0;
+          double room = 0;
+          guint i;
+
+          pango_layout_get_pixel_size (need, &need_w, NULL);
+          for (i = 0; i < n; i++)
+            {
+              const TsTimelineEvent *ev = ts_step_list_get_event (list, i);
+              g_autofree char *seen
+                  = ts_step_list_dup_summary_as (list, i, ts_session_get_reader (session));
+              /* A folded handshake is labelled on its SYN's row. */
+              if (g_str_equal (rows[r].prefix, "TCP handshake")
+                      ? g_str_equal (ev->kind, "tcp.syn")
+                      : g_str_has_prefix (seen, rows[r].prefix))
+                break;
+            }
+          g_assert_cmpuint (i, <, n);
+          {
+            LadderStep ls = { ladder, i };
+            ts_session_set_step (session, (int)i);
+            iterate_until (ladder_draws_label, &ls, 5000);
+          }
+          g_assert_true (ts_ladder_view_get_drawn_label (ladder, i, &room, &natural));
+          if (g_test_verbose ())
+            g_printerr ("pane %u %-14s room %.0f needs %d (whole %d)\n", panes, rows[r].prefix,
+                        room, need_w, natural);
+          g_assert_cmpfloat (room, >=, MIN (need_w, natural));
+          g_assert_cmpuint (ts_ladder_view_get_drawn_overruns (ladder), ==, 0);
+        }
+    }
+  g_assert_cmpuint (panes, ==, 2);
+}
+
+static void
+test_ladder_compare_readable (void)
+{
+  g_autofree char *a = g_build_filename (source_dir (), "captures", "intercept.pcapng", NULL);
+  g_autofree char *b = g_build_filename (source_dir (), "captures", "connect.pcapng", NULL);
+  g_autoptr (GError) error = NULL;
+  TsWindow *window;
+
+  if (!g_file_test (a, G_FILE_TEST_EXISTS) || !g_file_test (b, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("a capture is missing");
+      return;
+    }
+  window = new_window ();
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  g_assert_true (ts_window_load_path (window, a, &error));
+  g_assert_true (ts_window_load_compare_path (window, b, &error));
+  g_assert_no_error (error);
+  ts_window_set_view (window, "compare");
+  iterate_for (300);
+  check_compare_labels (window);
+  close_window (window);
+
+  /* Lesson 5's last step: the lesson pane takes a third of the window. */
+  window = new_window ();
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  ts_lesson_pane_set_record_progress (ts_window_get_lesson_pane (window), FALSE);
+  if (!ts_window_load_lesson (window, 5, 4, &error))
+    {
+      close_window (window);
+      g_test_skip (error->message);
+      return;
+    }
+  iterate_for (300);
+  g_assert_cmpstr (ts_window_get_view (window), ==, "compare");
+  check_compare_labels (window);
+  close_window (window);
+}
+
 static void
 test_window_compare (void)
 {
@@ -2089,6 +2225,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/settings/large-text", test_settings_large_text);
   g_test_add_func ("/ts/gui/ladder/large", test_ladder_large);
   g_test_add_func ("/ts/gui/ladder/labels-fit", test_ladder_labels_fit);
+  g_test_add_func ("/ts/gui/ladder/compare-readable", test_ladder_compare_readable);
   g_test_add_data_func ("/ts/gui/screenshot/ladder", "ladder", test_screenshot);
   g_test_add_data_func ("/ts/gui/screenshot/topology", "topology", test_screenshot);
   g_test_add_data_func ("/ts/gui/screenshot/detail", "detail", test_screenshot);

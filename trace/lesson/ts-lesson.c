@@ -14,7 +14,7 @@ G_DEFINE_QUARK (ts - lesson - error - quark, ts_lesson_error)
 
 static const char *const meta_keys[]
     = { "scenario", "capture", "compare", "objectives", "cites", NULL };
-static const char *const step_keys[] = { "highlight", "view", "as", NULL };
+static const char *const step_keys[] = { "highlight", "view", "as", "compare", NULL };
 static const char *const view_names[] = { "ladder", "topology", "detail", "compare", NULL };
 
 const char *
@@ -44,6 +44,7 @@ step_free (TsLessonStep *step)
   g_free (step->narrative);
   g_free (step->highlight);
   g_free (step->as);
+  g_free (step->compare);
   question_free (step->question);
   g_free (step);
 }
@@ -287,8 +288,16 @@ apply_step_setting (const char *path, cmark_node *item, TsLessonStep *step, GErr
       g_free (step->as);
       step->as = g_steal_pointer (&value);
     }
+  else if (strcmp (key, "compare") == 0)
+    {
+      if (*value == '\0')
+        return fail (error, path, item, "'compare:' needs a scenario name");
+      g_free (step->compare);
+      step->compare = g_steal_pointer (&value);
+    }
   else
-    return fail (error, path, item, "unknown step setting '%s' (known: highlight, view, as)", key);
+    return fail (error, path, item,
+                 "unknown step setting '%s' (known: highlight, view, as, compare)", key);
   return TRUE;
 }
 
@@ -474,9 +483,29 @@ ts_lesson_new_from_data (const char *path, const char *text, gsize len, GError *
     {
       TsLessonStep *s = self->steps->pdata[i];
 
-      if (s->question != NULL && s->question->from_compare && self->compare == NULL)
+      /* A step's own compare is what its compare view shows: on a step
+       * that does not show it, the narrative would talk about a capture
+       * the student cannot see. */
+      if (s->compare != NULL && s->view != TS_LESSON_VIEW_COMPARE)
         {
-          fail (error, path, NULL, "line %u: 'from-compare:' needs a '- compare: SCENARIO' setting",
+          fail (error, path, NULL, "line %u: a step's 'compare: %s' goes with 'view: compare'",
+                s->line, s->compare);
+          return NULL;
+        }
+      if (s->view == TS_LESSON_VIEW_COMPARE && s->compare == NULL && self->compare == NULL)
+        {
+          fail (error, path, NULL,
+                "line %u: 'view: compare' needs a '- compare: SCENARIO' setting, on the step or "
+                "the lesson",
+                s->line);
+          return NULL;
+        }
+      if (s->question != NULL && s->question->from_compare && s->compare == NULL
+          && self->compare == NULL)
+        {
+          fail (error, path, NULL,
+                "line %u: 'from-compare:' needs a '- compare: SCENARIO' setting, on the step or "
+                "the lesson",
                 s->question->line);
           return NULL;
         }
@@ -486,6 +515,30 @@ ts_lesson_new_from_data (const char *path, const char *text, gsize len, GError *
   if (self->intro == NULL)
     self->intro = g_strdup ("");
   return g_steal_pointer (&self);
+}
+
+const char *
+ts_lesson_get_step_compare (const TsLesson *self, guint index)
+{
+  const TsLessonStep *step;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (index < self->steps->len, NULL);
+
+  step = self->steps->pdata[index];
+  return step->compare != NULL ? step->compare : self->compare;
+}
+
+char *
+ts_lesson_dup_step_compare_capture (const TsLesson *self, guint index)
+{
+  const char *scenario;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (index < self->steps->len, NULL);
+
+  scenario = ts_lesson_get_step_compare (self, index);
+  return scenario != NULL ? g_strdup_printf ("captures/%s.pcapng", scenario) : NULL;
 }
 
 TsLesson *

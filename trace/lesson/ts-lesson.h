@@ -9,14 +9,21 @@
  *   - objectives: TEXT             objectives, cites, compare (a second scenario)
  *   INTRODUCTION                   any Markdown
  *   ## STEP TITLE                  each level-2 heading starts a step
- *   - highlight: QUERY             optional settings list: highlight, view, as
+ *   - highlight: QUERY             optional settings list: highlight, view, as,
+ *   - compare: NAME                compare (a second scenario for this step's
+ *                                  `view: compare`, instead of the lesson's)
  *   NARRATIVE                      any Markdown
  *   > Question: PROMPT             optional, a block quote: the prompt, a list of
  *   > - CHOICE ...                 choices (none: a short answer), and a paragraph
  *   > answer: TEXT                 with the answer and, where the answer is a fact
  *   > from: QUERY -> FIELD         of the capture, where to compute it from
  *                                  (FIELD #count: how many events match;
- *                                  "from-compare:" reads the compare capture)
+ *                                  "from-compare:" reads the step's compare
+ *                                  capture: its own compare, else the lesson's)
+ *
+ * A `view: compare` step and a "from-compare:" question need a compare
+ * scenario, the step's or the lesson's; a step's `compare:` goes with
+ * `view: compare` (a capture the student would not see is no step's).
  *
  * A QUERY is space-separated KEY=VALUE (exact) or KEY~VALUE (contains)
  * matched against the fields of the analyzer's JSON events
@@ -56,7 +63,7 @@ typedef struct
   char *answer;
   char *from_query; /* or NULL: the answer is written by hand */
   char *from_field;
-  gboolean from_compare; /* computed from the compare scenario's capture ("from-compare:") */
+  gboolean from_compare; /* computed from the step's compare capture ("from-compare:") */
   guint line;
 } TsLessonQuestion;
 
@@ -67,6 +74,7 @@ typedef struct
   char *highlight; /* a query, or NULL */
   TsLessonView view;
   char *as;                   /* whose eyes: a node name, "observer", or NULL for everyone */
+  char *compare;              /* the step's own compare scenario, or NULL: the lesson's */
   TsLessonQuestion *question; /* or NULL */
   guint line;
 } TsLessonStep;
@@ -86,7 +94,7 @@ typedef struct
 } TsLesson;
 
 /* Parses @path. Errors name the file and line: "lessons/04-connect.md:12:
- * unknown step setting 'foo' (known: highlight, view, as)". */
+ * unknown step setting 'foo' (known: highlight, view, as, compare)". */
 TsLesson *ts_lesson_new_from_file (const char *path, GError **error);
 TsLesson *ts_lesson_new_from_data (const char *path, const char *text, gsize len, GError **error);
 void ts_lesson_free (TsLesson *self);
@@ -101,6 +109,16 @@ GPtrArray *ts_lesson_list_files (const char *dir, GError **error);
 char *ts_lesson_find_data (const char *name);
 
 const char *ts_lesson_view_to_string (TsLessonView view);
+
+/* The compare scenario of step @index: the step's own `compare:`, else the
+ * lesson's; NULL when neither has one (borrowed, valid while @self lives). */
+const char *ts_lesson_get_step_compare (const TsLesson *self, guint index);
+
+/* The capture of step @index's compare scenario, found as the lesson's
+ * compare capture is: captures/SCENARIO.pcapng, relative to the data
+ * directory (ts_lesson_find_data ()); NULL when the step compares with
+ * nothing (transfer full). */
+char *ts_lesson_dup_step_compare_capture (const TsLesson *self, guint index);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TsLesson, ts_lesson_free)
 

@@ -285,17 +285,23 @@ ask (const TsLessonQuestion *q, guint width)
     }
 }
 
-/* The events a step highlights, as seen by its `as` node. Each is shown
- * whole, wrapped to @width: a question may ask about the end of its summary
- * (the issuer of a certificate), which the ladder cuts. */
+/* The events a step highlights in @capture, as seen by its `as` node; in a
+ * compare view, under a line naming the @side ("left", "right") and its
+ * @file. Each is shown whole, wrapped to @width: a question may ask about
+ * the end of its summary (the issuer of a certificate), which the ladder
+ * cuts. */
 static void
-print_highlights (TsLessonCapture *capture, const TsLessonStep *step, guint width)
+print_highlights (TsLessonCapture *capture, const char *side, const char *file,
+                  const TsLessonStep *step, guint width)
 {
   const TsTimeline *timeline = ts_lesson_capture_get_timeline (capture);
   /* Wide enough that the renderer cuts nothing; print_wrapped () folds it. */
   TsRenderOptions options = { .width = G_MAXINT, .as_node = -1 };
   g_autoptr (GArray) found = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree char *where
+      = side != NULL ? g_strdup_printf (", on the %s (%s)", side, file) : g_strdup ("");
+  g_autofree char *heading = NULL;
   guint64 t0 = 0;
 
   if (step->highlight == NULL)
@@ -303,7 +309,14 @@ print_highlights (TsLessonCapture *capture, const TsLessonStep *step, guint widt
   found = ts_lesson_capture_find (capture, step->highlight, &error);
   if (found == NULL || found->len == 0)
     {
-      printf ("(nothing in the capture matches this step's highlight: %s)\n", step->highlight);
+      g_autofree char *text = side != NULL
+                                  ? g_strdup_printf ("(nothing on the %s (%s) matches this step's "
+                                                     "highlight: %s)",
+                                                     side, file, step->highlight)
+                                  : g_strdup_printf ("(nothing in the capture matches this step's "
+                                                     "highlight: %s)",
+                                                     step->highlight);
+      print_wrapped ("", text, width, 2);
       return;
     }
   /* (A node, or "observer": an on-path observer of every link.) */
@@ -311,8 +324,10 @@ print_highlights (TsLessonCapture *capture, const TsLessonStep *step, guint widt
     options.as_node = -1;
   if (ts_timeline_get_n_events (timeline) > 0)
     t0 = ts_timeline_get_event (timeline, 0)->time_ns;
-  printf ("Look at%s%s:\n", options.as_node != -1 ? ", as seen by " : "",
-          options.as_node != -1 ? ts_render_as_name (timeline, options.as_node) : "");
+  heading = g_strdup_printf ("Look at%s%s%s:", where, options.as_node != -1 ? ", as seen by " : "",
+                             options.as_node != -1 ? ts_render_as_name (timeline, options.as_node)
+                                                   : "");
+  print_wrapped ("", heading, width, 2);
   for (guint i = 0; i < found->len; i++)
     {
       guint index = g_array_index (found, guint, i);
@@ -336,22 +351,101 @@ print_highlights (TsLessonCapture *capture, const TsLessonStep *step, guint widt
     }
 }
 
+/* The captures compare steps show on the right, each analysed once: a
+ * relative path (captures/SCENARIO.pcapng) -> TsLessonCapture, or -> NULL
+ * with the reason it cannot be shown in @errors. */
+typedef struct
+{
+  GHashTable *captures;
+  GHashTable *errors;
+} CompareCaptures;
+
 static void
-print_step (const TsLesson *lesson, TsLessonCapture *capture, guint index, gboolean all,
-            guint width)
+compare_captures_clear (CompareCaptures *self)
+{
+  g_clear_pointer (&self->captures, g_hash_table_unref);
+  g_clear_pointer (&self->errors, g_hash_table_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CompareCaptures, compare_captures_clear)
+
+/* The analysed capture at @rel, or NULL with the reason in @out_error
+ * (borrowed from @self). */
+static TsLessonCapture *
+compare_captures_get (CompareCaptures *self, const char *rel, const char **out_error)
+{
+  g_autofree char *root = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
+  TsLessonCapture *capture;
+
+  if (self->captures == NULL)
+    {
+      self->captures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                              (GDestroyNotify)ts_lesson_capture_free);
+      self->errors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    }
+  *out_error = g_hash_table_lookup (self->errors, rel);
+  if (*out_error != NULL || (capture = g_hash_table_lookup (self->captures, rel)) != NULL)
+    return *out_error != NULL ? NULL : capture;
+  root = ts_lesson_find_data ("");
+  path = g_build_filename (root, rel, NULL);
+  capture = ts_lesson_capture_new_from_file (path, &error);
+  if (capture == NULL)
+    {
+      g_hash_table_insert (self->errors, g_strdup (rel), g_strdup (error->message));
+      *out_error = g_hash_table_lookup (self->errors, rel);
+      return NULL;
+    }
+  g_hash_table_insert (self->captures, g_strdup (rel), capture);
+  return capture;
+}
+
+static void
+print_step (const TsLesson *lesson, TsLessonCapture *capture, CompareCaptures *compares,
+            guint index, gboolean all, guint width)
 {
   const TsLessonStep *step = lesson->steps->pdata[index];
   g_autofree char *title
       = g_strdup_printf ("Step %u of %u: %s", index + 1, lesson->steps->len, step->title);
+  /* A compare view shows the lesson's capture on the left and the step's
+   * compare capture (its own, else the lesson's) on the right: the
+   * terminal says which, and looks into both. */
+  gboolean compare = step->view == TS_LESSON_VIEW_COMPARE;
+  g_autofree char *compare_rel
+      = compare ? ts_lesson_dup_step_compare_capture (lesson, index) : NULL;
+  g_autofree char *with
+      = compare_rel != NULL ? g_strdup_printf (
+            " with %s (%s)", ts_lesson_get_step_compare (lesson, index), compare_rel)
+                            : g_strdup ("");
+  g_autofree char *view
+      = g_strdup_printf ("[view: %s%s%s%s]", ts_lesson_view_to_string (step->view), with,
+                         step->as != NULL ? ", as seen by " : "", step->as != NULL ? step->as : "");
 
   print_rule (title, width);
-  printf ("[view: %s%s%s]\n\n", ts_lesson_view_to_string (step->view),
-          step->as != NULL ? ", as seen by " : "", step->as != NULL ? step->as : "");
+  print_wrapped ("", view, width, 1);
+  printf ("\n");
   print_markdown (step->narrative, width);
-  if (capture != NULL)
+  if (compare_rel != NULL && step->highlight != NULL)
+    {
+      const char *why = NULL;
+      TsLessonCapture *other = compare_captures_get (compares, compare_rel, &why);
+
+      printf ("\n");
+      if (capture != NULL)
+        print_highlights (capture, "left", lesson->capture, step, width);
+      if (other != NULL)
+        print_highlights (other, "right", compare_rel, step, width);
+      else
+        {
+          g_autofree char *text = g_strdup_printf ("(%s cannot be shown: %s)", compare_rel, why);
+          print_wrapped ("", text, width, 2);
+        }
+    }
+  else if (capture != NULL)
     {
       printf ("\n");
-      print_highlights (capture, step, width);
+      print_highlights (capture, NULL, NULL, step, width);
     }
   if (step->question != NULL)
     {
@@ -408,6 +502,7 @@ ts_cmd_lesson (int argc, char **argv)
   g_autoptr (GPtrArray) files = NULL;
   g_autoptr (TsLesson) lesson = NULL;
   g_autoptr (TsLessonCapture) capture = NULL;
+  g_auto (CompareCaptures) compares = { 0 };
   g_autoptr (GError) error = NULL;
   guint64 number;
   char *end = NULL;
@@ -516,7 +611,7 @@ ts_cmd_lesson (int argc, char **argv)
           if (line == NULL && !isatty (STDIN_FILENO))
             all = TRUE; /* no one is typing: print the rest */
         }
-      print_step (lesson, capture, i, all, (guint)width);
+      print_step (lesson, capture, &compares, i, all, (guint)width);
     }
   printf ("\nEnd of lesson %u.\n", lesson->number);
   return TS_EXIT_OK;

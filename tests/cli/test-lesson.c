@@ -240,7 +240,7 @@ test_highlights_whole (void)
       }
 
   /* Lesson 3, step 3 asks for the issuer of the certificate it highlights;
-   * lesson 5, step 2 names it. */
+   * lesson 5, step 2 names it (on the left of its compare view). */
   for (guint i = 0; i < 2; i++)
     {
       g_auto (Run) r = { 0 };
@@ -249,7 +249,9 @@ test_highlights_whole (void)
 
       run_tscope (&r, NULL, NULL, "lesson", i == 0 ? "3" : "5", "--all", "--width", "60", NULL);
       text = squeeze (r.out);
-      step = strstr (text, "Look at, as seen by client: > ");
+      step = strstr (text, i == 0 ? "Look at, as seen by client: > "
+                                  : "Look at, on the left (captures/intercept.pcapng), as seen "
+                                    "by client: > ");
       g_assert_nonnull (step);
       g_assert_true (
           g_str_has_prefix (strstr (step, "Certificate example.com, "),
@@ -335,6 +337,90 @@ test_detail (void)
   g_assert_nonnull (strstr (r.out, "SYN 2 sent at +1.0"));
 }
 
+/* The step's text between its "Step N of" rule and the next step (or the
+ * end), from `tscope lesson LESSON --all` (transfer full). */
+static char *
+step_text (const char *lesson, guint n)
+{
+  g_auto (Run) r = { 0 };
+  g_autofree char *start = g_strdup_printf ("\nStep %u of ", n);
+  g_autofree char *next = g_strdup_printf ("\nStep %u of ", n + 1);
+  const char *from, *to;
+
+  run_tscope (&r, "", NULL, "lesson", lesson, "--all", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpstr (r.err, ==, "");
+  from = strstr (r.out, start);
+  g_assert_nonnull (from);
+  to = strstr (from, next);
+  if (to == NULL)
+    to = strstr (from, "\nEnd of lesson");
+  g_assert_nonnull (to);
+  return g_strndup (from, (gsize)(to - from));
+}
+
+/* A compare step says which capture it compares with (the step's own,
+ * else the lesson's) and prints its highlights in both, each under a line
+ * naming its capture: lesson 3's refusing clients are on the right, where
+ * the terminal showed only the intercept capture, in which nothing
+ * matched. */
+static void
+test_compare (void)
+{
+  struct
+  {
+    const char *lesson;
+    guint step;
+    const char *view;
+    const char *left;
+    const char *right;
+  } cases[] = {
+    { "3", 6, "[view: compare with intercept-untrusted (captures/intercept-untrusted.pcapng)]\n",
+      "(nothing on the left (captures/intercept.pcapng) matches this step's highlight:",
+      "Look at, on the right (captures/intercept-untrusted.pcapng):\n"
+      "  >   0.057218  client -> proxy  Alert fatal unknown_ca  #0\n" },
+    { "3", 7, "[view: compare with intercept-pinned (captures/intercept-pinned.pcapng)]\n",
+      "(nothing on the left (captures/intercept.pcapng) matches this step's highlight:",
+      "Look at, on the right (captures/intercept-pinned.pcapng):\n"
+      "  >   0.061383  client -> proxy  Alert fatal handshake_failure  #0\n" },
+    { "1", 3, "[view: compare with connect (captures/connect.pcapng)]\n",
+      "Look at, on the left (captures/direct-blocked.pcapng):\n  > ",
+      "Look at, on the right (captures/connect.pcapng):\n  > " },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = step_text (cases[i].lesson, cases[i].step);
+      const char *view = strstr (text, cases[i].view);
+      const char *left = strstr (text, cases[i].left);
+      const char *right = strstr (text, cases[i].right);
+
+      g_test_message ("lesson %s step %u:%s", cases[i].lesson, cases[i].step, text);
+      g_assert_nonnull (view);
+      g_assert_nonnull (left);
+      g_assert_nonnull (right);
+      g_assert_true (view < left && left < right);
+    }
+  /* Lesson 1: the client's SYN on the left, the two SYNs of the proxied
+   * request on the right. */
+  {
+    g_autofree char *text = step_text ("1", 3);
+    const char *right = strstr (text, "on the right (captures/connect.pcapng)");
+    guint n_left = 0, n_right = 0;
+
+    for (const char *p = strstr (text, "  > "); p != NULL; p = strstr (p + 1, "  > "))
+      {
+        g_assert_nonnull (strstr (p, "SYN"));
+        if (p < right)
+          n_left++;
+        else
+          n_right++;
+      }
+    g_assert_cmpuint (n_left, ==, 1);
+    g_assert_cmpuint (n_right, ==, 2);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -346,5 +432,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/cli/lesson/terminal", test_terminal);
   g_test_add_func ("/ts/cli/lesson/as-observer", test_as_observer);
   g_test_add_func ("/ts/cli/lesson/detail", test_detail);
+  g_test_add_func ("/ts/cli/lesson/compare", test_compare);
   return g_test_run ();
 }

@@ -61,6 +61,7 @@ G_DEFINE_FINAL_TYPE (TsLessonPane, ts_lesson_pane, GTK_TYPE_WIDGET)
 enum
 {
   SIGNAL_CLOSE,
+  SIGNAL_STEP_CHANGED,
   N_SIGNALS
 };
 
@@ -287,6 +288,59 @@ view_title (TsLessonView view)
     }
 }
 
+/* The time of @list's first event on the wire, as compare mode counts
+ * time (lab events before it differ from one scenario to another). */
+static guint64
+first_wire_time (TsStepList *list)
+{
+  for (guint i = 0; i < ts_step_list_get_n_steps (list); i++)
+    if (ts_step_list_get_event (list, i)->layer != TS_LAYER_LAB)
+      return ts_step_list_get_event (list, i)->time_ns;
+  return ts_step_list_get_n_steps (list) ? ts_step_list_get_event (list, 0)->time_ns : 0;
+}
+
+/* A compare step whose events are on the right only (a client refusing
+ * the proxy's certificate, where the left one trusts it): the left goes to
+ * the same time since its first packet, and the right to the first of
+ * them. */
+static void
+go_to_compare_highlight (TsLessonPane *self)
+{
+  const TsLessonStep *step = current (self);
+  TsStepList *left, *right;
+  guint64 rel, t0;
+  int first;
+  guint n;
+
+  if (step == NULL || step->view != TS_LESSON_VIEW_COMPARE || self->session == NULL
+      || self->compare == NULL || ts_session_get_first_highlighted_step (self->session) >= 0
+      || (first = ts_session_get_first_highlighted_step (self->compare)) < 0)
+    return;
+  left = ts_session_get_step_list (self->session);
+  right = ts_session_get_step_list (self->compare);
+  n = ts_step_list_get_n_steps (left);
+  if (n == 0)
+    return;
+  t0 = first_wire_time (right);
+  rel = ts_step_list_get_event (right, (guint)first)->time_ns > t0
+            ? ts_step_list_get_event (right, (guint)first)->time_ns - t0
+            : 0;
+  t0 = first_wire_time (left);
+  for (guint i = 0; i < n; i++)
+    {
+      guint64 tm = ts_step_list_get_event (left, i)->time_ns;
+
+      if (i + 1 == n || (tm > t0 && tm - t0 >= rel))
+        {
+          activate (self, "session.goto", g_variant_new_int32 ((gint32)i));
+          /* The right follows the left to the step at or before that
+           * time: it shows the first event itself. */
+          activate (self, "compare.goto", g_variant_new_int32 (first));
+          return;
+        }
+    }
+}
+
 /* Sets the session for the current step, through its actions. */
 static void
 apply_to_session (TsLessonPane *self, gboolean move)
@@ -294,6 +348,7 @@ apply_to_session (TsLessonPane *self, gboolean move)
   const TsLessonStep *step = current (self);
   g_autoptr (GArray) found = NULL;
   g_autoptr (GString) settings = g_string_new (NULL);
+  guint n_other = 0;
 
   if (step == NULL)
     return;
@@ -308,6 +363,7 @@ apply_to_session (TsLessonPane *self, gboolean move)
       activate (self, "compare.highlight",
                 g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, other->data, other->len,
                                            sizeof (guint32)));
+      n_other = other->len;
     }
   activate (
       self, "session.highlight",
@@ -322,12 +378,21 @@ apply_to_session (TsLessonPane *self, gboolean move)
           if (first >= 0)
             activate (self, "session.goto", g_variant_new_int32 (first));
         }
+      else
+        go_to_compare_highlight (self);
     }
 
   g_string_append (settings, view_title (step->view));
+  if (step->view == TS_LESSON_VIEW_COMPARE
+      && ts_lesson_get_step_compare (self->lesson, self->step) != NULL)
+    g_string_append_printf (settings, " with %s",
+                            ts_lesson_get_step_compare (self->lesson, self->step));
   if (step->as)
     g_string_append_printf (settings, " · as seen by %s", step->as);
-  if (step->highlight)
+  if (step->highlight && n_other > 0)
+    g_string_append_printf (settings, " · %u event%s highlighted on the left, %u on the right",
+                            found->len, found->len == 1 ? "" : "s", n_other);
+  else if (step->highlight)
     {
       if (found->len > 0)
         g_string_append_printf (settings, " · %u event%s highlighted", found->len,
@@ -368,6 +433,9 @@ ts_lesson_pane_go (TsLessonPane *self, guint index)
   gtk_widget_set_visible (GTK_WIDGET (self->intro_label),
                           self->step == 0 && self->lesson->intro && *self->lesson->intro);
   show_question (self, step->question);
+  /* The window puts the step's compare capture on the compare side first,
+   * where it is not there yet. */
+  g_signal_emit (self, signals[SIGNAL_STEP_CHANGED], 0);
   apply_to_session (self, TRUE);
   update_actions (self);
   gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (self->scroller), 0);
@@ -594,6 +662,14 @@ on_compare_changed (TsLessonPane *self)
 }
 
 void
+ts_lesson_pane_show_compare (TsLessonPane *self)
+{
+  g_return_if_fail (TS_IS_LESSON_PANE (self));
+  if (self->lesson)
+    go_to_compare_highlight (self);
+}
+
+void
 ts_lesson_pane_set_compare_session (TsLessonPane *self, TsSession *compare)
 {
   g_return_if_fail (TS_IS_LESSON_PANE (self));
@@ -697,6 +773,9 @@ ts_lesson_pane_class_init (TsLessonPaneClass *klass)
 
   signals[SIGNAL_CLOSE] = g_signal_new ("close", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                         NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_STEP_CHANGED]
+      = g_signal_new ("step-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 0);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/tunnelscope/Tunnelscope/ts-lesson-pane.ui");

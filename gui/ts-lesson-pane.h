@@ -14,6 +14,13 @@
  * (activates win.run-scenario with the lesson's scenario), close (emits
  * "close").
  *
+ * Signals: "close"; "step-changed", emitted when the pane goes to a step,
+ * before the step is applied to the sessions: the window then puts the
+ * step's compare capture (ts_lesson_dup_step_compare_capture ()) on the
+ * compare side where another one is there; the pane marks the step's
+ * events in it when it is loaded (the compare session's "reset"), and
+ * shows them (ts_lesson_pane_show_compare ()).
+ *
  * Progress (the step reached, questions answered right) is saved as it
  * happens, see ts-lesson-progress.h.
  */
@@ -37,8 +44,16 @@ void ts_lesson_pane_set_session (TsLessonPane *self, TsSession *session);
 
 /* The right side of compare mode: for steps with `view: compare` the
  * step's query marks its events too, through compare.highlight (the
- * window inserts that session's actions as "compare"). */
+ * window inserts that session's actions as "compare"). It holds the
+ * step's compare capture: the step's own compare scenario's, else the
+ * lesson's (the window loads it, see "step-changed"). */
 void ts_lesson_pane_set_compare_session (TsLessonPane *self, TsSession *compare);
+
+/* For the window, once it has loaded the current step's compare capture
+ * (and the compare side follows the left again): where the step's events
+ * are on the right only, the left goes to the same time since its first
+ * packet and the right to the first of them, as when going to the step. */
+void ts_lesson_pane_show_compare (TsLessonPane *self);
 
 /* Shows @lesson (transfer full; NULL: none). @capture_missing, when not
  * NULL, says why its capture is not shown (the pane then offers to run

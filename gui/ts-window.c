@@ -55,9 +55,16 @@ struct _TsWindow
   GPtrArray *as_values; /* char*: the "as" value of each dropdown item */
   gboolean syncing;
   GtkFileChooserNative *chooser;
+  /* The lesson's compare capture on the compare side (captures/NAME.pcapng,
+   * as ts_lesson_dup_step_compare_capture () names it), or NULL; and
+   * whether one is loading. */
+  char *lesson_compare;
+  gboolean lesson_compare_loading;
 };
 
 G_DEFINE_FINAL_TYPE (TsWindow, ts_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void load_step_compare (TsWindow *self);
 
 static void
 show_error (TsWindow *self, const char *heading, const char *body)
@@ -641,6 +648,8 @@ ts_window_load_compare_path (TsWindow *self, const char *path, GError **error)
   g_return_val_if_fail (TS_IS_WINDOW (self), FALSE);
   if (!ts_session_load_path (self->compare, path, error))
     return FALSE;
+  /* No lesson step's capture any more: a step comparing loads its own. */
+  g_clear_pointer (&self->lesson_compare, g_free);
   update_compare_summary (self);
   sync_compare (self);
   return TRUE;
@@ -656,6 +665,7 @@ compare_done (GObject *source, GAsyncResult *result, gpointer user_data)
     show_error (self, "The trace could not be opened", error->message);
   else
     {
+      g_clear_pointer (&self->lesson_compare, g_free);
       update_compare_summary (self);
       sync_compare (self);
       ts_window_set_view (self, "compare");
@@ -927,6 +937,7 @@ ts_window_finalize (GObject *object)
   TsWindow *self = TS_WINDOW (object);
 
   g_clear_pointer (&self->as_values, g_ptr_array_unref);
+  g_free (self->lesson_compare);
   G_OBJECT_CLASS (ts_window_parent_class)->finalize (object);
 }
 
@@ -1029,6 +1040,8 @@ ts_window_init (TsWindow *self)
   ts_lesson_pane_set_session (self->lesson_pane, self->session);
   ts_lesson_pane_set_compare_session (self->lesson_pane, self->compare);
   g_signal_connect_swapped (self->lesson_pane, "close", G_CALLBACK (ts_window_close_lesson), self);
+  g_signal_connect_swapped (self->lesson_pane, "step-changed", G_CALLBACK (load_step_compare),
+                            self);
   ts_ladder_view_set_session (self->compare_a, self->session);
   ts_ladder_view_set_session (self->compare_b, self->compare);
 
@@ -1167,22 +1180,136 @@ ts_window_get_lesson_visible (TsWindow *self)
          && ts_lesson_pane_get_lesson (self->lesson_pane) != NULL;
 }
 
+/* The step a lesson opens at: @step, or where the student left it
+ * (G_MAXUINT). */
+static guint
+lesson_start_step (guint number, guint step)
+{
+  g_autoptr (TsLessonProgress) progress = NULL;
+
+  if (step != G_MAXUINT)
+    return step;
+  progress = ts_lesson_progress_new (NULL);
+  return ts_lesson_progress_get_step (progress, number);
+}
+
+/* The compare capture (relative, captures/NAME.pcapng) of @lesson's step
+ * @step (clamped, as the pane clamps it), or NULL (transfer full). */
+static char *
+lesson_step_compare (const TsLesson *lesson, guint step)
+{
+  return ts_lesson_dup_step_compare_capture (lesson, MIN (step, lesson->steps->len - 1));
+}
+
+/* @relative under the data directory, as ts-lesson-files.h finds the
+ * lesson's captures (transfer full). */
+static char *
+lesson_data_path (const char *relative)
+{
+  g_autofree char *root = ts_lesson_find_data ("");
+
+  return g_build_filename (root, relative, NULL);
+}
+
+typedef struct
+{
+  TsWindow *window;
+  char *relative; /* the capture loading, captures/NAME.pcapng */
+} StepCompareLoad;
+
+static StepCompareLoad *
+step_compare_load_new (TsWindow *window, const char *relative)
+{
+  StepCompareLoad *load = g_new0 (StepCompareLoad, 1);
+
+  load->window = g_object_ref (window);
+  load->relative = g_strdup (relative);
+  return load;
+}
+
+static void
+step_compare_load_free (StepCompareLoad *load)
+{
+  g_object_unref (load->window);
+  g_free (load->relative);
+  g_free (load);
+}
+
+static void step_compare_loaded (GObject *source, GAsyncResult *result, gpointer user_data);
+
 /* Shows @lesson (transfer full) in the pane at @step, on whatever the
  * sessions hold now. */
 static void
 show_lesson (TsWindow *self, TsLesson *lesson, guint step, const char *capture_missing)
 {
-  guint number = lesson->number;
-
-  if (step == G_MAXUINT)
-    {
-      g_autoptr (TsLessonProgress) progress = ts_lesson_progress_new (NULL);
-      step = ts_lesson_progress_get_step (progress, number);
-    }
   ts_lesson_pane_set_lesson (self->lesson_pane, lesson, capture_missing);
   gtk_revealer_set_reveal_child (self->lesson_revealer, TRUE);
   show_session_page (self);
   ts_lesson_pane_go (self->lesson_pane, step);
+}
+
+/* The lesson step's compare capture on the compare side, where another
+ * one is there: a step that names its own compare scenario shows it (the
+ * lesson 3 clients that refuse the proxy's certificate), the next step the
+ * lesson's again. A step that compares with nothing leaves the side as it
+ * is. One load at a time: when it ends, the step shown then is checked
+ * again. */
+static void
+load_step_compare (TsWindow *self)
+{
+  const TsLesson *lesson = ts_lesson_pane_get_lesson (self->lesson_pane);
+  g_autofree char *relative = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr (GFile) file = NULL;
+
+  if (lesson == NULL || self->lesson_compare_loading)
+    return;
+  relative = lesson_step_compare (lesson, ts_lesson_pane_get_step (self->lesson_pane));
+  if (relative == NULL || g_strcmp0 (relative, self->lesson_compare) == 0)
+    return;
+  g_free (self->lesson_compare);
+  self->lesson_compare = g_strdup (relative);
+  path = lesson_data_path (relative);
+  file = g_file_new_for_path (path);
+  self->lesson_compare_loading = TRUE;
+  ts_session_load_async (self->compare, file, NULL, step_compare_loaded,
+                         step_compare_load_new (self, relative));
+}
+
+static void
+step_compare_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  StepCompareLoad *load = user_data;
+  TsWindow *self = load->window;
+  g_autoptr (GError) error = NULL;
+  gboolean loaded = ts_session_load_finish (TS_SESSION (source), result, &error);
+
+  self->lesson_compare_loading = FALSE;
+  /* The window was closed meanwhile. */
+  if (self->compare == NULL)
+    {
+      step_compare_load_free (load);
+      return;
+    }
+  /* The compare side holds what this load read, whatever was loaded
+   * meanwhile (a lesson opened): the step shown is checked against it. */
+  g_free (self->lesson_compare);
+  self->lesson_compare = g_strdup (load->relative);
+  if (loaded)
+    {
+      update_compare_summary (self);
+      sync_compare (self);
+      ts_lesson_pane_show_compare (self->lesson_pane);
+    }
+  else
+    {
+      /* Not recorded: an empty side, not another step's capture. */
+      g_message ("the lesson's compare capture %s cannot be shown: %s", load->relative,
+                 error->message);
+      ts_session_clear (self->compare);
+    }
+  load_step_compare (self);
+  step_compare_load_free (load);
 }
 
 static char *
@@ -1201,6 +1328,7 @@ ts_window_load_lesson (TsWindow *self, guint number, guint step, GError **error)
   g_autoptr (TsLesson) lesson = NULL;
   g_autofree char *capture = NULL;
   g_autofree char *compare = NULL;
+  g_autofree char *compare_path = NULL;
   g_autofree char *missing = NULL;
   g_autoptr (GError) local = NULL;
 
@@ -1208,21 +1336,27 @@ ts_window_load_lesson (TsWindow *self, guint number, guint step, GError **error)
   lesson = ts_lesson_files_load (number, error);
   if (lesson == NULL)
     return FALSE;
+  step = lesson_start_step (number, step);
   capture = ts_lesson_files_capture_path (lesson);
-  compare = ts_lesson_files_compare_path (lesson);
+  /* The compare capture of the step it opens at: the lesson's, or the
+   * step's own. */
+  compare = lesson_step_compare (lesson, step);
+  compare_path = compare ? lesson_data_path (compare) : NULL;
   if (!ts_session_load_path (self->session, capture, &local))
     {
       missing = missing_message (capture, local);
       ts_session_clear (self->session);
     }
   g_clear_error (&local);
-  if (compare && ts_session_load_path (self->compare, compare, &local))
+  g_clear_pointer (&self->lesson_compare, g_free);
+  if (compare && ts_session_load_path (self->compare, compare_path, &local))
     {
       update_compare_summary (self);
       sync_compare (self);
     }
   else if (compare)
     ts_session_clear (self->compare);
+  self->lesson_compare = g_steal_pointer (&compare);
   show_lesson (self, g_steal_pointer (&lesson), step, missing);
   return TRUE;
 }
@@ -1232,7 +1366,7 @@ typedef struct
   TsWindow *window;
   TsLesson *lesson;
   char *capture;
-  char *compare;
+  char *compare; /* relative, captures/NAME.pcapng */
   char *missing;
   guint step;
 } LessonLoad;
@@ -1255,6 +1389,7 @@ lesson_compare_loaded (GObject *source, GAsyncResult *result, gpointer user_data
   TsWindow *self = load->window;
   g_autoptr (GError) error = NULL;
 
+  self->lesson_compare_loading = FALSE;
   if (ts_session_load_finish (TS_SESSION (source), result, &error))
     {
       update_compare_summary (self);
@@ -1278,9 +1413,14 @@ lesson_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
       load->missing = missing_message (load->capture, error);
       ts_session_clear (self->session);
     }
+  g_clear_pointer (&self->lesson_compare, g_free);
   if (load->compare)
     {
-      g_autoptr (GFile) file = g_file_new_for_path (load->compare);
+      g_autofree char *path = lesson_data_path (load->compare);
+      g_autoptr (GFile) file = g_file_new_for_path (path);
+
+      self->lesson_compare = g_strdup (load->compare);
+      self->lesson_compare_loading = TRUE;
       ts_session_load_async (self->compare, file, NULL, lesson_compare_loaded, load);
       return;
     }
@@ -1306,9 +1446,9 @@ ts_window_open_lesson (TsWindow *self, guint number, guint step)
   load = g_new0 (LessonLoad, 1);
   load->window = g_object_ref (self);
   load->lesson = lesson;
-  load->step = step;
+  load->step = lesson_start_step (number, step);
   load->capture = ts_lesson_files_capture_path (lesson);
-  load->compare = ts_lesson_files_compare_path (lesson);
+  load->compare = lesson_step_compare (lesson, load->step);
   file = g_file_new_for_path (load->capture);
   ts_session_load_async (self->session, file, NULL, lesson_loaded, load);
 }
@@ -1319,6 +1459,7 @@ ts_window_close_lesson (TsWindow *self)
   g_return_if_fail (TS_IS_WINDOW (self));
   gtk_revealer_set_reveal_child (self->lesson_revealer, FALSE);
   ts_lesson_pane_set_lesson (self->lesson_pane, NULL, NULL);
+  g_clear_pointer (&self->lesson_compare, g_free);
   ts_session_set_highlights (self->session, NULL, 0);
   ts_session_set_highlights (self->compare, NULL, 0);
 }

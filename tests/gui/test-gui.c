@@ -1774,6 +1774,135 @@ test_lesson_compare_highlights (void)
   g_rmdir (data);
 }
 
+typedef struct
+{
+  TsWindow *window;
+  const char *scenario;
+} CompareWait;
+
+/* The compare side's title names @scenario (its capture is loaded). */
+static gboolean
+compare_title_names (gpointer data)
+{
+  CompareWait *w = data;
+  const char *title = gtk_label_get_text (GTK_LABEL (ts_window_get_compare_title (w->window, 1)));
+  g_autofree char *prefix = g_strdup_printf ("%s — ", w->scenario);
+
+  return g_str_has_prefix (title, prefix);
+}
+
+/* The right side holds @scenario's capture, its title says so, and the
+ * step's highlight marks there the client's one fatal alert, @alert, in
+ * view, and nothing on the left (the intercept client trusts the proxy). */
+static void
+assert_right_alert (TsWindow *window, const char *scenario, const char *alert)
+{
+  TsSession *left = ts_window_get_session (window);
+  TsSession *right = ts_window_get_compare_session (window);
+  CompareWait wait = { window, scenario };
+  const char *title;
+  guint n_left = 0, n_right = 0;
+  int first;
+
+  iterate_until (compare_title_names, &wait, 10000);
+  title = gtk_label_get_text (GTK_LABEL (ts_window_get_compare_title (window, 1)));
+  g_test_message ("compare title: %s", title);
+  g_assert_true (compare_title_names (&wait));
+  g_assert_nonnull (strstr (title, ".pcapng"));
+  g_assert_cmpstr (ts_window_get_view (window), ==, "compare");
+  ts_session_get_highlights (left, &n_left);
+  ts_session_get_highlights (right, &n_right);
+  g_assert_cmpuint (n_left, ==, 0);
+  g_assert_cmpuint (n_right, ==, 1);
+  first = ts_session_get_first_highlighted_step (right);
+  g_assert_cmpint (first, >=, 0);
+  g_assert_cmpstr (ts_step_list_get_event (ts_session_get_step_list (right), (guint)first)->summary,
+                   ==, alert);
+  /* The right shows the alert, the left the same time. */
+  g_assert_cmpint (ts_session_get_step (right), ==, first);
+  g_assert_cmpint (ts_session_get_step (left), >, 0);
+}
+
+/* A step's own compare scenario: lesson 3's refusing clients are on the
+ * right of their steps (the app showed the intercept capture, where the
+ * client trusts the proxy), loaded as the student goes to the step, back
+ * and forth, and at once when the lesson opens there. Lessons comparing
+ * with their lesson's scenario alone keep it (lesson 1: connect). */
+static void
+test_lesson_step_compare (void)
+{
+  g_autofree char *untrusted
+      = g_build_filename (source_dir (), "captures", "intercept-untrusted.pcapng", NULL);
+  g_autofree char *pinned
+      = g_build_filename (source_dir (), "captures", "intercept-pinned.pcapng", NULL);
+  g_autoptr (GError) error = NULL;
+  TsWindow *window;
+  TsLessonPane *pane;
+  const TsLesson *lesson;
+  guint n = 0;
+
+  if (!g_file_test (untrusted, G_FILE_TEST_EXISTS) || !g_file_test (pinned, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("the intercept-untrusted and intercept-pinned captures are not recorded");
+      return;
+    }
+  window = new_window ();
+  pane = ts_window_get_lesson_pane (window);
+  ts_lesson_pane_set_record_progress (pane, FALSE);
+  g_assert_true (ts_window_load_lesson (window, 3, 4, &error));
+  g_assert_no_error (error);
+  lesson = ts_lesson_pane_get_lesson (pane);
+  g_assert_null (lesson->compare);
+  g_assert_cmpuint (ts_session_get_n_steps (ts_window_get_compare_session (window)), ==, 0);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.lesson-next", NULL));
+  g_assert_cmpuint (ts_lesson_pane_get_step (pane), ==, 5);
+  assert_right_alert (window, "intercept-untrusted", "Alert fatal unknown_ca");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.lesson-next", NULL));
+  assert_right_alert (window, "intercept-pinned", "Alert fatal handshake_failure");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.lesson-previous", NULL));
+  assert_right_alert (window, "intercept-untrusted", "Alert fatal unknown_ca");
+  /* A step comparing with nothing leaves the right side as it is. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.lesson-previous", NULL));
+  /* (Leaving the Bytes view about 100 ms after coming to it from a
+   * compare step gives a GLib critical inside GTK's unmap, whatever view
+   * comes next; not understood yet.) */
+  iterate_for (1000);
+  g_assert_cmpstr (ts_window_get_view (window), ==, "detail");
+  ts_session_get_highlights (ts_window_get_compare_session (window), &n);
+  g_assert_cmpuint (n, ==, 0);
+  g_assert_true (
+      g_str_has_prefix (gtk_label_get_text (GTK_LABEL (ts_window_get_compare_title (window, 1))),
+                        "intercept-untrusted — "));
+
+  /* Opened at the pinning step (the screenshot mode's way): loaded at once. */
+  g_assert_true (ts_window_load_lesson (window, 3, 6, &error));
+  g_assert_no_error (error);
+  g_assert_true (
+      g_str_has_prefix (gtk_label_get_text (GTK_LABEL (ts_window_get_compare_title (window, 1))),
+                        "intercept-pinned — "));
+  assert_right_alert (window, "intercept-pinned", "Alert fatal handshake_failure");
+
+  /* Lesson 1 compares with its lesson's connect: the proxy's two SYNs on
+   * the right, the client's lone SYN on the left. */
+  g_assert_true (ts_window_load_lesson (window, 1, 0, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (
+      gtk_label_get_text (GTK_LABEL (ts_window_get_compare_title (window, 1))), "connect — "));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.lesson-next", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.lesson-next", NULL));
+  iterate_for (100);
+  g_assert_cmpuint (ts_lesson_pane_get_step (pane), ==, 2);
+  g_assert_cmpstr (ts_window_get_view (window), ==, "compare");
+  g_assert_true (g_str_has_prefix (
+      gtk_label_get_text (GTK_LABEL (ts_window_get_compare_title (window, 1))), "connect — "));
+  ts_session_get_highlights (ts_window_get_session (window), &n);
+  g_assert_cmpuint (n, ==, 1);
+  ts_session_get_highlights (ts_window_get_compare_session (window), &n);
+  g_assert_cmpuint (n, ==, 2);
+  close_window (window);
+}
+
 /* A lesson whose capture is missing says so and offers the live lab. */
 static void
 test_lesson_missing_capture (void)
@@ -2238,6 +2367,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/gui/lesson/compare", test_lesson_compare);
   g_test_add_func ("/ts/gui/lesson/live", test_lesson_live);
   g_test_add_func ("/ts/gui/lesson/compare-highlights", test_lesson_compare_highlights);
+  g_test_add_func ("/ts/gui/lesson/step-compare", test_lesson_step_compare);
   g_test_add_func ("/ts/gui/lesson/missing-capture", test_lesson_missing_capture);
   g_test_add_func ("/ts/gui/screenshot/lesson", test_screenshot_lesson);
   ret = g_test_run ();

@@ -288,17 +288,6 @@ view_title (TsLessonView view)
     }
 }
 
-/* The time of @list's first event on the wire, as compare mode counts
- * time (lab events before it differ from one scenario to another). */
-static guint64
-first_wire_time (TsStepList *list)
-{
-  for (guint i = 0; i < ts_step_list_get_n_steps (list); i++)
-    if (ts_step_list_get_event (list, i)->layer != TS_LAYER_LAB)
-      return ts_step_list_get_event (list, i)->time_ns;
-  return ts_step_list_get_n_steps (list) ? ts_step_list_get_event (list, 0)->time_ns : 0;
-}
-
 /* A compare step whose events are on the right only (a client refusing
  * the proxy's certificate, where the left one trusts it): the left goes to
  * the same time since its first packet, and the right to the first of
@@ -321,11 +310,11 @@ go_to_compare_highlight (TsLessonPane *self)
   n = ts_step_list_get_n_steps (left);
   if (n == 0)
     return;
-  t0 = first_wire_time (right);
+  t0 = ts_step_list_get_first_wire_time (right);
   rel = ts_step_list_get_event (right, (guint)first)->time_ns > t0
             ? ts_step_list_get_event (right, (guint)first)->time_ns - t0
             : 0;
-  t0 = first_wire_time (left);
+  t0 = ts_step_list_get_first_wire_time (left);
   for (guint i = 0; i < n; i++)
     {
       guint64 tm = ts_step_list_get_event (left, i)->time_ns;

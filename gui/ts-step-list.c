@@ -625,3 +625,12 @@ ts_step_list_address_side (TsStepList *self, guint node, const char *address)
     }
   return best;
 }
+
+guint64
+ts_step_list_get_first_wire_time (TsStepList *self)
+{
+  for (guint i = 0; i < ts_step_list_get_n_steps (self); i++)
+    if (ts_step_list_get_event (self, i)->layer != TS_LAYER_LAB)
+      return ts_step_list_get_event (self, i)->time_ns;
+  return ts_step_list_get_n_steps (self) ? ts_step_list_get_event (self, 0)->time_ns : 0;
+}

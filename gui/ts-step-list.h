@@ -76,6 +76,10 @@ const char *ts_step_list_get_description (TsStepList *self);
 const char *ts_step_list_get_captured_end (TsStepList *self, const char *link);
 
 guint ts_step_list_get_n_steps (TsStepList *self);
+/* The time of @self's first event on the wire (lab events before it, such
+ * as actors starting, differ from one scenario to another: compare mode
+ * counts time from this one). */
+guint64 ts_step_list_get_first_wire_time (TsStepList *self);
 /* The event of step @i (borrowed, valid until the next feed). */
 const TsTimelineEvent *ts_step_list_get_event (TsStepList *self, guint i);
 /* The step showing timeline event @index, or -1. */

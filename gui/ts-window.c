@@ -225,17 +225,6 @@ on_session_as (TsWindow *self)
   update_compare_notes (self);
 }
 
-/* The time of the first event on the wire (lab events before it, such as
- * actors starting, differ from one scenario to another). */
-static guint64
-first_wire_time (TsStepList *list)
-{
-  for (guint i = 0; i < ts_step_list_get_n_steps (list); i++)
-    if (ts_step_list_get_event (list, i)->layer != TS_LAYER_LAB)
-      return ts_step_list_get_event (list, i)->time_ns;
-  return ts_step_list_get_n_steps (list) ? ts_step_list_get_event (list, 0)->time_ns : 0;
-}
-
 /* Compare mode: the second trace follows the first by time since the
  * first packet. */
 static void
@@ -250,10 +239,10 @@ sync_compare (TsWindow *self)
 
   if (step < 0 || nb == 0 || ts_step_list_get_n_steps (a) == 0)
     return;
-  rel = ts_step_list_get_event (a, step)->time_ns - first_wire_time (a);
-  if (ts_step_list_get_event (a, step)->time_ns < first_wire_time (a))
+  rel = ts_step_list_get_event (a, step)->time_ns - ts_step_list_get_first_wire_time (a);
+  if (ts_step_list_get_event (a, step)->time_ns < ts_step_list_get_first_wire_time (a))
     rel = 0;
-  t0b = first_wire_time (b);
+  t0b = ts_step_list_get_first_wire_time (b);
   hi = nb;
   /* The last step of b at or before the same time since its start. */
   while (lo + 1 < hi)

@@ -479,7 +479,11 @@ row_text (TsLadderView *self, TsStepList *list, int i, int reader, guint64 t0, g
       if (g_hash_table_size (self->row_text) >= ROW_TEXT_CACHE_MAX)
         g_hash_table_remove_all (self->row_text);
       r = g_new0 (RowText, 1);
+      /* One line per row: a lab event's fields may hold newlines (an
+       * intercepted request's headers). */
+      g_strdelimit (summary, "\r\n", ' ');
       r->summary = gtk_widget_create_pango_layout (GTK_WIDGET (self), summary);
+      pango_layout_set_single_paragraph_mode (r->summary, TRUE);
       pango_layout_get_pixel_size (r->summary, &r->natural, NULL);
       pango_layout_set_ellipsize (r->summary, PANGO_ELLIPSIZE_END);
       g_snprintf (tbuf, sizeof tbuf, compact ? "%.3f" : "%.3f ms",
@@ -761,7 +765,9 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
             lx = align == 0 ? anchor - lw / 2.0 : align == 1 ? anchor : anchor - lw;
             set_rgba (cr, &pal.fg, alpha);
             show_layout (cr, text->summary, lx, ly, FALSE);
-            if (lx < m.time_w - 0.5 || lx + lw > w - m.tag_w + 0.5)
+            /* (Or over the rows above and below it: more than one line.) */
+            if (lx < m.time_w - 0.5 || lx + lw > w - m.tag_w + 0.5
+                || pango_layout_get_line_count (text->summary) > 1)
               self->drawn_overruns++;
             {
               DrawnLabel d = { (guint)i, room, text->natural };

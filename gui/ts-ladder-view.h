@@ -27,9 +27,10 @@ gboolean ts_ladder_view_export (TsLadderView *self, const char *path, GError **e
  * tests check to know only the visible rows are drawn. */
 void ts_ladder_view_get_drawn_range (TsLadderView *self, int *out_first, int *out_last);
 /* Labels the last snapshot drew past their room: into the time column,
- * into the tunnel marker's margin on the right, or over the tunnel's name
- * ("relay", "intercept"): 0, as labels are ellipsized to their room (the
- * arrow's gap, or the free space on its row beside it). For tests. */
+ * into the tunnel marker's margin on the right, over the tunnel's name
+ * ("relay", "intercept"), or on more than one line: 0, as labels are one
+ * line ellipsized to their room (the arrow's gap, or the free space on its
+ * row beside it). For tests. */
 guint ts_ladder_view_get_drawn_overruns (TsLadderView *self);
 /* The label of @step (a folded row: its first step) as the last snapshot
  * drew it: TRUE when it did, with @out_room the width it was given and

@@ -229,6 +229,11 @@ ts_cmd_down (int argc, char **argv)
       ts_cli_error ("unexpected argument '%s' (tscope down [--lab NAME])", argv[1]);
       return TS_EXIT_USAGE;
     }
+  if (lab != NULL && !ts_lab_registry_check_name (lab, &error))
+    {
+      ts_cli_error ("--lab: %s", error->message);
+      return TS_EXIT_USAGE;
+    }
   labs = ts_lab_registry_list ();
   for (guint i = 0; lab != NULL && i < labs->len; i++)
     named_dead = named_dead
@@ -284,6 +289,11 @@ ts_cmd_status (int argc, char **argv)
 
   if (!ts_cli_parse (&argc, &argv, "", "Show the labs that run.", NULL))
     return TS_EXIT_USAGE;
+  if (argc > 1)
+    {
+      ts_cli_error ("unexpected argument '%s' (tscope status lists every lab)", argv[1]);
+      return TS_EXIT_USAGE;
+    }
   labs = ts_lab_registry_list ();
   if (labs->len == 0)
     {

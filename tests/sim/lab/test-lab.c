@@ -506,6 +506,15 @@ test_up_exec_down (gconstpointer data)
   inodes = netns_of (pids);
   g_assert_cmpuint (g_hash_table_size (inodes), ==, 4); /* backplane and three nodes */
 
+  /* Bad usage is told apart from a lab that is not there (exit 2). */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_tscope (NULL, &err, "down", "--lab", "bad name", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "bad lab name"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_tscope (NULL, &err, "status", lab, NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "unexpected argument"));
+
+  g_clear_pointer (&out, g_free);
   g_assert_cmpint (run_tscope (&out, NULL, "down", "--lab", lab, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "is down"));
   g_assert_true (lab_gone (lab));

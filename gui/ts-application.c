@@ -573,7 +573,9 @@ ts_application_command_line (GApplication *app, GApplicationCommandLine *cmdline
           g_autofree char *where
               = trace ? g_strdup (trace) : g_strdup_printf ("lesson %d's capture", lesson);
           g_application_command_line_printerr (
-              cmdline, "tunnelscope: --as %s: no such node in %s (nodes: %s)\n", as, where, names);
+              cmdline,
+              "tunnelscope: --as %s: no such node in %s (nodes: %s; or observer, on every link)\n",
+              as, where, names);
           gtk_window_destroy (GTK_WINDOW (window));
           options_clear (&o);
           return 2;

@@ -431,8 +431,10 @@ update_compare_summary (TsWindow *self)
                           a.tunnels_intercept, b.tunnels_relay, b.tunnels_intercept);
   g_string_append_printf (s, "Inner HTTP requests the proxy could read: %u of %u · %u of %u\n",
                           a.proxy_reads_http, a.requests, b.proxy_reads_http, b.requests);
-  g_string_append_printf (s, "TLS handshakes by the client: %u (%u requests) · %u (%u requests)\n",
-                          a.client_hellos, a.requests, b.client_hellos, b.requests);
+  g_string_append_printf (s,
+                          "TLS handshakes by the client: %u (%u request%s) · %u (%u request%s)\n",
+                          a.client_hellos, a.requests, a.requests == 1 ? "" : "s", b.client_hellos,
+                          b.requests, b.requests == 1 ? "" : "s");
   g_string_append_printf (s,
                           "Round trips the client waits for before the first response byte: "
                           "%s · %s\n",

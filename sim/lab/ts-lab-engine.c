@@ -1748,10 +1748,10 @@ print_summary (Engine *self)
       what = p->running ? g_strdup ("running") : describe_status (p->status, FALSE);
       {
         g_autofree char *program = command_program (p->actor->command);
-        fprintf (out, "  %-10s on %-8s %s: %s%s; %u events%s\n", p->name, p->node->name,
+        fprintf (out, "  %-10s on %-8s %s: %s%s; %u event%s\n", p->name, p->node->name,
                  program != NULL ? program : "(shell)",
                  p->stopping ? "ran until the lab stopped it, " : "ended on its own, ", what,
-                 n_events, "");
+                 n_events, n_events == 1 ? "" : "s");
         if (!p->stopping)
           {
             g_autofree char *tail = log_tail (p->log, 5);

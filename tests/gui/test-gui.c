@@ -1146,7 +1146,8 @@ test_window_as_unknown (void)
       g_assert_true (WIFEXITED (status));
       g_assert_cmpint (WEXITSTATUS (status), ==, 2);
       g_assert_nonnull (strstr (err, "tunnelscope: --as nobody: no such node in "));
-      g_assert_nonnull (strstr (err, "(nodes: client, proxy, server)\n"));
+      g_assert_nonnull (
+          strstr (err, "(nodes: client, proxy, server; or observer, on every link)\n"));
       g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
     }
 }

@@ -62,7 +62,7 @@ print_changes (TsAnalyzer *analyzer, const char *as, guint64 *t0, gboolean *have
       g_autofree char *line = NULL;
       if (!*have_t0)
         {
-          *t0 = ts_timeline_get_event (tl, index)->time_ns;
+          *t0 = ts_timeline_get_origin_ns (tl);
           *have_t0 = TRUE;
         }
       line = ts_timeline_render_event_line (tl, &options, index, *t0);

@@ -322,8 +322,7 @@ print_highlights (TsLessonCapture *capture, const char *side, const char *file,
   /* (A node, or "observer": an on-path observer of every link.) */
   if (step->as != NULL && !ts_render_find_as (timeline, step->as, &options.as_node))
     options.as_node = -1;
-  if (ts_timeline_get_n_events (timeline) > 0)
-    t0 = ts_timeline_get_event (timeline, 0)->time_ns;
+  t0 = ts_timeline_get_origin_ns (timeline);
   heading = g_strdup_printf ("Look at%s%s%s:", where, options.as_node != -1 ? ", as seen by " : "",
                              options.as_node != -1 ? ts_render_as_name (timeline, options.as_node)
                                                    : "");

@@ -124,7 +124,7 @@ metrics (TsLadderView *self, Metrics *m, int width)
 
       g_snprintf (tbuf, sizeof tbuf, "%.3f",
                   n > 0 ? (double)(ts_step_list_get_event (list, n - 1)->time_ns
-                                   - ts_step_list_get_event (list, 0)->time_ns)
+                                   - ts_step_list_get_origin_ns (list))
                               / 1e6
                         : 0.0);
       if (strlen (tbuf) < 7)
@@ -616,7 +616,7 @@ ladder_draw (gpointer data, cairo_t *cr, int w, int h)
 
   if (n > 0)
     {
-      t0 = ts_step_list_get_event (list, 0)->time_ns;
+      t0 = ts_step_list_get_origin_ns (list);
       guint rows = n_rows (self);
       first = (int)MAX (0, floor (value / m.row));
       last = (int)MIN ((double)rows - 1, floor ((value + h - m.header) / m.row));
@@ -948,7 +948,7 @@ on_query_tooltip (TsLadderView *self, int x, int y, gboolean keyboard, GtkToolti
                 : ts_step_list_dup_summary_as (list, i, ts_session_get_reader (self->session));
   text = g_string_new (summary);
   g_string_append_printf (text, "\n%.3f ms",
-                          (double)(ev->time_ns - ts_step_list_get_event (list, 0)->time_ns) / 1e6);
+                          (double)(ev->time_ns - ts_step_list_get_origin_ns (list)) / 1e6);
   if (ev->phase != TS_PHASE_NONE)
     g_string_append_printf (text, " · %s", ts_phase_to_string (ev->phase));
   if (ev->tunnel >= 0 && (guint)ev->tunnel < ts_timeline_get_n_tunnels (tl)

@@ -634,3 +634,9 @@ ts_step_list_get_first_wire_time (TsStepList *self)
       return ts_step_list_get_event (self, i)->time_ns;
   return ts_step_list_get_n_steps (self) ? ts_step_list_get_event (self, 0)->time_ns : 0;
 }
+
+guint64
+ts_step_list_get_origin_ns (TsStepList *self)
+{
+  return ts_timeline_get_origin_ns (ts_analyzer_get_timeline (self->analyzer));
+}

@@ -80,6 +80,9 @@ guint ts_step_list_get_n_steps (TsStepList *self);
  * as actors starting, differ from one scenario to another: compare mode
  * counts time from this one). */
 guint64 ts_step_list_get_first_wire_time (TsStepList *self);
+/* Where the trace's times count from (ts_timeline_get_origin_ns (): its
+ * first record, as Wireshark counts). */
+guint64 ts_step_list_get_origin_ns (TsStepList *self);
 /* The event of step @i (borrowed, valid until the next feed). */
 const TsTimelineEvent *ts_step_list_get_event (TsStepList *self, guint i);
 /* The step showing timeline event @index, or -1. */

@@ -129,8 +129,8 @@ ts_step_model_get_item (GListModel *model, guint position)
   reader = ts_session_get_reader (self->session);
   item = g_object_new (TS_TYPE_STEP_ITEM, NULL);
   item->index = position;
-  item->time = g_strdup_printf (
-      "%.3f ms", (double)(ev->time_ns - ts_step_list_get_event (list, 0)->time_ns) / 1e6);
+  item->time = g_strdup_printf ("%.3f ms",
+                                (double)(ev->time_ns - ts_step_list_get_origin_ns (list)) / 1e6);
   if (ev->src == ev->dst)
     item->route = g_strdup (node_name (tl, ev->src));
   else

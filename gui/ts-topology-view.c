@@ -586,7 +586,7 @@ topology_draw (gpointer data, cairo_t *cr, int w, int h)
         }
       /* A caption for the back of the room: which step, when, which phase. */
       {
-        guint64 t0 = ts_step_list_get_event (list, 0)->time_ns;
+        guint64 t0 = ts_step_list_get_origin_ns (list);
         g_autofree char *caption
             = g_strdup_printf ("Step %d of %u · %.3f ms · %s%s%s", step + 1,
                                ts_step_list_get_n_steps (list), (double)(ev->time_ns - t0) / 1e6,

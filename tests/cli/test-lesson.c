@@ -378,11 +378,11 @@ test_compare (void)
     { "3", 6, "[view: compare with intercept-untrusted (captures/intercept-untrusted.pcapng)]\n",
       "(nothing on the left (captures/intercept.pcapng) matches this step's highlight:",
       "Look at, on the right (captures/intercept-untrusted.pcapng):\n"
-      "  >   0.057218  client -> proxy  Alert fatal unknown_ca  #0\n" },
+      "  >   0.057864  client -> proxy  Alert fatal unknown_ca  #0\n" },
     { "3", 7, "[view: compare with intercept-pinned (captures/intercept-pinned.pcapng)]\n",
       "(nothing on the left (captures/intercept.pcapng) matches this step's highlight:",
       "Look at, on the right (captures/intercept-pinned.pcapng):\n"
-      "  >   0.061383  client -> proxy  Alert fatal handshake_failure  #0\n" },
+      "  >   0.062138  client -> proxy  Alert fatal handshake_failure  #0\n" },
     { "1", 3, "[view: compare with connect (captures/connect.pcapng)]\n",
       "Look at, on the left (captures/direct-blocked.pcapng):\n  > ",
       "Look at, on the right (captures/connect.pcapng):\n  > " },

@@ -3109,6 +3109,7 @@ pump (TsAnalyzer *self, GError **error)
             add_interface (self, rec.interface);
             break;
           case TS_TRACE_RECORD_PACKET:
+            _ts_timeline_see_time (self->tl, rec.time_ns);
             handle_packet (self, &rec);
             break;
           case TS_TRACE_RECORD_SECRETS:
@@ -3120,6 +3121,7 @@ pump (TsAnalyzer *self, GError **error)
               }
             break;
           case TS_TRACE_RECORD_EVENT:
+            _ts_timeline_see_time (self->tl, ts_trace_event_get_time_ns (rec.event));
             handle_event (self, rec.event);
             break;
           case TS_TRACE_RECORD_STATISTICS:

@@ -91,9 +91,8 @@ ts_ladder_layout_new (const TsTimeline *timeline, const TsRenderOptions *options
   self->column = _ts_render_columns (timeline, self->order, &self->n_cols);
   self->n_rows = MIN (self->rows->len, MAX_ROWS);
   self->n_tunnels = ts_timeline_get_n_tunnels (timeline);
-  /* Times count from the trace's first event, in every view. */
-  if (self->order->len > 0)
-    self->t0 = ts_timeline_get_event (timeline, g_array_index (self->order, guint, 0))->time_ns;
+  /* Times count from the trace's first record, in every view. */
+  self->t0 = ts_timeline_get_origin_ns (timeline);
   self->top = MARGIN + TITLE_H + self->n_tunnels * LINE_H
               + (ts_render_as_name (timeline, self->options.as_node) != NULL ? LINE_H : 0)
               + HEADER_H;

@@ -30,6 +30,8 @@ TsTimelineTunnel *_ts_timeline_tunnel (TsTimeline *self, guint id);
  * -1, packet G_MAXUINT32) and returns its index. */
 guint _ts_timeline_append_event (TsTimeline *self);
 void _ts_timeline_add_capture_lost (TsTimeline *self, guint64 n);
+/* The time of a record read: the first one is the origin. */
+void _ts_timeline_see_time (TsTimeline *self, guint64 time_ns);
 TsTimelineEvent *_ts_timeline_event (TsTimeline *self, guint index);
 /* Adds a detail line to the newest event (it must be the one being built). */
 void _ts_timeline_add_detail (TsTimeline *self, guint index, guint depth, const char *format, ...)

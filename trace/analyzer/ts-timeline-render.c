@@ -414,10 +414,9 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
       g_free (hl[l]);
   }
 
-  /* Times count from the trace's first event, whoever sees it: the same
-   * moment is the same time in every view (and in the app). */
-  if (order->len > 0)
-    t0 = ts_timeline_get_event (tl, g_array_index (order, guint, 0))->time_ns;
+  /* Times count from the trace's first record, whoever sees it: the same
+   * moment is the same time in every view, in the app and in Wireshark. */
+  t0 = ts_timeline_get_origin_ns (tl);
   rows = _ts_render_rows (tl, order, o);
   for (guint k = 0; k < rows->len; k++)
     {

@@ -18,6 +18,7 @@ struct _TsTimeline
   GArray *events;       /* TsTimelineEvent */
   GArray *details;      /* TsTimelineDetail */
   guint64 capture_lost; /* packets the trace's captures said they lost */
+  guint64 origin_ns;    /* the time of the trace's first record, 0: none yet */
 };
 
 static void
@@ -197,6 +198,21 @@ guint64
 ts_timeline_get_capture_lost (const TsTimeline *self)
 {
   return self->capture_lost;
+}
+
+guint64
+ts_timeline_get_origin_ns (const TsTimeline *self)
+{
+  if (self->origin_ns != 0 || self->events->len == 0)
+    return self->origin_ns;
+  return g_array_index (self->events, TsTimelineEvent, 0).time_ns;
+}
+
+void
+_ts_timeline_see_time (TsTimeline *self, guint64 time_ns)
+{
+  if (self->origin_ns == 0)
+    self->origin_ns = time_ns;
 }
 
 void

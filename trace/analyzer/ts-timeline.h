@@ -186,6 +186,11 @@ guint ts_timeline_get_n_events (const TsTimeline *self);
 /* Packets the trace's captures said they lost (their Interface Statistics
  * Blocks), over all interfaces: gaps that are the capture's. */
 guint64 ts_timeline_get_capture_lost (const TsTimeline *self);
+/* Where times count from: the time of the trace's first record (a lab
+ * trace's metadata block, which Wireshark shows as frame 1). Every view
+ * counts from it, as Wireshark's frame.time_relative does (an event
+ * earlier still, in a capture out of order, shows as 0). */
+guint64 ts_timeline_get_origin_ns (const TsTimeline *self);
 const TsTimelineEvent *ts_timeline_get_event (const TsTimeline *self, guint index);
 const TsTimelineDetail *ts_timeline_get_detail (const TsTimeline *self, guint first);
 

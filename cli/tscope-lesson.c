@@ -106,19 +106,20 @@ print_wrapped (const char *prefix, const char *text, guint width, guint indent)
 }
 
 /* Markdown, re-wrapped for a terminal. */
-static void
+static gboolean
 print_markdown (const char *markdown, guint width)
 {
   cmark_node *doc;
   char *text;
 
-  if (markdown == NULL || *markdown == '\0')
-    return;
+  if (markdown == NULL || markdown[strspn (markdown, " \t\r\n")] == '\0')
+    return FALSE;
   doc = cmark_parse_document (markdown, strlen (markdown), CMARK_OPT_DEFAULT);
   text = cmark_render_commonmark (doc, CMARK_OPT_DEFAULT, (int)prose_width (width));
   fputs (text, stdout);
   free (text);
   cmark_node_free (doc);
+  return TRUE;
 }
 
 static void
@@ -424,7 +425,7 @@ print_step (const TsLesson *lesson, TsLessonCapture *capture, CompareCaptures *c
   print_rule (title, width);
   print_wrapped ("", view, width, 1);
   printf ("\n");
-  print_markdown (step->narrative, width);
+  (void)print_markdown (step->narrative, width);
   if (compare_rel != NULL && step->highlight != NULL)
     {
       const char *why = NULL;
@@ -441,7 +442,7 @@ print_step (const TsLesson *lesson, TsLessonCapture *capture, CompareCaptures *c
           print_wrapped ("", text, width, 2);
         }
     }
-  else if (capture != NULL)
+  else if (capture != NULL && step->highlight != NULL)
     {
       printf ("\n");
       print_highlights (capture, NULL, NULL, step, width);
@@ -488,7 +489,7 @@ list_lessons (const char *dir)
 int
 ts_cmd_lesson (int argc, char **argv)
 {
-  gboolean all = FALSE;
+  gboolean all = FALSE, had_intro;
   gint width = 0;
   const GOptionEntry entries[] = {
     { "all", 0, 0, G_OPTION_ARG_NONE, &all, "Print every step without waiting (answers shown)",
@@ -569,7 +570,7 @@ ts_cmd_lesson (int argc, char **argv)
     print_wrapped ("Capture: ", text, prose_width ((guint)width), 2);
     printf ("\n");
   }
-  print_markdown (lesson->intro, (guint)width);
+  had_intro = print_markdown (lesson->intro, (guint)width);
 
   /* The shipped capture: the whole exchange first, then each step points into it. */
   {
@@ -593,7 +594,9 @@ ts_cmd_lesson (int argc, char **argv)
             = ts_timeline_render_text (ts_lesson_capture_get_timeline (capture), &options);
         g_autofree char *from = g_strdup_printf ("%s:", lesson->capture);
 
-        printf ("\n");
+        /* (The Capture line ends in a blank line when no introduction follows.) */
+        if (had_intro)
+          printf ("\n");
         print_wrapped ("The whole exchange, from ", from, (guint)width, 2);
         printf ("\n%s", ladder);
       }

@@ -323,6 +323,23 @@ test_as_observer (void)
   g_assert_nonnull (strstr (look, "SYN,ACK"));
 }
 
+/* No two blank lines in a row: a step with nothing highlighted (lesson 9)
+ * and a lesson with no introduction (lesson 8) left them. */
+static void
+test_spacing (void)
+{
+  for (guint n = 1; n <= 10; n++)
+    {
+      g_auto (Run) r = { 0 };
+      g_autofree char *lesson = g_strdup_printf ("%u", n);
+
+      run_tscope (&r, "", NULL, "lesson", lesson, "--all", NULL);
+      g_assert_cmpint (r.status, ==, 0);
+      g_test_message ("lesson %u", n);
+      g_assert_null (strstr (r.out, "\n\n\n"));
+    }
+}
+
 /* A step "view: detail" prints its events' detail under them, as the app
  * shows it: lesson 1 asks for the times between SYNs, which the ladder
  * folds into one line and its detail lists. */
@@ -432,6 +449,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/cli/lesson/terminal", test_terminal);
   g_test_add_func ("/ts/cli/lesson/as-observer", test_as_observer);
   g_test_add_func ("/ts/cli/lesson/detail", test_detail);
+  g_test_add_func ("/ts/cli/lesson/spacing", test_spacing);
   g_test_add_func ("/ts/cli/lesson/compare", test_compare);
   return g_test_run ();
 }

@@ -176,7 +176,6 @@ struct _TsConn
   guint64 bytes[2];
   char *sni;
   guint64 discarded;
-  int linger_side; /* ST_LINGER: 0 the client's connection, 1 the server's */
   gboolean dead, via_parent, intercepted, logged, http_request_done;
   /* Plain forwarding: the origin's bytes wait here until each response
    * head is complete and rewritten (Via, hop-by-hop fields). */
@@ -893,7 +892,6 @@ conn_linger_side (TsProxy *p, TsConn *c, int side)
     }
   access_log (p, c);
   shutdown (keep->fd, SHUT_WR);
-  c->linger_side = side;
   c->state = ST_LINGER;
   conn_update (p, c);
 }
@@ -2683,10 +2681,8 @@ conn_update (TsProxy *p, TsConn *c)
         ce = se = EPOLLIN;
         break;
       case ST_LINGER:
-        if (c->linger_side == 0)
-          ce = EPOLLIN;
-        else
-          se = EPOLLIN;
+        /* (Only the lingering side is still open.) */
+        ce = se = EPOLLIN;
         break;
       case ST_TLS_CLIENT:
         ce = c->c.rd_want ? c->c.rd_want : EPOLLIN;
@@ -2825,7 +2821,7 @@ on_event (TsProxy *p, TsEndp *e, guint32 events)
       case ST_LINGER:
         {
           char junk[4096];
-          gssize n = recv (c->linger_side == 0 ? c->c.fd : c->s.fd, junk, sizeof junk, 0);
+          gssize n = recv (e->fd, junk, sizeof junk, 0);
 
           if (n > 0)
             {

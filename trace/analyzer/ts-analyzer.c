@@ -2065,6 +2065,19 @@ tls_handshake_event (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean i
     update_tunnel (self, tconn (self, c)->tunnel);
 }
 
+/* The decrypted record @ev of direction @dir is fed to the protocol inside
+ * TLS: where it lies on the wire, its overhead (for the wire_len of the
+ * message it completes, tls_wire_len ()) and where its plaintext ends. */
+static void
+enter_record (Conn *c, int dir, const TsTlsEvent *ev)
+{
+  c->cur_tls_dir = dir;
+  c->cur_tls_off = c->tls_base[dir] + ev->offset;
+  c->cur_tls_end = c->tls_base[dir] + ev->end_offset;
+  c->tls_overhead[dir] += ev->end_offset - ev->offset - MIN (ev->len, ev->end_offset - ev->offset);
+  c->cur_plain_end = c->inner_at[dir] + ev->len;
+}
+
 static void
 tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunnel)
 {
@@ -2111,24 +2124,14 @@ tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunne
               locate (self, c, dir, c->tls_base[dir] + ev->offset,
                       c->tls_base[dir] + ev->end_offset, index);
             }
-          c->cur_tls_dir = dir;
-          c->cur_tls_off = c->tls_base[dir] + ev->offset;
-          c->cur_tls_end = c->tls_base[dir] + ev->end_offset;
-          c->tls_overhead[dir]
-              += ev->end_offset - ev->offset - MIN (ev->len, ev->end_offset - ev->offset);
-          c->cur_plain_end = c->inner_at[dir] + ev->len;
+          enter_record (c, dir, ev);
           ts_http2_stream_feed (c->h2[dir], c->inner_at[dir], ev->data, ev->len);
           c->inner_at[dir] += ev->len;
           return;
         }
       if (c->inner_proto == PROTO_HTTP)
         {
-          c->cur_tls_dir = dir;
-          c->cur_tls_off = c->tls_base[dir] + ev->offset;
-          c->cur_tls_end = c->tls_base[dir] + ev->end_offset;
-          c->tls_overhead[dir]
-              += ev->end_offset - ev->offset - MIN (ev->len, ev->end_offset - ev->offset);
-          c->cur_plain_end = c->inner_at[dir] + ev->len;
+          enter_record (c, dir, ev);
           ts_http1_conn_feed (c->inner_http, dir, ev->data, ev->len);
           c->inner_at[dir] += ev->len;
           return;

@@ -343,18 +343,6 @@ ts_step_list_get_bytes (TsStepList *self, guint i, gsize *out_size, guint32 *out
   return self->store->data + p->offset;
 }
 
-static gboolean
-observer_reads (const TsTimeline *tl, const TsTimelineEvent *ev)
-{
-  const TsTimelineLink *l;
-
-  if (ev->link < 0 || (guint)ev->link >= ts_timeline_get_n_links (tl))
-    return FALSE;
-  l = ts_timeline_get_link (tl, ev->link);
-  return l->reader >= 0 && l->reader < 64
-         && (ev->readers & (G_GUINT64_CONSTANT (1) << l->reader)) != 0;
-}
-
 gboolean
 ts_step_list_can_read (TsStepList *self, guint i, int reader)
 {
@@ -366,7 +354,7 @@ ts_step_list_can_read (TsStepList *self, guint i, int reader)
   if (reader == TS_STEP_READER_EVERYONE)
     return TRUE;
   if (reader == TS_STEP_READER_OBSERVER)
-    return observer_reads (tl, ev);
+    return ts_timeline_event_read_as (tl, ev, TS_RENDER_AS_OBSERVER);
   if (reader < 0 || (guint)reader >= ts_timeline_get_n_nodes (tl))
     return FALSE;
   return ts_timeline_event_readable_by (tl, ev, reader);

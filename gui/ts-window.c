@@ -9,6 +9,7 @@
 
 #include "ts-lesson-files.h"
 #include "ts-lesson-progress.h"
+#include "ts-tls-types.h"
 
 static const double speeds[] = { 0.5, 1, 2, 4, 8, 16 };
 
@@ -329,7 +330,7 @@ count_waits (TsStepList *list, int node, int end)
           waiting = TRUE;
           n++;
         }
-      else if (ev->dst == node && ev->tls_handshake_type != 4)
+      else if (ev->dst == node && ev->tls_handshake_type != TS_TLS_HS_NEW_SESSION_TICKET)
         waiting = FALSE;
     }
   return n;

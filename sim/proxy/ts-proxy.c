@@ -1030,7 +1030,20 @@ addr_same_ip (const struct sockaddr *a, const struct sockaddr *b)
 static const char *
 addr_refusal (TsProxy *p, const struct sockaddr *sa, guint port)
 {
-  gboolean own = addr_is_loopback (sa);
+  struct sockaddr_in mapped = { .sin_family = AF_INET };
+  gboolean own;
+
+  /* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) reaches the IPv4 address
+   * a.b.c.d (the socket is dual-stack): judge that one, so that
+   * [::ffff:0.0.0.0], [::ffff:169.254.1.1] or the proxy's own IPv4
+   * addresses in that spelling are refused as they are in dotted form. */
+  if (sa->sa_family == AF_INET6
+      && IN6_IS_ADDR_V4MAPPED (&((const struct sockaddr_in6 *)sa)->sin6_addr))
+    {
+      memcpy (&mapped.sin_addr, &((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr[12], 4);
+      sa = (const struct sockaddr *)&mapped;
+    }
+  own = addr_is_loopback (sa);
 
   for (guint i = 0; !own && i < p->own_addrs->len; i++)
     own = addr_same_ip (

@@ -138,6 +138,14 @@ static const Case cases[] = {
     "CONNECT 169.254.1.1:443 HTTP/1.1\r\nHost: 169.254.1.1:443\r\n\r\n" },
   { "connect-unspecified", "test", PLAIN,
     "CONNECT 0.0.0.0:443 HTTP/1.1\r\nHost: 0.0.0.0:443\r\n\r\n" },
+  { "connect-mapped-loopback", "strict", PLAIN,
+    "CONNECT [::ffff:127.0.0.1]:443 HTTP/1.1\r\nHost: [::ffff:127.0.0.1]:443\r\n\r\n" },
+  /* On the proxy that allows loopback: only the unspecified address stops
+   * it, and the origin is what that address would reach. */
+  { "connect-mapped-unspecified", "test", PLAIN,
+    "CONNECT [::ffff:0.0.0.0]:{O} HTTP/1.1\r\nHost: [::ffff:0.0.0.0]:{O}\r\n\r\n" },
+  { "http-mapped-unspecified", "test", PLAIN,
+    "GET http://[::ffff:0.0.0.0]:{O}/ HTTP/1.1\r\nHost: x\r\n\r\n" },
   { "connect-proxy-itself", "test", PLAIN,
     "CONNECT 127.0.0.1:{P} HTTP/1.1\r\nHost: 127.0.0.1:{P}\r\n\r\n" },
   { "connect-unresolvable", "test", PLAIN, "CONNECT {L}.invalid:443 HTTP/1.1\r\nHost: x\r\n\r\n" },

@@ -1587,6 +1587,18 @@ is_hop_by_hop (const TsHttpHeader *h, const TsHttpHeader *all, gsize n_all)
          && !ts_http_header_is (h, "Transfer-Encoding") && !ts_http_header_is (h, "Content-Length");
 }
 
+/* The index of the last field named @name, or -1. A message may carry
+ * several Via lines (one list, RFC 9110 §5.3): the proxy's own entry goes
+ * once, after the last of them (RFC 9110 §7.6.3). */
+static gssize
+last_header (const TsHttpHeader *headers, gsize n, const char *name)
+{
+  for (gsize i = n; i > 0; i--)
+    if (ts_http_header_is (&headers[i - 1], name))
+      return i - 1;
+  return -1;
+}
+
 /* Plain forwarding: how many of @len client bytes belong to the current
  * request's body (the rest is the next request). Sets http_request_done at
  * the body's end. Returns TS_HTTP_PARSE_INVALID on a malformed chunked
@@ -1685,7 +1697,7 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
   guint64 length;
   guint status;
   GString *out;
-  gboolean have_via = FALSE;
+  gssize last_via;
 
   c->kind = KIND_HTTP;
   c->url = g_strndup (req->target, req->target_len);
@@ -1766,15 +1778,17 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
   g_string_append (out, " HTTP/1.1\r\nHost: ");
   g_string_append_len (out, t, auth_end - t);
   g_string_append (out, "\r\n");
+  last_via = last_header (req->headers, req->n_headers, "Via");
+  if (last_via >= 0 && is_hop_by_hop (&req->headers[last_via], req->headers, req->n_headers))
+    last_via = -1;
   for (gsize i = 0; i < req->n_headers; i++)
     {
       const TsHttpHeader *h = &req->headers[i];
 
       if (is_hop_by_hop (h, req->headers, req->n_headers))
         continue;
-      if (ts_http_header_is (h, "Via"))
+      if ((gssize)i == last_via)
         {
-          have_via = TRUE;
           g_string_append_printf (out, "Via: %.*s, 1.%d %s\r\n", (int)h->value_len, h->value,
                                   req->minor_version, p->o->node);
           continue;
@@ -1784,7 +1798,7 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
       g_string_append_len (out, h->value, h->value_len);
       g_string_append (out, "\r\n");
     }
-  if (!have_via)
+  if (last_via < 0)
     g_string_append_printf (out, "Via: 1.%d %s\r\n", req->minor_version, p->o->node);
   if (p->o->parent_host && p->o->parent_auth_b64)
     g_string_append_printf (out, "Proxy-Authorization: Basic %s\r\n", p->o->parent_auth_b64);
@@ -2314,7 +2328,7 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
       TsHttpResponse resp;
       gssize r = ts_http_response_parse (&resp, c->rstage.data, c->rstage.len, 0);
       GString *out;
-      gboolean have_via = FALSE;
+      gssize last_via;
 
       if (r == TS_HTTP_PARSE_INCOMPLETE)
         return TRUE;
@@ -2327,15 +2341,17 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
       out = g_string_sized_new (r + 64);
       g_string_append_printf (out, "HTTP/1.1 %u %.*s\r\n", resp.status, (int)resp.reason_phrase_len,
                               resp.reason_phrase);
+      last_via = last_header (resp.headers, resp.n_headers, "Via");
+      if (last_via >= 0 && is_hop_by_hop (&resp.headers[last_via], resp.headers, resp.n_headers))
+        last_via = -1;
       for (gsize i = 0; i < resp.n_headers; i++)
         {
           const TsHttpHeader *h = &resp.headers[i];
 
           if (is_hop_by_hop (h, resp.headers, resp.n_headers))
             continue;
-          if (ts_http_header_is (h, "Via"))
+          if ((gssize)i == last_via)
             {
-              have_via = TRUE;
               g_string_append_printf (out, "Via: %.*s, 1.%d %s\r\n", (int)h->value_len, h->value,
                                       resp.minor_version, p->o->node);
               continue;
@@ -2343,7 +2359,7 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
           g_string_append_printf (out, "%.*s: %.*s\r\n", (int)h->name_len, h->name,
                                   (int)h->value_len, h->value);
         }
-      if (!have_via)
+      if (last_via < 0)
         g_string_append_printf (out, "Via: 1.%d %s\r\n", resp.minor_version, p->o->node);
       /* The client's connection stays open only when this response's end
        * is known without the origin closing (RFC 9112 §6.3). */

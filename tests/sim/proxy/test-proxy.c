@@ -210,6 +210,30 @@ test_curl_plain (Fixture *f, gconstpointer data)
   g_assert_null (strstr (head, "Proxy-Connection"));
 }
 
+/* A message with several Via lines (one list, RFC 9110 §5.3) gets the
+ * proxy's entry once, after the last (RFC 9110 §7.6.3), both ways. */
+static void
+test_plain_via_lines (Fixture *f, gconstpointer data)
+{
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  guint16 op = ts_test_origin_get_port (f->http_origin);
+  g_autofree char *req
+      = g_strdup_printf ("GET http://127.0.0.1:%u/two-vias HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                         "Via: 1.0 first\r\nVia: 1.1 second\r\nConnection: close\r\n\r\n",
+                         op, op);
+  GBytes *resp = ts_test_exchange (port, req, strlen (req), 10000);
+  g_autofree char *text = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
+  g_autofree char *head = ts_test_origin_dup_last_head (f->http_origin);
+
+  g_test_message ("origin saw:\n%s\nclient got:\n%s", head, text);
+  g_assert_nonnull (strstr (head, "\r\nVia: 1.0 first\r\nVia: 1.1 second, 1.1 proxy\r\n"));
+  g_assert_null (strstr (head, "first, 1.1 proxy"));
+  g_assert_true (g_str_has_prefix (text, "HTTP/1.1 200 OK\r\n"));
+  g_assert_nonnull (strstr (text, "\r\nVia: 1.0 a\r\nVia: 1.1 b, 1.1 proxy\r\n"));
+  g_assert_null (strstr (text, "a, 1.1 proxy"));
+  g_bytes_unref (resp);
+}
+
 /* Plain forwarding keeps the client's connection (RFC 9112 §9.3): two
  * pipelined requests, the first with a body, get two responses; each went
  * to the origin on its own. */
@@ -945,6 +969,7 @@ main (int argc, char **argv)
               test_curl_connect, fixture_teardown);
   ADD ("/ts/sim/proxy/curl/plain", test_curl_plain);
   ADD ("/ts/sim/proxy/curl/proxytunnel", test_curl_proxytunnel);
+  ADD ("/ts/sim/proxy/plain/via-lines", test_plain_via_lines);
   ADD ("/ts/sim/proxy/plain/keep-alive", test_plain_keepalive);
   ADD ("/ts/sim/proxy/plain/early-answer", test_plain_early_answer);
   ADD ("/ts/sim/proxy/connect/server-closes-first", test_tunnel_server_closes_first);

@@ -129,9 +129,13 @@ origin_serve (TsTestOrigin *self, int fd)
     self->last_head = g_strndup (in->str, head_len);
     g_mutex_unlock (&self->lock);
   }
-  resp = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-                          "Connection: close\r\n\r\n%s",
-                          strlen (TS_TEST_ORIGIN_BODY), TS_TEST_ORIGIN_BODY);
+  resp = g_strdup_printf (
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+      "%sConnection: close\r\n\r\n%s",
+      strlen (TS_TEST_ORIGIN_BODY),
+      /* A response that came through two proxies. */
+      g_str_has_prefix (strchr (in->str, ' '), " /two-vias ") ? "Via: 1.0 a\r\nVia: 1.1 b\r\n" : "",
+      TS_TEST_ORIGIN_BODY);
   conn_write (ssl, fd, resp, strlen (resp));
   if (ssl)
     SSL_shutdown (ssl);

@@ -1771,6 +1771,10 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
   g_string_append_printf (out, "%.*s ", (int)req->method_len, req->method);
   if (p->o->parent_host)
     g_string_append_len (out, req->target, req->target_len);
+  else if (auth_end == te && ts_http_method_is (req->method, req->method_len, "OPTIONS"))
+    /* OPTIONS for the server as a whole: the last proxy MUST send "*"
+     * (RFC 9112 §3.2.4). */
+    g_string_append_c (out, '*');
   else if (*path == '?')
     g_string_append_printf (out, "/%.*s", (int)(te - path), path);
   else

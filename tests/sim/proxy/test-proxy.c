@@ -234,6 +234,33 @@ test_plain_via_lines (Fixture *f, gconstpointer data)
   g_bytes_unref (resp);
 }
 
+/* OPTIONS http://host (empty path, no query) asks about the server as a
+ * whole: the last proxy MUST send "OPTIONS *" (RFC 9112 §3.2.4); with a
+ * path it goes as it is. */
+static void
+test_plain_options_asterisk (Fixture *f, gconstpointer data)
+{
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  guint16 op = ts_test_origin_get_port (f->http_origin);
+  const char *const targets[][2] = { { "", "OPTIONS * HTTP/1.1\r\n" },
+                                     { "/", "OPTIONS / HTTP/1.1\r\n" },
+                                     { "?q", "OPTIONS /?q HTTP/1.1\r\n" } };
+
+  for (guint i = 0; i < G_N_ELEMENTS (targets); i++)
+    {
+      g_autofree char *req = g_strdup_printf ("OPTIONS http://127.0.0.1:%u%s HTTP/1.1\r\n"
+                                              "Host: 127.0.0.1:%u\r\nConnection: close\r\n\r\n",
+                                              op, targets[i][0], op);
+      GBytes *resp = ts_test_exchange (port, req, strlen (req), 10000);
+      g_autofree char *head = ts_test_origin_dup_last_head (f->http_origin);
+
+      g_assert_cmpuint (ts_test_status (resp), ==, 200);
+      g_test_message ("origin saw:\n%s", head);
+      g_assert_true (g_str_has_prefix (head, targets[i][1]));
+      g_bytes_unref (resp);
+    }
+}
+
 /* Plain forwarding keeps the client's connection (RFC 9112 §9.3): two
  * pipelined requests, the first with a body, get two responses; each went
  * to the origin on its own. */
@@ -970,6 +997,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/curl/plain", test_curl_plain);
   ADD ("/ts/sim/proxy/curl/proxytunnel", test_curl_proxytunnel);
   ADD ("/ts/sim/proxy/plain/via-lines", test_plain_via_lines);
+  ADD ("/ts/sim/proxy/plain/options-asterisk", test_plain_options_asterisk);
   ADD ("/ts/sim/proxy/plain/keep-alive", test_plain_keepalive);
   ADD ("/ts/sim/proxy/plain/early-answer", test_plain_early_answer);
   ADD ("/ts/sim/proxy/connect/server-closes-first", test_tunnel_server_closes_first);

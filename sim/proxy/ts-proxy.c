@@ -1637,6 +1637,22 @@ http_body_take (TsConn *c, const char *data, gsize len, const char **out_reason)
   return take;
 }
 
+/* TRUE for "localhost" and its subdomains (RFC 6761 §6.3), in any case,
+ * with or without the root's trailing dot: names that mean this host,
+ * refused before any lookup (and through a parent, which resolves them
+ * itself). */
+static gboolean
+host_is_localhost (const char *host)
+{
+  gsize len = strlen (host);
+
+  if (len > 0 && host[len - 1] == '.')
+    len--;
+  if (len < 9 || g_ascii_strncasecmp (host + len - 9, "localhost", 9) != 0)
+    return FALSE;
+  return len == 9 || host[len - 10] == '.';
+}
+
 static void
 decide_connect (TsProxy *p, TsConn *c, TsHttpRequest *req)
 {
@@ -1667,7 +1683,7 @@ decide_connect (TsProxy *p, TsConn *c, TsHttpRequest *req)
       conn_refuse (p, c, "proxy.connect.refused", 403, why, NULL);
       return;
     }
-  if (g_ascii_strcasecmp (c->host, "localhost") == 0 || g_str_has_suffix (c->host, ".localhost"))
+  if (host_is_localhost (c->host))
     {
       if (!p->o->allow_loopback || port == (guint)p->o->port)
         {
@@ -1743,7 +1759,7 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
       conn_refuse (p, c, "proxy.connect.refused", 403, why, NULL);
       return;
     }
-  if (g_ascii_strcasecmp (c->host, "localhost") == 0 && !p->o->allow_loopback)
+  if (host_is_localhost (c->host) && (!p->o->allow_loopback || port == (guint)p->o->port))
     {
       conn_refuse (p, c, "proxy.connect.refused", 403, "target is loopback", NULL);
       return;

@@ -185,13 +185,32 @@ run (int argc, char **argv, TsProxyOptions *po)
           g_printerr ("ts-proxy: --parent needs HOST:PORT\n");
           return 2;
         }
-      if (parent[0] == '[' && colon > parent && colon[-1] == ']')
+      if (parent[0] == '[' && colon > parent + 1 && colon[-1] == ']')
         po->parent_host = g_strndup (parent + 1, colon - parent - 2);
       else
         po->parent_host = g_strndup (parent, colon - parent);
+      /* An empty host, or brackets that do not enclose the whole host. */
+      if (po->parent_host[0] == 0 || strpbrk (po->parent_host, "[]") != NULL)
+        {
+          g_printerr ("ts-proxy: --parent needs HOST:PORT ([ADDR]:PORT for IPv6), not %s\n",
+                      parent);
+          return 2;
+        }
       po->parent_port = pp;
-      if (parent_auth)
-        po->parent_auth_b64 = basic_b64 (parent_auth);
+    }
+  if (parent_auth)
+    {
+      if (parent == NULL)
+        {
+          g_printerr ("ts-proxy: --parent-auth needs --parent\n");
+          return 2;
+        }
+      if (strchr (parent_auth, ':') == NULL)
+        {
+          g_printerr ("ts-proxy: --parent-auth needs USER:PASS\n");
+          return 2;
+        }
+      po->parent_auth_b64 = basic_b64 (parent_auth);
     }
   if (po->node == NULL)
     po->node = g_strdup (g_getenv ("TS_NODE") ? g_getenv ("TS_NODE") : "proxy");

@@ -980,6 +980,37 @@ test_help (Fixture *f, gconstpointer data)
   g_assert_true (g_str_has_prefix (e3, "ts-proxy: "));
 }
 
+/* Bad values exit 2 with one line naming the problem, before listening
+ * (on a free port here, should one be accepted). */
+static void
+test_usage_errors (Fixture *f, gconstpointer data)
+{
+  const char *const bad[] = { "--parent=:3128",         "--parent=[::1:3128",
+                              "--parent=[]:3128",       "--parent=[::1]x:3128",
+                              "--parent-auth=alice:pw", "--parent-auth=nocolon",
+                              "--auth=nocolon",         "--connect-ports=443-80",
+                              "--parent=127.0.0.1:0",   NULL };
+
+  for (guint i = 0; bad[i]; i++)
+    {
+      const char *argv[] = { TS_PROXY_PATH, "--port=0", "--access-log=none", bad[i], NULL };
+      const char *argv_auth[] = { TS_PROXY_PATH,          "--port=0", "--access-log=none",
+                                  "--parent=127.0.0.1:1", bad[i],     NULL };
+      g_autofree char *out = NULL, *err = NULL;
+      /* --parent-auth with a parent: only the credentials are wrong. */
+      gboolean with_parent = g_str_equal (bad[i], "--parent-auth=nocolon");
+      const char *nl;
+
+      g_test_message ("%s", bad[i]);
+      g_assert_cmpint (ts_test_run (with_parent ? argv_auth : argv, 5, &out, &err), ==, 2);
+      g_assert_true (g_str_has_prefix (err, "ts-proxy: "));
+      nl = strchr (err, '\n');
+      g_assert_nonnull (nl);
+      if (nl != NULL)
+        g_assert_cmpstr (nl + 1, ==, "");
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -991,6 +1022,7 @@ main (int argc, char **argv)
   g_test_set_nonfatal_assertions ();
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/ts/sim/proxy/help", test_help);
+  ADD ("/ts/sim/proxy/usage-errors", test_usage_errors);
   ADD ("/ts/sim/proxy/curl/connect", test_curl_connect);
   g_test_add ("/ts/sim/proxy/curl/connect/no-busy-poll", Fixture, no_busy_poll, fixture_setup,
               test_curl_connect, fixture_teardown);

@@ -1203,6 +1203,7 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
   gboolean over_tls = http_over_tls (c);
   ReadClass cls = http_read_class (c, inner);
   TsTimelineEvent *e;
+  const char *cut = body == TS_HTTP1_BODY_CUT ? " (head cut by the capture)" : "";
 
   if (h->is_request)
     {
@@ -1212,7 +1213,8 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
                     && (h->target_form == TS_HTTP1_TARGET_AUTHORITY
                         || h->target_form == TS_HTTP1_TARGET_ABSOLUTE);
       index = new_event (self, c, dir, TS_LAYER_HTTP, proxy_phase ? TS_PHASE_PROXY : TS_PHASE_DATA,
-                         "http.request", cls, "%s %s HTTP/1.%d", method, target, h->minor_version);
+                         "http.request", cls, "%s %s HTTP/1.%d%s", method, target, h->minor_version,
+                         cut);
       e = _ts_timeline_event (self->tl, index);
       e->http_method = _ts_timeline_intern (self->tl, method);
       e->http_target = _ts_timeline_intern (self->tl, target);
@@ -1257,7 +1259,8 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
     {
       proxy_phase = !inner && strcmp (request_method, "CONNECT") == 0;
       index = new_event (self, c, dir, TS_LAYER_HTTP, proxy_phase ? TS_PHASE_PROXY : TS_PHASE_DATA,
-                         "http.response", cls, "%d %.*s", h->status, (int)h->reason_len, h->reason);
+                         "http.response", cls, "%d %.*s%s", h->status, (int)h->reason_len,
+                         h->reason, cut);
       e = _ts_timeline_event (self->tl, index);
       e->http_status = (guint)h->status;
       if (request_method[0] != '\0')
@@ -1278,6 +1281,10 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
     _ts_timeline_add_detail (self->tl, index, 0, "body: chunked");
   else if (body == TS_HTTP1_BODY_UNTIL_CLOSE)
     _ts_timeline_add_detail (self->tl, index, 0, "body: until the connection closes");
+  else if (body == TS_HTTP1_BODY_CUT)
+    _ts_timeline_add_detail (self->tl, index, 0,
+                             "the capture lost the rest of the head: the header fields above are "
+                             "its complete lines, and where the message ends is not known");
   if (inner)
     {
       if (over_tls)
@@ -1301,7 +1308,7 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
     }
   else
     locate (self, c, dir, offset, offset + len, index);
-  c->body[dir].open = body != TS_HTTP1_BODY_NONE;
+  c->body[dir].open = body != TS_HTTP1_BODY_NONE && body != TS_HTTP1_BODY_CUT;
   c->body[dir].head_event = index;
   c->body[dir].head_packet = self->cur_packet;
   c->body[dir].head_end = !inner     ? offset + len

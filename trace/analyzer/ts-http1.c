@@ -501,6 +501,7 @@ typedef enum
   DIR_BODY_CLOSE,
   DIR_WAIT, /* client: CONNECT or Upgrade sent, response not seen */
   DIR_TUNNEL,
+  DIR_LOST, /* bytes were lost: waits for a piece fed that starts like a message */
   DIR_DEAD,
 } DirState;
 
@@ -924,6 +925,7 @@ feed (TsHttp1Conn *self, TsHttp1Direction dir, const guint8 *data, gsize len)
               self->cb.tunnel_data (self->user_data, dir, d->offset, data, len);
             d->offset += n;
             break;
+          case DIR_LOST:
           case DIR_DEAD:
           default:
             d->offset += len;
@@ -934,13 +936,94 @@ feed (TsHttp1Conn *self, TsHttp1Direction dir, const guint8 *data, gsize len)
     }
 }
 
+static gboolean starts_message (TsHttp1Direction dir, const guint8 *data, gsize len);
+
 void
 ts_http1_conn_feed (TsHttp1Conn *self, TsHttp1Direction dir, const guint8 *data, gsize len)
 {
   g_return_if_fail (self != NULL);
   g_return_if_fail (dir == TS_HTTP1_DIR_CLIENT || dir == TS_HTTP1_DIR_SERVER);
   g_return_if_fail (data != NULL || len == 0);
+  if (self->dir[dir].state == DIR_LOST && starts_message (dir, data, len))
+    self->dir[dir].state = DIR_HEAD;
   feed (self, dir, data, len);
+}
+
+/* Where a direction that lost bytes picks up again: a piece that starts
+ * like a request line (client) or a status line (server). */
+static gboolean
+starts_message (TsHttp1Direction dir, const guint8 *data, gsize len)
+{
+  return dir == TS_HTTP1_DIR_CLIENT ? ts_http1_looks_like_request (data, len)
+                                    : len >= 7 && memcmp (data, "HTTP/1.", 7) == 0;
+}
+
+static void
+lose (TsHttp1Conn *self, TsHttp1Direction dir)
+{
+  Dir *d = &self->dir[dir];
+
+  d->state = DIR_LOST;
+  g_byte_array_set_size (d->head, 0);
+  d->scan = 0;
+  d->body_len = 0;
+  d->after_wait = FALSE;
+}
+
+/* A gap cut the head being collected (a capture with a short snapshot
+ * length keeps a segment's first bytes only): what its complete lines say
+ * is reported, so that the request or status line is not lost with the
+ * rest. The message's framing is unknown (TS_HTTP1_BODY_CUT). */
+static void
+report_cut_head (TsHttp1Conn *self, TsHttp1Direction dir)
+{
+  Dir *d = &self->dir[dir];
+  g_autoptr (GByteArray) lines = NULL;
+  gsize end = d->head->len;
+  TsHttp1Head head;
+  gssize r;
+
+  while (end > 0 && d->head->data[end - 1] != '\n')
+    end--;
+  if (end == 0)
+    return; /* not even the first line is whole */
+  lines = g_byte_array_sized_new ((guint)end + 2);
+  g_byte_array_append (lines, d->head->data, (guint)end);
+  g_byte_array_append (lines, (const guint8 *)"\r\n", 2);
+  r = dir == TS_HTTP1_DIR_CLIENT ? ts_http1_parse_request (lines->data, lines->len, &head)
+                                 : ts_http1_parse_response (lines->data, lines->len, &head);
+  if (r < 0)
+    return;
+  if (dir == TS_HTTP1_DIR_CLIENT)
+    {
+      Pending *p = g_new0 (Pending, 1);
+      gsize up_len = 0;
+      const char *up = ts_http1_head_get (&head, "Upgrade", &up_len);
+
+      memcpy (p->method, head.method, MIN (head.method_len, sizeof p->method - 1));
+      p->upgrade = up != NULL && up_len > 0;
+      if (g_queue_get_length (&self->requests) < TS_HTTP1_MAX_PIPELINE)
+        g_queue_push_tail (&self->requests, p);
+      else
+        g_free (p);
+      if (self->cb.head)
+        self->cb.head (self->user_data, dir, d->head_offset, d->head->len, &head, TS_HTTP1_BODY_CUT,
+                       0, NULL);
+    }
+  else
+    {
+      Pending *p = g_queue_peek_head (&self->requests);
+      char method[sizeof p->method] = "";
+      gboolean interim = head.status >= 100 && head.status < 200 && head.status != 101;
+
+      if (p != NULL)
+        memcpy (method, p->method, sizeof method);
+      if (self->cb.head)
+        self->cb.head (self->user_data, dir, d->head_offset, d->head->len, &head, TS_HTTP1_BODY_CUT,
+                       0, method);
+      if (!interim && p != NULL)
+        g_free (g_queue_pop_head (&self->requests));
+    }
 }
 
 void
@@ -949,6 +1032,7 @@ ts_http1_conn_gap (TsHttp1Conn *self, TsHttp1Direction dir, gsize len)
   Dir *d;
 
   g_return_if_fail (self != NULL);
+  g_return_if_fail (dir == TS_HTTP1_DIR_CLIENT || dir == TS_HTTP1_DIR_SERVER);
   d = &self->dir[dir];
   switch (d->state)
     {
@@ -968,13 +1052,26 @@ ts_http1_conn_gap (TsHttp1Conn *self, TsHttp1Direction dir, gsize len)
         d->offset += len;
         return;
       case DIR_TUNNEL:
+      case DIR_LOST:
       case DIR_DEAD:
         d->offset += len;
         return;
+      case DIR_WAIT:
+        anomaly (self, dir, d->offset, "bytes lost in the capture: HTTP/1 parsing stops");
+        d->offset += len;
+        return;
+      case DIR_HEAD:
+        if (d->head->len > 0)
+          report_cut_head (self, dir);
+        break;
       default:
         break;
     }
-  anomaly (self, dir, d->offset, "bytes lost in the capture: HTTP/1 parsing stops");
+  anomaly (self, dir, d->offset,
+           dir == TS_HTTP1_DIR_CLIENT
+               ? "bytes lost in the capture: HTTP/1 parsing resumes at the next request"
+               : "bytes lost in the capture: HTTP/1 parsing resumes at the next response");
+  lose (self, dir);
   d->offset += len;
 }
 

@@ -145,6 +145,8 @@ typedef enum
   TS_HTTP1_BODY_LENGTH,
   TS_HTTP1_BODY_CHUNKED,
   TS_HTTP1_BODY_UNTIL_CLOSE,
+  TS_HTTP1_BODY_CUT, /* the capture lost the head's end: only its complete lines are
+                      * known, and where the message ends is not */
 } TsHttp1BodyKind;
 
 typedef struct
@@ -166,7 +168,8 @@ typedef struct
   void (*tunnel_data) (gpointer user_data, TsHttp1Direction dir, guint64 offset, const guint8 *data,
                        gsize len);
   /* Malformed input at @offset; @what names the rule. The direction stops
-   * parsing (its later bytes are ignored). */
+   * parsing (its later bytes are ignored), except after a gap (see
+   * ts_http1_conn_gap ()). */
   void (*anomaly) (gpointer user_data, TsHttp1Direction dir, guint64 offset, const char *what);
 } TsHttp1Callbacks;
 
@@ -179,7 +182,15 @@ void ts_http1_conn_free (TsHttp1Conn *self);
 /* Feeds the next @len bytes of @dir (borrowed for the call). */
 void ts_http1_conn_feed (TsHttp1Conn *self, TsHttp1Direction dir, const guint8 *data, gsize len);
 /* @len bytes of @dir were lost (a TCP gap): an anomaly unless inside a body
- * of known length or a tunnel, where they are just counted. */
+ * of known length or a tunnel, where they are just counted. A head cut by
+ * the gap is reported through the head callback with its complete lines
+ * (body TS_HTTP1_BODY_CUT) when its first line is whole. After the anomaly
+ * the direction waits: parsing resumes at the first piece fed (a
+ * ts_http1_conn_feed () call) that starts like a message, a request line
+ * from the client or "HTTP/1." from the server, as the analyzer feeds a
+ * TCP direction a segment (or a run of segments) at a time; the rest is
+ * counted and skipped. (A gap while a CONNECT or Upgrade waits for its
+ * response stops the direction's parsing.) */
 void ts_http1_conn_gap (TsHttp1Conn *self, TsHttp1Direction dir, gsize len);
 /* The direction ended (FIN): a body delimited by close ends here; a head or
  * body cut short is an anomaly. */

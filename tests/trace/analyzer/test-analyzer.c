@@ -66,6 +66,7 @@ typedef struct
   Trace *trace;
   guint iface;
   gint32 ifindex;  /* > 0: SLL2 frames (a capture on "any") of this interface index */
+  gsize snaplen;   /* > 0: frames captured up to this many bytes (tcpdump -s) */
   TsTestFlow f[2]; /* 0: client -> server */
 } Tcp;
 
@@ -86,7 +87,8 @@ emit (Tcp *c, int dir, guint8 flags, const void *data, gsize len)
   c->trace->now += 1000000; /* 1 ms */
   g_assert_true (ts_trace_writer_add_packet (
       c->trace->writer, c->iface, c->trace->now, g_bytes_get_data (frame, NULL),
-      g_bytes_get_size (frame), g_bytes_get_size (frame), &error));
+      c->snaplen > 0 ? MIN (c->snaplen, g_bytes_get_size (frame)) : g_bytes_get_size (frame),
+      g_bytes_get_size (frame), &error));
 }
 
 /* Opens @c on interface @iface (as interface index @ifindex of a capture
@@ -98,6 +100,7 @@ tcp_open_on (Tcp *c, Trace *t, guint iface, gint32 ifindex, const char *a, guint
   c->trace = t;
   c->iface = iface;
   c->ifindex = ifindex;
+  c->snaplen = 0;
   ts_test_flow_pair (&c->f[0], &c->f[1], a, ap, b, bp);
   emit (c, 0, 0x02, NULL, 0);
   emit (c, 1, 0x12, NULL, 0);
@@ -1027,6 +1030,70 @@ test_http_body (void)
                    "body ends: 20 bytes | wire 36 | packet 9 | the body of: 200 OK\n");
 }
 
+/* The HTTP events of @tl, one summary a line. */
+static char *
+http_summaries (const TsTimeline *tl)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+    {
+      const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
+
+      if (g_str_has_prefix (e->kind, "http.") || g_str_has_prefix (e->summary, "HTTP: "))
+        g_string_append_printf (out, "%s\n", e->summary);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* A capture with a short snapshot length (tcpdump -s 96) keeps each
+ * segment's first 42 bytes of HTTP here: the request and status lines
+ * that fit are reported (tshark reports them too), marked as cut, and a
+ * cut head does not stop the connection's parsing. Before, the first cut
+ * head stopped it, and nothing of these four messages was shown. */
+static void
+test_snaplen (void)
+{
+  static const char *const links[] = { "lo", NULL };
+  Trace t;
+  Tcp c;
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  g_autofree char *http = NULL;
+
+  trace_init (&t, NULL, links);
+  tcp_open (&c, &t, 0, "192.0.2.1", 40000, "198.51.100.2", 80);
+  c.snaplen = 96; /* Ethernet, IPv4, TCP: 54 bytes, then 42 of HTTP */
+  tcp_sends (&c, 0, "GET /one HTTP/1.1\r\nHost: example.com\r\nUser-Agent: test/1.0\r\n\r\n");
+  tcp_sends (&c, 1,
+             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello");
+  tcp_sends (&c, 0, "GET /two HTTP/1.1\r\nHost: example.com\r\nUser-Agent: test/1.0\r\n\r\n");
+  tcp_sends (&c, 1, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nServer: test\r\n\r\n");
+  tcp_close (&c);
+  trace = trace_finish (&t);
+  an = analyze (trace);
+  http = http_summaries (ts_analyzer_get_timeline (an));
+  g_assert_cmpstr (
+      http, ==,
+      "GET /one HTTP/1.1 (head cut by the capture)\n"
+      "HTTP: bytes lost in the capture: HTTP/1 parsing resumes at the next request\n"
+      "200 OK (head cut by the capture)\n"
+      "HTTP: bytes lost in the capture: HTTP/1 parsing resumes at the next response\n"
+      "GET /two HTTP/1.1 (head cut by the capture)\n"
+      "HTTP: bytes lost in the capture: HTTP/1 parsing resumes at the next request\n"
+      "404 Not Found (head cut by the capture)\n"
+      "HTTP: bytes lost in the capture: HTTP/1 parsing resumes at the next response\n");
+  {
+    const TsTimeline *tl = ts_analyzer_get_timeline (an);
+    const TsTimelineEvent *e = find_event ((TsTimeline *)tl, "http.request", "lo", "GET /one");
+
+    g_assert_nonnull (e);
+    g_assert_cmpstr (e->http_method, ==, "GET");
+    g_assert_cmpstr (e->http_target, ==, "/one");
+    g_assert_false (e->anomaly);
+  }
+}
+
 /* What a capture lost (its interface's statistics block) is an anomaly on
  * that link, with the counts; a capture that lost nothing says nothing. */
 static void
@@ -1771,6 +1838,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/as-observer", test_as_observer);
   g_test_add_func ("/ts/trace/analyzer/capture-lost", test_capture_lost);
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
+  g_test_add_func ("/ts/trace/analyzer/snaplen", test_snaplen);
   g_test_add_func ("/ts/trace/analyzer/corrupted", test_corrupted);
 #ifdef TS_HAVE_CAIRO
   g_test_add_func ("/ts/trace/analyzer/picture", test_picture);

@@ -346,6 +346,51 @@ test_conn_anomalies (void)
   g_assert_nonnull (strstr (b, "0 anomaly@0 connection closed inside an HTTP/1 head"));
 }
 
+static void
+feed_text (TsHttp1Conn *conn, TsHttp1Direction dir, const char *text)
+{
+  ts_http1_conn_feed (conn, dir, (const guint8 *)text, strlen (text));
+}
+
+/* A capture with a short snapshot length (tcpdump -s 96) keeps each
+ * segment's first bytes: a head cut by the gap is reported with its
+ * complete lines (body TS_HTTP1_BODY_CUT), and parsing resumes at the next
+ * piece fed that starts like a message, as tshark's does. The first such
+ * gap stopped the direction for good before. */
+static void
+test_conn_gap (void)
+{
+  GString *log = g_string_new (NULL);
+  g_autoptr (TsHttp1Conn) conn = ts_http1_conn_new (&log_callbacks, log);
+
+  feed_text (conn, TS_HTTP1_DIR_CLIENT, "GET /a HTTP/1.1\r\nHost: x\r\nUser-Ag");
+  ts_http1_conn_gap (conn, TS_HTTP1_DIR_CLIENT, 20);
+  feed_text (conn, TS_HTTP1_DIR_CLIENT, "HEAD /b HTTP/1.1\r\n\r\n");
+  feed_text (conn, TS_HTTP1_DIR_SERVER,
+             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhe");
+  ts_http1_conn_gap (conn, TS_HTTP1_DIR_SERVER, 10);
+  /* Not a message start: skipped. */
+  feed_text (conn, TS_HTTP1_DIR_SERVER, "llo\r\n0\r\n\r\n");
+  feed_text (conn, TS_HTTP1_DIR_SERVER, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n");
+  /* Cut inside its status line: nothing to report but the gap. */
+  feed_text (conn, TS_HTTP1_DIR_SERVER, "HTTP/1.1 404 Not");
+  ts_http1_conn_gap (conn, TS_HTTP1_DIR_SERVER, 30);
+  g_assert_cmpstr (log->str, ==,
+                   "0@0+33 req GET /a origin body=4/0\n"
+                   "0 anomaly@33 bytes lost in the capture: HTTP/1 parsing resumes at the next "
+                   "request\n"
+                   "0@53+20 req HEAD /b origin body=0/0\n"
+                   "0 end@73 body 0\n"
+                   "1@0+47 resp 200 (to GET) body=2/0\n"
+                   "1 anomaly@52 bytes lost in the capture: HTTP/1 parsing resumes at the next "
+                   "response\n"
+                   "1@72+38 resp 200 (to HEAD) body=0/0\n"
+                   "1 end@110 body 0\n"
+                   "1 anomaly@126 bytes lost in the capture: HTTP/1 parsing resumes at the next "
+                   "response\n");
+  g_string_free (log, TRUE);
+}
+
 /* More requests than TS_HTTP1_MAX_PIPELINE waiting: the rest are parsed
  * but not remembered (found by fuzzing: a use after free). */
 static void
@@ -540,6 +585,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/http1/conn-connect", test_conn_connect);
   g_test_add_func ("/ts/trace/http1/conn-connect-refused", test_conn_connect_refused);
   g_test_add_func ("/ts/trace/http1/conn-anomalies", test_conn_anomalies);
+  g_test_add_func ("/ts/trace/http1/conn-gap", test_conn_gap);
   g_test_add_func ("/ts/trace/http1/conn-upgrade", test_conn_upgrade);
   g_test_add_func ("/ts/trace/http1/conn-pipeline-cap", test_conn_pipeline_cap);
   g_test_add_func ("/ts/trace/http1/conn-many-requests", test_conn_many_requests);

@@ -2210,9 +2210,12 @@ tls_event (const TsTlsEvent *ev, gpointer user_data)
 /* --- TCP ---------------------------------------------------------------- */
 
 static void
-decide_proto (TsAnalyzer *self, Conn *c, int dir, const guint8 *data, gsize len)
+decide_proto (TsAnalyzer *self, Conn *c, int dir, guint64 offset, const guint8 *data, gsize len)
 {
   const char *name;
+  /* A capture that began inside the connection (neither SYN seen): its
+   * first bytes may be the middle of a message, which decides nothing. */
+  gboolean mid = !c->syn_seen && !c->synack_seen;
 
   if (dir == 0 && ts_tls_session_looks_like_tls (data, len))
     c->proto = PROTO_TLS;
@@ -2221,6 +2224,8 @@ decide_proto (TsAnalyzer *self, Conn *c, int dir, const guint8 *data, gsize len)
   else if ((dir == 0 && ts_http1_looks_like_request (data, len))
            || (dir == 1 && len >= 7 && memcmp (data, "HTTP/1.", 7) == 0))
     c->proto = PROTO_HTTP;
+  else if (mid)
+    return; /* the next piece may start a message: shown as data until then */
   else
     c->proto = PROTO_OPAQUE;
   if (c->proto == PROTO_HTTP)
@@ -2228,6 +2233,14 @@ decide_proto (TsAnalyzer *self, Conn *c, int dir, const guint8 *data, gsize len)
       static const TsHttp1Callbacks cb
           = { outer_head, outer_message_end, http_tunnel, tunnel_data, http_anomaly };
       c->http = ts_http1_conn_new (&cb, c);
+      if (mid)
+        {
+          /* What each direction carried before was shown as data; the
+           * other one may be inside a message too: each starts at the
+           * first piece that starts like a message. */
+          ts_http1_conn_skip (c->http, dir, offset);
+          ts_http1_conn_skip (c->http, 1 - dir, tconn (self, c)->bytes[1 - dir]);
+        }
     }
   else if (c->proto == PROTO_TLS)
     {
@@ -2280,7 +2293,7 @@ deliver (gpointer user_data, guint64 offset, const guint8 *data, gsize len, guin
       return;
     }
   if (c->proto == PROTO_UNKNOWN)
-    decide_proto (self, c, dir, data, len);
+    decide_proto (self, c, dir, offset, data, len);
   switch (c->proto)
     {
       case PROTO_HTTP:

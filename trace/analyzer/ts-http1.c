@@ -1076,6 +1076,19 @@ ts_http1_conn_gap (TsHttp1Conn *self, TsHttp1Direction dir, gsize len)
 }
 
 void
+ts_http1_conn_skip (TsHttp1Conn *self, TsHttp1Direction dir, gsize len)
+{
+  Dir *d;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (dir == TS_HTTP1_DIR_CLIENT || dir == TS_HTTP1_DIR_SERVER);
+  d = &self->dir[dir];
+  g_return_if_fail (d->state == DIR_HEAD && d->head->len == 0);
+  lose (self, dir);
+  d->offset += len;
+}
+
+void
 ts_http1_conn_end (TsHttp1Conn *self, TsHttp1Direction dir)
 {
   Dir *d;

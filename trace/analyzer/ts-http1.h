@@ -192,6 +192,12 @@ void ts_http1_conn_feed (TsHttp1Conn *self, TsHttp1Direction dir, const guint8 *
  * counted and skipped. (A gap while a CONNECT or Upgrade waits for its
  * response stops the direction's parsing.) */
 void ts_http1_conn_gap (TsHttp1Conn *self, TsHttp1Direction dir, gsize len);
+/* @dir may start in the middle of a message (a capture that began inside
+ * the connection), and its first @len bytes (0 or more) went by already:
+ * they are counted, with no anomaly, and the direction waits for a piece
+ * that starts like a message, as after a gap. Only before anything is fed
+ * to @dir. */
+void ts_http1_conn_skip (TsHttp1Conn *self, TsHttp1Direction dir, gsize len);
 /* The direction ended (FIN): a body delimited by close ends here; a head or
  * body cut short is an anomaly. */
 void ts_http1_conn_end (TsHttp1Conn *self, TsHttp1Direction dir);

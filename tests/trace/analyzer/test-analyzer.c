@@ -1094,6 +1094,41 @@ test_snaplen (void)
   }
 }
 
+/* A capture that began while the server was sending a body (tcpdump
+ * started on a kept-alive connection): the body's tail is data, and the
+ * next request and its response are HTTP. Before, the tail made the whole
+ * connection opaque. */
+static void
+test_mid_message (void)
+{
+  static const char *const links[] = { "lo", NULL };
+  Trace t;
+  Tcp c = { 0 };
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  g_autofree char *http = NULL;
+  g_autofree char *tail = g_strnfill (500, 'x');
+  const TsTimeline *tl;
+  const TsTimelineConn *conn;
+
+  trace_init (&t, NULL, links);
+  c.trace = &t;
+  ts_test_flow_pair (&c.f[0], &c.f[1], "192.0.2.1", 40000, "198.51.100.2", 80);
+  tcp_sends (&c, 1, tail);
+  tcp_sends (&c, 0, "GET /second HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  tcp_sends (&c, 1, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+  tcp_close (&c);
+  trace = trace_finish (&t);
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  http = http_summaries (tl);
+  g_assert_cmpstr (http, ==, "GET /second HTTP/1.1\n404 Not Found\n");
+  g_assert_nonnull (find_event ((TsTimeline *)tl, "data", "lo", "500 bytes"));
+  g_assert_nonnull (find_event ((TsTimeline *)tl, "anomaly", "lo", "capture starts in the middle"));
+  conn = ts_timeline_get_conn (tl, 0);
+  g_assert_cmpstr (conn->protocol, ==, "http");
+}
+
 /* What a capture lost (its interface's statistics block) is an anomaly on
  * that link, with the counts; a capture that lost nothing says nothing. */
 static void
@@ -1839,6 +1874,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/capture-lost", test_capture_lost);
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
   g_test_add_func ("/ts/trace/analyzer/snaplen", test_snaplen);
+  g_test_add_func ("/ts/trace/analyzer/mid-message", test_mid_message);
   g_test_add_func ("/ts/trace/analyzer/corrupted", test_corrupted);
 #ifdef TS_HAVE_CAIRO
   g_test_add_func ("/ts/trace/analyzer/picture", test_picture);

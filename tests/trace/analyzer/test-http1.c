@@ -391,6 +391,27 @@ test_conn_gap (void)
   g_string_free (log, TRUE);
 }
 
+/* A capture that began inside a connection: each direction starts at the
+ * first piece that starts like a message (ts_http1_conn_skip ()). */
+static void
+test_conn_skip (void)
+{
+  GString *log = g_string_new (NULL);
+  g_autoptr (TsHttp1Conn) conn = ts_http1_conn_new (&log_callbacks, log);
+
+  ts_http1_conn_skip (conn, TS_HTTP1_DIR_SERVER, 100);
+  ts_http1_conn_skip (conn, TS_HTTP1_DIR_CLIENT, 0);
+  feed_text (conn, TS_HTTP1_DIR_SERVER, "the end of a body");
+  feed_text (conn, TS_HTTP1_DIR_CLIENT, "GET /x HTTP/1.1\r\n\r\n");
+  feed_text (conn, TS_HTTP1_DIR_SERVER, "HTTP/1.1 204 No Content\r\n\r\n");
+  g_assert_cmpstr (log->str, ==,
+                   "0@0+19 req GET /x origin body=0/0\n"
+                   "0 end@19 body 0\n"
+                   "1@117+27 resp 204 (to GET) body=0/0\n"
+                   "1 end@144 body 0\n");
+  g_string_free (log, TRUE);
+}
+
 /* More requests than TS_HTTP1_MAX_PIPELINE waiting: the rest are parsed
  * but not remembered (found by fuzzing: a use after free). */
 static void
@@ -586,6 +607,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/http1/conn-connect-refused", test_conn_connect_refused);
   g_test_add_func ("/ts/trace/http1/conn-anomalies", test_conn_anomalies);
   g_test_add_func ("/ts/trace/http1/conn-gap", test_conn_gap);
+  g_test_add_func ("/ts/trace/http1/conn-skip", test_conn_skip);
   g_test_add_func ("/ts/trace/http1/conn-upgrade", test_conn_upgrade);
   g_test_add_func ("/ts/trace/http1/conn-pipeline-cap", test_conn_pipeline_cap);
   g_test_add_func ("/ts/trace/http1/conn-many-requests", test_conn_many_requests);

@@ -840,18 +840,20 @@ conn_close (TsProxy *p, TsConn *c, const char *reason)
 
 /* Our own answer to the client, then a lingering close: the connection is
  * never read as HTTP again. */
+/* Our own answer: @body (of type @content_type) and then a lingering
+ * close. */
 static void
-conn_answer (TsProxy *p, TsConn *c, guint status, const char *reason, const char *extra_headers)
+conn_answer_with (TsProxy *p, TsConn *c, guint status, const char *content_type,
+                  const char *extra_headers, const char *body)
 {
-  g_autofree char *body = g_strdup_printf ("ts-proxy: %s\n", reason);
   g_autofree char *msg = g_strdup_printf ("HTTP/1.1 %u %s\r\n"
                                           "Server: ts-proxy\r\n"
-                                          "Content-Type: text/plain\r\n"
+                                          "Content-Type: %s\r\n"
                                           "Content-Length: %zu\r\n"
                                           "Connection: close\r\n"
                                           "%s"
                                           "\r\n%s",
-                                          status, status_text (status), strlen (body),
+                                          status, status_text (status), content_type, strlen (body),
                                           extra_headers ? extra_headers : "", body);
 
   c->status = status;
@@ -865,6 +867,14 @@ conn_answer (TsProxy *p, TsConn *c, guint status, const char *reason, const char
   c->deadline = now_us () + TS_PROXY_LINGER_S * G_USEC_PER_SEC;
   access_log (p, c);
   conn_update (p, c);
+}
+
+static void
+conn_answer (TsProxy *p, TsConn *c, guint status, const char *reason, const char *extra_headers)
+{
+  g_autofree char *body = g_strdup_printf ("ts-proxy: %s\n", reason);
+
+  conn_answer_with (p, c, status, "text/plain", extra_headers, body);
 }
 
 /* A lingering close of one side (0: the client's connection, 1: the
@@ -1599,6 +1609,70 @@ last_header (const TsHttpHeader *headers, gsize n, const char *name)
   return -1;
 }
 
+/* Max-Forwards on TRACE and OPTIONS (RFC 9110 §7.6.2): -1 when the
+ * request has none that applies (other methods, or a value that is not
+ * 1*DIGIT: sent on as it is), else its value (capped). */
+static gint64
+max_forwards (const TsHttpRequest *req)
+{
+  gssize i;
+  const TsHttpHeader *h;
+  gint64 v = 0;
+
+  if (!ts_http_method_is (req->method, req->method_len, "TRACE")
+      && !ts_http_method_is (req->method, req->method_len, "OPTIONS"))
+    return -1;
+  if ((i = ts_http_request_find_header (req, "Max-Forwards", 0)) < 0)
+    return -1;
+  h = &req->headers[i];
+  if (h->value_len == 0)
+    return -1;
+  for (gsize k = 0; k < h->value_len; k++)
+    {
+      if (!g_ascii_isdigit (h->value[k]))
+        return -1;
+      v = MIN (v * 10 + (h->value[k] - '0'), G_MAXINT32);
+    }
+  return v;
+}
+
+/* TRACE or OPTIONS with Max-Forwards: 0: the proxy MUST NOT forward it and
+ * answers as the final recipient (RFC 9110 §7.6.2): TRACE with the request
+ * it received as message/http (§9.3.8; without credentials and cookies),
+ * OPTIONS with the methods it relays. */
+static void
+answer_as_final (TsProxy *p, TsConn *c, const TsHttpRequest *req)
+{
+  TsTraceEvent *ev = event_new (p, "proxy.http.answered", c);
+
+  ts_trace_event_add (ev, "method", c->method);
+  ts_trace_event_add (ev, "reason", "Max-Forwards: 0");
+  emit (p, ev);
+  if (ts_http_method_is (req->method, req->method_len, "TRACE"))
+    {
+      g_autoptr (GString) body = g_string_new (NULL);
+
+      g_string_append_printf (body, "%.*s %.*s HTTP/1.%d\r\n", (int)req->method_len, req->method,
+                              (int)req->target_len, req->target, req->minor_version);
+      for (gsize i = 0; i < req->n_headers; i++)
+        {
+          const TsHttpHeader *h = &req->headers[i];
+
+          if (ts_http_header_is (h, "Proxy-Authorization") || ts_http_header_is (h, "Authorization")
+              || ts_http_header_is (h, "Cookie"))
+            continue;
+          g_string_append_printf (body, "%.*s: %.*s\r\n", (int)h->name_len, h->name,
+                                  (int)h->value_len, h->value);
+        }
+      g_string_append (body, "\r\n");
+      conn_answer_with (p, c, 200, "message/http", NULL, body->str);
+    }
+  else
+    conn_answer_with (p, c, 200, "text/plain",
+                      "Allow: GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH\r\n",
+                      "");
+}
+
 /* Plain forwarding: how many of @len client bytes belong to the current
  * request's body (the rest is the next request). Sets http_request_done at
  * the body's end. Returns TS_HTTP_PARSE_INVALID on a malformed chunked
@@ -1714,6 +1788,7 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
   guint status;
   GString *out;
   gssize last_via;
+  gint64 mf;
 
   c->kind = KIND_HTTP;
   c->url = g_strndup (req->target, req->target_len);
@@ -1753,6 +1828,12 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
     }
   if (!check_auth (p, c, req))
     return;
+  mf = max_forwards (req);
+  if (mf == 0)
+    {
+      answer_as_final (p, c, req);
+      return;
+    }
   if (!ts_proxy_port_allowed (p->o->http_ports, port))
     {
       g_autofree char *why = g_strdup_printf ("port %u not allowed for HTTP", port);
@@ -1811,6 +1892,12 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
         {
           g_string_append_printf (out, "Via: %.*s, 1.%d %s\r\n", (int)h->value_len, h->value,
                                   req->minor_version, p->o->node);
+          continue;
+        }
+      if (mf > 0 && ts_http_header_is (h, "Max-Forwards"))
+        {
+          /* One hop used (RFC 9110 §7.6.2). */
+          g_string_append_printf (out, "Max-Forwards: %" G_GINT64_FORMAT "\r\n", mf - 1);
           continue;
         }
       g_string_append_len (out, h->name, h->name_len);

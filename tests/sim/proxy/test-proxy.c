@@ -261,6 +261,58 @@ test_plain_options_asterisk (Fixture *f, gconstpointer data)
     }
 }
 
+/* Max-Forwards on TRACE and OPTIONS (RFC 9110 §7.6.2): 0 is answered by
+ * the proxy, as final recipient, and not forwarded; any other value is
+ * decremented. */
+static void
+test_plain_max_forwards (Fixture *f, gconstpointer data)
+{
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  guint16 op = ts_test_origin_get_port (f->http_origin);
+  guint before = ts_test_origin_get_n_requests (f->http_origin);
+  g_autofree char *options
+      = g_strdup_printf ("OPTIONS http://127.0.0.1:%u/ HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                         "Max-Forwards: 0\r\n\r\n",
+                         op, op);
+  g_autofree char *trace0
+      = g_strdup_printf ("TRACE http://127.0.0.1:%u/t HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                         "Max-Forwards: 0\r\nX-Marker: 1\r\nCookie: secret\r\n\r\n",
+                         op, op);
+  g_autofree char *trace3
+      = g_strdup_printf ("TRACE http://127.0.0.1:%u/t HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                         "Max-Forwards: 3\r\nConnection: close\r\n\r\n",
+                         op, op);
+  GBytes *resp;
+  g_autofree char *text = NULL, *text2 = NULL, *head = NULL;
+
+  resp = ts_test_exchange (port, options, strlen (options), 10000);
+  text = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
+  g_bytes_unref (resp);
+  g_test_message ("%s", text);
+  g_assert_true (g_str_has_prefix (text, "HTTP/1.1 200 OK\r\n"));
+  g_assert_nonnull (strstr (text, "\r\nServer: ts-proxy\r\n"));
+  g_assert_nonnull (strstr (text, "\r\nAllow: "));
+
+  resp = ts_test_exchange (port, trace0, strlen (trace0), 10000);
+  text2 = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
+  g_bytes_unref (resp);
+  g_test_message ("%s", text2);
+  g_assert_true (g_str_has_prefix (text2, "HTTP/1.1 200 OK\r\n"));
+  g_assert_nonnull (strstr (text2, "\r\nContent-Type: message/http\r\n"));
+  g_assert_nonnull (strstr (text2, "\r\n\r\nTRACE http://127.0.0.1:"));
+  g_assert_nonnull (strstr (text2, "\r\nX-Marker: 1\r\n"));
+  g_assert_null (strstr (text2, "secret"));
+  g_assert_cmpuint (ts_test_origin_get_n_requests (f->http_origin), ==, before);
+
+  resp = ts_test_exchange (port, trace3, strlen (trace3), 10000);
+  g_assert_cmpuint (ts_test_status (resp), ==, 200);
+  g_bytes_unref (resp);
+  head = ts_test_origin_dup_last_head (f->http_origin);
+  g_test_message ("origin saw:\n%s", head);
+  g_assert_true (g_str_has_prefix (head, "TRACE /t HTTP/1.1\r\n"));
+  g_assert_nonnull (strstr (head, "\r\nMax-Forwards: 2\r\n"));
+}
+
 /* Plain forwarding keeps the client's connection (RFC 9112 §9.3): two
  * pipelined requests, the first with a body, get two responses; each went
  * to the origin on its own. */
@@ -1030,6 +1082,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/curl/proxytunnel", test_curl_proxytunnel);
   ADD ("/ts/sim/proxy/plain/via-lines", test_plain_via_lines);
   ADD ("/ts/sim/proxy/plain/options-asterisk", test_plain_options_asterisk);
+  ADD ("/ts/sim/proxy/plain/max-forwards", test_plain_max_forwards);
   ADD ("/ts/sim/proxy/plain/keep-alive", test_plain_keepalive);
   ADD ("/ts/sim/proxy/plain/early-answer", test_plain_early_answer);
   ADD ("/ts/sim/proxy/connect/server-closes-first", test_tunnel_server_closes_first);

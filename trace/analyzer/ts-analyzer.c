@@ -66,8 +66,9 @@ typedef struct
 typedef struct
 {
   guint linktype;
-  gint link;            /* -1: none, or one per interface index (per_ifindex) */
-  gboolean per_ifindex; /* a capture on "any" (SLL2): a link per interface index */
+  gint link;                  /* -1: none, or one per interface index (per_ifindex) */
+  gboolean per_ifindex;       /* a capture on "any" (SLL2): a link per interface index */
+  gboolean unknown_link_told; /* its link type is not decoded, and an anomaly said so */
 } IfaceInfo;
 
 /* The capture on "any" (its interface id) and interface index of a link. */
@@ -2686,7 +2687,7 @@ handle_tcp (TsAnalyzer *self, gint link, const guint8 *frame, const TsPacket *p)
 static void
 add_interface (TsAnalyzer *self, const TsTraceInterface *i)
 {
-  IfaceInfo info = { i->linktype, -1, FALSE };
+  IfaceInfo info = { i->linktype, -1, FALSE, FALSE };
 
   info.link = link_by_name (self, i->name);
   /* A capture on "any" (tcpdump -i any) is one interface of the file but
@@ -2886,8 +2887,24 @@ handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
       for (guint bit = 0; bit < 16; bit++)
         if ((p.anomalies & (1u << bit)) && (1u << bit) != TS_PACKET_ANOMALY_TRAILING)
           {
-            guint index
-                = anomaly_event (self, NULL, 0, "%s", ts_packet_anomaly_to_string (1u << bit));
+            guint index;
+
+            /* A link type not decoded is the interface's, not each
+             * packet's: said once, with its number, so that a user can
+             * tell which capture option made it. */
+            if ((1u << bit) == TS_PACKET_ANOMALY_UNKNOWN_LINK)
+              {
+                if (iface->unknown_link_told)
+                  continue;
+                iface->unknown_link_told = TRUE;
+                index = anomaly_event (self, NULL, 0,
+                                       "link type %u is not decoded (Ethernet, Linux cooked "
+                                       "capture v1 and v2, raw IP and BSD loopback are): the "
+                                       "packets of this interface are not shown",
+                                       iface->linktype);
+              }
+            else
+              index = anomaly_event (self, NULL, 0, "%s", ts_packet_anomaly_to_string (1u << bit));
             _ts_timeline_event (self->tl, index)->link = link;
             _ts_timeline_event (self->tl, index)->layer = TS_LAYER_IP;
           }

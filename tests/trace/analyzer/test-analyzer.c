@@ -1129,6 +1129,41 @@ test_mid_message (void)
   g_assert_cmpstr (conn->protocol, ==, "http");
 }
 
+/* A capture whose link type the analyzer does not decode (here 127,
+ * 802.11 with radiotap headers, as tcpdump -I writes) says so once, with
+ * the number: it said "unknown link type" for every packet before. */
+static void
+test_unknown_link_type (void)
+{
+  static const guint8 frame[64] = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  const TsTimeline *tl;
+  guint n_anomalies = 0;
+  Trace t;
+
+  trace_init (&t, NULL, (const char *const[]){ "eth0", NULL });
+  ts_trace_writer_add_interface (t.writer, "wlan0mon", 127, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 5; i++)
+    g_assert_true (ts_trace_writer_add_packet (t.writer, 1, T0 + i * 1000, frame, sizeof frame,
+                                               sizeof frame, &error));
+  trace = trace_finish (&t);
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+    {
+      const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
+
+      g_assert_true (e->anomaly);
+      g_assert_true (g_str_has_prefix (e->summary, "link type 127 is not decoded"));
+      g_assert_cmpstr (ts_timeline_get_link (tl, (guint)e->link)->name, ==, "wlan0mon");
+      n_anomalies++;
+    }
+  g_assert_cmpuint (n_anomalies, ==, 1);
+}
+
 /* What a capture lost (its interface's statistics block) is an anomaly on
  * that link, with the counts; a capture that lost nothing says nothing. */
 static void
@@ -1873,6 +1908,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/as-observer", test_as_observer);
   g_test_add_func ("/ts/trace/analyzer/capture-lost", test_capture_lost);
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
+  g_test_add_func ("/ts/trace/analyzer/unknown-link-type", test_unknown_link_type);
   g_test_add_func ("/ts/trace/analyzer/snaplen", test_snaplen);
   g_test_add_func ("/ts/trace/analyzer/mid-message", test_mid_message);
   g_test_add_func ("/ts/trace/analyzer/corrupted", test_corrupted);

@@ -20,6 +20,19 @@ gssize _ts_http_find_head_end (const char *data, gsize len, gsize start, gsize l
 gboolean _ts_http_parse_fields (const char *p, const char *end, TsHttpHeader *headers, gsize *out_n,
                                 guint *out_status, const char **out_reason);
 
+/* Parses a Content-Length value: 1*DIGIT, or a list of identical ones
+ * (RFC 9110 §8.6 lets a recipient accept "42, 42"), at most
+ * TS_HTTP_MAX_CONTENT_LENGTH. FALSE when invalid. */
+gboolean _ts_http_parse_content_length (const char *v, gsize len, guint64 *out);
+
+/* Reads one Transfer-Encoding field value (a list of transfer codings, RFC
+ * 9112 §6.1), continuing the state of the previous lines of the same
+ * message: *@inout_chunked_last says whether the last coding so far is
+ * chunked, *@inout_other whether any other coding appeared. FALSE when
+ * chunked follows chunked (applied twice, RFC 9112 §7). */
+gboolean _ts_http_scan_transfer_codings (const char *value, gsize len, gboolean *inout_chunked_last,
+                                         gboolean *inout_other);
+
 /* RFC 9110 §5.6.2 tchar. */
 gboolean _ts_http_is_tchar (guchar c);
 

@@ -232,10 +232,8 @@ ts_http_request_find_header (const TsHttpRequest *self, const char *name, gsize 
   return -1;
 }
 
-/* Parses a Content-Length value: 1*DIGIT, or a list of identical ones
- * (RFC 9110 §8.6 lets a recipient accept "42, 42"). */
-static gboolean
-parse_content_length (const char *v, gsize len, guint64 *out)
+gboolean
+_ts_http_parse_content_length (const char *v, gsize len, guint64 *out)
 {
   gboolean have = FALSE;
   guint64 first = 0;
@@ -278,6 +276,44 @@ parse_content_length (const char *v, gsize len, guint64 *out)
 }
 
 gboolean
+_ts_http_scan_transfer_codings (const char *value, gsize len, gboolean *inout_chunked_last,
+                                gboolean *inout_other)
+{
+  const char *v = value, *ve = value + len;
+
+  while (v < ve)
+    {
+      const char *t;
+      gsize tl;
+
+      while (v < ve && (*v == ' ' || *v == '\t' || *v == ','))
+        v++;
+      t = v;
+      while (v < ve && *v != ',' && *v != ';')
+        v++;
+      tl = v - t;
+      while (tl > 0 && (t[tl - 1] == ' ' || t[tl - 1] == '\t'))
+        tl--;
+      while (v < ve && *v != ',') /* parameters */
+        v++;
+      if (tl == 0)
+        continue;
+      if (tl == 7 && g_ascii_strncasecmp (t, "chunked", 7) == 0)
+        {
+          if (*inout_chunked_last)
+            return FALSE;
+          *inout_chunked_last = TRUE;
+        }
+      else
+        {
+          *inout_chunked_last = FALSE;
+          *inout_other = TRUE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
 ts_http_request_get_framing (const TsHttpRequest *self, TsHttpBodyKind *out_kind,
                              guint64 *out_length, guint *out_status, const char **out_reason)
 {
@@ -298,7 +334,7 @@ ts_http_request_get_framing (const TsHttpRequest *self, TsHttpBodyKind *out_kind
         {
           guint64 v;
 
-          if (!parse_content_length (h->value, h->value_len, &v))
+          if (!_ts_http_parse_content_length (h->value, h->value_len, &v))
             return fail (out_status, out_reason, 400,
                          "invalid Content-Length (RFC 9112 §6.3, RFC 9110 §8.6)");
           if (have_cl && v != cl)
@@ -310,39 +346,9 @@ ts_http_request_get_framing (const TsHttpRequest *self, TsHttpBodyKind *out_kind
       else if (ts_http_header_is (h, "Transfer-Encoding"))
         {
           /* transfer-coding list: the last one must be chunked. */
-          const char *v = h->value, *ve = h->value + h->value_len;
-
           have_te = TRUE;
-          while (v < ve)
-            {
-              const char *t;
-              gsize tl;
-
-              while (v < ve && (*v == ' ' || *v == '\t' || *v == ','))
-                v++;
-              t = v;
-              while (v < ve && *v != ',' && *v != ';')
-                v++;
-              tl = v - t;
-              while (tl > 0 && (t[tl - 1] == ' ' || t[tl - 1] == '\t'))
-                tl--;
-              while (v < ve && *v != ',') /* parameters */
-                v++;
-              if (tl == 0)
-                continue;
-              if (tl == 7 && g_ascii_strncasecmp (t, "chunked", 7) == 0)
-                {
-                  if (te_chunked_last)
-                    return fail (out_status, out_reason, 400,
-                                 "chunked applied twice (RFC 9112 §7)");
-                  te_chunked_last = TRUE;
-                }
-              else
-                {
-                  te_chunked_last = FALSE;
-                  te_other = TRUE;
-                }
-            }
+          if (!_ts_http_scan_transfer_codings (h->value, h->value_len, &te_chunked_last, &te_other))
+            return fail (out_status, out_reason, 400, "chunked applied twice (RFC 9112 §7)");
         }
     }
 

@@ -78,6 +78,7 @@ typedef enum
   TS_HTTP_BODY_NONE,
   TS_HTTP_BODY_LENGTH,
   TS_HTTP_BODY_CHUNKED,
+  TS_HTTP_BODY_UNTIL_CLOSE, /* responses only: the body ends when the server closes */
 } TsHttpBodyKind;
 
 /* The largest Content-Length accepted (2^62 - 1). */

@@ -64,3 +64,59 @@ ts_http_response_find_header (const TsHttpResponse *self, const char *name, gsiz
       return i;
   return -1;
 }
+
+gboolean
+ts_http_response_get_framing (const TsHttpResponse *self, gboolean no_body,
+                              TsHttpBodyKind *out_kind, guint64 *out_length,
+                              gboolean *out_drop_length, const char **out_reason)
+{
+  gboolean have_cl = FALSE, have_te = FALSE, cl_valid = TRUE;
+  gboolean te_chunked_last = FALSE, te_other = FALSE;
+  guint64 cl = 0;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  *out_kind = TS_HTTP_BODY_NONE;
+  *out_length = 0;
+  *out_drop_length = FALSE;
+  for (gsize i = 0; i < self->n_headers; i++)
+    {
+      const TsHttpHeader *h = &self->headers[i];
+
+      if (ts_http_header_is (h, "Content-Length"))
+        {
+          guint64 v = 0;
+
+          if (!_ts_http_parse_content_length (h->value, h->value_len, &v) || (have_cl && v != cl))
+            cl_valid = FALSE;
+          have_cl = TRUE;
+          cl = v;
+        }
+      else if (ts_http_header_is (h, "Transfer-Encoding"))
+        {
+          have_te = TRUE;
+          if (!_ts_http_scan_transfer_codings (h->value, h->value_len, &te_chunked_last, &te_other))
+            return *out_reason = "chunked applied twice (RFC 9112 §7)", FALSE;
+        }
+    }
+  if (no_body)
+    return TRUE;
+  if (have_te)
+    {
+      if (self->minor_version == 0)
+        return *out_reason = "Transfer-Encoding in HTTP/1.0 (RFC 9112 §6.1)", FALSE;
+      *out_drop_length = have_cl;
+      *out_kind = te_chunked_last ? TS_HTTP_BODY_CHUNKED : TS_HTTP_BODY_UNTIL_CLOSE;
+      return TRUE;
+    }
+  if (have_cl)
+    {
+      if (!cl_valid)
+        return *out_reason = "invalid or differing Content-Length (RFC 9112 §6.3)", FALSE;
+      *out_kind = cl > 0 ? TS_HTTP_BODY_LENGTH : TS_HTTP_BODY_NONE;
+      *out_length = cl;
+      return TRUE;
+    }
+  *out_kind = TS_HTTP_BODY_UNTIL_CLOSE;
+  return TRUE;
+}

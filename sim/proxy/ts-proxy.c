@@ -552,8 +552,9 @@ snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len, cons
               if (s->response)
                 {
                   TsHttpResponse resp;
-                  gboolean no_body;
-                  gssize i;
+                  gboolean no_body, drop_length;
+                  TsHttpBodyKind kind;
+                  guint64 length;
 
                   r = ts_http_response_parse (&resp, s->head, s->head_len, s->head_last);
                   if (r == TS_HTTP_PARSE_INCOMPLETE)
@@ -605,21 +606,24 @@ snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len, cons
                         c->snoop[0]->state = SNOOP_STOPPED;
                       return TRUE;
                     }
-                  if (no_body)
-                    s->state = SNOOP_HEAD;
-                  else if ((i = ts_http_response_find_header (&resp, "Transfer-Encoding", 0)) >= 0)
+                  if (!ts_http_response_get_framing (&resp, no_body, &kind, &length, &drop_length,
+                                                     out_reason))
+                    {
+                      s->state = SNOOP_STOPPED;
+                      return FALSE;
+                    }
+                  if (kind == TS_HTTP_BODY_CHUNKED)
                     {
                       ts_http_chunked_init (&s->chunked);
                       s->state = SNOOP_CHUNKED;
                     }
-                  else if ((i = ts_http_response_find_header (&resp, "Content-Length", 0)) >= 0)
+                  else if (kind == TS_HTTP_BODY_LENGTH)
                     {
-                      char num[24] = "";
-
-                      memcpy (num, resp.headers[i].value, MIN (resp.headers[i].value_len, 23));
-                      s->remaining = g_ascii_strtoull (num, NULL, 10);
-                      s->state = s->remaining ? SNOOP_LENGTH : SNOOP_HEAD;
+                      s->remaining = length;
+                      s->state = SNOOP_LENGTH;
                     }
+                  else if (kind == TS_HTTP_BODY_NONE)
+                    s->state = SNOOP_HEAD;
                 }
               else
                 {
@@ -838,10 +842,8 @@ conn_close (TsProxy *p, TsConn *c, const char *reason)
   p->n_conns--;
 }
 
-/* Our own answer to the client, then a lingering close: the connection is
- * never read as HTTP again. */
-/* Our own answer: @body (of type @content_type) and then a lingering
- * close. */
+/* Our own answer to the client (@body, of type @content_type), then a
+ * lingering close: the connection is never read as HTTP again. */
 static void
 conn_answer_with (TsProxy *p, TsConn *c, guint status, const char *content_type,
                   const char *extra_headers, const char *body)
@@ -2436,6 +2438,10 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
       gssize r = ts_http_response_parse (&resp, c->rstage.data, c->rstage.len, 0);
       GString *out;
       gssize last_via;
+      TsHttpBodyKind framing;
+      guint64 length;
+      gboolean drop_length;
+      const char *framing_error = NULL;
 
       if (r == TS_HTTP_PARSE_INCOMPLETE)
         return TRUE;
@@ -2443,6 +2449,17 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
         {
           conn_refuse (p, c, "proxy.http.bad_response", 502,
                        resp.error ? resp.error : "malformed response head", NULL);
+          return FALSE;
+        }
+      /* The final answer's framing (RFC 9112 §6.3): an invalid one is a
+       * 502 (item 5), never passed on for the client to read its own
+       * way. */
+      if (!ts_http_response_get_framing (&resp,
+                                         resp.status < 200 || c->req_is_head || resp.status == 204
+                                             || resp.status == 304,
+                                         &framing, &length, &drop_length, &framing_error))
+        {
+          conn_refuse (p, c, "proxy.http.bad_response", 502, framing_error, NULL);
           return FALSE;
         }
       out = g_string_sized_new (r + 64);
@@ -2456,6 +2473,10 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
           const TsHttpHeader *h = &resp.headers[i];
 
           if (is_hop_by_hop (h, resp.headers, resp.n_headers))
+            continue;
+          /* Transfer-Encoding frames it: a proxy MUST remove Content-Length
+           * (RFC 9112 §6.3 item 3). */
+          if (drop_length && ts_http_header_is (h, "Content-Length"))
             continue;
           if ((gssize)i == last_via)
             {
@@ -2472,11 +2493,7 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
        * is known without the origin closing (RFC 9112 §6.3). */
       if (resp.status >= 200 && c->keepalive)
         {
-          gboolean no_body = c->req_is_head || resp.status == 204 || resp.status == 304;
-          gboolean delimited = ts_http_response_find_header (&resp, "Content-Length", 0) >= 0
-                               || ts_http_response_find_header (&resp, "Transfer-Encoding", 0) >= 0;
-
-          if (!no_body && !delimited)
+          if (framing == TS_HTTP_BODY_UNTIL_CLOSE)
             c->keepalive = FALSE;
         }
       else if (resp.status >= 200)

@@ -267,6 +267,67 @@ test_response (void)
                    TS_HTTP_PARSE_INVALID);
 }
 
+/* The response framing rules of RFC 9112 §6.3. */
+static void
+test_response_framing (void)
+{
+  static const struct
+  {
+    const char *head;
+    gboolean no_body, ok;
+    TsHttpBodyKind kind;
+    guint64 length;
+    gboolean drop_length;
+  } cases[] = {
+    { "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", FALSE, TRUE, TS_HTTP_BODY_LENGTH, 5, FALSE },
+    { "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n", FALSE, TRUE, TS_HTTP_BODY_LENGTH, 5,
+      FALSE },
+    { "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", FALSE, TRUE, TS_HTTP_BODY_NONE, 0, FALSE },
+    { "HTTP/1.1 200 OK\r\n\r\n", FALSE, TRUE, TS_HTTP_BODY_UNTIL_CLOSE, 0, FALSE },
+    { "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", FALSE, TRUE, TS_HTTP_BODY_CHUNKED, 0,
+      FALSE },
+    { "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", FALSE, TRUE,
+      TS_HTTP_BODY_CHUNKED, 0, TRUE },
+    { "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", FALSE, TRUE, TS_HTTP_BODY_UNTIL_CLOSE,
+      0, FALSE },
+    { "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", FALSE, TRUE,
+      TS_HTTP_BODY_UNTIL_CLOSE, 0, FALSE },
+    { "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n", TRUE, TRUE, TS_HTTP_BODY_NONE, 0,
+      FALSE },
+    { "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", FALSE, FALSE, 0, 0,
+      FALSE },
+    { "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n", FALSE, FALSE, 0, 0, FALSE },
+    { "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", FALSE, FALSE, 0, 0, FALSE },
+    { "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", FALSE, FALSE, 0, 0, FALSE },
+    { "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", FALSE, FALSE, 0, 0, FALSE },
+    { "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", FALSE, FALSE, 0, 0, FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TsHttpResponse r;
+      TsHttpBodyKind kind = TS_HTTP_BODY_NONE;
+      guint64 length = 0;
+      gboolean drop = FALSE;
+      const char *reason = NULL;
+
+      g_test_message ("%s", cases[i].head);
+      g_assert_cmpint (ts_http_response_parse (&r, cases[i].head, strlen (cases[i].head), 0), ==,
+                       (gssize)strlen (cases[i].head));
+      g_assert_cmpint (
+          ts_http_response_get_framing (&r, cases[i].no_body, &kind, &length, &drop, &reason), ==,
+          cases[i].ok);
+      if (!cases[i].ok)
+        {
+          g_assert_nonnull (reason);
+          continue;
+        }
+      g_assert_cmpint (kind, ==, cases[i].kind);
+      g_assert_cmpuint (length, ==, cases[i].length);
+      g_assert_cmpint (drop, ==, cases[i].drop_length);
+    }
+}
+
 static void
 test_chunked (void)
 {
@@ -322,6 +383,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/sim/proxy/http/request/caps", test_caps);
   g_test_add_func ("/ts/sim/proxy/http/request/framing", test_framing);
   g_test_add_func ("/ts/sim/proxy/http/response", test_response);
+  g_test_add_func ("/ts/sim/proxy/http/response/framing", test_response_framing);
   g_test_add_func ("/ts/sim/proxy/http/chunked", test_chunked);
   return g_test_run ();
 }

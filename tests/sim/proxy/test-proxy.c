@@ -313,6 +313,45 @@ test_plain_max_forwards (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (head, "\r\nMax-Forwards: 2\r\n"));
 }
 
+/* A response whose framing the client could read another way than the
+ * proxy (RFC 9112 §6.3): Content-Length beside Transfer-Encoding is
+ * removed (item 3); an invalid or differing Content-Length is a 502
+ * (item 5), its body never passed on. */
+static void
+test_plain_response_framing (Fixture *f, gconstpointer data)
+{
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  guint16 op = ts_test_origin_get_port (f->http_origin);
+  const char *const names[] = { "cl-and-te", "cl-differing", "cl-negative" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *req
+          = g_strdup_printf ("GET http://127.0.0.1:%u/framing/%s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                             "Connection: close\r\n\r\n",
+                             op, names[i], op);
+      GBytes *resp = ts_test_exchange (port, req, strlen (req), 10000);
+      g_autofree char *text = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
+      const char *body = strstr (text, "\r\n\r\n");
+      g_autofree char *head = g_strndup (text, body ? (gsize)(body - text) : strlen (text));
+
+      g_test_message ("%s:\n%s", names[i], text);
+      if (i == 0)
+        {
+          g_assert_true (g_str_has_prefix (text, "HTTP/1.1 200 OK\r\n"));
+          g_assert_nonnull (strstr (head, "\r\nTransfer-Encoding: chunked"));
+          g_assert_null (strstr (head, "Content-Length"));
+          g_assert_nonnull (strstr (text, "\r\n\r\n5\r\nhello\r\n0\r\n\r\n"));
+        }
+      else
+        {
+          g_assert_cmpuint (ts_test_status (resp), ==, 502);
+          g_assert_null (strstr (text, "hello"));
+        }
+      g_bytes_unref (resp);
+    }
+}
+
 /* Plain forwarding keeps the client's connection (RFC 9112 §9.3): two
  * pipelined requests, the first with a body, get two responses; each went
  * to the origin on its own. */
@@ -1083,6 +1122,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/plain/via-lines", test_plain_via_lines);
   ADD ("/ts/sim/proxy/plain/options-asterisk", test_plain_options_asterisk);
   ADD ("/ts/sim/proxy/plain/max-forwards", test_plain_max_forwards);
+  ADD ("/ts/sim/proxy/plain/response-framing", test_plain_response_framing);
   ADD ("/ts/sim/proxy/plain/keep-alive", test_plain_keepalive);
   ADD ("/ts/sim/proxy/plain/early-answer", test_plain_early_answer);
   ADD ("/ts/sim/proxy/connect/server-closes-first", test_tunnel_server_closes_first);

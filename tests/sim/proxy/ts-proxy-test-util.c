@@ -129,13 +129,37 @@ origin_serve (TsTestOrigin *self, int fd)
     self->last_head = g_strndup (in->str, head_len);
     g_mutex_unlock (&self->lock);
   }
-  resp = g_strdup_printf (
-      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-      "%sConnection: close\r\n\r\n%s",
-      strlen (TS_TEST_ORIGIN_BODY),
-      /* A response that came through two proxies. */
-      g_str_has_prefix (strchr (in->str, ' '), " /two-vias ") ? "Via: 1.0 a\r\nVia: 1.1 b\r\n" : "",
-      TS_TEST_ORIGIN_BODY);
+  {
+    /* Responses with framing a proxy must not pass on as they are
+     * (RFC 9112 §6.3): /framing/NAME. */
+    static const char *const framing[][2] = {
+      { "cl-and-te", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "5\r\nhello\r\n0\r\n\r\n" },
+      { "cl-differing", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!" },
+      { "cl-negative", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nhello" },
+    };
+    const char *path = strchr (in->str, ' ');
+
+    for (guint i = 0; path && i < G_N_ELEMENTS (framing); i++)
+      {
+        g_autofree char *want = g_strdup_printf (" /framing/%s ", framing[i][0]);
+
+        if (g_str_has_prefix (path, want))
+          {
+            resp = g_strdup (framing[i][1]);
+            break;
+          }
+      }
+  }
+  if (resp == NULL)
+    resp = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                            "%sConnection: close\r\n\r\n%s",
+                            strlen (TS_TEST_ORIGIN_BODY),
+                            /* A response that came through two proxies. */
+                            g_str_has_prefix (strchr (in->str, ' '), " /two-vias ")
+                                ? "Via: 1.0 a\r\nVia: 1.1 b\r\n"
+                                : "",
+                            TS_TEST_ORIGIN_BODY);
   conn_write (ssl, fd, resp, strlen (resp));
   if (ssl)
     SSL_shutdown (ssl);

@@ -1401,30 +1401,29 @@ on_connected (TsProxy *p, TsConn *c)
   conn_established (p, c, (struct sockaddr *)&ss);
 }
 
-/* The parent's answer to CONNECT. */
+/* The parent's answer to CONNECT: what c->phead holds (its first
+ * @last_len bytes seen before, without a complete head). */
 static void
-on_parent_readable (TsProxy *p, TsConn *c)
+on_parent_head (TsProxy *p, TsConn *c, gsize last_len)
 {
   TsHttpResponse resp;
-  gssize r, n;
+  gssize r;
 
-  if (c->phead == NULL)
-    c->phead = g_malloc (TS_HTTP_MAX_HEAD + 1);
-  n = recv (c->s.fd, c->phead + c->phead_len, TS_HTTP_MAX_HEAD + 1 - c->phead_len, 0);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR))
-    return;
-  if (n <= 0)
-    {
-      conn_refuse (p, c, "proxy.parent.failed", 502, "parent closed before answering", NULL);
-      return;
-    }
-  r = ts_http_response_parse (&resp, c->phead, c->phead_len + n, c->phead_len);
-  c->phead_len += n;
+  r = ts_http_response_parse (&resp, c->phead, c->phead_len, last_len);
   if (r == TS_HTTP_PARSE_INCOMPLETE)
     return;
   if (r < 0)
     {
       conn_refuse (p, c, "proxy.parent.failed", 502, "malformed answer from the parent", NULL);
+      return;
+    }
+  if (resp.status / 100 == 1 && resp.status != 101)
+    {
+      /* An interim answer (RFC 9110 §15.2): the final one follows. */
+      memmove (c->phead, c->phead + r, c->phead_len - r);
+      c->phead_len -= r;
+      if (c->phead_len > 0)
+        on_parent_head (p, c, 0);
       return;
     }
   if (resp.status / 100 != 2)
@@ -1447,6 +1446,25 @@ on_parent_readable (TsProxy *p, TsConn *c)
   g_clear_pointer (&c->phead, g_free);
   c->phead_len = 0;
   conn_established (p, c, NULL);
+}
+
+static void
+on_parent_readable (TsProxy *p, TsConn *c)
+{
+  gssize n;
+
+  if (c->phead == NULL)
+    c->phead = g_malloc (TS_HTTP_MAX_HEAD + 1);
+  n = recv (c->s.fd, c->phead + c->phead_len, TS_HTTP_MAX_HEAD + 1 - c->phead_len, 0);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n <= 0)
+    {
+      conn_refuse (p, c, "proxy.parent.failed", 502, "parent closed before answering", NULL);
+      return;
+    }
+  c->phead_len += n;
+  on_parent_head (p, c, c->phead_len - n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2449,6 +2467,17 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
         {
           conn_refuse (p, c, "proxy.http.bad_response", 502,
                        resp.error ? resp.error : "malformed response head", NULL);
+          return FALSE;
+        }
+      if (c->via_parent && resp.status == 407)
+        {
+          /* The parent's credentials are ours to send, not the client's:
+           * as for CONNECT, a 502 (passed on, the 407 would reach the
+           * client without its Proxy-Authenticate, a hop-by-hop field). */
+          g_autofree char *why = g_strdup_printf ("parent answered %u %.*s", resp.status,
+                                                  (int)resp.reason_phrase_len, resp.reason_phrase);
+
+          conn_refuse (p, c, "proxy.parent.refused", 502, why, NULL);
           return FALSE;
         }
       /* The final answer's framing (RFC 9112 §6.3): an invalid one is a

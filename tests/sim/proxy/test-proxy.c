@@ -804,6 +804,104 @@ test_chain_parent_refuses (Fixture *f, gconstpointer data)
   g_bytes_unref (resp);
 }
 
+/* A parent that asks for credentials we do not have: 502 for CONNECT and
+ * plain requests alike, never a 407 (whose Proxy-Authenticate, a hop-by-hop
+ * field, would not reach the client, and whose credentials are not the
+ * client's to give). */
+static void
+test_chain_parent_wants_credentials (Fixture *f, gconstpointer data)
+{
+  const char *a2[]
+      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--auth=chain:pw", NULL };
+  guint16 p2 = ts_test_start_proxy (&f->kids, f->dir, "proxy2", a2);
+  g_autofree char *parent = g_strdup_printf ("--parent=127.0.0.1:%u", p2);
+  const char *a1[] = { "--connect-ports=443,1025-65535", parent, NULL };
+  guint16 p1 = ts_test_start_proxy (&f->kids, f->dir, "proxy1", a1);
+  guint16 op = ts_test_origin_get_port (f->http_origin);
+  g_autofree char *connect = g_strdup_printf ("CONNECT 127.0.0.1:%u HTTP/1.1\r\nHost: x\r\n\r\n",
+                                              ts_test_origin_get_port (f->tls_origin));
+  g_autofree char *get = g_strdup_printf (
+      "GET http://127.0.0.1:%u/ HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n\r\n", op,
+      op);
+  GBytes *resp;
+
+  resp = ts_test_exchange (p1, connect, strlen (connect), 10000);
+  g_assert_cmpuint (ts_test_status (resp), ==, 502);
+  g_bytes_unref (resp);
+  resp = ts_test_exchange (p1, get, strlen (get), 10000);
+  g_assert_cmpuint (ts_test_status (resp), ==, 502);
+  g_bytes_unref (resp);
+  g_assert_cmpuint (ts_test_origin_get_n_requests (f->http_origin), ==, 0);
+}
+
+typedef struct
+{
+  int lfd;
+  const char *answer;
+} FakeParent;
+
+/* Accepts one connection, reads a head, sends @answer, then echoes. */
+static gpointer
+fake_parent_thread (gpointer data)
+{
+  FakeParent *fp = data;
+  int fd = accept4 (fp->lfd, NULL, NULL, SOCK_CLOEXEC);
+  GString *in = g_string_new (NULL);
+  char buf[4096];
+  gssize n;
+  struct timeval tv = { .tv_sec = 5 };
+
+  if (fd < 0)
+    return NULL;
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  while (strstr (in->str, "\r\n\r\n") == NULL && (n = recv (fd, buf, sizeof buf, 0)) > 0)
+    g_string_append_len (in, buf, n);
+  (void)!send (fd, fp->answer, strlen (fp->answer), MSG_NOSIGNAL);
+  while ((n = recv (fd, buf, sizeof buf, 0)) > 0)
+    (void)!send (fd, buf, n, MSG_NOSIGNAL);
+  close (fd);
+  g_string_free (in, TRUE);
+  return NULL;
+}
+
+/* A parent's interim answer to CONNECT (RFC 9110 §15.2) is not its final
+ * one: the tunnel comes with the 200 after it. */
+static void
+test_chain_parent_interim (Fixture *f, gconstpointer data)
+{
+  FakeParent fp = { .answer = "HTTP/1.1 100 Continue\r\n\r\n"
+                              "HTTP/1.1 200 Connection established\r\n\r\n" };
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t sl = sizeof sin;
+  g_autofree char *parent = NULL;
+  GThread *thread;
+  guint16 p1;
+  static const char req[] = "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"
+                            "ping";
+  GBytes *resp;
+  g_autofree char *text = NULL;
+
+  fp.lfd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_assert_cmpint (bind (fp.lfd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
+  g_assert_cmpint (listen (fp.lfd, 4), ==, 0);
+  getsockname (fp.lfd, (struct sockaddr *)&sin, &sl);
+  parent = g_strdup_printf ("--parent=127.0.0.1:%u", ntohs (sin.sin_port));
+  {
+    const char *a1[] = { parent, "--idle-timeout=2", NULL };
+    p1 = ts_test_start_proxy (&f->kids, f->dir, "proxy1", a1);
+  }
+  thread = g_thread_new ("parent", fake_parent_thread, &fp);
+  resp = ts_test_exchange (p1, req, strlen (req), 5000);
+  text = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
+  g_test_message ("%s", text);
+  g_assert_true (g_str_has_prefix (text, "HTTP/1.1 200 "));
+  g_assert_nonnull (strstr (text, "\r\n\r\nping"));
+  g_assert_null (strstr (text, "100"));
+  g_bytes_unref (resp);
+  g_thread_join (thread);
+  close (fp.lfd);
+}
+
 static gboolean
 have_program (const char *name)
 {
@@ -1134,6 +1232,8 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/intercept/untrusted-origin", test_intercept_untrusted_origin);
   ADD ("/ts/sim/proxy/chain/ts-ts-ts", test_chain_ts);
   ADD ("/ts/sim/proxy/chain/parent-refuses", test_chain_parent_refuses);
+  ADD ("/ts/sim/proxy/chain/parent-wants-credentials", test_chain_parent_wants_credentials);
+  ADD ("/ts/sim/proxy/chain/parent-interim", test_chain_parent_interim);
   ADD ("/ts/sim/proxy/chain/ts-squid", test_chain_ts_squid);
   ADD ("/ts/sim/proxy/chain/squid-ts", test_chain_squid_ts);
   ADD ("/ts/sim/proxy/chain/ts-tinyproxy", test_chain_ts_tinyproxy);

@@ -856,7 +856,9 @@ conn_answer_with (TsProxy *p, TsConn *c, guint status, const char *content_type,
                                           "%s"
                                           "\r\n%s",
                                           status, status_text (status), content_type, strlen (body),
-                                          extra_headers ? extra_headers : "", body);
+                                          extra_headers ? extra_headers : "",
+                                          /* No content in answer to HEAD (RFC 9110 §9.3.2). */
+                                          c->method && g_str_equal (c->method, "HEAD") ? "" : body);
 
   c->status = status;
   if (c->method == NULL)

@@ -18,11 +18,12 @@
 
 typedef enum
 {
-  PLAIN,    /* send, read until EOF */
-  PIPELINE, /* also: exactly one response, the origin saw nothing */
-  SLOW,     /* trickle the head */
-  VANISH,   /* CONNECT, then reset the connection mid-relay */
-  FULL,     /* two idle clients hold every slot first */
+  PLAIN,     /* send, read until EOF */
+  PIPELINE,  /* also: exactly one response, the origin saw nothing */
+  SLOW,      /* trickle the head */
+  VANISH,    /* CONNECT, then reset the connection mid-relay */
+  FULL,      /* two idle clients hold every slot first */
+  HEAD_ONLY, /* also: nothing after the answer's head (an answer to HEAD) */
 } Kind;
 
 typedef struct
@@ -65,6 +66,8 @@ static const Case cases[] = {
     "CONNECT 127.0.0.1:https HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" },
   { "port-25", "test", PLAIN, "CONNECT 127.0.0.1:25 HTTP/1.1\r\nHost: 127.0.0.1:25\r\n\r\n" },
   { "port-22", "test", PLAIN, "CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n" },
+  { "port-http-25-head", "test", HEAD_ONLY,
+    "HEAD http://127.0.0.1:25/ HTTP/1.1\r\nHost: 127.0.0.1:25\r\n\r\n" },
   { "port-http-25", "test", PLAIN,
     "GET http://127.0.0.1:25/ HTTP/1.1\r\nHost: 127.0.0.1:25\r\n\r\n" },
   { "size-request-line", "test", PLAIN,
@@ -421,6 +424,15 @@ test_case (gconstpointer data)
           if (status != expected)
             g_test_message ("answer: %.*s", (int)MIN (g_bytes_get_size (resp), 300),
                             (const char *)g_bytes_get_data (resp, NULL));
+          if (c->kind == HEAD_ONLY)
+            {
+              const char *d = g_bytes_get_data (resp, NULL);
+              const char *end = g_strstr_len (d, g_bytes_get_size (resp), "\r\n\r\n");
+
+              g_assert_nonnull (end);
+              if (end != NULL)
+                g_assert_cmpint (end + 4 - d, ==, g_bytes_get_size (resp));
+            }
           if (c->kind == PIPELINE)
             {
               g_assert_cmpuint (count_responses (resp), ==, 1);

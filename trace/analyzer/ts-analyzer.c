@@ -27,6 +27,10 @@
 
 /* Cap: how long a proxy request waits for the proxy's upstream leg. */
 #define MATCH_WINDOW_NS (G_GUINT64_CONSTANT (60) * 1000000000u)
+/* How far a capture of several interfaces (dumpcap -i a -i b) may write one
+ * interface's packets behind another's: a request whose connection closed
+ * keeps waiting this long for an upstream leg that opened before the close. */
+#define MATCH_DISORDER_NS (G_GUINT64_CONSTANT (2) * 1000000000u)
 
 /* How a connection's bytes are decoded. */
 typedef enum
@@ -106,8 +110,9 @@ struct _Conn
   Proto proto;
   TsHttp1Conn *http;
   /* tunnel contents */
-  gboolean in_tunnel_data; /* the HTTP connection became a tunnel */
-  gboolean upgrade;        /* ...by Upgrade (WebSocket) rather than CONNECT */
+  gboolean in_tunnel_data;  /* the HTTP connection became a tunnel */
+  guint64 tunnel_data_time; /* ...when (the time of its 2xx or 101) */
+  gboolean upgrade;         /* ...by Upgrade (WebSocket) rather than CONNECT */
   Proto tunnel_proto;
   TsTlsSession *tls;
   guint64 tls_base[2];
@@ -143,6 +148,7 @@ struct _Conn
   char *forward_target;     /* host:port of an absolute-form request (forward proxy) */
   guint64 forward_time;
   gboolean forward_pending;
+  gboolean is_upstream;    /* a proxy opened it for a request (matched) */
   GArray *events;          /* guint event indices */
   guint64 ahead_serial[2]; /* the keys the decrypt-ahead helper follows per direction, 0 */
   guint64 tls_readers;     /* READ_TLS readers of this leg, while tls_readers_ok */
@@ -1059,6 +1065,11 @@ static void
 match_upstream (TsAnalyzer *self, Conn *up)
 {
   TsTimelineConn *tu = tconn (self, up);
+  /* When @up opened: a capture of several interfaces (dumpcap -i a -i b)
+   * holds each interface's packets in order but not the interfaces'
+   * between them, so the request, its answer and the upstream leg may come
+   * in any order in the file: times decide, not the order. */
+  guint64 up_time = tu->open_ns;
   Conn *best = NULL;
   gboolean best_connect = FALSE;
   int best_score = 0;
@@ -1070,7 +1081,8 @@ match_upstream (TsAnalyzer *self, Conn *up)
       Conn *d = self->waiting->pdata[i];
       guint64 when = MAX (d->connect_pending ? d->connect_time : 0,
                           d->forward_pending ? d->forward_time : 0);
-      if ((!d->connect_pending && !d->forward_pending) || d->closed
+      if ((!d->connect_pending && !d->forward_pending)
+          || (d->closed && tconn (self, d)->close_ns + MATCH_DISORDER_NS < self->cur_time)
           || when + MATCH_WINDOW_NS < self->cur_time)
         {
           d->connect_pending = d->forward_pending = FALSE;
@@ -1093,8 +1105,8 @@ match_upstream (TsAnalyzer *self, Conn *up)
           guint port = 0;
           g_autofree char *host = NULL;
 
-          if (!(is_connect ? d->connect_pending : d->forward_pending) || d == up
-              || when > self->cur_time)
+          if (!(is_connect ? d->connect_pending : d->forward_pending) || d == up || up->is_upstream
+              || when > up_time || (d->closed && tconn (self, d)->close_ns < up_time))
             continue;
           host = split_authority (target, &port);
           /* The upstream leg starts at the proxy. In a foreign capture the
@@ -1105,7 +1117,8 @@ match_upstream (TsAnalyzer *self, Conn *up)
           else if (!ts_address_is_loopback (&up->addr[0])
                    && !(ts_timeline_get_node (self->tl, (guint)tu->client)->inferred
                         && ts_timeline_get_node (self->tl, (guint)td->server)->inferred
-                        && tu->client != td->client && !d->in_tunnel_data))
+                        && tu->client != td->client
+                        && !(d->in_tunnel_data && d->tunnel_data_time <= up_time)))
             continue;
           if (port == up->port[1])
             score += 1;
@@ -1133,6 +1146,7 @@ match_upstream (TsAnalyzer *self, Conn *up)
     }
   if (best == NULL)
     return;
+  up->is_upstream = TRUE;
   if (best_connect)
     {
       best->connect_pending = FALSE;
@@ -1148,6 +1162,32 @@ match_upstream (TsAnalyzer *self, Conn *up)
           adopt_client (self, up, tconn (self, best)->server);
           refresh_conn_events (self, up);
         }
+    }
+}
+
+/* How many of the latest connections a new proxy request looks through for
+ * an upstream leg that came before it in the file. */
+#define MATCH_EARLIER_CONNS 256
+
+/* @d's proxy request was just seen: its upstream leg may be in the file
+ * already, ahead of it (a capture of several interfaces, whose packets are
+ * not in time order between interfaces): a connection that opened after
+ * the request, not yet matched, is tried as it was when it opened. */
+static void
+match_earlier_upstream (TsAnalyzer *self, Conn *d)
+{
+  guint n = self->conns->len;
+
+  for (guint i = n; i > 0 && n - i < MATCH_EARLIER_CONNS; i--)
+    {
+      Conn *up = self->conns->pdata[i - 1];
+      guint64 open = tconn (self, up)->open_ns;
+
+      if (!d->connect_pending && !d->forward_pending)
+        return;
+      if (up == d || up->is_upstream || !up->syn_seen || open < self->cur_time)
+        continue;
+      match_upstream (self, up);
     }
 }
 
@@ -1229,6 +1269,8 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
           c->forward_pending = c->forward_target != NULL;
           if (c->forward_pending && !g_ptr_array_find (self->waiting, c, NULL))
             g_ptr_array_add (self->waiting, c);
+          if (c->forward_pending)
+            match_earlier_upstream (self, c);
         }
       if (!inner && h->target_form == TS_HTTP1_TARGET_AUTHORITY)
         {
@@ -1254,6 +1296,7 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
           c->connect_pending = TRUE;
           if (!g_ptr_array_find (self->waiting, c, NULL))
             g_ptr_array_add (self->waiting, c);
+          match_earlier_upstream (self, c);
         }
     }
   else
@@ -1440,6 +1483,7 @@ http_tunnel (gpointer user_data, TsHttp1TunnelKind kind, const char *protocol)
   guint index;
 
   c->in_tunnel_data = TRUE;
+  c->tunnel_data_time = self->cur_time;
   c->upgrade = kind == TS_HTTP1_TUNNEL_UPGRADE;
   if (kind == TS_HTTP1_TUNNEL_CONNECT)
     {
@@ -2472,8 +2516,9 @@ conn_close (TsAnalyzer *self, Conn *c)
     }
   if (c->tls)
     ts_tls_session_finish (c->tls);
-  c->connect_pending = FALSE;
-  c->forward_pending = FALSE;
+  /* A request still waiting for its upstream leg keeps waiting a little
+   * (MATCH_DISORDER_NS): another interface's packets may come later in the
+   * file with earlier times. */
   tconn (self, c)->close_ns = self->cur_time;
   /* Nothing more comes out of its streams: let their buffers and packet
    * maps go (the TLS session stays: tunnels compare its client random). */

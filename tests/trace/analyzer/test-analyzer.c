@@ -27,13 +27,15 @@ typedef struct
   guint64 now;
 } Trace;
 
+/* @window_ns: how long the writer holds packets to merge them by time
+ * (G_MAXUINT64: all, the file in time order). */
 static void
-trace_init (Trace *t, const char *metadata, const char *const *links)
+trace_init_window (Trace *t, const char *metadata, const char *const *links, guint64 window_ns)
 {
   g_autoptr (GError) error = NULL;
 
   t->out = g_memory_output_stream_new_resizable ();
-  t->writer = ts_trace_writer_new (t->out, "test", G_MAXUINT64, &error);
+  t->writer = ts_trace_writer_new (t->out, "test", window_ns, &error);
   g_assert_no_error (error);
   t->now = T0;
   if (metadata != NULL)
@@ -43,6 +45,22 @@ trace_init (Trace *t, const char *metadata, const char *const *links)
       ts_trace_writer_add_interface (t->writer, links[i], TS_LINKTYPE_ETHERNET, NULL, &error);
       g_assert_no_error (error);
     }
+}
+
+static void
+trace_init (Trace *t, const char *metadata, const char *const *links)
+{
+  trace_init_window (t, metadata, links, G_MAXUINT64);
+}
+
+/* Writes out what @t holds (with a window of 0: everything added). */
+static void
+trace_flush (Trace *t)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (ts_trace_writer_advance (t->writer, G_MAXUINT64, &error));
+  g_assert_no_error (error);
 }
 
 static GBytes *
@@ -1164,6 +1182,86 @@ test_unknown_link_type (void)
   g_assert_cmpuint (n_anomalies, ==, 1);
 }
 
+/* dumpcap -i vc -i vs on a proxy's host (a foreign capture, no lab
+ * metadata): each interface's packets are in time order in the file, the
+ * two interfaces' are not (dumpcap wrote one leg's exchange ahead of the
+ * other's, tens of ms off). The forward proxy's upstream request comes
+ * before the client's request in the file, and the CONNECT's upstream leg
+ * after the client's leg has closed. Times decide the matching: before,
+ * neither leg was matched (no upstream, a tunnel of one leg, the proxy's
+ * second address a node of its own). */
+static void
+test_interfaces_out_of_order (void)
+{
+  static const char *const links[] = { "vc", "vs", NULL };
+  const guint64 ms = 1000000;
+  g_autoptr (GByteArray) ch = ts_test_client_hello ("198.51.100.2", 5);
+  g_autoptr (GByteArray) rec = app_record (100);
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  const TsTimeline *tl;
+  const TsTimelineTunnel *tun;
+  Trace t;
+  Tcp a, b, a2, b2;
+  guint64 start;
+
+  trace_init_window (&t, NULL, links, 0);
+  start = t.now;
+  /* Forward proxy: the client's GET at 4 ms, the upstream leg from 5 ms,
+   * written first. */
+  t.now = start + 4 * ms;
+  tcp_open_on (&b, &t, 1, 0, "198.51.100.1", 50000, "198.51.100.2", 80);
+  tcp_sends (&b, 0, "GET /index.html HTTP/1.1\r\nHost: 198.51.100.2\r\n\r\n");
+  tcp_sends (&b, 1, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+  tcp_close (&b);
+  trace_flush (&t);
+  t.now = start;
+  tcp_open_on (&a, &t, 0, 0, "192.0.2.2", 40000, "192.0.2.1", 3128);
+  tcp_sends (&a, 0, "GET http://198.51.100.2/index.html HTTP/1.1\r\nHost: 198.51.100.2\r\n\r\n");
+  t.now = start + 12 * ms;
+  tcp_sends (&a, 1, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+  tcp_close (&a);
+  /* CONNECT at 104 ms; the upstream leg opens at 105 ms but is written
+   * after the client's leg has closed. */
+  t.now = start + 100 * ms;
+  tcp_open_on (&a2, &t, 0, 0, "192.0.2.2", 40001, "192.0.2.1", 3128);
+  tcp_sends (&a2, 0, "CONNECT 198.51.100.2:443 HTTP/1.1\r\nHost: 198.51.100.2:443\r\n\r\n");
+  t.now += 3 * ms;
+  tcp_sends (&a2, 1, "HTTP/1.1 200 Connection established\r\n\r\n");
+  tcp_send (&a2, 0, ch->data, ch->len);
+  t.now += 2 * ms;
+  tcp_send (&a2, 1, rec->data, rec->len);
+  tcp_close (&a2);
+  trace_flush (&t);
+  t.now = start + 104 * ms;
+  tcp_open_on (&b2, &t, 1, 0, "198.51.100.1", 50001, "198.51.100.2", 443);
+  t.now = start + 109 * ms;
+  tcp_send (&b2, 0, ch->data, ch->len);
+  tcp_send (&b2, 1, rec->data, rec->len);
+  tcp_close (&b2);
+  trace = trace_finish (&t);
+  if (g_getenv ("TS_TEST_SAVE_TRACE") != NULL)
+    g_assert_true (g_file_set_contents (g_getenv ("TS_TEST_SAVE_TRACE"),
+                                        g_bytes_get_data (trace, NULL),
+                                        (gssize)g_bytes_get_size (trace), NULL));
+
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  /* Connections in file order: b, a, a2, b2. */
+  g_assert_cmpuint (ts_timeline_get_n_conns (tl), ==, 4);
+  g_assert_cmpint (ts_timeline_get_conn (tl, 1)->upstream, ==, 0);
+  g_assert_cmpuint (ts_timeline_get_n_tunnels (tl), ==, 1);
+  tun = ts_timeline_get_tunnel (tl, 0);
+  g_assert_cmpuint (tun->conns->len, ==, 2);
+  g_assert_cmpuint (g_array_index (tun->conns, guint, 0), ==, 2);
+  g_assert_cmpuint (g_array_index (tun->conns, guint, 1), ==, 3);
+  g_assert_cmpint (tun->mode, ==, TS_TUNNEL_MODE_RELAY);
+  /* The proxy's address on vs is the proxy. */
+  for (guint i = 0; i < 4; i += 3)
+    g_assert_cmpstr (ts_timeline_get_node (tl, (guint)ts_timeline_get_conn (tl, i)->client)->name,
+                     ==, "192.0.2.1");
+}
+
 /* What a capture lost (its interface's statistics block) is an anomaly on
  * that link, with the counts; a capture that lost nothing says nothing. */
 static void
@@ -1908,6 +2006,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/as-observer", test_as_observer);
   g_test_add_func ("/ts/trace/analyzer/capture-lost", test_capture_lost);
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
+  g_test_add_func ("/ts/trace/analyzer/interfaces-out-of-order", test_interfaces_out_of_order);
   g_test_add_func ("/ts/trace/analyzer/unknown-link-type", test_unknown_link_type);
   g_test_add_func ("/ts/trace/analyzer/snaplen", test_snaplen);
   g_test_add_func ("/ts/trace/analyzer/mid-message", test_mid_message);

@@ -1483,10 +1483,16 @@ check_auth (TsProxy *p, TsConn *c, const TsHttpRequest *req)
        i = ts_http_request_find_header (req, "Proxy-Authorization", i + 1))
     {
       const TsHttpHeader *h = &req->headers[i];
-      gsize bl = strlen (p->o->auth_b64);
+      gsize bl = strlen (p->o->auth_b64), k = 5;
 
-      if (h->value_len == 6 + bl && g_ascii_strncasecmp (h->value, "Basic ", 6) == 0
-          && memcmp (h->value + 6, p->o->auth_b64, bl) == 0)
+      /* credentials = auth-scheme 1*SP token68 (RFC 9110 §11.4): the
+       * scheme in any case, any number of spaces. */
+      if (h->value_len <= 6 || g_ascii_strncasecmp (h->value, "Basic", 5) != 0
+          || h->value[5] != ' ')
+        continue;
+      while (k < h->value_len && h->value[k] == ' ')
+        k++;
+      if (h->value_len - k == bl && memcmp (h->value + k, p->o->auth_b64, bl) == 0)
         return TRUE;
     }
   conn_refuse (p, c, "proxy.auth.failed", 407,

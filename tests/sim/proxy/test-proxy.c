@@ -602,6 +602,29 @@ test_curl_auth (Fixture *f, gconstpointer data)
   g_assert_cmpint (curl_https (f, port, f->pki.web_ca_cert, code, &b3), !=, 0);
   g_assert_cmpstr (b3, ==, "407");
   g_assert_cmpuint (ts_test_origin_get_n_requests (f->tls_origin), ==, 1);
+  {
+    /* The scheme in any case, then one or more spaces (RFC 9110 §11.4,
+     * §11.1); alice:s3cret is YWxpY2U6czNjcmV0. */
+    const char *const ok[]
+        = { "Basic YWxpY2U6czNjcmV0", "basic YWxpY2U6czNjcmV0", "Basic   YWxpY2U6czNjcmV0" };
+    const char *const wrong[] = { "Basic", "Basic ", "BasicYWxpY2U6czNjcmV0",
+                                  "Basic YWxpY2U6czNjcmV0x", "Bearer YWxpY2U6czNjcmV0" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (ok) + G_N_ELEMENTS (wrong); i++)
+      {
+        const char *cred = i < G_N_ELEMENTS (ok) ? ok[i] : wrong[i - G_N_ELEMENTS (ok)];
+        g_autofree char *req = g_strdup_printf (
+            "CONNECT 127.0.0.1:%u HTTP/1.1\r\nHost: x\r\nProxy-Authorization: %s\r\n\r\n",
+            ts_test_origin_get_port (f->tls_origin), cred);
+        /* (An open tunnel ends with the time-out: 1 s is ample for the
+         * answer.) */
+        GBytes *resp = ts_test_exchange (port, req, strlen (req), 1000);
+
+        g_test_message ("%s", cred);
+        g_assert_cmpuint (ts_test_status (resp), ==, i < G_N_ELEMENTS (ok) ? 200 : 407);
+        g_bytes_unref (resp);
+      }
+  }
 }
 
 static void

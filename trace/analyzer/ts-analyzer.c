@@ -131,6 +131,7 @@ struct _Conn
   guint64 cur_tls_off, cur_tls_end; /* the TLS event being handled (stream offsets) */
   guint64 tls_overhead[2];          /* record bytes beyond their plaintext, not yet in a wire_len */
   guint64 cur_plain_end;            /* where the plaintext of the record being fed ends */
+  guint64 rec_off[2], rec_end[2];   /* per direction, the last record whose plaintext was fed */
   int cur_tls_dir;
   /* The HTTP/1 message whose body is being read, per direction: its head's
    * event and packet, and where its head ended on the wire. */
@@ -1383,6 +1384,27 @@ http_message_end (gpointer user_data, TsHttp1Direction dir, guint64 end, guint64
   c->body[dir].open = FALSE;
   if (body_len == 0 || self->cur_packet == c->body[dir].head_packet)
     return;
+  /* A body delimited by the close ends when the connection does, which may
+   * be packets after its last byte: where that byte is decides. In its
+   * head's packet (or TLS record), the body has no event: its bytes are
+   * counted with the head (twice before, and an observer was shown them
+   * as a transfer of their own). */
+  if (inner && over_tls)
+    {
+      wire_end = c->rec_end[dir];
+      if (wire_end <= c->body[dir].head_end)
+        return;
+    }
+  else
+    {
+      const TsTcpSpan *last;
+
+      wire_end = inner ? c->inner_base[dir] + end : end;
+      last = c->stream[dir] != NULL ? ts_tcp_stream_lookup_span (c->stream[dir], wire_end - 1)
+                                    : NULL;
+      if (last != NULL && last->packet == c->body[dir].head_packet)
+        return;
+    }
   head = _ts_timeline_event (self->tl, c->body[dir].head_event);
   head_time = head->time_ns;
   head_summary = head->summary;
@@ -1392,20 +1414,14 @@ http_message_end (gpointer user_data, TsHttp1Direction dir, guint64 end, guint64
   e->encrypted = inner && over_tls;
   e->decrypted = e->encrypted;
   if (inner && over_tls)
-    {
-      locate (self, c, c->cur_tls_dir, c->cur_tls_off, c->cur_tls_end, index);
-      wire_end = c->cur_tls_end;
-    }
+    locate (self, c, dir, c->rec_off[dir], c->rec_end[dir], index);
   else
-    {
-      wire_end = inner ? c->inner_base[dir] + end : end;
-      locate (self, c, dir, wire_end - 1, wire_end, index);
-    }
+    locate (self, c, dir, wire_end - 1, wire_end, index);
   /* What it took on the wire after its head (TLS records and all: their
    * overhead is counted here). */
   e->wire_len = wire_end > c->body[dir].head_end ? wire_end - c->body[dir].head_end : body_len;
   if (inner && over_tls)
-    c->tls_overhead[c->cur_tls_dir] = 0;
+    c->tls_overhead[dir] = 0;
   _ts_timeline_add_detail (self->tl, index, 0, "the body of: %s", head_summary);
   _ts_timeline_add_detail (self->tl, index, 0, "%" G_GUINT64_FORMAT " bytes of body", body_len);
   if (e->time_ns > head_time)
@@ -2128,6 +2144,8 @@ enter_record (Conn *c, int dir, const TsTlsEvent *ev)
   c->cur_tls_end = c->tls_base[dir] + ev->end_offset;
   c->tls_overhead[dir] += ev->end_offset - ev->offset - MIN (ev->len, ev->end_offset - ev->offset);
   c->cur_plain_end = c->inner_at[dir] + ev->len;
+  c->rec_off[dir] = c->cur_tls_off;
+  c->rec_end[dir] = c->cur_tls_end;
 }
 
 static void

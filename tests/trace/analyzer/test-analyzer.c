@@ -1262,6 +1262,80 @@ test_interfaces_out_of_order (void)
                      ==, "192.0.2.1");
 }
 
+/* An HTTP/1.0 body delimited by the close (openssl s_server -www) ends
+ * when the connection does. All in its head's segment, it has no body
+ * event of its own (it had one at the FIN, counting the body's bytes on
+ * the wire a second time); one that went on in a later segment keeps its
+ * event, at its last byte. */
+static void
+test_body_until_close (void)
+{
+  static const char *const links[] = { "eth0", NULL };
+  Trace t;
+  Tcp c;
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  g_autoptr (GString) bodies = g_string_new (NULL);
+  const TsTimeline *tl;
+
+  trace_init (&t, NULL, links);
+  tcp_open (&c, &t, 0, "192.0.2.1", 40000, "198.51.100.2", 80);
+  tcp_sends (&c, 0, "GET /one HTTP/1.0\r\n\r\n");
+  tcp_sends (&c, 1, "HTTP/1.0 200 ok\r\nContent-type: text/html\r\n\r\n<p>all of it</p>");
+  tcp_close (&c);
+  tcp_open (&c, &t, 0, "192.0.2.1", 40001, "198.51.100.2", 80);
+  tcp_sends (&c, 0, "GET /two HTTP/1.0\r\n\r\n");
+  tcp_sends (&c, 1, "HTTP/1.0 200 ok\r\nContent-type: text/html\r\n\r\n<p>first</p>");
+  tcp_sends (&c, 1, "<p>second</p>");
+  tcp_close (&c);
+  trace = trace_finish (&t);
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+    {
+      const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
+
+      if (strcmp (e->kind, "http.body") == 0)
+        g_string_append_printf (bodies, "%s | conn %d | wire %" G_GUINT64_FORMAT " | packet %u\n",
+                                e->summary, e->conn, e->wire_len, e->packet);
+    }
+  /* Packets of the second connection: 3 of the handshake (8-10), the GET
+   * (11), the two of the 200 (12, 13). */
+  g_assert_cmpstr (bodies->str, ==, "body ends: 25 bytes | conn 1 | wire 25 | packet 13\n");
+}
+
+/* The same inside TLS: openssl s_server -WWW answering one small file
+ * (tests/trace/analyzer/s-server-www.pcapng, tcpdump on lo, its TLS 1.3
+ * secrets injected with editcap): the body is in its head's record, and
+ * the response's wire length counts that record. It had a body event too,
+ * at the connection's close, counting the record's body bytes again (an
+ * observer was shown "encrypted, 13 bytes" of a transfer that never
+ * happened). */
+static void
+test_body_until_close_tls (void)
+{
+  g_autofree char *path
+      = g_build_filename (TS_SOURCE_DIR, "tests", "trace", "analyzer", "s-server-www.pcapng", NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  const TsTimeline *tl;
+  const TsTimelineEvent *e;
+  guint n_bodies = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  trace = g_bytes_new_take (g_steal_pointer (&data), len);
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  e = find_event ((TsTimeline *)tl, "http.response", NULL, "200 ok");
+  g_assert_nonnull (e);
+  g_assert_true (e->decrypted);
+  for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+    n_bodies += strcmp (ts_timeline_get_event (tl, i)->kind, "http.body") == 0;
+  g_assert_cmpuint (n_bodies, ==, 0);
+}
+
 /* What a capture lost (its interface's statistics block) is an anomaly on
  * that link, with the counts; a capture that lost nothing says nothing. */
 static void
@@ -2006,6 +2080,8 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/as-observer", test_as_observer);
   g_test_add_func ("/ts/trace/analyzer/capture-lost", test_capture_lost);
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
+  g_test_add_func ("/ts/trace/analyzer/body-until-close", test_body_until_close);
+  g_test_add_func ("/ts/trace/analyzer/body-until-close-tls", test_body_until_close_tls);
   g_test_add_func ("/ts/trace/analyzer/interfaces-out-of-order", test_interfaces_out_of_order);
   g_test_add_func ("/ts/trace/analyzer/unknown-link-type", test_unknown_link_type);
   g_test_add_func ("/ts/trace/analyzer/snaplen", test_snaplen);

@@ -1555,6 +1555,14 @@ parse_authority (const char *s, gsize len, gboolean port_required, char **out_ho
       const char *ps = colon + 1, *pe = s + len;
       guint port = 0;
 
+      /* An empty port is the scheme's default in a URI (RFC 3986 §3.2.3;
+       * RFC 9110 §4.2.3 gives http://example.com:/ as the same as
+       * http://example.com/); CONNECT needs a port. */
+      if (ps == pe && !port_required)
+        {
+          *out_host = g_strndup (host, host_len);
+          return TRUE;
+        }
       if (ps == pe)
         return *out_reason = "empty port (RFC 9110 §9.3.6)", FALSE;
       if (pe - ps > 5)
@@ -1905,7 +1913,8 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
   else
     g_string_append_len (out, path, auth_end < te ? te - path : 1);
   g_string_append (out, " HTTP/1.1\r\nHost: ");
-  g_string_append_len (out, t, auth_end - t);
+  /* (Without the ':' of an empty port: RFC 3986 §3.2.3 normalization.) */
+  g_string_append_len (out, t, auth_end - t - (auth_end[-1] == ':'));
   g_string_append (out, "\r\n");
   last_via = last_header (req->headers, req->n_headers, "Via");
   if (last_via >= 0 && is_hop_by_hop (&req->headers[last_via], req->headers, req->n_headers))

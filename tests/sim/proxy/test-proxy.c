@@ -352,6 +352,28 @@ test_plain_response_framing (Fixture *f, gconstpointer data)
     }
 }
 
+/* An empty port in an http URI is the default one (RFC 3986 §3.2.3; RFC
+ * 9110 §4.2.3 names http://example.com:/ equivalent to
+ * http://example.com/): forwarded to port 80 (nothing may listen there:
+ * 502 then), not refused as malformed. */
+static void
+test_plain_empty_port (Fixture *f, gconstpointer data)
+{
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  static const char req[] = "GET http://127.0.0.1:/empty-port HTTP/1.1\r\nHost: 127.0.0.1:\r\n"
+                            "Connection: close\r\n\r\n";
+  GBytes *resp = ts_test_exchange (port, req, strlen (req), 10000);
+  g_autofree char *events = NULL;
+  guint status = ts_test_status (resp);
+
+  g_test_message ("%.*s", (int)g_bytes_get_size (resp),
+                  (const char *)g_bytes_get_data (resp, NULL));
+  g_assert_true (status != 400 && status != 0);
+  events = wait_events (f, " proxy proxy.http.forwarded ");
+  g_assert_nonnull (strstr (events, " proxy proxy.http.forwarded "));
+  g_bytes_unref (resp);
+}
+
 /* Plain forwarding keeps the client's connection (RFC 9112 §9.3): two
  * pipelined requests, the first with a body, get two responses; each went
  * to the origin on its own. */
@@ -1244,6 +1266,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/plain/options-asterisk", test_plain_options_asterisk);
   ADD ("/ts/sim/proxy/plain/max-forwards", test_plain_max_forwards);
   ADD ("/ts/sim/proxy/plain/response-framing", test_plain_response_framing);
+  ADD ("/ts/sim/proxy/plain/empty-port", test_plain_empty_port);
   ADD ("/ts/sim/proxy/plain/keep-alive", test_plain_keepalive);
   ADD ("/ts/sim/proxy/plain/early-answer", test_plain_early_answer);
   ADD ("/ts/sim/proxy/connect/server-closes-first", test_tunnel_server_closes_first);

@@ -47,8 +47,10 @@
 #define TS_PROXY_PIPE_BYTES TS_PROXY_PIPE_SIZE /* most bytes per splice () */
 #define TS_PROXY_LINGER_S 2                    /* lingering close after an error answer */
 #define TS_PROXY_LINGER_DISCARD (1 << 20)      /* bytes discarded while lingering */
-#define TS_PROXY_EXCERPT 64                    /* body bytes in intercept events */
-#define TS_PROXY_LEAF_CACHE_MAX 1024           /* minted leaves kept */
+#define TS_PROXY_CLOSE_GRACE_S 1 /* an origin told "close" closes within this after its response   \
+                                  */
+#define TS_PROXY_EXCERPT 64      /* body bytes in intercept events */
+#define TS_PROXY_LEAF_CACHE_MAX 1024 /* minted leaves kept */
 #define TS_PROXY_SWEEP_MS 250
 #define TS_PROXY_LOG_FLUSH_MS 100 /* access log lines wait at most this (+ a sweep) */
 /* Resolved names are kept this long and reused (squid's ipcache keeps a
@@ -2708,6 +2710,18 @@ pump_run (TsProxy *p, TsConn *c)
         conn_side_closed (p, c, d);
         return;
       }
+  /* Plain forwarding, not kept: the response was delivered and said
+   * "close", so the connection must close now (RFC 9112 §9.6). The origin
+   * was told "close" too, and its close normally comes with its response;
+   * one that keeps its connection open gets TS_PROXY_CLOSE_GRACE_S (then
+   * sweep () closes both). */
+  if (c->kind == KIND_HTTP && !c->keepalive && c->response_done && !c->rstaging
+      && buf_pending (&c->buf[1]) == 0)
+    {
+      c->deadline = MIN (c->deadline, now_us () + TS_PROXY_CLOSE_GRACE_S * G_USEC_PER_SEC);
+      conn_update (p, c);
+      return;
+    }
   c->deadline = now_us () + (gint64)p->o->idle_timeout_s * G_USEC_PER_SEC;
   conn_update (p, c);
 }
@@ -3063,6 +3077,16 @@ sweep (TsProxy *p)
           case ST_LINGER:
             conn_close (p, c, "linger over");
             break;
+          case ST_PUMP:
+            if (c->kind == KIND_HTTP && !c->keepalive && c->response_done)
+              {
+                /* Its response delivered, the origin did not close: both
+                 * connections close, the client's in a lingering close. */
+                conn_relay_over (p, c, "response delivered");
+                conn_linger (p, c);
+                break;
+              }
+            G_GNUC_FALLTHROUGH;
           default:
             {
               TsTraceEvent *ev = event_new (p, "proxy.timeout", c);

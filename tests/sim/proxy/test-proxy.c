@@ -374,6 +374,41 @@ test_plain_empty_port (Fixture *f, gconstpointer data)
   g_bytes_unref (resp);
 }
 
+/* A response that says "close" is followed by the proxy's close (RFC 9112
+ * §9.6), also when the origin, told "close" as well, keeps its end open:
+ * the client reads its end of file well before the origin's 5 s. */
+static void
+test_plain_close_after_response (Fixture *f, gconstpointer data)
+{
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  guint16 op = ts_test_origin_get_port (f->http_origin);
+  g_autofree char *req
+      = g_strdup_printf ("GET http://127.0.0.1:%u/hold-open HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                         "Connection: close\r\n\r\n",
+                         op, op);
+  struct sockaddr_in sin = { .sin_family = AF_INET,
+                             .sin_port = htons (port),
+                             .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct timeval tv = { .tv_sec = 4 };
+  g_autoptr (GString) in = g_string_new (NULL);
+  char buf[4096];
+  gssize n;
+
+  g_assert_cmpint (connect (fd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  g_assert_cmpint (send (fd, req, strlen (req), MSG_NOSIGNAL), ==, (gssize)strlen (req));
+  while ((n = recv (fd, buf, sizeof buf, 0)) > 0)
+    g_string_append_len (in, buf, n);
+  g_test_message ("%s", in->str);
+  g_assert_true (g_str_has_prefix (in->str, "HTTP/1.1 200 OK\r\n"));
+  g_assert_nonnull (strstr (in->str, "\r\nConnection: close\r\n"));
+  g_assert_nonnull (strstr (in->str, TS_TEST_ORIGIN_BODY));
+  /* End of file, not the receive timeout. */
+  g_assert_cmpint (n, ==, 0);
+  close (fd);
+}
+
 /* Plain forwarding keeps the client's connection (RFC 9112 §9.3): two
  * pipelined requests, the first with a body, get two responses; each went
  * to the origin on its own. */
@@ -1267,6 +1302,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/plain/max-forwards", test_plain_max_forwards);
   ADD ("/ts/sim/proxy/plain/response-framing", test_plain_response_framing);
   ADD ("/ts/sim/proxy/plain/empty-port", test_plain_empty_port);
+  ADD ("/ts/sim/proxy/plain/close-after-response", test_plain_close_after_response);
   ADD ("/ts/sim/proxy/plain/keep-alive", test_plain_keepalive);
   ADD ("/ts/sim/proxy/plain/early-answer", test_plain_early_answer);
   ADD ("/ts/sim/proxy/connect/server-closes-first", test_tunnel_server_closes_first);

@@ -161,6 +161,13 @@ origin_serve (TsTestOrigin *self, int fd)
                                 : "",
                             TS_TEST_ORIGIN_BODY);
   conn_write (ssl, fd, resp, strlen (resp));
+  if (strchr (in->str, ' ') && g_str_has_prefix (strchr (in->str, ' '), " /hold-open "))
+    {
+      /* An origin that ignores "Connection: close": it keeps its end open
+       * until the peer closes (or the receive timeout). */
+      while (conn_read (ssl, fd, buf, sizeof buf) > 0)
+        ;
+    }
   if (ssl)
     SSL_shutdown (ssl);
 out:

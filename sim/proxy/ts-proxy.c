@@ -47,9 +47,10 @@
 #define TS_PROXY_PIPE_BYTES TS_PROXY_PIPE_SIZE /* most bytes per splice () */
 #define TS_PROXY_LINGER_S 2                    /* lingering close after an error answer */
 #define TS_PROXY_LINGER_DISCARD (1 << 20)      /* bytes discarded while lingering */
-#define TS_PROXY_CLOSE_GRACE_S 1 /* an origin told "close" closes within this after its response   \
-                                  */
-#define TS_PROXY_EXCERPT 64      /* body bytes in intercept events */
+#define TS_PROXY_CLOSE_GRACE_S                                                                     \
+  1                         /* an origin told "close" closes within this after its response        \
+                             */
+#define TS_PROXY_EXCERPT 64 /* body bytes in intercept events */
 #define TS_PROXY_LEAF_CACHE_MAX 1024 /* minted leaves kept */
 #define TS_PROXY_SWEEP_MS 250
 #define TS_PROXY_LOG_FLUSH_MS 100 /* access log lines wait at most this (+ a sweep) */
@@ -150,6 +151,7 @@ struct _TsConn
   guint16 port;
   char *method; /* for the access log */
   char *url;
+  char *via_in; /* CONNECT through a parent: the client's Via list, until sent on */
   char client[64];
   guint status; /* answered or relayed status, for the access log */
   /* Client head; after a decision, bytes past the head stay as early data. */
@@ -790,6 +792,7 @@ conn_free (TsProxy *p, TsConn *c)
   g_free (c->host);
   g_free (c->method);
   g_free (c->url);
+  g_free (c->via_in);
   g_free (c->sni);
   g_free (c);
 }
@@ -1364,10 +1367,12 @@ send_parent_connect (TsProxy *p, TsConn *c)
       = p->o->parent_auth_b64
             ? g_strdup_printf ("Proxy-Authorization: Basic %s\r\n", p->o->parent_auth_b64)
             : g_strdup ("");
-  g_autofree char *msg
-      = g_strdup_printf ("CONNECT %s HTTP/1.1\r\nHost: %s\r\n%sVia: 1.1 %s\r\n\r\n", authority,
-                         authority, auth, p->o->node);
+  /* Our entry after those of the hops before (RFC 9110 §7.6.3). */
+  g_autofree char *msg = g_strdup_printf (
+      "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%sVia: %s%s1.1 %s\r\n\r\n", authority, authority, auth,
+      c->via_in ? c->via_in : "", c->via_in ? ", " : "", p->o->node);
 
+  g_clear_pointer (&c->via_in, g_free);
   buf_append (&c->to_s, msg, strlen (msg));
   c->state = ST_PARENT;
 }
@@ -1806,10 +1811,27 @@ decide_connect (TsProxy *p, TsConn *c, TsHttpRequest *req)
   if (p->o->parent_host)
     {
       TsTraceEvent *ev = event_new (p, "proxy.parent.chosen", c);
+      GString *via = NULL;
 
       ts_trace_event_add_printf (ev, "parent", "%s:%u", p->o->parent_host, p->o->parent_port);
       emit (p, ev);
       c->via_parent = TRUE;
+      /* The hops before ours, for the CONNECT we send the parent. */
+      for (gssize i = ts_http_request_find_header (req, "Via", 0); i >= 0;
+           i = ts_http_request_find_header (req, "Via", i + 1))
+        {
+          const TsHttpHeader *h = &req->headers[i];
+
+          if (h->value_len == 0 || connection_lists (req->headers, req->n_headers, "Via", 3))
+            continue;
+          if (via == NULL)
+            via = g_string_new (NULL);
+          else
+            g_string_append (via, ", ");
+          g_string_append_len (via, h->value, h->value_len);
+        }
+      if (via != NULL)
+        c->via_in = g_string_free (via, FALSE);
     }
   /* head_process () goes on with conn_resolve (). */
 }

@@ -918,6 +918,7 @@ typedef struct
 {
   int lfd;
   const char *answer;
+  char *head; /* what it read (transfer full) */
 } FakeParent;
 
 /* Accepts one connection, reads a head, sends @answer, then echoes. */
@@ -940,8 +941,44 @@ fake_parent_thread (gpointer data)
   while ((n = recv (fd, buf, sizeof buf, 0)) > 0)
     (void)!send (fd, buf, n, MSG_NOSIGNAL);
   close (fd);
-  g_string_free (in, TRUE);
+  fp->head = g_string_free (in, FALSE);
   return NULL;
+}
+
+static guint16
+fake_parent_listen (FakeParent *fp)
+{
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t sl = sizeof sin;
+
+  fp->lfd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_assert_cmpint (bind (fp->lfd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
+  g_assert_cmpint (listen (fp->lfd, 4), ==, 0);
+  getsockname (fp->lfd, (struct sockaddr *)&sin, &sl);
+  return ntohs (sin.sin_port);
+}
+
+/* The CONNECT sent to a parent carries the Via entries of the hops before
+ * and then ours (RFC 9110 §7.6.3): loops through chains stay visible. */
+static void
+test_chain_connect_via (Fixture *f, gconstpointer data)
+{
+  FakeParent fp = { .answer = "HTTP/1.1 200 Connection established\r\n\r\n" };
+  g_autofree char *parent = g_strdup_printf ("--parent=127.0.0.1:%u", fake_parent_listen (&fp));
+  const char *a1[] = { parent, "--idle-timeout=1", NULL };
+  guint16 p1 = ts_test_start_proxy (&f->kids, f->dir, "proxy1", a1);
+  GThread *thread = g_thread_new ("parent", fake_parent_thread, &fp);
+  static const char req[] = "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n"
+                            "Via: 1.1 first\r\nVia: 1.0 second\r\n\r\n";
+  GBytes *resp = ts_test_exchange (p1, req, strlen (req), 3000);
+
+  g_assert_cmpuint (ts_test_status (resp), ==, 200);
+  g_bytes_unref (resp);
+  g_thread_join (thread);
+  close (fp.lfd);
+  g_test_message ("parent saw:\n%s", fp.head);
+  g_assert_nonnull (strstr (fp.head, "\r\nVia: 1.1 first, 1.0 second, 1.1 proxy1\r\n"));
+  g_free (fp.head);
 }
 
 /* A parent's interim answer to CONNECT (RFC 9110 §15.2) is not its final
@@ -980,6 +1017,7 @@ test_chain_parent_interim (Fixture *f, gconstpointer data)
   g_bytes_unref (resp);
   g_thread_join (thread);
   close (fp.lfd);
+  g_free (fp.head);
 }
 
 static gboolean
@@ -1316,6 +1354,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/chain/parent-refuses", test_chain_parent_refuses);
   ADD ("/ts/sim/proxy/chain/parent-wants-credentials", test_chain_parent_wants_credentials);
   ADD ("/ts/sim/proxy/chain/parent-interim", test_chain_parent_interim);
+  ADD ("/ts/sim/proxy/chain/connect-via", test_chain_connect_via);
   ADD ("/ts/sim/proxy/chain/ts-squid", test_chain_ts_squid);
   ADD ("/ts/sim/proxy/chain/squid-ts", test_chain_squid_ts);
   ADD ("/ts/sim/proxy/chain/ts-tinyproxy", test_chain_ts_tinyproxy);

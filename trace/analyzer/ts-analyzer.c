@@ -132,6 +132,8 @@ struct _Conn
   guint64 tls_overhead[2];          /* record bytes beyond their plaintext, not yet in a wire_len */
   guint64 cur_plain_end;            /* where the plaintext of the record being fed ends */
   guint64 rec_off[2], rec_end[2];   /* per direction, the last record whose plaintext was fed */
+  guint64 tls13_client_protected_ns; /* TLS 1.3 not decrypted: when the client's first
+                                      * protected record (its Finished, by its place) came, 0 */
   int cur_tls_dir;
   /* The HTTP/1 message whose body is being read, per direction: its head's
    * event and packet, and where its head ended on the wire. */
@@ -2216,6 +2218,26 @@ tls_app_data (TsAnalyzer *self, Conn *c, const TsTlsEvent *ev, gboolean in_tunne
   e->encrypted = ev->encrypted || ev->kind == TS_TLS_EVENT_OPAQUE;
   e->decrypted = ev->decrypted;
   locate (self, c, dir, c->tls_base[dir] + ev->offset, c->tls_base[dir] + ev->end_offset, index);
+  /* TLS 1.3 protects the handshake after ServerHello in records that look
+   * like application data (RFC 8446 §2, §5.1). Without the keys, their
+   * place says what they are: the client's first protected record is its
+   * Finished, and the server's records before it are its
+   * EncryptedExtensions to Finished (a client certificate, early data and
+   * 0.5-RTT data are not told apart). They were in the data phase, which
+   * then broke into the handshake's. By time, not by the order of
+   * analysis: records wait for keys that may come later in the trace. */
+  if (ev->kind == TS_TLS_EVENT_OPAQUE && c->tls != NULL
+      && ts_tls_session_get_info (c->tls)->version == TS_TLS_VERSION_1_3)
+    {
+      if (dir == 0 && c->tls13_client_protected_ns == 0)
+        {
+          c->tls13_client_protected_ns = e->time_ns;
+          e->phase = TS_PHASE_TLS_HANDSHAKE;
+        }
+      else if (dir == 1
+               && (c->tls13_client_protected_ns == 0 || e->time_ns < c->tls13_client_protected_ns))
+        e->phase = TS_PHASE_TLS_HANDSHAKE;
+    }
   (void)in_tunnel;
 }
 

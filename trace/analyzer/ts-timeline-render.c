@@ -258,9 +258,9 @@ is_data (const TsTimelineEvent *e)
 }
 
 /* The rows in time order. A stretch of data records with nothing else in
- * between (from any connection) becomes one row per connection, direction
- * and kind, in order of their first record: bulk transfers through a tunnel
- * read as one arrow per leg. */
+ * between (from any connection) becomes one row per connection, direction,
+ * kind and phase, in order of their first record: bulk transfers through a
+ * tunnel read as one arrow per leg. */
 GArray *
 _ts_render_rows (const TsTimeline *tl, GArray *order, const TsRenderOptions *o)
 {
@@ -301,8 +301,10 @@ _ts_render_rows (const TsTimeline *tl, GArray *order, const TsRenderOptions *o)
               Row *row = &g_array_index (rows, Row, r);
               const TsTimelineEvent *g = ts_timeline_get_event (tl, row->index);
               gboolean readable_g = ts_timeline_event_read_as (tl, g, o->as_node);
+              /* Not across phases: a row's phase is its first record's. */
               if (g->conn == n->conn && g->src == n->src && strcmp (g->kind, n->kind) == 0
-                  && g->decrypted == n->decrypted && readable_g == readable_n)
+                  && g->decrypted == n->decrypted && readable_g == readable_n
+                  && g->phase == n->phase)
                 {
                   row->count++;
                   row->bytes += n->wire_len;

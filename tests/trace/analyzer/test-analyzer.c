@@ -1336,6 +1336,86 @@ test_body_until_close_tls (void)
   g_assert_cmpuint (n_bodies, ==, 0);
 }
 
+/* @pcapng without its Decryption Secrets Blocks (a little-endian file, as
+ * editcap wrote it). */
+static GBytes *
+strip_secrets (GBytes *pcapng)
+{
+  gsize len = 0;
+  const guint8 *d = g_bytes_get_data (pcapng, &len);
+  GByteArray *out = g_byte_array_new ();
+
+  for (gsize at = 0; at + 12 <= len;)
+    {
+      guint32 type = GUINT32_FROM_LE (*(const guint32 *)(const void *)(d + at));
+      guint32 block_len = GUINT32_FROM_LE (*(const guint32 *)(const void *)(d + at + 4));
+
+      g_assert_cmpuint (block_len, >=, 12);
+      g_assert_cmpuint (at + block_len, <=, len);
+      if (type != 0x0000000a)
+        g_byte_array_append (out, d + at, block_len);
+      at += block_len;
+    }
+  return g_byte_array_free_to_bytes (out);
+}
+
+/* TLS 1.3 without its keys (the s_server capture above, its secrets left
+ * out): the handshake after ServerHello is in records that look like
+ * application data. By their place, the server's before the client's first
+ * protected record, and that record (the client's Finished), are in the
+ * handshake phase; they were in the data phase, and the ladder showed the
+ * handshake, data, the handshake again (the client's ChangeCipherSpec),
+ * then data. */
+static void
+test_tls13_phases_without_keys (void)
+{
+  g_autofree char *path
+      = g_build_filename (TS_SOURCE_DIR, "tests", "trace", "analyzer", "s-server-www.pcapng", NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_autoptr (GBytes) with_keys = NULL;
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (GString) phases = g_string_new (NULL);
+  const TsTimeline *tl;
+  g_autoptr (GArray) order = NULL;
+  TsRenderOptions o = { 80, -1, NULL, FALSE };
+  guint n_brackets = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  with_keys = g_bytes_new_take (g_steal_pointer (&data), len);
+  trace = strip_secrets (with_keys);
+  g_assert_cmpuint (g_bytes_get_size (trace), <, len);
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  order = ts_timeline_dup_time_order (tl);
+  for (guint i = 0; i < order->len; i++)
+    {
+      const TsTimelineEvent *e = ts_timeline_get_event (tl, g_array_index (order, guint, i));
+
+      if (strcmp (e->kind, "tls.application_data") == 0)
+        g_string_append_printf (phases, "%s %s\n",
+                                e->src == ts_timeline_get_conn (tl, (guint)e->conn)->client ? "c"
+                                                                                            : "s",
+                                ts_phase_to_string (e->phase));
+    }
+  /* The server's EncryptedExtensions, Certificate, CertificateVerify and
+   * Finished; the client's Finished, request and close_notify; the
+   * server's response and close_notify. */
+  g_assert_cmpstr (phases->str, ==,
+                   "s tls-handshake\ns tls-handshake\ns tls-handshake\ns tls-handshake\n"
+                   "c tls-handshake\n"
+                   "c data\ns data\ns data\nc data\n");
+  text = ts_timeline_render_text (tl, &o);
+  for (const char *p = text; (p = strstr (p, "[ TLS handshake")) != NULL; p++)
+    n_brackets++;
+  g_assert_cmpuint (n_brackets, ==, 1);
+  /* The client's Finished is a row of its own: rows of data records do not
+   * span phases. */
+  g_assert_nonnull (strstr (text, "application data, 69 bytes (encrypted)"));
+}
+
 /* What a capture lost (its interface's statistics block) is an anomaly on
  * that link, with the counts; a capture that lost nothing says nothing. */
 static void
@@ -2082,6 +2162,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
   g_test_add_func ("/ts/trace/analyzer/body-until-close", test_body_until_close);
   g_test_add_func ("/ts/trace/analyzer/body-until-close-tls", test_body_until_close_tls);
+  g_test_add_func ("/ts/trace/analyzer/tls13-phases-without-keys", test_tls13_phases_without_keys);
   g_test_add_func ("/ts/trace/analyzer/interfaces-out-of-order", test_interfaces_out_of_order);
   g_test_add_func ("/ts/trace/analyzer/unknown-link-type", test_unknown_link_type);
   g_test_add_func ("/ts/trace/analyzer/snaplen", test_snaplen);

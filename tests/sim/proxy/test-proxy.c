@@ -409,6 +409,36 @@ test_plain_close_after_response (Fixture *f, gconstpointer data)
   close (fd);
 }
 
+/* What goes on and what stops at the proxy (RFC 9110 §7.6.1): the
+ * hop-by-hop fields and those Connection names stop; Trailer, which
+ * announces the chunked body's trailer fields, is end to end (§6.6.2) and
+ * goes on with them. */
+static void
+test_plain_hop_by_hop (Fixture *f, gconstpointer data)
+{
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  guint16 op = ts_test_origin_get_port (f->http_origin);
+  g_autofree char *req = g_strdup_printf (
+      "POST http://127.0.0.1:%u/trailers HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+      "Connection: close, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 300\r\nTE: trailers\r\n"
+      "Upgrade: websocket\r\nProxy-Connection: keep-alive\r\nTrailer: X-Checksum\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: 42\r\n\r\n",
+      op, op);
+  GBytes *resp = ts_test_exchange (port, req, strlen (req), 10000);
+  g_autofree char *head = ts_test_origin_dup_last_head (f->http_origin);
+
+  g_test_message ("origin saw:\n%s", head);
+  g_assert_cmpuint (ts_test_status (resp), ==, 200);
+  g_assert_nonnull (strstr (head, "\r\nTrailer: X-Checksum\r\n"));
+  g_assert_nonnull (strstr (head, "\r\nTransfer-Encoding: chunked\r\n"));
+  g_assert_null (strstr (head, "X-Hop"));
+  g_assert_null (strstr (head, "Keep-Alive"));
+  g_assert_null (strstr (head, "TE:"));
+  g_assert_null (strstr (head, "Upgrade"));
+  g_assert_null (strstr (head, "Proxy-Connection"));
+  g_bytes_unref (resp);
+}
+
 /* Plain forwarding keeps the client's connection (RFC 9112 §9.3): two
  * pipelined requests, the first with a body, get two responses; each went
  * to the origin on its own. */
@@ -1341,6 +1371,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/plain/response-framing", test_plain_response_framing);
   ADD ("/ts/sim/proxy/plain/empty-port", test_plain_empty_port);
   ADD ("/ts/sim/proxy/plain/close-after-response", test_plain_close_after_response);
+  ADD ("/ts/sim/proxy/plain/hop-by-hop", test_plain_hop_by_hop);
   ADD ("/ts/sim/proxy/plain/keep-alive", test_plain_keepalive);
   ADD ("/ts/sim/proxy/plain/early-answer", test_plain_early_answer);
   ADD ("/ts/sim/proxy/connect/server-closes-first", test_tunnel_server_closes_first);

@@ -521,7 +521,12 @@ link_far_end (TsAnalyzer *self, gint link, gint node)
 {
   const TsTimelineLink *l;
 
-  if (link < 0)
+  /* A foreign capture's link ends are a guess from the first connection
+   * seen on it: behind a router that capture does not show (tcpdump on a
+   * client's interface), its far end is not the node it names, and an
+   * unanswered SYN to another host went "no further than" the first
+   * host the client talked to. */
+  if (!self->have_metadata || link < 0)
     return -1;
   l = ts_timeline_get_link (self->tl, (guint)link);
   return l->a == node ? l->b : l->b == node ? l->a : -1;

@@ -1416,6 +1416,52 @@ test_tls13_phases_without_keys (void)
   g_assert_nonnull (strstr (text, "application data, 69 bytes (encrypted)"));
 }
 
+/* tcpdump on a client's interface (a foreign capture): a connection to one
+ * server through a router the capture does not show, then SYNs to another
+ * host that nothing answered. The link's ends are only a guess from the
+ * first connection, so the SYNs are not said to have gone "no further
+ * than" that first server (they were, drawn ending in its column). */
+static void
+test_foreign_unanswered (void)
+{
+  static const char *const links[] = { "eth0", NULL };
+  Trace t;
+  Tcp c, lost;
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  g_autofree char *text = NULL;
+  TsRenderOptions o = { 80, -1, NULL, FALSE };
+  TsTimeline *tl;
+  const TsTimelineEvent *e;
+
+  trace_init (&t, NULL, links);
+  tcp_open (&c, &t, 0, "192.0.2.2", 40000, "198.51.100.2", 80);
+  tcp_sends (&c, 0, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  tcp_sends (&c, 1, "HTTP/1.1 204 No Content\r\n\r\n");
+  tcp_close (&c);
+  lost = (Tcp){ .trace = &t };
+  ts_test_flow_pair (&lost.f[0], &lost.f[1], "192.0.2.2", 40001, "198.51.100.77", 80);
+  for (guint i = 0; i < 2; i++)
+    emit (&lost, 0, 0x02, NULL, 0);
+  trace = trace_finish (&t);
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  e = NULL;
+  for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+    {
+      const TsTimelineEvent *s = ts_timeline_get_event (tl, i);
+      if (strcmp (s->kind, "tcp.syn") == 0
+          && strcmp (ts_timeline_get_node (tl, (guint)s->dst)->name, "198.51.100.77") == 0)
+        e = s;
+    }
+  g_assert_nonnull (e);
+  g_assert_cmpstr (e->summary, ==, "SYN, unanswered");
+  g_assert_cmpint (e->stops_at, ==, -1);
+  g_assert_cmpint (ts_timeline_event_arrow_end (e), ==, e->dst);
+  text = ts_timeline_render_text (tl, &o);
+  g_assert_null (strstr (text, "no further than"));
+}
+
 /* What a capture lost (its interface's statistics block) is an anomaly on
  * that link, with the counts; a capture that lost nothing says nothing. */
 static void
@@ -2160,6 +2206,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/as-observer", test_as_observer);
   g_test_add_func ("/ts/trace/analyzer/capture-lost", test_capture_lost);
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
+  g_test_add_func ("/ts/trace/analyzer/foreign-unanswered", test_foreign_unanswered);
   g_test_add_func ("/ts/trace/analyzer/body-until-close", test_body_until_close);
   g_test_add_func ("/ts/trace/analyzer/body-until-close-tls", test_body_until_close_tls);
   g_test_add_func ("/ts/trace/analyzer/tls13-phases-without-keys", test_tls13_phases_without_keys);

@@ -1,6 +1,6 @@
 /* fuzz-http-request.c: libFuzzer target for ts-proxy's HTTP/1 decoders:
  * request heads (in one piece and resumed at a split point), framing rules,
- * response heads, the chunked coding.
+ * response heads and their framing rules, the chunked coding.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <stdint.h>
@@ -47,7 +47,19 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       g_assert (split == whole);
     }
 
-  ts_http_response_parse (&resp, (const char *)data, size, 0);
+  if (ts_http_response_parse (&resp, (const char *)data, size, 0) >= 0)
+    {
+      TsHttpBodyKind kind;
+      guint64 length;
+      gboolean drop;
+      const char *reason = NULL;
+
+      if (!ts_http_response_get_framing (&resp, size > 0 && (data[0] & 1), &kind, &length, &drop,
+                                         &reason))
+        g_assert (reason != NULL);
+      else
+        g_assert (kind != TS_HTTP_BODY_LENGTH || length > 0);
+    }
 
   ts_http_chunked_init (&ch);
   if (ts_http_chunked_feed (&ch, data, cut) >= 0)

@@ -7,8 +7,11 @@
 #include "ts-proxy.h"
 #include "ts-lab-pki.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char summary[]
     = "A forward proxy for the Tunnelscope lab (HTTP/1.1).\n"
@@ -214,6 +217,19 @@ run (int argc, char **argv, TsProxyOptions *po)
     }
   if (po->node == NULL)
     po->node = g_strdup (g_getenv ("TS_NODE") ? g_getenv ("TS_NODE") : "proxy");
+  if (po->keylog != NULL && *po->keylog)
+    {
+      /* Asked for by name, the key log must be writable (from
+       * $SSLKEYLOGFILE it is best effort, as in curl: ts-proxy warns). */
+      int fd = open (po->keylog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+      if (fd < 0)
+        {
+          g_printerr ("ts-proxy: cannot open key log %s: %s\n", po->keylog, g_strerror (errno));
+          return 1;
+        }
+      close (fd);
+    }
   if (po->keylog == NULL && g_getenv ("SSLKEYLOGFILE"))
     po->keylog = g_strdup (g_getenv ("SSLKEYLOGFILE"));
   if (po->intercept)

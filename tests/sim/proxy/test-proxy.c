@@ -1346,6 +1346,17 @@ test_usage_errors (Fixture *f, gconstpointer data)
       if (nl != NULL)
         g_assert_cmpstr (nl + 1, ==, "");
     }
+  {
+    /* A key log asked for by name that cannot be written: the thing asked
+     * failed (exit 1), not a warning while the proxy runs without it. */
+    g_autofree char *keylog = g_build_filename (f->dir, "no-such-dir", "keys", NULL);
+    g_autofree char *opt = g_strdup_printf ("--keylog=%s", keylog);
+    const char *argv[] = { TS_PROXY_PATH, "--port=0", "--access-log=none", opt, NULL };
+    g_autofree char *out = NULL, *err = NULL;
+
+    g_assert_cmpint (ts_test_run (argv, 5, &out, &err), ==, 1);
+    g_assert_true (g_str_has_prefix (err, "ts-proxy: cannot open key log "));
+  }
 }
 
 int

@@ -2299,6 +2299,19 @@ tls_event (const TsTlsEvent *ev, gpointer user_data)
 
 /* --- TCP ---------------------------------------------------------------- */
 
+/* A TLS record header (RFC 8446 §5.1, RFC 5246 §6.2.1) at the start of
+ * @data: a known content type, version 3.x, a length within the limit. */
+static gboolean
+looks_like_tls_record (const guint8 *data, gsize len)
+{
+  guint length;
+
+  if (len < 5 || data[0] < 20 || data[0] > 23 || data[1] != 3 || data[2] < 1 || data[2] > 4)
+    return FALSE;
+  length = (guint)data[3] << 8 | data[4];
+  return length > 0 && length <= 16384 + 256;
+}
+
 static void
 decide_proto (TsAnalyzer *self, Conn *c, int dir, guint64 offset, const guint8 *data, gsize len)
 {
@@ -2314,6 +2327,8 @@ decide_proto (TsAnalyzer *self, Conn *c, int dir, guint64 offset, const guint8 *
   else if ((dir == 0 && ts_http1_looks_like_request (data, len))
            || (dir == 1 && len >= 7 && memcmp (data, "HTTP/1.", 7) == 0))
     c->proto = PROTO_HTTP;
+  else if (mid && looks_like_tls_record (data, len))
+    c->proto = PROTO_TLS;
   else if (mid)
     return; /* the next piece may start a message: shown as data until then */
   else
@@ -2339,6 +2354,18 @@ decide_proto (TsAnalyzer *self, Conn *c, int dir, guint64 offset, const guint8 *
         ts_tls_session_set_ahead (c->tls, AHEAD_HOOK (self), self->ahead);
       g_ptr_array_add (self->live_tls, c);
       c->tls_base_set[0] = c->tls_base_set[1] = TRUE;
+      if (mid)
+        {
+          /* The session starts at this record; what each direction
+           * carried before was shown as data, and the other one may be
+           * inside a record: it looks for the next record header. */
+          guint64 other = tconn (self, c)->bytes[1 - dir];
+
+          c->tls_base[dir] = offset;
+          c->tls_base[1 - dir] = other;
+          if (other > 0)
+            ts_tls_session_gap (c->tls, (TsTlsDirection)(1 - dir), 0);
+        }
     }
   if (c->proto == PROTO_HTTP2)
     h2_start (c);

@@ -1462,6 +1462,53 @@ test_foreign_unanswered (void)
   g_assert_null (strstr (text, "no further than"));
 }
 
+/* A capture that began inside a TLS connection (tcpdump started during a
+ * download over HTTPS): no handshake, only application data records. They
+ * are TLS, encrypted, read by the two ends only (after the end of a record
+ * whose start the capture missed, which stays data); they were opaque
+ * "data" that the observer on the link was said to read. */
+static void
+test_mid_tls (void)
+{
+  static const char *const links[] = { "lo", NULL };
+  Trace t;
+  Tcp c = { 0 };
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  g_autoptr (GByteArray) down = app_record (1000);
+  g_autoptr (GByteArray) up = app_record (40);
+  const TsTimeline *tl;
+  guint n_records = 0;
+
+  trace_init (&t, NULL, links);
+  c.trace = &t;
+  ts_test_flow_pair (&c.f[0], &c.f[1], "192.0.2.1", 40000, "198.51.100.2", 443);
+  /* The end of a record whose start the capture missed: data. */
+  tcp_send (&c, 1, down->data + 700, down->len - 700);
+  tcp_send (&c, 0, up->data, up->len);
+  tcp_send (&c, 1, down->data, down->len);
+  tcp_send (&c, 1, down->data, down->len);
+  tcp_close (&c);
+  trace = trace_finish (&t);
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  g_assert_cmpstr (ts_timeline_get_conn (tl, 0)->protocol, ==, "tls");
+  for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+    {
+      const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
+
+      if (strcmp (e->kind, "data") == 0)
+        g_assert_cmpuint (e->wire_len, ==, down->len - 700);
+      if (strcmp (e->kind, "tls.application_data") != 0)
+        continue;
+      n_records++;
+      g_assert_true (e->encrypted);
+      g_assert_false (observer_reads ((TsTimeline *)tl, e, "lo"));
+    }
+  g_assert_cmpuint (n_records, ==, 3);
+  g_assert_nonnull (find_event ((TsTimeline *)tl, "data", "lo", NULL));
+}
+
 /* What a capture lost (its interface's statistics block) is an anomaly on
  * that link, with the counts; a capture that lost nothing says nothing. */
 static void
@@ -2206,6 +2253,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/as-observer", test_as_observer);
   g_test_add_func ("/ts/trace/analyzer/capture-lost", test_capture_lost);
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
+  g_test_add_func ("/ts/trace/analyzer/mid-tls", test_mid_tls);
   g_test_add_func ("/ts/trace/analyzer/foreign-unanswered", test_foreign_unanswered);
   g_test_add_func ("/ts/trace/analyzer/body-until-close", test_body_until_close);
   g_test_add_func ("/ts/trace/analyzer/body-until-close-tls", test_body_until_close_tls);

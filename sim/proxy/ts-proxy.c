@@ -2735,12 +2735,14 @@ pump_run (TsProxy *p, TsConn *c)
         return;
       }
   /* Plain forwarding, not kept: the response was delivered and said
-   * "close", so the connection must close now (RFC 9112 §9.6). The origin
+   * "close", so the connection must close now (RFC 9112 §9.6; an answer
+   * that came before the request's end waits for the origin's close, as
+   * above, which may still read the body). The origin
    * was told "close" too, and its close normally comes with its response;
    * one that keeps its connection open gets TS_PROXY_CLOSE_GRACE_S (then
    * sweep () closes both). */
-  if (c->kind == KIND_HTTP && !c->keepalive && c->response_done && !c->rstaging
-      && buf_pending (&c->buf[1]) == 0)
+  if (c->kind == KIND_HTTP && !c->keepalive && c->response_done && c->http_request_done
+      && !c->rstaging && buf_pending (&c->buf[1]) == 0)
     {
       c->deadline = MIN (c->deadline, now_us () + TS_PROXY_CLOSE_GRACE_S * G_USEC_PER_SEC);
       conn_update (p, c);
@@ -3102,7 +3104,7 @@ sweep (TsProxy *p)
             conn_close (p, c, "linger over");
             break;
           case ST_PUMP:
-            if (c->kind == KIND_HTTP && !c->keepalive && c->response_done)
+            if (c->kind == KIND_HTTP && !c->keepalive && c->response_done && c->http_request_done)
               {
                 /* Its response delivered, the origin did not close: both
                  * connections close, the client's in a lingering close. */

@@ -332,6 +332,26 @@ node_for_host (TsAnalyzer *self, const char *host)
   return -1;
 }
 
+/* The node a CONNECT target (@host, @port) names. On loopback the bare
+ * address is the clients' node and servers are told apart by their port
+ * (node_for_address ()): the server listening there, or -1 while unseen
+ * (it was the client: "tunnel relay: ::1 > [::1]:18888 > ::1"). */
+static gint
+node_for_target (TsAnalyzer *self, const char *host, guint port)
+{
+  TsAddress a;
+
+  if (host != NULL && port <= G_MAXUINT16 && ts_address_parse (host, &a)
+      && ts_address_is_loopback (&a))
+    {
+      g_autofree char *key = endpoint_string (&a, (guint16)port);
+      gpointer v = g_hash_table_lookup (self->addr_nodes, key);
+
+      return v != NULL ? GPOINTER_TO_INT (v) - 1 : -1;
+    }
+  return node_for_host (self, host);
+}
+
 /* Splits "host:port" / "[v6]:port" into a host (transfer full) and port. */
 static char *
 split_authority (const char *target, guint *out_port)
@@ -1054,10 +1074,9 @@ join_legs (TsAnalyzer *self, Conn *down, Conn *up)
   tu->leg = td->leg + 1;
   g_array_append_val (t->conns, up->id);
   host = split_authority (down->connect_target ? down->connect_target : "", &host_port);
-  (void)host_port;
   if (t->server < 0)
     {
-      gint n = node_for_host (self, host);
+      gint n = node_for_target (self, host, host_port);
       t->server = n >= 0 ? n : tu->server;
     }
   refresh_conn_events (self, up);
@@ -1526,7 +1545,7 @@ http_tunnel (gpointer user_data, TsHttp1TunnelKind kind, const char *protocol)
           t->target = g_strdup (c->connect_target);
           g_array_append_val (t->proxies, tc->server);
           g_array_append_val (t->conns, c->id);
-          t->server = node_for_host (self, host);
+          t->server = node_for_target (self, host, port);
           tc->tunnel = (gint)t->id;
           tc->leg = 0;
           refresh_conn_events (self, c);

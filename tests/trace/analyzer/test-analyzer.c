@@ -1509,6 +1509,53 @@ test_mid_tls (void)
   g_assert_nonnull (find_event ((TsTimeline *)tl, "data", "lo", NULL));
 }
 
+/* curl -x http://127.0.0.1:3128 https://127.0.0.1:8443/ captured on lo
+ * (a foreign capture): the CONNECT target is a loopback address, which is
+ * also the client's node (servers on loopback are ADDR:PORT). The tunnel
+ * ends at the server on port 8443; it ended at the client ("tunnel #0
+ * relay: 127.0.0.1 > 127.0.0.1:3128 > 127.0.0.1"). A tunnel whose
+ * upstream leg was not captured has no server yet, rather than the
+ * client. */
+static void
+test_loopback_target (void)
+{
+  static const char *const links[] = { "lo", NULL };
+  g_autoptr (GByteArray) ch = ts_test_client_hello ("server.test", 3);
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  const TsTimeline *tl;
+  const TsTimelineTunnel *tun;
+  Trace t;
+  Tcp a, b, a2;
+
+  trace_init (&t, NULL, links);
+  tcp_open (&a, &t, 0, "127.0.0.1", 40000, "127.0.0.1", 3128);
+  tcp_sends (&a, 0, "CONNECT 127.0.0.1:8443 HTTP/1.1\r\nHost: 127.0.0.1:8443\r\n\r\n");
+  tcp_open (&b, &t, 0, "127.0.0.1", 50000, "127.0.0.1", 8443);
+  tcp_sends (&a, 1, "HTTP/1.1 200 Connection established\r\n\r\n");
+  tcp_send (&a, 0, ch->data, ch->len);
+  tcp_send (&b, 0, ch->data, ch->len);
+  tcp_close (&a);
+  tcp_close (&b);
+  /* Another, to a port nothing was seen on. */
+  tcp_open (&a2, &t, 0, "127.0.0.1", 40001, "127.0.0.1", 3128);
+  tcp_sends (&a2, 0, "CONNECT 127.0.0.1:9443 HTTP/1.1\r\nHost: 127.0.0.1:9443\r\n\r\n");
+  tcp_sends (&a2, 1, "HTTP/1.1 200 Connection established\r\n\r\n");
+  tcp_close (&a2);
+  trace = trace_finish (&t);
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  g_assert_cmpuint (ts_timeline_get_n_tunnels (tl), ==, 2);
+  tun = ts_timeline_get_tunnel (tl, 0);
+  g_assert_cmpuint (tun->conns->len, ==, 2);
+  g_assert_cmpint (tun->server, >=, 0);
+  g_assert_cmpstr (ts_timeline_get_node (tl, (guint)tun->server)->name, ==, "127.0.0.1:8443");
+  g_assert_cmpstr (ts_timeline_get_node (tl, (guint)tun->client)->name, ==, "127.0.0.1");
+  tun = ts_timeline_get_tunnel (tl, 1);
+  g_assert_cmpuint (tun->conns->len, ==, 1);
+  g_assert_cmpint (tun->server, ==, -1);
+}
+
 /* What a capture lost (its interface's statistics block) is an anomaly on
  * that link, with the counts; a capture that lost nothing says nothing. */
 static void
@@ -2253,6 +2300,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/as-observer", test_as_observer);
   g_test_add_func ("/ts/trace/analyzer/capture-lost", test_capture_lost);
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
+  g_test_add_func ("/ts/trace/analyzer/loopback-target", test_loopback_target);
   g_test_add_func ("/ts/trace/analyzer/mid-tls", test_mid_tls);
   g_test_add_func ("/ts/trace/analyzer/foreign-unanswered", test_foreign_unanswered);
   g_test_add_func ("/ts/trace/analyzer/body-until-close", test_body_until_close);

@@ -306,6 +306,23 @@ status_text (guint status)
     }
 }
 
+/* "Date: " and the current time as an IMF-fixdate (RFC 9110 §5.6.7), with
+ * its CRLF, into @out (at least 48 bytes). Written by hand: strftime ()'s
+ * names follow the locale. */
+static void
+date_field (char *out, gsize out_len)
+{
+  static const char days[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+  static const char months[][4]
+      = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+  time_t t = time (NULL);
+  struct tm tm;
+
+  gmtime_r (&t, &tm);
+  g_snprintf (out, out_len, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n", days[tm.tm_wday],
+              tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 static void
 buf_append (TsBuf *b, const void *data, gsize len)
 {
@@ -853,17 +870,23 @@ static void
 conn_answer_with (TsProxy *p, TsConn *c, guint status, const char *content_type,
                   const char *extra_headers, const char *body)
 {
-  g_autofree char *msg = g_strdup_printf ("HTTP/1.1 %u %s\r\n"
-                                          "Server: ts-proxy\r\n"
-                                          "Content-Type: %s\r\n"
-                                          "Content-Length: %zu\r\n"
-                                          "Connection: close\r\n"
-                                          "%s"
-                                          "\r\n%s",
-                                          status, status_text (status), content_type, strlen (body),
-                                          extra_headers ? extra_headers : "",
-                                          /* No content in answer to HEAD (RFC 9110 §9.3.2). */
-                                          c->method && g_str_equal (c->method, "HEAD") ? "" : body);
+  char date[64];
+  g_autofree char *msg = NULL;
+
+  /* Date in our own answers (RFC 9110 §6.6.1: MUST in 2xx-4xx). */
+  date_field (date, sizeof date);
+  msg = g_strdup_printf ("HTTP/1.1 %u %s\r\n"
+                         "%s"
+                         "Server: ts-proxy\r\n"
+                         "Content-Type: %s\r\n"
+                         "Content-Length: %zu\r\n"
+                         "Connection: close\r\n"
+                         "%s"
+                         "\r\n%s",
+                         status, status_text (status), date, content_type, strlen (body),
+                         extra_headers ? extra_headers : "",
+                         /* No content in answer to HEAD (RFC 9110 §9.3.2). */
+                         c->method && g_str_equal (c->method, "HEAD") ? "" : body);
 
   c->status = status;
   if (c->method == NULL)
@@ -2561,6 +2584,15 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
         }
       if (last_via < 0)
         g_string_append_printf (out, "Via: 1.%d %s\r\n", resp.minor_version, p->o->node);
+      /* A recipient with a clock that forwards a response without Date
+       * MUST add one (RFC 9110 §6.6.1). */
+      if (resp.status >= 200 && ts_http_response_find_header (&resp, "Date", 0) < 0)
+        {
+          char date[64];
+
+          date_field (date, sizeof date);
+          g_string_append (out, date);
+        }
       /* The client's connection stays open only when this response's end
        * is known without the origin closing (RFC 9112 §6.3). */
       if (resp.status >= 200 && c->keepalive)

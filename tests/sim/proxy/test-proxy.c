@@ -439,6 +439,43 @@ test_plain_hop_by_hop (Fixture *f, gconstpointer data)
   g_bytes_unref (resp);
 }
 
+/* Date (RFC 9110 §6.6.1): a forwarded response that lacks one gets one
+ * (the test origin sends none), and so does the proxy's own answer; both
+ * an IMF-fixdate. */
+static gboolean
+has_imf_date (const char *text)
+{
+  g_autoptr (GRegex) re = g_regex_new ("\r\nDate: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-3][0-9] "
+                                       "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                                       "[0-9]{4} [0-2][0-9]:[0-5][0-9]:[0-6][0-9] GMT\r\n",
+                                       0, 0, NULL);
+
+  return g_regex_match (re, text, 0, NULL);
+}
+
+static void
+test_plain_date (Fixture *f, gconstpointer data)
+{
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  guint16 op = ts_test_origin_get_port (f->http_origin);
+  g_autofree char *req = g_strdup_printf (
+      "GET http://127.0.0.1:%u/ HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n\r\n", op,
+      op);
+  static const char refused[] = "GET http://127.0.0.1:25/ HTTP/1.1\r\nHost: x\r\n\r\n";
+  GBytes *resp = ts_test_exchange (port, req, strlen (req), 10000);
+  GBytes *resp2 = ts_test_exchange (port, refused, strlen (refused), 10000);
+  g_autofree char *text = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
+  g_autofree char *text2 = g_strndup (g_bytes_get_data (resp2, NULL), g_bytes_get_size (resp2));
+
+  g_test_message ("%s\n%s", text, text2);
+  g_assert_true (g_str_has_prefix (text, "HTTP/1.1 200 OK\r\n"));
+  g_assert_true (has_imf_date (text));
+  g_assert_true (g_str_has_prefix (text2, "HTTP/1.1 403 "));
+  g_assert_true (has_imf_date (text2));
+  g_bytes_unref (resp);
+  g_bytes_unref (resp2);
+}
+
 /* Plain forwarding keeps the client's connection (RFC 9112 §9.3): two
  * pipelined requests, the first with a body, get two responses; each went
  * to the origin on its own. */
@@ -1383,6 +1420,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/plain/empty-port", test_plain_empty_port);
   ADD ("/ts/sim/proxy/plain/close-after-response", test_plain_close_after_response);
   ADD ("/ts/sim/proxy/plain/hop-by-hop", test_plain_hop_by_hop);
+  ADD ("/ts/sim/proxy/plain/date", test_plain_date);
   ADD ("/ts/sim/proxy/plain/keep-alive", test_plain_keepalive);
   ADD ("/ts/sim/proxy/plain/early-answer", test_plain_early_answer);
   ADD ("/ts/sim/proxy/connect/server-closes-first", test_tunnel_server_closes_first);

@@ -1441,22 +1441,24 @@ on_parent_head (TsProxy *p, TsConn *c, gsize last_len)
   TsHttpResponse resp;
   gssize r;
 
-  r = ts_http_response_parse (&resp, c->phead, c->phead_len, last_len);
-  if (r == TS_HTTP_PARSE_INCOMPLETE)
-    return;
-  if (r < 0)
+  for (;;)
     {
-      conn_refuse (p, c, "proxy.parent.failed", 502, "malformed answer from the parent", NULL);
-      return;
-    }
-  if (resp.status / 100 == 1 && resp.status != 101)
-    {
+      r = ts_http_response_parse (&resp, c->phead, c->phead_len, last_len);
+      if (r == TS_HTTP_PARSE_INCOMPLETE)
+        return;
+      if (r < 0)
+        {
+          conn_refuse (p, c, "proxy.parent.failed", 502, "malformed answer from the parent", NULL);
+          return;
+        }
+      if (resp.status / 100 != 1 || resp.status == 101)
+        break;
       /* An interim answer (RFC 9110 §15.2): the final one follows. */
       memmove (c->phead, c->phead + r, c->phead_len - r);
       c->phead_len -= r;
-      if (c->phead_len > 0)
-        on_parent_head (p, c, 0);
-      return;
+      last_len = 0;
+      if (c->phead_len == 0)
+        return;
     }
   if (resp.status / 100 != 2)
     {

@@ -128,6 +128,40 @@ map_trace (int fd)
                                      g_mapped_file_get_length (file), unmap_trace, file);
 }
 
+/* Reads the --keylog file at @path whole into @out_text (NUL-terminated,
+ * @out_len bytes). Returns 0, or the errno of the failure, so that the
+ * message can name the option rather than GLib's wording. */
+static int
+read_keylog (const char *path, char **out_text, gsize *out_len)
+{
+  g_autoptr (GByteArray) text = g_byte_array_new ();
+  guint8 chunk[16384];
+  int fd = open (path, O_RDONLY);
+
+  if (fd < 0)
+    return errno;
+  for (;;)
+    {
+      gssize n = read (fd, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+          close (fd);
+          return saved;
+        }
+      if (n == 0)
+        break;
+      g_byte_array_append (text, chunk, (guint)n);
+    }
+  close (fd);
+  *out_len = text->len;
+  g_byte_array_append (text, (const guint8 *)"", 1);
+  *out_text = (char *)g_byte_array_free (g_steal_pointer (&text), FALSE);
+  return 0;
+}
+
 static gboolean
 write_piece (const char *data, gsize len, gpointer user_data)
 {
@@ -265,9 +299,11 @@ ts_cmd_explain (int argc, char **argv)
     {
       g_autofree char *text = NULL;
       gsize len = 0;
-      if (!g_file_get_contents (keylog, &text, &len, &error))
+      int saved = read_keylog (keylog, &text, &len);
+      if (saved != 0)
         {
-          ts_cli_error ("%s", error->message);
+          /* Like a TRACE that cannot be opened: what was asked failed. */
+          ts_cli_error ("--keylog %s: %s", keylog, g_strerror (saved));
           return TS_EXIT_FAILED;
         }
       ts_analyzer_add_keylog (analyzer, text, len);

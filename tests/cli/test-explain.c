@@ -164,6 +164,49 @@ test_unreadable (void)
   g_rmdir (dir);
 }
 
+/* --keylog FILE that cannot be read: one line naming the option, the file
+ * and the cause (not GLib's "Failed to open file"), exit status 1 as for a
+ * TRACE that cannot be opened, nothing on standard output. A readable one
+ * is taken. */
+static void
+test_keylog_unreadable (void)
+{
+  g_autofree char *capture = capture_path ("connect.pcapng");
+  g_autofree char *dir = g_dir_make_tmp ("ts-explain-XXXXXX", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing.keys", NULL);
+  g_autofree char *keys = g_build_filename (dir, "keys.txt", NULL);
+  g_autoptr (GError) error = NULL;
+
+  {
+    g_auto (Run) r = { 0 };
+    g_autofree char *want
+        = g_strdup_printf ("tscope: --keylog %s: No such file or directory\n", missing);
+    run_tscope (&r, NULL, NULL, "explain", "--keylog", missing, capture, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_cmpstr (r.err, ==, want);
+    g_assert_cmpstr (r.out, ==, "");
+  }
+  {
+    /* A directory opens but does not read. */
+    g_auto (Run) r = { 0 };
+    g_autofree char *want = g_strdup_printf ("tscope: --keylog %s: Is a directory\n", dir);
+    run_tscope (&r, NULL, NULL, "explain", "--keylog", dir, capture, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_cmpstr (r.err, ==, want);
+    g_assert_cmpstr (r.out, ==, "");
+  }
+  {
+    g_auto (Run) r = { 0 };
+    g_assert_true (g_file_set_contents (keys, "# no secrets here\n", -1, &error));
+    run_tscope (&r, NULL, NULL, "explain", "--keylog", keys, capture, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.err, ==, "");
+    g_assert_nonnull (strstr (r.out, "CONNECT example.com:443"));
+  }
+  g_unlink (keys);
+  g_rmdir (dir);
+}
+
 /* A trace cut in the middle of a block: what comes before is shown, the
  * damage is an anomaly event naming the offset, and the run succeeds. */
 static void
@@ -423,6 +466,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ts/cli/explain/unreadable", test_unreadable);
+  g_test_add_func ("/ts/cli/explain/keylog-unreadable", test_keylog_unreadable);
   g_test_add_func ("/ts/cli/explain/cut", test_cut);
   g_test_add_func ("/ts/cli/explain/stdin", test_stdin);
   g_test_add_func ("/ts/cli/explain/json", test_json);

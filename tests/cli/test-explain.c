@@ -129,6 +129,7 @@ test_unreadable (void)
   g_autofree char *missing = g_build_filename (dir, "missing.pcapng", NULL);
   g_autofree char *junk = g_build_filename (dir, "junk.pcapng", NULL);
   g_autofree char *empty = g_build_filename (dir, "empty.pcapng", NULL);
+  g_autofree char *gz = g_build_filename (dir, "trace.pcapng.gz", NULL);
   g_autoptr (GError) error = NULL;
 
   {
@@ -159,8 +160,33 @@ test_unreadable (void)
     g_assert_cmpint (r.status, ==, 1);
     assert_one_line_error (&r, "offset 0", "not a pcap or pcapng file", NULL);
   }
+  {
+    /* A gzip-compressed capture: say so, and to decompress it. */
+    g_autofree char *capture = capture_path ("connect.pcapng");
+    g_autoptr (GFile) in = g_file_new_for_path (capture);
+    g_autoptr (GFile) out = g_file_new_for_path (gz);
+    g_autoptr (GInputStream) raw = G_INPUT_STREAM (g_file_read (in, NULL, &error));
+    g_autoptr (GOutputStream) file
+        = G_OUTPUT_STREAM (g_file_replace (out, NULL, FALSE, 0, NULL, &error));
+    g_autoptr (GZlibCompressor) gzip = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, -1);
+    g_autoptr (GOutputStream) compressed = g_converter_output_stream_new (file, G_CONVERTER (gzip));
+    g_auto (Run) r = { 0 };
+
+    g_assert_no_error (error);
+    g_assert_cmpint (g_output_stream_splice (compressed, raw,
+                                             G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE
+                                                 | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+                                             NULL, &error),
+                     >, 0);
+    g_assert_no_error (error);
+    run_tscope (&r, NULL, NULL, "explain", gz, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    assert_one_line_error (&r, gz, "gzip-compressed", "decompress it first (gunzip)", NULL);
+    g_assert_cmpstr (r.out, ==, "");
+  }
   g_unlink (junk);
   g_unlink (empty);
+  g_unlink (gz);
   g_rmdir (dir);
 }
 

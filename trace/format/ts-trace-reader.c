@@ -698,6 +698,19 @@ ts_trace_reader_next (TsTraceReader *self, TsTraceRecord *out, GError **error)
               self->format = TS_TRACE_FORMAT_PCAP;
               return read_pcap_header (self, data, len, out, error);
             }
+          /* Captures are often compressed to be kept or sent (.pcapng.gz,
+           * .pcapng.zst): say so, and what to do, not just the magic. */
+          if (data[0] == 0x1f && data[1] == 0x8b)
+            return fail (self, error, TS_TRACE_ERROR_UNSUPPORTED,
+                         "the trace is gzip-compressed (magic 1f 8b at offset %" G_GUINT64_FORMAT
+                         "): decompress it first (gunzip)",
+                         self->base + self->pos);
+          if (data[0] == 0x28 && data[1] == 0xb5 && data[2] == 0x2f && data[3] == 0xfd)
+            return fail (
+                self, error, TS_TRACE_ERROR_UNSUPPORTED,
+                "the trace is zstd-compressed (magic 28 b5 2f fd at offset %" G_GUINT64_FORMAT
+                "): decompress it first (unzstd)",
+                self->base + self->pos);
           return fail (self, error, TS_TRACE_ERROR_INVALID,
                        "not a pcap or pcapng file: magic 0x%08x at offset %" G_GUINT64_FORMAT,
                        GUINT32_FROM_BE (magic), self->base + self->pos);

@@ -815,6 +815,77 @@ test_trace_info (void)
   }
 }
 
+/* @data compressed as gzip writes it. */
+static GBytes *
+gzip_bytes (GBytes *data)
+{
+  g_autoptr (GZlibCompressor) gzip = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, -1);
+  g_autoptr (GOutputStream) memory = g_memory_output_stream_new_resizable ();
+  g_autoptr (GOutputStream) out = g_converter_output_stream_new (memory, G_CONVERTER (gzip));
+  g_autoptr (GError) error = NULL;
+  gsize written = 0;
+
+  g_assert_true (g_output_stream_write_all (out, g_bytes_get_data (data, NULL),
+                                            g_bytes_get_size (data), &written, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_close (out, NULL, &error));
+  g_assert_no_error (error);
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (memory));
+}
+
+/* A gzip- or zstd-compressed trace is refused with a message that says so
+ * and what to do, from a mapped file, fed in chunks, and by trace-info. */
+static void
+test_compressed (void)
+{
+  g_autoptr (GBytes) trace = make_trace (G_MAXUINT64, FALSE);
+  g_autoptr (GBytes) gz = gzip_bytes (trace);
+  static const guint8 zstd_magic[] = { 0x28, 0xb5, 0x2f, 0xfd };
+  g_autofree guint8 *zst = g_malloc0 (64);
+  const char *gzip_message
+      = "the trace is gzip-compressed (magic 1f 8b at offset 0): decompress it first (gunzip)";
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *line = g_strconcat (gzip_message, "\n", NULL);
+  g_autoptr (GError) exit_error = NULL;
+  int status = -1;
+
+  /* The gzip header as it is (check_corrupt writes its own 2 bytes). */
+  check_corrupt (gz, 0, g_bytes_get_data (gz, NULL), 2, TS_TRACE_ERROR_UNSUPPORTED, gzip_message);
+  {
+    g_autoptr (GBytes) zstd = g_bytes_new (zst, 64);
+    check_corrupt (zstd, 0, zstd_magic, sizeof zstd_magic, TS_TRACE_ERROR_UNSUPPORTED,
+                   "the trace is zstd-compressed (magic 28 b5 2f fd at offset 0): decompress it "
+                   "first (unzstd)");
+  }
+  {
+    /* Fed a byte at a time, as from a pipe. */
+    g_autoptr (TsTraceReader) reader = ts_trace_reader_new ();
+    g_autoptr (GError) error = NULL;
+    const guint8 *data = g_bytes_get_data (gz, NULL);
+    TsTraceRecord record;
+    TsTraceRecordKind kind = TS_TRACE_RECORD_NONE;
+
+    for (gsize i = 0; i < g_bytes_get_size (gz) && kind == TS_TRACE_RECORD_NONE; i++)
+      {
+        ts_trace_reader_feed (reader, data + i, 1);
+        kind = ts_trace_reader_next (reader, &record, &error);
+      }
+    g_assert_cmpint (kind, ==, TS_TRACE_RECORD_ERROR);
+    g_assert_error (error, TS_TRACE_ERROR, TS_TRACE_ERROR_UNSUPPORTED);
+    g_assert_cmpstr (error->message, ==, gzip_message);
+  }
+  /* tscope trace-info: the same one line, exit status 1. */
+  out = trace_info (gz, g_bytes_get_size (gz), &status, &err);
+  g_test_message ("%s", err);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_false (g_spawn_check_wait_status (status, &exit_error));
+  g_assert_error (exit_error, G_SPAWN_EXIT_ERROR, 1);
+  g_assert_true (g_str_has_prefix (err, "tscope: "));
+  g_assert_true (g_str_has_suffix (err, line));
+  g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -829,6 +900,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/pcap/classic", test_classic_pcap);
   g_test_add_func ("/ts/trace/event/lines", test_event_lines);
   g_test_add_func ("/ts/trace/pcapng/trace-info", test_trace_info);
+  g_test_add_func ("/ts/trace/pcapng/compressed", test_compressed);
   g_test_add_func ("/ts/trace/event/emit", test_event_emit);
   return g_test_run ();
 }

@@ -4,6 +4,8 @@
 #include "ts-http-chunked.h"
 #include "ts-http-request.h"
 
+#include <string.h>
+
 void
 ts_http_chunked_init (TsHttpChunked *self)
 {
@@ -153,5 +155,36 @@ ts_http_chunked_feed (TsHttpChunked *self, const guint8 *data, gsize len)
             g_assert_not_reached ();
         }
     }
+  return i;
+}
+
+gssize
+ts_http_chunked_decode (TsHttpChunked *self, const guint8 *data, gsize len, guint8 *out,
+                        gsize *out_len)
+{
+  gsize i = 0, o = 0;
+
+  g_return_val_if_fail (self != NULL && out_len != NULL, TS_HTTP_PARSE_INVALID);
+  *out_len = 0;
+  while (i < len && self->state != TS_HTTP_CHUNKED_DONE)
+    {
+      /* Chunk data in one piece; the framing around it a byte at a time
+       * (a few bytes per chunk). */
+      gsize n = self->state == TS_HTTP_CHUNKED_DATA ? MIN ((guint64)(len - i), self->remaining) : 1;
+      gssize r;
+
+      if (self->state == TS_HTTP_CHUNKED_DATA)
+        {
+          memmove (out + o, data + i, n);
+          o += n;
+        }
+      r = ts_http_chunked_feed (self, data + i, n);
+      if (r < 0)
+        return r;
+      i += r;
+      if (r == 0 || (gsize)r < n)
+        break;
+    }
+  *out_len = o;
   return i;
 }

@@ -56,6 +56,13 @@ void ts_http_chunked_init (TsHttpChunked *self);
  * or TS_HTTP_PARSE_INVALID (see self->error). */
 gssize ts_http_chunked_feed (TsHttpChunked *self, const guint8 *data, gsize len);
 
+/* As ts_http_chunked_feed (), and also removes the coding: copies the
+ * chunk data found in @data (not the sizes, extensions, line ends or
+ * trailer fields) to @out, which has room for @len bytes and may be @data
+ * itself (it is written at or before what is read); sets *@out_len. */
+gssize ts_http_chunked_decode (TsHttpChunked *self, const guint8 *data, gsize len, guint8 *out,
+                               gsize *out_len);
+
 static inline gboolean
 ts_http_chunked_is_done (const TsHttpChunked *self)
 {

@@ -188,8 +188,10 @@ struct _TsConn
   /* Plain forwarding keeps the client's connection for its next request
    * (RFC 9112 §9.3) when the response's end is known. */
   gboolean keepalive, response_done, req_is_head;
-  guint n_done;    /* exchanges completed on this connection */
-  TsBuf pipelined; /* client bytes past the current request */
+  gboolean client_http10; /* plain forwarding: the client's request was HTTP/1.0 */
+  TsHttpChunked *dechunk; /* plain forwarding: removing chunked for an HTTP/1.0 client */
+  guint n_done;           /* exchanges completed on this connection */
+  TsBuf pipelined;        /* client bytes past the current request */
   TsConn *prev, *next;
 };
 
@@ -799,6 +801,7 @@ conn_free (TsProxy *p, TsConn *c)
       buf_clear (&c->buf[d]);
       snoop_free (p, c->snoop[d]);
     }
+  g_free (c->dechunk);
   buf_clear (&c->to_c);
   buf_clear (&c->to_s);
   buf_clear (&c->rstage);
@@ -2004,6 +2007,7 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
   c->head_ring = ts_http_method_is (req->method, req->method_len, "HEAD");
   c->req_is_head = c->head_ring & 1;
   c->keepalive = req->minor_version >= 1 && !connection_has (req->headers, req->n_headers, "close");
+  c->client_http10 = req->minor_version == 0;
   /* Body bytes that came with the head: only those of this request go
    * upstream; what follows is the client's next request. */
   {
@@ -2488,6 +2492,8 @@ http_next (TsProxy *p, TsConn *c)
   c->status = 0;
   c->logged = c->via_parent = c->http_request_done = FALSE;
   c->keepalive = c->response_done = c->rstaging = c->req_is_head = FALSE;
+  c->client_http10 = FALSE;
+  g_clear_pointer (&c->dechunk, g_free);
   c->head_ring = 0;
   c->n_done++;
   c->t_start = now_us ();
@@ -2511,6 +2517,20 @@ http_next (TsProxy *p, TsConn *c)
   conn_update (p, c);
 }
 
+/* Plain forwarding to an HTTP/1.0 client: replaces the @len bytes at
+ * @data with the chunk data they hold (what follows the chunked body's end
+ * is dropped). FALSE when the chunked framing is invalid. */
+static gboolean
+dechunk_in_place (TsConn *c, char *data, guint32 *len)
+{
+  gsize out_len = 0;
+
+  if (ts_http_chunked_decode (c->dechunk, (const guint8 *)data, *len, (guint8 *)data, &out_len) < 0)
+    return FALSE;
+  *len = out_len;
+  return TRUE;
+}
+
 /* Plain forwarding: rewrites the response heads staged in c->rstage into
  * c->buf[1] (RFC 9110 §7.6: hop-by-hop fields removed, Via added) until the
  * final (non-1xx) head has passed; then the rest flows unchanged. Returns
@@ -2526,7 +2546,7 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
       gssize last_via;
       TsHttpBodyKind framing;
       guint64 length;
-      gboolean drop_length;
+      gboolean drop_length, dechunk;
       const char *framing_error = NULL;
 
       if (r == TS_HTTP_PARSE_INCOMPLETE)
@@ -2559,6 +2579,26 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
           conn_refuse (p, c, "proxy.http.bad_response", 502, framing_error, NULL);
           return FALSE;
         }
+      /* No Transfer-Encoding to an HTTP/1.0 client (RFC 9112 §6.1: MUST
+       * NOT): chunked is removed, the body then ends with the connection
+       * (it is not kept); any other coding cannot be sent at all. */
+      dechunk = FALSE;
+      if (resp.status >= 200 && c->client_http10
+          && ts_http_response_find_header (&resp, "Transfer-Encoding", 0) >= 0
+          && framing != TS_HTTP_BODY_NONE)
+        {
+          for (gssize k = ts_http_response_find_header (&resp, "Transfer-Encoding", 0); k >= 0;
+               k = ts_http_response_find_header (&resp, "Transfer-Encoding", k + 1))
+            if (resp.headers[k].value_len != 7
+                || g_ascii_strncasecmp (resp.headers[k].value, "chunked", 7) != 0)
+              {
+                conn_refuse (p, c, "proxy.http.bad_response", 502,
+                             "a transfer coding an HTTP/1.0 client cannot receive (RFC 9112 §6.1)",
+                             NULL);
+                return FALSE;
+              }
+          dechunk = TRUE;
+        }
       out = g_string_sized_new (r + 64);
       g_string_append_printf (out, "HTTP/1.1 %u %.*s\r\n", resp.status, (int)resp.reason_phrase_len,
                               resp.reason_phrase);
@@ -2574,6 +2614,8 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
           /* Transfer-Encoding frames it: a proxy MUST remove Content-Length
            * (RFC 9112 §6.3 item 3). */
           if (drop_length && ts_http_header_is (h, "Content-Length"))
+            continue;
+          if (dechunk && ts_http_header_is (h, "Transfer-Encoding"))
             continue;
           if ((gssize)i == last_via)
             {
@@ -2620,6 +2662,16 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
       if (resp.status >= 200 || resp.status == 101)
         {
           c->rstaging = FALSE;
+          if (dechunk)
+            {
+              c->dechunk = g_new (TsHttpChunked, 1);
+              ts_http_chunked_init (c->dechunk);
+              if (!dechunk_in_place (c, c->rstage.data, &c->rstage.len))
+                {
+                  conn_refuse (p, c, "proxy.http.bad_response", 502, c->dechunk->error, NULL);
+                  return FALSE;
+                }
+            }
           buf_append (&c->buf[1], c->rstage.data, c->rstage.len);
           buf_clear (&c->rstage);
         }
@@ -2706,6 +2758,17 @@ pump_run (TsProxy *p, TsConn *c)
                       buf_append (&c->rstage, b->data + b->len, n);
                       if (!rewrite_response_heads (p, c))
                         return;
+                    }
+                  else if (d == 1 && c->dechunk)
+                    {
+                      guint32 m = n;
+
+                      if (!dechunk_in_place (c, b->data + b->len, &m))
+                        {
+                          conn_close (p, c, c->dechunk->error);
+                          return;
+                        }
+                      b->len += m;
                     }
                   else
                     b->len += n;

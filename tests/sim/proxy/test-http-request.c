@@ -350,6 +350,31 @@ test_chunked (void)
     }
   g_assert_true (ts_http_chunked_is_done (&c));
 
+  /* Decoding, in place, split at every point: the chunk data alone, and
+   * the same consumed length. */
+  for (gsize cut = 0; cut <= len; cut++)
+    {
+      g_autofree guint8 *copy = (guint8 *)g_strndup (body, len);
+      GString *out = g_string_new (NULL);
+      gsize o1 = 0, o2 = 0;
+      gssize r1, r2 = 0;
+
+      ts_http_chunked_init (&c);
+      r1 = ts_http_chunked_decode (&c, copy, cut, copy, &o1);
+      g_assert_cmpint (r1, >=, 0);
+      g_string_append_len (out, (const char *)copy, o1);
+      if (!ts_http_chunked_is_done (&c))
+        {
+          r2 = ts_http_chunked_decode (&c, copy + cut, len - cut, copy + cut, &o2);
+          g_assert_cmpint (r2, >=, 0);
+          g_string_append_len (out, (const char *)copy + cut, o2);
+        }
+      g_assert_true (ts_http_chunked_is_done (&c));
+      g_assert_cmpint (r1 + r2, ==, (gssize)len - 4);
+      g_assert_cmpstr (out->str, ==, "Wikipedia in\r\n\r\nchunks.");
+      g_string_free (out, TRUE);
+    }
+
   {
     static const char *const bad[] = {
       "FFFFFFFFFFFFFFFFF\r\n", /* 17 digits */

@@ -375,6 +375,15 @@ ts_cmd_explain (int argc, char **argv)
       ts_cli_error ("%s: %s", path, error->message);
       return TS_EXIT_FAILED;
     }
+  if (damaged)
+    {
+      /* What could be read is shown and the damage is an anomaly event in
+       * it; this line says so where a reader of the ladder (or of JSON on
+       * standard output) might miss it. */
+      ts_cli_error ("%s: damaged at offset %" G_GUINT64_FORMAT ": %s; shown up to there",
+                    strcmp (path, "-") == 0 ? "standard input" : path,
+                    ts_analyzer_get_offset (analyzer), error->message);
+    }
 
   tl = ts_analyzer_get_timeline (analyzer);
   if (as != NULL)

@@ -233,52 +233,126 @@ test_keylog_unreadable (void)
   g_rmdir (dir);
 }
 
-/* A trace cut in the middle of a block: what comes before is shown, the
- * damage is an anomaly event naming the offset, and the run succeeds. */
+/* The offset of the pcapng block of @data that holds byte @at (blocks in
+ * this machine's byte order, as the lab writes them). */
+static gsize
+block_holding (const char *data, gsize len, gsize at)
+{
+  gsize pos = 0;
+
+  for (;;)
+    {
+      guint32 total;
+
+      g_assert_cmpuint (pos + 8, <=, len);
+      memcpy (&total, data + pos + 4, 4);
+      if (pos + total > at)
+        return pos;
+      pos += total;
+    }
+}
+
+/* A partly damaged trace: what comes before the damage is shown, the
+ * damage is an anomaly event whose line at 80 columns shows the offset, the
+ * run succeeds, and one line on standard error says where and why (not in
+ * the JSON on standard output). Cut in the middle of a block, and a block
+ * with a bad length after good ones (a chain: five lanes). */
 static void
 test_cut (void)
 {
-  g_autofree char *capture = capture_path ("connect.pcapng");
   g_autofree char *dir = g_dir_make_tmp ("ts-explain-XXXXXX", NULL);
   g_autofree char *cut = g_build_filename (dir, "cut.pcapng", NULL);
-  g_autofree char *data = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonArray *events;
-  gboolean damaged = FALSE;
-  gsize len;
 
-  g_assert_true (g_file_get_contents (capture, &data, &len, &error));
-  g_assert_true (g_file_set_contents (cut, data, (gssize)(len / 2), &error));
-  {
-    g_auto (Run) r = { 0 };
-    run_tscope (&r, NULL, NULL, "explain", cut, NULL);
-    g_assert_cmpint (r.status, ==, 0);
-    g_assert_nonnull (strstr (r.out, "trace damaged, reading stopped"));
-    g_assert_nonnull (strstr (r.out, "ClientHello SNI example.com"));
-  }
-  {
-    g_auto (Run) r = { 0 };
-    run_tscope (&r, NULL, NULL, "explain", "--format", "json", cut, NULL);
-    g_assert_cmpint (r.status, ==, 0);
-    g_assert_true (json_parser_load_from_data (parser, r.out, (gssize)r.out_len, &error));
-    g_assert_no_error (error);
-    events = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
-                                           "events");
-    for (guint i = 0; i < json_array_get_length (events); i++)
+  for (guint k = 0; k < 2; k++)
+    {
+      g_autofree char *capture = capture_path (k == 0 ? "connect.pcapng" : "connect-chain.pcapng");
+      g_autofree char *data = NULL;
+      g_autofree char *warning = NULL;
+      g_autofree char *on_ladder = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      JsonArray *events;
+      gboolean damaged = FALSE;
+      gsize len, at;
+
+      g_assert_true (g_file_get_contents (capture, &data, &len, &error));
+      at = block_holding (data, len, len / 2);
+      if (k == 0)
+        {
+          g_assert_true (g_file_set_contents (cut, data, (gssize)(len / 2), &error));
+          warning = g_strdup_printf ("tscope: %s: damaged at offset %" G_GSIZE_FORMAT
+                                     ": the trace ends inside the block at offset %" G_GSIZE_FORMAT
+                                     " (%" G_GSIZE_FORMAT " of ",
+                                     cut, at, at, len / 2 - at);
+        }
+      else
+        {
+          guint32 bad = 30;
+          memcpy (data + at + 4, &bad, 4);
+          g_assert_true (g_file_set_contents (cut, data, (gssize)len, &error));
+          warning = g_strdup_printf ("tscope: %s: damaged at offset %" G_GSIZE_FORMAT
+                                     ": block at offset %" G_GSIZE_FORMAT
+                                     " has length 30, not a multiple of 4 of at least 12; "
+                                     "shown up to there\n",
+                                     cut, at, at);
+        }
+      on_ladder = g_strdup_printf ("! trace damaged at offset %" G_GSIZE_FORMAT ",", at);
       {
-        JsonObject *e = json_array_get_object_element (events, i);
-        const char *summary = json_object_get_string_member (e, "summary");
-        if (json_object_get_boolean_member (e, "anomaly")
-            && strstr (summary, "trace damaged") != NULL)
-          {
-            g_assert_nonnull (strstr (summary, "offset"));
-            damaged = TRUE;
-          }
+        g_auto (Run) r = { 0 };
+        g_auto (GStrv) lines = NULL;
+        gboolean seen = FALSE;
+
+        run_tscope (&r, NULL, NULL, "explain", cut, NULL);
+        g_assert_cmpint (r.status, ==, 0);
+        assert_one_line_error (&r, NULL);
+        g_assert_true (g_str_has_prefix (r.err, warning));
+        g_assert_true (g_str_has_suffix (r.err, "; shown up to there\n"));
+        g_assert_nonnull (strstr (r.out, "ClientHello SNI example.com"));
+        lines = g_strsplit (r.out, "\n", -1);
+        for (guint i = 0; lines[i] != NULL; i++)
+          if (strstr (lines[i], "trace damaged") != NULL)
+            {
+              g_test_message ("%s", lines[i]);
+              g_assert_cmpuint (strlen (lines[i]), <=, 80);
+              g_assert_nonnull (strstr (lines[i], on_ladder));
+              seen = TRUE;
+            }
+        g_assert_true (seen);
       }
-    g_assert_true (damaged);
-  }
-  g_unlink (cut);
+      {
+        g_auto (Run) r = { 0 };
+        run_tscope (&r, NULL, NULL, "explain", "--format", "json", cut, NULL);
+        g_assert_cmpint (r.status, ==, 0);
+        g_assert_true (g_str_has_prefix (r.err, warning));
+        g_assert_true (json_parser_load_from_data (parser, r.out, (gssize)r.out_len, &error));
+        g_assert_no_error (error);
+        events = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                               "events");
+        for (guint i = 0; i < json_array_get_length (events); i++)
+          {
+            JsonObject *e = json_array_get_object_element (events, i);
+            const char *summary = json_object_get_string_member (e, "summary");
+            if (json_object_get_boolean_member (e, "anomaly")
+                && strstr (summary, "trace damaged") != NULL)
+              {
+                g_assert_nonnull (strstr (summary, on_ladder + 2));
+                damaged = TRUE;
+              }
+          }
+        g_assert_true (damaged);
+      }
+      {
+        /* From standard input, named so. */
+        g_auto (Run) r = { 0 };
+        g_autofree char *from_stdin = g_strdup_printf (
+            "tscope: standard input: damaged at offset %" G_GSIZE_FORMAT ": ", at);
+        run_tscope (&r, cut, NULL, "explain", "-", NULL);
+        g_assert_cmpint (r.status, ==, 0);
+        assert_one_line_error (&r, NULL);
+        g_assert_true (g_str_has_prefix (r.err, from_stdin));
+      }
+      g_unlink (cut);
+    }
   g_rmdir (dir);
 }
 

@@ -3274,6 +3274,20 @@ restart_ahead (TsAnalyzer *self)
                             (const gint *)(gpointer)links->data, self->ifaces->len);
 }
 
+/* The trace container is damaged (@cause, the reader's error): reading
+ * stops, and the damage is an anomaly event. Its summary names the offset
+ * where reading stopped (the start of the damaged block) before the cause,
+ * so that a narrow ladder cut after a few words still shows where. */
+static void
+record_damage (TsAnalyzer *self, const GError *cause)
+{
+  self->failed = TRUE;
+  self->cur_packet = G_MAXUINT32;
+  (void)new_event (self, NULL, 0, TS_LAYER_LINK, TS_PHASE_NONE, "anomaly", READ_CLEAR,
+                   "trace damaged at offset %" G_GUINT64_FORMAT ", reading stopped: %s",
+                   ts_trace_reader_get_offset (self->reader), cause->message);
+}
+
 static gboolean
 pump (TsAnalyzer *self, GError **error)
 {
@@ -3321,10 +3335,7 @@ pump (TsAnalyzer *self, GError **error)
     }
   if (kind == TS_TRACE_RECORD_ERROR)
     {
-      self->failed = TRUE;
-      self->cur_packet = G_MAXUINT32;
-      (void)new_event (self, NULL, 0, TS_LAYER_LINK, TS_PHASE_NONE, "anomaly", READ_CLEAR,
-                       "trace damaged, reading stopped: %s", local->message);
+      record_damage (self, local);
       g_propagate_error (error, local);
       return FALSE;
     }
@@ -3482,10 +3493,7 @@ ts_analyzer_finish (TsAnalyzer *self, GError **error)
   self->finished = TRUE;
   if (!self->failed && !ts_trace_reader_finish (self->reader, &local))
     {
-      self->failed = TRUE;
-      self->cur_packet = G_MAXUINT32;
-      (void)new_event (self, NULL, 0, TS_LAYER_LINK, TS_PHASE_NONE, "anomaly", READ_CLEAR,
-                       "trace damaged, reading stopped: %s", local->message);
+      record_damage (self, local);
       g_propagate_error (error, local);
       ok = FALSE;
     }

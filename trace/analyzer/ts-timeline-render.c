@@ -478,6 +478,14 @@ ts_timeline_render_text (const TsTimeline *tl, const TsRenderOptions *options)
       else if (e->anomaly)
         line[time_w - 1] = '!';
       end = time_w + lanes_w + 1;
+      if (e->src < 0 && e->anomaly)
+        {
+          /* An anomaly of the trace itself (damage) is on no lane: its
+           * summary runs across them from the first, so that the offset it
+           * names is seen at 80 columns however many lanes there are. */
+          memset (line + time_w + 1, ' ', width - time_w - 1);
+          end = time_w + 2;
+        }
       if (end < width)
         put_str (line, width, end, summary);
       if (strlen (summary) + end > width && width > end + 3)

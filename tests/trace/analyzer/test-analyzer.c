@@ -1665,6 +1665,95 @@ test_truncated (void)
   }
 }
 
+/* The offset of the pcapng block of @data that holds byte @at (blocks in
+ * this machine's byte order, as the lab writes them). */
+static gsize
+block_holding (const guint8 *data, gsize len, gsize at)
+{
+  gsize pos = 0;
+
+  for (;;)
+    {
+      guint32 total;
+
+      g_assert_cmpuint (pos + 8, <=, len);
+      memcpy (&total, data + pos + 4, 4);
+      if (pos + total > at)
+        return pos;
+      pos += total;
+    }
+}
+
+/* A trace damaged after good blocks (a block length that breaks the format,
+ * or a cut inside a block): the anomaly names the offset where reading
+ * stopped before the cause, and the text ladder at 80 columns shows that
+ * offset on the damage's line, for a chain's five lanes too. */
+static void
+test_damage_offset (void)
+{
+  g_autofree char *path
+      = g_build_filename (TS_SOURCE_DIR, "captures", "connect-chain.pcapng", NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  for (guint k = 0; k < 2; k++)
+    {
+      g_autoptr (TsAnalyzer) an = ts_analyzer_new ();
+      g_autoptr (GError) error = NULL;
+      g_autofree guint8 *copy = g_memdup2 (data, len);
+      gsize at = block_holding (copy, len, len / 2 + 10);
+      gsize fed = len;
+      g_autofree char *want = NULL;
+      g_autofree char *want_line = NULL;
+      g_autofree char *text = NULL;
+      g_auto (GStrv) lines = NULL;
+      const TsTimelineEvent *e;
+      TsRenderOptions o = { 80, -1, NULL, FALSE };
+      gboolean seen = FALSE;
+
+      if (k == 0)
+        {
+          guint32 bad = 30;
+          memcpy (copy + at + 4, &bad, 4);
+          want = g_strdup_printf ("trace damaged at offset %" G_GSIZE_FORMAT
+                                  ", reading stopped: block at offset %" G_GSIZE_FORMAT
+                                  " has length 30, not a multiple of 4 of at least 12",
+                                  at, at);
+        }
+      else
+        {
+          fed = len / 2 + 10;
+          want = g_strdup_printf (
+              "trace damaged at offset %" G_GSIZE_FORMAT
+              ", reading stopped: the trace ends inside the block at offset %" G_GSIZE_FORMAT,
+              at, at);
+        }
+      if (ts_analyzer_feed (an, copy, fed, &error))
+        g_assert_false (ts_analyzer_finish (an, &error));
+      else
+        ts_analyzer_finish (an, NULL);
+      g_assert_nonnull (error);
+      g_assert_cmpuint (ts_analyzer_get_offset (an), ==, at);
+      g_assert_cmpuint (ts_analyzer_get_n_packets (an), >, 10);
+      e = find_event (ts_analyzer_get_timeline (an), "anomaly", NULL, "trace damaged");
+      g_assert_nonnull (e);
+      g_assert_true (g_str_has_prefix (e->summary, want));
+      text = ts_timeline_render_text (ts_analyzer_get_timeline (an), &o);
+      lines = g_strsplit (text, "\n", -1);
+      want_line = g_strdup_printf ("trace damaged at offset %" G_GSIZE_FORMAT ",", at);
+      for (guint i = 0; lines[i] != NULL; i++)
+        if (strstr (lines[i], "trace damaged") != NULL)
+          {
+            g_test_message ("%s", lines[i]);
+            g_assert_cmpuint (strlen (lines[i]), <=, 80);
+            g_assert_nonnull (strstr (lines[i], want_line));
+            seen = TRUE;
+          }
+      g_assert_true (seen);
+    }
+}
+
 /* Damage inside the bytes of a packet: flipped bytes never crash. */
 static void
 test_corrupted (void)
@@ -2300,6 +2389,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/as-observer", test_as_observer);
   g_test_add_func ("/ts/trace/analyzer/capture-lost", test_capture_lost);
   g_test_add_func ("/ts/trace/analyzer/truncated", test_truncated);
+  g_test_add_func ("/ts/trace/analyzer/damage-offset", test_damage_offset);
   g_test_add_func ("/ts/trace/analyzer/loopback-target", test_loopback_target);
   g_test_add_func ("/ts/trace/analyzer/mid-tls", test_mid_tls);
   g_test_add_func ("/ts/trace/analyzer/foreign-unanswered", test_foreign_unanswered);

@@ -1914,9 +1914,7 @@ make_routed_trace (void)
 
   trace_init (&t, metadata_one_proxy, links_one_proxy);
   /* A SYN blocked at the proxy's node: no answer. */
-  blocked.trace = &t;
-  blocked.iface = 0;
-  blocked.ifindex = 0;
+  blocked = (Tcp){ .trace = &t };
   ts_test_flow_pair (&blocked.f[0], &blocked.f[1], "192.0.2.1", 40001, "198.51.100.2", 80);
   emit (&blocked, 0, 0x02, NULL, 0);
   /* A datagram dropped there. */
@@ -2033,9 +2031,7 @@ test_unanswered_on_link (void)
   gint proxy;
 
   trace_init (&t, metadata_one_proxy, links_one_proxy);
-  lost.trace = &t;
-  lost.iface = 0;
-  lost.ifindex = 0;
+  lost = (Tcp){ .trace = &t };
   ts_test_flow_pair (&lost.f[0], &lost.f[1], "192.0.2.1", 40005, "192.0.2.2", 8080);
   for (guint i = 0; i < 3; i++)
     emit (&lost, 0, 0x02, NULL, 0);

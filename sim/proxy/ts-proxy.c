@@ -1979,6 +1979,10 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
 
       if (is_hop_by_hop (h, req->headers, req->n_headers))
         continue;
+      /* An HTTP/1.0 request's 100-continue expectation MUST be ignored
+       * (RFC 9110 §10.1.1): the origin is not asked for a 100. */
+      if (req->minor_version == 0 && ts_http_header_is (h, "Expect"))
+        continue;
       if ((gssize)i == last_via)
         {
           g_string_append_printf (out, "Via: %.*s, 1.%d %s\r\n", (int)h->value_len, h->value,
@@ -2556,6 +2560,13 @@ rewrite_response_heads (TsProxy *p, TsConn *c)
           conn_refuse (p, c, "proxy.http.bad_response", 502,
                        resp.error ? resp.error : "malformed response head", NULL);
           return FALSE;
+        }
+      if (resp.status < 200 && resp.status != 101 && c->client_http10)
+        {
+          /* No 1xx to an HTTP/1.0 client (RFC 9110 §15.2: MUST NOT). */
+          memmove (c->rstage.data, c->rstage.data + r, c->rstage.len - r);
+          c->rstage.len -= r;
+          continue;
         }
       if (c->via_parent && resp.status == 407)
         {

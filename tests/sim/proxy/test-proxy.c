@@ -508,6 +508,38 @@ test_plain_http10_client (Fixture *f, gconstpointer data)
   g_bytes_unref (resp2);
 }
 
+/* No 1xx to an HTTP/1.0 client (RFC 9110 §15.2), and its Expect is not
+ * passed on (§10.1.1: ignored in HTTP/1.0); an HTTP/1.1 client gets the
+ * interim answer. */
+static void
+test_plain_http10_interim (Fixture *f, gconstpointer data)
+{
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  guint16 op = ts_test_origin_get_port (f->http_origin);
+  g_autofree char *req10 = g_strdup_printf ("GET http://127.0.0.1:%u/framing/interim HTTP/1.0\r\n"
+                                            "Expect: 100-continue\r\n\r\n",
+                                            op);
+  g_autofree char *req11 = g_strdup_printf (
+      "GET http://127.0.0.1:%u/framing/interim HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+      "Connection: close\r\n\r\n",
+      op, op);
+  GBytes *resp = ts_test_exchange (port, req10, strlen (req10), 10000);
+  g_autofree char *head = ts_test_origin_dup_last_head (f->http_origin);
+  GBytes *resp2 = ts_test_exchange (port, req11, strlen (req11), 10000);
+  g_autofree char *text = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
+  g_autofree char *text2 = g_strndup (g_bytes_get_data (resp2, NULL), g_bytes_get_size (resp2));
+
+  g_test_message ("origin saw:\n%s\nHTTP/1.0:\n%s\nHTTP/1.1:\n%s", head, text, text2);
+  g_assert_null (strstr (head, "Expect"));
+  g_assert_true (g_str_has_prefix (text, "HTTP/1.1 200 OK\r\n"));
+  g_assert_null (strstr (text, "103"));
+  g_assert_true (g_str_has_suffix (text, "\r\n\r\nhello"));
+  g_assert_true (g_str_has_prefix (text2, "HTTP/1.1 103 Early Hints\r\n"));
+  g_assert_nonnull (strstr (text2, "\r\n\r\nHTTP/1.1 200 OK\r\n"));
+  g_bytes_unref (resp);
+  g_bytes_unref (resp2);
+}
+
 /* Plain forwarding keeps the client's connection (RFC 9112 §9.3): two
  * pipelined requests, the first with a body, get two responses; each went
  * to the origin on its own. */
@@ -1454,6 +1486,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/plain/hop-by-hop", test_plain_hop_by_hop);
   ADD ("/ts/sim/proxy/plain/date", test_plain_date);
   ADD ("/ts/sim/proxy/plain/http10-client", test_plain_http10_client);
+  ADD ("/ts/sim/proxy/plain/http10-interim", test_plain_http10_interim);
   ADD ("/ts/sim/proxy/plain/keep-alive", test_plain_keepalive);
   ADD ("/ts/sim/proxy/plain/early-answer", test_plain_early_answer);
   ADD ("/ts/sim/proxy/connect/server-closes-first", test_tunnel_server_closes_first);

@@ -137,6 +137,8 @@ origin_serve (TsTestOrigin *self, int fd)
                      "5\r\nhello\r\n0\r\n\r\n" },
       { "cl-differing", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!" },
       { "cl-negative", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nhello" },
+      { "interim", "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                   "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello" },
       { "chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                    "5\r\nhello\r\n7;x=y\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n" },
     };

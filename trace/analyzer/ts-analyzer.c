@@ -1343,9 +1343,18 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
   _ts_timeline_add_detail (self->tl, index, 0, "HTTP/1.%d, %zu header fields", h->minor_version,
                            h->n_headers);
   for (gsize i = 0; i < h->n_headers; i++)
-    _ts_timeline_add_detail (self->tl, index, 1, "%.*s: %.*s", (int)h->headers[i].name_len,
-                             h->headers[i].name, (int)MIN (h->headers[i].value_len, 200),
-                             h->headers[i].value);
+    {
+      const TsHttp1Header *f = &h->headers[i];
+      g_autofree char *joined = f->folded ? ts_http1_header_dup_value (f) : NULL;
+
+      _ts_timeline_add_detail (self->tl, index, 1, "%.*s: %.*s", (int)f->name_len, f->name,
+                               (int)MIN (joined ? strlen (joined) : f->value_len, 200),
+                               joined ? joined : f->value);
+      if (f->folded)
+        _ts_timeline_add_detail (self->tl, index, 2,
+                                 "obsolete line folding (RFC 9112 §5.2): its lines are joined "
+                                 "with a space, as a user agent must read them");
+    }
   if (body == TS_HTTP1_BODY_LENGTH)
     _ts_timeline_add_detail (self->tl, index, 0, "body: %" G_GUINT64_FORMAT " bytes", body_len);
   else if (body == TS_HTTP1_BODY_CHUNKED)

@@ -58,10 +58,22 @@ next_line (const guint8 *data, gsize len, gsize *pos, gsize *out_start, gsize *o
   return TRUE;
 }
 
+/* RFC 9112 §5:
+ *
+ *   field-line   = field-name ":" OWS field-value OWS
+ *   obs-fold     = OWS CRLF RWS   ; obsolete line folding, §5.2
+ *
+ * A line that starts with SP or HTAB continues the field before it. A
+ * server may reject that in a request and a user agent must take it in a
+ * response, each fold as SP: with @allow_fold (responses) the field's value
+ * runs on over its continuation lines, its folds left in place (the head is
+ * not copied), and the field is marked folded; without it (requests) the
+ * head is invalid. */
 static gboolean
-parse_fields (const guint8 *data, gsize len, gsize pos, TsHttp1Head *out)
+parse_fields (const guint8 *data, gsize len, gsize pos, gboolean allow_fold, TsHttp1Head *out)
 {
   out->n_headers = 0;
+  out->n_folded = 0;
   for (;;)
     {
       gsize ls, ll, colon = 0, vs, ve;
@@ -72,7 +84,31 @@ parse_fields (const guint8 *data, gsize len, gsize pos, TsHttp1Head *out)
       if (ll == 0)
         return TRUE;
       if (data[ls] == ' ' || data[ls] == '\t')
-        return FALSE; /* obsolete line folding: rejected (RFC 9112 §5.2) */
+        {
+          /* A continuation line before any field is whitespace after the
+           * start line (§2.2), not a fold: rejected too. */
+          if (!allow_fold || out->n_headers == 0)
+            return FALSE;
+          h = &out->headers[out->n_headers - 1];
+          vs = ls;
+          ve = ls + ll;
+          while (vs < ve && (data[vs] == ' ' || data[vs] == '\t'))
+            vs++;
+          while (ve > vs && (data[ve - 1] == ' ' || data[ve - 1] == '\t'))
+            ve--;
+          for (gsize i = vs; i < ve; i++)
+            if ((data[i] < 0x20 && data[i] != '\t') || data[i] == 0x7f)
+              return FALSE;
+          if (!h->folded)
+            out->n_folded++;
+          h->folded = TRUE;
+          if (vs == ve)
+            continue;
+          if (h->value_len == 0)
+            h->value = (const char *)data + vs;
+          h->value_len = (gsize)((const char *)data + ve - h->value);
+          continue;
+        }
       while (colon < ll && data[ls + colon] != ':')
         {
           if (!is_tchar (data[ls + colon]))
@@ -97,6 +133,7 @@ parse_fields (const guint8 *data, gsize len, gsize pos, TsHttp1Head *out)
       h->name_len = colon;
       h->value = (const char *)data + vs;
       h->value_len = ve - vs;
+      h->folded = FALSE;
     }
 }
 
@@ -214,7 +251,7 @@ ts_http1_parse_request (const guint8 *data, gsize len, TsHttp1Head *out)
   out->target_len = sp2 - sp1 - 1;
   if (!classify_target (out))
     return TS_PARSE_INVALID;
-  if (!parse_fields (data, end, pos, out))
+  if (!parse_fields (data, end, pos, FALSE, out))
     return TS_PARSE_INVALID;
   return (gssize)end;
 }
@@ -254,7 +291,7 @@ ts_http1_parse_response (const guint8 *data, gsize len, TsHttp1Head *out)
     }
   else
     out->reason = (const char *)l + 12;
-  if (!parse_fields (data, end, pos, out))
+  if (!parse_fields (data, end, pos, TRUE, out))
     return TS_PARSE_INVALID;
   return (gssize)end;
 }
@@ -274,16 +311,59 @@ ts_http1_head_get (const TsHttp1Head *head, const char *name, gsize *out_len)
   return NULL;
 }
 
-/* The last coding of a Transfer-Encoding list is chunked? */
+/* Copies the @n bytes of a field value at @v into @out (room for @size
+ * bytes, @size > 0, NUL-terminated, cut short if need be) with each
+ * obsolete line folding (OWS, a line end, RWS) replaced by one SP (RFC 9112
+ * §5.2). Returns the length written. */
+static gsize
+join_folds (const char *v, gsize n, char *out, gsize size)
+{
+  gsize o = 0;
+
+  for (gsize i = 0; i < n && o + 1 < size;)
+    {
+      gsize run = i;
+      gboolean line_end = FALSE;
+
+      while (run < n && (v[run] == ' ' || v[run] == '\t' || v[run] == '\r' || v[run] == '\n'))
+        line_end |= v[run++] == '\n';
+      if (line_end)
+        {
+          out[o++] = ' ';
+          i = run;
+          continue;
+        }
+      /* Blanks inside a line, or one other byte, as they are. */
+      run = MAX (run, i + 1);
+      while (i < run && o + 1 < size)
+        out[o++] = v[i++];
+    }
+  out[o] = '\0';
+  return o;
+}
+
+char *
+ts_http1_header_dup_value (const TsHttp1Header *header)
+{
+  char *out;
+
+  g_return_val_if_fail (header != NULL, NULL);
+  out = g_malloc (header->value_len + 1);
+  join_folds (header->value, header->value_len, out, header->value_len + 1);
+  return out;
+}
+
+/* The last coding of a Transfer-Encoding list is chunked? (Its OWS may
+ * hold an obsolete line folding, CR and LF.) */
 static gboolean
 last_coding_is_chunked (const char *v, gsize n)
 {
   gsize e = n, s;
 
-  while (e > 0 && (v[e - 1] == ' ' || v[e - 1] == '\t' || v[e - 1] == ','))
+  while (e > 0 && (g_ascii_isspace (v[e - 1]) || v[e - 1] == ','))
     e--;
   s = e;
-  while (s > 0 && v[s - 1] != ',' && v[s - 1] != ' ')
+  while (s > 0 && v[s - 1] != ',' && !g_ascii_isspace (v[s - 1]))
     s--;
   return e - s == 7 && g_ascii_strncasecmp (v + s, "chunked", 7) == 0;
 }
@@ -760,13 +840,10 @@ on_response (TsHttp1Conn *self, const TsHttp1Head *h, guint64 offset, gsize len)
         {
           gsize up_len = 0;
           const char *up = ts_http1_head_get (h, "Upgrade", &up_len);
+          /* @up points into the head: not NUL-terminated, and perhaps
+           * folded. */
           if (up != NULL)
-            {
-              /* @up points into the head: not NUL-terminated. */
-              gsize n = MIN (sizeof protocol - 1, up_len);
-              memcpy (protocol, up, n);
-              protocol[n] = '\0';
-            }
+            join_folds (up, up_len, protocol, sizeof protocol);
         }
       else
         {

@@ -48,12 +48,18 @@ typedef enum
   TS_HTTP1_TARGET_ASTERISK,  /* * (OPTIONS) */
 } TsHttp1TargetForm;
 
+/* A header field: views into the parsed buffer. The value has no OWS
+ * around it. A field with @folded came on more than one line (obsolete line
+ * folding, RFC 9112 §5.2: only taken in a response): its value runs over
+ * its lines with each fold (OWS CRLF RWS) still in it;
+ * ts_http1_header_dup_value () gives it with each fold as one SP. */
 typedef struct
 {
   const char *name;
   gsize name_len;
   const char *value;
   gsize value_len;
+  gboolean folded;
 } TsHttp1Header;
 
 typedef struct
@@ -73,19 +79,26 @@ typedef struct
   int minor_version; /* HTTP/1.x */
   TsHttp1Header headers[TS_HTTP1_MAX_HEADERS];
   gsize n_headers;
+  gsize n_folded; /* fields with obsolete line folding (responses only) */
 } TsHttp1Head;
 
 /* Parses a request head (request line, header fields, empty line) at the
  * start of @data. Returns the head's length, TS_PARSE_INCOMPLETE, or
  * TS_PARSE_INVALID (bad token, more than TS_HTTP1_MAX_HEADERS fields, a
- * target that fits no form, bare CR). LF alone ends a line (RFC 9112 §2.2). */
+ * target that fits no form, bare CR, obsolete line folding: a server may
+ * reject it, RFC 9112 §5.2). LF alone ends a line (RFC 9112 §2.2). */
 gssize ts_http1_parse_request (const guint8 *data, gsize len, TsHttp1Head *out);
-/* The same for a status line and header fields. */
+/* The same for a status line and header fields, except that obsolete line
+ * folding is taken (a user agent must, RFC 9112 §5.2): see TsHttp1Header. */
 gssize ts_http1_parse_response (const guint8 *data, gsize len, TsHttp1Head *out);
 
 /* The value of the first header field named @name (case-insensitive), or
- * NULL; its length in *@out_len. */
+ * NULL; its length in *@out_len. A folded value holds its folds. */
 const char *ts_http1_head_get (const TsHttp1Head *head, const char *name, gsize *out_len);
+
+/* @header's value, NUL-terminated, each obsolete line folding replaced by
+ * one SP (transfer full). */
+char *ts_http1_header_dup_value (const TsHttp1Header *header);
 
 /* TRUE if @data starts like an HTTP/1 request line (a known method followed
  * by a space), for the analyzer's protocol guess. Needs at most 8 bytes;

@@ -80,7 +80,10 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   int dir = 0;
 
   (void)ts_http1_parse_request (data, size, &head);
-  (void)ts_http1_parse_response (data, size, &head);
+  if (ts_http1_parse_response (data, size, &head) > 0)
+    for (gsize i = 0; i < head.n_headers; i++)
+      if (head.headers[i].folded)
+        g_free (ts_http1_header_dup_value (&head.headers[i]));
   ts_http1_chunked_init (&chunked);
   (void)ts_http1_chunked_feed (&chunked, data, size);
   (void)ts_websocket_parse_header (data, size, &frame);

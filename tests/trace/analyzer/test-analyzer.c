@@ -1462,6 +1462,50 @@ test_foreign_unanswered (void)
   g_assert_null (strstr (text, "no further than"));
 }
 
+/* A response with obsolete line folding (RFC 9112 §5.2) is decoded, not
+ * an anomaly that stops its direction: the field's detail line has its
+ * lines joined with a space, with a note under it, and the next response
+ * is decoded too. */
+static void
+test_obs_fold (void)
+{
+  static const char *const links[] = { "eth0", NULL };
+  Trace t;
+  Tcp c;
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  TsTimeline *tl;
+  const TsTimelineEvent *e;
+  g_autoptr (GString) details = g_string_new (NULL);
+
+  trace_init (&t, NULL, links);
+  tcp_open (&c, &t, 0, "192.0.2.2", 40000, "198.51.100.2", 80);
+  tcp_sends (&c, 0, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+  tcp_sends (&c, 1,
+             "HTTP/1.1 200 OK\r\nX-Folded: first\r\n  second\r\nContent-Length: 2\r\n\r\nok");
+  tcp_sends (&c, 0, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+  tcp_sends (&c, 1, "HTTP/1.1 204 No Content\r\n\r\n");
+  tcp_close (&c);
+  trace = trace_finish (&t);
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  g_assert_null (find_event (tl, "anomaly", NULL, NULL));
+  e = find_event (tl, "http.response", NULL, "200 OK");
+  g_assert_nonnull (e);
+  for (guint k = 0; k < e->n_detail; k++)
+    {
+      const TsTimelineDetail *d = ts_timeline_get_detail (tl, e->detail_first + k);
+      g_string_append_printf (details, "%u %s\n", d->depth, d->text);
+    }
+  g_test_message ("%s", details->str);
+  g_assert_nonnull (strstr (details->str, "1 X-Folded: first second\n"
+                                          "2 obsolete line folding (RFC 9112 §5.2): its lines are "
+                                          "joined with a space, as a user agent must read them\n"
+                                          "1 Content-Length: 2\n"));
+  g_assert_nonnull (strstr (details->str, "0 body: 2 bytes\n"));
+  g_assert_nonnull (find_event (tl, "http.response", NULL, "204 No Content"));
+}
+
 /* A capture that began inside a TLS connection (tcpdump started during a
  * download over HTTPS): no handshake, only application data records. They
  * are TLS, encrypted, read by the two ends only (after the end of a record
@@ -2389,6 +2433,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/loopback-target", test_loopback_target);
   g_test_add_func ("/ts/trace/analyzer/mid-tls", test_mid_tls);
   g_test_add_func ("/ts/trace/analyzer/foreign-unanswered", test_foreign_unanswered);
+  g_test_add_func ("/ts/trace/analyzer/obs-fold", test_obs_fold);
   g_test_add_func ("/ts/trace/analyzer/body-until-close", test_body_until_close);
   g_test_add_func ("/ts/trace/analyzer/body-until-close-tls", test_body_until_close_tls);
   g_test_add_func ("/ts/trace/analyzer/tls13-phases-without-keys", test_tls13_phases_without_keys);

@@ -281,6 +281,100 @@ test_conn_pipeline (void)
                    "1 end@207 body 11\n");
 }
 
+/* RFC 9112 §5.2: obsolete line folding in a response is taken, each fold
+ * read as a space (a user agent must); the field says it was folded. */
+static void
+test_response_obs_fold (void)
+{
+  const char *text = "HTTP/1.1 200 OK\r\n"
+                     "X-Folded: first \r\n  second\r\n\tthird\r\n"
+                     "Content-Length: 0\r\n"
+                     "X-Empty-First:\r\n value\r\n \r\n"
+                     "\r\n";
+  gsize len = strlen (text);
+  TsHttp1Head h;
+  g_autofree char *joined = NULL;
+  g_autofree char *empty_first = NULL;
+  g_autofree char *plain = NULL;
+  static const char *const bad[] = {
+    /* Whitespace between the start line and the first field is no fold. */
+    "HTTP/1.1 200 OK\r\n folded\r\n\r\n",
+    /* A fold's line holds field-vchar, SP and HTAB only. */
+    "HTTP/1.1 200 OK\r\nX: a\r\n b\x01\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nX: a\r\n b\rc\r\n\r\n",
+  };
+
+  g_assert_cmpint (ts_http1_parse_response ((const guint8 *)text, len, &h), ==, (gssize)len);
+  g_assert_cmpuint (h.n_headers, ==, 3);
+  g_assert_cmpuint (h.n_folded, ==, 2);
+  g_assert_true (h.headers[0].folded);
+  g_assert_false (h.headers[1].folded);
+  g_assert_true (h.headers[2].folded);
+  joined = ts_http1_header_dup_value (&h.headers[0]);
+  g_assert_cmpstr (joined, ==, "first second third");
+  /* The value is a view of the head, folds included. */
+  g_assert_cmpmem (h.headers[0].value, h.headers[0].value_len, "first \r\n  second\r\n\tthird", 24);
+  empty_first = ts_http1_header_dup_value (&h.headers[2]);
+  g_assert_cmpstr (empty_first, ==, "value");
+  plain = ts_http1_header_dup_value (&h.headers[1]);
+  g_assert_cmpstr (plain, ==, "0");
+  for (gsize n = 0; n < len; n++)
+    {
+      g_autofree guint8 *copy = g_memdup2 (text, n);
+      g_assert_cmpint (ts_http1_parse_response (copy, n, &h), ==, TS_PARSE_INCOMPLETE);
+    }
+  /* LF alone ends lines (RFC 9112 §2.2), folds too. */
+  {
+    const char *lf = "HTTP/1.1 200 OK\nX: a\n b\n\n";
+    g_autofree char *v = NULL;
+
+    g_assert_cmpint (ts_http1_parse_response ((const guint8 *)lf, strlen (lf), &h), ==,
+                     (gssize)strlen (lf));
+    v = ts_http1_header_dup_value (&h.headers[0]);
+    g_assert_cmpstr (v, ==, "a b");
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    g_assert_cmpint (ts_http1_parse_response ((const guint8 *)bad[i], strlen (bad[i]), &h), ==,
+                     TS_PARSE_INVALID);
+  /* A request with obsolete line folding stays invalid (a server may
+   * reject it; test_request_invalid has one). */
+  {
+    const char *request = "GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n";
+
+    g_assert_cmpint (ts_http1_parse_request ((const guint8 *)request, strlen (request), &h), ==,
+                     TS_PARSE_INVALID);
+  }
+}
+
+/* Folded framing fields frame the body as their joined value says, and the
+ * direction goes on decoding after them. */
+static void
+test_conn_obs_fold (void)
+{
+  static const Step steps[] = {
+    { TS_HTTP1_DIR_CLIENT, "GET /a HTTP/1.1\r\n\r\n"
+                           "GET /b HTTP/1.1\r\n\r\n"
+                           "GET /c HTTP/1.1\r\n\r\n" },
+    { TS_HTTP1_DIR_SERVER,
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip,\r\n\tchunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Length:\r\n 2\r\nX-Note: a\r\n b\r\n\r\nok"
+      "HTTP/1.1 204 No Content\r\n\r\n" },
+  };
+  check_chunkings (steps, G_N_ELEMENTS (steps),
+                   "0@0+19 req GET /a origin body=0/0\n"
+                   "0 end@19 body 0\n"
+                   "0@19+19 req GET /b origin body=0/0\n"
+                   "0 end@38 body 0\n"
+                   "0@38+19 req GET /c origin body=0/0\n"
+                   "0 end@57 body 0\n"
+                   "1@0+55 resp 200 (to GET) body=2/0\n"
+                   "1 end@68 body 3\n"
+                   "1@68+55 resp 200 (to GET) body=1/2\n"
+                   "1 end@125 body 2\n"
+                   "1@125+27 resp 204 (to GET) body=0/0\n"
+                   "1 end@152 body 0\n");
+}
+
 static void
 test_conn_connect (void)
 {
@@ -601,6 +695,8 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/http1/request-forms", test_request_forms);
   g_test_add_func ("/ts/trace/http1/request-invalid", test_request_invalid);
   g_test_add_func ("/ts/trace/http1/response", test_response);
+  g_test_add_func ("/ts/trace/http1/response-obs-fold", test_response_obs_fold);
+  g_test_add_func ("/ts/trace/http1/conn-obs-fold", test_conn_obs_fold);
   g_test_add_func ("/ts/trace/http1/chunked", test_chunked);
   g_test_add_func ("/ts/trace/http1/conn-pipeline", test_conn_pipeline);
   g_test_add_func ("/ts/trace/http1/conn-connect", test_conn_connect);

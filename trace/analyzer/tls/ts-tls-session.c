@@ -1329,13 +1329,25 @@ process_record_in (TsTlsSession *self, TsTlsDirection direction, const guint8 *r
         {
           const guint8 *random = key_random (self, d);
           d->told_missing = TRUE;
-          emit_anomaly (self, direction, TS_TLS_ANOMALY_MISSING_KEYS, offset, end_offset,
-                        "no %s secret for client random %02x%02x%02x%02x…",
-                        d->epoch == EPOCH_TLS12         ? "CLIENT_RANDOM"
-                        : d->epoch == EPOCH_HANDSHAKE   ? "handshake traffic"
-                        : d->epoch == EPOCH_APPLICATION ? "application traffic"
-                                                        : "(ServerHello not seen)",
-                        random[0], random[1], random[2], random[3]);
+          /* Secrets are found by the ClientHello's random: without it
+           * there is no random to name (nor to look up). */
+          if (!self->info.have_client_hello && !self->info.have_server_hello)
+            emit_anomaly (self, direction, TS_TLS_ANOMALY_MISSING_KEYS, offset, end_offset,
+                          "the TLS handshake is not in the capture (it began before the "
+                          "capture did), so these records cannot be decrypted");
+          else if (!self->info.have_client_hello)
+            emit_anomaly (self, direction, TS_TLS_ANOMALY_MISSING_KEYS, offset, end_offset,
+                          "the ClientHello is not in the capture, so its client random, which "
+                          "finds the secrets in a key log, is not known: these records cannot be "
+                          "decrypted");
+          else
+            emit_anomaly (self, direction, TS_TLS_ANOMALY_MISSING_KEYS, offset, end_offset,
+                          "no %s secret for client random %02x%02x%02x%02x…",
+                          d->epoch == EPOCH_TLS12         ? "CLIENT_RANDOM"
+                          : d->epoch == EPOCH_HANDSHAKE   ? "handshake traffic"
+                          : d->epoch == EPOCH_APPLICATION ? "application traffic"
+                                                          : "(ServerHello not seen)",
+                          random[0], random[1], random[2], random[3]);
         }
       ev.kind = TS_TLS_EVENT_OPAQUE;
       ev.data = frag;

@@ -1631,6 +1631,76 @@ test_pending_cap (void)
   recorder_clear (&r);
 }
 
+/* A capture that began after the handshake (or lost the ClientHello): no
+ * client random is known, so the missing keys are said to be the
+ * handshake's absence, not a secret for a client random of zeros. */
+typedef struct
+{
+  TsTlsDirection dir;
+  const char *hex;
+} Record;
+
+static void
+test_no_handshake (void)
+{
+  const Record mid_stream[] = {
+    { TS_TLS_DIR_CLIENT, rfc8448_client_app_record },
+    { TS_TLS_DIR_SERVER, rfc8448_server_app_record },
+    { TS_TLS_DIR_CLIENT, rfc8448_client_close_record },
+    { TS_TLS_DIR_SERVER, rfc8448_server_close_record },
+    { 0, NULL },
+  };
+  const Record no_client_hello[] = {
+    { TS_TLS_DIR_SERVER, rfc8448_server_hello_record },
+    { TS_TLS_DIR_SERVER, rfc8448_server_flight_record },
+    { TS_TLS_DIR_CLIENT, rfc8448_client_finished_record },
+    { TS_TLS_DIR_CLIENT, rfc8448_client_app_record },
+    { 0, NULL },
+  };
+  const struct
+  {
+    const Record *records;
+    const char *says;
+  } cases[] = {
+    { mid_stream, "missing_keys: the TLS handshake is not in the capture (it began before the "
+                  "capture did), so these records cannot be decrypted\n" },
+    { no_client_hello,
+      "missing_keys: the ClientHello is not in the capture, so its client random, which finds "
+      "the secrets in a key log, is not known: these records cannot be decrypted\n" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (Trace) full = make_rfc8448_trace ();
+      g_autoptr (Trace) t = trace_new ();
+      Recorder r;
+      guint n_said = 0;
+
+      /* The secrets are there: only the random to find them by is not. */
+      g_string_assign (t->keylog, full->keylog->str);
+      for (const Record *rec = cases[i].records; rec->hex != NULL; rec++)
+        trace_add_hex (t, rec->dir, rec->hex);
+      run_trace (t, FEED_WHOLE, G_MAXSIZE, &r);
+      g_assert_cmpuint (r.n_decrypted_records, ==, 0);
+      g_assert_cmpuint (r.n_anomaly_kind[TS_TLS_ANOMALY_MISSING_KEYS], >=, 1);
+      for (int dir = 0; dir < 2; dir++)
+        {
+          const char *at = r.log[dir]->str;
+
+          g_test_message ("%s", at);
+          g_assert_null (strstr (at, "for client random"));
+          while ((at = strstr (at, "missing_keys: ")) != NULL)
+            {
+              g_assert_true (g_str_has_prefix (at, cases[i].says));
+              n_said++;
+              at++;
+            }
+        }
+      g_assert_cmpuint (n_said, ==, r.n_anomaly_kind[TS_TLS_ANOMALY_MISSING_KEYS]);
+      recorder_clear (&r);
+    }
+}
+
 /* Held records wait at most TS_TLS_PENDING_WINDOW_US of capture time. */
 static void
 test_pending_window (void)
@@ -2207,6 +2277,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ts/trace/tls/rfc8448/chunking", test_rfc8448_chunking);
   g_test_add_func ("/ts/trace/tls/rfc8448/truncated", test_rfc8448_truncated);
   g_test_add_func ("/ts/trace/tls/rfc8448/no-keys", test_rfc8448_no_keys);
+  g_test_add_func ("/ts/trace/tls/rfc8448/no-handshake", test_no_handshake);
   g_test_add_func ("/ts/trace/tls/basic/pending-cap", test_pending_cap);
   g_test_add_func ("/ts/trace/tls/basic/pending-window", test_pending_window);
   g_test_add_func ("/ts/trace/tls/basic/malformed", test_malformed);

@@ -47,10 +47,9 @@
 #define TS_PROXY_PIPE_BYTES TS_PROXY_PIPE_SIZE /* most bytes per splice () */
 #define TS_PROXY_LINGER_S 2                    /* lingering close after an error answer */
 #define TS_PROXY_LINGER_DISCARD (1 << 20)      /* bytes discarded while lingering */
-#define TS_PROXY_CLOSE_GRACE_S                                                                     \
-  1                         /* an origin told "close" closes within this after its response        \
-                             */
-#define TS_PROXY_EXCERPT 64 /* body bytes in intercept events */
+/* An origin told "close" closes within this after its response. */
+#define TS_PROXY_CLOSE_GRACE_S 1
+#define TS_PROXY_EXCERPT 64          /* body bytes in intercept events */
 #define TS_PROXY_LEAF_CACHE_MAX 1024 /* minted leaves kept */
 #define TS_PROXY_SWEEP_MS 250
 #define TS_PROXY_LOG_FLUSH_MS 100 /* access log lines wait at most this (+ a sweep) */

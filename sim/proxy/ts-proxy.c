@@ -3071,7 +3071,12 @@ on_event (TsProxy *p, TsEndp *e, guint32 events)
 {
   TsConn *c = e->conn;
 
-  if (c->dead)
+  /* An event for an endpoint that an earlier event of the same batch
+   * closed (the tunnel's other side ended, and with it this one) is
+   * stale: read as its connection's, it would be taken for an error of
+   * the side still lingering (recv () on -1), closing that side with a
+   * reset while its peer still sends. */
+  if (c->dead || e->fd < 0)
     return;
   switch (c->state)
     {

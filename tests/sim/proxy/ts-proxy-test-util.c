@@ -91,6 +91,10 @@ origin_serve (TsTestOrigin *self, int fd)
       g_mutex_lock (&self->lock);
       self->n_requests++;
       g_mutex_unlock (&self->lock);
+      /* /early-linger-late: the answer 500 ms after the request is
+       * counted, for a test to hold the proxy meanwhile. */
+      if (strncmp (strstr (in->str, " /early"), " /early-linger-late ", 20) == 0)
+        g_usleep (500 * 1000);
       conn_write (ssl, fd, early, strlen (early));
       if (strncmp (strstr (in->str, " /early"), " /early-linger ", 14) == 0)
         {

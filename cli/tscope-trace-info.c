@@ -3,8 +3,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -202,10 +204,29 @@ ts_cmd_trace_info (int argc, char **argv)
     }
   else
     {
-      mapped = g_mapped_file_new (path, FALSE, &error);
+      /* Opened first, so that the error is the system's, as tscope explain
+       * says it ("FILE: No such file or directory", "FILE: Is a directory"),
+       * not GLib's wording of its mapping. */
+      int fd = open (path, O_RDONLY);
+      struct stat st;
+      int saved = 0;
+
+      if (fd < 0 || fstat (fd, &st) != 0)
+        saved = errno;
+      else if (S_ISDIR (st.st_mode))
+        saved = EISDIR;
+      if (saved != 0)
+        {
+          if (fd >= 0)
+            close (fd);
+          ts_cli_error ("%s: %s", path, g_strerror (saved));
+          return TS_EXIT_FAILED;
+        }
+      mapped = g_mapped_file_new_from_fd (fd, FALSE, &error);
+      close (fd);
       if (mapped == NULL)
         {
-          ts_cli_error ("%s", error->message);
+          ts_cli_error ("%s: %s", path, error->message);
           return TS_EXIT_FAILED;
         }
       bytes = g_mapped_file_get_bytes (mapped);

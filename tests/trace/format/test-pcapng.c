@@ -886,6 +886,42 @@ test_compressed (void)
   g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
 }
 
+/* tscope trace-info on a FILE it cannot open says so as tscope explain
+ * does, in the system's words: one line, exit status 1. */
+static void
+test_trace_info_unreadable (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ts-info-XXXXXX", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing.pcapng", NULL);
+  g_autofree char *tscope = g_build_filename (
+      g_getenv ("TS_BUILD_DIR") ? g_getenv ("TS_BUILD_DIR") : TS_BUILD_DIR, "cli", "tscope", NULL);
+  struct
+  {
+    const char *path, *want;
+  } cases[] = {
+    { missing, "No such file or directory" },
+    { dir, "Is a directory" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char *argv[] = { tscope, "trace-info", cases[i].path, NULL };
+      g_autofree char *out = NULL, *err = NULL, *want = NULL;
+      g_autoptr (GError) error = NULL;
+      int status = -1;
+
+      g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                                   &err, &status, &error));
+      g_assert_no_error (error);
+      want = g_strdup_printf ("tscope: %s: %s\n", cases[i].path, cases[i].want);
+      g_assert_cmpstr (err, ==, want);
+      g_assert_cmpstr (out, ==, "");
+      g_assert_false (g_spawn_check_wait_status (status, &error));
+      g_assert_error (error, G_SPAWN_EXIT_ERROR, 1);
+    }
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -900,6 +936,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/pcap/classic", test_classic_pcap);
   g_test_add_func ("/ts/trace/event/lines", test_event_lines);
   g_test_add_func ("/ts/trace/pcapng/trace-info", test_trace_info);
+  g_test_add_func ("/ts/trace/pcapng/trace-info-unreadable", test_trace_info_unreadable);
   g_test_add_func ("/ts/trace/pcapng/compressed", test_compressed);
   g_test_add_func ("/ts/trace/event/emit", test_event_emit);
   return g_test_run ();

@@ -212,6 +212,32 @@ test_curl_plain (Fixture *f, gconstpointer data)
 
 /* A message with several Via lines (one list, RFC 9110 §5.3) gets the
  * proxy's entry once, after the last (RFC 9110 §7.6.3), both ways. */
+/* --connect-ports= (empty): no port is open to CONNECT, as --help says;
+ * plain forwarding still works. */
+static void
+test_connect_ports_empty (Fixture *f, gconstpointer data)
+{
+  const char *args[] = { "--allow-loopback-targets", "--connect-ports=", NULL };
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  guint16 op = ts_test_origin_get_port (f->http_origin);
+  g_autofree char *connect
+      = g_strdup_printf ("CONNECT 127.0.0.1:%u HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n\r\n", op, op);
+  g_autofree char *get
+      = g_strdup_printf ("GET http://127.0.0.1:%u/x HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                         "Connection: close\r\n\r\n",
+                         op, op);
+  GBytes *resp = ts_test_exchange (port, connect, strlen (connect), 10000);
+  g_autofree char *text = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
+  GBytes *resp2 = ts_test_exchange (port, get, strlen (get), 10000);
+  g_autofree char *text2 = g_strndup (g_bytes_get_data (resp2, NULL), g_bytes_get_size (resp2));
+
+  g_test_message ("%s\n%s", text, text2);
+  g_assert_true (g_str_has_prefix (text, "HTTP/1.1 403 "));
+  g_assert_true (g_str_has_prefix (text2, "HTTP/1.1 200 "));
+  g_bytes_unref (resp);
+  g_bytes_unref (resp2);
+}
+
 static void
 test_plain_via_lines (Fixture *f, gconstpointer data)
 {
@@ -1500,6 +1526,7 @@ main (int argc, char **argv)
   g_test_set_nonfatal_assertions ();
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/ts/sim/proxy/help", test_help);
+  ADD ("/ts/sim/proxy/connect-ports-empty", test_connect_ports_empty);
   ADD ("/ts/sim/proxy/usage-errors", test_usage_errors);
   ADD ("/ts/sim/proxy/curl/connect", test_curl_connect);
   g_test_add ("/ts/sim/proxy/curl/connect/no-busy-poll", Fixture, no_busy_poll, fixture_setup,

@@ -58,6 +58,21 @@ next_line (const guint8 *data, gsize len, gsize *pos, gsize *out_start, gsize *o
   return TRUE;
 }
 
+/* The field value in [*vs, *ve) without its OWS on either side (RFC 9112
+ * §5); FALSE when it holds a control character other than HTAB. */
+static gboolean
+field_value (const guint8 *data, gsize *vs, gsize *ve)
+{
+  while (*vs < *ve && (data[*vs] == ' ' || data[*vs] == '\t'))
+    (*vs)++;
+  while (*ve > *vs && (data[*ve - 1] == ' ' || data[*ve - 1] == '\t'))
+    (*ve)--;
+  for (gsize i = *vs; i < *ve; i++)
+    if ((data[i] < 0x20 && data[i] != '\t') || data[i] == 0x7f)
+      return FALSE;
+  return TRUE;
+}
+
 /* RFC 9112 §5:
  *
  *   field-line   = field-name ":" OWS field-value OWS
@@ -92,13 +107,8 @@ parse_fields (const guint8 *data, gsize len, gsize pos, gboolean allow_fold, TsH
           h = &out->headers[out->n_headers - 1];
           vs = ls;
           ve = ls + ll;
-          while (vs < ve && (data[vs] == ' ' || data[vs] == '\t'))
-            vs++;
-          while (ve > vs && (data[ve - 1] == ' ' || data[ve - 1] == '\t'))
-            ve--;
-          for (gsize i = vs; i < ve; i++)
-            if ((data[i] < 0x20 && data[i] != '\t') || data[i] == 0x7f)
-              return FALSE;
+          if (!field_value (data, &vs, &ve))
+            return FALSE;
           if (!h->folded)
             out->n_folded++;
           h->folded = TRUE;
@@ -121,13 +131,8 @@ parse_fields (const guint8 *data, gsize len, gsize pos, gboolean allow_fold, TsH
         return FALSE;
       vs = ls + colon + 1;
       ve = ls + ll;
-      while (vs < ve && (data[vs] == ' ' || data[vs] == '\t'))
-        vs++;
-      while (ve > vs && (data[ve - 1] == ' ' || data[ve - 1] == '\t'))
-        ve--;
-      for (gsize i = vs; i < ve; i++)
-        if ((data[i] < 0x20 && data[i] != '\t') || data[i] == 0x7f)
-          return FALSE;
+      if (!field_value (data, &vs, &ve))
+        return FALSE;
       h = &out->headers[out->n_headers++];
       h->name = (const char *)data + ls;
       h->name_len = colon;

@@ -552,6 +552,21 @@ headers_to_string (const TsHttpHeader *h, gsize n)
   return g_string_free (s, FALSE);
 }
 
+/* The URL of an intercepted request, for the access log: https://, the
+ * name the leaf was minted for (the SNI, else the CONNECT host, an IPv6
+ * literal in brackets), the CONNECT port unless it is 443 (RFC 9110
+ * §4.2.2), then the request-target. */
+static char *
+intercept_url (TsConn *c, const char *target, gsize target_len)
+{
+  const char *name = c->sni ? c->sni : c->host;
+  gboolean v6 = strchr (name, ':') != NULL;
+  g_autofree char *port = c->port != 443 ? g_strdup_printf (":%u", c->port) : g_strdup ("");
+
+  return g_strdup_printf ("https://%s%s%s%s%.*s", v6 ? "[" : "", name, v6 ? "]" : "", port,
+                          (int)target_len, target);
+}
+
 /* Feeds decrypted bytes of one direction. Returns FALSE when the stream
  * broke the framing rules (error in @out_reason). */
 static gboolean
@@ -603,12 +618,22 @@ snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len, cons
                     {
                       g_autofree char *hs = headers_to_string (resp.headers, resp.n_headers);
 
+                      /* The request's event first, even when its body
+                       * (say, behind "Expect: 100-continue") is still to
+                       * come: a response never precedes its request. */
+                      if (c->snoop[0] != NULL)
+                        snoop_flush (p, c->snoop[0]);
                       snoop_flush (p, s);
                       s->pending = event_new (p, "proxy.intercept.response", c);
                       ts_trace_event_add_printf (s->pending, "status", "%u", resp.status);
                       ts_trace_event_add (s->pending, "headers", hs);
-                      c->logged = FALSE;
-                      access_log (p, c);
+                      /* One access line per exchange, with its final
+                       * status: an interim 1xx is not one (RFC 9110 §15.2). */
+                      if (resp.status >= 200 || resp.status == 101)
+                        {
+                          c->logged = FALSE;
+                          access_log (p, c);
+                        }
                     }
                   else
                     {
@@ -693,8 +718,7 @@ snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len, cons
                     g_free (c->method);
                     c->method = g_strndup (req.method, req.method_len);
                     g_free (c->url);
-                    c->url = g_strdup_printf ("https://%s%.*s", c->sni ? c->sni : c->host,
-                                              (int)req.target_len, req.target);
+                    c->url = intercept_url (c, req.target, req.target_len);
                   }
                   s->state = kind == TS_HTTP_BODY_CHUNKED  ? SNOOP_CHUNKED
                              : kind == TS_HTTP_BODY_LENGTH ? SNOOP_LENGTH

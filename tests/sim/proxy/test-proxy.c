@@ -78,13 +78,13 @@ static const char *const loopback_args[] = {
  * origin, verifying with @cafile. Returns curl's exit status; the body in
  * @out_body. */
 static int
-curl_https (Fixture *f, guint16 proxy_port, const char *cafile, const char *const *extra,
-            char **out_body)
+curl_https_path (Fixture *f, guint16 proxy_port, const char *cafile, const char *const *extra,
+                 const char *path, char **out_body)
 {
   g_autofree char *proxy = g_strdup_printf ("127.0.0.1:%u", proxy_port);
   guint16 op = ts_test_origin_get_port (f->tls_origin);
   g_autofree char *connect_to = g_strdup_printf ("example.com:%u:127.0.0.1:%u", op, op);
-  g_autofree char *url = g_strdup_printf ("https://example.com:%u/hello", op);
+  g_autofree char *url = g_strdup_printf ("https://example.com:%u%s", op, path);
   g_autofree char *err = NULL;
   GPtrArray *argv = g_ptr_array_new ();
   int status;
@@ -108,6 +108,14 @@ curl_https (Fixture *f, guint16 proxy_port, const char *cafile, const char *cons
   if (status != 0)
     g_test_message ("curl exited %d: %s", status, err);
   return status;
+}
+
+/* The same for the path /hello. */
+static int
+curl_https (Fixture *f, guint16 proxy_port, const char *cafile, const char *const *extra,
+            char **out_body)
+{
+  return curl_https_path (f, proxy_port, cafile, extra, "/hello", out_body);
 }
 
 static char *
@@ -990,6 +998,45 @@ test_intercept_untrusted_origin (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (events, " proxy proxy.intercept.origin_failed "));
 }
 
+/* An intercepted exchange with an interim response, its request body held
+ * back behind "Expect: 100-continue": the request's event comes before the
+ * response's, and the access log has one line for the exchange, with its
+ * final status and the URL's port (not 443). */
+static void
+test_intercept_access_log (Fixture *f, gconstpointer data)
+{
+  const char *args[]
+      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  g_autofree char *access_path = g_build_filename (f->dir, "proxy.access", NULL);
+  g_autofree char *line = g_strdup_printf (" 200 POST https://example.com:%u/framing/interim ",
+                                           ts_test_origin_get_port (f->tls_origin));
+  g_autofree char *body = NULL, *access = NULL, *events = NULL;
+  const char *extra[] = { "-H", "Expect: 100-continue", "--data-binary", "x=1", NULL };
+  const char *req, *resp;
+
+  g_assert_cmpint (
+      curl_https_path (f, port, f->pki.intercept_ca_cert, extra, "/framing/interim", &body), ==, 0);
+  g_assert_cmpstr (body, ==, "hello");
+  access = wait_file (access_path, " POST https://");
+  g_test_message ("access log:\n%s", access);
+  g_assert_nonnull (strstr (access, line));
+  g_assert_null (strstr (access, " 103 POST "));
+
+  /* An origin that answers 413 at once, before the body: the request's
+   * event still comes first. */
+  g_clear_pointer (&body, g_free);
+  curl_https_path (f, port, f->pki.intercept_ca_cert, extra, "/early", &body);
+  events = wait_events (f, " proxy proxy.intercept.response conn=2 ");
+  g_test_message ("events:\n%s", events);
+  req = strstr (events, " proxy proxy.intercept.request conn=2 ");
+  resp = strstr (events, " proxy proxy.intercept.response conn=2 ");
+  g_assert_nonnull (req);
+  g_assert_nonnull (resp);
+  g_assert_nonnull (strstr (req, " path=/early "));
+  g_assert_true (req < resp);
+}
+
 /* Not TLS after CONNECT: the intercepting proxy relays blind. */
 static void
 test_intercept_passthrough (Fixture *f, gconstpointer data)
@@ -1553,6 +1600,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/name-cache/policy", test_name_cache_policy);
   ADD ("/ts/sim/proxy/intercept/s-client", test_intercept_s_client);
   ADD ("/ts/sim/proxy/intercept/passthrough", test_intercept_passthrough);
+  ADD ("/ts/sim/proxy/intercept/access-log", test_intercept_access_log);
   ADD ("/ts/sim/proxy/intercept/untrusted-origin", test_intercept_untrusted_origin);
   ADD ("/ts/sim/proxy/chain/ts-ts-ts", test_chain_ts);
   ADD ("/ts/sim/proxy/chain/parent-refuses", test_chain_parent_refuses);

@@ -2248,7 +2248,10 @@ cert_cb (SSL *ssl, void *arg)
   return SSL_use_cert_and_key (ssl, l->cert, l->key, NULL, 1) == 1 ? 1 : 0;
 }
 
-/* Only http/1.1 (the decrypted relay speaks HTTP/1). */
+/* Only http/1.1 (the decrypted relay speaks HTTP/1). A client whose ALPN
+ * list lacks it (h2 alone) gets a fatal no_application_protocol alert
+ * (RFC 7301 §3.2), not a session in which its h2 would be taken for
+ * malformed HTTP/1. */
 static int
 alpn_cb (SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
          unsigned int inlen, void *arg)
@@ -2260,7 +2263,7 @@ alpn_cb (SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsig
         *outlen = 8;
         return SSL_TLSEXT_ERR_OK;
       }
-  return SSL_TLSEXT_ERR_NOACK;
+  return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
 static gboolean

@@ -1037,6 +1037,40 @@ test_intercept_access_log (Fixture *f, gconstpointer data)
   g_assert_true (req < resp);
 }
 
+/* A client offering only h2 in ALPN: interception speaks only http/1.1,
+ * so the handshake ends in a no_application_protocol alert (RFC 7301
+ * §3.2) and an event says why. */
+static void
+test_intercept_alpn_h2_only (Fixture *f, gconstpointer data)
+{
+  const char *args[]
+      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  g_autofree char *proxy = g_strdup_printf ("127.0.0.1:%u", port);
+  g_autofree char *target
+      = g_strdup_printf ("127.0.0.1:%u", ts_test_origin_get_port (f->tls_origin));
+  g_autofree char *out = NULL, *err = NULL, *events = NULL;
+  const char *argv[] = { "sh",
+                         "-c",
+                         "printf 'GET / HTTP/1.1\\r\\nHost: www.example.com\\r\\n\\r\\n' | "
+                         "openssl s_client -proxy \"$0\" -connect \"$1\" -servername "
+                         "www.example.com -CAfile \"$2\" -alpn h2 2>&1",
+                         proxy,
+                         target,
+                         f->pki.intercept_ca_cert,
+                         NULL };
+
+  g_assert_cmpint (ts_test_run (argv, 30, &out, &err), !=, 0);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "no application protocol"));
+  g_assert_null (strstr (out, TS_TEST_ORIGIN_BODY));
+  events = wait_events (f, " proxy proxy.intercept.client_failed ");
+  g_assert_nonnull (strstr (events, " proxy proxy.intercept.client_failed "));
+  g_assert_nonnull (strstr (events, "no%20application%20protocol"));
+  g_assert_null (strstr (events, " proxy proxy.intercept.started "));
+  g_assert_cmpuint (ts_test_origin_get_n_requests (f->tls_origin), ==, 0);
+}
+
 /* Not TLS after CONNECT: the intercepting proxy relays blind. */
 static void
 test_intercept_passthrough (Fixture *f, gconstpointer data)
@@ -1601,6 +1635,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/intercept/s-client", test_intercept_s_client);
   ADD ("/ts/sim/proxy/intercept/passthrough", test_intercept_passthrough);
   ADD ("/ts/sim/proxy/intercept/access-log", test_intercept_access_log);
+  ADD ("/ts/sim/proxy/intercept/alpn-h2-only", test_intercept_alpn_h2_only);
   ADD ("/ts/sim/proxy/intercept/untrusted-origin", test_intercept_untrusted_origin);
   ADD ("/ts/sim/proxy/chain/ts-ts-ts", test_chain_ts);
   ADD ("/ts/sim/proxy/chain/parent-refuses", test_chain_parent_refuses);

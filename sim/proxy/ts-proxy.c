@@ -2318,6 +2318,25 @@ tls_fail (TsProxy *p, TsConn *c, const char *kind, const char *why)
   ERR_clear_error ();
 }
 
+/* The origin's TLS failed or timed out: an event says why, and the client,
+ * already told 200 and in its TLS session with us, gets @status (502, 504)
+ * inside it. */
+static void
+origin_tls_fail (TsProxy *p, TsConn *c, guint status, const char *why)
+{
+  g_autofree char *msg = NULL;
+  size_t w;
+
+  tls_fail (p, c, "proxy.intercept.origin_failed", why);
+  msg = g_strdup_printf ("HTTP/1.1 %u %s\r\nContent-Type: text/plain\r\n"
+                         "Content-Length: %zu\r\nConnection: close\r\n\r\nts-proxy: %s\n",
+                         status, status_text (status), strlen (why) + 11, why);
+  SSL_write_ex (c->c.ssl, msg, strlen (msg), &w);
+  ERR_clear_error ();
+  c->status = status;
+  conn_close (p, c, why);
+}
+
 static void
 start_origin_tls (TsProxy *p, TsConn *c)
 {
@@ -2337,6 +2356,9 @@ start_origin_tls (TsProxy *p, TsConn *c)
       SSL_set1_host (c->s.ssl, name);
     }
   c->state = ST_TLS_ORIGIN;
+  /* Reaching the origin, TLS included, has --connect-timeout, as a plain
+   * CONNECT's TCP connection has; not what is left of the client's. */
+  c->deadline = now_us () + (gint64)p->o->connect_timeout_s * G_USEC_PER_SEC;
 }
 
 static void
@@ -2396,18 +2418,8 @@ drive_handshake (TsProxy *p, TsConn *c)
             g_autofree char *why = g_strdup_printf (
                 "origin TLS handshake failed: %s",
                 v != X509_V_OK ? X509_verify_cert_error_string (v) : "handshake error");
-            g_autofree char *msg = NULL;
-            size_t w;
 
-            tls_fail (p, c, "proxy.intercept.origin_failed", why);
-            /* Tell the client inside its TLS session. */
-            msg = g_strdup_printf ("HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n"
-                                   "Content-Length: %zu\r\nConnection: close\r\n\r\nts-proxy: %s\n",
-                                   strlen (why) + 11, why);
-            SSL_write_ex (c->c.ssl, msg, strlen (msg), &w);
-            ERR_clear_error ();
-            c->status = 502;
-            conn_close (p, c, why);
+            origin_tls_fail (p, c, 502, why);
           }
         return;
     }
@@ -3237,6 +3249,9 @@ sweep (TsProxy *p)
           case ST_CONNECTING:
           case ST_PARENT:
             conn_refuse (p, c, "proxy.connect.failed", 504, "timed out reaching the target", NULL);
+            break;
+          case ST_TLS_ORIGIN:
+            origin_tls_fail (p, c, 504, "origin TLS handshake timed out");
             break;
           case ST_ANSWER:
           case ST_LINGER:

@@ -1071,6 +1071,60 @@ test_intercept_alpn_h2_only (Fixture *f, gconstpointer data)
   g_assert_cmpuint (ts_test_origin_get_n_requests (f->tls_origin), ==, 0);
 }
 
+/* An origin that takes the TCP connection but never answers the TLS
+ * handshake: after --connect-timeout the client, already in its TLS session
+ * with the proxy, gets 504 inside it, and an event says why. */
+static void
+test_intercept_origin_tls_timeout (Fixture *f, gconstpointer data)
+{
+  const char *args[] = { "--allow-loopback-targets", "--connect-ports=443,1025-65535",
+                         "--intercept", "--connect-timeout=1", NULL };
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t sl = sizeof sin;
+  int lfd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_autofree char *proxy = g_strdup_printf ("127.0.0.1:%u", port);
+  g_autofree char *connect_to = NULL, *url = NULL, *out = NULL, *err = NULL, *events = NULL;
+  gint64 t0;
+
+  g_assert_cmpint (bind (lfd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
+  g_assert_cmpint (listen (lfd, 8), ==, 0);
+  getsockname (lfd, (struct sockaddr *)&sin, &sl);
+  connect_to
+      = g_strdup_printf ("example.com:%u:127.0.0.1:%u", ntohs (sin.sin_port), ntohs (sin.sin_port));
+  url = g_strdup_printf ("https://example.com:%u/silent", ntohs (sin.sin_port));
+  {
+    const char *argv[] = { "curl",
+                           "-sS",
+                           "--noproxy",
+                           "",
+                           "-x",
+                           proxy,
+                           "--cacert",
+                           f->pki.intercept_ca_cert,
+                           "--connect-to",
+                           connect_to,
+                           "-m",
+                           "15",
+                           "-o",
+                           "/dev/null",
+                           "-w",
+                           "%{http_code}",
+                           url,
+                           NULL };
+
+    t0 = g_get_monotonic_time ();
+    g_assert_cmpint (ts_test_run (argv, 30, &out, &err), ==, 0);
+  }
+  g_test_message ("curl: %s %s", out, err);
+  g_assert_cmpstr (out, ==, "504");
+  /* Within the connect timeout (1 s), not the client's header timeout (20 s). */
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 10 * G_USEC_PER_SEC);
+  events = wait_events (f, " proxy proxy.intercept.origin_failed ");
+  g_assert_nonnull (strstr (events, "reason=origin%20TLS%20handshake%20timed%20out"));
+  close (lfd);
+}
+
 /* Not TLS after CONNECT: the intercepting proxy relays blind. */
 static void
 test_intercept_passthrough (Fixture *f, gconstpointer data)
@@ -1636,6 +1690,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/intercept/passthrough", test_intercept_passthrough);
   ADD ("/ts/sim/proxy/intercept/access-log", test_intercept_access_log);
   ADD ("/ts/sim/proxy/intercept/alpn-h2-only", test_intercept_alpn_h2_only);
+  ADD ("/ts/sim/proxy/intercept/origin-tls-timeout", test_intercept_origin_tls_timeout);
   ADD ("/ts/sim/proxy/intercept/untrusted-origin", test_intercept_untrusted_origin);
   ADD ("/ts/sim/proxy/chain/ts-ts-ts", test_chain_ts);
   ADD ("/ts/sim/proxy/chain/parent-refuses", test_chain_parent_refuses);

@@ -2230,18 +2230,26 @@ leaf_get (TsProxy *p, TsConn *c, const char *name)
   return l;
 }
 
-/* Picks the leaf during the handshake, once the SNI is known. */
+/* Picks the leaf during the handshake, once the SNI is known. A DNS name
+ * is compared without regard to case (RFC 4343) and the SNI carries no
+ * trailing dot (RFC 6066 §3): the name is lowered and such a dot dropped,
+ * so that WWW.Example.COM. and www.example.com share a leaf, the leaf
+ * holds a name that the CA's nameConstraints can permit, and the origin
+ * gets that name in its SNI. */
 static int
 cert_cb (SSL *ssl, void *arg)
 {
   TsProxy *p = arg;
   TsConn *c = SSL_get_app_data (ssl);
   const char *sni = SSL_get_servername (ssl, TLSEXT_NAMETYPE_host_name);
-  const char *name = sni ? sni : c->host;
+  g_autofree char *name = g_ascii_strdown (sni ? sni : c->host, -1);
+  gsize len = strlen (name);
   TsLeaf *l;
 
+  if (len > 1 && name[len - 1] == '.')
+    name[len - 1] = '\0';
   if (sni != NULL && c->sni == NULL)
-    c->sni = g_strdup (sni);
+    c->sni = g_strdup (name);
   l = leaf_get (p, c, name);
   if (l == NULL)
     return 0;

@@ -1125,6 +1125,49 @@ test_intercept_origin_tls_timeout (Fixture *f, gconstpointer data)
   close (lfd);
 }
 
+/* The SNI "WWW.Example.COM." names the same host as "www.example.com"
+ * (RFC 4343; RFC 6066 §3 has no trailing dot): the same cached leaf, one
+ * that verifies, and the origin reached with the name it serves. */
+static void
+test_intercept_sni_case (Fixture *f, gconstpointer data)
+{
+  const char *args[]
+      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  g_autofree char *proxy = g_strdup_printf ("127.0.0.1:%u", port);
+  g_autofree char *target
+      = g_strdup_printf ("127.0.0.1:%u", ts_test_origin_get_port (f->tls_origin));
+  const char *names[] = { "www.example.com", "WWW.Example.COM." };
+  g_autofree char *serial0 = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *out = NULL, *err = NULL;
+      const char *argv[]
+          = { "sh",
+              "-c",
+              "printf 'GET / HTTP/1.1\\r\\nHost: www.example.com\\r\\n\\r\\n' | "
+              "openssl s_client -proxy \"$0\" -connect \"$1\" -servername \"$3\" -CAfile "
+              "\"$2\" -ign_eof 2>&1 | tee /dev/stderr | openssl x509 -noout -serial -subject",
+              proxy,
+              target,
+              f->pki.intercept_ca_cert,
+              names[i],
+              NULL };
+
+      g_assert_cmpint (ts_test_run (argv, 30, &out, &err), ==, 0);
+      g_test_message ("%s: %s", names[i], out);
+      g_assert_nonnull (strstr (err, "Verify return code: 0 (ok)"));
+      g_assert_nonnull (strstr (err, TS_TEST_ORIGIN_BODY));
+      g_assert_nonnull (strstr (out, "CN = www.example.com\n"));
+      if (i == 0)
+        serial0 = g_strdup (out);
+      else
+        g_assert_cmpstr (out, ==, serial0);
+    }
+  g_assert_cmpuint (ts_test_origin_get_n_requests (f->tls_origin), ==, 2);
+}
+
 /* Not TLS after CONNECT: the intercepting proxy relays blind. */
 static void
 test_intercept_passthrough (Fixture *f, gconstpointer data)
@@ -1691,6 +1734,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/intercept/access-log", test_intercept_access_log);
   ADD ("/ts/sim/proxy/intercept/alpn-h2-only", test_intercept_alpn_h2_only);
   ADD ("/ts/sim/proxy/intercept/origin-tls-timeout", test_intercept_origin_tls_timeout);
+  ADD ("/ts/sim/proxy/intercept/sni-case", test_intercept_sni_case);
   ADD ("/ts/sim/proxy/intercept/untrusted-origin", test_intercept_untrusted_origin);
   ADD ("/ts/sim/proxy/chain/ts-ts-ts", test_chain_ts);
   ADD ("/ts/sim/proxy/chain/parent-refuses", test_chain_parent_refuses);

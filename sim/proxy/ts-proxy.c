@@ -137,7 +137,17 @@ typedef struct
   gboolean final_pending; /* a final response's body is being followed */
   GString *excerpt;
   guint n_messages;
+  guint64 n_fed; /* bytes fed by earlier snoop_feed () calls */
 } TsSnoop;
+
+/* An intercepted request, until its exchange's access line is written:
+ * where it starts and ends in the client's decrypted stream. */
+typedef struct
+{
+  guint64 start, end; /* end: G_MAXUINT64 until the request has ended */
+  gint64 t0;          /* monotonic µs, when its head was read */
+  char *method, *url;
+} TsExchange;
 
 struct _TsConn
 {
@@ -180,6 +190,10 @@ struct _TsConn
   char *sni;
   guint64 discarded;
   gboolean dead, via_parent, intercepted, logged, http_request_done;
+  /* Intercepting: requests whose exchange is not logged yet, in order, and
+   * where the response stream stood when the last one was. */
+  GArray *exchanges; /* of TsExchange */
+  guint64 resp_base;
   /* Plain forwarding: the origin's bytes wait here until each response
    * head is complete and rewritten (Via, hop-by-hop fields). */
   TsBuf rstage;
@@ -408,13 +422,11 @@ sockaddr_to_string (const struct sockaddr *sa, char *out, gsize out_len)
 }
 
 static void
-access_log (TsProxy *p, TsConn *c)
+access_log_line (TsProxy *p, TsConn *c, const char *method, const char *url, guint64 up,
+                 guint64 down, gint64 t0)
 {
   struct timespec ts;
 
-  if (p->access == NULL || c->logged || c->method == NULL)
-    return;
-  c->logged = TRUE;
   /* UTC to the microsecond; the date part is formatted once a second. */
   clock_gettime (CLOCK_REALTIME, &ts);
   if (ts.tv_sec != p->access_sec)
@@ -429,9 +441,50 @@ access_log (TsProxy *p, TsConn *c)
   fprintf (p->access,
            "%s.%06ldZ %s %u %s %s %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT
            " %s\n",
-           p->access_date, (long)(ts.tv_nsec / 1000), c->client, c->status, c->method,
-           c->url ? c->url : "-", c->bytes[0], c->bytes[1], (now_us () - c->t_start) / 1000,
+           p->access_date, (long)(ts.tv_nsec / 1000), c->client, c->status, method, url ? url : "-",
+           up, down, (now_us () - t0) / 1000,
            c->via_parent ? "parent" : (c->intercepted ? "intercept" : "direct"));
+}
+
+static void
+exchange_clear (gpointer data)
+{
+  TsExchange *x = data;
+
+  g_free (x->method);
+  g_free (x->url);
+}
+
+/* The access line of the oldest intercepted exchange, whose response ends
+ * at @resp_end in the response stream: its own bytes each way (decrypted,
+ * heads included) and its own time, from its request's head. */
+static void
+exchange_log (TsProxy *p, TsConn *c, guint64 resp_end)
+{
+  TsExchange *x = &g_array_index (c->exchanges, TsExchange, 0);
+  guint64 req_end = x->end != G_MAXUINT64 ? x->end : (c->snoop[0] ? c->snoop[0]->n_fed : x->start);
+
+  c->logged = TRUE;
+  if (p->access != NULL)
+    access_log_line (p, c, x->method, x->url, req_end - x->start, resp_end - c->resp_base, x->t0);
+  c->resp_base = resp_end;
+  g_array_remove_index (c->exchanges, 0);
+}
+
+static void
+access_log (TsProxy *p, TsConn *c)
+{
+  /* Intercepting: the exchange cut short by the close, if any. */
+  if (c->exchanges != NULL && c->exchanges->len > 0)
+    {
+      exchange_log (p, c, c->snoop[1] ? c->snoop[1]->n_fed : c->resp_base);
+      g_array_set_size (c->exchanges, 0);
+      return;
+    }
+  if (p->access == NULL || c->logged || c->method == NULL)
+    return;
+  c->logged = TRUE;
+  access_log_line (p, c, c->method, c->url, c->bytes[0], c->bytes[1], c->t_start);
 }
 
 /* ------------------------------------------------------------------ */
@@ -528,9 +581,11 @@ snoop_excerpt (TsProxy *p, TsSnoop *s, const char *data, gsize len)
     snoop_flush (p, s);
 }
 
-/* The current message ended: back to reading heads. */
+/* The current message ended, at @pos in its stream: back to reading heads.
+ * The end of an intercepted request is noted; that of a final response
+ * writes its exchange's access line. */
 static void
-snoop_message_done (TsProxy *p, TsConn *c, TsSnoop *s)
+snoop_message_done (TsProxy *p, TsConn *c, TsSnoop *s, guint64 pos)
 {
   snoop_flush (p, s);
   s->state = SNOOP_HEAD;
@@ -538,6 +593,15 @@ snoop_message_done (TsProxy *p, TsConn *c, TsSnoop *s)
     {
       s->final_pending = FALSE;
       c->response_done = TRUE;
+      if (c->exchanges != NULL && c->exchanges->len > 0)
+        exchange_log (p, c, pos);
+    }
+  else if (!s->response && c->exchanges != NULL && c->exchanges->len > 0)
+    {
+      TsExchange *x = &g_array_index (c->exchanges, TsExchange, c->exchanges->len - 1);
+
+      if (x->end == G_MAXUINT64)
+        x->end = pos;
     }
 }
 
@@ -570,8 +634,11 @@ intercept_url (TsConn *c, const char *target, gsize target_len)
 /* Feeds decrypted bytes of one direction. Returns FALSE when the stream
  * broke the framing rules (error in @out_reason). */
 static gboolean
-snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len, const char **out_reason)
+snoop_feed_messages (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len,
+                     const char **out_reason)
 {
+  const char *data0 = data; /* where this call's bytes start, at s->n_fed */
+
   while (len > 0)
     {
       switch (s->state)
@@ -628,12 +695,11 @@ snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len, cons
                       ts_trace_event_add_printf (s->pending, "status", "%u", resp.status);
                       ts_trace_event_add (s->pending, "headers", hs);
                       /* One access line per exchange, with its final
-                       * status: an interim 1xx is not one (RFC 9110 §15.2). */
-                      if (resp.status >= 200 || resp.status == 101)
-                        {
-                          c->logged = FALSE;
-                          access_log (p, c);
-                        }
+                       * status (an interim 1xx is not one, RFC 9110 §15.2),
+                       * written when the response ends; after a 101, when
+                       * its head does. */
+                      if (resp.status == 101 && c->exchanges != NULL && c->exchanges->len > 0)
+                        exchange_log (p, c, s->n_fed + (data - data0) + r - (s->head_len - take));
                     }
                   else
                     {
@@ -719,6 +785,26 @@ snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len, cons
                     c->method = g_strndup (req.method, req.method_len);
                     g_free (c->url);
                     c->url = intercept_url (c, req.target, req.target_len);
+                    if (c->intercepted)
+                      {
+                        TsExchange x = {
+                          .start = s->n_fed + (data - data0) - (s->head_len - take),
+                          .end = G_MAXUINT64,
+                          .t0 = now_us (),
+                          .method = g_strdup (c->method),
+                          .url = g_strdup (c->url),
+                        };
+
+                        if (c->exchanges == NULL)
+                          {
+                            c->exchanges = g_array_new (FALSE, FALSE, sizeof (TsExchange));
+                            g_array_set_clear_func (c->exchanges, exchange_clear);
+                          }
+                        /* No response to it yet: status 0 if none comes. */
+                        if (c->exchanges->len == 0)
+                          c->status = 0;
+                        g_array_append_val (c->exchanges, x);
+                      }
                   }
                   s->state = kind == TS_HTTP_BODY_CHUNKED  ? SNOOP_CHUNKED
                              : kind == TS_HTTP_BODY_LENGTH ? SNOOP_LENGTH
@@ -737,7 +823,7 @@ snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len, cons
               }
               s->head_len = s->head_last = 0;
               if (s->state == SNOOP_HEAD)
-                snoop_message_done (p, c, s);
+                snoop_message_done (p, c, s, s->n_fed + (data - data0));
             }
             break;
 
@@ -750,7 +836,7 @@ snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len, cons
               data += take;
               len -= take;
               if (s->remaining == 0)
-                snoop_message_done (p, c, s);
+                snoop_message_done (p, c, s, s->n_fed + (data - data0));
             }
             break;
 
@@ -768,7 +854,7 @@ snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len, cons
               data += r;
               len -= r;
               if (ts_http_chunked_is_done (&s->chunked))
-                snoop_message_done (p, c, s);
+                snoop_message_done (p, c, s, s->n_fed + (data - data0));
             }
             break;
 
@@ -785,6 +871,16 @@ snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len, cons
         }
     }
   return TRUE;
+}
+
+/* Feeds decrypted bytes of one direction, counting them. */
+static gboolean
+snoop_feed (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize len, const char **out_reason)
+{
+  gboolean ok = snoop_feed_messages (p, c, s, data, len, out_reason);
+
+  s->n_fed += len;
+  return ok;
 }
 
 /* ------------------------------------------------------------------ */
@@ -825,6 +921,8 @@ conn_free (TsProxy *p, TsConn *c)
       snoop_free (p, c->snoop[d]);
     }
   g_free (c->dechunk);
+  if (c->exchanges != NULL)
+    g_array_unref (c->exchanges);
   buf_clear (&c->to_c);
   buf_clear (&c->to_s);
   buf_clear (&c->rstage);

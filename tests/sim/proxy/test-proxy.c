@@ -1001,7 +1001,7 @@ test_intercept_untrusted_origin (Fixture *f, gconstpointer data)
 /* An intercepted exchange with an interim response, its request body held
  * back behind "Expect: 100-continue": the request's event comes before the
  * response's, and the access log has one line for the exchange, with its
- * final status and the URL's port (not 443). */
+ * final status, the URL's port (not 443) and the exchange's own bytes. */
 static void
 test_intercept_access_log (Fixture *f, gconstpointer data)
 {
@@ -1022,6 +1022,17 @@ test_intercept_access_log (Fixture *f, gconstpointer data)
   g_test_message ("access log:\n%s", access);
   g_assert_nonnull (strstr (access, line));
   g_assert_null (strstr (access, " 103 POST "));
+  /* The exchange's own bytes, decrypted, heads included: down, the 103's
+   * and the 200's (104 bytes); up, at least the head and "x=1". */
+  {
+    guint64 up = 0, down = 0;
+
+    g_assert_cmpint (sscanf (strstr (access, line) + strlen (line),
+                             "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &up, &down),
+                     ==, 2);
+    g_assert_cmpuint (down, ==, 104);
+    g_assert_cmpuint (up, >, 3 + strlen ("POST /framing/interim HTTP/1.1\r\n\r\n"));
+  }
 
   /* An origin that answers 413 at once, before the body: the request's
    * event still comes first. */

@@ -1157,9 +1157,10 @@ test_intercept_sni_case (Fixture *f, gconstpointer data)
       const char *argv[]
           = { "sh",
               "-c",
-              "printf 'GET / HTTP/1.1\\r\\nHost: www.example.com\\r\\n\\r\\n' | "
-              "openssl s_client -proxy \"$0\" -connect \"$1\" -servername \"$3\" -CAfile "
-              "\"$2\" -ign_eof 2>&1 | tee /dev/stderr | openssl x509 -noout -serial -subject",
+              "out=$(printf 'GET / HTTP/1.1\\r\\nHost: www.example.com\\r\\n\\r\\n' | "
+              "openssl s_client -proxy \"$0\" -connect \"$1\" -servername \"$3\" "
+              "-CAfile \"$2\" -ign_eof 2>&1); printf '%s\\n' \"$out\" >&2; "
+              "printf '%s\\n' \"$out\" | openssl x509 -noout -serial -subject",
               proxy,
               target,
               f->pki.intercept_ca_cert,

@@ -235,6 +235,15 @@ make_leaf (X509 *ca_cert, EVP_PKEY *ca_key, const char *const *names, gsize n_na
     cn = NULL;
   ASN1_OCTET_STRING_free (ip);
   x = new_cert (cn, key, 60, lifetime_s);
+  /* Its validity within its CA's (RFC 5280 §6.1.3 checks each certificate
+   * of the path at the same time): a long --leaf-lifetime, or a CA made a
+   * moment ago, must not give a leaf that outlives or predates its CA. */
+  if (x != NULL && ASN1_TIME_compare (X509_get0_notAfter (x), X509_get0_notAfter (ca_cert)) > 0
+      && X509_set1_notAfter (x, X509_get0_notAfter (ca_cert)) != 1)
+    g_clear_pointer (&x, X509_free);
+  if (x != NULL && ASN1_TIME_compare (X509_get0_notBefore (x), X509_get0_notBefore (ca_cert)) < 0
+      && X509_set1_notBefore (x, X509_get0_notBefore (ca_cert)) != 1)
+    g_clear_pointer (&x, X509_free);
   if (x == NULL || X509_set_issuer_name (x, X509_get_subject_name (ca_cert)) != 1
       || !add_ext_conf (x, ca_cert, NID_basic_constraints, "critical,CA:FALSE")
       || !add_ext_conf (x, ca_cert, NID_key_usage, "critical,digitalSignature")

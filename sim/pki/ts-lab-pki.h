@@ -71,7 +71,8 @@ void ts_lab_pki_clear (TsLabPki *pki);
 
 /* Mints a leaf for @name (a DNS name or an IP literal) signed by
  * @ca_cert/@ca_key, with its own new key (EC P-256), short life
- * (@lifetime_s, backdated a minute), SAN = name. Returns the certificate
+ * (@lifetime_s, backdated a minute; never beyond the CA's validity), SAN =
+ * name. Returns the certificate
  * (transfer full) and its key in @out_key (transfer full), or NULL with
  * @error when @name is not a plausible DNS name or IP literal or OpenSSL
  * fails. Names outside the CA's nameConstraints are minted all the same:

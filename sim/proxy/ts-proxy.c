@@ -2310,7 +2310,13 @@ leaf_get (TsProxy *p, TsConn *c, const char *name)
       g_free (l);
       return NULL;
     }
-  l->expires = now + (gint64)p->o->leaf_lifetime_s * G_USEC_PER_SEC;
+  /* From the leaf itself: the CA's own end may have cut its life short. */
+  {
+    int days = 0, secs = 0;
+
+    ASN1_TIME_diff (&days, &secs, NULL, X509_get0_notAfter (l->cert));
+    l->expires = now + ((gint64)days * 86400 + secs) * G_USEC_PER_SEC;
+  }
   g_hash_table_replace (p->leaves, g_strdup (name), l);
   ev = event_new (p, "proxy.cert.minted", c);
   ts_trace_event_add (ev, "name", name);
@@ -2323,7 +2329,9 @@ leaf_get (TsProxy *p, TsConn *c, const char *name)
     BN_free (bn);
   }
   ts_trace_event_add (ev, "issuer", "Tunnelscope Lab Intercept CA");
-  ts_trace_event_add_printf (ev, "lifetime_s", "%u", p->o->leaf_lifetime_s);
+  /* What is left of it (--leaf-lifetime, unless the CA ends sooner). */
+  ts_trace_event_add_printf (ev, "lifetime_s", "%" G_GINT64_FORMAT,
+                             (l->expires - now) / G_USEC_PER_SEC);
   emit (p, ev);
   return l;
 }

@@ -296,6 +296,53 @@ test_server_cert (Fixture *f, gconstpointer data)
   ts_lab_pki_clear (&pki);
 }
 
+/* A leaf asked to live longer than its CA ends with the CA; one minted
+ * under a CA whose life starts later starts with it. */
+static void
+test_mint_within_ca (Fixture *f, gconstpointer data)
+{
+  TsLabPki pki;
+  GError *error = NULL;
+  X509 *ca, *leaf;
+  EVP_PKEY *ca_key, *key = NULL;
+  X509_STORE *store;
+  X509_STORE_CTX *ctx;
+
+  g_assert_true (ts_lab_pki_ensure (f->dir, &pki, &error));
+  ca = ts_lab_pki_load_cert (pki.intercept_ca_cert, &error);
+  g_assert_no_error (error);
+  ca_key = ts_lab_pki_load_key (pki.intercept_ca_key, &error);
+  g_assert_no_error (error);
+  leaf = ts_lab_pki_mint_leaf (ca, ca_key, "www.example.com", TS_LAB_PKI_CA_LIFETIME_S * 2, &key,
+                               &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ASN1_TIME_compare (X509_get0_notAfter (leaf), X509_get0_notAfter (ca)), <=, 0);
+  g_assert_cmpint (ASN1_TIME_compare (X509_get0_notBefore (leaf), X509_get0_notBefore (ca)), >=, 0);
+  /* Still a leaf that verifies now. */
+  store = X509_STORE_new ();
+  X509_STORE_add_cert (store, ca);
+  ctx = X509_STORE_CTX_new ();
+  X509_STORE_CTX_init (ctx, store, leaf, NULL);
+  g_assert_cmpint (X509_verify_cert (ctx), ==, 1);
+  X509_STORE_CTX_free (ctx);
+  X509_STORE_free (store);
+  X509_free (leaf);
+  EVP_PKEY_free (key);
+  key = NULL;
+  /* A CA valid only from an hour on (a clock set back since it was made):
+   * the leaf does not start before it. */
+  g_assert_nonnull (X509_gmtime_adj (X509_getm_notBefore (ca), 3600));
+  g_assert_cmpint (X509_sign (ca, ca_key, EVP_sha256 ()), >, 0);
+  leaf = ts_lab_pki_mint_leaf (ca, ca_key, "www.example.com", 3600, &key, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ASN1_TIME_compare (X509_get0_notBefore (leaf), X509_get0_notBefore (ca)), >=, 0);
+  X509_free (leaf);
+  EVP_PKEY_free (key);
+  X509_free (ca);
+  EVP_PKEY_free (ca_key);
+  ts_lab_pki_clear (&pki);
+}
+
 static void
 test_mint (Fixture *f, gconstpointer data)
 {
@@ -394,5 +441,7 @@ main (int argc, char **argv)
   g_test_add ("/ts/sim/pki/server-cert", Fixture, NULL, fixture_setup, test_server_cert,
               fixture_teardown);
   g_test_add ("/ts/sim/pki/mint", Fixture, NULL, fixture_setup, test_mint, fixture_teardown);
+  g_test_add ("/ts/sim/pki/mint-within-ca", Fixture, NULL, fixture_setup, test_mint_within_ca,
+              fixture_teardown);
   return g_test_run ();
 }

@@ -842,15 +842,37 @@ snoop_feed_messages (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize 
 
           case SNOOP_CHUNKED:
             {
-              gssize r = ts_http_chunked_feed (&s->chunked, (const guint8 *)data, len);
+              gssize r = 0;
 
+              /* While an excerpt is wanted, a byte at a time, so that it
+               * holds the chunk data, not the chunk sizes and extensions
+               * around it; then the rest at once. */
+              while (s->pending != NULL && (gsize)r < len && !ts_http_chunked_is_done (&s->chunked))
+                {
+                  gboolean in_data = s->chunked.state == TS_HTTP_CHUNKED_DATA;
+                  gssize k = ts_http_chunked_feed (&s->chunked, (const guint8 *)data + r, 1);
+
+                  if (k <= 0)
+                    {
+                      r = k < 0 ? k : r;
+                      break;
+                    }
+                  if (in_data)
+                    snoop_excerpt (p, s, data + r, 1);
+                  r++;
+                }
+              if (r >= 0 && (gsize)r < len && !ts_http_chunked_is_done (&s->chunked))
+                {
+                  gssize k = ts_http_chunked_feed (&s->chunked, (const guint8 *)data + r, len - r);
+
+                  r = k < 0 ? k : r + k;
+                }
               if (r < 0)
                 {
                   *out_reason = s->chunked.error;
                   s->state = SNOOP_STOPPED;
                   return FALSE;
                 }
-              snoop_excerpt (p, s, data, r);
               data += r;
               len -= r;
               if (ts_http_chunked_is_done (&s->chunked))

@@ -1180,6 +1180,24 @@ test_intercept_sni_case (Fixture *f, gconstpointer data)
   g_assert_cmpuint (ts_test_origin_get_n_requests (f->tls_origin), ==, 2);
 }
 
+/* A chunked response: its event's body excerpt holds the chunk data, not
+ * the chunk sizes, extensions and trailer around it. */
+static void
+test_intercept_chunked_excerpt (Fixture *f, gconstpointer data)
+{
+  const char *args[]
+      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  g_autofree char *body = NULL, *events = NULL;
+
+  g_assert_cmpint (
+      curl_https_path (f, port, f->pki.intercept_ca_cert, NULL, "/framing/chunked", &body), ==, 0);
+  g_assert_cmpstr (body, ==, "hello, world");
+  events = wait_events (f, " proxy proxy.intercept.response ");
+  g_test_message ("%s", events);
+  g_assert_nonnull (strstr (events, " body_excerpt=hello,%20world\n"));
+}
+
 /* Not TLS after CONNECT: the intercepting proxy relays blind. */
 static void
 test_intercept_passthrough (Fixture *f, gconstpointer data)
@@ -1747,6 +1765,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/intercept/alpn-h2-only", test_intercept_alpn_h2_only);
   ADD ("/ts/sim/proxy/intercept/origin-tls-timeout", test_intercept_origin_tls_timeout);
   ADD ("/ts/sim/proxy/intercept/sni-case", test_intercept_sni_case);
+  ADD ("/ts/sim/proxy/intercept/chunked-excerpt", test_intercept_chunked_excerpt);
   ADD ("/ts/sim/proxy/intercept/untrusted-origin", test_intercept_untrusted_origin);
   ADD ("/ts/sim/proxy/chain/ts-ts-ts", test_chain_ts);
   ADD ("/ts/sim/proxy/chain/parent-refuses", test_chain_parent_refuses);

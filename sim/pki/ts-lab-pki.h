@@ -71,12 +71,11 @@ void ts_lab_pki_clear (TsLabPki *pki);
 
 /* Mints a leaf for @name (a DNS name or an IP literal) signed by
  * @ca_cert/@ca_key, with its own new key (EC P-256), short life
- * (@lifetime_s, backdated a minute; never beyond the CA's validity), SAN =
- * name. Returns the certificate
- * (transfer full) and its key in @out_key (transfer full), or NULL with
- * @error when @name is not a plausible DNS name or IP literal or OpenSSL
- * fails. Names outside the CA's nameConstraints are minted all the same:
- * verification is what rejects them. */
+ * (@lifetime_s, backdated a minute; never outside the CA's validity),
+ * SAN = name. Returns the certificate (transfer full) and its key in
+ * @out_key (transfer full), or NULL with @error when @name is not a
+ * plausible DNS name or IP literal or OpenSSL fails. Names outside the CA's nameConstraints are
+ * minted all the same: verification is what rejects them. */
 X509 *ts_lab_pki_mint_leaf (X509 *ca_cert, EVP_PKEY *ca_key, const char *name, guint lifetime_s,
                             EVP_PKEY **out_key, GError **error);
 

@@ -179,6 +179,7 @@ static struct
   TsTestOrigin *origin;
   guint16 test_port, strict_port, blackhole_port, small_port, closed_port;
   int blackhole_fd;
+  int closed_fd;     /* bound, never listening: holds {C} closed for the whole run */
   GHashTable *table; /* case name -> status */
 } g;
 
@@ -511,7 +512,16 @@ start_all (void)
   ts_test_children_setenv (&g.kids, "TS_EVENTS", "/dev/null");
   g.kids.envp = g_environ_unsetenv (g.kids.envp, "SSLKEYLOGFILE");
   g.origin = ts_test_origin_new (NULL, NULL);
-  g.closed_port = ts_test_free_port ();
+  /* The closed port: bound and never listening, so that a connection to it
+   * is refused for the whole run (a port found free and let go could be
+   * taken meanwhile, as an ephemeral port of another connection: the
+   * CONNECT then got 200, not 502). */
+  g.closed_fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_assert_cmpint (bind (g.closed_fd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
+  getsockname (g.closed_fd, (struct sockaddr *)&sin, &sl);
+  g.closed_port = ntohs (sin.sin_port);
+  sin.sin_port = 0;
+  sl = sizeof sin;
   /* The blackhole: listens, never accepts. */
   g.blackhole_fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   g_assert_cmpint (bind (g.blackhole_fd, (struct sockaddr *)&sin, sizeof sin), ==, 0);
@@ -538,6 +548,7 @@ stop_all (void)
   ts_test_children_kill_all (&g.kids);
   ts_test_origin_free (g.origin);
   close (g.blackhole_fd);
+  close (g.closed_fd);
   if (g_getenv ("TS_TEST_KEEP") == NULL)
     ts_test_rm_rf (g.dir);
   g_free (g.dir);

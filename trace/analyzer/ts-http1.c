@@ -73,6 +73,18 @@ field_value (const guint8 *data, gsize *vs, gsize *ve)
   return TRUE;
 }
 
+/* Whether a head (@len bytes, ending in its empty line) continues a field
+ * line on the next: a line after the first that starts with SP or HTAB
+ * (obs-fold, RFC 9112 §5.2). */
+static gboolean
+folded (const guint8 *data, gsize len)
+{
+  for (gsize i = 0; i + 1 < len; i++)
+    if (data[i] == '\n' && (data[i + 1] == ' ' || data[i + 1] == '\t'))
+      return TRUE;
+  return FALSE;
+}
+
 /* RFC 9112 §5:
  *
  *   field-line   = field-name ":" OWS field-value OWS
@@ -930,8 +942,11 @@ feed_head (TsHttp1Conn *self, TsHttp1Direction dir, const guint8 *data, gsize le
   if (r < 0)
     {
       anomaly (self, dir, d->head_offset,
-               dir == TS_HTTP1_DIR_CLIENT ? "malformed HTTP/1 request head"
-                                          : "malformed HTTP/1 response head");
+               dir == TS_HTTP1_DIR_SERVER ? "malformed HTTP/1 response head"
+               : folded (d->head->data, end)
+                   ? "HTTP/1 request head with obsolete line folding, not decoded (RFC 9112 "
+                     "§5.2: a server rejects it with 400 or reads each fold as a space)"
+                   : "malformed HTTP/1 request head");
       return len;
     }
   g_assert ((gsize)r == end && end > old);

@@ -375,6 +375,27 @@ test_conn_obs_fold (void)
                    "1 end@152 body 0\n");
 }
 
+/* A request with obsolete line folding is not decoded (a server may
+ * reject it, RFC 9112 §5.2), and the anomaly says why; a head that is
+ * malformed otherwise says only that. */
+static void
+test_conn_request_obs_fold (void)
+{
+  static const Step folded[] = {
+    { TS_HTTP1_DIR_CLIENT, "GET /a HTTP/1.1\r\nHost: a\r\nX-Long: one,\r\n two\r\n\r\n" },
+  };
+  static const Step bad[] = {
+    { TS_HTTP1_DIR_CLIENT, "GET /a HTTP/1.1\r\nHost a\r\n\r\n" },
+  };
+  g_autofree char *a = run (folded, G_N_ELEMENTS (folded), 1000, &log_callbacks);
+  g_autofree char *b = run (bad, G_N_ELEMENTS (bad), 1000, &log_callbacks);
+
+  g_assert_cmpstr (a, ==,
+                   "0 anomaly@0 HTTP/1 request head with obsolete line folding, not decoded (RFC "
+                   "9112 §5.2: a server rejects it with 400 or reads each fold as a space)\n");
+  g_assert_cmpstr (b, ==, "0 anomaly@0 malformed HTTP/1 request head\n");
+}
+
 static void
 test_conn_connect (void)
 {
@@ -697,6 +718,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/http1/response", test_response);
   g_test_add_func ("/ts/trace/http1/response-obs-fold", test_response_obs_fold);
   g_test_add_func ("/ts/trace/http1/conn-obs-fold", test_conn_obs_fold);
+  g_test_add_func ("/ts/trace/http1/conn-request-obs-fold", test_conn_request_obs_fold);
   g_test_add_func ("/ts/trace/http1/chunked", test_chunked);
   g_test_add_func ("/ts/trace/http1/conn-pipeline", test_conn_pipeline);
   g_test_add_func ("/ts/trace/http1/conn-connect", test_conn_connect);

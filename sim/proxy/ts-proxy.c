@@ -2545,8 +2545,13 @@ drive_handshake (TsProxy *p, TsConn *c)
       default:
         if (c->state == ST_TLS_CLIENT)
           {
+            /* OpenSSL has sent its alert; the client's connection ends in
+             * a lingering close, so that what it still sends is not
+             * answered with a reset that may destroy the alert (RFC 9112
+             * §9.6 for the same reason). */
             tls_fail (p, c, "proxy.intercept.client_failed", "client TLS handshake failed");
-            conn_close (p, c, "client TLS handshake failed");
+            conn_relay_over (p, c, "client TLS handshake failed");
+            conn_linger_side (p, c, 0);
           }
         else
           {

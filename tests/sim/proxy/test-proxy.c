@@ -818,6 +818,33 @@ test_intercept_server_closes_first (Fixture *f, gconstpointer data)
   g_free (wait_events (f, "proxy.tunnel.closed"));
 }
 
+/* Intercepting, a client that starts like TLS (0x16) and goes on with
+ * bytes that are not: the handshake fails, and the client's connection
+ * ends in a lingering close, so what it still sends meets no reset. */
+static void
+test_intercept_not_tls_after_0x16 (Fixture *f, gconstpointer data)
+{
+  const char *args[]
+      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  guint16 op = ts_test_origin_get_port (f->tls_origin);
+  int fd = open_tunnel (port, op);
+  static const char junk[] = "\x16 this is not a TLS record\r\n";
+  struct timeval tv = { .tv_sec = 10 };
+  char buf[4096];
+  gssize n;
+
+  g_assert_cmpint (send (fd, junk, sizeof junk - 1, MSG_NOSIGNAL), ==, (gssize)sizeof junk - 1);
+  /* The proxy's alert, if any, then its end of the stream. */
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  while ((n = recv (fd, buf, sizeof buf, 0)) > 0)
+    ;
+  g_assert_cmpint (n, ==, 0);
+  g_assert_cmpint (tunnel_end (fd, NULL), ==, 0);
+  close (fd);
+  g_free (wait_events (f, "proxy.intercept.client_failed"));
+}
+
 static void
 test_curl_proxytunnel (Fixture *f, gconstpointer data)
 {
@@ -1755,6 +1782,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/plain/early-answer", test_plain_early_answer);
   ADD ("/ts/sim/proxy/connect/server-closes-first", test_tunnel_server_closes_first);
   ADD ("/ts/sim/proxy/intercept/server-closes-first", test_intercept_server_closes_first);
+  ADD ("/ts/sim/proxy/intercept/not-tls-after-0x16", test_intercept_not_tls_after_0x16);
   g_test_add ("/ts/sim/proxy/intercept/server-closes-in-batch", Fixture, "in-batch", fixture_setup,
               test_intercept_server_closes_first, fixture_teardown);
   ADD ("/ts/sim/proxy/curl/auth", test_curl_auth);

@@ -844,22 +844,25 @@ snoop_feed_messages (TsProxy *p, TsConn *c, TsSnoop *s, const char *data, gsize 
             {
               gssize r = 0;
 
-              /* While an excerpt is wanted, a byte at a time, so that it
-               * holds the chunk data, not the chunk sizes and extensions
-               * around it; then the rest at once. */
+              /* While an excerpt is wanted, the chunk data is taken out of
+               * its framing a piece at a time (the excerpt holds no chunk
+               * sizes or extensions); then the rest is fed at once. */
               while (s->pending != NULL && (gsize)r < len && !ts_http_chunked_is_done (&s->chunked))
                 {
-                  gboolean in_data = s->chunked.state == TS_HTTP_CHUNKED_DATA;
-                  gssize k = ts_http_chunked_feed (&s->chunked, (const guint8 *)data + r, 1);
+                  guint8 piece[256];
+                  gsize n = 0;
+                  gssize k = ts_http_chunked_decode (&s->chunked, (const guint8 *)data + r,
+                                                     MIN (len - r, sizeof piece), piece, &n);
 
-                  if (k <= 0)
+                  if (k < 0)
                     {
-                      r = k < 0 ? k : r;
+                      r = k;
                       break;
                     }
-                  if (in_data)
-                    snoop_excerpt (p, s, data + r, 1);
-                  r++;
+                  snoop_excerpt (p, s, (const char *)piece, n);
+                  if (k == 0)
+                    break;
+                  r += k;
                 }
               if (r >= 0 && (gsize)r < len && !ts_http_chunked_is_done (&s->chunked))
                 {

@@ -2327,19 +2327,6 @@ tls_event (const TsTlsEvent *ev, gpointer user_data)
 
 /* --- TCP ---------------------------------------------------------------- */
 
-/* A TLS record header (RFC 8446 §5.1, RFC 5246 §6.2.1) at the start of
- * @data: a known content type, version 3.x, a length within the limit. */
-static gboolean
-looks_like_tls_record (const guint8 *data, gsize len)
-{
-  guint length;
-
-  if (len < 5 || data[0] < 20 || data[0] > 23 || data[1] != 3 || data[2] < 1 || data[2] > 4)
-    return FALSE;
-  length = (guint)data[3] << 8 | data[4];
-  return length > 0 && length <= 16384 + 256;
-}
-
 static void
 decide_proto (TsAnalyzer *self, Conn *c, int dir, guint64 offset, const guint8 *data, gsize len)
 {
@@ -2355,7 +2342,7 @@ decide_proto (TsAnalyzer *self, Conn *c, int dir, guint64 offset, const guint8 *
   else if ((dir == 0 && ts_http1_looks_like_request (data, len))
            || (dir == 1 && len >= 7 && memcmp (data, "HTTP/1.", 7) == 0))
     c->proto = PROTO_HTTP;
-  else if (mid && looks_like_tls_record (data, len))
+  else if (mid && ts_tls_session_looks_like_record (data, len))
     c->proto = PROTO_TLS;
   else if (mid)
     return; /* the next piece may start a message: shown as data until then */

@@ -1930,3 +1930,10 @@ ts_tls_session_looks_like_tls (const guint8 *data, gsize len)
   /* A ClientHello (or a ServerHello, for a capture that starts mid-way). */
   return len < 6 || data[5] == TS_TLS_HS_CLIENT_HELLO || data[5] == TS_TLS_HS_SERVER_HELLO;
 }
+
+gboolean
+ts_tls_session_looks_like_record (const guint8 *data, gsize len)
+{
+  return data != NULL && len >= 5 && check_header (data) == 5 && data[0] != TS_TLS_CONTENT_HEARTBEAT
+         && data[2] >= 1 && (data[3] | data[4]) != 0;
+}

@@ -375,6 +375,12 @@ gboolean ts_tls_session_get_sync (TsTlsSession *self, TsTlsDirection direction, 
  * handshake. Returns FALSE when @len < 5. */
 gboolean ts_tls_session_looks_like_tls (const guint8 *data, gsize len);
 
+/* The same for a stream joined in the middle (a capture begun after the
+ * handshake): TRUE if @data starts with a plausible header of any record
+ * (RFC 8446 §5.1, RFC 5246 §6.2.1), judged more strictly than the session
+ * does: no SSL 3.0, heartbeat or empty record. */
+gboolean ts_tls_session_looks_like_record (const guint8 *data, gsize len);
+
 const char *ts_tls_event_kind_to_string (guint kind);
 const char *ts_tls_anomaly_to_string (guint anomaly);
 const char *ts_tls_direction_to_string (guint direction);

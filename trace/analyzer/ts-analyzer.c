@@ -2339,8 +2339,7 @@ decide_proto (TsAnalyzer *self, Conn *c, int dir, guint64 offset, const guint8 *
     c->proto = PROTO_TLS;
   else if (dir == 0 && is_h2_preface (data, len))
     c->proto = PROTO_HTTP2;
-  else if ((dir == 0 && ts_http1_looks_like_request (data, len))
-           || (dir == 1 && len >= 7 && memcmp (data, "HTTP/1.", 7) == 0))
+  else if (ts_http1_starts_message ((TsHttp1Direction)dir, data, len))
     c->proto = PROTO_HTTP;
   else if (mid && ts_tls_session_looks_like_record (data, len))
     c->proto = PROTO_TLS;

@@ -1033,23 +1033,20 @@ feed (TsHttp1Conn *self, TsHttp1Direction dir, const guint8 *data, gsize len)
     }
 }
 
-static gboolean starts_message (TsHttp1Direction dir, const guint8 *data, gsize len);
-
 void
 ts_http1_conn_feed (TsHttp1Conn *self, TsHttp1Direction dir, const guint8 *data, gsize len)
 {
   g_return_if_fail (self != NULL);
   g_return_if_fail (dir == TS_HTTP1_DIR_CLIENT || dir == TS_HTTP1_DIR_SERVER);
   g_return_if_fail (data != NULL || len == 0);
-  if (self->dir[dir].state == DIR_LOST && starts_message (dir, data, len))
+  if (self->dir[dir].state == DIR_LOST && ts_http1_starts_message (dir, data, len))
     self->dir[dir].state = DIR_HEAD;
   feed (self, dir, data, len);
 }
 
-/* Where a direction that lost bytes picks up again: a piece that starts
- * like a request line (client) or a status line (server). */
-static gboolean
-starts_message (TsHttp1Direction dir, const guint8 *data, gsize len)
+/* (Where a direction that lost bytes picks up again.) */
+gboolean
+ts_http1_starts_message (TsHttp1Direction dir, const guint8 *data, gsize len)
 {
   return dir == TS_HTTP1_DIR_CLIENT ? ts_http1_looks_like_request (data, len)
                                     : len >= 7 && memcmp (data, "HTTP/1.", 7) == 0;

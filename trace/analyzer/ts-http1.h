@@ -146,6 +146,11 @@ typedef enum
   TS_HTTP1_DIR_SERVER = 1, /* server → client: responses */
 } TsHttp1Direction;
 
+/* TRUE if @data starts like a message of @dir: a request line from the
+ * client (ts_http1_looks_like_request ()), a status line ("HTTP/1.") from
+ * the server. */
+gboolean ts_http1_starts_message (TsHttp1Direction dir, const guint8 *data, gsize len);
+
 typedef enum
 {
   TS_HTTP1_TUNNEL_CONNECT, /* 2xx to CONNECT */

@@ -1798,14 +1798,23 @@ connection_has (const TsHttpHeader *headers, gsize n, const char *token)
 }
 
 /* Hop-by-hop fields (RFC 9110 §7.6.1) and what the proxy regenerates.
- * (Trailer is not one: it announces the trailer fields, which travel end
- * to end with the chunked body, RFC 9110 §6.6.2.) */
+ * Proxy-Authentication-Info is for the next client on the response chain
+ * only (RFC 9110 §11.7.2): a parent's is for us. (Trailer is not one: it
+ * announces the trailer fields, which travel end to end with the chunked
+ * body, RFC 9110 §6.6.2.) */
 static gboolean
 is_hop_by_hop (const TsHttpHeader *h, const TsHttpHeader *all, gsize n_all)
 {
   static const char *const names[] = {
-    "Connection", "Proxy-Connection",    "Keep-Alive",         "TE",
-    "Upgrade",    "Proxy-Authorization", "Proxy-Authenticate", "Host",
+    "Connection",
+    "Proxy-Connection",
+    "Keep-Alive",
+    "TE",
+    "Upgrade",
+    "Proxy-Authorization",
+    "Proxy-Authenticate",
+    "Host",
+    "Proxy-Authentication-Info",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)

@@ -473,6 +473,26 @@ test_plain_hop_by_hop (Fixture *f, gconstpointer data)
   g_bytes_unref (resp);
 }
 
+/* A response's Proxy-Authentication-Info is for the next client on the
+ * response chain only (RFC 9110 §11.7.2): the proxy, not its client. */
+static void
+test_plain_response_proxy_info (Fixture *f, gconstpointer data)
+{
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", loopback_args);
+  guint16 op = ts_test_origin_get_port (f->http_origin);
+  g_autofree char *req = g_strdup_printf ("GET http://127.0.0.1:%u/framing/proxy-info HTTP/1.1\r\n"
+                                          "Host: 127.0.0.1:%u\r\nConnection: close\r\n\r\n",
+                                          op, op);
+  GBytes *resp = ts_test_exchange (port, req, strlen (req), 10000);
+  g_autofree char *text = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
+
+  g_test_message ("client got:\n%s", text);
+  g_assert_cmpuint (ts_test_status (resp), ==, 200);
+  g_assert_null (strstr (text, "Proxy-Authentication-Info"));
+  g_assert_true (g_str_has_suffix (text, "\r\n\r\nhello"));
+  g_bytes_unref (resp);
+}
+
 /* Date (RFC 9110 §6.6.1): a forwarded response that lacks one gets one
  * (the test origin sends none), and so does the proxy's own answer; both
  * an IMF-fixdate. */
@@ -1775,6 +1795,7 @@ main (int argc, char **argv)
   ADD ("/ts/sim/proxy/plain/empty-port", test_plain_empty_port);
   ADD ("/ts/sim/proxy/plain/close-after-response", test_plain_close_after_response);
   ADD ("/ts/sim/proxy/plain/hop-by-hop", test_plain_hop_by_hop);
+  ADD ("/ts/sim/proxy/plain/response-proxy-info", test_plain_response_proxy_info);
   ADD ("/ts/sim/proxy/plain/date", test_plain_date);
   ADD ("/ts/sim/proxy/plain/http10-client", test_plain_http10_client);
   ADD ("/ts/sim/proxy/plain/http10-interim", test_plain_http10_interim);

@@ -134,8 +134,9 @@ origin_serve (TsTestOrigin *self, int fd)
     g_mutex_unlock (&self->lock);
   }
   {
-    /* Responses with framing a proxy must not pass on as they are
-     * (RFC 9112 §6.3): /framing/NAME. */
+    /* Responses a proxy must not pass on as they are: /framing/NAME
+     * (framing: RFC 9112 §6.3; proxy-info: a field for the next client
+     * only, RFC 9110 §11.7.2). */
     static const char *const framing[][2] = {
       { "cl-and-te", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
                      "5\r\nhello\r\n0\r\n\r\n" },
@@ -143,6 +144,8 @@ origin_serve (TsTestOrigin *self, int fd)
       { "cl-negative", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nhello" },
       { "interim", "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
                    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello" },
+      { "proxy-info", "HTTP/1.1 200 OK\r\nProxy-Authentication-Info: nextnonce=\"n1\"\r\n"
+                      "Content-Length: 5\r\n\r\nhello" },
       { "chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                    "5\r\nhello\r\n7;x=y\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n" },
     };

@@ -1867,14 +1867,15 @@ max_forwards (const TsHttpRequest *req)
 /* TRACE or OPTIONS with Max-Forwards: 0: the proxy MUST NOT forward it and
  * answers as the final recipient (RFC 9110 §7.6.2): TRACE with the request
  * it received as message/http (§9.3.8; without credentials and cookies),
- * OPTIONS with the methods it relays. */
+ * OPTIONS with the methods it relays. "OPTIONS *" asks the proxy itself
+ * (§9.3.7), answered the same way. @why: the event's reason. */
 static void
-answer_as_final (TsProxy *p, TsConn *c, const TsHttpRequest *req)
+answer_as_final (TsProxy *p, TsConn *c, const TsHttpRequest *req, const char *why)
 {
   TsTraceEvent *ev = event_new (p, "proxy.http.answered", c);
 
   ts_trace_event_add (ev, "method", c->method);
-  ts_trace_event_add (ev, "reason", "Max-Forwards: 0");
+  ts_trace_event_add (ev, "reason", why);
   emit (p, ev);
   if (ts_http_method_is (req->method, req->method_len, "TRACE"))
     {
@@ -2037,6 +2038,15 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
 
   c->kind = KIND_HTTP;
   c->url = g_strndup (req->target, req->target_len);
+  if (req->target_len == 1 && req->target[0] == '*'
+      && ts_http_method_is (req->method, req->method_len, "OPTIONS"))
+    {
+      /* Asterisk-form: the server as a whole, here the proxy (RFC 9112
+       * §3.2.4, RFC 9110 §9.3.7). */
+      if (check_auth (p, c, req))
+        answer_as_final (p, c, req, "OPTIONS * asks the proxy itself");
+      return;
+    }
   if (req->target_len < 7 || g_ascii_strncasecmp (t, "http://", 7) != 0)
     {
       if (req->target[0] == '/' || req->target[0] == '*')
@@ -2076,7 +2086,7 @@ decide_http (TsProxy *p, TsConn *c, TsHttpRequest *req, gsize head_len)
   mf = max_forwards (req);
   if (mf == 0)
     {
-      answer_as_final (p, c, req);
+      answer_as_final (p, c, req, "Max-Forwards: 0");
       return;
     }
   if (!ts_proxy_port_allowed (p->o->http_ports, port))

@@ -297,7 +297,8 @@ test_plain_options_asterisk (Fixture *f, gconstpointer data)
 
 /* Max-Forwards on TRACE and OPTIONS (RFC 9110 §7.6.2): 0 is answered by
  * the proxy, as final recipient, and not forwarded; any other value is
- * decremented. */
+ * decremented. "OPTIONS *" (asterisk-form) asks the proxy itself
+ * (RFC 9110 §9.3.7): answered the same way. */
 static void
 test_plain_max_forwards (Fixture *f, gconstpointer data)
 {
@@ -337,6 +338,20 @@ test_plain_max_forwards (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (text2, "\r\nX-Marker: 1\r\n"));
   g_assert_null (strstr (text2, "secret"));
   g_assert_cmpuint (ts_test_origin_get_n_requests (f->http_origin), ==, before);
+
+  {
+    static const char star[] = "OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    g_autofree char *text3 = NULL;
+
+    resp = ts_test_exchange (port, star, strlen (star), 10000);
+    text3 = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
+    g_bytes_unref (resp);
+    g_test_message ("%s", text3);
+    g_assert_true (g_str_has_prefix (text3, "HTTP/1.1 200 OK\r\n"));
+    g_assert_nonnull (strstr (text3, "\r\nAllow: "));
+    g_assert_nonnull (strstr (text3, "CONNECT"));
+    g_assert_cmpuint (ts_test_origin_get_n_requests (f->http_origin), ==, before);
+  }
 
   resp = ts_test_exchange (port, trace3, strlen (trace3), 10000);
   g_assert_cmpuint (ts_test_status (resp), ==, 200);

@@ -108,7 +108,9 @@ run (int argc, char **argv, TsProxyOptions *po)
       "$TS_PKI_DIR/web-ca.pem)",
       "FILE" },
     { "leaf-lifetime", 0, 0, G_OPTION_ARG_INT, &leaf_lifetime,
-      "Lifetime of minted leaves in seconds (default 3600)", "S" },
+      "Lifetime of minted leaves in seconds: short, as an intercepting proxy's are (default "
+      "3600, 120 to 2592000: 30 days)",
+      "S" },
     { "header-timeout", 0, 0, G_OPTION_ARG_INT, &header_timeout,
       "Seconds a client has to send its request head or TLS handshake (default 20)", "S" },
     { "connect-timeout", 0, 0, G_OPTION_ARG_INT, &connect_timeout,
@@ -148,13 +150,39 @@ run (int argc, char **argv, TsProxyOptions *po)
       g_printerr ("ts-proxy: unexpected argument %s (try --help)\n", argv[1]);
       return 2;
     }
-  if (port < 0 || port > 65535 || header_timeout <= 0 || connect_timeout <= 0 || idle_timeout <= 0
-      || max_conns <= 0 || leaf_lifetime < 120 || busy_poll < 0 || busy_poll > 100000)
+  {
+    /* Each value out of its range is named, with the range. */
+    static const struct
     {
-      g_printerr ("ts-proxy: a port, timeout, limit, lifetime or busy-poll time is out of range "
-                  "(try --help)\n");
-      return 2;
-    }
+      const char *option;
+      gint64 min, max;
+    } ranges[] = {
+      { "--port", 0, 65535 },
+      { "--header-timeout", 1, G_MAXINT },
+      { "--connect-timeout", 1, G_MAXINT },
+      { "--idle-timeout", 1, G_MAXINT },
+      { "--max-connections", 1, G_MAXINT },
+      { "--leaf-lifetime", 120, TS_PROXY_LEAF_LIFETIME_MAX },
+      { "--busy-poll", 0, 100000 },
+    };
+    const gint64 values[] = { port,      header_timeout, connect_timeout, idle_timeout,
+                              max_conns, leaf_lifetime,  busy_poll };
+
+    G_STATIC_ASSERT (G_N_ELEMENTS (ranges) == G_N_ELEMENTS (values));
+    for (guint i = 0; i < G_N_ELEMENTS (ranges); i++)
+      if (values[i] < ranges[i].min || values[i] > ranges[i].max)
+        {
+          if (ranges[i].max == G_MAXINT)
+            g_printerr ("ts-proxy: %s=%" G_GINT64_FORMAT ": must be at least %" G_GINT64_FORMAT
+                        " (try --help)\n",
+                        ranges[i].option, values[i], ranges[i].min);
+          else
+            g_printerr ("ts-proxy: %s=%" G_GINT64_FORMAT ": must be %" G_GINT64_FORMAT
+                        " to %" G_GINT64_FORMAT " (try --help)\n",
+                        ranges[i].option, values[i], ranges[i].min, ranges[i].max);
+          return 2;
+        }
+  }
   po->port = port;
   po->header_timeout_s = header_timeout;
   po->connect_timeout_s = connect_timeout;
@@ -163,11 +191,15 @@ run (int argc, char **argv, TsProxyOptions *po)
   po->leaf_lifetime_s = leaf_lifetime;
   po->busy_poll_us = busy_poll;
   po->connect_ports = ts_proxy_parse_ports (connect_ports ? connect_ports : "443", &error);
-  if (po->connect_ports)
-    po->http_ports = ts_proxy_parse_ports (http_ports ? http_ports : "80,443,1025-65535", &error);
+  if (po->connect_ports == NULL)
+    {
+      g_printerr ("ts-proxy: --connect-ports: %s\n", error->message);
+      return 2;
+    }
+  po->http_ports = ts_proxy_parse_ports (http_ports ? http_ports : "80,443,1025-65535", &error);
   if (po->http_ports == NULL)
     {
-      g_printerr ("ts-proxy: %s\n", error->message);
+      g_printerr ("ts-proxy: --http-ports: %s\n", error->message);
       return 2;
     }
   if (auth)

@@ -17,6 +17,9 @@ typedef struct
   guint16 lo, hi;
 } TsPortRange;
 
+/* Longest life of a minted leaf (--leaf-lifetime), seconds: 30 days. */
+#define TS_PROXY_LEAF_LIFETIME_MAX (30 * 24 * 3600)
+
 typedef struct
 {
   char *listen;          /* address to listen on, NULL: all */

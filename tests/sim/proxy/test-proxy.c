@@ -1752,7 +1752,10 @@ test_usage_errors (Fixture *f, gconstpointer data)
                               "--parent=[]:3128",       "--parent=[::1]x:3128",
                               "--parent-auth=alice:pw", "--parent-auth=nocolon",
                               "--auth=nocolon",         "--connect-ports=443-80",
-                              "--parent=127.0.0.1:0",   NULL };
+                              "--http-ports=x",         "--parent=127.0.0.1:0",
+                              "--leaf-lifetime=60",     "--leaf-lifetime=31536000",
+                              "--idle-timeout=0",       "--busy-poll=100001",
+                              "--max-connections=-1",   NULL };
 
   for (guint i = 0; bad[i]; i++)
     {
@@ -1767,6 +1770,12 @@ test_usage_errors (Fixture *f, gconstpointer data)
       g_test_message ("%s", bad[i]);
       g_assert_cmpint (ts_test_run (with_parent ? argv_auth : argv, 5, &out, &err), ==, 2);
       g_assert_true (g_str_has_prefix (err, "ts-proxy: "));
+      /* The line names the option it is about. */
+      {
+        g_autofree char *option = g_strndup (bad[i], strcspn (bad[i], "="));
+
+        g_assert_nonnull (strstr (err, option));
+      }
       nl = strchr (err, '\n');
       g_assert_nonnull (nl);
       if (nl != NULL)

@@ -1364,7 +1364,9 @@ http_head (gpointer user_data, TsHttp1Direction dir, guint64 offset, gsize len,
   else if (body == TS_HTTP1_BODY_CUT)
     _ts_timeline_add_detail (self->tl, index, 0,
                              "the capture lost the rest of the head: the header fields above are "
-                             "its complete lines, and where the message ends is not known");
+                             "its complete lines, and where the message ends is not known: "
+                             "HTTP/1 parsing resumes at the next %s",
+                             h->is_request ? "request" : "response");
   if (inner)
     {
       if (over_tls)
@@ -2403,11 +2405,10 @@ deliver (gpointer user_data, guint64 offset, const guint8 *data, gsize len, guin
   tconn (self, c)->bytes[dir] += len;
   if (data == NULL)
     {
-      guint index = new_event (
-          self, c, dir, TS_LAYER_TCP, TS_PHASE_NONE, "anomaly", READ_CLEAR,
-          "%zu bytes lost in the capture (TCP gap at stream offset %" G_GUINT64_FORMAT ")", len,
-          offset);
-      _ts_timeline_event (self->tl, index)->wire_len = len;
+      guint index;
+
+      /* What the bytes before the gap still say (a head cut by the
+       * capture) goes first, then the gap, in stream order. */
       switch (c->proto)
         {
           case PROTO_HTTP:
@@ -2421,6 +2422,11 @@ deliver (gpointer user_data, guint64 offset, const guint8 *data, gsize len, guin
         }
       if (c->proto == PROTO_HTTP && c->in_tunnel_data && c->tls != NULL)
         ts_tls_session_gap (c->tls, (TsTlsDirection)dir, len);
+      index = new_event (
+          self, c, dir, TS_LAYER_TCP, TS_PHASE_NONE, "anomaly", READ_CLEAR,
+          "%zu bytes lost in the capture (TCP gap at stream offset %" G_GUINT64_FORMAT ")", len,
+          offset);
+      _ts_timeline_event (self->tl, index)->wire_len = len;
       return;
     }
   if (c->proto == PROTO_UNKNOWN)
@@ -3013,6 +3019,13 @@ handle_packet (TsAnalyzer *self, const TsTraceRecord *rec)
       _ts_timeline_event (self->tl, index)->wire_len = rec->orig_len;
       return;
     }
+  /* A TCP segment cut by the capture's snapshot length inside its payload:
+   * the TCP layer reports the bytes lost, where they were in the stream
+   * (ts_tcp_stream_add_lost ()); a row for the frame too would say it
+   * twice. */
+  if (p.ip_version != 0 && p.ip_proto == TS_IPPROTO_TCP && p.payload_len > 0
+      && !(p.anomalies & TS_PACKET_ANOMALY_FRAGMENT))
+    p.anomalies &= ~(guint32)TS_PACKET_ANOMALY_TRUNCATED;
   if (p.anomalies & ~(TS_PACKET_ANOMALY_TRAILING))
     {
       for (guint bit = 0; bit < 16; bit++)

@@ -1067,8 +1067,9 @@ lose (TsHttp1Conn *self, TsHttp1Direction dir)
 /* A gap cut the head being collected (a capture with a short snapshot
  * length keeps a segment's first bytes only): what its complete lines say
  * is reported, so that the request or status line is not lost with the
- * rest. The message's framing is unknown (TS_HTTP1_BODY_CUT). */
-static void
+ * rest. The message's framing is unknown (TS_HTTP1_BODY_CUT). FALSE when
+ * not even its first line can be read. */
+static gboolean
 report_cut_head (TsHttp1Conn *self, TsHttp1Direction dir)
 {
   Dir *d = &self->dir[dir];
@@ -1080,14 +1081,14 @@ report_cut_head (TsHttp1Conn *self, TsHttp1Direction dir)
   while (end > 0 && d->head->data[end - 1] != '\n')
     end--;
   if (end == 0)
-    return; /* not even the first line is whole */
+    return FALSE; /* not even the first line is whole */
   lines = g_byte_array_sized_new ((guint)end + 2);
   g_byte_array_append (lines, d->head->data, (guint)end);
   g_byte_array_append (lines, (const guint8 *)"\r\n", 2);
   r = dir == TS_HTTP1_DIR_CLIENT ? ts_http1_parse_request (lines->data, lines->len, &head)
                                  : ts_http1_parse_response (lines->data, lines->len, &head);
   if (r < 0)
-    return;
+    return FALSE;
   if (dir == TS_HTTP1_DIR_CLIENT)
     {
       Pending *p = g_new0 (Pending, 1);
@@ -1118,6 +1119,7 @@ report_cut_head (TsHttp1Conn *self, TsHttp1Direction dir)
       if (!interim && p != NULL)
         g_free (g_queue_pop_head (&self->requests));
     }
+  return TRUE;
 }
 
 void
@@ -1155,8 +1157,14 @@ ts_http1_conn_gap (TsHttp1Conn *self, TsHttp1Direction dir, gsize len)
         d->offset += len;
         return;
       case DIR_HEAD:
-        if (d->head->len > 0)
-          report_cut_head (self, dir);
+        /* A head reported as cut says so, and where parsing goes on, in
+         * its own event: no anomaly beside it. */
+        if (d->head->len > 0 && report_cut_head (self, dir))
+          {
+            lose (self, dir);
+            d->offset += len;
+            return;
+          }
         break;
       default:
         break;

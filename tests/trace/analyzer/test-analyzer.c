@@ -1068,7 +1068,10 @@ http_summaries (const TsTimeline *tl)
  * segment's first 42 bytes of HTTP here: the request and status lines
  * that fit are reported (tshark reports them too), marked as cut, and a
  * cut head does not stop the connection's parsing. Before, the first cut
- * head stopped it, and nothing of these four messages was shown. */
+ * head stopped it, and nothing of these four messages was shown.
+ * Each cut segment is two rows: its head, then the bytes the capture lost
+ * (TCP). It was four: the frame's truncation and HTTP's loss besides, the
+ * lost bytes before the head they followed. */
 static void
 test_snaplen (void)
 {
@@ -1091,16 +1094,39 @@ test_snaplen (void)
   trace = trace_finish (&t);
   an = analyze (trace);
   http = http_summaries (ts_analyzer_get_timeline (an));
-  g_assert_cmpstr (
-      http, ==,
-      "GET /one HTTP/1.1 (head cut by the capture)\n"
-      "HTTP: bytes lost in the capture: HTTP/1 parsing resumes at the next request\n"
-      "200 OK (head cut by the capture)\n"
-      "HTTP: bytes lost in the capture: HTTP/1 parsing resumes at the next response\n"
-      "GET /two HTTP/1.1 (head cut by the capture)\n"
-      "HTTP: bytes lost in the capture: HTTP/1 parsing resumes at the next request\n"
-      "404 Not Found (head cut by the capture)\n"
-      "HTTP: bytes lost in the capture: HTTP/1 parsing resumes at the next response\n");
+  g_assert_cmpstr (http, ==,
+                   "GET /one HTTP/1.1 (head cut by the capture)\n"
+                   "200 OK (head cut by the capture)\n"
+                   "GET /two HTTP/1.1 (head cut by the capture)\n"
+                   "404 Not Found (head cut by the capture)\n");
+  {
+    const TsTimeline *tl = ts_analyzer_get_timeline (an);
+    guint heads = 0, anomalies = 0;
+
+    for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+      {
+        const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
+        const TsTimelineEvent *next
+            = i + 1 < ts_timeline_get_n_events (tl) ? ts_timeline_get_event (tl, i + 1) : NULL;
+
+        if (e->anomaly)
+          {
+            anomalies++;
+            g_assert_cmpint (e->layer, ==, TS_LAYER_TCP);
+            g_assert_true (strstr (e->summary, " bytes lost in the capture (TCP gap") != NULL);
+          }
+        if (g_str_has_prefix (e->kind, "http.") && strstr (e->summary, "(head cut by the capture)"))
+          {
+            /* The bytes it lost come next, in its direction. */
+            heads++;
+            g_assert_nonnull (next);
+            g_assert_true (next->anomaly);
+            g_assert_cmpint (next->src, ==, e->src);
+          }
+      }
+    g_assert_cmpuint (heads, ==, 4);
+    g_assert_cmpuint (anomalies, ==, 4);
+  }
   {
     const TsTimeline *tl = ts_analyzer_get_timeline (an);
     const TsTimelineEvent *e = find_event ((TsTimeline *)tl, "http.request", "lo", "GET /one");
@@ -1109,6 +1135,16 @@ test_snaplen (void)
     g_assert_cmpstr (e->http_method, ==, "GET");
     g_assert_cmpstr (e->http_target, ==, "/one");
     g_assert_false (e->anomaly);
+    {
+      /* Where parsing goes on is said in the head's own detail. */
+      gboolean said = FALSE;
+
+      for (guint k = 0; k < e->n_detail; k++)
+        said |= strstr (ts_timeline_get_detail (tl, e->detail_first + k)->text,
+                        "HTTP/1 parsing resumes at the next request")
+                != NULL;
+      g_assert_true (said);
+    }
   }
 }
 

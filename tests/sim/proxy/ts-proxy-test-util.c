@@ -500,6 +500,16 @@ ts_test_exchange (guint16 port, const void *data, gsize len, guint timeout_ms)
   return g_byte_array_free_to_bytes (out);
 }
 
+char *
+ts_test_exchange_text (guint16 port, const char *request, guint timeout_ms)
+{
+  g_autoptr (GBytes) resp = ts_test_exchange (port, request, strlen (request), timeout_ms);
+  char *text = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
+
+  g_test_message ("%s", text);
+  return text;
+}
+
 guint
 ts_test_status (GBytes *resp)
 {

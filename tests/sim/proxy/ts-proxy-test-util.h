@@ -54,6 +54,9 @@ guint16 ts_test_free_port (void);
 /* Connects to 127.0.0.1:@port, sends @data, then reads until EOF or
  * @timeout_ms. Returns what was read (never NULL). */
 GBytes *ts_test_exchange (guint16 port, const void *data, gsize len, guint timeout_ms);
+/* The same for a text @request; the response as text (logged with
+ * g_test_message ()). */
+char *ts_test_exchange_text (guint16 port, const char *request, guint timeout_ms);
 
 /* The status code of the first status line in @resp, or 0. */
 guint ts_test_status (GBytes *resp);

@@ -74,7 +74,9 @@ be31 (const guint8 *p)
 static const char *
 inflate_block (TsHttp2HeaderDecoder *self)
 {
-  guint8 *in = self->block->data;
+  /* An empty block's buffer may be NULL: nghttp2 gets a valid pointer. */
+  static const guint8 none[1];
+  const guint8 *in = self->block->len > 0 ? self->block->data : none;
   gsize left = self->block->len;
   GArray *offsets = g_array_new (FALSE, FALSE, sizeof (gsize));
 
@@ -190,7 +192,8 @@ ts_http2_header_decoder_feed (TsHttp2HeaderDecoder *self, const TsHttp2FrameHead
     }
   if (self->block->len + (to - from) > TS_HTTP2_MAX_HEADER_BLOCK)
     return stop (self, out, "a header block longer than TS_HTTP2_MAX_HEADER_BLOCK");
-  g_byte_array_append (self->block, payload + from, (guint)(to - from));
+  if (to > from)
+    g_byte_array_append (self->block, payload + from, (guint)(to - from));
   if (!(frame->flags & FLAG_END_HEADERS))
     return TS_HTTP2_HEADERS_MORE;
   self->open = FALSE;

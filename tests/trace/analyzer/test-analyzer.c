@@ -596,6 +596,48 @@ h2_block (nghttp2_hd_deflater *deflater, ...)
   return out;
 }
 
+/* A direction's first HEADERS frame with an empty header block (RFC 9113
+ * allows it; it holds no fields): decoded as a block without fields, and
+ * the next block still decodes. The empty block once did pointer
+ * arithmetic on the block's NULL buffer (UBSan: "applying zero offset to
+ * null pointer", found by fuzz-http1). */
+static void
+test_h2c_empty_block (void)
+{
+  static const char *const links[] = { "lan", NULL };
+  static const guint8 settings[] = { 0, 0, 0, 4, 0, 0, 0, 0, 0 };
+  nghttp2_hd_deflater *creq = NULL;
+  g_autoptr (GByteArray) b = g_byte_array_new ();
+  g_autoptr (GByteArray) r1 = NULL;
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  TsTimeline *tl;
+  Trace t;
+  Tcp a;
+
+  g_assert_cmpint (nghttp2_hd_deflate_new (&creq, 4096), ==, 0);
+  r1 = h2_block (creq, ":method", "GET", ":scheme", "http", ":authority", "example.com", ":path",
+                 "/after-empty", NULL);
+  nghttp2_hd_deflate_del (creq);
+  trace_init (&t, NULL, links);
+  tcp_open (&a, &t, 0, "192.0.2.10", 40000, "192.0.2.1", 3128);
+  tcp_sends (&a, 0, "CONNECT example.com:80 HTTP/1.1\r\n\r\n");
+  tcp_sends (&a, 1, "HTTP/1.1 200 OK\r\n\r\n");
+  g_byte_array_append (b, (const guint8 *)"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+  g_byte_array_append (b, settings, sizeof settings);
+  h2_frame (b, TS_HTTP2_HEADERS, 0x5, 1, NULL, 0);
+  h2_frame (b, TS_HTTP2_HEADERS, 0x5, 3, r1->data, r1->len);
+  tcp_send (&a, 0, b->data, b->len);
+  tcp_close (&a);
+  trace = trace_finish (&t);
+
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  g_assert_nonnull (
+      find_event (tl, "http2.frame", NULL, "HTTP/2 HEADERS [END_STREAM,END_HEADERS], stream 1"));
+  g_assert_nonnull (find_event (tl, "http.request", NULL, "GET /after-empty HTTP/2, stream 3"));
+}
+
 /* HTTP/2 in clear through a CONNECT tunnel: its frames, and its requests
  * and responses from the HPACK-compressed header blocks (a block continued
  * in a CONTINUATION, the dynamic table carried from block to block, a
@@ -2470,6 +2512,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/unanswered-on-link", test_unanswered_on_link);
   g_test_add_func ("/ts/trace/analyzer/websocket-reorder-gap", test_misc);
   g_test_add_func ("/ts/trace/analyzer/h2c-in-tunnel", test_h2c_in_tunnel);
+  g_test_add_func ("/ts/trace/analyzer/h2c-empty-block", test_h2c_empty_block);
   g_test_add_func ("/ts/trace/analyzer/chunked-equals-one-pass", test_chunked);
   g_test_add_func ("/ts/trace/analyzer/decrypt-ahead-equals-one-pass", test_decrypt_ahead);
   g_test_add_func ("/ts/trace/analyzer/decrypt-ahead-bulk", test_decrypt_ahead_bulk);

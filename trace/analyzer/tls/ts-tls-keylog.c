@@ -206,11 +206,14 @@ guint
 ts_tls_keylog_feed (TsTlsKeylog *self, const char *text, gsize len)
 {
   guint added = 0;
-  const char *p = text;
-  const char *end = text + len;
+  const char *p, *end;
 
   g_return_val_if_fail (self != NULL, 0);
   g_return_val_if_fail (text != NULL || len == 0, 0);
+  if (len == 0)
+    return 0; /* (and @text may be NULL: no arithmetic on it) */
+  p = text;
+  end = text + len;
 
   while (p < end)
     {

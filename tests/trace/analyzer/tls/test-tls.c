@@ -1568,6 +1568,9 @@ test_keylog (void)
   const guint8 *secret;
   gsize len;
 
+  /* Nothing, with no buffer (what a zero-length copy gives): nothing
+   * added, and no arithmetic on NULL (UBSan, found by fuzz-tls). */
+  g_assert_cmpuint (ts_tls_keylog_feed (k, NULL, 0), ==, 0);
   /* Fed in 7-byte pieces: lines cross the calls. */
   for (gsize i = 0; i < strlen (text); i += 7)
     ts_tls_keylog_feed (k, text + i, MIN (7, strlen (text) - i));

@@ -2408,7 +2408,15 @@ deliver (gpointer user_data, guint64 offset, const guint8 *data, gsize len, guin
       guint index;
 
       /* What the bytes before the gap still say (a head cut by the
-       * capture) goes first, then the gap, in stream order. */
+       * capture) comes first, then the gap, then what the gap does to
+       * the protocol above. */
+      if (c->proto == PROTO_HTTP)
+        ts_http1_conn_cut (c->http, dir);
+      index = new_event (
+          self, c, dir, TS_LAYER_TCP, TS_PHASE_NONE, "anomaly", READ_CLEAR,
+          "%zu bytes lost in the capture (TCP gap at stream offset %" G_GUINT64_FORMAT ")", len,
+          offset);
+      _ts_timeline_event (self->tl, index)->wire_len = len;
       switch (c->proto)
         {
           case PROTO_HTTP:
@@ -2422,11 +2430,6 @@ deliver (gpointer user_data, guint64 offset, const guint8 *data, gsize len, guin
         }
       if (c->proto == PROTO_HTTP && c->in_tunnel_data && c->tls != NULL)
         ts_tls_session_gap (c->tls, (TsTlsDirection)dir, len);
-      index = new_event (
-          self, c, dir, TS_LAYER_TCP, TS_PHASE_NONE, "anomaly", READ_CLEAR,
-          "%zu bytes lost in the capture (TCP gap at stream offset %" G_GUINT64_FORMAT ")", len,
-          offset);
-      _ts_timeline_event (self->tl, index)->wire_len = len;
       return;
     }
   if (c->proto == PROTO_UNKNOWN)

@@ -1123,6 +1123,19 @@ report_cut_head (TsHttp1Conn *self, TsHttp1Direction dir)
 }
 
 void
+ts_http1_conn_cut (TsHttp1Conn *self, TsHttp1Direction dir)
+{
+  Dir *d;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (dir == TS_HTTP1_DIR_CLIENT || dir == TS_HTTP1_DIR_SERVER);
+  d = &self->dir[dir];
+  /* The gap that follows then finds the direction lost: no anomaly. */
+  if (d->state == DIR_HEAD && d->head->len > 0 && report_cut_head (self, dir))
+    lose (self, dir);
+}
+
+void
 ts_http1_conn_gap (TsHttp1Conn *self, TsHttp1Direction dir, gsize len)
 {
   Dir *d;

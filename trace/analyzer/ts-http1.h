@@ -209,6 +209,10 @@ void ts_http1_conn_feed (TsHttp1Conn *self, TsHttp1Direction dir, const guint8 *
  * TCP direction a segment (or a run of segments) at a time; the rest is
  * counted and skipped. (A gap while a CONNECT or Upgrade waits for its
  * response stops the direction's parsing.) */
+/* The bytes of @dir end here and a gap follows: a head they cut short is
+ * reported now (what those bytes say comes before the gap's report), as
+ * ts_http1_conn_gap () would. */
+void ts_http1_conn_cut (TsHttp1Conn *self, TsHttp1Direction dir);
 void ts_http1_conn_gap (TsHttp1Conn *self, TsHttp1Direction dir, gsize len);
 /* @dir may start in the middle of a message (a capture that began inside
  * the connection), and its first @len bytes (0 or more) went by already:

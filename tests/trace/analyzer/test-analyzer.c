@@ -1190,6 +1190,47 @@ test_snaplen (void)
   }
 }
 
+/* A gap inside a body: the bytes the capture lost (TCP) come first, then
+ * what that does to HTTP (its parsing resumes at the next response), in
+ * the order a reader follows cause and effect. */
+static void
+test_gap_order (void)
+{
+  static const char *const links[] = { "lo", NULL };
+  Trace t;
+  Tcp c;
+  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (TsAnalyzer) an = NULL;
+  const TsTimeline *tl;
+  gint tcp_gap = -1, http_gap = -1;
+  g_autofree char *body = g_strdup_printf ("40\r\n%064d\r\n0\r\n\r\n", 0);
+
+  trace_init (&t, NULL, links);
+  tcp_open (&c, &t, 0, "192.0.2.1", 40000, "198.51.100.2", 80);
+  tcp_sends (&c, 0, "GET /a HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  tcp_sends (&c, 1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+  c.snaplen = 54 + 10; /* the chunk size line, then 6 bytes of data */
+  tcp_sends (&c, 1, body);
+  c.snaplen = 0;
+  tcp_close (&c);
+  trace = trace_finish (&t);
+  an = analyze (trace);
+  tl = ts_analyzer_get_timeline (an);
+  for (guint i = 0; i < ts_timeline_get_n_events (tl); i++)
+    {
+      const TsTimelineEvent *e = ts_timeline_get_event (tl, i);
+
+      if (e->anomaly && e->layer == TS_LAYER_TCP && tcp_gap < 0)
+        tcp_gap = (gint)i;
+      if (e->anomaly && g_str_has_prefix (e->summary, "HTTP: bytes lost in the capture")
+          && http_gap < 0)
+        http_gap = (gint)i;
+    }
+  g_assert_cmpint (tcp_gap, >=, 0);
+  g_assert_cmpint (http_gap, >=, 0);
+  g_assert_cmpint (tcp_gap, <, http_gap);
+}
+
 /* A capture that began while the server was sending a body (tcpdump
  * started on a kept-alive connection): the body's tail is data, and the
  * next request and its response are HTTP. Before, the tail made the whole
@@ -2534,6 +2575,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/trace/analyzer/interfaces-out-of-order", test_interfaces_out_of_order);
   g_test_add_func ("/ts/trace/analyzer/unknown-link-type", test_unknown_link_type);
   g_test_add_func ("/ts/trace/analyzer/snaplen", test_snaplen);
+  g_test_add_func ("/ts/trace/analyzer/gap-order", test_gap_order);
   g_test_add_func ("/ts/trace/analyzer/mid-message", test_mid_message);
   g_test_add_func ("/ts/trace/analyzer/corrupted", test_corrupted);
 #ifdef TS_HAVE_CAIRO

@@ -1172,9 +1172,9 @@ ts_http1_conn_gap (TsHttp1Conn *self, TsHttp1Direction dir, gsize len)
       case DIR_HEAD:
         /* A head reported as cut says so, and where parsing goes on, in
          * its own event: no anomaly beside it. */
-        if (d->head->len > 0 && report_cut_head (self, dir))
+        ts_http1_conn_cut (self, dir);
+        if (d->state == DIR_LOST)
           {
-            lose (self, dir);
             d->offset += len;
             return;
           }

@@ -234,16 +234,11 @@ test_connect_ports_empty (Fixture *f, gconstpointer data)
       = g_strdup_printf ("GET http://127.0.0.1:%u/x HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
                          "Connection: close\r\n\r\n",
                          op, op);
-  GBytes *resp = ts_test_exchange (port, connect, strlen (connect), 10000);
-  g_autofree char *text = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
-  GBytes *resp2 = ts_test_exchange (port, get, strlen (get), 10000);
-  g_autofree char *text2 = g_strndup (g_bytes_get_data (resp2, NULL), g_bytes_get_size (resp2));
+  g_autofree char *text = ts_test_exchange_text (port, connect, 10000);
+  g_autofree char *text2 = ts_test_exchange_text (port, get, 10000);
 
-  g_test_message ("%s\n%s", text, text2);
   g_assert_true (g_str_has_prefix (text, "HTTP/1.1 403 "));
   g_assert_true (g_str_has_prefix (text2, "HTTP/1.1 200 "));
-  g_bytes_unref (resp);
-  g_bytes_unref (resp2);
 }
 
 static void
@@ -255,17 +250,15 @@ test_plain_via_lines (Fixture *f, gconstpointer data)
       = g_strdup_printf ("GET http://127.0.0.1:%u/two-vias HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
                          "Via: 1.0 first\r\nVia: 1.1 second\r\nConnection: close\r\n\r\n",
                          op, op);
-  GBytes *resp = ts_test_exchange (port, req, strlen (req), 10000);
-  g_autofree char *text = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
+  g_autofree char *text = ts_test_exchange_text (port, req, 10000);
   g_autofree char *head = ts_test_origin_dup_last_head (f->http_origin);
 
-  g_test_message ("origin saw:\n%s\nclient got:\n%s", head, text);
+  g_test_message ("origin saw:\n%s", head);
   g_assert_nonnull (strstr (head, "\r\nVia: 1.0 first\r\nVia: 1.1 second, 1.1 proxy\r\n"));
   g_assert_null (strstr (head, "first, 1.1 proxy"));
   g_assert_true (g_str_has_prefix (text, "HTTP/1.1 200 OK\r\n"));
   g_assert_nonnull (strstr (text, "\r\nVia: 1.0 a\r\nVia: 1.1 b, 1.1 proxy\r\n"));
   g_assert_null (strstr (text, "a, 1.1 proxy"));
-  g_bytes_unref (resp);
 }
 
 /* OPTIONS http://host (empty path, no query) asks about the server as a
@@ -366,12 +359,11 @@ test_plain_response_framing (Fixture *f, gconstpointer data)
           = g_strdup_printf ("GET http://127.0.0.1:%u/framing/%s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
                              "Connection: close\r\n\r\n",
                              op, names[i], op);
-      GBytes *resp = ts_test_exchange (port, req, strlen (req), 10000);
-      g_autofree char *text = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
+      g_autofree char *text = ts_test_exchange_text (port, req, 10000);
       const char *body = strstr (text, "\r\n\r\n");
       g_autofree char *head = g_strndup (text, body ? (gsize)(body - text) : strlen (text));
 
-      g_test_message ("%s:\n%s", names[i], text);
+      g_test_message ("(%s)", names[i]);
       if (i == 0)
         {
           g_assert_true (g_str_has_prefix (text, "HTTP/1.1 200 OK\r\n"));
@@ -381,10 +373,9 @@ test_plain_response_framing (Fixture *f, gconstpointer data)
         }
       else
         {
-          g_assert_cmpuint (ts_test_status (resp), ==, 502);
+          g_assert_true (g_str_has_prefix (text, "HTTP/1.1 502 "));
           g_assert_null (strstr (text, "hello"));
         }
-      g_bytes_unref (resp);
     }
 }
 
@@ -515,18 +506,13 @@ test_plain_date (Fixture *f, gconstpointer data)
       "GET http://127.0.0.1:%u/ HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n\r\n", op,
       op);
   static const char refused[] = "GET http://127.0.0.1:25/ HTTP/1.1\r\nHost: x\r\n\r\n";
-  GBytes *resp = ts_test_exchange (port, req, strlen (req), 10000);
-  GBytes *resp2 = ts_test_exchange (port, refused, strlen (refused), 10000);
-  g_autofree char *text = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
-  g_autofree char *text2 = g_strndup (g_bytes_get_data (resp2, NULL), g_bytes_get_size (resp2));
+  g_autofree char *text = ts_test_exchange_text (port, req, 10000);
+  g_autofree char *text2 = ts_test_exchange_text (port, refused, 10000);
 
-  g_test_message ("%s\n%s", text, text2);
   g_assert_true (g_str_has_prefix (text, "HTTP/1.1 200 OK\r\n"));
   g_assert_true (has_imf_date (text));
   g_assert_true (g_str_has_prefix (text2, "HTTP/1.1 403 "));
   g_assert_true (has_imf_date (text2));
-  g_bytes_unref (resp);
-  g_bytes_unref (resp2);
 }
 
 /* An HTTP/1.0 client never gets Transfer-Encoding (RFC 9112 §6.1): a
@@ -543,13 +529,10 @@ test_plain_http10_client (Fixture *f, gconstpointer data)
       "GET http://127.0.0.1:%u/framing/chunked HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
       "Connection: close\r\n\r\n",
       op, op);
-  GBytes *resp = ts_test_exchange (port, req10, strlen (req10), 10000);
-  GBytes *resp2 = ts_test_exchange (port, req11, strlen (req11), 10000);
-  g_autofree char *text = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
-  g_autofree char *text2 = g_strndup (g_bytes_get_data (resp2, NULL), g_bytes_get_size (resp2));
+  g_autofree char *text = ts_test_exchange_text (port, req10, 10000);
+  g_autofree char *text2 = ts_test_exchange_text (port, req11, 10000);
   const char *body = strstr (text, "\r\n\r\n");
 
-  g_test_message ("HTTP/1.0:\n%s\nHTTP/1.1:\n%s", text, text2);
   g_assert_true (g_str_has_prefix (text, "HTTP/1.1 200 OK\r\n"));
   g_assert_nonnull (body);
   g_assert_null (g_strstr_len (text, body - text, "Transfer-Encoding"));
@@ -557,8 +540,6 @@ test_plain_http10_client (Fixture *f, gconstpointer data)
   g_assert_cmpstr (body + 4, ==, "hello, world");
   g_assert_nonnull (strstr (text2, "\r\nTransfer-Encoding: chunked\r\n"));
   g_assert_nonnull (strstr (text2, "\r\n\r\n5\r\nhello\r\n7;x=y\r\n, world\r\n0\r\n"));
-  g_bytes_unref (resp);
-  g_bytes_unref (resp2);
 }
 
 /* No 1xx to an HTTP/1.0 client (RFC 9110 §15.2), and its Expect is not
@@ -576,21 +557,17 @@ test_plain_http10_interim (Fixture *f, gconstpointer data)
       "GET http://127.0.0.1:%u/framing/interim HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
       "Connection: close\r\n\r\n",
       op, op);
-  GBytes *resp = ts_test_exchange (port, req10, strlen (req10), 10000);
+  g_autofree char *text = ts_test_exchange_text (port, req10, 10000);
   g_autofree char *head = ts_test_origin_dup_last_head (f->http_origin);
-  GBytes *resp2 = ts_test_exchange (port, req11, strlen (req11), 10000);
-  g_autofree char *text = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
-  g_autofree char *text2 = g_strndup (g_bytes_get_data (resp2, NULL), g_bytes_get_size (resp2));
+  g_autofree char *text2 = ts_test_exchange_text (port, req11, 10000);
 
-  g_test_message ("origin saw:\n%s\nHTTP/1.0:\n%s\nHTTP/1.1:\n%s", head, text, text2);
+  g_test_message ("origin saw:\n%s", head);
   g_assert_null (strstr (head, "Expect"));
   g_assert_true (g_str_has_prefix (text, "HTTP/1.1 200 OK\r\n"));
   g_assert_null (strstr (text, "103"));
   g_assert_true (g_str_has_suffix (text, "\r\n\r\nhello"));
   g_assert_true (g_str_has_prefix (text2, "HTTP/1.1 103 Early Hints\r\n"));
   g_assert_nonnull (strstr (text2, "\r\n\r\nHTTP/1.1 200 OK\r\n"));
-  g_bytes_unref (resp);
-  g_bytes_unref (resp2);
 }
 
 /* Plain forwarding keeps the client's connection (RFC 9112 §9.3): two
@@ -1435,7 +1412,6 @@ test_chain_parent_interim (Fixture *f, gconstpointer data)
   guint16 p1;
   static const char req[] = "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"
                             "ping";
-  GBytes *resp;
   g_autofree char *text = NULL;
 
   fp.lfd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1448,13 +1424,10 @@ test_chain_parent_interim (Fixture *f, gconstpointer data)
     p1 = ts_test_start_proxy (&f->kids, f->dir, "proxy1", a1);
   }
   thread = g_thread_new ("parent", fake_parent_thread, &fp);
-  resp = ts_test_exchange (p1, req, strlen (req), 5000);
-  text = g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
-  g_test_message ("%s", text);
+  text = ts_test_exchange_text (p1, req, 5000);
   g_assert_true (g_str_has_prefix (text, "HTTP/1.1 200 "));
   g_assert_nonnull (strstr (text, "\r\n\r\nping"));
   g_assert_null (strstr (text, "100"));
-  g_bytes_unref (resp);
   g_thread_join (thread);
   close (fp.lfd);
   g_free (fp.head);

@@ -225,17 +225,25 @@ analyze (GBytes *trace)
   return an;
 }
 
+/* The file at @path in the source tree (it must be there). Transfer full. */
+static GBytes *
+source_file (const char *path)
+{
+  g_autofree char *full = g_build_filename (TS_SOURCE_DIR, path, NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (full, &data, &len, NULL));
+  return g_bytes_new_take (g_steal_pointer (&data), len);
+}
+
 /* Analyzes captures/@name. Transfer full. */
 static TsAnalyzer *
 analyze_capture (const char *name)
 {
-  g_autofree char *path = g_build_filename (TS_SOURCE_DIR, "captures", name, NULL);
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  g_autoptr (GBytes) trace = NULL;
+  g_autofree char *path = g_build_filename ("captures", name, NULL);
+  g_autoptr (GBytes) trace = source_file (path);
 
-  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
-  trace = g_bytes_new_take (g_steal_pointer (&data), len);
   return analyze (trace);
 }
 
@@ -1423,6 +1431,10 @@ test_body_until_close (void)
   g_assert_cmpstr (bodies->str, ==, "body ends: 25 bytes | conn 1 | wire 25 | packet 13\n");
 }
 
+/* openssl s_server -WWW answering one small file over TLS 1.3, with its
+ * secrets (tcpdump on lo; editcap injected them). */
+#define S_SERVER_WWW "tests/trace/analyzer/s-server-www.pcapng"
+
 /* The same inside TLS: openssl s_server -WWW answering one small file
  * (tests/trace/analyzer/s-server-www.pcapng, tcpdump on lo, its TLS 1.3
  * secrets injected with editcap): the body is in its head's record, and
@@ -1433,18 +1445,12 @@ test_body_until_close (void)
 static void
 test_body_until_close_tls (void)
 {
-  g_autofree char *path
-      = g_build_filename (TS_SOURCE_DIR, "tests", "trace", "analyzer", "s-server-www.pcapng", NULL);
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  g_autoptr (GBytes) trace = NULL;
+  g_autoptr (GBytes) trace = source_file (S_SERVER_WWW);
   g_autoptr (TsAnalyzer) an = NULL;
   const TsTimeline *tl;
   const TsTimelineEvent *e;
   guint n_bodies = 0;
 
-  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
-  trace = g_bytes_new_take (g_steal_pointer (&data), len);
   an = analyze (trace);
   tl = ts_analyzer_get_timeline (an);
   e = find_event ((TsTimeline *)tl, "http.response", NULL, "200 ok");
@@ -1488,11 +1494,7 @@ strip_secrets (GBytes *pcapng)
 static void
 test_tls13_phases_without_keys (void)
 {
-  g_autofree char *path
-      = g_build_filename (TS_SOURCE_DIR, "tests", "trace", "analyzer", "s-server-www.pcapng", NULL);
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  g_autoptr (GBytes) with_keys = NULL;
+  g_autoptr (GBytes) with_keys = source_file (S_SERVER_WWW);
   g_autoptr (GBytes) trace = NULL;
   g_autoptr (TsAnalyzer) an = NULL;
   g_autofree char *text = NULL;
@@ -1502,10 +1504,8 @@ test_tls13_phases_without_keys (void)
   TsRenderOptions o = { 80, -1, NULL, FALSE };
   guint n_brackets = 0;
 
-  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
-  with_keys = g_bytes_new_take (g_steal_pointer (&data), len);
   trace = strip_secrets (with_keys);
-  g_assert_cmpuint (g_bytes_get_size (trace), <, len);
+  g_assert_cmpuint (g_bytes_get_size (trace), <, g_bytes_get_size (with_keys));
   an = analyze (trace);
   tl = ts_analyzer_get_timeline (an);
   order = ts_timeline_dup_time_order (tl);

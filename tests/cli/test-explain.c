@@ -12,6 +12,8 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "ts-test-frames.h"
+
 typedef struct
 {
   int status; /* exit status, or 128 + the signal */
@@ -233,25 +235,6 @@ test_keylog_unreadable (void)
   g_rmdir (dir);
 }
 
-/* The offset of the pcapng block of @data that holds byte @at (blocks in
- * this machine's byte order, as the lab writes them). */
-static gsize
-block_holding (const char *data, gsize len, gsize at)
-{
-  gsize pos = 0;
-
-  for (;;)
-    {
-      guint32 total;
-
-      g_assert_cmpuint (pos + 8, <=, len);
-      memcpy (&total, data + pos + 4, 4);
-      if (pos + total > at)
-        return pos;
-      pos += total;
-    }
-}
-
 /* A partly damaged trace: what comes before the damage is shown, the
  * damage is an anomaly event whose line at 80 columns shows the offset, the
  * run succeeds, and one line on standard error says where and why (not in
@@ -276,7 +259,7 @@ test_cut (void)
       gsize len, at;
 
       g_assert_true (g_file_get_contents (capture, &data, &len, &error));
-      at = block_holding (data, len, len / 2);
+      at = ts_test_pcapng_block_at ((const guint8 *)data, len, len / 2);
       if (k == 0)
         {
           g_assert_true (g_file_set_contents (cut, data, (gssize)(len / 2), &error));

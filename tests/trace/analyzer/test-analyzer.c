@@ -1843,25 +1843,6 @@ test_truncated (void)
   }
 }
 
-/* The offset of the pcapng block of @data that holds byte @at (blocks in
- * this machine's byte order, as the lab writes them). */
-static gsize
-block_holding (const guint8 *data, gsize len, gsize at)
-{
-  gsize pos = 0;
-
-  for (;;)
-    {
-      guint32 total;
-
-      g_assert_cmpuint (pos + 8, <=, len);
-      memcpy (&total, data + pos + 4, 4);
-      if (pos + total > at)
-        return pos;
-      pos += total;
-    }
-}
-
 /* A trace damaged after good blocks (a block length that breaks the format,
  * or a cut inside a block): the anomaly names the offset where reading
  * stopped before the cause, and the text ladder at 80 columns shows that
@@ -1880,7 +1861,7 @@ test_damage_offset (void)
       g_autoptr (TsAnalyzer) an = ts_analyzer_new ();
       g_autoptr (GError) error = NULL;
       g_autofree guint8 *copy = g_memdup2 (data, len);
-      gsize at = block_holding (copy, len, len / 2 + 10);
+      gsize at = ts_test_pcapng_block_at (copy, len, len / 2 + 10);
       gsize fed = len;
       g_autofree char *want = NULL;
       g_autofree char *want_line = NULL;

@@ -203,3 +203,21 @@ ts_test_sll2_frame (GBytes *frame, gint32 ifindex)
   g_byte_array_append (b, eth + 14, (guint)(len - 14));
   return g_byte_array_free_to_bytes (b);
 }
+
+gsize
+ts_test_pcapng_block_at (const guint8 *data, gsize len, gsize at)
+{
+  gsize pos = 0;
+
+  for (;;)
+    {
+      guint32 total;
+
+      g_assert_cmpuint (pos + 8, <=, len);
+      memcpy (&total, data + pos + 4, 4);
+      g_assert_cmpuint (total, >=, 12);
+      if (pos + total > at)
+        return pos;
+      pos += total;
+    }
+}

@@ -36,4 +36,8 @@ void ts_test_flow_pair (TsTestFlow *a_to_b, TsTestFlow *b_to_a, const char *a_ip
  * random filled from @seed (transfer full). */
 GByteArray *ts_test_client_hello (const char *sni, guint8 seed);
 
+/* The offset of the pcapng block of @data (@len bytes; blocks in this
+ * machine's byte order, as the lab writes them) that holds byte @at. */
+gsize ts_test_pcapng_block_at (const guint8 *data, gsize len, gsize at);
+
 G_END_DECLS

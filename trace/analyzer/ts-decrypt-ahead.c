@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "ts-tls-session.h"
+#include "ts-prefetch.h"
 #include "ts-trace-reader.h"
 
 /* pcapng (draft-ietf-opsawg-pcapng §3.1) general block structure:
@@ -28,11 +29,6 @@
  * the analyzer's published position: the analyzer would reach it before it
  * is ready, and open it itself. */
 #define TS_DECRYPT_AHEAD_MARGIN (256 * 1024)
-
-/* Bytes of trace the helper asks the processor to fetch ahead of it, a
- * cache line at a time. */
-#define PREFETCH_AHEAD (16 * 1024)
-#define CACHE_LINE 64
 
 /* The analyzer publishes its position in steps of this many bytes (every
  * publication costs both cores a cache line). */
@@ -192,7 +188,7 @@ struct _TsDecryptAhead
   Flow *last;                       /* the flow found last */
   GArray *linktypes, *links;
   gsize pos;        /* next block to read */
-  gsize fetched;    /* trace prefetched up to here */
+  gsize fetched;    /* trace prefetched up to here (ts_prefetch_ahead ()) */
   gsize block;      /* the block being read */
   gsize gen;        /* helper_gen, unshared copy */
   gsize arena_head; /* arena position written up to */
@@ -744,22 +740,9 @@ read_block (TsDecryptAhead *self)
       || type == BLOCK_SHB)
     return FALSE;
   self->block = self->pos;
-#if defined(__GNUC__)
-  /* We are the first to read the trace, a block header and a few packet
-   * headers every 1.5 KiB: too sparse for the processor to see a stream
-   * and fetch ahead by itself, so each of those reads waited for memory
-   * (a quarter of the time on a trace of full records). Every line of
-   * the next PREFETCH_AHEAD bytes is asked for instead: the headers, and
-   * the records the AES reads soon after. */
-  {
-    gsize want = MIN (self->pos + total + PREFETCH_AHEAD, self->size);
-    gsize at = MAX (self->fetched, self->pos + total) & ~(gsize)(CACHE_LINE - 1);
-
-    for (; at < want; at += CACHE_LINE)
-      __builtin_prefetch (self->data + at);
-    self->fetched = MAX (self->fetched, want);
-  }
-#endif
+  /* We are the first to read the trace: its headers, and the records the
+   * AES reads soon after, are asked for ahead. */
+  ts_prefetch_ahead (self->data, self->size, self->pos, &self->fetched);
   if (type == BLOCK_EPB && total >= 32)
     {
       guint32 caplen = rd32 (b + 20);

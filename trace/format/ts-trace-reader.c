@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ts-pcapng-private.h"
+#include "ts-prefetch.h"
 #include "ts-trace-error.h"
 #include "ts-trace-reader.h"
 
@@ -18,9 +19,6 @@
 #define PCAP_MAGIC_NS 0xa1b23c4du
 #define PCAP_FILE_HEADER 24
 #define PCAP_RECORD_HEADER 16
-/* Bytes read ahead of the reader's place, a cache line at a time. */
-#define READ_AHEAD (16 * 1024)
-#define CACHE_LINE 64
 
 /* A name or description longer than this in an option is cut. */
 #define TS_PCAPNG_MAX_NAME 1024
@@ -41,7 +39,7 @@ struct _TsTraceReader
   GBytes *bytes;         /* or zero-copy input */
   gsize pos;             /* next unread byte in the current data */
   guint64 base;          /* stream offset of the current data's first byte */
-  guint64 fetched;       /* stream offset prefetched up to */
+  guint64 fetched;       /* stream offset prefetched up to (ts_prefetch_ahead ()) */
   gboolean swapped;      /* section or file in the other byte order */
   gboolean nanoseconds;  /* classic pcap with nanosecond stamps */
   GPtrArray *interfaces; /* TsTraceInterface *, of this section */
@@ -678,23 +676,14 @@ ts_trace_reader_next (TsTraceReader *self, TsTraceRecord *out, GError **error)
   if (data == NULL)
     return TS_TRACE_RECORD_NONE; /* nothing fed yet */
   g_assert (self->pos <= len);
+  {
+    gsize fetched = self->fetched > self->base ? (gsize)(self->fetched - self->base) : 0;
+
+    ts_prefetch_ahead (data, len, self->pos, &fetched);
+    self->fetched = self->base + fetched;
+  }
   data += self->pos;
   len -= self->pos;
-#if defined(__GNUC__)
-  {
-    /* A record's header, its packet's headers and its trailer are a few
-     * lines of every 1.5 KiB or so: too sparse for the processor to see a
-     * stream and fetch ahead by itself. Each of those reads would wait for
-     * memory: every line of the next READ_AHEAD bytes is asked for. */
-    guint64 at = self->base + self->pos;
-    gsize want = MIN (len, READ_AHEAD);
-    gsize from = self->fetched > at ? (gsize)MIN (self->fetched - at, (guint64)want) : 0;
-
-    for (from &= ~(gsize)(CACHE_LINE - 1); from < want; from += CACHE_LINE)
-      __builtin_prefetch (data + from);
-    self->fetched = MAX (self->fetched, at + want);
-  }
-#endif
 
   switch (self->state)
     {

@@ -74,6 +74,14 @@ static const char *const loopback_args[] = {
   NULL,
 };
 
+/* The same, intercepting. */
+static const char *const intercept_args[] = {
+  "--allow-loopback-targets",
+  "--connect-ports=443,1025-65535",
+  "--intercept",
+  NULL,
+};
+
 /* curl through @proxy_port to https://example.com:PORT/ mapped to the TLS
  * origin, verifying with @cafile. Returns curl's exit status; the body in
  * @out_body. */
@@ -760,10 +768,8 @@ test_tunnel_server_closes_first (Fixture *f, gconstpointer data)
 static void
 test_intercept_server_closes_first (Fixture *f, gconstpointer data)
 {
-  const char *args[]
-      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
   gboolean in_batch = data != NULL;
-  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", intercept_args);
   GPid pid = g_array_index (f->kids.pids, GPid, f->kids.pids->len - 1);
   guint16 op = ts_test_origin_get_port (f->tls_origin);
   int fd = open_tunnel (port, op);
@@ -820,9 +826,7 @@ test_intercept_server_closes_first (Fixture *f, gconstpointer data)
 static void
 test_intercept_not_tls_after_0x16 (Fixture *f, gconstpointer data)
 {
-  const char *args[]
-      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
-  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", intercept_args);
   guint16 op = ts_test_origin_get_port (f->tls_origin);
   int fd = open_tunnel (port, op);
   static const char junk[] = "\x16 this is not a TLS record\r\n";
@@ -904,9 +908,7 @@ test_curl_auth (Fixture *f, gconstpointer data)
 static void
 test_intercept_s_client (Fixture *f, gconstpointer data)
 {
-  const char *args[]
-      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
-  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", intercept_args);
   g_autofree char *proxy = g_strdup_printf ("127.0.0.1:%u", port);
   g_autofree char *target
       = g_strdup_printf ("127.0.0.1:%u", ts_test_origin_get_port (f->tls_origin));
@@ -973,9 +975,7 @@ test_intercept_s_client (Fixture *f, gconstpointer data)
 static void
 test_intercept_untrusted_origin (Fixture *f, gconstpointer data)
 {
-  const char *args[]
-      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
-  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", intercept_args);
   g_autoptr (GError) error = NULL;
   X509 *ca = ts_lab_pki_load_cert (f->pki.intercept_ca_cert, &error);
   EVP_PKEY *ca_key = ts_lab_pki_load_key (f->pki.intercept_ca_key, &error);
@@ -1028,9 +1028,7 @@ test_intercept_untrusted_origin (Fixture *f, gconstpointer data)
 static void
 test_intercept_access_log (Fixture *f, gconstpointer data)
 {
-  const char *args[]
-      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
-  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", intercept_args);
   g_autofree char *access_path = g_build_filename (f->dir, "proxy.access", NULL);
   g_autofree char *line = g_strdup_printf (" 200 POST https://example.com:%u/framing/interim ",
                                            ts_test_origin_get_port (f->tls_origin));
@@ -1077,9 +1075,7 @@ test_intercept_access_log (Fixture *f, gconstpointer data)
 static void
 test_intercept_alpn_h2_only (Fixture *f, gconstpointer data)
 {
-  const char *args[]
-      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
-  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", intercept_args);
   g_autofree char *proxy = g_strdup_printf ("127.0.0.1:%u", port);
   g_autofree char *target
       = g_strdup_printf ("127.0.0.1:%u", ts_test_origin_get_port (f->tls_origin));
@@ -1165,9 +1161,7 @@ test_intercept_origin_tls_timeout (Fixture *f, gconstpointer data)
 static void
 test_intercept_sni_case (Fixture *f, gconstpointer data)
 {
-  const char *args[]
-      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
-  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", intercept_args);
   g_autofree char *proxy = g_strdup_printf ("127.0.0.1:%u", port);
   g_autofree char *target
       = g_strdup_printf ("127.0.0.1:%u", ts_test_origin_get_port (f->tls_origin));
@@ -1208,9 +1202,7 @@ test_intercept_sni_case (Fixture *f, gconstpointer data)
 static void
 test_intercept_chunked_excerpt (Fixture *f, gconstpointer data)
 {
-  const char *args[]
-      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
-  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", intercept_args);
   g_autofree char *body = NULL, *events = NULL;
 
   g_assert_cmpint (
@@ -1225,9 +1217,7 @@ test_intercept_chunked_excerpt (Fixture *f, gconstpointer data)
 static void
 test_intercept_passthrough (Fixture *f, gconstpointer data)
 {
-  const char *args[]
-      = { "--allow-loopback-targets", "--connect-ports=443,1025-65535", "--intercept", NULL };
-  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", args);
+  guint16 port = ts_test_start_proxy (&f->kids, f->dir, "proxy", intercept_args);
   guint16 op = ts_test_origin_get_port (f->http_origin);
   g_autofree char *req
       = g_strdup_printf ("CONNECT 127.0.0.1:%u HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n\r\n"
